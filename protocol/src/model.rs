@@ -1,0 +1,319 @@
+//! Domain vocabulary shared by phones and server: the five org levels, roles, issue states and actions,
+//! visit kinds and verdicts, directive kinds. These are the words of DESIGN §2–6; the wire format and the
+//! rules are written in them, so both sides agree on every value.
+
+use serde::{Deserialize, Serialize};
+
+/// A level of the five-level chain (五级联动): 县 → 乡镇 → 村(社区)党支部 → 村民小组/联户单元 → 户.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgLevel {
+    /// 县
+    County,
+    /// 乡镇
+    Township,
+    /// 村(社区)党支部
+    Branch,
+    /// 村民小组 / 联户单元
+    Group,
+    /// 户
+    Household,
+}
+
+impl OrgLevel {
+    /// The level directly below this one, if any.
+    pub fn child(self) -> Option<OrgLevel> {
+        match self {
+            OrgLevel::County => Some(OrgLevel::Township),
+            OrgLevel::Township => Some(OrgLevel::Branch),
+            OrgLevel::Branch => Some(OrgLevel::Group),
+            OrgLevel::Group => Some(OrgLevel::Household),
+            OrgLevel::Household => None,
+        }
+    }
+
+    /// Depth from the county (county = 0).
+    pub fn depth(self) -> usize {
+        self as usize
+    }
+
+    /// Every level, top-down.
+    pub const ALL: [OrgLevel; 5] = [
+        OrgLevel::County,
+        OrgLevel::Township,
+        OrgLevel::Branch,
+        OrgLevel::Group,
+        OrgLevel::Household,
+    ];
+}
+
+/// The role a user holds at the one node they are bound to (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 县级干部, bound to the county.
+    CountyStaff,
+    /// 乡镇干部, bound to a township.
+    TownshipStaff,
+    /// 网格员 / 支部干部, bound to a village branch.
+    GridWorker,
+    /// 联户长, bound to a villager group.
+    LiaisonHead,
+}
+
+impl Role {
+    /// The org level a user of this role is bound to.
+    pub fn level(self) -> OrgLevel {
+        match self {
+            Role::CountyStaff => OrgLevel::County,
+            Role::TownshipStaff => OrgLevel::Township,
+            Role::GridWorker => OrgLevel::Branch,
+            Role::LiaisonHead => OrgLevel::Group,
+        }
+    }
+
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::LiaisonHead];
+}
+
+/// Risk rating of a household (高/中/低).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+/// Issue category (诉求类别); with urgency it selects the time limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueCategory {
+    /// 基础设施
+    Infrastructure,
+    /// 矛盾纠纷
+    Dispute,
+    /// 民生救助
+    LivelihoodAid,
+    /// 安全隐患
+    SafetyHazard,
+    /// 环境卫生
+    Sanitation,
+    /// 护林防火
+    ForestFire,
+    /// 信访
+    Petition,
+    /// 政策咨询
+    PolicyConsultation,
+    /// 其他
+    Other,
+}
+
+impl IssueCategory {
+    /// Every category.
+    pub const ALL: [IssueCategory; 9] = [
+        IssueCategory::Infrastructure,
+        IssueCategory::Dispute,
+        IssueCategory::LivelihoodAid,
+        IssueCategory::SafetyHazard,
+        IssueCategory::Sanitation,
+        IssueCategory::ForestFire,
+        IssueCategory::Petition,
+        IssueCategory::PolicyConsultation,
+        IssueCategory::Other,
+    ];
+}
+
+/// Urgency (紧急程度).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// 一般
+    Normal,
+    /// 紧急
+    Urgent,
+    /// 特急
+    Critical,
+}
+
+/// State of an issue: a fold over its events (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueState {
+    /// 上报
+    Reported,
+    /// 受理 (also the state after an escalation, now owned by the level above)
+    Accepted,
+    /// 交办 (also the state after a failed verification: 返工)
+    Assigned,
+    /// 处置中
+    InProgress,
+    /// 办结, waiting for the return visit
+    Resolved,
+    /// 结案
+    Closed,
+    /// 不予受理
+    Rejected,
+    /// 合并 into another issue
+    Merged,
+}
+
+impl IssueState {
+    /// Every state.
+    pub const ALL: [IssueState; 8] = [
+        IssueState::Reported,
+        IssueState::Accepted,
+        IssueState::Assigned,
+        IssueState::InProgress,
+        IssueState::Resolved,
+        IssueState::Closed,
+        IssueState::Rejected,
+        IssueState::Merged,
+    ];
+
+    /// No further action is possible.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, IssueState::Closed | IssueState::Rejected | IssueState::Merged)
+    }
+
+    /// Stable snake_case name (the serde name), used in SQL columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueState::Reported => "reported",
+            IssueState::Accepted => "accepted",
+            IssueState::Assigned => "assigned",
+            IssueState::InProgress => "in_progress",
+            IssueState::Resolved => "resolved",
+            IssueState::Closed => "closed",
+            IssueState::Rejected => "rejected",
+            IssueState::Merged => "merged",
+        }
+    }
+}
+
+/// The resident's verdict at the return visit (回访满意度).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    /// 满意
+    Satisfied,
+    /// 基本满意
+    BasicallySatisfied,
+    /// 不满意 — the issue goes back for rework (返工)
+    Dissatisfied,
+}
+
+/// The kind of an action on an issue, without its payload: what the rule table is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueActionKind {
+    Report,
+    Accept,
+    Reject,
+    Merge,
+    Assign,
+    Start,
+    Resolve,
+    Escalate,
+    Verify,
+}
+
+impl IssueActionKind {
+    /// Every action that applies to an existing issue (all but `Report`).
+    pub const ON_EXISTING: [IssueActionKind; 8] = [
+        IssueActionKind::Accept,
+        IssueActionKind::Reject,
+        IssueActionKind::Merge,
+        IssueActionKind::Assign,
+        IssueActionKind::Start,
+        IssueActionKind::Resolve,
+        IssueActionKind::Escalate,
+        IssueActionKind::Verify,
+    ];
+}
+
+/// Kind of household visit (入户走访).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitKind {
+    /// 常规走访
+    Routine,
+    /// 回访 for an issue
+    ReturnVisit,
+    /// 下访 / 约访
+    PetitionVisit,
+    /// 应急排查
+    EmergencyCheck,
+}
+
+/// Whether a visit's GPS fix places the visitor at the household (graded, never a hard block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSiteVerdict {
+    /// Within the on-site radius with a good fix.
+    OnSite,
+    /// Good fix, but farther than the on-site radius.
+    TooFar,
+    /// The fix's accuracy is worse than the allowed maximum.
+    PoorFix,
+    /// No fix was available.
+    NoFix,
+    /// The OS flagged the location as mocked.
+    Mocked,
+    /// The household has no recorded point to compare with (departure from DESIGN §4, see docs/adr).
+    NoReference,
+}
+
+/// Kind of directive (指令).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectiveKind {
+    /// 通知
+    Notice,
+    /// 预警 (e.g. 护林防火)
+    Alert,
+    /// 任务, with a due time
+    Task,
+}
+
+/// How a liaison head reached a household with a directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckMeans {
+    /// 入户
+    Visit,
+    /// 电话
+    Phone,
+    /// 当面
+    InPerson,
+}
+
+/// A GPS fix as the phone's location provider reported it (WGS-84).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GpsFix {
+    pub lat: f64,
+    pub lon: f64,
+    /// Horizontal accuracy radius in metres (68% confidence, as Android and iOS report it).
+    pub accuracy_m: f64,
+    /// When the fix was taken, unix milliseconds.
+    pub fix_time_ms: i64,
+    /// The OS flagged the fix as coming from a mock location provider.
+    pub mocked: bool,
+}
+
+/// The one who acts: a signed-in user at their node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub role: Role,
+    pub node_id: String,
+    /// Materialized path of the user's node, e.g. `/c1/t1/`.
+    pub node_path: String,
+}
+
+impl Actor {
+    /// True when `path` lies under (or at) this actor's node.
+    pub fn sees(&self, path: &str) -> bool {
+        crate::rules::scope::within(&self.node_path, path)
+    }
+}

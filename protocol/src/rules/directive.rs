@@ -1,0 +1,122 @@
+//! The directive cascade (指令下达, DESIGN §6): a county or township issues a notice, alert or task to a
+//! subtree; every node in it acknowledges receipt (签收) for itself and relays (转发) to the level below;
+//! liaison heads record each household's acknowledgement. These rules say who may take each step.
+
+use super::{Denial, RuleError};
+use crate::model::{Actor, DirectiveKind, Role};
+
+/// May `actor` issue a directive of `kind` to the subtree at `target_path`?
+/// Tasks need a due time; a due time must lie in the future.
+pub fn authorize_issue(
+    actor: &Actor,
+    target_path: &str,
+    kind: DirectiveKind,
+    due_at_ms: Option<i64>,
+    now_ms: i64,
+) -> Result<(), DirectiveInputError> {
+    if !matches!(actor.role, Role::CountyStaff | Role::TownshipStaff) {
+        return Err(DirectiveInputError::Rule(RuleError::NotPermitted(Denial::NotDirectiveIssuer)));
+    }
+    if !actor.sees(target_path) {
+        return Err(DirectiveInputError::Rule(RuleError::OutOfScope));
+    }
+    match (kind, due_at_ms) {
+        (DirectiveKind::Task, None) => Err(DirectiveInputError::DueTimeRequired),
+        (_, Some(due)) if due <= now_ms => Err(DirectiveInputError::DueTimeInPast),
+        _ => Ok(()),
+    }
+}
+
+/// Why a directive could not be issued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectiveInputError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("a task needs a due time")]
+    DueTimeRequired,
+    #[error("the due time must be in the future")]
+    DueTimeInPast,
+}
+
+/// May `actor` acknowledge (签收) for their own node a directive targeted at `target_path`?
+/// Every node of the subtree acknowledges, the target node included; the issuer's own node does not need to.
+pub fn authorize_acknowledge(actor: &Actor, target_path: &str) -> Result<(), RuleError> {
+    if crate::rules::scope::within(target_path, &actor.node_path) {
+        Ok(())
+    } else {
+        Err(RuleError::OutOfScope)
+    }
+}
+
+/// May `actor` relay the directive to the level below? Only after their node has acknowledged it.
+pub fn authorize_relay(actor: &Actor, target_path: &str, own_node_acknowledged: bool) -> Result<(), RuleError> {
+    authorize_acknowledge(actor, target_path)?;
+    if !own_node_acknowledged {
+        return Err(RuleError::DirectiveStep("acknowledge (签收) before relaying"));
+    }
+    Ok(())
+}
+
+/// May `actor` record that the household at `household_path` acknowledged the directive? The liaison head of
+/// the household's group (or a grid worker of its branch) may, once their own node has acknowledged.
+pub fn authorize_household_ack(
+    actor: &Actor,
+    target_path: &str,
+    household_path: &str,
+    own_node_acknowledged: bool,
+) -> Result<(), RuleError> {
+    if !matches!(actor.role, Role::LiaisonHead | Role::GridWorker) {
+        return Err(RuleError::NotPermitted(Denial::NotHouseholdLiaison));
+    }
+    if !actor.sees(household_path) || !crate::rules::scope::within(target_path, household_path) {
+        return Err(RuleError::OutOfScope);
+    }
+    if !own_node_acknowledged {
+        return Err(RuleError::DirectiveStep("acknowledge (签收) before recording households"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, node: &str, path: &str) -> Actor {
+        Actor { user_id: "u".into(), role, node_id: node.into(), node_path: path.into() }
+    }
+
+    #[test]
+    fn only_staff_issue_within_their_subtree() {
+        let county = actor(Role::CountyStaff, "c", "/c/");
+        let town = actor(Role::TownshipStaff, "t1", "/c/t1/");
+        let gw = actor(Role::GridWorker, "b1", "/c/t1/b1/");
+        assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Alert, None, 0), Ok(()));
+        assert_eq!(authorize_issue(&town, "/c/t1/b1/", DirectiveKind::Notice, None, 0), Ok(()));
+        assert_eq!(authorize_issue(&town, "/c/", DirectiveKind::Notice, None, 0), Err(RuleError::OutOfScope.into()));
+        assert_eq!(
+            authorize_issue(&gw, "/c/t1/b1/", DirectiveKind::Notice, None, 0),
+            Err(RuleError::NotPermitted(Denial::NotDirectiveIssuer).into())
+        );
+        assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, None, 0), Err(DirectiveInputError::DueTimeRequired));
+        assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, Some(10), 10), Err(DirectiveInputError::DueTimeInPast));
+        assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, Some(11), 10), Ok(()));
+    }
+
+    #[test]
+    fn acknowledge_relay_and_households() {
+        let lh = actor(Role::LiaisonHead, "g1", "/c/t1/b1/g1/");
+        let other = actor(Role::LiaisonHead, "g9", "/c/t2/b9/g9/");
+        assert_eq!(authorize_acknowledge(&lh, "/c/t1/"), Ok(()));
+        assert_eq!(authorize_acknowledge(&other, "/c/t1/"), Err(RuleError::OutOfScope));
+        assert!(matches!(authorize_relay(&lh, "/c/t1/", false), Err(RuleError::DirectiveStep(_))));
+        assert_eq!(authorize_relay(&lh, "/c/t1/", true), Ok(()));
+        assert_eq!(authorize_household_ack(&lh, "/c/t1/", "/c/t1/b1/g1/h1/", true), Ok(()));
+        assert!(matches!(authorize_household_ack(&lh, "/c/t1/", "/c/t1/b1/g1/h1/", false), Err(RuleError::DirectiveStep(_))));
+        assert_eq!(authorize_household_ack(&lh, "/c/t1/", "/c/t1/b1/g2/h7/", true), Err(RuleError::OutOfScope));
+        let town = actor(Role::TownshipStaff, "t1", "/c/t1/");
+        assert_eq!(
+            authorize_household_ack(&town, "/c/t1/", "/c/t1/b1/g1/h1/", true),
+            Err(RuleError::NotPermitted(Denial::NotHouseholdLiaison))
+        );
+    }
+}

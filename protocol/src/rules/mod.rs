@@ -1,0 +1,48 @@
+//! Pure rules: who may do what, which transitions are legal, where a GPS fix puts a visitor, when a household
+//! is due for a visit, how directives cascade. No I/O: inputs in, verdicts out, so phone and server agree.
+
+pub mod cadence;
+pub mod directive;
+pub mod geo;
+pub mod lifecycle;
+pub mod scope;
+pub mod sla;
+
+use crate::model::{IssueActionKind, IssueState};
+
+/// Why a rule refused an action. Each variant is precise enough for a test to assert and for the UI to explain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// The entity lies outside the actor's node: treated as invisible.
+    #[error("outside the user's scope")]
+    OutOfScope,
+    /// The action is not legal from the issue's current state, whoever tries it.
+    #[error("cannot {action:?} an issue that is {from:?}")]
+    IllegalTransition { from: IssueState, action: IssueActionKind },
+    /// The action is legal now, but not for this actor.
+    #[error("not permitted: {0}")]
+    NotPermitted(Denial),
+    /// Escalation from the top of the chain.
+    #[error("the county is the top level; there is no level to escalate to")]
+    NoHigherLevel,
+    /// The directive step is not legal in its current state (e.g. relay before acknowledging).
+    #[error("directive step not allowed: {0}")]
+    DirectiveStep(&'static str),
+}
+
+/// Which permission an actor lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    #[error("only staff of the level that owns the issue may do this")]
+    NotOwnerStaff,
+    #[error("only the assigned handler (or the owning staff) may do this")]
+    NotAssignee,
+    #[error("the assignee must be a grid worker or staff within the owning level")]
+    InvalidAssignee,
+    #[error("only county or township staff may issue directives")]
+    NotDirectiveIssuer,
+    #[error("only a liaison head or grid worker of the household may record its acknowledgement")]
+    NotHouseholdLiaison,
+    #[error("a user may only acknowledge or relay for their own node")]
+    NotOwnNode,
+}

@@ -1,0 +1,320 @@
+//! Wire types: what a phone's outbox holds and what crosses the network to the server. Every record the core
+//! writes locally is also serialized as one of these operations in the same transaction (DESIGN §8); the
+//! server validates them with the same rules. Field names are part of the contract: snapshot-tested below.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    AckMeans, DirectiveKind, GpsFix, IssueActionKind, IssueCategory, OnSiteVerdict, OrgLevel, RiskLevel, Role,
+    Satisfaction, Urgency, VisitKind,
+};
+
+/// One operation in the outbox: a device-made UUIDv7 id (the idempotency key), the HLC time, and the body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    pub op_id: String,
+    pub hlc: String,
+    #[serde(flatten)]
+    pub body: OpBody,
+}
+
+/// What an operation does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "body", rename_all = "snake_case")]
+pub enum OpBody {
+    IssueEvent(IssueEvent),
+    VisitRecorded(Visit),
+    DirectiveIssued(Directive),
+    NodeAcknowledged(NodeAck),
+    DirectiveRelayed(NodeRelay),
+    HouseholdAcknowledged(HouseholdAck),
+}
+
+impl OpBody {
+    /// The stable name of this operation kind (the serde tag).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpBody::IssueEvent(_) => "issue_event",
+            OpBody::VisitRecorded(_) => "visit_recorded",
+            OpBody::DirectiveIssued(_) => "directive_issued",
+            OpBody::NodeAcknowledged(_) => "node_acknowledged",
+            OpBody::DirectiveRelayed(_) => "directive_relayed",
+            OpBody::HouseholdAcknowledged(_) => "household_acknowledged",
+        }
+    }
+}
+
+/// One event in an issue's append-only log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueEvent {
+    pub event_id: String,
+    pub issue_id: String,
+    pub actor_id: String,
+    pub actor_role: Role,
+    pub actor_node_id: String,
+    /// Hybrid-logical-clock time (encoded, sortable).
+    pub hlc: String,
+    /// Wall time the device believed it was, unix ms (server-offset corrected when known).
+    pub at_ms: i64,
+    pub action: IssueAction,
+}
+
+/// An action on an issue with its payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum IssueAction {
+    Report(IssueReport),
+    Accept,
+    Reject { reason: String },
+    Merge { into_issue_id: String },
+    Assign { assignee_id: String },
+    Start,
+    Resolve { note: String, evidence: Vec<String> },
+    Escalate { reason: String, to_node_id: String },
+    Verify { satisfaction: Satisfaction, note: String },
+}
+
+impl IssueAction {
+    /// The payload-free kind of this action.
+    pub fn kind(&self) -> IssueActionKind {
+        match self {
+            IssueAction::Report(_) => IssueActionKind::Report,
+            IssueAction::Accept => IssueActionKind::Accept,
+            IssueAction::Reject { .. } => IssueActionKind::Reject,
+            IssueAction::Merge { .. } => IssueActionKind::Merge,
+            IssueAction::Assign { .. } => IssueActionKind::Assign,
+            IssueAction::Start => IssueActionKind::Start,
+            IssueAction::Resolve { .. } => IssueActionKind::Resolve,
+            IssueAction::Escalate { .. } => IssueActionKind::Escalate,
+            IssueAction::Verify { .. } => IssueActionKind::Verify,
+        }
+    }
+}
+
+/// The first event of every issue: what was reported, where, and which level owns it first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueReport {
+    pub category: IssueCategory,
+    pub urgency: Urgency,
+    pub title: String,
+    pub description: String,
+    /// The org node the issue is about (a group, branch, ...).
+    pub node_id: String,
+    /// Materialized path of the issue: the household's path when there is one, else the node's.
+    pub path: String,
+    pub household_id: Option<String>,
+    /// The level that owns the issue first: the township above the node (or the county for county nodes).
+    pub owner_node_id: String,
+    pub location: Option<GpsFix>,
+    pub evidence: Vec<String>,
+}
+
+/// A household visit (入户走访). Immutable; a correction is a new visit with `amends_visit_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Visit {
+    pub id: String,
+    pub household_id: String,
+    pub visitor_id: String,
+    /// The level the visit counts for (the visitor's level), for cadence.
+    pub visitor_level: OrgLevel,
+    pub kind: VisitKind,
+    pub started_at_ms: i64,
+    pub ended_at_ms: i64,
+    pub fix: Option<GpsFix>,
+    pub distance_m: Option<f64>,
+    pub verdict: OnSiteVerdict,
+    /// 民情日记
+    pub notes: String,
+    pub evidence: Vec<String>,
+    pub issue_id: Option<String>,
+    pub amends_visit_id: Option<String>,
+}
+
+/// A directive issued to a subtree (指令下达).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Directive {
+    pub id: String,
+    pub issuer_id: String,
+    pub issuer_node_id: String,
+    pub target_node_id: String,
+    pub kind: DirectiveKind,
+    pub title: String,
+    pub body: String,
+    pub due_at_ms: Option<i64>,
+    pub issued_at_ms: i64,
+}
+
+/// A node acknowledges receipt of a directive (签收).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeAck {
+    pub directive_id: String,
+    pub node_id: String,
+    pub user_id: String,
+    pub at_ms: i64,
+}
+
+/// A node relays a directive to the level below (转发).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRelay {
+    pub directive_id: String,
+    pub node_id: String,
+    pub user_id: String,
+    pub at_ms: i64,
+}
+
+/// A liaison head records that a household got the directive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdAck {
+    pub directive_id: String,
+    pub household_id: String,
+    pub means: AckMeans,
+    pub user_id: String,
+    pub at_ms: i64,
+}
+
+/// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bundle {
+    pub nodes: Vec<BundleNode>,
+    #[serde(default)]
+    pub households: Vec<BundleHousehold>,
+    #[serde(default)]
+    pub users: Vec<BundleUser>,
+}
+
+/// One org node of a bundle. Parents must come before children.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleNode {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub level: OrgLevel,
+    pub name: String,
+    /// Administrative code: 12-digit statistical division code, extended for groups.
+    pub code: String,
+    /// Optional boundary ring of (lat, lon) WGS-84 points.
+    #[serde(default)]
+    pub boundary: Vec<(f64, f64)>,
+}
+
+/// One household of a bundle (民生台账 entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleHousehold {
+    pub id: String,
+    /// The villager group the household belongs to.
+    pub group_id: String,
+    pub head_name: String,
+    #[serde(default)]
+    pub members: u32,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    pub address: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub risk_level: RiskLevel,
+    /// The county counts this household among its contact households (县级联系户).
+    #[serde(default)]
+    pub county_contact: bool,
+}
+
+/// One user of a bundle, bound to one node with one role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleUser {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub node_id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wire format is a contract with deployed phones: these snapshots change only on purpose.
+    #[test]
+    fn operation_snapshot_issue_event() {
+        let op = Operation {
+            op_id: "0190f5c2-0000-7000-8000-000000000001".into(),
+            hlc: "000001700000000-000000-dev1".into(),
+            body: OpBody::IssueEvent(IssueEvent {
+                event_id: "e1".into(),
+                issue_id: "i1".into(),
+                actor_id: "u1".into(),
+                actor_role: Role::TownshipStaff,
+                actor_node_id: "t1".into(),
+                hlc: "000001700000000-000000-dev1".into(),
+                at_ms: 1_700_000_000_000,
+                action: IssueAction::Verify { satisfaction: Satisfaction::BasicallySatisfied, note: "回访满意".into() },
+            }),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"op_id":"0190f5c2-0000-7000-8000-000000000001","hlc":"000001700000000-000000-dev1","kind":"issue_event","body":{"event_id":"e1","issue_id":"i1","actor_id":"u1","actor_role":"township_staff","actor_node_id":"t1","hlc":"000001700000000-000000-dev1","at_ms":1700000000000,"action":{"type":"verify","satisfaction":"basically_satisfied","note":"回访满意"}}}"#
+        );
+        let back: Operation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, op);
+    }
+
+    #[test]
+    fn operation_snapshot_visit_and_ack() {
+        let visit = OpBody::VisitRecorded(Visit {
+            id: "v1".into(),
+            household_id: "h1".into(),
+            visitor_id: "g1".into(),
+            visitor_level: OrgLevel::Branch,
+            kind: VisitKind::Routine,
+            started_at_ms: 1,
+            ended_at_ms: 2,
+            fix: Some(GpsFix { lat: 35.5, lon: 109.25, accuracy_m: 8.0, fix_time_ms: 1, mocked: false }),
+            distance_m: Some(12.5),
+            verdict: OnSiteVerdict::OnSite,
+            notes: "家中安好".into(),
+            evidence: vec!["ab".repeat(32)],
+            issue_id: None,
+            amends_visit_id: None,
+        });
+        let json = serde_json::to_value(&visit).unwrap();
+        assert_eq!(json["kind"], "visit_recorded");
+        assert_eq!(json["body"]["verdict"], "on_site");
+        assert_eq!(json["body"]["fix"]["accuracy_m"], 8.0);
+        assert_eq!(visit.kind(), "visit_recorded");
+
+        let ack = OpBody::HouseholdAcknowledged(HouseholdAck {
+            directive_id: "d1".into(),
+            household_id: "h1".into(),
+            means: AckMeans::InPerson,
+            user_id: "l1".into(),
+            at_ms: 5,
+        });
+        assert_eq!(
+            serde_json::to_string(&ack).unwrap(),
+            r#"{"kind":"household_acknowledged","body":{"directive_id":"d1","household_id":"h1","means":"in_person","user_id":"l1","at_ms":5}}"#
+        );
+    }
+
+    #[test]
+    fn report_action_snapshot() {
+        let a = IssueAction::Report(IssueReport {
+            category: IssueCategory::ForestFire,
+            urgency: Urgency::Critical,
+            title: "山林冒烟".into(),
+            description: String::new(),
+            node_id: "g1".into(),
+            path: "/c/t/b/g1/".into(),
+            household_id: None,
+            owner_node_id: "t".into(),
+            location: None,
+            evidence: vec![],
+        });
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"{"type":"report","category":"forest_fire","urgency":"critical","title":"山林冒烟","description":"","node_id":"g1","path":"/c/t/b/g1/","household_id":null,"owner_node_id":"t","location":null,"evidence":[]}"#
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Workspace-level end-to-end tests live in `tests/integration/`; this library is intentionally empty.
