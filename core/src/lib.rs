@@ -1,1 +1,14 @@
+//! `linkage-core`: the shared Rust core of the Linkage field app (五级联动). It keeps the offline store,
+//! applies the workflow rules from `linkage-protocol`, and is exported to Kotlin and Swift with UniFFI
+//! proc-macros. The shells render and capture; every rule lives here (or in the protocol crate), once.
 
+uniffi::setup_scaffolding!();
+
+pub mod api;
+pub mod clock;
+pub mod error;
+mod facade;
+pub mod store;
+
+pub use error::ApiError;
+pub use facade::FieldApp;

@@ -42,3 +42,22 @@ mod tests {
         assert!("/c/t2/" >= ub.as_str());
     }
 }
+
+/// The node that first owns an issue at `path`: the township on the path (segment 2), or the county when the
+/// issue sits at county level. Paths always start at the county (the bundle loader enforces it).
+pub fn first_owner(path: &str) -> Option<&str> {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let county = segments.next()?;
+    Some(segments.next().unwrap_or(county))
+}
+
+#[cfg(test)]
+mod owner_tests {
+    #[test]
+    fn first_owner_is_the_township() {
+        assert_eq!(super::first_owner("/c/t1/b1/g1/h1/"), Some("t1"));
+        assert_eq!(super::first_owner("/c/t1/"), Some("t1"));
+        assert_eq!(super::first_owner("/c/"), Some("c"));
+        assert_eq!(super::first_owner("/"), None);
+    }
+}

@@ -1,0 +1,599 @@
+//! The exported API types: display-ready records the shells lay out without further rules (DESIGN §10),
+//! kept separate from the store's internal rows. The shared vocabulary enums of `linkage-protocol` cross the
+//! FFI as UniFFI remote types (declared here, defined there), so there is one definition of each.
+
+use linkage_protocol::labels::{Label, Locale};
+pub use linkage_protocol::model::{
+    AckMeans, DirectiveKind, GpsFix, IssueActionKind, IssueCategory, IssueState, OnSiteVerdict, OrgLevel, RiskLevel,
+    Role, Satisfaction, Urgency, VisitKind,
+};
+pub use linkage_protocol::rules::sla::Light;
+
+use crate::store;
+
+// ---- Shared vocabulary, exported as remote types -------------------------------------------------------
+
+#[uniffi::remote(Enum)]
+pub enum OrgLevel {
+    County,
+    Township,
+    Branch,
+    Group,
+    Household,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Role {
+    CountyStaff,
+    TownshipStaff,
+    GridWorker,
+    LiaisonHead,
+}
+
+#[uniffi::remote(Enum)]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+#[uniffi::remote(Enum)]
+pub enum IssueCategory {
+    Infrastructure,
+    Dispute,
+    LivelihoodAid,
+    SafetyHazard,
+    Sanitation,
+    ForestFire,
+    Petition,
+    PolicyConsultation,
+    Other,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Urgency {
+    Normal,
+    Urgent,
+    Critical,
+}
+
+#[uniffi::remote(Enum)]
+pub enum IssueState {
+    Reported,
+    Accepted,
+    Assigned,
+    InProgress,
+    Resolved,
+    Closed,
+    Rejected,
+    Merged,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Satisfaction {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+#[uniffi::remote(Enum)]
+pub enum IssueActionKind {
+    Report,
+    Accept,
+    Reject,
+    Merge,
+    Assign,
+    Start,
+    Resolve,
+    Escalate,
+    Verify,
+}
+
+#[uniffi::remote(Enum)]
+pub enum VisitKind {
+    Routine,
+    ReturnVisit,
+    PetitionVisit,
+    EmergencyCheck,
+}
+
+#[uniffi::remote(Enum)]
+pub enum OnSiteVerdict {
+    OnSite,
+    TooFar,
+    PoorFix,
+    NoFix,
+    Mocked,
+    NoReference,
+}
+
+#[uniffi::remote(Enum)]
+pub enum DirectiveKind {
+    Notice,
+    Alert,
+    Task,
+}
+
+#[uniffi::remote(Enum)]
+pub enum AckMeans {
+    Visit,
+    Phone,
+    InPerson,
+}
+
+#[uniffi::remote(Enum)]
+pub enum Light {
+    Green,
+    Yellow,
+    Red,
+    None,
+}
+
+#[uniffi::remote(Record)]
+pub struct GpsFix {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: f64,
+    pub fix_time_ms: i64,
+    pub mocked: bool,
+}
+
+// ---- Records --------------------------------------------------------------------------------------------
+
+/// Who is signed in on this device.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Session {
+    pub user_id: String,
+    pub user_name: String,
+    pub role: Role,
+    pub role_label: String,
+    pub node_id: String,
+    pub node_name: String,
+    pub node_level: OrgLevel,
+}
+
+/// What a bundle load stored.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BundleSummary {
+    pub nodes: u32,
+    pub households: u32,
+    pub users: u32,
+}
+
+/// Filters and paging for the household list.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HouseholdQuery {
+    /// Prefix of the head's name, or part of the address.
+    #[uniffi(default = None)]
+    pub text: Option<String>,
+    #[uniffi(default = None)]
+    pub tag: Option<String>,
+    #[uniffi(default = None)]
+    pub risk: Option<RiskLevel>,
+    #[uniffi(default = 0)]
+    pub offset: u32,
+    #[uniffi(default = 50)]
+    pub limit: u32,
+}
+
+/// A household as lists show it; phone and ID number masked.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HouseholdSummary {
+    pub id: String,
+    pub head_name: String,
+    pub members: u32,
+    pub address: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub phone_masked: Option<String>,
+    pub id_number_masked: Option<String>,
+    pub tags: Vec<String>,
+    pub risk_level: RiskLevel,
+    pub risk_label: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Last on-site visit at the signed-in user's level.
+    pub last_onsite_ms: Option<i64>,
+}
+
+/// One page of households.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HouseholdPage {
+    pub items: Vec<HouseholdSummary>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
+}
+
+/// A household due for a visit.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OverdueHousehold {
+    pub household: HouseholdSummary,
+    /// Days past due; `None` when never visited at this level.
+    pub days_overdue: Option<i64>,
+    /// Metres from the fix the list was asked from.
+    pub distance_m: Option<f64>,
+}
+
+/// One page of overdue households, nearest first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OverduePage {
+    pub items: Vec<OverdueHousehold>,
+    pub total: u64,
+    pub next_offset: Option<u32>,
+}
+
+/// The visit form's content.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitDraft {
+    pub household_id: String,
+    pub kind: VisitKind,
+    pub started_at_ms: i64,
+    pub ended_at_ms: i64,
+    pub fix: Option<GpsFix>,
+    pub notes: String,
+    /// SHA-256 hashes of evidence photos.
+    #[uniffi(default = [])]
+    pub evidence: Vec<String>,
+    /// The issue this is a return visit for.
+    #[uniffi(default = None)]
+    pub issue_id: Option<String>,
+}
+
+/// A stored visit.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitSummary {
+    pub id: String,
+    pub household_id: String,
+    pub visitor_id: String,
+    pub visitor_name: Option<String>,
+    pub kind: VisitKind,
+    pub kind_label: String,
+    pub started_at_ms: i64,
+    pub ended_at_ms: i64,
+    pub verdict: OnSiteVerdict,
+    pub verdict_label: String,
+    pub distance_m: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub notes: String,
+    pub evidence: Vec<String>,
+    pub issue_id: Option<String>,
+    pub amends_visit_id: Option<String>,
+}
+
+/// The report form's content.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct IssueDraft {
+    pub category: IssueCategory,
+    pub urgency: Urgency,
+    pub title: String,
+    pub description: String,
+    /// The household concerned; or leave empty and give `node_id`.
+    pub household_id: Option<String>,
+    #[uniffi(default = None)]
+    pub node_id: Option<String>,
+    #[uniffi(default = None)]
+    pub location: Option<GpsFix>,
+    #[uniffi(default = [])]
+    pub evidence: Vec<String>,
+    /// A UUID the form made when it opened; submitting the same form twice returns `Conflict`.
+    #[uniffi(default = None)]
+    pub client_op_id: Option<String>,
+}
+
+/// An action on an issue.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum IssueCommand {
+    /// 受理
+    Accept,
+    /// 不予受理, with the reason told to the reporter (一次性告知)
+    Reject { reason: String },
+    /// 合并 into the surviving issue
+    Merge { into_issue_id: String },
+    /// 交办 to a grid worker or staff member
+    Assign { assignee_id: String },
+    /// 开始处置
+    Start,
+    /// 办结, with what was done and photos
+    Resolve { note: String, evidence: Vec<String> },
+    /// 上报上级: ownership moves to the level above
+    Escalate { reason: String },
+    /// 回访核实 with the resident's satisfaction
+    Verify { satisfaction: Satisfaction, note: String },
+}
+
+/// Which issues to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum IssueListKind {
+    /// Owned by my node: the triage queue, deadline first.
+    Owned,
+    /// Assigned to me, deadline first.
+    AssignedToMe,
+    /// Reported by me, newest first.
+    ReportedByMe,
+    /// Everything in my area, newest first.
+    InArea,
+}
+
+/// An issue as lists show it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct IssueSummary {
+    pub id: String,
+    pub title: String,
+    pub category: IssueCategory,
+    pub category_label: String,
+    pub urgency: Urgency,
+    pub urgency_label: String,
+    pub state: IssueState,
+    pub state_label: String,
+    pub owner_node_id: String,
+    pub assignee_id: Option<String>,
+    pub household_id: Option<String>,
+    pub reporter_id: String,
+    pub reported_at_ms: i64,
+    /// Deadline of the current step (accept, then resolve); `None` when no clock runs.
+    pub due_at_ms: Option<i64>,
+    pub light: Light,
+    pub rework_count: u32,
+    pub escalation_count: u32,
+    pub merged_into: Option<String>,
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// One page of issues.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct IssuePage {
+    pub items: Vec<IssueSummary>,
+    pub total: u64,
+    pub next_offset: Option<u32>,
+}
+
+/// The issue page: the summary, the description and what this user may do now.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct IssueDetail {
+    pub summary: IssueSummary,
+    pub description: String,
+    pub node_id: String,
+    pub location: Option<GpsFix>,
+    pub allowed_actions: Vec<IssueActionKind>,
+}
+
+/// One entry of an issue's timeline.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TimelineEntry {
+    pub event_id: String,
+    pub action: IssueActionKind,
+    pub action_label: String,
+    pub actor_id: String,
+    pub actor_name: Option<String>,
+    pub at_ms: i64,
+    pub detail: String,
+    /// Still waiting to be sent.
+    pub pending_sync: bool,
+}
+
+/// The directive composer's content.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DirectiveDraft {
+    pub target_node_id: String,
+    pub kind: DirectiveKind,
+    pub title: String,
+    pub body: String,
+    pub due_at_ms: Option<i64>,
+}
+
+/// A directive as the inbox shows it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DirectiveSummary {
+    pub id: String,
+    pub kind: DirectiveKind,
+    pub kind_label: String,
+    pub title: String,
+    pub body: String,
+    pub issuer_name: Option<String>,
+    pub issuer_node_id: String,
+    pub target_node_id: String,
+    pub issued_at_ms: i64,
+    pub due_at_ms: Option<i64>,
+    pub acknowledged_at_ms: Option<i64>,
+    pub relayed_at_ms: Option<i64>,
+    pub households_acknowledged: u32,
+    pub households_total: u32,
+    pub overdue: bool,
+}
+
+/// Acknowledgements at one level.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LevelCoverage {
+    pub level: OrgLevel,
+    pub level_label: String,
+    pub acknowledged: u32,
+    pub total: u32,
+}
+
+/// A node that has not acknowledged.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SilentNode {
+    pub node_id: String,
+    pub name: String,
+    pub level: OrgLevel,
+}
+
+/// How far a directive has reached.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DirectiveCoverage {
+    pub directive_id: String,
+    pub levels: Vec<LevelCoverage>,
+    pub silent_nodes: Vec<SilentNode>,
+}
+
+/// What the sync bar shows.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OutboxStatus {
+    pub pending: u64,
+    pub quarantined: u64,
+    pub oldest_pending_age_ms: Option<i64>,
+}
+
+/// A point in a map SDK's coordinate system.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct MapPoint {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+// ---- Conversions from store rows ------------------------------------------------------------------------
+
+pub(crate) fn next_offset(offset: u32, shown: usize, total: u64) -> Option<u32> {
+    let next = u64::from(offset) + shown as u64;
+    (shown > 0 && next < total).then_some(next as u32)
+}
+
+pub(crate) fn session(s: &store::Session, l: Locale) -> Session {
+    Session {
+        user_id: s.actor.user_id.clone(),
+        user_name: s.user_name.clone(),
+        role: s.actor.role,
+        role_label: s.actor.role.label(l).into(),
+        node_id: s.actor.node_id.clone(),
+        node_name: s.node_name.clone(),
+        node_level: s.node_level,
+    }
+}
+
+pub(crate) fn household(h: store::HouseholdRow, l: Locale) -> HouseholdSummary {
+    HouseholdSummary {
+        risk_label: h.risk_level.label(l).into(),
+        id: h.id,
+        head_name: h.head_name,
+        members: h.members,
+        address: h.address,
+        group_id: h.group_id,
+        group_name: h.group_name,
+        phone_masked: h.phone_masked,
+        id_number_masked: h.id_number_masked,
+        tags: h.tags,
+        risk_level: h.risk_level,
+        lat: h.lat,
+        lon: h.lon,
+        last_onsite_ms: h.last_onsite_ms,
+    }
+}
+
+pub(crate) fn visit(v: store::VisitRow, l: Locale) -> VisitSummary {
+    VisitSummary {
+        kind_label: v.kind.label(l).into(),
+        verdict_label: v.verdict.label(l).into(),
+        id: v.id,
+        household_id: v.household_id,
+        visitor_id: v.visitor_id,
+        visitor_name: v.visitor_name,
+        kind: v.kind,
+        started_at_ms: v.started_at_ms,
+        ended_at_ms: v.ended_at_ms,
+        verdict: v.verdict,
+        distance_m: v.distance_m,
+        accuracy_m: v.accuracy_m,
+        notes: v.notes,
+        evidence: v.evidence,
+        issue_id: v.issue_id,
+        amends_visit_id: v.amends_visit_id,
+    }
+}
+
+pub(crate) fn issue(r: store::IssueRow, l: Locale) -> IssueSummary {
+    let p = r.projection;
+    IssueSummary {
+        category_label: p.category.label(l).into(),
+        urgency_label: p.urgency.label(l).into(),
+        state_label: p.state.label(l).into(),
+        id: p.id,
+        title: p.title,
+        category: p.category,
+        urgency: p.urgency,
+        state: p.state,
+        owner_node_id: p.owner_node_id,
+        assignee_id: p.assignee_id,
+        household_id: p.household_id,
+        reporter_id: p.reporter_id,
+        reported_at_ms: p.reported_at_ms,
+        due_at_ms: r.due_at_ms.filter(|_| r.light != Light::None),
+        light: r.light,
+        rework_count: p.rework_count,
+        escalation_count: p.escalation_count,
+        merged_into: p.merged_into,
+        satisfaction: p.satisfaction,
+    }
+}
+
+pub(crate) fn timeline(t: store::TimelineRow, l: Locale) -> TimelineEntry {
+    TimelineEntry {
+        action_label: t.action.label(l).into(),
+        event_id: t.event_id,
+        action: t.action,
+        actor_id: t.actor_id,
+        actor_name: t.actor_name,
+        at_ms: t.at_ms,
+        detail: t.detail,
+        pending_sync: t.pending_sync,
+    }
+}
+
+pub(crate) fn directive(d: store::DirectiveRow, l: Locale) -> DirectiveSummary {
+    let x = d.directive;
+    DirectiveSummary {
+        kind_label: x.kind.label(l).into(),
+        id: x.id,
+        kind: x.kind,
+        title: x.title,
+        body: x.body,
+        issuer_name: d.issuer_name,
+        issuer_node_id: x.issuer_node_id,
+        target_node_id: x.target_node_id,
+        issued_at_ms: x.issued_at_ms,
+        due_at_ms: x.due_at_ms,
+        acknowledged_at_ms: d.my_acknowledged_at_ms,
+        relayed_at_ms: d.my_relayed_at_ms,
+        households_acknowledged: d.households_acknowledged,
+        households_total: d.households_total,
+        overdue: d.overdue,
+    }
+}
+
+pub(crate) fn coverage(id: &str, c: store::DirectiveCoverageRow, l: Locale) -> DirectiveCoverage {
+    DirectiveCoverage {
+        directive_id: id.to_string(),
+        levels: c
+            .levels
+            .into_iter()
+            .map(|(level, acknowledged, total)| LevelCoverage { level, level_label: level.label(l).into(), acknowledged, total })
+            .collect(),
+        silent_nodes: c.silent_nodes.into_iter().map(|(node_id, name, level)| SilentNode { node_id, name, level }).collect(),
+    }
+}
+
+impl From<IssueCommand> for store::IssueCommand {
+    fn from(c: IssueCommand) -> Self {
+        match c {
+            IssueCommand::Accept => store::IssueCommand::Accept,
+            IssueCommand::Reject { reason } => store::IssueCommand::Reject { reason },
+            IssueCommand::Merge { into_issue_id } => store::IssueCommand::Merge { into_issue_id },
+            IssueCommand::Assign { assignee_id } => store::IssueCommand::Assign { assignee_id },
+            IssueCommand::Start => store::IssueCommand::Start,
+            IssueCommand::Resolve { note, evidence } => store::IssueCommand::Resolve { note, evidence },
+            IssueCommand::Escalate { reason } => store::IssueCommand::Escalate { reason },
+            IssueCommand::Verify { satisfaction, note } => store::IssueCommand::Verify { satisfaction, note },
+        }
+    }
+}
+
+impl From<IssueListKind> for store::IssueListScope {
+    fn from(k: IssueListKind) -> Self {
+        match k {
+            IssueListKind::Owned => store::IssueListScope::Owned,
+            IssueListKind::AssignedToMe => store::IssueListScope::AssignedToMe,
+            IssueListKind::ReportedByMe => store::IssueListScope::ReportedByMe,
+            IssueListKind::InArea => store::IssueListScope::InArea,
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Two tiers of errors (as in application-services): a rich internal [`Error`] that keeps causes for tests and
+//! logs, and the small public [`ApiError`] the shells see, with actionable variants and no personal data.
+//! The one conversion between them is `impl From<Error> for ApiError` below.
+
+use linkage_protocol::rules::directive::DirectiveInputError;
+use linkage_protocol::rules::geo::CoordinateError;
+use linkage_protocol::rules::{Denial, RuleError};
+use linkage_protocol::validate::FieldError;
+
+use crate::api::{IssueActionKind, IssueState};
+
+/// Internal error: everything that can go wrong inside the core, with its cause.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no user is signed in on this device")]
+    NotSignedIn,
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error("invalid input: {0}")]
+    Field(#[from] FieldError),
+    #[error("operation {op_id} was already recorded")]
+    DuplicateOperation { op_id: String },
+    #[error("the bundle is inconsistent: {0}")]
+    Bundle(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database schema version {found} is newer than this app supports ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn not_found(entity: &'static str, id: impl Into<String>) -> Error {
+        Error::NotFound { entity, id: id.into() }
+    }
+
+    pub(crate) fn invalid(field: &'static str, problem: impl Into<String>) -> Error {
+        Error::Field(FieldError::new(field, problem))
+    }
+}
+
+impl From<CoordinateError> for Error {
+    fn from(e: CoordinateError) -> Error {
+        let field = match e {
+            CoordinateError::Latitude => "lat",
+            CoordinateError::Longitude => "lon",
+            CoordinateError::Accuracy => "accuracy_m",
+        };
+        Error::invalid(field, e.to_string())
+    }
+}
+
+impl From<DirectiveInputError> for Error {
+    fn from(e: DirectiveInputError) -> Error {
+        match e {
+            DirectiveInputError::Rule(r) => Error::Rule(r),
+            DirectiveInputError::DueTimeRequired | DirectiveInputError::DueTimeInPast => {
+                Error::invalid("due_at_ms", e.to_string())
+            }
+        }
+    }
+}
+
+/// The public error every exported call may return. Messages carry ids and field names, never personal data.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum ApiError {
+    /// Sign in first (`FieldApp::sign_in`).
+    #[error("no user is signed in on this device")]
+    NotSignedIn,
+    /// The entity does not exist, or lies outside the signed-in user's scope.
+    #[error("{entity} {id} not found")]
+    NotFound { entity: String, id: String },
+    /// The signed-in user may not do this; `reason` says which rule.
+    #[error("not permitted: {reason}")]
+    NotPermitted { reason: String },
+    /// The action is not legal from the issue's current state.
+    #[error("cannot {action:?} an issue that is {from:?}")]
+    IllegalTransition { from: IssueState, action: IssueActionKind },
+    /// A step of a directive cascade taken out of order (e.g. relay before acknowledging).
+    #[error("not yet possible: {reason}")]
+    OutOfOrder { reason: String },
+    /// A field of the input is wrong; nothing was stored.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: String, reason: String },
+    /// The same operation was already recorded (e.g. a double submit); nothing new was stored.
+    #[error("conflict: {reason}")]
+    Conflict { reason: String },
+    /// The local database or file system failed; retrying may help, the data already stored is safe.
+    #[error("storage failure: {reason}")]
+    Storage { reason: String },
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        match e {
+            Error::NotSignedIn => ApiError::NotSignedIn,
+            Error::NotFound { entity, id } => ApiError::NotFound { entity: entity.to_string(), id },
+            Error::Rule(RuleError::OutOfScope) => {
+                ApiError::NotPermitted { reason: "outside the signed-in user's area".into() }
+            }
+            Error::Rule(RuleError::IllegalTransition { from, action }) => {
+                ApiError::IllegalTransition { from: from.into(), action: action.into() }
+            }
+            Error::Rule(RuleError::NotPermitted(d)) => ApiError::NotPermitted { reason: denial_reason(d) },
+            Error::Rule(RuleError::NoHigherLevel) => ApiError::NotPermitted { reason: RuleError::NoHigherLevel.to_string() },
+            Error::Rule(RuleError::DirectiveStep(s)) => ApiError::OutOfOrder { reason: s.to_string() },
+            Error::Field(f) => ApiError::InvalidInput { field: f.field.to_string(), reason: f.problem },
+            Error::Bundle(reason) => ApiError::InvalidInput { field: "bundle".into(), reason },
+            Error::DuplicateOperation { op_id } => {
+                ApiError::Conflict { reason: format!("operation {op_id} was already recorded") }
+            }
+            Error::Json(e) => ApiError::InvalidInput { field: "json".into(), reason: e.to_string() },
+            e @ (Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_)) => {
+                ApiError::Storage { reason: e.to_string() }
+            }
+        }
+    }
+}
+
+fn denial_reason(d: Denial) -> String {
+    d.to_string()
+}

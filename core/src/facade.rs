@@ -1,0 +1,278 @@
+//! `FieldApp`, the one object the Kotlin and Swift shells hold. Each method is one screen's call (DESIGN §10):
+//! it takes the store lock, delegates to the store, and converts rows into display-ready records and internal
+//! errors into `ApiError`. Every method does blocking disk I/O: call it from a background thread or dispatcher
+//! (Kotlin `Dispatchers.IO`, a Swift `Task.detached`), never the UI thread. The object is thread-safe.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use linkage_protocol::labels::Locale;
+use linkage_protocol::rules::geo;
+
+use crate::api::{self, *};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ApiError, Error};
+use crate::store::{self, Store};
+
+/// The Linkage core for one device: the offline store, the signed-in session and the rules.
+#[derive(Debug, uniffi::Object)]
+pub struct FieldApp {
+    store: Mutex<Store>,
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+impl FieldApp {
+    /// Opens with an explicit clock (tests and benchmarks in Rust).
+    pub fn open_with_clock(db_path: &std::path::Path, clock: Arc<dyn Clock>) -> ApiResult<Arc<FieldApp>> {
+        Ok(Arc::new(FieldApp { store: Mutex::new(Store::open(db_path, clock)?) }))
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls it back), so
+        // the store is still consistent: recover it instead of poisoning the app forever.
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Store, Locale) -> Result<T, Error>) -> ApiResult<T> {
+        let mut store = self.store();
+        let locale = store.locale;
+        Ok(f(&mut store, locale)?)
+    }
+}
+
+#[uniffi::export]
+impl FieldApp {
+    /// Opens the database file at `db_path`, creating it or migrating it to the current schema.
+    /// I/O: creates directories and the file. Any thread; do not call on the UI thread.
+    #[uniffi::constructor]
+    pub fn open(db_path: String) -> ApiResult<Arc<FieldApp>> {
+        if db_path.trim().is_empty() {
+            return Err(ApiError::InvalidInput { field: "db_path".into(), reason: "must not be empty".into() });
+        }
+        FieldApp::open_with_clock(&PathBuf::from(db_path), Arc::new(SystemClock))
+    }
+
+    /// Sets the display language for labels: `zh-CN` (default) or anything else for English. No I/O.
+    pub fn set_locale(&self, language_tag: String) {
+        self.store().locale = Locale::from_tag(&language_tag);
+    }
+
+    /// Loads the org tree, households and users from a bundle JSON file (as the server sends it).
+    /// All or nothing: a bad bundle changes nothing and names the bad item. I/O: reads the file, writes the DB.
+    pub fn load_bundle(&self, path: String) -> ApiResult<BundleSummary> {
+        let json = std::fs::read_to_string(&path).map_err(|e| ApiError::InvalidInput {
+            field: "path".into(),
+            reason: format!("cannot read the bundle file: {}", e.kind()),
+        })?;
+        self.with(|s, _| {
+            let c = s.load_bundle(&json)?;
+            Ok(BundleSummary { nodes: c.nodes, households: c.households, users: c.users })
+        })
+    }
+
+    /// Signs a user in on this device; the session persists across restarts. I/O: DB write.
+    pub fn sign_in(&self, user_id: String) -> ApiResult<Session> {
+        self.with(|s, l| Ok(api::session(&s.sign_in(&user_id)?, l)))
+    }
+
+    /// The signed-in session, if any. I/O: none (cached).
+    pub fn session(&self) -> Option<Session> {
+        let s = self.store();
+        s.session().ok().map(|x| api::session(x, s.locale))
+    }
+
+    /// Signs out; local data and the outbox stay. I/O: DB write.
+    pub fn sign_out(&self) -> ApiResult<()> {
+        self.with(|s, _| s.sign_out())
+    }
+
+    /// Households in the user's scope matching the query, by name, paged. I/O: DB read.
+    pub fn list_households(&self, query: HouseholdQuery) -> ApiResult<HouseholdPage> {
+        self.with(|s, l| {
+            let filter = store::HouseholdFilter {
+                text: query.text,
+                tag: query.tag,
+                risk: query.risk,
+                offset: query.offset,
+                limit: query.limit,
+            };
+            let (rows, total) = s.list_households(&filter)?;
+            let next_offset = api::next_offset(query.offset, rows.len(), total);
+            Ok(HouseholdPage { items: rows.into_iter().map(|h| api::household(h, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// One household in scope. I/O: DB read.
+    pub fn household(&self, household_id: String) -> ApiResult<HouseholdSummary> {
+        self.with(|s, l| Ok(api::household(s.household(&household_id)?, l)))
+    }
+
+    /// Households overdue for a visit at the user's level, nearest first from (`lat`, `lon`) when given.
+    /// I/O: DB read.
+    pub fn overdue_households(&self, from: Option<MapPoint>, offset: u32, limit: u32) -> ApiResult<OverduePage> {
+        self.with(|s, l| {
+            let (rows, total) = s.overdue_households(from.map(|p| (p.lat, p.lon)), offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            let items = rows
+                .into_iter()
+                .map(|o| OverdueHousehold {
+                    household: api::household(o.household, l),
+                    days_overdue: o.days_overdue,
+                    distance_m: o.distance_m,
+                })
+                .collect();
+            Ok(OverduePage { items, total, next_offset })
+        })
+    }
+
+    /// Records a visit; its GPS fix is graded into an on-site verdict. I/O: DB write (visit + outbox, FULL).
+    pub fn record_visit(&self, draft: VisitDraft) -> ApiResult<VisitSummary> {
+        self.with(|s, l| {
+            let input = store::VisitInput {
+                household_id: draft.household_id,
+                kind: draft.kind,
+                started_at_ms: draft.started_at_ms,
+                ended_at_ms: draft.ended_at_ms,
+                fix: draft.fix,
+                notes: draft.notes,
+                evidence: draft.evidence,
+                issue_id: draft.issue_id,
+            };
+            Ok(api::visit(s.record_visit(input)?, l))
+        })
+    }
+
+    /// Corrects a visit's notes and photos with an amendment record. I/O: DB write.
+    pub fn amend_visit(&self, visit_id: String, notes: String, evidence: Vec<String>) -> ApiResult<VisitSummary> {
+        self.with(|s, l| Ok(api::visit(s.amend_visit(&visit_id, &notes, evidence)?, l)))
+    }
+
+    /// The latest visits to a household, newest first. I/O: DB read.
+    pub fn household_visits(&self, household_id: String, limit: u32) -> ApiResult<Vec<VisitSummary>> {
+        self.with(|s, l| Ok(s.household_visits(&household_id, limit)?.into_iter().map(|v| api::visit(v, l)).collect()))
+    }
+
+    /// Reports an issue (上报). I/O: DB write (event + projection + outbox).
+    pub fn report_issue(&self, draft: IssueDraft) -> ApiResult<IssueSummary> {
+        self.with(|s, l| {
+            let input = store::IssueInput {
+                category: draft.category,
+                urgency: draft.urgency,
+                title: draft.title,
+                description: draft.description,
+                household_id: draft.household_id,
+                node_id: draft.node_id,
+                location: draft.location,
+                evidence: draft.evidence,
+                client_op_id: draft.client_op_id,
+            };
+            Ok(api::issue(s.report_issue(input)?, l))
+        })
+    }
+
+    /// Takes a lifecycle action on an issue; refused with `IllegalTransition` or `NotPermitted` by the
+    /// shared rules. I/O: DB write.
+    pub fn perform_issue_action(&self, issue_id: String, command: IssueCommand) -> ApiResult<IssueSummary> {
+        self.with(|s, l| Ok(api::issue(s.perform_issue_action(&issue_id, command.into())?, l)))
+    }
+
+    /// The issue page: summary, description and the actions this user may take now. I/O: DB read.
+    pub fn issue(&self, issue_id: String) -> ApiResult<IssueDetail> {
+        self.with(|s, l| {
+            let row = s.issue_row(&issue_id)?;
+            let allowed_actions = s.allowed_issue_actions(&issue_id)?;
+            Ok(IssueDetail {
+                description: row.projection.description.clone(),
+                node_id: row.projection.node_id.clone(),
+                location: row.projection.location,
+                allowed_actions,
+                summary: api::issue(row, l),
+            })
+        })
+    }
+
+    /// A page of issues: the triage queue (`Owned`, deadline first) and the other lists. `states` empty
+    /// means all states. I/O: DB read.
+    pub fn list_issues(&self, kind: IssueListKind, states: Vec<IssueState>, offset: u32, limit: u32) -> ApiResult<IssuePage> {
+        self.with(|s, l| {
+            let (rows, total) = s.list_issues(kind.into(), &states, offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(IssuePage { items: rows.into_iter().map(|r| api::issue(r, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// The township's triage queue: issues owned by the user's node in `states`, deadline first.
+    /// I/O: DB read.
+    pub fn triage_queue(&self, states: Vec<IssueState>, offset: u32, limit: u32) -> ApiResult<IssuePage> {
+        self.list_issues(IssueListKind::Owned, states, offset, limit)
+    }
+
+    /// An issue's timeline, oldest first. I/O: DB read.
+    pub fn issue_timeline(&self, issue_id: String) -> ApiResult<Vec<TimelineEntry>> {
+        self.with(|s, l| Ok(s.issue_timeline(&issue_id)?.into_iter().map(|t| api::timeline(t, l)).collect()))
+    }
+
+    /// Issues a directive to a subtree. I/O: DB write.
+    pub fn issue_directive(&self, draft: DirectiveDraft) -> ApiResult<DirectiveSummary> {
+        self.with(|s, l| {
+            let input = store::DirectiveInput {
+                target_node_id: draft.target_node_id,
+                kind: draft.kind,
+                title: draft.title,
+                body: draft.body,
+                due_at_ms: draft.due_at_ms,
+            };
+            Ok(api::directive(s.issue_directive(input)?, l))
+        })
+    }
+
+    /// Directives reaching the user's node, newest first. I/O: DB read.
+    pub fn directive_inbox(&self, offset: u32, limit: u32) -> ApiResult<Vec<DirectiveSummary>> {
+        self.with(|s, l| Ok(s.directive_inbox(offset, limit)?.into_iter().map(|d| api::directive(d, l)).collect()))
+    }
+
+    /// Acknowledges (签收) a directive for the user's node; repeating it is harmless. I/O: DB write.
+    pub fn acknowledge_directive(&self, directive_id: String) -> ApiResult<DirectiveSummary> {
+        self.with(|s, l| Ok(api::directive(s.acknowledge_directive(&directive_id)?, l)))
+    }
+
+    /// Relays (转发) a directive to the level below, after acknowledging. I/O: DB write.
+    pub fn relay_directive(&self, directive_id: String) -> ApiResult<DirectiveSummary> {
+        self.with(|s, l| Ok(api::directive(s.relay_directive(&directive_id)?, l)))
+    }
+
+    /// Records that a household got a directive and how (liaison head). I/O: DB write.
+    pub fn record_household_ack(&self, directive_id: String, household_id: String, means: AckMeans) -> ApiResult<DirectiveSummary> {
+        self.with(|s, l| Ok(api::directive(s.record_household_ack(&directive_id, &household_id, means)?, l)))
+    }
+
+    /// Acknowledgement coverage per level and the silent nodes. I/O: DB read.
+    pub fn directive_coverage(&self, directive_id: String) -> ApiResult<DirectiveCoverage> {
+        self.with(|s, l| Ok(api::coverage(&directive_id, s.directive_coverage(&directive_id)?, l)))
+    }
+
+    /// What the sync bar shows: pending and quarantined operations, the oldest pending age. I/O: DB read.
+    pub fn outbox_status(&self) -> ApiResult<OutboxStatus> {
+        self.with(|s, _| {
+            let c = s.outbox_counts()?;
+            Ok(OutboxStatus { pending: c.pending, quarantined: c.quarantined, oldest_pending_age_ms: c.oldest_pending_age_ms })
+        })
+    }
+}
+
+/// Converts a WGS-84 GPS point to GCJ-02 for drawing on AMap/Tencent maps. Pure; any thread.
+#[uniffi::export]
+pub fn wgs84_to_gcj02(point: MapPoint) -> ApiResult<MapPoint> {
+    geo::validate_point(point.lat, point.lon).map_err(Error::from)?;
+    let (lat, lon) = geo::wgs84_to_gcj02(point.lat, point.lon);
+    Ok(MapPoint { lat, lon })
+}
+
+/// Converts a GCJ-02 map point (e.g. a tap on an AMap map) back to WGS-84. Pure; any thread.
+#[uniffi::export]
+pub fn gcj02_to_wgs84(point: MapPoint) -> ApiResult<MapPoint> {
+    geo::validate_point(point.lat, point.lon).map_err(Error::from)?;
+    let (lat, lon) = geo::gcj02_to_wgs84(point.lat, point.lon);
+    Ok(MapPoint { lat, lon })
+}

@@ -1,0 +1,369 @@
+//! Directives (指令下达) on the phone: issue to a subtree, the inbox of directives reaching the user's node,
+//! acknowledgement (签收) and relay by each node, household acknowledgements recorded by liaison heads, and the
+//! coverage an issuer watches (per level, with the silent nodes). Repeating an acknowledgement is harmless.
+
+use linkage_protocol::model::{AckMeans, DirectiveKind, OrgLevel};
+use linkage_protocol::rules::{directive as rules, scope};
+use linkage_protocol::validate::{self, limits};
+use linkage_protocol::wire::{self, HouseholdAck, NodeAck, NodeRelay, OpBody};
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{enum_str, new_id, page_limit, parse_enum, Store};
+use crate::error::{Error, Result};
+
+/// What the directive composer hands in.
+#[derive(Debug, Clone)]
+pub struct DirectiveInput {
+    pub target_node_id: String,
+    pub kind: DirectiveKind,
+    pub title: String,
+    pub body: String,
+    pub due_at_ms: Option<i64>,
+}
+
+/// A directive as the inbox shows it to the signed-in user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectiveRow {
+    pub directive: wire::Directive,
+    pub issuer_name: Option<String>,
+    pub my_acknowledged_at_ms: Option<i64>,
+    pub my_relayed_at_ms: Option<i64>,
+    /// Households under the user's node that acknowledged, and how many there are.
+    pub households_acknowledged: u32,
+    pub households_total: u32,
+    /// Past the due time and the user's node has not acknowledged.
+    pub overdue: bool,
+}
+
+/// Acknowledgement coverage of one directive, seen from the signed-in user's node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectiveCoverageRow {
+    /// (level, acknowledged nodes, nodes) for each org level below the top of the view, and households.
+    pub levels: Vec<(OrgLevel, u32, u32)>,
+    /// Nodes that have not acknowledged: (id, name, level), top-down, at most 200.
+    pub silent_nodes: Vec<(String, String, OrgLevel)>,
+}
+
+const SELECT: &str = "SELECT d.id, d.issuer_id, d.issuer_node_id, d.target_node_id, d.kind, d.title, d.body, d.due_at_ms,
+    d.issued_at_ms, u.name, a.acked_at_ms, a.relayed_at_ms, d.target_path
+    FROM directives d LEFT JOIN users u ON u.id = d.issuer_id
+    LEFT JOIN directive_acks a ON a.directive_id = d.id AND a.node_id = ?1";
+
+type RawDirective = (wire::Directive, String, Option<String>, Option<i64>, Option<i64>, String);
+
+fn map_directive(r: &Row<'_>) -> rusqlite::Result<RawDirective> {
+    Ok((
+        wire::Directive {
+            id: r.get(0)?,
+            issuer_id: r.get(1)?,
+            issuer_node_id: r.get(2)?,
+            target_node_id: r.get(3)?,
+            kind: DirectiveKind::Notice,
+            title: r.get(5)?,
+            body: r.get(6)?,
+            due_at_ms: r.get(7)?,
+            issued_at_ms: r.get(8)?,
+        },
+        r.get(4)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
+    ))
+}
+
+impl Store {
+    /// Issues a directive to the subtree under `target_node_id`; the issuing node counts as acknowledged.
+    pub fn issue_directive(&mut self, input: DirectiveInput) -> Result<DirectiveRow> {
+        let actor = self.actor()?.clone();
+        validate::id("target_node_id", &input.target_node_id)?;
+        let target = self.node(&input.target_node_id)?;
+        let now = self.now_ms();
+        rules::authorize_issue(&actor, &target.path, input.kind, input.due_at_ms, now)?;
+        let directive = wire::Directive {
+            id: new_id(),
+            issuer_id: actor.user_id.clone(),
+            issuer_node_id: actor.node_id.clone(),
+            target_node_id: target.id.clone(),
+            kind: input.kind,
+            title: validate::text("title", &input.title, 1, limits::TITLE)?,
+            body: validate::text("body", &input.body, 1, limits::DESCRIPTION)?,
+            due_at_ms: input.due_at_ms,
+            issued_at_ms: now,
+        };
+        self.write(|w| {
+            w.tx.execute(
+                "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, kind, title, body, due_at_ms, issued_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    directive.id,
+                    directive.issuer_id,
+                    directive.issuer_node_id,
+                    directive.target_node_id,
+                    target.path,
+                    enum_str(&directive.kind),
+                    directive.title,
+                    directive.body,
+                    directive.due_at_ms,
+                    directive.issued_at_ms
+                ],
+            )?;
+            let op = w.new_op(OpBody::DirectiveIssued(directive.clone()));
+            w.enqueue_op(&op)
+        })?;
+        self.directive(&directive.id)
+    }
+
+    /// Directives whose target subtree contains the user's node, newest first.
+    pub fn directive_inbox(&self, offset: u32, limit: u32) -> Result<Vec<DirectiveRow>> {
+        let actor = self.actor()?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{SELECT} WHERE substr(?2, 1, length(d.target_path)) = d.target_path
+             ORDER BY d.issued_at_ms DESC, d.id DESC LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt.query_map(params![actor.node_id, actor.node_path, page_limit(limit), offset], map_directive)?;
+        rows.map(|r| self.finish_directive(r?)).collect()
+    }
+
+    /// One directive that reaches the user's node or that the user can see the target of.
+    pub fn directive(&self, id: &str) -> Result<DirectiveRow> {
+        Ok(self.directive_with_path(id)?.0)
+    }
+
+    fn directive_with_path(&self, id: &str) -> Result<(DirectiveRow, String)> {
+        let actor = self.actor()?;
+        validate::id("directive_id", id)?;
+        let raw = self
+            .conn()
+            .query_row(&format!("{SELECT} WHERE d.id = ?2"), params![actor.node_id, id], map_directive)
+            .optional()?;
+        let Some(raw) = raw else { return Err(Error::not_found("directive", id)) };
+        let target_path = raw.5.clone();
+        if !scope::within(&target_path, &actor.node_path) && !actor.sees(&target_path) {
+            return Err(Error::not_found("directive", id));
+        }
+        Ok((self.finish_directive(raw)?, target_path))
+    }
+
+    fn finish_directive(&self, raw: RawDirective) -> Result<DirectiveRow> {
+        let actor = self.actor()?;
+        let (mut directive, kind, issuer_name, acked, relayed, _) = raw;
+        directive.kind = parse_enum(&kind)?;
+        let (households_acknowledged, households_total): (u32, u32) = self.conn().query_row(
+            "SELECT count(ha.household_id), count(*) FROM households h
+             LEFT JOIN directive_household_acks ha ON ha.directive_id = ?1 AND ha.household_id = h.id
+             WHERE h.path >= ?2 AND h.path < ?3",
+            params![directive.id, actor.node_path, scope::upper_bound(&actor.node_path)],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let overdue = acked.is_none() && directive.due_at_ms.is_some_and(|due| due < self.now_ms());
+        Ok(DirectiveRow {
+            directive,
+            issuer_name,
+            my_acknowledged_at_ms: acked,
+            my_relayed_at_ms: relayed,
+            households_acknowledged,
+            households_total,
+            overdue,
+        })
+    }
+
+    /// Acknowledges (签收) the directive for the user's node. Doing it again changes nothing.
+    pub fn acknowledge_directive(&mut self, id: &str) -> Result<DirectiveRow> {
+        let actor = self.actor()?.clone();
+        let (row, target_path) = self.directive_with_path(id)?;
+        rules::authorize_acknowledge(&actor, &target_path)?;
+        if row.my_acknowledged_at_ms.is_some() {
+            return Ok(row);
+        }
+        self.write(|w| {
+            let ack = NodeAck { directive_id: id.to_string(), node_id: actor.node_id.clone(), user_id: actor.user_id.clone(), at_ms: w.now_ms };
+            w.tx.execute(
+                "INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
+            )?;
+            let op = w.new_op(OpBody::NodeAcknowledged(ack));
+            w.enqueue_op(&op)
+        })?;
+        self.directive(id)
+    }
+
+    /// Relays (转发) the directive to the level below; the user's node must have acknowledged it first.
+    pub fn relay_directive(&mut self, id: &str) -> Result<DirectiveRow> {
+        let actor = self.actor()?.clone();
+        let (row, target_path) = self.directive_with_path(id)?;
+        rules::authorize_relay(&actor, &target_path, row.my_acknowledged_at_ms.is_some())?;
+        if row.my_relayed_at_ms.is_some() {
+            return Ok(row);
+        }
+        self.write(|w| {
+            let relay = NodeRelay { directive_id: id.to_string(), node_id: actor.node_id.clone(), user_id: actor.user_id.clone(), at_ms: w.now_ms };
+            w.tx.execute(
+                "UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4 WHERE directive_id = ?1 AND node_id = ?2",
+                params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
+            )?;
+            let op = w.new_op(OpBody::DirectiveRelayed(relay));
+            w.enqueue_op(&op)
+        })?;
+        self.directive(id)
+    }
+
+    /// Records that a household got the directive, and how. The first record per household stands.
+    pub fn record_household_ack(&mut self, id: &str, household_id: &str, means: AckMeans) -> Result<DirectiveRow> {
+        let actor = self.actor()?.clone();
+        let (row, target_path) = self.directive_with_path(id)?;
+        let (_, household_path) = self.household_with_path(household_id)?;
+        rules::authorize_household_ack(&actor, &target_path, &household_path, row.my_acknowledged_at_ms.is_some())?;
+        let exists: bool = self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM directive_household_acks WHERE directive_id = ?1 AND household_id = ?2)",
+            [id, household_id],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Ok(row);
+        }
+        self.write(|w| {
+            let ack = HouseholdAck {
+                directive_id: id.to_string(),
+                household_id: household_id.to_string(),
+                means,
+                user_id: actor.user_id.clone(),
+                at_ms: w.now_ms,
+            };
+            w.tx.execute(
+                "INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
+            )?;
+            let op = w.new_op(OpBody::HouseholdAcknowledged(ack));
+            w.enqueue_op(&op)
+        })?;
+        self.directive(id)
+    }
+
+    /// Coverage of a directive within the part of its target subtree the user can see.
+    pub fn directive_coverage(&self, id: &str) -> Result<DirectiveCoverageRow> {
+        let actor = self.actor()?;
+        let (_, target_path) = self.directive_with_path(id)?;
+        // The view is the deeper of the target and the user's node.
+        let view = if scope::within(&target_path, &actor.node_path) { actor.node_path.clone() } else { target_path };
+        let upper = scope::upper_bound(&view);
+        let mut levels = Vec::new();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT n.level, count(a.node_id), count(*) FROM org_nodes n
+             LEFT JOIN directive_acks a ON a.directive_id = ?1 AND a.node_id = n.id
+             WHERE n.path >= ?2 AND n.path < ?3 GROUP BY n.level",
+        )?;
+        let mut by_level = stmt
+            .query_map(params![id, view, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)))?
+            .map(|r| {
+                let (l, a, t) = r?;
+                Ok((parse_enum::<OrgLevel>(&l)?, a, t))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        by_level.sort_by_key(|(l, _, _)| *l);
+        levels.extend(by_level);
+        let (ha, ht): (u32, u32) = self.conn().query_row(
+            "SELECT count(ha.household_id), count(*) FROM households h
+             LEFT JOIN directive_household_acks ha ON ha.directive_id = ?1 AND ha.household_id = h.id
+             WHERE h.path >= ?2 AND h.path < ?3",
+            params![id, view, upper],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        levels.push((OrgLevel::Household, ha, ht));
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT n.id, n.name, n.level FROM org_nodes n
+             WHERE n.path >= ?2 AND n.path < ?3
+               AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)
+             ORDER BY length(n.path) - length(replace(n.path, '/', '')), n.path LIMIT 200",
+        )?;
+        let silent_nodes = stmt
+            .query_map(params![id, view, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .map(|r| {
+                let (i, n, l) = r?;
+                Ok((i, n, parse_enum(&l)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DirectiveCoverageRow { levels, silent_nodes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use linkage_protocol::rules::RuleError;
+
+    fn fire_alert() -> DirectiveInput {
+        DirectiveInput {
+            target_node_id: "t1".into(),
+            kind: DirectiveKind::Alert,
+            title: "森林火险橙色预警".into(),
+            body: "严禁野外用火，联户长逐户告知".into(),
+            due_at_ms: Some(NOW + 86_400_000),
+        }
+    }
+
+    #[test]
+    fn fire_alert_cascades_to_households() {
+        let (mut s, _) = store();
+        s.sign_in("cs").unwrap();
+        let d = s.issue_directive(fire_alert()).unwrap().directive.id;
+
+        s.sign_in("ts").unwrap();
+        assert_eq!(s.directive_inbox(0, 10).unwrap().len(), 1);
+        s.acknowledge_directive(&d).unwrap();
+        s.relay_directive(&d).unwrap();
+
+        s.sign_in("lh").unwrap();
+        let inbox = s.directive_inbox(0, 10).unwrap();
+        assert_eq!((inbox[0].households_acknowledged, inbox[0].households_total), (0, 2));
+        assert!(matches!(s.relay_directive(&d), Err(Error::Rule(RuleError::DirectiveStep(_)))));
+        assert!(matches!(
+            s.record_household_ack(&d, "h1", AckMeans::Phone),
+            Err(Error::Rule(RuleError::DirectiveStep(_)))
+        ));
+        s.acknowledge_directive(&d).unwrap();
+        s.acknowledge_directive(&d).unwrap(); // idempotent
+        s.record_household_ack(&d, "h1", AckMeans::Visit).unwrap();
+        let row = s.record_household_ack(&d, "h2", AckMeans::Phone).unwrap();
+        assert_eq!((row.households_acknowledged, row.households_total), (2, 2));
+        assert!(matches!(s.record_household_ack(&d, "h3", AckMeans::Phone), Err(Error::NotFound { .. })));
+
+        s.sign_in("ts2").unwrap();
+        assert!(s.directive_inbox(0, 10).unwrap().is_empty(), "t2 is outside the target");
+
+        s.sign_in("cs").unwrap();
+        let cov = s.directive_coverage(&d).unwrap();
+        assert_eq!(
+            cov.levels,
+            vec![(OrgLevel::Township, 1, 1), (OrgLevel::Branch, 0, 1), (OrgLevel::Group, 1, 2), (OrgLevel::Household, 2, 4)]
+        );
+        let silent: Vec<_> = cov.silent_nodes.iter().map(|n| n.0.as_str()).collect();
+        assert_eq!(silent, ["b1", "g2"]);
+        assert_eq!(s.outbox_counts().unwrap().pending, 6, "issue, 2 acks, relay, 2 households; the repeated ack adds none");
+    }
+
+    #[test]
+    fn issuing_rules_and_bad_input_change_nothing() {
+        let (mut s, _) = store();
+        s.sign_in("gw").unwrap();
+        let before = snapshot(&s);
+        assert!(matches!(s.issue_directive(fire_alert()), Err(Error::Rule(RuleError::NotPermitted(_)))));
+        s.sign_in("ts").unwrap();
+        assert!(matches!(
+            s.issue_directive(DirectiveInput { target_node_id: "t2".into(), ..fire_alert() }),
+            Err(Error::Rule(RuleError::OutOfScope))
+        ));
+        assert!(matches!(
+            s.issue_directive(DirectiveInput { kind: DirectiveKind::Task, due_at_ms: None, ..fire_alert() }),
+            Err(Error::Field(_))
+        ));
+        assert!(matches!(s.issue_directive(DirectiveInput { title: "".into(), ..fire_alert() }), Err(Error::Field(_))));
+        assert!(matches!(
+            s.issue_directive(DirectiveInput { target_node_id: "zz".into(), ..fire_alert() }),
+            Err(Error::NotFound { .. })
+        ));
+        s.sign_in("gw").unwrap();
+        assert_eq!(snapshot(&s), before);
+    }
+}

@@ -1,0 +1,694 @@
+//! Issues (诉求) on the phone: an append-only event log per issue plus its projection (the fold) in the
+//! `issues` table for indexed queues. Every action is authorized by the shared lifecycle rules, then the
+//! event, the projection and the outbox operation are written in one transaction. Out-of-scope issues look
+//! exactly like missing ones.
+
+use linkage_protocol::labels::{Label, Locale};
+use linkage_protocol::model::{GpsFix, IssueActionKind, IssueCategory, IssueState, Satisfaction, Urgency};
+use linkage_protocol::rules::lifecycle::{self, IssueProjection};
+use linkage_protocol::rules::sla::{self, Light};
+use linkage_protocol::rules::{geo, scope, RuleError};
+use linkage_protocol::validate::{self, limits};
+use linkage_protocol::wire::{IssueAction, IssueEvent, IssueReport, OpBody, Operation};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+
+use super::{enum_str, new_id, page_limit, parse_enum, Store, Tx};
+use crate::error::{Error, Result};
+
+/// What the report form hands in.
+#[derive(Debug, Clone)]
+pub struct IssueInput {
+    pub category: IssueCategory,
+    pub urgency: Urgency,
+    pub title: String,
+    pub description: String,
+    /// The household concerned, if any; otherwise `node_id` says where.
+    pub household_id: Option<String>,
+    pub node_id: Option<String>,
+    pub location: Option<GpsFix>,
+    pub evidence: Vec<String>,
+    /// A UUID the form made when it opened: submitting the same form twice is refused as a duplicate.
+    pub client_op_id: Option<String>,
+}
+
+/// An action on an existing issue, as the issue page hands it in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IssueCommand {
+    Accept,
+    Reject { reason: String },
+    Merge { into_issue_id: String },
+    Assign { assignee_id: String },
+    Start,
+    Resolve { note: String, evidence: Vec<String> },
+    Escalate { reason: String },
+    Verify { satisfaction: Satisfaction, note: String },
+}
+
+/// Which issues a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueListScope {
+    /// Owned by the user's node (the triage queue), deadline first.
+    Owned,
+    /// Assigned to the user, deadline first.
+    AssignedToMe,
+    /// Reported by the user, newest first (a liaison head follows what they submitted).
+    ReportedByMe,
+    /// Everything in the user's area, newest first.
+    InArea,
+}
+
+/// An issue as lists and pages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueRow {
+    pub projection: IssueProjection,
+    pub step_started_ms: Option<i64>,
+    pub due_at_ms: Option<i64>,
+    pub light: Light,
+}
+
+/// One entry of an issue's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineRow {
+    pub event_id: String,
+    pub action: IssueActionKind,
+    pub actor_id: String,
+    pub actor_name: Option<String>,
+    pub at_ms: i64,
+    /// Reason, note, assignee or satisfaction, ready to display.
+    pub detail: String,
+    /// Still waiting in the outbox.
+    pub pending_sync: bool,
+}
+
+const COLUMNS: &str = "id, state, category, urgency, title, description, node_id, path, household_id, owner_node_id,
+    reporter_id, assignee_id, rework_count, escalation_count, merged_into, satisfaction, lat, lon, reported_at_ms,
+    accepted_at_ms, assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, step_started_ms, due_at_ms";
+
+type RawIssue = (IssueProjection, [String; 3], Option<String>, Option<i64>, Option<i64>);
+
+fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
+    let location = match (r.get::<_, Option<f64>>(16)?, r.get::<_, Option<f64>>(17)?) {
+        (Some(lat), Some(lon)) => Some(GpsFix { lat, lon, accuracy_m: 0.0, fix_time_ms: 0, mocked: false }),
+        _ => None,
+    };
+    Ok((
+        IssueProjection {
+            id: r.get(0)?,
+            state: IssueState::Reported,
+            category: IssueCategory::Other,
+            urgency: Urgency::Normal,
+            title: r.get(4)?,
+            description: r.get(5)?,
+            node_id: r.get(6)?,
+            path: r.get(7)?,
+            household_id: r.get(8)?,
+            owner_node_id: r.get(9)?,
+            reporter_id: r.get(10)?,
+            assignee_id: r.get(11)?,
+            rework_count: r.get(12)?,
+            escalation_count: r.get(13)?,
+            merged_into: r.get(14)?,
+            satisfaction: None,
+            location,
+            reported_at_ms: r.get(18)?,
+            accepted_at_ms: r.get(19)?,
+            assigned_at_ms: r.get(20)?,
+            resolved_at_ms: r.get(21)?,
+            closed_at_ms: r.get(22)?,
+            last_hlc: r.get(23)?,
+        },
+        [r.get(1)?, r.get(2)?, r.get(3)?],
+        r.get(15)?,
+        r.get(24)?,
+        r.get(25)?,
+    ))
+}
+
+fn finish(raw: RawIssue, now_ms: i64) -> Result<IssueRow> {
+    let (mut p, [state, category, urgency], satisfaction, step_started_ms, due_at_ms) = raw;
+    p.state = parse_enum(&state)?;
+    p.category = parse_enum(&category)?;
+    p.urgency = parse_enum(&urgency)?;
+    p.satisfaction = satisfaction.map(|s| parse_enum(&s)).transpose()?;
+    let light = match (step_started_ms, due_at_ms) {
+        (Some(start), Some(due)) => sla::light(start, due, now_ms),
+        _ => Light::None,
+    };
+    Ok(IssueRow { projection: p, step_started_ms, due_at_ms, light })
+}
+
+fn parse_client_op_id(id: Option<&str>) -> Result<Option<String>> {
+    id.map(|s| {
+        uuid::Uuid::parse_str(s)
+            .map(|u| u.hyphenated().to_string())
+            .map_err(|_| Error::invalid("client_op_id", "must be a UUID"))
+    })
+    .transpose()
+}
+
+impl Store {
+    /// Reports a new issue (上报) about a household or node in scope. Returns the new issue.
+    pub fn report_issue(&mut self, input: IssueInput) -> Result<IssueRow> {
+        let actor = self.actor()?.clone();
+        let (node_id, path, household_id) = match (&input.household_id, &input.node_id) {
+            (Some(hid), _) => {
+                let (h, path) = self.household_with_path(hid)?;
+                (h.group_id, path, Some(h.id))
+            }
+            (None, Some(nid)) => {
+                validate::id("node_id", nid)?;
+                let node = self.node(nid).map_err(|_| Error::not_found("node", nid))?;
+                if !actor.sees(&node.path) {
+                    return Err(Error::not_found("node", nid));
+                }
+                (node.id, node.path, None)
+            }
+            (None, None) => return Err(Error::invalid("household_id", "name the household or the place the issue is about")),
+        };
+        lifecycle::authorize_report(&actor, &path)?;
+        let title = validate::text("title", &input.title, 1, limits::TITLE)?;
+        let description = validate::text("description", &input.description, 0, limits::DESCRIPTION)?;
+        if let Some(fix) = &input.location {
+            geo::validate_fix(fix)?;
+        }
+        validate::evidence("evidence", &input.evidence)?;
+        let op_id = parse_client_op_id(input.client_op_id.as_deref())?;
+        let owner = scope::first_owner(&path).ok_or_else(|| Error::Corrupt("issue path without a county".into()))?;
+        let report = IssueReport {
+            category: input.category,
+            urgency: input.urgency,
+            title,
+            description,
+            node_id,
+            path: path.clone(),
+            household_id,
+            owner_node_id: owner.to_string(),
+            location: input.location,
+            evidence: input.evidence,
+        };
+        let issue_id = new_id();
+        let id = issue_id.clone();
+        self.write(move |w| {
+            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
+            let projection = IssueProjection::from_report(&event, &report);
+            append_event(w, &event, &projection)
+        })?;
+        self.issue_row(&id)
+    }
+
+    /// Takes one lifecycle action on an issue in scope, as the signed-in user.
+    pub fn perform_issue_action(&mut self, issue_id: &str, command: IssueCommand) -> Result<IssueRow> {
+        let actor = self.actor()?.clone();
+        let mut projection = self.issue_row(issue_id)?.projection;
+        let owner_node = self.node(&projection.owner_node_id)?;
+        let facts = projection.facts(owner_node.parent_id.is_some());
+        let kind = command_kind(&command);
+        lifecycle::authorize(&actor, &facts, kind)?;
+        let action = match command {
+            IssueCommand::Accept => IssueAction::Accept,
+            IssueCommand::Start => IssueAction::Start,
+            IssueCommand::Reject { reason } => {
+                IssueAction::Reject { reason: validate::text("reason", &reason, 1, limits::REASON)? }
+            }
+            IssueCommand::Merge { into_issue_id } => {
+                validate::id("into_issue_id", &into_issue_id)?;
+                if into_issue_id == projection.id {
+                    return Err(Error::invalid("into_issue_id", "an issue cannot be merged into itself"));
+                }
+                let target = self.issue_row(&into_issue_id)?.projection;
+                if target.state.is_terminal() {
+                    return Err(Error::invalid("into_issue_id", "the surviving issue must still be open"));
+                }
+                IssueAction::Merge { into_issue_id }
+            }
+            IssueCommand::Assign { assignee_id } => {
+                validate::id("assignee_id", &assignee_id)?;
+                let (role, path, _) = self.user_role_path(&assignee_id)?;
+                lifecycle::check_assignee(&owner_node.path, role, &path)?;
+                IssueAction::Assign { assignee_id }
+            }
+            IssueCommand::Resolve { note, evidence } => {
+                validate::evidence("evidence", &evidence)?;
+                IssueAction::Resolve { note: validate::text("note", &note, 1, limits::NOTE)?, evidence }
+            }
+            IssueCommand::Escalate { reason } => IssueAction::Escalate {
+                reason: validate::text("reason", &reason, 1, limits::REASON)?,
+                to_node_id: owner_node.parent_id.clone().ok_or(RuleError::NoHigherLevel)?,
+            },
+            IssueCommand::Verify { satisfaction, note } => {
+                IssueAction::Verify { satisfaction, note: validate::text("note", &note, 0, limits::NOTE)? }
+            }
+        };
+        self.write(|w| {
+            let event = new_event(w, None, &actor, issue_id, action);
+            projection.apply(&event)?;
+            append_event(w, &event, &projection)
+        })?;
+        self.issue_row(issue_id)
+    }
+
+    /// The actions the signed-in user may take on the issue now (the issue page's buttons).
+    pub fn allowed_issue_actions(&self, issue_id: &str) -> Result<Vec<IssueActionKind>> {
+        let actor = self.actor()?;
+        let row = self.issue_row(issue_id)?;
+        let owner = self.node(&row.projection.owner_node_id)?;
+        Ok(lifecycle::allowed_actions(actor, &row.projection.facts(owner.parent_id.is_some())))
+    }
+
+    /// One issue in scope.
+    pub fn issue_row(&self, id: &str) -> Result<IssueRow> {
+        let actor = self.actor()?;
+        validate::id("issue_id", id)?;
+        let raw = self
+            .conn()
+            .query_row(&format!("SELECT {COLUMNS} FROM issues WHERE id = ?1"), [id], map_issue)
+            .optional()?;
+        match raw {
+            Some(raw) if actor.sees(&raw.0.path) => finish(raw, self.now_ms()),
+            _ => Err(Error::not_found("issue", id)),
+        }
+    }
+
+    /// A page of issues for the signed-in user, with the total count.
+    /// `states` empty means every state.
+    pub fn list_issues(
+        &self,
+        list: IssueListScope,
+        states: &[IssueState],
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<IssueRow>, u64)> {
+        let actor = self.actor()?;
+        let mut args: Vec<Value> = Vec::new();
+        let (mut where_sql, order) = match list {
+            IssueListScope::Owned => {
+                args.push(actor.node_id.clone().into());
+                ("owner_node_id = ?1".to_string(), "due_at_ms IS NULL, due_at_ms, id")
+            }
+            IssueListScope::AssignedToMe => {
+                args.push(actor.user_id.clone().into());
+                ("assignee_id = ?1".to_string(), "due_at_ms IS NULL, due_at_ms, id")
+            }
+            IssueListScope::ReportedByMe => {
+                args.push(actor.user_id.clone().into());
+                ("reporter_id = ?1".to_string(), "reported_at_ms DESC, id DESC")
+            }
+            IssueListScope::InArea => {
+                args.push(actor.node_path.clone().into());
+                args.push(scope::upper_bound(&actor.node_path).into());
+                ("path >= ?1 AND path < ?2".to_string(), "reported_at_ms DESC, id DESC")
+            }
+        };
+        if !states.is_empty() {
+            let marks: Vec<String> = states
+                .iter()
+                .map(|s| {
+                    args.push(s.as_str().to_string().into());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            where_sql.push_str(&format!(" AND state IN ({})", marks.join(", ")));
+        }
+        let total: i64 = self.conn().query_row(
+            &format!("SELECT count(*) FROM issues WHERE {where_sql}"),
+            params_from_iter(args.iter()),
+            |r| r.get(0),
+        )?;
+        args.push(i64::from(page_limit(limit)).into());
+        args.push(i64::from(offset).into());
+        let sql = format!(
+            "SELECT {COLUMNS} FROM issues WHERE {where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        );
+        let now = self.now_ms();
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), map_issue)?;
+        // Scope is implied for Owned/Assigned/Reported (the user's own node or id); filter anyway so a
+        // re-bound user never sees issues outside their current node.
+        let items = rows
+            .map(|r| finish(r?, now))
+            .filter(|r| r.as_ref().map_or(true, |row| actor.sees(&row.projection.path)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((items, total as u64))
+    }
+
+    /// The issue's events, oldest first, ready to display.
+    pub fn issue_timeline(&self, issue_id: &str) -> Result<Vec<TimelineRow>> {
+        self.issue_row(issue_id)?;
+        let locale = self.locale;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT e.event_id, e.body, u.name, EXISTS (SELECT 1 FROM outbox o WHERE o.op_id = e.event_id)
+             FROM issue_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.issue_id = ?1 ORDER BY e.hlc, e.event_id",
+        )?;
+        let rows = stmt.query_map([issue_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, bool>(3)?))
+        })?;
+        rows.map(|r| {
+            let (event_id, body, actor_name, pending_sync) = r?;
+            let event: IssueEvent = serde_json::from_str(&body)?;
+            Ok(TimelineRow {
+                event_id,
+                action: event.action.kind(),
+                detail: self.describe(&event.action, locale)?,
+                actor_id: event.actor_id,
+                actor_name,
+                at_ms: event.at_ms,
+                pending_sync,
+            })
+        })
+        .collect()
+    }
+
+    fn describe(&self, action: &IssueAction, locale: Locale) -> Result<String> {
+        Ok(match action {
+            IssueAction::Report(r) => format!("{} · {}", r.category.label(locale), r.title),
+            IssueAction::Accept | IssueAction::Start => String::new(),
+            IssueAction::Reject { reason } | IssueAction::Escalate { reason, .. } => reason.clone(),
+            IssueAction::Merge { into_issue_id } => into_issue_id.clone(),
+            IssueAction::Assign { assignee_id } => self.user_name(assignee_id)?.unwrap_or_else(|| assignee_id.clone()),
+            IssueAction::Resolve { note, .. } => note.clone(),
+            IssueAction::Verify { satisfaction, note } if note.is_empty() => satisfaction.label(locale).to_string(),
+            IssueAction::Verify { satisfaction, note } => format!("{} · {note}", satisfaction.label(locale)),
+        })
+    }
+}
+
+fn command_kind(c: &IssueCommand) -> IssueActionKind {
+    match c {
+        IssueCommand::Accept => IssueActionKind::Accept,
+        IssueCommand::Reject { .. } => IssueActionKind::Reject,
+        IssueCommand::Merge { .. } => IssueActionKind::Merge,
+        IssueCommand::Assign { .. } => IssueActionKind::Assign,
+        IssueCommand::Start => IssueActionKind::Start,
+        IssueCommand::Resolve { .. } => IssueActionKind::Resolve,
+        IssueCommand::Escalate { .. } => IssueActionKind::Escalate,
+        IssueCommand::Verify { .. } => IssueActionKind::Verify,
+    }
+}
+
+fn new_event(
+    w: &mut Tx<'_>,
+    event_id: Option<String>,
+    actor: &linkage_protocol::model::Actor,
+    issue_id: &str,
+    action: IssueAction,
+) -> IssueEvent {
+    IssueEvent {
+        event_id: event_id.unwrap_or_else(new_id),
+        issue_id: issue_id.to_string(),
+        actor_id: actor.user_id.clone(),
+        actor_role: actor.role,
+        actor_node_id: actor.node_id.clone(),
+        hlc: w.next_hlc(),
+        at_ms: w.now_ms,
+        action,
+    }
+}
+
+/// Writes an event, the issue's new projection, its evidence references and the outbox operation (whose op
+/// id is the event id). A reused event id aborts everything with `DuplicateOperation`.
+pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &IssueProjection) -> Result<()> {
+    let op = Operation { op_id: event.event_id.clone(), hlc: event.hlc.clone(), body: OpBody::IssueEvent(event.clone()) };
+    w.enqueue_op(&op)?;
+    w.tx.execute(
+        "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            event.event_id,
+            event.issue_id,
+            event.hlc,
+            event.at_ms,
+            event.actor_id,
+            enum_str(&event.action.kind()),
+            serde_json::to_string(event)?
+        ],
+    )?;
+    let evidence: &[String] = match &event.action {
+        IssueAction::Report(r) => &r.evidence,
+        IssueAction::Resolve { evidence, .. } => evidence,
+        _ => &[],
+    };
+    let entity_kind = if matches!(event.action, IssueAction::Report(_)) { "issue_report" } else { "issue_resolution" };
+    for hash in evidence {
+        w.tx.execute(
+            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)",
+            params![entity_kind, event.issue_id, hash],
+        )?;
+    }
+    save_projection(w, projection)
+}
+
+fn save_projection(w: &mut Tx<'_>, p: &IssueProjection) -> Result<()> {
+    let step = sla::current_step(p.state, p.category, p.urgency, p.reported_at_ms, p.accepted_at_ms);
+    w.tx.execute(
+        &format!(
+            "INSERT INTO issues ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+               ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
+             ON CONFLICT(id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
+               assignee_id = excluded.assignee_id, rework_count = excluded.rework_count,
+               escalation_count = excluded.escalation_count, merged_into = excluded.merged_into,
+               satisfaction = excluded.satisfaction, accepted_at_ms = excluded.accepted_at_ms,
+               assigned_at_ms = excluded.assigned_at_ms, resolved_at_ms = excluded.resolved_at_ms,
+               closed_at_ms = excluded.closed_at_ms, last_hlc = excluded.last_hlc,
+               step_started_ms = excluded.step_started_ms, due_at_ms = excluded.due_at_ms"
+        ),
+        params![
+            p.id,
+            p.state.as_str(),
+            enum_str(&p.category),
+            enum_str(&p.urgency),
+            p.title,
+            p.description,
+            p.node_id,
+            p.path,
+            p.household_id,
+            p.owner_node_id,
+            p.reporter_id,
+            p.assignee_id,
+            p.rework_count,
+            p.escalation_count,
+            p.merged_into,
+            p.satisfaction.map(|s| enum_str(&s)),
+            p.location.map(|l| l.lat),
+            p.location.map(|l| l.lon),
+            p.reported_at_ms,
+            p.accepted_at_ms,
+            p.assigned_at_ms,
+            p.resolved_at_ms,
+            p.closed_at_ms,
+            p.last_hlc,
+            step.map(|s| s.0),
+            step.map(|s| s.1),
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+
+    pub(crate) fn draft() -> IssueInput {
+        IssueInput {
+            category: IssueCategory::LivelihoodAid,
+            urgency: Urgency::Normal,
+            title: "冬季取暖困难".into(),
+            description: "独居老人家中缺煤，需要救助".into(),
+            household_id: Some("h1".into()),
+            node_id: None,
+            location: None,
+            evidence: vec![],
+            client_op_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::tests_support::draft;
+    use super::*;
+    use linkage_protocol::rules::Denial;
+
+    #[test]
+    fn full_story_report_to_close() {
+        let (mut s, clock) = store();
+        s.sign_in("lh").unwrap();
+        let issue = s.report_issue(draft()).unwrap();
+        let id = issue.projection.id.clone();
+        assert_eq!(issue.projection.state, IssueState::Reported);
+        assert_eq!(issue.projection.owner_node_id, "t1");
+        assert_eq!(issue.light, Light::Green);
+
+        s.sign_in("ts").unwrap();
+        let (queue, total) = s.list_issues(IssueListScope::Owned, &[IssueState::Reported], 0, 50).unwrap();
+        assert_eq!((queue.len(), total), (1, 1));
+        assert_eq!(s.allowed_issue_actions(&id).unwrap(), [IssueActionKind::Accept, IssueActionKind::Reject, IssueActionKind::Merge]);
+        s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+        s.perform_issue_action(&id, IssueCommand::Assign { assignee_id: "gw".into() }).unwrap();
+
+        s.sign_in("gw").unwrap();
+        assert_eq!(s.list_issues(IssueListScope::AssignedToMe, &[], 0, 50).unwrap().1, 1);
+        s.perform_issue_action(&id, IssueCommand::Start).unwrap();
+        clock.advance_ms(3_600_000);
+        s.perform_issue_action(&id, IssueCommand::Resolve { note: "已送煤500斤".into(), evidence: vec!["cd".repeat(32)] }).unwrap();
+
+        s.sign_in("ts").unwrap();
+        let closed = s
+            .perform_issue_action(&id, IssueCommand::Verify { satisfaction: Satisfaction::Satisfied, note: "回访满意".into() })
+            .unwrap();
+        assert_eq!(closed.projection.state, IssueState::Closed);
+        assert_eq!(closed.light, Light::None);
+        let timeline = s.issue_timeline(&id).unwrap();
+        let kinds: Vec<_> = timeline.iter().map(|t| t.action).collect();
+        assert_eq!(
+            kinds,
+            [
+                IssueActionKind::Report,
+                IssueActionKind::Accept,
+                IssueActionKind::Assign,
+                IssueActionKind::Start,
+                IssueActionKind::Resolve,
+                IssueActionKind::Verify
+            ]
+        );
+        assert_eq!(timeline[2].detail, "网格员");
+        assert_eq!(timeline[5].detail, "满意 · 回访满意");
+        assert!(timeline.iter().all(|t| t.pending_sync));
+        assert_eq!(s.outbox_counts().unwrap().pending, 6);
+
+        s.sign_in("lh").unwrap();
+        let (mine, _) = s.list_issues(IssueListScope::ReportedByMe, &[], 0, 10).unwrap();
+        assert_eq!(mine[0].projection.state, IssueState::Closed, "status flows back to the reporter");
+    }
+
+    #[test]
+    fn rework_and_escalation_to_the_county() {
+        let (mut s, _) = store();
+        s.sign_in("gw").unwrap();
+        let id = s.report_issue(draft()).unwrap().projection.id;
+        s.sign_in("ts").unwrap();
+        s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+        s.perform_issue_action(&id, IssueCommand::Resolve { note: "镇里已协调".into(), evidence: vec![] }).unwrap();
+        let back = s
+            .perform_issue_action(&id, IssueCommand::Verify { satisfaction: Satisfaction::Dissatisfied, note: "没解决".into() })
+            .unwrap();
+        assert_eq!((back.projection.state, back.projection.rework_count), (IssueState::Assigned, 1));
+        let up = s.perform_issue_action(&id, IssueCommand::Escalate { reason: "需县民政局协调".into() }).unwrap();
+        assert_eq!((up.projection.state, up.projection.owner_node_id.as_str()), (IssueState::Accepted, "c"));
+        assert!(matches!(
+            s.perform_issue_action(&id, IssueCommand::Accept),
+            Err(Error::Rule(RuleError::IllegalTransition { .. }))
+        ));
+        assert!(matches!(
+            s.perform_issue_action(&id, IssueCommand::Assign { assignee_id: "gw".into() }),
+            Err(Error::Rule(RuleError::NotPermitted(Denial::NotOwnerStaff)))
+        ));
+        s.sign_in("cs").unwrap();
+        assert_eq!(s.list_issues(IssueListScope::Owned, &[], 0, 10).unwrap().1, 1);
+        assert!(matches!(
+            s.perform_issue_action(&id, IssueCommand::Escalate { reason: "再上报".into() }),
+            Err(Error::Rule(RuleError::NoHigherLevel))
+        ));
+        s.perform_issue_action(&id, IssueCommand::Assign { assignee_id: "gw".into() }).unwrap();
+    }
+
+    #[test]
+    fn merge_and_scope() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let a = s.report_issue(draft()).unwrap().projection.id;
+        let b = s.report_issue(draft()).unwrap().projection.id;
+        s.sign_in("ts2").unwrap();
+        assert!(matches!(s.issue_row(&a), Err(Error::NotFound { .. })), "other township cannot see it");
+        s.sign_in("ts").unwrap();
+        assert!(matches!(
+            s.perform_issue_action(&b, IssueCommand::Merge { into_issue_id: b.clone() }),
+            Err(Error::Field(_))
+        ));
+        let merged = s.perform_issue_action(&b, IssueCommand::Merge { into_issue_id: a.clone() }).unwrap();
+        assert_eq!(merged.projection.merged_into.as_deref(), Some(a.as_str()));
+        let (open, _) = s.list_issues(IssueListScope::Owned, &[IssueState::Reported], 0, 10).unwrap();
+        assert_eq!(open.len(), 1);
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let id = s.report_issue(draft()).unwrap().projection.id;
+        let before = snapshot(&s);
+        let bad_reports = [
+            (IssueInput { title: " ".into(), ..draft() }, "title"),
+            (IssueInput { title: "长".repeat(61), ..draft() }, "title"),
+            (IssueInput { description: "长".repeat(2001), ..draft() }, "description"),
+            (IssueInput { household_id: None, ..draft() }, "household_id"),
+            (IssueInput { evidence: vec!["x".into()], ..draft() }, "evidence"),
+            (IssueInput { client_op_id: Some("not-a-uuid".into()), ..draft() }, "client_op_id"),
+            (
+                IssueInput {
+                    location: Some(GpsFix { lat: 10.0, lon: f64::NAN, accuracy_m: 1.0, fix_time_ms: 0, mocked: false }),
+                    ..draft()
+                },
+                "lon",
+            ),
+        ];
+        for (input, field) in bad_reports {
+            match s.report_issue(input) {
+                Err(Error::Field(f)) => assert_eq!(f.field, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert!(matches!(s.report_issue(IssueInput { household_id: Some("h4".into()), ..draft() }), Err(Error::NotFound { .. })));
+        assert!(matches!(s.perform_issue_action("nope", IssueCommand::Accept), Err(Error::NotFound { .. })));
+        assert!(matches!(s.perform_issue_action(&id, IssueCommand::Accept), Err(Error::Rule(RuleError::NotPermitted(_)))));
+        s.sign_in("ts").unwrap();
+        assert!(matches!(s.perform_issue_action(&id, IssueCommand::Start), Err(Error::Rule(RuleError::IllegalTransition { .. }))));
+        assert!(matches!(s.perform_issue_action(&id, IssueCommand::Reject { reason: "".into() }), Err(Error::Field(_))));
+        s.sign_in("lh").unwrap();
+        assert_eq!(snapshot(&s), before);
+    }
+
+    #[test]
+    fn duplicate_client_op_id_is_a_conflict_and_changes_nothing() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let op = uuid::Uuid::now_v7().to_string();
+        s.report_issue(IssueInput { client_op_id: Some(op.clone()), ..draft() }).unwrap();
+        let before = snapshot(&s);
+        match s.report_issue(IssueInput { client_op_id: Some(op.clone()), ..draft() }) {
+            Err(Error::DuplicateOperation { op_id }) => assert_eq!(op_id, op),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(snapshot(&s), before);
+    }
+
+    #[test]
+    fn assignee_rules() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let id = s.report_issue(draft()).unwrap().projection.id;
+        s.sign_in("ts").unwrap();
+        s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+        for (who, ok) in [("lh", false), ("gw2", false), ("nobody", false), ("gw", true)] {
+            let r = s.perform_issue_action(&id, IssueCommand::Assign { assignee_id: who.into() });
+            assert_eq!(r.is_ok(), ok, "{who}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn triage_orders_by_deadline_and_lights_turn() {
+        let (mut s, clock) = store();
+        s.sign_in("gw").unwrap();
+        let normal = s.report_issue(draft()).unwrap().projection.id;
+        let critical = s.report_issue(IssueInput { urgency: Urgency::Critical, ..draft() }).unwrap().projection.id;
+        s.sign_in("ts").unwrap();
+        let (q, _) = s.list_issues(IssueListScope::Owned, &[], 0, 10).unwrap();
+        assert_eq!(q.iter().map(|r| r.projection.id.clone()).collect::<Vec<_>>(), [critical.clone(), normal]);
+        clock.advance_ms(100 * 60_000); // 100 of 120 minutes: 83%
+        assert_eq!(s.issue_row(&critical).unwrap().light, Light::Yellow);
+        clock.advance_ms(21 * 60_000);
+        assert_eq!(s.issue_row(&critical).unwrap().light, Light::Red);
+    }
+}

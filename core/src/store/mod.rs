@@ -1,0 +1,406 @@
+//! The phone's offline store: one SQLite file in WAL mode with `synchronous=FULL` (the last commit survives
+//! power loss), one writer connection, every write inside one transaction together with its outbox operation.
+//! Aggregates live in their own modules (`org`, `households`, `visits`, `issues`, `directives`, `outbox`) as
+//! `impl Store` blocks; this module holds the connection, the session and the write-transaction helper.
+
+mod directives;
+mod households;
+mod issues;
+mod org;
+mod outbox;
+pub mod schema;
+mod visits;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use linkage_protocol::hlc::Hlc;
+use linkage_protocol::labels::Locale;
+use linkage_protocol::model::{Actor, OrgLevel, Role};
+use linkage_protocol::rules::cadence::CadencePolicy;
+use linkage_protocol::rules::geo::OnSitePolicy;
+use linkage_protocol::wire::{OpBody, Operation};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use directives::{DirectiveCoverageRow, DirectiveInput, DirectiveRow};
+pub use households::{HouseholdFilter, HouseholdRow, OverdueRow};
+pub use issues::{IssueCommand, IssueInput, IssueListScope, IssueRow, TimelineRow};
+pub use org::{BundleCounts, NodeRow};
+pub use outbox::OutboxCounts;
+pub use visits::{VisitInput, VisitRow};
+
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+
+/// County-configurable policies the rules take as input.
+#[derive(Debug, Clone, Default)]
+pub struct Policies {
+    pub on_site: OnSitePolicy,
+    pub cadence: CadencePolicy,
+}
+
+/// The signed-in user of this device: who acts, plus display facts.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub user_name: String,
+    pub node_name: String,
+    pub node_level: OrgLevel,
+}
+
+/// The local database and the state that goes with it.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    clock: Arc<dyn Clock>,
+    device_id: String,
+    hlc: Hlc,
+    session: Option<Session>,
+    pub(crate) policies: Policies,
+    pub(crate) locale: Locale,
+}
+
+/// A write transaction: the change and its outbox operation commit together or not at all.
+pub(crate) struct Tx<'a> {
+    pub(crate) tx: Transaction<'a>,
+    pub(crate) now_ms: i64,
+    device_id: &'a str,
+    hlc: &'a mut Hlc,
+}
+
+impl Tx<'_> {
+    /// The next hybrid-logical-clock reading, encoded.
+    pub(crate) fn next_hlc(&mut self) -> String {
+        *self.hlc = self.hlc.tick(self.now_ms);
+        self.hlc.encode(self.device_id)
+    }
+
+    /// Appends an operation to the outbox. A reused op id is refused (`DuplicateOperation`), which aborts the
+    /// whole transaction so the change it describes is not stored either.
+    pub(crate) fn enqueue(&mut self, op_id: &str, hlc: &str, body: &OpBody) -> Result<()> {
+        let payload = serde_json::to_string(body)?;
+        let inserted = self.tx.execute(
+            "INSERT INTO outbox (op_id, kind, payload, hlc, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(op_id) DO NOTHING",
+            rusqlite::params![op_id, body.kind(), payload, hlc, self.now_ms],
+        )?;
+        if inserted == 0 {
+            return Err(Error::DuplicateOperation { op_id: op_id.to_string() });
+        }
+        self.tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [hlc],
+        )?;
+        Ok(())
+    }
+
+    /// A new operation with a fresh UUIDv7 op id.
+    pub(crate) fn new_op(&mut self, body: OpBody) -> Operation {
+        let hlc = self.next_hlc();
+        Operation { op_id: new_id(), hlc, body }
+    }
+
+    /// Enqueues an operation built with [`Tx::new_op`].
+    pub(crate) fn enqueue_op(&mut self, op: &Operation) -> Result<()> {
+        self.enqueue(&op.op_id, &op.hlc, &op.body)
+    }
+}
+
+/// A new time-ordered id (UUIDv7) for records and operations.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+impl Store {
+    /// Opens (creating or migrating) the database file at `path`.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        Store::from_connection(Connection::open(path)?, clock)
+    }
+
+    /// An in-memory store (tests).
+    pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Store> {
+        Store::from_connection(Connection::open_in_memory()?, clock)
+    }
+
+    fn from_connection(mut conn: Connection, clock: Arc<dyn Clock>) -> Result<Store> {
+        // WAL for concurrent readers, FULL so an acknowledged save survives power loss.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        schema::migrate(&mut conn)?;
+        let device_id = match meta_get(&conn, "device_id")? {
+            Some(id) => id,
+            None => {
+                let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+                meta_set(&conn, "device_id", &id)?;
+                id
+            }
+        };
+        let hlc = meta_get(&conn, "hlc")?.and_then(|s| Hlc::parse(&s)).unwrap_or_default();
+        let mut store = Store {
+            conn,
+            clock,
+            device_id,
+            hlc,
+            session: None,
+            policies: Policies::default(),
+            locale: Locale::ZhCn,
+        };
+        if let Some(user_id) = meta_get(&store.conn, "session_user_id")? {
+            // A session whose user vanished (bundle replaced) is simply dropped.
+            store.session = store.load_session(&user_id).ok();
+        }
+        Ok(store)
+    }
+
+    /// Current time as the store sees it.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// This installation's device id (part of every HLC reading).
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// Runs `f` in one IMMEDIATE write transaction; commits on success, rolls back on any error.
+    pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let now_ms = self.clock.now_ms();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut hlc = self.hlc;
+        let out = {
+            let mut w = Tx { tx, now_ms, device_id: &self.device_id, hlc: &mut hlc };
+            let out = f(&mut w)?;
+            w.tx.commit()?;
+            out
+        };
+        self.hlc = hlc;
+        Ok(out)
+    }
+
+    /// Read access to the connection.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The signed-in session, or `NotSignedIn`.
+    pub fn session(&self) -> Result<&Session> {
+        self.session.as_ref().ok_or(Error::NotSignedIn)
+    }
+
+    pub(crate) fn actor(&self) -> Result<&Actor> {
+        Ok(&self.session()?.actor)
+    }
+
+    /// Signs `user_id` in on this device (the user must exist in the loaded bundle).
+    pub fn sign_in(&mut self, user_id: &str) -> Result<Session> {
+        let session = self.load_session(user_id)?;
+        meta_set(&self.conn, "session_user_id", user_id)?;
+        self.session = Some(session.clone());
+        Ok(session)
+    }
+
+    /// Signs out; local data stays (it belongs to the device's scope, not the user).
+    pub fn sign_out(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM meta WHERE key = 'session_user_id'", [])?;
+        self.session = None;
+        Ok(())
+    }
+
+    fn load_session(&self, user_id: &str) -> Result<Session> {
+        linkage_protocol::validate::id("user_id", user_id)?;
+        self.conn
+            .query_row(
+                "SELECT u.name, u.role, u.node_id, n.path, n.name, n.level
+                 FROM users u JOIN org_nodes n ON n.id = u.node_id WHERE u.id = ?1",
+                [user_id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(user_name, role, node_id, node_path, node_name, level)| {
+                Ok(Session {
+                    actor: Actor { user_id: user_id.to_string(), role: parse_enum::<Role>(&role)?, node_id, node_path },
+                    user_name,
+                    node_name,
+                    node_level: parse_enum(&level)?,
+                })
+            })
+            .unwrap_or_else(|| Err(Error::not_found("user", user_id)))
+    }
+}
+
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// The snake_case name of a unit enum (its serde name), for SQL columns.
+pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => unreachable!("not a unit enum: {other:?}"),
+    }
+}
+
+/// Parses a unit enum from its snake_case SQL form.
+pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| Error::Corrupt(format!("unknown value '{s}' in the database")))
+}
+
+/// Clamps a requested page size to 1..=PAGE_SIZE_MAX.
+pub(crate) fn page_limit(limit: u32) -> u32 {
+    limit.clamp(1, linkage_protocol::validate::limits::PAGE_SIZE_MAX)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A small fixture county for unit tests: county c → townships t1, t2 → branches b1 (t1), b2 (t2) →
+    //! groups g1, g2 (b1), g3 (b2) → households; one user per role.
+    use super::*;
+    use crate::clock::ManualClock;
+
+    pub const NOW: i64 = 1_780_000_000_000; // 2026-05-28
+
+    pub fn bundle_json() -> String {
+        serde_json::json!({
+            "nodes": [
+                {"id": "c", "parent_id": null, "level": "county", "name": "黄龙县", "code": "610631000000"},
+                {"id": "t1", "parent_id": "c", "level": "township", "name": "石堡镇", "code": "610631100000"},
+                {"id": "t2", "parent_id": "c", "level": "township", "name": "白马滩镇", "code": "610631101000"},
+                {"id": "b1", "parent_id": "t1", "level": "branch", "name": "石堡村党支部", "code": "610631100201"},
+                {"id": "b2", "parent_id": "t2", "level": "branch", "name": "圪台村党支部", "code": "610631101201"},
+                {"id": "g1", "parent_id": "b1", "level": "group", "name": "一组", "code": "610631100201001"},
+                {"id": "g2", "parent_id": "b1", "level": "group", "name": "二组", "code": "610631100201002"},
+                {"id": "g3", "parent_id": "b2", "level": "group", "name": "一组", "code": "610631101201001"}
+            ],
+            "households": [
+                {"id": "h1", "group_id": "g1", "head_name": "张建国", "members": 4, "phone": "13812345678",
+                 "id_number": "610631196501011234", "address": "石堡村一组3号", "lat": 35.58, "lon": 109.26,
+                 "tags": ["独居老人"], "risk_level": "high"},
+                {"id": "h2", "group_id": "g1", "head_name": "张秀英", "members": 2, "address": "石堡村一组5号",
+                 "lat": 35.581, "lon": 109.262, "tags": ["低保"], "risk_level": "medium"},
+                {"id": "h3", "group_id": "g2", "head_name": "李明", "members": 3, "address": "石堡村二组1号",
+                 "lat": 35.59, "lon": 109.27, "tags": [], "risk_level": "low", "county_contact": true},
+                {"id": "h4", "group_id": "g3", "head_name": "王芳", "members": 5, "address": "圪台村一组8号",
+                 "lat": 35.70, "lon": 109.40, "tags": ["残疾"], "risk_level": "low"},
+                {"id": "h5", "group_id": "g2", "head_name": "赵四", "members": 1, "address": "石堡村二组9号",
+                 "tags": [], "risk_level": "low"}
+            ],
+            "users": [
+                {"id": "cs", "name": "县干部", "role": "county_staff", "node_id": "c"},
+                {"id": "ts", "name": "镇干部", "role": "township_staff", "node_id": "t1"},
+                {"id": "ts2", "name": "白马滩镇干部", "role": "township_staff", "node_id": "t2"},
+                {"id": "gw", "name": "网格员", "role": "grid_worker", "node_id": "b1"},
+                {"id": "gw2", "name": "圪台网格员", "role": "grid_worker", "node_id": "b2"},
+                {"id": "lh", "name": "联户长", "role": "liaison_head", "node_id": "g1"},
+                {"id": "lh2", "name": "二组联户长", "role": "liaison_head", "node_id": "g2"}
+            ]
+        })
+        .to_string()
+    }
+
+    pub fn store() -> (Store, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new(NOW));
+        let mut store = Store::open_in_memory(clock.clone()).unwrap();
+        store.load_bundle(&bundle_json()).unwrap();
+        (store, clock)
+    }
+
+    /// Every row of every table, for "nothing changed" assertions.
+    pub fn snapshot(store: &Store) -> Vec<String> {
+        let conn = store.conn();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut out = Vec::new();
+        for t in tables {
+            let mut stmt = conn.prepare(&format!("SELECT * FROM {t}")).unwrap();
+            let n = stmt.column_count();
+            let rows = stmt
+                .query_map([], |r| {
+                    let mut s = format!("{t}:");
+                    for i in 0..n {
+                        s.push_str(&format!("{:?}|", r.get_ref(i)?));
+                    }
+                    Ok(s)
+                })
+                .unwrap();
+            let mut rows: Vec<String> = rows.map(|r| r.unwrap()).collect();
+            rows.sort();
+            out.extend(rows);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+
+    #[test]
+    fn pragmas_are_wal_and_full_on_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(NOW));
+        let store = Store::open(&dir.path().join("a/b/linkage.db"), clock).unwrap();
+        let mode: String = store.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let sync: i64 = store.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "FULL");
+    }
+
+    #[test]
+    fn session_survives_reopen_and_device_id_is_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("linkage.db");
+        let clock = Arc::new(crate::clock::ManualClock::new(NOW));
+        let device = {
+            let mut s = Store::open(&path, clock.clone()).unwrap();
+            s.load_bundle(&bundle_json()).unwrap();
+            s.sign_in("gw").unwrap();
+            s.device_id().to_string()
+        };
+        let s = Store::open(&path, clock).unwrap();
+        assert_eq!(s.device_id(), device);
+        assert_eq!(s.session().unwrap().actor.user_id, "gw");
+        assert_eq!(s.session().unwrap().node_level, OrgLevel::Branch);
+    }
+
+    #[test]
+    fn sign_in_errors() {
+        let (mut s, _) = store();
+        assert!(matches!(s.session(), Err(Error::NotSignedIn)));
+        assert!(matches!(s.sign_in("nobody"), Err(Error::NotFound { .. })));
+        assert!(matches!(s.sign_in("../x"), Err(Error::Field(_))));
+        s.sign_in("ts").unwrap();
+        s.sign_out().unwrap();
+        assert!(matches!(s.session(), Err(Error::NotSignedIn)));
+    }
+}

@@ -1,0 +1,264 @@
+//! The org tree, users and the household ledger as the server sends them: a JSON bundle loaded in one
+//! transaction after every node, household and user is checked (levels nest, parents exist, codes and
+//! coordinates are valid). A bad bundle changes nothing and says which item is wrong, by id.
+
+use std::collections::HashMap;
+
+use linkage_protocol::model::{OrgLevel, Role};
+use linkage_protocol::rules::{geo, scope};
+use linkage_protocol::validate::{self, limits};
+use linkage_protocol::wire::{Bundle, BundleHousehold, BundleNode, BundleUser};
+use rusqlite::{params, OptionalExtension};
+
+use super::{enum_str, parse_enum, Store};
+use crate::error::{Error, Result};
+
+/// Counts of what a bundle load stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleCounts {
+    pub nodes: u32,
+    pub households: u32,
+    pub users: u32,
+}
+
+/// One org node as stored.
+#[derive(Debug, Clone)]
+pub struct NodeRow {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub level: OrgLevel,
+    pub name: String,
+    pub path: String,
+}
+
+fn bad(what: &str, id: &str, problem: impl std::fmt::Display) -> Error {
+    Error::Bundle(format!("{what} '{id}': {problem}"))
+}
+
+fn check_code(node: &BundleNode) -> Result<()> {
+    let digits = node.code.bytes().all(|b| b.is_ascii_digit());
+    let ok = match node.level {
+        OrgLevel::County | OrgLevel::Township | OrgLevel::Branch => digits && node.code.len() == 12,
+        OrgLevel::Group | OrgLevel::Household => digits && (13..=20).contains(&node.code.len()),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad("node", &node.id, "code must be the 12-digit division code (groups: extended to 13–20 digits)"))
+    }
+}
+
+impl Store {
+    /// Loads (inserting or updating) an org tree, households and users from a bundle's JSON text.
+    pub fn load_bundle(&mut self, json: &str) -> Result<BundleCounts> {
+        let bundle: Bundle = serde_json::from_str(json).map_err(|e| Error::Bundle(format!("not a valid bundle: {e}")))?;
+        self.write(|w| {
+            let tx = &w.tx;
+            // id -> (level, path) for nodes of this bundle and, on demand, of the database.
+            let mut known: HashMap<String, (OrgLevel, String)> = HashMap::new();
+            let lookup = |known: &HashMap<String, (OrgLevel, String)>, id: &str| -> Result<Option<(OrgLevel, String)>> {
+                if let Some(v) = known.get(id) {
+                    return Ok(Some(v.clone()));
+                }
+                let row: Option<(String, String)> = tx
+                    .query_row("SELECT level, path FROM org_nodes WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                row.map(|(l, p)| Ok((parse_enum(&l)?, p))).transpose()
+            };
+            for node in &bundle.nodes {
+                validate_node(node)?;
+                let path = match &node.parent_id {
+                    None if node.level == OrgLevel::County => format!("/{}/", node.id),
+                    None => return Err(bad("node", &node.id, "only the county may have no parent")),
+                    Some(pid) => {
+                        let (plevel, ppath) = lookup(&known, pid)?
+                            .ok_or_else(|| bad("node", &node.id, format!("parent '{pid}' is unknown (parents must come first)")))?;
+                        if plevel.child() != Some(node.level) {
+                            return Err(bad("node", &node.id, format!("a {:?} cannot sit under a {:?}", node.level, plevel)));
+                        }
+                        scope::child_path(&ppath, &node.id)
+                    }
+                };
+                if let Some((_, old_path)) = lookup(&known, &node.id)? {
+                    if old_path != path {
+                        return Err(bad("node", &node.id, "moving a node to another parent is not supported"));
+                    }
+                }
+                let boundary = if node.boundary.is_empty() { None } else { Some(serde_json::to_string(&node.boundary)?) };
+                tx.execute(
+                    "INSERT INTO org_nodes (id, parent_id, level, name, code, path, boundary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, code = excluded.code, boundary = excluded.boundary",
+                    params![node.id, node.parent_id, enum_str(&node.level), node.name.trim(), node.code, path, boundary],
+                )?;
+                known.insert(node.id.clone(), (node.level, path));
+            }
+            let mut insert_hh = tx.prepare_cached(
+                "INSERT INTO households (id, group_id, path, head_name, members, phone, id_number, address, lat, lon, risk_level, county_contact)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT(id) DO UPDATE SET group_id = excluded.group_id, path = excluded.path, head_name = excluded.head_name,
+                   members = excluded.members, phone = excluded.phone, id_number = excluded.id_number, address = excluded.address,
+                   lat = excluded.lat, lon = excluded.lon, risk_level = excluded.risk_level, county_contact = excluded.county_contact",
+            )?;
+            let mut clear_tags = tx.prepare_cached("DELETE FROM household_tags WHERE household_id = ?1")?;
+            let mut insert_tag = tx.prepare_cached("INSERT OR IGNORE INTO household_tags (household_id, tag) VALUES (?1, ?2)")?;
+            for hh in &bundle.households {
+                validate_household(hh)?;
+                let (level, gpath) = lookup(&known, &hh.group_id)?
+                    .ok_or_else(|| bad("household", &hh.id, format!("group '{}' is unknown", hh.group_id)))?;
+                if level != OrgLevel::Group {
+                    return Err(bad("household", &hh.id, "households belong to a villager group"));
+                }
+                let path = scope::child_path(&gpath, &hh.id);
+                insert_hh.execute(params![
+                    hh.id,
+                    hh.group_id,
+                    path,
+                    hh.head_name.trim(),
+                    hh.members,
+                    hh.phone,
+                    hh.id_number,
+                    hh.address.trim(),
+                    hh.lat,
+                    hh.lon,
+                    enum_str(&hh.risk_level),
+                    hh.county_contact
+                ])?;
+                clear_tags.execute([&hh.id])?;
+                for tag in &hh.tags {
+                    insert_tag.execute(params![hh.id, tag.trim()])?;
+                }
+            }
+            for user in &bundle.users {
+                validate_user(user)?;
+                let (level, _) = lookup(&known, &user.node_id)?
+                    .ok_or_else(|| bad("user", &user.id, format!("node '{}' is unknown", user.node_id)))?;
+                if level != user.role.level() {
+                    return Err(bad("user", &user.id, format!("a {:?} must be bound to a {:?} node", user.role, user.role.level())));
+                }
+                tx.execute(
+                    "INSERT INTO users (id, name, role, node_id) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, node_id = excluded.node_id",
+                    params![user.id, user.name.trim(), enum_str(&user.role), user.node_id],
+                )?;
+            }
+            Ok(BundleCounts {
+                nodes: bundle.nodes.len() as u32,
+                households: bundle.households.len() as u32,
+                users: bundle.users.len() as u32,
+            })
+        })
+    }
+
+    /// One org node by id.
+    pub fn node(&self, id: &str) -> Result<NodeRow> {
+        self.conn()
+            .query_row("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+            })
+            .optional()?
+            .map(|(id, parent_id, level, name, path)| {
+                Ok(NodeRow { id, parent_id, level: parse_enum(&level)?, name, path })
+            })
+            .unwrap_or_else(|| Err(Error::not_found("node", id)))
+    }
+
+    /// A user's role and node path (for assignment checks).
+    pub(crate) fn user_role_path(&self, user_id: &str) -> Result<(Role, String, String)> {
+        self.conn()
+            .query_row(
+                "SELECT u.role, n.path, u.name FROM users u JOIN org_nodes n ON n.id = u.node_id WHERE u.id = ?1",
+                [user_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .map(|(role, path, name)| Ok((parse_enum(&role)?, path, name)))
+            .unwrap_or_else(|| Err(Error::not_found("user", user_id)))
+    }
+
+    /// Display name of a user, if known.
+    pub(crate) fn user_name(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(self.conn().query_row("SELECT name FROM users WHERE id = ?1", [user_id], |r| r.get(0)).optional()?)
+    }
+}
+
+fn validate_node(node: &BundleNode) -> Result<()> {
+    validate::id("node.id", &node.id).map_err(|e| bad("node", "?", e))?;
+    validate::text("node.name", &node.name, 1, limits::NAME).map_err(|e| bad("node", &node.id, e))?;
+    if node.level == OrgLevel::Household {
+        return Err(bad("node", &node.id, "households go in the households list, not the org tree"));
+    }
+    check_code(node)?;
+    for &(lat, lon) in &node.boundary {
+        geo::validate_point(lat, lon).map_err(|e| bad("node", &node.id, e))?;
+    }
+    Ok(())
+}
+
+fn validate_household(hh: &BundleHousehold) -> Result<()> {
+    validate::id("household.id", &hh.id).map_err(|e| bad("household", "?", e))?;
+    validate::text("head_name", &hh.head_name, 1, limits::NAME).map_err(|e| bad("household", &hh.id, e))?;
+    validate::text("address", &hh.address, 1, limits::ADDRESS).map_err(|e| bad("household", &hh.id, e))?;
+    match (hh.lat, hh.lon) {
+        (Some(lat), Some(lon)) => geo::validate_point(lat, lon).map_err(|e| bad("household", &hh.id, e))?,
+        (None, None) => {}
+        _ => return Err(bad("household", &hh.id, "lat and lon come together")),
+    }
+    for tag in &hh.tags {
+        validate::text("tag", tag, 1, 20).map_err(|e| bad("household", &hh.id, e))?;
+    }
+    Ok(())
+}
+
+fn validate_user(user: &BundleUser) -> Result<()> {
+    validate::id("user.id", &user.id).map_err(|e| bad("user", "?", e))?;
+    validate::text("user.name", &user.name, 1, limits::NAME).map_err(|e| bad("user", &user.id, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn bundle_builds_paths() {
+        let (s, _) = store();
+        assert_eq!(s.node("g3").unwrap().path, "/c/t2/b2/g3/");
+        let p: String = s.conn().query_row("SELECT path FROM households WHERE id='h1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(p, "/c/t1/b1/g1/h1/");
+        assert!(matches!(s.node("zz"), Err(Error::NotFound { .. })));
+    }
+
+    #[test]
+    fn reloading_is_an_upsert() {
+        let (mut s, _) = store();
+        let counts = s.load_bundle(&bundle_json()).unwrap();
+        assert_eq!(counts, BundleCounts { nodes: 8, households: 5, users: 7 });
+        let n: i64 = s.conn().query_row("SELECT count(*) FROM households", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn bad_bundles_change_nothing() {
+        let (mut s, _) = store();
+        let before = snapshot(&s);
+        let cases = [
+            ("not json", "not a valid bundle"),
+            (r#"{"nodes":[{"id":"t9","parent_id":"nope","level":"township","name":"x","code":"610631100000"}]}"#, "unknown"),
+            (r#"{"nodes":[{"id":"b9","parent_id":"c","level":"branch","name":"x","code":"610631100000"}]}"#, "cannot sit under"),
+            (r#"{"nodes":[{"id":"t9","parent_id":"c","level":"township","name":"x","code":"12"}]}"#, "code"),
+            (r#"{"nodes":[{"id":"t9","parent_id":"c","level":"township","name":"","code":"610631100000"}]}"#, "empty"),
+            (r#"{"nodes":[],"households":[{"id":"h9","group_id":"g1","head_name":"甲","address":"x","lat":95.0,"lon":100.0,"risk_level":"low"}]}"#, "latitude"),
+            (r#"{"nodes":[],"households":[{"id":"h9","group_id":"b1","head_name":"甲","address":"x","risk_level":"low"}]}"#, "villager group"),
+            (r#"{"nodes":[],"users":[{"id":"u9","name":"甲","role":"grid_worker","node_id":"g1"}]}"#, "must be bound"),
+            (r#"{"nodes":[{"id":"t1","parent_id":"c","level":"township","name":"ok","code":"610631100000"}],"users":[{"id":"u9","name":"甲","role":"grid_worker","node_id":"nowhere"}]}"#, "unknown"),
+        ];
+        for (json, expect) in cases {
+            match s.load_bundle(json) {
+                Err(Error::Bundle(msg)) => assert!(msg.contains(expect), "{json}: {msg}"),
+                other => panic!("{json}: {other:?}"),
+            }
+            assert_eq!(snapshot(&s), before, "{json}");
+        }
+    }
+}
