@@ -284,42 +284,9 @@ pub(crate) mod testing {
 
     pub const NOW: i64 = 1_780_000_000_000; // 2026-05-28
 
+    /// The fixture shared with the integration and Kotlin binding tests.
     pub fn bundle_json() -> String {
-        serde_json::json!({
-            "nodes": [
-                {"id": "c", "parent_id": null, "level": "county", "name": "黄龙县", "code": "610631000000"},
-                {"id": "t1", "parent_id": "c", "level": "township", "name": "石堡镇", "code": "610631100000"},
-                {"id": "t2", "parent_id": "c", "level": "township", "name": "白马滩镇", "code": "610631101000"},
-                {"id": "b1", "parent_id": "t1", "level": "branch", "name": "石堡村党支部", "code": "610631100201"},
-                {"id": "b2", "parent_id": "t2", "level": "branch", "name": "圪台村党支部", "code": "610631101201"},
-                {"id": "g1", "parent_id": "b1", "level": "group", "name": "一组", "code": "610631100201001"},
-                {"id": "g2", "parent_id": "b1", "level": "group", "name": "二组", "code": "610631100201002"},
-                {"id": "g3", "parent_id": "b2", "level": "group", "name": "一组", "code": "610631101201001"}
-            ],
-            "households": [
-                {"id": "h1", "group_id": "g1", "head_name": "张建国", "members": 4, "phone": "13812345678",
-                 "id_number": "610631196501011234", "address": "石堡村一组3号", "lat": 35.58, "lon": 109.26,
-                 "tags": ["独居老人"], "risk_level": "high"},
-                {"id": "h2", "group_id": "g1", "head_name": "张秀英", "members": 2, "address": "石堡村一组5号",
-                 "lat": 35.581, "lon": 109.262, "tags": ["低保"], "risk_level": "medium"},
-                {"id": "h3", "group_id": "g2", "head_name": "李明", "members": 3, "address": "石堡村二组1号",
-                 "lat": 35.59, "lon": 109.27, "tags": [], "risk_level": "low", "county_contact": true},
-                {"id": "h4", "group_id": "g3", "head_name": "王芳", "members": 5, "address": "圪台村一组8号",
-                 "lat": 35.70, "lon": 109.40, "tags": ["残疾"], "risk_level": "low"},
-                {"id": "h5", "group_id": "g2", "head_name": "赵四", "members": 1, "address": "石堡村二组9号",
-                 "tags": [], "risk_level": "low"}
-            ],
-            "users": [
-                {"id": "cs", "name": "县干部", "role": "county_staff", "node_id": "c"},
-                {"id": "ts", "name": "镇干部", "role": "township_staff", "node_id": "t1"},
-                {"id": "ts2", "name": "白马滩镇干部", "role": "township_staff", "node_id": "t2"},
-                {"id": "gw", "name": "网格员", "role": "grid_worker", "node_id": "b1"},
-                {"id": "gw2", "name": "圪台网格员", "role": "grid_worker", "node_id": "b2"},
-                {"id": "lh", "name": "联户长", "role": "liaison_head", "node_id": "g1"},
-                {"id": "lh2", "name": "二组联户长", "role": "liaison_head", "node_id": "g2"}
-            ]
-        })
-        .to_string()
+        include_str!("../../tests/fixtures/bundle.json").to_string()
     }
 
     pub fn store() -> (Store, Arc<ManualClock>) {

@@ -1,0 +1,123 @@
+// Binding glue test: drives the real core through the generated Kotlin bindings on the host JVM (JNA).
+// It covers what only the bindings can break — records, enums, sealed command classes, typed exceptions,
+// UTF-8 Chinese text, unsigned paging arguments, nullable fields — with one full issue story.
+// Run by scripts/test-bindings.sh; exits non-zero on the first failed check.
+
+import cn.linkage.core.*
+import java.io.File
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+fun main(args: Array<String>) {
+    val fixture = File(args[0])
+    val dir = Files.createTempDirectory("linkage-kotlin").toFile()
+    val app = FieldApp.open(File(dir, "phone/linkage.db").path)
+    val loaded = app.loadBundle(fixture.path)
+    assertEquals(5u, loaded.households)
+
+    // A liaison head reports an issue for a household of the group.
+    val lh = app.signIn("lh")
+    assertEquals(Role.LIAISON_HEAD, lh.role)
+    assertEquals("联户长", lh.roleLabel)
+    val reported = app.reportIssue(
+        IssueDraft(
+            category = IssueCategory.LIVELIHOOD_AID,
+            urgency = Urgency.URGENT,
+            title = "冬季取暖困难",
+            description = "独居老人家中缺煤，需要救助",
+            householdId = "h1",
+        )
+    )
+    assertEquals(IssueState.REPORTED, reported.state)
+    assertEquals("冬季取暖困难", reported.title)
+    assertEquals(Light.GREEN, reported.light)
+    val id = reported.id
+
+    // Township staff accept it from the triage queue and assign it to the grid worker.
+    app.signIn("ts")
+    val queue = app.triageQueue(listOf(IssueState.REPORTED), 0u, 50u)
+    assertEquals(listOf(id), queue.items.map { it.id })
+    assertEquals(listOf(IssueActionKind.ACCEPT, IssueActionKind.REJECT, IssueActionKind.MERGE), app.issue(id).allowedActions)
+    app.performIssueAction(id, IssueCommand.Accept)
+    val assigned = app.performIssueAction(id, IssueCommand.Assign(assigneeId = "gw"))
+    assertEquals(IssueState.ASSIGNED, assigned.state)
+    assertEquals("gw", assigned.assigneeId)
+
+    // The grid worker visits on site, starts and resolves.
+    app.signIn("gw")
+    val now = System.currentTimeMillis()
+    val visit = app.recordVisit(
+        VisitDraft(
+            householdId = "h1",
+            kind = VisitKind.RETURN_VISIT,
+            startedAtMs = now - 600_000,
+            endedAtMs = now - 60_000,
+            fix = GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = 8.0, fixTimeMs = now - 300_000, mocked = false),
+            notes = "已送煤五百斤，老人满意",
+            issueId = id,
+        )
+    )
+    assertEquals(OnSiteVerdict.ON_SITE, visit.verdict)
+    assertEquals("在现场", visit.verdictLabel)
+    assertTrue(visit.distanceM!! < 20.0)
+    app.performIssueAction(id, IssueCommand.Start)
+    val resolved = app.performIssueAction(id, IssueCommand.Resolve(note = "已送煤", evidence = listOf("ab".repeat(32))))
+    assertEquals(IssueState.RESOLVED, resolved.state)
+
+    // Township staff verify with 满意: closed.
+    app.signIn("ts")
+    val closed = app.performIssueAction(id, IssueCommand.Verify(satisfaction = Satisfaction.SATISFIED, note = "回访满意"))
+    assertEquals(IssueState.CLOSED, closed.state)
+    assertEquals("结案", closed.stateLabel)
+    assertEquals(Satisfaction.SATISFIED, closed.satisfaction)
+    val timeline = app.issueTimeline(id)
+    assertEquals(
+        listOf(IssueActionKind.REPORT, IssueActionKind.ACCEPT, IssueActionKind.ASSIGN, IssueActionKind.START, IssueActionKind.RESOLVE, IssueActionKind.VERIFY),
+        timeline.map { it.action },
+    )
+    assertEquals("满意 · 回访满意", timeline.last().detail)
+
+    // An illegal transition surfaces as a typed Kotlin exception carrying the state and action.
+    val illegal = assertFailsWith<ApiException.IllegalTransition> { app.performIssueAction(id, IssueCommand.Accept) }
+    assertEquals(IssueState.CLOSED, illegal.from)
+    assertEquals(IssueActionKind.ACCEPT, illegal.action)
+
+    // Other error variants cross the FFI with their fields.
+    val invalid = assertFailsWith<ApiException.InvalidInput> {
+        app.reportIssue(IssueDraft(IssueCategory.OTHER, Urgency.NORMAL, "  ", "", "h1"))
+    }
+    assertEquals("title", invalid.field)
+    assertFailsWith<ApiException.NotFound> { app.issue("no-such-issue") }
+    app.signIn("lh")
+    val second = app.reportIssue(IssueDraft(IssueCategory.SAFETY_HAZARD, Urgency.CRITICAL, "山林冒烟", "", null, nodeId = "g1"))
+    val denied = assertFailsWith<ApiException.NotPermitted> { app.performIssueAction(second.id, IssueCommand.Accept) }
+    assertTrue(denied.reason.isNotEmpty())
+    assertFailsWith<ApiException.InvalidInput> { app.overdueHouseholds(MapPoint(Double.NaN, 109.0), 0u, 10u) }
+
+    // The reporter sees the outcome; paging and masking come through.
+    val mine = app.listIssues(IssueListKind.REPORTED_BY_ME, emptyList(), 0u, 10u)
+    assertEquals(2uL, mine.total)
+    assertEquals(IssueState.CLOSED, mine.items.single { it.id == id }.state)
+    val page = app.listHouseholds(HouseholdQuery(text = "张", limit = 1u))
+    assertEquals(2uL, page.total)
+    assertEquals(1u, page.nextOffset)
+    assertEquals("138****5678", page.items.first().phoneMasked)
+
+    // Outbox status and the pure coordinate helpers.
+    val status = app.outboxStatus()
+    assertEquals(8uL, status.pending)
+    assertNotNull(status.oldestPendingAgeMs)
+    val gcj = wgs84ToGcj02(MapPoint(39.915, 116.404))
+    assertTrue(Math.abs(gcj.lat - 39.91640428) < 1e-6 && Math.abs(gcj.lon - 116.41024450) < 1e-6)
+
+    // The session persists across reopening the database.
+    app.destroy()
+    val reopened = FieldApp.open(File(dir, "phone/linkage.db").path)
+    assertEquals("lh", reopened.session()?.userId)
+    reopened.destroy()
+    dir.deleteRecursively()
+    println("kotlin binding story: ok")
+}
