@@ -11,4 +11,4 @@ mod facade;
 pub mod store;
 
 pub use error::ApiError;
-pub use facade::FieldApp;
+pub use facade::{gcj02_to_wgs84, wgs84_to_gcj02, FieldApp};
