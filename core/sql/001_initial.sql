@@ -42,7 +42,8 @@ CREATE TABLE households (
     updated_hlc    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX households_path ON households(path);
-CREATE INDEX households_name ON households(head_name);
+-- Covering (name, path): a name-prefix search checks scope without touching the table.
+CREATE INDEX households_name ON households(head_name, path);
 
 CREATE TABLE household_tags (
     household_id TEXT NOT NULL REFERENCES households(id),
@@ -111,8 +112,10 @@ CREATE TABLE issues (
     due_at_ms        INTEGER,
     last_hlc         TEXT NOT NULL
 );
-CREATE INDEX issues_owner_queue ON issues(owner_node_id, state, due_at_ms);
-CREATE INDEX issues_assignee ON issues(assignee_id, state, due_at_ms);
+-- Queues stream in deadline order (no clock = last) and stop after one page; states filter on the way.
+CREATE INDEX issues_owner_queue ON issues(owner_node_id, coalesce(due_at_ms, 9223372036854775807), id);
+CREATE INDEX issues_owner_state ON issues(owner_node_id, state);
+CREATE INDEX issues_assignee ON issues(assignee_id, coalesce(due_at_ms, 9223372036854775807), id);
 CREATE INDEX issues_reporter ON issues(reporter_id, reported_at_ms);
 CREATE INDEX issues_path ON issues(path);
 CREATE INDEX issues_household ON issues(household_id);

@@ -163,9 +163,12 @@ pub struct BundleSummary {
 /// Filters and paging for the household list.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct HouseholdQuery {
-    /// Prefix of the head's name, or part of the address.
+    /// Prefix of the head's name (fast, indexed).
     #[uniffi(default = None)]
     pub text: Option<String>,
+    /// Part of the address.
+    #[uniffi(default = None)]
+    pub address: Option<String>,
     #[uniffi(default = None)]
     pub tag: Option<String>,
     #[uniffi(default = None)]

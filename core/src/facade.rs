@@ -92,6 +92,7 @@ impl FieldApp {
         self.with(|s, l| {
             let filter = store::HouseholdFilter {
                 text: query.text,
+                address: query.address,
                 tag: query.tag,
                 risk: query.risk,
                 offset: query.offset,

@@ -14,8 +14,10 @@ use crate::error::{Error, Result};
 /// Filters for the household list.
 #[derive(Debug, Clone, Default)]
 pub struct HouseholdFilter {
-    /// Prefix of the head's name, or part of the address.
+    /// Prefix of the head's name (indexed).
     pub text: Option<String>,
+    /// Part of the address (scans the scope: slower on a county-wide list).
+    pub address: Option<String>,
     pub tag: Option<String>,
     pub risk: Option<RiskLevel>,
     pub offset: u32,
@@ -97,13 +99,13 @@ impl Store {
         if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
             let text = validate::text("text", text, 1, limits::SEARCH)?;
             let n = args.len();
-            clauses.push(format!(
-                "((h.head_name >= ?{a} AND h.head_name < ?{b}) OR instr(h.address, ?{a}) > 0)",
-                a = n + 1,
-                b = n + 2
-            ));
+            clauses.push(format!("h.head_name >= ?{} AND h.head_name < ?{}", n + 1, n + 2));
             args.push(text.clone().into());
             args.push(format!("{text}\u{10FFFF}").into());
+        }
+        if let Some(address) = filter.address.as_deref().filter(|t| !t.trim().is_empty()) {
+            args.push(validate::text("address", address, 1, limits::SEARCH)?.into());
+            clauses.push(format!("instr(h.address, ?{}) > 0", args.len()));
         }
         if let Some(tag) = filter.tag.as_deref().filter(|t| !t.trim().is_empty()) {
             args.push(tag.trim().to_string().into());
@@ -256,7 +258,9 @@ mod tests {
         };
         assert_eq!(by_name("张"), ["h1", "h2"]);
         assert_eq!(by_name("张秀"), ["h2"]);
-        assert_eq!(by_name("二组"), ["h3", "h5"]);
+        assert!(by_name("二组").is_empty(), "text matches names, not addresses");
+        let by_address = s.list_households(&HouseholdFilter { address: Some("二组".into()), ..filter() }).unwrap();
+        assert_eq!(by_address.0.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["h3", "h5"]);
         assert!(by_name("王").is_empty(), "h4 is in another township");
         let tagged = s.list_households(&HouseholdFilter { tag: Some("低保".into()), ..filter() }).unwrap();
         assert_eq!(tagged.0.len(), 1);

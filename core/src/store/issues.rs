@@ -6,7 +6,7 @@
 use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::{GpsFix, IssueActionKind, IssueCategory, IssueState, Satisfaction, Urgency};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
-use linkage_protocol::rules::sla::{self, Light};
+use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::{geo, scope, RuleError};
 use linkage_protocol::validate::{self, limits};
 use linkage_protocol::wire::{IssueAction, IssueEvent, IssueReport, OpBody, Operation};
@@ -81,6 +81,10 @@ pub struct TimelineRow {
     pub pending_sync: bool,
 }
 
+/// Deadline order, issues without a running clock last; matches the queue indexes exactly so SQLite walks
+/// the index instead of sorting.
+const DEADLINE_ORDER: &str = "coalesce(due_at_ms, 9223372036854775807), id";
+
 const COLUMNS: &str = "id, state, category, urgency, title, description, node_id, path, household_id, owner_node_id,
     reporter_id, assignee_id, rework_count, escalation_count, merged_into, satisfaction, lat, lon, reported_at_ms,
     accepted_at_ms, assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, step_started_ms, due_at_ms";
@@ -125,16 +129,13 @@ fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
     ))
 }
 
-fn finish(raw: RawIssue, now_ms: i64) -> Result<IssueRow> {
+fn finish(raw: RawIssue, sla: &SlaRules, now_ms: i64) -> Result<IssueRow> {
     let (mut p, [state, category, urgency], satisfaction, step_started_ms, due_at_ms) = raw;
     p.state = parse_enum(&state)?;
     p.category = parse_enum(&category)?;
     p.urgency = parse_enum(&urgency)?;
     p.satisfaction = satisfaction.map(|s| parse_enum(&s)).transpose()?;
-    let light = match (step_started_ms, due_at_ms) {
-        (Some(start), Some(due)) => sla::light(start, due, now_ms),
-        _ => Light::None,
-    };
+    let light = step_clock(sla, &p).map_or(Light::None, |clock| clock.light(now_ms));
     Ok(IssueRow { projection: p, step_started_ms, due_at_ms, light })
 }
 
@@ -189,10 +190,11 @@ impl Store {
         };
         let issue_id = new_id();
         let id = issue_id.clone();
+        let sla = self.policies.sla.clone();
         self.write(move |w| {
             let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
             let projection = IssueProjection::from_report(&event, &report);
-            append_event(w, &event, &projection)
+            append_event(w, &event, &projection, &sla)
         })?;
         self.issue_row(&id)
     }
@@ -240,10 +242,11 @@ impl Store {
                 IssueAction::Verify { satisfaction, note: validate::text("note", &note, 0, limits::NOTE)? }
             }
         };
+        let sla = self.policies.sla.clone();
         self.write(|w| {
             let event = new_event(w, None, &actor, issue_id, action);
             projection.apply(&event)?;
-            append_event(w, &event, &projection)
+            append_event(w, &event, &projection, &sla)
         })?;
         self.issue_row(issue_id)
     }
@@ -265,7 +268,7 @@ impl Store {
             .query_row(&format!("SELECT {COLUMNS} FROM issues WHERE id = ?1"), [id], map_issue)
             .optional()?;
         match raw {
-            Some(raw) if actor.sees(&raw.0.path) => finish(raw, self.now_ms()),
+            Some(raw) if actor.sees(&raw.0.path) => finish(raw, &self.policies.sla, self.now_ms()),
             _ => Err(Error::not_found("issue", id)),
         }
     }
@@ -284,11 +287,11 @@ impl Store {
         let (mut where_sql, order) = match list {
             IssueListScope::Owned => {
                 args.push(actor.node_id.clone().into());
-                ("owner_node_id = ?1".to_string(), "due_at_ms IS NULL, due_at_ms, id")
+                ("owner_node_id = ?1".to_string(), DEADLINE_ORDER)
             }
             IssueListScope::AssignedToMe => {
                 args.push(actor.user_id.clone().into());
-                ("assignee_id = ?1".to_string(), "due_at_ms IS NULL, due_at_ms, id")
+                ("assignee_id = ?1".to_string(), DEADLINE_ORDER)
             }
             IssueListScope::ReportedByMe => {
                 args.push(actor.user_id.clone().into());
@@ -328,7 +331,7 @@ impl Store {
         // Scope is implied for Owned/Assigned/Reported (the user's own node or id); filter anyway so a
         // re-bound user never sees issues outside their current node.
         let items = rows
-            .map(|r| finish(r?, now))
+            .map(|r| finish(r?, &self.policies.sla, now))
             .filter(|r| r.as_ref().map_or(true, |row| actor.sees(&row.projection.path)))
             .collect::<Result<Vec<_>>>()?;
         Ok((items, total as u64))
@@ -409,7 +412,7 @@ fn new_event(
 
 /// Writes an event, the issue's new projection, its evidence references and the outbox operation (whose op
 /// id is the event id). A reused event id aborts everything with `DuplicateOperation`.
-pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &IssueProjection) -> Result<()> {
+pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &IssueProjection, sla: &SlaRules) -> Result<()> {
     let op = Operation { op_id: event.event_id.clone(), hlc: event.hlc.clone(), body: OpBody::IssueEvent(event.clone()) };
     w.enqueue_op(&op)?;
     w.tx.execute(
@@ -436,11 +439,17 @@ pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &Issu
             params![entity_kind, event.issue_id, hash],
         )?;
     }
-    save_projection(w, projection)
+    save_projection(w, projection, sla)
 }
 
-fn save_projection(w: &mut Tx<'_>, p: &IssueProjection) -> Result<()> {
-    let step = sla::current_step(p.state, p.category, p.urgency, p.reported_at_ms, p.accepted_at_ms);
+/// The clock of the step the issue is in now (accept, resolve, verify), if one runs.
+fn step_clock<'a>(sla: &'a SlaRules, p: &IssueProjection) -> Option<linkage_protocol::rules::sla::SlaClock<'a>> {
+    sla.clock(p.state, p.category, p.urgency, p.reported_at_ms, p.accepted_at_ms, p.resolved_at_ms)
+}
+
+fn save_projection(w: &mut Tx<'_>, p: &IssueProjection, sla: &SlaRules) -> Result<()> {
+    // The deadline is stored for deadline-ordered queues; the light is computed when read.
+    let step = step_clock(sla, p).map(|clock| (clock.start_ms(), clock.deadline_ms(w.now_ms)));
     w.tx.execute(
         &format!(
             "INSERT INTO issues ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,

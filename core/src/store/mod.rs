@@ -19,6 +19,7 @@ use linkage_protocol::labels::Locale;
 use linkage_protocol::model::{Actor, OrgLevel, Role};
 use linkage_protocol::rules::cadence::CadencePolicy;
 use linkage_protocol::rules::geo::OnSitePolicy;
+use linkage_protocol::rules::sla::SlaRules;
 use linkage_protocol::wire::{OpBody, Operation};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::de::DeserializeOwned;
@@ -35,10 +36,18 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 
 /// County-configurable policies the rules take as input.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Policies {
     pub on_site: OnSitePolicy,
     pub cadence: CadencePolicy,
+    /// Time limits over the working-day calendar (shared, read-only while writing).
+    pub sla: Arc<SlaRules>,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies { on_site: OnSitePolicy::default(), cadence: CadencePolicy::default(), sla: Arc::new(SlaRules::china_default()) }
+    }
 }
 
 /// The signed-in user of this device: who acts, plus display facts.
@@ -182,6 +191,13 @@ impl Store {
         };
         self.hlc = hlc;
         Ok(out)
+    }
+
+    /// Turns fsync on commit off (`true`) or back to FULL (`false`). Only for bulk seeding, such as a
+    /// benchmark's or a first import's: a crash meanwhile may lose the latest commits, never corrupt.
+    pub fn set_bulk_load(&mut self, on: bool) -> Result<()> {
+        self.conn.pragma_update(None, "synchronous", if on { "OFF" } else { "FULL" })?;
+        Ok(())
     }
 
     /// Read access to the connection.

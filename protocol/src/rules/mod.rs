@@ -2,6 +2,7 @@
 //! is due for a visit, how directives cascade. No I/O: inputs in, verdicts out, so phone and server agree.
 
 pub mod cadence;
+pub mod calendar;
 pub mod directive;
 pub mod geo;
 pub mod lifecycle;

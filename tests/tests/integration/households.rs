@@ -72,7 +72,7 @@ fn search_by_name_tag_and_risk_in_scope() {
     let app = &p.app;
     app.sign_in("ts".into()).unwrap();
     let q = |text: Option<&str>, tag: Option<&str>, risk: Option<RiskLevel>| {
-        app.list_households(HouseholdQuery { text: text.map(Into::into), tag: tag.map(Into::into), risk, offset: 0, limit: 20 })
+        app.list_households(HouseholdQuery { text: text.map(Into::into), address: None, tag: tag.map(Into::into), risk, offset: 0, limit: 20 })
             .unwrap()
             .items
             .into_iter()

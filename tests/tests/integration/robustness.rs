@@ -80,7 +80,7 @@ fn personal_data_never_appears_in_error_messages() {
     p.app.sign_in("ts".into()).unwrap();
     let err = p.app.household("h4".into()).unwrap_err().to_string();
     assert!(!err.contains("1381234") && !err.contains("610631196501011234"), "{err}");
-    let page = p.app.list_households(HouseholdQuery { text: None, tag: None, risk: None, offset: 0, limit: 10 }).unwrap();
+    let page = p.app.list_households(HouseholdQuery { text: None, address: None, tag: None, risk: None, offset: 0, limit: 10 }).unwrap();
     let debug = format!("{:?}", page);
     assert!(!debug.contains("13812345678") && !debug.contains("610631196501011234"));
 }
