@@ -438,6 +438,36 @@ pub struct OutboxStatus {
     pub oldest_pending_age_ms: Option<i64>,
 }
 
+/// What a photo is evidence for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum EvidenceTarget {
+    /// A household visit.
+    Visit { visit_id: String },
+    /// An issue's report.
+    IssueReport { issue_id: String },
+    /// An issue's resolution (办结).
+    Resolution { issue_id: String },
+    /// A directive acknowledgement or task completion.
+    Acknowledgement { directive_id: String },
+}
+
+/// A stored evidence photo.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EvidenceSummary {
+    /// SHA-256 of the stored JPEG: what records refer to.
+    pub hash: String,
+    pub path: String,
+    pub thumbnail_path: String,
+    pub byte_size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub captured_at_ms: i64,
+    /// The text stamped on the photo (time, coordinates, accuracy, record code).
+    pub watermark: String,
+    /// `pending` until uploaded, then `uploaded`.
+    pub upload_state: String,
+}
+
 /// A point in a map SDK's coordinate system.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct MapPoint {
@@ -586,6 +616,31 @@ impl From<IssueCommand> for store::IssueCommand {
             IssueCommand::Resolve { note, evidence } => store::IssueCommand::Resolve { note, evidence },
             IssueCommand::Escalate { reason } => store::IssueCommand::Escalate { reason },
             IssueCommand::Verify { satisfaction, note } => store::IssueCommand::Verify { satisfaction, note },
+        }
+    }
+}
+
+pub(crate) fn evidence(e: store::EvidenceRow) -> EvidenceSummary {
+    EvidenceSummary {
+        hash: e.hash,
+        path: e.path.to_string_lossy().into_owned(),
+        thumbnail_path: e.thumbnail_path.to_string_lossy().into_owned(),
+        byte_size: e.byte_size,
+        width: e.width,
+        height: e.height,
+        captured_at_ms: e.captured_at_ms,
+        watermark: e.watermark,
+        upload_state: e.upload_state,
+    }
+}
+
+impl From<EvidenceTarget> for store::EvidenceTarget {
+    fn from(t: EvidenceTarget) -> Self {
+        match t {
+            EvidenceTarget::Visit { visit_id } => store::EvidenceTarget::Visit(visit_id),
+            EvidenceTarget::IssueReport { issue_id } => store::EvidenceTarget::IssueReport(issue_id),
+            EvidenceTarget::Resolution { issue_id } => store::EvidenceTarget::Resolution(issue_id),
+            EvidenceTarget::Acknowledgement { directive_id } => store::EvidenceTarget::Acknowledgement(directive_id),
         }
     }
 }

@@ -34,6 +34,10 @@ pub enum Error {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("photo: {0}")]
+    Photo(#[from] crate::photo::PhotoError),
+    #[error("the photo is evidence for a record and cannot be deleted")]
+    EvidenceInUse,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,9 +98,31 @@ pub enum ApiError {
     /// The same operation was already recorded (e.g. a double submit); nothing new was stored.
     #[error("conflict: {reason}")]
     Conflict { reason: String },
+    /// The photo cannot be used as evidence; nothing was stored.
+    #[error("unusable photo ({problem:?}): {detail}")]
+    BadPhoto { problem: PhotoProblem, detail: String },
     /// The local database or file system failed; retrying may help, the data already stored is safe.
     #[error("storage failure: {reason}")]
     Storage { reason: String },
+}
+
+/// Why a photo was refused, so the shell can say what to do (retake, pick another file, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoProblem {
+    /// The file is empty or could not be read.
+    Unreadable,
+    /// The file is larger than the limit.
+    TooLarge,
+    /// The file is cut short (incomplete copy or download).
+    Truncated,
+    /// Not an image at all.
+    NotAnImage,
+    /// An image format the core does not take (HEIC must be converted by the shell; GIF, WebP, ...).
+    UnsupportedFormat,
+    /// The image claims more pixels than allowed (a decompression bomb or a panorama).
+    TooManyPixels,
+    /// The image data is damaged.
+    Corrupt,
 }
 
 impl From<Error> for ApiError {
@@ -119,11 +145,32 @@ impl From<Error> for ApiError {
                 ApiError::Conflict { reason: format!("operation {op_id} was already recorded") }
             }
             Error::Json(e) => ApiError::InvalidInput { field: "json".into(), reason: e.to_string() },
+            Error::EvidenceInUse => ApiError::Conflict { reason: Error::EvidenceInUse.to_string() },
+            Error::Photo(p) => photo_error(p),
             e @ (Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_)) => {
                 ApiError::Storage { reason: e.to_string() }
             }
         }
     }
+}
+
+fn photo_error(e: crate::photo::PhotoError) -> ApiError {
+    use crate::photo::PhotoError as P;
+    let detail = e.to_string();
+    let problem = match e {
+        P::Empty => PhotoProblem::Unreadable,
+        P::Io(io) if io.kind() == std::io::ErrorKind::NotFound || io.kind() == std::io::ErrorKind::PermissionDenied => {
+            PhotoProblem::Unreadable
+        }
+        P::TooLarge { .. } => PhotoProblem::TooLarge,
+        P::Truncated => PhotoProblem::Truncated,
+        P::NotAnImage => PhotoProblem::NotAnImage,
+        P::Unsupported { .. } => PhotoProblem::UnsupportedFormat,
+        P::DimensionsTooLarge { .. } => PhotoProblem::TooManyPixels,
+        P::Corrupt { .. } => PhotoProblem::Corrupt,
+        P::Io(_) | P::Encode { .. } => return ApiError::Storage { reason: detail },
+    };
+    ApiError::BadPhoto { problem, detail }
 }
 
 fn denial_reason(d: Denial) -> String {

@@ -8,7 +8,8 @@ pub mod api;
 pub mod clock;
 pub mod error;
 mod facade;
+pub mod photo;
 pub mod store;
 
-pub use error::ApiError;
+pub use error::{ApiError, PhotoProblem};
 pub use facade::{gcj02_to_wgs84, wgs84_to_gcj02, FieldApp};

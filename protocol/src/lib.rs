@@ -6,6 +6,7 @@ pub mod hlc;
 pub mod labels;
 pub mod model;
 pub mod rules;
+pub mod sync;
 pub mod validate;
 pub mod wire;
 

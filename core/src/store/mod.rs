@@ -4,6 +4,7 @@
 //! `impl Store` blocks; this module holds the connection, the session and the write-transaction helper.
 
 mod directives;
+mod evidence;
 mod households;
 mod issues;
 mod org;
@@ -11,7 +12,7 @@ mod outbox;
 pub mod schema;
 mod visits;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use linkage_protocol::hlc::Hlc;
@@ -26,6 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use directives::{DirectiveCoverageRow, DirectiveInput, DirectiveRow};
+pub use evidence::{EvidenceRow, EvidenceTarget};
 pub use households::{HouseholdFilter, HouseholdRow, OverdueRow};
 pub use issues::{IssueCommand, IssueInput, IssueListScope, IssueRow, TimelineRow};
 pub use org::{BundleCounts, NodeRow};
@@ -67,6 +69,8 @@ pub struct Store {
     device_id: String,
     hlc: Hlc,
     session: Option<Session>,
+    /// Where evidence photos are stored: `<db dir>/evidence`.
+    evidence_dir: PathBuf,
     pub(crate) policies: Policies,
     pub(crate) locale: Locale,
 }
@@ -128,15 +132,17 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        Store::from_connection(Connection::open(path)?, clock)
+        let evidence_dir = path.parent().unwrap_or(Path::new(".")).join("evidence");
+        Store::from_connection(Connection::open(path)?, clock, evidence_dir)
     }
 
     /// An in-memory store (tests).
     pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Store> {
-        Store::from_connection(Connection::open_in_memory()?, clock)
+        let evidence_dir = std::env::temp_dir().join(format!("linkage-evidence-{}", new_id()));
+        Store::from_connection(Connection::open_in_memory()?, clock, evidence_dir)
     }
 
-    fn from_connection(mut conn: Connection, clock: Arc<dyn Clock>) -> Result<Store> {
+    fn from_connection(mut conn: Connection, clock: Arc<dyn Clock>, evidence_dir: PathBuf) -> Result<Store> {
         // WAL for concurrent readers, FULL so an acknowledged save survives power loss.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -158,6 +164,7 @@ impl Store {
             device_id,
             hlc,
             session: None,
+            evidence_dir,
             policies: Policies::default(),
             locale: Locale::ZhCn,
         };

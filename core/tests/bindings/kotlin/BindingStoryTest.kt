@@ -4,8 +4,10 @@
 // Run by scripts/test-bindings.sh; exits non-zero on the first failed check.
 
 import cn.linkage.core.*
+import java.awt.image.BufferedImage
 import java.io.File
 import java.nio.file.Files
+import javax.imageio.ImageIO
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
@@ -46,23 +48,44 @@ fun main(args: Array<String>) {
     assertEquals(IssueState.ASSIGNED, assigned.state)
     assertEquals("gw", assigned.assigneeId)
 
-    // The grid worker visits on site, starts and resolves.
+    // The grid worker photographs the household (a camera file, here made with ImageIO), visits on site,
+    // starts and resolves.
     app.signIn("gw")
     val now = System.currentTimeMillis()
+    val fix = GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = 8.0, fixTimeMs = now - 300_000, mocked = false)
+    val camera = BufferedImage(2400, 1800, BufferedImage.TYPE_INT_RGB)
+    for (y in 0 until 1800) for (x in 0 until 2400) camera.setRGB(x, y, ((x % 256) shl 16) or ((y % 256) shl 8) or ((x + y) % 256))
+    val cameraFile = File(dir, "DCIM_0001.jpg")
+    ImageIO.write(camera, "jpg", cameraFile)
+    val photo = app.addEvidence(cameraFile.path, fix, null)
+    assertEquals(64, photo.hash.length)
+    assertEquals(1600u, photo.width)
+    assertEquals(1200u, photo.height)
+    assertTrue(File(photo.thumbnailPath).exists())
+    assertTrue(photo.watermark.contains("N 35.58010"), photo.watermark)
+    val badPhoto = assertFailsWith<ApiException.BadPhoto> {
+        app.addEvidence(File(dir, "note.jpg").apply { writeText("不是照片") }.path, null, null)
+    }
+    assertEquals(PhotoProblem.NOT_AN_IMAGE, badPhoto.problem)
     val visit = app.recordVisit(
         VisitDraft(
             householdId = "h1",
             kind = VisitKind.RETURN_VISIT,
             startedAtMs = now - 600_000,
             endedAtMs = now - 60_000,
-            fix = GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = 8.0, fixTimeMs = now - 300_000, mocked = false),
+            fix = fix,
             notes = "已送煤五百斤，老人满意",
+            evidence = listOf(photo.hash),
             issueId = id,
         )
     )
     assertEquals(OnSiteVerdict.ON_SITE, visit.verdict)
     assertEquals("在现场", visit.verdictLabel)
     assertTrue(visit.distanceM!! < 20.0)
+    val visitPhotos = app.listEvidence(EvidenceTarget.Visit(visitId = visit.id))
+    assertEquals(listOf(photo.hash), visitPhotos.map { it.hash })
+    assertTrue(app.verifyEvidence(photo.hash))
+    assertFailsWith<ApiException.Conflict> { app.deleteEvidence(photo.hash) }
     app.performIssueAction(id, IssueCommand.Start)
     val resolved = app.performIssueAction(id, IssueCommand.Resolve(note = "已送煤", evidence = listOf("ab".repeat(32))))
     assertEquals(IssueState.RESOLVED, resolved.state)

@@ -1,0 +1,292 @@
+//! Evidence photos in the store (DESIGN §7): the pipeline in `crate::photo` makes the file; this module keeps
+//! its record (hash, size, dimensions, capture time and fix, watermark, what it belongs to, upload state),
+//! lists a record's photos, verifies a stored file against its hash, and deletes photos no record uses.
+//! Records refer to photos by hash; the file lives in the evidence directory named by that hash.
+
+use std::path::{Path, PathBuf};
+
+use linkage_protocol::model::GpsFix;
+use linkage_protocol::rules::geo;
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::{new_id, Store};
+use crate::error::{Error, Result};
+use crate::photo::{self, PhotoConfig, WatermarkInfo};
+
+/// What a photo is evidence for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EvidenceTarget {
+    /// A household visit.
+    Visit(String),
+    /// An issue's report.
+    IssueReport(String),
+    /// An issue's resolution (办结).
+    Resolution(String),
+    /// A directive acknowledgement or task completion.
+    Acknowledgement(String),
+}
+
+impl EvidenceTarget {
+    fn kind(&self) -> &'static str {
+        match self {
+            EvidenceTarget::Visit(_) => "visit",
+            EvidenceTarget::IssueReport(_) => "issue_report",
+            EvidenceTarget::Resolution(_) => "issue_resolution",
+            EvidenceTarget::Acknowledgement(_) => "directive_ack",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            EvidenceTarget::Visit(id)
+            | EvidenceTarget::IssueReport(id)
+            | EvidenceTarget::Resolution(id)
+            | EvidenceTarget::Acknowledgement(id) => id,
+        }
+    }
+}
+
+/// A stored evidence photo.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvidenceRow {
+    pub hash: String,
+    pub path: PathBuf,
+    pub thumbnail_path: PathBuf,
+    pub byte_size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub captured_at_ms: i64,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub watermark: String,
+    /// `pending` until the sync engine has uploaded the blob, then `uploaded`.
+    pub upload_state: String,
+}
+
+const SELECT: &str = "SELECT e.hash, e.byte_size, e.width, e.height, e.captured_at_ms, e.lat, e.lon, e.accuracy_m,
+    e.watermark, e.upload_state FROM evidence e";
+
+impl Store {
+    /// The directory evidence files live in (`<db dir>/evidence`).
+    pub fn evidence_dir(&self) -> &Path {
+        &self.evidence_dir
+    }
+
+    fn map_evidence(&self, r: &Row<'_>) -> rusqlite::Result<EvidenceRow> {
+        let hash: String = r.get(0)?;
+        Ok(EvidenceRow {
+            path: self.evidence_dir.join(format!("{hash}.jpg")),
+            thumbnail_path: self.evidence_dir.join("thumbs").join(format!("{hash}.jpg")),
+            hash,
+            byte_size: r.get(1)?,
+            width: r.get(2)?,
+            height: r.get(3)?,
+            captured_at_ms: r.get(4)?,
+            lat: r.get(5)?,
+            lon: r.get(6)?,
+            accuracy_m: r.get(7)?,
+            watermark: r.get(8)?,
+            upload_state: r.get(9)?,
+        })
+    }
+
+    /// Turns the photo at `input` into stored evidence: decoded at reduced scale, oriented, resized,
+    /// watermarked with the time, the fix and a short record code, stripped of metadata, named by its
+    /// SHA-256, written atomically with a thumbnail, and recorded. Adding the same photo again is a no-op.
+    /// With `attach`, the photo is linked to that record (which must exist and be in scope).
+    pub fn add_evidence(&mut self, input: &Path, fix: Option<GpsFix>, attach: Option<EvidenceTarget>) -> Result<EvidenceRow> {
+        self.actor()?;
+        if let Some(fix) = &fix {
+            geo::validate_fix(fix)?;
+        }
+        if let Some(target) = &attach {
+            self.check_target(target)?;
+        }
+        let now = self.now_ms();
+        let short = new_id().replace('-', "");
+        let record_code = format!("LK-{}-{}", &self.device_id()[..6.min(self.device_id().len())], &short[short.len() - 6..]);
+        let wm = WatermarkInfo {
+            captured_at_ms: now,
+            lat: fix.map(|f| f.lat),
+            lon: fix.map(|f| f.lon),
+            accuracy_m: fix.map(|f| f.accuracy_m),
+            record_code,
+        };
+        let processed = photo::ingest(input, &self.evidence_dir, &wm, &PhotoConfig::default())?;
+        let hash = processed.sha256.clone();
+        self.write(|w| {
+            w.tx.execute(
+                "INSERT INTO evidence (hash, byte_size, width, height, captured_at_ms, lat, lon, accuracy_m, watermark, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(hash) DO NOTHING",
+                params![
+                    hash,
+                    processed.byte_size,
+                    processed.width,
+                    processed.height,
+                    wm.captured_at_ms,
+                    wm.lat,
+                    wm.lon,
+                    wm.accuracy_m,
+                    processed.watermark_text,
+                    w.now_ms
+                ],
+            )?;
+            if let Some(target) = &attach {
+                w.tx.execute(
+                    "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)",
+                    params![target.kind(), target.id(), hash],
+                )?;
+            }
+            Ok(())
+        })?;
+        self.evidence(&hash)
+    }
+
+    fn check_target(&self, target: &EvidenceTarget) -> Result<()> {
+        match target {
+            EvidenceTarget::Visit(id) => self.visit(id).map(|_| ()),
+            EvidenceTarget::IssueReport(id) | EvidenceTarget::Resolution(id) => self.issue_row(id).map(|_| ()),
+            EvidenceTarget::Acknowledgement(id) => self.directive(id).map(|_| ()),
+        }
+    }
+
+    /// One evidence record by hash.
+    pub fn evidence(&self, hash: &str) -> Result<EvidenceRow> {
+        self.conn()
+            .query_row(&format!("{SELECT} WHERE e.hash = ?1"), [hash], |r| self.map_evidence(r))
+            .optional()?
+            .ok_or_else(|| Error::not_found("evidence", hash))
+    }
+
+    /// The photos of a record, oldest first.
+    pub fn list_evidence(&self, target: &EvidenceTarget) -> Result<Vec<EvidenceRow>> {
+        self.check_target(target)?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{SELECT} JOIN evidence_refs r ON r.hash = e.hash WHERE r.entity_kind = ?1 AND r.entity_id = ?2
+             ORDER BY e.captured_at_ms, e.hash"
+        ))?;
+        let rows = stmt.query_map(params![target.kind(), target.id()], |r| self.map_evidence(r))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Recomputes the SHA-256 of the stored file: `false` means it was altered (or replaced) since ingest.
+    pub fn verify_evidence(&self, hash: &str) -> Result<bool> {
+        let row = self.evidence(hash)?;
+        match photo::verify(&row.path, hash) {
+            Ok(intact) => Ok(intact),
+            Err(photo::PhotoError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a photo no record refers to (a shot the user discarded). Attached photos are evidence and
+    /// stay: refused with `EvidenceInUse`.
+    pub fn delete_evidence(&mut self, hash: &str) -> Result<()> {
+        let row = self.evidence(hash)?;
+        let used: bool =
+            self.conn().query_row("SELECT EXISTS (SELECT 1 FROM evidence_refs WHERE hash = ?1)", [hash], |r| r.get(0))?;
+        if used {
+            return Err(Error::EvidenceInUse);
+        }
+        self.write(|w| {
+            w.tx.execute("DELETE FROM evidence WHERE hash = ?1", [hash])?;
+            Ok(())
+        })?;
+        for path in [&row.path, &row.thumbnail_path] {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::VisitInput;
+
+    /// A small camera-like JPEG written with the encoder the pipeline uses.
+    fn jpeg(dir: &Path, name: &str, w: u16, h: u16) -> PathBuf {
+        let mut pixels = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
+        for y in 0..h {
+            for x in 0..w {
+                pixels.extend_from_slice(&[(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8]);
+            }
+        }
+        let path = dir.join(name);
+        jpeg_encoder::Encoder::new_file(&path, 90).unwrap().encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
+        path
+    }
+
+    #[test]
+    fn add_attach_list_verify_and_delete() {
+        let (mut s, _) = store();
+        let dir = tempfile::tempdir().unwrap();
+        s.evidence_dir = dir.path().join("evidence");
+        s.sign_in("gw").unwrap();
+        let fix = GpsFix { lat: 35.58, lon: 109.26, accuracy_m: 7.0, fix_time_ms: NOW, mocked: false };
+        let photo = jpeg(dir.path(), "cam.jpg", 2400, 1800);
+        let e = s.add_evidence(&photo, Some(fix), None).unwrap();
+        assert_eq!((e.width, e.height), (1600, 1200));
+        assert!(e.path.exists() && e.thumbnail_path.exists());
+        assert!(e.watermark.contains("N 35.58000") && e.watermark.contains("LK-"), "{}", e.watermark);
+        assert_eq!(e.upload_state, "pending");
+        assert!(s.verify_evidence(&e.hash).unwrap());
+
+        let visit = s
+            .record_visit(VisitInput {
+                household_id: "h1".into(),
+                kind: linkage_protocol::model::VisitKind::Routine,
+                started_at_ms: NOW - 1000,
+                ended_at_ms: NOW,
+                fix: Some(fix),
+                notes: String::new(),
+                evidence: vec![e.hash.clone()],
+                issue_id: None,
+            })
+            .unwrap();
+        let listed = s.list_evidence(&EvidenceTarget::Visit(visit.id.clone())).unwrap();
+        assert_eq!(listed.iter().map(|x| x.hash.as_str()).collect::<Vec<_>>(), [e.hash.as_str()]);
+        assert!(matches!(s.delete_evidence(&e.hash), Err(Error::EvidenceInUse)));
+
+        // A second shot, discarded: deleted with its files. Attaching to a missing visit is refused.
+        let other = s.add_evidence(&jpeg(dir.path(), "b.jpg", 800, 600), None, None).unwrap();
+        assert!(other.watermark.contains("NO GPS"));
+        s.delete_evidence(&other.hash).unwrap();
+        assert!(!other.path.exists() && !other.thumbnail_path.exists());
+        assert!(matches!(s.evidence(&other.hash), Err(Error::NotFound { .. })));
+        assert!(matches!(
+            s.add_evidence(&photo, None, Some(EvidenceTarget::Visit("nope".into()))),
+            Err(Error::NotFound { .. })
+        ));
+
+        // Tampering is detected.
+        let mut bytes = std::fs::read(&e.path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(&e.path, bytes).unwrap();
+        assert!(!s.verify_evidence(&e.hash).unwrap());
+    }
+
+    #[test]
+    fn bad_photos_are_typed_and_leave_nothing() {
+        let (mut s, _) = store();
+        let dir = tempfile::tempdir().unwrap();
+        s.evidence_dir = dir.path().join("evidence");
+        s.sign_in("gw").unwrap();
+        let before = snapshot(&s);
+        let text = dir.path().join("note.jpg");
+        std::fs::write(&text, "这不是照片").unwrap();
+        assert!(matches!(s.add_evidence(&text, None, None), Err(Error::Photo(photo::PhotoError::NotAnImage))));
+        assert!(matches!(s.add_evidence(&dir.path().join("missing.jpg"), None, None), Err(Error::Photo(_))));
+        let nan = GpsFix { lat: f64::NAN, lon: 1.0, accuracy_m: 1.0, fix_time_ms: 0, mocked: false };
+        assert!(matches!(s.add_evidence(&text, Some(nan), None), Err(Error::Field(_))));
+        assert_eq!(snapshot(&s), before);
+        assert!(!s.evidence_dir.exists() || std::fs::read_dir(&s.evidence_dir).unwrap().next().is_none());
+    }
+}

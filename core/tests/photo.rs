@@ -1,0 +1,562 @@
+//! Integration tests of the photo evidence pipeline, plus the regression
+//! corpus of malformed files in `tests/corpus/`.
+//!
+//! All inputs are generated deterministically here; the corpus files are
+//! committed and checked against their generators (`corpus_is_up_to_date`),
+//! run with `REGENERATE_CORPUS=1` to rewrite them.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jpeg_encoder::{ColorType, Encoder};
+use linkage_core::photo::{ingest, verify, watermark_text, PhotoConfig, PhotoError, WatermarkInfo};
+use sha2::{Digest, Sha256};
+
+// ---------------------------------------------------------------- helpers
+
+fn wm() -> WatermarkInfo {
+    WatermarkInfo {
+        captured_at_ms: 1_795_431_912_000,
+        lat: Some(39.915),
+        lon: Some(116.404),
+        accuracy_m: Some(12.0),
+        record_code: "HH-0042".to_owned(),
+    }
+}
+
+/// Camera-like RGB content: gradients plus a deterministic texture. When
+/// `red_left_quarter` is set, the left quarter is pure red (orientation marker).
+fn camera_pixels(w: u32, h: u32, red_left_quarter: bool) -> Vec<u8> {
+    let mut data = Vec::with_capacity((w * h * 3) as usize);
+    let mut seed = 0x2545_F491u32;
+    for y in 0..h {
+        for x in 0..w {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (seed >> 28) as u8;
+            if red_left_quarter && x < w / 4 {
+                data.extend_from_slice(&[230, 10, 10]);
+            } else {
+                data.extend_from_slice(&[
+                    (40 + x * 100 / w) as u8 + noise,
+                    (60 + y * 120 / h) as u8 + noise,
+                    (180 - (x + y) * 60 / (w + h)) as u8 + noise,
+                ]);
+            }
+        }
+    }
+    data
+}
+
+/// Minimal big-endian TIFF structure with a single Orientation tag, prefixed
+/// for a JPEG APP1 segment.
+fn exif_app1_orientation(value: u16) -> Vec<u8> {
+    let mut v = b"Exif\0\0MM\0\x2a\0\0\0\x08".to_vec();
+    v.extend_from_slice(&1u16.to_be_bytes()); // one IFD entry
+    v.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    v.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    v.extend_from_slice(&1u32.to_be_bytes()); // count
+    v.extend_from_slice(&value.to_be_bytes());
+    v.extend_from_slice(&[0, 0]); // padding of the 4-byte value field
+    v.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    v
+}
+
+fn jpeg(
+    w: u32,
+    h: u32,
+    quality: u8,
+    progressive: bool,
+    orientation: Option<u16>,
+    red: bool,
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = Encoder::new(&mut out, quality);
+    enc.set_progressive(progressive);
+    if let Some(o) = orientation {
+        enc.add_app_segment(1, &exif_app1_orientation(o)).unwrap();
+    }
+    enc.encode(
+        &camera_pixels(w, h, red),
+        w as u16,
+        h as u16,
+        ColorType::Rgb,
+    )
+    .unwrap();
+    out
+}
+
+fn png_rgba(w: u32, h: u32) -> Vec<u8> {
+    let rgb = camera_pixels(w, h, false);
+    let rgba: Vec<u8> = rgb
+        .chunks(3)
+        .enumerate()
+        .flat_map(|(i, p)| [p[0], p[1], p[2], if i % 7 == 0 { 128 } else { 255 }])
+        .collect();
+    let img = image::RgbaImage::from_raw(w, h, rgba).unwrap();
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn input(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        fs::write(&p, bytes).unwrap();
+        p
+    }
+    fn evidence(&self) -> PathBuf {
+        self.dir.path().join("evidence")
+    }
+}
+
+/// Marker codes of all segments before the first SOS.
+fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8], "not a JPEG");
+    let mut markers = Vec::new();
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        assert_eq!(bytes[i], 0xFF);
+        let m = bytes[i + 1];
+        markers.push(m);
+        if m == 0xDA {
+            break;
+        }
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        i += 2 + len;
+    }
+    markers
+}
+
+fn assert_no_metadata(path: &Path) {
+    let markers = jpeg_markers(&fs::read(path).unwrap());
+    for m in &markers {
+        assert!(
+            !(0xE1..=0xEF).contains(m) && *m != 0xFE,
+            "metadata segment 0x{m:02X} found in {}",
+            path.display()
+        );
+    }
+    assert!(markers.contains(&0xDA));
+}
+
+/// Decodes an output JPEG (full size) to RGB.
+fn decode_rgb(path: &Path) -> (u32, u32, Vec<u8>) {
+    let mut d = jpeg_decoder::Decoder::new(fs::File::open(path).unwrap());
+    let px = d.decode().unwrap();
+    let info = d.info().unwrap();
+    (u32::from(info.width), u32::from(info.height), px)
+}
+
+fn sha256_file(path: &Path) -> String {
+    Sha256::digest(fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// All files under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- pipeline
+
+#[test]
+fn landscape_jpeg_is_resized_watermarked_and_hashed() {
+    let env = Env::new();
+    let input = env.input("landscape.jpg", &jpeg(2400, 1800, 90, false, None, false));
+    let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+
+    assert_eq!((ev.width, ev.height), (1600, 1200));
+    assert_eq!((ev.thumb_width, ev.thumb_height), (320, 240));
+    assert_eq!(ev.path, env.evidence().join(format!("{}.jpg", ev.sha256)));
+    assert_eq!(
+        ev.thumb_path,
+        env.evidence()
+            .join("thumbs")
+            .join(format!("{}.jpg", ev.sha256))
+    );
+    assert_eq!(ev.sha256, sha256_file(&ev.path));
+    assert_eq!(ev.sha256.len(), 64);
+    assert!(ev
+        .sha256
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert_eq!(ev.byte_size, fs::metadata(&ev.path).unwrap().len());
+    assert_eq!(ev.watermark_text, watermark_text(&wm()));
+    assert!(ev.watermark_text.contains("2026-11-23 19:05:12 CST"));
+    assert!(ev.watermark_text.contains("N 39.91500 E 116.40400"));
+    assert!(ev.watermark_text.contains("\u{b1}12m"));
+    assert!(ev.watermark_text.contains("HH-0042"));
+
+    let (w, h, _) = decode_rgb(&ev.path);
+    assert_eq!((w, h), (1600, 1200));
+    let (tw, th, _) = decode_rgb(&ev.thumb_path);
+    assert_eq!((tw, th), (320, 240));
+    assert_no_metadata(&ev.path);
+    assert_no_metadata(&ev.thumb_path);
+    // Exactly the two outputs, no temp files.
+    assert_eq!(files_under(&env.evidence()).len(), 2);
+}
+
+#[test]
+fn exif_orientation_6_turns_sensor_landscape_into_portrait() {
+    let env = Env::new();
+    // Stored 2000x1500 with a red left quarter; EXIF says "rotate 90° clockwise".
+    let input = env.input("portrait.jpg", &jpeg(2000, 1500, 90, false, Some(6), true));
+    let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+    assert_eq!(
+        (ev.width, ev.height),
+        (1200, 1600),
+        "portrait stays portrait"
+    );
+    assert_eq!((ev.thumb_width, ev.thumb_height), (240, 320));
+    assert_no_metadata(&ev.path); // the input's APP1 is gone
+
+    // After a clockwise rotation the stored left edge is the displayed top.
+    let (w, _, px) = decode_rgb(&ev.path);
+    let at = |x: u32, y: u32| {
+        let o = ((y * w + x) * 3) as usize;
+        (px[o], px[o + 1], px[o + 2])
+    };
+    let (r, g, b) = at(600, 100);
+    assert!(
+        r > 180 && g < 60 && b < 60,
+        "top should be red, got {:?}",
+        (r, g, b)
+    );
+    let (r, _, b) = at(600, 1000);
+    assert!(
+        r < 180 && b > 100,
+        "middle should not be red, got {:?}",
+        at(600, 1000)
+    );
+}
+
+#[test]
+fn exif_orientation_3_and_8() {
+    let env = Env::new();
+    for (o, dims) in [(3u16, (1600, 1200)), (8, (1200, 1600))] {
+        let input = env.input(
+            &format!("o{o}.jpg"),
+            &jpeg(2000, 1500, 85, false, Some(o), true),
+        );
+        let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+        assert_eq!((ev.width, ev.height), dims, "orientation {o}");
+        let (w, h, px) = decode_rgb(&ev.path);
+        let red_at = |x: u32, y: u32| {
+            let o = ((y * w + x) * 3) as usize;
+            px[o] > 180 && px[o + 1] < 60
+        };
+        match o {
+            // 180°: red quarter ends up on the right.
+            3 => assert!(red_at(w - 50, h / 2) && !red_at(50, h / 2)),
+            // 90° counter-clockwise: stored left edge becomes the bottom (above the band).
+            _ => assert!(red_at(w / 2, h - 200) && !red_at(w / 2, 100)),
+        }
+    }
+}
+
+#[test]
+fn progressive_jpeg_is_supported() {
+    let env = Env::new();
+    let input = env.input("progressive.jpg", &jpeg(1800, 1200, 85, true, None, false));
+    assert!(
+        jpeg_markers(&fs::read(&input).unwrap()).contains(&0xC2),
+        "fixture must be progressive"
+    );
+    let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+    assert_eq!((ev.width, ev.height), (1600, 1067));
+    assert_eq!((ev.thumb_width, ev.thumb_height), (320, 213));
+    // Outputs are baseline.
+    assert!(jpeg_markers(&fs::read(&ev.path).unwrap()).contains(&0xC0));
+}
+
+#[test]
+fn png_named_jpg_is_detected_by_magic_and_not_upscaled() {
+    let env = Env::new();
+    let input = env.input("actually-a-png.jpg", &png_rgba(800, 600));
+    let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+    assert_eq!((ev.width, ev.height), (800, 600));
+    assert_eq!((ev.thumb_width, ev.thumb_height), (320, 240));
+    assert_no_metadata(&ev.path);
+}
+
+#[test]
+fn small_jpeg_is_not_upscaled() {
+    let env = Env::new();
+    let input = env.input("small.jpeg", &jpeg(300, 200, 90, false, None, false));
+    let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+    assert_eq!((ev.width, ev.height), (300, 200));
+    assert_eq!((ev.thumb_width, ev.thumb_height), (300, 200));
+}
+
+#[test]
+fn reingest_is_idempotent_and_verify_detects_tampering() {
+    let env = Env::new();
+    let input = env.input("a.jpg", &jpeg(1000, 750, 90, false, None, false));
+    let cfg = PhotoConfig::default();
+    let first = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap();
+    let mtime = fs::metadata(&first.path).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let second = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(
+        fs::metadata(&second.path).unwrap().modified().unwrap(),
+        mtime,
+        "no rewrite"
+    );
+    assert_eq!(files_under(&env.evidence()).len(), 2);
+
+    // A different watermark is different evidence.
+    let mut other = wm();
+    other.record_code = "HH-0043".to_owned();
+    assert_ne!(
+        ingest(&input, &env.evidence(), &other, &cfg)
+            .unwrap()
+            .sha256,
+        first.sha256
+    );
+
+    assert!(verify(&first.path, &first.sha256).unwrap());
+    assert!(verify(&first.path, &first.sha256.to_uppercase()).unwrap());
+    let mut bytes = fs::read(&first.path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&first.path, &bytes).unwrap();
+    assert!(!verify(&first.path, &first.sha256).unwrap());
+    assert!(matches!(
+        verify(&env.dir.path().join("missing.jpg"), &first.sha256),
+        Err(PhotoError::Io(_))
+    ));
+}
+
+#[test]
+fn too_large_file_is_rejected_before_reading() {
+    let env = Env::new();
+    let input = env.input("big.jpg", &jpeg(640, 480, 90, false, None, false));
+    let cfg = PhotoConfig {
+        max_input_bytes: 1000,
+        ..PhotoConfig::default()
+    };
+    let err = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap_err();
+    assert!(
+        matches!(err, PhotoError::TooLarge { limit: 1000, .. }),
+        "{err:?}"
+    );
+    assert!(files_under(&env.evidence()).is_empty());
+}
+
+#[test]
+fn error_messages_are_plain_and_free_of_personal_data() {
+    let env = Env::new();
+    let input = env.input("Zhang San household 13800138000.jpg", b"hello");
+    let err = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(msg, "the file is not a recognised image");
+    assert!(!msg.contains("Zhang") && !msg.contains("1380"));
+}
+
+// ---------------------------------------------------------------- corpus
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// `(file name, content, expected error variant name)` of every corpus file.
+fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let good_jpeg = jpeg(64, 48, 90, false, None, false);
+    let good_png = png_rgba(64, 48);
+
+    let mut huge_jpeg = vec![0xFF, 0xD8];
+    // SOF0: length 17, precision 8, height 60000, width 60000, 3 components.
+    huge_jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08]);
+    huge_jpeg.extend_from_slice(&60000u16.to_be_bytes());
+    huge_jpeg.extend_from_slice(&60000u16.to_be_bytes());
+    huge_jpeg.extend_from_slice(&[0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+    huge_jpeg.extend_from_slice(&[0xFF, 0xD9]);
+
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&60000u32.to_be_bytes());
+    ihdr.extend_from_slice(&60000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB
+    let mut huge_png = b"\x89PNG\r\n\x1a\n".to_vec();
+    huge_png.extend(png_chunk(b"IHDR", &ihdr));
+    huge_png.extend(png_chunk(b"IEND", &[]));
+
+    let mut bad_crc_png = good_png.clone();
+    bad_crc_png[29] ^= 0xFF; // inside the IHDR CRC
+
+    let mut seed = 0x1234_5678u32;
+    let garbage: Vec<u8> = (0..4096)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as u8
+        })
+        .collect();
+
+    let mut gif = b"GIF89a".to_vec();
+    gif.extend_from_slice(&[0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00]);
+    let mut webp = b"RIFF\x1a\0\0\0WEBPVP8 ".to_vec();
+    webp.extend_from_slice(&[0; 14]);
+    let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+    heic.extend_from_slice(b"\0\0\0\x08meta");
+
+    vec![
+        ("empty.jpg", Vec::new(), "Empty"),
+        (
+            "truncated.jpg",
+            good_jpeg[..good_jpeg.len() * 6 / 10].to_vec(),
+            "Truncated",
+        ),
+        (
+            "truncated-header.jpg",
+            good_jpeg[..40].to_vec(),
+            "Truncated",
+        ),
+        (
+            "truncated.png",
+            good_png[..good_png.len() * 6 / 10].to_vec(),
+            "Truncated",
+        ),
+        ("two-bytes.jpg", vec![0xFF, 0xD8], "Truncated"),
+        (
+            "text.jpg",
+            b"This is a text file, not a photo.\n".to_vec(),
+            "NotAnImage",
+        ),
+        ("garbage.jpg", garbage, "NotAnImage"),
+        ("image.gif", gif, "Unsupported"),
+        ("image.webp", webp, "Unsupported"),
+        ("photo.heic.jpg", heic, "Unsupported"),
+        ("huge-60000x60000.jpg", huge_jpeg, "DimensionsTooLarge"),
+        ("huge-60000x60000.png", huge_png, "DimensionsTooLarge"),
+        ("soi-eoi.jpg", vec![0xFF, 0xD8, 0xFF, 0xD9], "Corrupt"),
+        ("bad-crc.png", bad_crc_png, "Corrupt"),
+    ]
+}
+
+fn variant(err: &PhotoError) -> &'static str {
+    match err {
+        PhotoError::Empty => "Empty",
+        PhotoError::TooLarge { .. } => "TooLarge",
+        PhotoError::Truncated => "Truncated",
+        PhotoError::NotAnImage => "NotAnImage",
+        PhotoError::Unsupported { .. } => "Unsupported",
+        PhotoError::DimensionsTooLarge { .. } => "DimensionsTooLarge",
+        PhotoError::Corrupt { .. } => "Corrupt",
+        PhotoError::Io(_) => "Io",
+        PhotoError::Encode { .. } => "Encode",
+    }
+}
+
+#[test]
+fn corpus_is_up_to_date() {
+    let dir = corpus_dir();
+    let regenerate = std::env::var_os("REGENERATE_CORPUS").is_some();
+    fs::create_dir_all(&dir).unwrap();
+    let mut total = 0;
+    for (name, bytes, _) in corpus() {
+        let path = dir.join(name);
+        if regenerate || !path.exists() {
+            fs::write(&path, &bytes).unwrap();
+        }
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            bytes,
+            "{name} is stale: run with REGENERATE_CORPUS=1"
+        );
+        total += bytes.len();
+    }
+    assert!(total < 200 * 1024, "corpus too large: {total} bytes");
+}
+
+#[test]
+fn corpus_files_fail_fast_with_typed_errors_and_leave_nothing() {
+    for (name, bytes, expected) in corpus() {
+        let env = Env::new();
+        // Read the committed file when present (it is what regressions are about).
+        let committed = corpus_dir().join(name);
+        let input = if committed.exists() {
+            committed
+        } else {
+            env.input(name, &bytes)
+        };
+        let start = Instant::now();
+        let err = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).expect_err(name);
+        let elapsed = start.elapsed();
+        assert_eq!(variant(&err), expected, "{name}: {err:?}");
+        assert!(
+            elapsed < Duration::from_millis(500),
+            "{name} took {elapsed:?}"
+        );
+        assert!(
+            files_under(&env.evidence()).is_empty(),
+            "{name} left files behind"
+        );
+        assert!(!err.to_string().is_empty());
+    }
+}
+
+#[test]
+fn huge_header_reports_its_dimensions() {
+    let (_, bytes, _) = corpus()
+        .into_iter()
+        .find(|c| c.0 == "huge-60000x60000.png")
+        .unwrap();
+    let env = Env::new();
+    let input = env.input("huge.png", &bytes);
+    match ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()) {
+        Err(PhotoError::DimensionsTooLarge {
+            width: 60000,
+            height: 60000,
+        }) => {}
+        other => panic!("unexpected {other:?}"),
+    }
+}
