@@ -172,7 +172,8 @@ pub struct HouseholdAck {
     pub at_ms: i64,
 }
 
-/// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users.
+/// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users,
+/// and the county's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
     pub nodes: Vec<BundleNode>,
@@ -180,6 +181,51 @@ pub struct Bundle {
     pub households: Vec<BundleHousehold>,
     #[serde(default)]
     pub users: Vec<BundleUser>,
+    /// County-set thresholds; absent means the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<CountyConfig>,
+}
+
+/// What a county configures for its phones and server (DESIGN §2: county staff set categories, SLA, cadence).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountyConfig {
+    /// On-site radius and maximum GPS accuracy for the visit verdict.
+    #[serde(default)]
+    pub on_site: crate::rules::geo::OnSitePolicy,
+    /// Visit intervals per level.
+    #[serde(default)]
+    pub cadence: crate::rules::cadence::CadencePolicy,
+    /// Time-limit overrides merged over the defaults.
+    #[serde(default)]
+    pub sla: crate::rules::sla::SlaOverrides,
+}
+
+impl CountyConfig {
+    /// Checks every threshold is usable (positive, finite, sane); the message names the field.
+    pub fn validate(&self) -> Result<(), crate::validate::FieldError> {
+        use crate::validate::FieldError;
+        let p = &self.on_site;
+        if !(p.radius_m.is_finite() && p.radius_m > 0.0 && p.radius_m <= 10_000.0) {
+            return Err(FieldError::new("config.on_site.radius_m", "must be between 0 and 10,000 metres"));
+        }
+        if !(p.max_accuracy_m.is_finite() && p.max_accuracy_m > 0.0 && p.max_accuracy_m <= 10_000.0) {
+            return Err(FieldError::new("config.on_site.max_accuracy_m", "must be between 0 and 10,000 metres"));
+        }
+        let c = &self.cadence;
+        for (field, days) in [
+            ("config.cadence.county_days", c.county_days),
+            ("config.cadence.township_days", c.township_days),
+            ("config.cadence.branch_days", c.branch_days),
+            ("config.cadence.group_days", c.group_days),
+        ] {
+            if matches!(days, Some(d) if d == 0 || d > 3_650) {
+                return Err(FieldError::new(field, "must be 1 to 3,650 days"));
+            }
+        }
+        let mut policy = crate::rules::sla::SlaPolicy::chinese_default();
+        policy.merge(self.sla.clone()).map_err(|e| FieldError::new("config.sla", e.to_string()))
+    }
 }
 
 /// One org node of a bundle. Parents must come before children.

@@ -52,6 +52,16 @@ impl Default for Policies {
     }
 }
 
+impl Policies {
+    /// The policies a county's (validated) configuration sets.
+    pub fn from_config(config: &linkage_protocol::wire::CountyConfig) -> Policies {
+        let mut sla = SlaRules::china_default();
+        // Validated by CountyConfig::validate before it is stored; a failure here keeps the defaults.
+        let _ = sla.policy.merge(config.sla.clone());
+        Policies { on_site: config.on_site, cadence: config.cadence, sla: Arc::new(sla) }
+    }
+}
+
 /// The signed-in user of this device: who acts, plus display facts.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -158,6 +168,10 @@ impl Store {
             }
         };
         let hlc = meta_get(&conn, "hlc")?.and_then(|s| Hlc::parse(&s)).unwrap_or_default();
+        let policies = match meta_get(&conn, "county_config")? {
+            Some(json) => Policies::from_config(&serde_json::from_str(&json)?),
+            None => Policies::default(),
+        };
         let mut store = Store {
             conn,
             clock,
@@ -165,7 +179,7 @@ impl Store {
             hlc,
             session: None,
             evidence_dir,
-            policies: Policies::default(),
+            policies,
             locale: Locale::ZhCn,
         };
         if let Some(user_id) = meta_get(&store.conn, "session_user_id")? {

@@ -52,7 +52,17 @@ impl Store {
     /// Loads (inserting or updating) an org tree, households and users from a bundle's JSON text.
     pub fn load_bundle(&mut self, json: &str) -> Result<BundleCounts> {
         let bundle: Bundle = serde_json::from_str(json).map_err(|e| Error::Bundle(format!("not a valid bundle: {e}")))?;
-        self.write(|w| {
+        let policies = match &bundle.config {
+            Some(config) => {
+                config.validate()?;
+                Some(super::Policies::from_config(config))
+            }
+            None => None,
+        };
+        let counts = self.write(|w| {
+            if let Some(config) = &bundle.config {
+                super::meta_set(&w.tx, "county_config", &serde_json::to_string(config)?)?;
+            }
             let tx = &w.tx;
             // id -> (level, path) for nodes of this bundle and, on demand, of the database.
             let mut known: HashMap<String, (OrgLevel, String)> = HashMap::new();
@@ -146,7 +156,11 @@ impl Store {
                 households: bundle.households.len() as u32,
                 users: bundle.users.len() as u32,
             })
-        })
+        })?;
+        if let Some(policies) = policies {
+            self.policies = policies;
+        }
+        Ok(counts)
     }
 
     /// One org node by id.
@@ -236,6 +250,39 @@ mod tests {
         assert_eq!(counts, BundleCounts { nodes: 8, households: 5, users: 7 });
         let n: i64 = s.conn().query_row("SELECT count(*) FROM households", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn county_config_applies_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = std::sync::Arc::new(crate::clock::ManualClock::new(NOW));
+        let path = dir.path().join("db");
+        {
+            let mut s = Store::open(&path, clock.clone()).unwrap();
+            s.load_bundle(&bundle_json()).unwrap();
+            s.load_bundle(r#"{"nodes":[],"config":{"on_site":{"radius_m":250},"cadence":{"branch_days":30}}}"#).unwrap();
+            assert_eq!(s.policies.on_site.radius_m, 250.0);
+            assert_eq!(s.policies.on_site.max_accuracy_m, 50.0, "unset fields keep their defaults");
+        }
+        let s = Store::open(&path, clock).unwrap();
+        assert_eq!(s.policies.cadence.branch_days, Some(30));
+        assert_eq!(s.policies.cadence.township_days, Some(180));
+    }
+
+    #[test]
+    fn bad_config_changes_nothing() {
+        let (mut s, _) = store();
+        let before = snapshot(&s);
+        for json in [
+            r#"{"nodes":[],"config":{"on_site":{"radius_m":-5}}}"#,
+            r#"{"nodes":[],"config":{"cadence":{"branch_days":0}}}"#,
+            r#"{"nodes":[],"config":{"sla":{"rules":[{"step":"accept","limit":{"amount":0,"unit":"working_days"}}]}}}"#,
+            r#"{"nodes":[],"config":{"colour":"red"}}"#,
+        ] {
+            assert!(s.load_bundle(json).is_err(), "{json}");
+            assert_eq!(snapshot(&s), before, "{json}");
+        }
+        assert_eq!(s.policies.on_site.radius_m, 100.0);
     }
 
     #[test]
