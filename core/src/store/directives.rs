@@ -92,22 +92,7 @@ impl Store {
             issued_at_ms: now,
         };
         self.write(|w| {
-            w.tx.execute(
-                "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, kind, title, body, due_at_ms, issued_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    directive.id,
-                    directive.issuer_id,
-                    directive.issuer_node_id,
-                    directive.target_node_id,
-                    target.path,
-                    enum_str(&directive.kind),
-                    directive.title,
-                    directive.body,
-                    directive.due_at_ms,
-                    directive.issued_at_ms
-                ],
-            )?;
+            persist_directive(&w.tx, &directive, &target.path)?;
             let op = w.new_op(OpBody::DirectiveIssued(directive.clone()));
             w.enqueue_op(&op)
         })?;
@@ -178,10 +163,7 @@ impl Store {
         }
         self.write(|w| {
             let ack = NodeAck { directive_id: id.to_string(), node_id: actor.node_id.clone(), user_id: actor.user_id.clone(), at_ms: w.now_ms };
-            w.tx.execute(
-                "INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
-            )?;
+            persist_node_ack(&w.tx, &ack)?;
             let op = w.new_op(OpBody::NodeAcknowledged(ack));
             w.enqueue_op(&op)
         })?;
@@ -198,10 +180,7 @@ impl Store {
         }
         self.write(|w| {
             let relay = NodeRelay { directive_id: id.to_string(), node_id: actor.node_id.clone(), user_id: actor.user_id.clone(), at_ms: w.now_ms };
-            w.tx.execute(
-                "UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4 WHERE directive_id = ?1 AND node_id = ?2",
-                params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
-            )?;
+            persist_relay(&w.tx, &relay)?;
             let op = w.new_op(OpBody::DirectiveRelayed(relay));
             w.enqueue_op(&op)
         })?;
@@ -230,10 +209,7 @@ impl Store {
                 user_id: actor.user_id.clone(),
                 at_ms: w.now_ms,
             };
-            w.tx.execute(
-                "INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
-            )?;
+            persist_household_ack(&w.tx, &ack)?;
             let op = w.new_op(OpBody::HouseholdAcknowledged(ack));
             w.enqueue_op(&op)
         })?;
@@ -285,6 +261,61 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         Ok(DirectiveCoverageRow { levels, silent_nodes })
     }
+}
+
+/// Stores a directive (local or pulled); one already stored is kept.
+pub(crate) fn persist_directive(tx: &rusqlite::Connection, d: &wire::Directive, target_path: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, kind, title, body, due_at_ms, issued_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO NOTHING",
+        params![
+            d.id,
+            d.issuer_id,
+            d.issuer_node_id,
+            d.target_node_id,
+            target_path,
+            enum_str(&d.kind),
+            d.title,
+            d.body,
+            d.due_at_ms,
+            d.issued_at_ms
+        ],
+    )?;
+    Ok(())
+}
+
+/// Stores a node's acknowledgement; the first one stands.
+pub(crate) fn persist_node_ack(tx: &rusqlite::Connection, ack: &NodeAck) -> Result<()> {
+    tx.execute(
+        "INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(directive_id, node_id) DO NOTHING",
+        params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
+    )?;
+    Ok(())
+}
+
+/// Stores a relay. A relay implies the node's acknowledgement, so one arriving first creates it.
+pub(crate) fn persist_relay(tx: &rusqlite::Connection, relay: &NodeRelay) -> Result<()> {
+    persist_node_ack(
+        tx,
+        &NodeAck { directive_id: relay.directive_id.clone(), node_id: relay.node_id.clone(), user_id: relay.user_id.clone(), at_ms: relay.at_ms },
+    )?;
+    tx.execute(
+        "UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4
+         WHERE directive_id = ?1 AND node_id = ?2 AND relayed_at_ms IS NULL",
+        params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
+    )?;
+    Ok(())
+}
+
+/// Stores a household's acknowledgement; the first one stands.
+pub(crate) fn persist_household_ack(tx: &rusqlite::Connection, ack: &HouseholdAck) -> Result<()> {
+    tx.execute(
+        "INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(directive_id, household_id) DO NOTHING",
+        params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -415,8 +415,33 @@ fn new_event(
 pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &IssueProjection, sla: &SlaRules) -> Result<()> {
     let op = Operation { op_id: event.event_id.clone(), hlc: event.hlc.clone(), body: OpBody::IssueEvent(event.clone()) };
     w.enqueue_op(&op)?;
-    w.tx.execute(
-        "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    persist_event(&w.tx, event)?;
+    save_projection(&w.tx, w.now_ms, projection, sla)
+}
+
+/// Stores a pulled event and refolds its issue from every event held (order by HLC; events that are not
+/// legal at their point are kept in the log but skipped by the fold). Returns false if it was known.
+pub(crate) fn apply_remote_event(tx: &rusqlite::Connection, now_ms: i64, event: &IssueEvent, sla: &SlaRules) -> Result<bool> {
+    if !persist_event(tx, event)? {
+        return Ok(false);
+    }
+    let mut stmt = tx.prepare_cached("SELECT body FROM issue_events WHERE issue_id = ?1")?;
+    let events = stmt
+        .query_map([&event.issue_id], |r| r.get::<_, String>(0))?
+        .map(|b| Ok(serde_json::from_str::<IssueEvent>(&b?)?))
+        .collect::<Result<Vec<_>>>()?;
+    // Without its report (not pulled yet) an issue cannot be folded; the next page will bring it.
+    if let Some((projection, _skipped)) = lifecycle::fold(&events) {
+        save_projection(tx, now_ms, &projection, sla)?;
+    }
+    Ok(true)
+}
+
+/// Inserts an event into the log and links its photos; false if the event id is already there.
+fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> {
+    let inserted = tx.execute(
+        "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(event_id) DO NOTHING",
         params![
             event.event_id,
             event.issue_id,
@@ -434,12 +459,12 @@ pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &Issu
     };
     let entity_kind = if matches!(event.action, IssueAction::Report(_)) { "issue_report" } else { "issue_resolution" };
     for hash in evidence {
-        w.tx.execute(
+        tx.execute(
             "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)",
             params![entity_kind, event.issue_id, hash],
         )?;
     }
-    save_projection(w, projection, sla)
+    Ok(inserted > 0)
 }
 
 /// The clock of the step the issue is in now (accept, resolve, verify), if one runs.
@@ -447,10 +472,10 @@ fn step_clock<'a>(sla: &'a SlaRules, p: &IssueProjection) -> Option<linkage_prot
     sla.clock(p.state, p.category, p.urgency, p.reported_at_ms, p.accepted_at_ms, p.resolved_at_ms)
 }
 
-fn save_projection(w: &mut Tx<'_>, p: &IssueProjection, sla: &SlaRules) -> Result<()> {
+fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, sla: &SlaRules) -> Result<()> {
     // The deadline is stored for deadline-ordered queues; the light is computed when read.
-    let step = step_clock(sla, p).map(|clock| (clock.start_ms(), clock.deadline_ms(w.now_ms)));
-    w.tx.execute(
+    let step = step_clock(sla, p).map(|clock| (clock.start_ms(), clock.deadline_ms(now_ms)));
+    tx.execute(
         &format!(
             "INSERT INTO issues ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)

@@ -10,6 +10,7 @@ mod issues;
 mod org;
 mod outbox;
 pub mod schema;
+mod sync_state;
 mod visits;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use households::{HouseholdFilter, HouseholdRow, OverdueRow};
 pub use issues::{IssueCommand, IssueInput, IssueListScope, IssueRow, TimelineRow};
 pub use org::{BundleCounts, NodeRow};
 pub use outbox::OutboxCounts;
+pub use sync_state::{PendingBlob, QuarantinedOp, SyncMeta};
 pub use visits::{VisitInput, VisitRow};
 
 use crate::clock::Clock;
@@ -81,6 +83,8 @@ pub struct Store {
     session: Option<Session>,
     /// Where evidence photos are stored: `<db dir>/evidence`.
     evidence_dir: PathBuf,
+    /// Server clock minus device clock, learned at each sync.
+    clock_offset_ms: i64,
     pub(crate) policies: Policies,
     pub(crate) locale: Locale,
 }
@@ -172,6 +176,7 @@ impl Store {
             Some(json) => Policies::from_config(&serde_json::from_str(&json)?),
             None => Policies::default(),
         };
+        let clock_offset_ms = meta_get(&conn, "clock_offset_ms")?.and_then(|s| s.parse().ok()).unwrap_or(0);
         let mut store = Store {
             conn,
             clock,
@@ -179,6 +184,7 @@ impl Store {
             hlc,
             session: None,
             evidence_dir,
+            clock_offset_ms,
             policies,
             locale: Locale::ZhCn,
         };
@@ -189,9 +195,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Current time as the store sees it.
+    /// Current time as the store sees it: the device clock corrected by the server offset.
     pub fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
+        self.clock.now_ms() + self.clock_offset_ms
     }
 
     /// This installation's device id (part of every HLC reading).
@@ -201,7 +207,7 @@ impl Store {
 
     /// Runs `f` in one IMMEDIATE write transaction; commits on success, rolls back on any error.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
-        let now_ms = self.clock.now_ms();
+        let now_ms = self.now_ms();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut hlc = self.hlc;
         let out = {

@@ -201,15 +201,22 @@ fn finish(_store: &Store, raw: RawVisit) -> Result<VisitRow> {
     Ok(v)
 }
 
-/// Inserts a visit (local or, later, pulled from the server) with its evidence references, cadence clock
-/// and — for local visits — its outbox operation.
+/// Records a local visit: the visit and its outbox operation.
 pub(crate) fn insert_visit(w: &mut Tx<'_>, visit: &Visit) -> Result<()> {
     let op = w.new_op(OpBody::VisitRecorded(visit.clone()));
+    persist_visit(&w.tx, visit, &op.hlc)?;
+    w.enqueue_op(&op)
+}
+
+/// Stores a visit (local, or pulled from the server) with its evidence references and cadence clock.
+/// A visit already stored is left as it is (visits are immutable).
+pub(crate) fn persist_visit(tx: &rusqlite::Connection, visit: &Visit, hlc: &str) -> Result<()> {
     let fix = visit.fix.as_ref();
-    w.tx.execute(
+    let inserted = tx.execute(
         "INSERT INTO visits (id, household_id, visitor_id, visitor_level, kind, started_at_ms, ended_at_ms, lat, lon,
            accuracy_m, fix_time_ms, mocked, distance_m, verdict, notes, issue_id, amends_visit_id, hlc)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT(id) DO NOTHING",
         params![
             visit.id,
             visit.household_id,
@@ -228,23 +235,26 @@ pub(crate) fn insert_visit(w: &mut Tx<'_>, visit: &Visit) -> Result<()> {
             visit.notes,
             visit.issue_id,
             visit.amends_visit_id,
-            op.hlc,
+            hlc,
         ],
     )?;
+    if inserted == 0 {
+        return Ok(());
+    }
     for hash in &visit.evidence {
-        w.tx.execute(
-            "INSERT INTO evidence_refs (entity_kind, entity_id, hash) VALUES ('visit', ?1, ?2)",
+        tx.execute(
+            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES ('visit', ?1, ?2)",
             params![visit.id, hash],
         )?;
     }
     if visit.verdict == OnSiteVerdict::OnSite && visit.amends_visit_id.is_none() {
-        w.tx.execute(
+        tx.execute(
             "INSERT INTO household_last_visit (household_id, level, last_onsite_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT(household_id, level) DO UPDATE SET last_onsite_ms = max(last_onsite_ms, excluded.last_onsite_ms)",
             params![visit.household_id, enum_str(&visit.visitor_level), visit.started_at_ms],
         )?;
     }
-    w.enqueue_op(&op)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,299 @@
+//! The store's side of sync (DESIGN §8): applying a pulled page of changes in one transaction together with
+//! the new cursor; the outcome of a push (sent operations leave the outbox, rejected ones are quarantined with
+//! their reason, never dropped); which evidence blobs still need uploading; the server connection, clock
+//! offset and last result; and the wipe a revoked device must perform.
+
+use linkage_protocol::hlc::Hlc;
+use linkage_protocol::sync::{Change, RejectCode};
+use linkage_protocol::wire::OpBody;
+use rusqlite::params;
+
+use super::{directives, enum_str, issues, meta_get, meta_set, visits, Store};
+use crate::error::{Error, Result};
+
+/// An operation the server refused, kept with its reason for the user to see.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuarantinedOp {
+    pub op_id: String,
+    pub kind: String,
+    pub reason_code: String,
+    pub message: String,
+    pub created_at_ms: i64,
+}
+
+/// An evidence file still to upload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingBlob {
+    pub hash: String,
+    pub path: std::path::PathBuf,
+    pub byte_size: u64,
+}
+
+/// Where this device syncs and how the last sync went.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncMeta {
+    pub server_url: Option<String>,
+    pub token: Option<String>,
+    pub cursor: i64,
+    pub clock_offset_ms: i64,
+    pub last_sync_at_ms: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Applies one pulled page: every change and the new cursor in one transaction. Changes already held
+    /// (the device's own operations coming back, or a page pulled twice) are skipped. Returns how many were new.
+    pub fn apply_changes(&mut self, changes: &[Change], next_cursor: i64) -> Result<u32> {
+        let sla = self.policies.sla.clone();
+        let mut hlc = self.hlc;
+        let applied = self.write(|w| {
+            let mut applied = 0;
+            for change in changes {
+                if let Some(remote) = Hlc::parse(&change.op.hlc) {
+                    hlc = hlc.observe(remote, w.now_ms);
+                }
+                let new = match &change.op.body {
+                    OpBody::IssueEvent(e) => issues::apply_remote_event(&w.tx, w.now_ms, e, &sla)?,
+                    OpBody::VisitRecorded(v) => {
+                        let known: bool =
+                            w.tx.query_row("SELECT EXISTS (SELECT 1 FROM visits WHERE id = ?1)", [&v.id], |r| r.get(0))?;
+                        if !known {
+                            visits::persist_visit(&w.tx, v, &change.op.hlc)?;
+                        }
+                        !known
+                    }
+                    OpBody::DirectiveIssued(d) => {
+                        let target_path: Option<String> = rusqlite::OptionalExtension::optional(w.tx.query_row(
+                            "SELECT path FROM org_nodes WHERE id = ?1",
+                            [&d.target_node_id],
+                            |r| r.get(0),
+                        ))?;
+                        match target_path {
+                            Some(path) => {
+                                directives::persist_directive(&w.tx, d, &path)?;
+                                true
+                            }
+                            // A directive for a node this phone does not hold: not for us.
+                            None => false,
+                        }
+                    }
+                    OpBody::NodeAcknowledged(a) => {
+                        directives::persist_node_ack(&w.tx, a)?;
+                        true
+                    }
+                    OpBody::DirectiveRelayed(r) => {
+                        directives::persist_relay(&w.tx, r)?;
+                        true
+                    }
+                    OpBody::HouseholdAcknowledged(a) => {
+                        directives::persist_household_ack(&w.tx, a)?;
+                        true
+                    }
+                };
+                applied += u32::from(new);
+            }
+            meta_set(&w.tx, "pull_cursor", &next_cursor.to_string())?;
+            meta_set(&w.tx, "hlc", &hlc.encode(""))?;
+            Ok(applied)
+        })?;
+        self.hlc = self.hlc.max(hlc);
+        Ok(applied)
+    }
+
+    /// Removes operations the server stored (applied now or before) from the outbox.
+    pub fn mark_pushed(&mut self, op_ids: &[String]) -> Result<()> {
+        self.write(|w| {
+            let mut stmt = w.tx.prepare_cached("DELETE FROM outbox WHERE op_id = ?1")?;
+            for id in op_ids {
+                stmt.execute([id])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets an operation aside with the server's reason; later operations still go.
+    pub fn quarantine(&mut self, op_id: &str, code: RejectCode, message: &str) -> Result<()> {
+        self.write(|w| {
+            w.tx.execute(
+                "UPDATE outbox SET state = 'quarantined', reason = ?2 WHERE op_id = ?1",
+                params![op_id, serde_json::to_string(&(enum_str(&code), message))?],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The quarantined operations, oldest first.
+    pub fn quarantined_ops(&self) -> Result<Vec<QuarantinedOp>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT op_id, kind, reason, created_at_ms FROM outbox WHERE state = 'quarantined' ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        rows.map(|r| {
+            let (op_id, kind, reason, created_at_ms) = r?;
+            let (reason_code, message): (String, String) = reason
+                .map(|s| serde_json::from_str(&s))
+                .transpose()?
+                .unwrap_or_else(|| ("unknown".into(), String::new()));
+            Ok(QuarantinedOp { op_id, kind, reason_code, message, created_at_ms })
+        })
+        .collect()
+    }
+
+    /// Evidence files the server may not have yet.
+    pub fn pending_blobs(&self, limit: u32) -> Result<Vec<PendingBlob>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT hash, byte_size FROM evidence WHERE upload_state = 'pending' ORDER BY created_at_ms, hash LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+        rows.map(|r| {
+            let (hash, byte_size) = r?;
+            Ok(PendingBlob { path: self.evidence_dir().join(format!("{hash}.jpg")), hash, byte_size })
+        })
+        .collect()
+    }
+
+    /// Records that the server holds this blob.
+    pub fn mark_uploaded(&mut self, hash: &str) -> Result<()> {
+        self.write(|w| {
+            w.tx.execute("UPDATE evidence SET upload_state = 'uploaded' WHERE hash = ?1", [hash])?;
+            Ok(())
+        })
+    }
+
+    /// The server connection and the last sync's outcome.
+    pub fn sync_meta(&self) -> Result<SyncMeta> {
+        let get = |k: &str| meta_get(self.conn(), k);
+        Ok(SyncMeta {
+            server_url: get("server_url")?,
+            token: get("server_token")?,
+            cursor: get("pull_cursor")?.and_then(|s| s.parse().ok()).unwrap_or(0),
+            clock_offset_ms: self.clock_offset_ms,
+            last_sync_at_ms: get("last_sync_at_ms")?.and_then(|s| s.parse().ok()),
+            last_error: get("last_sync_error")?,
+        })
+    }
+
+    /// Remembers the server and this device's token.
+    pub fn set_server(&mut self, url: &str, token: &str) -> Result<()> {
+        self.write(|w| {
+            meta_set(&w.tx, "server_url", url)?;
+            meta_set(&w.tx, "server_token", token)
+        })
+    }
+
+    /// Records the server clock's offset from this device's clock, so deadlines stay right when the
+    /// phone's clock is wrong. `now_ms` includes it from here on.
+    pub fn set_clock_offset(&mut self, offset_ms: i64) -> Result<()> {
+        meta_set(self.conn(), "clock_offset_ms", &offset_ms.to_string())?;
+        self.clock_offset_ms = offset_ms;
+        Ok(())
+    }
+
+    /// Records how a sync ended (`None` = success).
+    pub fn record_sync_result(&mut self, error: Option<&str>) -> Result<()> {
+        let now = self.now_ms();
+        self.write(|w| {
+            match error {
+                None => {
+                    meta_set(&w.tx, "last_sync_at_ms", &now.to_string())?;
+                    w.tx.execute("DELETE FROM meta WHERE key = 'last_sync_error'", [])?;
+                }
+                Some(e) => meta_set(&w.tx, "last_sync_error", e)?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes every local record, the outbox, the session and the evidence files: what a revoked device
+    /// must do. The device id stays so the server can recognise a re-enrolment.
+    pub fn wipe(&mut self) -> Result<()> {
+        let device_id = self.device_id().to_string();
+        self.write(|w| {
+            // Tables reference each other; check the (empty) result at commit instead of row by row.
+            w.tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+            let tables: Vec<String> = w
+                .tx
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for table in tables {
+                w.tx.execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            meta_set(&w.tx, "device_id", &device_id)
+        })?;
+        self.session = None;
+        self.clock_offset_ms = 0;
+        self.policies = super::Policies::default();
+        match std::fs::remove_dir_all(self.evidence_dir()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::Io(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::issues::tests_support::draft;
+    use linkage_protocol::sync::Change;
+
+    #[test]
+    fn own_operations_pulled_back_are_skipped_and_others_apply() {
+        let (mut phone, _) = store();
+        phone.sign_in("lh").unwrap();
+        phone.report_issue(draft()).unwrap();
+        let ops = phone.pending_operations(10).unwrap();
+
+        // A second phone (the township's) pulls the liaison head's report.
+        let (mut town, _) = store();
+        let changes: Vec<Change> =
+            ops.iter().enumerate().map(|(i, op)| Change { seq: i as i64 + 1, received_at_ms: NOW, op: op.clone() }).collect();
+        assert_eq!(town.apply_changes(&changes, 1).unwrap(), 1);
+        assert_eq!(town.apply_changes(&changes, 1).unwrap(), 0, "a page pulled twice changes nothing");
+        town.sign_in("ts").unwrap();
+        let (queue, _) = town.list_issues(crate::store::IssueListScope::Owned, &[], 0, 10).unwrap();
+        assert_eq!(queue.len(), 1);
+        assert_eq!(town.outbox_counts().unwrap().pending, 0, "pulled changes are not re-queued");
+        assert_eq!(town.sync_meta().unwrap().cursor, 1);
+
+        // The original phone gets its own op back: skipped.
+        assert_eq!(phone.apply_changes(&changes, 1).unwrap(), 0);
+    }
+
+    #[test]
+    fn push_outcomes_and_quarantine() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        s.report_issue(draft()).unwrap();
+        s.report_issue(draft()).unwrap();
+        let ops = s.pending_operations(10).unwrap();
+        s.mark_pushed(&[ops[0].op_id.clone()]).unwrap();
+        s.quarantine(&ops[1].op_id, RejectCode::NotPermitted, "not yours").unwrap();
+        let counts = s.outbox_counts().unwrap();
+        assert_eq!((counts.pending, counts.quarantined), (0, 1));
+        let q = s.quarantined_ops().unwrap();
+        assert_eq!((q[0].reason_code.as_str(), q[0].message.as_str()), ("not_permitted", "not yours"));
+        assert!(s.pending_operations(10).unwrap().is_empty(), "quarantined ops are not pushed again");
+    }
+
+    #[test]
+    fn clock_offset_moves_now_and_wipe_clears_everything() {
+        let (mut s, _) = store();
+        s.sign_in("gw").unwrap();
+        s.set_clock_offset(-5_000).unwrap();
+        assert_eq!(s.now_ms(), NOW - 5_000);
+        s.set_server("http://127.0.0.1:1", "tok").unwrap();
+        s.report_issue(draft()).unwrap();
+        s.wipe().unwrap();
+        assert!(matches!(s.session(), Err(Error::NotSignedIn)));
+        assert_eq!(s.outbox_counts().unwrap().pending, 0);
+        assert_eq!(s.sync_meta().unwrap().token, None);
+        let households: i64 = s.conn().query_row("SELECT count(*) FROM households", [], |r| r.get(0)).unwrap();
+        assert_eq!(households, 0);
+        assert!(matches!(s.sign_in("gw"), Err(Error::NotFound { .. })));
+    }
+}
