@@ -28,11 +28,12 @@ rm -rf "$out"
 
 echo "== kotlin: compile and run on the host JVM"
 classes="$out/kotlin-classes"
-"$kotlin_home/bin/kotlinc" -nowarn -cp "$jna:$kotlin_home/lib/kotlin-test.jar" -d "$classes" \
+coroutines="$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
+"$kotlin_home/bin/kotlinc" -nowarn -cp "$jna:$kotlin_home/lib/kotlin-test.jar:$coroutines" -d "$classes" \
   "$out/kotlin" core/tests/bindings/kotlin 2>&1 | grep -v '^warning:' || true
 [ -f "$classes/BindingStoryTestKt.class" ] || { echo "kotlinc failed"; exit 1; }
 java -Djna.library.path="$target/debug" \
-  -cp "$classes:$jna:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlin-test.jar" \
+  -cp "$classes:$jna:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlin-test.jar:$coroutines" \
   BindingStoryTestKt core/tests/fixtures/bundle.json
 
 echo "== swift: syntax check (tree-sitter-swift)"

@@ -436,6 +436,35 @@ pub struct OutboxStatus {
     pub pending: u64,
     pub quarantined: u64,
     pub oldest_pending_age_ms: Option<i64>,
+    /// The server this device syncs with, once connected.
+    pub server_url: Option<String>,
+    pub last_sync_at_ms: Option<i64>,
+    /// Why the last sync failed, if it did (cleared by the next success).
+    pub last_error: Option<String>,
+    /// Server clock minus this phone's clock, used for deadlines.
+    pub clock_offset_ms: i64,
+}
+
+/// An operation the server refused, kept with its reason (never silently dropped).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct QuarantinedOperation {
+    pub op_id: String,
+    pub kind: String,
+    /// Stable code: conflict, out_of_scope, illegal_transition, not_permitted, invalid_input, ...
+    pub reason_code: String,
+    pub message: String,
+    pub created_at_ms: i64,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncReport {
+    pub pushed: u32,
+    pub duplicates: u32,
+    pub rejected: u32,
+    pub uploaded: u32,
+    pub pulled: u32,
+    pub clock_offset_ms: i64,
 }
 
 /// What a photo is evidence for.

@@ -38,6 +38,14 @@ pub enum Error {
     Photo(#[from] crate::photo::PhotoError),
     #[error("the photo is evidence for a record and cannot be deleted")]
     EvidenceInUse,
+    #[error("network: {0}")]
+    Network(String),
+    #[error("sign in again: {0}")]
+    AuthRequired(String),
+    #[error("this device was revoked; its local data has been deleted")]
+    DeviceRevoked,
+    #[error("server refused the request ({status}): {message}")]
+    Server { status: u16, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -101,6 +109,18 @@ pub enum ApiError {
     /// The photo cannot be used as evidence; nothing was stored.
     #[error("unusable photo ({problem:?}): {detail}")]
     BadPhoto { problem: PhotoProblem, detail: String },
+    /// The server could not be reached or kept failing after retries; everything stays queued. Try later.
+    #[error("offline or server unavailable: {reason}")]
+    Network { reason: String },
+    /// The server needs the user to sign in again (wrong password, expired token).
+    #[error("sign-in required: {reason}")]
+    AuthRequired { reason: String },
+    /// The device was revoked: its local data and photos have been deleted.
+    #[error("this device was revoked and its local data deleted")]
+    DeviceWiped,
+    /// The server refused the request for another reason.
+    #[error("server refused ({status}): {reason}")]
+    ServerRefused { status: u16, reason: String },
     /// The local database or file system failed; retrying may help, the data already stored is safe.
     #[error("storage failure: {reason}")]
     Storage { reason: String },
@@ -147,6 +167,10 @@ impl From<Error> for ApiError {
             Error::Json(e) => ApiError::InvalidInput { field: "json".into(), reason: e.to_string() },
             Error::EvidenceInUse => ApiError::Conflict { reason: Error::EvidenceInUse.to_string() },
             Error::Photo(p) => photo_error(p),
+            Error::Network(reason) => ApiError::Network { reason },
+            Error::AuthRequired(reason) => ApiError::AuthRequired { reason },
+            Error::DeviceRevoked => ApiError::DeviceWiped,
+            Error::Server { status, message } => ApiError::ServerRefused { status, reason: message },
             e @ (Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_)) => {
                 ApiError::Storage { reason: e.to_string() }
             }

@@ -13,11 +13,15 @@ use crate::api::{self, *};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, Error};
 use crate::store::{self, Store};
+use crate::sync::{self, SyncLimits, SyncObserver};
 
 /// The Linkage core for one device: the offline store, the signed-in session and the rules.
 #[derive(Debug, uniffi::Object)]
 pub struct FieldApp {
     store: Mutex<Store>,
+    /// Serialises syncs (a second `sync` waits for the running one).
+    sync_lock: tokio::sync::Mutex<()>,
+    limits: SyncLimits,
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -25,7 +29,16 @@ type ApiResult<T> = Result<T, ApiError>;
 impl FieldApp {
     /// Opens with an explicit clock (tests and benchmarks in Rust).
     pub fn open_with_clock(db_path: &std::path::Path, clock: Arc<dyn Clock>) -> ApiResult<Arc<FieldApp>> {
-        Ok(Arc::new(FieldApp { store: Mutex::new(Store::open(db_path, clock)?) }))
+        FieldApp::open_with(db_path, clock, SyncLimits::default())
+    }
+
+    /// Opens with an explicit clock and sync limits (tests with fast retries, benchmarks with big batches).
+    pub fn open_with(db_path: &std::path::Path, clock: Arc<dyn Clock>, limits: SyncLimits) -> ApiResult<Arc<FieldApp>> {
+        Ok(Arc::new(FieldApp {
+            store: Mutex::new(Store::open(db_path, clock)?),
+            sync_lock: tokio::sync::Mutex::new(()),
+            limits,
+        }))
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -279,11 +292,66 @@ impl FieldApp {
         self.with(|s, _| s.delete_evidence(&hash))
     }
 
-    /// What the sync bar shows: pending and quarantined operations, the oldest pending age. I/O: DB read.
+    /// What the sync bar shows: pending and quarantined operations, the oldest pending age, the last sync
+    /// and its error. I/O: DB read.
     pub fn outbox_status(&self) -> ApiResult<OutboxStatus> {
         self.with(|s, _| {
             let c = s.outbox_counts()?;
-            Ok(OutboxStatus { pending: c.pending, quarantined: c.quarantined, oldest_pending_age_ms: c.oldest_pending_age_ms })
+            let m = s.sync_meta()?;
+            Ok(OutboxStatus {
+                pending: c.pending,
+                quarantined: c.quarantined,
+                oldest_pending_age_ms: c.oldest_pending_age_ms,
+                server_url: m.server_url,
+                last_sync_at_ms: m.last_sync_at_ms,
+                last_error: m.last_error,
+                clock_offset_ms: m.clock_offset_ms,
+            })
+        })
+    }
+
+    /// Operations the server refused, with its reasons, oldest first. I/O: DB read.
+    pub fn quarantined_operations(&self) -> ApiResult<Vec<QuarantinedOperation>> {
+        self.with(|s, _| {
+            Ok(s.quarantined_ops()?
+                .into_iter()
+                .map(|q| QuarantinedOperation {
+                    op_id: q.op_id,
+                    kind: q.kind,
+                    reason_code: q.reason_code,
+                    message: q.message,
+                    created_at_ms: q.created_at_ms,
+                })
+                .collect())
+        })
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl FieldApp {
+    /// Enrols this device: signs the user in on the server, stores the device token, downloads the user's
+    /// scope (org tree, households, users, county config) and signs the user in locally.
+    /// Async network I/O on the core's own runtime: safe to call from the UI (a Kotlin `suspend` function).
+    pub async fn connect(&self, server_url: String, user_id: String, password: String) -> ApiResult<Session> {
+        let session = sync::connect(&self.store, &server_url, &user_id, &password, self.limits.retry).await?;
+        let locale = self.store().locale;
+        Ok(api::session(&session, locale))
+    }
+
+    /// Syncs now: pushes the outbox, uploads missing photos, pulls the scope's changes. Retries transient
+    /// failures with backoff; everything stays queued if the network is gone (`Network`). A revoked device
+    /// is wiped (`DeviceWiped`). Progress goes to `observer` from a background thread. One sync at a time:
+    /// a second call waits for the first. Async; never blocks the calling thread.
+    pub async fn sync(&self, observer: Option<Arc<dyn SyncObserver>>) -> ApiResult<SyncReport> {
+        let _one_at_a_time = self.sync_lock.lock().await;
+        let o = sync::run(&self.store, observer.as_deref(), self.limits).await?;
+        Ok(SyncReport {
+            pushed: o.pushed,
+            duplicates: o.duplicates,
+            rejected: o.rejected,
+            uploaded: o.uploaded,
+            pulled: o.pulled,
+            clock_offset_ms: o.clock_offset_ms,
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 mod facade;
 pub mod photo;
 pub mod store;
+pub mod sync;
 
 pub use error::{ApiError, PhotoProblem};
 pub use facade::{gcj02_to_wgs84, wgs84_to_gcj02, FieldApp};

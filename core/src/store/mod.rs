@@ -200,6 +200,11 @@ impl Store {
         self.clock.now_ms() + self.clock_offset_ms
     }
 
+    /// The device's own clock, without the server offset (for measuring the offset).
+    pub fn device_now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// This installation's device id (part of every HLC reading).
     pub fn device_id(&self) -> &str {
         &self.device_id

@@ -22,8 +22,15 @@ parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
 DOC_ATTRIBUTE = re.compile(rb"^[ \t]*#if swift\(>=5\.8\)\n[ \t]*@_documentation\(visibility: private\)\n[ \t]*#endif$", re.M)
 
 
+# The grammar also misreads a closure whose body is the empty tuple, `{ () }` (UniFFI's callback-interface
+# glue: `let writeReturn = { () }`), as a closure parameter list. It is rewritten to the equivalent
+# `{ return }` of the same line.
+EMPTY_TUPLE_CLOSURE = re.compile(rb"=\s*\{ \(\) \}")
+
+
 def without_doc_attribute(source):
-    return DOC_ATTRIBUTE.sub(lambda m: b"\n" * m.group(0).count(b"\n"), source)
+    source = DOC_ATTRIBUTE.sub(lambda m: b"\n" * m.group(0).count(b"\n"), source)
+    return EMPTY_TUPLE_CLOSURE.sub(b"= { return }", source)
 
 
 def problems(node, out):
