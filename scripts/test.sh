@@ -9,4 +9,6 @@ echo "== cargo test (workspace)"
 cargo test --workspace --quiet
 echo "== binding tests"
 "$root/scripts/test-bindings.sh"
+echo "== shell tests"
+"$root/scripts/test-shells.sh"
 echo "all tests: ok"

@@ -100,7 +100,7 @@ fn bundle(townships: usize, branches_per: usize, groups_per: usize, households_p
             }
         }
     }
-    Bundle { nodes, households, users }
+    Bundle { nodes, households, users, config: None }
 }
 
 /// Median and 90th percentile of `runs` timings of `f`.

@@ -684,3 +684,255 @@ impl From<IssueListKind> for store::IssueListScope {
         }
     }
 }
+
+// ---- Field workflows: duplicate suggestions, visit coverage, directive silence, measures -------------------
+
+/// An open issue that may be the same problem as the report being drafted (重复诉求提示).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DuplicateSuggestion {
+    pub issue: IssueSummary,
+    /// Metres from the draft's place (its GPS fix, else its household's point).
+    pub distance_m: f64,
+}
+
+/// Visit coverage (走访覆盖率) under one org node.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CoverageNode {
+    pub node_id: String,
+    pub name: String,
+    pub level: OrgLevel,
+    pub level_label: String,
+    /// Households under the node (county level: the county's contact households).
+    pub households: u32,
+    /// Of those, visited on site at the user's level within the cadence interval.
+    pub visited: u32,
+    /// `100 × visited ÷ households`; `None` when the node has no households.
+    pub percent: Option<f64>,
+}
+
+/// The visit coverage screen for the signed-in user's area.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitCoverage {
+    /// Whose visits count: the user's level, and its interval (`None`: no cadence; any on-site visit counts).
+    pub level: OrgLevel,
+    pub level_label: String,
+    pub interval_days: Option<u32>,
+    /// The user's own node.
+    pub total: CoverageNode,
+    /// Every township, branch and group below it, in tree order.
+    pub rows: Vec<CoverageNode>,
+    /// Households never visited on site at the user's level (list: `never_visited_households`).
+    pub never_visited: u32,
+}
+
+/// A child node silent past its acknowledgement window on a directive (逾期未签收).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SilentChild {
+    pub directive_id: String,
+    pub directive_title: String,
+    pub directive_kind: DirectiveKind,
+    pub kind_label: String,
+    pub issued_at_ms: i64,
+    /// When the node should have signed for it.
+    pub deadline_ms: i64,
+    pub node_id: String,
+    pub node_name: String,
+    pub node_level: OrgLevel,
+    pub level_label: String,
+    /// How long past the deadline.
+    pub overdue_ms: i64,
+}
+
+/// One page of silent child nodes, most overdue first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SilentChildPage {
+    pub items: Vec<SilentChild>,
+    pub total: u64,
+    pub next_offset: Option<u32>,
+}
+
+/// A count out of a cohort, with the percentage (`None` for an empty cohort, never NaN).
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct MeasureRate {
+    pub numerator: u32,
+    pub denominator: u32,
+    pub percent: Option<f64>,
+}
+
+/// Issues reported in the period now in one state.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct StateCount {
+    pub state: IssueState,
+    pub state_label: String,
+    pub count: u32,
+}
+
+/// Issue measures of a period; each definition is in `linkage_protocol::rules::measures`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct IssueMeasures {
+    /// Issues reported in the period.
+    pub reported: u32,
+    /// Those, by current state (every state).
+    pub by_state: Vec<StateCount>,
+    /// 按期受理率: of issues accepted in the period, accepted within the accept limit.
+    pub accepted_on_time: MeasureRate,
+    /// 按期办结率: of issues whose resolve deadline fell in the period (and has passed), resolved by it.
+    pub resolved_on_time: MeasureRate,
+    /// 返工率: of return-visit verifications in the period, 不满意 (sent back for rework).
+    pub rework: MeasureRate,
+    /// 满意率: of the same verifications, 满意 + 基本满意.
+    pub satisfied: MeasureRate,
+    /// Of issues accepted in the period, escalated to the level above before its end.
+    pub escalated: MeasureRate,
+    /// Median report → acceptance of issues accepted in the period.
+    pub median_accept_ms: Option<i64>,
+    /// Median acceptance → resolution of issues resolved in the period.
+    pub median_resolve_ms: Option<i64>,
+}
+
+/// Issue measures of one child node (a township for the county).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NodeIssueMeasures {
+    pub node_id: String,
+    pub name: String,
+    pub level: OrgLevel,
+    pub level_label: String,
+    pub issues: IssueMeasures,
+}
+
+/// Directive acknowledgement at one level, pooled over the directives issued in the period.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AckLevelMeasure {
+    pub level: OrgLevel,
+    pub level_label: String,
+    /// Acknowledged ÷ reached (node × directive) pairs.
+    pub coverage: MeasureRate,
+    /// Acknowledged within the window ÷ reached pairs.
+    pub in_time: MeasureRate,
+    /// Median issue → acknowledgement.
+    pub median_latency_ms: Option<i64>,
+}
+
+/// The measures screen (考核指标) for the user's area and a period `[from_ms, to_ms)`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Measures {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub issues: IssueMeasures,
+    /// The same per direct child of the user's node.
+    pub by_child: Vec<NodeIssueMeasures>,
+    /// Directives issued in the period that reach the area.
+    pub directives: u32,
+    pub acknowledgements: Vec<AckLevelMeasure>,
+    /// Visit coverage now, at the user's level, for the whole area.
+    pub visit_coverage: CoverageNode,
+    pub visit_interval_days: Option<u32>,
+}
+
+pub(crate) fn issue_input(draft: IssueDraft) -> store::IssueInput {
+    store::IssueInput {
+        category: draft.category,
+        urgency: draft.urgency,
+        title: draft.title,
+        description: draft.description,
+        household_id: draft.household_id,
+        node_id: draft.node_id,
+        location: draft.location,
+        evidence: draft.evidence,
+        client_op_id: draft.client_op_id,
+    }
+}
+
+pub(crate) fn coverage_node(c: store::CoverageRow, l: Locale) -> CoverageNode {
+    CoverageNode {
+        level_label: c.level.label(l).into(),
+        percent: linkage_protocol::rules::measures::percent(c.visited, c.households),
+        node_id: c.node_id,
+        name: c.name,
+        level: c.level,
+        households: c.households,
+        visited: c.visited,
+    }
+}
+
+pub(crate) fn visit_coverage(r: store::VisitCoverageReport, l: Locale) -> VisitCoverage {
+    VisitCoverage {
+        level: r.level,
+        level_label: r.level.label(l).into(),
+        interval_days: r.interval_days,
+        total: coverage_node(r.total, l),
+        rows: r.rows.into_iter().map(|c| coverage_node(c, l)).collect(),
+        never_visited: r.never_visited,
+    }
+}
+
+pub(crate) fn silent_child(r: store::SilentChildRow, l: Locale) -> SilentChild {
+    SilentChild {
+        kind_label: r.directive_kind.label(l).into(),
+        level_label: r.node_level.label(l).into(),
+        directive_id: r.directive_id,
+        directive_title: r.directive_title,
+        directive_kind: r.directive_kind,
+        issued_at_ms: r.issued_at_ms,
+        deadline_ms: r.deadline_ms,
+        node_id: r.node_id,
+        node_name: r.node_name,
+        node_level: r.node_level,
+        overdue_ms: r.overdue_ms,
+    }
+}
+
+fn rate(r: linkage_protocol::rules::measures::Rate) -> MeasureRate {
+    MeasureRate { numerator: r.numerator, denominator: r.denominator, percent: r.percent() }
+}
+
+fn issue_measures(m: linkage_protocol::rules::measures::IssueMeasures, l: Locale) -> IssueMeasures {
+    IssueMeasures {
+        reported: m.reported,
+        by_state: m
+            .by_state
+            .into_iter()
+            .map(|(state, count)| StateCount { state, state_label: state.label(l).into(), count })
+            .collect(),
+        accepted_on_time: rate(m.accepted_on_time),
+        resolved_on_time: rate(m.resolved_on_time),
+        rework: rate(m.rework),
+        satisfied: rate(m.satisfied),
+        escalated: rate(m.escalated),
+        median_accept_ms: m.median_accept_ms,
+        median_resolve_ms: m.median_resolve_ms,
+    }
+}
+
+pub(crate) fn measures(r: store::MeasuresReport, l: Locale) -> Measures {
+    Measures {
+        from_ms: r.period.from_ms,
+        to_ms: r.period.to_ms,
+        issues: issue_measures(r.issues, l),
+        by_child: r
+            .by_child
+            .into_iter()
+            .map(|(n, m)| NodeIssueMeasures {
+                level_label: n.level.label(l).into(),
+                node_id: n.id,
+                name: n.name,
+                level: n.level,
+                issues: issue_measures(m, l),
+            })
+            .collect(),
+        directives: r.directives,
+        acknowledgements: r
+            .acknowledgements
+            .into_iter()
+            .map(|a| AckLevelMeasure {
+                level: a.level,
+                level_label: a.level.label(l).into(),
+                coverage: rate(a.coverage),
+                in_time: rate(a.in_time),
+                median_latency_ms: a.median_latency_ms,
+            })
+            .collect(),
+        visit_coverage: coverage_node(r.visits, l),
+        visit_interval_days: r.visit_interval_days,
+    }
+}

@@ -266,6 +266,55 @@ impl FieldApp {
         self.with(|s, l| Ok(api::coverage(&directive_id, s.directive_coverage(&directive_id)?, l)))
     }
 
+    /// Possible duplicates of a report being drafted (重复诉求提示), shown before it is saved: open issues the
+    /// user can see, of the same category, within 200 m and 14 days (county-configurable), nearest first. The
+    /// draft's place is its GPS fix, else its household's point; title and description may still be empty.
+    /// Nothing is written. I/O: DB read; do not call on the UI thread.
+    pub fn suggest_duplicates(&self, draft: IssueDraft) -> ApiResult<Vec<DuplicateSuggestion>> {
+        self.with(|s, l| {
+            Ok(s.suggest_duplicates(&api::issue_input(draft))?
+                .into_iter()
+                .map(|d| DuplicateSuggestion { issue: api::issue(d.issue, l), distance_m: d.distance_m })
+                .collect())
+        })
+    }
+
+    /// Visit coverage (走访覆盖率) of the user's area: per township, branch and group, households and those
+    /// visited on site within the user's level's cadence interval, plus the count never visited.
+    /// I/O: DB read (one grouped query); do not call on the UI thread.
+    pub fn visit_coverage(&self) -> ApiResult<VisitCoverage> {
+        self.with(|s, l| Ok(api::visit_coverage(s.visit_coverage()?, l)))
+    }
+
+    /// Households in the user's area never visited on site at the user's level, group by group, paged.
+    /// I/O: DB read; do not call on the UI thread.
+    pub fn never_visited_households(&self, offset: u32, limit: u32) -> ApiResult<HouseholdPage> {
+        self.with(|s, l| {
+            let (rows, total) = s.never_visited_households(offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(HouseholdPage { items: rows.into_iter().map(|h| api::household(h, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// Direct child nodes of the user's node silent past their acknowledgement window (逾期未签收) on
+    /// directives that reach them (alert 2 h, notice 24 h, or the due time if earlier; task: its due time),
+    /// most overdue first, paged. I/O: DB read; do not call on the UI thread.
+    pub fn silent_nodes_for_me(&self, offset: u32, limit: u32) -> ApiResult<SilentChildPage> {
+        self.with(|s, l| {
+            let (rows, total) = s.silent_nodes_for_me(offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(SilentChildPage { items: rows.into_iter().map(|r| api::silent_child(r, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// Measures (考核指标) of the user's area for `[from_ms, to_ms)`: issues by state, 按期受理率, 按期办结率,
+    /// 返工率, 满意率, median times, escalation rate (also per child node), directive acknowledgement per level
+    /// and visit coverage. `to_ms <= from_ms` is `InvalidInput`. I/O: DB reads over the period's issues and
+    /// directives (tens of ms for a county quarter); never call on the UI thread.
+    pub fn measures(&self, from_ms: i64, to_ms: i64) -> ApiResult<Measures> {
+        self.with(|s, l| Ok(api::measures(s.measures(from_ms, to_ms)?, l)))
+    }
+
     /// Turns a camera or gallery file into evidence: decoded at reduced scale, oriented, resized to at most
     /// 1600 px, watermarked (time, coordinates, accuracy, record code), stripped of metadata, stored under its
     /// SHA-256 with a 320 px thumbnail. Pass the path the camera wrote (iOS: convert HEIC to JPEG first).
@@ -370,4 +419,59 @@ pub fn gcj02_to_wgs84(point: MapPoint) -> ApiResult<MapPoint> {
     geo::validate_point(point.lat, point.lon).map_err(Error::from)?;
     let (lat, lon) = geo::gcj02_to_wgs84(point.lat, point.lon);
     Ok(MapPoint { lat, lon })
+}
+
+#[cfg(test)]
+mod field_workflow_tests {
+    //! The field-workflow calls through the exported object: records, labels and error conversion.
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::testing::{bundle_json, NOW};
+
+    fn app() -> (Arc<FieldApp>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle.json");
+        std::fs::write(&bundle, bundle_json()).unwrap();
+        let app = FieldApp::open_with_clock(&dir.path().join("linkage.db"), Arc::new(ManualClock::new(NOW))).unwrap();
+        app.load_bundle(bundle.to_string_lossy().into_owned()).unwrap();
+        (app, dir)
+    }
+
+    fn draft() -> IssueDraft {
+        IssueDraft {
+            category: IssueCategory::SafetyHazard,
+            urgency: Urgency::Urgent,
+            title: "桥梁护栏断裂".into(),
+            description: String::new(),
+            household_id: Some("h1".into()),
+            node_id: None,
+            location: None,
+            evidence: vec![],
+            client_op_id: None,
+        }
+    }
+
+    #[test]
+    fn exported_field_workflows() {
+        let (app, _dir) = app();
+        app.sign_in("gw".into()).unwrap();
+        let first = app.report_issue(draft()).unwrap();
+        let suggestions = app.suggest_duplicates(IssueDraft { title: String::new(), ..draft() }).unwrap();
+        assert_eq!(suggestions.len(), 1);
+        assert_eq!((suggestions[0].issue.id.as_str(), suggestions[0].distance_m), (first.id.as_str(), 0.0));
+        assert_eq!(suggestions[0].issue.category_label, "安全隐患");
+
+        let coverage = app.visit_coverage().unwrap();
+        assert_eq!((coverage.level_label.as_str(), coverage.total.households, coverage.total.percent), ("村党支部", 4, Some(0.0)));
+        assert_eq!(coverage.rows[0].level_label, "村民小组");
+        let never = app.never_visited_households(0, 3).unwrap();
+        assert_eq!((never.items.len(), never.total, never.next_offset), (3, 4, Some(3)));
+
+        assert_eq!(app.silent_nodes_for_me(0, 10).unwrap().total, 0);
+        let m = app.measures(NOW - 1, NOW + 1).unwrap();
+        assert_eq!(m.issues.reported, 1);
+        assert_eq!(m.issues.by_state[0].state_label, "上报");
+        assert_eq!(m.issues.accepted_on_time, MeasureRate { numerator: 0, denominator: 0, percent: None });
+        assert!(matches!(app.measures(NOW, NOW - 1), Err(ApiError::InvalidInput { .. })));
+    }
 }

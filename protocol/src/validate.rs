@@ -73,6 +73,22 @@ pub fn evidence(field: &'static str, hashes: &[String]) -> Result<(), FieldError
     Ok(())
 }
 
+/// Checks an administrative code for a node of `level`: the 12-digit statistical division code for county,
+/// township and village branch; extended to 13–20 digits for villager groups and households.
+pub fn division_code(level: crate::model::OrgLevel, code: &str) -> Result<(), FieldError> {
+    use crate::model::OrgLevel;
+    let digits = !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit());
+    let ok = match level {
+        OrgLevel::County | OrgLevel::Township | OrgLevel::Branch => digits && code.len() == 12,
+        OrgLevel::Group | OrgLevel::Household => digits && (13..=20).contains(&code.len()),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new("code", "must be the 12-digit division code (groups: extended to 13–20 digits)"))
+    }
+}
+
 /// Masks a phone number for display and logs: `138****5678`.
 pub fn mask_phone(phone: &str) -> String {
     mask(phone, 3, 4)
@@ -118,6 +134,16 @@ mod tests {
         assert!(evidence("evidence", &[good.clone(), good.clone()]).is_err());
         assert!(evidence("evidence", &["A".repeat(64)]).is_err());
         assert!(evidence("evidence", &["ab".into()]).is_err());
+    }
+
+    #[test]
+    fn division_codes() {
+        use crate::model::OrgLevel;
+        assert!(division_code(OrgLevel::County, "610631000000").is_ok());
+        assert!(division_code(OrgLevel::Branch, "61063110120").is_err());
+        assert!(division_code(OrgLevel::Group, "61063110120101").is_ok());
+        assert!(division_code(OrgLevel::Group, "610631101201").is_err());
+        assert!(division_code(OrgLevel::Township, "61063110100a").is_err());
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! The phone's offline store: one SQLite file in WAL mode with `synchronous=FULL` (the last commit survives
 //! power loss), one writer connection, every write inside one transaction together with its outbox operation.
 //! Aggregates live in their own modules (`org`, `households`, `visits`, `issues`, `directives`, `outbox`) as
-//! `impl Store` blocks; this module holds the connection, the session and the write-transaction helper.
+//! `impl Store` blocks, as do the read-only field workflows over them (`duplicates`, `coverage`, `silence`,
+//! `measures`); this module holds the connection, the session and the write-transaction helper.
 
+mod coverage;
 mod directives;
+mod duplicates;
 mod evidence;
 mod households;
 mod issues;
+mod measures;
 mod org;
 mod outbox;
 pub mod schema;
+mod silence;
 mod sync_state;
 mod visits;
 
@@ -19,7 +24,9 @@ use std::sync::Arc;
 use linkage_protocol::hlc::Hlc;
 use linkage_protocol::labels::Locale;
 use linkage_protocol::model::{Actor, OrgLevel, Role};
+use linkage_protocol::rules::ack_window::AckWindowPolicy;
 use linkage_protocol::rules::cadence::CadencePolicy;
+use linkage_protocol::rules::duplicates::DuplicatePolicy;
 use linkage_protocol::rules::geo::OnSitePolicy;
 use linkage_protocol::rules::sla::SlaRules;
 use linkage_protocol::wire::{OpBody, Operation};
@@ -27,12 +34,16 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub use coverage::{CoverageRow, VisitCoverageReport};
 pub use directives::{DirectiveCoverageRow, DirectiveInput, DirectiveRow};
+pub use duplicates::DuplicateRow;
 pub use evidence::{EvidenceRow, EvidenceTarget};
 pub use households::{HouseholdFilter, HouseholdRow, OverdueRow};
 pub use issues::{IssueCommand, IssueInput, IssueListScope, IssueRow, TimelineRow};
+pub use measures::MeasuresReport;
 pub use org::{BundleCounts, NodeRow};
 pub use outbox::OutboxCounts;
+pub use silence::SilentChildRow;
 pub use sync_state::{PendingBlob, QuarantinedOp, SyncMeta};
 pub use visits::{VisitInput, VisitRow};
 
@@ -46,11 +57,21 @@ pub struct Policies {
     pub cadence: CadencePolicy,
     /// Time limits over the working-day calendar (shared, read-only while writing).
     pub sla: Arc<SlaRules>,
+    /// Radius and window of duplicate suggestions (defaults: 200 m, 14 days).
+    pub duplicates: DuplicatePolicy,
+    /// Directive acknowledgement windows by kind (defaults: alert 2 h, notice 24 h).
+    pub ack_windows: AckWindowPolicy,
 }
 
 impl Default for Policies {
     fn default() -> Self {
-        Policies { on_site: OnSitePolicy::default(), cadence: CadencePolicy::default(), sla: Arc::new(SlaRules::china_default()) }
+        Policies {
+            on_site: OnSitePolicy::default(),
+            cadence: CadencePolicy::default(),
+            sla: Arc::new(SlaRules::china_default()),
+            duplicates: DuplicatePolicy::default(),
+            ack_windows: AckWindowPolicy::default(),
+        }
     }
 }
 
@@ -60,7 +81,8 @@ impl Policies {
         let mut sla = SlaRules::china_default();
         // Validated by CountyConfig::validate before it is stored; a failure here keeps the defaults.
         let _ = sla.policy.merge(config.sla.clone());
-        Policies { on_site: config.on_site, cadence: config.cadence, sla: Arc::new(sla) }
+        // The county config does not carry duplicate and acknowledgement windows yet: defaults.
+        Policies { on_site: config.on_site, cadence: config.cadence, sla: Arc::new(sla), ..Policies::default() }
     }
 }
 

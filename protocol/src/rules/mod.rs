@@ -1,11 +1,14 @@
 //! Pure rules: who may do what, which transitions are legal, where a GPS fix puts a visitor, when a household
 //! is due for a visit, how directives cascade. No I/O: inputs in, verdicts out, so phone and server agree.
 
+pub mod ack_window;
 pub mod cadence;
 pub mod calendar;
 pub mod directive;
+pub mod duplicates;
 pub mod geo;
 pub mod lifecycle;
+pub mod measures;
 pub mod scope;
 pub mod sla;
 

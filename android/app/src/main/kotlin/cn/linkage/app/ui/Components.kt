@@ -1,0 +1,164 @@
+package cn.linkage.app.ui
+
+import androidx.compose.foundation.background
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.Spacer
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.size
+import androidx.compose.foundation.layout.width
+import androidx.compose.foundation.shape.CircleShape
+import androidx.compose.material3.Card
+import androidx.compose.material3.CardDefaults
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.draw.clip
+import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.text.font.FontWeight
+import androidx.compose.ui.text.style.TextOverflow
+import androidx.compose.ui.unit.dp
+import cn.linkage.core.Light
+import cn.linkage.shell.DirectiveRow
+import cn.linkage.shell.ErrorAction
+import cn.linkage.shell.HouseholdRow
+import cn.linkage.shell.IssueRow
+import cn.linkage.shell.Option
+import cn.linkage.shell.OverdueRow
+import cn.linkage.shell.Strings
+import cn.linkage.shell.UiError
+
+/** Traffic-light colours of the core's `Light`. */
+fun Light.color(): Color = when (this) {
+    Light.GREEN -> Color(0xFF2E7D32)
+    Light.YELLOW -> Color(0xFFF9A825)
+    Light.RED -> Color(0xFFC62828)
+    Light.NONE -> Color.Transparent
+}
+
+@Composable
+fun LightDot(light: Light) {
+    Spacer(Modifier.size(12.dp).clip(CircleShape).background(light.color()))
+}
+
+@Composable
+fun SectionTitle(text: String) {
+    Text(text, style = MaterialTheme.typography.titleSmall, color = MaterialTheme.colorScheme.primary,
+        modifier = Modifier.padding(start = 16.dp, end = 16.dp, top = 16.dp, bottom = 4.dp))
+}
+
+@Composable
+fun EmptyLine(s: Strings) {
+    Text(s.empty, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.outline,
+        modifier = Modifier.padding(horizontal = 16.dp, vertical = 8.dp))
+}
+
+/** An error from a presenter, with the button its [UiError.action] calls for. */
+@Composable
+fun ErrorBanner(error: UiError?, s: Strings, onRetry: (() -> Unit)? = null, onSignIn: (() -> Unit)? = null) {
+    if (error == null) return
+    Card(
+        colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.errorContainer),
+        modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp),
+    ) {
+        Column(Modifier.padding(12.dp)) {
+            Text(error.message, color = MaterialTheme.colorScheme.onErrorContainer, fontWeight = FontWeight.Medium)
+            error.detail?.let { Text(it, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onErrorContainer) }
+            when (error.action) {
+                ErrorAction.RETRY -> onRetry?.let { TextButton(onClick = it) { Text(s.retry) } }
+                ErrorAction.SIGN_IN -> onSignIn?.let { TextButton(onClick = it) { Text(s.connect) } }
+                ErrorAction.RETAKE_PHOTO, ErrorAction.NONE -> Unit
+            }
+        }
+    }
+}
+
+@Composable
+fun IssueRowItem(row: IssueRow, onClick: () -> Unit) {
+    Row(
+        Modifier.fillMaxWidth().clickable(onClick = onClick).padding(horizontal = 16.dp, vertical = 10.dp),
+        verticalAlignment = Alignment.CenterVertically,
+    ) {
+        LightDot(row.light)
+        Spacer(Modifier.width(12.dp))
+        Column(Modifier.weight(1f)) {
+            Text(row.title, style = MaterialTheme.typography.bodyLarge, maxLines = 1, overflow = TextOverflow.Ellipsis,
+                fontWeight = if (row.urgent) FontWeight.Bold else FontWeight.Normal)
+            Text(row.subtitle, style = MaterialTheme.typography.bodySmall)
+            row.dueText?.let { Text("$it · ${row.lightLabel}", style = MaterialTheme.typography.bodySmall, color = row.light.color()) }
+        }
+        Text(row.stateLabel, style = MaterialTheme.typography.labelMedium)
+    }
+}
+
+@Composable
+fun HouseholdRowItem(row: HouseholdRow, trailing: String? = null, onClick: () -> Unit) {
+    Row(
+        Modifier.fillMaxWidth().clickable(onClick = onClick).padding(horizontal = 16.dp, vertical = 10.dp),
+        verticalAlignment = Alignment.CenterVertically,
+    ) {
+        Column(Modifier.weight(1f)) {
+            Text(row.headName, style = MaterialTheme.typography.bodyLarge)
+            Text(row.subtitle, style = MaterialTheme.typography.bodySmall)
+            val tags = (row.tags + row.riskLabel).joinToString(" · ")
+            Text(tags, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.secondary)
+        }
+        trailing?.let { Text(it, style = MaterialTheme.typography.labelMedium) }
+    }
+}
+
+@Composable
+fun OverdueRowItem(row: OverdueRow, onClick: () -> Unit) {
+    HouseholdRowItem(row.household, listOfNotNull(row.distanceText, row.overdueText).joinToString("\n"), onClick)
+}
+
+@Composable
+fun DirectiveRowItem(
+    row: DirectiveRow,
+    s: Strings,
+    busy: Boolean = false,
+    onAcknowledge: (() -> Unit)? = null,
+    onRelay: (() -> Unit)? = null,
+    onClick: () -> Unit,
+) {
+    Column(Modifier.fillMaxWidth().clickable(onClick = onClick).padding(horizontal = 16.dp, vertical = 10.dp)) {
+        Text("【${row.kindLabel}】${row.title}", style = MaterialTheme.typography.bodyLarge,
+            color = if (row.overdue) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface)
+        Text(row.body, style = MaterialTheme.typography.bodySmall, maxLines = 2, overflow = TextOverflow.Ellipsis)
+        val meta = listOfNotNull(row.issuerText, row.issuedText, row.dueText, row.householdsText,
+            if (row.overdue) s.overdue else null, if (row.relayed) s.relayed else if (row.acknowledged) s.acknowledged else null)
+        Text(meta.joinToString(" · "), style = MaterialTheme.typography.labelSmall)
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            if (row.showAcknowledge && onAcknowledge != null) TextButton(onClick = onAcknowledge, enabled = !busy) { Text(s.acknowledge) }
+            if (row.showRelay && onRelay != null) TextButton(onClick = onRelay, enabled = !busy) { Text(s.relay) }
+        }
+    }
+}
+
+/** A single-choice picker as a wrapping row of chips. */
+@Composable
+fun <T> ChoiceChips(options: List<Option<T>>, selected: T?, onSelect: (T) -> Unit) {
+    Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        // Few options per picker (≤ 4) except categories, which use ChoiceGrid.
+        options.forEach { o -> FilterChip(selected = o.value == selected, onClick = { onSelect(o.value) }, label = { Text(o.label) }) }
+    }
+}
+
+/** Chips in rows of [perRow] (the nine issue categories). */
+@Composable
+fun <T> ChoiceGrid(options: List<Option<T>>, selected: T?, perRow: Int = 3, onSelect: (T) -> Unit) {
+    Column(Modifier.padding(horizontal = 16.dp)) {
+        options.chunked(perRow).forEach { row ->
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                row.forEach { o -> FilterChip(selected = o.value == selected, onClick = { onSelect(o.value) }, label = { Text(o.label) }) }
+            }
+        }
+    }
+}

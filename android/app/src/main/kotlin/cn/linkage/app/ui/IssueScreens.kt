@@ -1,0 +1,155 @@
+package cn.linkage.app.ui
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.FlowRow
+import androidx.compose.foundation.layout.ExperimentalLayoutApi
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.Spacer
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.width
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.AlertDialog
+import androidx.compose.material3.Button
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.LinearProgressIndicator
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import cn.linkage.app.MainViewModel
+import cn.linkage.app.Route
+import cn.linkage.core.Satisfaction
+import cn.linkage.shell.ActionButton
+import cn.linkage.shell.ActionForm
+import cn.linkage.shell.ActionInput
+import cn.linkage.shell.IssuePresenter
+import cn.linkage.shell.Option
+import cn.linkage.shell.QueueFilter
+import cn.linkage.shell.Strings
+import cn.linkage.shell.TriagePresenter
+
+/** Township (and county) triage queue: state filter, deadline order, lights. */
+@Composable
+fun TriageScreen(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Home) { TriagePresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    LazyColumn(Modifier.fillMaxSize()) {
+        item {
+            Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                QueueFilter.entries.forEach { f ->
+                    FilterChip(selected = st.filter == f, onClick = { vm.launch { p.setFilter(f) } }, label = { Text(f.label(s)) })
+                }
+            }
+        }
+        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
+        if (!st.loading && st.rows.isEmpty()) item { EmptyLine(s) }
+        items(st.rows, key = { it.id }) { row -> IssueRowItem(row) { vm.open(Route.Issue(row.id)) } }
+        if (st.nextOffset != null) item {
+            TextButton(onClick = { vm.launch { p.loadMore() } }, modifier = Modifier.padding(16.dp)) { Text(s.more) }
+        }
+    }
+}
+
+/** Issue page: header with light and deadline, description, only the allowed actions, timeline. */
+@OptIn(ExperimentalLayoutApi::class)
+@Composable
+fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
+    val p = vm.presenter(Route.Issue(issueId)) { IssuePresenter(it, issueId) }
+    val st by p.state.collectAsStateWithLifecycle()
+    var dialog by remember { mutableStateOf<ActionButton?>(null) }
+    LaunchedEffect(p) { p.load() }
+    LazyColumn(Modifier.fillMaxSize()) {
+        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
+        st.header?.let { h ->
+            item {
+                Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
+                    Row(verticalAlignment = Alignment.CenterVertically) {
+                        LightDot(h.light)
+                        Spacer(Modifier.width(8.dp))
+                        Text(h.title, style = MaterialTheme.typography.titleLarge)
+                    }
+                    Text("${h.subtitle} · ${h.stateLabel}")
+                    h.dueText?.let { Text("$it · ${h.lightLabel}", color = h.light.color()) }
+                    h.counters?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
+                    if (h.description.isNotBlank()) Text(h.description)
+                    h.householdId?.let { id -> TextButton(onClick = { vm.open(Route.Household(id)) }) { Text(s.openHousehold) } }
+                }
+            }
+        }
+        item { SectionTitle(s.actions) }
+        st.noActionsText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) } }
+        item {
+            FlowRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                st.actions.forEach { a ->
+                    Button(onClick = {
+                        if (a.input == ActionInput.NONE) vm.launch { if (p.perform(a.kind)) vm.changed() } else dialog = a
+                    }, enabled = st.performing == null) { Text(a.label) }
+                }
+            }
+        }
+        item { SectionTitle(s.timeline) }
+        items(st.timeline) { t ->
+            Column(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 6.dp)) {
+                Text("${t.whenText} · ${t.label} · ${t.actor}", style = MaterialTheme.typography.labelMedium)
+                if (t.detail.isNotBlank()) Text(t.detail, style = MaterialTheme.typography.bodySmall)
+                if (t.pendingSync) Text(s.pendingSync, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.outline)
+            }
+        }
+    }
+    dialog?.let { a ->
+        ActionDialog(a, s, onDismiss = { dialog = null }) { form ->
+            dialog = null
+            vm.launch { if (p.perform(a.kind, form)) vm.changed() }
+        }
+    }
+}
+
+/** Asks for what an action needs (reason, assignee, target issue, note, satisfaction) before sending it. */
+@Composable
+private fun ActionDialog(a: ActionButton, s: Strings, onDismiss: () -> Unit, onConfirm: (ActionForm) -> Unit) {
+    var text by remember { mutableStateOf("") }
+    var satisfaction by remember { mutableStateOf<Satisfaction?>(null) }
+    val label = when (a.input) {
+        ActionInput.REASON -> s.reasonField
+        ActionInput.ASSIGNEE -> s.assigneeField
+        ActionInput.MERGE_TARGET -> s.mergeIntoField
+        ActionInput.NOTE_AND_PHOTOS, ActionInput.SATISFACTION, ActionInput.NONE -> s.noteField
+    }
+    AlertDialog(
+        onDismissRequest = onDismiss,
+        title = { Text(a.label) },
+        text = {
+            Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                if (a.input == ActionInput.SATISFACTION) {
+                    Text(s.satisfactionField)
+                    ChoiceChips(Satisfaction.entries.map { Option(it, s.satisfaction(it)) }, satisfaction) { satisfaction = it }
+                }
+                OutlinedTextField(text, { text = it }, label = { Text(label) }, modifier = Modifier.fillMaxWidth())
+            }
+        },
+        confirmButton = {
+            TextButton(
+                onClick = { onConfirm(ActionForm(text = text, satisfaction = satisfaction)) },
+                enabled = a.input != ActionInput.SATISFACTION || satisfaction != null,
+            ) { Text(a.label) }
+        },
+        dismissButton = { TextButton(onClick = onDismiss) { Text(s.cancel) } },
+    )
+}

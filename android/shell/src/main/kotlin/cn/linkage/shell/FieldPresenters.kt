@@ -1,0 +1,359 @@
+package cn.linkage.shell
+
+import cn.linkage.core.EvidenceSummary
+import cn.linkage.core.GpsFix
+import cn.linkage.core.HouseholdQuery
+import cn.linkage.core.IssueCategory
+import cn.linkage.core.IssueDraft
+import cn.linkage.core.IssueListKind
+import cn.linkage.core.IssueState
+import cn.linkage.core.MapPoint
+import cn.linkage.core.OnSiteVerdict
+import cn.linkage.core.Urgency
+import cn.linkage.core.VisitDraft
+import cn.linkage.core.VisitKind
+import java.util.UUID
+
+/** A choice in a picker: the value and its label. */
+data class Option<T>(val value: T, val label: String)
+
+/** Live GPS as the forms show it: the accuracy line and a mock-location warning. Grading is the core's. */
+data class GpsView(val text: String, val mockWarning: String?)
+
+fun GpsFix?.toView(s: Strings, f: Format) = when (this) {
+    null -> GpsView(s.locating, null)
+    else -> GpsView(f.accuracy(accuracyM), if (mocked) s.mockLocation else null)
+}
+
+/** A photo turned into evidence by the core: its hash goes into the record, its thumbnail on screen. */
+data class PhotoThumb(val hash: String, val thumbnailPath: String, val watermark: String)
+
+fun EvidenceSummary.toThumb() = PhotoThumb(hash, thumbnailPath, watermark)
+
+// ---- Grid worker: today ---------------------------------------------------------------------------------
+
+data class TodayState(
+    val loading: Boolean = false,
+    val locationText: String = "",
+    val overdue: List<OverdueRow> = emptyList(),
+    val overdueTotal: Long = 0,
+    val assigned: List<IssueRow> = emptyList(),
+    val directives: List<DirectiveRow> = emptyList(),
+    val error: UiError? = null,
+)
+
+/**
+ * The grid worker's day: households overdue for a visit nearest first from the live position, issues
+ * assigned to me by deadline, directives not yet acknowledged.
+ */
+class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Presenter<TodayState>(TodayState(), ctx) {
+    private var here: MapPoint? = null
+
+    suspend fun load() {
+        update { it.copy(loading = true, error = null, locationText = if (here == null) s.noLocation else "") }
+        val assigned = core {
+            listIssues(IssueListKind.ASSIGNED_TO_ME, listOf(IssueState.ASSIGNED, IssueState.IN_PROGRESS), 0u, pageSize)
+        }.getOr { e -> update { it.copy(error = e) } }
+        val directives = core { directiveInbox(0u, 50u) }.getOr { e -> update { it.copy(error = e) } }
+        update {
+            it.copy(
+                assigned = assigned?.items?.map { i -> i.toRow(s, fmt) } ?: it.assigned,
+                directives = directives?.filter { d -> d.acknowledgedAtMs == null }?.map { d -> d.toRow(s, fmt) } ?: it.directives,
+            )
+        }
+        loadOverdue()
+        update { it.copy(loading = false) }
+    }
+
+    /** A new position from the location provider: re-orders the overdue list (one indexed DB read). */
+    suspend fun onLocation(fix: GpsFix) {
+        here = MapPoint(fix.lat, fix.lon)
+        update { it.copy(locationText = fmt.accuracy(fix.accuracyM)) }
+        loadOverdue()
+    }
+
+    private suspend fun loadOverdue() {
+        val from = here
+        val page = core { overdueHouseholds(from, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { it.copy(overdue = page.items.map { o -> o.toRow(s, fmt) }, overdueTotal = page.total.toLong()) }
+    }
+}
+
+// ---- Household page ------------------------------------------------------------------------------------
+
+data class HouseholdView(
+    val id: String,
+    val headName: String,
+    val membersText: String,
+    val address: String,
+    val groupName: String,
+    val phoneMasked: String?,
+    val idNumberMasked: String?,
+    val tags: List<String>,
+    val riskLabel: String,
+    val risk: cn.linkage.core.RiskLevel,
+    val lastOnSiteText: String?,
+)
+
+data class HouseholdPageState(
+    val loading: Boolean = false,
+    val household: HouseholdView? = null,
+    val visits: List<VisitRow> = emptyList(),
+    val issues: List<IssueRow> = emptyList(),
+    val error: UiError? = null,
+)
+
+/** The household page: ledger, latest visits, and the household's issues. */
+class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
+    Presenter<HouseholdPageState>(HouseholdPageState(), ctx) {
+
+    suspend fun load() {
+        update { it.copy(loading = true, error = null) }
+        val h = core { household(householdId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
+        val visits = core { householdVisits(householdId, 20u) }.getOr { e -> update { it.copy(error = e) } } ?: emptyList()
+        // The core has no issues-by-household query yet: the newest 200 issues in the area, this household's.
+        val issues = core { listIssues(IssueListKind.IN_AREA, emptyList(), 0u, 200u) }.getOr { e -> update { it.copy(error = e) } }
+        update {
+            it.copy(
+                loading = false,
+                household = HouseholdView(
+                    id = h.id,
+                    headName = h.headName,
+                    membersText = s.members(h.members),
+                    address = h.address,
+                    groupName = h.groupName,
+                    phoneMasked = h.phoneMasked,
+                    idNumberMasked = h.idNumberMasked,
+                    tags = h.tags,
+                    riskLabel = h.riskLabel,
+                    risk = h.riskLevel,
+                    lastOnSiteText = h.lastOnsiteMs?.let { ms -> s.lastOnSite(fmt.dateTime(ms)) },
+                ),
+                visits = visits.map { v -> v.toRow(s, fmt) },
+                issues = issues?.items?.filter { i -> i.householdId == householdId }?.map { i -> i.toRow(s, fmt) } ?: it.issues,
+            )
+        }
+    }
+}
+
+// ---- Visit form ----------------------------------------------------------------------------------------
+
+/** What the core decided about a saved visit, as the form shows it. */
+data class VisitResult(
+    val visitId: String,
+    val verdict: OnSiteVerdict,
+    val verdictLabel: String,
+    val onSite: Boolean,
+    val distanceText: String?,
+    val accuracyText: String?,
+    val savedText: String,
+)
+
+data class VisitFormState(
+    val householdId: String,
+    val kind: VisitKind = VisitKind.ROUTINE,
+    val kindOptions: List<Option<VisitKind>> = emptyList(),
+    val notes: String = "",
+    val fix: GpsFix? = null,
+    val gps: GpsView = GpsView("", null),
+    val photos: List<PhotoThumb> = emptyList(),
+    val addingPhoto: Boolean = false,
+    val saving: Boolean = false,
+    val result: VisitResult? = null,
+    val error: UiError? = null,
+) {
+    val canSave get() = !saving && !addingPhoto && result == null
+}
+
+/**
+ * The visit form: live GPS accuracy, camera photos turned into evidence by the core, notes; on save the
+ * core grades the fix into the on-site verdict, which the form then shows.
+ */
+class VisitFormPresenter(
+    ctx: ShellContext,
+    householdId: String,
+    kind: VisitKind = VisitKind.ROUTINE,
+    private val issueId: String? = null,
+) : Presenter<VisitFormState>(VisitFormState(householdId, kind), ctx) {
+    private val startedAtMs = ctx.clock()
+
+    init {
+        update { it.copy(kindOptions = VisitKind.entries.map { k -> Option(k, s.visitKind(k)) }, gps = null.toView(s, fmt)) }
+    }
+
+    fun setKind(kind: VisitKind) = update { it.copy(kind = kind) }
+    fun setNotes(notes: String) = update { it.copy(notes = notes) }
+
+    /** A fix from the location provider (WGS-84, with accuracy, fix time and the mock flag). */
+    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt)) }
+
+    /**
+     * Hands a camera file (JPEG/PNG; iOS converts HEIC first) to the core, which orients, resizes, watermarks
+     * and stores it under its hash. The caller may delete its own file afterwards.
+     */
+    suspend fun addPhoto(path: String): Boolean {
+        update { it.copy(addingPhoto = true, error = null) }
+        val fix = state.value.fix
+        return when (val r = core { addEvidence(path, fix, null) }) {
+            is Outcome.Ok -> { update { it.copy(addingPhoto = false, photos = it.photos + r.value.toThumb()) }; true }
+            is Outcome.Failed -> { update { it.copy(addingPhoto = false, error = r.error) }; false }
+        }
+    }
+
+    /** Drops a photo not yet saved with the visit (the core deletes the stored file). */
+    suspend fun removePhoto(hash: String) {
+        core { deleteEvidence(hash) }.getOr { e -> update { it.copy(error = e) } }
+        update { it.copy(photos = it.photos.filterNot { p -> p.hash == hash }) }
+    }
+
+    suspend fun save(): VisitResult? {
+        val form = state.value
+        if (!form.canSave) return null
+        update { it.copy(saving = true, error = null) }
+        val draft = VisitDraft(
+            householdId = form.householdId,
+            kind = form.kind,
+            startedAtMs = startedAtMs,
+            endedAtMs = ctx.clock(),
+            fix = form.fix,
+            notes = form.notes,
+            evidence = form.photos.map { it.hash },
+            issueId = issueId,
+        )
+        return when (val r = core { recordVisit(draft) }) {
+            is Outcome.Ok -> {
+                val v = r.value
+                val result = VisitResult(
+                    visitId = v.id,
+                    verdict = v.verdict,
+                    verdictLabel = v.verdictLabel,
+                    onSite = v.verdict == OnSiteVerdict.ON_SITE,
+                    distanceText = v.distanceM?.let { s.distanceToHousehold(fmt.distance(it)) },
+                    accuracyText = v.accuracyM?.let { fmt.accuracy(it) },
+                    savedText = s.visitSaved,
+                )
+                update { it.copy(saving = false, result = result) }
+                result
+            }
+            is Outcome.Failed -> { update { it.copy(saving = false, error = r.error) }; null }
+        }
+    }
+
+    /** Leaving without saving: photos taken for this form are deleted again. */
+    suspend fun discard() {
+        if (state.value.result != null) return
+        state.value.photos.forEach { p -> core { deleteEvidence(p.hash) } }
+        update { it.copy(photos = emptyList()) }
+    }
+}
+
+// ---- Report form ---------------------------------------------------------------------------------------
+
+data class ReportFormState(
+    val category: IssueCategory = IssueCategory.LIVELIHOOD_AID,
+    val urgency: Urgency = Urgency.NORMAL,
+    val title: String = "",
+    val description: String = "",
+    val categoryOptions: List<Option<IssueCategory>> = emptyList(),
+    val urgencyOptions: List<Option<Urgency>> = emptyList(),
+    val fix: GpsFix? = null,
+    val gps: GpsView = GpsView("", null),
+    val photos: List<PhotoThumb> = emptyList(),
+    val addingPhoto: Boolean = false,
+    val submitting: Boolean = false,
+    val reported: IssueRow? = null,
+    val savedText: String? = null,
+    val error: UiError? = null,
+) {
+    val canSubmit get() = !submitting && !addingPhoto && reported == null && title.isNotBlank()
+}
+
+/**
+ * The report form for a household (or, with [nodeId], for a place such as a group's forest). The form makes
+ * its UUID when it opens, so a double tap on submit is refused by the core as `Conflict`.
+ */
+class ReportIssuePresenter(
+    ctx: ShellContext,
+    private val householdId: String?,
+    private val nodeId: String? = null,
+) : Presenter<ReportFormState>(ReportFormState(), ctx) {
+    private val clientOpId = UUID.randomUUID().toString()
+
+    init {
+        update {
+            it.copy(
+                categoryOptions = IssueCategory.entries.map { c -> Option(c, s.category(c)) },
+                urgencyOptions = Urgency.entries.map { u -> Option(u, s.urgency(u)) },
+                gps = null.toView(s, fmt),
+            )
+        }
+    }
+
+    fun setCategory(c: IssueCategory) = update { it.copy(category = c) }
+    fun setUrgency(u: Urgency) = update { it.copy(urgency = u) }
+    fun setTitle(v: String) = update { it.copy(title = v, error = null) }
+    fun setDescription(v: String) = update { it.copy(description = v) }
+    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt)) }
+
+    suspend fun addPhoto(path: String): Boolean {
+        update { it.copy(addingPhoto = true, error = null) }
+        val fix = state.value.fix
+        return when (val r = core { addEvidence(path, fix, null) }) {
+            is Outcome.Ok -> { update { it.copy(addingPhoto = false, photos = it.photos + r.value.toThumb()) }; true }
+            is Outcome.Failed -> { update { it.copy(addingPhoto = false, error = r.error) }; false }
+        }
+    }
+
+    suspend fun submit(): IssueRow? {
+        val f = state.value
+        if (!f.canSubmit) return null
+        update { it.copy(submitting = true, error = null) }
+        val draft = IssueDraft(
+            category = f.category,
+            urgency = f.urgency,
+            title = f.title,
+            description = f.description,
+            householdId = householdId,
+            nodeId = nodeId,
+            location = f.fix,
+            evidence = f.photos.map { it.hash },
+            clientOpId = clientOpId,
+        )
+        return when (val r = core { reportIssue(draft) }) {
+            is Outcome.Ok -> {
+                val row = r.value.toRow(s, fmt)
+                update { it.copy(submitting = false, reported = row, savedText = s.reportSaved) }
+                row
+            }
+            is Outcome.Failed -> { update { it.copy(submitting = false, error = r.error) }; null }
+        }
+    }
+}
+
+// ---- Liaison head: my group ----------------------------------------------------------------------------
+
+data class LiaisonHomeState(
+    val loading: Boolean = false,
+    val households: List<HouseholdRow> = emptyList(),
+    val directives: List<DirectiveRow> = emptyList(),
+    val myIssues: List<IssueRow> = emptyList(),
+    val error: UiError? = null,
+)
+
+/** The liaison head's home: the group's households, directives to relay, the issues I submitted. */
+class LiaisonHomePresenter(ctx: ShellContext) : Presenter<LiaisonHomeState>(LiaisonHomeState(), ctx) {
+    suspend fun load() {
+        update { it.copy(loading = true, error = null) }
+        val households = core { listHouseholds(HouseholdQuery(limit = 200u)) }.getOr { e -> update { it.copy(error = e) } }
+        val directives = core { directiveInbox(0u, 50u) }.getOr { e -> update { it.copy(error = e) } }
+        val mine = core { listIssues(IssueListKind.REPORTED_BY_ME, emptyList(), 0u, 50u) }.getOr { e -> update { it.copy(error = e) } }
+        update {
+            it.copy(
+                loading = false,
+                households = households?.items?.map { h -> h.toRow() } ?: it.households,
+                directives = directives?.map { d -> d.toRow(s, fmt) } ?: it.directives,
+                myIssues = mine?.items?.map { i -> i.toRow(s, fmt) } ?: it.myIssues,
+            )
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package cn.linkage.shell
+
+import cn.linkage.core.IssueActionKind
+import cn.linkage.core.IssueCommand
+import cn.linkage.core.IssueDetail
+import cn.linkage.core.IssueState
+import cn.linkage.core.Satisfaction
+import cn.linkage.core.TimelineEntry
+
+/** The triage queue's state filter chips. */
+enum class QueueFilter(val states: List<IssueState>) {
+    OPEN(listOf(IssueState.REPORTED, IssueState.ACCEPTED, IssueState.ASSIGNED, IssueState.IN_PROGRESS, IssueState.RESOLVED)),
+    NEW(listOf(IssueState.REPORTED)),
+    RESOLVED(listOf(IssueState.RESOLVED)),
+    ALL(emptyList());
+
+    fun label(s: Strings) = when (this) {
+        OPEN -> s.filterOpen
+        NEW -> s.filterNew
+        RESOLVED -> s.filterResolved
+        ALL -> s.filterAll
+    }
+}
+
+data class IssueListState(
+    val filter: QueueFilter = QueueFilter.OPEN,
+    val rows: List<IssueRow> = emptyList(),
+    val total: Long = 0,
+    val nextOffset: UInt? = null,
+    val loading: Boolean = false,
+    val error: UiError? = null,
+)
+
+/**
+ * The township (or county) triage queue: issues owned by the user's node, deadline first, with lights.
+ * County staff see their escalated issues through the same queue.
+ */
+class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
+    Presenter<IssueListState>(IssueListState(), ctx) {
+
+    suspend fun setFilter(filter: QueueFilter) {
+        update { it.copy(filter = filter) }
+        load()
+    }
+
+    suspend fun load() {
+        val filter = state.value.filter
+        update { it.copy(loading = true, error = null) }
+        when (val r = core { triageQueue(filter.states, 0u, pageSize) }) {
+            is Outcome.Ok -> update {
+                it.copy(
+                    loading = false,
+                    rows = r.value.items.map { i -> i.toRow(s, fmt) },
+                    total = r.value.total.toLong(),
+                    nextOffset = r.value.nextOffset,
+                )
+            }
+            is Outcome.Failed -> update { it.copy(loading = false, error = r.error) }
+        }
+    }
+
+    suspend fun loadMore() {
+        val current = state.value
+        val offset = current.nextOffset ?: return
+        if (current.loading) return
+        update { it.copy(loading = true) }
+        when (val r = core { triageQueue(current.filter.states, offset, pageSize) }) {
+            is Outcome.Ok -> update {
+                it.copy(
+                    loading = false,
+                    rows = it.rows + r.value.items.map { i -> i.toRow(s, fmt) },
+                    total = r.value.total.toLong(),
+                    nextOffset = r.value.nextOffset,
+                )
+            }
+            is Outcome.Failed -> update { it.copy(loading = false, error = r.error) }
+        }
+    }
+}
+
+/** Which input an action's dialog asks for before it is sent. */
+enum class ActionInput { NONE, REASON, NOTE_AND_PHOTOS, ASSIGNEE, MERGE_TARGET, SATISFACTION }
+
+/** One button of the issue page: only the actions the core lists in `allowedActions`. */
+data class ActionButton(val kind: IssueActionKind, val label: String, val input: ActionInput)
+
+fun IssueActionKind.input(): ActionInput = when (this) {
+    IssueActionKind.ACCEPT, IssueActionKind.START, IssueActionKind.REPORT -> ActionInput.NONE
+    IssueActionKind.REJECT, IssueActionKind.ESCALATE -> ActionInput.REASON
+    IssueActionKind.RESOLVE -> ActionInput.NOTE_AND_PHOTOS
+    IssueActionKind.ASSIGN -> ActionInput.ASSIGNEE
+    IssueActionKind.MERGE -> ActionInput.MERGE_TARGET
+    IssueActionKind.VERIFY -> ActionInput.SATISFACTION
+}
+
+/** What the user typed into an action's dialog. */
+data class ActionForm(
+    val text: String = "",
+    val satisfaction: Satisfaction? = null,
+    val evidence: List<String> = emptyList(),
+)
+
+/** Builds the core command for a button and its dialog; the core validates the content. */
+fun IssueActionKind.command(form: ActionForm): IssueCommand? = when (this) {
+    IssueActionKind.ACCEPT -> IssueCommand.Accept
+    IssueActionKind.START -> IssueCommand.Start
+    IssueActionKind.REJECT -> IssueCommand.Reject(form.text)
+    IssueActionKind.ESCALATE -> IssueCommand.Escalate(form.text)
+    IssueActionKind.MERGE -> IssueCommand.Merge(form.text.trim())
+    IssueActionKind.ASSIGN -> IssueCommand.Assign(form.text.trim())
+    IssueActionKind.RESOLVE -> IssueCommand.Resolve(form.text, form.evidence)
+    IssueActionKind.VERIFY -> form.satisfaction?.let { IssueCommand.Verify(it, form.text) }
+    IssueActionKind.REPORT -> null // reporting is the report form, never a button on an existing issue
+}
+
+data class IssueHeader(
+    val id: String,
+    val title: String,
+    val subtitle: String,
+    val stateLabel: String,
+    val light: cn.linkage.core.Light,
+    val lightLabel: String,
+    val dueText: String?,
+    val description: String,
+    val counters: String?,
+    val householdId: String?,
+)
+
+data class TimelineRow(
+    val action: IssueActionKind,
+    val label: String,
+    val actor: String,
+    val whenText: String,
+    val detail: String,
+    val pendingSync: Boolean,
+)
+
+data class IssuePageState(
+    val loading: Boolean = false,
+    val header: IssueHeader? = null,
+    val timeline: List<TimelineRow> = emptyList(),
+    val actions: List<ActionButton> = emptyList(),
+    val noActionsText: String? = null,
+    val performing: IssueActionKind? = null,
+    val error: UiError? = null,
+)
+
+/** The issue page: summary, timeline, and exactly the actions this user may take now. */
+class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePageState>(IssuePageState(), ctx) {
+
+    suspend fun load() {
+        update { it.copy(loading = true, error = null) }
+        val detail = core { issue(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
+        val timeline = core { issueTimeline(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
+        update { show(it, detail, timeline).copy(loading = false) }
+    }
+
+    /** Sends an action; on success the page reloads (state, timeline and the next allowed actions). */
+    suspend fun perform(kind: IssueActionKind, form: ActionForm = ActionForm()): Boolean {
+        val command = kind.command(form) ?: run {
+            update { it.copy(error = UiError(s.errInvalidInput(s.satisfactionField))) }
+            return false
+        }
+        return perform(kind, command)
+    }
+
+    suspend fun perform(kind: IssueActionKind, command: IssueCommand): Boolean {
+        update { it.copy(performing = kind, error = null) }
+        return when (val r = core { performIssueAction(issueId, command) }) {
+            is Outcome.Ok -> {
+                update { it.copy(performing = null) }
+                load()
+                true
+            }
+            is Outcome.Failed -> {
+                update { it.copy(performing = null, error = r.error) }
+                false
+            }
+        }
+    }
+
+    fun dismissError() = update { it.copy(error = null) }
+
+    private fun show(st: IssuePageState, d: IssueDetail, timeline: List<TimelineEntry>): IssuePageState {
+        val sum = d.summary
+        val counters = listOfNotNull(
+            sum.reworkCount.takeIf { it > 0u }?.let { s.rework(it) },
+            sum.escalationCount.takeIf { it > 0u }?.let { s.escalated(it) },
+        ).joinToString(" · ").ifEmpty { null }
+        val actions = d.allowedActions.filter { it != IssueActionKind.REPORT }.map { ActionButton(it, s.action(it), it.input()) }
+        return st.copy(
+            header = IssueHeader(
+                id = sum.id,
+                title = sum.title,
+                subtitle = "${sum.categoryLabel} · ${sum.urgencyLabel}",
+                stateLabel = sum.stateLabel,
+                light = sum.light,
+                lightLabel = s.light(sum.light),
+                dueText = fmt.due(sum.dueAtMs),
+                description = d.description,
+                counters = counters,
+                householdId = sum.householdId,
+            ),
+            timeline = timeline.map {
+                TimelineRow(it.action, it.actionLabel, it.actorName ?: it.actorId, fmt.dateTime(it.atMs), it.detail, it.pendingSync)
+            },
+            actions = actions,
+            noActionsText = if (actions.isEmpty()) s.noActions else null,
+        )
+    }
+}

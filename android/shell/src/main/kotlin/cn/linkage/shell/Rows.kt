@@ -1,0 +1,117 @@
+package cn.linkage.shell
+
+import cn.linkage.core.DirectiveSummary
+import cn.linkage.core.HouseholdSummary
+import cn.linkage.core.IssueSummary
+import cn.linkage.core.Light
+import cn.linkage.core.OnSiteVerdict
+import cn.linkage.core.OverdueHousehold
+import cn.linkage.core.RiskLevel
+import cn.linkage.core.Urgency
+import cn.linkage.core.VisitSummary
+
+// Row models: core records turned into the strings a list row shows. Labels come from the core; the shell
+// adds only formatting (dates, distances) and its own words.
+
+/** An issue in any list (triage queue, assigned to me, reported by me, a household's issues). */
+data class IssueRow(
+    val id: String,
+    val title: String,
+    val subtitle: String,
+    val stateLabel: String,
+    val light: Light,
+    val lightLabel: String,
+    val dueText: String?,
+    val urgent: Boolean,
+)
+
+fun IssueSummary.toRow(s: Strings, f: Format) = IssueRow(
+    id = id,
+    title = title,
+    subtitle = "$categoryLabel · $urgencyLabel",
+    stateLabel = stateLabel,
+    light = light,
+    lightLabel = s.light(light),
+    dueText = f.due(dueAtMs),
+    urgent = urgency != Urgency.NORMAL,
+)
+
+/** A household as lists show it (phone and ID number already masked by the core). */
+data class HouseholdRow(
+    val id: String,
+    val headName: String,
+    val subtitle: String,
+    val tags: List<String>,
+    val risk: RiskLevel,
+    val riskLabel: String,
+)
+
+fun HouseholdSummary.toRow() = HouseholdRow(id, headName, "$address · $groupName", tags, riskLevel, riskLabel)
+
+/** A household due a visit; nearest first as the core ordered them. */
+data class OverdueRow(
+    val household: HouseholdRow,
+    val overdueText: String,
+    val distanceText: String?,
+)
+
+fun OverdueHousehold.toRow(s: Strings, f: Format) = OverdueRow(
+    household = household.toRow(),
+    overdueText = daysOverdue?.let { s.daysOverdue(it) } ?: s.neverVisited,
+    distanceText = distanceM?.let { f.distance(it) },
+)
+
+/** A stored visit with the core's on-site verdict. */
+data class VisitRow(
+    val id: String,
+    val kindLabel: String,
+    val whenText: String,
+    val verdictLabel: String,
+    val onSite: Boolean,
+    val notes: String,
+    val photosText: String,
+)
+
+fun VisitSummary.toRow(s: Strings, f: Format) = VisitRow(
+    id = id,
+    kindLabel = kindLabel,
+    whenText = f.dateTime(startedAtMs),
+    verdictLabel = verdictLabel,
+    onSite = verdict == OnSiteVerdict.ON_SITE,
+    notes = notes,
+    photosText = s.photoCount(evidence.size),
+)
+
+/** A directive in an inbox. */
+data class DirectiveRow(
+    val id: String,
+    val kindLabel: String,
+    val title: String,
+    val body: String,
+    val issuerText: String?,
+    val issuedText: String,
+    val dueText: String?,
+    val overdue: Boolean,
+    val acknowledged: Boolean,
+    val relayed: Boolean,
+    val householdsText: String?,
+    /** The buttons shown; the core still refuses a step out of order (`OutOfOrder`). */
+    val showAcknowledge: Boolean,
+    val showRelay: Boolean,
+)
+
+fun DirectiveSummary.toRow(s: Strings, f: Format) = DirectiveRow(
+    id = id,
+    kindLabel = kindLabel,
+    title = title,
+    body = body,
+    issuerText = issuerName?.let { s.issuedBy(it) },
+    issuedText = f.dateTime(issuedAtMs),
+    dueText = f.due(dueAtMs),
+    overdue = overdue,
+    acknowledged = acknowledgedAtMs != null,
+    relayed = relayedAtMs != null,
+    householdsText = if (householdsTotal > 0u) s.householdsAcked(householdsAcknowledged, householdsTotal) else null,
+    showAcknowledge = acknowledgedAtMs == null,
+    showRelay = acknowledgedAtMs != null && relayedAtMs == null,
+)

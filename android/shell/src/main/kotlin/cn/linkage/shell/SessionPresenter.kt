@@ -1,0 +1,83 @@
+package cn.linkage.shell
+
+import cn.linkage.core.Role
+import cn.linkage.core.Session
+
+/** The first screen each role lands on (DESIGN §10). */
+enum class Home { TODAY, LIAISON, TRIAGE }
+
+fun Role.home(): Home = when (this) {
+    Role.GRID_WORKER -> Home.TODAY
+    Role.LIAISON_HEAD -> Home.LIAISON
+    Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF -> Home.TRIAGE
+}
+
+/** Who is signed in, as the top bar shows it. */
+data class SessionView(
+    val userId: String,
+    val title: String,
+    val subtitle: String,
+    val role: Role,
+    val home: Home,
+)
+
+fun Session.toView() = SessionView(userId, userName, "$roleLabel · $nodeName", role, role.home())
+
+data class SignInState(
+    val serverUrl: String = "",
+    val userId: String = "",
+    val password: String = "",
+    val busy: Boolean = false,
+    val error: UiError? = null,
+    val session: SessionView? = null,
+) {
+    val canSubmit get() = !busy && serverUrl.isNotBlank() && userId.isNotBlank() && password.isNotEmpty()
+}
+
+/** Sign-in and device enrolment (`FieldApp.connect`), and the persisted session on start. */
+class SessionPresenter(ctx: ShellContext) : Presenter<SignInState>(SignInState(), ctx) {
+    fun setServerUrl(v: String) = update { it.copy(serverUrl = v.trim(), error = null) }
+    fun setUserId(v: String) = update { it.copy(userId = v.trim(), error = null) }
+    fun setPassword(v: String) = update { it.copy(password = v, error = null) }
+
+    /** Restores the session the core persisted (the app starts signed in after a restart). */
+    suspend fun restore() {
+        val session = core { session() }.getOr { e -> update { it.copy(error = e) } }
+        val url = core { outboxStatus() }.getOr { }?.serverUrl
+        update { it.copy(session = session?.toView(), serverUrl = url ?: it.serverUrl) }
+    }
+
+    /** Enrols the device on the server and downloads the user's area. Network I/O on the core's runtime. */
+    suspend fun connect() {
+        val form = state.value
+        if (!form.canSubmit) return
+        update { it.copy(busy = true, error = null) }
+        // `connect` is a suspend function running on the core's own runtime: no dispatcher switch needed.
+        val result = try {
+            Outcome.Ok(app.connect(form.serverUrl, form.userId, form.password))
+        } catch (e: Exception) {
+            Outcome.Failed(e.toUiError(s))
+        }
+        when (result) {
+            is Outcome.Ok -> update { it.copy(busy = false, password = "", session = result.value.toView()) }
+            is Outcome.Failed -> update { it.copy(busy = false, error = result.error) }
+        }
+    }
+
+    /**
+     * Signs in locally, without a server, a user of data already on the phone (a demo bundle or a device
+     * handed over within one area). Production sign-in is [connect].
+     */
+    suspend fun signInLocal(userId: String) {
+        update { it.copy(busy = true, error = null) }
+        when (val r = core { signIn(userId) }) {
+            is Outcome.Ok -> update { it.copy(busy = false, session = r.value.toView()) }
+            is Outcome.Failed -> update { it.copy(busy = false, error = r.error) }
+        }
+    }
+
+    suspend fun signOut() {
+        core { signOut() }.getOr { e -> update { it.copy(error = e) } }
+        update { SignInState(serverUrl = it.serverUrl) }
+    }
+}

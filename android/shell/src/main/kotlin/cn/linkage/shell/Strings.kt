@@ -1,0 +1,259 @@
+package cn.linkage.shell
+
+import cn.linkage.core.AckMeans
+import cn.linkage.core.IssueActionKind
+import cn.linkage.core.IssueCategory
+import cn.linkage.core.IssueState
+import cn.linkage.core.Light
+import cn.linkage.core.PhotoProblem
+import cn.linkage.core.Satisfaction
+import cn.linkage.core.SyncPhase
+import cn.linkage.core.Urgency
+import cn.linkage.core.VisitKind
+
+/** The UI language. The core labels its records in the same language (`FieldApp.setLocale(lang.tag)`). */
+enum class Lang(val tag: String) {
+    ZH_CN("zh-CN"),
+    EN("en");
+
+    companion object {
+        /** `zh*` → Chinese, anything else → English: the same rule as the core's `Locale::from_tag`. */
+        fun fromTag(tag: String): Lang = if (tag.lowercase().startsWith("zh")) ZH_CN else EN
+    }
+}
+
+/**
+ * The words the shells show that the core does not already put into its records: screen titles, buttons,
+ * error messages, and labels for enum values that reach the UI without a label (the actions in
+ * `IssueDetail.allowedActions`, the pickers of the forms, `Light`, `SyncPhase`, `PhotoProblem`).
+ * Records' own labels (`stateLabel`, `categoryLabel`, `verdictLabel`, ...) always come from the core.
+ * zh-CN first, English second, side by side; ios/LinkageKit/Sources/LinkageKit/Strings.swift is the same table.
+ */
+class Strings(val lang: Lang) {
+    private fun t(zh: String, en: String) = if (lang == Lang.ZH_CN) zh else en
+
+    // ---- common
+    val appName get() = t("五级联动", "Linkage")
+    val retry get() = t("重试", "Retry")
+    val cancel get() = t("取消", "Cancel")
+    val back get() = t("返回", "Back")
+    val loading get() = t("加载中…", "Loading…")
+    val empty get() = t("暂无", "Nothing here")
+    val signOut get() = t("退出登录", "Sign out")
+    val more get() = t("加载更多", "Load more")
+
+    // ---- sign-in and enrolment
+    val signInTitle get() = t("登录并注册本设备", "Sign in and enrol this device")
+    val serverUrl get() = t("服务器地址", "Server URL")
+    val userId get() = t("账号", "User ID")
+    val password get() = t("密码", "Password")
+    val connect get() = t("登录", "Sign in")
+    val connecting get() = t("正在登录并下载辖区数据…", "Signing in and downloading your area…")
+
+    // ---- sync bar
+    val syncNow get() = t("立即同步", "Sync now")
+    val allSynced get() = t("已全部同步", "All synced")
+    fun pending(n: Long) = t("待同步 $n 条", "$n waiting to sync")
+    val neverSynced get() = t("尚未同步", "Never synced")
+    fun lastSync(whenText: String) = t("上次同步：$whenText", "Last sync: $whenText")
+    fun lastSyncFailed(reason: String) = t("上次同步失败：$reason", "Last sync failed: $reason")
+    fun quarantined(n: Long) = t("$n 条被服务器退回", "$n refused by the server")
+    val quarantineTitle get() = t("被退回的操作（不会自动删除）", "Refused operations (kept, never dropped)")
+    fun phase(p: SyncPhase) = when (p) {
+        SyncPhase.PUSH -> t("上传更改", "Sending changes")
+        SyncPhase.UPLOAD -> t("上传照片", "Uploading photos")
+        SyncPhase.PULL -> t("下载更新", "Receiving updates")
+    }
+    fun progress(p: SyncPhase, done: ULong, total: ULong) = "${phase(p)} $done/$total"
+    val syncing get() = t("正在同步…", "Syncing…")
+
+    // ---- relative and absolute time
+    val justNow get() = t("刚刚", "just now")
+    fun minutesAgo(n: Long) = t("$n 分钟前", "$n min ago")
+    fun hoursAgo(n: Long) = t("$n 小时前", "$n h ago")
+    fun daysAgo(n: Long) = t("$n 天前", "$n days ago")
+    fun dueBy(dateTime: String) = t("限 $dateTime 前", "due $dateTime")
+
+    // ---- distances and GPS
+    fun metres(m: Long) = t("$m 米", "$m m")
+    fun kilometres(km: String) = t("$km 公里", "$km km")
+    fun accuracy(m: Long) = t("定位精度 ±$m 米", "GPS accuracy ±$m m")
+    fun distanceToHousehold(d: String) = t("距住户 $d", "$d from the household")
+    val locating get() = t("正在定位…", "Finding your position…")
+    val noLocation get() = t("暂无定位，按逾期天数排序", "No position yet: ordered by days overdue")
+    val mockLocation get() = t("检测到虚拟定位，走访将不被认定为在现场", "Mock location detected: the visit will not count as on site")
+
+    // ---- grid worker: today
+    val todayTitle get() = t("今日工作", "Today")
+    val overdueSection get() = t("待走访住户（由近及远）", "Households due a visit (nearest first)")
+    val assignedSection get() = t("交办给我的诉求", "Issues assigned to me")
+    val directivesSection get() = t("待签收的指令", "Directives to acknowledge")
+    fun daysOverdue(n: Long) = t("逾期 $n 天", "$n days overdue")
+    val neverVisited get() = t("从未走访", "Never visited")
+
+    // ---- household page
+    fun members(n: UInt) = t("$n 口人", "$n members")
+    val visitsSection get() = t("走访记录", "Visits")
+    val issuesSection get() = t("诉求", "Issues")
+    val newVisit get() = t("入户走访", "Record a visit")
+    val reportIssue get() = t("反映诉求", "Report an issue")
+    fun lastOnSite(whenText: String) = t("上次在现场走访：$whenText", "Last on-site visit: $whenText")
+    fun photoCount(n: Int) = t("照片 $n 张", "$n photos")
+
+    // ---- visit form
+    val visitTitle get() = t("入户走访", "Household visit")
+    val visitKind get() = t("走访类型", "Kind of visit")
+    val notes get() = t("民情日记", "Notes")
+    val takePhoto get() = t("拍照", "Take a photo")
+    val saveVisit get() = t("保存走访", "Save visit")
+    val saving get() = t("正在保存…", "Saving…")
+    val verdictTitle get() = t("现场核验", "On-site check")
+    val visitSaved get() = t("走访已保存，将自动同步", "Visit saved; it will sync automatically")
+
+    // ---- report form
+    val reportTitle get() = t("反映诉求", "Report an issue")
+    val category get() = t("类别", "Category")
+    val urgency get() = t("紧急程度", "Urgency")
+    val issueTitleField get() = t("标题", "Title")
+    val descriptionField get() = t("情况描述", "Description")
+    val submit get() = t("提交", "Submit")
+    val reportSaved get() = t("诉求已上报，将自动同步", "Issue reported; it will sync automatically")
+
+    // ---- issue page and triage
+    val triageTitle get() = t("诉求受理", "Triage queue")
+    val timeline get() = t("办理过程", "Timeline")
+    val actions get() = t("可进行的操作", "What you can do")
+    val noActions get() = t("当前没有您可进行的操作", "Nothing for you to do now")
+    val pendingSync get() = t("待同步", "not yet synced")
+    val reasonField get() = t("原因", "Reason")
+    val noteField get() = t("说明", "Note")
+    val assigneeField get() = t("交办给（账号）", "Assign to (user ID)")
+    val mergeIntoField get() = t("合并到（诉求编号）", "Merge into (issue ID)")
+    val satisfactionField get() = t("群众满意度", "Resident's satisfaction")
+    fun rework(n: UInt) = t("返工 $n 次", "reworked $n×")
+    fun escalated(n: UInt) = t("上报上级 $n 次", "escalated $n×")
+    val filterOpen get() = t("未结案", "Open")
+    val filterNew get() = t("待受理", "To accept")
+    val filterResolved get() = t("待回访", "To verify")
+    val filterAll get() = t("全部", "All")
+    val openHousehold get() = t("查看住户", "Open household")
+    val myIssuesSection get() = t("我提交的诉求", "Issues I submitted")
+
+    // ---- directives
+    val directivesTitle get() = t("指令", "Directives")
+    val acknowledge get() = t("签收", "Acknowledge")
+    val relay get() = t("转发下级", "Relay down")
+    val acknowledged get() = t("已签收", "Acknowledged")
+    val relayed get() = t("已转发", "Relayed")
+    val overdue get() = t("已超时", "Overdue")
+    fun householdsAcked(a: UInt, total: UInt) = t("已告知 $a/$total 户", "$a of $total households told")
+    val recordAck get() = t("登记告知方式", "Record how they were told")
+    val recordedThisSession get() = t("已登记", "Recorded")
+    val coverage get() = t("签收情况", "Acknowledgement coverage")
+    val silentNodes get() = t("尚未签收", "Not yet acknowledged")
+    fun issuedBy(name: String) = t("发布：$name", "From $name")
+    val myHouseholds get() = t("本组住户", "Households of my group")
+
+    // ---- vocabulary the core leaves unlabelled on these paths
+    fun action(a: IssueActionKind) = when (a) {
+        IssueActionKind.REPORT -> t("上报", "Report")
+        IssueActionKind.ACCEPT -> t("受理", "Accept")
+        IssueActionKind.REJECT -> t("不予受理", "Reject")
+        IssueActionKind.MERGE -> t("合并", "Merge")
+        IssueActionKind.ASSIGN -> t("交办", "Assign")
+        IssueActionKind.START -> t("开始处置", "Start")
+        IssueActionKind.RESOLVE -> t("办结", "Resolve")
+        IssueActionKind.ESCALATE -> t("上报上级", "Escalate")
+        IssueActionKind.VERIFY -> t("回访核实", "Verify")
+    }
+    fun state(s: IssueState) = when (s) {
+        IssueState.REPORTED -> t("上报", "Reported")
+        IssueState.ACCEPTED -> t("受理", "Accepted")
+        IssueState.ASSIGNED -> t("交办", "Assigned")
+        IssueState.IN_PROGRESS -> t("处置中", "In progress")
+        IssueState.RESOLVED -> t("办结待回访", "Resolved")
+        IssueState.CLOSED -> t("结案", "Closed")
+        IssueState.REJECTED -> t("不予受理", "Rejected")
+        IssueState.MERGED -> t("已合并", "Merged")
+    }
+    fun category(c: IssueCategory) = when (c) {
+        IssueCategory.INFRASTRUCTURE -> t("基础设施", "Infrastructure")
+        IssueCategory.DISPUTE -> t("矛盾纠纷", "Dispute")
+        IssueCategory.LIVELIHOOD_AID -> t("民生救助", "Livelihood aid")
+        IssueCategory.SAFETY_HAZARD -> t("安全隐患", "Safety hazard")
+        IssueCategory.SANITATION -> t("环境卫生", "Sanitation")
+        IssueCategory.FOREST_FIRE -> t("护林防火", "Forest fire prevention")
+        IssueCategory.PETITION -> t("信访", "Petition")
+        IssueCategory.POLICY_CONSULTATION -> t("政策咨询", "Policy question")
+        IssueCategory.OTHER -> t("其他", "Other")
+    }
+    fun urgency(u: Urgency) = when (u) {
+        Urgency.NORMAL -> t("一般", "Normal")
+        Urgency.URGENT -> t("紧急", "Urgent")
+        Urgency.CRITICAL -> t("特急", "Critical")
+    }
+    fun visitKind(k: VisitKind) = when (k) {
+        VisitKind.ROUTINE -> t("常规走访", "Routine visit")
+        VisitKind.RETURN_VISIT -> t("回访", "Return visit")
+        VisitKind.PETITION_VISIT -> t("下访/约访", "Petition visit")
+        VisitKind.EMERGENCY_CHECK -> t("应急排查", "Emergency check")
+    }
+    fun satisfaction(s: Satisfaction) = when (s) {
+        Satisfaction.SATISFIED -> t("满意", "Satisfied")
+        Satisfaction.BASICALLY_SATISFIED -> t("基本满意", "Basically satisfied")
+        Satisfaction.DISSATISFIED -> t("不满意", "Dissatisfied")
+    }
+    fun ackMeans(m: AckMeans) = when (m) {
+        AckMeans.VISIT -> t("入户", "Visit")
+        AckMeans.PHONE -> t("电话", "Phone")
+        AckMeans.IN_PERSON -> t("当面", "In person")
+    }
+    fun light(l: Light) = when (l) {
+        Light.GREEN -> t("正常", "On time")
+        Light.YELLOW -> t("临期", "Due soon")
+        Light.RED -> t("超期", "Overdue")
+        Light.NONE -> ""
+    }
+
+    // ---- errors (ApiException → message; the core's `reason` strings are shown as the detail line)
+    val errNotSignedIn get() = t("请先登录", "Please sign in first")
+    val errNotFound get() = t("未找到该记录，或它不在您的管辖范围内", "Not found, or outside your area")
+    val errNotPermitted get() = t("您无权进行此操作", "You are not allowed to do this")
+    fun errIllegalTransition(stateLabel: String, actionLabel: String) =
+        t("诉求当前为「$stateLabel」，不能「$actionLabel」，请刷新后再试", "The issue is $stateLabel: “$actionLabel” is not possible now. Refresh and try again")
+    val errOutOfOrder get() = t("请按顺序办理（例如先签收，再转发）", "Not yet possible: take the steps in order (acknowledge, then relay)")
+    fun errInvalidInput(fieldLabel: String) = t("「$fieldLabel」填写有误", "Please check “$fieldLabel”")
+    val errConflict get() = t("已经提交过了，无需重复提交", "Already submitted; nothing new was saved")
+    fun errBadPhoto(p: PhotoProblem) = when (p) {
+        PhotoProblem.UNREADABLE -> t("照片无法读取，请重拍", "The photo cannot be read; take it again")
+        PhotoProblem.TOO_LARGE -> t("照片文件过大，请重拍", "The photo file is too large; take it again")
+        PhotoProblem.TRUNCATED -> t("照片不完整，请重拍", "The photo is incomplete; take it again")
+        PhotoProblem.NOT_AN_IMAGE -> t("所选文件不是照片", "That file is not a photo")
+        PhotoProblem.UNSUPPORTED_FORMAT -> t("不支持此图片格式，请使用 JPEG 或 PNG", "Unsupported image format; use JPEG or PNG")
+        PhotoProblem.TOO_MANY_PIXELS -> t("照片尺寸过大", "The image is too large")
+        PhotoProblem.CORRUPT -> t("照片已损坏，请重拍", "The photo is damaged; take it again")
+    }
+    val errNetwork get() = t("无网络或服务器暂不可用，数据已保存在本机，稍后同步", "Offline or server unavailable: everything is kept on this phone and will sync later")
+    val errAuthRequired get() = t("登录已失效，请重新登录", "Please sign in again")
+    val errDeviceWiped get() = t("本设备已被停用，本机数据已清除", "This device was revoked and its local data deleted")
+    fun errServerRefused(status: UShort) = t("服务器拒绝了请求（$status）", "The server refused the request ($status)")
+    val errStorage get() = t("本机存储出错，已保存的数据不受影响，请重试", "Storage failure on this phone; saved data is safe. Try again")
+    val errUnexpected get() = t("发生意外错误", "Something went wrong")
+
+    /** Names of the input fields the core's `InvalidInput.field` refers to. */
+    fun field(name: String) = when (name) {
+        "title" -> issueTitleField
+        "description" -> descriptionField
+        "notes" -> notes
+        "reason" -> reasonField
+        "note" -> noteField
+        "assignee_id" -> assigneeField
+        "into_issue_id" -> mergeIntoField
+        "lat", "lon", "accuracy_m", "fix", "location" -> t("定位", "GPS position")
+        "due_at_ms" -> t("截止时间", "Due time")
+        "server_url" -> serverUrl
+        "user_id" -> userId
+        "password" -> password
+        else -> name
+    }
+}

@@ -1,0 +1,380 @@
+package cn.linkage.shell
+
+import cn.linkage.core.AckMeans
+import cn.linkage.core.ApiException
+import cn.linkage.core.DirectiveDraft
+import cn.linkage.core.DirectiveKind
+import cn.linkage.core.FieldApp
+import cn.linkage.core.GpsFix
+import cn.linkage.core.IssueActionKind
+import cn.linkage.core.IssueCategory
+import cn.linkage.core.IssueDraft
+import cn.linkage.core.IssueState
+import cn.linkage.core.Light
+import cn.linkage.core.PhotoProblem
+import cn.linkage.core.SyncPhase
+import cn.linkage.core.Urgency
+import cn.linkage.core.VisitKind
+import kotlinx.coroutines.runBlocking
+import java.io.File
+import java.nio.file.Files
+import kotlin.system.exitProcess
+import kotlin.test.assertEquals
+import kotlin.test.assertFalse
+import kotlin.test.assertNotNull
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+// Host tests of the shell glue, run on the JVM against the real core through JNA (no Android needed):
+// presenters turn core records and errors into UI state. The rules themselves are tested in Rust.
+// Run by scripts/test-shells.sh (kotlinc + java) and by `./gradlew :shell:hostTest`.
+// Usage: ShellHostTestsKt <path to core/tests/fixtures/bundle.json>
+
+private lateinit var bundle: File
+
+/** A fresh phone: a new database with the fixture county loaded (users cs ts ts2 gw gw2 lh lh2, h1..h5). */
+private class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
+    val dir: File = Files.createTempDirectory("linkage-shell").toFile()
+    val app = FieldApp.open(File(dir, "linkage.db").path).also { it.loadBundle(bundle.path) }
+    val ctx = ShellContext(app, lang)
+
+    fun reportAs(user: String, title: String, category: IssueCategory = IssueCategory.LIVELIHOOD_AID, urgency: Urgency = Urgency.URGENT): String {
+        app.signIn(user)
+        return app.reportIssue(IssueDraft(category, urgency, title, "描述", "h1")).id
+    }
+
+    override fun close() {
+        app.destroy()
+        dir.deleteRecursively()
+    }
+}
+
+private fun fixNearH1(now: Long, accuracy: Double = 8.0) =
+    GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = now - 60_000, mocked = false)
+
+val tests: List<Pair<String, () -> Unit>> = listOf(
+    "triage presenter loads the queue into UI state" to ::triageQueueLoads,
+    "issue page shows only the core's allowed actions" to ::issuePageActions,
+    "ApiException maps to zh-CN (and English) messages" to ::errorsMapToMessages,
+    "visit presenter shows the core's on-site verdict label" to ::visitVerdict,
+    "sync bar reacts to SyncObserver callbacks" to ::syncBarObserver,
+    "grid worker today: overdue nearest first from the live fix" to ::todayNearestFirst,
+    "directive inbox and household acknowledgements" to ::directiveFlow,
+    "shell vocabulary agrees with the core's labels" to ::labelsAgreeWithCore,
+)
+
+fun triageQueueLoads() = Phone().use { p ->
+    p.reportAs("lh", "冬季取暖困难")
+    p.reportAs("lh", "山林冒烟", IssueCategory.FOREST_FIRE, Urgency.CRITICAL)
+    p.app.signIn("ts")
+    val triage = TriagePresenter(p.ctx)
+    assertFalse(triage.state.value.loading)
+    runBlocking { triage.load() }
+    val st = triage.state.value
+    assertFalse(st.loading)
+    assertNull(st.error)
+    assertEquals(2L, st.total)
+    assertEquals(setOf("冬季取暖困难", "山林冒烟"), st.rows.map { it.title }.toSet())
+    st.rows.forEach { row ->
+        assertEquals("上报", row.stateLabel)
+        assertEquals(Light.GREEN, row.light)
+        assertEquals("正常", row.lightLabel)
+        assertTrue(row.urgent)
+        assertTrue(row.dueText!!.startsWith("限 "), row.dueText)
+    }
+    assertEquals("护林防火 · 特急", st.rows.single { it.title == "山林冒烟" }.subtitle)
+    assertNull(st.nextOffset)
+
+    runBlocking { triage.setFilter(QueueFilter.RESOLVED) }
+    assertEquals(emptyList(), triage.state.value.rows)
+    assertEquals("待回访", QueueFilter.RESOLVED.label(p.ctx.strings))
+
+    // Paging: one row per page, then the second page appends.
+    val paged = TriagePresenter(p.ctx, pageSize = 1u)
+    runBlocking { paged.load() }
+    assertEquals(1, paged.state.value.rows.size)
+    assertEquals(1u, paged.state.value.nextOffset)
+    runBlocking { paged.loadMore() }
+    assertEquals(2, paged.state.value.rows.size)
+    assertNull(paged.state.value.nextOffset)
+}
+
+fun issuePageActions() = Phone().use { p ->
+    val id = p.reportAs("lh", "道路塌方")
+    p.app.signIn("ts")
+    val page = IssuePresenter(p.ctx, id)
+    runBlocking { page.load() }
+    var st = page.state.value
+    assertNull(st.error)
+    assertEquals("道路塌方", st.header!!.title)
+    assertEquals(listOf(IssueActionKind.ACCEPT, IssueActionKind.REJECT, IssueActionKind.MERGE), st.actions.map { it.kind })
+    assertEquals(listOf("受理", "不予受理", "合并"), st.actions.map { it.label })
+    assertEquals(listOf(ActionInput.NONE, ActionInput.REASON, ActionInput.MERGE_TARGET), st.actions.map { it.input })
+    assertEquals(listOf("上报"), st.timeline.map { it.label })
+    assertTrue(st.timeline.single().pendingSync)
+
+    assertTrue(runBlocking { page.perform(IssueActionKind.ACCEPT) })
+    st = page.state.value
+    assertEquals("受理", st.header!!.stateLabel)
+    assertTrue(IssueActionKind.ASSIGN in st.actions.map { it.kind }, st.actions.toString())
+    assertFalse(IssueActionKind.ACCEPT in st.actions.map { it.kind })
+    assertEquals(listOf("上报", "受理"), st.timeline.map { it.label })
+
+    assertTrue(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(text = "gw")) })
+    assertEquals("交办", page.state.value.header!!.stateLabel)
+
+    // A grid worker sees no triage actions on someone else's step, and the page says so.
+    p.app.signIn("lh")
+    val reporterView = IssuePresenter(p.ctx, id)
+    runBlocking { reporterView.load() }
+    assertEquals(emptyList(), reporterView.state.value.actions)
+    assertEquals("当前没有您可进行的操作", reporterView.state.value.noActionsText)
+}
+
+fun errorsMapToMessages() = Phone().use { p ->
+    val id = p.reportAs("lh", "邻里纠纷", IssueCategory.DISPUTE)
+
+    // NotPermitted from the core: the liaison head may not accept.
+    val asReporter = IssuePresenter(p.ctx, id)
+    assertFalse(runBlocking { asReporter.perform(IssueActionKind.ACCEPT) })
+    val denied = asReporter.state.value.error!!
+    assertEquals("您无权进行此操作", denied.message)
+    assertTrue(!denied.detail.isNullOrBlank())
+    assertNull(asReporter.state.value.performing)
+
+    // IllegalTransition from the core: accepting twice (a stale page) names the state and the action.
+    p.app.signIn("ts")
+    val page = IssuePresenter(p.ctx, id)
+    runBlocking { page.perform(IssueActionKind.ACCEPT) }
+    assertFalse(runBlocking { page.perform(IssueActionKind.ACCEPT, cn.linkage.core.IssueCommand.Accept) })
+    assertEquals("诉求当前为「受理」，不能「受理」，请刷新后再试", page.state.value.error!!.message)
+    assertEquals(ErrorAction.RETRY, page.state.value.error!!.action)
+
+    // NotFound and InvalidInput, with the field named in Chinese.
+    val missing = IssuePresenter(p.ctx, "no-such-issue")
+    runBlocking { missing.load() }
+    assertEquals("未找到该记录，或它不在您的管辖范围内", missing.state.value.error!!.message)
+    p.app.signIn("lh")
+    val form = ReportIssuePresenter(p.ctx, "h1")
+    form.setTitle("x".repeat(10_000))
+    runBlocking { form.submit() }
+    assertEquals("「标题」填写有误", form.state.value.error!!.message)
+
+    // BadPhoto from the core: a text file handed over as a photo.
+    p.app.signIn("gw")
+    val visit = VisitFormPresenter(p.ctx, "h1")
+    val notAPhoto = File(p.dir, "note.jpg").apply { writeText("不是照片") }
+    assertFalse(runBlocking { visit.addPhoto(notAPhoto.path) })
+    assertEquals(UiError("所选文件不是照片", visit.state.value.error!!.detail, ErrorAction.RETAKE_PHOTO), visit.state.value.error)
+
+    // Every variant has a message; English for an English UI.
+    val zh = Strings(Lang.ZH_CN)
+    val en = Strings(Lang.EN)
+    assertEquals("无网络或服务器暂不可用，数据已保存在本机，稍后同步", ApiException.Network("timeout").toUiError(zh).message)
+    assertEquals(ErrorAction.SIGN_IN, ApiException.AuthRequired("expired").toUiError(zh).action)
+    assertEquals("服务器拒绝了请求（503）", ApiException.ServerRefused(503u, "busy").toUiError(zh).message)
+    assertEquals("不支持此图片格式，请使用 JPEG 或 PNG", ApiException.BadPhoto(PhotoProblem.UNSUPPORTED_FORMAT, "heic").toUiError(zh).message)
+    assertEquals(
+        "The issue is Closed: “Accept” is not possible now. Refresh and try again",
+        ApiException.IllegalTransition(IssueState.CLOSED, IssueActionKind.ACCEPT).toUiError(en).message,
+    )
+    assertEquals("发生意外错误", IllegalStateException("boom").toUiError(zh).message)
+}
+
+fun visitVerdict() = Phone().use { p ->
+    p.app.signIn("gw")
+    val now = System.currentTimeMillis()
+
+    val onSite = VisitFormPresenter(p.ctx, "h1")
+    assertEquals("正在定位…", onSite.state.value.gps.text)
+    onSite.onFix(fixNearH1(now))
+    assertEquals("定位精度 ±8 米", onSite.state.value.gps.text)
+    onSite.setNotes("老人身体尚好，煤已备足")
+    val result = runBlocking { onSite.save() }!!
+    assertEquals("在现场", result.verdictLabel)
+    assertTrue(result.onSite)
+    assertTrue(result.distanceText!!.startsWith("距住户 ") && result.distanceText!!.endsWith(" 米"), result.distanceText)
+    assertEquals("走访已保存，将自动同步", result.savedText)
+    assertFalse(onSite.state.value.canSave) // saved visits are immutable: no second save
+
+    val far = VisitFormPresenter(p.ctx, "h1")
+    far.onFix(GpsFix(35.60, 109.26, 8.0, now - 60_000, false))
+    assertEquals("距离过远", runBlocking { far.save() }!!.verdictLabel)
+
+    val blind = VisitFormPresenter(p.ctx, "h2", VisitKind.EMERGENCY_CHECK)
+    val noFix = runBlocking { blind.save() }!!
+    assertEquals("无定位", noFix.verdictLabel)
+    assertFalse(noFix.onSite)
+
+    val mocked = VisitFormPresenter(p.ctx, "h1")
+    mocked.onFix(fixNearH1(now).copy(mocked = true))
+    assertNotNull(mocked.state.value.gps.mockWarning)
+    assertEquals("疑似虚拟定位", runBlocking { mocked.save() }!!.verdictLabel)
+
+    // The household page lists the visits with the same labels.
+    val household = HouseholdPresenter(p.ctx, "h1")
+    runBlocking { household.load() }
+    assertEquals(3, household.state.value.visits.size)
+    assertTrue("在现场" in household.state.value.visits.map { it.verdictLabel })
+    assertEquals("张建国", household.state.value.household!!.headName)
+
+    // English UI: the core labels the verdict in English too.
+    val en = ShellContext(p.app, Lang.EN)
+    val english = VisitFormPresenter(en, "h1")
+    english.onFix(fixNearH1(now))
+    assertEquals("On site", runBlocking { english.save() }!!.verdictLabel)
+    p.app.setLocale(Lang.ZH_CN.tag)
+}
+
+fun syncBarObserver() = Phone().use { p ->
+    p.reportAs("lh", "冬季取暖困难")
+    val bar = SyncBarPresenter(p.ctx)
+    runBlocking { bar.refresh() }
+    var st = bar.state.value
+    val pending = p.app.outboxStatus().pending.toLong()
+    assertTrue(pending > 0)
+    assertEquals(pending, st.pending)
+    assertEquals("待同步 $pending 条", st.pendingText)
+    assertEquals("尚未同步", st.lastSyncText)
+    assertFalse(st.running)
+    assertNull(st.quarantinedText)
+    assertEquals(emptyList(), st.quarantinedItems)
+
+    // The core calls the observer from its own thread while a sync runs.
+    val worker = Thread { bar.observer.onProgress(SyncPhase.PUSH, 3uL, 10uL) }
+    worker.start()
+    worker.join()
+    st = bar.state.value
+    assertTrue(st.running)
+    assertEquals(SyncPhase.PUSH, st.phase)
+    assertEquals("上传更改 3/10", st.progressText)
+    assertEquals(0.3f, st.progress!!, 1e-6f)
+
+    bar.observer.onProgress(SyncPhase.UPLOAD, 1uL, 1uL)
+    assertEquals("上传照片 1/1", bar.state.value.progressText)
+    assertEquals(1f, bar.state.value.progress)
+    bar.observer.onProgress(SyncPhase.PULL, 0uL, 0uL)
+    assertEquals("下载更新 0/0", bar.state.value.progressText)
+    assertNull(bar.state.value.progress) // total unknown yet: indeterminate
+
+    // A sync before the device is enrolled fails with AuthRequired: the bar stops, keeps the count, asks to sign in.
+    runBlocking { bar.sync() }
+    st = bar.state.value
+    assertFalse(st.running)
+    assertNull(st.progressText)
+    assertEquals(UiError("登录已失效，请重新登录", st.error!!.detail, ErrorAction.SIGN_IN), st.error)
+    assertEquals(pending, st.pending)
+
+    assertEquals("$pending waiting to sync", Strings(Lang.EN).pending(pending))
+}
+
+fun todayNearestFirst() = Phone().use { p ->
+    val id = p.reportAs("lh", "危房排查", IssueCategory.SAFETY_HAZARD)
+    p.app.signIn("ts")
+    p.app.performIssueAction(id, cn.linkage.core.IssueCommand.Accept)
+    p.app.performIssueAction(id, cn.linkage.core.IssueCommand.Assign("gw"))
+    p.app.signIn("gw")
+    val today = TodayPresenter(p.ctx)
+    runBlocking { today.load() }
+    var st = today.state.value
+    assertNull(st.error)
+    assertEquals("暂无定位，按逾期天数排序", st.locationText)
+    assertEquals(listOf("危房排查"), st.assigned.map { it.title })
+    assertTrue(st.overdue.isNotEmpty())
+    assertTrue(st.overdue.all { it.overdueText == "从未走访" && it.distanceText == null })
+
+    runBlocking { today.onLocation(GpsFix(35.5902, 109.2702, 12.0, System.currentTimeMillis(), false)) }
+    st = today.state.value
+    assertEquals("定位精度 ±12 米", st.locationText)
+    assertEquals("h3", st.overdue.first().household.id) // 李明 lives at 35.59, 109.27
+    assertTrue(st.overdue.first().distanceText!!.endsWith(" 米"))
+}
+
+fun directiveFlow() = Phone().use { p ->
+    p.app.signIn("ts")
+    val due = System.currentTimeMillis() + 3 * 24 * 3_600_000L
+    val d = p.app.issueDirective(DirectiveDraft("t1", DirectiveKind.ALERT, "护林防火预警", "禁止野外用火", due))
+
+    p.app.signIn("gw")
+    val today = TodayPresenter(p.ctx)
+    runBlocking { today.load() }
+    assertEquals(listOf("护林防火预警"), today.state.value.directives.map { it.title })
+
+    val inbox = DirectiveInboxPresenter(p.ctx)
+    runBlocking { inbox.load() }
+    val row = inbox.state.value.rows.single()
+    assertEquals("预警", row.kindLabel)
+    assertTrue(row.showAcknowledge && !row.showRelay)
+    // Relaying before acknowledging is refused by the core, shown as the order hint.
+    runBlocking { inbox.relay(d.id) }
+    assertEquals("请按顺序办理（例如先签收，再转发）", inbox.state.value.error?.message)
+    runBlocking { inbox.acknowledge(d.id) }
+    assertTrue(inbox.state.value.rows.single().acknowledged)
+    assertTrue(inbox.state.value.rows.single().showRelay)
+    runBlocking { inbox.relay(d.id) }
+    assertNull(inbox.state.value.error)
+    assertTrue(inbox.state.value.rows.single().relayed)
+
+    p.app.signIn("lh")
+    val lhInbox = DirectiveInboxPresenter(p.ctx)
+    runBlocking { lhInbox.load(); lhInbox.acknowledge(d.id) }
+    assertNull(lhInbox.state.value.error)
+    val detail = DirectiveDetailPresenter(p.ctx, d.id)
+    runBlocking { detail.load() }
+    assertEquals(setOf("h1", "h2"), detail.state.value.households.map { it.household.id }.toSet())
+    assertEquals(listOf("入户", "电话", "当面"), detail.state.value.meansOptions.map { it.label })
+    runBlocking { detail.recordAck("h1", AckMeans.PHONE) }
+    val st = detail.state.value
+    assertNull(st.error)
+    assertEquals("电话", st.households.single { it.household.id == "h1" }.recorded)
+    assertEquals("已告知 1/2 户", st.directive!!.householdsText)
+
+    p.app.signIn("ts")
+    val coverage = DirectiveDetailPresenter(p.ctx, d.id)
+    runBlocking { coverage.load() }
+    assertNull(coverage.state.value.error)
+    assertTrue(coverage.state.value.coverage!!.levels.isNotEmpty())
+}
+
+fun labelsAgreeWithCore() = Phone().use { p ->
+    for (lang in Lang.entries) {
+        val ctx = ShellContext(p.app, lang)
+        val s = ctx.strings
+        p.app.signIn("lh")
+        IssueCategory.entries.forEachIndexed { i, c ->
+            val u = Urgency.entries[i % Urgency.entries.size]
+            val issue = p.app.reportIssue(IssueDraft(c, u, "label check $i", "", "h1"))
+            assertEquals(issue.categoryLabel, s.category(c))
+            assertEquals(issue.urgencyLabel, s.urgency(u))
+            assertEquals(issue.stateLabel, s.state(issue.state))
+        }
+        val id = p.app.listIssues(cn.linkage.core.IssueListKind.REPORTED_BY_ME, emptyList(), 0u, 1u).items.first().id
+        p.app.signIn("ts")
+        p.app.performIssueAction(id, cn.linkage.core.IssueCommand.Accept)
+        p.app.performIssueAction(id, cn.linkage.core.IssueCommand.Assign("gw"))
+        p.app.signIn("gw")
+        val v = p.app.recordVisit(cn.linkage.core.VisitDraft("h2", VisitKind.PETITION_VISIT, 1_000, 2_000, null, ""))
+        assertEquals(v.kindLabel, s.visitKind(v.kind))
+        p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, s.action(kind)) }
+    }
+    p.app.setLocale(Lang.ZH_CN.tag)
+}
+
+private fun FieldApp.timelineLabels(id: String) = issueTimeline(id).map { it.action to it.actionLabel }
+
+fun main(args: Array<String>) {
+    bundle = File(args.firstOrNull() ?: System.getProperty("linkage.bundle") ?: error("usage: ShellHostTestsKt BUNDLE_JSON"))
+    var failed = 0
+    for ((name, test) in tests) {
+        try {
+            test()
+            println("ok   $name")
+        } catch (e: Throwable) {
+            failed++
+            println("FAIL $name")
+            e.printStackTrace(System.out)
+        }
+    }
+    println(if (failed == 0) "shell host tests: ${tests.size} passed" else "shell host tests: $failed of ${tests.size} failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}

@@ -1,0 +1,75 @@
+import LinkageKit
+import SwiftUI
+
+/// One directive: acknowledge/relay, household acknowledgements (liaison head), coverage (issuing staff).
+struct DirectiveView: View {
+    @StateObject var model: DirectiveDetailViewModel
+    @StateObject var inbox: DirectiveInboxViewModel
+    @EnvironmentObject var app: AppModel
+    let ctx: ShellContext
+
+    init(ctx: ShellContext, directiveId: String) {
+        _model = StateObject(wrappedValue: DirectiveDetailViewModel(ctx, directiveId: directiveId))
+        _inbox = StateObject(wrappedValue: DirectiveInboxViewModel(ctx))
+        self.ctx = ctx
+    }
+
+    var body: some View {
+        let s = ctx.strings
+        List {
+            ErrorBanner(error: model.error ?? inbox.error, s: s) { Task { await model.load() } }
+            if let d = model.directive {
+                DirectiveRowView(row: d, s: s, onAcknowledge: {
+                    Task {
+                        await inbox.acknowledge(d.id)
+                        await model.load()
+                        app.changed()
+                    }
+                }, onRelay: {
+                    Task {
+                        await inbox.relay(d.id)
+                        await model.load()
+                        app.changed()
+                    }
+                })
+            }
+            if let c = model.coverage {
+                Section(header: Text(s.coverage)) { ForEach(c.levels, id: \.self) { Text($0) } }
+                if !c.silent.isEmpty {
+                    Section(header: Text(s.silentNodes)) { ForEach(c.silent, id: \.self) { Text($0).foregroundColor(.red) } }
+                }
+            }
+            if !model.households.isEmpty {
+                Section(header: Text(s.recordAck)) {
+                    ForEach(model.households) { row in
+                        HStack {
+                            VStack(alignment: .leading) {
+                                Text(row.household.headName)
+                                Text(row.household.subtitle).font(.caption)
+                            }
+                            Spacer()
+                            if let recorded = row.recorded {
+                                Text("\(s.recordedThisSession) · \(recorded)").font(.caption)
+                            } else {
+                                ForEach(model.meansOptions) { m in
+                                    Button(m.label) {
+                                        Task {
+                                            await model.recordAck(householdId: row.household.id, means: m.value)
+                                            app.changed()
+                                        }
+                                    }
+                                    .buttonStyle(.bordered)
+                                    .disabled(model.busyHouseholdId != nil)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        .task {
+            await inbox.load()
+            await model.load()
+        }
+    }
+}

@@ -1,0 +1,235 @@
+import LinkageKit
+import SwiftUI
+
+/// Grid worker: directives to sign, assigned issues by deadline, overdue households nearest first.
+struct TodayView: View {
+    @StateObject var model: TodayViewModel
+    @StateObject private var location = LocationFeed()
+    let ctx: ShellContext
+
+    init(model: TodayViewModel, ctx: ShellContext) {
+        _model = StateObject(wrappedValue: model)
+        self.ctx = ctx
+    }
+
+    var body: some View {
+        let s = ctx.strings
+        List {
+            ErrorBanner(error: model.error, s: s) { Task { await model.load() } }
+            Section(header: Text(s.directivesSection)) {
+                ForEach(model.directives) { d in
+                    NavigationLink(destination: DirectiveView(ctx: ctx, directiveId: d.id)) { DirectiveRowView(row: d, s: s) }
+                }
+            }
+            Section(header: Text(s.assignedSection)) {
+                ForEach(model.assigned) { i in
+                    NavigationLink(destination: IssueView(ctx: ctx, issueId: i.id)) { IssueRowView(row: i) }
+                }
+            }
+            Section(header: Text(s.overdueSection), footer: Text(model.locationText)) {
+                ForEach(model.overdue) { o in
+                    NavigationLink(destination: HouseholdPage(ctx: ctx, householdId: o.household.id)) {
+                        HouseholdRowView(row: o.household, trailing: [o.distanceText, o.overdueText].compactMap { $0 }.joined(separator: "\n"))
+                    }
+                }
+            }
+        }
+        .task { await model.load() }
+        .onAppear { location.start() }
+        .onDisappear { location.stop() }
+        .onReceive(location.$fix.compactMap { $0 }) { fix in Task { await model.onLocation(fix) } }
+    }
+}
+
+/// Liaison head: directives, my submitted issues, my group's households.
+struct LiaisonHomeView: View {
+    @StateObject var model: LiaisonHomeViewModel
+    let ctx: ShellContext
+
+    init(model: LiaisonHomeViewModel, ctx: ShellContext) {
+        _model = StateObject(wrappedValue: model)
+        self.ctx = ctx
+    }
+
+    var body: some View {
+        let s = ctx.strings
+        List {
+            ErrorBanner(error: model.error, s: s) { Task { await model.load() } }
+            Section(header: Text(s.directivesTitle)) {
+                ForEach(model.directives) { d in
+                    NavigationLink(destination: DirectiveView(ctx: ctx, directiveId: d.id)) { DirectiveRowView(row: d, s: s) }
+                }
+            }
+            Section(header: Text(s.myIssuesSection)) {
+                ForEach(model.myIssues) { i in
+                    NavigationLink(destination: IssueView(ctx: ctx, issueId: i.id)) { IssueRowView(row: i) }
+                }
+            }
+            Section(header: Text(s.myHouseholds)) {
+                ForEach(model.households) { h in
+                    NavigationLink(destination: HouseholdPage(ctx: ctx, householdId: h.id)) { HouseholdRowView(row: h) }
+                }
+            }
+        }
+        .task { await model.load() }
+    }
+}
+
+/// Household page: ledger (masked), visits with verdicts, issues; buttons to visit and report.
+struct HouseholdPage: View {
+    @StateObject var model: HouseholdViewModel
+    let ctx: ShellContext
+
+    init(ctx: ShellContext, householdId: String) {
+        _model = StateObject(wrappedValue: HouseholdViewModel(ctx, householdId: householdId))
+        self.ctx = ctx
+    }
+
+    var body: some View {
+        let s = ctx.strings
+        List {
+            ErrorBanner(error: model.error, s: s) { Task { await model.load() } }
+            if let h = model.household {
+                Section {
+                    Text(h.headName).font(.title2)
+                    Text("\(h.membersText) · \(h.riskLabel)")
+                    Text("\(h.groupName) · \(h.address)")
+                    ForEach([h.phoneMasked, h.idNumberMasked].compactMap { $0 }, id: \.self) { Text($0).font(.caption) }
+                    if !h.tags.isEmpty { Text(h.tags.joined(separator: " · ")).foregroundColor(.secondary) }
+                    if let last = h.lastOnSiteText { Text(last).font(.caption) }
+                    NavigationLink(s.newVisit, destination: VisitFormView(ctx: ctx, householdId: h.id))
+                    NavigationLink(s.reportIssue, destination: ReportIssueView(ctx: ctx, householdId: h.id))
+                }
+            }
+            Section(header: Text(s.visitsSection)) {
+                ForEach(model.visits) { v in
+                    VStack(alignment: .leading) {
+                        Text("\(v.whenText) · \(v.kindLabel)")
+                        Text(v.verdictLabel).font(.caption.bold()).foregroundColor(v.onSite ? .green : .red)
+                        if !v.notes.isEmpty { Text(v.notes).font(.caption) }
+                        Text(v.photosText).font(.caption2)
+                    }
+                }
+            }
+            Section(header: Text(s.issuesSection)) {
+                ForEach(model.issues) { i in
+                    NavigationLink(destination: IssueView(ctx: ctx, issueId: i.id)) { IssueRowView(row: i) }
+                }
+            }
+        }
+        .task { await model.load() }
+    }
+}
+
+/// Visit form: live GPS accuracy, camera (HEIC → JPEG), notes; after saving, the core's on-site verdict.
+struct VisitFormView: View {
+    @StateObject var model: VisitFormViewModel
+    @StateObject private var location = LocationFeed()
+    @State private var showCamera = false
+    @EnvironmentObject var app: AppModel
+    let ctx: ShellContext
+
+    init(ctx: ShellContext, householdId: String, issueId: String? = nil) {
+        _model = StateObject(wrappedValue: VisitFormViewModel(ctx, householdId: householdId, issueId: issueId))
+        self.ctx = ctx
+    }
+
+    var body: some View {
+        let s = ctx.strings
+        Form {
+            Picker(s.visitKind, selection: $model.kind) {
+                ForEach(model.kindOptions) { Text($0.label).tag($0.value) }
+            }
+            Section {
+                Text(model.gps.text)
+                if let warning = model.gps.mockWarning { Text(warning).foregroundColor(.red) }
+            }
+            Section(header: Text(s.notes)) {
+                TextEditor(text: $model.notes).frame(minHeight: 100).disabled(model.result != nil)
+            }
+            PhotoStrip(photos: model.photos)
+            ErrorBanner(error: model.error, s: s)
+            if let r = model.result {
+                Section(header: Text(s.verdictTitle)) {
+                    Text(r.verdictLabel).font(.title2.bold()).foregroundColor(r.onSite ? .green : .red)
+                    ForEach([r.distanceText, r.accuracyText].compactMap { $0 }, id: \.self) { Text($0) }
+                    Text(r.savedText).font(.caption)
+                }
+            } else {
+                Button(s.takePhoto) { showCamera = true }.disabled(model.addingPhoto)
+                Button(model.saving ? s.saving : s.saveVisit) {
+                    Task { if await model.save() != nil { app.changed() } }
+                }
+                .disabled(!model.canSave)
+            }
+        }
+        .navigationTitle(s.visitTitle)
+        .onAppear { location.start() }
+        .onDisappear {
+            location.stop()
+            Task { await model.discard() }
+        }
+        .onReceive(location.$fix.compactMap { $0 }) { fix in if model.result == nil { model.onFix(fix) } }
+        .sheet(isPresented: $showCamera) {
+            CameraPicker { url in
+                Task {
+                    await model.addPhoto(path: url.path)
+                    try? FileManager.default.removeItem(at: url)
+                }
+            }
+        }
+    }
+}
+
+/// Report form: category, urgency, title, description, photos, location.
+struct ReportIssueView: View {
+    @StateObject var model: ReportIssueViewModel
+    @StateObject private var location = LocationFeed()
+    @State private var showCamera = false
+    @EnvironmentObject var app: AppModel
+    let ctx: ShellContext
+
+    init(ctx: ShellContext, householdId: String?) {
+        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId))
+        self.ctx = ctx
+    }
+
+    var body: some View {
+        let s = ctx.strings
+        Form {
+            Picker(s.category, selection: $model.category) {
+                ForEach(model.categoryOptions) { Text($0.label).tag($0.value) }
+            }
+            Picker(s.urgency, selection: $model.urgency) {
+                ForEach(model.urgencyOptions) { Text($0.label).tag($0.value) }
+            }
+            .pickerStyle(.segmented)
+            TextField(s.issueTitleField, text: $model.title)
+            Section(header: Text(s.descriptionField)) {
+                TextEditor(text: $model.description).frame(minHeight: 100)
+            }
+            Text(model.gps.text).font(.caption)
+            PhotoStrip(photos: model.photos)
+            ErrorBanner(error: model.error, s: s)
+            if let reported = model.reported {
+                if let saved = model.savedText { Text(saved) }
+                NavigationLink(destination: IssueView(ctx: ctx, issueId: reported.id)) { IssueRowView(row: reported) }
+            } else {
+                Button(s.takePhoto) { showCamera = true }.disabled(model.addingPhoto)
+                Button(s.submit) { Task { if await model.submit() != nil { app.changed() } } }.disabled(!model.canSubmit)
+            }
+        }
+        .navigationTitle(s.reportTitle)
+        .onAppear { location.start() }
+        .onDisappear { location.stop() }
+        .onReceive(location.$fix.compactMap { $0 }) { fix in model.onFix(fix) }
+        .sheet(isPresented: $showCamera) {
+            CameraPicker { url in
+                Task {
+                    await model.addPhoto(path: url.path)
+                    try? FileManager.default.removeItem(at: url)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import LinkageKit
+import SwiftUI
+
+/// Sign-in, or the signed-in user's home with the sync bar on top.
+struct RootView: View {
+    @EnvironmentObject var model: AppModel
+
+    var body: some View {
+        if let ctx = model.ctx, let session = model.session, let syncBar = model.syncBar {
+            SignedInView(ctx: ctx, session: session, syncBar: syncBar)
+        } else if let error = model.openError {
+            Text(error).padding()
+        } else {
+            ProgressView()
+        }
+    }
+}
+
+struct SignedInView: View {
+    let ctx: ShellContext
+    @ObservedObject var session: SessionViewModel
+    @ObservedObject var syncBar: SyncBarViewModel
+    @EnvironmentObject var model: AppModel
+
+    var body: some View {
+        if let user = session.session {
+            NavigationView {
+                VStack(spacing: 0) {
+                    SyncBarView(model: syncBar, s: ctx.strings)
+                    home(user.home)
+                }
+                .navigationTitle(user.title)
+                .toolbar {
+                    ToolbarItem(placement: .navigationBarLeading) {
+                        Text(user.subtitle).font(.caption)
+                    }
+                    ToolbarItem(placement: .navigationBarTrailing) {
+                        Button(ctx.strings.signOut) { Task { await session.signOut() } }
+                    }
+                }
+            }
+            .navigationViewStyle(.stack)
+        } else {
+            SignInView(model: session, s: ctx.strings) { model.changed() }
+        }
+    }
+
+    @ViewBuilder
+    private func home(_ home: Home) -> some View {
+        switch home {
+        case .today: TodayView(model: TodayViewModel(ctx), ctx: ctx)
+        case .liaison: LiaisonHomeView(model: LiaisonHomeViewModel(ctx), ctx: ctx)
+        case .triage: TriageView(model: TriageViewModel(ctx), ctx: ctx)
+        }
+    }
+}
+
+struct SignInView: View {
+    @ObservedObject var model: SessionViewModel
+    let s: Strings
+    let onSignedIn: () -> Void
+
+    var body: some View {
+        Form {
+            Section(header: Text(s.signInTitle)) {
+                TextField(s.serverUrl, text: $model.serverUrl)
+                    .keyboardType(.URL)
+                    .textInputAutocapitalization(.never)
+                    .autocorrectionDisabled()
+                TextField(s.userId, text: $model.userId)
+                    .textInputAutocapitalization(.never)
+                    .autocorrectionDisabled()
+                SecureField(s.password, text: $model.password)
+            }
+            Button(model.busy ? s.connecting : s.connect) {
+                Task {
+                    await model.connect()
+                    onSignedIn()
+                }
+            }
+            .disabled(!model.canSubmit)
+            ErrorBanner(error: model.error, s: s)
+        }
+    }
+}
+
+/// Pending count, last sync, progress, and the quarantined operations with their reasons.
+struct SyncBarView: View {
+    @ObservedObject var model: SyncBarViewModel
+    let s: Strings
+    @State private var showQuarantine = false
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 4) {
+            HStack {
+                VStack(alignment: .leading) {
+                    Text(model.pendingText).font(.subheadline)
+                    Text(model.lastSyncText).font(.caption).foregroundColor(model.lastSyncFailed ? .red : .secondary)
+                }
+                Spacer()
+                Button(s.syncNow) { Task { await model.sync() } }.disabled(model.running)
+            }
+            if model.running {
+                if let text = model.progressText { Text(text).font(.caption2) }
+                if let p = model.progress { ProgressView(value: p) } else { ProgressView().progressViewStyle(.linear) }
+            }
+            if let q = model.quarantinedText {
+                Button(q) { showQuarantine.toggle() }.font(.caption).foregroundColor(.red)
+            }
+            if showQuarantine {
+                Text(s.quarantineTitle).font(.caption.bold())
+                ForEach(model.quarantinedItems) { item in
+                    Text("\(item.kind) · \(item.whenText)\n\(item.reason)").font(.caption2)
+                }
+            }
+            ErrorBanner(error: model.error, s: s)
+        }
+        .padding(.horizontal)
+        .padding(.vertical, 6)
+        .background(Color(.secondarySystemBackground))
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Directives reaching my node: acknowledge (签收), then relay (转发).
+@MainActor
+public final class DirectiveInboxViewModel: ObservableObject {
+    @Published public private(set) var loading = false
+    @Published public private(set) var rows: [DirectiveRow] = []
+    @Published public private(set) var busyId: String?
+    @Published public var error: UiError?
+
+    let ctx: ShellContext
+
+    public init(_ ctx: ShellContext) { self.ctx = ctx }
+
+    public func load() async {
+        loading = true
+        error = nil
+        switch await ctx.core({ try $0.directiveInbox(offset: 0, limit: 100) }) {
+        case let .ok(list): rows = list.map { $0.toRow(ctx.strings, ctx.format) }
+        case let .failed(e): error = e
+        }
+        loading = false
+    }
+
+    public func acknowledge(_ id: String) async { await step(id) { try $0.acknowledgeDirective(directiveId: id) } }
+    public func relay(_ id: String) async { await step(id) { try $0.relayDirective(directiveId: id) } }
+
+    private func step(_ id: String, _ call: @escaping (FieldApp) throws -> DirectiveSummary) async {
+        busyId = id
+        error = nil
+        let r = await ctx.core(call)
+        busyId = nil
+        switch r {
+        case let .ok(d):
+            let row = d.toRow(ctx.strings, ctx.format)
+            rows = rows.map { $0.id == id ? row : $0 }
+        case let .failed(e):
+            error = e
+        }
+    }
+}
+
+public struct AckRow: Identifiable, Equatable {
+    public var id: String { household.id }
+    public let household: HouseholdRow
+    /// How the household was told, when recorded on this screen.
+    public var recorded: String?
+}
+
+public struct CoverageView: Equatable {
+    public let levels: [String]
+    public let silent: [String]
+}
+
+/// One directive: household acknowledgements (liaison head) or coverage and silent nodes (issuing staff).
+@MainActor
+public final class DirectiveDetailViewModel: ObservableObject {
+    @Published public private(set) var loading = false
+    @Published public private(set) var directive: DirectiveRow?
+    @Published public private(set) var households: [AckRow] = []
+    @Published public private(set) var coverage: CoverageView?
+    @Published public private(set) var busyHouseholdId: String?
+    @Published public var error: UiError?
+
+    public let meansOptions: [Option<AckMeans>]
+    let ctx: ShellContext
+    public let directiveId: String
+
+    public init(_ ctx: ShellContext, directiveId: String) {
+        self.ctx = ctx
+        self.directiveId = directiveId
+        meansOptions = [AckMeans.visit, .phone, .inPerson].map { Option(value: $0, label: ctx.strings.ackMeans($0)) }
+    }
+
+    public func load() async {
+        loading = true
+        error = nil
+        let id = directiveId
+        let role = await ctx.core { $0.session() }.value??.role
+        // The core has no single-directive read yet: take it from the inbox.
+        if let list = await ctx.core({ try $0.directiveInbox(offset: 0, limit: 200) }).value,
+           let d = list.first(where: { $0.id == id }) {
+            directive = d.toRow(ctx.strings, ctx.format)
+        }
+        if role == .liaisonHead {
+            switch await ctx.core({ try $0.listHouseholds(query: HouseholdQuery(limit: 200)) }) {
+            case let .ok(page):
+                let recorded = Dictionary(uniqueKeysWithValues: households.map { ($0.household.id, $0.recorded) })
+                households = page.items.map { AckRow(household: $0.toRow(), recorded: recorded[$0.id] ?? nil) }
+            case let .failed(e):
+                error = e
+            }
+        }
+        if role == .townshipStaff || role == .countyStaff {
+            switch await ctx.core({ try $0.directiveCoverage(directiveId: id) }) {
+            case let .ok(c):
+                coverage = CoverageView(levels: c.levels.map { "\($0.levelLabel) \($0.acknowledged)/\($0.total)" },
+                                        silent: c.silentNodes.map(\.name))
+            case let .failed(e):
+                error = e
+            }
+        }
+        loading = false
+    }
+
+    public func recordAck(householdId: String, means: AckMeans) async {
+        busyHouseholdId = householdId
+        error = nil
+        let id = directiveId
+        let r = await ctx.core { try $0.recordHouseholdAck(directiveId: id, householdId: householdId, means: means) }
+        busyHouseholdId = nil
+        switch r {
+        case let .ok(d):
+            directive = d.toRow(ctx.strings, ctx.format)
+            let label = ctx.strings.ackMeans(means)
+            households = households.map { row in
+                var row = row
+                if row.household.id == householdId { row.recorded = label }
+                return row
+            }
+        case let .failed(e):
+            error = e
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+// Row models: core records turned into the strings a list row shows (mirrors the Kotlin shell's Rows.kt).
+
+public struct IssueRow: Identifiable, Equatable {
+    public let id: String
+    public let title: String
+    public let subtitle: String
+    public let stateLabel: String
+    public let light: Light
+    public let lightLabel: String
+    public let dueText: String?
+    public let urgent: Bool
+}
+
+extension IssueSummary {
+    public func toRow(_ s: Strings, _ f: Format) -> IssueRow {
+        IssueRow(id: id, title: title, subtitle: "\(categoryLabel) · \(urgencyLabel)", stateLabel: stateLabel,
+                 light: light, lightLabel: s.light(light), dueText: f.due(dueAtMs), urgent: urgency != .normal)
+    }
+}
+
+public struct HouseholdRow: Identifiable, Equatable {
+    public let id: String
+    public let headName: String
+    public let subtitle: String
+    public let tags: [String]
+    public let risk: RiskLevel
+    public let riskLabel: String
+}
+
+extension HouseholdSummary {
+    public func toRow() -> HouseholdRow {
+        HouseholdRow(id: id, headName: headName, subtitle: "\(address) · \(groupName)", tags: tags, risk: riskLevel, riskLabel: riskLabel)
+    }
+}
+
+public struct OverdueRow: Identifiable, Equatable {
+    public var id: String { household.id }
+    public let household: HouseholdRow
+    public let overdueText: String
+    public let distanceText: String?
+}
+
+extension OverdueHousehold {
+    public func toRow(_ s: Strings, _ f: Format) -> OverdueRow {
+        OverdueRow(household: household.toRow(),
+                   overdueText: daysOverdue.map { s.daysOverdue($0) } ?? s.neverVisited,
+                   distanceText: distanceM.map { f.distance($0) })
+    }
+}
+
+public struct VisitRow: Identifiable, Equatable {
+    public let id: String
+    public let kindLabel: String
+    public let whenText: String
+    public let verdictLabel: String
+    public let onSite: Bool
+    public let notes: String
+    public let photosText: String
+}
+
+extension VisitSummary {
+    public func toRow(_ s: Strings, _ f: Format) -> VisitRow {
+        VisitRow(id: id, kindLabel: kindLabel, whenText: f.dateTime(startedAtMs), verdictLabel: verdictLabel,
+                 onSite: verdict == .onSite, notes: notes, photosText: s.photoCount(evidence.count))
+    }
+}
+
+public struct DirectiveRow: Identifiable, Equatable {
+    public let id: String
+    public let kindLabel: String
+    public let title: String
+    public let body: String
+    public let issuerText: String?
+    public let issuedText: String
+    public let dueText: String?
+    public let overdue: Bool
+    public let acknowledged: Bool
+    public let relayed: Bool
+    public let householdsText: String?
+    /// The buttons shown; the core still refuses a step out of order (`OutOfOrder`).
+    public let showAcknowledge: Bool
+    public let showRelay: Bool
+}
+
+extension DirectiveSummary {
+    public func toRow(_ s: Strings, _ f: Format) -> DirectiveRow {
+        DirectiveRow(id: id, kindLabel: kindLabel, title: title, body: body, issuerText: issuerName.map { s.issuedBy($0) },
+                     issuedText: f.dateTime(issuedAtMs), dueText: f.due(dueAtMs), overdue: overdue,
+                     acknowledged: acknowledgedAtMs != nil, relayed: relayedAtMs != nil,
+                     householdsText: householdsTotal > 0 ? s.householdsAcked(householdsAcknowledged, householdsTotal) : nil,
+                     showAcknowledge: acknowledgedAtMs == nil, showRelay: acknowledgedAtMs != nil && relayedAtMs == nil)
+    }
+}
+
+/// A choice in a picker.
+public struct Option<T: Hashable>: Identifiable, Hashable {
+    public var id: T { value }
+    public let value: T
+    public let label: String
+}
+
+/// Live GPS as the forms show it; grading is the core's.
+public struct GpsView: Equatable {
+    public let text: String
+    public let mockWarning: String?
+
+    public init(_ fix: GpsFix?, _ s: Strings, _ f: Format) {
+        if let fix {
+            text = f.accuracy(fix.accuracyM)
+            mockWarning = fix.mocked ? s.mockLocation : nil
+        } else {
+            text = s.locating
+            mockWarning = nil
+        }
+    }
+}
+
+public struct PhotoThumb: Identifiable, Equatable {
+    public var id: String { hash }
+    public let hash: String
+    public let thumbnailPath: String
+    public let watermark: String
+}
+
+extension EvidenceSummary {
+    public func toThumb() -> PhotoThumb { PhotoThumb(hash: hash, thumbnailPath: thumbnailPath, watermark: watermark) }
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+/// The first screen each role lands on.
+public enum Home: Sendable { case today, liaison, triage }
+
+extension Role {
+    public var home: Home {
+        switch self {
+        case .gridWorker: return .today
+        case .liaisonHead: return .liaison
+        case .townshipStaff, .countyStaff: return .triage
+        }
+    }
+}
+
+public struct SessionView: Equatable {
+    public let userId: String
+    public let title: String
+    public let subtitle: String
+    public let role: Role
+    public let home: Home
+}
+
+extension Session {
+    public func toView() -> SessionView {
+        SessionView(userId: userId, title: userName, subtitle: "\(roleLabel) · \(nodeName)", role: role, home: role.home)
+    }
+}
+
+/// Sign-in and device enrolment (`connect`), and the persisted session on start.
+@MainActor
+public final class SessionViewModel: ObservableObject {
+    @Published public var serverUrl = ""
+    @Published public var userId = ""
+    @Published public var password = ""
+    @Published public private(set) var busy = false
+    @Published public private(set) var error: UiError?
+    @Published public private(set) var session: SessionView?
+
+    let ctx: ShellContext
+
+    public init(_ ctx: ShellContext) { self.ctx = ctx }
+
+    public var canSubmit: Bool {
+        !busy && !serverUrl.trimmingCharacters(in: .whitespaces).isEmpty
+            && !userId.trimmingCharacters(in: .whitespaces).isEmpty && !password.isEmpty
+    }
+
+    public func restore() async {
+        let r = await ctx.core { $0.session() }
+        error = r.error
+        session = r.value??.toView()
+        if let url = await ctx.core({ try $0.outboxStatus() }).value?.serverUrl { serverUrl = url }
+    }
+
+    /// Enrols the device and downloads the user's area; async on the core's own runtime.
+    public func connect() async {
+        guard canSubmit else { return }
+        busy = true
+        error = nil
+        do {
+            let s = try await ctx.app.connect(serverUrl: serverUrl.trimmingCharacters(in: .whitespaces),
+                                              userId: userId.trimmingCharacters(in: .whitespaces), password: password)
+            password = ""
+            session = s.toView()
+        } catch {
+            self.error = uiError(error, ctx.strings)
+        }
+        busy = false
+    }
+
+    public func signOut() async {
+        error = await ctx.core { try $0.signOut() }.error
+        session = nil
+    }
+}
+
+public struct QuarantineRow: Identifiable, Equatable {
+    public var id: String { opId }
+    public let opId: String
+    public let kind: String
+    public let reason: String
+    public let whenText: String
+}
+
+/// Receives the core's progress callbacks (on a background thread) and hops to the main actor.
+final class SyncProgress: SyncObserver, @unchecked Sendable {
+    weak var model: SyncBarViewModel?
+
+    func onProgress(phase: SyncPhase, done: UInt64, total: UInt64) {
+        Task { @MainActor [weak model] in model?.progress(phase: phase, done: done, total: total) }
+    }
+}
+
+/// The sync bar: pending count, last sync, progress, quarantined operations with reasons.
+@MainActor
+public final class SyncBarViewModel: ObservableObject {
+    @Published public private(set) var pendingText = ""
+    @Published public private(set) var lastSyncText = ""
+    @Published public private(set) var lastSyncFailed = false
+    @Published public private(set) var running = false
+    @Published public private(set) var progressText: String?
+    /// 0...1, or nil for an indeterminate bar.
+    @Published public private(set) var progress: Double?
+    @Published public private(set) var quarantinedText: String?
+    @Published public private(set) var quarantinedItems: [QuarantineRow] = []
+    @Published public private(set) var error: UiError?
+
+    let ctx: ShellContext
+    private let observer = SyncProgress()
+
+    public init(_ ctx: ShellContext) {
+        self.ctx = ctx
+        observer.model = self
+    }
+
+    func progress(phase: SyncPhase, done: UInt64, total: UInt64) {
+        running = true
+        progressText = ctx.strings.progress(phase, done, total)
+        progress = total == 0 ? nil : min(max(Double(done) / Double(total), 0), 1)
+    }
+
+    public func refresh() async {
+        let s = ctx.strings
+        guard let status = await ctx.core({ try $0.outboxStatus() }).value,
+              let items = await ctx.core({ try $0.quarantinedOperations() }).value else { return }
+        let now = ctx.clock()
+        pendingText = status.pending == 0 ? s.allSynced : s.pending(Int64(status.pending))
+        if let e = status.lastError {
+            lastSyncText = s.lastSyncFailed(e)
+        } else if let at = status.lastSyncAtMs {
+            lastSyncText = s.lastSync(ctx.format.ago(at, now: now))
+        } else {
+            lastSyncText = s.neverSynced
+        }
+        lastSyncFailed = status.lastError != nil
+        quarantinedText = status.quarantined == 0 ? nil : s.quarantined(Int64(status.quarantined))
+        quarantinedItems = items.map {
+            QuarantineRow(opId: $0.opId, kind: $0.kind, reason: "\($0.reasonCode): \($0.message)", whenText: ctx.format.ago($0.createdAtMs, now: now))
+        }
+    }
+
+    public func sync() async {
+        guard !running else { return }
+        running = true
+        progress = nil
+        progressText = ctx.strings.syncing
+        error = nil
+        do {
+            _ = try await ctx.app.sync(observer: observer)
+        } catch {
+            self.error = uiError(error, ctx.strings)
+        }
+        running = false
+        progress = nil
+        progressText = nil
+        await refresh()
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The result of one core call as view models see it.
+public enum Outcome<T> {
+    case ok(T)
+    case failed(UiError)
+
+    public var value: T? {
+        if case let .ok(v) = self { return v }
+        return nil
+    }
+
+    public var error: UiError? {
+        if case let .failed(e) = self { return e }
+        return nil
+    }
+}
+
+/// What every view model needs: the core, the UI strings, a clock. Mirrors the Kotlin `ShellContext`.
+/// Every `FieldApp` call except `connect`/`sync` does blocking disk I/O, so `core` runs it detached from
+/// the main actor.
+public final class ShellContext: @unchecked Sendable {
+    public let app: FieldApp
+    public let lang: Lang
+    public let strings: Strings
+    public let format: Format
+    public let clock: @Sendable () -> Int64
+
+    public init(app: FieldApp, lang: Lang = .zhCN, clock: @escaping @Sendable () -> Int64 = nowMs) {
+        self.app = app
+        self.lang = lang
+        self.strings = Strings(lang)
+        self.format = Format(Strings(lang))
+        self.clock = clock
+        // The core labels its records (state, category, verdict, ...) in the same language as the shell.
+        app.setLocale(languageTag: lang.tag)
+    }
+
+    /// Opens the database in Application Support (excluded from iCloud backup: household data is personal).
+    /// TODO(security): SQLCipher with the key in the Keychain (decision pending; the core opens plain SQLite).
+    public static func openDefault(lang: Lang) throws -> ShellContext {
+        var dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
+        var values = URLResourceValues()
+        values.isExcludedFromBackup = true
+        try? dir.setResourceValues(values)
+        let app = try FieldApp.open(dbPath: dir.appendingPathComponent("linkage.db").path)
+        return ShellContext(app: app, lang: lang)
+    }
+
+    /// Runs a blocking core call off the main actor; failures come back as a `UiError`.
+    public func core<T>(_ call: @escaping (FieldApp) throws -> T) async -> Outcome<T> {
+        let app = self.app
+        let strings = self.strings
+        return await Task.detached(priority: .userInitiated) { () -> Outcome<T> in
+            do {
+                return .ok(try call(app))
+            } catch {
+                return .failed(uiError(error, strings))
+            }
+        }.value
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+
+/// The UI language. The core labels its records in the same language (`FieldApp.setLocale(languageTag:)`).
+public enum Lang: String, CaseIterable, Sendable {
+    case zhCN = "zh-CN"
+    case en = "en"
+
+    public var tag: String { rawValue }
+
+    /// `zh*` → Chinese, anything else → English: the same rule as the core's `Locale::from_tag`.
+    public static func fromTag(_ tag: String) -> Lang {
+        tag.lowercased().hasPrefix("zh") ? .zhCN : .en
+    }
+}
+
+/// The words the shells show that the core does not already put into its records. The same table, word for
+/// word, as android/shell/src/main/kotlin/cn/linkage/shell/Strings.kt: zh-CN first, English second.
+public struct Strings: Sendable {
+    public let lang: Lang
+
+    public init(_ lang: Lang) { self.lang = lang }
+
+    private func t(_ zh: String, _ en: String) -> String { lang == .zhCN ? zh : en }
+
+    // ---- common
+    public var appName: String { t("五级联动", "Linkage") }
+    public var retry: String { t("重试", "Retry") }
+    public var cancel: String { t("取消", "Cancel") }
+    public var back: String { t("返回", "Back") }
+    public var loading: String { t("加载中…", "Loading…") }
+    public var empty: String { t("暂无", "Nothing here") }
+    public var signOut: String { t("退出登录", "Sign out") }
+    public var more: String { t("加载更多", "Load more") }
+    // ---- sign-in and enrolment
+    public var signInTitle: String { t("登录并注册本设备", "Sign in and enrol this device") }
+    public var serverUrl: String { t("服务器地址", "Server URL") }
+    public var userId: String { t("账号", "User ID") }
+    public var password: String { t("密码", "Password") }
+    public var connect: String { t("登录", "Sign in") }
+    public var connecting: String { t("正在登录并下载辖区数据…", "Signing in and downloading your area…") }
+    // ---- sync bar
+    public var syncNow: String { t("立即同步", "Sync now") }
+    public var allSynced: String { t("已全部同步", "All synced") }
+    public var neverSynced: String { t("尚未同步", "Never synced") }
+    public var quarantineTitle: String { t("被退回的操作（不会自动删除）", "Refused operations (kept, never dropped)") }
+    public var syncing: String { t("正在同步…", "Syncing…") }
+    // ---- relative and absolute time
+    public var justNow: String { t("刚刚", "just now") }
+    // ---- distances and GPS
+    public var locating: String { t("正在定位…", "Finding your position…") }
+    public var noLocation: String { t("暂无定位，按逾期天数排序", "No position yet: ordered by days overdue") }
+    public var mockLocation: String { t("检测到虚拟定位，走访将不被认定为在现场", "Mock location detected: the visit will not count as on site") }
+    // ---- grid worker: today
+    public var todayTitle: String { t("今日工作", "Today") }
+    public var overdueSection: String { t("待走访住户（由近及远）", "Households due a visit (nearest first)") }
+    public var assignedSection: String { t("交办给我的诉求", "Issues assigned to me") }
+    public var directivesSection: String { t("待签收的指令", "Directives to acknowledge") }
+    public var neverVisited: String { t("从未走访", "Never visited") }
+    // ---- household page
+    public var visitsSection: String { t("走访记录", "Visits") }
+    public var issuesSection: String { t("诉求", "Issues") }
+    public var newVisit: String { t("入户走访", "Record a visit") }
+    public var reportIssue: String { t("反映诉求", "Report an issue") }
+    // ---- visit form
+    public var visitTitle: String { t("入户走访", "Household visit") }
+    public var visitKind: String { t("走访类型", "Kind of visit") }
+    public var notes: String { t("民情日记", "Notes") }
+    public var takePhoto: String { t("拍照", "Take a photo") }
+    public var saveVisit: String { t("保存走访", "Save visit") }
+    public var saving: String { t("正在保存…", "Saving…") }
+    public var verdictTitle: String { t("现场核验", "On-site check") }
+    public var visitSaved: String { t("走访已保存，将自动同步", "Visit saved; it will sync automatically") }
+    // ---- report form
+    public var reportTitle: String { t("反映诉求", "Report an issue") }
+    public var category: String { t("类别", "Category") }
+    public var urgency: String { t("紧急程度", "Urgency") }
+    public var issueTitleField: String { t("标题", "Title") }
+    public var descriptionField: String { t("情况描述", "Description") }
+    public var submit: String { t("提交", "Submit") }
+    public var reportSaved: String { t("诉求已上报，将自动同步", "Issue reported; it will sync automatically") }
+    // ---- issue page and triage
+    public var triageTitle: String { t("诉求受理", "Triage queue") }
+    public var timeline: String { t("办理过程", "Timeline") }
+    public var actions: String { t("可进行的操作", "What you can do") }
+    public var noActions: String { t("当前没有您可进行的操作", "Nothing for you to do now") }
+    public var pendingSync: String { t("待同步", "not yet synced") }
+    public var reasonField: String { t("原因", "Reason") }
+    public var noteField: String { t("说明", "Note") }
+    public var assigneeField: String { t("交办给（账号）", "Assign to (user ID)") }
+    public var mergeIntoField: String { t("合并到（诉求编号）", "Merge into (issue ID)") }
+    public var satisfactionField: String { t("群众满意度", "Resident's satisfaction") }
+    public var filterOpen: String { t("未结案", "Open") }
+    public var filterNew: String { t("待受理", "To accept") }
+    public var filterResolved: String { t("待回访", "To verify") }
+    public var filterAll: String { t("全部", "All") }
+    public var openHousehold: String { t("查看住户", "Open household") }
+    public var myIssuesSection: String { t("我提交的诉求", "Issues I submitted") }
+    // ---- directives
+    public var directivesTitle: String { t("指令", "Directives") }
+    public var acknowledge: String { t("签收", "Acknowledge") }
+    public var relay: String { t("转发下级", "Relay down") }
+    public var acknowledged: String { t("已签收", "Acknowledged") }
+    public var relayed: String { t("已转发", "Relayed") }
+    public var overdue: String { t("已超时", "Overdue") }
+    public var recordAck: String { t("登记告知方式", "Record how they were told") }
+    public var recordedThisSession: String { t("已登记", "Recorded") }
+    public var coverage: String { t("签收情况", "Acknowledgement coverage") }
+    public var silentNodes: String { t("尚未签收", "Not yet acknowledged") }
+    public var myHouseholds: String { t("本组住户", "Households of my group") }
+    // ---- vocabulary the core leaves unlabelled on these paths
+    // ---- errors (ApiException → message; the core's `reason` strings are shown as the detail line)
+    public var errNotSignedIn: String { t("请先登录", "Please sign in first") }
+    public var errNotFound: String { t("未找到该记录，或它不在您的管辖范围内", "Not found, or outside your area") }
+    public var errNotPermitted: String { t("您无权进行此操作", "You are not allowed to do this") }
+    public var errOutOfOrder: String { t("请按顺序办理（例如先签收，再转发）", "Not yet possible: take the steps in order (acknowledge, then relay)") }
+    public var errConflict: String { t("已经提交过了，无需重复提交", "Already submitted; nothing new was saved") }
+    public var errNetwork: String { t("无网络或服务器暂不可用，数据已保存在本机，稍后同步", "Offline or server unavailable: everything is kept on this phone and will sync later") }
+    public var errAuthRequired: String { t("登录已失效，请重新登录", "Please sign in again") }
+    public var errDeviceWiped: String { t("本设备已被停用，本机数据已清除", "This device was revoked and its local data deleted") }
+    public var errStorage: String { t("本机存储出错，已保存的数据不受影响，请重试", "Storage failure on this phone; saved data is safe. Try again") }
+    public var errUnexpected: String { t("发生意外错误", "Something went wrong") }
+
+    // ---- formatted words
+    public func pending(_ n: Int64) -> String { t("待同步 \(n) 条", "\(n) waiting to sync") }
+    public func lastSync(_ whenText: String) -> String { t("上次同步：\(whenText)", "Last sync: \(whenText)") }
+    public func lastSyncFailed(_ reason: String) -> String { t("上次同步失败：\(reason)", "Last sync failed: \(reason)") }
+    public func quarantined(_ n: Int64) -> String { t("\(n) 条被服务器退回", "\(n) refused by the server") }
+    public func phase(_ p: SyncPhase) -> String {
+        switch p {
+        case .push: return t("上传更改", "Sending changes")
+        case .upload: return t("上传照片", "Uploading photos")
+        case .pull: return t("下载更新", "Receiving updates")
+        }
+    }
+    public func progress(_ p: SyncPhase, _ done: UInt64, _ total: UInt64) -> String { "\(phase(p)) \(done)/\(total)" }
+    public func minutesAgo(_ n: Int64) -> String { t("\(n) 分钟前", "\(n) min ago") }
+    public func hoursAgo(_ n: Int64) -> String { t("\(n) 小时前", "\(n) h ago") }
+    public func daysAgo(_ n: Int64) -> String { t("\(n) 天前", "\(n) days ago") }
+    public func dueBy(_ dateTime: String) -> String { t("限 \(dateTime) 前", "due \(dateTime)") }
+    public func metres(_ m: Int64) -> String { t("\(m) 米", "\(m) m") }
+    public func kilometres(_ km: String) -> String { t("\(km) 公里", "\(km) km") }
+    public func accuracy(_ m: Int64) -> String { t("定位精度 ±\(m) 米", "GPS accuracy ±\(m) m") }
+    public func distanceToHousehold(_ d: String) -> String { t("距住户 \(d)", "\(d) from the household") }
+    public func daysOverdue(_ n: Int64) -> String { t("逾期 \(n) 天", "\(n) days overdue") }
+    public func members(_ n: UInt32) -> String { t("\(n) 口人", "\(n) members") }
+    public func lastOnSite(_ whenText: String) -> String { t("上次在现场走访：\(whenText)", "Last on-site visit: \(whenText)") }
+    public func photoCount(_ n: Int) -> String { t("照片 \(n) 张", "\(n) photos") }
+    public func rework(_ n: UInt32) -> String { t("返工 \(n) 次", "reworked \(n)×") }
+    public func escalated(_ n: UInt32) -> String { t("上报上级 \(n) 次", "escalated \(n)×") }
+    public func householdsAcked(_ a: UInt32, _ total: UInt32) -> String { t("已告知 \(a)/\(total) 户", "\(a) of \(total) households told") }
+    public func issuedBy(_ name: String) -> String { t("发布：\(name)", "From \(name)") }
+
+    // ---- vocabulary the core leaves unlabelled on these paths
+    public func action(_ a: IssueActionKind) -> String {
+        switch a {
+        case .report: return t("上报", "Report")
+        case .accept: return t("受理", "Accept")
+        case .reject: return t("不予受理", "Reject")
+        case .merge: return t("合并", "Merge")
+        case .assign: return t("交办", "Assign")
+        case .start: return t("开始处置", "Start")
+        case .resolve: return t("办结", "Resolve")
+        case .escalate: return t("上报上级", "Escalate")
+        case .verify: return t("回访核实", "Verify")
+        }
+    }
+    public func state(_ s: IssueState) -> String {
+        switch s {
+        case .reported: return t("上报", "Reported")
+        case .accepted: return t("受理", "Accepted")
+        case .assigned: return t("交办", "Assigned")
+        case .inProgress: return t("处置中", "In progress")
+        case .resolved: return t("办结待回访", "Resolved")
+        case .closed: return t("结案", "Closed")
+        case .rejected: return t("不予受理", "Rejected")
+        case .merged: return t("已合并", "Merged")
+        }
+    }
+    public func category(_ c: IssueCategory) -> String {
+        switch c {
+        case .infrastructure: return t("基础设施", "Infrastructure")
+        case .dispute: return t("矛盾纠纷", "Dispute")
+        case .livelihoodAid: return t("民生救助", "Livelihood aid")
+        case .safetyHazard: return t("安全隐患", "Safety hazard")
+        case .sanitation: return t("环境卫生", "Sanitation")
+        case .forestFire: return t("护林防火", "Forest fire prevention")
+        case .petition: return t("信访", "Petition")
+        case .policyConsultation: return t("政策咨询", "Policy question")
+        case .other: return t("其他", "Other")
+        }
+    }
+    public func urgency(_ u: Urgency) -> String {
+        switch u {
+        case .normal: return t("一般", "Normal")
+        case .urgent: return t("紧急", "Urgent")
+        case .critical: return t("特急", "Critical")
+        }
+    }
+    public func visitKind(_ k: VisitKind) -> String {
+        switch k {
+        case .routine: return t("常规走访", "Routine visit")
+        case .returnVisit: return t("回访", "Return visit")
+        case .petitionVisit: return t("下访/约访", "Petition visit")
+        case .emergencyCheck: return t("应急排查", "Emergency check")
+        }
+    }
+    public func satisfaction(_ s: Satisfaction) -> String {
+        switch s {
+        case .satisfied: return t("满意", "Satisfied")
+        case .basicallySatisfied: return t("基本满意", "Basically satisfied")
+        case .dissatisfied: return t("不满意", "Dissatisfied")
+        }
+    }
+    public func ackMeans(_ m: AckMeans) -> String {
+        switch m {
+        case .visit: return t("入户", "Visit")
+        case .phone: return t("电话", "Phone")
+        case .inPerson: return t("当面", "In person")
+        }
+    }
+    public func light(_ l: Light) -> String {
+        switch l {
+        case .green: return t("正常", "On time")
+        case .yellow: return t("临期", "Due soon")
+        case .red: return t("超期", "Overdue")
+        case .none: return ""
+        }
+    }
+
+    // ---- errors
+    public func errIllegalTransition(_ stateLabel: String, _ actionLabel: String) -> String {
+        t("诉求当前为「\(stateLabel)」，不能「\(actionLabel)」，请刷新后再试",
+          "The issue is \(stateLabel): “\(actionLabel)” is not possible now. Refresh and try again")
+    }
+    public func errInvalidInput(_ fieldLabel: String) -> String { t("「\(fieldLabel)」填写有误", "Please check “\(fieldLabel)”") }
+    public func errBadPhoto(_ p: PhotoProblem) -> String {
+        switch p {
+        case .unreadable: return t("照片无法读取，请重拍", "The photo cannot be read; take it again")
+        case .tooLarge: return t("照片文件过大，请重拍", "The photo file is too large; take it again")
+        case .truncated: return t("照片不完整，请重拍", "The photo is incomplete; take it again")
+        case .notAnImage: return t("所选文件不是照片", "That file is not a photo")
+        case .unsupportedFormat: return t("不支持此图片格式，请使用 JPEG 或 PNG", "Unsupported image format; use JPEG or PNG")
+        case .tooManyPixels: return t("照片尺寸过大", "The image is too large")
+        case .corrupt: return t("照片已损坏，请重拍", "The photo is damaged; take it again")
+        }
+    }
+    public func errServerRefused(_ status: UInt16) -> String { t("服务器拒绝了请求（\(status)）", "The server refused the request (\(status))") }
+
+    /// Names of the input fields the core's `InvalidInput.field` refers to.
+    public func field(_ name: String) -> String {
+        switch name {
+        case "title": return issueTitleField
+        case "description": return descriptionField
+        case "notes": return notes
+        case "reason": return reasonField
+        case "note": return noteField
+        case "assignee_id": return assigneeField
+        case "into_issue_id": return mergeIntoField
+        case "lat", "lon", "accuracy_m", "fix", "location": return t("定位", "GPS position")
+        case "due_at_ms": return t("截止时间", "Due time")
+        case "server_url": return serverUrl
+        case "user_id": return userId
+        case "password": return password
+        default: return name
+        }
+    }
+}

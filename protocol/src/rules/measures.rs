@@ -1,0 +1,444 @@
+//! Measures (考核指标, DESIGN §5): the county's quarterly picture of how issues, directives and visits are
+//! handled — 按期受理率, 按期办结率, 返工率, 满意率, median handling times, escalation rate, acknowledgement
+//! coverage and latency, visit coverage. Pure arithmetic over issue projections (and the events where the
+//! projection forgets history), so the phone's township screen and the server's export give the same numbers.
+//!
+//! # Conventions
+//! * A period is half-open: `[from_ms, to_ms)`.
+//! * Every rate is reported as numerator and denominator plus a percentage (0–100); a zero denominator gives
+//!   `None`, never NaN.
+//! * Medians of an even count are the mean of the two middle values, rounded down to the millisecond.
+//! * Deadlines come from the SLA rules in force when the measure is computed ([`SlaRules::clock`]): the accept
+//!   deadline runs from the report, the resolve deadline from the (first) acceptance; escalation does not
+//!   restart it (ADR 0001).
+//! * Issue definitions (each names its cohort — the denominator — exactly):
+//!   - **count by state**: issues *reported* in the period, by their current state.
+//!   - **按期受理率** on-time acceptance: cohort = issues *accepted* in the period (`accepted_at ∈ period`);
+//!     on time when `accepted_at <= accept deadline` (inclusive, as the traffic light).
+//!   - **按期办结率** on-time resolution: cohort = issues *due for resolution* in the period: accepted, not
+//!     merged away, with the resolve deadline in `[from, min(to, now))` (an issue not yet due is not counted);
+//!     on time when the issue's current resolution (办结 not overturned by a dissatisfied return visit) is at
+//!     or before the deadline. A later failed verification therefore takes the issue out of the numerator.
+//!   - **返工率** rework rate: cohort = return-visit verifications (回访核实 events) made in the period;
+//!     numerator = those with 不满意 (each sends the issue back for rework).
+//!   - **满意率** satisfaction rate: same cohort; numerator = 满意 + 基本满意. (With every 不满意 reopening the
+//!     issue, 返工率 + 满意率 = 100 % whenever there are verifications.)
+//!   - **median time to accept**: over the accepted cohort, `accepted_at − reported_at`.
+//!   - **median time to resolve**: over issues whose current resolution falls in the period,
+//!     `resolved_at − accepted_at` (the resolve step, 处置时长).
+//!   - **escalation rate** (上报上级率): cohort = the accepted cohort; numerator = those escalated at least once
+//!     before the end of the period.
+//! * Directive acknowledgement, per level: cohort = node (or household) × directive pairs reached by the
+//!   directives issued in the period; coverage = acknowledged pairs ÷ reached pairs; latency =
+//!   `acknowledged_at − issued_at`; in time = within the acknowledgement window of [`super::ack_window`].
+//! * Visit coverage: households visited on site within the cadence interval ÷ households (see the store).
+
+use serde::{Deserialize, Serialize};
+
+use super::sla::SlaRules;
+use crate::model::{IssueState, OrgLevel, Satisfaction};
+use crate::rules::lifecycle::IssueProjection;
+use crate::wire::{IssueAction, IssueEvent};
+
+/// A half-open measuring period `[from_ms, to_ms)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+impl Period {
+    /// `from_ms <= t < to_ms`.
+    pub fn contains(&self, t: i64) -> bool {
+        self.from_ms <= t && t < self.to_ms
+    }
+}
+
+/// A count out of a cohort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Rate {
+    pub numerator: u32,
+    pub denominator: u32,
+}
+
+impl Rate {
+    /// `100 × numerator ÷ denominator`; `None` for an empty cohort.
+    pub fn percent(&self) -> Option<f64> {
+        percent(self.numerator, self.denominator)
+    }
+}
+
+/// `100 × part ÷ whole`; `None` when `whole` is 0.
+pub fn percent(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) * 100.0 / f64::from(whole))
+}
+
+/// The median (even count: mean of the two middle values, rounded down); `None` when empty. Sorts `values`.
+pub fn median(values: &mut [i64]) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let n = values.len();
+    if n % 2 == 1 {
+        Some(values[n / 2])
+    } else {
+        let (a, b) = (values[n / 2 - 1], values[n / 2]);
+        Some(a + (b - a).div_euclid(2))
+    }
+}
+
+/// One issue as the measures see it: its projection and (at least) its verify and escalate events.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueHistory<'a> {
+    pub projection: &'a IssueProjection,
+    pub events: &'a [IssueEvent],
+}
+
+/// The issue measures of one period (definitions in the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueMeasures {
+    /// Issues reported in the period.
+    pub reported: u32,
+    /// Of those, how many are in each state now; every state, in [`IssueState::ALL`] order.
+    pub by_state: Vec<(IssueState, u32)>,
+    /// 按期受理率.
+    pub accepted_on_time: Rate,
+    /// 按期办结率.
+    pub resolved_on_time: Rate,
+    /// 返工率.
+    pub rework: Rate,
+    /// 满意率.
+    pub satisfied: Rate,
+    /// Escalation rate.
+    pub escalated: Rate,
+    pub median_accept_ms: Option<i64>,
+    pub median_resolve_ms: Option<i64>,
+}
+
+/// The accept deadline of an issue: its report time plus the accept limit for its category and urgency.
+pub fn accept_deadline_ms(rules: &SlaRules, p: &IssueProjection) -> Option<i64> {
+    rules
+        .clock(IssueState::Reported, p.category, p.urgency, p.reported_at_ms, None, None)
+        .map(|c| c.deadline_ms(p.reported_at_ms))
+}
+
+/// The resolve deadline of an accepted issue: its acceptance plus the resolve limit.
+pub fn resolve_deadline_ms(rules: &SlaRules, p: &IssueProjection) -> Option<i64> {
+    let accepted = p.accepted_at_ms?;
+    rules
+        .clock(IssueState::Accepted, p.category, p.urgency, p.reported_at_ms, Some(accepted), None)
+        .map(|c| c.deadline_ms(accepted))
+}
+
+/// Computes the issue measures of `period` at `now_ms` (see the module docs for every definition).
+pub fn issue_measures(issues: &[IssueHistory<'_>], period: Period, now_ms: i64, rules: &SlaRules) -> IssueMeasures {
+    let mut by_state = [0u32; IssueState::ALL.len()];
+    let mut reported = 0;
+    let mut accepted_on_time = Rate::default();
+    let mut resolved_on_time = Rate::default();
+    let mut rework = Rate::default();
+    let mut satisfied = Rate::default();
+    let mut escalated = Rate::default();
+    let mut accept_times = Vec::new();
+    let mut resolve_times = Vec::new();
+    let due_window = Period { from_ms: period.from_ms, to_ms: period.to_ms.min(now_ms) };
+
+    for IssueHistory { projection: p, events } in issues {
+        if period.contains(p.reported_at_ms) {
+            reported += 1;
+            let i = IssueState::ALL.iter().position(|s| *s == p.state).unwrap_or(0);
+            by_state[i] += 1;
+        }
+        if let Some(accepted) = p.accepted_at_ms.filter(|a| period.contains(*a)) {
+            accepted_on_time.denominator += 1;
+            if accept_deadline_ms(rules, p).is_some_and(|d| accepted <= d) {
+                accepted_on_time.numerator += 1;
+            }
+            accept_times.push(accepted - p.reported_at_ms);
+            escalated.denominator += 1;
+            let escalated_in_time = events
+                .iter()
+                .any(|e| e.issue_id == p.id && matches!(e.action, IssueAction::Escalate { .. }) && e.at_ms < period.to_ms);
+            if escalated_in_time {
+                escalated.numerator += 1;
+            }
+        }
+        if p.state != IssueState::Merged {
+            if let Some(deadline) = resolve_deadline_ms(rules, p).filter(|d| due_window.contains(*d)) {
+                resolved_on_time.denominator += 1;
+                if p.resolved_at_ms.is_some_and(|r| r <= deadline) {
+                    resolved_on_time.numerator += 1;
+                }
+            }
+        }
+        if let (Some(resolved), Some(accepted)) = (p.resolved_at_ms, p.accepted_at_ms) {
+            if period.contains(resolved) {
+                resolve_times.push(resolved - accepted);
+            }
+        }
+        for e in events.iter().filter(|e| e.issue_id == p.id && period.contains(e.at_ms)) {
+            if let IssueAction::Verify { satisfaction, .. } = &e.action {
+                rework.denominator += 1;
+                satisfied.denominator += 1;
+                match satisfaction {
+                    Satisfaction::Dissatisfied => rework.numerator += 1,
+                    Satisfaction::Satisfied | Satisfaction::BasicallySatisfied => satisfied.numerator += 1,
+                }
+            }
+        }
+    }
+    IssueMeasures {
+        reported,
+        by_state: IssueState::ALL.iter().copied().zip(by_state).collect(),
+        accepted_on_time,
+        resolved_on_time,
+        rework,
+        satisfied,
+        escalated,
+        median_accept_ms: median(&mut accept_times),
+        median_resolve_ms: median(&mut resolve_times),
+    }
+}
+
+/// The acknowledgements of one directive at one level: how many nodes (or households) of that level it
+/// reached, the latency of each acknowledgement among them, and its acknowledgement window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckSample {
+    pub level: OrgLevel,
+    pub reached: u32,
+    /// `acknowledged_at − issued_at` of each reached node that acknowledged.
+    pub latencies_ms: Vec<i64>,
+    /// `deadline − issued_at` ([`super::ack_window::ack_deadline_ms`]); `None`: no deadline.
+    pub window_ms: Option<i64>,
+}
+
+/// Acknowledgement coverage and latency at one level, pooled over directives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelAckMeasure {
+    pub level: OrgLevel,
+    /// Acknowledged pairs ÷ reached (node × directive) pairs.
+    pub coverage: Rate,
+    /// Acknowledged within the window ÷ reached pairs.
+    pub in_time: Rate,
+    pub median_latency_ms: Option<i64>,
+}
+
+/// Pools samples per level; one row per level that occurs, top-down (county … household).
+pub fn ack_measures(samples: &[AckSample]) -> Vec<LevelAckMeasure> {
+    OrgLevel::ALL
+        .iter()
+        .filter(|level| samples.iter().any(|s| s.level == **level))
+        .map(|&level| {
+            let mut coverage = Rate::default();
+            let mut in_time = Rate::default();
+            let mut latencies = Vec::new();
+            for s in samples.iter().filter(|s| s.level == level) {
+                coverage.denominator += s.reached;
+                in_time.denominator += s.reached;
+                coverage.numerator += s.latencies_ms.len() as u32;
+                in_time.numerator += s.latencies_ms.iter().filter(|l| s.window_ms.is_none_or(|w| **l <= w)).count() as u32;
+                latencies.extend_from_slice(&s.latencies_ms);
+            }
+            LevelAckMeasure { level, coverage, in_time, median_latency_ms: median(&mut latencies) }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{IssueCategory, Role, Urgency};
+    use crate::rules::lifecycle::fold;
+    use crate::wire::IssueReport;
+
+    const H: i64 = 3_600_000;
+    const D: i64 = 24 * H;
+    /// Start of the period; every fixture issue is 特急 (accept 2 calendar hours, resolve 24 calendar hours),
+    /// so every deadline below is simple arithmetic.
+    const P: i64 = 1_780_000_000_000;
+
+    fn story(id: &str, steps: &[(i64, IssueAction)]) -> (IssueProjection, Vec<IssueEvent>) {
+        let events: Vec<IssueEvent> = steps
+            .iter()
+            .enumerate()
+            .map(|(n, (at, action))| IssueEvent {
+                event_id: format!("{id}-{n}"),
+                issue_id: id.into(),
+                actor_id: "ts".into(),
+                actor_role: Role::TownshipStaff,
+                actor_node_id: "t1".into(),
+                hlc: format!("{:015}-{:06}-d", at, n),
+                at_ms: *at,
+                action: action.clone(),
+            })
+            .collect();
+        let (p, skipped) = fold(&events).unwrap();
+        assert!(skipped.is_empty(), "{id}: illegal fixture");
+        (p, events)
+    }
+
+    fn report() -> IssueAction {
+        IssueAction::Report(IssueReport {
+            category: IssueCategory::SafetyHazard,
+            urgency: Urgency::Critical,
+            title: "桥梁护栏断裂".into(),
+            description: String::new(),
+            node_id: "g1".into(),
+            path: "/c/t1/b1/g1/".into(),
+            household_id: None,
+            owner_node_id: "t1".into(),
+            location: None,
+            evidence: vec![],
+        })
+    }
+
+    fn accept() -> IssueAction {
+        IssueAction::Accept
+    }
+    fn resolve() -> IssueAction {
+        IssueAction::Resolve { note: "已处置".into(), evidence: vec![] }
+    }
+    fn verify(s: Satisfaction) -> IssueAction {
+        IssueAction::Verify { satisfaction: s, note: String::new() }
+    }
+    fn escalate() -> IssueAction {
+        IssueAction::Escalate { reason: "需县里协调".into(), to_node_id: "c".into() }
+    }
+
+    /// Eleven issues around the period [P, P + 10 d). Each line notes what it contributes.
+    fn fixture() -> Vec<(IssueProjection, Vec<IssueEvent>)> {
+        use Satisfaction::*;
+        vec![
+            // i1: accepted after 1 h (on time), resolved 8 h after acceptance (deadline P+26h: on time), 满意.
+            story("i1", &[(P + H, report()), (P + 2 * H, accept()), (P + 10 * H, resolve()), (P + 12 * H, verify(Satisfied))]),
+            // i2: accepted after 3 h (late), resolved at P+30h (deadline P+27h: late), 基本满意.
+            story("i2", &[(P, report()), (P + 3 * H, accept()), (P + 30 * H, resolve()), (P + 31 * H, verify(BasicallySatisfied))]),
+            // i3: accepted exactly at the 2 h deadline (on time); resolved, 不满意 → rework; escalated; open.
+            // Resolve deadline P+1d+2h+24h = P+2d+2h: due in the period, no valid resolution → late.
+            story(
+                "i3",
+                &[
+                    (P + D, report()),
+                    (P + D + 2 * H, accept()),
+                    (P + D + 5 * H, resolve()),
+                    (P + D + 6 * H, verify(Dissatisfied)),
+                    (P + D + 7 * H, escalate()),
+                ],
+            ),
+            // i4: reported, never accepted.
+            story("i4", &[(P + 2 * D, report())]),
+            // i5: reported and accepted before the period; resolve deadline P-9h+24h = P+15h falls inside it;
+            // resolved at P+5h (on time, 14 h after acceptance).
+            story("i5", &[(P - 10 * H, report()), (P - 9 * H, accept()), (P + 5 * H, resolve())]),
+            // i6: accepted after 1 h (on time); resolve deadline P+10d+1h lies after the period: not due.
+            story("i6", &[(P + 9 * D, report()), (P + 9 * D + H, accept())]),
+            // i7: rejected.
+            story("i7", &[(P + 3 * D, report()), (P + 3 * D + H, IssueAction::Reject { reason: "不属实".into() })]),
+            // i8: accepted after 30 min (on time), then merged: not due for resolution.
+            story(
+                "i8",
+                &[
+                    (P + 4 * D, report()),
+                    (P + 4 * D + H / 2, accept()),
+                    (P + 4 * D + H, IssueAction::Merge { into_issue_id: "i1".into() }),
+                ],
+            ),
+            // i9: accepted after 1 h (on time), escalated, resolved exactly at its deadline P+6d+1h (on time).
+            story(
+                "i9",
+                &[(P + 5 * D, report()), (P + 5 * D + H, accept()), (P + 5 * D + 2 * H, escalate()), (P + 6 * D + H, resolve())],
+            ),
+            // i10 (absent on purpose: ids are labels only).
+            // i11: everything before the period: counts nowhere.
+            story(
+                "i11",
+                &[(P - 5 * D, report()), (P - 5 * D + H, accept()), (P - 5 * D + 2 * H, resolve()), (P - 5 * D + 3 * H, verify(Satisfied))],
+            ),
+        ]
+    }
+
+    fn compute(data: &[(IssueProjection, Vec<IssueEvent>)], period: Period, now: i64) -> IssueMeasures {
+        let histories: Vec<IssueHistory<'_>> = data.iter().map(|(p, e)| IssueHistory { projection: p, events: e }).collect();
+        issue_measures(&histories, period, now, &SlaRules::china_default())
+    }
+
+    #[test]
+    fn hand_computed_quarter() {
+        let data = fixture();
+        let m = compute(&data, Period { from_ms: P, to_ms: P + 10 * D }, P + 20 * D);
+        // Reported in the period: i1 i2 i3 i4 i6 i7 i8 i9 = 8 (i5, i11 before it).
+        assert_eq!(m.reported, 8);
+        // Now: i4 Reported; i3 (escalated after rework) and i6 Accepted; i9 Resolved; i1 i2 Closed; i7 Rejected;
+        // i8 Merged.
+        let by_state: Vec<u32> = m.by_state.iter().map(|(_, n)| *n).collect();
+        assert_eq!(by_state, [1, 2, 0, 0, 1, 2, 1, 1]);
+        // Accepted in the period: i1 i2 i3 i6 i8 i9 = 6; on time all but i2 (3 h > 2 h) = 5.
+        assert_eq!(m.accepted_on_time, Rate { numerator: 5, denominator: 6 });
+        assert!((m.accepted_on_time.percent().unwrap() - 500.0 / 6.0).abs() < 1e-9);
+        // Accept times 1h 3h 2h 1h 0.5h 1h → 0.5 1 1 1 2 3 → median (1h + 1h) / 2 = 1 h.
+        assert_eq!(m.median_accept_ms, Some(H));
+        // Escalated among the 6: i3, i9 = 2.
+        assert_eq!(m.escalated, Rate { numerator: 2, denominator: 6 });
+        // Due for resolution in the period: i1 (P+26h), i2 (P+27h), i3 (P+2d+2h), i5 (P+15h), i9 (P+6d+1h) = 5;
+        // i6 due after the period, i8 merged, i11 due before. On time: i1, i5, i9 (exactly at it) = 3 → 60 %.
+        assert_eq!(m.resolved_on_time, Rate { numerator: 3, denominator: 5 });
+        assert_eq!(m.resolved_on_time.percent(), Some(60.0));
+        // Current resolutions in the period: i1 8h, i2 27h, i5 14h, i9 24h → 8 14 24 27 → (14h + 24h) / 2 = 19 h.
+        assert_eq!(m.median_resolve_ms, Some(19 * H));
+        // Verifications in the period: i1 满意, i2 基本满意, i3 不满意 = 3 (i11's is before it).
+        assert_eq!(m.rework, Rate { numerator: 1, denominator: 3 });
+        assert_eq!(m.satisfied, Rate { numerator: 2, denominator: 3 });
+    }
+
+    #[test]
+    fn not_yet_due_is_not_counted_and_empty_cohorts_are_none() {
+        let data = fixture();
+        let only = |ids: &[&str]| data.iter().filter(|(p, _)| ids.contains(&p.id.as_str())).cloned().collect::<Vec<_>>();
+        // Looking at the period on day 1 (now = P+1d): i5 is due at P+15h (counted, on time); i1 is due at
+        // P+26h, after now: not counted yet.
+        let m = compute(&only(&["i1", "i5"]), Period { from_ms: P, to_ms: P + 10 * D }, P + D);
+        assert_eq!(m.resolved_on_time, Rate { numerator: 1, denominator: 1 });
+        // An empty period: every rate and median is None, not NaN.
+        let m = compute(&data, Period { from_ms: P + 100 * D, to_ms: P + 101 * D }, P + 200 * D);
+        assert_eq!(m.reported, 0);
+        for r in [m.accepted_on_time, m.resolved_on_time, m.rework, m.satisfied, m.escalated] {
+            assert_eq!(r.percent(), None);
+        }
+        assert_eq!((m.median_accept_ms, m.median_resolve_ms), (None, None));
+    }
+
+    #[test]
+    fn medians_and_percentages() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [5]), Some(5));
+        assert_eq!(median(&mut [9, 1, 4]), Some(4));
+        assert_eq!(median(&mut [4, 1, 2, 9]), Some(3), "(2 + 4) / 2");
+        assert_eq!(median(&mut [1, 2]), Some(1), "1.5 rounds down");
+        assert_eq!(percent(1, 4), Some(25.0));
+        assert_eq!(percent(0, 0), None);
+    }
+
+    #[test]
+    fn acknowledgement_pooled_per_level() {
+        let samples = [
+            // Directive 1 (alert, 2 h window): 2 townships reached, acknowledged after 1 h and 3 h.
+            AckSample { level: OrgLevel::Township, reached: 2, latencies_ms: vec![H, 3 * H], window_ms: Some(2 * H) },
+            // Directive 2 (notice, 24 h window): 2 townships reached, one acknowledged after 30 min.
+            AckSample { level: OrgLevel::Township, reached: 2, latencies_ms: vec![H / 2], window_ms: Some(24 * H) },
+            // Households: 4 reached, none acknowledged.
+            AckSample { level: OrgLevel::Household, reached: 4, latencies_ms: vec![], window_ms: Some(2 * H) },
+        ];
+        let m = ack_measures(&samples);
+        assert_eq!(m.len(), 2);
+        // Township: 3 of 4 acknowledged (75 %); in time 1h ≤ 2h, 30min ≤ 24h → 2 of 4; median of 0.5h 1h 3h = 1h.
+        assert_eq!(m[0].level, OrgLevel::Township);
+        assert_eq!(m[0].coverage, Rate { numerator: 3, denominator: 4 });
+        assert_eq!(m[0].coverage.percent(), Some(75.0));
+        assert_eq!(m[0].in_time, Rate { numerator: 2, denominator: 4 });
+        assert_eq!(m[0].median_latency_ms, Some(H));
+        assert_eq!(m[1].level, OrgLevel::Household);
+        assert_eq!(m[1].coverage, Rate { numerator: 0, denominator: 4 });
+        assert_eq!(m[1].median_latency_ms, None);
+    }
+}

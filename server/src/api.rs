@@ -1,0 +1,503 @@
+//! The HTTP face of the server (DESIGN §8): the `/v1` sync API of `linkage_protocol::sync` — sign-in and
+//! refresh, idempotent push, the scoped change feed, the scope's bundle, resumable content-addressed blobs —
+//! and `/openapi.json`. Every `/v1` call but sign-in needs a device token; every read is limited to the
+//! caller's node's subtree. Errors are always an `ErrorBody` with a stable code.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util::BodyExt;
+use linkage_protocol::rules::scope;
+use linkage_protocol::sync::{
+    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, MissingBlob, PullResponse, PushRequest, PushResponse,
+    OpResult, SignInRequest, SignInResponse,
+};
+use linkage_protocol::validate;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+
+use crate::auth;
+use crate::error::Error;
+use crate::storage::{BlobState, BlobWrite, Storage, TokenRecord};
+
+/// Largest evidence blob accepted (the phone's photos are ≤ 1600 px JPEGs, well under this).
+pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
+/// Largest JSON request body after decompression.
+pub const MAX_JSON_BYTES: usize = 16 * 1024 * 1024;
+/// Most operations in one push.
+pub const MAX_PUSH_OPS: usize = 1000;
+/// Most changes in one pull page.
+pub const MAX_PULL_LIMIT: u32 = 1000;
+/// Pull page size when none is asked for.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+/// Most hashes in one `blobs/missing` question.
+pub const MAX_MISSING_HASHES: usize = 1000;
+
+/// Every route the router serves, as (method, path): the OpenAPI test checks each is documented.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", paths::SIGN_IN),
+    ("post", paths::REFRESH),
+    ("post", paths::PUSH),
+    ("get", paths::PULL),
+    ("get", paths::BUNDLE),
+    ("post", paths::BLOBS_MISSING),
+    ("put", paths::BLOB),
+    ("get", paths::BLOB),
+    ("head", paths::BLOB),
+    ("get", paths::OPENAPI),
+];
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The storage backend.
+    pub storage: Arc<dyn Storage>,
+}
+
+/// The router with every route, body limits, request decompression (gzip, zstd) and response compression.
+pub fn router(storage: Arc<dyn Storage>) -> Router {
+    let state = AppState { storage };
+    Router::new()
+        .route(paths::SIGN_IN, post(sign_in))
+        .route(paths::REFRESH, post(refresh))
+        .route(paths::PUSH, post(push))
+        .route(paths::PULL, get(pull))
+        .route(paths::BUNDLE, get(bundle))
+        .route(paths::BLOBS_MISSING, post(blobs_missing))
+        .route(paths::BLOB, get(blob_download).put(blob_upload).head(blob_head))
+        .route(paths::OPENAPI, get(openapi))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until Ctrl-C.
+pub async fn serve(listener: tokio::net::TcpListener, storage: Arc<dyn Storage>) -> std::io::Result<()> {
+    axum::serve(listener, router(storage))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// An error answer: status and `ErrorBody`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    /// An error with a status, stable code and message.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError { status, body: ErrorBody { code: code.into(), message: message.into(), wipe: false } }
+    }
+
+    fn unauthorized(message: &str) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    fn revoked() -> ApiError {
+        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "device_revoked", "this device was revoked; delete local data");
+        e.body.wipe = true;
+        e
+    }
+
+    fn forbidden(message: &str) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+
+    fn not_found(message: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn too_large(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        match e {
+            Error::Invalid(m) => ApiError::invalid(m),
+            Error::NotFound(m) => ApiError::not_found(&m),
+            other => {
+                eprintln!("linkage-server: internal error: {other}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> ApiError {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(r.body_text())
+        } else {
+            ApiError::invalid(r.body_text())
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> ApiError {
+        ApiError::invalid(r.body_text())
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Runs blocking storage work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> ApiResult<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(Error::Corrupt(format!("worker failed: {e}")))),
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A JSON body whose rejections are `ErrorBody` answers.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Json(v) = axum::Json::<T>::from_request(req, state).await?;
+        Ok(JsonBody(v))
+    }
+}
+
+/// The authenticated caller: the device's token record (user, node path) and the token's hash.
+pub struct Caller {
+    /// Device and user.
+    pub record: TokenRecord,
+    /// SHA-256 of the presented token.
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
+        let token_hash = auth::token_hash(token);
+        let storage = state.storage.clone();
+        let lookup = token_hash.clone();
+        let record = blocking(move || storage.token(&lookup)).await?.ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+        if record.revoked {
+            return Err(ApiError::revoked());
+        }
+        if record.expires_at_ms <= now_ms() {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "the token expired; sign in again"));
+        }
+        Ok(Caller { record, token_hash })
+    }
+}
+
+async fn sign_in(State(state): State<AppState>, JsonBody(req): JsonBody<SignInRequest>) -> ApiResult<axum::Json<SignInResponse>> {
+    validate::id("device_id", &req.device_id).map_err(|e| ApiError::invalid(e.to_string()))?;
+    validate::text("device_name", &req.device_name, 0, validate::limits::NAME).map_err(|e| ApiError::invalid(e.to_string()))?;
+    if validate::id("user_id", &req.user_id).is_err() || req.password.len() > 1024 {
+        return Err(ApiError::unauthorized("wrong user id or password"));
+    }
+    let storage = state.storage.clone();
+    let (user, revoked) = blocking(move || {
+        let revoked = storage.device_revoked(&req.device_id)?;
+        let user = storage.user_credentials(&req.user_id)?;
+        let ok = user.as_ref().is_some_and(|(_, hash)| auth::verify_password(&req.password, hash));
+        Ok((ok.then(|| user.map(|(u, _)| u)).flatten().map(|u| (u, req.device_id, req.device_name)), revoked))
+    })
+    .await?;
+    if revoked == Some(true) {
+        return Err(ApiError::revoked());
+    }
+    let Some((user, device_id, device_name)) = user else { return Err(ApiError::unauthorized("wrong user id or password")) };
+    let token = auth::new_token()?;
+    let now = now_ms();
+    let expires_at_ms = now + auth::TOKEN_TTL_MS;
+    let storage = state.storage.clone();
+    let (hash, uid) = (auth::token_hash(&token), user.id.clone());
+    blocking(move || storage.enroll_device(&device_id, device_name.trim(), &uid, &hash, expires_at_ms, now)).await?;
+    Ok(axum::Json(SignInResponse {
+        token,
+        expires_at_ms,
+        user_id: user.id,
+        user_name: user.name,
+        role: user.role,
+        node_id: user.node_id,
+        node_level: user.node_level,
+        server_time_ms: now,
+    }))
+}
+
+async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<SignInResponse>> {
+    let token = auth::new_token()?;
+    let now = now_ms();
+    let expires_at_ms = now + auth::TOKEN_TTL_MS;
+    let storage = state.storage.clone();
+    let (device, old, new) = (caller.record.device_id.clone(), caller.token_hash.clone(), auth::token_hash(&token));
+    if !blocking(move || storage.replace_token(&device, &old, &new, expires_at_ms)).await? {
+        return Err(ApiError::unauthorized("the token was replaced meanwhile"));
+    }
+    let user = caller.record.user;
+    Ok(axum::Json(SignInResponse {
+        token,
+        expires_at_ms,
+        user_id: user.id,
+        user_name: user.name,
+        role: user.role,
+        node_id: user.node_id,
+        node_level: user.node_level,
+        server_time_ms: now,
+    }))
+}
+
+async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): JsonBody<PushRequest>) -> ApiResult<axum::Json<PushResponse>> {
+    if req.ops.len() > MAX_PUSH_OPS {
+        return Err(ApiError::too_large(format!("at most {MAX_PUSH_OPS} operations per push")));
+    }
+    let storage = state.storage.clone();
+    let user = caller.record.user;
+    let results = blocking(move || {
+        let mut results = Vec::with_capacity(req.ops.len());
+        for op in &req.ops {
+            let outcome = storage.apply_op(&user, op, now_ms())?;
+            results.push(OpResult { op_id: op.op_id.clone(), outcome });
+        }
+        Ok(results)
+    })
+    .await?;
+    Ok(axum::Json(PushResponse { results, server_time_ms: now_ms() }))
+}
+
+/// Query of `GET /v1/changes`.
+#[derive(Debug, Deserialize)]
+pub struct PullParams {
+    /// Cursor: the last sequence number seen (0 for everything).
+    #[serde(default)]
+    pub after: i64,
+    /// Page size, 1..=1000 (default 500).
+    pub limit: Option<u32>,
+}
+
+async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Result<Query<PullParams>, QueryRejection>,
+) -> ApiResult<axum::Json<PullResponse>> {
+    let Query(params) = params?;
+    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
+    let after = params.after.max(0);
+    let storage = state.storage.clone();
+    let path = caller.record.user.node_path;
+    let (changes, has_more) = blocking(move || storage.changes(&path, after, limit)).await?;
+    let next_cursor = changes.last().map_or(after, |c| c.seq);
+    Ok(axum::Json(PullResponse { changes, next_cursor, has_more, server_time_ms: now_ms() }))
+}
+
+/// Query of `GET /v1/bundle`.
+#[derive(Debug, Deserialize)]
+pub struct BundleParams {
+    /// A node within the caller's scope (default: the caller's own node).
+    pub node: Option<String>,
+}
+
+async fn bundle(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Result<Query<BundleParams>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(params) = params?;
+    let storage = state.storage.clone();
+    let user = caller.record.user;
+    let bundle = blocking(move || {
+        let path = match params.node {
+            None => user.node_path.clone(),
+            Some(id) => match storage.node(&id)? {
+                Some(n) => n.path,
+                None => return Ok(Err(ApiError::not_found("no such node"))),
+            },
+        };
+        if !scope::within(&user.node_path, &path) {
+            return Ok(Err(ApiError::forbidden("the node lies outside your scope")));
+        }
+        Ok(Ok(storage.bundle(&path)?))
+    })
+    .await??;
+    Ok(axum::Json(bundle).into_response())
+}
+
+fn check_hash(hash: &str) -> ApiResult<()> {
+    validate::evidence("hash", std::slice::from_ref(&hash.to_string())).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
+async fn blobs_missing(
+    State(state): State<AppState>,
+    _caller: Caller,
+    JsonBody(req): JsonBody<BlobsMissingRequest>,
+) -> ApiResult<axum::Json<BlobsMissingResponse>> {
+    if req.hashes.len() > MAX_MISSING_HASHES {
+        return Err(ApiError::too_large(format!("at most {MAX_MISSING_HASHES} hashes per question")));
+    }
+    for h in &req.hashes {
+        check_hash(h)?;
+    }
+    let storage = state.storage.clone();
+    let missing = blocking(move || {
+        let mut missing = Vec::new();
+        for hash in req.hashes {
+            match storage.blob_state(&hash)? {
+                BlobState::Complete(_) => {}
+                BlobState::Absent => missing.push(MissingBlob { hash, received_bytes: 0 }),
+                BlobState::Partial(n) => missing.push(MissingBlob { hash, received_bytes: n }),
+            }
+        }
+        Ok(missing)
+    })
+    .await?;
+    Ok(axum::Json(BlobsMissingResponse { missing }))
+}
+
+/// Query of `PUT /v1/blobs/{hash}`.
+#[derive(Debug, Deserialize)]
+pub struct UploadParams {
+    /// Where these bytes start (the `received_bytes` the server reported); default 0.
+    #[serde(default)]
+    pub offset: u64,
+    /// `false` when more parts follow; by default the request's bytes end the blob and it is verified.
+    pub last: Option<bool>,
+}
+
+/// The state of a blob after an upload step (the body of `PUT /v1/blobs/{hash}`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UploadStatus {
+    pub hash: String,
+    pub received_bytes: u64,
+    pub complete: bool,
+}
+
+async fn blob_upload(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(hash): Path<String>,
+    params: Result<Query<UploadParams>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<axum::Json<UploadStatus>> {
+    check_hash(&hash)?;
+    let Query(params) = params?;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if params.offset.saturating_add(declared.unwrap_or(0)) > MAX_BLOB_BYTES {
+        return Err(ApiError::too_large(format!("a blob may hold at most {MAX_BLOB_BYTES} bytes")));
+    }
+    // Collect the bytes; if the connection drops midway keep what arrived so the phone can resume.
+    let mut bytes = Vec::new();
+    let mut interrupted = false;
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    if params.offset + (bytes.len() + data.len()) as u64 > MAX_BLOB_BYTES {
+                        return Err(ApiError::too_large(format!("a blob may hold at most {MAX_BLOB_BYTES} bytes")));
+                    }
+                    bytes.extend_from_slice(data);
+                }
+            }
+            Err(_) => {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    let last = params.last.unwrap_or(true) && !interrupted;
+    let storage = state.storage.clone();
+    let (h, offset) = (hash.clone(), params.offset);
+    let written = blocking(move || storage.blob_write(&h, offset, &bytes, last, MAX_BLOB_BYTES)).await?;
+    match written {
+        BlobWrite::Complete(n) => Ok(axum::Json(UploadStatus { hash, received_bytes: n, complete: true })),
+        BlobWrite::Partial(n) => Ok(axum::Json(UploadStatus { hash, received_bytes: n, complete: false })),
+        BlobWrite::OffsetMismatch(n) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "invalid_input",
+            format!("offset is past the {n} bytes received; resume at {n}"),
+        )),
+        BlobWrite::HashMismatch => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            "the bytes do not hash to the blob's name; discarded, upload again from 0",
+        )),
+        BlobWrite::TooLarge => Err(ApiError::too_large(format!("a blob may hold at most {MAX_BLOB_BYTES} bytes"))),
+    }
+}
+
+/// Header of `HEAD /v1/blobs/{hash}`: bytes received so far.
+pub const RECEIVED_HEADER: &str = "upload-offset";
+/// Header of `HEAD /v1/blobs/{hash}`: `true` once the blob is complete and verified.
+pub const COMPLETE_HEADER: &str = "x-blob-complete";
+
+async fn blob_head(State(state): State<AppState>, _caller: Caller, Path(hash): Path<String>) -> ApiResult<Response> {
+    check_hash(&hash)?;
+    let storage = state.storage.clone();
+    let blob = blocking(move || storage.blob_state(&hash)).await?;
+    let (received, complete) = match blob {
+        BlobState::Absent => (0, false),
+        BlobState::Partial(n) => (n, false),
+        BlobState::Complete(n) => (n, true),
+    };
+    let mut resp = StatusCode::OK.into_response();
+    let h = resp.headers_mut();
+    h.insert(RECEIVED_HEADER, HeaderValue::from(received));
+    h.insert(COMPLETE_HEADER, HeaderValue::from_static(if complete { "true" } else { "false" }));
+    Ok(resp)
+}
+
+async fn blob_download(State(state): State<AppState>, caller: Caller, Path(hash): Path<String>) -> ApiResult<Response> {
+    check_hash(&hash)?;
+    let storage = state.storage.clone();
+    let scope_path = caller.record.user.node_path;
+    let found = blocking(move || {
+        if !storage.blob_referenced_within(&hash, &scope_path)? {
+            return Ok(Err(ApiError::forbidden("no record in your scope refers to this blob")));
+        }
+        Ok(storage.blob_read(&hash)?.ok_or_else(|| ApiError::not_found("the blob has not been uploaded yet")))
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], Bytes::from(found))
+        .into_response())
+}
+
+async fn openapi() -> axum::Json<serde_json::Value> {
+    axum::Json(crate::openapi::document())
+}

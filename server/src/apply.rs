@@ -1,0 +1,451 @@
+//! Judging one pushed operation against the server's state with the shared rules of `linkage-protocol` —
+//! exactly the checks the phone's store makes before it writes (core/src/store/{issues,visits,directives}.rs),
+//! so an op the phone accepted offline is accepted here unless the world changed meanwhile. The logic is
+//! written against the [`Ledger`] trait (reads and writes inside one transaction), not SQL, so a second
+//! storage backend reuses it unchanged.
+
+use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
+use linkage_protocol::rules::directive::{self as drules, DirectiveInputError};
+use linkage_protocol::rules::geo::{self, OnSitePolicy};
+use linkage_protocol::rules::lifecycle::{self, IssueProjection};
+use linkage_protocol::rules::{scope, Denial, RuleError};
+use linkage_protocol::sync::RejectCode;
+use linkage_protocol::validate::{self, limits, FieldError};
+use linkage_protocol::wire::{
+    Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation, Visit,
+};
+
+use crate::error::Result;
+
+/// How far in the future a phone-supplied time may lie (clock skew) before it is refused (as on the phone).
+pub const FUTURE_SKEW_MS: i64 = 10 * 60 * 1000;
+
+/// An org node as the rules need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub level: OrgLevel,
+    pub name: String,
+    pub path: String,
+}
+
+/// A user with the path of their node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserInfo {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub node_id: String,
+    pub node_path: String,
+    pub node_level: OrgLevel,
+}
+
+impl UserInfo {
+    /// The user as the rules' actor.
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: self.id.clone(), role: self.role, node_id: self.node_id.clone(), node_path: self.node_path.clone() }
+    }
+}
+
+/// A household's place and point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdInfo {
+    pub id: String,
+    pub group_id: String,
+    pub path: String,
+    pub point: Option<(f64, f64)>,
+}
+
+/// What the rules need to know about an earlier visit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitInfo {
+    pub household_id: String,
+    pub visitor_id: String,
+}
+
+/// Reads and writes of one transaction, as the op rules see them. Implemented by each storage backend.
+pub trait Ledger {
+    /// An org node by id.
+    fn node(&mut self, id: &str) -> Result<Option<NodeInfo>>;
+    /// A user by id, with their node's path.
+    fn user(&mut self, id: &str) -> Result<Option<UserInfo>>;
+    /// A household by id.
+    fn household(&mut self, id: &str) -> Result<Option<HouseholdInfo>>;
+    /// The issue's projection: its events folded in receipt order (the order the server accepted them).
+    fn issue(&mut self, id: &str) -> Result<Option<IssueProjection>>;
+    /// Whether an issue event with this id is stored.
+    fn event_exists(&mut self, event_id: &str) -> Result<bool>;
+    /// An earlier visit.
+    fn visit(&mut self, id: &str) -> Result<Option<VisitInfo>>;
+    /// A directive's target path.
+    fn directive_target(&mut self, id: &str) -> Result<Option<String>>;
+    /// `Some(relayed)` when the node acknowledged the directive.
+    fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>>;
+    /// Whether a household acknowledgement is recorded.
+    fn household_acked(&mut self, directive_id: &str, household_id: &str) -> Result<bool>;
+    /// Stores an event and the issue's new projection.
+    fn put_issue_event(&mut self, event: &IssueEvent, projection: &IssueProjection, received_at_ms: i64) -> Result<()>;
+    /// Stores a visit under the household's path.
+    fn put_visit(&mut self, visit: &Visit, path: &str) -> Result<()>;
+    /// Stores a directive.
+    fn put_directive(&mut self, directive: &Directive, target_path: &str) -> Result<()>;
+    /// Stores a node's acknowledgement.
+    fn put_node_ack(&mut self, ack: &NodeAck) -> Result<()>;
+    /// Marks the node's acknowledgement as relayed.
+    fn put_relay(&mut self, relay: &NodeRelay) -> Result<()>;
+    /// Stores a household acknowledgement.
+    fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()>;
+    /// Records that a record at `path` refers to these photos (who may download them).
+    fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
+}
+
+/// Why an op is refused: the stable code and a message for the quarantine list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub code: RejectCode,
+    pub message: String,
+}
+
+impl Reject {
+    /// A rejection with a code and message.
+    pub fn new(code: RejectCode, message: impl Into<String>) -> Reject {
+        Reject { code, message: message.into() }
+    }
+}
+
+impl From<RuleError> for Reject {
+    fn from(e: RuleError) -> Reject {
+        let code = match e {
+            RuleError::OutOfScope => RejectCode::OutOfScope,
+            RuleError::IllegalTransition { .. } | RuleError::NoHigherLevel | RuleError::DirectiveStep(_) => {
+                RejectCode::IllegalTransition
+            }
+            RuleError::NotPermitted(_) => RejectCode::NotPermitted,
+        };
+        Reject::new(code, e.to_string())
+    }
+}
+
+impl From<FieldError> for Reject {
+    fn from(e: FieldError) -> Reject {
+        Reject::new(RejectCode::InvalidInput, e.to_string())
+    }
+}
+
+impl From<geo::CoordinateError> for Reject {
+    fn from(e: geo::CoordinateError) -> Reject {
+        Reject::new(RejectCode::InvalidInput, format!("fix: {e}"))
+    }
+}
+
+impl From<DirectiveInputError> for Reject {
+    fn from(e: DirectiveInputError) -> Reject {
+        match e {
+            DirectiveInputError::Rule(r) => r.into(),
+            other => Reject::new(RejectCode::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+/// An op the rules accepted: what goes into the change feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The op as the server stored it (a visit carries the server's verdict).
+    pub op: Operation,
+    /// The path that scopes the change.
+    pub path: String,
+    /// Also visible to every node under `path` (directives reach their whole target subtree).
+    pub broadcast: bool,
+    /// False when the op changed nothing (a repeated acknowledgement): no change row is written.
+    pub changed: bool,
+}
+
+type Judged = std::result::Result<Applied, Reject>;
+
+fn unknown(what: &str, id: &str) -> Reject {
+    Reject::new(RejectCode::UnknownReference, format!("{what} '{id}' does not exist on the server"))
+}
+
+fn mismatch(field: &str) -> Reject {
+    Reject::new(RejectCode::ActorMismatch, format!("{field} is not the signed-in user's"))
+}
+
+/// Validates `op` as made by `user` and, if the rules accept it, writes its effects through `ledger`.
+/// `Err` is a storage failure; `Ok(Err(reject))` is a refusal (the caller rolls the transaction back).
+pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<Judged> {
+    if let Err(e) = validate::id("op_id", &op.op_id) {
+        return Ok(Err(e.into()));
+    }
+    let actor = user.actor();
+    match &op.body {
+        OpBody::IssueEvent(event) => issue_event(ledger, user, &actor, op, event, now_ms),
+        OpBody::VisitRecorded(visit) => visit_recorded(ledger, user, &actor, op, visit, now_ms),
+        OpBody::DirectiveIssued(d) => directive_issued(ledger, &actor, op, d, now_ms),
+        OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, op, ack),
+        OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, op, relay),
+        OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, op, ack),
+    }
+}
+
+/// Early return of a refusal from inside a function returning `Result<Judged>`.
+macro_rules! check {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(Reject::from(e))),
+        }
+    };
+}
+
+macro_rules! refuse {
+    ($r:expr) => {
+        return Ok(Err($r))
+    };
+}
+
+fn issue_event(
+    ledger: &mut dyn Ledger,
+    user: &UserInfo,
+    actor: &Actor,
+    op: &Operation,
+    event: &IssueEvent,
+    now_ms: i64,
+) -> Result<Judged> {
+    if event.actor_id != user.id {
+        refuse!(mismatch("actor_id"));
+    }
+    if event.actor_role != user.role || event.actor_node_id != user.node_id {
+        refuse!(Reject::new(RejectCode::ActorMismatch, "actor_role/actor_node_id differ from the user's role and node"));
+    }
+    check!(validate::id("event_id", &event.event_id));
+    check!(validate::id("issue_id", &event.issue_id));
+    if ledger.event_exists(&event.event_id)? {
+        refuse!(Reject::new(RejectCode::Conflict, format!("event id '{}' is already used", event.event_id)));
+    }
+    if event.at_ms > now_ms + FUTURE_SKEW_MS {
+        refuse!(Reject::new(RejectCode::InvalidInput, "at_ms lies in the future"));
+    }
+    let projection = if let IssueAction::Report(report) = &event.action {
+        // As Store::report_issue: place, scope, text, fix, evidence, first owner.
+        if ledger.issue(&event.issue_id)?.is_some() {
+            refuse!(Reject::new(RejectCode::Conflict, format!("issue '{}' already exists", event.issue_id)));
+        }
+        check!(validate::id("node_id", &report.node_id));
+        let (node_id, path) = match &report.household_id {
+            Some(hid) => {
+                check!(validate::id("household_id", hid));
+                let Some(h) = ledger.household(hid)? else { refuse!(unknown("household", hid)) };
+                (h.group_id, h.path)
+            }
+            None => {
+                let Some(n) = ledger.node(&report.node_id)? else { refuse!(unknown("node", &report.node_id)) };
+                (n.id, n.path)
+            }
+        };
+        check!(lifecycle::authorize_report(actor, &path));
+        if report.node_id != node_id || report.path != path {
+            refuse!(Reject::new(RejectCode::InvalidInput, "node_id/path do not match the household or node reported on"));
+        }
+        check!(validate::text("title", &report.title, 1, limits::TITLE));
+        check!(validate::text("description", &report.description, 0, limits::DESCRIPTION));
+        if let Some(fix) = &report.location {
+            check!(geo::validate_fix(fix));
+        }
+        check!(validate::evidence("evidence", &report.evidence));
+        if scope::first_owner(&path) != Some(report.owner_node_id.as_str()) {
+            refuse!(Reject::new(RejectCode::InvalidInput, "owner_node_id must be the first owner of the issue's path"));
+        }
+        ledger.put_evidence_refs(&report.evidence, &path)?;
+        IssueProjection::from_report(event, report)
+    } else {
+        // As Store::perform_issue_action: the rules first, then the payload.
+        let Some(mut projection) = ledger.issue(&event.issue_id)? else { refuse!(unknown("issue", &event.issue_id)) };
+        let Some(owner) = ledger.node(&projection.owner_node_id)? else {
+            refuse!(unknown("node", &projection.owner_node_id))
+        };
+        let kind = event.action.kind();
+        check!(lifecycle::authorize(actor, &projection.facts(owner.parent_id.is_some()), kind));
+        match &event.action {
+            IssueAction::Report(_) | IssueAction::Accept | IssueAction::Start => {}
+            IssueAction::Reject { reason } => {
+                check!(validate::text("reason", reason, 1, limits::REASON));
+            }
+            IssueAction::Merge { into_issue_id } => {
+                check!(validate::id("into_issue_id", into_issue_id));
+                if *into_issue_id == projection.id {
+                    refuse!(Reject::new(RejectCode::InvalidInput, "into_issue_id: an issue cannot be merged into itself"));
+                }
+                match ledger.issue(into_issue_id)? {
+                    Some(target) if actor.sees(&target.path) => {
+                        if target.state.is_terminal() {
+                            refuse!(Reject::new(RejectCode::InvalidInput, "into_issue_id: the surviving issue must still be open"));
+                        }
+                    }
+                    _ => refuse!(unknown("issue", into_issue_id)),
+                }
+            }
+            IssueAction::Assign { assignee_id } => {
+                check!(validate::id("assignee_id", assignee_id));
+                let Some(assignee) = ledger.user(assignee_id)? else { refuse!(unknown("user", assignee_id)) };
+                check!(lifecycle::check_assignee(&owner.path, assignee.role, &assignee.node_path));
+            }
+            IssueAction::Resolve { note, evidence } => {
+                check!(validate::evidence("evidence", evidence));
+                check!(validate::text("note", note, 1, limits::NOTE));
+                ledger.put_evidence_refs(evidence, &projection.path)?;
+            }
+            IssueAction::Escalate { reason, to_node_id } => {
+                check!(validate::text("reason", reason, 1, limits::REASON));
+                if owner.parent_id.as_deref() != Some(to_node_id.as_str()) {
+                    refuse!(Reject::new(RejectCode::InvalidInput, "to_node_id must be the parent of the owning node"));
+                }
+            }
+            IssueAction::Verify { note, .. } => {
+                check!(validate::text("note", note, 0, limits::NOTE));
+            }
+        }
+        debug_assert_ne!(kind, IssueActionKind::Report);
+        check!(projection.apply(event));
+        projection
+    };
+    ledger.put_issue_event(event, &projection, now_ms)?;
+    Ok(Ok(Applied { op: op.clone(), path: projection.path, broadcast: false, changed: true }))
+}
+
+fn visit_recorded(
+    ledger: &mut dyn Ledger,
+    user: &UserInfo,
+    actor: &Actor,
+    op: &Operation,
+    visit: &Visit,
+    now_ms: i64,
+) -> Result<Judged> {
+    if visit.visitor_id != user.id {
+        refuse!(mismatch("visitor_id"));
+    }
+    check!(validate::id("visit.id", &visit.id));
+    check!(validate::id("household_id", &visit.household_id));
+    if ledger.visit(&visit.id)?.is_some() {
+        refuse!(Reject::new(RejectCode::Conflict, format!("visit '{}' already exists", visit.id)));
+    }
+    if visit.visitor_level != user.node_level {
+        refuse!(Reject::new(RejectCode::InvalidInput, "visitor_level must be the level of the visitor's node"));
+    }
+    let Some(household) = ledger.household(&visit.household_id)? else { refuse!(unknown("household", &visit.household_id)) };
+    if !actor.sees(&household.path) {
+        refuse!(Reject::from(RuleError::OutOfScope));
+    }
+    if visit.started_at_ms <= 0 || visit.started_at_ms > visit.ended_at_ms {
+        refuse!(Reject::new(RejectCode::InvalidInput, "started_at_ms: must be a time before the end of the visit"));
+    }
+    if visit.ended_at_ms > now_ms + FUTURE_SKEW_MS {
+        refuse!(Reject::new(RejectCode::InvalidInput, "ended_at_ms: lies in the future"));
+    }
+    if let Some(fix) = &visit.fix {
+        check!(geo::validate_fix(fix));
+    }
+    check!(validate::text("notes", &visit.notes, 0, limits::NOTE));
+    check!(validate::evidence("evidence", &visit.evidence));
+    if let Some(issue_id) = &visit.issue_id {
+        match ledger.issue(issue_id)? {
+            Some(issue) if actor.sees(&issue.path) => {}
+            _ => refuse!(unknown("issue", issue_id)),
+        }
+    }
+    if let Some(original) = &visit.amends_visit_id {
+        let Some(o) = ledger.visit(original)? else { refuse!(unknown("visit", original)) };
+        if o.visitor_id != user.id {
+            refuse!(Reject::from(RuleError::NotPermitted(Denial::NotAssignee)));
+        }
+        if o.household_id != visit.household_id {
+            refuse!(Reject::new(RejectCode::InvalidInput, "an amendment must concern the same household"));
+        }
+    }
+    // The server grades the fix itself; the phone's verdict is advisory.
+    let assessment = geo::assess(visit.fix.as_ref(), household.point, &OnSitePolicy::default());
+    let stored = Visit { verdict: assessment.verdict, distance_m: assessment.distance_m, ..visit.clone() };
+    ledger.put_visit(&stored, &household.path)?;
+    ledger.put_evidence_refs(&stored.evidence, &household.path)?;
+    let op = Operation { body: OpBody::VisitRecorded(stored), ..op.clone() };
+    Ok(Ok(Applied { op, path: household.path, broadcast: false, changed: true }))
+}
+
+fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, d: &Directive, now_ms: i64) -> Result<Judged> {
+    if d.issuer_id != actor.user_id {
+        refuse!(mismatch("issuer_id"));
+    }
+    if d.issuer_node_id != actor.node_id {
+        refuse!(mismatch("issuer_node_id"));
+    }
+    check!(validate::id("directive.id", &d.id));
+    check!(validate::id("target_node_id", &d.target_node_id));
+    if ledger.directive_target(&d.id)?.is_some() {
+        refuse!(Reject::new(RejectCode::Conflict, format!("directive '{}' already exists", d.id)));
+    }
+    if d.issued_at_ms > now_ms + FUTURE_SKEW_MS {
+        refuse!(Reject::new(RejectCode::InvalidInput, "issued_at_ms lies in the future"));
+    }
+    let Some(target) = ledger.node(&d.target_node_id)? else { refuse!(unknown("node", &d.target_node_id)) };
+    // The due time is judged against the moment of issue, as the phone judged it offline.
+    check!(drules::authorize_issue(actor, &target.path, d.kind, d.due_at_ms, d.issued_at_ms));
+    check!(validate::text("title", &d.title, 1, limits::TITLE));
+    check!(validate::text("body", &d.body, 1, limits::DESCRIPTION));
+    ledger.put_directive(d, &target.path)?;
+    Ok(Ok(Applied { op: op.clone(), path: target.path, broadcast: true, changed: true }))
+}
+
+/// The directive's target path, or the refusal; checks the op speaks for the user and their own node.
+fn own_node_step(
+    ledger: &mut dyn Ledger,
+    actor: &Actor,
+    directive_id: &str,
+    user_id: &str,
+    node_id: Option<&str>,
+) -> Result<std::result::Result<String, Reject>> {
+    if user_id != actor.user_id {
+        return Ok(Err(mismatch("user_id")));
+    }
+    if node_id.is_some_and(|n| n != actor.node_id) {
+        return Ok(Err(Reject::from(RuleError::NotPermitted(Denial::NotOwnNode))));
+    }
+    if let Err(e) = validate::id("directive_id", directive_id) {
+        return Ok(Err(e.into()));
+    }
+    Ok(ledger.directive_target(directive_id)?.ok_or_else(|| unknown("directive", directive_id)))
+}
+
+fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, ack: &NodeAck) -> Result<Judged> {
+    let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, Some(&ack.node_id))?);
+    check!(drules::authorize_acknowledge(actor, &target));
+    // The first acknowledgement stands; a second one (another user of the node) changes nothing.
+    let changed = ledger.node_ack(&ack.directive_id, &ack.node_id)?.is_none();
+    if changed {
+        ledger.put_node_ack(ack)?;
+    }
+    Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
+}
+
+fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, relay: &NodeRelay) -> Result<Judged> {
+    let target = check!(own_node_step(ledger, actor, &relay.directive_id, &relay.user_id, Some(&relay.node_id))?);
+    let state = ledger.node_ack(&relay.directive_id, &relay.node_id)?;
+    check!(drules::authorize_relay(actor, &target, state.is_some()));
+    let changed = state == Some(false);
+    if changed {
+        ledger.put_relay(relay)?;
+    }
+    Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
+}
+
+fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, ack: &HouseholdAck) -> Result<Judged> {
+    let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, None)?);
+    check!(validate::id("household_id", &ack.household_id));
+    let Some(household) = ledger.household(&ack.household_id)? else { refuse!(unknown("household", &ack.household_id)) };
+    let own_acked = ledger.node_ack(&ack.directive_id, &actor.node_id)?.is_some();
+    check!(drules::authorize_household_ack(actor, &target, &household.path, own_acked));
+    let changed = !ledger.household_acked(&ack.directive_id, &ack.household_id)?;
+    if changed {
+        ledger.put_household_ack(ack)?;
+    }
+    Ok(Ok(Applied { op: op.clone(), path: household.path, broadcast: false, changed }))
+}

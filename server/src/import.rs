@@ -1,0 +1,372 @@
+//! Admin import of the org tree and the household ledger from UTF-8 CSV (DESIGN §9). Every row is checked
+//! with the same rules the phone's bundle loader applies (ids, names, division codes, level nesting,
+//! coordinates), all errors are reported with their file and line, and nothing is stored unless every row is
+//! good (one transaction).
+//!
+//! `nodes.csv` — header `id,parent_id,level,name,code,boundary`:
+//! level is `county|township|branch|group` (or 县, 乡镇/镇/乡, 村/支部/社区, 组/小组); parents come before children
+//! or exist already; boundary is optional, `lat lon;lat lon;...` (WGS-84).
+//!
+//! `households.csv` — header `id,group_id,head_name,members,phone,id_number,address,lat,lon,tags,risk_level,county_contact`:
+//! tags separated by `;`, `|` or `、` (低保;独居老人); risk_level `low|medium|high` (or 低/中/高);
+//! county_contact `1/0`, `true/false` or 是/否; lat/lon optional but together.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use linkage_protocol::model::{OrgLevel, RiskLevel};
+use linkage_protocol::rules::{geo, scope};
+use linkage_protocol::validate::{self, limits};
+use linkage_protocol::wire::{BundleHousehold, BundleNode};
+
+use crate::error::{Error, Result};
+use crate::storage::{PlacedHousehold, PlacedNode, Storage};
+
+/// Header of `nodes.csv`.
+pub const NODE_HEADERS: [&str; 6] = ["id", "parent_id", "level", "name", "code", "boundary"];
+/// Header of `households.csv`.
+pub const HOUSEHOLD_HEADERS: [&str; 12] =
+    ["id", "group_id", "head_name", "members", "phone", "id_number", "address", "lat", "lon", "tags", "risk_level", "county_contact"];
+
+/// What an import stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportReport {
+    pub nodes: usize,
+    pub households: usize,
+}
+
+/// A row with where it came from, for error messages.
+#[derive(Debug, Clone)]
+pub struct Sourced<T> {
+    /// e.g. `nodes.csv line 7`.
+    pub origin: String,
+    pub item: T,
+}
+
+/// Imports the given CSV files (either may be absent) all-or-nothing. On bad rows, `Error::Invalid` lists
+/// every problem, one per line.
+pub fn import_files(storage: &dyn Storage, nodes: Option<&Path>, households: Option<&Path>) -> Result<ImportReport> {
+    let mut errors = Vec::new();
+    let node_rows = match nodes {
+        Some(p) => parse_nodes(&read(p)?, &file_name(p), &mut errors),
+        None => Vec::new(),
+    };
+    let household_rows = match households {
+        Some(p) => parse_households(&read(p)?, &file_name(p), &mut errors),
+        None => Vec::new(),
+    };
+    if !errors.is_empty() {
+        return Err(Error::Invalid(errors.join("\n")));
+    }
+    import_rows(storage, node_rows, household_rows)
+}
+
+/// Validates and places parsed rows against what is stored, then stores them in one transaction.
+pub fn import_rows(
+    storage: &dyn Storage,
+    nodes: Vec<Sourced<BundleNode>>,
+    households: Vec<Sourced<BundleHousehold>>,
+) -> Result<ImportReport> {
+    let (placed_nodes, placed_households) = place(storage, nodes, households)?;
+    storage.import_org(&placed_nodes, &placed_households)?;
+    Ok(ImportReport { nodes: placed_nodes.len(), households: placed_households.len() })
+}
+
+fn read(p: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(p).map_err(|e| Error::Invalid(format!("{}: {e}", p.display())))?;
+    Ok(text.trim_start_matches('\u{feff}').to_string())
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn records(text: &str, file: &str, expected: &[&str], errors: &mut Vec<String>) -> Vec<(u64, csv::StringRecord)> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
+    match reader.headers() {
+        Ok(h) if h.iter().collect::<Vec<_>>() == expected => {}
+        Ok(h) => {
+            errors.push(format!("{file} line 1: header must be `{}`, found `{}`", expected.join(","), h.iter().collect::<Vec<_>>().join(",")));
+            return Vec::new();
+        }
+        Err(e) => {
+            errors.push(format!("{file} line 1: {e}"));
+            return Vec::new();
+        }
+    }
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        match rec {
+            Ok(r) => out.push((r.position().map_or(0, |p| p.line()), r)),
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(format!("{file} line {line}: {e}"));
+            }
+        }
+    }
+    out
+}
+
+/// Parses a node level in English or Chinese.
+pub fn parse_level(s: &str) -> Option<OrgLevel> {
+    Some(match s {
+        "county" | "县" | "区" => OrgLevel::County,
+        "township" | "乡镇" | "镇" | "乡" | "街道" => OrgLevel::Township,
+        "branch" | "村" | "支部" | "社区" | "村(社区)党支部" => OrgLevel::Branch,
+        "group" | "组" | "小组" | "村民小组" | "联户单元" => OrgLevel::Group,
+        _ => return None,
+    })
+}
+
+fn parse_risk(s: &str) -> Option<RiskLevel> {
+    Some(match s {
+        "low" | "低" | "" => RiskLevel::Low,
+        "medium" | "中" => RiskLevel::Medium,
+        "high" | "高" => RiskLevel::High,
+        _ => return None,
+    })
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "" | "0" | "false" | "否" | "no" => Some(false),
+        "1" | "true" | "是" | "yes" => Some(true),
+        _ => None,
+    }
+}
+
+fn parse_boundary(s: &str) -> std::result::Result<Vec<(f64, f64)>, String> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut it = p.split_whitespace().map(str::parse::<f64>);
+            match (it.next(), it.next(), it.next()) {
+                (Some(Ok(lat)), Some(Ok(lon)), None) => Ok((lat, lon)),
+                _ => Err(format!("boundary point `{p}` must be `lat lon`")),
+            }
+        })
+        .collect()
+}
+
+fn opt(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// Parses `nodes.csv` text; problems go to `errors` with their line.
+pub fn parse_nodes(text: &str, file: &str, errors: &mut Vec<String>) -> Vec<Sourced<BundleNode>> {
+    let mut out = Vec::new();
+    for (line, r) in records(text, file, &NODE_HEADERS, errors) {
+        let origin = format!("{file} line {line}");
+        let Some(level) = parse_level(&r[2]) else {
+            errors.push(format!("{origin}: level `{}` must be county, township, branch or group", &r[2]));
+            continue;
+        };
+        let boundary = match parse_boundary(&r[5]) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(format!("{origin}: {e}"));
+                continue;
+            }
+        };
+        out.push(Sourced {
+            origin,
+            item: BundleNode { id: r[0].to_string(), parent_id: opt(&r[1]), level, name: r[3].to_string(), code: r[4].to_string(), boundary },
+        });
+    }
+    out
+}
+
+/// Parses `households.csv` text; problems go to `errors` with their line.
+pub fn parse_households(text: &str, file: &str, errors: &mut Vec<String>) -> Vec<Sourced<BundleHousehold>> {
+    let mut out = Vec::new();
+    for (line, r) in records(text, file, &HOUSEHOLD_HEADERS, errors) {
+        let origin = format!("{file} line {line}");
+        let mut problems = Vec::new();
+        let members = if r[3].is_empty() { Some(0) } else { r[3].parse::<u32>().ok() };
+        if members.is_none() {
+            problems.push(format!("members `{}` must be a whole number", &r[3]));
+        }
+        let coord = |s: &str, name: &str, problems: &mut Vec<String>| -> Option<f64> {
+            if s.is_empty() {
+                return None;
+            }
+            s.parse::<f64>().map_err(|_| problems.push(format!("{name} `{s}` must be a number"))).ok()
+        };
+        let lat = coord(&r[7], "lat", &mut problems);
+        let lon = coord(&r[8], "lon", &mut problems);
+        let risk = parse_risk(&r[10]);
+        if risk.is_none() {
+            problems.push(format!("risk_level `{}` must be low, medium or high", &r[10]));
+        }
+        let contact = parse_bool(&r[11]);
+        if contact.is_none() {
+            problems.push(format!("county_contact `{}` must be 1 or 0", &r[11]));
+        }
+        if !problems.is_empty() {
+            errors.push(format!("{origin}: {}", problems.join("; ")));
+            continue;
+        }
+        let tags = r[9].split([';', '|', '、']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
+        out.push(Sourced {
+            origin,
+            item: BundleHousehold {
+                id: r[0].to_string(),
+                group_id: r[1].to_string(),
+                head_name: r[2].to_string(),
+                members: members.unwrap_or(0),
+                phone: opt(&r[4]),
+                id_number: opt(&r[5]),
+                address: r[6].to_string(),
+                lat,
+                lon,
+                tags,
+                risk_level: risk.unwrap_or(RiskLevel::Low),
+                county_contact: contact.unwrap_or(false),
+            },
+        });
+    }
+    out
+}
+
+fn check_node(n: &BundleNode) -> std::result::Result<(), String> {
+    validate::id("id", &n.id).map_err(|e| e.to_string())?;
+    if let Some(p) = &n.parent_id {
+        validate::id("parent_id", p).map_err(|e| e.to_string())?;
+    }
+    validate::text("name", &n.name, 1, limits::NAME).map_err(|e| e.to_string())?;
+    if n.level == OrgLevel::Household {
+        return Err("households go in households.csv".into());
+    }
+    validate::division_code(n.level, &n.code).map_err(|e| e.to_string())?;
+    for &(lat, lon) in &n.boundary {
+        geo::validate_point(lat, lon).map_err(|e| format!("boundary: {e}"))?;
+    }
+    if !n.boundary.is_empty() && n.boundary.len() < 3 {
+        return Err("boundary needs at least 3 points".into());
+    }
+    Ok(())
+}
+
+fn check_household(h: &BundleHousehold) -> std::result::Result<(), String> {
+    validate::id("id", &h.id).map_err(|e| e.to_string())?;
+    validate::id("group_id", &h.group_id).map_err(|e| e.to_string())?;
+    validate::text("head_name", &h.head_name, 1, limits::NAME).map_err(|e| e.to_string())?;
+    validate::text("address", &h.address, 1, limits::ADDRESS).map_err(|e| e.to_string())?;
+    for (field, v) in [("phone", &h.phone), ("id_number", &h.id_number)] {
+        if let Some(v) = v {
+            validate::text(field, v, 1, 32).map_err(|e| e.to_string())?;
+        }
+    }
+    match (h.lat, h.lon) {
+        (Some(lat), Some(lon)) => geo::validate_point(lat, lon).map_err(|e| e.to_string())?,
+        (None, None) => {}
+        _ => return Err("lat and lon come together".into()),
+    }
+    for tag in &h.tags {
+        validate::text("tag", tag, 1, 20).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Checks every row and computes materialized paths, resolving parents among earlier rows or stored nodes.
+/// Returns every problem at once (as `Error::Invalid`, one per line).
+pub fn place(
+    storage: &dyn Storage,
+    nodes: Vec<Sourced<BundleNode>>,
+    households: Vec<Sourced<BundleHousehold>>,
+) -> Result<(Vec<PlacedNode>, Vec<PlacedHousehold>)> {
+    let mut errors = Vec::new();
+    let mut known: HashMap<String, (OrgLevel, String)> = HashMap::new();
+    let lookup = |known: &HashMap<String, (OrgLevel, String)>, id: &str| -> Result<Option<(OrgLevel, String)>> {
+        if let Some(v) = known.get(id) {
+            return Ok(Some(v.clone()));
+        }
+        Ok(storage.node(id)?.map(|n| (n.level, n.path)))
+    };
+    let mut placed_nodes = Vec::with_capacity(nodes.len());
+    let mut seen = HashMap::new();
+    for Sourced { origin, item } in nodes {
+        if let Err(e) = check_node(&item) {
+            errors.push(format!("{origin}: {e}"));
+            continue;
+        }
+        if let Some(first) = seen.insert(item.id.clone(), origin.clone()) {
+            errors.push(format!("{origin}: id '{}' repeats {first}", item.id));
+            continue;
+        }
+        let path = match &item.parent_id {
+            None if item.level == OrgLevel::County => format!("/{}/", item.id),
+            None => {
+                errors.push(format!("{origin}: only the county may have no parent"));
+                continue;
+            }
+            Some(pid) => match lookup(&known, pid)? {
+                None => {
+                    errors.push(format!("{origin}: parent '{pid}' is unknown (parents must come first)"));
+                    continue;
+                }
+                Some((plevel, _)) if plevel.child() != Some(item.level) => {
+                    errors.push(format!("{origin}: a {:?} cannot sit under a {:?}", item.level, plevel));
+                    continue;
+                }
+                Some((_, ppath)) => scope::child_path(&ppath, &item.id),
+            },
+        };
+        if let Some(existing) = storage.node(&item.id)? {
+            if existing.path != path {
+                errors.push(format!("{origin}: node '{}' exists under another parent; moving nodes is not supported", item.id));
+                continue;
+            }
+        }
+        known.insert(item.id.clone(), (item.level, path.clone()));
+        placed_nodes.push(PlacedNode { node: item, path });
+    }
+    let mut placed_households = Vec::with_capacity(households.len());
+    let mut seen = HashMap::new();
+    for Sourced { origin, item } in households {
+        if let Err(e) = check_household(&item) {
+            errors.push(format!("{origin}: {e}"));
+            continue;
+        }
+        if let Some(first) = seen.insert(item.id.clone(), origin.clone()) {
+            errors.push(format!("{origin}: id '{}' repeats {first}", item.id));
+            continue;
+        }
+        match lookup(&known, &item.group_id)? {
+            Some((OrgLevel::Group, gpath)) => {
+                let path = scope::child_path(&gpath, &item.id);
+                placed_households.push(PlacedHousehold { household: item, path });
+            }
+            Some(_) => errors.push(format!("{origin}: '{}' is not a villager group", item.group_id)),
+            None => errors.push(format!("{origin}: group '{}' is unknown", item.group_id)),
+        }
+    }
+    if errors.is_empty() {
+        Ok((placed_nodes, placed_households))
+    } else {
+        Err(Error::Invalid(errors.join("\n")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_chinese_rows_and_reports_lines() {
+        let nodes = "id,parent_id,level,name,code,boundary\nc,,县,黄龙县,610631000000,\nt1,c,乡镇,石堡镇,610631100000,35.5 109.8;35.6 109.8;35.6 109.9\nbad,c,省,某省,1,\n";
+        let mut errors = Vec::new();
+        let rows = parse_nodes(nodes, "nodes.csv", &mut errors);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].item.boundary.len(), 3);
+        assert_eq!(errors, vec!["nodes.csv line 4: level `省` must be county, township, branch or group".to_string()]);
+        let hh = "id,group_id,head_name,members,phone,id_number,address,lat,lon,tags,risk_level,county_contact\nh1,g1,王秀英,3,,,石堡镇一村一组1号,35.5,109.8,低保、独居老人,高,是\nh2,g1,李,x,,,addr,,,,low,0\n";
+        let rows = parse_households(hh, "households.csv", &mut errors);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].item.tags, vec!["低保".to_string(), "独居老人".to_string()]);
+        assert_eq!(rows[0].item.risk_level, RiskLevel::High);
+        assert!(rows[0].item.county_contact);
+        assert!(errors[1].starts_with("households.csv line 3: members"));
+    }
+}

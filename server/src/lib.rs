@@ -1,0 +1,16 @@
+//! `linkage-server`: the sync server of Linkage (DESIGN §8–9). Phones push outbox operations, which are judged
+//! with the very rules the phone applied offline (`linkage_protocol::rules`), and pull a change feed limited to
+//! their node's subtree. Storage sits behind one trait with an embedded SQLite default; admin commands import
+//! the org tree and households, add users, revoke devices, and seed a demo county.
+
+pub mod api;
+pub mod apply;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod import;
+pub mod openapi;
+pub mod sqlite;
+pub mod storage;
+
+pub use error::{Error, Result};

@@ -1,0 +1,225 @@
+//! The `linkage-server` command line: `serve`, `import`, `user add`, `device revoke` and `demo` (DESIGN §9).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use linkage_protocol::model::Role;
+use linkage_protocol::validate::{self, limits};
+use linkage_server::sqlite::SqliteStorage;
+use linkage_server::storage::{NewUser, Storage};
+use linkage_server::{api, auth, demo, import, Error};
+
+#[derive(Parser)]
+#[command(name = "linkage-server", version, about = "Linkage (五级联动) sync server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the sync API.
+    Serve {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Import the org tree and/or households from UTF-8 CSV (all or nothing; see the headers in --help).
+    #[command(long_about = "Import the org tree and/or households from UTF-8 CSV, all or nothing.\n\n\
+        nodes.csv header: id,parent_id,level,name,code,boundary\n  level: county|township|branch|group (or 县/乡镇/村/组); \
+        boundary: optional `lat lon;lat lon;...`\n\
+        households.csv header: id,group_id,head_name,members,phone,id_number,address,lat,lon,tags,risk_level,county_contact\n  \
+        tags: separated by ; | or 、; risk_level: low|medium|high (or 低/中/高); county_contact: 1/0")]
+    Import {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        nodes: Option<PathBuf>,
+        #[arg(long)]
+        households: Option<PathBuf>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Seed a synthetic county (if the data dir has none) and serve it.
+    Demo {
+        #[arg(long, default_value = "./linkage-demo-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = demo::DEFAULT_HOUSEHOLDS)]
+        households: u32,
+        /// Seed and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create (or update) a user bound to a node.
+    Add {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        node: String,
+        #[arg(long)]
+        password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Revoke a device: its next request is answered with a wipe order.
+    Revoke {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        device: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum RoleArg {
+    CountyStaff,
+    TownshipStaff,
+    GridWorker,
+    LiaisonHead,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::CountyStaff => Role::CountyStaff,
+            RoleArg::TownshipStaff => Role::TownshipStaff,
+            RoleArg::GridWorker => Role::GridWorker,
+            RoleArg::LiaisonHead => Role::LiaisonHead,
+        }
+    }
+}
+
+fn open(data_dir: &Path) -> Result<Arc<SqliteStorage>, Error> {
+    Ok(Arc::new(SqliteStorage::open(data_dir)?))
+}
+
+fn add_user(storage: &dyn Storage, id: &str, name: &str, role: Role, node: &str, password: &str) -> Result<(), Error> {
+    validate::id("id", id).map_err(|e| Error::Invalid(e.to_string()))?;
+    let name = validate::text("name", name, 1, limits::NAME).map_err(|e| Error::Invalid(e.to_string()))?;
+    if password.chars().count() < 8 {
+        return Err(Error::Invalid("password: needs at least 8 characters".into()));
+    }
+    let n = storage.node(node)?.ok_or_else(|| Error::NotFound(format!("node '{node}'")))?;
+    if n.level != role.level() {
+        return Err(Error::Invalid(format!("a {role:?} must be bound to a {:?} node; '{node}' is a {:?}", role.level(), n.level)));
+    }
+    storage.put_user(&NewUser { id: id.into(), name, role, node_id: node.into(), password_hash: auth::hash_password(password)? })
+}
+
+async fn serve(storage: Arc<SqliteStorage>, listen: SocketAddr) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    eprintln!("linkage-server listening on http://{}", listener.local_addr()?);
+    api::serve(listener, storage).await?;
+    Ok(())
+}
+
+fn banner(listen: SocketAddr, summary: Option<&demo::DemoSummary>, storage: &dyn Storage, seconds: f64) -> Result<(), Error> {
+    let c = storage.counts()?;
+    let url = format!("http://{listen}");
+    println!("\n五级联动 Linkage 演示服务器 / demo server");
+    println!("  地址 URL:      {url}   (API 文档 OpenAPI: {url}/openapi.json)");
+    println!(
+        "  数据 Data:     {} 个组织节点 nodes, {} 户 households, {} 名用户 users, {} 件诉求 issues, {} 次走访 visits",
+        c.nodes, c.households, c.users, c.issues, c.visits
+    );
+    match summary {
+        Some(s) => println!("  生成 Seeded:   {} ops through the sync rules in {seconds:.1} s", s.ops_applied),
+        None => println!("  已有数据 Existing data reused ({seconds:.1} s)"),
+    }
+    println!("  演示账号 Demo accounts (密码 password: {}):", demo::DEMO_PASSWORD);
+    for role in Role::ALL {
+        if let Some(u) = storage.users_with_role(role, 1)?.first() {
+            let label = match role {
+                Role::CountyStaff => "县级干部 county staff   ",
+                Role::TownshipStaff => "乡镇干部 township staff ",
+                Role::GridWorker => "网格员   grid worker    ",
+                Role::LiaisonHead => "联户长   liaison head   ",
+            };
+            println!("    {label} {:<14} {}", u.id, u.name);
+        }
+    }
+    println!("  手机连接 Phone: set the server URL to {url} (an emulator reaches the host at http://10.0.2.2:{}),", listen.port());
+    println!("                  then sign in with an account above; use --listen 0.0.0.0:{} for phones on the LAN.\n", listen.port());
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    match cli.command {
+        Command::Serve { data_dir, listen } => {
+            let storage = open(&data_dir)?;
+            runtime()?.block_on(serve(storage, listen))
+        }
+        Command::Import { data_dir, nodes, households } => {
+            if nodes.is_none() && households.is_none() {
+                return Err(Error::Invalid("give --nodes and/or --households".into()));
+            }
+            let storage = open(&data_dir)?;
+            let r = import::import_files(storage.as_ref(), nodes.as_deref(), households.as_deref())?;
+            println!("imported {} nodes and {} households", r.nodes, r.households);
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { data_dir, id, name, role, node, password } } => {
+            let storage = open(&data_dir)?;
+            add_user(storage.as_ref(), &id, &name, role.into(), &node, &password)?;
+            println!("user {id} saved");
+            Ok(())
+        }
+        Command::Device { command: DeviceCommand::Revoke { data_dir, device } } => {
+            let storage = open(&data_dir)?;
+            if !storage.revoke_device(&device)? {
+                return Err(Error::NotFound(format!("device '{device}'")));
+            }
+            println!("device {device} revoked; it will be told to wipe its data at its next contact");
+            Ok(())
+        }
+        Command::Demo { data_dir, listen, households, seed_only } => {
+            let started = Instant::now();
+            let storage = open(&data_dir)?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let summary = demo::seed(storage.as_ref(), households, now)?;
+            banner(listen, summary.as_ref(), storage.as_ref(), started.elapsed().as_secs_f64())?;
+            if seed_only {
+                return Ok(());
+            }
+            runtime()?.block_on(serve(storage, listen))
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("linkage-server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

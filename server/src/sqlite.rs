@@ -1,0 +1,684 @@
+//! The embedded default backend (DESIGN §9: one county fits on one machine): one SQLite file in the data
+//! directory (WAL, synchronous=FULL), one connection behind a mutex that writers and readers share, schema
+//! migrations by `PRAGMA user_version` from `server/sql/*.sql`, and evidence blobs as files under
+//! `<data-dir>/blobs/` named by their SHA-256 (`<hash>.part` while an upload is incomplete).
+
+use std::fs;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use linkage_protocol::model::{OrgLevel, Role};
+use linkage_protocol::rules::lifecycle::IssueProjection;
+use linkage_protocol::rules::scope;
+use linkage_protocol::sync::{Change, OpOutcome, RejectCode};
+use linkage_protocol::wire::{
+    Bundle, BundleHousehold, BundleNode, BundleUser, Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck,
+    NodeRelay, Operation, Visit,
+};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::apply::{self, HouseholdInfo, Ledger, NodeInfo, UserInfo, VisitInfo};
+use crate::error::{Error, Result};
+use crate::storage::{BlobState, BlobWrite, Counts, NewUser, PlacedHousehold, PlacedNode, Storage, TokenRecord};
+
+/// Schema migrations, one per version; index + 1 is the version it brings the database to.
+const MIGRATIONS: &[&str] = &[include_str!("../sql/001_initial.sql")];
+
+/// The SQLite storage in a data directory.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+    blob_dir: PathBuf,
+    /// Serializes blob file writes (uploads of the same hash from two devices).
+    blob_lock: Mutex<()>,
+}
+
+/// The unit enum's snake_case name (its serde name), as stored in SQL.
+pub fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => unreachable!("not a unit enum: {other:?}"),
+    }
+}
+
+/// Parses a unit enum from its SQL form.
+pub fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| Error::Corrupt(format!("unknown value '{s}'")))
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// The strict ancestors' paths of a materialized path: `/c/t/b/` → `["/c/", "/c/t/"]`.
+pub fn ancestor_paths(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    (1..segments.len()).map(|i| format!("/{}/", segments[..i].join("/"))).collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SqliteStorage {
+    /// Opens (creating and migrating) the database in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<SqliteStorage> {
+        fs::create_dir_all(data_dir)?;
+        let blob_dir = data_dir.join("blobs");
+        fs::create_dir_all(&blob_dir)?;
+        let mut conn = Connection::open(data_dir.join("linkage.db"))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+        if version > MIGRATIONS.len() {
+            return Err(Error::Corrupt(format!("database schema {version} is newer than this server ({})", MIGRATIONS.len())));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(SqliteStorage { conn: Mutex::new(conn), blob_dir, blob_lock: Mutex::new(()) })
+    }
+
+    fn blob_paths(&self, hash: &str) -> (PathBuf, PathBuf) {
+        (self.blob_dir.join(hash), self.blob_dir.join(format!("{hash}.part")))
+    }
+}
+
+const USER_SELECT: &str = "SELECT u.id, u.name, u.role, u.node_id, n.path, n.level, u.password_hash
+    FROM users u JOIN org_nodes n ON n.id = u.node_id";
+
+fn map_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<(UserInfo, String, String, String)> {
+    Ok((
+        UserInfo {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            role: Role::CountyStaff,
+            node_id: r.get(3)?,
+            node_path: r.get(4)?,
+            node_level: OrgLevel::County,
+        },
+        r.get(2)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+fn finish_user(raw: (UserInfo, String, String, String)) -> Result<(UserInfo, String)> {
+    let (mut u, role, level, hash) = raw;
+    u.role = parse_enum(&role)?;
+    u.node_level = parse_enum(&level)?;
+    Ok((u, hash))
+}
+
+fn query_user(conn: &Connection, id: &str) -> Result<Option<(UserInfo, String)>> {
+    conn.query_row(&format!("{USER_SELECT} WHERE u.id = ?1"), [id], map_user).optional()?.map(finish_user).transpose()
+}
+
+fn query_node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
+    conn.query_row("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", [id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+    })
+    .optional()?
+    .map(|(id, parent_id, level, name, path)| Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path }))
+    .transpose()
+}
+
+/// The op rules' view of one SQLite transaction.
+struct SqlLedger<'a> {
+    tx: &'a Connection,
+}
+
+impl Ledger for SqlLedger<'_> {
+    fn node(&mut self, id: &str) -> Result<Option<NodeInfo>> {
+        query_node(self.tx, id)
+    }
+
+    fn user(&mut self, id: &str) -> Result<Option<UserInfo>> {
+        Ok(query_user(self.tx, id)?.map(|(u, _)| u))
+    }
+
+    fn household(&mut self, id: &str) -> Result<Option<HouseholdInfo>> {
+        Ok(self
+            .tx
+            .query_row("SELECT id, group_id, path, lat, lon FROM households WHERE id = ?1", [id], |r| {
+                Ok(HouseholdInfo {
+                    id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    path: r.get(2)?,
+                    point: r.get::<_, Option<f64>>(3)?.zip(r.get::<_, Option<f64>>(4)?),
+                })
+            })
+            .optional()?)
+    }
+
+    fn issue(&mut self, id: &str) -> Result<Option<IssueProjection>> {
+        let mut stmt = self.tx.prepare_cached("SELECT body FROM issue_events WHERE issue_id = ?1 ORDER BY rowid")?;
+        let bodies = stmt.query_map([id], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut projection: Option<IssueProjection> = None;
+        for body in bodies {
+            let event: IssueEvent = serde_json::from_str(&body)?;
+            match (&mut projection, &event.action) {
+                (None, IssueAction::Report(report)) => projection = Some(IssueProjection::from_report(&event, report)),
+                (Some(p), _) => p.apply(&event).map_err(|e| Error::Corrupt(format!("issue {id}: stored event no longer folds: {e}")))?,
+                (None, _) => return Err(Error::Corrupt(format!("issue {id} does not start with its report"))),
+            }
+        }
+        Ok(projection)
+    }
+
+    fn event_exists(&mut self, event_id: &str) -> Result<bool> {
+        Ok(self.tx.query_row("SELECT EXISTS (SELECT 1 FROM issue_events WHERE event_id = ?1)", [event_id], |r| r.get(0))?)
+    }
+
+    fn visit(&mut self, id: &str) -> Result<Option<VisitInfo>> {
+        Ok(self
+            .tx
+            .query_row("SELECT household_id, visitor_id FROM visits WHERE id = ?1", [id], |r| {
+                Ok(VisitInfo { household_id: r.get(0)?, visitor_id: r.get(1)? })
+            })
+            .optional()?)
+    }
+
+    fn directive_target(&mut self, id: &str) -> Result<Option<String>> {
+        Ok(self.tx.query_row("SELECT target_path FROM directives WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+    }
+
+    fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT relayed_at_ms IS NOT NULL FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2",
+                [directive_id, node_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn household_acked(&mut self, directive_id: &str, household_id: &str) -> Result<bool> {
+        Ok(self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM directive_household_acks WHERE directive_id = ?1 AND household_id = ?2)",
+            [directive_id, household_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn put_issue_event(&mut self, event: &IssueEvent, p: &IssueProjection, received_at_ms: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                event.event_id,
+                event.issue_id,
+                event.hlc,
+                event.at_ms,
+                event.actor_id,
+                enum_str(&event.action.kind()),
+                serde_json::to_string(event)?,
+                received_at_ms
+            ],
+        )?;
+        self.tx.execute(
+            "INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT(id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
+               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc",
+            params![
+                p.id,
+                p.path,
+                p.state.as_str(),
+                p.owner_node_id,
+                p.assignee_id,
+                p.reporter_id,
+                enum_str(&p.category),
+                enum_str(&p.urgency),
+                p.title,
+                p.reported_at_ms,
+                p.last_hlc
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_visit(&mut self, v: &Visit, path: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO visits (id, household_id, visitor_id, path, verdict, distance_m, started_at_ms, amends_visit_id, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                v.id,
+                v.household_id,
+                v.visitor_id,
+                path,
+                enum_str(&v.verdict),
+                v.distance_m,
+                v.started_at_ms,
+                v.amends_visit_id,
+                serde_json::to_string(v)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_directive(&mut self, d: &Directive, target_path: &str) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, body, issued_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![d.id, d.issuer_id, d.issuer_node_id, d.target_node_id, target_path, serde_json::to_string(d)?, d.issued_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn put_node_ack(&mut self, ack: &NodeAck) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(directive_id, node_id) DO NOTHING",
+            params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn put_relay(&mut self, relay: &NodeRelay) -> Result<()> {
+        self.tx.execute(
+            "UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4
+             WHERE directive_id = ?1 AND node_id = ?2 AND relayed_at_ms IS NULL",
+            params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(directive_id, household_id) DO NOTHING",
+            params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()> {
+        let mut stmt = self.tx.prepare_cached("INSERT OR IGNORE INTO evidence_refs (hash, path) VALUES (?1, ?2)")?;
+        for h in hashes {
+            stmt.execute(params![h, path])?;
+        }
+        Ok(())
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn user_credentials(&self, user_id: &str) -> Result<Option<(UserInfo, String)>> {
+        query_user(&lock(&self.conn), user_id)
+    }
+
+    fn device_revoked(&self, device_id: &str) -> Result<Option<bool>> {
+        Ok(lock(&self.conn)
+            .query_row("SELECT revoked FROM devices WHERE device_id = ?1", [device_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn enroll_device(&self, device_id: &str, device_name: &str, user_id: &str, token_hash: &str, expires_at_ms: i64, now_ms: i64) -> Result<()> {
+        lock(&self.conn).execute(
+            "INSERT INTO devices (device_id, user_id, device_name, token_hash, expires_at_ms, revoked, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
+             ON CONFLICT(device_id) DO UPDATE SET user_id = excluded.user_id, device_name = excluded.device_name,
+               token_hash = excluded.token_hash, expires_at_ms = excluded.expires_at_ms",
+            params![device_id, user_id, device_name, token_hash, expires_at_ms, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+        let conn = lock(&self.conn);
+        let row = conn
+            .query_row(
+                "SELECT d.device_id, d.expires_at_ms, d.revoked, d.user_id FROM devices d WHERE d.token_hash = ?1",
+                [token_hash],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?)),
+            )
+            .optional()?;
+        let Some((device_id, expires_at_ms, revoked, user_id)) = row else { return Ok(None) };
+        let Some((user, _)) = query_user(&conn, &user_id)? else { return Ok(None) };
+        Ok(Some(TokenRecord { device_id, expires_at_ms, revoked, user }))
+    }
+
+    fn replace_token(&self, device_id: &str, old_hash: &str, new_hash: &str, expires_at_ms: i64) -> Result<bool> {
+        let n = lock(&self.conn).execute(
+            "UPDATE devices SET token_hash = ?3, expires_at_ms = ?4 WHERE device_id = ?1 AND token_hash = ?2 AND revoked = 0",
+            params![device_id, old_hash, new_hash, expires_at_ms],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn revoke_device(&self, device_id: &str) -> Result<bool> {
+        Ok(lock(&self.conn).execute("UPDATE devices SET revoked = 1 WHERE device_id = ?1", [device_id])? == 1)
+    }
+
+    fn put_user(&self, user: &NewUser) -> Result<()> {
+        lock(&self.conn).execute(
+            "INSERT INTO users (id, name, role, node_id, password_hash) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, node_id = excluded.node_id,
+               password_hash = excluded.password_hash",
+            params![user.id, user.name, enum_str(&user.role), user.node_id, user.password_hash],
+        )?;
+        Ok(())
+    }
+
+    fn node(&self, id: &str) -> Result<Option<NodeInfo>> {
+        query_node(&lock(&self.conn), id)
+    }
+
+    fn has_county(&self) -> Result<bool> {
+        Ok(lock(&self.conn).query_row("SELECT EXISTS (SELECT 1 FROM org_nodes WHERE level = 'county')", [], |r| r.get(0))?)
+    }
+
+    fn import_org(&self, nodes: &[PlacedNode], households: &[PlacedHousehold]) -> Result<()> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut node_stmt = tx.prepare_cached(
+                "INSERT INTO org_nodes (id, parent_id, level, name, code, path, boundary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, code = excluded.code, boundary = excluded.boundary",
+            )?;
+            for PlacedNode { node: n, path } in nodes {
+                let boundary = if n.boundary.is_empty() { None } else { Some(serde_json::to_string(&n.boundary)?) };
+                node_stmt.execute(params![n.id, n.parent_id, enum_str(&n.level), n.name.trim(), n.code, path, boundary])?;
+            }
+            let mut hh_stmt = tx.prepare_cached(
+                "INSERT INTO households (id, group_id, path, head_name, members, phone, id_number, address, lat, lon, tags, risk_level, county_contact)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT(id) DO UPDATE SET group_id = excluded.group_id, path = excluded.path, head_name = excluded.head_name,
+                   members = excluded.members, phone = excluded.phone, id_number = excluded.id_number, address = excluded.address,
+                   lat = excluded.lat, lon = excluded.lon, tags = excluded.tags, risk_level = excluded.risk_level,
+                   county_contact = excluded.county_contact",
+            )?;
+            for PlacedHousehold { household: h, path } in households {
+                hh_stmt.execute(params![
+                    h.id,
+                    h.group_id,
+                    path,
+                    h.head_name.trim(),
+                    h.members,
+                    h.phone,
+                    h.id_number,
+                    h.address.trim(),
+                    h.lat,
+                    h.lon,
+                    serde_json::to_string(&h.tags)?,
+                    enum_str(&h.risk_level),
+                    h.county_contact
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn apply_op(&self, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
+        let body_hash = sha256_hex(&serde_json::to_vec(op)?);
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let seen: Option<String> =
+            tx.query_row("SELECT body_sha256 FROM ops WHERE op_id = ?1", [&op.op_id], |r| r.get(0)).optional()?;
+        if let Some(seen) = seen {
+            return Ok(if seen == body_hash {
+                OpOutcome::Duplicate
+            } else {
+                OpOutcome::Rejected {
+                    code: RejectCode::Conflict,
+                    message: format!("op id '{}' was already used for a different operation", op.op_id),
+                }
+            });
+        }
+        let judged = apply::apply(&mut SqlLedger { tx: &tx }, user, op, now_ms)?;
+        match judged {
+            Err(reject) => Ok(OpOutcome::Rejected { code: reject.code, message: reject.message }),
+            Ok(applied) => {
+                let seq: Option<i64> = if applied.changed {
+                    tx.execute(
+                        "INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, ?2, ?3, ?4)",
+                        params![applied.path, applied.broadcast, serde_json::to_string(&applied.op)?, now_ms],
+                    )?;
+                    Some(tx.last_insert_rowid())
+                } else {
+                    None
+                };
+                tx.execute(
+                    "INSERT INTO ops (op_id, body_sha256, user_id, received_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![op.op_id, body_hash, user.id, now_ms, seq],
+                )?;
+                tx.commit()?;
+                Ok(OpOutcome::Applied)
+            }
+        }
+    }
+
+    fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)> {
+        let conn = lock(&self.conn);
+        let ancestors = serde_json::to_string(&ancestor_paths(scope_path))?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, received_at_ms, op_json FROM changes
+             WHERE seq > ?1 AND ((path >= ?2 AND path < ?3) OR (broadcast = 1 AND path IN (SELECT value FROM json_each(?4))))
+             ORDER BY seq LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![after, scope_path, scope::upper_bound(scope_path), ancestors, i64::from(limit) + 1],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)),
+        )?;
+        let mut changes = Vec::new();
+        for row in rows {
+            let (seq, received_at_ms, json) = row?;
+            changes.push(Change { seq, received_at_ms, op: serde_json::from_str(&json)? });
+        }
+        let has_more = changes.len() > limit as usize;
+        changes.truncate(limit as usize);
+        Ok((changes, has_more))
+    }
+
+    fn bundle(&self, node_path: &str) -> Result<Bundle> {
+        let conn = lock(&self.conn);
+        let depth_order = "ORDER BY length(path) - length(replace(path, '/', '')), path";
+        let map_node = |r: &rusqlite::Row<'_>| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?))
+        };
+        let mut nodes = Vec::new();
+        let ancestors = serde_json::to_string(&ancestor_paths(node_path))?;
+        let upper = scope::upper_bound(node_path);
+        for (sql, args) in [
+            (format!("SELECT id, parent_id, level, name, code, boundary FROM org_nodes WHERE path IN (SELECT value FROM json_each(?1)) {depth_order}"), [ancestors.as_str(), ""]),
+            (format!("SELECT id, parent_id, level, name, code, boundary FROM org_nodes WHERE path >= ?1 AND path < ?2 {depth_order}"), [node_path, upper.as_str()]),
+        ] {
+            let mut stmt = conn.prepare(&sql)?;
+            let rows: Vec<_> = if args[1].is_empty() {
+                stmt.query_map([args[0]], map_node)?.collect::<rusqlite::Result<_>>()?
+            } else {
+                stmt.query_map(args, map_node)?.collect::<rusqlite::Result<_>>()?
+            };
+            for (id, parent_id, level, name, code, boundary) in rows {
+                nodes.push(BundleNode {
+                    id,
+                    parent_id,
+                    level: parse_enum(&level)?,
+                    name,
+                    code,
+                    boundary: boundary.map(|b| serde_json::from_str(&b)).transpose()?.unwrap_or_default(),
+                });
+            }
+        }
+        let mut stmt = conn.prepare(
+            "SELECT id, group_id, head_name, members, phone, id_number, address, lat, lon, tags, risk_level, county_contact
+             FROM households WHERE path >= ?1 AND path < ?2 ORDER BY path",
+        )?;
+        let mut households = Vec::new();
+        let rows = stmt.query_map([node_path, upper.as_str()], |r| {
+            Ok((
+                BundleHousehold {
+                    id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    head_name: r.get(2)?,
+                    members: r.get(3)?,
+                    phone: r.get(4)?,
+                    id_number: r.get(5)?,
+                    address: r.get(6)?,
+                    lat: r.get(7)?,
+                    lon: r.get(8)?,
+                    tags: Vec::new(),
+                    risk_level: linkage_protocol::model::RiskLevel::Low,
+                    county_contact: r.get(11)?,
+                },
+                r.get::<_, String>(9)?,
+                r.get::<_, String>(10)?,
+            ))
+        })?;
+        for row in rows {
+            let (mut h, tags, risk) = row?;
+            h.tags = serde_json::from_str(&tags)?;
+            h.risk_level = parse_enum(&risk)?;
+            households.push(h);
+        }
+        let mut stmt = conn.prepare(&format!("{USER_SELECT} WHERE n.path >= ?1 AND n.path < ?2 ORDER BY u.id"))?;
+        let users = stmt
+            .query_map([node_path, upper.as_str()], map_user)?
+            .map(|r| {
+                let (u, _) = finish_user(r?)?;
+                Ok(BundleUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Bundle { nodes, households, users, config: None })
+    }
+
+    fn blob_state(&self, hash: &str) -> Result<BlobState> {
+        let (done, part) = self.blob_paths(hash);
+        if let Ok(m) = fs::metadata(&done) {
+            return Ok(BlobState::Complete(m.len()));
+        }
+        Ok(match fs::metadata(&part) {
+            Ok(m) => BlobState::Partial(m.len()),
+            Err(_) => BlobState::Absent,
+        })
+    }
+
+    fn blob_write(&self, hash: &str, offset: u64, bytes: &[u8], last: bool, max_size: u64) -> Result<BlobWrite> {
+        let _guard = lock(&self.blob_lock);
+        let (done, part) = self.blob_paths(hash);
+        if let Ok(m) = fs::metadata(&done) {
+            return Ok(BlobWrite::Complete(m.len()));
+        }
+        let received = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        if offset > received {
+            return Ok(BlobWrite::OffsetMismatch(received));
+        }
+        let end = offset + bytes.len() as u64;
+        if end > max_size {
+            let _ = fs::remove_file(&part);
+            return Ok(BlobWrite::TooLarge);
+        }
+        let mut file = fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&part)?;
+        file.set_len(offset)?;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        let conn = lock(&self.conn);
+        if !last {
+            conn.execute(
+                "INSERT INTO blobs (hash, received_bytes, complete) VALUES (?1, ?2, 0)
+                 ON CONFLICT(hash) DO UPDATE SET received_bytes = excluded.received_bytes",
+                params![hash, end as i64],
+            )?;
+            return Ok(BlobWrite::Partial(end));
+        }
+        let content = fs::read(&part)?;
+        if sha256_hex(&content) != hash {
+            fs::remove_file(&part)?;
+            conn.execute("DELETE FROM blobs WHERE hash = ?1", [hash])?;
+            return Ok(BlobWrite::HashMismatch);
+        }
+        fs::rename(&part, &done)?;
+        conn.execute(
+            "INSERT INTO blobs (hash, size, received_bytes, complete) VALUES (?1, ?2, ?2, 1)
+             ON CONFLICT(hash) DO UPDATE SET size = excluded.size, received_bytes = excluded.received_bytes, complete = 1",
+            params![hash, end as i64],
+        )?;
+        Ok(BlobWrite::Complete(end))
+    }
+
+    fn blob_read(&self, hash: &str) -> Result<Option<Vec<u8>>> {
+        match fs::read(self.blob_paths(hash).0) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn blob_referenced_within(&self, hash: &str, scope_path: &str) -> Result<bool> {
+        Ok(lock(&self.conn).query_row(
+            "SELECT EXISTS (SELECT 1 FROM evidence_refs WHERE hash = ?1 AND path >= ?2 AND path < ?3)",
+            params![hash, scope_path, scope::upper_bound(scope_path)],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        let conn = lock(&self.conn);
+        let count = |table: &str| -> Result<u64> {
+            Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get::<_, i64>(0))? as u64)
+        };
+        Ok(Counts {
+            nodes: count("org_nodes")?,
+            households: count("households")?,
+            users: count("users")?,
+            issues: count("issues")?,
+            issue_events: count("issue_events")?,
+            visits: count("visits")?,
+            directives: count("directives")?,
+            changes: count("changes")?,
+        })
+    }
+
+    fn users_with_role(&self, role: Role, limit: u32) -> Result<Vec<UserInfo>> {
+        let conn = lock(&self.conn);
+        let mut stmt = conn.prepare(&format!("{USER_SELECT} WHERE u.role = ?1 ORDER BY u.id LIMIT ?2"))?;
+        let rows = stmt.query_map(params![enum_str(&role), limit], map_user)?;
+        rows.map(|r| Ok(finish_user(r?)?.0)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ancestors_of_a_path() {
+        assert_eq!(ancestor_paths("/c/t/b/"), vec!["/c/".to_string(), "/c/t/".to_string()]);
+        assert!(ancestor_paths("/c/").is_empty());
+    }
+
+    #[test]
+    fn sha256_of_empty() {
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    #[test]
+    fn migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        assert_eq!(s.counts().unwrap(), Counts::default());
+        drop(s);
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let v: i64 = lock(&s.conn).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+}

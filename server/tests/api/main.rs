@@ -1,0 +1,11 @@
+//! Integration tests of the sync server: the real router on 127.0.0.1:0 with a temporary data directory,
+//! driven over HTTP with reqwest as a phone would. One binary, a module per area.
+
+mod common;
+
+mod auth;
+mod blobs;
+mod bundle;
+mod demo;
+mod push;
+mod scope;
