@@ -290,12 +290,8 @@ async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): Json
     let storage = state.storage.clone();
     let user = caller.record.user;
     let results = blocking(move || {
-        let mut results = Vec::with_capacity(req.ops.len());
-        for op in &req.ops {
-            let outcome = storage.apply_op(&user, op, now_ms())?;
-            results.push(OpResult { op_id: op.op_id.clone(), outcome });
-        }
-        Ok(results)
+        let outcomes = storage.apply_ops(&user, &req.ops, now_ms())?;
+        Ok(req.ops.iter().zip(outcomes).map(|(op, outcome)| OpResult { op_id: op.op_id.clone(), outcome }).collect())
     })
     .await?;
     Ok(axum::Json(PushResponse { results, server_time_ms: now_ms() }))

@@ -318,6 +318,38 @@ impl Ledger for SqlLedger<'_> {
     }
 }
 
+/// Judges and stores one op inside the batch's transaction (the caller's savepoint undoes a rejection).
+fn apply_one(tx: &rusqlite::Transaction<'_>, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
+    let body_hash = sha256_hex(&serde_json::to_vec(op)?);
+    let seen: Option<String> =
+        tx.query_row("SELECT body_sha256 FROM ops WHERE op_id = ?1", [&op.op_id], |r| r.get(0)).optional()?;
+    if let Some(seen) = seen {
+        return Ok(if seen == body_hash {
+            OpOutcome::Duplicate
+        } else {
+            OpOutcome::Rejected {
+                code: RejectCode::Conflict,
+                message: format!("op id '{}' was already used for a different operation", op.op_id),
+            }
+        });
+    }
+    match apply::apply(&mut SqlLedger { tx }, user, op, now_ms)? {
+        Err(reject) => Ok(OpOutcome::Rejected { code: reject.code, message: reject.message }),
+        Ok(applied) => {
+            let seq: Option<i64> = if applied.changed {
+                tx.prepare_cached("INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![applied.path, applied.broadcast, serde_json::to_string(&applied.op)?, now_ms])?;
+                Some(tx.last_insert_rowid())
+            } else {
+                None
+            };
+            tx.prepare_cached("INSERT INTO ops (op_id, body_sha256, user_id, received_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![op.op_id, body_hash, user.id, now_ms, seq])?;
+            Ok(OpOutcome::Applied)
+        }
+    }
+}
+
 impl Storage for SqliteStorage {
     fn user_credentials(&self, user_id: &str) -> Result<Option<(UserInfo, String)>> {
         query_user(&lock(&self.conn), user_id)
@@ -426,43 +458,26 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
-    fn apply_op(&self, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
-        let body_hash = sha256_hex(&serde_json::to_vec(op)?);
+    fn apply_ops(&self, user: &UserInfo, ops: &[Operation], now_ms: i64) -> Result<Vec<OpOutcome>> {
         let mut conn = lock(&self.conn);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let seen: Option<String> =
-            tx.query_row("SELECT body_sha256 FROM ops WHERE op_id = ?1", [&op.op_id], |r| r.get(0)).optional()?;
-        if let Some(seen) = seen {
-            return Ok(if seen == body_hash {
-                OpOutcome::Duplicate
-            } else {
-                OpOutcome::Rejected {
-                    code: RejectCode::Conflict,
-                    message: format!("op id '{}' was already used for a different operation", op.op_id),
+        let mut outcomes = Vec::with_capacity(ops.len());
+        for op in ops {
+            // Each op in its own savepoint: a rejected op is rolled back alone, whatever it wrote.
+            tx.execute_batch("SAVEPOINT op")?;
+            match apply_one(&tx, user, op, now_ms) {
+                Ok(outcome) => {
+                    if matches!(outcome, OpOutcome::Rejected { .. }) {
+                        tx.execute_batch("ROLLBACK TO op")?;
+                    }
+                    tx.execute_batch("RELEASE op")?;
+                    outcomes.push(outcome);
                 }
-            });
-        }
-        let judged = apply::apply(&mut SqlLedger { tx: &tx }, user, op, now_ms)?;
-        match judged {
-            Err(reject) => Ok(OpOutcome::Rejected { code: reject.code, message: reject.message }),
-            Ok(applied) => {
-                let seq: Option<i64> = if applied.changed {
-                    tx.execute(
-                        "INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, ?2, ?3, ?4)",
-                        params![applied.path, applied.broadcast, serde_json::to_string(&applied.op)?, now_ms],
-                    )?;
-                    Some(tx.last_insert_rowid())
-                } else {
-                    None
-                };
-                tx.execute(
-                    "INSERT INTO ops (op_id, body_sha256, user_id, received_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![op.op_id, body_hash, user.id, now_ms, seq],
-                )?;
-                tx.commit()?;
-                Ok(OpOutcome::Applied)
+                Err(e) => return Err(e),
             }
         }
+        tx.commit()?;
+        Ok(outcomes)
     }
 
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)> {

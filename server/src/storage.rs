@@ -105,7 +105,13 @@ pub trait Storage: Send + Sync + 'static {
     /// Stores validated nodes and households in one transaction (all or nothing).
     fn import_org(&self, nodes: &[PlacedNode], households: &[PlacedHousehold]) -> Result<()>;
     /// Applies one operation as `user`, idempotently by op id, in its own transaction.
-    fn apply_op(&self, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome>;
+    fn apply_op(&self, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
+        Ok(self.apply_ops(user, std::slice::from_ref(op), now_ms)?.remove(0))
+    }
+    /// Applies a pushed batch as `user`, in order, each op idempotently by op id, all in one durable
+    /// transaction (one fsync per batch): a rejected op leaves no trace and does not stop the others; a storage
+    /// failure applies none of them (the phone resends the batch; its ops come back as duplicates or applied).
+    fn apply_ops(&self, user: &UserInfo, ops: &[Operation], now_ms: i64) -> Result<Vec<OpOutcome>>;
     /// Changes visible at `scope_path` after `after`, at most `limit`; and whether more follow.
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)>;
     /// The bundle for the subtree at `node_path`: its ancestors, subtree, households and users.

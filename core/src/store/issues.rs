@@ -419,22 +419,57 @@ pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &Issu
     save_projection(&w.tx, w.now_ms, projection, sla)
 }
 
-/// Stores a pulled event and refolds its issue from every event held (order by HLC; events that are not
-/// legal at their point are kept in the log but skipped by the fold). Returns false if it was known.
-pub(crate) fn apply_remote_event(tx: &rusqlite::Connection, now_ms: i64, event: &IssueEvent, sla: &SlaRules) -> Result<bool> {
-    if !persist_event(tx, event)? {
+/// Stores a pulled event with the server's sequence and refolds its issue in the server's order (then this
+/// phone's unsent events). The device's own event coming back only gains its sequence. Returns false if the
+/// event was already held with its sequence.
+pub(crate) fn apply_remote_event(tx: &rusqlite::Connection, now_ms: i64, event: &IssueEvent, server_seq: i64, sla: &SlaRules) -> Result<bool> {
+    let inserted = persist_event(tx, event)?;
+    let sequenced = tx.execute(
+        "UPDATE issue_events SET server_seq = ?2, refused = 0 WHERE event_id = ?1 AND server_seq IS NULL",
+        params![event.event_id, server_seq],
+    )?;
+    if !inserted && sequenced == 0 {
         return Ok(false);
     }
-    let mut stmt = tx.prepare_cached("SELECT body FROM issue_events WHERE issue_id = ?1")?;
+    refold(tx, now_ms, &event.issue_id, sla)?;
+    Ok(inserted)
+}
+
+/// Marks this device's event as refused by the server (its op is quarantined) and refolds the issue without it.
+pub(crate) fn refuse_local_event(tx: &rusqlite::Connection, now_ms: i64, event_id: &str, sla: &SlaRules) -> Result<()> {
+    let issue_id: Option<String> = tx
+        .query_row("SELECT issue_id FROM issue_events WHERE event_id = ?1 AND server_seq IS NULL", [event_id], |r| r.get(0))
+        .optional()?;
+    if let Some(issue_id) = issue_id {
+        tx.execute("UPDATE issue_events SET refused = 1 WHERE event_id = ?1", [event_id])?;
+        if !refold(tx, now_ms, &issue_id, sla)? {
+            // The refused event was the report itself: the issue does not exist anywhere but in the outbox.
+            tx.execute("DELETE FROM issues WHERE id = ?1", [&issue_id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Recomputes an issue's projection from its log: server-accepted events in server order, then unsent ones by
+/// HLC; refused events and events not legal at their point are skipped (kept in the log). False if the log
+/// has no report to fold from (not pulled yet, or refused).
+fn refold(tx: &rusqlite::Connection, now_ms: i64, issue_id: &str, sla: &SlaRules) -> Result<bool> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT body FROM issue_events WHERE issue_id = ?1 AND refused = 0
+         ORDER BY server_seq IS NULL, server_seq, hlc, event_id",
+    )?;
     let events = stmt
-        .query_map([&event.issue_id], |r| r.get::<_, String>(0))?
+        .query_map([issue_id], |r| r.get::<_, String>(0))?
         .map(|b| Ok(serde_json::from_str::<IssueEvent>(&b?)?))
         .collect::<Result<Vec<_>>>()?;
-    // Without its report (not pulled yet) an issue cannot be folded; the next page will bring it.
-    if let Some((projection, _skipped)) = lifecycle::fold(&events) {
-        save_projection(tx, now_ms, &projection, sla)?;
+    let ordered: Vec<&IssueEvent> = events.iter().collect();
+    match lifecycle::fold_ordered(&ordered) {
+        Some((projection, _skipped)) => {
+            save_projection(tx, now_ms, &projection, sla)?;
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    Ok(true)
 }
 
 /// Inserts an event into the log and links its photos; false if the event id is already there.

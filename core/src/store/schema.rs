@@ -7,8 +7,11 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// Migration steps, in order: `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] =
-    &[include_str!("../../sql/001_initial.sql"), include_str!("../../sql/002_evidence.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("../../sql/001_initial.sql"),
+    include_str!("../../sql/002_evidence.sql"),
+    include_str!("../../sql/003_server_order_and_field_clocks.sql"),
+];
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -53,7 +53,7 @@ impl Store {
                     hlc = hlc.observe(remote, w.now_ms);
                 }
                 let new = match &change.op.body {
-                    OpBody::IssueEvent(e) => issues::apply_remote_event(&w.tx, w.now_ms, e, &sla)?,
+                    OpBody::IssueEvent(e) => issues::apply_remote_event(&w.tx, w.now_ms, e, change.seq, &sla)?,
                     OpBody::VisitRecorded(v) => {
                         let known: bool =
                             w.tx.query_row("SELECT EXISTS (SELECT 1 FROM visits WHERE id = ?1)", [&v.id], |r| r.get(0))?;
@@ -112,13 +112,16 @@ impl Store {
     }
 
     /// Sets an operation aside with the server's reason; later operations still go.
+    /// An issue event the server refused no longer counts in this phone's view of the issue (the server's
+    /// truth comes back with the next pull); the operation itself stays listed with its reason.
     pub fn quarantine(&mut self, op_id: &str, code: RejectCode, message: &str) -> Result<()> {
+        let sla = self.policies.sla.clone();
         self.write(|w| {
             w.tx.execute(
                 "UPDATE outbox SET state = 'quarantined', reason = ?2 WHERE op_id = ?1",
                 params![op_id, serde_json::to_string(&(enum_str(&code), message))?],
             )?;
-            Ok(())
+            issues::refuse_local_event(&w.tx, w.now_ms, op_id, &sla)
         })
     }
 

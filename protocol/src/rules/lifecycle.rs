@@ -226,6 +226,13 @@ impl IssueProjection {
 pub fn fold(events: &[IssueEvent]) -> Option<(IssueProjection, Vec<&IssueEvent>)> {
     let mut sorted: Vec<&IssueEvent> = events.iter().collect();
     sorted.sort_by(|a, b| a.hlc.cmp(&b.hlc).then_with(|| a.event_id.cmp(&b.event_id)));
+    fold_ordered(&sorted)
+}
+
+/// Folds a log in the order given. The server's receipt order is the authority: the server folds in that
+/// order, and a phone folds the events the server has accepted in the server's order, then its own unsent
+/// events (which the server will receive after them), so both arrive at the same state.
+pub fn fold_ordered<'e>(sorted: &[&'e IssueEvent]) -> Option<(IssueProjection, Vec<&'e IssueEvent>)> {
     let (first, rest) = sorted.split_first()?;
     let IssueAction::Report(report) = &first.action else { return None };
     let mut projection = IssueProjection::from_report(first, report);

@@ -1,8 +1,13 @@
 //! Workspace-level integration tests: the public `FieldApp` API as a shell uses it, on real database files.
-//! One binary, one module per area. (Phone ↔ server tests join here with the sync server.)
+//! One binary, one module per area; `server` runs the real sync server on loopback for the phone ↔ server
+//! modules (`sync_*`), `fault_proxy` sits between them to inject network faults.
 
 mod common;
 mod directives;
+mod fault_proxy;
 mod households;
 mod issues;
 mod robustness;
+mod server;
+mod sync_faults;
+mod sync_story;

@@ -1,0 +1,156 @@
+//! A real sync server for phone ↔ server tests: `linkage-server`'s router over its embedded SQLite storage in a
+//! temporary data directory, on a loopback port, loaded with the same fixture county the phones' unit tests use.
+//! The server runs on a runtime of its own so a test can kill it (every task and connection dropped mid-flight,
+//! as a crash would) and start it again on the same port and data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use linkage_core::clock::SystemClock;
+use linkage_core::sync::{RetryPolicy, SyncLimits};
+use linkage_core::FieldApp;
+use linkage_protocol::wire::Bundle;
+use linkage_server::import::{self, Sourced};
+use linkage_server::sqlite::SqliteStorage;
+use linkage_server::storage::{NewUser, Storage};
+
+use crate::common::fixture_path;
+
+/// Every fixture user's password on the test server.
+pub const PASSWORD: &str = "测试口令-2026";
+
+/// A running (or killed) server.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    runtime: Option<tokio::runtime::Runtime>,
+    storage: Option<Arc<SqliteStorage>>,
+}
+
+impl TestServer {
+    /// A fresh server with the fixture county (nodes, households) and its users, passwords [`PASSWORD`].
+    pub fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let bundle: Bundle = serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
+        let nodes = bundle.nodes.into_iter().map(|n| Sourced { origin: n.id.clone(), item: n }).collect();
+        let households = bundle.households.into_iter().map(|h| Sourced { origin: h.id.clone(), item: h }).collect();
+        import::import_rows(&storage, nodes, households).unwrap();
+        let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
+        for u in bundle.users {
+            storage
+                .put_user(&NewUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id, password_hash: hash.clone() })
+                .unwrap();
+        }
+        drop(storage);
+        let mut server = TestServer { addr: "127.0.0.1:0".parse().unwrap(), dir, runtime: None, storage: None };
+        server.run();
+        server
+    }
+
+    fn run(&mut self) {
+        let storage = Arc::new(SqliteStorage::open(self.dir.path()).unwrap());
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        // The port of a killed server may linger briefly: retry the bind. (Plain std calls: this may run
+        // inside a test's async block, where blocking on another runtime is not allowed.)
+        let mut bound = None;
+        for _ in 0..100 {
+            match std::net::TcpListener::bind(self.addr) {
+                Ok(l) => {
+                    bound = Some(l);
+                    break;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+        let std_listener = bound.unwrap_or_else(|| panic!("cannot bind {}", self.addr));
+        std_listener.set_nonblocking(true).unwrap();
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener).unwrap()
+        };
+        self.addr = listener.local_addr().unwrap();
+        let router = linkage_server::api::router(storage.clone());
+        runtime.spawn(async move { axum::serve(listener, router).await });
+        self.runtime = Some(runtime);
+        self.storage = Some(storage);
+    }
+
+    /// The base URL phones connect to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The server's storage (for assertions straight on the server's records).
+    pub fn storage(&self) -> &SqliteStorage {
+        self.storage.as_deref().expect("server is running")
+    }
+
+    /// Kills the server: every task and open connection is dropped at once, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+        self.storage = None;
+    }
+
+    /// Starts the server again on the same port and data directory.
+    pub fn restart(&mut self) {
+        assert!(self.runtime.is_none(), "kill it first");
+        self.run();
+    }
+
+    /// One number from the server's database file (row counts of ops, changes, ...).
+    pub fn count(&self, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open(self.dir.path().join("linkage.db")).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A phone: its own database file and evidence directory, the system clock, fast retries.
+pub struct SyncPhone {
+    pub app: Arc<FieldApp>,
+    pub db: PathBuf,
+    pub dir: tempfile::TempDir,
+}
+
+/// Sync limits for tests: small batches and pages (so paging is exercised), quick retries.
+pub fn test_limits() -> SyncLimits {
+    SyncLimits { push_batch: 3, pull_page: 4, retry: RetryPolicy { attempts: 4, base: Duration::from_millis(20), max: Duration::from_millis(200) } }
+}
+
+/// A new phone, not yet connected.
+pub fn new_phone() -> SyncPhone {
+    new_phone_with(test_limits())
+}
+
+pub fn new_phone_with(limits: SyncLimits) -> SyncPhone {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("linkage.db");
+    let app = FieldApp::open_with(&db, Arc::new(SystemClock), limits).unwrap();
+    SyncPhone { app, db, dir }
+}
+
+/// A phone connected to `url` as `user` (bundle downloaded, signed in).
+pub async fn connected_phone(url: &str, user: &str) -> SyncPhone {
+    let p = new_phone();
+    p.app.connect(url.into(), user.into(), PASSWORD.into()).await.unwrap();
+    p
+}
+
+/// Signs in over plain HTTP and returns the device token.
+pub async fn raw_token(url: &str, user: &str, device: &str) -> String {
+    use linkage_protocol::sync::{paths, SignInRequest, SignInResponse};
+    let req = SignInRequest { user_id: user.into(), password: PASSWORD.into(), device_id: device.into(), device_name: String::new() };
+    let resp = reqwest::Client::new().post(format!("{url}{}", paths::SIGN_IN)).json(&req).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json::<SignInResponse>().await.unwrap().token
+}
