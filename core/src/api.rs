@@ -208,6 +208,40 @@ pub struct HouseholdPage {
     pub next_offset: Option<u32>,
 }
 
+/// One correction to a household's ledger entry (民生台账更正). Only the fields given change.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum HouseholdChange {
+    /// 户主姓名
+    HeadName { name: String },
+    /// 家庭人口
+    Members { count: u32 },
+    /// 联系电话 (personal data; `None` clears it)
+    Phone { phone: Option<String> },
+    /// 住址
+    Address { address: String },
+    /// The house's WGS-84 point (`None` clears it)
+    Location { point: Option<MapPoint> },
+    /// 重点人群标签 (replaces the whole set)
+    Tags { tags: Vec<String> },
+    /// 风险等级
+    Risk { level: RiskLevel },
+}
+
+impl From<HouseholdChange> for linkage_protocol::wire::HouseholdField {
+    fn from(c: HouseholdChange) -> Self {
+        use linkage_protocol::wire::HouseholdField as F;
+        match c {
+            HouseholdChange::HeadName { name } => F::HeadName(name),
+            HouseholdChange::Members { count } => F::Members(count),
+            HouseholdChange::Phone { phone } => F::Phone(phone),
+            HouseholdChange::Address { address } => F::Address(address),
+            HouseholdChange::Location { point } => F::Location(point.map(|p| (p.lat, p.lon))),
+            HouseholdChange::Tags { tags } => F::Tags(tags),
+            HouseholdChange::Risk { level } => F::RiskLevel(level),
+        }
+    }
+}
+
 /// A household due for a visit.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct OverdueHousehold {

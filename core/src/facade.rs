@@ -122,6 +122,15 @@ impl FieldApp {
         self.with(|s, l| Ok(api::household(s.household(&household_id)?, l)))
     }
 
+    /// Corrects a household's ledger entry in scope: only the given fields change. Queued for sync in the
+    /// same transaction; edits made offline on other devices merge field by field (on the same field the later
+    /// hybrid-logical-clock time wins everywhere). Bad input (`InvalidInput` with the field) changes nothing.
+    /// I/O: one DB write. Any thread but the UI thread.
+    pub fn edit_household(&self, household_id: String, changes: Vec<HouseholdChange>) -> ApiResult<HouseholdSummary> {
+        let fields: Vec<_> = changes.into_iter().map(Into::into).collect();
+        self.with(|s, l| Ok(api::household(s.edit_household(&household_id, &fields)?, l)))
+    }
+
     /// Households overdue for a visit at the user's level, nearest first from (`lat`, `lon`) when given.
     /// I/O: DB read.
     pub fn overdue_households(&self, from: Option<MapPoint>, offset: u32, limit: u32) -> ApiResult<OverduePage> {

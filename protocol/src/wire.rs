@@ -28,6 +28,7 @@ pub enum OpBody {
     NodeAcknowledged(NodeAck),
     DirectiveRelayed(NodeRelay),
     HouseholdAcknowledged(HouseholdAck),
+    HouseholdEdited(HouseholdEdit),
 }
 
 impl OpBody {
@@ -40,6 +41,51 @@ impl OpBody {
             OpBody::NodeAcknowledged(_) => "node_acknowledged",
             OpBody::DirectiveRelayed(_) => "directive_relayed",
             OpBody::HouseholdAcknowledged(_) => "household_acknowledged",
+            OpBody::HouseholdEdited(_) => "household_edited",
+        }
+    }
+}
+
+/// An edit of a household's ledger entry (民生台账): only the fields that changed, each stamped with the
+/// edit's hybrid-logical-clock time. Phones and server merge edits field by field: a field takes the value of
+/// the edit with the greatest HLC that set it, whatever order the edits arrive in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdEdit {
+    pub household_id: String,
+    pub editor_id: String,
+    pub editor_role: Role,
+    /// Hybrid-logical-clock time (encoded, sortable; ties broken by the device part).
+    pub hlc: String,
+    pub at_ms: i64,
+    pub fields: Vec<HouseholdField>,
+}
+
+/// One field of a household and its new value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "field", content = "value", rename_all = "snake_case")]
+pub enum HouseholdField {
+    HeadName(String),
+    Members(u32),
+    /// Personal data: stored, masked when shown, never logged.
+    Phone(Option<String>),
+    Address(String),
+    /// WGS-84 (lat, lon) of the house, or none.
+    Location(Option<(f64, f64)>),
+    Tags(Vec<String>),
+    RiskLevel(RiskLevel),
+}
+
+impl HouseholdField {
+    /// The stable name of the field (the serde tag), the key of its merge clock.
+    pub fn name(&self) -> &'static str {
+        match self {
+            HouseholdField::HeadName(_) => "head_name",
+            HouseholdField::Members(_) => "members",
+            HouseholdField::Phone(_) => "phone",
+            HouseholdField::Address(_) => "address",
+            HouseholdField::Location(_) => "location",
+            HouseholdField::Tags(_) => "tags",
+            HouseholdField::RiskLevel(_) => "risk_level",
         }
     }
 }
@@ -305,6 +351,34 @@ mod tests {
         );
         let back: Operation = serde_json::from_str(&json).unwrap();
         assert_eq!(back, op);
+    }
+
+    #[test]
+    fn operation_snapshot_household_edit() {
+        let op = Operation {
+            op_id: "op-7".into(),
+            hlc: "000001700000000-000002-dev2".into(),
+            body: OpBody::HouseholdEdited(HouseholdEdit {
+                household_id: "h1".into(),
+                editor_id: "lh".into(),
+                editor_role: Role::LiaisonHead,
+                hlc: "000001700000000-000002-dev2".into(),
+                at_ms: 1_700_000_000_000,
+                fields: vec![
+                    HouseholdField::Members(4),
+                    HouseholdField::Phone(None),
+                    HouseholdField::Location(Some((35.5, 109.25))),
+                    HouseholdField::Tags(vec!["低保".into()]),
+                    HouseholdField::RiskLevel(RiskLevel::High),
+                ],
+            }),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"op_id":"op-7","hlc":"000001700000000-000002-dev2","kind":"household_edited","body":{"household_id":"h1","editor_id":"lh","editor_role":"liaison_head","hlc":"000001700000000-000002-dev2","at_ms":1700000000000,"fields":[{"field":"members","value":4},{"field":"phone","value":null},{"field":"location","value":[35.5,109.25]},{"field":"tags","value":["低保"]},{"field":"risk_level","value":"high"}]}}"#
+        );
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
     }
 
     #[test]

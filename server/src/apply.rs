@@ -7,12 +7,14 @@
 use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
 use linkage_protocol::rules::directive::{self as drules, DirectiveInputError};
 use linkage_protocol::rules::geo::{self, OnSitePolicy};
+use linkage_protocol::rules::household_edit;
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::{scope, Denial, RuleError};
 use linkage_protocol::sync::RejectCode;
 use linkage_protocol::validate::{self, limits, FieldError};
 use linkage_protocol::wire::{
-    Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation, Visit,
+    Directive, HouseholdAck, HouseholdEdit, HouseholdField, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation,
+    Visit,
 };
 
 use crate::error::Result;
@@ -96,6 +98,10 @@ pub trait Ledger {
     fn put_relay(&mut self, relay: &NodeRelay) -> Result<()>;
     /// Stores a household acknowledgement.
     fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()>;
+    /// The HLC of the last edit that set a household field (`None`: only the import set it).
+    fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>>;
+    /// Sets one household field and its clock.
+    fn put_household_field(&mut self, household_id: &str, field: &HouseholdField, hlc: &str) -> Result<()>;
     /// Records that a record at `path` refers to these photos (who may download them).
     fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
 }
@@ -185,6 +191,7 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, op, ack),
         OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, op, relay),
         OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, op, ack),
+        OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, op, edit, now_ms),
     }
 }
 
@@ -446,6 +453,44 @@ fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation
     let changed = !ledger.household_acked(&ack.directive_id, &ack.household_id)?;
     if changed {
         ledger.put_household_ack(ack)?;
+    }
+    Ok(Ok(Applied { op: op.clone(), path: household.path, broadcast: false, changed }))
+}
+
+/// A household correction: validated and scoped like on the phone, then merged field by field — only the
+/// fields whose stored clock is older than the edit's HLC are written. The op goes out in the feed as sent, so
+/// every phone runs the same merge and converges on the same values.
+fn household_edited(
+    ledger: &mut dyn Ledger,
+    user: &UserInfo,
+    actor: &Actor,
+    op: &Operation,
+    edit: &HouseholdEdit,
+    now_ms: i64,
+) -> Result<Judged> {
+    if edit.editor_id != user.id || edit.editor_role != user.role {
+        refuse!(mismatch("editor_id"));
+    }
+    check!(validate::id("household_id", &edit.household_id));
+    if linkage_protocol::hlc::Hlc::parse(&edit.hlc).is_none() {
+        refuse!(Reject::new(RejectCode::InvalidInput, "hlc: not a hybrid-logical-clock time"));
+    }
+    if edit.at_ms > now_ms + FUTURE_SKEW_MS {
+        refuse!(Reject::new(RejectCode::InvalidInput, "at_ms: lies in the future"));
+    }
+    let fields = check!(household_edit::validate(&edit.fields));
+    if fields != edit.fields {
+        refuse!(Reject::new(RejectCode::InvalidInput, "fields: not normalized (trimmed, without repeated tags)"));
+    }
+    let Some(household) = ledger.household(&edit.household_id)? else { refuse!(unknown("household", &edit.household_id)) };
+    check!(household_edit::authorize(actor, &household.path));
+    let mut changed = false;
+    for field in &edit.fields {
+        let stored = ledger.household_field_clock(&edit.household_id, field.name())?;
+        if household_edit::takes(stored.as_deref(), &edit.hlc) {
+            ledger.put_household_field(&edit.household_id, field, &edit.hlc)?;
+            changed = true;
+        }
     }
     Ok(Ok(Applied { op: op.clone(), path: household.path, broadcast: false, changed }))
 }

@@ -12,7 +12,7 @@ use linkage_protocol::model::{OrgLevel, Role};
 use linkage_protocol::rules::lifecycle::IssueProjection;
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::{Change, OpOutcome, RejectCode};
-use linkage_protocol::wire::{
+use linkage_protocol::wire::{HouseholdField, 
     Bundle, BundleHousehold, BundleNode, BundleUser, Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck,
     NodeRelay, Operation, Visit,
 };
@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::storage::{BlobState, BlobWrite, Counts, NewUser, PlacedHousehold, PlacedNode, Storage, TokenRecord};
 
 /// Schema migrations, one per version; index + 1 is the version it brings the database to.
-const MIGRATIONS: &[&str] = &[include_str!("../sql/001_initial.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../sql/001_initial.sql"), include_str!("../sql/002_household_field_clocks.sql")];
 
 /// The SQLite storage in a data directory.
 #[derive(Debug)]
@@ -306,6 +306,42 @@ impl Ledger for SqlLedger<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(directive_id, household_id) DO NOTHING",
             params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
         )?;
+        Ok(())
+    }
+
+    fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT hlc FROM household_field_clocks WHERE household_id = ?1 AND field = ?2")?
+            .query_row([household_id, field], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn put_household_field(&mut self, household_id: &str, field: &HouseholdField, hlc: &str) -> Result<()> {
+        let tx = self.tx;
+        let set = |column: &str, value: &dyn rusqlite::ToSql| -> Result<()> {
+            tx.execute(&format!("UPDATE households SET {column} = ?2 WHERE id = ?1"), params![household_id, value])?;
+            Ok(())
+        };
+        match field {
+            HouseholdField::HeadName(v) => set("head_name", v)?,
+            HouseholdField::Members(v) => set("members", v)?,
+            HouseholdField::Phone(v) => set("phone", v)?,
+            HouseholdField::Address(v) => set("address", v)?,
+            HouseholdField::Location(v) => {
+                tx.execute(
+                    "UPDATE households SET lat = ?2, lon = ?3 WHERE id = ?1",
+                    params![household_id, v.map(|p| p.0), v.map(|p| p.1)],
+                )?;
+            }
+            HouseholdField::Tags(v) => set("tags", &serde_json::to_string(v)?)?,
+            HouseholdField::RiskLevel(v) => set("risk_level", &enum_str(v))?,
+        }
+        tx.prepare_cached(
+            "INSERT INTO household_field_clocks (household_id, field, hlc) VALUES (?1, ?2, ?3)
+             ON CONFLICT(household_id, field) DO UPDATE SET hlc = excluded.hlc",
+        )?
+        .execute(params![household_id, field.name(), hlc])?;
         Ok(())
     }
 

@@ -3,12 +3,13 @@
 //! first. Lists never load the whole scope into display records; personal data leaves here masked.
 
 use linkage_protocol::model::{OrgLevel, RiskLevel};
-use linkage_protocol::rules::{cadence, geo, scope};
+use linkage_protocol::rules::{cadence, geo, household_edit, scope};
+use linkage_protocol::wire::{HouseholdEdit, HouseholdField, OpBody, Operation};
 use linkage_protocol::validate::{self, limits, mask_id_number, mask_phone};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 
-use super::{enum_str, page_limit, parse_enum, Store};
+use super::{enum_str, new_id, page_limit, parse_enum, Store};
 use crate::error::{Error, Result};
 
 /// Filters for the household list.
@@ -89,6 +90,30 @@ fn finish(row: (HouseholdRow, String)) -> Result<HouseholdRow> {
 }
 
 impl Store {
+    /// Corrects fields of a household's ledger entry in scope (the change and its outbox operation in one
+    /// transaction). Stamped with a new HLC, so it wins over every edit this phone has seen; offline edits on
+    /// other devices merge field by field when they meet. Bad input changes nothing.
+    pub fn edit_household(&mut self, id: &str, fields: &[HouseholdField]) -> Result<HouseholdRow> {
+        let (_, path) = self.household_with_path(id)?;
+        let actor = self.actor()?.clone();
+        household_edit::authorize(&actor, &path)?;
+        let fields = household_edit::validate(fields)?;
+        self.write(|w| {
+            let hlc = w.next_hlc();
+            let edit = HouseholdEdit {
+                household_id: id.to_string(),
+                editor_id: actor.user_id.clone(),
+                editor_role: actor.role,
+                hlc: hlc.clone(),
+                at_ms: w.now_ms,
+                fields,
+            };
+            apply_household_edit(&w.tx, &edit)?;
+            w.enqueue_op(&Operation { op_id: new_id(), hlc, body: OpBody::HouseholdEdited(edit) })
+        })?;
+        self.household(id)
+    }
+
     /// Households in the signed-in user's scope matching `filter`, ordered by name; with the total count.
     pub fn list_households(&self, filter: &HouseholdFilter) -> Result<(Vec<HouseholdRow>, u64)> {
         let session = self.session()?;
@@ -304,4 +329,54 @@ mod tests {
         s.sign_in("lh").unwrap();
         assert_eq!(s.overdue_households(None, 0, 10).unwrap().1, 0);
     }
+}
+
+/// Merges an edit into a stored household field by field: a field is written only when the edit's HLC is
+/// newer than the last write it took. A household this phone does not hold is ignored. True if any field
+/// changed.
+pub(crate) fn apply_household_edit(tx: &rusqlite::Connection, edit: &HouseholdEdit) -> Result<bool> {
+    let held: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM households WHERE id = ?1)", [&edit.household_id], |r| r.get(0))?;
+    if !held {
+        return Ok(false);
+    }
+    let mut changed = false;
+    for field in &edit.fields {
+        let stored: Option<String> = tx
+            .prepare_cached("SELECT hlc FROM household_field_clocks WHERE household_id = ?1 AND field = ?2")?
+            .query_row([edit.household_id.as_str(), field.name()], |r| r.get(0))
+            .optional()?;
+        if !household_edit::takes(stored.as_deref(), &edit.hlc) {
+            continue;
+        }
+        let id = edit.household_id.as_str();
+        match field {
+            HouseholdField::HeadName(v) => tx.execute("UPDATE households SET head_name = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Members(v) => tx.execute("UPDATE households SET members = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Phone(v) => tx.execute("UPDATE households SET phone = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Address(v) => tx.execute("UPDATE households SET address = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Location(v) => tx.execute(
+                "UPDATE households SET lat = ?2, lon = ?3 WHERE id = ?1",
+                rusqlite::params![id, v.map(|p| p.0), v.map(|p| p.1)],
+            )?,
+            HouseholdField::RiskLevel(v) => {
+                tx.execute("UPDATE households SET risk_level = ?2 WHERE id = ?1", rusqlite::params![id, enum_str(v)])?
+            }
+            HouseholdField::Tags(tags) => {
+                tx.execute("DELETE FROM household_tags WHERE household_id = ?1", [id])?;
+                let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO household_tags (household_id, tag) VALUES (?1, ?2)")?;
+                for t in tags {
+                    insert.execute([id, t.as_str()])?;
+                }
+                tags.len()
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO household_field_clocks (household_id, field, hlc) VALUES (?1, ?2, ?3)
+             ON CONFLICT(household_id, field) DO UPDATE SET hlc = excluded.hlc",
+        )?
+        .execute([id, field.name(), edit.hlc.as_str()])?;
+        tx.execute("UPDATE households SET updated_hlc = max(updated_hlc, ?2) WHERE id = ?1", [id, edit.hlc.as_str()])?;
+        changed = true;
+    }
+    Ok(changed)
 }

@@ -8,7 +8,7 @@ use linkage_protocol::sync::{Change, RejectCode};
 use linkage_protocol::wire::OpBody;
 use rusqlite::params;
 
-use super::{directives, enum_str, issues, meta_get, meta_set, visits, Store};
+use super::{directives, enum_str, households, issues, meta_get, meta_set, visits, Store};
 use crate::error::{Error, Result};
 
 /// An operation the server refused, kept with its reason for the user to see.
@@ -89,6 +89,7 @@ impl Store {
                         directives::persist_household_ack(&w.tx, a)?;
                         true
                     }
+                    OpBody::HouseholdEdited(e) => households::apply_household_edit(&w.tx, e)?,
                 };
                 applied += u32::from(new);
             }

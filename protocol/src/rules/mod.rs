@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod directive;
 pub mod duplicates;
 pub mod geo;
+pub mod household_edit;
 pub mod lifecycle;
 pub mod measures;
 pub mod scope;

@@ -30,7 +30,12 @@ pub fn phone() -> Phone {
 
 /// Every row of every table of the phone's database file, read through a second connection.
 pub fn db_rows(phone: &Phone) -> Vec<String> {
-    let conn = rusqlite::Connection::open(&phone.db).unwrap();
+    db_rows_of(&phone.db)
+}
+
+/// Every row of every table of the database file at `db`, read through a second connection.
+pub fn db_rows_of(db: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap()

@@ -10,4 +10,5 @@ mod issues;
 mod robustness;
 mod server;
 mod sync_faults;
+mod sync_merge;
 mod sync_story;

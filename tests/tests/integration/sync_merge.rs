@@ -1,0 +1,96 @@
+//! Household edits made offline on two phones merge field by field through the server: different fields both
+//! survive; on the same field the later hybrid-logical-clock time wins on every device and on the server,
+//! whatever order the phones sync in. Bad edits are refused with the field and change nothing.
+
+use linkage_core::api::*;
+use linkage_core::ApiError;
+
+use crate::common::db_rows_of;
+use crate::server::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+fn view(h: &HouseholdSummary) -> (String, u32, String, Option<String>, Vec<String>, RiskLevel) {
+    (h.head_name.clone(), h.members, h.address.clone(), h.phone_masked.clone(), h.tags.clone(), h.risk_level)
+}
+
+#[test]
+fn two_phones_edit_one_household_offline_and_merge_field_by_field() {
+    let rt = runtime();
+    let server = TestServer::start();
+    let url = server.url();
+    rt.block_on(async {
+        let lh = connected_phone(&url, "lh").await;
+        let gw = connected_phone(&url, "gw").await;
+
+        // Offline, in this real-time order: the grid worker fixes members and tags; the liaison head then
+        // fixes the phone and, later still, the tags too; the grid worker last corrects members again.
+        gw.app.edit_household("h1".into(), vec![HouseholdChange::Members { count: 5 }, HouseholdChange::Tags { tags: vec!["低保".into()] }]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        lh.app.edit_household("h1".into(), vec![HouseholdChange::Phone { phone: Some("13987654321".into()) }]).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        lh.app
+            .edit_household("h1".into(), vec![HouseholdChange::Tags { tags: vec!["低保".into(), "独居老人".into()] }])
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let gw_local = gw.app.edit_household("h1".into(), vec![HouseholdChange::Members { count: 4 }, HouseholdChange::Address { address: "一组12号".into() }]).unwrap();
+        assert_eq!(gw_local.members, 4, "the phone shows its own edit at once");
+
+        // The liaison head syncs last on purpose: its tag edit is newer than the grid worker's and must win.
+        gw.app.sync(None).await.unwrap();
+        lh.app.sync(None).await.unwrap();
+        gw.app.sync(None).await.unwrap();
+
+        let expected = (
+            "张建国".to_string(),
+            4,
+            "一组12号".to_string(),
+            Some("139****4321".to_string()),
+            vec!["独居老人".to_string(), "低保".to_string()],
+            gw_local.risk_level,
+        );
+        let mut expected_sorted = expected.clone();
+        expected_sorted.4.sort();
+        for phone in [&lh, &gw] {
+            let mut got = view(&phone.app.household("h1".into()).unwrap());
+            got.4.sort();
+            assert_eq!(got, expected_sorted);
+        }
+
+        // A phone enrolled afterwards (bundle + full feed) arrives at the same values, as does the server.
+        let ts = connected_phone(&url, "ts").await;
+        ts.app.sync(None).await.unwrap();
+        let mut got = view(&ts.app.household("h1".into()).unwrap());
+        got.4.sort();
+        assert_eq!(got, expected_sorted);
+        let conn = rusqlite::Connection::open(server.dir.path().join("linkage.db")).unwrap();
+        let (members, address, phone, tags): (u32, String, String, String) = conn
+            .query_row("SELECT members, address, phone, tags FROM households WHERE id = 'h1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!((members, address.as_str(), phone.as_str()), (4, "一组12号", "13987654321"));
+        let mut tags: Vec<String> = serde_json::from_str(&tags).unwrap();
+        tags.sort();
+        assert_eq!(tags, expected_sorted.4);
+
+        // Bad edits: typed error naming the field, nothing stored, nothing queued.
+        let before = db_rows_of(&gw.db);
+        for (changes, field) in [
+            (vec![HouseholdChange::HeadName { name: " ".into() }], "head_name"),
+            (vec![HouseholdChange::Members { count: 1000 }], "members"),
+            (vec![HouseholdChange::Phone { phone: Some("电话".into()) }], "phone"),
+            (vec![HouseholdChange::Location { point: Some(MapPoint { lat: f64::NAN, lon: 109.0 }) }], "location"),
+            (vec![], "fields"),
+        ] {
+            match gw.app.edit_household("h1".into(), changes) {
+                Err(ApiError::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert!(matches!(gw.app.edit_household("h4".into(), vec![HouseholdChange::Members { count: 2 }]), Err(ApiError::NotFound { .. })));
+        assert_eq!(db_rows_of(&gw.db), before, "refused edits leave the database untouched");
+    });
+}
