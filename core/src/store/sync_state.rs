@@ -34,6 +34,8 @@ pub struct PendingBlob {
 pub struct SyncMeta {
     pub server_url: Option<String>,
     pub token: Option<String>,
+    /// When the token expires (server time); refreshed by a sync well before.
+    pub token_expires_at_ms: Option<i64>,
     pub cursor: i64,
     pub clock_offset_ms: i64,
     pub last_sync_at_ms: Option<i64>,
@@ -172,6 +174,7 @@ impl Store {
         Ok(SyncMeta {
             server_url: get("server_url")?,
             token: get("server_token")?,
+            token_expires_at_ms: get("server_token_expires_ms")?.and_then(|s| s.parse().ok()),
             cursor: get("pull_cursor")?.and_then(|s| s.parse().ok()).unwrap_or(0),
             clock_offset_ms: self.clock_offset_ms,
             last_sync_at_ms: get("last_sync_at_ms")?.and_then(|s| s.parse().ok()),
@@ -179,11 +182,20 @@ impl Store {
         })
     }
 
-    /// Remembers the server and this device's token.
-    pub fn set_server(&mut self, url: &str, token: &str) -> Result<()> {
+    /// Remembers the server and this device's token with its expiry (server time).
+    pub fn set_server(&mut self, url: &str, token: &str, expires_at_ms: i64) -> Result<()> {
         self.write(|w| {
             meta_set(&w.tx, "server_url", url)?;
-            meta_set(&w.tx, "server_token", token)
+            meta_set(&w.tx, "server_token", token)?;
+            meta_set(&w.tx, "server_token_expires_ms", &expires_at_ms.to_string())
+        })
+    }
+
+    /// Replaces the device token after a refresh.
+    pub fn set_token(&mut self, token: &str, expires_at_ms: i64) -> Result<()> {
+        self.write(|w| {
+            meta_set(&w.tx, "server_token", token)?;
+            meta_set(&w.tx, "server_token_expires_ms", &expires_at_ms.to_string())
         })
     }
 

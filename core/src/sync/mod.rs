@@ -36,6 +36,9 @@ pub trait SyncObserver: Send + Sync {
     fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
 }
 
+/// A token with less than this left (server time) is refreshed at the start of a sync: 10 days.
+pub const TOKEN_REFRESH_WINDOW_MS: i64 = 10 * 24 * 3600 * 1000;
+
 /// Sizes of one sync's exchanges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncLimits {
@@ -83,7 +86,7 @@ pub async fn connect(store: &Mutex<Store>, server_url: &str, user_id: &str, pass
     let bundle: serde_json::Value = client.get(paths::BUNDLE).await?.body;
     let mut s = lock(store);
     s.load_bundle(&bundle.to_string())?;
-    s.set_server(server_url.trim().trim_end_matches('/'), &signed.token)?;
+    s.set_server(server_url.trim().trim_end_matches('/'), &signed.token, signed.expires_at_ms)?;
     let offset = signed.server_time_ms - s.device_now_ms();
     s.set_clock_offset(offset)?;
     s.sign_in(user_id)
@@ -106,7 +109,22 @@ async fn run_inner(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>, li
     let (Some(url), Some(token)) = (meta.server_url, meta.token) else {
         return Err(Error::AuthRequired("this device is not connected to a server yet".into()));
     };
-    let client = ServerClient::new(&url, Some(token), limits.retry)?;
+    let mut client = ServerClient::new(&url, Some(token), limits.retry)?;
+    // Refresh the device token well before it expires (a phone may stay offline for weeks).
+    let server_now = lock(store).now_ms();
+    if meta.token_expires_at_ms.is_some_and(|exp| exp - server_now < TOKEN_REFRESH_WINDOW_MS) {
+        match client.post::<_, SignInResponse>(paths::REFRESH, &()).await {
+            Ok(fresh) => {
+                lock(store).set_token(&fresh.body.token, fresh.body.expires_at_ms)?;
+                client = client.with_token(fresh.body.token);
+            }
+            Err(Error::DeviceRevoked) => {
+                lock(store).wipe()?;
+                return Err(Error::DeviceRevoked);
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let progress = |phase, done, total| {
         if let Some(o) = observer {
             o.on_progress(phase, done, total);

@@ -262,3 +262,33 @@ fn a_revoked_device_wipes_its_data_and_photos() {
         assert!(matches!(gw.app.sync(None).await, Err(ApiError::NotSignedIn) | Err(ApiError::AuthRequired { .. }) | Err(ApiError::DeviceWiped)));
     });
 }
+
+#[test]
+fn a_token_near_expiry_is_refreshed_by_the_next_sync() {
+    let rt = runtime();
+    let server = TestServer::start();
+    let url = server.url();
+    rt.block_on(async {
+        let lh = connected_phone(&url, "lh").await;
+        let token_of = |db: &std::path::Path| -> String {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            conn.query_row("SELECT value FROM meta WHERE key = 'server_token'", [], |r| r.get(0)).unwrap()
+        };
+        let old = token_of(&lh.db);
+        // Pretend weeks went by: the stored expiry is a day away.
+        let conn = rusqlite::Connection::open(&lh.db).unwrap();
+        conn.execute("UPDATE meta SET value = ?1 WHERE key = 'server_token_expires_ms'", [(now_ms() + 86_400_000).to_string()]).unwrap();
+        drop(conn);
+        lh.app.report_issue(heating_issue()).unwrap();
+        assert_eq!(lh.app.sync(None).await.unwrap().pushed, 1);
+        let new = token_of(&lh.db);
+        assert_ne!(new, old, "refreshed");
+        let pull = format!("{url}{}?after=0", linkage_protocol::sync::paths::PULL);
+        let http = reqwest::Client::new();
+        assert_eq!(http.get(&pull).bearer_auth(&old).send().await.unwrap().status(), 401, "the old token is dead");
+        assert_eq!(http.get(&pull).bearer_auth(&new).send().await.unwrap().status(), 200);
+        // The next sync does not refresh again (a month is left).
+        lh.app.sync(None).await.unwrap();
+        assert_eq!(token_of(&lh.db), new);
+    });
+}
