@@ -14,3 +14,20 @@ CREATE TABLE household_field_clocks (
     hlc          TEXT NOT NULL,
     PRIMARY KEY (household_id, field)
 ) WITHOUT ROWID;
+
+-- 3. Time limits and supervision (限时办结, 督办): an issue's 挂起 intervals, approved 延期 days, a pending
+--    extension request, the sweep's overdue mark and 就地解决 live in `flow` (JSON, part of the projection);
+--    the supervision level has its own column so lists can show and filter it.
+ALTER TABLE issues ADD COLUMN flow TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE issues ADD COLUMN supervision TEXT;
+
+-- 4. Completion reports of task directives (任务完成情况), one per node, with photos (evidence_refs).
+CREATE TABLE directive_task_reports (
+    directive_id TEXT NOT NULL REFERENCES directives(id),
+    node_id      TEXT NOT NULL,
+    reported_by  TEXT NOT NULL,
+    at_ms        INTEGER NOT NULL,
+    note         TEXT NOT NULL,
+    evidence     TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (directive_id, node_id)
+) WITHOUT ROWID;

@@ -5,6 +5,7 @@
 use linkage_protocol::labels::{Label, Locale};
 pub use linkage_protocol::model::{
     AckMeans, DirectiveKind, GpsFix, IssueActionKind, IssueCategory, IssueState, OnSiteVerdict, OrgLevel, RiskLevel,
+    SupervisionLevel,
     Role, Satisfaction, Urgency, VisitKind,
 };
 pub use linkage_protocol::rules::sla::Light;
@@ -87,6 +88,20 @@ pub enum IssueActionKind {
     Resolve,
     Escalate,
     Verify,
+    Suspend,
+    Resume,
+    RequestExtension,
+    DecideExtension,
+    Supervise,
+    ResolveOnSpot,
+    MarkOverdue,
+}
+
+#[uniffi::remote(Enum)]
+pub enum SupervisionLevel {
+    Normal,
+    Yellow,
+    Red,
 }
 
 #[uniffi::remote(Enum)]
@@ -337,6 +352,16 @@ pub enum IssueCommand {
     Escalate { reason: String },
     /// 回访核实 with the resident's satisfaction
     Verify { satisfaction: Satisfaction, note: String },
+    /// 挂起: the time-limit clock stops (owning staff), with the reason
+    Suspend { reason: String },
+    /// 恢复: the clock runs again
+    Resume,
+    /// 申请延期 of the resolve limit by some working days (1–30), to the level above
+    RequestExtension { working_days: u32, reason: String },
+    /// 延期审批 by the level above
+    DecideExtension { approved: bool, note: String },
+    /// 督办 by the level above: 普通 / 黄牌 / 红牌
+    Supervise { level: SupervisionLevel, note: String },
 }
 
 /// Which issues to list.
@@ -375,6 +400,18 @@ pub struct IssueSummary {
     pub escalation_count: u32,
     pub merged_into: Option<String>,
     pub satisfaction: Option<Satisfaction>,
+    /// 督办 by the level above, shown on every device in scope.
+    pub supervision: Option<SupervisionLevel>,
+    /// 普通督办 / 黄牌督办 / 红牌督办, or empty.
+    pub supervision_label: String,
+    /// 挂起: the clock is stopped (the light is frozen).
+    pub suspended: bool,
+    /// Working days of a 延期 request waiting for the level above.
+    pub pending_extension_days: Option<u32>,
+    /// Overdue at its level (the light is red, or the server's sweep marked it): proposed for escalation.
+    pub overdue: bool,
+    /// 就地解决 by the reporting grid worker.
+    pub resolved_on_spot: bool,
 }
 
 /// One page of issues.
@@ -437,6 +474,8 @@ pub struct DirectiveSummary {
     pub households_acknowledged: u32,
     pub households_total: u32,
     pub overdue: bool,
+    /// When my node reported the task done (tasks only).
+    pub completed_at_ms: Option<i64>,
 }
 
 /// Acknowledgements at one level.
@@ -462,6 +501,8 @@ pub struct DirectiveCoverage {
     pub directive_id: String,
     pub levels: Vec<LevelCoverage>,
     pub silent_nodes: Vec<SilentNode>,
+    /// Nodes in view that reported a task done (任务完成; 0 for notices and alerts).
+    pub tasks_completed: u32,
 }
 
 /// What the sync bar shows.
@@ -599,7 +640,14 @@ pub(crate) fn visit(v: store::VisitRow, l: Locale) -> VisitSummary {
 
 pub(crate) fn issue(r: store::IssueRow, l: Locale) -> IssueSummary {
     let p = r.projection;
+    let suspended = p.suspended();
     IssueSummary {
+        supervision: p.supervision,
+        supervision_label: p.supervision.map_or(String::new(), |s| s.label(l).into()),
+        suspended,
+        pending_extension_days: p.pending_extension_days,
+        overdue: r.light == Light::Red || p.overdue_step.is_some(),
+        resolved_on_spot: p.resolved_on_spot,
         category_label: p.category.label(l).into(),
         urgency_label: p.urgency.label(l).into(),
         state_label: p.state.label(l).into(),
@@ -653,6 +701,7 @@ pub(crate) fn directive(d: store::DirectiveRow, l: Locale) -> DirectiveSummary {
         households_acknowledged: d.households_acknowledged,
         households_total: d.households_total,
         overdue: d.overdue,
+        completed_at_ms: d.my_completed_at_ms,
     }
 }
 
@@ -665,6 +714,7 @@ pub(crate) fn coverage(id: &str, c: store::DirectiveCoverageRow, l: Locale) -> D
             .map(|(level, acknowledged, total)| LevelCoverage { level, level_label: level.label(l).into(), acknowledged, total })
             .collect(),
         silent_nodes: c.silent_nodes.into_iter().map(|(node_id, name, level)| SilentNode { node_id, name, level }).collect(),
+        tasks_completed: c.tasks_completed,
     }
 }
 
@@ -679,6 +729,11 @@ impl From<IssueCommand> for store::IssueCommand {
             IssueCommand::Resolve { note, evidence } => store::IssueCommand::Resolve { note, evidence },
             IssueCommand::Escalate { reason } => store::IssueCommand::Escalate { reason },
             IssueCommand::Verify { satisfaction, note } => store::IssueCommand::Verify { satisfaction, note },
+            IssueCommand::Suspend { reason } => store::IssueCommand::Suspend { reason },
+            IssueCommand::Resume => store::IssueCommand::Resume,
+            IssueCommand::RequestExtension { working_days, reason } => store::IssueCommand::RequestExtension { working_days, reason },
+            IssueCommand::DecideExtension { approved, note } => store::IssueCommand::DecideExtension { approved, note },
+            IssueCommand::Supervise { level, note } => store::IssueCommand::Supervise { level, note },
         }
     }
 }

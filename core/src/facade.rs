@@ -178,20 +178,14 @@ impl FieldApp {
 
     /// Reports an issue (上报). I/O: DB write (event + projection + outbox).
     pub fn report_issue(&self, draft: IssueDraft) -> ApiResult<IssueSummary> {
-        self.with(|s, l| {
-            let input = store::IssueInput {
-                category: draft.category,
-                urgency: draft.urgency,
-                title: draft.title,
-                description: draft.description,
-                household_id: draft.household_id,
-                node_id: draft.node_id,
-                location: draft.location,
-                evidence: draft.evidence,
-                client_op_id: draft.client_op_id,
-            };
-            Ok(api::issue(s.report_issue(input)?, l))
-        })
+        self.with(|s, l| Ok(api::issue(s.report_issue(api::issue_input(draft))?, l)))
+    }
+
+    /// 就地解决: a grid worker reports an issue already resolved on the spot, with the photos of the draft as
+    /// evidence (at least one) and what was done. It still goes to verification (回访核实) by the township.
+    /// I/O: one DB write (both events and their outbox operations in one transaction). Not the UI thread.
+    pub fn report_resolved_on_spot(&self, draft: IssueDraft, note: String) -> ApiResult<IssueSummary> {
+        self.with(|s, l| Ok(api::issue(s.report_resolved_on_spot(api::issue_input(draft), &note)?, l)))
     }
 
     /// Takes a lifecycle action on an issue; refused with `IllegalTransition` or `NotPermitted` by the
@@ -268,6 +262,12 @@ impl FieldApp {
     /// Records that a household got a directive and how (liaison head). I/O: DB write.
     pub fn record_household_ack(&self, directive_id: String, household_id: String, means: AckMeans) -> ApiResult<DirectiveSummary> {
         self.with(|s, l| Ok(api::directive(s.record_household_ack(&directive_id, &household_id, means)?, l)))
+    }
+
+    /// Reports my node's completion of a task directive (任务完成情况) with a note and photos (evidence
+    /// hashes from `add_evidence`), after acknowledging it; a repeated report changes nothing. I/O: DB write.
+    pub fn report_task_completion(&self, directive_id: String, note: String, evidence: Vec<String>) -> ApiResult<DirectiveSummary> {
+        self.with(|s, l| Ok(api::directive(s.report_task_completion(&directive_id, &note, &evidence)?, l)))
     }
 
     /// Acknowledgement coverage per level and the silent nodes. I/O: DB read.

@@ -63,8 +63,12 @@ labels!(Satisfaction {
 labels!(IssueActionKind {
     Report => "上报", "Report"; Accept => "受理", "Accept"; Reject => "不予受理", "Reject"; Merge => "合并", "Merge";
     Assign => "交办", "Assign"; Start => "开始处置", "Start"; Resolve => "办结", "Resolve";
-    Escalate => "上报上级", "Escalate"; Verify => "回访核实", "Verify";
+    Escalate => "上报上级", "Escalate"; Verify => "回访核实", "Verify"; Suspend => "挂起", "Suspend";
+    Resume => "恢复办理", "Resume"; RequestExtension => "申请延期", "Request extension";
+    DecideExtension => "延期审批", "Decide extension"; Supervise => "督办", "Supervise";
+    ResolveOnSpot => "就地解决", "Resolved on the spot"; MarkOverdue => "超期预警", "Marked overdue";
 });
+labels!(SupervisionLevel { Normal => "普通督办", "Supervised"; Yellow => "黄牌督办", "Yellow card"; Red => "红牌督办", "Red card"; });
 labels!(OnSiteVerdict {
     OnSite => "在现场", "On site"; TooFar => "距离过远", "Too far"; PoorFix => "定位精度差", "Poor GPS fix";
     NoFix => "无定位", "No GPS fix"; Mocked => "疑似虚拟定位", "Mock location"; NoReference => "住户未标注位置", "Household not located";

@@ -216,11 +216,25 @@ pub enum IssueActionKind {
     Resolve,
     Escalate,
     Verify,
+    /// 挂起: the time-limit clock stops (waiting on something outside the handler's control).
+    Suspend,
+    /// 恢复: the clock runs again.
+    Resume,
+    /// 延期申请: asks the level above for more working days.
+    RequestExtension,
+    /// 延期审批: the level above approves or denies the request.
+    DecideExtension,
+    /// 督办: the level above supervises the issue (普通 / 黄牌 / 红牌).
+    Supervise,
+    /// 就地解决: the grid worker who reported it resolved it on the spot, with photos; still verified.
+    ResolveOnSpot,
+    /// 超期标记: the server's sweep marks an overdue step (proposed for escalation). Never a user's action.
+    MarkOverdue,
 }
 
 impl IssueActionKind {
     /// Every action that applies to an existing issue (all but `Report`).
-    pub const ON_EXISTING: [IssueActionKind; 8] = [
+    pub const ON_EXISTING: [IssueActionKind; 15] = [
         IssueActionKind::Accept,
         IssueActionKind::Reject,
         IssueActionKind::Merge,
@@ -229,7 +243,26 @@ impl IssueActionKind {
         IssueActionKind::Resolve,
         IssueActionKind::Escalate,
         IssueActionKind::Verify,
+        IssueActionKind::Suspend,
+        IssueActionKind::Resume,
+        IssueActionKind::RequestExtension,
+        IssueActionKind::DecideExtension,
+        IssueActionKind::Supervise,
+        IssueActionKind::ResolveOnSpot,
+        IssueActionKind::MarkOverdue,
     ];
+}
+
+/// How strongly the level above supervises an issue (督办).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SupervisionLevel {
+    /// 普通督办
+    Normal,
+    /// 黄牌督办
+    Yellow,
+    /// 红牌督办
+    Red,
 }
 
 /// Kind of household visit (入户走访).

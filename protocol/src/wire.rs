@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     AckMeans, DirectiveKind, GpsFix, IssueActionKind, IssueCategory, OnSiteVerdict, OrgLevel, RiskLevel, Role,
-    Satisfaction, Urgency, VisitKind,
+    Satisfaction, SupervisionLevel, Urgency, VisitKind,
 };
 
 /// One operation in the outbox: a device-made UUIDv7 id (the idempotency key), the HLC time, and the body.
@@ -29,6 +29,7 @@ pub enum OpBody {
     DirectiveRelayed(NodeRelay),
     HouseholdAcknowledged(HouseholdAck),
     HouseholdEdited(HouseholdEdit),
+    TaskReported(TaskReport),
 }
 
 impl OpBody {
@@ -42,6 +43,7 @@ impl OpBody {
             OpBody::DirectiveRelayed(_) => "directive_relayed",
             OpBody::HouseholdAcknowledged(_) => "household_acknowledged",
             OpBody::HouseholdEdited(_) => "household_edited",
+            OpBody::TaskReported(_) => "task_reported",
         }
     }
 }
@@ -118,6 +120,14 @@ pub enum IssueAction {
     Resolve { note: String, evidence: Vec<String> },
     Escalate { reason: String, to_node_id: String },
     Verify { satisfaction: Satisfaction, note: String },
+    Suspend { reason: String },
+    Resume,
+    RequestExtension { working_days: u32, reason: String },
+    DecideExtension { approved: bool, note: String },
+    Supervise { level: SupervisionLevel, note: String },
+    ResolveOnSpot { note: String, evidence: Vec<String> },
+    /// Made by the server's sweep (actor `system`), never by a phone.
+    MarkOverdue { step: crate::rules::sla::SlaStep, due_at_ms: i64 },
 }
 
 impl IssueAction {
@@ -133,6 +143,13 @@ impl IssueAction {
             IssueAction::Resolve { .. } => IssueActionKind::Resolve,
             IssueAction::Escalate { .. } => IssueActionKind::Escalate,
             IssueAction::Verify { .. } => IssueActionKind::Verify,
+            IssueAction::Suspend { .. } => IssueActionKind::Suspend,
+            IssueAction::Resume => IssueActionKind::Resume,
+            IssueAction::RequestExtension { .. } => IssueActionKind::RequestExtension,
+            IssueAction::DecideExtension { .. } => IssueActionKind::DecideExtension,
+            IssueAction::Supervise { .. } => IssueActionKind::Supervise,
+            IssueAction::ResolveOnSpot { .. } => IssueActionKind::ResolveOnSpot,
+            IssueAction::MarkOverdue { .. } => IssueActionKind::MarkOverdue,
         }
     }
 }
@@ -216,6 +233,17 @@ pub struct HouseholdAck {
     pub means: AckMeans,
     pub user_id: String,
     pub at_ms: i64,
+}
+
+/// A node's completion report for a task directive (任务完成情况), with what was done and photos.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskReport {
+    pub directive_id: String,
+    pub node_id: String,
+    pub user_id: String,
+    pub at_ms: i64,
+    pub note: String,
+    pub evidence: Vec<String>,
 }
 
 /// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users,

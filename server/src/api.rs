@@ -81,13 +81,36 @@ pub fn router(storage: Arc<dyn Storage>) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until Ctrl-C.
+/// How often the running server sweeps for overdue issues.
+pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Serves `router` on `listener` until Ctrl-C, sweeping for overdue issues every [`SWEEP_INTERVAL`] (so
+/// issues are flagged even when no phone is online).
 pub async fn serve(listener: tokio::net::TcpListener, storage: Arc<dyn Storage>) -> std::io::Result<()> {
-    axum::serve(listener, router(storage))
+    let sweeper = tokio::spawn(sweep_periodically(storage.clone(), SWEEP_INTERVAL));
+    let served = axum::serve(listener, router(storage))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
+        .await;
+    sweeper.abort();
+    served
+}
+
+/// Runs the overdue sweep now and then every `interval`; a failed sweep is reported and retried next time.
+pub async fn sweep_periodically(storage: Arc<dyn Storage>, interval: std::time::Duration) {
+    let rules = Arc::new(linkage_protocol::rules::sla::SlaRules::china_default());
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        let (storage, rules) = (storage.clone(), rules.clone());
+        match tokio::task::spawn_blocking(move || storage.sweep_overdue(now_ms(), &rules)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => eprintln!("overdue sweep: {n} issue(s) flagged overdue and proposed for escalation"),
+            Ok(Err(e)) => eprintln!("overdue sweep failed (will retry): {e}"),
+            Err(e) => eprintln!("overdue sweep panicked (will retry): {e}"),
+        }
+    }
 }
 
 /// An error answer: status and `ErrorBody`.

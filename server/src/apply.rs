@@ -8,13 +8,14 @@ use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
 use linkage_protocol::rules::directive::{self as drules, DirectiveInputError};
 use linkage_protocol::rules::geo::{self, OnSitePolicy};
 use linkage_protocol::rules::household_edit;
+use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::{scope, Denial, RuleError};
 use linkage_protocol::sync::RejectCode;
 use linkage_protocol::validate::{self, limits, FieldError};
 use linkage_protocol::wire::{
     Directive, HouseholdAck, HouseholdEdit, HouseholdField, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation,
-    Visit,
+    TaskReport, Visit,
 };
 
 use crate::error::Result;
@@ -98,6 +99,12 @@ pub trait Ledger {
     fn put_relay(&mut self, relay: &NodeRelay) -> Result<()>;
     /// Stores a household acknowledgement.
     fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()>;
+    /// The kind of a directive.
+    fn directive_kind(&mut self, id: &str) -> Result<Option<linkage_protocol::model::DirectiveKind>>;
+    /// Whether the node reported completion of the task.
+    fn task_reported(&mut self, directive_id: &str, node_id: &str) -> Result<bool>;
+    /// Stores a task completion report.
+    fn put_task_report(&mut self, report: &TaskReport) -> Result<()>;
     /// The HLC of the last edit that set a household field (`None`: only the import set it).
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>>;
     /// Sets one household field and its clock.
@@ -192,6 +199,7 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, op, relay),
         OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, op, ack),
         OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, op, edit, now_ms),
+        OpBody::TaskReported(report) => task_reported(ledger, &actor, op, report, now_ms),
     }
 }
 
@@ -310,6 +318,18 @@ fn issue_event(
             }
             IssueAction::Verify { note, .. } => {
                 check!(validate::text("note", note, 0, limits::NOTE));
+            }
+            IssueAction::ResolveOnSpot { evidence, .. } => {
+                check!(lifecycle::validate_payload(&event.action));
+                ledger.put_evidence_refs(evidence, &projection.path)?;
+            }
+            IssueAction::Suspend { .. }
+            | IssueAction::Resume
+            | IssueAction::RequestExtension { .. }
+            | IssueAction::DecideExtension { .. }
+            | IssueAction::Supervise { .. }
+            | IssueAction::MarkOverdue { .. } => {
+                check!(lifecycle::validate_payload(&event.action));
             }
         }
         debug_assert_ne!(kind, IssueActionKind::Report);
@@ -444,6 +464,27 @@ fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, rel
     Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
+/// A node's task completion report: its own node, a task, acknowledged first; the first report stands.
+fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, report: &TaskReport, now_ms: i64) -> Result<Judged> {
+    let target = check!(own_node_step(ledger, actor, &report.directive_id, &report.user_id, Some(&report.node_id))?);
+    let Some(kind) = ledger.directive_kind(&report.directive_id)? else { refuse!(unknown("directive", &report.directive_id)) };
+    let acked = ledger.node_ack(&report.directive_id, &report.node_id)?.is_some();
+    check!(drules::authorize_task_report(actor, &target, kind, acked));
+    let note = check!(drules::validate_task_report(&report.note, &report.evidence));
+    if note != report.note {
+        refuse!(Reject::new(RejectCode::InvalidInput, "note: not trimmed"));
+    }
+    if report.at_ms > now_ms + FUTURE_SKEW_MS {
+        refuse!(Reject::new(RejectCode::InvalidInput, "at_ms: lies in the future"));
+    }
+    let changed = !ledger.task_reported(&report.directive_id, &report.node_id)?;
+    if changed {
+        ledger.put_task_report(report)?;
+        ledger.put_evidence_refs(&report.evidence, &actor.node_path)?;
+    }
+    Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
+}
+
 fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, ack: &HouseholdAck) -> Result<Judged> {
     let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, None)?);
     check!(validate::id("household_id", &ack.household_id));
@@ -493,4 +534,39 @@ fn household_edited(
         }
     }
     Ok(Ok(Applied { op: op.clone(), path: household.path, broadcast: false, changed }))
+}
+
+/// Who the overdue sweep acts as in an issue's log (shown as 系统 in timelines).
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// The overdue sweep for one issue (督办: flagged at its level and proposed for escalation even when no phone
+/// is online): when the clock of the issue's current step has run out (red, not paused) and the step is not
+/// marked yet, appends a `MarkOverdue` event by [`SYSTEM_ACTOR`] and returns its operation for the change
+/// feed. Written against the [`Ledger`], like every op.
+pub fn sweep_issue(ledger: &mut dyn Ledger, issue_id: &str, now_ms: i64, rules: &SlaRules) -> Result<Option<Applied>> {
+    let Some(mut projection) = ledger.issue(issue_id)? else { return Ok(None) };
+    let Some((step, _)) = SlaRules::issue_step(&projection) else { return Ok(None) };
+    let Some(clock) = rules.issue_clock(&projection) else { return Ok(None) };
+    if projection.overdue_step == Some(step) || clock.is_paused(now_ms) || clock.light(now_ms) != Light::Red {
+        return Ok(None);
+    }
+    let Some(owner) = ledger.node(&projection.owner_node_id)? else { return Ok(None) };
+    let role = if owner.level == OrgLevel::County { Role::CountyStaff } else { Role::TownshipStaff };
+    let hlc = linkage_protocol::hlc::Hlc { wall_ms: now_ms, counter: 0 }.encode("server");
+    let event = IssueEvent {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        issue_id: issue_id.to_string(),
+        actor_id: SYSTEM_ACTOR.to_string(),
+        actor_role: role,
+        actor_node_id: owner.id,
+        hlc: hlc.clone(),
+        at_ms: now_ms,
+        action: IssueAction::MarkOverdue { step, due_at_ms: clock.deadline_ms(now_ms) },
+    };
+    if projection.apply(&event).is_err() {
+        return Ok(None);
+    }
+    ledger.put_issue_event(&event, &projection, now_ms)?;
+    let op = Operation { op_id: event.event_id.clone(), hlc, body: OpBody::IssueEvent(event) };
+    Ok(Some(Applied { op, path: projection.path, broadcast: false, changed: true }))
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod import;
+pub mod measures;
 pub mod openapi;
 pub mod sqlite;
 pub mod storage;

@@ -1,4 +1,5 @@
-//! The `linkage-server` command line: `serve`, `import`, `user add`, `device revoke` and `demo` (DESIGN §9).
+//! The `linkage-server` command line: `serve`, `import`, `user add`, `device revoke`, `demo` and `measures`
+//! (DESIGN §9).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use linkage_protocol::model::Role;
 use linkage_protocol::validate::{self, limits};
 use linkage_server::sqlite::SqliteStorage;
 use linkage_server::storage::{NewUser, Storage};
-use linkage_server::{api, auth, demo, import, Error};
+use linkage_server::{api, auth, demo, import, measures, Error};
 
 #[derive(Parser)]
 #[command(name = "linkage-server", version, about = "Linkage (五级联动) sync server")]
@@ -47,6 +48,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Mark overdue issues now (the running server also does this every 5 minutes); prints how many.
+    Sweep {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
     /// Manage devices.
     Device {
         #[command(subcommand)]
@@ -64,6 +70,36 @@ enum Command {
         #[arg(long)]
         seed_only: bool,
     },
+    /// Export the measures (考核指标) of a node's area over a period: one row for the node, one per child.
+    #[command(long_about = "Export the measures (考核指标) of a node's area over a period, with Chinese column headers: \
+        one row for the node itself and one per direct child (the county: each township).\n\n\
+        Dates are days in China Standard Time, --to inclusive. Rates print as `97.5% (39/40)`, `—` for none. \
+        CSV is UTF-8 with a byte-order mark (opens in Excel); XLSX has the table and a 说明 sheet. \
+        Reads the database read-only: it may run while the server serves.")]
+    Measures {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// Org node id (its whole subtree is measured).
+        #[arg(long)]
+        node: String,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day (inclusive), YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FormatArg,
+        /// Output file. Default: stdout for csv; `measures-<node>-<from>-<to>.xlsx` for xlsx.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Xlsx,
 }
 
 #[derive(Subcommand)]
@@ -192,6 +228,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             println!("user {id} saved");
             Ok(())
         }
+        Command::Sweep { data_dir } => {
+            let storage = open(&data_dir)?;
+            let rules = linkage_protocol::rules::sla::SlaRules::china_default();
+            let n = storage.sweep_overdue(chrono::Utc::now().timestamp_millis(), &rules)?;
+            println!("{n} issue(s) flagged overdue and proposed for escalation");
+            Ok(())
+        }
         Command::Device { command: DeviceCommand::Revoke { data_dir, device } } => {
             let storage = open(&data_dir)?;
             if !storage.revoke_device(&device)? {
@@ -210,6 +253,37 @@ fn run(cli: Cli) -> Result<(), Error> {
                 return Ok(());
             }
             runtime()?.block_on(serve(storage, listen))
+        }
+        Command::Measures { data_dir, node, from, to, format, out } => {
+            let dates = measures::DateRange::parse(&from, &to)?;
+            // An existing database is migrated if needed (a newer schema fails here); a missing one is not
+            // created. Then the reads run on a read-only connection.
+            if data_dir.join(measures::DB_FILE).is_file() {
+                drop(SqliteStorage::open(&data_dir)?);
+            }
+            let conn = measures::open_read_only(&data_dir)?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let report = measures::compute(&conn, &node, dates, now, &measures::MeasuresPolicy::default())?;
+            let (bytes, out) = match format {
+                FormatArg::Csv => (report.to_csv()?, out),
+                FormatArg::Xlsx => {
+                    let default = PathBuf::from(format!("measures-{node}-{}-{}.xlsx", dates.from, dates.to));
+                    (report.to_xlsx()?, Some(out.unwrap_or(default)))
+                }
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, bytes)?;
+                    eprintln!("measures of {} ({} rows) written to {}", report.node.name, report.rows.len(), path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&bytes)?;
+                    stdout.flush()?;
+                }
+            }
+            Ok(())
         }
     }
 }

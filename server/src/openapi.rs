@@ -187,7 +187,7 @@ fn schemas() -> Value {
         "Operation": { "type": "object", "required": ["op_id", "hlc", "kind", "body"],
             "description": "linkage_protocol::wire::Operation",
             "properties": { "op_id": s("string"), "hlc": s("string"),
-                "kind": enum_of(&["issue_event", "visit_recorded", "directive_issued", "node_acknowledged", "directive_relayed", "household_acknowledged", "household_edited"]),
+                "kind": enum_of(&["issue_event", "visit_recorded", "directive_issued", "node_acknowledged", "directive_relayed", "household_acknowledged", "household_edited", "task_reported"]),
                 "body": s("object") } },
         "PushRequest": { "type": "object", "required": ["ops"], "properties": { "ops": { "type": "array", "maxItems": 1000, "items": { "$ref": "#/components/schemas/Operation" } } } },
         "OpResult": { "type": "object", "required": ["op_id", "outcome"], "properties": {

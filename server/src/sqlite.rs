@@ -12,7 +12,7 @@ use linkage_protocol::model::{OrgLevel, Role};
 use linkage_protocol::rules::lifecycle::IssueProjection;
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::{Change, OpOutcome, RejectCode};
-use linkage_protocol::wire::{HouseholdField, 
+use linkage_protocol::wire::{HouseholdField, TaskReport, 
     Bundle, BundleHousehold, BundleNode, BundleUser, Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck,
     NodeRelay, Operation, Visit,
 };
@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::storage::{BlobState, BlobWrite, Counts, NewUser, PlacedHousehold, PlacedNode, Storage, TokenRecord};
 
 /// Schema migrations, one per version; index + 1 is the version it brings the database to.
-const MIGRATIONS: &[&str] = &[include_str!("../sql/001_initial.sql"), include_str!("../sql/002_household_field_clocks.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../sql/001_initial.sql"), include_str!("../sql/002_household_clocks_and_task_reports.sql")];
 
 /// The SQLite storage in a data directory.
 #[derive(Debug)]
@@ -309,6 +309,29 @@ impl Ledger for SqlLedger<'_> {
         Ok(())
     }
 
+    fn directive_kind(&mut self, id: &str) -> Result<Option<linkage_protocol::model::DirectiveKind>> {
+        let kind: Option<String> =
+            self.tx.query_row("SELECT json_extract(body, '$.kind') FROM directives WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        kind.map(|k| parse_enum(&k)).transpose()
+    }
+
+    fn task_reported(&mut self, directive_id: &str, node_id: &str) -> Result<bool> {
+        Ok(self.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2)",
+            [directive_id, node_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn put_task_report(&mut self, r: &TaskReport) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING",
+            params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
+        )?;
+        Ok(())
+    }
+
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>> {
         Ok(self
             .tx
@@ -514,6 +537,27 @@ impl Storage for SqliteStorage {
         }
         tx.commit()?;
         Ok(outcomes)
+    }
+
+    fn sweep_overdue(&self, now_ms: i64, rules: &linkage_protocol::rules::sla::SlaRules) -> Result<u32> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let open: Vec<String> = tx
+            .prepare("SELECT id FROM issues WHERE state NOT IN ('closed', 'rejected', 'merged') ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut marked = 0;
+        for id in open {
+            let Some(applied) = apply::sweep_issue(&mut SqlLedger { tx: &tx }, &id, now_ms, rules)? else { continue };
+            tx.prepare_cached("INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, 0, ?2, ?3)")?
+                .execute(params![applied.path, serde_json::to_string(&applied.op)?, now_ms])?;
+            let seq = tx.last_insert_rowid();
+            tx.prepare_cached("INSERT INTO ops (op_id, body_sha256, user_id, received_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![applied.op.op_id, sha256_hex(&serde_json::to_vec(&applied.op)?), apply::SYSTEM_ACTOR, now_ms, seq])?;
+            marked += 1;
+        }
+        tx.commit()?;
+        Ok(marked)
     }
 
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)> {

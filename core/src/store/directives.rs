@@ -5,7 +5,7 @@
 use linkage_protocol::model::{AckMeans, DirectiveKind, OrgLevel};
 use linkage_protocol::rules::{directive as rules, scope};
 use linkage_protocol::validate::{self, limits};
-use linkage_protocol::wire::{self, HouseholdAck, NodeAck, NodeRelay, OpBody};
+use linkage_protocol::wire::{self, HouseholdAck, NodeAck, NodeRelay, OpBody, TaskReport};
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{enum_str, new_id, page_limit, parse_enum, Store};
@@ -33,6 +33,8 @@ pub struct DirectiveRow {
     pub households_total: u32,
     /// Past the due time and the user's node has not acknowledged.
     pub overdue: bool,
+    /// When the user's node reported the task done (tasks only).
+    pub my_completed_at_ms: Option<i64>,
 }
 
 /// Acknowledgement coverage of one directive, seen from the signed-in user's node.
@@ -42,6 +44,8 @@ pub struct DirectiveCoverageRow {
     pub levels: Vec<(OrgLevel, u32, u32)>,
     /// Nodes that have not acknowledged: (id, name, level), top-down, at most 200.
     pub silent_nodes: Vec<(String, String, OrgLevel)>,
+    /// Nodes in the view that reported a task done (0 for notices and alerts).
+    pub tasks_completed: u32,
 }
 
 const SELECT: &str = "SELECT d.id, d.issuer_id, d.issuer_node_id, d.target_node_id, d.kind, d.title, d.body, d.due_at_ms,
@@ -142,6 +146,14 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let overdue = acked.is_none() && directive.due_at_ms.is_some_and(|due| due < self.now_ms());
+        let my_completed_at_ms: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT at_ms FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2",
+                params![directive.id, actor.node_id],
+                |r| r.get(0),
+            )
+            .optional()?;
         Ok(DirectiveRow {
             directive,
             issuer_name,
@@ -150,6 +162,7 @@ impl Store {
             households_acknowledged,
             households_total,
             overdue,
+            my_completed_at_ms,
         })
     }
 
@@ -216,10 +229,38 @@ impl Store {
         self.directive(id)
     }
 
+    /// Reports the user's node's completion of a task (任务完成情况) with a note and photos, after the node
+    /// acknowledged it. The first report of a node stands; a repeated one changes nothing.
+    pub fn report_task_completion(&mut self, id: &str, note: &str, evidence: &[String]) -> Result<DirectiveRow> {
+        let actor = self.actor()?.clone();
+        let (row, target_path) = self.directive_with_path(id)?;
+        rules::authorize_task_report(&actor, &target_path, row.directive.kind, row.my_acknowledged_at_ms.is_some())?;
+        let note = rules::validate_task_report(note, evidence)?;
+        if row.my_completed_at_ms.is_some() {
+            return Ok(row);
+        }
+        self.write(|w| {
+            let report = TaskReport {
+                directive_id: id.to_string(),
+                node_id: actor.node_id.clone(),
+                user_id: actor.user_id.clone(),
+                at_ms: w.now_ms,
+                note,
+                evidence: evidence.to_vec(),
+            };
+            persist_task_report(&w.tx, &report)?;
+            let op = w.new_op(OpBody::TaskReported(report));
+            w.enqueue_op(&op)
+        })?;
+        self.directive(id)
+    }
+
     /// Coverage of a directive within the part of its target subtree the user can see.
     pub fn directive_coverage(&self, id: &str) -> Result<DirectiveCoverageRow> {
         let actor = self.actor()?;
-        let (_, target_path) = self.directive_with_path(id)?;
+        let (row, target_path) = self.directive_with_path(id)?;
+        // The issuing node does not sign for its own directive: it is neither counted nor silent.
+        let issuer_node = row.directive.issuer_node_id;
         // The view is the deeper of the target and the user's node.
         let view = if scope::within(&target_path, &actor.node_path) { actor.node_path.clone() } else { target_path };
         let upper = scope::upper_bound(&view);
@@ -227,10 +268,10 @@ impl Store {
         let mut stmt = self.conn().prepare_cached(
             "SELECT n.level, count(a.node_id), count(*) FROM org_nodes n
              LEFT JOIN directive_acks a ON a.directive_id = ?1 AND a.node_id = n.id
-             WHERE n.path >= ?2 AND n.path < ?3 GROUP BY n.level",
+             WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4 GROUP BY n.level",
         )?;
         let mut by_level = stmt
-            .query_map(params![id, view, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)))?
+            .query_map(params![id, view, upper, issuer_node], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)))?
             .map(|r| {
                 let (l, a, t) = r?;
                 Ok((parse_enum::<OrgLevel>(&l)?, a, t))
@@ -248,24 +289,30 @@ impl Store {
         levels.push((OrgLevel::Household, ha, ht));
         let mut stmt = self.conn().prepare_cached(
             "SELECT n.id, n.name, n.level FROM org_nodes n
-             WHERE n.path >= ?2 AND n.path < ?3
+             WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4
                AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)
              ORDER BY length(n.path) - length(replace(n.path, '/', '')), n.path LIMIT 200",
         )?;
         let silent_nodes = stmt
-            .query_map(params![id, view, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .query_map(params![id, view, upper, issuer_node], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
             .map(|r| {
                 let (i, n, l) = r?;
                 Ok((i, n, parse_enum(&l)?))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(DirectiveCoverageRow { levels, silent_nodes })
+        let tasks_completed: u32 = self.conn().query_row(
+            "SELECT count(*) FROM directive_task_reports r JOIN org_nodes n ON n.id = r.node_id
+             WHERE r.directive_id = ?1 AND n.path >= ?2 AND n.path < ?3",
+            params![id, view, upper],
+            |r| r.get(0),
+        )?;
+        Ok(DirectiveCoverageRow { levels, silent_nodes, tasks_completed })
     }
 }
 
-/// Stores a directive (local or pulled); one already stored is kept.
-pub(crate) fn persist_directive(tx: &rusqlite::Connection, d: &wire::Directive, target_path: &str) -> Result<()> {
-    tx.execute(
+/// Stores a directive (local or pulled); one already stored is kept. Returns whether it was new.
+pub(crate) fn persist_directive(tx: &rusqlite::Connection, d: &wire::Directive, target_path: &str) -> Result<bool> {
+    let inserted = tx.execute(
         "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, kind, title, body, due_at_ms, issued_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO NOTHING",
         params![
@@ -281,41 +328,58 @@ pub(crate) fn persist_directive(tx: &rusqlite::Connection, d: &wire::Directive, 
             d.issued_at_ms
         ],
     )?;
-    Ok(())
+    Ok(inserted > 0)
 }
 
-/// Stores a node's acknowledgement; the first one stands.
-pub(crate) fn persist_node_ack(tx: &rusqlite::Connection, ack: &NodeAck) -> Result<()> {
-    tx.execute(
+/// Stores a node's acknowledgement; the first one stands. Returns whether it was new.
+pub(crate) fn persist_node_ack(tx: &rusqlite::Connection, ack: &NodeAck) -> Result<bool> {
+    let inserted = tx.execute(
         "INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(directive_id, node_id) DO NOTHING",
         params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
     )?;
-    Ok(())
+    Ok(inserted > 0)
 }
 
-/// Stores a relay. A relay implies the node's acknowledgement, so one arriving first creates it.
-pub(crate) fn persist_relay(tx: &rusqlite::Connection, relay: &NodeRelay) -> Result<()> {
-    persist_node_ack(
+/// Stores a relay. A relay implies the node's acknowledgement, so one arriving first creates it. Returns
+/// whether anything was new (the acknowledgement or the relay).
+pub(crate) fn persist_relay(tx: &rusqlite::Connection, relay: &NodeRelay) -> Result<bool> {
+    let acked = persist_node_ack(
         tx,
         &NodeAck { directive_id: relay.directive_id.clone(), node_id: relay.node_id.clone(), user_id: relay.user_id.clone(), at_ms: relay.at_ms },
     )?;
-    tx.execute(
+    let relayed = tx.execute(
         "UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4
          WHERE directive_id = ?1 AND node_id = ?2 AND relayed_at_ms IS NULL",
         params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
     )?;
-    Ok(())
+    Ok(acked || relayed > 0)
 }
 
-/// Stores a household's acknowledgement; the first one stands.
-pub(crate) fn persist_household_ack(tx: &rusqlite::Connection, ack: &HouseholdAck) -> Result<()> {
-    tx.execute(
+/// Stores a household's acknowledgement; the first one stands. Returns whether it was new.
+pub(crate) fn persist_household_ack(tx: &rusqlite::Connection, ack: &HouseholdAck) -> Result<bool> {
+    let inserted = tx.execute(
         "INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT(directive_id, household_id) DO NOTHING",
         params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
     )?;
-    Ok(())
+    Ok(inserted > 0)
+}
+
+/// Stores a task completion report and links its photos; the first one of a node stands. Whether it was new.
+pub(crate) fn persist_task_report(tx: &rusqlite::Connection, r: &TaskReport) -> Result<bool> {
+    let inserted = tx.execute(
+        "INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING",
+        params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
+    )?;
+    for hash in &r.evidence {
+        tx.execute(
+            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES ('task_report', ?1, ?2)",
+            params![r.directive_id, hash],
+        )?;
+    }
+    Ok(inserted > 0)
 }
 
 #[cfg(test)]
@@ -372,6 +436,70 @@ mod tests {
         let silent: Vec<_> = cov.silent_nodes.iter().map(|n| n.0.as_str()).collect();
         assert_eq!(silent, ["b1", "g2"]);
         assert_eq!(s.outbox_counts().unwrap().pending, 6, "issue, 2 acks, relay, 2 households; the repeated ack adds none");
+    }
+
+    #[test]
+    fn a_page_pulled_twice_changes_nothing_and_counts_nothing_new() {
+        // Phone A makes one change of every kind; phone B pulls them, then gets the same page again (a retry
+        // after a lost response). The second time nothing is new and no record changes; only the clock moves.
+        let (mut a, _) = store();
+        a.sign_in("cs").unwrap();
+        let d = a.issue_directive(fire_alert()).unwrap().directive.id;
+        a.sign_in("ts").unwrap();
+        a.acknowledge_directive(&d).unwrap();
+        a.relay_directive(&d).unwrap();
+        a.sign_in("gw").unwrap();
+        a.acknowledge_directive(&d).unwrap();
+        a.relay_directive(&d).unwrap();
+        a.record_visit(crate::store::VisitInput {
+            household_id: "h1".into(),
+            kind: linkage_protocol::model::VisitKind::Routine,
+            started_at_ms: NOW - 60_000,
+            ended_at_ms: NOW,
+            fix: None,
+            notes: "走访".into(),
+            evidence: vec![],
+            issue_id: None,
+        })
+        .unwrap();
+        a.sign_in("lh").unwrap();
+        a.acknowledge_directive(&d).unwrap();
+        a.record_household_ack(&d, "h1", AckMeans::Visit).unwrap();
+        let issue = a.report_issue(crate::store::issues::tests_support::draft()).unwrap().projection.id;
+        a.sign_in("ts").unwrap();
+        a.perform_issue_action(&issue, crate::store::IssueCommand::Accept).unwrap();
+        let ops = a.pending_operations(100).unwrap();
+        let kinds: std::collections::BTreeSet<&str> = ops.iter().map(|o| o.body.kind()).collect();
+        assert_eq!(kinds.len(), 6, "every kind of operation: {kinds:?}");
+        let changes: Vec<linkage_protocol::sync::Change> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| linkage_protocol::sync::Change { seq: i as i64 + 1, received_at_ms: NOW, op: op.clone() })
+            .collect();
+
+        let (mut b, _) = store();
+        assert_eq!(b.apply_changes(&changes, ops.len() as i64).unwrap() as usize, ops.len());
+        let key = |k: &str| format!("meta:{:?}|", rusqlite::types::ValueRef::Text(k.as_bytes()));
+        let (hlc, cursor) = (key("hlc"), key("pull_cursor"));
+        let key_table = |t: &str| format!("{t}:");
+        let records = |s: &Store| snapshot(s).into_iter().filter(|r| !r.starts_with(&hlc)).collect::<Vec<_>>();
+        let before = records(&b);
+        assert_eq!(b.apply_changes(&changes, ops.len() as i64).unwrap(), 0, "nothing is new the second time");
+        assert_eq!(records(&b), before);
+        assert_eq!(b.outbox_counts().unwrap().pending, 0);
+        // Phone A gets its own operations back: nothing new either; its events only learn the server's order.
+        let issue_events = key_table("issue_events");
+        let unsequenced = |s: &Store| -> i64 {
+            s.conn().query_row("SELECT count(*) FROM issue_events WHERE server_seq IS NULL", [], |r| r.get(0)).unwrap()
+        };
+        let others = |s: &Store| {
+            records(s).into_iter().filter(|r| !r.starts_with(&cursor) && !r.starts_with(&issue_events)).collect::<Vec<_>>()
+        };
+        let before = others(&a);
+        assert_eq!(unsequenced(&a), 2);
+        assert_eq!(a.apply_changes(&changes, ops.len() as i64).unwrap(), 0);
+        assert_eq!(others(&a), before);
+        assert_eq!(unsequenced(&a), 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! exactly like missing ones.
 
 use linkage_protocol::labels::{Label, Locale};
-use linkage_protocol::model::{GpsFix, IssueActionKind, IssueCategory, IssueState, Satisfaction, Urgency};
+use linkage_protocol::model::{GpsFix, IssueActionKind, IssueCategory, IssueState, Satisfaction, SupervisionLevel, Urgency};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::{geo, scope, RuleError};
@@ -43,6 +43,53 @@ pub enum IssueCommand {
     Resolve { note: String, evidence: Vec<String> },
     Escalate { reason: String },
     Verify { satisfaction: Satisfaction, note: String },
+    /// 挂起: stop the clock, with the reason.
+    Suspend { reason: String },
+    /// 恢复: run the clock again.
+    Resume,
+    /// 延期申请 to the level above.
+    RequestExtension { working_days: u32, reason: String },
+    /// 延期审批 by the level above.
+    DecideExtension { approved: bool, note: String },
+    /// 督办 by the level above.
+    Supervise { level: SupervisionLevel, note: String },
+}
+
+/// The parts of a projection beyond the lifecycle columns, stored as JSON in `issues.flow`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Flow {
+    #[serde(default)]
+    suspensions: Vec<linkage_protocol::rules::sla::Suspension>,
+    #[serde(default)]
+    extensions_days: Vec<u32>,
+    #[serde(default)]
+    pending_extension_days: Option<u32>,
+    #[serde(default)]
+    overdue_step: Option<linkage_protocol::rules::sla::SlaStep>,
+    #[serde(default)]
+    resolved_on_spot: bool,
+}
+
+fn flow_json(p: &IssueProjection) -> Result<String> {
+    Ok(serde_json::to_string(&Flow {
+        suspensions: p.suspensions.clone(),
+        extensions_days: p.extensions_days.clone(),
+        pending_extension_days: p.pending_extension_days,
+        overdue_step: p.overdue_step,
+        resolved_on_spot: p.resolved_on_spot,
+    })?)
+}
+
+/// Fills the flow fields of a projection read from a row (`flow` JSON and the supervision column).
+pub(crate) fn read_flow(p: &mut IssueProjection, flow: &str, supervision: Option<&str>) -> Result<()> {
+    let f: Flow = serde_json::from_str(flow)?;
+    p.suspensions = f.suspensions;
+    p.extensions_days = f.extensions_days;
+    p.pending_extension_days = f.pending_extension_days;
+    p.overdue_step = f.overdue_step;
+    p.resolved_on_spot = f.resolved_on_spot;
+    p.supervision = supervision.map(parse_enum).transpose()?;
+    Ok(())
 }
 
 /// Which issues a list shows.
@@ -87,9 +134,9 @@ const DEADLINE_ORDER: &str = "coalesce(due_at_ms, 9223372036854775807), id";
 
 const COLUMNS: &str = "id, state, category, urgency, title, description, node_id, path, household_id, owner_node_id,
     reporter_id, assignee_id, rework_count, escalation_count, merged_into, satisfaction, lat, lon, reported_at_ms,
-    accepted_at_ms, assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, step_started_ms, due_at_ms";
+    accepted_at_ms, assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, step_started_ms, due_at_ms, flow, supervision";
 
-type RawIssue = (IssueProjection, [String; 3], Option<String>, Option<i64>, Option<i64>);
+type RawIssue = (IssueProjection, [String; 3], Option<String>, Option<i64>, Option<i64>, (String, Option<String>));
 
 fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
     let location = match (r.get::<_, Option<f64>>(16)?, r.get::<_, Option<f64>>(17)?) {
@@ -121,16 +168,24 @@ fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
             resolved_at_ms: r.get(21)?,
             closed_at_ms: r.get(22)?,
             last_hlc: r.get(23)?,
+            suspensions: Vec::new(),
+            extensions_days: Vec::new(),
+            pending_extension_days: None,
+            supervision: None,
+            overdue_step: None,
+            resolved_on_spot: false,
         },
         [r.get(1)?, r.get(2)?, r.get(3)?],
         r.get(15)?,
         r.get(24)?,
         r.get(25)?,
+        (r.get(26)?, r.get(27)?),
     ))
 }
 
 fn finish(raw: RawIssue, sla: &SlaRules, now_ms: i64) -> Result<IssueRow> {
-    let (mut p, [state, category, urgency], satisfaction, step_started_ms, due_at_ms) = raw;
+    let (mut p, [state, category, urgency], satisfaction, step_started_ms, due_at_ms, (flow, supervision)) = raw;
+    read_flow(&mut p, &flow, supervision.as_deref())?;
     p.state = parse_enum(&state)?;
     p.category = parse_enum(&category)?;
     p.urgency = parse_enum(&urgency)?;
@@ -151,6 +206,42 @@ fn parse_client_op_id(id: Option<&str>) -> Result<Option<String>> {
 impl Store {
     /// Reports a new issue (上报) about a household or node in scope. Returns the new issue.
     pub fn report_issue(&mut self, input: IssueInput) -> Result<IssueRow> {
+        let (actor, report, op_id) = self.prepare_report(input)?;
+        let issue_id = new_id();
+        let id = issue_id.clone();
+        let sla = self.policies.sla.clone();
+        self.write(move |w| {
+            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
+            let projection = IssueProjection::from_report(&event, &report);
+            append_event(w, &event, &projection, &sla)
+        })?;
+        self.issue_row(&id)
+    }
+
+    /// 就地解决: a grid worker reports an issue they have already resolved on the spot, in one step, with the
+    /// report's photos as evidence (at least one). Two events in one transaction (report, on-the-spot
+    /// resolution); the issue then waits for verification like any resolved one.
+    pub fn report_resolved_on_spot(&mut self, input: IssueInput, note: &str) -> Result<IssueRow> {
+        let (actor, report, op_id) = self.prepare_report(input)?;
+        let resolution = IssueAction::ResolveOnSpot { note: note.trim().to_string(), evidence: report.evidence.clone() };
+        lifecycle::validate_payload(&resolution)?;
+        let issue_id = new_id();
+        let id = issue_id.clone();
+        let sla = self.policies.sla.clone();
+        self.write(move |w| {
+            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
+            let mut projection = IssueProjection::from_report(&event, &report);
+            append_event(w, &event, &projection, &sla)?;
+            // Authorized against the fresh report: only a grid worker who reported it may do this.
+            lifecycle::authorize(&actor, &projection.facts(true), IssueActionKind::ResolveOnSpot)?;
+            let resolved = new_event(w, None, &actor, &issue_id, resolution);
+            projection.apply(&resolved)?;
+            append_event(w, &resolved, &projection, &sla)
+        })?;
+        self.issue_row(&id)
+    }
+
+    fn prepare_report(&self, input: IssueInput) -> Result<(linkage_protocol::model::Actor, IssueReport, Option<String>)> {
         let actor = self.actor()?.clone();
         let (node_id, path, household_id) = match (&input.household_id, &input.node_id) {
             (Some(hid), _) => {
@@ -188,15 +279,7 @@ impl Store {
             location: input.location,
             evidence: input.evidence,
         };
-        let issue_id = new_id();
-        let id = issue_id.clone();
-        let sla = self.policies.sla.clone();
-        self.write(move |w| {
-            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
-            let projection = IssueProjection::from_report(&event, &report);
-            append_event(w, &event, &projection, &sla)
-        })?;
-        self.issue_row(&id)
+        Ok((actor, report, op_id))
     }
 
     /// Takes one lifecycle action on an issue in scope, as the signed-in user.
@@ -241,7 +324,15 @@ impl Store {
             IssueCommand::Verify { satisfaction, note } => {
                 IssueAction::Verify { satisfaction, note: validate::text("note", &note, 0, limits::NOTE)? }
             }
+            IssueCommand::Suspend { reason } => IssueAction::Suspend { reason: reason.trim().to_string() },
+            IssueCommand::Resume => IssueAction::Resume,
+            IssueCommand::RequestExtension { working_days, reason } => {
+                IssueAction::RequestExtension { working_days, reason: reason.trim().to_string() }
+            }
+            IssueCommand::DecideExtension { approved, note } => IssueAction::DecideExtension { approved, note: note.trim().to_string() },
+            IssueCommand::Supervise { level, note } => IssueAction::Supervise { level, note: note.trim().to_string() },
         };
+        lifecycle::validate_payload(&action)?;
         let sla = self.policies.sla.clone();
         self.write(|w| {
             let event = new_event(w, None, &actor, issue_id, action);
@@ -374,6 +465,28 @@ impl Store {
             IssueAction::Resolve { note, .. } => note.clone(),
             IssueAction::Verify { satisfaction, note } if note.is_empty() => satisfaction.label(locale).to_string(),
             IssueAction::Verify { satisfaction, note } => format!("{} · {note}", satisfaction.label(locale)),
+            IssueAction::Suspend { reason } => reason.clone(),
+            IssueAction::Resume => String::new(),
+            IssueAction::RequestExtension { working_days, reason } => match locale {
+                Locale::ZhCn => format!("{working_days} 个工作日 · {reason}"),
+                Locale::En => format!("{working_days} working days · {reason}"),
+            },
+            IssueAction::DecideExtension { approved, note } => {
+                let verdict = match (locale, approved) {
+                    (Locale::ZhCn, true) => "同意",
+                    (Locale::ZhCn, false) => "不同意",
+                    (Locale::En, true) => "approved",
+                    (Locale::En, false) => "denied",
+                };
+                if note.is_empty() { verdict.to_string() } else { format!("{verdict} · {note}") }
+            }
+            IssueAction::Supervise { level, note } if note.is_empty() => level.label(locale).to_string(),
+            IssueAction::Supervise { level, note } => format!("{} · {note}", level.label(locale)),
+            IssueAction::ResolveOnSpot { note, .. } => note.clone(),
+            IssueAction::MarkOverdue { .. } => match locale {
+                Locale::ZhCn => "超期未办，建议上报上级".to_string(),
+                Locale::En => "Overdue: proposed for escalation".to_string(),
+            },
         })
     }
 }
@@ -388,6 +501,11 @@ fn command_kind(c: &IssueCommand) -> IssueActionKind {
         IssueCommand::Resolve { .. } => IssueActionKind::Resolve,
         IssueCommand::Escalate { .. } => IssueActionKind::Escalate,
         IssueCommand::Verify { .. } => IssueActionKind::Verify,
+        IssueCommand::Suspend { .. } => IssueActionKind::Suspend,
+        IssueCommand::Resume => IssueActionKind::Resume,
+        IssueCommand::RequestExtension { .. } => IssueActionKind::RequestExtension,
+        IssueCommand::DecideExtension { .. } => IssueActionKind::DecideExtension,
+        IssueCommand::Supervise { .. } => IssueActionKind::Supervise,
     }
 }
 
@@ -411,11 +529,14 @@ fn new_event(
 }
 
 /// Writes an event, the issue's new projection, its evidence references and the outbox operation (whose op
-/// id is the event id). A reused event id aborts everything with `DuplicateOperation`.
+/// id is the event id). A reused event id aborts everything with `DuplicateOperation`, whether its operation
+/// is still in the outbox or was pushed already (then only the event log still holds it).
 pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &IssueProjection, sla: &SlaRules) -> Result<()> {
     let op = Operation { op_id: event.event_id.clone(), hlc: event.hlc.clone(), body: OpBody::IssueEvent(event.clone()) };
     w.enqueue_op(&op)?;
-    persist_event(&w.tx, event)?;
+    if !persist_event(&w.tx, event)? {
+        return Err(Error::DuplicateOperation { op_id: event.event_id.clone() });
+    }
     save_projection(&w.tx, w.now_ms, projection, sla)
 }
 
@@ -502,9 +623,10 @@ fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> 
     Ok(inserted > 0)
 }
 
-/// The clock of the step the issue is in now (accept, resolve, verify), if one runs.
+/// The clock of the step the issue is in now (accept, sign for, resolve, verify), with its pauses and
+/// extensions, if one runs.
 fn step_clock<'a>(sla: &'a SlaRules, p: &IssueProjection) -> Option<linkage_protocol::rules::sla::SlaClock<'a>> {
-    sla.clock(p.state, p.category, p.urgency, p.reported_at_ms, p.accepted_at_ms, p.resolved_at_ms)
+    sla.issue_clock(p)
 }
 
 fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, sla: &SlaRules) -> Result<()> {
@@ -513,14 +635,15 @@ fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, 
     tx.execute(
         &format!(
             "INSERT INTO issues ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-               ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
+               ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
              ON CONFLICT(id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
                assignee_id = excluded.assignee_id, rework_count = excluded.rework_count,
                escalation_count = excluded.escalation_count, merged_into = excluded.merged_into,
                satisfaction = excluded.satisfaction, accepted_at_ms = excluded.accepted_at_ms,
                assigned_at_ms = excluded.assigned_at_ms, resolved_at_ms = excluded.resolved_at_ms,
                closed_at_ms = excluded.closed_at_ms, last_hlc = excluded.last_hlc,
-               step_started_ms = excluded.step_started_ms, due_at_ms = excluded.due_at_ms"
+               step_started_ms = excluded.step_started_ms, due_at_ms = excluded.due_at_ms, flow = excluded.flow,
+               supervision = excluded.supervision"
         ),
         params![
             p.id,
@@ -549,6 +672,8 @@ fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, 
             p.last_hlc,
             step.map(|s| s.0),
             step.map(|s| s.1),
+            flow_json(p)?,
+            p.supervision.map(|l| enum_str(&l)),
         ],
     )?;
     Ok(())
@@ -730,6 +855,42 @@ mod tests {
             Err(Error::DuplicateOperation { op_id }) => assert_eq!(op_id, op),
             other => panic!("{other:?}"),
         }
+        assert_eq!(snapshot(&s), before);
+    }
+
+    #[test]
+    fn client_op_id_reused_after_its_op_was_pushed_is_still_a_conflict() {
+        // Once pushed, the op leaves the outbox but its event stays in the log: a double submit that arrives
+        // after a sync must still be refused, not stored as a second issue without a report event.
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let op = uuid::Uuid::now_v7().to_string();
+        s.report_issue(IssueInput { client_op_id: Some(op.clone()), ..draft() }).unwrap();
+        s.mark_pushed(std::slice::from_ref(&op)).unwrap();
+        let before = snapshot(&s);
+        for again in [op.clone(), op.to_uppercase(), op.replace('-', "")] {
+            match s.report_issue(IssueInput { client_op_id: Some(again.clone()), ..draft() }) {
+                Err(Error::DuplicateOperation { op_id }) => assert_eq!(op_id, op, "{again}"),
+                other => panic!("{again}: {other:?}"),
+            }
+            assert_eq!(snapshot(&s), before, "{again}");
+        }
+    }
+
+    #[test]
+    fn client_op_id_equal_to_another_events_op_id_is_a_conflict() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let id = s.report_issue(draft()).unwrap().projection.id;
+        s.sign_in("ts").unwrap();
+        s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+        let accept_op = s.pending_operations(10).unwrap().pop().unwrap().op_id;
+        s.sign_in("lh").unwrap();
+        let before = snapshot(&s);
+        assert!(matches!(
+            s.report_issue(IssueInput { client_op_id: Some(accept_op.clone()), ..draft() }),
+            Err(Error::DuplicateOperation { op_id }) if op_id == accept_op
+        ));
         assert_eq!(snapshot(&s), before);
     }
 

@@ -107,7 +107,7 @@ impl Store {
         let mut stmt = self.conn().prepare_cached(
             "SELECT id, state, category, urgency, title, node_id, path, household_id, owner_node_id, reporter_id,
                     assignee_id, rework_count, escalation_count, merged_into, reported_at_ms, accepted_at_ms,
-                    assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc
+                    assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, flow, supervision
              FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
         )?;
         let projections = stmt
@@ -138,11 +138,19 @@ impl Store {
                         resolved_at_ms: r.get(17)?,
                         closed_at_ms: r.get(18)?,
                         last_hlc: r.get(19)?,
+                        suspensions: Vec::new(),
+                        extensions_days: Vec::new(),
+                        pending_extension_days: None,
+                        supervision: None,
+                        overdue_step: None,
+                        resolved_on_spot: false,
                     },
+                    (r.get::<_, String>(20)?, r.get::<_, Option<String>>(21)?),
                 ))
             })?
             .map(|r| {
-                let ([state, category, urgency], mut p) = r?;
+                let ([state, category, urgency], mut p, (flow, supervision)) = r?;
+                super::issues::read_flow(&mut p, &flow, supervision.as_deref())?;
                 p.state = parse_enum(&state)?;
                 p.category = parse_enum(&category)?;
                 p.urgency = parse_enum(&urgency)?;

@@ -71,27 +71,23 @@ impl Store {
                             |r| r.get(0),
                         ))?;
                         match target_path {
-                            Some(path) => {
-                                directives::persist_directive(&w.tx, d, &path)?;
-                                true
-                            }
+                            Some(path) => directives::persist_directive(&w.tx, d, &path)?,
                             // A directive for a node this phone does not hold: not for us.
                             None => false,
                         }
                     }
-                    OpBody::NodeAcknowledged(a) => {
-                        directives::persist_node_ack(&w.tx, a)?;
-                        true
-                    }
-                    OpBody::DirectiveRelayed(r) => {
-                        directives::persist_relay(&w.tx, r)?;
-                        true
-                    }
-                    OpBody::HouseholdAcknowledged(a) => {
-                        directives::persist_household_ack(&w.tx, a)?;
-                        true
-                    }
+                    OpBody::NodeAcknowledged(a) => directives::persist_node_ack(&w.tx, a)?,
+                    OpBody::DirectiveRelayed(r) => directives::persist_relay(&w.tx, r)?,
+                    OpBody::HouseholdAcknowledged(a) => directives::persist_household_ack(&w.tx, a)?,
                     OpBody::HouseholdEdited(e) => households::apply_household_edit(&w.tx, e)?,
+                    OpBody::TaskReported(r) => {
+                        let held: bool = w.tx.query_row(
+                            "SELECT EXISTS (SELECT 1 FROM directives WHERE id = ?1)",
+                            [&r.directive_id],
+                            |row| row.get(0),
+                        )?;
+                        held && directives::persist_task_report(&w.tx, r)?
+                    }
                 };
                 applied += u32::from(new);
             }
@@ -302,7 +298,7 @@ mod tests {
         s.sign_in("gw").unwrap();
         s.set_clock_offset(-5_000).unwrap();
         assert_eq!(s.now_ms(), NOW - 5_000);
-        s.set_server("http://127.0.0.1:1", "tok").unwrap();
+        s.set_server("http://127.0.0.1:1", "tok", NOW + 30 * 86_400_000).unwrap();
         s.report_issue(draft()).unwrap();
         s.wipe().unwrap();
         assert!(matches!(s.session(), Err(Error::NotSignedIn)));

@@ -77,6 +77,31 @@ pub fn authorize_household_ack(
     Ok(())
 }
 
+/// May `actor` report their node's completion of the directive (任务完成情况)? Only tasks take a report, only
+/// for the actor's own node inside the target subtree, and only after the node acknowledged it.
+pub fn authorize_task_report(
+    actor: &Actor,
+    target_path: &str,
+    kind: DirectiveKind,
+    own_node_acknowledged: bool,
+) -> Result<(), RuleError> {
+    authorize_acknowledge(actor, target_path)?;
+    if kind != DirectiveKind::Task {
+        return Err(RuleError::DirectiveStep("only a task takes a completion report"));
+    }
+    if !own_node_acknowledged {
+        return Err(RuleError::DirectiveStep("acknowledge (签收) before reporting completion"));
+    }
+    Ok(())
+}
+
+/// Checks a completion report's text and photos.
+pub fn validate_task_report(note: &str, evidence: &[String]) -> Result<String, crate::validate::FieldError> {
+    let note = crate::validate::text("note", note, 1, crate::validate::limits::NOTE)?;
+    crate::validate::evidence("evidence", evidence)?;
+    Ok(note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +125,18 @@ mod tests {
         assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, None, 0), Err(DirectiveInputError::DueTimeRequired));
         assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, Some(10), 10), Err(DirectiveInputError::DueTimeInPast));
         assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, Some(11), 10), Ok(()));
+    }
+
+    #[test]
+    fn only_acknowledged_tasks_take_a_completion_report() {
+        let gw = actor(Role::GridWorker, "b1", "/c/t1/b1/");
+        assert_eq!(authorize_task_report(&gw, "/c/t1/", DirectiveKind::Task, true), Ok(()));
+        assert!(matches!(authorize_task_report(&gw, "/c/t1/", DirectiveKind::Task, false), Err(RuleError::DirectiveStep(_))));
+        assert!(matches!(authorize_task_report(&gw, "/c/t1/", DirectiveKind::Alert, true), Err(RuleError::DirectiveStep(_))));
+        assert_eq!(authorize_task_report(&gw, "/c/t2/", DirectiveKind::Task, true), Err(RuleError::OutOfScope));
+        assert_eq!(validate_task_report(" 已清理隐患 ", &[]).unwrap(), "已清理隐患");
+        assert_eq!(validate_task_report(" ", &[]).unwrap_err().field, "note");
+        assert_eq!(validate_task_report("ok", &["x".into()]).unwrap_err().field, "evidence");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! writing an event and `IssueProjection::apply` to fold one, so they can never disagree on an issue's state.
 
 use super::{Denial, RuleError};
-use crate::model::{Actor, IssueActionKind, IssueCategory, IssueState, Role, Satisfaction, Urgency};
+use super::sla::{SlaStep, Suspension};
+use crate::model::{Actor, IssueActionKind, IssueCategory, IssueState, Role, Satisfaction, SupervisionLevel, Urgency};
 use crate::wire::{IssueAction, IssueEvent, IssueReport};
 
 /// The facts about an issue that the permission rules look at.
@@ -17,6 +18,21 @@ pub struct IssueFacts<'a> {
     pub assignee_id: Option<&'a str>,
     /// Whether the owner node has a parent to escalate to.
     pub owner_has_parent: bool,
+    /// Who reported it (就地解决 is the reporter's).
+    pub reporter_id: &'a str,
+    /// 挂起: the clock is stopped.
+    pub suspended: bool,
+    /// A 延期 request waits for the level above.
+    pub extension_pending: bool,
+}
+
+impl IssueFacts<'_> {
+    /// The materialized path of the owner node: the issue's path up to the owner's segment (the owner is
+    /// always an ancestor of the issue's node).
+    pub fn owner_path(&self) -> Option<&str> {
+        let needle = format!("/{}/", self.owner_node_id);
+        self.path.find(&needle).map(|i| &self.path[..i + needle.len()])
+    }
 }
 
 /// States from which `action` is legal (for anyone).
@@ -30,7 +46,32 @@ pub fn legal_from(action: IssueActionKind) -> &'static [IssueState] {
         IssueActionKind::Start => &[Assigned],
         IssueActionKind::Resolve | IssueActionKind::Escalate => &[Accepted, Assigned, InProgress],
         IssueActionKind::Verify => &[Resolved],
+        IssueActionKind::Suspend
+        | IssueActionKind::Resume
+        | IssueActionKind::RequestExtension
+        | IssueActionKind::DecideExtension => &[Accepted, Assigned, InProgress],
+        IssueActionKind::Supervise | IssueActionKind::MarkOverdue => &[Reported, Accepted, Assigned, InProgress, Resolved],
+        IssueActionKind::ResolveOnSpot => &[Reported],
     }
+}
+
+/// Beyond the state, some actions depend on the issue's flags: suspend only a running clock, resume only a
+/// stopped one, request an extension only when none is pending, decide only a pending one.
+fn legal_with_flags(action: IssueActionKind, suspended: bool, extension_pending: bool) -> bool {
+    match action {
+        IssueActionKind::Suspend => !suspended,
+        IssueActionKind::Resume => suspended,
+        IssueActionKind::RequestExtension => !extension_pending,
+        IssueActionKind::DecideExtension => extension_pending,
+        _ => true,
+    }
+}
+
+/// Staff of a level strictly above the owner (the county over a township): may supervise and decide
+/// extension requests.
+fn is_above_owner(actor: &Actor, issue: &IssueFacts<'_>) -> bool {
+    matches!(actor.role, Role::TownshipStaff | Role::CountyStaff)
+        && issue.owner_path().is_some_and(|owner| owner != actor.node_path && super::scope::within(&actor.node_path, owner))
 }
 
 fn is_owner_staff(actor: &Actor, issue: &IssueFacts<'_>) -> bool {
@@ -43,7 +84,7 @@ pub fn authorize(actor: &Actor, issue: &IssueFacts<'_>, action: IssueActionKind)
     if !actor.sees(issue.path) {
         return Err(RuleError::OutOfScope);
     }
-    if !legal_from(action).contains(&issue.state) {
+    if !legal_from(action).contains(&issue.state) || !legal_with_flags(action, issue.suspended, issue.extension_pending) {
         return Err(RuleError::IllegalTransition { from: issue.state, action });
     }
     let owner = is_owner_staff(actor, issue);
@@ -68,6 +109,19 @@ pub fn authorize(actor: &Actor, issue: &IssueFacts<'_>, action: IssueActionKind)
         IssueActionKind::Resolve => {
             (owner || assignee).then_some(()).ok_or(RuleError::NotPermitted(Denial::NotAssignee))
         }
+        IssueActionKind::Suspend | IssueActionKind::Resume => {
+            owner.then_some(()).ok_or(RuleError::NotPermitted(Denial::NotOwnerStaff))
+        }
+        IssueActionKind::RequestExtension => {
+            (owner || assignee).then_some(()).ok_or(RuleError::NotPermitted(Denial::NotAssignee))
+        }
+        IssueActionKind::DecideExtension | IssueActionKind::Supervise => {
+            is_above_owner(actor, issue).then_some(()).ok_or(RuleError::NotPermitted(Denial::NotAboveOwner))
+        }
+        IssueActionKind::ResolveOnSpot => (actor.role == Role::GridWorker && actor.user_id == issue.reporter_id)
+            .then_some(())
+            .ok_or(RuleError::NotPermitted(Denial::NotOnSpotReporter)),
+        IssueActionKind::MarkOverdue => Err(RuleError::NotPermitted(Denial::SystemOnly)),
     }
 }
 
@@ -87,6 +141,35 @@ pub fn check_assignee(owner_path: &str, assignee_role: Role, assignee_path: &str
         return Err(RuleError::NotPermitted(Denial::InvalidAssignee));
     }
     Ok(())
+}
+
+/// Most working days one extension (延期) may ask for.
+pub const MAX_EXTENSION_DAYS: u32 = 30;
+
+/// Checks the payload of the supervision-and-time-limit actions (挂起, 延期, 督办, 就地解决), shared by phone
+/// and server. Other actions' payloads are checked where they reference stored entities.
+pub fn validate_payload(action: &IssueAction) -> Result<(), crate::validate::FieldError> {
+    use crate::validate::{self, limits, FieldError};
+    match action {
+        IssueAction::Suspend { reason } => validate::text("reason", reason, 1, limits::REASON).map(drop),
+        IssueAction::RequestExtension { working_days, reason } => {
+            if !(1..=MAX_EXTENSION_DAYS).contains(working_days) {
+                return Err(FieldError::new("working_days", format!("must be 1 to {MAX_EXTENSION_DAYS} working days")));
+            }
+            validate::text("reason", reason, 1, limits::REASON).map(drop)
+        }
+        IssueAction::DecideExtension { note, .. } | IssueAction::Supervise { note, .. } => {
+            validate::text("note", note, 0, limits::NOTE).map(drop)
+        }
+        IssueAction::ResolveOnSpot { note, evidence } => {
+            validate::text("note", note, 1, limits::NOTE)?;
+            if evidence.is_empty() {
+                return Err(FieldError::new("evidence", "an on-the-spot resolution needs at least one photo"));
+            }
+            validate::evidence("evidence", evidence)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Every action `actor` may take on the issue now (for the issue page's buttons).
@@ -121,6 +204,18 @@ pub struct IssueProjection {
     pub resolved_at_ms: Option<i64>,
     pub closed_at_ms: Option<i64>,
     pub last_hlc: String,
+    /// 挂起 intervals; the last is open while suspended. They stop the time-limit clock.
+    pub suspensions: Vec<Suspension>,
+    /// Approved 延期, in working days, added to the resolve limit in order.
+    pub extensions_days: Vec<u32>,
+    /// Working days of a request waiting for the level above.
+    pub pending_extension_days: Option<u32>,
+    /// Strongest supervision (督办) the level above has put on it.
+    pub supervision: Option<SupervisionLevel>,
+    /// The step the server's sweep found overdue (proposed for escalation), until the step changes.
+    pub overdue_step: Option<SlaStep>,
+    /// Resolved in one step by the reporting grid worker (就地解决).
+    pub resolved_on_spot: bool,
 }
 
 impl IssueProjection {
@@ -150,6 +245,25 @@ impl IssueProjection {
             resolved_at_ms: None,
             closed_at_ms: None,
             last_hlc: event.hlc.clone(),
+            suspensions: Vec::new(),
+            extensions_days: Vec::new(),
+            pending_extension_days: None,
+            supervision: None,
+            overdue_step: None,
+            resolved_on_spot: false,
+        }
+    }
+
+    /// Whether the clock is stopped (an open 挂起).
+    pub fn suspended(&self) -> bool {
+        self.suspensions.last().is_some_and(|s| s.to_ms.is_none())
+    }
+
+    fn end_suspension(&mut self, at: i64) {
+        if let Some(last) = self.suspensions.last_mut() {
+            if last.to_ms.is_none() {
+                last.to_ms = Some(at.max(last.from_ms));
+            }
         }
     }
 
@@ -161,6 +275,9 @@ impl IssueProjection {
             owner_node_id: &self.owner_node_id,
             assignee_id: self.assignee_id.as_deref(),
             owner_has_parent,
+            reporter_id: &self.reporter_id,
+            suspended: self.suspended(),
+            extension_pending: self.pending_extension_days.is_some(),
         }
     }
 
@@ -168,10 +285,28 @@ impl IssueProjection {
     /// was checked when the event was made); on error the projection is unchanged.
     pub fn apply(&mut self, event: &IssueEvent) -> Result<(), RuleError> {
         let kind = event.action.kind();
-        if !legal_from(kind).contains(&self.state) {
+        if !legal_from(kind).contains(&self.state) || !legal_with_flags(kind, self.suspended(), self.pending_extension_days.is_some()) {
             return Err(RuleError::IllegalTransition { from: self.state, action: kind });
         }
         let at = event.at_ms;
+        // A step change ends an open suspension and clears the sweep's overdue mark of the old step.
+        if matches!(
+            kind,
+            IssueActionKind::Accept
+                | IssueActionKind::Reject
+                | IssueActionKind::Merge
+                | IssueActionKind::Assign
+                | IssueActionKind::Start
+                | IssueActionKind::Resolve
+                | IssueActionKind::Escalate
+                | IssueActionKind::Verify
+                | IssueActionKind::ResolveOnSpot
+        ) {
+            self.overdue_step = None;
+            if matches!(kind, IssueActionKind::Reject | IssueActionKind::Merge | IssueActionKind::Resolve | IssueActionKind::Escalate) {
+                self.end_suspension(at);
+            }
+        }
         match &event.action {
             IssueAction::Report(_) => unreachable!("checked by legal_from"),
             IssueAction::Accept => {
@@ -215,6 +350,28 @@ impl IssueProjection {
                     self.closed_at_ms = Some(at);
                 }
             }
+            IssueAction::Suspend { .. } => self.suspensions.push(Suspension { from_ms: at, to_ms: None }),
+            IssueAction::Resume => self.end_suspension(at),
+            IssueAction::RequestExtension { working_days, .. } => self.pending_extension_days = Some(*working_days),
+            IssueAction::DecideExtension { approved, .. } => {
+                if let Some(days) = self.pending_extension_days.take() {
+                    if *approved {
+                        self.extensions_days.push(days);
+                    }
+                }
+            }
+            IssueAction::Supervise { level, .. } => {
+                self.supervision = Some(self.supervision.map_or(*level, |l| l.max(*level)));
+            }
+            IssueAction::ResolveOnSpot { .. } => {
+                self.state = IssueState::Resolved;
+                self.accepted_at_ms = Some(at);
+                self.assigned_at_ms = Some(at);
+                self.resolved_at_ms = Some(at);
+                self.assignee_id = Some(event.actor_id.clone());
+                self.resolved_on_spot = true;
+            }
+            IssueAction::MarkOverdue { step, .. } => self.overdue_step = Some(*step),
         }
         self.last_hlc = event.hlc.clone();
         Ok(())
@@ -269,7 +426,9 @@ mod tests {
         ];
         // Columns: Reported Accepted Assigned InProgress Resolved Closed Rejected Merged
         // ok = allowed, IT = IllegalTransition, OW = NotPermitted(NotOwnerStaff),
-        // AS = NotPermitted(NotAssignee), OS = OutOfScope
+        // AS = NotPermitted(NotAssignee), AB = NotPermitted(NotAboveOwner), RS = NotPermitted(NotOnSpotReporter),
+        // SY = NotPermitted(SystemOnly), OS = OutOfScope. The issue was reported by the grid worker "gw" (the
+        // assignee row), its clock runs (not suspended) and no extension is pending.
         let table: &[(&str, IssueActionKind, [&str; 8])] = &[
             ("county", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
             ("county", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
@@ -311,6 +470,41 @@ mod tests {
             ("liaison", IssueActionKind::Resolve, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
             ("liaison", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
             ("liaison", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Supervise, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::Suspend, ["IT", "ok", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::RequestExtension, ["IT", "ok", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::RequestExtension, ["IT", "AS", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::ResolveOnSpot, ["ok", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
         ];
         let mut checked = 0;
         for (who, action, row) in table {
@@ -323,6 +517,9 @@ mod tests {
                     owner_node_id: "t1",
                     assignee_id: has_assignee.then_some("gw"),
                     owner_has_parent: true,
+                    reporter_id: "gw",
+                    suspended: false,
+                    extension_pending: false,
                 };
                 let got = match authorize(actor, &facts, *action) {
                     Ok(()) => "ok",
@@ -332,6 +529,9 @@ mod tests {
                     }
                     Err(RuleError::NotPermitted(Denial::NotOwnerStaff)) => "OW",
                     Err(RuleError::NotPermitted(Denial::NotAssignee)) => "AS",
+                    Err(RuleError::NotPermitted(Denial::NotAboveOwner)) => "AB",
+                    Err(RuleError::NotPermitted(Denial::NotOnSpotReporter)) => "RS",
+                    Err(RuleError::NotPermitted(Denial::SystemOnly)) => "SY",
                     Err(RuleError::OutOfScope) => "OS",
                     Err(other) => panic!("unexpected {other:?}"),
                 };
@@ -349,12 +549,16 @@ mod tests {
                     owner_node_id: "t1",
                     assignee_id: None,
                     owner_has_parent: true,
+                    reporter_id: "gw",
+                    suspended: false,
+                    extension_pending: false,
                 };
                 assert_eq!(authorize(outsider, &facts, action), Err(RuleError::OutOfScope));
                 checked += 1;
             }
         }
-        assert_eq!(checked, 6 * 8 * 8);
+        assert_eq!(table.len(), 5 * IssueActionKind::ON_EXISTING.len(), "every actor × every action");
+        assert_eq!(checked, 6 * 15 * 8);
     }
 
     #[test]
@@ -366,6 +570,9 @@ mod tests {
             owner_node_id: "c",
             assignee_id: None,
             owner_has_parent: false,
+            reporter_id: "lh",
+            suspended: false,
+            extension_pending: false,
         };
         assert_eq!(authorize(&county, &facts, IssueActionKind::Escalate), Err(RuleError::NoHigherLevel));
         assert_eq!(authorize(&county, &facts, IssueActionKind::Assign), Ok(()));
@@ -374,6 +581,118 @@ mod tests {
             authorize(&township, &facts, IssueActionKind::Assign),
             Err(RuleError::NotPermitted(Denial::NotOwnerStaff))
         );
+    }
+
+    #[test]
+    fn flags_gate_suspend_resume_and_extension_decisions() {
+        let owner = actor("ts", Role::TownshipStaff, "t1", "/c/t1/");
+        let county = actor("cs", Role::CountyStaff, "c", "/c/");
+        let base = IssueFacts {
+            state: InProgress,
+            path: "/c/t1/b1/g1/h1/",
+            owner_node_id: "t1",
+            assignee_id: Some("gw"),
+            owner_has_parent: true,
+            reporter_id: "lh",
+            suspended: true,
+            extension_pending: true,
+        };
+        assert_eq!(base.owner_path(), Some("/c/t1/"));
+        let it = |a| Err(RuleError::IllegalTransition { from: InProgress, action: a });
+        assert_eq!(authorize(&owner, &base, IssueActionKind::Suspend), it(IssueActionKind::Suspend), "already suspended");
+        assert_eq!(authorize(&owner, &base, IssueActionKind::Resume), Ok(()));
+        assert_eq!(authorize(&owner, &base, IssueActionKind::RequestExtension), it(IssueActionKind::RequestExtension), "one pending");
+        assert_eq!(authorize(&county, &base, IssueActionKind::DecideExtension), Ok(()), "the level above decides");
+        assert_eq!(
+            authorize(&owner, &base, IssueActionKind::DecideExtension),
+            Err(RuleError::NotPermitted(Denial::NotAboveOwner)),
+            "not one's own request"
+        );
+        // After escalation the county owns it: nobody is above to supervise.
+        let escalated = IssueFacts { owner_node_id: "c", owner_has_parent: false, ..base };
+        assert_eq!(escalated.owner_path(), Some("/c/"));
+        assert_eq!(authorize(&county, &escalated, IssueActionKind::Supervise), Err(RuleError::NotPermitted(Denial::NotAboveOwner)));
+        assert_eq!(authorize(&county, &escalated, IssueActionKind::Resume), Ok(()));
+    }
+
+    #[test]
+    fn fold_suspension_extension_supervision_and_overdue_mark() {
+        let events = vec![
+            ev(1, report()),
+            ev(2, IssueAction::Accept),
+            ev(3, IssueAction::MarkOverdue { step: SlaStep::Resolve, due_at_ms: 2_500 }),
+            ev(4, IssueAction::Suspend { reason: "等待县水利局勘测".into() }),
+            ev(5, IssueAction::Suspend { reason: "twice".into() }),
+            ev(6, IssueAction::Supervise { level: SupervisionLevel::Red, note: "限期办结".into() }),
+            ev(7, IssueAction::Supervise { level: SupervisionLevel::Yellow, note: "降不下来".into() }),
+            ev(8, IssueAction::Resume),
+            ev(9, IssueAction::RequestExtension { working_days: 5, reason: "材料未到".into() }),
+            ev(10, IssueAction::RequestExtension { working_days: 9, reason: "twice".into() }),
+            ev(11, IssueAction::DecideExtension { approved: true, note: "同意".into() }),
+            ev(12, IssueAction::RequestExtension { working_days: 3, reason: "再延".into() }),
+            ev(13, IssueAction::DecideExtension { approved: false, note: "不同意".into() }),
+            ev(14, IssueAction::Suspend { reason: "again".into() }),
+            ev(15, IssueAction::Resolve { note: "修好".into(), evidence: vec![] }),
+        ];
+        let (p, skipped) = fold(&events).unwrap();
+        let skipped: Vec<&str> = skipped.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(skipped, ["e5", "e10"], "a second suspend and a second pending request are illegal");
+        assert_eq!(p.suspensions, vec![Suspension { from_ms: 4_000, to_ms: Some(8_000) }, Suspension { from_ms: 14_000, to_ms: Some(15_000) }]);
+        assert!(!p.suspended(), "resolving ends the open suspension");
+        assert_eq!(p.extensions_days, vec![5], "approved only");
+        assert_eq!(p.pending_extension_days, None);
+        assert_eq!(p.supervision, Some(SupervisionLevel::Red), "the strongest supervision stays");
+        assert_eq!(p.overdue_step, None, "the mark belonged to the resolve step, which ended");
+        assert_eq!(p.state, IssueState::Resolved);
+    }
+
+    #[test]
+    fn on_the_spot_resolution_still_goes_to_verification() {
+        let mut on_spot = ev(2, IssueAction::ResolveOnSpot { note: "当场疏通".into(), evidence: vec!["ab".repeat(32)] });
+        on_spot.actor_id = "gw".into();
+        let events = [ev(1, report()), on_spot];
+        let (p, skipped) = fold(&events).unwrap();
+        assert!(skipped.is_empty());
+        assert_eq!((p.state, p.resolved_on_spot, p.assignee_id.as_deref()), (IssueState::Resolved, true, Some("gw")));
+        assert_eq!((p.accepted_at_ms, p.resolved_at_ms), (Some(2_000), Some(2_000)));
+        assert_eq!(legal_from(IssueActionKind::Verify), &[IssueState::Resolved]);
+    }
+
+    #[test]
+    fn issue_clock_pauses_while_suspended_and_extends_by_approved_days() {
+        use crate::rules::sla::{Light, SlaRules};
+        let rules = SlaRules::china_default();
+        // Wed 2026-06-03 09:00 CST (a working day), normal infrastructure issue.
+        let t0 = 1_780_448_400_000;
+        let mut e = vec![ev(1, report()), ev(2, IssueAction::Accept)];
+        e[0].at_ms = t0;
+        e[1].at_ms = t0;
+        let (plain, _) = fold(&e).unwrap();
+        let base_deadline = rules.issue_clock(&plain).unwrap().deadline_ms(t0);
+        // Suspended for exactly one working day (Wed 09:00 → Thu 09:00), then 2 working days approved.
+        let mut s = ev(3, IssueAction::Suspend { reason: "等待勘测".into() });
+        s.at_ms = t0;
+        let mut r = ev(4, IssueAction::Resume);
+        r.at_ms = t0 + 86_400_000;
+        let mut q = ev(5, IssueAction::RequestExtension { working_days: 2, reason: "材料".into() });
+        q.at_ms = t0 + 86_400_000;
+        let mut d = ev(6, IssueAction::DecideExtension { approved: true, note: String::new() });
+        d.at_ms = t0 + 86_400_000;
+        e.extend([s, r, q, d]);
+        let (p, _) = fold(&e).unwrap();
+        let clock = rules.issue_clock(&p).unwrap();
+        let deadline = clock.deadline_ms(t0 + 86_400_000);
+        assert!(deadline > base_deadline);
+        // 1 working day suspended + 2 extension days = 3 working days later (no holidays in that June week
+        // would make it longer than 5 calendar days).
+        assert!(deadline - base_deadline >= 3 * 86_400_000 && deadline - base_deadline <= 5 * 86_400_000, "{}", deadline - base_deadline);
+        // While suspended the light is frozen.
+        let mut paused = e[..3].to_vec();
+        paused[2].at_ms = t0 + 3_600_000;
+        let (ps, _) = fold(&paused).unwrap();
+        let c = rules.issue_clock(&ps).unwrap();
+        assert!(c.is_paused(t0 + 100 * 86_400_000));
+        assert_eq!(c.light(t0 + 100 * 86_400_000), Light::Green, "a paused clock does not turn red");
     }
 
     #[test]

@@ -116,19 +116,17 @@ pub struct IssueMeasures {
     pub median_resolve_ms: Option<i64>,
 }
 
-/// The accept deadline of an issue: its report time plus the accept limit for its category and urgency.
+/// The accept deadline of an issue: its report time plus the accept limit for its category and urgency
+/// (pushed back by 挂起 pauses).
 pub fn accept_deadline_ms(rules: &SlaRules, p: &IssueProjection) -> Option<i64> {
-    rules
-        .clock(IssueState::Reported, p.category, p.urgency, p.reported_at_ms, None, None)
-        .map(|c| c.deadline_ms(p.reported_at_ms))
+    rules.step_clock(p, super::sla::SlaStep::Accept, p.reported_at_ms).map(|c| c.deadline_ms(p.accepted_at_ms.unwrap_or(p.reported_at_ms)))
 }
 
-/// The resolve deadline of an accepted issue: its acceptance plus the resolve limit.
+/// The resolve deadline of an accepted issue: its acceptance plus the resolve limit, plus approved 延期, pushed
+/// back by 挂起 pauses.
 pub fn resolve_deadline_ms(rules: &SlaRules, p: &IssueProjection) -> Option<i64> {
     let accepted = p.accepted_at_ms?;
-    rules
-        .clock(IssueState::Accepted, p.category, p.urgency, p.reported_at_ms, Some(accepted), None)
-        .map(|c| c.deadline_ms(accepted))
+    rules.step_clock(p, super::sla::SlaStep::Resolve, accepted).map(|c| c.deadline_ms(p.resolved_at_ms.unwrap_or(accepted)))
 }
 
 /// Computes the issue measures of `period` at `now_ms` (see the module docs for every definition).

@@ -50,4 +50,10 @@ pub enum Denial {
     NotHouseholdLiaison,
     #[error("a user may only acknowledge or relay for their own node")]
     NotOwnNode,
+    #[error("only staff of the level above the owning level may do this")]
+    NotAboveOwner,
+    #[error("only the grid worker who reported the issue may resolve it on the spot")]
+    NotOnSpotReporter,
+    #[error("only the server's overdue sweep marks an issue overdue")]
+    SystemOnly,
 }

@@ -1462,6 +1462,39 @@ impl SlaRules {
     }
 }
 
+impl SlaRules {
+    /// The step an open issue is in and when its clock started, with 签收: Reported → accept (from the report),
+    /// Assigned → sign for the assignment (from the assignment), Accepted/InProgress → resolve (from the
+    /// acceptance), Resolved → verify (from the resolution).
+    pub fn issue_step(p: &crate::rules::lifecycle::IssueProjection) -> Option<(SlaStep, i64)> {
+        use crate::model::IssueState::*;
+        match p.state {
+            Assigned => Some((SlaStep::SignFor, p.assigned_at_ms.unwrap_or(p.reported_at_ms))),
+            _ => Self::current_step(p.state, p.reported_at_ms, p.accepted_at_ms, p.resolved_at_ms),
+        }
+    }
+
+    /// The running clock of an issue's current step, with its 挂起 pauses and, for the resolve step, its
+    /// approved 延期 (working days each). `None` for closed, rejected and merged issues.
+    pub fn issue_clock(&self, p: &crate::rules::lifecycle::IssueProjection) -> Option<SlaClock<'_>> {
+        let (step, start) = Self::issue_step(p)?;
+        self.step_clock(p, step, start)
+    }
+
+    /// The clock of a given step of an issue started at `start_ms` (pauses and, for resolve, extensions).
+    pub fn step_clock(&self, p: &crate::rules::lifecycle::IssueProjection, step: SlaStep, start_ms: i64) -> Option<SlaClock<'_>> {
+        let extensions: Vec<Limit> = if step == SlaStep::Resolve {
+            p.extensions_days
+                .iter()
+                .map(|d| Limit { amount: (*d).clamp(1, Limit::MAX_AMOUNT), unit: LimitUnit::WorkingDays })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        SlaClock::new(&self.calendar, start_ms, self.policy.limit(p.category, p.urgency, step), &p.suspensions, &extensions).ok()
+    }
+}
+
 #[cfg(test)]
 mod rules_tests {
     use super::*;

@@ -7,5 +7,6 @@ mod auth;
 mod blobs;
 mod bundle;
 mod demo;
+mod measures;
 mod push;
 mod scope;

@@ -37,7 +37,7 @@ fn county_alert_reaches_households_and_coverage_shows_the_silent() {
     assert_eq!(
         levels,
         [
-            (OrgLevel::County, 0, 1),
+            // The issuing county node does not sign for its own directive: not counted.
             (OrgLevel::Township, 1, 2),
             (OrgLevel::Branch, 1, 2),
             (OrgLevel::Group, 1, 3),
@@ -45,7 +45,7 @@ fn county_alert_reaches_households_and_coverage_shows_the_silent() {
         ]
     );
     let silent: Vec<_> = cov.silent_nodes.iter().map(|n| n.node_id.as_str()).collect();
-    assert_eq!(silent, ["c", "t2", "b2", "g2", "g3"]);
+    assert_eq!(silent, ["t2", "b2", "g2", "g3"]);
 
     // Past the window, an unacknowledged node sees the alert as overdue.
     p.clock.advance_ms(7 * 3_600_000);

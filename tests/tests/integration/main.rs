@@ -12,3 +12,4 @@ mod server;
 mod sync_faults;
 mod sync_merge;
 mod sync_story;
+mod sync_workflows;

@@ -139,6 +139,22 @@ pub fn new_phone_with(limits: SyncLimits) -> SyncPhone {
     SyncPhone { app, db, dir }
 }
 
+/// A phone whose clock the test sets (a wrong phone clock, or time passing after the last sync).
+pub struct ClockedPhone {
+    pub phone: SyncPhone,
+    pub clock: Arc<linkage_core::clock::ManualClock>,
+}
+
+/// A phone on a manual clock starting at `device_now_ms`, connected to `url` as `user`.
+pub async fn connected_phone_at(url: &str, user: &str, device_now_ms: i64) -> ClockedPhone {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("linkage.db");
+    let clock = Arc::new(linkage_core::clock::ManualClock::new(device_now_ms));
+    let app = FieldApp::open_with(&db, clock.clone(), test_limits()).unwrap();
+    app.connect(url.into(), user.into(), PASSWORD.into()).await.unwrap();
+    ClockedPhone { phone: SyncPhone { app, db, dir }, clock }
+}
+
 /// A phone connected to `url` as `user` (bundle downloaded, signed in).
 pub async fn connected_phone(url: &str, user: &str) -> SyncPhone {
     let p = new_phone();

@@ -25,16 +25,17 @@ fn two_phones_edit_one_household_offline_and_merge_field_by_field() {
         let lh = connected_phone(&url, "lh").await;
         let gw = connected_phone(&url, "gw").await;
 
-        // Offline, in this real-time order: the grid worker fixes members and tags; the liaison head then
+        // Offline, in this real-time order (150 ms apart: well beyond the phones' clock-offset error on
+        // loopback): the grid worker fixes members and tags; the liaison head then
         // fixes the phone and, later still, the tags too; the grid worker last corrects members again.
         gw.app.edit_household("h1".into(), vec![HouseholdChange::Members { count: 5 }, HouseholdChange::Tags { tags: vec!["低保".into()] }]).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(150));
         lh.app.edit_household("h1".into(), vec![HouseholdChange::Phone { phone: Some("13987654321".into()) }]).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(150));
         lh.app
             .edit_household("h1".into(), vec![HouseholdChange::Tags { tags: vec!["低保".into(), "独居老人".into()] }])
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(std::time::Duration::from_millis(150));
         let gw_local = gw.app.edit_household("h1".into(), vec![HouseholdChange::Members { count: 4 }, HouseholdChange::Address { address: "一组12号".into() }]).unwrap();
         assert_eq!(gw_local.members, 4, "the phone shows its own edit at once");
 

@@ -1,0 +1,673 @@
+//! `linkage-server measures` (考核指标, DESIGN §5 and §9 "export measures"): the measures of one org node's
+//! subtree over a period of days, with one row for the node itself and one per direct child (the county sees
+//! its townships side by side), exported as CSV (UTF-8 with BOM, so Excel opens the Chinese headers) or XLSX.
+//!
+//! Every definition and all the arithmetic live in `linkage_protocol::rules::measures` (shared with the
+//! phone's measures screen, core/src/store/measures.rs); this module only gathers the same inputs from the
+//! server's tables:
+//! * issues: each issue's events folded in the server's receipt order (`issue_events.rowid`) with
+//!   [`lifecycle::fold_ordered`], as the op rules fold them; issues reported more than [`LOOKBACK_MS`] before
+//!   the period are left out (as on the phone);
+//! * directive acknowledgement: the directives issued in the period that reach the row's area, one sample per
+//!   directive and level (the issuing node excluded), exactly as the phone's `ack_samples`;
+//! * visit coverage: households visited on site (a first record, not an amendment) within the cadence
+//!   interval ([`CadencePolicy`]). Departure from the phone's screen, which measures "now": for an export of
+//!   a past period the coverage is taken **as of the end of the period** (`min(to, now)`), so a quarter's
+//!   report does not change when it is exported again later. Two columns: at the row node's own level (the
+//!   county: its contact households only, as for its cadence) and at branch level (网格员, every household).
+//!
+//! A period is given as dates in China Standard Time (UTC+8, no daylight saving), `to` inclusive: it is the
+//! half-open `[from 00:00 CST, (to + 1 day) 00:00 CST)`.
+//!
+//! All reads run in one read transaction on their own connection ([`open_read_only`]): a consistent snapshot
+//! that never holds the server's writer lock, so an export can run while the server serves.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{Duration, FixedOffset, NaiveDate, TimeZone};
+use linkage_protocol::labels::{Label, Locale};
+use linkage_protocol::model::{IssueActionKind, IssueState, OnSiteVerdict, OrgLevel};
+use linkage_protocol::rules::ack_window::{self, AckWindowPolicy};
+use linkage_protocol::rules::cadence::{self, CadencePolicy};
+use linkage_protocol::rules::lifecycle::{self, IssueProjection};
+use linkage_protocol::rules::measures::{self, AckSample, IssueHistory, IssueMeasures, LevelAckMeasure, Period, Rate};
+use linkage_protocol::rules::scope;
+use linkage_protocol::rules::sla::SlaRules;
+use linkage_protocol::wire::{Directive, IssueEvent};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::apply::NodeInfo;
+use crate::error::{Error, Result};
+use crate::sqlite::{enum_str, parse_enum};
+
+/// The database file inside a data directory (as `SqliteStorage::open` names it).
+pub const DB_FILE: &str = "linkage.db";
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// Issues reported more than this long before the period starts are not considered (as on the phone): their
+/// resolve deadline cannot fall in the period unless a resolve limit exceeds a year.
+pub const LOOKBACK_MS: i64 = 366 * DAY_MS;
+
+/// The levels whose acknowledgement is reported, top-down. The county never appears: only a county issues
+/// to it, and the issuing node is not counted.
+pub const ACK_LEVELS: [OrgLevel; 4] = [OrgLevel::Township, OrgLevel::Branch, OrgLevel::Group, OrgLevel::Household];
+
+/// China Standard Time.
+fn cst() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| unreachable!("+08:00 is a valid offset"))
+}
+
+/// A period of whole days in China Standard Time, both ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DateRange {
+    /// Parses `YYYY-MM-DD` dates; `from` must not be after `to`.
+    pub fn parse(from: &str, to: &str) -> Result<DateRange> {
+        let date = |flag: &str, s: &str| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| Error::Invalid(format!("{flag}: '{s}' is not a date (YYYY-MM-DD, China Standard Time)")))
+        };
+        let range = DateRange { from: date("--from", from)?, to: date("--to", to)? };
+        if range.from > range.to {
+            return Err(Error::Invalid(format!("--from {} is after --to {}", range.from, range.to)));
+        }
+        Ok(range)
+    }
+
+    /// `[from 00:00 CST, (to + 1 day) 00:00 CST)` in Unix milliseconds.
+    pub fn period(&self) -> Period {
+        let midnight = |d: NaiveDate| {
+            let naive = d.and_hms_opt(0, 0, 0).unwrap_or_else(|| unreachable!("midnight exists"));
+            cst().from_local_datetime(&naive).single().map_or(0, |t| t.timestamp_millis())
+        };
+        Period { from_ms: midnight(self.from), to_ms: midnight(self.to + Duration::days(1)) }
+    }
+}
+
+/// The county policies the measures read (the server has no county configuration yet: the defaults, as the
+/// phones use when their bundle carries none).
+#[derive(Debug, Clone)]
+pub struct MeasuresPolicy {
+    pub sla: SlaRules,
+    pub cadence: CadencePolicy,
+    pub ack_windows: AckWindowPolicy,
+}
+
+impl Default for MeasuresPolicy {
+    fn default() -> Self {
+        MeasuresPolicy { sla: SlaRules::china_default(), cadence: CadencePolicy::default(), ack_windows: AckWindowPolicy::default() }
+    }
+}
+
+/// Households of an area and how many of them were visited on site in time, at one level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitCoverage {
+    /// The level whose visits count.
+    pub level: OrgLevel,
+    /// Its cadence interval; `None`: no cadence, a visit at any time before the as-of instant counts.
+    pub interval_days: Option<u32>,
+    /// Households counted (county level: the county's contact households only).
+    pub households: u32,
+    /// Of those, visited on site at that level within the interval before the as-of instant.
+    pub visited: u32,
+}
+
+impl VisitCoverage {
+    /// Visited ÷ households.
+    pub fn rate(&self) -> Rate {
+        Rate { numerator: self.visited, denominator: self.households }
+    }
+}
+
+/// The measures of one node's area.
+#[derive(Debug, Clone)]
+pub struct NodeMeasures {
+    pub node: NodeInfo,
+    pub issues: IssueMeasures,
+    /// Directives issued in the period that reach the area.
+    pub directives: u32,
+    /// Acknowledgement per level within the area, pooled over those directives (levels that occur).
+    pub acknowledgements: Vec<LevelAckMeasure>,
+    /// Coverage at the node's own level.
+    pub visits: VisitCoverage,
+    /// Coverage at branch level (grid workers), over every household of the area.
+    pub branch_visits: VisitCoverage,
+}
+
+impl NodeMeasures {
+    /// The acknowledgement measure of one level, if the level occurs.
+    pub fn ack(&self, level: OrgLevel) -> Option<&LevelAckMeasure> {
+        self.acknowledgements.iter().find(|a| a.level == level)
+    }
+
+    /// How many issues reported in the period are now in `state`.
+    pub fn in_state(&self, state: IssueState) -> u32 {
+        self.issues.by_state.iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| *n)
+    }
+}
+
+/// The export: the node itself first, then its direct children in path order.
+#[derive(Debug, Clone)]
+pub struct MeasuresReport {
+    pub node: NodeInfo,
+    pub dates: DateRange,
+    pub period: Period,
+    pub computed_at_ms: i64,
+    /// The instant visit coverage is measured at: `min(period end, now)`.
+    pub visits_as_of_ms: i64,
+    pub rows: Vec<NodeMeasures>,
+}
+
+/// Opens the data directory's database read-only (the server may be running: WAL lets it write meanwhile).
+pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
+    let path = data_dir.join(DB_FILE);
+    if !path.is_file() {
+        return Err(Error::NotFound(format!("database {}", path.display())));
+    }
+    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// Computes the measures of `node_id`'s area over `dates` at `now_ms`.
+pub fn compute(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
+    // One snapshot for every read below; rolled back (nothing written) when dropped.
+    let tx = conn.unchecked_transaction()?;
+    let node = node(&tx, node_id)?.ok_or_else(|| Error::NotFound(format!("node '{node_id}'")))?;
+    let period = dates.period();
+    let mut row_nodes = vec![node.clone()];
+    row_nodes.extend(children(&tx, &node.id)?);
+
+    let issues = load_issues(&tx, &node.path, period)?;
+    let acks = AckData::load(&tx, &node.path, period)?;
+    let households = load_households(&tx, &node.path)?;
+    let visits_as_of_ms = period.to_ms.min(now_ms);
+    let last_visits = last_onsite_visits(&tx, &node.path, visits_as_of_ms)?;
+
+    let histories: Vec<IssueHistory<'_>> = issues.iter().map(|(p, e)| IssueHistory { projection: p, events: e }).collect();
+    let rows = row_nodes
+        .into_iter()
+        .map(|n| {
+            let mine: Vec<IssueHistory<'_>> = if n.id == node.id {
+                histories.clone()
+            } else {
+                histories.iter().copied().filter(|h| scope::within(&n.path, &h.projection.path)).collect()
+            };
+            let issue_measures = measures::issue_measures(&mine, period, now_ms, &policy.sla);
+            let (directives, samples) = acks.samples(&n.path, &households, &policy.ack_windows);
+            let coverage = |level: OrgLevel| {
+                visit_coverage(&n.path, level, policy.cadence.interval_days(level), &households, &last_visits, visits_as_of_ms)
+            };
+            NodeMeasures {
+                issues: issue_measures,
+                directives,
+                acknowledgements: measures::ack_measures(&samples),
+                visits: coverage(n.level),
+                branch_visits: coverage(OrgLevel::Branch),
+                node: n,
+            }
+        })
+        .collect();
+    Ok(MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows })
+}
+
+fn node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
+    conn.query_row("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", [id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+    })
+    .optional()?
+    .map(|(id, parent_id, level, name, path)| Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path }))
+    .transpose()
+}
+
+fn children(conn: &Connection, id: &str) -> Result<Vec<NodeInfo>> {
+    let mut stmt = conn.prepare("SELECT id, parent_id, level, name, path FROM org_nodes WHERE parent_id = ?1 ORDER BY path")?;
+    let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))?;
+    rows.map(|r| {
+        let (id, parent_id, level, name, path) = r?;
+        Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path })
+    })
+    .collect()
+}
+
+/// The issues of the area reported in `[from − LOOKBACK, to)`: each one's projection (its events folded in
+/// receipt order) and its verify and escalate events (the history the projection does not keep).
+fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
+    // Grouped by issue, each issue's events in receipt order (rowid). Ordering by the indexed path first keeps
+    // the sort to the rows of one path at a time ("temp b-tree for right part of order by"), not the whole set.
+    let mut stmt = conn.prepare(
+        "SELECT e.issue_id, e.rowid, e.body FROM issues i JOIN issue_events e ON e.issue_id = i.id
+         WHERE i.path >= ?1 AND i.path < ?2 AND i.reported_at_ms >= ?3 AND i.reported_at_ms < ?4
+         ORDER BY i.path, i.id, e.rowid",
+    )?;
+    let since = period.from_ms.saturating_sub(LOOKBACK_MS);
+    let mut rows = stmt.query(params![scope_path, scope::upper_bound(scope_path), since, period.to_ms])?;
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    let mut group: Vec<(i64, IssueEvent)> = Vec::new();
+    let mut finish = |issue_id: &str, group: &mut Vec<(i64, IssueEvent)>| -> Result<()> {
+        debug_assert!(group.windows(2).all(|w| w[0].0 < w[1].0), "receipt order");
+        let ordered: Vec<&IssueEvent> = group.iter().map(|(_, e)| e).collect();
+        let Some((projection, skipped)) = lifecycle::fold_ordered(&ordered) else {
+            return Err(Error::Corrupt(format!("issue {issue_id} does not start with its report")));
+        };
+        if let Some(e) = skipped.first() {
+            return Err(Error::Corrupt(format!("issue {issue_id}: stored event {} no longer folds", e.event_id)));
+        }
+        let kept: Vec<IssueEvent> = group
+            .drain(..)
+            .map(|(_, e)| e)
+            .filter(|e| matches!(e.action.kind(), IssueActionKind::Verify | IssueActionKind::Escalate))
+            .collect();
+        out.push((projection, kept));
+        Ok(())
+    };
+    while let Some(row) = rows.next()? {
+        let issue_id: String = row.get(0)?;
+        if current.as_deref() != Some(issue_id.as_str()) {
+            if let Some(done) = current.take() {
+                finish(&done, &mut group)?;
+            }
+            current = Some(issue_id);
+        }
+        let body: String = row.get(2)?;
+        group.push((row.get(1)?, serde_json::from_str(&body)?));
+    }
+    if let Some(done) = current {
+        finish(&done, &mut group)?;
+    }
+    Ok(out)
+}
+
+/// A household of the area: its path and whether it is one of the county's contact households.
+struct HouseholdRow {
+    path: String,
+    county_contact: bool,
+}
+
+fn load_households(conn: &Connection, scope_path: &str) -> Result<HashMap<String, HouseholdRow>> {
+    let mut stmt = conn.prepare("SELECT id, path, county_contact FROM households WHERE path >= ?1 AND path < ?2")?;
+    let rows = stmt.query_map(params![scope_path, scope::upper_bound(scope_path)], |r| {
+        Ok((r.get::<_, String>(0)?, HouseholdRow { path: r.get(1)?, county_contact: r.get(2)? }))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+}
+
+/// The last on-site visit before `as_of_ms` per household and visitor level (a correction — an amendment —
+/// is not a visit of its own, as on the phone).
+fn last_onsite_visits(conn: &Connection, scope_path: &str, as_of_ms: i64) -> Result<HashMap<(String, OrgLevel), i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT household_id, json_extract(body, '$.visitor_level'), max(started_at_ms) FROM visits
+         WHERE path >= ?1 AND path < ?2 AND verdict = ?3 AND amends_visit_id IS NULL AND started_at_ms < ?4
+         GROUP BY household_id, json_extract(body, '$.visitor_level')",
+    )?;
+    let rows = stmt.query_map(
+        params![scope_path, scope::upper_bound(scope_path), enum_str(&OnSiteVerdict::OnSite), as_of_ms],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+    )?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (household, level, at) = row?;
+        out.insert((household, parse_enum(&level)?), at);
+    }
+    Ok(out)
+}
+
+fn visit_coverage(
+    scope_path: &str,
+    level: OrgLevel,
+    interval_days: Option<u32>,
+    households: &HashMap<String, HouseholdRow>,
+    last_visits: &HashMap<(String, OrgLevel), i64>,
+    as_of_ms: i64,
+) -> VisitCoverage {
+    let threshold = interval_days.map_or(i64::MIN, |d| cadence::overdue_threshold_ms(as_of_ms, d));
+    let mut c = VisitCoverage { level, interval_days, households: 0, visited: 0 };
+    let mut key = (String::new(), level);
+    for (id, h) in households {
+        if !scope::within(scope_path, &h.path) || (level == OrgLevel::County && !h.county_contact) {
+            continue;
+        }
+        c.households += 1;
+        key.0.clone_from(id);
+        if last_visits.get(&key).is_some_and(|at| *at >= threshold) {
+            c.visited += 1;
+        }
+    }
+    c
+}
+
+/// One directive issued in the period that reaches the report's area, with its acknowledgements.
+struct DirectiveAcks {
+    issuer_node_id: String,
+    target_path: String,
+    issued_at_ms: i64,
+    directive: Directive,
+    /// Node id → acknowledged at.
+    nodes: HashMap<String, i64>,
+    /// Household id → acknowledged at.
+    households: HashMap<String, i64>,
+}
+
+/// The directives of the period and the org nodes of the area (for the cascade's reach).
+struct AckData {
+    directives: Vec<DirectiveAcks>,
+    /// (id, level, path) of every node of the report's area.
+    nodes: Vec<(String, OrgLevel, String)>,
+}
+
+impl AckData {
+    fn load(conn: &Connection, scope_path: &str, period: Period) -> Result<AckData> {
+        let upper = scope::upper_bound(scope_path);
+        let mut stmt = conn.prepare(
+            "SELECT id, issuer_node_id, target_path, body, issued_at_ms FROM directives
+             WHERE issued_at_ms >= ?1 AND issued_at_ms < ?2
+               AND ((target_path >= ?3 AND target_path < ?4) OR substr(?3, 1, length(target_path)) = target_path)
+             ORDER BY issued_at_ms, id",
+        )?;
+        let rows = stmt
+            .query_map(params![period.from_ms, period.to_ms, scope_path, upper], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut node_acks = conn.prepare("SELECT node_id, acked_at_ms FROM directive_acks WHERE directive_id = ?1")?;
+        let mut household_acks = conn.prepare("SELECT household_id, at_ms FROM directive_household_acks WHERE directive_id = ?1")?;
+        let mut directives = Vec::with_capacity(rows.len());
+        for (id, issuer_node_id, target_path, body, issued_at_ms) in rows {
+            let nodes = node_acks.query_map([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let households =
+                household_acks.query_map([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            directives.push(DirectiveAcks {
+                issuer_node_id,
+                target_path,
+                issued_at_ms,
+                directive: serde_json::from_str(&body)?,
+                nodes,
+                households,
+            });
+        }
+        let mut stmt = conn.prepare("SELECT id, level, path FROM org_nodes WHERE path >= ?1 AND path < ?2")?;
+        let nodes = stmt
+            .query_map(params![scope_path, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .map(|r| {
+                let (id, level, path) = r?;
+                Ok((id, parse_enum(&level)?, path))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(AckData { directives, nodes })
+    }
+
+    /// The directives reaching the area at `scope_path` and one sample per directive and level: the nodes (and
+    /// households) it reached inside the area, except the issuing node, with their acknowledgement latencies.
+    fn samples(&self, scope_path: &str, households: &HashMap<String, HouseholdRow>, policy: &AckWindowPolicy) -> (u32, Vec<AckSample>) {
+        let mut count = 0;
+        let mut samples = Vec::new();
+        for d in &self.directives {
+            // The part of the target inside the area: the deeper of the target and the area's node.
+            let view = if scope::within(&d.target_path, scope_path) {
+                scope_path
+            } else if scope::within(scope_path, &d.target_path) {
+                d.target_path.as_str()
+            } else {
+                continue;
+            };
+            count += 1;
+            let window_ms = ack_window::ack_deadline_ms(d.directive.kind, d.issued_at_ms, d.directive.due_at_ms, policy).map(|t| t - d.issued_at_ms);
+            let mut by_level: Vec<AckSample> = Vec::new();
+            for (id, level, path) in &self.nodes {
+                if *id == d.issuer_node_id || !scope::within(view, path) {
+                    continue;
+                }
+                let i = match by_level.iter().position(|s| s.level == *level) {
+                    Some(i) => i,
+                    None => {
+                        by_level.push(AckSample { level: *level, reached: 0, latencies_ms: vec![], window_ms });
+                        by_level.len() - 1
+                    }
+                };
+                by_level[i].reached += 1;
+                if let Some(at) = d.nodes.get(id) {
+                    by_level[i].latencies_ms.push(at - d.issued_at_ms);
+                }
+            }
+            by_level.sort_by_key(|s| s.level);
+            samples.extend(by_level);
+            let mut household = AckSample { level: OrgLevel::Household, reached: 0, latencies_ms: vec![], window_ms };
+            for (id, h) in households {
+                if scope::within(view, &h.path) {
+                    household.reached += 1;
+                    if let Some(at) = d.households.get(id) {
+                        household.latencies_ms.push(at - d.issued_at_ms);
+                    }
+                }
+            }
+            samples.push(household);
+        }
+        (count, samples)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------------------
+
+/// A rate as `97.5% (39/40)`; an empty cohort as `—`.
+pub fn format_rate(r: Rate) -> String {
+    match r.percent() {
+        Some(p) => format!("{p:.1}% ({}/{})", r.numerator, r.denominator),
+        None => "—".to_string(),
+    }
+}
+
+/// Milliseconds as hours with one decimal; `None` as `—`.
+pub fn format_hours(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "—".to_string(), |ms| format!("{:.1}", ms as f64 / HOUR_MS as f64))
+}
+
+/// The column header of a state count.
+fn state_header(state: IssueState) -> String {
+    let label = match state.as_str() {
+        "reported" => "待受理",
+        "accepted" => "已受理",
+        "assigned" => "已交办",
+        "in_progress" => "处置中",
+        "resolved" => "已办结待回访",
+        "closed" => "已结案",
+        "rejected" => "不予受理",
+        "merged" => "已合并",
+        _ => state.label(Locale::ZhCn),
+    };
+    format!("{label}(件)")
+}
+
+fn ack_level_name(level: OrgLevel) -> &'static str {
+    match level {
+        OrgLevel::Township => "乡镇",
+        OrgLevel::Branch => "村",
+        OrgLevel::Group => "组",
+        OrgLevel::Household => "户",
+        OrgLevel::County => "县",
+    }
+}
+
+/// One cell of the table: counts stay numbers in XLSX.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Count(u32),
+}
+
+impl Cell {
+    /// The cell as CSV text.
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Count(n) => n.to_string(),
+        }
+    }
+}
+
+impl MeasuresReport {
+    /// The column headers (Chinese).
+    pub fn headers() -> Vec<String> {
+        let mut h: Vec<String> = ["单位", "节点编号", "层级", "上报数"].iter().map(|s| (*s).to_string()).collect();
+        h.extend(IssueState::ALL.iter().map(|s| state_header(*s)));
+        for s in ["按期受理率", "按期办结率", "返工率", "满意率", "受理时长中位数(小时)", "办结时长中位数(小时)", "上报上级率", "指令数"] {
+            h.push(s.to_string());
+        }
+        for level in ACK_LEVELS {
+            let l = ack_level_name(level);
+            h.push(format!("{l}级签收覆盖率"));
+            h.push(format!("{l}级按时签收率"));
+            h.push(format!("{l}级签收时长中位数(小时)"));
+        }
+        h.push("走访覆盖率(本级周期)".to_string());
+        h.push("支部走访覆盖率".to_string());
+        h
+    }
+
+    /// One row per node, in the order of [`MeasuresReport::headers`].
+    pub fn table(&self) -> Vec<Vec<Cell>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                let i = &r.issues;
+                let mut row = vec![
+                    Cell::Text(r.node.name.clone()),
+                    Cell::Text(r.node.id.clone()),
+                    Cell::Text(r.node.level.label(Locale::ZhCn).to_string()),
+                    Cell::Count(i.reported),
+                ];
+                row.extend(IssueState::ALL.iter().map(|s| Cell::Count(r.in_state(*s))));
+                for rate in [i.accepted_on_time, i.resolved_on_time, i.rework, i.satisfied] {
+                    row.push(Cell::Text(format_rate(rate)));
+                }
+                row.push(Cell::Text(format_hours(i.median_accept_ms)));
+                row.push(Cell::Text(format_hours(i.median_resolve_ms)));
+                row.push(Cell::Text(format_rate(i.escalated)));
+                row.push(Cell::Count(r.directives));
+                for level in ACK_LEVELS {
+                    let a = r.ack(level);
+                    row.push(Cell::Text(format_rate(a.map(|a| a.coverage).unwrap_or_default())));
+                    row.push(Cell::Text(format_rate(a.map(|a| a.in_time).unwrap_or_default())));
+                    row.push(Cell::Text(format_hours(a.and_then(|a| a.median_latency_ms))));
+                }
+                row.push(Cell::Text(format_rate(r.visits.rate())));
+                row.push(Cell::Text(format_rate(r.branch_visits.rate())));
+                row
+            })
+            .collect()
+    }
+
+    /// CSV, UTF-8 with a byte-order mark (Excel then reads the Chinese headers right).
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        let csv_error = |e: csv::Error| Error::Io(std::io::Error::other(format!("csv: {e}")));
+        let mut out = "\u{feff}".as_bytes().to_vec();
+        {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record(Self::headers()).map_err(csv_error)?;
+            for row in self.table() {
+                w.write_record(row.iter().map(Cell::text)).map_err(csv_error)?;
+            }
+            w.flush()?;
+        }
+        Ok(out)
+    }
+
+    /// The notes sheet: what was measured, and how.
+    pub fn notes(&self) -> Vec<(String, String)> {
+        let time = |ms: i64| {
+            cst().timestamp_millis_opt(ms).single().map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+        };
+        let own = self.rows.first().map(|r| r.visits);
+        vec![
+            ("单位".into(), format!("{} ({})", self.node.name, self.node.id)),
+            ("统计期间".into(), format!("{} 至 {}（北京时间，含首尾两日）", self.dates.from, self.dates.to)),
+            ("计算时间".into(), time(self.computed_at_ms)),
+            ("上报数 / 各状态".into(), "期内上报的诉求及其当前状态".into()),
+            ("按期受理率".into(), "期内受理的诉求中，在受理时限内受理的比例".into()),
+            ("按期办结率".into(), "办结时限落在期内（且已到期）的诉求中，按期办结且未被回访推翻的比例".into()),
+            ("返工率 / 满意率".into(), "期内回访核实中，不满意 / 满意与基本满意的比例".into()),
+            ("受理时长 / 办结时长".into(), "期内受理：受理−上报；期内办结：办结−受理（中位数，小时）".into()),
+            ("上报上级率".into(), "期内受理的诉求中，期末前上报上级的比例".into()),
+            ("签收覆盖率".into(), "期内下达、到达本单位范围的指令，各级单位（发令单位除外）及农户签收的比例；按时：在签收时限内".into()),
+            (
+                "走访覆盖率".into(),
+                format!(
+                    "截至 {}：本级周期内在现场走访过的户数 ÷ 户数（县级只计县级联系户；本级周期 {}）；支部走访覆盖率按支部周期 {} 天计全部农户",
+                    time(self.visits_as_of_ms),
+                    own.and_then(|v| v.interval_days).map_or_else(|| "不限".to_string(), |d| format!("{d} 天")),
+                    self.rows.first().and_then(|r| r.branch_visits.interval_days).map_or_else(|| "不限".to_string(), |d| d.to_string()),
+                ),
+            ),
+            ("—".into(), "无可统计对象（分母为 0）".into()),
+        ]
+    }
+
+    /// The XLSX workbook: the table on sheet 考核指标, the definitions on sheet 说明.
+    pub fn to_xlsx(&self) -> Result<Vec<u8>> {
+        fn xlsx(e: rust_xlsxwriter::XlsxError) -> Error {
+            Error::Io(std::io::Error::other(format!("xlsx: {e}")))
+        }
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let bold = rust_xlsxwriter::Format::new().set_bold().set_text_wrap();
+        let sheet = book.add_worksheet();
+        sheet.set_name("考核指标").map_err(xlsx)?;
+        for (c, h) in Self::headers().iter().enumerate() {
+            let c = c as u16;
+            sheet.write_string_with_format(0, c, h.as_str(), &bold).map_err(xlsx)?;
+            sheet.set_column_width(c, if c == 0 { 16 } else { 13 }).map_err(xlsx)?;
+        }
+        for (r, row) in self.table().iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c as u16, s.as_str()).map_err(xlsx)?,
+                    Cell::Count(n) => sheet.write_number(r, c as u16, *n).map_err(xlsx)?,
+                };
+            }
+        }
+        sheet.set_freeze_panes(1, 1).map_err(xlsx)?;
+        let notes = book.add_worksheet();
+        notes.set_name("说明").map_err(xlsx)?;
+        notes.set_column_width(0, 20).map_err(xlsx)?;
+        notes.set_column_width(1, 100).map_err(xlsx)?;
+        for (r, (k, v)) in self.notes().iter().enumerate() {
+            notes.write_string_with_format(r as u32, 0, k.as_str(), &bold).map_err(xlsx)?;
+            notes.write_string(r as u32, 1, v.as_str()).map_err(xlsx)?;
+        }
+        book.save_to_buffer().map_err(xlsx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_china_standard_time_days_to_inclusive() {
+        let r = DateRange::parse("2026-03-02", "2026-03-08").unwrap();
+        // 2026-03-02 00:00 +08:00 = 2026-03-01T16:00:00Z = 1 772 380 800 000 ms; to = +7 days.
+        assert_eq!(r.period(), Period { from_ms: 1_772_380_800_000, to_ms: 1_772_380_800_000 + 7 * DAY_MS });
+        assert_eq!(DateRange::parse("2026-03-02", "2026-03-02").unwrap().period().to_ms - 1_772_380_800_000, DAY_MS);
+        assert!(matches!(DateRange::parse("2026-3-x", "2026-03-08"), Err(Error::Invalid(m)) if m.contains("--from")));
+        assert!(matches!(DateRange::parse("2026-02-30", "2026-03-08"), Err(Error::Invalid(_))));
+        assert!(matches!(DateRange::parse("2026-03-09", "2026-03-08"), Err(Error::Invalid(m)) if m.contains("after")));
+    }
+
+    #[test]
+    fn rates_and_hours_print_with_their_counts() {
+        assert_eq!(format_rate(Rate { numerator: 39, denominator: 40 }), "97.5% (39/40)");
+        assert_eq!(format_rate(Rate { numerator: 2, denominator: 3 }), "66.7% (2/3)");
+        assert_eq!(format_rate(Rate::default()), "—");
+        assert_eq!(format_hours(Some(HOUR_MS / 2)), "0.5");
+        assert_eq!(format_hours(None), "—");
+    }
+}

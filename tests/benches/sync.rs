@@ -1,0 +1,280 @@
+//! Sync throughput and wire size over loopback (`scripts/bench-sync.sh`).
+//!
+//! Ours: the real `linkage-server` (auth on every request, the shared rules judging every op, idempotency by
+//! op id, one durable SQLite transaction per batch, gzip bodies) driven with the phone's own HTTP client
+//! (`linkage_core::sync::ServerClient`): push N visit operations in the phone's batch size, then a second
+//! user pulls the N changes in the phone's page size.
+//! Reference, measured in the same run: a raw axum + SQLite server that inserts the same visit records in one
+//! transaction per request (same WAL + synchronous=FULL) and pages them back, plain JSON, no auth, no rules,
+//! no idempotency. Prints ops/s of each, the ratio ours/raw, and wire bytes per op compressed vs raw JSON.
+//!
+//! `LINKAGE_BENCH_OPS` (default 100000) sets N.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use linkage_core::sync::{RetryPolicy, ServerClient, SyncLimits};
+use linkage_protocol::model::{GpsFix, OrgLevel, OnSiteVerdict, VisitKind};
+use linkage_protocol::sync::{paths, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse};
+use linkage_protocol::wire::{Bundle, OpBody, Operation, Visit};
+use linkage_server::import::{self, Sourced};
+use linkage_server::sqlite::SqliteStorage;
+use linkage_server::storage::{NewUser, Storage};
+use serde::Deserialize;
+
+const PASSWORD: &str = "bench-password-1";
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// The fixture county on a fresh data dir, with every fixture user.
+fn seeded_storage(dir: &std::path::Path) -> Arc<SqliteStorage> {
+    let storage = SqliteStorage::open(dir).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/bundle.json");
+    let bundle: Bundle = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let nodes = bundle.nodes.into_iter().map(|n| Sourced { origin: n.id.clone(), item: n }).collect();
+    let households = bundle.households.into_iter().map(|h| Sourced { origin: h.id.clone(), item: h }).collect();
+    import::import_rows(&storage, nodes, households).unwrap();
+    let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
+    for u in bundle.users {
+        storage.put_user(&NewUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id, password_hash: hash.clone() }).unwrap();
+    }
+    Arc::new(storage)
+}
+
+/// The visits a grid worker of 石堡村 records: realistic notes, a GPS fix, one op each.
+fn visit_ops(n: usize) -> Vec<Operation> {
+    let households = ["h1", "h2", "h3"];
+    let now = now_ms();
+    (0..n)
+        .map(|i| {
+            let id = uuid::Uuid::now_v7().to_string();
+            let hlc = linkage_protocol::hlc::Hlc { wall_ms: now - 86_400_000 + i as i64, counter: 0 }.encode("bench-phone");
+            Operation {
+                op_id: id.clone(),
+                hlc,
+                body: OpBody::VisitRecorded(Visit {
+                    id,
+                    household_id: households[i % 3].into(),
+                    visitor_id: "gw".into(),
+                    visitor_level: OrgLevel::Branch,
+                    kind: VisitKind::Routine,
+                    started_at_ms: now - 3_600_000,
+                    ended_at_ms: now - 3_000_000,
+                    fix: Some(GpsFix {
+                        lat: 35.58 + (i % 97) as f64 * 1e-6,
+                        lon: 109.26 + (i % 89) as f64 * 1e-6,
+                        accuracy_m: 8.0 + (i % 20) as f64,
+                        fix_time_ms: now - 3_100_000,
+                        mocked: false,
+                    }),
+                    distance_m: None,
+                    verdict: OnSiteVerdict::OnSite,
+                    notes: format!("第{i}次走访：家中安好，老人身体尚可，冬季取暖已落实，叮嘱注意用火安全。"),
+                    evidence: vec![],
+                    issue_id: None,
+                    amends_visit_id: None,
+                }),
+            }
+        })
+        .collect()
+}
+
+fn serve_on(rt: &tokio::runtime::Runtime, router: Router) -> String {
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+// ---- The raw reference server ------------------------------------------------------------------------------
+
+#[derive(Clone)]
+struct Raw(Arc<Mutex<rusqlite::Connection>>);
+
+#[derive(Deserialize)]
+struct After {
+    after: i64,
+    limit: i64,
+}
+
+async fn raw_push(State(raw): State<Raw>, Json(visits): Json<Vec<Visit>>) -> Json<usize> {
+    let n = tokio::task::spawn_blocking(move || {
+        let mut conn = raw.0.lock().unwrap();
+        let tx = conn.transaction().unwrap();
+        {
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO visits (id, household_id, visitor_id, body) VALUES (?1, ?2, ?3, ?4)")
+                .unwrap();
+            for v in &visits {
+                stmt.execute(rusqlite::params![v.id, v.household_id, v.visitor_id, serde_json::to_string(v).unwrap()]).unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        visits.len()
+    })
+    .await
+    .unwrap();
+    Json(n)
+}
+
+async fn raw_pull(State(raw): State<Raw>, Query(q): Query<After>) -> Json<(Vec<serde_json::Value>, i64)> {
+    let page = tokio::task::spawn_blocking(move || {
+        let conn = raw.0.lock().unwrap();
+        let mut stmt = conn.prepare_cached("SELECT seq, body FROM visits WHERE seq > ?1 ORDER BY seq LIMIT ?2").unwrap();
+        let rows: Vec<(i64, String)> =
+            stmt.query_map([q.after, q.limit], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        let last = rows.last().map_or(q.after, |r| r.0);
+        (rows.into_iter().map(|(_, b)| serde_json::from_str(&b).unwrap()).collect(), last)
+    })
+    .await
+    .unwrap();
+    Json(page)
+}
+
+fn raw_router(dir: &std::path::Path) -> Router {
+    let conn = rusqlite::Connection::open(dir.join("raw.db")).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE visits (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, household_id TEXT NOT NULL,
+         visitor_id TEXT NOT NULL, body TEXT NOT NULL)",
+    )
+    .unwrap();
+    Router::new()
+        .route("/raw/push", post(raw_push))
+        .route("/raw/pull", get(raw_pull))
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
+        .with_state(Raw(Arc::new(Mutex::new(conn))))
+}
+
+// ---- Measurements -------------------------------------------------------------------------------------------
+
+struct Figures {
+    push: Duration,
+    push_bytes: u64,
+    pull: Duration,
+    pull_bytes: u64,
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    out
+}
+
+async fn token(url: &str, user: &str) -> String {
+    let req = SignInRequest { user_id: user.into(), password: PASSWORD.into(), device_id: format!("bench-{user}"), device_name: String::new() };
+    let resp = reqwest::Client::new().post(format!("{url}{}", paths::SIGN_IN)).json(&req).send().await.unwrap();
+    resp.json::<SignInResponse>().await.unwrap().token
+}
+
+async fn ours(url: &str, ops: &[Operation], limits: SyncLimits) -> Figures {
+    let gw = ServerClient::new(url, Some(token(url, "gw").await), RetryPolicy::default()).unwrap();
+    let started = Instant::now();
+    let mut push_bytes = 0u64;
+    for batch in ops.chunks(limits.push_batch as usize) {
+        let answer = gw.post::<_, PushResponse>(paths::PUSH, &PushRequest { ops: batch.to_vec() }).await.unwrap();
+        push_bytes += answer.request_bytes as u64;
+        assert!(answer.body.results.iter().all(|r| matches!(r.outcome, linkage_protocol::sync::OpOutcome::Applied)));
+    }
+    let push = started.elapsed();
+
+    // The township pulls every change, gzip on the wire as the phone asks for it.
+    let ts = token(url, "ts").await;
+    let http = reqwest::Client::builder().no_gzip().build().unwrap();
+    let started = Instant::now();
+    let (mut cursor, mut pulled, mut pull_bytes) = (0i64, 0usize, 0u64);
+    loop {
+        let resp = http
+            .get(format!("{url}{}?after={cursor}&limit={}", paths::PULL, limits.pull_page))
+            .bearer_auth(&ts)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        let gzipped = resp.headers().get("content-encoding").is_some_and(|v| v == "gzip");
+        let bytes = resp.bytes().await.unwrap();
+        pull_bytes += bytes.len() as u64;
+        let page: PullResponse = serde_json::from_slice(&if gzipped { gunzip(&bytes) } else { bytes.to_vec() }).unwrap();
+        pulled += page.changes.len();
+        cursor = page.next_cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(pulled, ops.len());
+    Figures { push, push_bytes, pull: started.elapsed(), pull_bytes }
+}
+
+async fn raw(url: &str, ops: &[Operation], limits: SyncLimits) -> Figures {
+    let visits: Vec<Visit> = ops
+        .iter()
+        .map(|op| match &op.body {
+            OpBody::VisitRecorded(v) => v.clone(),
+            _ => unreachable!(),
+        })
+        .collect();
+    let http = reqwest::Client::builder().no_gzip().build().unwrap();
+    let started = Instant::now();
+    let mut push_bytes = 0u64;
+    for batch in visits.chunks(limits.push_batch as usize) {
+        let body = serde_json::to_vec(batch).unwrap();
+        push_bytes += body.len() as u64;
+        let resp = http.post(format!("{url}/raw/push")).header("content-type", "application/json").body(body).send().await.unwrap();
+        assert!(resp.status().is_success());
+        resp.bytes().await.unwrap();
+    }
+    let push = started.elapsed();
+    let started = Instant::now();
+    let (mut cursor, mut pulled, mut pull_bytes) = (0i64, 0usize, 0u64);
+    loop {
+        let resp = http.get(format!("{url}/raw/pull?after={cursor}&limit={}", limits.pull_page)).send().await.unwrap();
+        let bytes = resp.bytes().await.unwrap();
+        pull_bytes += bytes.len() as u64;
+        let (page, last): (Vec<serde_json::Value>, i64) = serde_json::from_slice(&bytes).unwrap();
+        pulled += page.len();
+        cursor = last;
+        if page.len() < limits.pull_page as usize {
+            break;
+        }
+    }
+    assert_eq!(pulled, visits.len());
+    Figures { push, push_bytes, pull: started.elapsed(), pull_bytes }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other argument is ignored too.
+    let n: usize = std::env::var("LINKAGE_BENCH_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let limits = SyncLimits::default();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ours_url = serve_on(&rt, linkage_server::api::router(seeded_storage(&dir.path().join("ours"))));
+    let raw_url = serve_on(&rt, raw_router(dir.path()));
+    let ops = visit_ops(n);
+    println!("bench-sync: {n} visit ops, push batch {}, pull page {}, loopback, SQLite WAL synchronous=FULL", limits.push_batch, limits.pull_page);
+
+    let r = rt.block_on(raw(&raw_url, &ops, limits));
+    let o = rt.block_on(ours(&ours_url, &ops, limits));
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    let per_op = |b: u64| b as f64 / n as f64;
+    println!("push  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", rate(o.push), per_op(o.push_bytes));
+    println!("push  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", rate(r.push), per_op(r.push_bytes));
+    println!("pull  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", rate(o.pull), per_op(o.pull_bytes));
+    println!("pull  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", rate(r.pull), per_op(r.pull_bytes));
+    println!(
+        "ratio ours/raw ops/s: push {:.2}, pull {:.2} (target >= 0.5)",
+        rate(o.push) / rate(r.push),
+        rate(o.pull) / rate(r.pull)
+    );
+    println!(
+        "wire compressed/raw: push {:.3}, pull {:.3} (target <= 0.167)",
+        o.push_bytes as f64 / r.push_bytes as f64,
+        o.pull_bytes as f64 / r.pull_bytes as f64
+    );
+}
