@@ -275,6 +275,14 @@ fn main() {
     println!("county search '王建国': {total} matches, page of {}", hits.len());
     row("search households by name (county, 100k)", time(200, |i| store.list_households(&filter(i)).unwrap()));
 
+    // Issue 5's phone-side figures: visit coverage and the quarter's measures for a township (12,500 hh).
+    store.sign_in("ts0").unwrap();
+    let cov = store.visit_coverage().unwrap();
+    println!("township t0 visit coverage: {} rows", cov.rows.len());
+    row("visit coverage (township, per branch/group)", time(20, |_| store.visit_coverage().unwrap()));
+    let quarter = (NOW - 90 * DAY, NOW);
+    row("measures for a quarter (township)", time(10, |_| store.measures(quarter.0, quarter.1).unwrap()));
+
     println!("\n-- writes (synchronous=FULL, WAL, same disk) --");
     store.sign_in("gw0_0").unwrap();
     let visit = |i: usize| VisitInput {
