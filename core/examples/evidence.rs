@@ -3,7 +3,7 @@
 //! Exists for manual testing on real photos and for `scripts/bench-photo.sh`.
 //!
 //! ```text
-//! cargo run --release --example evidence -- <input> <out-dir> [--iterations N] [--code CODE]
+//! cargo run --release -p linkage-core --example evidence -- <input> <out-dir> [--iterations N] [--code CODE]
 //! ```
 //!
 //! With `--iterations N` the same input is processed N times in-process (the

@@ -293,6 +293,171 @@ fn progressive_jpeg_is_supported() {
     assert!(jpeg_markers(&fs::read(&ev.path).unwrap()).contains(&0xC0));
 }
 
+/// All eight EXIF orientations, end to end: where the stored left quarter
+/// (red) ends up, and whether the axes are swapped.
+#[test]
+fn every_exif_orientation_is_applied() {
+    let env = Env::new();
+    let cfg = PhotoConfig::default();
+    // (orientation, displayed dims, side the stored left edge ends up on)
+    let cases = [
+        (1u16, (400, 300), "left"),
+        (2, (400, 300), "right"),
+        (3, (400, 300), "right"),
+        (4, (400, 300), "left"),
+        (5, (300, 400), "top"),
+        (6, (300, 400), "top"),
+        (7, (300, 400), "bottom"),
+        (8, (300, 400), "bottom"),
+    ];
+    for (o, dims, side) in cases {
+        let input = env.input(&format!("o{o}.jpg"), &jpeg(400, 300, 90, false, Some(o), true));
+        let ev = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap();
+        assert_eq!((ev.width, ev.height), dims, "orientation {o}");
+        assert_no_metadata(&ev.path);
+        let (w, h, px) = decode_rgb(&ev.path);
+        let red_at = |x: u32, y: u32| {
+            let i = ((y * w + x) * 3) as usize;
+            px[i] > 180 && px[i + 1] < 60 && px[i + 2] < 60
+        };
+        // Probe points stay above the watermark band at the bottom.
+        let (l, r, t, b) = (
+            red_at(20, h / 3),
+            red_at(w - 20, h / 3),
+            red_at(w / 2, 20),
+            red_at(w / 2, h * 4 / 5),
+        );
+        let got = match (l, r, t, b) {
+            (true, false, false, false) => "left",
+            (false, true, false, false) => "right",
+            (false, false, true, false) => "top",
+            (false, false, false, true) => "bottom",
+            other => panic!("orientation {o}: ambiguous red position {other:?}"),
+        };
+        assert_eq!(got, side, "orientation {o}");
+    }
+}
+
+#[test]
+fn large_progressive_portrait_uses_dct_scaling_and_orientation() {
+    let env = Env::new();
+    // 3400x2550 progressive, EXIF 6: decoded at 1/2 (1700x1275), resized to
+    // 1600x1200, rotated to 1200x1600.
+    let input = env.input(
+        "progressive-portrait.jpg",
+        &jpeg(3400, 2550, 85, true, Some(6), true),
+    );
+    let ev = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).unwrap();
+    assert_eq!((ev.width, ev.height), (1200, 1600));
+    assert_eq!((ev.thumb_width, ev.thumb_height), (240, 320));
+    assert_no_metadata(&ev.path);
+    assert_no_metadata(&ev.thumb_path);
+    let (w, _, px) = decode_rgb(&ev.path);
+    let i = ((100 * w + 600) * 3) as usize;
+    assert!(px[i] > 180 && px[i + 1] < 60, "top should be red");
+}
+
+#[test]
+fn jpeg_with_png_or_no_extension_is_detected_by_magic() {
+    let env = Env::new();
+    let bytes = jpeg(640, 480, 90, false, None, false);
+    let a = ingest(
+        &env.input("photo.png", &bytes),
+        &env.evidence(),
+        &wm(),
+        &PhotoConfig::default(),
+    )
+    .unwrap();
+    let b = ingest(
+        &env.input("IMG_0001", &bytes),
+        &env.evidence(),
+        &wm(),
+        &PhotoConfig::default(),
+    )
+    .unwrap();
+    assert_eq!((a.width, a.height), (640, 480));
+    assert_eq!(a.sha256, b.sha256, "the name plays no part");
+}
+
+#[test]
+fn reingesting_an_output_is_a_no_op() {
+    let env = Env::new();
+    let cfg = PhotoConfig::default();
+    let input = env.input("cam.jpg", &jpeg(2400, 1800, 90, false, Some(6), false));
+    let first = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap();
+    let mtime = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
+    let (m0, t0) = (mtime(&first.path), mtime(&first.thumb_path));
+    std::thread::sleep(Duration::from_millis(20));
+
+    // The stored file handed back (any watermark): not re-encoded, nothing written.
+    let mut other = wm();
+    other.record_code = "OTHER".to_owned();
+    let again = ingest(&first.path, &env.evidence(), &other, &cfg).unwrap();
+    assert_eq!(again.sha256, first.sha256);
+    assert_eq!(again.path, first.path);
+    assert_eq!(again.thumb_path, first.thumb_path);
+    assert_eq!((again.width, again.height), (first.width, first.height));
+    assert_eq!(
+        (again.thumb_width, again.thumb_height, again.thumb_byte_size),
+        (first.thumb_width, first.thumb_height, first.thumb_byte_size)
+    );
+    assert_eq!(again.byte_size, first.byte_size);
+    assert_eq!(again.watermark_text, "");
+    assert_eq!((mtime(&first.path), mtime(&first.thumb_path)), (m0, t0));
+    assert_eq!(files_under(&env.evidence()).len(), 2);
+
+    // A copy of the output into another evidence dir: copied, thumbnail rebuilt.
+    let other_dir = env.dir.path().join("other-evidence");
+    let copied = ingest(&first.path, &other_dir, &wm(), &cfg).unwrap();
+    assert_eq!(copied.sha256, first.sha256);
+    assert_eq!(sha256_file(&copied.path), first.sha256);
+    assert_eq!(
+        (copied.thumb_width, copied.thumb_height),
+        (first.thumb_width, first.thumb_height)
+    );
+    assert_no_metadata(&copied.thumb_path);
+    assert_eq!(files_under(&other_dir).len(), 2);
+
+    // A hash-like name whose content does not match is an ordinary input.
+    let fake = env.input(&format!("{}.jpg", "0".repeat(64)), &fs::read(&input).unwrap());
+    let processed = ingest(&fake, &env.evidence(), &wm(), &cfg).unwrap();
+    assert_eq!(processed.sha256, first.sha256, "processed like the original");
+    assert_eq!(processed.watermark_text, first.watermark_text);
+}
+
+fn temp_files_under(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        .collect()
+}
+
+#[test]
+fn failed_commit_removes_temp_files_and_the_new_thumbnail() {
+    let env = Env::new();
+    let cfg = PhotoConfig::default();
+    let input = env.input("cam.jpg", &jpeg(1000, 750, 90, false, None, false));
+    let ev = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap();
+    fs::remove_file(&ev.path).unwrap();
+    fs::remove_file(&ev.thumb_path).unwrap();
+    // Something in the way of the photo's final name: the rename fails after
+    // the thumbnail was committed.
+    fs::create_dir(&ev.path).unwrap();
+    fs::write(ev.path.join("blocker"), b"x").unwrap();
+    let err = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap_err();
+    assert!(matches!(err, PhotoError::Io(_)), "{err:?}");
+    assert_eq!(temp_files_under(&env.evidence()), Vec::<PathBuf>::new());
+    assert!(!ev.thumb_path.exists(), "thumbnail rolled back");
+    assert_eq!(files_under(&env.evidence()), vec![ev.path.join("blocker")]);
+
+    // Evidence dir cannot be created (a file is in the way): nothing written.
+    let blocked = env.dir.path().join("blocked");
+    fs::write(&blocked, b"not a dir").unwrap();
+    let err = ingest(&input, &blocked, &wm(), &cfg).unwrap_err();
+    assert!(matches!(err, PhotoError::Io(_)), "{err:?}");
+    assert_eq!(fs::read(&blocked).unwrap(), b"not a dir");
+}
+
 #[test]
 fn png_named_jpg_is_detected_by_magic_and_not_upscaled() {
     let env = Env::new();
@@ -430,6 +595,7 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     huge_png.extend(png_chunk(b"IHDR", &ihdr));
     huge_png.extend(png_chunk(b"IEND", &[]));
 
+    let huge_png_named = huge_png.clone();
     let mut bad_crc_png = good_png.clone();
     bad_crc_png[29] ^= 0xFF; // inside the IHDR CRC
 
@@ -447,6 +613,14 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     webp.extend_from_slice(&[0; 14]);
     let mut heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
     heic.extend_from_slice(b"\0\0\0\x08meta");
+
+    // Progressive (SOF2) with a bomb header, and a progressive photo cut in
+    // its scans (large enough that the DCT-scaled decode path is taken).
+    let mut huge_progressive = huge_jpeg.clone();
+    huge_progressive[3] = 0xC2;
+    let progressive = jpeg(480, 360, 85, true, Some(6), false);
+    assert!(jpeg_markers(&progressive).contains(&0xC2));
+    let truncated_progressive = progressive[..progressive.len() / 2].to_vec();
 
     vec![
         ("empty.jpg", Vec::new(), "Empty"),
@@ -479,6 +653,21 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
         ("huge-60000x60000.png", huge_png, "DimensionsTooLarge"),
         ("soi-eoi.jpg", vec![0xFF, 0xD8, 0xFF, 0xD9], "Corrupt"),
         ("bad-crc.png", bad_crc_png, "Corrupt"),
+        (
+            "huge-progressive-60000x60000.jpg",
+            huge_progressive,
+            "DimensionsTooLarge",
+        ),
+        ("truncated-progressive.jpg", truncated_progressive.clone(), "Truncated"),
+        // Wrong extensions: the content decides, never the name.
+        ("truncated-jpeg-named.png", truncated_progressive, "Truncated"),
+        (
+            "truncated-png-named.jpg",
+            good_png[..good_png.len() / 3].to_vec(),
+            "Truncated",
+        ),
+        ("huge-png-named.jpeg", huge_png_named, "DimensionsTooLarge"),
+        ("text-no-extension", b"MZ\x90\0 not a photo".to_vec(), "NotAnImage"),
     ]
 }
 
@@ -517,21 +706,35 @@ fn corpus_is_up_to_date() {
     assert!(total < 200 * 1024, "corpus too large: {total} bytes");
 }
 
+/// Every file in `tests/corpus/` (committed generator outputs and anything
+/// dropped there by hand, e.g. a fuzzer finding) must fail quickly with a
+/// typed error and leave nothing in the evidence directory. Files with a
+/// generator must fail with the expected variant.
 #[test]
 fn corpus_files_fail_fast_with_typed_errors_and_leave_nothing() {
-    for (name, bytes, expected) in corpus() {
+    let expected: std::collections::HashMap<_, _> =
+        corpus().into_iter().map(|(n, _, e)| (n, e)).collect();
+    let mut files: Vec<PathBuf> = fs::read_dir(corpus_dir())
+        .expect("tests/corpus exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= expected.len(),
+        "corpus files missing: run corpus_is_up_to_date"
+    );
+    let mut checked = 0;
+    for input in &files {
+        let name = input.file_name().unwrap().to_str().unwrap();
         let env = Env::new();
-        // Read the committed file when present (it is what regressions are about).
-        let committed = corpus_dir().join(name);
-        let input = if committed.exists() {
-            committed
-        } else {
-            env.input(name, &bytes)
-        };
         let start = Instant::now();
-        let err = ingest(&input, &env.evidence(), &wm(), &PhotoConfig::default()).expect_err(name);
+        let err = ingest(input, &env.evidence(), &wm(), &PhotoConfig::default()).expect_err(name);
         let elapsed = start.elapsed();
-        assert_eq!(variant(&err), expected, "{name}: {err:?}");
+        if let Some(expected) = expected.get(name) {
+            assert_eq!(variant(&err), *expected, "{name}: {err:?}");
+            checked += 1;
+        }
         assert!(
             elapsed < Duration::from_millis(500),
             "{name} took {elapsed:?}"
@@ -542,6 +745,7 @@ fn corpus_files_fail_fast_with_typed_errors_and_leave_nothing() {
         );
         assert!(!err.to_string().is_empty());
     }
+    assert_eq!(checked, expected.len(), "every generated corpus file was checked");
 }
 
 #[test]

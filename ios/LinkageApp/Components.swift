@@ -39,9 +39,25 @@ struct IssueRowView: View {
                 Text(row.title).font(row.urgent ? .body.bold() : .body).lineLimit(1)
                 Text(row.subtitle).font(.caption)
                 if let due = row.dueText { Text("\(due) · \(row.lightLabel)").font(.caption).foregroundColor(row.light.color) }
+                BadgesView(badges: row.badges)
             }
             Spacer()
             Text(row.stateLabel).font(.caption)
+        }
+    }
+}
+
+/// An issue's badges (黄牌督办, 挂起, 延期待批 N天, 超期, 就地解决), as the view models worded them.
+struct BadgesView: View {
+    let badges: [String]
+
+    var body: some View {
+        if !badges.isEmpty {
+            HStack(spacing: 6) {
+                ForEach(badges, id: \.self) { b in
+                    Text(b).font(.caption2).padding(.horizontal, 4).background(Color.red.opacity(0.15)).foregroundColor(.red)
+                }
+            }
         }
     }
 }
@@ -74,7 +90,8 @@ struct DirectiveRowView: View {
             Text("【\(row.kindLabel)】\(row.title)").foregroundColor(row.overdue ? .red : .primary)
             Text(row.body).font(.caption).lineLimit(2)
             let status: String? = row.relayed ? s.relayed : (row.acknowledged ? s.acknowledged : nil)
-            let meta = [row.issuerText, row.issuedText, row.dueText, row.householdsText, row.overdue ? s.overdue : nil, status]
+            let meta = [row.issuerText, row.issuedText, row.dueText, row.householdsText, row.overdue ? s.overdue : nil, status,
+                        row.completedText]
             Text(meta.compactMap { $0 }.joined(separator: " · ")).font(.caption2)
             HStack {
                 if row.showAcknowledge, let onAcknowledge { Button(s.acknowledge, action: onAcknowledge).buttonStyle(.bordered) }

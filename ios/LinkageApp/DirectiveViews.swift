@@ -6,6 +6,7 @@ struct DirectiveView: View {
     @StateObject var model: DirectiveDetailViewModel
     @StateObject var inbox: DirectiveInboxViewModel
     @EnvironmentObject var app: AppModel
+    @State private var showCamera = false
     let ctx: ShellContext
 
     init(ctx: ShellContext, directiveId: String) {
@@ -33,8 +34,22 @@ struct DirectiveView: View {
                     }
                 })
             }
+            if model.directive?.showReportCompletion == true {
+                Section(header: Text(s.reportCompletion)) {
+                    TextField(s.completionNoteField, text: $model.completionNote)
+                    PhotoStrip(photos: model.completionPhotos)
+                    Button(s.takePhoto) { showCamera = true }.disabled(model.addingPhoto)
+                    Button(s.reportCompletion) {
+                        Task { if await model.reportCompletion() { app.changed() } }
+                    }
+                    .disabled(!model.canReportCompletion)
+                }
+            }
             if let c = model.coverage {
-                Section(header: Text(s.coverage)) { ForEach(c.levels, id: \.self) { Text($0) } }
+                Section(header: Text(s.coverage)) {
+                    ForEach(c.levels, id: \.self) { Text($0) }
+                    if let done = c.tasksCompletedText { Text(done) }
+                }
                 if !c.silent.isEmpty {
                     Section(header: Text(s.silentNodes)) { ForEach(c.silent, id: \.self) { Text($0).foregroundColor(.red) } }
                 }
@@ -70,6 +85,14 @@ struct DirectiveView: View {
         .task {
             await inbox.load()
             await model.load()
+        }
+        .sheet(isPresented: $showCamera) {
+            CameraPicker { url in
+                Task {
+                    await model.addCompletionPhoto(path: url.path)
+                    try? FileManager.default.removeItem(at: url)
+                }
+            }
         }
     }
 }

@@ -78,6 +78,7 @@ struct LiaisonHomeView: View {
 /// Household page: ledger (masked), visits with verdicts, issues; buttons to visit and report.
 struct HouseholdPage: View {
     @StateObject var model: HouseholdViewModel
+    @EnvironmentObject var app: AppModel
     let ctx: ShellContext
 
     init(ctx: ShellContext, householdId: String) {
@@ -98,7 +99,8 @@ struct HouseholdPage: View {
                     if !h.tags.isEmpty { Text(h.tags.joined(separator: " · ")).foregroundColor(.secondary) }
                     if let last = h.lastOnSiteText { Text(last).font(.caption) }
                     NavigationLink(s.newVisit, destination: VisitFormView(ctx: ctx, householdId: h.id))
-                    NavigationLink(s.reportIssue, destination: ReportIssueView(ctx: ctx, householdId: h.id))
+                    NavigationLink(s.reportIssue, destination: ReportIssueView(ctx: ctx, householdId: h.id,
+                                                                                  offerOnSpot: app.session?.session?.home == .today))
                 }
             }
             Section(header: Text(s.visitsSection)) {
@@ -189,8 +191,9 @@ struct ReportIssueView: View {
     @EnvironmentObject var app: AppModel
     let ctx: ShellContext
 
-    init(ctx: ShellContext, householdId: String?) {
-        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId))
+    /// `offerOnSpot`: the grid worker's form, with the second submit 就地解决.
+    init(ctx: ShellContext, householdId: String?, offerOnSpot: Bool = false) {
+        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId, offerOnSpot: offerOnSpot))
         self.ctx = ctx
     }
 
@@ -217,6 +220,15 @@ struct ReportIssueView: View {
             } else {
                 Button(s.takePhoto) { showCamera = true }.disabled(model.addingPhoto)
                 Button(s.submit) { Task { if await model.submit() != nil { app.changed() } } }.disabled(!model.canSubmit)
+                if model.offerOnSpot {
+                    Section(header: Text(s.onSpotNoteField)) {
+                        TextEditor(text: $model.onSpotNote).frame(minHeight: 60)
+                        Button(s.submitResolvedOnSpot) {
+                            Task { if await model.submitResolvedOnSpot() != nil { app.changed() } }
+                        }
+                        .disabled(!model.canResolveOnSpot)
+                    }
+                }
             }
         }
         .navigationTitle(s.reportTitle)

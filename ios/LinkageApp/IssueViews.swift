@@ -38,6 +38,9 @@ struct IssueView: View {
     @State private var dialog: ActionButton?
     @State private var text = ""
     @State private var satisfaction: Satisfaction?
+    @State private var days = ""
+    @State private var approved: Bool?
+    @State private var level: SupervisionLevel?
     let ctx: ShellContext
 
     init(ctx: ShellContext, issueId: String) {
@@ -58,6 +61,7 @@ struct IssueView: View {
                     Text("\(h.subtitle) · \(h.stateLabel)")
                     if let due = h.dueText { Text("\(due) · \(h.lightLabel)").foregroundColor(h.light.color) }
                     if let counters = h.counters { Text(counters).font(.caption) }
+                    BadgesView(badges: h.badges)
                     if !h.description.isEmpty { Text(h.description) }
                     if let hid = h.householdId { NavigationLink(s.openHousehold, destination: HouseholdPage(ctx: ctx, householdId: hid)) }
                 }
@@ -71,6 +75,9 @@ struct IssueView: View {
                         } else {
                             text = ""
                             satisfaction = nil
+                            days = ""
+                            approved = nil
+                            level = nil
                             dialog = a
                         }
                     }
@@ -94,12 +101,27 @@ struct IssueView: View {
     private func actionForm(_ a: ActionButton, _ s: Strings) -> some View {
         NavigationView {
             Form {
-                if a.input == .satisfaction {
+                switch a.input {
+                case .satisfaction:
                     Picker(s.satisfactionField, selection: $satisfaction) {
                         ForEach([Satisfaction.satisfied, .basicallySatisfied, .dissatisfied], id: \.self) {
                             Text(s.satisfaction($0)).tag(Optional($0))
                         }
                     }
+                case .daysAndReason:
+                    TextField(s.workingDaysField, text: $days).keyboardType(.numberPad)
+                case .decisionAndNote:
+                    Picker(s.decisionField, selection: $approved) {
+                        ForEach(model.decisionOptions) { Text($0.label).tag(Optional($0.value)) }
+                    }
+                    .pickerStyle(.segmented)
+                case .levelAndNote:
+                    Picker(s.supervisionLevelField, selection: $level) {
+                        ForEach(model.levelOptions) { Text($0.label).tag(Optional($0.value)) }
+                    }
+                    .pickerStyle(.segmented)
+                default:
+                    EmptyView()
                 }
                 TextField(label(a.input, s), text: $text)
             }
@@ -109,20 +131,33 @@ struct IssueView: View {
                 ToolbarItem(placement: .confirmationAction) {
                     Button(a.label) {
                         dialog = nil
-                        Task { if await model.perform(a.kind, text: text, satisfaction: satisfaction) { app.changed() } }
+                        let form = ActionForm(text: text, satisfaction: satisfaction, workingDays: UInt32(days),
+                                              approved: approved, level: level)
+                        Task { if await model.perform(a.kind, form: form) { app.changed() } }
                     }
-                    .disabled(a.input == .satisfaction && satisfaction == nil)
+                    .disabled(!complete(a.input))
                 }
             }
         }
     }
 
+    /// Whether the dialog's choice is made; the core validates the content.
+    private func complete(_ input: ActionInput) -> Bool {
+        switch input {
+        case .satisfaction: return satisfaction != nil
+        case .daysAndReason: return UInt32(days) != nil
+        case .decisionAndNote: return approved != nil
+        case .levelAndNote: return level != nil
+        case .none, .reason, .noteAndPhotos, .assignee, .mergeTarget: return true
+        }
+    }
+
     private func label(_ input: ActionInput, _ s: Strings) -> String {
         switch input {
-        case .reason: return s.reasonField
+        case .reason, .daysAndReason: return s.reasonField
         case .assignee: return s.assigneeField
         case .mergeTarget: return s.mergeIntoField
-        case .noteAndPhotos, .satisfaction, .none: return s.noteField
+        case .noteAndPhotos, .satisfaction, .decisionAndNote, .levelAndNote, .none: return s.noteField
         }
     }
 }

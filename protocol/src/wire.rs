@@ -273,6 +273,16 @@ pub struct CountyConfig {
     /// Time-limit overrides merged over the defaults.
     #[serde(default)]
     pub sla: crate::rules::sla::SlaOverrides,
+    /// Working-day calendars (one file per year, the format of `protocol/calendars/2026.json`): a county's
+    /// file for a year replaces the shipped one (local holidays, a corrected 调休); other years stay shipped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<serde_json::Value>,
+    /// Radius and window of duplicate suggestions (default 200 m, 14 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<crate::rules::duplicates::DuplicatePolicy>,
+    /// Directive acknowledgement windows (default alert 2 h, notice 24 h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_windows: Option<crate::rules::ack_window::AckWindowPolicy>,
 }
 
 impl CountyConfig {
@@ -297,8 +307,29 @@ impl CountyConfig {
                 return Err(FieldError::new(field, "must be 1 to 3,650 days"));
             }
         }
+        if let Some(d) = &self.duplicates {
+            if !(d.radius_m.is_finite() && d.radius_m > 0.0 && d.radius_m <= 10_000.0) {
+                return Err(FieldError::new("config.duplicates.radius_m", "must be between 0 and 10,000 metres"));
+            }
+            if d.window_days == 0 || d.window_days > 365 {
+                return Err(FieldError::new("config.duplicates.window_days", "must be 1 to 365 days"));
+            }
+        }
+        if let Some(a) = &self.ack_windows {
+            if !(1..=720).contains(&a.alert_hours) || !(1..=720).contains(&a.notice_hours) {
+                return Err(FieldError::new("config.ack_windows", "hours must be 1 to 720"));
+            }
+        }
+        self.work_calendar().map_err(|e| FieldError::new("config.calendars", e.to_string()))?;
         let mut policy = crate::rules::sla::SlaPolicy::chinese_default();
         policy.merge(self.sla.clone()).map_err(|e| FieldError::new("config.sla", e.to_string()))
+    }
+
+    /// The working-day calendar this county runs on: its own yearly files, plus the shipped years it did not
+    /// replace.
+    pub fn work_calendar(&self) -> Result<crate::rules::calendar::WorkCalendar, crate::rules::calendar::CalendarError> {
+        let files: Vec<String> = self.calendars.iter().map(|v| v.to_string()).collect();
+        crate::rules::calendar::WorkCalendar::with_county_years(&files)
     }
 }
 
@@ -379,6 +410,25 @@ mod tests {
         );
         let back: Operation = serde_json::from_str(&json).unwrap();
         assert_eq!(back, op);
+    }
+
+    #[test]
+    fn county_config_checks_calendars_and_windows_and_keeps_its_wire_shape() {
+        let empty = CountyConfig::default();
+        assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"on_site":{"radius_m":100.0,"max_accuracy_m":50.0},"cadence":{"county_days":90,"township_days":180,"branch_days":60,"group_days":null},"sla":{"rules":[]}}"#.replace(' ', ""));
+        assert!(empty.validate().is_ok());
+        let bad_calendar = CountyConfig { calendars: vec![serde_json::json!({ "year": 2026, "holidays": "nope" })], ..CountyConfig::default() };
+        assert_eq!(bad_calendar.validate().unwrap_err().field, "config.calendars");
+        let bad_window = CountyConfig {
+            ack_windows: Some(crate::rules::ack_window::AckWindowPolicy { alert_hours: 0, notice_hours: 24 }),
+            ..CountyConfig::default()
+        };
+        assert_eq!(bad_window.validate().unwrap_err().field, "config.ack_windows");
+        let bad_radius = CountyConfig {
+            duplicates: Some(crate::rules::duplicates::DuplicatePolicy { radius_m: f64::NAN, window_days: 14 }),
+            ..CountyConfig::default()
+        };
+        assert_eq!(bad_radius.validate().unwrap_err().field, "config.duplicates.radius_m");
     }
 
     #[test]

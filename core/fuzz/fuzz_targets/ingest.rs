@@ -28,10 +28,30 @@ fuzz_target!(|data: &[u8]| {
         max_input_pixels: 4_000_000,
         ..PhotoConfig::default()
     };
-    if ingest(&input, &evidence, &wm, &cfg).is_err() {
-        let leftovers = std::fs::read_dir(&evidence)
-            .map(|rd| rd.flatten().filter(|e| e.path().is_file()).count())
-            .unwrap_or(0);
-        assert_eq!(leftovers, 0, "files left behind after an error");
+    match ingest(&input, &evidence, &wm, &cfg) {
+        Err(_) => assert_eq!(files(&evidence), 0, "files left behind after an error"),
+        // Exactly the photo and its thumbnail, no temp files.
+        Ok(ev) => {
+            assert_eq!(files(&evidence), 2, "unexpected files after success");
+            assert!(ev.width.max(ev.height) <= 256 && ev.thumb_width.max(ev.thumb_height) <= 64);
+        }
     }
 });
+
+/// Files under `dir` (the evidence dir and its `thumbs/`), recursively.
+fn files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        files(&p)
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -110,16 +110,21 @@ pub(super) fn decode(
     (&mut file).take(SNIFF_LEN as u64).read_to_end(&mut head)?;
     let format = sniff(&head)?;
     file.seek(SeekFrom::Start(0))?;
-    let reader = BufReader::with_capacity(64 * 1024, file);
 
     // Decoders are fuzzed upstream, but a panic on hostile input must not take
     // the app down: turn it into a typed error.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
-        Format::Jpeg => decode_jpeg(reader, target_long_edge, max_pixels),
+        // Streamed: holding the whole file in memory would be a few % faster
+        // (jpeg-decoder reads byte by byte) but costs its size in peak memory.
+        Format::Jpeg => decode_jpeg(
+            BufReader::with_capacity(64 * 1024, file),
+            target_long_edge,
+            max_pixels,
+        ),
         Format::Png => {
             let (w, h) = png_header_dimensions(&head)?;
             check_pixels(w, h, max_pixels)?;
-            decode_png(reader, w, h, max_pixels)
+            decode_png(BufReader::with_capacity(64 * 1024, file), w, h, max_pixels)
         }
     }));
     result.unwrap_or_else(|_| Err(PhotoError::corrupt("decoder rejected the image data")))
@@ -232,6 +237,16 @@ fn decode_jpeg<R: Read>(
         source_height: height,
         orientation,
     })
+}
+
+/// Width and height from a JPEG's frame header (no pixel decoding).
+pub(super) fn jpeg_dimensions(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().map_err(map_jpeg_error)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| PhotoError::corrupt("JPEG has no frame header"))?;
+    Ok((u32::from(info.width), u32::from(info.height)))
 }
 
 fn gray_to_rgb(gray: impl Iterator<Item = u8>) -> Vec<u8> {

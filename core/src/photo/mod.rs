@@ -9,7 +9,33 @@
 //! Pipeline: size check → magic-byte sniffing → header pixel-count check →
 //! decode (JPEG at reduced DCT scale) → resize (≤ [`PhotoConfig::max_long_edge`],
 //! never upscaled) → EXIF orientation → watermark band → JPEG encode →
-//! thumbnail → SHA-256 → atomic write.
+//! thumbnail → SHA-256 → atomic write. Large resizes run as two bands on two
+//! threads (jpeg-decoder already decodes components on worker threads).
+//!
+//! Inputs: JPEG (baseline or progressive, any EXIF orientation) and PNG,
+//! detected by magic bytes whatever the file extension. HEIC/HEIF, WebP, GIF
+//! and the rest are refused as [`PhotoError::Unsupported`]: recent iPhones
+//! shoot HEIC, so the **iOS shell converts to JPEG before handing the file
+//! over** (`UIImage.jpegData`); Android cameras already write JPEG.
+//!
+//! Dependencies, all pure Rust (no C toolchain for the Android/iOS targets,
+//! no libjpeg/libvips to ship or patch):
+//! - `jpeg-decoder`: its `scale()` decodes directly at 1/2, 1/4 or 1/8 in the
+//!   DCT domain, so a 12 MP photo never exists at full size in memory (the
+//!   same trick as libvips' shrink-on-load); it handles progressive JPEG and
+//!   exposes the EXIF block (SSE/NEON IDCT and colour conversion). `image`'s
+//!   JPEG path cannot scale on decode.
+//! - `fast_image_resize`: SIMD (SSE4.1/AVX2/NEON) convolution resize, several
+//!   times faster than `image::imageops` at the same filter quality.
+//! - `jpeg-encoder`: fast baseline encoder (AVX2 colour conversion/DCT on
+//!   x86-64, portable code elsewhere) that writes no metadata unless asked to.
+//! - `image` with only the `png` feature for PNG (with decoder limits),
+//!   `kamadak-exif` for the orientation tag, `sha2`, `tempfile`, `font8x8`.
+//!
+//! Evidence files are content addressed, so ingesting the same input with the
+//! same watermark twice writes nothing the second time, and handing an
+//! existing evidence output (`<sha256>.jpg`) back to [`ingest`] is a no-op
+//! that returns it unchanged (it is not watermarked a second time).
 //!
 //! This module is self-contained (only `self`/`super` paths and external
 //! crates) so it can live in any crate.
@@ -89,6 +115,8 @@ pub struct ProcessedEvidence {
     /// Height of the thumbnail.
     pub thumb_height: u32,
     /// The watermark as one line of text (the image shows it on two lines).
+    /// Empty when the input already was evidence (see [`ingest`]): the text
+    /// stamped then cannot be read back from the pixels.
     pub watermark_text: String,
     /// Size of the thumbnail in bytes.
     pub thumb_byte_size: u64,
@@ -105,8 +133,11 @@ pub fn watermark_text(wm: &WatermarkInfo) -> String {
 ///
 /// Writes `<evidence_dir>/<sha256>.jpg` and `<evidence_dir>/thumbs/<sha256>.jpg`
 /// atomically. Ingesting the same input with the same watermark again yields
-/// the same hash and leaves existing files untouched. On error, no file is left
-/// behind (directories may have been created).
+/// the same hash and leaves existing files untouched. An input that already is
+/// evidence (named `<sha256>.jpg` with content matching that hash, e.g. the
+/// `path` of an earlier result) is not processed again: it is returned as is
+/// (copied into `evidence_dir`, and its thumbnail made, only if missing there).
+/// On error, no file is left behind (directories may have been created).
 pub fn ingest(
     input: &Path,
     evidence_dir: &Path,
@@ -129,6 +160,9 @@ pub fn ingest(
     }
 
     let max_long_edge = cfg.max_long_edge.clamp(1, u32::from(u16::MAX));
+    if let Some(sha256) = existing_evidence_hash(input)? {
+        return reuse_evidence(input, sha256, evidence_dir, cfg);
+    }
     let decoded = decode::decode(input, max_long_edge, cfg.max_input_pixels)?;
 
     // Resize in stored orientation (fewer pixels to rotate), then orient.
@@ -139,37 +173,15 @@ pub fn ingest(
 
     let lines = watermark::lines(wm);
     watermark::stamp(&mut image, &lines);
-    let main_jpeg = encode::encode_jpeg(&image, cfg.jpeg_quality)?;
 
     let (thw, thh) = transform::fit_within(image.width, image.height, cfg.thumb_long_edge);
     let (width, height) = (image.width, image.height);
+    let main_jpeg = encode::encode_jpeg(&image, cfg.jpeg_quality)?;
     let thumb = transform::resize(image, thw, thh)?;
     let thumb_jpeg = encode::encode_jpeg(&thumb, cfg.jpeg_quality)?;
 
     let sha256 = store::sha256_hex(&main_jpeg);
-    let file_name = format!("{sha256}.jpg");
-    let thumbs_dir = evidence_dir.join("thumbs");
-    let path = evidence_dir.join(&file_name);
-    let thumb_path = thumbs_dir.join(&file_name);
-
-    store::ensure_dir(&thumbs_dir)?;
-    // Stage both first so a failure leaves only temp files (removed on drop);
-    // commit the thumbnail first so a present photo always has its thumbnail.
-    let staged_thumb = store::stage(&thumb_path, &thumb_jpeg)?;
-    let staged_main = store::stage(&path, &main_jpeg)?;
-    let thumb_created = staged_thumb.is_some();
-    if let Some(t) = staged_thumb {
-        t.commit()?;
-    }
-    if let Some(m) = staged_main {
-        if let Err(e) = m.commit() {
-            if thumb_created {
-                let _ = fs::remove_file(&thumb_path);
-            }
-            return Err(e.into());
-        }
-    }
-
+    let (path, thumb_path) = write_outputs(evidence_dir, &sha256, &main_jpeg, Some(&thumb_jpeg))?;
     Ok(ProcessedEvidence {
         sha256,
         path,
@@ -182,6 +194,101 @@ pub fn ingest(
         watermark_text: lines.join(" | "),
         thumb_byte_size: thumb_jpeg.len() as u64,
     })
+}
+
+/// The hash of `input` if it is evidence already: a `<64 lowercase hex>.jpg`
+/// file whose SHA-256 is its name. Only such names are hashed up-front, so
+/// ordinary camera files cost nothing extra.
+fn existing_evidence_hash(input: &Path) -> Result<Option<String>, PhotoError> {
+    let Some(stem) = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".jpg"))
+    else {
+        return Ok(None);
+    };
+    if stem.len() != 64 || !stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return Ok(None);
+    }
+    let actual = store::sha256_file(input)?;
+    Ok((actual == stem).then_some(actual))
+}
+
+/// Returns existing evidence without re-encoding it (which would stamp a
+/// second watermark and change the hash).
+fn reuse_evidence(
+    input: &Path,
+    sha256: String,
+    evidence_dir: &Path,
+    cfg: &PhotoConfig,
+) -> Result<ProcessedEvidence, PhotoError> {
+    let main_jpeg = fs::read(input)?;
+    let thumb_target = evidence_dir.join("thumbs").join(format!("{sha256}.jpg"));
+    // Decode only what is needed: a missing thumbnail is rebuilt, otherwise
+    // the header gives the dimensions.
+    let (width, height, thumb_jpeg) = if thumb_target.is_file() {
+        let (w, h) = decode::jpeg_dimensions(&main_jpeg)?;
+        (w, h, None)
+    } else {
+        let decoded = decode::decode(input, cfg.thumb_long_edge.max(1), cfg.max_input_pixels)?;
+        let (w, h) = (decoded.source_width, decoded.source_height);
+        let (thw, thh) = transform::fit_within(w, h, cfg.thumb_long_edge);
+        let thumb = transform::resize(decoded.image, thw, thh)?;
+        (w, h, Some(encode::encode_jpeg(&thumb, cfg.jpeg_quality)?))
+    };
+    let (path, thumb_path) = write_outputs(evidence_dir, &sha256, &main_jpeg, thumb_jpeg.as_deref())?;
+    let (thumb_width, thumb_height) = match &thumb_jpeg {
+        Some(t) => decode::jpeg_dimensions(t)?,
+        None => decode::jpeg_dimensions(&fs::read(&thumb_path)?)?,
+    };
+    Ok(ProcessedEvidence {
+        sha256,
+        path,
+        thumb_byte_size: fs::metadata(&thumb_path)?.len(),
+        thumb_path,
+        byte_size: main_jpeg.len() as u64,
+        width,
+        height,
+        thumb_width,
+        thumb_height,
+        watermark_text: String::new(),
+    })
+}
+
+/// Atomically writes `<dir>/<sha256>.jpg` and `<dir>/thumbs/<sha256>.jpg`
+/// (the thumbnail only when given), skipping files that already exist.
+fn write_outputs(
+    evidence_dir: &Path,
+    sha256: &str,
+    main_jpeg: &[u8],
+    thumb_jpeg: Option<&[u8]>,
+) -> Result<(PathBuf, PathBuf), PhotoError> {
+    let file_name = format!("{sha256}.jpg");
+    let thumbs_dir = evidence_dir.join("thumbs");
+    let path = evidence_dir.join(&file_name);
+    let thumb_path = thumbs_dir.join(&file_name);
+
+    store::ensure_dir(&thumbs_dir)?;
+    // Stage both first so a failure leaves only temp files (removed on drop);
+    // commit the thumbnail first so a present photo always has its thumbnail.
+    let staged_thumb = match thumb_jpeg {
+        Some(t) => store::stage(&thumb_path, t)?,
+        None => None,
+    };
+    let staged_main = store::stage(&path, main_jpeg)?;
+    let thumb_created = staged_thumb.is_some();
+    if let Some(t) = staged_thumb {
+        t.commit()?;
+    }
+    if let Some(m) = staged_main {
+        if let Err(e) = m.commit() {
+            if thumb_created {
+                let _ = fs::remove_file(&thumb_path);
+            }
+            return Err(e.into());
+        }
+    }
+    Ok((path, thumb_path))
 }
 
 /// Recomputes the SHA-256 of a stored file and compares it with

@@ -46,10 +46,11 @@ pub(super) struct Staged {
 }
 
 /// Writes `bytes` to a temp file next to `target` and fsyncs it, unless
-/// `target` already exists (content-addressed names make it identical).
-/// The temp file is deleted automatically if it is never committed.
+/// `target` already is a file (content-addressed names make it identical).
+/// The temp file is deleted automatically if it is never committed. Anything
+/// else in the way of `target` (e.g. a directory) makes the commit fail.
 pub(super) fn stage(target: &Path, bytes: &[u8]) -> io::Result<Option<Staged>> {
-    if target.exists() {
+    if target.is_file() {
         return Ok(None);
     }
     let dir = target

@@ -53,24 +53,68 @@ pub(super) fn fit_within(width: u32, height: u32, max_long_edge: u32) -> (u32, u
     }
 }
 
+/// Outputs with at least this many pixels are resized in two bands on two threads.
+const PARALLEL_RESIZE_PIXELS: u64 = 512 * 1024;
+
 /// Resizes to exactly `width`×`height` with a Catmull-Rom (bicubic) convolution
 /// (returns the input untouched when the size already matches).
 pub(super) fn resize(src: RgbImage, width: u32, height: u32) -> Result<RgbImage, PhotoError> {
     if (src.width, src.height) == (width, height) {
         return Ok(src);
     }
+    resize_ref(&src, width, height)
+}
+
+/// Like [`resize`], borrowing the source. Large outputs are computed as a top
+/// and a bottom band in parallel: both bands see the whole source (the crop
+/// box only selects which output rows are computed, the filter still reads
+/// across the split), so the result does not depend on the split and there is
+/// no seam. The split is fixed, not derived from the core count, so the output
+/// (and its hash) is the same on every device.
+pub(super) fn resize_ref(src: &RgbImage, width: u32, height: u32) -> Result<RgbImage, PhotoError> {
     let err = |e: &dyn std::fmt::Display| PhotoError::Encode {
         detail: format!("resize failed: {e}"),
     };
     let src_view = fr::images::ImageRef::new(src.width, src.height, &src.data, fr::PixelType::U8x3)
         .map_err(|e| err(&e))?;
-    let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8x3);
     let options =
         fr::ResizeOptions::new().resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
-    fr::Resizer::new()
-        .resize(&src_view, &mut dst, &options)
-        .map_err(|e| err(&e))?;
-    Ok(RgbImage::new(width, height, dst.into_vec()))
+    let mut data = vec![0u8; width as usize * height as usize * 3];
+    let row_bytes = width as usize * 3;
+
+    let band = |dst: &mut [u8], top: u32, rows: u32| -> Result<(), PhotoError> {
+        let mut dst = fr::images::Image::from_slice_u8(width, rows, dst, fr::PixelType::U8x3)
+            .map_err(|e| err(&e))?;
+        // Source rows that map onto output rows [top, top + rows).
+        let scale = f64::from(src.height) / f64::from(height);
+        let crop = options.crop(
+            0.0,
+            f64::from(top) * scale,
+            f64::from(src.width),
+            f64::from(rows) * scale,
+        );
+        fr::Resizer::new()
+            .resize(&src_view, &mut dst, &crop)
+            .map_err(|e| err(&e))
+    };
+
+    if u64::from(width) * u64::from(height) < PARALLEL_RESIZE_PIXELS || height < 2 {
+        band(&mut data, 0, height)?;
+    } else {
+        let top_rows = height / 2;
+        let (top, bottom) = data.split_at_mut(top_rows as usize * row_bytes);
+        std::thread::scope(|s| {
+            let lower = s.spawn(|| band(bottom, top_rows, height - top_rows));
+            let upper = band(top, 0, top_rows);
+            let lower = lower
+                .join()
+                .unwrap_or_else(|_| Err(PhotoError::Encode {
+                    detail: "resize failed: worker panicked".to_owned(),
+                }));
+            upper.and(lower)
+        })?;
+    }
+    Ok(RgbImage::new(width, height, data))
 }
 
 /// EXIF orientation (tag 0x0112), values 1–8.
@@ -197,6 +241,33 @@ mod tests {
         }
         assert_eq!(Orientation::from_exif(0), None);
         assert_eq!(Orientation::from_exif(9), None);
+    }
+
+    #[test]
+    fn banded_resize_matches_a_single_pass() {
+        let (w, h) = (1400u32, 1000u32);
+        let data: Vec<u8> = (0..w * h * 3)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        let src = RgbImage::new(w, h, data);
+        let banded = resize_ref(&src, 1000, 714).unwrap();
+        let single = {
+            let view =
+                fr::images::ImageRef::new(w, h, &src.data, fr::PixelType::U8x3).unwrap();
+            let mut dst = fr::images::Image::new(1000, 714, fr::PixelType::U8x3);
+            let options = fr::ResizeOptions::new()
+                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
+            fr::Resizer::new().resize(&view, &mut dst, &options).unwrap();
+            dst.into_vec()
+        };
+        let max_diff = banded
+            .data
+            .iter()
+            .zip(&single)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(max_diff <= 1, "banded resize differs by {max_diff}");
     }
 
     #[test]

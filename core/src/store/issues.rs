@@ -706,6 +706,79 @@ mod tests {
     use linkage_protocol::rules::Denial;
 
     #[test]
+    fn suspension_freezes_the_light_and_extension_moves_the_deadline() {
+        let (mut s, clock) = store();
+        s.sign_in("lh").unwrap();
+        let id = s.report_issue(draft()).unwrap().projection.id;
+        s.sign_in("ts").unwrap();
+        let accepted = s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+        let due = accepted.due_at_ms.unwrap();
+
+        let paused = s.perform_issue_action(&id, IssueCommand::Suspend { reason: "等待民政局审批".into() }).unwrap();
+        assert!(paused.projection.suspended());
+        clock.advance_ms(60 * 86_400_000);
+        assert_eq!(s.issue_row(&id).unwrap().light, Light::Green, "a suspended clock does not run out");
+        let resumed = s.perform_issue_action(&id, IssueCommand::Resume).unwrap();
+        assert!(resumed.due_at_ms.unwrap() > due + 30 * 86_400_000, "the pause moved the deadline");
+
+        // The township may only ask; the county decides.
+        let before = snapshot(&s);
+        assert!(matches!(
+            s.perform_issue_action(&id, IssueCommand::RequestExtension { working_days: 31, reason: "x".into() }),
+            Err(Error::Field(f)) if f.field == "working_days"
+        ));
+        assert!(matches!(
+            s.perform_issue_action(&id, IssueCommand::Suspend { reason: "  ".into() }),
+            Err(Error::Field(f)) if f.field == "reason"
+        ));
+        assert_eq!(snapshot(&s), before, "refused input changes nothing");
+        s.perform_issue_action(&id, IssueCommand::RequestExtension { working_days: 5, reason: "材料未到".into() }).unwrap();
+        assert!(matches!(
+            s.perform_issue_action(&id, IssueCommand::DecideExtension { approved: true, note: String::new() }),
+            Err(Error::Rule(RuleError::NotPermitted(Denial::NotAboveOwner)))
+        ));
+        let pending_due = s.issue_row(&id).unwrap().due_at_ms.unwrap();
+        s.sign_in("cs").unwrap();
+        let decided = s.perform_issue_action(&id, IssueCommand::DecideExtension { approved: true, note: "同意".into() }).unwrap();
+        assert_eq!(decided.projection.extensions_days, vec![5]);
+        assert!(decided.due_at_ms.unwrap() >= pending_due + 5 * 86_400_000, "five working days later at least");
+        let supervised = s.perform_issue_action(&id, IssueCommand::Supervise { level: SupervisionLevel::Yellow, note: String::new() }).unwrap();
+        assert_eq!(supervised.projection.supervision, Some(SupervisionLevel::Yellow));
+        // Read back from the row: the flow state survives the store.
+        let again = s.issue_row(&id).unwrap().projection;
+        assert_eq!((again.extensions_days.clone(), again.supervision, again.suspensions.len()), (vec![5], Some(SupervisionLevel::Yellow), 1));
+        let timeline: Vec<IssueActionKind> = s.issue_timeline(&id).unwrap().into_iter().map(|t| t.action).collect();
+        assert_eq!(timeline.len(), 7, "report, accept, suspend, resume, request, decide, supervise");
+        assert_eq!(s.pending_operations(100).unwrap().len(), 7, "every action queued for sync");
+    }
+
+    #[test]
+    fn on_the_spot_needs_a_grid_worker_and_a_photo() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let photo = vec!["ab".repeat(32)];
+        let before = snapshot(&s);
+        assert!(matches!(
+            s.report_resolved_on_spot(IssueInput { evidence: photo.clone(), ..draft() }, "当场解决"),
+            Err(Error::Rule(RuleError::NotPermitted(Denial::NotOnSpotReporter)))
+        ));
+        assert_eq!(snapshot(&s), before, "a liaison head's attempt leaves nothing behind");
+        s.sign_in("gw").unwrap();
+        let before = snapshot(&s);
+        assert!(matches!(s.report_resolved_on_spot(draft(), "当场解决"), Err(Error::Field(f)) if f.field == "evidence"));
+        assert!(matches!(
+            s.report_resolved_on_spot(IssueInput { evidence: photo.clone(), ..draft() }, " "),
+            Err(Error::Field(f)) if f.field == "note"
+        ));
+        assert_eq!(snapshot(&s), before, "nothing half-written");
+        let row = s.report_resolved_on_spot(IssueInput { evidence: photo, ..draft() }, "当场疏通").unwrap();
+        assert_eq!((row.projection.state, row.projection.resolved_on_spot), (IssueState::Resolved, true));
+        assert_eq!(s.pending_operations(10).unwrap().len(), 2);
+        s.sign_in("ts").unwrap();
+        assert_eq!(s.allowed_issue_actions(&row.projection.id).unwrap(), [IssueActionKind::Verify]);
+    }
+
+    #[test]
     fn full_story_report_to_close() {
         let (mut s, clock) = store();
         s.sign_in("lh").unwrap();

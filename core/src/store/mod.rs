@@ -81,8 +81,17 @@ impl Policies {
         let mut sla = SlaRules::china_default();
         // Validated by CountyConfig::validate before it is stored; a failure here keeps the defaults.
         let _ = sla.policy.merge(config.sla.clone());
-        // The county config does not carry duplicate and acknowledgement windows yet: defaults.
-        Policies { on_site: config.on_site, cadence: config.cadence, sla: Arc::new(sla), ..Policies::default() }
+        if let Ok(calendar) = config.work_calendar() {
+            sla.calendar = calendar;
+        }
+        let defaults = Policies::default();
+        Policies {
+            on_site: config.on_site,
+            cadence: config.cadence,
+            sla: Arc::new(sla),
+            duplicates: config.duplicates.unwrap_or(defaults.duplicates),
+            ack_windows: config.ack_windows.unwrap_or(defaults.ack_windows),
+        }
     }
 }
 

@@ -243,6 +243,28 @@ impl WorkCalendar {
             .expect("embedded calendars/2026.json must be valid (covered by tests)")
     }
 
+    /// The county's yearly files, each replacing the shipped file of its year, plus the shipped years the
+    /// county did not replace (default window). With no county files this is [`WorkCalendar::china_default`].
+    ///
+    /// # Errors
+    /// Any error of [`WorkCalendar::load_year_json`] in a county file (two files for one year included).
+    pub fn with_county_years(county_files: &[String]) -> Result<Self, CalendarError> {
+        let mut cal = WorkCalendar::default();
+        for f in county_files {
+            cal.load_year_json(f)?;
+        }
+        for shipped in [CHINA_2026_JSON] {
+            let year = serde_json::from_str::<serde_json::Value>(shipped)
+                .ok()
+                .and_then(|v| v.get("year").and_then(serde_json::Value::as_i64))
+                .unwrap_or_default() as i32;
+            if !cal.years.contains_key(&year) {
+                cal.load_year_json(shipped)?;
+            }
+        }
+        Ok(cal)
+    }
+
     /// Builds a calendar from one or more yearly files (default window).
     ///
     /// # Errors
@@ -598,6 +620,29 @@ pub(crate) fn day_start_ms(date: NaiveDate) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_county_replaces_a_shipped_year_and_adds_others() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        // The county's own 2026 file: the national days plus a local day off (县庆) on Wed 2026-06-10.
+        let mut county_2026: serde_json::Value = serde_json::from_str(CHINA_2026_JSON).unwrap();
+        county_2026["holidays"].as_array_mut().unwrap().push(serde_json::json!({ "name": "县庆", "from": "2026-06-10", "to": "2026-06-10" }));
+        let cal = WorkCalendar::with_county_years(&[county_2026.to_string()]).unwrap();
+        assert!(!cal.is_working_day(d(2026, 6, 10)));
+        assert_eq!(cal.holiday_name(d(2026, 6, 10)), Some("县庆"));
+        assert_eq!(cal.holiday_name(d(2026, 10, 1)), Some("国庆节"), "the county file keeps the national days it lists");
+        assert_eq!(cal.loaded_years(), vec![2026]);
+        // A 2027 file is added next to the shipped 2026.
+        let y2027 = r#"{"year":2027,"holidays":[{"name":"元旦","from":"2027-01-01","to":"2027-01-03"}],"workdays":[]}"#;
+        let cal = WorkCalendar::with_county_years(&[y2027.to_string()]).unwrap();
+        assert_eq!(cal.loaded_years(), vec![2026, 2027]);
+        assert!(cal.is_working_day(d(2026, 6, 10)), "shipped 2026 unchanged");
+        assert!(!cal.is_working_day(d(2027, 1, 1)));
+        // Two files for one year, or a broken one, are refused.
+        assert!(matches!(WorkCalendar::with_county_years(&[y2027.into(), y2027.into()]), Err(CalendarError::DuplicateYear(2027))));
+        assert!(WorkCalendar::with_county_years(&["{\"year\":2027,\"holidays\":[{\"name\":\"x\",\"from\":\"2027-13-01\",\"to\":\"2027-13-02\"}]}".into()]).is_err());
+        assert_eq!(WorkCalendar::with_county_years(&[]).unwrap(), WorkCalendar::china_default());
+    }
+
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -50,9 +50,12 @@ public struct AckRow: Identifiable, Equatable {
 public struct CoverageView: Equatable {
     public let levels: [String]
     public let silent: [String]
+    /// How many nodes in view reported a task done (tasks only).
+    public let tasksCompletedText: String?
 }
 
-/// One directive: household acknowledgements (liaison head) or coverage and silent nodes (issuing staff).
+/// One directive: household acknowledgements (liaison head) or coverage and silent nodes (issuing staff);
+/// for a task, once acknowledged, the report of my node's completion (note and photos).
 @MainActor
 public final class DirectiveDetailViewModel: ObservableObject {
     @Published public private(set) var loading = false
@@ -60,7 +63,14 @@ public final class DirectiveDetailViewModel: ObservableObject {
     @Published public private(set) var households: [AckRow] = []
     @Published public private(set) var coverage: CoverageView?
     @Published public private(set) var busyHouseholdId: String?
+    /// 上报完成情况 (task directives, after acknowledging): what was done and its photos.
+    @Published public var completionNote = ""
+    @Published public private(set) var completionPhotos: [PhotoThumb] = []
+    @Published public private(set) var addingPhoto = false
+    @Published public private(set) var reportingCompletion = false
     @Published public var error: UiError?
+
+    public var canReportCompletion: Bool { directive?.showReportCompletion == true && !addingPhoto && !reportingCompletion }
 
     public let meansOptions: [Option<AckMeans>]
     let ctx: ShellContext
@@ -78,9 +88,11 @@ public final class DirectiveDetailViewModel: ObservableObject {
         let id = directiveId
         let role = await ctx.core { $0.session() }.value??.role
         // The core has no single-directive read yet: take it from the inbox.
+        var isTask = directive?.isTask ?? false
         if let list = await ctx.core({ try $0.directiveInbox(offset: 0, limit: 200) }).value,
            let d = list.first(where: { $0.id == id }) {
             directive = d.toRow(ctx.strings, ctx.format)
+            isTask = d.kind == .task
         }
         if role == .liaisonHead {
             switch await ctx.core({ try $0.listHouseholds(query: HouseholdQuery(limit: 200)) }) {
@@ -95,7 +107,8 @@ public final class DirectiveDetailViewModel: ObservableObject {
             switch await ctx.core({ try $0.directiveCoverage(directiveId: id) }) {
             case let .ok(c):
                 coverage = CoverageView(levels: c.levels.map { "\($0.levelLabel) \($0.acknowledged)/\($0.total)" },
-                                        silent: c.silentNodes.map(\.name))
+                                        silent: c.silentNodes.map(\.name),
+                                        tasksCompletedText: isTask || c.tasksCompleted > 0 ? ctx.strings.tasksCompleted(c.tasksCompleted) : nil)
             case let .failed(e):
                 error = e
             }
@@ -120,6 +133,42 @@ public final class DirectiveDetailViewModel: ObservableObject {
             }
         case let .failed(e):
             error = e
+        }
+    }
+
+    /// A camera file for the completion report, turned into evidence by the core (as on the visit form).
+    @discardableResult
+    public func addCompletionPhoto(path: String) async -> Bool {
+        addingPhoto = true
+        error = nil
+        let r = await ctx.core { try $0.addEvidence(path: path, fix: nil, attachTo: nil) }
+        addingPhoto = false
+        switch r {
+        case let .ok(e): completionPhotos.append(e.toThumb()); return true
+        case let .failed(e): error = e; return false
+        }
+    }
+
+    /// 上报完成情况: my node's completion of the task; the core refuses it before acknowledging (`OutOfOrder`).
+    @discardableResult
+    public func reportCompletion() async -> Bool {
+        guard !reportingCompletion else { return false }
+        reportingCompletion = true
+        error = nil
+        let id = directiveId
+        let note = completionNote
+        let evidence = completionPhotos.map(\.hash)
+        let r = await ctx.core { try $0.reportTaskCompletion(directiveId: id, note: note, evidence: evidence) }
+        reportingCompletion = false
+        switch r {
+        case let .ok(d):
+            directive = d.toRow(ctx.strings, ctx.format)
+            completionNote = ""
+            completionPhotos = []
+            return true
+        case let .failed(e):
+            error = e
+            return false
         }
     }
 }

@@ -211,18 +211,23 @@ public final class ReportIssueViewModel: ObservableObject {
     @Published public private(set) var reported: IssueRow?
     @Published public private(set) var savedText: String?
     @Published public var error: UiError?
+    /// 就地解决: what was done on the spot (the grid worker's second submit).
+    @Published public var onSpotNote = ""
 
     public let categoryOptions: [Option<IssueCategory>]
     public let urgencyOptions: [Option<Urgency>]
+    /// The grid worker's form offers the second submit, 就地解决 (the core decides whether it is allowed).
+    public let offerOnSpot: Bool
     let ctx: ShellContext
     let householdId: String?
     let nodeId: String?
     private let clientOpId = UUID().uuidString.lowercased()
 
-    public init(_ ctx: ShellContext, householdId: String?, nodeId: String? = nil) {
+    public init(_ ctx: ShellContext, householdId: String?, nodeId: String? = nil, offerOnSpot: Bool = false) {
         self.ctx = ctx
         self.householdId = householdId
         self.nodeId = nodeId
+        self.offerOnSpot = offerOnSpot
         self.gps = GpsView(nil, ctx.strings, ctx.format)
         let categories: [IssueCategory] = [.infrastructure, .dispute, .livelihoodAid, .safetyHazard, .sanitation,
                                            .forestFire, .petition, .policyConsultation, .other]
@@ -233,6 +238,8 @@ public final class ReportIssueViewModel: ObservableObject {
     public var canSubmit: Bool {
         !submitting && !addingPhoto && reported == nil && !title.trimmingCharacters(in: .whitespaces).isEmpty
     }
+
+    public var canResolveOnSpot: Bool { offerOnSpot && canSubmit }
 
     public func onFix(_ fix: GpsFix) {
         self.fix = fix
@@ -252,21 +259,34 @@ public final class ReportIssueViewModel: ObservableObject {
         }
     }
 
+    /// 上报: the issue goes to the township's triage queue.
     @discardableResult
     public func submit() async -> IssueRow? {
         guard canSubmit else { return nil }
+        return await send(ctx.strings.reportSaved) { app, draft in try app.reportIssue(draft: draft) }
+    }
+
+    /// 就地解决: reported and resolved in one step (photos and note required by the core), then verified.
+    @discardableResult
+    public func submitResolvedOnSpot() async -> IssueRow? {
+        guard canResolveOnSpot else { return nil }
+        let note = onSpotNote
+        return await send(ctx.strings.onSpotSaved) { app, draft in try app.reportResolvedOnSpot(draft: draft, note: note) }
+    }
+
+    private func send(_ saved: String, _ call: @escaping (FieldApp, IssueDraft) throws -> IssueSummary) async -> IssueRow? {
         submitting = true
         error = nil
         let draft = IssueDraft(category: category, urgency: urgency, title: title, description: description,
                                householdId: householdId, nodeId: nodeId, location: fix, evidence: photos.map(\.hash),
                                clientOpId: clientOpId)
-        let r = await ctx.core { try $0.reportIssue(draft: draft) }
+        let r = await ctx.core { try call($0, draft) }
         submitting = false
         switch r {
         case let .ok(issue):
             let row = issue.toRow(ctx.strings, ctx.format)
             reported = row
-            savedText = ctx.strings.reportSaved
+            savedText = saved
             return row
         case let .failed(e):
             error = e

@@ -80,7 +80,26 @@ public final class TriageViewModel: ObservableObject {
 }
 
 /// Which input an action's dialog asks for before it is sent.
-public enum ActionInput: Sendable { case none, reason, noteAndPhotos, assignee, mergeTarget, satisfaction }
+public enum ActionInput: Sendable {
+    case none, reason, noteAndPhotos, assignee, mergeTarget, satisfaction
+    /// 申请延期: a number of working days and the reason.
+    case daysAndReason
+    /// 延期审批: approve or deny, and a note.
+    case decisionAndNote
+    /// 督办: the level (普通/黄牌/红牌) and a note.
+    case levelAndNote
+
+    /// The label of the choice a dialog is missing when `command` returned `nil`.
+    public func missingField(_ s: Strings) -> String {
+        switch self {
+        case .satisfaction: return s.satisfactionField
+        case .daysAndReason: return s.workingDaysField
+        case .decisionAndNote: return s.decisionField
+        case .levelAndNote: return s.supervisionLevelField
+        case .none, .reason, .noteAndPhotos, .assignee, .mergeTarget: return s.noteField
+        }
+    }
+}
 
 public struct ActionButton: Identifiable, Equatable {
     public var id: String { label }
@@ -89,20 +108,56 @@ public struct ActionButton: Identifiable, Equatable {
     public let input: ActionInput
 }
 
+/// What the user typed into an action's dialog (mirrors the Kotlin shell's `ActionForm`).
+public struct ActionForm: Equatable, Sendable {
+    public var text: String
+    public var satisfaction: Satisfaction?
+    public var evidence: [String]
+    /// 申请延期: the working days asked for (the core checks the range).
+    public var workingDays: UInt32?
+    /// 延期审批: true to approve, false to deny.
+    public var approved: Bool?
+    /// 督办: the level chosen.
+    public var level: SupervisionLevel?
+
+    public init(text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = [],
+                workingDays: UInt32? = nil, approved: Bool? = nil, level: SupervisionLevel? = nil) {
+        self.text = text
+        self.satisfaction = satisfaction
+        self.evidence = evidence
+        self.workingDays = workingDays
+        self.approved = approved
+        self.level = level
+    }
+}
+
 extension IssueActionKind {
+    /// Never buttons on an existing issue: reporting (and 就地解决) is the report form, 超期预警 the server's.
+    public var isButton: Bool {
+        switch self {
+        case .report, .resolveOnSpot, .markOverdue: return false
+        default: return true
+        }
+    }
+
     public var input: ActionInput {
         switch self {
-        case .accept, .start, .report: return .none
-        case .reject, .escalate: return .reason
+        case .accept, .start, .resume: return .none
+        case .reject, .escalate, .suspend: return .reason
         case .resolve: return .noteAndPhotos
         case .assign: return .assignee
         case .merge: return .mergeTarget
         case .verify: return .satisfaction
+        case .requestExtension: return .daysAndReason
+        case .decideExtension: return .decisionAndNote
+        case .supervise: return .levelAndNote
+        case .report, .resolveOnSpot, .markOverdue: return .none
         }
     }
 
-    /// Builds the core command for a button and its dialog; the core validates the content.
-    public func command(text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = []) -> IssueCommand? {
+    /// Builds the core command for a button and its dialog; the core validates the content. `nil`: a choice is missing.
+    public func command(_ form: ActionForm) -> IssueCommand? {
+        let text = form.text
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         switch self {
         case .accept: return .accept
@@ -111,10 +166,31 @@ extension IssueActionKind {
         case .escalate: return .escalate(reason: text)
         case .merge: return .merge(intoIssueId: trimmed)
         case .assign: return .assign(assigneeId: trimmed)
-        case .resolve: return .resolve(note: text, evidence: evidence)
-        case .verify: return satisfaction.map { .verify(satisfaction: $0, note: text) }
-        case .report: return nil
+        case .resolve: return .resolve(note: text, evidence: form.evidence)
+        case .verify: return form.satisfaction.map { .verify(satisfaction: $0, note: text) }
+        case .suspend: return .suspend(reason: text)
+        case .resume: return .resume
+        case .requestExtension: return form.workingDays.map { .requestExtension(workingDays: $0, reason: text) }
+        case .decideExtension: return form.approved.map { .decideExtension(approved: $0, note: text) }
+        case .supervise: return form.level.map { .supervise(level: $0, note: text) }
+        // Reporting (and 就地解决) is the report form; 超期预警 is the server's sweep: never a button here.
+        case .report, .resolveOnSpot, .markOverdue: return nil
         }
+    }
+
+    public func command(text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = []) -> IssueCommand? {
+        command(ActionForm(text: text, satisfaction: satisfaction, evidence: evidence))
+    }
+}
+
+extension IssueSummary {
+    /// 督办, 挂起, 延期待批 N天, 超期, 就地解决: the core's flags, the shell's words.
+    public func badges(_ s: Strings) -> [String] {
+        [supervisionLabel.isEmpty ? nil : supervisionLabel,
+         suspended ? s.suspendedBadge : nil,
+         pendingExtensionDays.map { s.extensionPending($0) },
+         overdue ? s.overdueBadge : nil,
+         resolvedOnSpot ? s.resolvedOnSpotBadge : nil].compactMap { $0 }
     }
 }
 
@@ -129,6 +205,8 @@ public struct IssueHeader: Equatable {
     public let description: String
     public let counters: String?
     public let householdId: String?
+    /// 黄牌督办, 挂起, 延期待批 N天, 超期, 就地解决.
+    public let badges: [String]
 }
 
 public struct TimelineRow: Identifiable, Equatable {
@@ -151,12 +229,17 @@ public final class IssueViewModel: ObservableObject {
     @Published public private(set) var performing: IssueActionKind?
     @Published public var error: UiError?
 
+    /// The pickers of the 督办 and 延期审批 dialogs.
+    public let levelOptions: [Option<SupervisionLevel>]
+    public let decisionOptions: [Option<Bool>]
     let ctx: ShellContext
     public let issueId: String
 
     public init(_ ctx: ShellContext, issueId: String) {
         self.ctx = ctx
         self.issueId = issueId
+        levelOptions = [SupervisionLevel.normal, .yellow, .red].map { Option(value: $0, label: ctx.strings.supervision($0)) }
+        decisionOptions = [Option(value: true, label: ctx.strings.approve), Option(value: false, label: ctx.strings.deny)]
     }
 
     public func load() async {
@@ -175,8 +258,14 @@ public final class IssueViewModel: ObservableObject {
 
     @discardableResult
     public func perform(_ kind: IssueActionKind, text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = []) async -> Bool {
-        guard let command = kind.command(text: text, satisfaction: satisfaction, evidence: evidence) else {
-            error = UiError(ctx.strings.errInvalidInput(ctx.strings.satisfactionField))
+        await perform(kind, form: ActionForm(text: text, satisfaction: satisfaction, evidence: evidence))
+    }
+
+    /// Sends an action with its dialog's inputs; on success the page reloads.
+    @discardableResult
+    public func perform(_ kind: IssueActionKind, form: ActionForm) async -> Bool {
+        guard let command = kind.command(form) else {
+            error = UiError(ctx.strings.errInvalidInput(kind.input.missingField(ctx.strings)))
             return false
         }
         performing = kind
@@ -201,12 +290,13 @@ public final class IssueViewModel: ObservableObject {
         header = IssueHeader(id: sum.id, title: sum.title, subtitle: "\(sum.categoryLabel) · \(sum.urgencyLabel)",
                              stateLabel: sum.stateLabel, light: sum.light, lightLabel: s.light(sum.light),
                              dueText: f.due(sum.dueAtMs), description: d.description,
-                             counters: counters.isEmpty ? nil : counters.joined(separator: " · "), householdId: sum.householdId)
+                             counters: counters.isEmpty ? nil : counters.joined(separator: " · "), householdId: sum.householdId,
+                             badges: sum.badges(s))
         timeline = t.map {
             TimelineRow(id: $0.eventId, label: $0.actionLabel, actor: $0.actorName ?? $0.actorId,
                         whenText: f.dateTime($0.atMs), detail: $0.detail, pendingSync: $0.pendingSync)
         }
-        actions = d.allowedActions.filter { $0 != .report }.map { ActionButton(kind: $0, label: s.action($0), input: $0.input) }
+        actions = d.allowedActions.filter { $0.isButton }.map { ActionButton(kind: $0, label: s.action($0), input: $0.input) }
         noActionsText = actions.isEmpty ? s.noActions : nil
     }
 }

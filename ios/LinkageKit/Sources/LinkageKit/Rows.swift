@@ -11,12 +11,15 @@ public struct IssueRow: Identifiable, Equatable {
     public let lightLabel: String
     public let dueText: String?
     public let urgent: Bool
+    /// 黄牌督办, 挂起, 延期待批 N天, 超期, 就地解决 (see `IssueSummary.badges`).
+    public let badges: [String]
 }
 
 extension IssueSummary {
     public func toRow(_ s: Strings, _ f: Format) -> IssueRow {
         IssueRow(id: id, title: title, subtitle: "\(categoryLabel) · \(urgencyLabel)", stateLabel: stateLabel,
-                 light: light, lightLabel: s.light(light), dueText: f.due(dueAtMs), urgent: urgency != .normal)
+                 light: light, lightLabel: s.light(light), dueText: f.due(dueAtMs), urgent: urgency != .normal,
+                 badges: badges(s))
     }
 }
 
@@ -79,9 +82,14 @@ public struct DirectiveRow: Identifiable, Equatable {
     public let acknowledged: Bool
     public let relayed: Bool
     public let householdsText: String?
+    public let isTask: Bool
+    /// 已于 … 报告完成, once my node reported the task done.
+    public let completedText: String?
     /// The buttons shown; the core still refuses a step out of order (`OutOfOrder`).
     public let showAcknowledge: Bool
     public let showRelay: Bool
+    /// 上报完成情况: a task, acknowledged, not yet reported done.
+    public let showReportCompletion: Bool
 }
 
 extension DirectiveSummary {
@@ -90,7 +98,9 @@ extension DirectiveSummary {
                      issuedText: f.dateTime(issuedAtMs), dueText: f.due(dueAtMs), overdue: overdue,
                      acknowledged: acknowledgedAtMs != nil, relayed: relayedAtMs != nil,
                      householdsText: householdsTotal > 0 ? s.householdsAcked(householdsAcknowledged, householdsTotal) : nil,
-                     showAcknowledge: acknowledgedAtMs == nil, showRelay: acknowledgedAtMs != nil && relayedAtMs == nil)
+                     isTask: kind == .task, completedText: completedAtMs.map { s.completedAt(f.dateTime($0)) },
+                     showAcknowledge: acknowledgedAtMs == nil, showRelay: acknowledgedAtMs != nil && relayedAtMs == nil,
+                     showReportCompletion: kind == .task && acknowledgedAtMs != nil && completedAtMs == nil)
     }
 }
 

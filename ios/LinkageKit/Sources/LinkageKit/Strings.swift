@@ -78,6 +78,9 @@ public struct Strings: Sendable {
     public var descriptionField: String { t("情况描述", "Description") }
     public var submit: String { t("提交", "Submit") }
     public var reportSaved: String { t("诉求已上报，将自动同步", "Issue reported; it will sync automatically") }
+    public var onSpotNoteField: String { t("就地解决情况", "What was done on the spot") }
+    public var submitResolvedOnSpot: String { t("已就地解决，提交", "Resolved on the spot: submit") }
+    public var onSpotSaved: String { t("已按就地解决上报，待乡镇回访核实，将自动同步", "Reported as resolved on the spot; the township will verify it. It will sync automatically") }
     // ---- issue page and triage
     public var triageTitle: String { t("诉求受理", "Triage queue") }
     public var timeline: String { t("办理过程", "Timeline") }
@@ -89,6 +92,14 @@ public struct Strings: Sendable {
     public var assigneeField: String { t("交办给（账号）", "Assign to (user ID)") }
     public var mergeIntoField: String { t("合并到（诉求编号）", "Merge into (issue ID)") }
     public var satisfactionField: String { t("群众满意度", "Resident's satisfaction") }
+    public var workingDaysField: String { t("延期天数（工作日）", "Extra working days") }
+    public var decisionField: String { t("审批意见", "Decision") }
+    public var approve: String { t("同意延期", "Approve") }
+    public var deny: String { t("不同意", "Deny") }
+    public var supervisionLevelField: String { t("督办级别", "Supervision level") }
+    public var suspendedBadge: String { t("挂起", "Suspended") }
+    public var overdueBadge: String { t("超期", "Overdue") }
+    public var resolvedOnSpotBadge: String { t("就地解决", "Resolved on the spot") }
     public var filterOpen: String { t("未结案", "Open") }
     public var filterNew: String { t("待受理", "To accept") }
     public var filterResolved: String { t("待回访", "To verify") }
@@ -107,6 +118,9 @@ public struct Strings: Sendable {
     public var coverage: String { t("签收情况", "Acknowledgement coverage") }
     public var silentNodes: String { t("尚未签收", "Not yet acknowledged") }
     public var myHouseholds: String { t("本组住户", "Households of my group") }
+    public var reportCompletion: String { t("上报完成情况", "Report completion") }
+    public var completionNoteField: String { t("完成情况", "What was done") }
+    public var completed: String { t("已完成", "Completed") }
     // ---- vocabulary the core leaves unlabelled on these paths
     // ---- errors (ApiException → message; the core's `reason` strings are shown as the detail line)
     public var errNotSignedIn: String { t("请先登录", "Please sign in first") }
@@ -149,6 +163,9 @@ public struct Strings: Sendable {
     public func escalated(_ n: UInt32) -> String { t("上报上级 \(n) 次", "escalated \(n)×") }
     public func householdsAcked(_ a: UInt32, _ total: UInt32) -> String { t("已告知 \(a)/\(total) 户", "\(a) of \(total) households told") }
     public func issuedBy(_ name: String) -> String { t("发布：\(name)", "From \(name)") }
+    public func extensionPending(_ days: UInt32) -> String { t("延期待批 \(days)天", "Extension pending: \(days) working days") }
+    public func completedAt(_ whenText: String) -> String { t("已于 \(whenText) 报告完成", "Reported done \(whenText)") }
+    public func tasksCompleted(_ n: UInt32) -> String { t("已报告完成 \(n) 个", "\(n) reported done") }
 
     // ---- vocabulary the core leaves unlabelled on these paths
     public func action(_ a: IssueActionKind) -> String {
@@ -162,6 +179,20 @@ public struct Strings: Sendable {
         case .resolve: return t("办结", "Resolve")
         case .escalate: return t("上报上级", "Escalate")
         case .verify: return t("回访核实", "Verify")
+        case .suspend: return t("挂起", "Suspend")
+        case .resume: return t("恢复办理", "Resume")
+        case .requestExtension: return t("申请延期", "Request extension")
+        case .decideExtension: return t("延期审批", "Decide extension")
+        case .supervise: return t("督办", "Supervise")
+        case .resolveOnSpot: return t("就地解决", "Resolved on the spot")
+        case .markOverdue: return t("超期预警", "Marked overdue")
+        }
+    }
+    public func supervision(_ l: SupervisionLevel) -> String {
+        switch l {
+        case .normal: return t("普通督办", "Supervised")
+        case .yellow: return t("黄牌督办", "Yellow card")
+        case .red: return t("红牌督办", "Red card")
         }
     }
     public func state(_ s: IssueState) -> String {
@@ -256,6 +287,8 @@ public struct Strings: Sendable {
         case "note": return noteField
         case "assignee_id": return assigneeField
         case "into_issue_id": return mergeIntoField
+        case "working_days": return workingDaysField
+        case "evidence": return t("照片", "Photos")
         case "lat", "lon", "accuracy_m", "fix", "location": return t("定位", "GPS position")
         case "due_at_ms": return t("截止时间", "Due time")
         case "server_url": return serverUrl

@@ -25,4 +25,18 @@ final class StringsTests: XCTestCase {
         XCTAssertEqual(Strings(.zhCN).progress(.push, 3, 10), "上传更改 3/10")
         XCTAssertEqual(Strings(.en).pending(2), "2 waiting to sync")
     }
+
+    func testActionInputsBuildCommands() {
+        XCTAssertEqual(IssueActionKind.supervise.command(ActionForm(text: "限期办结", level: .red)),
+                       .supervise(level: .red, note: "限期办结"))
+        XCTAssertNil(IssueActionKind.supervise.command(ActionForm(text: "限期办结")))
+        XCTAssertEqual(IssueActionKind.requestExtension.command(ActionForm(text: "材料未齐", workingDays: 5)),
+                       .requestExtension(workingDays: 5, reason: "材料未齐"))
+        XCTAssertEqual(IssueActionKind.decideExtension.command(ActionForm(approved: false)), .decideExtension(approved: false, note: ""))
+        XCTAssertEqual(IssueActionKind.resume.command(ActionForm()), .resume)
+        XCTAssertNil(IssueActionKind.resolveOnSpot.command(ActionForm(text: "x")))
+        XCTAssertFalse(IssueActionKind.markOverdue.isButton)
+        XCTAssertEqual(Strings(.zhCN).extensionPending(5), "延期待批 5天")
+        XCTAssertEqual(Strings(.zhCN).supervision(.yellow), "黄牌督办")
+    }
 }

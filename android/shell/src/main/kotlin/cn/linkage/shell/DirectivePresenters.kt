@@ -38,7 +38,8 @@ class DirectiveInboxPresenter(ctx: ShellContext) : Presenter<InboxState>(InboxSt
 /** A household on the acknowledgement list; [recorded] is how it was told, when recorded on this screen. */
 data class AckRow(val household: HouseholdRow, val recorded: String?)
 
-data class CoverageView(val levels: List<String>, val silent: List<String>)
+/** [tasksCompletedText]: how many nodes in view reported a task done (tasks only). */
+data class CoverageView(val levels: List<String>, val silent: List<String>, val tasksCompletedText: String? = null)
 
 data class DirectiveDetailState(
     val loading: Boolean = false,
@@ -47,12 +48,20 @@ data class DirectiveDetailState(
     val meansOptions: List<Option<AckMeans>> = emptyList(),
     val coverage: CoverageView? = null,
     val busyHouseholdId: String? = null,
+    /** 上报完成情况 (task directives, after acknowledging): what was done and its photos. */
+    val completionNote: String = "",
+    val completionPhotos: List<PhotoThumb> = emptyList(),
+    val addingPhoto: Boolean = false,
+    val reportingCompletion: Boolean = false,
     val error: UiError? = null,
-)
+) {
+    val canReportCompletion get() = directive?.showReportCompletion == true && !addingPhoto && !reportingCompletion
+}
 
 /**
  * One directive: for a liaison head, the group's households and recording each one's acknowledgement
- * (入户/电话/当面); for the issuing staff, the coverage per level and the silent nodes.
+ * (入户/电话/当面); for the issuing staff, the coverage per level and the silent nodes; for a task, once
+ * acknowledged, the report of my node's completion (note and photos).
  */
 class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
     Presenter<DirectiveDetailState>(DirectiveDetailState(), ctx) {
@@ -79,7 +88,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
                 loading = false,
                 directive = directive?.toRow(s, fmt) ?: st.directive,
                 households = households?.map { h -> AckRow(h.toRow(), recorded[h.id]) } ?: st.households,
-                coverage = coverage?.toView() ?: st.coverage,
+                coverage = coverage?.toView(directive?.kind == cn.linkage.core.DirectiveKind.TASK) ?: st.coverage,
             )
         }
     }
@@ -98,8 +107,34 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
         }
     }
 
-    private fun DirectiveCoverage.toView() = CoverageView(
+    fun setCompletionNote(v: String) = update { it.copy(completionNote = v, error = null) }
+
+    /** A camera file for the completion report, turned into evidence by the core (as on the visit form). */
+    suspend fun addCompletionPhoto(path: String): Boolean {
+        update { it.copy(addingPhoto = true, error = null) }
+        return when (val r = core { addEvidence(path, null, null) }) {
+            is Outcome.Ok -> { update { it.copy(addingPhoto = false, completionPhotos = it.completionPhotos + r.value.toThumb()) }; true }
+            is Outcome.Failed -> { update { it.copy(addingPhoto = false, error = r.error) }; false }
+        }
+    }
+
+    /** 上报完成情况: my node's completion of the task; the core refuses it before acknowledging (`OutOfOrder`). */
+    suspend fun reportCompletion(): Boolean {
+        val st = state.value
+        if (st.reportingCompletion) return false
+        update { it.copy(reportingCompletion = true, error = null) }
+        return when (val r = core { reportTaskCompletion(directiveId, st.completionNote, st.completionPhotos.map { it.hash }) }) {
+            is Outcome.Ok -> {
+                update { it.copy(reportingCompletion = false, directive = r.value.toRow(s, fmt), completionNote = "", completionPhotos = emptyList()) }
+                true
+            }
+            is Outcome.Failed -> { update { it.copy(reportingCompletion = false, error = r.error) }; false }
+        }
+    }
+
+    private fun DirectiveCoverage.toView(task: Boolean) = CoverageView(
         levels = levels.map { "${it.levelLabel} ${it.acknowledged}/${it.total}" },
         silent = silentNodes.map { it.name },
+        tasksCompletedText = if (task || tasksCompleted > 0u) s.tasksCompleted(tasksCompleted) else null,
     )
 }

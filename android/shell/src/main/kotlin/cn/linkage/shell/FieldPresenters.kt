@@ -264,19 +264,26 @@ data class ReportFormState(
     val reported: IssueRow? = null,
     val savedText: String? = null,
     val error: UiError? = null,
+    /** The grid worker's second submit, 就地解决: shown when the screen offers it (the core decides). */
+    val offerOnSpot: Boolean = false,
+    val onSpotNote: String = "",
 ) {
     val canSubmit get() = !submitting && !addingPhoto && reported == null && title.isNotBlank()
+    val canResolveOnSpot get() = offerOnSpot && canSubmit
 }
 
 /**
  * The report form for a household (or, with [nodeId], for a place such as a group's forest). The form makes
  * its UUID when it opens, so a double tap on submit is refused by the core as `Conflict`.
+ * With [offerOnSpot] (the grid worker's form) a second submit reports the issue as already resolved on the
+ * spot (就地解决) with a note; the core requires the photos and still sends it to verification.
  */
 class ReportIssuePresenter(
     ctx: ShellContext,
     private val householdId: String?,
     private val nodeId: String? = null,
-) : Presenter<ReportFormState>(ReportFormState(), ctx) {
+    offerOnSpot: Boolean = false,
+) : Presenter<ReportFormState>(ReportFormState(offerOnSpot = offerOnSpot), ctx) {
     private val clientOpId = UUID.randomUUID().toString()
 
     init {
@@ -293,6 +300,7 @@ class ReportIssuePresenter(
     fun setUrgency(u: Urgency) = update { it.copy(urgency = u) }
     fun setTitle(v: String) = update { it.copy(title = v, error = null) }
     fun setDescription(v: String) = update { it.copy(description = v) }
+    fun setOnSpotNote(v: String) = update { it.copy(onSpotNote = v, error = null) }
     fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt)) }
 
     suspend fun addPhoto(path: String): Boolean {
@@ -304,9 +312,21 @@ class ReportIssuePresenter(
         }
     }
 
+    /** 上报: the issue goes to the township's triage queue. */
     suspend fun submit(): IssueRow? {
+        if (!state.value.canSubmit) return null
+        return send(s.reportSaved) { reportIssue(it) }
+    }
+
+    /** 就地解决: reported and resolved in one step (photos and note required by the core), then verified. */
+    suspend fun submitResolvedOnSpot(): IssueRow? {
         val f = state.value
-        if (!f.canSubmit) return null
+        if (!f.canResolveOnSpot) return null
+        return send(s.onSpotSaved) { reportResolvedOnSpot(it, f.onSpotNote) }
+    }
+
+    private suspend fun send(savedText: String, call: cn.linkage.core.FieldAppInterface.(IssueDraft) -> cn.linkage.core.IssueSummary): IssueRow? {
+        val f = state.value
         update { it.copy(submitting = true, error = null) }
         val draft = IssueDraft(
             category = f.category,
@@ -319,10 +339,10 @@ class ReportIssuePresenter(
             evidence = f.photos.map { it.hash },
             clientOpId = clientOpId,
         )
-        return when (val r = core { reportIssue(draft) }) {
+        return when (val r = core { call(draft) }) {
             is Outcome.Ok -> {
                 val row = r.value.toRow(s, fmt)
-                update { it.copy(submitting = false, reported = row, savedText = s.reportSaved) }
+                update { it.copy(submitting = false, reported = row, savedText = savedText) }
                 row
             }
             is Outcome.Failed -> { update { it.copy(submitting = false, error = r.error) }; null }

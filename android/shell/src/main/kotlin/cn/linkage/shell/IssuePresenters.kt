@@ -4,7 +4,9 @@ import cn.linkage.core.IssueActionKind
 import cn.linkage.core.IssueCommand
 import cn.linkage.core.IssueDetail
 import cn.linkage.core.IssueState
+import cn.linkage.core.IssueSummary
 import cn.linkage.core.Satisfaction
+import cn.linkage.core.SupervisionLevel
 import cn.linkage.core.TimelineEntry
 
 /** The triage queue's state filter chips. */
@@ -79,28 +81,55 @@ class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
 }
 
 /** Which input an action's dialog asks for before it is sent. */
-enum class ActionInput { NONE, REASON, NOTE_AND_PHOTOS, ASSIGNEE, MERGE_TARGET, SATISFACTION }
+enum class ActionInput {
+    NONE,
+    REASON,
+    NOTE_AND_PHOTOS,
+    ASSIGNEE,
+    MERGE_TARGET,
+    SATISFACTION,
+    /** 申请延期: a number of working days and the reason. */
+    DAYS_AND_REASON,
+    /** 延期审批: approve or deny, and a note. */
+    DECISION_AND_NOTE,
+    /** 督办: the level (普通/黄牌/红牌) and a note. */
+    LEVEL_AND_NOTE,
+}
 
 /** One button of the issue page: only the actions the core lists in `allowedActions`. */
 data class ActionButton(val kind: IssueActionKind, val label: String, val input: ActionInput)
 
 fun IssueActionKind.input(): ActionInput = when (this) {
-    IssueActionKind.ACCEPT, IssueActionKind.START, IssueActionKind.REPORT -> ActionInput.NONE
-    IssueActionKind.REJECT, IssueActionKind.ESCALATE -> ActionInput.REASON
+    IssueActionKind.ACCEPT, IssueActionKind.START, IssueActionKind.RESUME -> ActionInput.NONE
+    IssueActionKind.REJECT, IssueActionKind.ESCALATE, IssueActionKind.SUSPEND -> ActionInput.REASON
     IssueActionKind.RESOLVE -> ActionInput.NOTE_AND_PHOTOS
     IssueActionKind.ASSIGN -> ActionInput.ASSIGNEE
     IssueActionKind.MERGE -> ActionInput.MERGE_TARGET
     IssueActionKind.VERIFY -> ActionInput.SATISFACTION
+    IssueActionKind.REQUEST_EXTENSION -> ActionInput.DAYS_AND_REASON
+    IssueActionKind.DECIDE_EXTENSION -> ActionInput.DECISION_AND_NOTE
+    IssueActionKind.SUPERVISE -> ActionInput.LEVEL_AND_NOTE
+    // Never buttons on an existing issue: reporting (and 就地解决) is the report form, 超期预警 the server's.
+    IssueActionKind.REPORT, IssueActionKind.RESOLVE_ON_SPOT, IssueActionKind.MARK_OVERDUE -> ActionInput.NONE
 }
+
+/** Actions that never appear as buttons on an existing issue, whatever `allowedActions` says. */
+private val notButtons = setOf(IssueActionKind.REPORT, IssueActionKind.RESOLVE_ON_SPOT, IssueActionKind.MARK_OVERDUE)
 
 /** What the user typed into an action's dialog. */
 data class ActionForm(
     val text: String = "",
     val satisfaction: Satisfaction? = null,
     val evidence: List<String> = emptyList(),
+    /** 申请延期: the working days asked for (the core checks the range). */
+    val workingDays: UInt? = null,
+    /** 延期审批: true to approve, false to deny. */
+    val approved: Boolean? = null,
+    /** 督办: the level chosen. */
+    val level: SupervisionLevel? = null,
 )
 
-/** Builds the core command for a button and its dialog; the core validates the content. */
+/** Builds the core command for a button and its dialog; the core validates the content. `null`: a choice is missing. */
 fun IssueActionKind.command(form: ActionForm): IssueCommand? = when (this) {
     IssueActionKind.ACCEPT -> IssueCommand.Accept
     IssueActionKind.START -> IssueCommand.Start
@@ -110,8 +139,32 @@ fun IssueActionKind.command(form: ActionForm): IssueCommand? = when (this) {
     IssueActionKind.ASSIGN -> IssueCommand.Assign(form.text.trim())
     IssueActionKind.RESOLVE -> IssueCommand.Resolve(form.text, form.evidence)
     IssueActionKind.VERIFY -> form.satisfaction?.let { IssueCommand.Verify(it, form.text) }
-    IssueActionKind.REPORT -> null // reporting is the report form, never a button on an existing issue
+    IssueActionKind.SUSPEND -> IssueCommand.Suspend(form.text)
+    IssueActionKind.RESUME -> IssueCommand.Resume
+    IssueActionKind.REQUEST_EXTENSION -> form.workingDays?.let { IssueCommand.RequestExtension(it, form.text) }
+    IssueActionKind.DECIDE_EXTENSION -> form.approved?.let { IssueCommand.DecideExtension(it, form.text) }
+    IssueActionKind.SUPERVISE -> form.level?.let { IssueCommand.Supervise(it, form.text) }
+    // Reporting (and 就地解决) is the report form; 超期预警 is the server's sweep: never a button here.
+    IssueActionKind.REPORT, IssueActionKind.RESOLVE_ON_SPOT, IssueActionKind.MARK_OVERDUE -> null
 }
+
+/** The label of the choice an action's dialog is missing when [command] returned `null`. */
+fun ActionInput.missingField(s: Strings): String = when (this) {
+    ActionInput.SATISFACTION -> s.satisfactionField
+    ActionInput.DAYS_AND_REASON -> s.workingDaysField
+    ActionInput.DECISION_AND_NOTE -> s.decisionField
+    ActionInput.LEVEL_AND_NOTE -> s.supervisionLevelField
+    ActionInput.NONE, ActionInput.REASON, ActionInput.NOTE_AND_PHOTOS, ActionInput.ASSIGNEE, ActionInput.MERGE_TARGET -> s.noteField
+}
+
+/** The badges of an issue (督办, 挂起, 延期待批, 超期, 就地解决): the core's flags, the shell's words. */
+fun IssueSummary.badges(s: Strings): List<String> = listOfNotNull(
+    supervisionLabel.ifEmpty { null },
+    if (suspended) s.suspendedBadge else null,
+    pendingExtensionDays?.let { s.extensionPending(it) },
+    if (overdue) s.overdueBadge else null,
+    if (resolvedOnSpot) s.resolvedOnSpotBadge else null,
+)
 
 data class IssueHeader(
     val id: String,
@@ -124,6 +177,8 @@ data class IssueHeader(
     val description: String,
     val counters: String?,
     val householdId: String?,
+    /** 黄牌督办, 挂起, 延期待批 N天, 超期, 就地解决: see [badges]. */
+    val badges: List<String>,
 )
 
 data class TimelineRow(
@@ -141,12 +196,24 @@ data class IssuePageState(
     val timeline: List<TimelineRow> = emptyList(),
     val actions: List<ActionButton> = emptyList(),
     val noActionsText: String? = null,
+    /** The pickers of the 督办 and 延期审批 dialogs. */
+    val levelOptions: List<Option<SupervisionLevel>> = emptyList(),
+    val decisionOptions: List<Option<Boolean>> = emptyList(),
     val performing: IssueActionKind? = null,
     val error: UiError? = null,
 )
 
 /** The issue page: summary, timeline, and exactly the actions this user may take now. */
 class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePageState>(IssuePageState(), ctx) {
+
+    init {
+        update {
+            it.copy(
+                levelOptions = SupervisionLevel.entries.map { l -> Option(l, s.supervision(l)) },
+                decisionOptions = listOf(Option(true, s.approve), Option(false, s.deny)),
+            )
+        }
+    }
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
@@ -158,7 +225,7 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
     /** Sends an action; on success the page reloads (state, timeline and the next allowed actions). */
     suspend fun perform(kind: IssueActionKind, form: ActionForm = ActionForm()): Boolean {
         val command = kind.command(form) ?: run {
-            update { it.copy(error = UiError(s.errInvalidInput(s.satisfactionField))) }
+            update { it.copy(error = UiError(s.errInvalidInput(kind.input().missingField(s)))) }
             return false
         }
         return perform(kind, command)
@@ -187,7 +254,7 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
             sum.reworkCount.takeIf { it > 0u }?.let { s.rework(it) },
             sum.escalationCount.takeIf { it > 0u }?.let { s.escalated(it) },
         ).joinToString(" · ").ifEmpty { null }
-        val actions = d.allowedActions.filter { it != IssueActionKind.REPORT }.map { ActionButton(it, s.action(it), it.input()) }
+        val actions = d.allowedActions.filter { it !in notButtons }.map { ActionButton(it, s.action(it), it.input()) }
         return st.copy(
             header = IssueHeader(
                 id = sum.id,
@@ -200,6 +267,7 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
                 description = d.description,
                 counters = counters,
                 householdId = sum.householdId,
+                badges = sum.badges(s),
             ),
             timeline = timeline.map {
                 TimelineRow(it.action, it.actionLabel, it.actorName ?: it.actorId, fmt.dateTime(it.atMs), it.detail, it.pendingSync)

@@ -1,5 +1,6 @@
 package cn.linkage.shell
 
+import cn.linkage.core.DirectiveKind
 import cn.linkage.core.DirectiveSummary
 import cn.linkage.core.HouseholdSummary
 import cn.linkage.core.IssueSummary
@@ -23,6 +24,8 @@ data class IssueRow(
     val lightLabel: String,
     val dueText: String?,
     val urgent: Boolean,
+    /** 黄牌督办, 挂起, 延期待批 N天, 超期, 就地解决 (see [badges]). */
+    val badges: List<String>,
 )
 
 fun IssueSummary.toRow(s: Strings, f: Format) = IssueRow(
@@ -34,6 +37,7 @@ fun IssueSummary.toRow(s: Strings, f: Format) = IssueRow(
     lightLabel = s.light(light),
     dueText = f.due(dueAtMs),
     urgent = urgency != Urgency.NORMAL,
+    badges = badges(s),
 )
 
 /** A household as lists show it (phone and ID number already masked by the core). */
@@ -95,9 +99,14 @@ data class DirectiveRow(
     val acknowledged: Boolean,
     val relayed: Boolean,
     val householdsText: String?,
+    val isTask: Boolean,
+    /** 已于 … 报告完成, once my node reported the task done. */
+    val completedText: String?,
     /** The buttons shown; the core still refuses a step out of order (`OutOfOrder`). */
     val showAcknowledge: Boolean,
     val showRelay: Boolean,
+    /** 上报完成情况: a task, acknowledged, not yet reported done. */
+    val showReportCompletion: Boolean,
 )
 
 fun DirectiveSummary.toRow(s: Strings, f: Format) = DirectiveRow(
@@ -112,6 +121,9 @@ fun DirectiveSummary.toRow(s: Strings, f: Format) = DirectiveRow(
     acknowledged = acknowledgedAtMs != null,
     relayed = relayedAtMs != null,
     householdsText = if (householdsTotal > 0u) s.householdsAcked(householdsAcknowledged, householdsTotal) else null,
+    isTask = kind == DirectiveKind.TASK,
+    completedText = completedAtMs?.let { s.completedAt(f.dateTime(it)) },
     showAcknowledge = acknowledgedAtMs == null,
     showRelay = acknowledgedAtMs != null && relayedAtMs == null,
+    showReportCompletion = kind == DirectiveKind.TASK && acknowledgedAtMs != null && completedAtMs == null,
 )

@@ -7,6 +7,7 @@ import cn.linkage.core.IssueState
 import cn.linkage.core.Light
 import cn.linkage.core.PhotoProblem
 import cn.linkage.core.Satisfaction
+import cn.linkage.core.SupervisionLevel
 import cn.linkage.core.SyncPhase
 import cn.linkage.core.Urgency
 import cn.linkage.core.VisitKind
@@ -118,6 +119,9 @@ class Strings(val lang: Lang) {
     val descriptionField get() = t("情况描述", "Description")
     val submit get() = t("提交", "Submit")
     val reportSaved get() = t("诉求已上报，将自动同步", "Issue reported; it will sync automatically")
+    val onSpotNoteField get() = t("就地解决情况", "What was done on the spot")
+    val submitResolvedOnSpot get() = t("已就地解决，提交", "Resolved on the spot: submit")
+    val onSpotSaved get() = t("已按就地解决上报，待乡镇回访核实，将自动同步", "Reported as resolved on the spot; the township will verify it. It will sync automatically")
 
     // ---- issue page and triage
     val triageTitle get() = t("诉求受理", "Triage queue")
@@ -130,6 +134,15 @@ class Strings(val lang: Lang) {
     val assigneeField get() = t("交办给（账号）", "Assign to (user ID)")
     val mergeIntoField get() = t("合并到（诉求编号）", "Merge into (issue ID)")
     val satisfactionField get() = t("群众满意度", "Resident's satisfaction")
+    val workingDaysField get() = t("延期天数（工作日）", "Extra working days")
+    val decisionField get() = t("审批意见", "Decision")
+    val approve get() = t("同意延期", "Approve")
+    val deny get() = t("不同意", "Deny")
+    val supervisionLevelField get() = t("督办级别", "Supervision level")
+    val suspendedBadge get() = t("挂起", "Suspended")
+    fun extensionPending(days: UInt) = t("延期待批 ${days}天", "Extension pending: $days working days")
+    val overdueBadge get() = t("超期", "Overdue")
+    val resolvedOnSpotBadge get() = t("就地解决", "Resolved on the spot")
     fun rework(n: UInt) = t("返工 $n 次", "reworked $n×")
     fun escalated(n: UInt) = t("上报上级 $n 次", "escalated $n×")
     val filterOpen get() = t("未结案", "Open")
@@ -153,6 +166,11 @@ class Strings(val lang: Lang) {
     val silentNodes get() = t("尚未签收", "Not yet acknowledged")
     fun issuedBy(name: String) = t("发布：$name", "From $name")
     val myHouseholds get() = t("本组住户", "Households of my group")
+    val reportCompletion get() = t("上报完成情况", "Report completion")
+    val completionNoteField get() = t("完成情况", "What was done")
+    val completed get() = t("已完成", "Completed")
+    fun completedAt(whenText: String) = t("已于 $whenText 报告完成", "Reported done $whenText")
+    fun tasksCompleted(n: UInt) = t("已报告完成 $n 个", "$n reported done")
 
     // ---- vocabulary the core leaves unlabelled on these paths
     fun action(a: IssueActionKind) = when (a) {
@@ -165,6 +183,18 @@ class Strings(val lang: Lang) {
         IssueActionKind.RESOLVE -> t("办结", "Resolve")
         IssueActionKind.ESCALATE -> t("上报上级", "Escalate")
         IssueActionKind.VERIFY -> t("回访核实", "Verify")
+        IssueActionKind.SUSPEND -> t("挂起", "Suspend")
+        IssueActionKind.RESUME -> t("恢复办理", "Resume")
+        IssueActionKind.REQUEST_EXTENSION -> t("申请延期", "Request extension")
+        IssueActionKind.DECIDE_EXTENSION -> t("延期审批", "Decide extension")
+        IssueActionKind.SUPERVISE -> t("督办", "Supervise")
+        IssueActionKind.RESOLVE_ON_SPOT -> t("就地解决", "Resolved on the spot")
+        IssueActionKind.MARK_OVERDUE -> t("超期预警", "Marked overdue")
+    }
+    fun supervision(l: SupervisionLevel) = when (l) {
+        SupervisionLevel.NORMAL -> t("普通督办", "Supervised")
+        SupervisionLevel.YELLOW -> t("黄牌督办", "Yellow card")
+        SupervisionLevel.RED -> t("红牌督办", "Red card")
     }
     fun state(s: IssueState) = when (s) {
         IssueState.REPORTED -> t("上报", "Reported")
@@ -249,6 +279,8 @@ class Strings(val lang: Lang) {
         "note" -> noteField
         "assignee_id" -> assigneeField
         "into_issue_id" -> mergeIntoField
+        "working_days" -> workingDaysField
+        "evidence" -> t("照片", "Photos")
         "lat", "lon", "accuracy_m", "fix", "location" -> t("定位", "GPS position")
         "due_at_ms" -> t("截止时间", "Due time")
         "server_url" -> serverUrl

@@ -8,16 +8,20 @@ import cn.linkage.core.FieldApp
 import cn.linkage.core.GpsFix
 import cn.linkage.core.IssueActionKind
 import cn.linkage.core.IssueCategory
+import cn.linkage.core.IssueCommand
 import cn.linkage.core.IssueDraft
 import cn.linkage.core.IssueState
 import cn.linkage.core.Light
 import cn.linkage.core.PhotoProblem
+import cn.linkage.core.SupervisionLevel
 import cn.linkage.core.SyncPhase
 import cn.linkage.core.Urgency
 import cn.linkage.core.VisitKind
 import kotlinx.coroutines.runBlocking
+import java.awt.image.BufferedImage
 import java.io.File
 import java.nio.file.Files
+import javax.imageio.ImageIO
 import kotlin.system.exitProcess
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
@@ -49,6 +53,13 @@ private class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
     }
 }
 
+/** A camera file (a JPEG made with ImageIO, as in core/tests/bindings/kotlin/BindingStoryTest.kt). */
+private fun cameraPhoto(dir: File, name: String = "DCIM_0001.jpg"): File {
+    val image = BufferedImage(800, 600, BufferedImage.TYPE_INT_RGB)
+    for (y in 0 until 600) for (x in 0 until 800) image.setRGB(x, y, ((x % 256) shl 16) or ((y % 256) shl 8) or ((x + y) % 256))
+    return File(dir, name).also { ImageIO.write(image, "jpg", it) }
+}
+
 private fun fixNearH1(now: Long, accuracy: Double = 8.0) =
     GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = now - 60_000, mocked = false)
 
@@ -61,6 +72,9 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "grid worker today: overdue nearest first from the live fix" to ::todayNearestFirst,
     "directive inbox and household acknowledgements" to ::directiveFlow,
     "shell vocabulary agrees with the core's labels" to ::labelsAgreeWithCore,
+    "issue page: suspend, extension and supervision inputs build the core's commands" to ::supervisionActions,
+    "report form: resolved on the spot (就地解决)" to ::resolvedOnSpot,
+    "task directive: completion report after acknowledging" to ::taskCompletion,
 )
 
 fun triageQueueLoads() = Phone().use { p ->
@@ -358,6 +372,188 @@ fun labelsAgreeWithCore() = Phone().use { p ->
         p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, s.action(kind)) }
     }
     p.app.setLocale(Lang.ZH_CN.tag)
+}
+
+fun supervisionActions() = Phone().use { p ->
+    // The dialogs' inputs become exactly these commands; a missing choice builds none.
+    assertEquals(IssueCommand.Suspend("等待鉴定"), IssueActionKind.SUSPEND.command(ActionForm(text = "等待鉴定")))
+    assertEquals(IssueCommand.Resume, IssueActionKind.RESUME.command(ActionForm()))
+    assertEquals(IssueCommand.RequestExtension(5u, "材料未齐"), IssueActionKind.REQUEST_EXTENSION.command(ActionForm(text = "材料未齐", workingDays = 5u)))
+    assertNull(IssueActionKind.REQUEST_EXTENSION.command(ActionForm(text = "材料未齐")))
+    assertEquals(IssueCommand.DecideExtension(false, "尽快"), IssueActionKind.DECIDE_EXTENSION.command(ActionForm(text = "尽快", approved = false)))
+    assertNull(IssueActionKind.DECIDE_EXTENSION.command(ActionForm(text = "尽快")))
+    assertEquals(IssueCommand.Supervise(SupervisionLevel.RED, "限期办结"), IssueActionKind.SUPERVISE.command(ActionForm(text = "限期办结", level = SupervisionLevel.RED)))
+    assertNull(IssueActionKind.SUPERVISE.command(ActionForm(text = "限期办结")))
+    assertNull(IssueActionKind.RESOLVE_ON_SPOT.command(ActionForm(text = "x")))
+    assertNull(IssueActionKind.MARK_OVERDUE.command(ActionForm()))
+
+    val id = p.reportAs("lh", "河道淤堵", IssueCategory.INFRASTRUCTURE)
+
+    // The owning township: after accepting, it may suspend and ask for an extension.
+    p.app.signIn("ts")
+    val owner = IssuePresenter(p.ctx, id)
+    runBlocking { owner.load(); owner.perform(IssueActionKind.ACCEPT) }
+    var st = owner.state.value
+    val inputs = st.actions.associate { it.kind to it.input }
+    assertEquals(ActionInput.REASON, inputs[IssueActionKind.SUSPEND], st.actions.toString())
+    assertEquals(ActionInput.DAYS_AND_REASON, inputs[IssueActionKind.REQUEST_EXTENSION], st.actions.toString())
+    assertEquals("挂起", st.actions.single { it.kind == IssueActionKind.SUSPEND }.label)
+    assertEquals(emptyList(), st.header!!.badges)
+
+    // A missing number of days is caught before the core; a bad one is the core's InvalidInput, named the same.
+    assertFalse(runBlocking { owner.perform(IssueActionKind.REQUEST_EXTENSION, ActionForm(text = "材料未齐")) })
+    assertEquals("「延期天数（工作日）」填写有误", owner.state.value.error!!.message)
+    assertFalse(runBlocking { owner.perform(IssueActionKind.REQUEST_EXTENSION, ActionForm(text = "材料未齐", workingDays = 99u)) })
+    assertEquals("「延期天数（工作日）」填写有误", owner.state.value.error!!.message)
+    assertTrue(runBlocking { owner.perform(IssueActionKind.REQUEST_EXTENSION, ActionForm(text = "材料未齐", workingDays = 5u)) })
+    assertEquals(listOf("延期待批 5天"), owner.state.value.header!!.badges)
+    assertFalse(IssueActionKind.REQUEST_EXTENSION in owner.state.value.actions.map { it.kind })
+
+    assertTrue(runBlocking { owner.perform(IssueActionKind.SUSPEND, ActionForm(text = "等待鉴定")) })
+    st = owner.state.value
+    assertEquals(listOf("挂起", "延期待批 5天"), st.header!!.badges)
+    val resume = st.actions.single { it.kind == IssueActionKind.RESUME }
+    assertEquals(ActionInput.NONE, resume.input)
+    assertEquals("恢复办理", resume.label)
+    assertFalse(IssueActionKind.SUSPEND in st.actions.map { it.kind })
+    assertTrue(runBlocking { owner.perform(IssueActionKind.RESUME) })
+    assertEquals(listOf("延期待批 5天"), owner.state.value.header!!.badges)
+
+    // The county above: supervises and decides the extension; 就地解决 / 超期预警 are never buttons.
+    p.app.signIn("cs")
+    val county = IssuePresenter(p.ctx, id)
+    runBlocking { county.load() }
+    st = county.state.value
+    assertNull(st.error)
+    val kinds = st.actions.map { it.kind }
+    assertTrue(IssueActionKind.SUPERVISE in kinds && IssueActionKind.DECIDE_EXTENSION in kinds, kinds.toString())
+    assertFalse(IssueActionKind.RESOLVE_ON_SPOT in kinds || IssueActionKind.MARK_OVERDUE in kinds || IssueActionKind.REPORT in kinds)
+    assertEquals(ActionInput.LEVEL_AND_NOTE, st.actions.single { it.kind == IssueActionKind.SUPERVISE }.input)
+    assertEquals(ActionInput.DECISION_AND_NOTE, st.actions.single { it.kind == IssueActionKind.DECIDE_EXTENSION }.input)
+    assertEquals(listOf("普通督办", "黄牌督办", "红牌督办"), st.levelOptions.map { it.label })
+    assertEquals(listOf(true to "同意延期", false to "不同意"), st.decisionOptions.map { it.value to it.label })
+
+    assertTrue(runBlocking { county.perform(IssueActionKind.DECIDE_EXTENSION, ActionForm(text = "同意", approved = true)) })
+    assertEquals(emptyList(), county.state.value.header!!.badges)
+
+    assertFalse(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "限期办结")) })
+    assertEquals("「督办级别」填写有误", county.state.value.error!!.message)
+    assertTrue(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "限期办结", level = SupervisionLevel.YELLOW)) })
+    assertEquals(listOf("黄牌督办"), county.state.value.header!!.badges)
+    assertTrue(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "再不办结追责", level = SupervisionLevel.RED)) })
+    assertEquals(listOf("红牌督办"), county.state.value.header!!.badges)
+    val summary = p.app.issue(id).summary
+    assertEquals(SupervisionLevel.RED, summary.supervision)
+    assertEquals(summary.supervisionLabel, p.ctx.strings.supervision(SupervisionLevel.RED))
+
+    // The same badge on the issue's rows (household page), and every timeline label is the shell's word.
+    p.app.signIn("ts")
+    val household = HouseholdPresenter(p.ctx, "h1")
+    runBlocking { household.load() }
+    assertEquals(listOf("红牌督办"), household.state.value.issues.single { it.id == id }.badges)
+    p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, p.ctx.strings.action(kind)) }
+    val en = ShellContext(p.app, Lang.EN)
+    p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, en.strings.action(kind)) }
+    assertEquals(p.app.issue(id).summary.supervisionLabel, en.strings.supervision(SupervisionLevel.RED))
+    assertEquals("Red card", p.app.issue(id).summary.toRow(en.strings, en.format).badges.single())
+    p.app.setLocale(Lang.ZH_CN.tag)
+}
+
+fun resolvedOnSpot() = Phone().use { p ->
+    p.app.signIn("gw")
+    val now = System.currentTimeMillis()
+
+    // Only the grid worker's form offers the second submit.
+    val plain = ReportIssuePresenter(p.ctx, "h1")
+    plain.setTitle("路灯不亮")
+    assertTrue(plain.state.value.canSubmit)
+    assertFalse(plain.state.value.canResolveOnSpot)
+    assertNull(runBlocking { plain.submitResolvedOnSpot() })
+
+    val form = ReportIssuePresenter(p.ctx, "h1", offerOnSpot = true)
+    form.setCategory(IssueCategory.INFRASTRUCTURE)
+    form.setTitle("排水沟堵塞")
+    form.setDescription("门前排水沟被落叶堵塞")
+    form.onFix(fixNearH1(now))
+    form.setOnSpotNote("已当场清理疏通")
+    assertTrue(form.state.value.canResolveOnSpot)
+
+    // Without a photo the core refuses (its rule, not the shell's): nothing is reported.
+    assertNull(runBlocking { form.submitResolvedOnSpot() })
+    val refused = form.state.value.error!!
+    assertEquals("「照片」填写有误", refused.message)
+    assertNull(form.state.value.reported)
+
+    assertTrue(runBlocking { form.addPhoto(cameraPhoto(p.dir).path) })
+    assertEquals(1, form.state.value.photos.size)
+    val row = runBlocking { form.submitResolvedOnSpot() }!!
+    assertNull(form.state.value.error)
+    assertEquals("办结待回访", row.stateLabel)
+    assertEquals(listOf("就地解决"), row.badges)
+    assertEquals("已按就地解决上报，待乡镇回访核实，将自动同步", form.state.value.savedText)
+    assertFalse(form.state.value.canSubmit || form.state.value.canResolveOnSpot)
+
+    val summary = p.app.issue(row.id).summary
+    assertEquals(IssueState.RESOLVED, summary.state)
+    assertTrue(summary.resolvedOnSpot)
+    assertEquals(listOf("上报", "就地解决"), p.app.timelineLabels(row.id).map { it.second })
+
+    // The township verifies it as usual; the page shows the badge and no 就地解决 button.
+    p.app.signIn("ts")
+    val page = IssuePresenter(p.ctx, row.id)
+    runBlocking { page.load() }
+    val st = page.state.value
+    assertEquals(listOf("就地解决"), st.header!!.badges)
+    assertEquals(listOf(IssueActionKind.VERIFY), st.actions.map { it.kind }.filter { it == IssueActionKind.VERIFY })
+    assertFalse(IssueActionKind.RESOLVE_ON_SPOT in st.actions.map { it.kind })
+}
+
+fun taskCompletion() = Phone().use { p ->
+    p.app.signIn("ts")
+    val due = System.currentTimeMillis() + 5 * 24 * 3_600_000L
+    val d = p.app.issueDirective(DirectiveDraft("t1", DirectiveKind.TASK, "秸秆禁烧排查", "排查本村秸秆堆放点并上报", due))
+
+    p.app.signIn("gw")
+    val detail = DirectiveDetailPresenter(p.ctx, d.id)
+    runBlocking { detail.load() }
+    var row = detail.state.value.directive!!
+    assertTrue(row.isTask)
+    assertFalse(row.showReportCompletion) // acknowledge first
+    assertFalse(detail.state.value.canReportCompletion)
+    // Reporting before acknowledging is the core's OutOfOrder, shown as the order hint.
+    assertFalse(runBlocking { detail.reportCompletion() })
+    assertEquals("请按顺序办理（例如先签收，再转发）", detail.state.value.error?.message)
+
+    val inbox = DirectiveInboxPresenter(p.ctx)
+    runBlocking { inbox.load(); inbox.acknowledge(d.id); detail.load() }
+    row = detail.state.value.directive!!
+    assertTrue(row.showReportCompletion)
+    assertNull(row.completedText)
+    detail.setCompletionNote("已排查 3 处，均已清理")
+    assertTrue(runBlocking { detail.addCompletionPhoto(cameraPhoto(p.dir, "task.jpg").path) })
+    assertTrue(detail.state.value.canReportCompletion)
+    assertTrue(runBlocking { detail.reportCompletion() })
+    val st = detail.state.value
+    assertNull(st.error)
+    assertFalse(st.directive!!.showReportCompletion)
+    assertTrue(st.directive!!.completedText!!.startsWith("已于 "), st.directive!!.completedText)
+    assertEquals(emptyList(), st.completionPhotos)
+
+    // An alert never offers the completion report.
+    p.app.signIn("ts")
+    val alert = p.app.issueDirective(DirectiveDraft("t1", DirectiveKind.ALERT, "大风预警", "加固棚圈", null))
+    p.app.signIn("gw")
+    p.app.acknowledgeDirective(alert.id)
+    val alertDetail = DirectiveDetailPresenter(p.ctx, alert.id)
+    runBlocking { alertDetail.load() }
+    assertFalse(alertDetail.state.value.directive!!.showReportCompletion)
+
+    // The issuing township sees how many reported the task done.
+    p.app.signIn("ts")
+    val coverage = DirectiveDetailPresenter(p.ctx, d.id)
+    runBlocking { coverage.load() }
+    assertNull(coverage.state.value.error)
+    assertEquals("已报告完成 1 个", coverage.state.value.coverage!!.tasksCompletedText)
 }
 
 private fun FieldApp.timelineLabels(id: String) = issueTimeline(id).map { it.action to it.actionLabel }

@@ -93,8 +93,21 @@ fun IssueRowItem(row: IssueRow, onClick: () -> Unit) {
                 fontWeight = if (row.urgent) FontWeight.Bold else FontWeight.Normal)
             Text(row.subtitle, style = MaterialTheme.typography.bodySmall)
             row.dueText?.let { Text("$it · ${row.lightLabel}", style = MaterialTheme.typography.bodySmall, color = row.light.color()) }
+            Badges(row.badges)
         }
         Text(row.stateLabel, style = MaterialTheme.typography.labelMedium)
+    }
+}
+
+/** An issue's badges (黄牌督办, 挂起, 延期待批 N天, 超期, 就地解决), as the presenters worded them. */
+@Composable
+fun Badges(badges: List<String>) {
+    if (badges.isEmpty()) return
+    Row(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
+        badges.forEach { b ->
+            Text(b, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.onErrorContainer,
+                modifier = Modifier.background(MaterialTheme.colorScheme.errorContainer).padding(horizontal = 4.dp, vertical = 1.dp))
+        }
     }
 }
 
@@ -133,7 +146,8 @@ fun DirectiveRowItem(
             color = if (row.overdue) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface)
         Text(row.body, style = MaterialTheme.typography.bodySmall, maxLines = 2, overflow = TextOverflow.Ellipsis)
         val meta = listOfNotNull(row.issuerText, row.issuedText, row.dueText, row.householdsText,
-            if (row.overdue) s.overdue else null, if (row.relayed) s.relayed else if (row.acknowledged) s.acknowledged else null)
+            if (row.overdue) s.overdue else null, if (row.relayed) s.relayed else if (row.acknowledged) s.acknowledged else null,
+            row.completedText)
         Text(meta.joinToString(" · "), style = MaterialTheme.typography.labelSmall)
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             if (row.showAcknowledge && onAcknowledge != null) TextButton(onClick = onAcknowledge, enabled = !busy) { Text(s.acknowledge) }

@@ -8,9 +8,11 @@ import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.Button
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
@@ -21,6 +23,7 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.MainViewModel
 import cn.linkage.app.Route
+import cn.linkage.app.rememberCamera
 import cn.linkage.shell.DirectiveDetailPresenter
 import cn.linkage.shell.DirectiveInboxPresenter
 import cn.linkage.shell.Strings
@@ -52,6 +55,7 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
     val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
     val st by p.state.collectAsStateWithLifecycle()
     val inboxState by inbox.state.collectAsStateWithLifecycle()
+    val camera = rememberCamera { file -> vm.launch { p.addCompletionPhoto(file.path); file.delete() } }
     LaunchedEffect(p) { p.load() }
     LazyColumn(Modifier.fillMaxSize()) {
         item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
@@ -66,9 +70,26 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
                 ) {}
             }
         }
+        if (st.directive?.showReportCompletion == true) {
+            item { SectionTitle(s.reportCompletion) }
+            item {
+                Column(Modifier.padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+                    OutlinedTextField(st.completionNote, p::setCompletionNote, label = { Text(s.completionNoteField) }, minLines = 2,
+                        modifier = Modifier.fillMaxWidth())
+                    Photos(st.completionPhotos)
+                    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                        OutlinedButton(onClick = camera, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                        Button(onClick = { vm.launch { if (p.reportCompletion()) vm.changed() } }, enabled = st.canReportCompletion) {
+                            Text(s.reportCompletion)
+                        }
+                    }
+                }
+            }
+        }
         st.coverage?.let { c ->
             item { SectionTitle(s.coverage) }
             items(c.levels) { Text(it, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) }
+            c.tasksCompletedText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) } }
             if (c.silent.isNotEmpty()) {
                 item { SectionTitle(s.silentNodes) }
                 items(c.silent) { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) }

@@ -35,6 +35,7 @@ import cn.linkage.app.MainViewModel
 import cn.linkage.app.Route
 import cn.linkage.app.rememberCamera
 import cn.linkage.app.rememberThumbnail
+import cn.linkage.shell.Home
 import cn.linkage.shell.HouseholdPresenter
 import cn.linkage.shell.LiaisonHomePresenter
 import cn.linkage.shell.PhotoThumb
@@ -182,7 +183,7 @@ private fun VerdictCard(r: VisitResult, s: Strings) {
 }
 
 @Composable
-private fun Photos(photos: List<PhotoThumb>) {
+internal fun Photos(photos: List<PhotoThumb>) {
     if (photos.isEmpty()) return
     LazyRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
         items(photos, key = { it.hash }) { photo ->
@@ -193,10 +194,12 @@ private fun Photos(photos: List<PhotoThumb>) {
     }
 }
 
-/** Report form: category, urgency, title, description, photos, location. */
+/** Report form: category, urgency, title, description, photos, location; for a grid worker also 就地解决. */
 @Composable
 fun ReportScreen(vm: MainViewModel, s: Strings, householdId: String?) {
-    val p = vm.presenter(Route.Report(householdId)) { ReportIssuePresenter(it, householdId) }
+    val p = vm.presenter(Route.Report(householdId)) {
+        ReportIssuePresenter(it, householdId, offerOnSpot = vm.session.state.value.session?.home == Home.TODAY)
+    }
     val st by p.state.collectAsStateWithLifecycle()
     if (st.reported == null) LiveLocation(p::onFix)
     val camera = rememberCamera { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
@@ -218,6 +221,12 @@ fun ReportScreen(vm: MainViewModel, s: Strings, householdId: String?) {
             Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 OutlinedButton(onClick = camera, enabled = !st.addingPhoto) { Text(s.takePhoto) }
                 Button(onClick = { vm.launch { if (p.submit() != null) vm.changed() } }, enabled = st.canSubmit) { Text(s.submit) }
+            }
+            if (st.offerOnSpot) {
+                OutlinedTextField(st.onSpotNote, p::setOnSpotNote, label = { Text(s.onSpotNoteField) }, minLines = 2,
+                    modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
+                OutlinedButton(onClick = { vm.launch { if (p.submitResolvedOnSpot() != null) vm.changed() } },
+                    enabled = st.canResolveOnSpot, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.submitResolvedOnSpot) }
             }
         } else {
             st.savedText?.let { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) }

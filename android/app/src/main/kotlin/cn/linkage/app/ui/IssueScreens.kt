@@ -12,6 +12,7 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.layout.width
 import androidx.compose.foundation.lazy.LazyColumn
 import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.text.KeyboardOptions
 import androidx.compose.material3.AlertDialog
 import androidx.compose.material3.Button
 import androidx.compose.material3.FilterChip
@@ -28,11 +29,13 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.MainViewModel
 import cn.linkage.app.Route
 import cn.linkage.core.Satisfaction
+import cn.linkage.core.SupervisionLevel
 import cn.linkage.shell.ActionButton
 import cn.linkage.shell.ActionForm
 import cn.linkage.shell.ActionInput
@@ -88,6 +91,7 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
                     Text("${h.subtitle} · ${h.stateLabel}")
                     h.dueText?.let { Text("$it · ${h.lightLabel}", color = h.light.color()) }
                     h.counters?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
+                    Badges(h.badges)
                     if (h.description.isNotBlank()) Text(h.description)
                     h.householdId?.let { id -> TextButton(onClick = { vm.open(Route.Household(id)) }) { Text(s.openHousehold) } }
                 }
@@ -114,40 +118,80 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
         }
     }
     dialog?.let { a ->
-        ActionDialog(a, s, onDismiss = { dialog = null }) { form ->
+        ActionDialog(a, s, st.levelOptions, st.decisionOptions, onDismiss = { dialog = null }) { form ->
             dialog = null
             vm.launch { if (p.perform(a.kind, form)) vm.changed() }
         }
     }
 }
 
-/** Asks for what an action needs (reason, assignee, target issue, note, satisfaction) before sending it. */
+/**
+ * Asks for what an action needs (reason, assignee, target issue, note, satisfaction, working days, approve/deny,
+ * supervision level) before sending it. The core validates the content.
+ */
 @Composable
-private fun ActionDialog(a: ActionButton, s: Strings, onDismiss: () -> Unit, onConfirm: (ActionForm) -> Unit) {
+private fun ActionDialog(
+    a: ActionButton,
+    s: Strings,
+    levelOptions: List<Option<SupervisionLevel>>,
+    decisionOptions: List<Option<Boolean>>,
+    onDismiss: () -> Unit,
+    onConfirm: (ActionForm) -> Unit,
+) {
     var text by remember { mutableStateOf("") }
     var satisfaction by remember { mutableStateOf<Satisfaction?>(null) }
+    var days by remember { mutableStateOf("") }
+    var approved by remember { mutableStateOf<Boolean?>(null) }
+    var level by remember { mutableStateOf<SupervisionLevel?>(null) }
     val label = when (a.input) {
-        ActionInput.REASON -> s.reasonField
+        ActionInput.REASON, ActionInput.DAYS_AND_REASON -> s.reasonField
         ActionInput.ASSIGNEE -> s.assigneeField
         ActionInput.MERGE_TARGET -> s.mergeIntoField
-        ActionInput.NOTE_AND_PHOTOS, ActionInput.SATISFACTION, ActionInput.NONE -> s.noteField
+        ActionInput.NOTE_AND_PHOTOS, ActionInput.SATISFACTION, ActionInput.DECISION_AND_NOTE,
+        ActionInput.LEVEL_AND_NOTE, ActionInput.NONE -> s.noteField
+    }
+    val complete = when (a.input) {
+        ActionInput.SATISFACTION -> satisfaction != null
+        ActionInput.DAYS_AND_REASON -> days.toUIntOrNull() != null
+        ActionInput.DECISION_AND_NOTE -> approved != null
+        ActionInput.LEVEL_AND_NOTE -> level != null
+        else -> true
     }
     AlertDialog(
         onDismissRequest = onDismiss,
         title = { Text(a.label) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                if (a.input == ActionInput.SATISFACTION) {
-                    Text(s.satisfactionField)
-                    ChoiceChips(Satisfaction.entries.map { Option(it, s.satisfaction(it)) }, satisfaction) { satisfaction = it }
+                when (a.input) {
+                    ActionInput.SATISFACTION -> {
+                        Text(s.satisfactionField)
+                        ChoiceChips(Satisfaction.entries.map { Option(it, s.satisfaction(it)) }, satisfaction) { satisfaction = it }
+                    }
+                    ActionInput.DAYS_AND_REASON -> OutlinedTextField(
+                        days, { v -> days = v.filter { it.isDigit() }.take(2) },
+                        label = { Text(s.workingDaysField) }, singleLine = true,
+                        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
+                        modifier = Modifier.fillMaxWidth(),
+                    )
+                    ActionInput.DECISION_AND_NOTE -> {
+                        Text(s.decisionField)
+                        ChoiceChips(decisionOptions, approved) { approved = it }
+                    }
+                    ActionInput.LEVEL_AND_NOTE -> {
+                        Text(s.supervisionLevelField)
+                        ChoiceChips(levelOptions, level) { level = it }
+                    }
+                    else -> {}
                 }
                 OutlinedTextField(text, { text = it }, label = { Text(label) }, modifier = Modifier.fillMaxWidth())
             }
         },
         confirmButton = {
             TextButton(
-                onClick = { onConfirm(ActionForm(text = text, satisfaction = satisfaction)) },
-                enabled = a.input != ActionInput.SATISFACTION || satisfaction != null,
+                onClick = {
+                    onConfirm(ActionForm(text = text, satisfaction = satisfaction, workingDays = days.toUIntOrNull(), approved = approved, level = level))
+                },
+                enabled = complete,
             ) { Text(a.label) }
         },
         dismissButton = { TextButton(onClick = onDismiss) { Text(s.cancel) } },
