@@ -58,7 +58,7 @@ CREATE TABLE ops (
     user_id        TEXT NOT NULL,
     received_at_ms INTEGER NOT NULL,
     seq            INTEGER
-);
+) WITHOUT ROWID;
 
 -- The change feed. path scopes the change; broadcast = 1 (directives) also reaches nodes below path.
 CREATE TABLE changes (
@@ -100,17 +100,18 @@ CREATE TABLE issues (
 CREATE INDEX issues_path ON issues(path);
 CREATE INDEX issues_owner ON issues(owner_node_id, state);
 
+-- The visit itself travels in the change feed (changes.op_json); these are the columns rules and measures query.
 CREATE TABLE visits (
     id              TEXT PRIMARY KEY,
     household_id    TEXT NOT NULL REFERENCES households(id),
     visitor_id      TEXT NOT NULL,
+    visitor_level   TEXT NOT NULL,
     path            TEXT NOT NULL,
     verdict         TEXT NOT NULL,
     distance_m      REAL,
     started_at_ms   INTEGER NOT NULL,
-    amends_visit_id TEXT REFERENCES visits(id),
-    body            TEXT NOT NULL
-);
+    amends_visit_id TEXT REFERENCES visits(id)
+) WITHOUT ROWID;
 CREATE INDEX visits_household ON visits(household_id, started_at_ms);
 
 CREATE TABLE directives (

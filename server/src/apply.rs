@@ -2,7 +2,9 @@
 //! exactly the checks the phone's store makes before it writes (core/src/store/{issues,visits,directives}.rs),
 //! so an op the phone accepted offline is accepted here unless the world changed meanwhile. The logic is
 //! written against the [`Ledger`] trait (reads and writes inside one transaction), not SQL, so a second
-//! storage backend reuses it unchanged.
+//! storage backend reuses it unchanged. Invariant: every refusal is decided before the first write, so a
+//! refused op leaves nothing behind and a batch needs no savepoint per op (the SQLite backend checks this
+//! and falls back to savepoints if it is ever broken).
 
 use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
 use linkage_protocol::rules::directive::{self as drules, DirectiveInputError};
@@ -308,7 +310,6 @@ fn issue_event(
             IssueAction::Resolve { note, evidence } => {
                 check!(validate::evidence("evidence", evidence));
                 check!(validate::text("note", note, 1, limits::NOTE));
-                ledger.put_evidence_refs(evidence, &projection.path)?;
             }
             IssueAction::Escalate { reason, to_node_id } => {
                 check!(validate::text("reason", reason, 1, limits::REASON));
@@ -319,9 +320,8 @@ fn issue_event(
             IssueAction::Verify { note, .. } => {
                 check!(validate::text("note", note, 0, limits::NOTE));
             }
-            IssueAction::ResolveOnSpot { evidence, .. } => {
+            IssueAction::ResolveOnSpot { .. } => {
                 check!(lifecycle::validate_payload(&event.action));
-                ledger.put_evidence_refs(evidence, &projection.path)?;
             }
             IssueAction::Suspend { .. }
             | IssueAction::Resume
@@ -334,6 +334,10 @@ fn issue_event(
         }
         debug_assert_ne!(kind, IssueActionKind::Report);
         check!(projection.apply(event));
+        // Judged: only now write (the photos of a resolution become readable in the issue's scope).
+        if let IssueAction::Resolve { evidence, .. } | IssueAction::ResolveOnSpot { evidence, .. } = &event.action {
+            ledger.put_evidence_refs(evidence, &projection.path)?;
+        }
         projection
     };
     ledger.put_issue_event(event, &projection, now_ms)?;

@@ -304,9 +304,9 @@ fn load_households(conn: &Connection, scope_path: &str) -> Result<HashMap<String
 /// is not a visit of its own, as on the phone).
 fn last_onsite_visits(conn: &Connection, scope_path: &str, as_of_ms: i64) -> Result<HashMap<(String, OrgLevel), i64>> {
     let mut stmt = conn.prepare(
-        "SELECT household_id, json_extract(body, '$.visitor_level'), max(started_at_ms) FROM visits
+        "SELECT household_id, visitor_level, max(started_at_ms) FROM visits
          WHERE path >= ?1 AND path < ?2 AND verdict = ?3 AND amends_visit_id IS NULL AND started_at_ms < ?4
-         GROUP BY household_id, json_extract(body, '$.visitor_level')",
+         GROUP BY household_id, visitor_level",
     )?;
     let rows = stmt.query_map(
         params![scope_path, scope::upper_bound(scope_path), enum_str(&OnSiteVerdict::OnSite), as_of_ms],

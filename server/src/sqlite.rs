@@ -80,6 +80,8 @@ impl SqliteStorage {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Each pushed op runs in a savepoint: keep its statement journal in memory, not in a temp file.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
         if version > MIGRATIONS.len() {
@@ -130,7 +132,7 @@ fn query_user(conn: &Connection, id: &str) -> Result<Option<(UserInfo, String)>>
 }
 
 fn query_node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
-    conn.query_row("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", [id], |r| {
+    conn.prepare_cached("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1")?.query_row([id], |r| {
         Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
     })
     .optional()?
@@ -154,8 +156,7 @@ impl Ledger for SqlLedger<'_> {
 
     fn household(&mut self, id: &str) -> Result<Option<HouseholdInfo>> {
         Ok(self
-            .tx
-            .query_row("SELECT id, group_id, path, lat, lon FROM households WHERE id = ?1", [id], |r| {
+            .tx.prepare_cached("SELECT id, group_id, path, lat, lon FROM households WHERE id = ?1")?.query_row([id], |r| {
                 Ok(HouseholdInfo {
                     id: r.get(0)?,
                     group_id: r.get(1)?,
@@ -182,46 +183,38 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn event_exists(&mut self, event_id: &str) -> Result<bool> {
-        Ok(self.tx.query_row("SELECT EXISTS (SELECT 1 FROM issue_events WHERE event_id = ?1)", [event_id], |r| r.get(0))?)
+        Ok(self.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM issue_events WHERE event_id = ?1)")?.query_row([event_id], |r| r.get(0))?)
     }
 
     fn visit(&mut self, id: &str) -> Result<Option<VisitInfo>> {
         Ok(self
-            .tx
-            .query_row("SELECT household_id, visitor_id FROM visits WHERE id = ?1", [id], |r| {
+            .tx.prepare_cached("SELECT household_id, visitor_id FROM visits WHERE id = ?1")?.query_row([id], |r| {
                 Ok(VisitInfo { household_id: r.get(0)?, visitor_id: r.get(1)? })
             })
             .optional()?)
     }
 
     fn directive_target(&mut self, id: &str) -> Result<Option<String>> {
-        Ok(self.tx.query_row("SELECT target_path FROM directives WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+        Ok(self.tx.prepare_cached("SELECT target_path FROM directives WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
     }
 
     fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>> {
         Ok(self
-            .tx
-            .query_row(
-                "SELECT relayed_at_ms IS NOT NULL FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2",
-                [directive_id, node_id],
+            .tx.prepare_cached("SELECT relayed_at_ms IS NOT NULL FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2")?.query_row([directive_id, node_id],
                 |r| r.get(0),
             )
             .optional()?)
     }
 
     fn household_acked(&mut self, directive_id: &str, household_id: &str) -> Result<bool> {
-        Ok(self.tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM directive_household_acks WHERE directive_id = ?1 AND household_id = ?2)",
-            [directive_id, household_id],
+        Ok(self.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM directive_household_acks WHERE directive_id = ?1 AND household_id = ?2)")?.query_row([directive_id, household_id],
             |r| r.get(0),
         )?)
     }
 
     fn put_issue_event(&mut self, event: &IssueEvent, p: &IssueProjection, received_at_ms: i64) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
+        self.tx.prepare_cached("INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![
                 event.event_id,
                 event.issue_id,
                 event.hlc,
@@ -232,12 +225,10 @@ impl Ledger for SqlLedger<'_> {
                 received_at_ms
             ],
         )?;
-        self.tx.execute(
-            "INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc)
+        self.tx.prepare_cached("INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT(id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
-               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc",
-            params![
+               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc")?.execute(params![
                 p.id,
                 p.path,
                 p.state.as_str(),
@@ -255,79 +246,65 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn put_visit(&mut self, v: &Visit, path: &str) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO visits (id, household_id, visitor_id, path, verdict, distance_m, started_at_ms, amends_visit_id, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+        self.tx.prepare_cached("INSERT INTO visits (id, household_id, visitor_id, visitor_level, path, verdict, distance_m, started_at_ms, amends_visit_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
                 v.id,
                 v.household_id,
                 v.visitor_id,
+                enum_str(&v.visitor_level),
                 path,
                 enum_str(&v.verdict),
                 v.distance_m,
                 v.started_at_ms,
-                v.amends_visit_id,
-                serde_json::to_string(v)?
+                v.amends_visit_id
             ],
         )?;
         Ok(())
     }
 
     fn put_directive(&mut self, d: &Directive, target_path: &str) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, body, issued_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![d.id, d.issuer_id, d.issuer_node_id, d.target_node_id, target_path, serde_json::to_string(d)?, d.issued_at_ms],
+        self.tx.prepare_cached("INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, body, issued_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![d.id, d.issuer_id, d.issuer_node_id, d.target_node_id, target_path, serde_json::to_string(d)?, d.issued_at_ms],
         )?;
         Ok(())
     }
 
     fn put_node_ack(&mut self, ack: &NodeAck) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(directive_id, node_id) DO NOTHING",
-            params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
+        self.tx.prepare_cached("INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(directive_id, node_id) DO NOTHING")?.execute(params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
         )?;
         Ok(())
     }
 
     fn put_relay(&mut self, relay: &NodeRelay) -> Result<()> {
-        self.tx.execute(
-            "UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4
-             WHERE directive_id = ?1 AND node_id = ?2 AND relayed_at_ms IS NULL",
-            params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
+        self.tx.prepare_cached("UPDATE directive_acks SET relayed_by = ?3, relayed_at_ms = ?4
+             WHERE directive_id = ?1 AND node_id = ?2 AND relayed_at_ms IS NULL")?.execute(params![relay.directive_id, relay.node_id, relay.user_id, relay.at_ms],
         )?;
         Ok(())
     }
 
     fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(directive_id, household_id) DO NOTHING",
-            params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
+        self.tx.prepare_cached("INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(directive_id, household_id) DO NOTHING")?.execute(params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
         )?;
         Ok(())
     }
 
     fn directive_kind(&mut self, id: &str) -> Result<Option<linkage_protocol::model::DirectiveKind>> {
         let kind: Option<String> =
-            self.tx.query_row("SELECT json_extract(body, '$.kind') FROM directives WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            self.tx.prepare_cached("SELECT json_extract(body, '$.kind') FROM directives WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
         kind.map(|k| parse_enum(&k)).transpose()
     }
 
     fn task_reported(&mut self, directive_id: &str, node_id: &str) -> Result<bool> {
-        Ok(self.tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2)",
-            [directive_id, node_id],
+        Ok(self.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2)")?.query_row([directive_id, node_id],
             |r| r.get(0),
         )?)
     }
 
     fn put_task_report(&mut self, r: &TaskReport) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING",
-            params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
+        self.tx.prepare_cached("INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING")?.execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
         )?;
         Ok(())
     }
@@ -377,11 +354,39 @@ impl Ledger for SqlLedger<'_> {
     }
 }
 
-/// Judges and stores one op inside the batch's transaction (the caller's savepoint undoes a rejection).
+/// One push batch in one IMMEDIATE transaction. Without savepoints, returns `None` (and commits nothing)
+/// when a refused op changed rows.
+fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms: i64, savepoints: bool) -> Result<Option<Vec<OpOutcome>>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut outcomes = Vec::with_capacity(ops.len());
+    for op in ops {
+        if savepoints {
+            tx.prepare_cached("SAVEPOINT op")?.execute([])?;
+        }
+        let before = tx.total_changes();
+        let outcome = apply_one(&tx, user, op, now_ms)?;
+        if matches!(outcome, OpOutcome::Rejected { .. }) && tx.total_changes() != before {
+            if !savepoints {
+                return Ok(None); // dropping `tx` rolls the batch back
+            }
+            tx.prepare_cached("ROLLBACK TO op")?.execute([])?;
+        }
+        if savepoints {
+            tx.prepare_cached("RELEASE op")?.execute([])?;
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit()?;
+    Ok(Some(outcomes))
+}
+
+/// Judges and stores one op inside the batch's transaction (a refusal writes nothing).
 fn apply_one(tx: &rusqlite::Transaction<'_>, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
-    let body_hash = sha256_hex(&serde_json::to_vec(op)?);
+    // Serialized once: the idempotency hash and, when the server stores the op as sent, the feed's copy.
+    let json = serde_json::to_string(op)?;
+    let body_hash = sha256_hex(json.as_bytes());
     let seen: Option<String> =
-        tx.query_row("SELECT body_sha256 FROM ops WHERE op_id = ?1", [&op.op_id], |r| r.get(0)).optional()?;
+        tx.prepare_cached("SELECT body_sha256 FROM ops WHERE op_id = ?1")?.query_row([&op.op_id], |r| r.get(0)).optional()?;
     if let Some(seen) = seen {
         return Ok(if seen == body_hash {
             OpOutcome::Duplicate
@@ -397,7 +402,12 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, user: &UserInfo, op: &Operation, no
         Ok(applied) => {
             let seq: Option<i64> = if applied.changed {
                 tx.prepare_cached("INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute(params![applied.path, applied.broadcast, serde_json::to_string(&applied.op)?, now_ms])?;
+                    .execute(params![
+                        applied.path,
+                        applied.broadcast,
+                        if applied.op == *op { json } else { serde_json::to_string(&applied.op)? },
+                        now_ms
+                    ])?;
                 Some(tx.last_insert_rowid())
             } else {
                 None
@@ -519,24 +529,13 @@ impl Storage for SqliteStorage {
 
     fn apply_ops(&self, user: &UserInfo, ops: &[Operation], now_ms: i64) -> Result<Vec<OpOutcome>> {
         let mut conn = lock(&self.conn);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::with_capacity(ops.len());
-        for op in ops {
-            // Each op in its own savepoint: a rejected op is rolled back alone, whatever it wrote.
-            tx.execute_batch("SAVEPOINT op")?;
-            match apply_one(&tx, user, op, now_ms) {
-                Ok(outcome) => {
-                    if matches!(outcome, OpOutcome::Rejected { .. }) {
-                        tx.execute_batch("ROLLBACK TO op")?;
-                    }
-                    tx.execute_batch("RELEASE op")?;
-                    outcomes.push(outcome);
-                }
-                Err(e) => return Err(e),
-            }
+        // The op rules decide every refusal before their first write (apply.rs), so a batch needs no
+        // savepoint per op — they cost a page copy per touched page per op. Should a refused op ever have
+        // written something (a bug), the batch is redone with a savepoint around each op.
+        match apply_batch(&mut conn, user, ops, now_ms, false)? {
+            Some(outcomes) => Ok(outcomes),
+            None => Ok(apply_batch(&mut conn, user, ops, now_ms, true)?.unwrap_or_default()),
         }
-        tx.commit()?;
-        Ok(outcomes)
     }
 
     fn sweep_overdue(&self, now_ms: i64, rules: &linkage_protocol::rules::sla::SlaRules) -> Result<u32> {

@@ -259,6 +259,37 @@ fn main() {
     let ops = visit_ops(n);
     println!("bench-sync: {n} visit ops, push batch {}, pull page {}, loopback, SQLite WAL synchronous=FULL", limits.push_batch, limits.pull_page);
 
+    // Where the time goes: the server's judging and storing alone (no HTTP), and the phone's encoding alone.
+    let direct = seeded_storage(&dir.path().join("direct"));
+    let (gw, _) = direct.user_credentials("gw").unwrap().unwrap();
+    let started = Instant::now();
+    for batch in ops.chunks(limits.push_batch as usize) {
+        direct.apply_ops(&gw, batch, now_ms()).unwrap();
+    }
+    let apply_only = started.elapsed();
+    if std::env::var("LINKAGE_BENCH_ONLY").as_deref() == Ok("apply") {
+        // For profiling the server's judging and storing alone.
+        println!("server apply_ops alone: {:.0} ops/s", n as f64 / apply_only.as_secs_f64());
+        return;
+    }
+    let started = Instant::now();
+    let mut encoded = 0usize;
+    for batch in ops.chunks(limits.push_batch as usize) {
+        let json = serde_json::to_vec(&PushRequest { ops: batch.to_vec() }).unwrap();
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, &json).unwrap();
+        encoded += enc.finish().unwrap().len();
+    }
+    let encode_only = started.elapsed();
+    let bodies: Vec<Vec<u8>> =
+        ops.chunks(limits.push_batch as usize).map(|b| serde_json::to_vec(&PushRequest { ops: b.to_vec() }).unwrap()).collect();
+    let started = Instant::now();
+    for body in &bodies {
+        let req: PushRequest = serde_json::from_slice(body).unwrap();
+        assert_eq!(req.ops.len().min(1), 1);
+    }
+    let decode_only = started.elapsed();
+
     let r = rt.block_on(raw(&raw_url, &ops, limits));
     let o = rt.block_on(ours(&ours_url, &ops, limits));
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
@@ -267,6 +298,12 @@ fn main() {
     println!("push  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", rate(r.push), per_op(r.push_bytes));
     println!("pull  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", rate(o.pull), per_op(o.pull_bytes));
     println!("pull  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", rate(r.pull), per_op(r.pull_bytes));
+    println!(
+        "  parts: server apply_ops alone (no HTTP) {:.0} ops/s; push body JSON decode alone {:.0} ops/s; phone JSON+gzip alone {:.0} ops/s ({encoded} B)",
+        rate(apply_only),
+        rate(decode_only),
+        rate(encode_only)
+    );
     println!(
         "ratio ours/raw ops/s: push {:.2}, pull {:.2} (target >= 0.5)",
         rate(o.push) / rate(r.push),

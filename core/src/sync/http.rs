@@ -124,7 +124,7 @@ impl ServerClient {
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     use std::io::Write;
-    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::default());
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
     enc.write_all(bytes)?;
     Ok(enc.finish()?)
 }
