@@ -140,9 +140,30 @@ fn query_node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
     .transpose()
 }
 
-/// The op rules' view of one SQLite transaction.
+/// The op rules' view of one SQLite transaction. Households are looked up once per batch (a phone's batch
+/// keeps coming back to the same few); an edit of a household drops it from the cache.
 struct SqlLedger<'a> {
     tx: &'a Connection,
+    households: std::collections::HashMap<String, Option<HouseholdInfo>>,
+}
+
+impl<'a> SqlLedger<'a> {
+    fn new(tx: &'a Connection) -> SqlLedger<'a> {
+        SqlLedger { tx, households: std::collections::HashMap::new() }
+    }
+
+    fn household_uncached(&self, id: &str) -> Result<Option<HouseholdInfo>> {
+        Ok(self
+            .tx.prepare_cached("SELECT id, group_id, path, lat, lon FROM households WHERE id = ?1")?.query_row([id], |r| {
+                Ok(HouseholdInfo {
+                    id: r.get(0)?,
+                    group_id: r.get(1)?,
+                    path: r.get(2)?,
+                    point: r.get::<_, Option<f64>>(3)?.zip(r.get::<_, Option<f64>>(4)?),
+                })
+            })
+            .optional()?)
+    }
 }
 
 impl Ledger for SqlLedger<'_> {
@@ -155,16 +176,12 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn household(&mut self, id: &str) -> Result<Option<HouseholdInfo>> {
-        Ok(self
-            .tx.prepare_cached("SELECT id, group_id, path, lat, lon FROM households WHERE id = ?1")?.query_row([id], |r| {
-                Ok(HouseholdInfo {
-                    id: r.get(0)?,
-                    group_id: r.get(1)?,
-                    path: r.get(2)?,
-                    point: r.get::<_, Option<f64>>(3)?.zip(r.get::<_, Option<f64>>(4)?),
-                })
-            })
-            .optional()?)
+        if let Some(known) = self.households.get(id) {
+            return Ok(known.clone());
+        }
+        let found = self.household_uncached(id)?;
+        self.households.insert(id.to_string(), found.clone());
+        Ok(found)
     }
 
     fn issue(&mut self, id: &str) -> Result<Option<IssueProjection>> {
@@ -318,6 +335,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn put_household_field(&mut self, household_id: &str, field: &HouseholdField, hlc: &str) -> Result<()> {
+        self.households.remove(household_id);
         let tx = self.tx;
         let set = |column: &str, value: &dyn rusqlite::ToSql| -> Result<()> {
             tx.execute(&format!("UPDATE households SET {column} = ?2 WHERE id = ?1"), params![household_id, value])?;
@@ -358,13 +376,16 @@ impl Ledger for SqlLedger<'_> {
 /// when a refused op changed rows.
 fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms: i64, savepoints: bool) -> Result<Option<Vec<OpOutcome>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut ledger = SqlLedger::new(&tx);
     let mut outcomes = Vec::with_capacity(ops.len());
     for op in ops {
         if savepoints {
+            // A rolled-back op may have touched a cached household: look them up afresh.
+            ledger.households.clear();
             tx.prepare_cached("SAVEPOINT op")?.execute([])?;
         }
         let before = tx.total_changes();
-        let outcome = apply_one(&tx, user, op, now_ms)?;
+        let outcome = apply_one(&mut ledger, user, op, now_ms)?;
         if matches!(outcome, OpOutcome::Rejected { .. }) && tx.total_changes() != before {
             if !savepoints {
                 return Ok(None); // dropping `tx` rolls the batch back
@@ -381,7 +402,8 @@ fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms
 }
 
 /// Judges and stores one op inside the batch's transaction (a refusal writes nothing).
-fn apply_one(tx: &rusqlite::Transaction<'_>, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
+fn apply_one(ledger: &mut SqlLedger<'_>, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
+    let tx = ledger.tx;
     // Serialized once: the idempotency hash and, when the server stores the op as sent, the feed's copy.
     let json = serde_json::to_string(op)?;
     let body_hash = sha256_hex(json.as_bytes());
@@ -397,7 +419,7 @@ fn apply_one(tx: &rusqlite::Transaction<'_>, user: &UserInfo, op: &Operation, no
             }
         });
     }
-    match apply::apply(&mut SqlLedger { tx }, user, op, now_ms)? {
+    match apply::apply(ledger, user, op, now_ms)? {
         Err(reject) => Ok(OpOutcome::Rejected { code: reject.code, message: reject.message }),
         Ok(applied) => {
             let seq: Option<i64> = if applied.changed {
@@ -547,7 +569,7 @@ impl Storage for SqliteStorage {
             .collect::<rusqlite::Result<_>>()?;
         let mut marked = 0;
         for id in open {
-            let Some(applied) = apply::sweep_issue(&mut SqlLedger { tx: &tx }, &id, now_ms, rules)? else { continue };
+            let Some(applied) = apply::sweep_issue(&mut SqlLedger::new(&tx), &id, now_ms, rules)? else { continue };
             tx.prepare_cached("INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, 0, ?2, ?3)")?
                 .execute(params![applied.path, serde_json::to_string(&applied.op)?, now_ms])?;
             let seq = tx.last_insert_rowid();
