@@ -10,12 +10,54 @@ use crate::model::{
 };
 
 /// One operation in the outbox: a device-made UUIDv7 id (the idempotency key), the HLC time, and the body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// On the wire `{"op_id", "hlc", "kind", "body"}` (see the snapshots); decoded by kind without buffering
+/// (a server judges ~100k of these a minute).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Operation {
     pub op_id: String,
     pub hlc: String,
     #[serde(flatten)]
     pub body: OpBody,
+}
+
+impl<'de> Deserialize<'de> for Operation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Kind {
+            IssueEvent,
+            VisitRecorded,
+            DirectiveIssued,
+            NodeAcknowledged,
+            DirectiveRelayed,
+            HouseholdAcknowledged,
+            HouseholdEdited,
+            TaskReported,
+        }
+        #[derive(Deserialize)]
+        struct Wire {
+            op_id: String,
+            hlc: String,
+            kind: Kind,
+            body: Box<serde_json::value::RawValue>,
+        }
+        let w = Wire::deserialize(d)?;
+        fn parse<T: serde::de::DeserializeOwned, E: Error>(raw: &serde_json::value::RawValue) -> Result<T, E> {
+            serde_json::from_str(raw.get()).map_err(E::custom)
+        }
+        let body = match w.kind {
+            Kind::IssueEvent => OpBody::IssueEvent(parse(&w.body)?),
+            Kind::VisitRecorded => OpBody::VisitRecorded(parse(&w.body)?),
+            Kind::DirectiveIssued => OpBody::DirectiveIssued(parse(&w.body)?),
+            Kind::NodeAcknowledged => OpBody::NodeAcknowledged(parse(&w.body)?),
+            Kind::DirectiveRelayed => OpBody::DirectiveRelayed(parse(&w.body)?),
+            Kind::HouseholdAcknowledged => OpBody::HouseholdAcknowledged(parse(&w.body)?),
+            Kind::HouseholdEdited => OpBody::HouseholdEdited(parse(&w.body)?),
+            Kind::TaskReported => OpBody::TaskReported(parse(&w.body)?),
+        };
+        Ok(Operation { op_id: w.op_id, hlc: w.hlc, body })
+    }
 }
 
 /// What an operation does.

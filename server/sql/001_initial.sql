@@ -51,18 +51,16 @@ CREATE TABLE households (
 );
 CREATE INDEX households_path ON households(path);
 
--- Every accepted operation id with the SHA-256 of its canonical body: the idempotency key.
-CREATE TABLE ops (
-    op_id          TEXT PRIMARY KEY,
+-- Every accepted operation: its id and the SHA-256 of its canonical body (the idempotency key: same id and
+-- body = duplicate, same id and another body = conflict) and its place in the change feed, with a monotonic
+-- sequence (rows are never deleted). path scopes the change; broadcast = 1 (directives) also reaches nodes
+-- below path. An op that changed nothing (a repeated acknowledgement) is kept for idempotency only, with
+-- path '' and op_json '': no scope ever pulls it.
+CREATE TABLE changes (
+    seq            INTEGER PRIMARY KEY,
+    op_id          TEXT NOT NULL UNIQUE,
     body_sha256    TEXT NOT NULL,
     user_id        TEXT NOT NULL,
-    received_at_ms INTEGER NOT NULL,
-    seq            INTEGER
-) WITHOUT ROWID;
-
--- The change feed. path scopes the change; broadcast = 1 (directives) also reaches nodes below path.
-CREATE TABLE changes (
-    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
     path           TEXT NOT NULL,
     broadcast      INTEGER NOT NULL DEFAULT 0,
     op_json        TEXT NOT NULL,
@@ -112,7 +110,6 @@ CREATE TABLE visits (
     started_at_ms   INTEGER NOT NULL,
     amends_visit_id TEXT REFERENCES visits(id)
 ) WITHOUT ROWID;
-CREATE INDEX visits_household ON visits(household_id, started_at_ms);
 
 CREATE TABLE directives (
     id             TEXT PRIMARY KEY,

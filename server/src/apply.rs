@@ -91,8 +91,8 @@ pub trait Ledger {
     fn household_acked(&mut self, directive_id: &str, household_id: &str) -> Result<bool>;
     /// Stores an event and the issue's new projection.
     fn put_issue_event(&mut self, event: &IssueEvent, projection: &IssueProjection, received_at_ms: i64) -> Result<()>;
-    /// Stores a visit under the household's path.
-    fn put_visit(&mut self, visit: &Visit, path: &str) -> Result<()>;
+    /// Stores a visit under the household's path; false (and nothing written) if its id is taken.
+    fn put_visit(&mut self, visit: &Visit, path: &str) -> Result<bool>;
     /// Stores a directive.
     fn put_directive(&mut self, directive: &Directive, target_path: &str) -> Result<()>;
     /// Stores a node's acknowledgement.
@@ -357,9 +357,6 @@ fn visit_recorded(
     }
     check!(validate::id("visit.id", &visit.id));
     check!(validate::id("household_id", &visit.household_id));
-    if ledger.visit(&visit.id)?.is_some() {
-        refuse!(Reject::new(RejectCode::Conflict, format!("visit '{}' already exists", visit.id)));
-    }
     if visit.visitor_level != user.node_level {
         refuse!(Reject::new(RejectCode::InvalidInput, "visitor_level must be the level of the visitor's node"));
     }
@@ -396,7 +393,10 @@ fn visit_recorded(
     // The server grades the fix itself; the phone's verdict is advisory.
     let assessment = geo::assess(visit.fix.as_ref(), household.point, &OnSitePolicy::default());
     let stored = Visit { verdict: assessment.verdict, distance_m: assessment.distance_m, ..visit.clone() };
-    ledger.put_visit(&stored, &household.path)?;
+    // The first write of the op, and the uniqueness check of the visit id in one statement.
+    if !ledger.put_visit(&stored, &household.path)? {
+        refuse!(Reject::new(RejectCode::Conflict, format!("visit '{}' already exists", visit.id)));
+    }
     ledger.put_evidence_refs(&stored.evidence, &household.path)?;
     let op = Operation { body: OpBody::VisitRecorded(stored), ..op.clone() };
     Ok(Ok(Applied { op, path: household.path, broadcast: false, changed: true }))

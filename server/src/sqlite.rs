@@ -53,9 +53,11 @@ pub fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(bytes);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }
@@ -262,8 +264,8 @@ impl Ledger for SqlLedger<'_> {
         Ok(())
     }
 
-    fn put_visit(&mut self, v: &Visit, path: &str) -> Result<()> {
-        self.tx.prepare_cached("INSERT INTO visits (id, household_id, visitor_id, visitor_level, path, verdict, distance_m, started_at_ms, amends_visit_id)
+    fn put_visit(&mut self, v: &Visit, path: &str) -> Result<bool> {
+        let inserted = self.tx.prepare_cached("INSERT OR IGNORE INTO visits (id, household_id, visitor_id, visitor_level, path, verdict, distance_m, started_at_ms, amends_visit_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
                 v.id,
                 v.household_id,
@@ -276,7 +278,7 @@ impl Ledger for SqlLedger<'_> {
                 v.amends_visit_id
             ],
         )?;
-        Ok(())
+        Ok(inserted == 1)
     }
 
     fn put_directive(&mut self, d: &Directive, target_path: &str) -> Result<()> {
@@ -408,7 +410,7 @@ fn apply_one(ledger: &mut SqlLedger<'_>, user: &UserInfo, op: &Operation, now_ms
     let json = serde_json::to_string(op)?;
     let body_hash = sha256_hex(json.as_bytes());
     let seen: Option<String> =
-        tx.prepare_cached("SELECT body_sha256 FROM ops WHERE op_id = ?1")?.query_row([&op.op_id], |r| r.get(0)).optional()?;
+        tx.prepare_cached("SELECT body_sha256 FROM changes WHERE op_id = ?1")?.query_row([&op.op_id], |r| r.get(0)).optional()?;
     if let Some(seen) = seen {
         return Ok(if seen == body_hash {
             OpOutcome::Duplicate
@@ -422,20 +424,18 @@ fn apply_one(ledger: &mut SqlLedger<'_>, user: &UserInfo, op: &Operation, now_ms
     match apply::apply(ledger, user, op, now_ms)? {
         Err(reject) => Ok(OpOutcome::Rejected { code: reject.code, message: reject.message }),
         Ok(applied) => {
-            let seq: Option<i64> = if applied.changed {
-                tx.prepare_cached("INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute(params![
-                        applied.path,
-                        applied.broadcast,
-                        if applied.op == *op { json } else { serde_json::to_string(&applied.op)? },
-                        now_ms
-                    ])?;
-                Some(tx.last_insert_rowid())
+            let (path, op_json) = if !applied.changed {
+                (String::new(), String::new())
+            } else if applied.op == *op {
+                (applied.path, json)
             } else {
-                None
+                (applied.path, serde_json::to_string(&applied.op)?)
             };
-            tx.prepare_cached("INSERT INTO ops (op_id, body_sha256, user_id, received_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![op.op_id, body_hash, user.id, now_ms, seq])?;
+            tx.prepare_cached(
+                "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![op.op_id, body_hash, user.id, path, applied.broadcast && applied.changed, op_json, now_ms])?;
             Ok(OpOutcome::Applied)
         }
     }
@@ -570,11 +570,12 @@ impl Storage for SqliteStorage {
         let mut marked = 0;
         for id in open {
             let Some(applied) = apply::sweep_issue(&mut SqlLedger::new(&tx), &id, now_ms, rules)? else { continue };
-            tx.prepare_cached("INSERT INTO changes (path, broadcast, op_json, received_at_ms) VALUES (?1, 0, ?2, ?3)")?
-                .execute(params![applied.path, serde_json::to_string(&applied.op)?, now_ms])?;
-            let seq = tx.last_insert_rowid();
-            tx.prepare_cached("INSERT INTO ops (op_id, body_sha256, user_id, received_at_ms, seq) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![applied.op.op_id, sha256_hex(&serde_json::to_vec(&applied.op)?), apply::SYSTEM_ACTOR, now_ms, seq])?;
+            let json = serde_json::to_string(&applied.op)?;
+            tx.prepare_cached(
+                "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+            )?
+            .execute(params![applied.op.op_id, sha256_hex(json.as_bytes()), apply::SYSTEM_ACTOR, applied.path, json, now_ms])?;
             marked += 1;
         }
         tx.commit()?;
@@ -760,7 +761,7 @@ impl Storage for SqliteStorage {
             issue_events: count("issue_events")?,
             visits: count("visits")?,
             directives: count("directives")?,
-            changes: count("changes")?,
+            changes: count("changes WHERE op_json != ''")?,
         })
     }
 

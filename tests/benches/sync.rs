@@ -8,7 +8,7 @@
 //! transaction per request (same WAL + synchronous=FULL) and pages them back, plain JSON, no auth, no rules,
 //! no idempotency. Prints ops/s of each, the ratio ours/raw, and wire bytes per op compressed vs raw JSON.
 //!
-//! `LINKAGE_BENCH_OPS` (default 100000) sets N.
+//! `LINKAGE_BENCH_OPS` (default 100000) sets N; `LINKAGE_BENCH_BATCH` the push batch (default: the phone's).
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -251,7 +251,11 @@ async fn raw(url: &str, ops: &[Operation], limits: SyncLimits) -> Figures {
 fn main() {
     // `cargo bench` passes `--bench`; any other argument is ignored too.
     let n: usize = std::env::var("LINKAGE_BENCH_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let limits = SyncLimits::default();
+    // The phone's own batch and page sizes, unless overridden (LINKAGE_BENCH_BATCH) to see their effect.
+    let mut limits = SyncLimits::default();
+    if let Some(b) = std::env::var("LINKAGE_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
+        limits.push_batch = b;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ours_url = serve_on(&rt, linkage_server::api::router(seeded_storage(&dir.path().join("ours"))));
@@ -290,6 +294,12 @@ fn main() {
     }
     let decode_only = started.elapsed();
 
+    if std::env::var("LINKAGE_BENCH_ONLY").as_deref() == Ok("ours") {
+        // For profiling our HTTP path alone.
+        let o = rt.block_on(ours(&ours_url, &ops, limits));
+        println!("ours push {:.0} ops/s, pull {:.0} ops/s", n as f64 / o.push.as_secs_f64(), n as f64 / o.pull.as_secs_f64());
+        return;
+    }
     let r = rt.block_on(raw(&raw_url, &ops, limits));
     let o = rt.block_on(ours(&ours_url, &ops, limits));
     let rate = |d: Duration| n as f64 / d.as_secs_f64();

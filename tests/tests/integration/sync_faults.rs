@@ -110,7 +110,7 @@ fn proxy_faults_lose_nothing_and_duplicate_nothing() {
         assert!(seen.iter().filter(|(_, f)| *f == Fault::CutResponse).count() >= 5, "{seen:?}");
 
         // The server holds each op exactly once.
-        assert_eq!(server.count("SELECT count(*) FROM ops"), local_ops);
+        assert_eq!(server.count("SELECT count(*) FROM changes"), local_ops);
         assert_eq!(server.count("SELECT count(*) FROM issues"), 9);
         assert_eq!(server.count("SELECT count(*) FROM visits"), 4);
         assert_eq!(server.count("SELECT count(*) FROM (SELECT event_id FROM issue_events GROUP BY event_id HAVING count(*) > 1)"), 0);
@@ -176,7 +176,7 @@ fn server_killed_mid_push_then_restarted_keeps_every_op_once() {
         assert_eq!(r.rejected, 0);
         assert_eq!(lh.app.outbox_status().unwrap().pending, 0);
         let s = server.lock().unwrap();
-        assert_eq!(s.count("SELECT count(*) FROM ops"), 22);
+        assert_eq!(s.count("SELECT count(*) FROM changes"), 22);
         assert_eq!(s.count("SELECT count(*) FROM issues"), 22);
         drop(s);
 
