@@ -158,7 +158,7 @@ fi
 mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 echo
 printf "%-28s %12s %12s %11s %11s\n" "pipeline" "ms/photo" "peak RSS" "main" "thumb"
-printf "%-28s %9s ms %9s MB %9s B %9s B  (%s, decoder component threads + 2 resize threads)\n" "ours (in-process)" "$ours_ms" "$(mb "$ours_rss_kb")" "$ours_bytes" "$ours_thumb_bytes" "$ours_dims"
+printf "%-28s %9s ms %9s MB %9s B %9s B  (%s, libjpeg-turbo decode + resize/encode helper threads)\n" "ours (in-process)" "$ours_ms" "$(mb "$ours_rss_kb")" "$ours_bytes" "$ours_thumb_bytes" "$ours_dims"
 printf "%-28s %9s ms %9s MB %9s B %9s B  (%s, libvips %s, default threads; python+pyvips alone %s MB)\n" "pyvips (in-process)" "$vips_ms" "$(mb "$vips_rss_kb")" "$vips_bytes" "$vips_thumb_bytes" "$vips_dims" "$vips_version" "$(mb "$py_base_kb")"
 printf "%-28s %9s ms %9s MB\n" "pyvips VIPS_CONCURRENCY=1" "$vips1_ms" "$(mb "$vips1_rss_kb")"
 echo "$cli_line"

@@ -4,6 +4,8 @@
 #   - kotlinc from the npm package `kotlin-compiler` (into .tools/node_modules)
 #   - tree-sitter + tree-sitter-swift from PyPI (into .tools/venv) for the Swift syntax check
 #   - a JDK and gcc if missing
+#   - nasm for the x86 SIMD of libjpeg-turbo in mozjpeg-sys (photo pipeline; the
+#     build falls back to portable C without it, with a cargo warning)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/.tools"
@@ -15,6 +17,7 @@ need_apt=()
 [ -f /usr/share/java/jna.jar ] || need_apt+=(libjna-java)
 command -v java >/dev/null || need_apt+=(default-jdk-headless)
 command -v gcc >/dev/null || need_apt+=(gcc)
+command -v nasm >/dev/null || need_apt+=(nasm)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 command -v npm >/dev/null || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -137,6 +137,23 @@ fn jpeg_markers(bytes: &[u8]) -> Vec<u8> {
     markers
 }
 
+/// Offset of the first segment with `marker` before the first SOS (or the SOS itself).
+fn segment_offset(bytes: &[u8], marker: u8) -> usize {
+    let mut i = 2;
+    loop {
+        assert_eq!(bytes[i], 0xFF, "marker expected at {i}");
+        if bytes[i + 1] == marker {
+            return i;
+        }
+        assert_ne!(
+            bytes[i + 1],
+            0xDA,
+            "no segment 0x{marker:02X} before the scan"
+        );
+        i += 2 + u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+    }
+}
+
 fn assert_no_metadata(path: &Path) {
     let markers = jpeg_markers(&fs::read(path).unwrap());
     for m in &markers {
@@ -311,7 +328,10 @@ fn every_exif_orientation_is_applied() {
         (8, (300, 400), "bottom"),
     ];
     for (o, dims, side) in cases {
-        let input = env.input(&format!("o{o}.jpg"), &jpeg(400, 300, 90, false, Some(o), true));
+        let input = env.input(
+            &format!("o{o}.jpg"),
+            &jpeg(400, 300, 90, false, Some(o), true),
+        );
         let ev = ingest(&input, &env.evidence(), &wm(), &cfg).unwrap();
         assert_eq!((ev.width, ev.height), dims, "orientation {o}");
         assert_no_metadata(&ev.path);
@@ -419,9 +439,15 @@ fn reingesting_an_output_is_a_no_op() {
     assert_eq!(files_under(&other_dir).len(), 2);
 
     // A hash-like name whose content does not match is an ordinary input.
-    let fake = env.input(&format!("{}.jpg", "0".repeat(64)), &fs::read(&input).unwrap());
+    let fake = env.input(
+        &format!("{}.jpg", "0".repeat(64)),
+        &fs::read(&input).unwrap(),
+    );
     let processed = ingest(&fake, &env.evidence(), &wm(), &cfg).unwrap();
-    assert_eq!(processed.sha256, first.sha256, "processed like the original");
+    assert_eq!(
+        processed.sha256, first.sha256,
+        "processed like the original"
+    );
     assert_eq!(processed.watermark_text, first.watermark_text);
 }
 
@@ -622,8 +648,22 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     assert!(jpeg_markers(&progressive).contains(&0xC2));
     let truncated_progressive = progressive[..progressive.len() / 2].to_vec();
 
+    // Tables and scan headers are left to libjpeg, whose fatal errors unwind
+    // out of the C code: these must come back as typed errors too.
+    let mut bad_dqt = good_jpeg.clone();
+    bad_dqt[segment_offset(&good_jpeg, 0xDB) + 4] = 0x07; // quantisation table id 7 (max 3)
+    let mut bad_dht = good_jpeg.clone();
+    bad_dht[segment_offset(&good_jpeg, 0xC4) + 4] = 0x07; // Huffman table id 7 (max 3)
+    let mut bad_progression = progressive.clone();
+    let sos = segment_offset(&progressive, 0xDA);
+    let ns = usize::from(progressive[sos + 4]);
+    bad_progression[sos + 5 + 2 * ns + 1] = 0x50; // spectral selection end 80 (max 63)
+
     vec![
         ("empty.jpg", Vec::new(), "Empty"),
+        ("bad-dqt.jpg", bad_dqt, "Corrupt"),
+        ("bad-dht.jpg", bad_dht, "Corrupt"),
+        ("bad-progression.jpg", bad_progression, "Corrupt"),
         (
             "truncated.jpg",
             good_jpeg[..good_jpeg.len() * 6 / 10].to_vec(),
@@ -658,16 +698,28 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             huge_progressive,
             "DimensionsTooLarge",
         ),
-        ("truncated-progressive.jpg", truncated_progressive.clone(), "Truncated"),
+        (
+            "truncated-progressive.jpg",
+            truncated_progressive.clone(),
+            "Truncated",
+        ),
         // Wrong extensions: the content decides, never the name.
-        ("truncated-jpeg-named.png", truncated_progressive, "Truncated"),
+        (
+            "truncated-jpeg-named.png",
+            truncated_progressive,
+            "Truncated",
+        ),
         (
             "truncated-png-named.jpg",
             good_png[..good_png.len() / 3].to_vec(),
             "Truncated",
         ),
         ("huge-png-named.jpeg", huge_png_named, "DimensionsTooLarge"),
-        ("text-no-extension", b"MZ\x90\0 not a photo".to_vec(), "NotAnImage"),
+        (
+            "text-no-extension",
+            b"MZ\x90\0 not a photo".to_vec(),
+            "NotAnImage",
+        ),
     ]
 }
 
@@ -745,7 +797,63 @@ fn corpus_files_fail_fast_with_typed_errors_and_leave_nothing() {
         );
         assert!(!err.to_string().is_empty());
     }
-    assert_eq!(checked, expected.len(), "every generated corpus file was checked");
+    assert_eq!(
+        checked,
+        expected.len(),
+        "every generated corpus file was checked"
+    );
+}
+
+/// Damaged copies of a small baseline and a small progressive JPEG (bytes
+/// overwritten or cut anywhere, headers included): each must give a result or
+/// a typed error, never take the process down, and never leave files behind
+/// when it fails.
+#[test]
+fn damaged_jpegs_never_crash() {
+    let sources = [
+        jpeg(96, 64, 90, false, Some(6), false),
+        jpeg(96, 64, 85, true, None, false),
+    ];
+    let env = Env::new();
+    let cfg = PhotoConfig::default();
+    let mut seed = 0x9E37_79B9u32;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let (mut ok, mut failed) = (0, 0);
+    for (n, source) in sources.iter().enumerate() {
+        for i in 0..150 {
+            let mut bytes = source.clone();
+            // Keep SOI so that the JPEG decoder, not the sniffer, sees the damage.
+            for _ in 0..1 + next() % 4 {
+                let at = 2 + next() as usize % (bytes.len() - 2);
+                bytes[at] = next() as u8;
+            }
+            if i % 5 == 0 {
+                bytes.truncate(2 + next() as usize % (bytes.len() - 2));
+            }
+            let input = env.input(&format!("damaged-{n}-{i}.jpg"), &bytes);
+            let out = env.dir.path().join(format!("out-{n}-{i}"));
+            match ingest(&input, &out, &wm(), &cfg) {
+                Ok(ev) => {
+                    ok += 1;
+                    assert_eq!(ev.sha256, sha256_file(&ev.path));
+                }
+                Err(e) => {
+                    failed += 1;
+                    assert!(!e.to_string().is_empty());
+                    assert!(
+                        files_under(&out).is_empty(),
+                        "damaged-{n}-{i} left files behind"
+                    );
+                }
+            }
+        }
+    }
+    assert!(failed > 0 && ok + failed == 300, "ok {ok}, failed {failed}");
 }
 
 #[test]

@@ -106,15 +106,54 @@ pub(super) fn resize_ref(src: &RgbImage, width: u32, height: u32) -> Result<RgbI
         std::thread::scope(|s| {
             let lower = s.spawn(|| band(bottom, top_rows, height - top_rows));
             let upper = band(top, 0, top_rows);
-            let lower = lower
-                .join()
-                .unwrap_or_else(|_| Err(PhotoError::Encode {
+            let lower = lower.join().unwrap_or_else(|_| {
+                Err(PhotoError::Encode {
                     detail: "resize failed: worker panicked".to_owned(),
-                }));
+                })
+            });
             upper.and(lower)
         })?;
     }
     Ok(RgbImage::new(width, height, data))
+}
+
+/// Horizontal-only resize of consecutive row chunks (same filter as
+/// [`resize`]); keeps its scratch buffers between chunks.
+pub(super) struct RowResizer {
+    resizer: fr::Resizer,
+    options: fr::ResizeOptions,
+}
+
+impl RowResizer {
+    pub fn new() -> Self {
+        Self {
+            resizer: fr::Resizer::new(),
+            options: fr::ResizeOptions::new()
+                .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom)),
+        }
+    }
+
+    /// Resizes `rows` rows of `src` (RGB, `src_width` wide) to `dst_width`
+    /// into `dst`. The height is unchanged, so only the horizontal pass runs.
+    pub fn resize_rows(
+        &mut self,
+        src: &[u8],
+        src_width: u32,
+        rows: u32,
+        dst: &mut [u8],
+        dst_width: u32,
+    ) -> Result<(), PhotoError> {
+        let err = |e: &dyn std::fmt::Display| PhotoError::Encode {
+            detail: format!("resize failed: {e}"),
+        };
+        let src = fr::images::ImageRef::new(src_width, rows, src, fr::PixelType::U8x3)
+            .map_err(|e| err(&e))?;
+        let mut dst = fr::images::Image::from_slice_u8(dst_width, rows, dst, fr::PixelType::U8x3)
+            .map_err(|e| err(&e))?;
+        self.resizer
+            .resize(&src, &mut dst, &self.options)
+            .map_err(|e| err(&e))
+    }
 }
 
 /// EXIF orientation (tag 0x0112), values 1–8.
@@ -252,12 +291,13 @@ mod tests {
         let src = RgbImage::new(w, h, data);
         let banded = resize_ref(&src, 1000, 714).unwrap();
         let single = {
-            let view =
-                fr::images::ImageRef::new(w, h, &src.data, fr::PixelType::U8x3).unwrap();
+            let view = fr::images::ImageRef::new(w, h, &src.data, fr::PixelType::U8x3).unwrap();
             let mut dst = fr::images::Image::new(1000, 714, fr::PixelType::U8x3);
             let options = fr::ResizeOptions::new()
                 .resize_alg(fr::ResizeAlg::Convolution(fr::FilterType::CatmullRom));
-            fr::Resizer::new().resize(&view, &mut dst, &options).unwrap();
+            fr::Resizer::new()
+                .resize(&view, &mut dst, &options)
+                .unwrap();
             dst.into_vec()
         };
         let max_diff = banded
@@ -268,6 +308,37 @@ mod tests {
             .max()
             .unwrap();
         assert!(max_diff <= 1, "banded resize differs by {max_diff}");
+    }
+
+    /// The JPEG path resizes chunks of rows horizontally while decoding, then
+    /// vertically: same result as one 2-D resize up to rounding.
+    #[test]
+    fn chunked_horizontal_then_vertical_matches_a_single_pass() {
+        let (w, h, tw, th) = (1000u32, 700u32, 800u32, 560u32);
+        let data: Vec<u8> = (0..h)
+            .flat_map(|y| {
+                (0..w).flat_map(move |x| [(x / 4) as u8, (y / 3) as u8, ((x + y) / 7) as u8])
+            })
+            .collect();
+        let src = RgbImage::new(w, h, data);
+        let mut narrow = vec![0u8; (tw * h * 3) as usize];
+        let mut rows = RowResizer::new();
+        for (i, piece) in narrow.chunks_mut((64 * tw * 3) as usize).enumerate() {
+            let n = (piece.len() / (tw as usize * 3)) as u32;
+            let start = i * 64 * w as usize * 3;
+            let chunk = &src.data[start..start + (n * w * 3) as usize];
+            rows.resize_rows(chunk, w, n, piece, tw).unwrap();
+        }
+        let two_step = resize(RgbImage::new(tw, h, narrow), tw, th).unwrap();
+        let single = resize_ref(&src, tw, th).unwrap();
+        let max_diff = two_step
+            .data
+            .iter()
+            .zip(&single.data)
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(max_diff <= 2, "two-step resize differs by {max_diff}");
     }
 
     #[test]
