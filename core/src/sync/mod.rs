@@ -163,8 +163,10 @@ async fn exchange(
         s.set_clock_offset(out.clock_offset_ms)?;
         let mut stored = Vec::new();
         let mut handled = 0usize;
+        let sent: std::collections::HashSet<&str> = ops.iter().map(|op| op.op_id.as_str()).collect();
         for result in answer.body.results {
-            if !ops.iter().any(|op| op.op_id == result.op_id) {
+            // Only answers about ops of this batch count (a confused server cannot settle others).
+            if !sent.contains(result.op_id.as_str()) {
                 continue;
             }
             handled += 1;
