@@ -99,16 +99,18 @@ CREATE INDEX issues_path ON issues(path);
 CREATE INDEX issues_owner ON issues(owner_node_id, state);
 
 -- The visit itself travels in the change feed (changes.op_json); these are the columns rules and measures query.
+-- No foreign keys on this hot insert path: the op rules (apply.rs) check the household and the amended visit
+-- exist before a visit is stored, and rows are never deleted.
 CREATE TABLE visits (
     id              TEXT PRIMARY KEY,
-    household_id    TEXT NOT NULL REFERENCES households(id),
+    household_id    TEXT NOT NULL,
     visitor_id      TEXT NOT NULL,
     visitor_level   TEXT NOT NULL,
     path            TEXT NOT NULL,
     verdict         TEXT NOT NULL,
     distance_m      REAL,
     started_at_ms   INTEGER NOT NULL,
-    amends_visit_id TEXT REFERENCES visits(id)
+    amends_visit_id TEXT
 ) WITHOUT ROWID;
 
 CREATE TABLE directives (

@@ -366,6 +366,9 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
         let mut stmt = self.tx.prepare_cached("INSERT OR IGNORE INTO evidence_refs (hash, path) VALUES (?1, ?2)")?;
         for h in hashes {
             stmt.execute(params![h, path])?;
