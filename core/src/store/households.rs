@@ -249,6 +249,56 @@ impl Store {
     }
 }
 
+/// Merges an edit into a stored household field by field: a field is written only when the edit's HLC is
+/// newer than the last write it took. A household this phone does not hold is ignored. True if any field
+/// changed.
+pub(crate) fn apply_household_edit(tx: &rusqlite::Connection, edit: &HouseholdEdit) -> Result<bool> {
+    let held: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM households WHERE id = ?1)", [&edit.household_id], |r| r.get(0))?;
+    if !held {
+        return Ok(false);
+    }
+    let mut changed = false;
+    for field in &edit.fields {
+        let stored: Option<String> = tx
+            .prepare_cached("SELECT hlc FROM household_field_clocks WHERE household_id = ?1 AND field = ?2")?
+            .query_row([edit.household_id.as_str(), field.name()], |r| r.get(0))
+            .optional()?;
+        if !household_edit::takes(stored.as_deref(), &edit.hlc) {
+            continue;
+        }
+        let id = edit.household_id.as_str();
+        match field {
+            HouseholdField::HeadName(v) => tx.execute("UPDATE households SET head_name = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Members(v) => tx.execute("UPDATE households SET members = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Phone(v) => tx.execute("UPDATE households SET phone = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Address(v) => tx.execute("UPDATE households SET address = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
+            HouseholdField::Location(v) => tx.execute(
+                "UPDATE households SET lat = ?2, lon = ?3 WHERE id = ?1",
+                rusqlite::params![id, v.map(|p| p.0), v.map(|p| p.1)],
+            )?,
+            HouseholdField::RiskLevel(v) => {
+                tx.execute("UPDATE households SET risk_level = ?2 WHERE id = ?1", rusqlite::params![id, enum_str(v)])?
+            }
+            HouseholdField::Tags(tags) => {
+                tx.execute("DELETE FROM household_tags WHERE household_id = ?1", [id])?;
+                let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO household_tags (household_id, tag) VALUES (?1, ?2)")?;
+                for t in tags {
+                    insert.execute([id, t.as_str()])?;
+                }
+                tags.len()
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO household_field_clocks (household_id, field, hlc) VALUES (?1, ?2, ?3)
+             ON CONFLICT(household_id, field) DO UPDATE SET hlc = excluded.hlc",
+        )?
+        .execute([id, field.name(), edit.hlc.as_str()])?;
+        tx.execute("UPDATE households SET updated_hlc = max(updated_hlc, ?2) WHERE id = ?1", [id, edit.hlc.as_str()])?;
+        changed = true;
+    }
+    Ok(changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -331,52 +381,3 @@ mod tests {
     }
 }
 
-/// Merges an edit into a stored household field by field: a field is written only when the edit's HLC is
-/// newer than the last write it took. A household this phone does not hold is ignored. True if any field
-/// changed.
-pub(crate) fn apply_household_edit(tx: &rusqlite::Connection, edit: &HouseholdEdit) -> Result<bool> {
-    let held: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM households WHERE id = ?1)", [&edit.household_id], |r| r.get(0))?;
-    if !held {
-        return Ok(false);
-    }
-    let mut changed = false;
-    for field in &edit.fields {
-        let stored: Option<String> = tx
-            .prepare_cached("SELECT hlc FROM household_field_clocks WHERE household_id = ?1 AND field = ?2")?
-            .query_row([edit.household_id.as_str(), field.name()], |r| r.get(0))
-            .optional()?;
-        if !household_edit::takes(stored.as_deref(), &edit.hlc) {
-            continue;
-        }
-        let id = edit.household_id.as_str();
-        match field {
-            HouseholdField::HeadName(v) => tx.execute("UPDATE households SET head_name = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
-            HouseholdField::Members(v) => tx.execute("UPDATE households SET members = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
-            HouseholdField::Phone(v) => tx.execute("UPDATE households SET phone = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
-            HouseholdField::Address(v) => tx.execute("UPDATE households SET address = ?2 WHERE id = ?1", rusqlite::params![id, v])?,
-            HouseholdField::Location(v) => tx.execute(
-                "UPDATE households SET lat = ?2, lon = ?3 WHERE id = ?1",
-                rusqlite::params![id, v.map(|p| p.0), v.map(|p| p.1)],
-            )?,
-            HouseholdField::RiskLevel(v) => {
-                tx.execute("UPDATE households SET risk_level = ?2 WHERE id = ?1", rusqlite::params![id, enum_str(v)])?
-            }
-            HouseholdField::Tags(tags) => {
-                tx.execute("DELETE FROM household_tags WHERE household_id = ?1", [id])?;
-                let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO household_tags (household_id, tag) VALUES (?1, ?2)")?;
-                for t in tags {
-                    insert.execute([id, t.as_str()])?;
-                }
-                tags.len()
-            }
-        };
-        tx.prepare_cached(
-            "INSERT INTO household_field_clocks (household_id, field, hlc) VALUES (?1, ?2, ?3)
-             ON CONFLICT(household_id, field) DO UPDATE SET hlc = excluded.hlc",
-        )?
-        .execute([id, field.name(), edit.hlc.as_str()])?;
-        tx.execute("UPDATE households SET updated_hlc = max(updated_hlc, ?2) WHERE id = ?1", [id, edit.hlc.as_str()])?;
-        changed = true;
-    }
-    Ok(changed)
-}

@@ -84,7 +84,7 @@ pub fn takes(stored: Option<&str>, incoming: &str) -> bool {
 }
 
 /// The fields of `edit` that win against the stored clocks, given a lookup of each field's clock.
-pub fn winning_fields<'e>(edit: &'e HouseholdEdit, mut clock_of: impl FnMut(&str) -> Option<String>) -> Vec<&'e HouseholdField> {
+pub fn winning_fields(edit: &HouseholdEdit, mut clock_of: impl FnMut(&str) -> Option<String>) -> Vec<&HouseholdField> {
     edit.fields.iter().filter(|f| takes(clock_of(f.name()).as_deref(), &edit.hlc)).collect()
 }
 

@@ -175,10 +175,11 @@ fn server_killed_mid_push_then_restarted_keeps_every_op_once() {
         let r = lh.app.sync(None).await.unwrap();
         assert_eq!(r.rejected, 0);
         assert_eq!(lh.app.outbox_status().unwrap().pending, 0);
-        let s = server.lock().unwrap();
-        assert_eq!(s.count("SELECT count(*) FROM changes"), 22);
-        assert_eq!(s.count("SELECT count(*) FROM issues"), 22);
-        drop(s);
+        {
+            let s = server.lock().unwrap();
+            assert_eq!(s.count("SELECT count(*) FROM changes"), 22);
+            assert_eq!(s.count("SELECT count(*) FROM issues"), 22);
+        }
 
         let ts = connected_phone(&url, "ts").await;
         ts.app.sync(None).await.unwrap();
