@@ -564,24 +564,39 @@ impl Storage for SqliteStorage {
     }
 
     fn sweep_overdue(&self, now_ms: i64, rules: &linkage_protocol::rules::sla::SlaRules) -> Result<u32> {
-        let mut conn = lock(&self.conn);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let open: Vec<String> = tx
-            .prepare("SELECT id FROM issues WHERE state NOT IN ('closed', 'rejected', 'merged') ORDER BY id")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        // In pages of open issues, each its own short transaction: phones pushing meanwhile wait for one
+        // page at most, not for a fold of every open issue in the county.
+        const PAGE: i64 = 500;
         let mut marked = 0;
-        for id in open {
-            let Some(applied) = apply::sweep_issue(&mut SqlLedger::new(&tx), &id, now_ms, rules)? else { continue };
-            let json = serde_json::to_string(&applied.op)?;
-            tx.prepare_cached(
-                "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
-            )?
-            .execute(params![applied.op.op_id, sha256_hex(json.as_bytes()), apply::SYSTEM_ACTOR, applied.path, json, now_ms])?;
-            marked += 1;
+        let mut after = String::new();
+        loop {
+            let mut conn = lock(&self.conn);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let page: Vec<String> = tx
+                .prepare_cached(
+                    "SELECT id FROM issues WHERE state NOT IN ('closed', 'rejected', 'merged') AND id > ?1 ORDER BY id LIMIT ?2",
+                )?
+                .query_map(params![after, PAGE], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let Some(last) = page.last().cloned() else { break };
+            let mut ledger = SqlLedger::new(&tx);
+            for id in &page {
+                let Some(applied) = apply::sweep_issue(&mut ledger, id, now_ms, rules)? else { continue };
+                let json = serde_json::to_string(&applied.op)?;
+                tx.prepare_cached(
+                    "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)",
+                )?
+                .execute(params![applied.op.op_id, sha256_hex(json.as_bytes()), apply::SYSTEM_ACTOR, applied.path, json, now_ms])?;
+                marked += 1;
+            }
+            drop(ledger);
+            tx.commit()?;
+            if (page.len() as i64) < PAGE {
+                break;
+            }
+            after = last;
         }
-        tx.commit()?;
         Ok(marked)
     }
 

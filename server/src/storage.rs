@@ -112,7 +112,7 @@ pub trait Storage: Send + Sync + 'static {
     /// transaction (one fsync per batch): a rejected op leaves no trace and does not stop the others; a storage
     /// failure applies none of them (the phone resends the batch; its ops come back as duplicates or applied).
     fn apply_ops(&self, user: &UserInfo, ops: &[Operation], now_ms: i64) -> Result<Vec<OpOutcome>>;
-    /// The overdue sweep over every open issue, in one transaction: marks each issue whose current step ran
+    /// The overdue sweep over every open issue, a page of issues per transaction: marks each issue whose current step ran
     /// out (see [`crate::apply::sweep_issue`]) and puts the mark in the change feed. Returns how many it marked.
     fn sweep_overdue(&self, now_ms: i64, rules: &linkage_protocol::rules::sla::SlaRules) -> Result<u32>;
     /// Changes visible at `scope_path` after `after`, at most `limit`; and whether more follow.
