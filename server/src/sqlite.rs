@@ -84,6 +84,8 @@ impl SqliteStorage {
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Each pushed op runs in a savepoint: keep its statement journal in memory, not in a temp file.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // Every statement of the op rules stays prepared (rusqlite keeps 16 by default; the rules use more).
+        conn.set_prepared_statement_cache_capacity(128);
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
         if version > MIGRATIONS.len() {
