@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -169,16 +169,6 @@ impl From<Error> for ApiError {
                 eprintln!("linkage-server: internal error: {other}");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
             }
-        }
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> ApiError {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(r.body_text())
-        } else {
-            ApiError::invalid(r.body_text())
         }
     }
 }

@@ -17,10 +17,10 @@ use std::path::Path;
 use linkage_protocol::model::{OrgLevel, RiskLevel};
 use linkage_protocol::rules::{geo, scope};
 use linkage_protocol::validate::{self, limits};
-use linkage_protocol::wire::{BundleHousehold, BundleNode};
+use linkage_protocol::wire::{Bundle, BundleHousehold, BundleNode};
 
 use crate::error::{Error, Result};
-use crate::storage::{PlacedHousehold, PlacedNode, Storage};
+use crate::storage::{NewUser, PlacedHousehold, PlacedNode, Storage};
 
 /// Header of `nodes.csv`.
 pub const NODE_HEADERS: [&str; 6] = ["id", "parent_id", "level", "name", "code", "boundary"];
@@ -70,6 +70,18 @@ pub fn import_rows(
     let (placed_nodes, placed_households) = place(storage, nodes, households)?;
     storage.import_org(&placed_nodes, &placed_households)?;
     Ok(ImportReport { nodes: placed_nodes.len(), households: placed_households.len() })
+}
+
+/// Imports a whole bundle (the JSON the phones load: org tree, households, users) all or nothing, giving every
+/// user the same password hash. For fixtures, benchmarks and seeding a test county from a bundle file.
+pub fn import_bundle(storage: &dyn Storage, bundle: Bundle, password_hash: &str) -> Result<ImportReport> {
+    let nodes = bundle.nodes.into_iter().map(|n| Sourced { origin: format!("node {}", n.id), item: n }).collect();
+    let households = bundle.households.into_iter().map(|h| Sourced { origin: format!("household {}", h.id), item: h }).collect();
+    let report = import_rows(storage, nodes, households)?;
+    for u in bundle.users {
+        storage.put_user(&NewUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id, password_hash: password_hash.to_string() })?;
+    }
+    Ok(report)
 }
 
 fn read(p: &Path) -> Result<String> {

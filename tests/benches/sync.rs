@@ -21,9 +21,9 @@ use linkage_core::sync::{RetryPolicy, ServerClient, SyncLimits};
 use linkage_protocol::model::{GpsFix, OrgLevel, OnSiteVerdict, VisitKind};
 use linkage_protocol::sync::{paths, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse};
 use linkage_protocol::wire::{Bundle, OpBody, Operation, Visit};
-use linkage_server::import::{self, Sourced};
+use linkage_server::import;
 use linkage_server::sqlite::SqliteStorage;
-use linkage_server::storage::{NewUser, Storage};
+use linkage_server::storage::Storage;
 use serde::Deserialize;
 
 const PASSWORD: &str = "bench-password-1";
@@ -37,13 +37,7 @@ fn seeded_storage(dir: &std::path::Path) -> Arc<SqliteStorage> {
     let storage = SqliteStorage::open(dir).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/bundle.json");
     let bundle: Bundle = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let nodes = bundle.nodes.into_iter().map(|n| Sourced { origin: n.id.clone(), item: n }).collect();
-    let households = bundle.households.into_iter().map(|h| Sourced { origin: h.id.clone(), item: h }).collect();
-    import::import_rows(&storage, nodes, households).unwrap();
-    let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
-    for u in bundle.users {
-        storage.put_user(&NewUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id, password_hash: hash.clone() }).unwrap();
-    }
+    import::import_bundle(&storage, bundle, &linkage_server::auth::hash_password(PASSWORD).unwrap()).unwrap();
     Arc::new(storage)
 }
 

@@ -12,9 +12,8 @@ use linkage_core::clock::SystemClock;
 use linkage_core::sync::{RetryPolicy, SyncLimits};
 use linkage_core::FieldApp;
 use linkage_protocol::wire::Bundle;
-use linkage_server::import::{self, Sourced};
+use linkage_server::import;
 use linkage_server::sqlite::SqliteStorage;
-use linkage_server::storage::{NewUser, Storage};
 
 use crate::common::fixture_path;
 
@@ -35,15 +34,7 @@ impl TestServer {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(dir.path()).unwrap();
         let bundle: Bundle = serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
-        let nodes = bundle.nodes.into_iter().map(|n| Sourced { origin: n.id.clone(), item: n }).collect();
-        let households = bundle.households.into_iter().map(|h| Sourced { origin: h.id.clone(), item: h }).collect();
-        import::import_rows(&storage, nodes, households).unwrap();
-        let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
-        for u in bundle.users {
-            storage
-                .put_user(&NewUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id, password_hash: hash.clone() })
-                .unwrap();
-        }
+        import::import_bundle(&storage, bundle, &linkage_server::auth::hash_password(PASSWORD).unwrap()).unwrap();
         drop(storage);
         let mut server = TestServer { addr: "127.0.0.1:0".parse().unwrap(), dir, runtime: None, storage: None };
         server.run();
@@ -113,6 +104,16 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A runtime for one phone ↔ server test (the server runs on its own).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// Real wall time, unix ms (the server and phones run on the system clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 /// A phone: its own database file and evidence directory, the system clock, fast retries.

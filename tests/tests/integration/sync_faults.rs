@@ -14,17 +14,11 @@ use crate::fault_proxy::{Fault, FaultProxy};
 use crate::server::*;
 use crate::sync_story::heating_issue;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
 
 /// Households of 一组 (the liaison head's) and of 石堡村 (the grid worker's).
 const G1: &[&str] = &["h1", "h2"];
 const B1: &[&str] = &["h1", "h2", "h3", "h5"];
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 /// `n` reports cycling over `households` (which must be in the signed-in user's scope).
 fn report(app: &FieldApp, households: &[&str], n: usize) -> Vec<String> {

@@ -8,9 +8,6 @@ use linkage_core::ApiError;
 use crate::common::db_rows_of;
 use crate::server::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
 
 fn view(h: &HouseholdSummary) -> (String, u32, String, Option<String>, Vec<String>, RiskLevel) {
     (h.head_name.clone(), h.members, h.address.clone(), h.phone_masked.clone(), h.tags.clone(), h.risk_level)

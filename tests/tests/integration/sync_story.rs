@@ -9,9 +9,6 @@ use linkage_protocol::sync::paths;
 
 use crate::server::*;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
 
 /// A small camera-like PNG (a gradient) the grid worker "takes".
 pub fn photo(dir: &std::path::Path, name: &str) -> String {
@@ -21,9 +18,6 @@ pub fn photo(dir: &std::path::Path, name: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 pub fn heating_issue() -> IssueDraft {
     IssueDraft {

@@ -13,13 +13,7 @@ use crate::sync_story::{heating_issue, photo};
 
 const HOUR: i64 = 3_600_000;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 fn level(c: &DirectiveCoverage, l: OrgLevel) -> (u32, u32) {
     c.levels.iter().find(|x| x.level == l).map(|x| (x.acknowledged, x.total)).unwrap_or((0, 0))
