@@ -283,11 +283,9 @@ fn issue_event(
         };
         let kind = event.action.kind();
         check!(lifecycle::authorize(actor, &projection.facts(owner.parent_id.is_some()), kind));
+        // Texts and photo lists: the shared check the phone normalized them with.
+        check!(lifecycle::validate_payload(&event.action));
         match &event.action {
-            IssueAction::Report(_) | IssueAction::Accept | IssueAction::Start => {}
-            IssueAction::Reject { reason } => {
-                check!(validate::text("reason", reason, 1, limits::REASON));
-            }
             IssueAction::Merge { into_issue_id } => {
                 check!(validate::id("into_issue_id", into_issue_id));
                 if *into_issue_id == projection.id {
@@ -307,30 +305,12 @@ fn issue_event(
                 let Some(assignee) = ledger.user(assignee_id)? else { refuse!(unknown("user", assignee_id)) };
                 check!(lifecycle::check_assignee(&owner.path, assignee.role, &assignee.node_path));
             }
-            IssueAction::Resolve { note, evidence } => {
-                check!(validate::evidence("evidence", evidence));
-                check!(validate::text("note", note, 1, limits::NOTE));
-            }
-            IssueAction::Escalate { reason, to_node_id } => {
-                check!(validate::text("reason", reason, 1, limits::REASON));
+            IssueAction::Escalate { to_node_id, .. } => {
                 if owner.parent_id.as_deref() != Some(to_node_id.as_str()) {
                     refuse!(Reject::new(RejectCode::InvalidInput, "to_node_id must be the parent of the owning node"));
                 }
             }
-            IssueAction::Verify { note, .. } => {
-                check!(validate::text("note", note, 0, limits::NOTE));
-            }
-            IssueAction::ResolveOnSpot { .. } => {
-                check!(lifecycle::validate_payload(&event.action));
-            }
-            IssueAction::Suspend { .. }
-            | IssueAction::Resume
-            | IssueAction::RequestExtension { .. }
-            | IssueAction::DecideExtension { .. }
-            | IssueAction::Supervise { .. }
-            | IssueAction::MarkOverdue { .. } => {
-                check!(lifecycle::validate_payload(&event.action));
-            }
+            _ => {}
         }
         debug_assert_ne!(kind, IssueActionKind::Report);
         check!(projection.apply(event));

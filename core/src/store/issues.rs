@@ -223,8 +223,7 @@ impl Store {
     /// resolution); the issue then waits for verification like any resolved one.
     pub fn report_resolved_on_spot(&mut self, input: IssueInput, note: &str) -> Result<IssueRow> {
         let (actor, report, op_id) = self.prepare_report(input)?;
-        let resolution = IssueAction::ResolveOnSpot { note: note.trim().to_string(), evidence: report.evidence.clone() };
-        lifecycle::validate_payload(&resolution)?;
+        let resolution = lifecycle::normalize_payload(IssueAction::ResolveOnSpot { note: note.to_string(), evidence: report.evidence.clone() })?;
         let issue_id = new_id();
         let id = issue_id.clone();
         let sla = self.policies.sla.clone();
@@ -293,9 +292,7 @@ impl Store {
         let action = match command {
             IssueCommand::Accept => IssueAction::Accept,
             IssueCommand::Start => IssueAction::Start,
-            IssueCommand::Reject { reason } => {
-                IssueAction::Reject { reason: validate::text("reason", &reason, 1, limits::REASON)? }
-            }
+            IssueCommand::Reject { reason } => IssueAction::Reject { reason },
             IssueCommand::Merge { into_issue_id } => {
                 validate::id("into_issue_id", &into_issue_id)?;
                 if into_issue_id == projection.id {
@@ -313,26 +310,19 @@ impl Store {
                 lifecycle::check_assignee(&owner_node.path, role, &path)?;
                 IssueAction::Assign { assignee_id }
             }
-            IssueCommand::Resolve { note, evidence } => {
-                validate::evidence("evidence", &evidence)?;
-                IssueAction::Resolve { note: validate::text("note", &note, 1, limits::NOTE)?, evidence }
+            IssueCommand::Resolve { note, evidence } => IssueAction::Resolve { note, evidence },
+            IssueCommand::Escalate { reason } => {
+                IssueAction::Escalate { reason, to_node_id: owner_node.parent_id.clone().ok_or(RuleError::NoHigherLevel)? }
             }
-            IssueCommand::Escalate { reason } => IssueAction::Escalate {
-                reason: validate::text("reason", &reason, 1, limits::REASON)?,
-                to_node_id: owner_node.parent_id.clone().ok_or(RuleError::NoHigherLevel)?,
-            },
-            IssueCommand::Verify { satisfaction, note } => {
-                IssueAction::Verify { satisfaction, note: validate::text("note", &note, 0, limits::NOTE)? }
-            }
-            IssueCommand::Suspend { reason } => IssueAction::Suspend { reason: reason.trim().to_string() },
+            IssueCommand::Verify { satisfaction, note } => IssueAction::Verify { satisfaction, note },
+            IssueCommand::Suspend { reason } => IssueAction::Suspend { reason },
             IssueCommand::Resume => IssueAction::Resume,
-            IssueCommand::RequestExtension { working_days, reason } => {
-                IssueAction::RequestExtension { working_days, reason: reason.trim().to_string() }
-            }
-            IssueCommand::DecideExtension { approved, note } => IssueAction::DecideExtension { approved, note: note.trim().to_string() },
-            IssueCommand::Supervise { level, note } => IssueAction::Supervise { level, note: note.trim().to_string() },
+            IssueCommand::RequestExtension { working_days, reason } => IssueAction::RequestExtension { working_days, reason },
+            IssueCommand::DecideExtension { approved, note } => IssueAction::DecideExtension { approved, note },
+            IssueCommand::Supervise { level, note } => IssueAction::Supervise { level, note },
         };
-        lifecycle::validate_payload(&action)?;
+        // Texts trimmed and limited, photo lists checked: the same code the server judges them with.
+        let action = lifecycle::normalize_payload(action)?;
         let sla = self.policies.sla.clone();
         self.write(|w| {
             let event = new_event(w, None, &actor, issue_id, action);

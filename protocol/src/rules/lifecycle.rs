@@ -146,30 +146,51 @@ pub fn check_assignee(owner_path: &str, assignee_role: Role, assignee_path: &str
 /// Most working days one extension (延期) may ask for.
 pub const MAX_EXTENSION_DAYS: u32 = 30;
 
-/// Checks the payload of the supervision-and-time-limit actions (挂起, 延期, 督办, 就地解决), shared by phone
-/// and server. Other actions' payloads are checked where they reference stored entities.
-pub fn validate_payload(action: &IssueAction) -> Result<(), crate::validate::FieldError> {
+/// Checks and normalizes (trims) the free-text and photo payload of an action, shared by phone and server:
+/// reasons, notes, evidence lists, extension days. References to stored entities (merge target, assignee,
+/// escalation target) are checked where the entities are. The field named in the error is the form's field.
+pub fn normalize_payload(action: IssueAction) -> Result<IssueAction, crate::validate::FieldError> {
     use crate::validate::{self, limits, FieldError};
-    match action {
-        IssueAction::Suspend { reason } => validate::text("reason", reason, 1, limits::REASON).map(drop),
-        IssueAction::RequestExtension { working_days, reason } => {
-            if !(1..=MAX_EXTENSION_DAYS).contains(working_days) {
+    let reason = |r: &str| validate::text("reason", r, 1, limits::REASON);
+    let note = |n: &str, min| validate::text("note", n, min, limits::NOTE);
+    Ok(match action {
+        IssueAction::Reject { reason: r } => IssueAction::Reject { reason: reason(&r)? },
+        IssueAction::Escalate { reason: r, to_node_id } => IssueAction::Escalate { reason: reason(&r)?, to_node_id },
+        IssueAction::Suspend { reason: r } => IssueAction::Suspend { reason: reason(&r)? },
+        IssueAction::Resolve { note: n, evidence } => {
+            validate::evidence("evidence", &evidence)?;
+            IssueAction::Resolve { note: note(&n, 1)?, evidence }
+        }
+        IssueAction::Verify { satisfaction, note: n } => IssueAction::Verify { satisfaction, note: note(&n, 0)? },
+        IssueAction::RequestExtension { working_days, reason: r } => {
+            if !(1..=MAX_EXTENSION_DAYS).contains(&working_days) {
                 return Err(FieldError::new("working_days", format!("must be 1 to {MAX_EXTENSION_DAYS} working days")));
             }
-            validate::text("reason", reason, 1, limits::REASON).map(drop)
+            IssueAction::RequestExtension { working_days, reason: reason(&r)? }
         }
-        IssueAction::DecideExtension { note, .. } | IssueAction::Supervise { note, .. } => {
-            validate::text("note", note, 0, limits::NOTE).map(drop)
-        }
-        IssueAction::ResolveOnSpot { note, evidence } => {
-            validate::text("note", note, 1, limits::NOTE)?;
+        IssueAction::DecideExtension { approved, note: n } => IssueAction::DecideExtension { approved, note: note(&n, 0)? },
+        IssueAction::Supervise { level, note: n } => IssueAction::Supervise { level, note: note(&n, 0)? },
+        IssueAction::ResolveOnSpot { note: n, evidence } => {
+            let n = note(&n, 1)?;
             if evidence.is_empty() {
                 return Err(FieldError::new("evidence", "an on-the-spot resolution needs at least one photo"));
             }
-            validate::evidence("evidence", evidence)
+            validate::evidence("evidence", &evidence)?;
+            IssueAction::ResolveOnSpot { note: n, evidence }
         }
-        _ => Ok(()),
-    }
+        other @ (IssueAction::Report(_)
+        | IssueAction::Accept
+        | IssueAction::Merge { .. }
+        | IssueAction::Assign { .. }
+        | IssueAction::Start
+        | IssueAction::Resume
+        | IssueAction::MarkOverdue { .. }) => other,
+    })
+}
+
+/// [`normalize_payload`] as a check only (the server judges what the phone already normalized).
+pub fn validate_payload(action: &IssueAction) -> Result<(), crate::validate::FieldError> {
+    normalize_payload(action.clone()).map(drop)
 }
 
 /// Every action `actor` may take on the issue now (for the issue page's buttons).
@@ -581,6 +602,22 @@ mod tests {
             authorize(&township, &facts, IssueActionKind::Assign),
             Err(RuleError::NotPermitted(Denial::NotOwnerStaff))
         );
+    }
+
+    #[test]
+    fn payloads_are_trimmed_and_refused_with_their_field() {
+        let trimmed = normalize_payload(IssueAction::Reject { reason: "  不属于本镇  ".into() }).unwrap();
+        assert_eq!(trimmed, IssueAction::Reject { reason: "不属于本镇".into() });
+        let field = |a| normalize_payload(a).unwrap_err().field;
+        assert_eq!(field(IssueAction::Reject { reason: " ".into() }), "reason");
+        assert_eq!(field(IssueAction::Escalate { reason: String::new(), to_node_id: "c".into() }), "reason");
+        assert_eq!(field(IssueAction::Resolve { note: "ok".into(), evidence: vec!["x".into()] }), "evidence");
+        assert_eq!(field(IssueAction::Resolve { note: " ".into(), evidence: vec![] }), "note");
+        assert_eq!(field(IssueAction::Verify { satisfaction: Satisfaction::Satisfied, note: "长".repeat(2_001) }), "note");
+        assert_eq!(field(IssueAction::RequestExtension { working_days: 0, reason: "x".into() }), "working_days");
+        assert_eq!(field(IssueAction::ResolveOnSpot { note: "当场".into(), evidence: vec![] }), "evidence");
+        assert_eq!(normalize_payload(IssueAction::Accept).unwrap(), IssueAction::Accept);
+        assert!(validate_payload(&IssueAction::Verify { satisfaction: Satisfaction::Satisfied, note: String::new() }).is_ok());
     }
 
     #[test]
