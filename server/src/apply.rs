@@ -166,8 +166,9 @@ impl From<DirectiveInputError> for Reject {
 /// An op the rules accepted: what goes into the change feed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
-    /// The op as the server stored it (a visit carries the server's verdict).
-    pub op: Operation,
+    /// The op as the server stores it when that differs from what was sent (a visit whose on-site grading
+    /// the server corrected); `None`: stored exactly as sent (no copy of the op is made).
+    pub op: Option<Operation>,
     /// The path that scopes the change.
     pub path: String,
     /// Also visible to every node under `path` (directives reach their whole target subtree).
@@ -194,14 +195,14 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
     }
     let actor = user.actor();
     match &op.body {
-        OpBody::IssueEvent(event) => issue_event(ledger, user, &actor, op, event, now_ms),
+        OpBody::IssueEvent(event) => issue_event(ledger, user, &actor, event, now_ms),
         OpBody::VisitRecorded(visit) => visit_recorded(ledger, user, &actor, op, visit, now_ms),
-        OpBody::DirectiveIssued(d) => directive_issued(ledger, &actor, op, d, now_ms),
-        OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, op, ack),
-        OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, op, relay),
-        OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, op, ack),
-        OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, op, edit, now_ms),
-        OpBody::TaskReported(report) => task_reported(ledger, &actor, op, report, now_ms),
+        OpBody::DirectiveIssued(d) => directive_issued(ledger, &actor, d, now_ms),
+        OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, ack),
+        OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, relay),
+        OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, ack),
+        OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, edit, now_ms),
+        OpBody::TaskReported(report) => task_reported(ledger, &actor, report, now_ms),
     }
 }
 
@@ -225,7 +226,6 @@ fn issue_event(
     ledger: &mut dyn Ledger,
     user: &UserInfo,
     actor: &Actor,
-    op: &Operation,
     event: &IssueEvent,
     now_ms: i64,
 ) -> Result<Judged> {
@@ -321,7 +321,7 @@ fn issue_event(
         projection
     };
     ledger.put_issue_event(event, &projection, now_ms)?;
-    Ok(Ok(Applied { op: op.clone(), path: projection.path, broadcast: false, changed: true }))
+    Ok(Ok(Applied { op: None, path: projection.path, broadcast: false, changed: true }))
 }
 
 fn visit_recorded(
@@ -372,17 +372,21 @@ fn visit_recorded(
     }
     // The server grades the fix itself; the phone's verdict is advisory.
     let assessment = geo::assess(visit.fix.as_ref(), household.point, &OnSitePolicy::default());
-    let stored = Visit { verdict: assessment.verdict, distance_m: assessment.distance_m, ..visit.clone() };
+    // The phone graded with the same rule, so normally the op is stored as sent; a differing grading (an old
+    // app, a moved household point, a tampered op) is replaced by the server's.
+    let agrees = assessment.verdict == visit.verdict && assessment.distance_m == visit.distance_m;
+    let corrected = (!agrees).then(|| Visit { verdict: assessment.verdict, distance_m: assessment.distance_m, ..visit.clone() });
+    let stored = corrected.as_ref().unwrap_or(visit);
     // The first write of the op, and the uniqueness check of the visit id in one statement.
-    if !ledger.put_visit(&stored, &household.path)? {
+    if !ledger.put_visit(stored, &household.path)? {
         refuse!(Reject::new(RejectCode::Conflict, format!("visit '{}' already exists", visit.id)));
     }
     ledger.put_evidence_refs(&stored.evidence, &household.path)?;
-    let op = Operation { body: OpBody::VisitRecorded(stored), ..op.clone() };
+    let op = corrected.map(|v| Operation { body: OpBody::VisitRecorded(v), op_id: op.op_id.clone(), hlc: op.hlc.clone() });
     Ok(Ok(Applied { op, path: household.path, broadcast: false, changed: true }))
 }
 
-fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, d: &Directive, now_ms: i64) -> Result<Judged> {
+fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, d: &Directive, now_ms: i64) -> Result<Judged> {
     if d.issuer_id != actor.user_id {
         refuse!(mismatch("issuer_id"));
     }
@@ -403,7 +407,7 @@ fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, d: &
     check!(validate::text("title", &d.title, 1, limits::TITLE));
     check!(validate::text("body", &d.body, 1, limits::DESCRIPTION));
     ledger.put_directive(d, &target.path)?;
-    Ok(Ok(Applied { op: op.clone(), path: target.path, broadcast: true, changed: true }))
+    Ok(Ok(Applied { op: None, path: target.path, broadcast: true, changed: true }))
 }
 
 /// The directive's target path, or the refusal; checks the op speaks for the user and their own node.
@@ -426,7 +430,7 @@ fn own_node_step(
     Ok(ledger.directive_target(directive_id)?.ok_or_else(|| unknown("directive", directive_id)))
 }
 
-fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, ack: &NodeAck) -> Result<Judged> {
+fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck) -> Result<Judged> {
     let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, Some(&ack.node_id))?);
     check!(drules::authorize_acknowledge(actor, &target));
     // The first acknowledgement stands; a second one (another user of the node) changes nothing.
@@ -434,10 +438,10 @@ fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, ack
     if changed {
         ledger.put_node_ack(ack)?;
     }
-    Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
+    Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
-fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, relay: &NodeRelay) -> Result<Judged> {
+fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, relay: &NodeRelay) -> Result<Judged> {
     let target = check!(own_node_step(ledger, actor, &relay.directive_id, &relay.user_id, Some(&relay.node_id))?);
     let state = ledger.node_ack(&relay.directive_id, &relay.node_id)?;
     check!(drules::authorize_relay(actor, &target, state.is_some()));
@@ -445,11 +449,11 @@ fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, rel
     if changed {
         ledger.put_relay(relay)?;
     }
-    Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
+    Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
 /// A node's task completion report: its own node, a task, acknowledged first; the first report stands.
-fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, report: &TaskReport, now_ms: i64) -> Result<Judged> {
+fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, now_ms: i64) -> Result<Judged> {
     let target = check!(own_node_step(ledger, actor, &report.directive_id, &report.user_id, Some(&report.node_id))?);
     let Some(kind) = ledger.directive_kind(&report.directive_id)? else { refuse!(unknown("directive", &report.directive_id)) };
     let acked = ledger.node_ack(&report.directive_id, &report.node_id)?.is_some();
@@ -466,10 +470,10 @@ fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, report:
         ledger.put_task_report(report)?;
         ledger.put_evidence_refs(&report.evidence, &actor.node_path)?;
     }
-    Ok(Ok(Applied { op: op.clone(), path: actor.node_path.clone(), broadcast: false, changed }))
+    Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
-fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation, ack: &HouseholdAck) -> Result<Judged> {
+fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &HouseholdAck) -> Result<Judged> {
     let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, None)?);
     check!(validate::id("household_id", &ack.household_id));
     let Some(household) = ledger.household(&ack.household_id)? else { refuse!(unknown("household", &ack.household_id)) };
@@ -479,7 +483,7 @@ fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, op: &Operation
     if changed {
         ledger.put_household_ack(ack)?;
     }
-    Ok(Ok(Applied { op: op.clone(), path: household.path, broadcast: false, changed }))
+    Ok(Ok(Applied { op: None, path: household.path, broadcast: false, changed }))
 }
 
 /// A household correction: validated and scoped like on the phone, then merged field by field — only the
@@ -489,7 +493,6 @@ fn household_edited(
     ledger: &mut dyn Ledger,
     user: &UserInfo,
     actor: &Actor,
-    op: &Operation,
     edit: &HouseholdEdit,
     now_ms: i64,
 ) -> Result<Judged> {
@@ -517,7 +520,7 @@ fn household_edited(
             changed = true;
         }
     }
-    Ok(Ok(Applied { op: op.clone(), path: household.path, broadcast: false, changed }))
+    Ok(Ok(Applied { op: None, path: household.path, broadcast: false, changed }))
 }
 
 /// Who the overdue sweep acts as in an issue's log (shown as 系统 in timelines).
@@ -552,5 +555,5 @@ pub fn sweep_issue(ledger: &mut dyn Ledger, issue_id: &str, now_ms: i64, rules: 
     }
     ledger.put_issue_event(&event, &projection, now_ms)?;
     let op = Operation { op_id: event.event_id.clone(), hlc, body: OpBody::IssueEvent(event) };
-    Ok(Some(Applied { op, path: projection.path, broadcast: false, changed: true }))
+    Ok(Some(Applied { op: Some(op), path: projection.path, broadcast: false, changed: true }))
 }

@@ -1,14 +1,17 @@
 //! Sync throughput and wire size over loopback (`scripts/bench-sync.sh`).
 //!
 //! Ours: the real `linkage-server` (auth on every request, the shared rules judging every op, idempotency by
-//! op id, one durable SQLite transaction per batch, gzip bodies) driven with the phone's own HTTP client
-//! (`linkage_core::sync::ServerClient`): push N visit operations in the phone's batch size, then a second
-//! user pulls the N changes in the phone's page size.
+//! op id, one durable SQLite transaction per batch, gzip bodies) driven by the sync engine's own push loop
+//! (`linkage_core::sync::push_batches`: the phone's HTTP client and batch size, one request in flight, the
+//! next batch encoded meanwhile) with N visit operations as a phone records them, then a second user pulls
+//! the N changes in the phone's page size.
 //! Reference, measured in the same run: a raw axum + SQLite server that inserts the same visit records in one
 //! transaction per request (same WAL + synchronous=FULL) and pages them back, plain JSON, no auth, no rules,
 //! no idempotency. Prints ops/s of each, the ratio ours/raw, and wire bytes per op compressed vs raw JSON.
 //!
-//! `LINKAGE_BENCH_OPS` (default 100000) sets N; `LINKAGE_BENCH_BATCH` the push batch (default: the phone's).
+//! `LINKAGE_BENCH_OPS` (default 100000) sets N; `LINKAGE_BENCH_ROUNDS` (default 3) the rounds of raw then
+//! ours on fresh databases, whose medians are reported; `LINKAGE_BENCH_BATCH` the push batch (default: the
+//! phone's); `LINKAGE_BENCH_ONLY=apply|ours|push` runs one part alone for profiling.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -18,7 +21,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use linkage_core::sync::{RetryPolicy, ServerClient, SyncLimits};
-use linkage_protocol::model::{GpsFix, OrgLevel, OnSiteVerdict, VisitKind};
+use linkage_protocol::model::{GpsFix, OrgLevel, VisitKind};
 use linkage_protocol::sync::{paths, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse};
 use linkage_protocol::wire::{Bundle, OpBody, Operation, Visit};
 use linkage_server::import;
@@ -35,40 +38,56 @@ fn now_ms() -> i64 {
 /// The fixture county on a fresh data dir, with every fixture user.
 fn seeded_storage(dir: &std::path::Path) -> Arc<SqliteStorage> {
     let storage = SqliteStorage::open(dir).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/bundle.json");
-    let bundle: Bundle = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    import::import_bundle(&storage, bundle, &linkage_server::auth::hash_password(PASSWORD).unwrap()).unwrap();
+    import::import_bundle(&storage, fixture_bundle(), &linkage_server::auth::hash_password(PASSWORD).unwrap()).unwrap();
     Arc::new(storage)
 }
 
-/// The visits a grid worker of 石堡村 records: realistic notes, a GPS fix, one op each.
+fn fixture_bundle() -> Bundle {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/bundle.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The visits a grid worker of 石堡村 records: realistic notes, a GPS fix, one op each, graded on site by the
+/// phone's own rule (`geo::assess` against the household's point) exactly as `Store::record_visit` does, so
+/// the server's grading agrees and it stores the op as sent.
 fn visit_ops(n: usize) -> Vec<Operation> {
-    let households = ["h1", "h2", "h3"];
+    let bundle = fixture_bundle();
+    let households: Vec<(String, Option<(f64, f64)>)> = ["h1", "h2", "h3"]
+        .iter()
+        .map(|id| {
+            let h = bundle.households.iter().find(|h| h.id == *id).unwrap();
+            (h.id.clone(), h.lat.zip(h.lon))
+        })
+        .collect();
+    let policy = linkage_protocol::rules::geo::OnSitePolicy::default();
     let now = now_ms();
     (0..n)
         .map(|i| {
             let id = uuid::Uuid::now_v7().to_string();
             let hlc = linkage_protocol::hlc::Hlc { wall_ms: now - 86_400_000 + i as i64, counter: 0 }.encode("bench-phone");
+            let (household_id, point) = &households[i % 3];
+            let fix = GpsFix {
+                lat: point.map_or(35.58, |p| p.0) + (i % 97) as f64 * 1e-6,
+                lon: point.map_or(109.26, |p| p.1) + (i % 89) as f64 * 1e-6,
+                accuracy_m: 8.0 + (i % 20) as f64,
+                fix_time_ms: now - 3_100_000,
+                mocked: false,
+            };
+            let assessment = linkage_protocol::rules::geo::assess(Some(&fix), *point, &policy);
             Operation {
                 op_id: id.clone(),
                 hlc,
                 body: OpBody::VisitRecorded(Visit {
                     id,
-                    household_id: households[i % 3].into(),
+                    household_id: household_id.clone(),
                     visitor_id: "gw".into(),
                     visitor_level: OrgLevel::Branch,
                     kind: VisitKind::Routine,
                     started_at_ms: now - 3_600_000,
                     ended_at_ms: now - 3_000_000,
-                    fix: Some(GpsFix {
-                        lat: 35.58 + (i % 97) as f64 * 1e-6,
-                        lon: 109.26 + (i % 89) as f64 * 1e-6,
-                        accuracy_m: 8.0 + (i % 20) as f64,
-                        fix_time_ms: now - 3_100_000,
-                        mocked: false,
-                    }),
-                    distance_m: None,
-                    verdict: OnSiteVerdict::OnSite,
+                    fix: Some(fix),
+                    distance_m: assessment.distance_m,
+                    verdict: assessment.verdict,
                     notes: format!("第{i}次走访：家中安好，老人身体尚可，冬季取暖已落实，叮嘱注意用火安全。"),
                     evidence: vec![],
                     issue_id: None,
@@ -172,12 +191,25 @@ async fn ours(url: &str, ops: &[Operation], limits: SyncLimits) -> Figures {
     let gw = ServerClient::new(url, Some(token(url, "gw").await), RetryPolicy::default()).unwrap();
     let started = Instant::now();
     let mut push_bytes = 0u64;
-    for batch in ops.chunks(limits.push_batch as usize) {
-        let answer = gw.post::<_, PushResponse>(paths::PUSH, &PushRequest { ops: batch.to_vec() }).await.unwrap();
-        push_bytes += answer.request_bytes as u64;
-        assert!(answer.body.results.iter().all(|r| matches!(r.outcome, linkage_protocol::sync::OpOutcome::Applied)));
-    }
+    // The sync engine's own push loop (one request in flight, the next batch encoded meanwhile), fed from
+    // memory instead of a phone's outbox.
+    let mut batches = ops.chunks(limits.push_batch as usize);
+    linkage_core::sync::push_batches(
+        &gw,
+        now_ms,
+        || Ok(batches.next().map(<[Operation]>::to_vec).unwrap_or_default()),
+        |_, answer: linkage_core::sync::http::Exchange<PushResponse>, _| {
+            push_bytes += answer.request_bytes as u64;
+            assert!(answer.body.results.iter().all(|r| matches!(r.outcome, linkage_protocol::sync::OpOutcome::Applied)));
+            Ok(())
+        },
+    )
+    .await
+    .unwrap();
     let push = started.elapsed();
+    if std::env::var("LINKAGE_BENCH_ONLY").as_deref() == Ok("push") {
+        return Figures { push, push_bytes, pull: push, pull_bytes: 0 };
+    }
 
     // The township pulls every change, gzip on the wire as the phone asks for it.
     let ts = token(url, "ts").await;
@@ -242,20 +274,39 @@ async fn raw(url: &str, ops: &[Operation], limits: SyncLimits) -> Figures {
     Figures { push, push_bytes, pull: started.elapsed(), pull_bytes }
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; any other argument is ignored too.
-    let n: usize = std::env::var("LINKAGE_BENCH_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
+    let n = env("LINKAGE_BENCH_OPS").unwrap_or(100_000);
+    // Rounds of raw then ours, each on fresh databases; the medians are reported (this machine is noisy).
+    let rounds = env("LINKAGE_BENCH_ROUNDS").unwrap_or(3).max(1);
     // The phone's own batch and page sizes, unless overridden (LINKAGE_BENCH_BATCH) to see their effect.
     let mut limits = SyncLimits::default();
-    if let Some(b) = std::env::var("LINKAGE_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
-        limits.push_batch = b;
+    if let Some(b) = env("LINKAGE_BENCH_BATCH") {
+        limits.push_batch = b as u32;
     }
+    let only = std::env::var("LINKAGE_BENCH_ONLY").ok();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let ours_url = serve_on(&rt, linkage_server::api::router(seeded_storage(&dir.path().join("ours"))));
-    let raw_url = serve_on(&rt, raw_router(dir.path()));
     let ops = visit_ops(n);
-    println!("bench-sync: {n} visit ops, push batch {}, pull page {}, loopback, SQLite WAL synchronous=FULL", limits.push_batch, limits.pull_page);
+    println!(
+        "bench-sync: {n} visit ops, push batch {}, pull page {}, loopback, SQLite WAL synchronous=FULL, {rounds} round(s)",
+        limits.push_batch, limits.pull_page
+    );
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+
+    if matches!(only.as_deref(), Some("ours" | "push")) {
+        // For profiling our HTTP path alone (`push`: without the pull).
+        let url = serve_on(&rt, linkage_server::api::router(seeded_storage(&dir.path().join("ours"))));
+        let o = rt.block_on(ours(&url, &ops, limits));
+        println!("ours push {:.0} ops/s, pull {:.0} ops/s", rate(o.push), rate(o.pull));
+        return;
+    }
 
     // Where the time goes: the server's judging and storing alone (no HTTP), and the phone's encoding alone.
     let direct = seeded_storage(&dir.path().join("direct"));
@@ -265,9 +316,10 @@ fn main() {
         direct.apply_ops(&gw, batch, now_ms()).unwrap();
     }
     let apply_only = started.elapsed();
-    if std::env::var("LINKAGE_BENCH_ONLY").as_deref() == Ok("apply") {
+    drop(direct);
+    if only.as_deref() == Some("apply") {
         // For profiling the server's judging and storing alone.
-        println!("server apply_ops alone: {:.0} ops/s", n as f64 / apply_only.as_secs_f64());
+        println!("server apply_ops alone: {:.0} ops/s", rate(apply_only));
         return;
     }
     let started = Instant::now();
@@ -288,20 +340,40 @@ fn main() {
     }
     let decode_only = started.elapsed();
 
-    if std::env::var("LINKAGE_BENCH_ONLY").as_deref() == Ok("ours") {
-        // For profiling our HTTP path alone.
+    let (mut o_push, mut r_push, mut o_pull, mut r_pull, mut push_ratio, mut pull_ratio) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut wire_push, mut wire_pull) = ((0, 0), (0, 0));
+    for round in 0..rounds {
+        let here = dir.path().join(format!("round-{round}"));
+        std::fs::create_dir_all(&here).unwrap();
+        let raw_url = serve_on(&rt, raw_router(&here));
+        let ours_url = serve_on(&rt, linkage_server::api::router(seeded_storage(&here.join("ours"))));
+        let r = rt.block_on(raw(&raw_url, &ops, limits));
         let o = rt.block_on(ours(&ours_url, &ops, limits));
-        println!("ours push {:.0} ops/s, pull {:.0} ops/s", n as f64 / o.push.as_secs_f64(), n as f64 / o.pull.as_secs_f64());
-        return;
+        println!(
+            "  round {}: push ours {:.0} raw {:.0} ops/s ({:.2}); pull ours {:.0} raw {:.0} ops/s ({:.2})",
+            round + 1,
+            rate(o.push),
+            rate(r.push),
+            rate(o.push) / rate(r.push),
+            rate(o.pull),
+            rate(r.pull),
+            rate(o.pull) / rate(r.pull)
+        );
+        o_push.push(rate(o.push));
+        r_push.push(rate(r.push));
+        o_pull.push(rate(o.pull));
+        r_pull.push(rate(r.pull));
+        push_ratio.push(rate(o.push) / rate(r.push));
+        pull_ratio.push(rate(o.pull) / rate(r.pull));
+        (wire_push, wire_pull) = ((o.push_bytes, r.push_bytes), (o.pull_bytes, r.pull_bytes));
     }
-    let r = rt.block_on(raw(&raw_url, &ops, limits));
-    let o = rt.block_on(ours(&ours_url, &ops, limits));
-    let rate = |d: Duration| n as f64 / d.as_secs_f64();
     let per_op = |b: u64| b as f64 / n as f64;
-    println!("push  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", rate(o.push), per_op(o.push_bytes));
-    println!("push  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", rate(r.push), per_op(r.push_bytes));
-    println!("pull  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", rate(o.pull), per_op(o.pull_bytes));
-    println!("pull  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", rate(r.pull), per_op(r.pull_bytes));
+    println!("medians of {rounds} round(s):");
+    println!("push  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", median(o_push), per_op(wire_push.0));
+    println!("push  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", median(r_push), per_op(wire_push.1));
+    println!("pull  ours {:>9.0} ops/s  {:>7.1} B/op on the wire (gzip JSON)", median(o_pull), per_op(wire_pull.0));
+    println!("pull  raw  {:>9.0} ops/s  {:>7.1} B/op on the wire (plain JSON)", median(r_pull), per_op(wire_pull.1));
     println!(
         "  parts: server apply_ops alone (no HTTP) {:.0} ops/s; push body JSON decode alone {:.0} ops/s; phone JSON+gzip alone {:.0} ops/s ({encoded} B)",
         rate(apply_only),
@@ -309,13 +381,13 @@ fn main() {
         rate(encode_only)
     );
     println!(
-        "ratio ours/raw ops/s: push {:.2}, pull {:.2} (target >= 0.5)",
-        rate(o.push) / rate(r.push),
-        rate(o.pull) / rate(r.pull)
+        "ratio ours/raw ops/s (median of the rounds' ratios): push {:.2}, pull {:.2} (target >= 0.5)",
+        median(push_ratio),
+        median(pull_ratio)
     );
     println!(
         "wire compressed/raw: push {:.3}, pull {:.3} (target <= 0.167)",
-        o.push_bytes as f64 / r.push_bytes as f64,
-        o.pull_bytes as f64 / r.pull_bytes as f64
+        wire_push.0 as f64 / wire_push.1 as f64,
+        wire_pull.0 as f64 / wire_pull.1 as f64
     );
 }

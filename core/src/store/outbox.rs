@@ -40,13 +40,21 @@ impl Store {
 
     /// The next `limit` pending operations, oldest first.
     pub fn pending_operations(&self, limit: u32) -> Result<Vec<Operation>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT op_id, hlc, payload FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?1")?;
-        let rows = stmt.query_map(params![limit], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        Ok(self.pending_operations_after(0, limit)?.into_iter().map(|(_, op)| op).collect())
+    }
+
+    /// The next `limit` pending operations queued after outbox position `after_seq` (0: from the oldest), with
+    /// their positions, oldest first: the sync engine reads the next batch while the current one is on its way.
+    pub fn pending_operations_after(&self, after_seq: i64, limit: u32) -> Result<Vec<(i64, Operation)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT seq, op_id, hlc, payload FROM outbox WHERE state = 'pending' AND seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after_seq, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
         rows.map(|r| {
-            let (op_id, hlc, payload) = r?;
-            Ok(Operation { op_id, hlc, body: serde_json::from_str(&payload)? })
+            let (seq, op_id, hlc, payload) = r?;
+            Ok((seq, Operation { op_id, hlc, body: serde_json::from_str(&payload)? }))
         })
         .collect()
     }
@@ -69,6 +77,13 @@ mod tests {
         let ops = s.pending_operations(10).unwrap();
         assert_eq!(ops.len(), 2);
         assert!(ops[0].hlc < ops[1].hlc);
+        // Read on after a position: the second alone, then nothing.
+        let first = s.pending_operations_after(0, 1).unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].1, ops[0]);
+        let rest = s.pending_operations_after(first[0].0, 10).unwrap();
+        assert_eq!(rest.iter().map(|(_, op)| op.clone()).collect::<Vec<_>>(), ops[1..]);
+        assert!(s.pending_operations_after(rest[0].0, 10).unwrap().is_empty());
         assert_eq!(ops[0].body.kind(), "issue_event");
         let counts = s.outbox_counts().unwrap();
         assert_eq!((counts.pending, counts.quarantined, counts.oldest_pending_age_ms), (2, 0, Some(5_000)));

@@ -54,9 +54,13 @@ impl ServerClient {
 
     /// Sends `body` as gzip-compressed JSON and decodes the JSON answer, retrying transient failures.
     pub async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<Exchange<T>> {
-        let json = serde_json::to_vec(body)?;
-        let gz = gzip(&json)?;
-        self.send(Method::POST, path, Some(gz), true).await
+        self.post_encoded(path, encode_json(body)?).await
+    }
+
+    /// Sends a body made by [`encode_json`] (encoded ahead, e.g. while the previous request was under way) and
+    /// decodes the JSON answer, retrying transient failures.
+    pub async fn post_encoded<T: DeserializeOwned>(&self, path: &str, body: EncodedJson) -> Result<Exchange<T>> {
+        self.send(Method::POST, path, Some(body.0), true).await
     }
 
     /// GETs a JSON answer, retrying transient failures.
@@ -120,6 +124,15 @@ impl ServerClient {
             s => Error::Server { status: s.as_u16(), message },
         })
     }
+}
+
+/// A JSON request body, gzip-compressed, ready to send with [`ServerClient::post_encoded`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedJson(Vec<u8>);
+
+/// Encodes `body` as a request body: JSON, gzip-compressed (CPU work only; any thread).
+pub fn encode_json<B: Serialize>(body: &B) -> Result<EncodedJson> {
+    Ok(EncodedJson(gzip(&serde_json::to_vec(body)?)?))
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {

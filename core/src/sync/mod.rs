@@ -8,6 +8,7 @@ pub mod http;
 
 use std::sync::{Mutex, MutexGuard};
 
+use linkage_protocol::wire::Operation;
 use linkage_protocol::sync::{
     paths, BlobsMissingRequest, BlobsMissingResponse, OpOutcome, PullResponse, PushRequest, PushResponse, SignInRequest,
     SignInResponse,
@@ -137,6 +138,38 @@ async fn run_inner(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>, li
     outcome
 }
 
+/// Pushes batches in outbox order with one request in flight at a time — the server folds a device's ops in
+/// the order it receives them, so batches never overtake each other — while the next batch is read and
+/// encoded during the current one's round trip. `next_batch` yields the following batch (empty: done);
+/// `settle` gets each batch back with the server's answer and the device time it was sent at; an error from
+/// either, or a failed request (after its retries), stops the push with everything unsettled still queued.
+/// Async; the encoding runs on the calling task between polls of the request.
+pub async fn push_batches(
+    client: &ServerClient,
+    device_now_ms: impl Fn() -> i64,
+    mut next_batch: impl FnMut() -> Result<Vec<Operation>>,
+    mut settle: impl FnMut(Vec<Operation>, http::Exchange<PushResponse>, i64) -> Result<()>,
+) -> Result<()> {
+    fn encode(ops: Vec<Operation>) -> Result<(Vec<Operation>, http::EncodedJson)> {
+        let request = PushRequest { ops };
+        let body = http::encode_json(&request)?;
+        Ok((request.ops, body))
+    }
+    let (mut ops, mut body) = encode(next_batch()?)?;
+    while !ops.is_empty() {
+        let sent_at = device_now_ms();
+        // `biased`: the request is handed to its connection first, then the next batch is encoded.
+        let (answer, following) = tokio::join!(
+            biased;
+            client.post_encoded::<PushResponse>(paths::PUSH, body),
+            async { encode(next_batch()?) },
+        );
+        settle(ops, answer?, sent_at)?;
+        (ops, body) = following?;
+    }
+    Ok(())
+}
+
 async fn exchange(
     store: &Mutex<Store>,
     client: &ServerClient,
@@ -145,17 +178,19 @@ async fn exchange(
 ) -> Result<SyncOutcome> {
     let mut out = SyncOutcome::default();
 
-    // Push the outbox, oldest first, in batches.
+    // Push the outbox, oldest first, in batches; the next batch is read and encoded during the round trip.
     let total = lock(store).outbox_counts()?.pending;
     let mut done = 0u64;
     progress(SyncPhase::Push, 0, total);
-    loop {
-        let ops = lock(store).pending_operations(limits.push_batch)?;
-        if ops.is_empty() {
-            break;
+    let mut after_seq = 0i64;
+    let next_batch = || -> Result<Vec<Operation>> {
+        let batch = lock(store).pending_operations_after(after_seq, limits.push_batch)?;
+        if let Some((seq, _)) = batch.last() {
+            after_seq = *seq;
         }
-        let sent_at = lock(store).device_now_ms();
-        let answer = client.post::<_, PushResponse>(paths::PUSH, &PushRequest { ops: ops.clone() }).await?;
+        Ok(batch.into_iter().map(|(_, op)| op).collect())
+    };
+    let settle = |ops: Vec<Operation>, answer: http::Exchange<PushResponse>, sent_at: i64| -> Result<()> {
         out.bytes_sent += answer.request_bytes as u64;
         let mut s = lock(store);
         let received_at = s.device_now_ms();
@@ -187,13 +222,15 @@ async fn exchange(
         }
         s.mark_pushed(&stored)?;
         drop(s);
-        // An answer that settles none of the batch would loop forever: treat it as a server fault.
+        // An answer that settles none of the batch is a server fault (its ops stay queued for the next sync).
         if handled == 0 {
             return Err(Error::Network("the server answered without settling the batch".into()));
         }
         done += handled as u64;
         progress(SyncPhase::Push, done, total.max(done));
-    }
+        Ok(())
+    };
+    push_batches(client, || lock(store).device_now_ms(), next_batch, settle).await?;
 
     // Upload the photos the server lacks (records may arrive before their photos; both end up there).
     let blobs = lock(store).pending_blobs(u32::MAX)?;

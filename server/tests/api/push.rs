@@ -24,13 +24,17 @@ async fn same_op_twice_is_duplicate_and_a_changed_body_conflicts() {
     assert_eq!(r.results[0].outcome, OpOutcome::Applied);
     let r = s.push(&lh1, vec![op.clone()]).await;
     assert_eq!(r.results[0].outcome, OpOutcome::Duplicate);
+    // Twice in one batch: the second is the duplicate.
+    let again = report("lh1", "issue-2", "h1");
+    let r = s.push(&lh1, vec![again.clone(), again]).await;
+    assert_eq!([r.results[0].outcome.clone(), r.results[1].outcome.clone()], [OpOutcome::Applied, OpOutcome::Duplicate]);
     let mut changed = op.clone();
     if let OpBody::IssueEvent(e) = &mut changed.body {
         e.at_ms -= 1;
     }
     let r = s.push(&lh1, vec![changed]).await;
     assert_eq!(rejected(&r.results[0].outcome), Some(RejectCode::Conflict));
-    assert_eq!(s.pull(&lh1, 0, 100).await.changes.len(), 1);
+    assert_eq!(s.pull(&lh1, 0, 100).await.changes.len(), 2);
 }
 
 #[tokio::test]
@@ -170,19 +174,37 @@ async fn the_server_grades_visits_itself() {
         amends_visit_id: None,
     };
     let op = |v: Visit| linkage_protocol::wire::Operation { op_id: uuid(), hlc: "000000000000001-000000-t".into(), body: OpBody::VisitRecorded(v) };
-    let r = s.push(&gw1, vec![op(visit("v-near", 35.5001)), op(visit("v-far", 35.52))]).await;
+    // Graded as the phone grades it (the shared rule against the household's point): stored as sent.
+    let mut graded = visit("v-graded", 35.5002);
+    let assessment = linkage_protocol::rules::geo::assess(graded.fix.as_ref(), Some((35.5, 109.8)), &Default::default());
+    (graded.verdict, graded.distance_m) = (assessment.verdict, assessment.distance_m);
+    let graded = op(graded);
+    let (near, far) = (op(visit("v-near", 35.5001)), op(visit("v-far", 35.52)));
+    let r = s.push(&gw1, vec![near.clone(), far.clone(), graded.clone()]).await;
     assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Applied), "{r:?}");
-    let verdicts: Vec<_> = s
-        .pull(&gw1, 0, 10)
-        .await
-        .changes
-        .into_iter()
-        .map(|c| match c.op.body {
-            OpBody::VisitRecorded(v) => v.verdict,
+    // Idempotency holds whether the feed keeps the op as sent or the server's correction of it.
+    let r = s.push(&gw1, vec![near.clone(), graded.clone(), far.clone()]).await;
+    assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Duplicate), "{r:?}");
+    let other_notes = |o: &linkage_protocol::wire::Operation| {
+        let mut o = o.clone();
+        if let OpBody::VisitRecorded(v) = &mut o.body {
+            v.notes = "另一条记录".into();
+        }
+        o
+    };
+    let r = s.push(&gw1, vec![other_notes(&near), other_notes(&graded)]).await;
+    assert!(r.results.iter().all(|x| rejected(&x.outcome) == Some(RejectCode::Conflict)), "{r:?}");
+    let changes = s.pull(&gw1, 0, 10).await.changes;
+    let graded_back: Vec<_> = changes
+        .iter()
+        .map(|c| match &c.op.body {
+            OpBody::VisitRecorded(v) => (v.verdict, v.distance_m.map(|d| d.round())),
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(verdicts, vec![OnSiteVerdict::OnSite, OnSiteVerdict::TooFar]);
+    // The claimed 1 m is replaced by the server's own distance and verdict.
+    assert_eq!(graded_back[..2], [(OnSiteVerdict::OnSite, Some(11.0)), (OnSiteVerdict::TooFar, Some(2224.0))]);
+    assert_eq!(changes[2].op, graded);
     // Someone else's visit, or another branch's household, is refused.
     let gw2 = s.token("gw2").await;
     let r = s.push(&gw2, vec![op(Visit { visitor_id: "gw2".into(), ..visit("v-x", 35.5) })]).await;

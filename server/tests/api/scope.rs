@@ -73,4 +73,15 @@ async fn a_county_alert_reaches_the_whole_chain_and_acks_flow_up() {
     assert_eq!(outcomes, vec![false, true, true, true], "{r:?}");
     // The issuer sees the acknowledgements come up.
     assert_eq!(s.pull(&cs, 0, 10).await.changes.len(), 4);
+    // Acknowledging again (another op id) changes nothing and adds nothing to the feed; sent twice, it is
+    // a duplicate the second time, and its id cannot be reused for something else.
+    let again = op(OpBody::NodeAcknowledged(NodeAck { directive_id: "alert-1".into(), node_id: "g1".into(), user_id: "lh1".into(), at_ms: now + 1 }));
+    assert_eq!(s.push(&lh1, vec![again.clone()]).await.results[0].outcome, OpOutcome::Applied);
+    assert_eq!(s.push(&lh1, vec![again.clone()]).await.results[0].outcome, OpOutcome::Duplicate);
+    let reused = Operation { body: OpBody::NodeAcknowledged(NodeAck { at_ms: now + 2, ..match &again.body {
+        OpBody::NodeAcknowledged(a) => a.clone(),
+        _ => unreachable!(),
+    } }), ..again };
+    assert!(matches!(s.push(&lh1, vec![reused]).await.results[0].outcome, OpOutcome::Rejected { .. }));
+    assert_eq!(s.pull(&cs, 0, 10).await.changes.len(), 4);
 }
