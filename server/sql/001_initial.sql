@@ -51,9 +51,8 @@ CREATE TABLE households (
 );
 CREATE INDEX households_path ON households(path);
 
--- Every accepted operation: its id and its canonical body (the idempotency key: same id and body =
--- duplicate, same id and another body = conflict; body_sha256 is '' when op_json is that body exactly as
--- sent, else the SHA-256 of the body sent) and its place in the change feed, with a monotonic
+-- Every accepted operation: its id and the SHA-256 of its canonical body (the idempotency key: same id and
+-- body = duplicate, same id and another body = conflict) and its place in the change feed, with a monotonic
 -- sequence (rows are never deleted). path scopes the change; broadcast = 1 (directives) also reaches nodes
 -- below path. An op that changed nothing (a repeated acknowledgement) is kept for idempotency only, with
 -- path '' and op_json '': no scope ever pulls it.

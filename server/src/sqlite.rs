@@ -16,7 +16,7 @@ use linkage_protocol::wire::{HouseholdField, TaskReport,
     Bundle, BundleHousehold, BundleNode, BundleUser, Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck,
     NodeRelay, Operation, Visit,
 };
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -150,14 +150,26 @@ fn query_node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
 
 /// The op rules' view of one SQLite transaction. Households are looked up once per batch (a phone's batch
 /// keeps coming back to the same few); an edit of a household drops it from the cache.
+/// The statements every pushed op runs are held for the whole batch (not looked up in rusqlite's cache per op).
 struct SqlLedger<'a> {
     tx: &'a Connection,
     households: std::collections::HashMap<String, Option<HouseholdInfo>>,
+    seen_op: Option<CachedStatement<'a>>,
+    insert_change: Option<CachedStatement<'a>>,
+    insert_visit: Option<CachedStatement<'a>>,
+}
+
+/// The statement in `slot`, prepared (through the connection's cache) on first use.
+fn held<'s, 'a>(slot: &'s mut Option<CachedStatement<'a>>, tx: &'a Connection, sql: &str) -> Result<&'s mut CachedStatement<'a>> {
+    if slot.is_none() {
+        *slot = Some(tx.prepare_cached(sql)?);
+    }
+    Ok(slot.as_mut().expect("just prepared"))
 }
 
 impl<'a> SqlLedger<'a> {
     fn new(tx: &'a Connection) -> SqlLedger<'a> {
-        SqlLedger { tx, households: std::collections::HashMap::new() }
+        SqlLedger { tx, households: std::collections::HashMap::new(), seen_op: None, insert_change: None, insert_visit: None }
     }
 
     fn household_uncached(&self, id: &str) -> Result<Option<HouseholdInfo>> {
@@ -271,7 +283,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn put_visit(&mut self, v: &Visit, path: &str) -> Result<bool> {
-        let inserted = self.tx.prepare_cached("INSERT OR IGNORE INTO visits (id, household_id, visitor_id, visitor_level, path, verdict, distance_m, started_at_ms, amends_visit_id)
+        let inserted = held(&mut self.insert_visit, self.tx, "INSERT OR IGNORE INTO visits (id, household_id, visitor_id, visitor_level, path, verdict, distance_m, started_at_ms, amends_visit_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?.execute(params![
                 v.id,
                 v.household_id,
@@ -408,6 +420,7 @@ fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms
         }
         outcomes.push(outcome);
     }
+    drop(ledger);
     tx.commit()?;
     Ok(Some(outcomes))
 }
@@ -422,9 +435,13 @@ const BODY_IS_OP_JSON: &str = "";
 fn apply_one(ledger: &mut SqlLedger<'_>, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
     let tx = ledger.tx;
     // Serialized once: the feed's copy when the server stores the op as sent, and the idempotency key.
-    let json = serde_json::to_string(op)?;
-    let seen: Option<(String, String)> = tx
-        .prepare_cached("SELECT body_sha256, op_json FROM changes WHERE op_id = ?1")?
+    let json = {
+        // Sized for a typical op up front (no regrowth while writing).
+        let mut buf = Vec::with_capacity(1024);
+        serde_json::to_writer(&mut buf, op)?;
+        String::from_utf8(buf).map_err(|e| Error::Corrupt(format!("op JSON is not UTF-8: {e}")))?
+    };
+    let seen: Option<(String, String)> = held(&mut ledger.seen_op, tx, "SELECT body_sha256, op_json FROM changes WHERE op_id = ?1")?
         .query_row([&op.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((hash, stored)) = seen {
@@ -451,7 +468,9 @@ fn apply_one(ledger: &mut SqlLedger<'_>, user: &UserInfo, op: &Operation, now_ms
                 (true, None) => (BODY_IS_OP_JSON.to_string(), applied.path, json),
                 (true, Some(stored)) => (sha256_hex(json.as_bytes()), applied.path, serde_json::to_string(stored)?),
             };
-            tx.prepare_cached(
+            held(
+                &mut ledger.insert_change,
+                tx,
                 "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
