@@ -55,10 +55,13 @@ pub fn import_files(storage: &dyn Storage, nodes: Option<&Path>, households: Opt
         Some(p) => parse_households(&read(p)?, &file_name(p), &mut errors),
         None => Vec::new(),
     };
+    // Rows that parsed are still checked and placed, so one run reports every problem of both files.
+    let (placed_nodes, placed_households) = place_into(storage, node_rows, household_rows, &mut errors)?;
     if !errors.is_empty() {
         return Err(Error::Invalid(errors.join("\n")));
     }
-    import_rows(storage, node_rows, household_rows)
+    storage.import_org(&placed_nodes, &placed_households)?;
+    Ok(ImportReport { nodes: placed_nodes.len(), households: placed_households.len() })
 }
 
 /// Validates and places parsed rows against what is stored, then stores them in one transaction.
@@ -289,6 +292,21 @@ pub fn place(
     households: Vec<Sourced<BundleHousehold>>,
 ) -> Result<(Vec<PlacedNode>, Vec<PlacedHousehold>)> {
     let mut errors = Vec::new();
+    let placed = place_into(storage, nodes, households, &mut errors)?;
+    if errors.is_empty() {
+        Ok(placed)
+    } else {
+        Err(Error::Invalid(errors.join("\n")))
+    }
+}
+
+/// [`place`], adding the problems to `errors` (the rows placed are only good to store if it stays empty).
+fn place_into(
+    storage: &dyn Storage,
+    nodes: Vec<Sourced<BundleNode>>,
+    households: Vec<Sourced<BundleHousehold>>,
+    errors: &mut Vec<String>,
+) -> Result<(Vec<PlacedNode>, Vec<PlacedHousehold>)> {
     let mut known: HashMap<String, (OrgLevel, String)> = HashMap::new();
     let lookup = |known: &HashMap<String, (OrgLevel, String)>, id: &str| -> Result<Option<(OrgLevel, String)>> {
         if let Some(v) = known.get(id) {
@@ -354,11 +372,7 @@ pub fn place(
             None => errors.push(format!("{origin}: group '{}' is unknown", item.group_id)),
         }
     }
-    if errors.is_empty() {
-        Ok((placed_nodes, placed_households))
-    } else {
-        Err(Error::Invalid(errors.join("\n")))
-    }
+    Ok((placed_nodes, placed_households))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod blobs;
 mod bundle;
+mod cli;
 mod demo;
 mod measures;
 mod push;

@@ -1,0 +1,130 @@
+//! The `linkage-server` binary itself: CSV import all or nothing with a per-row report, `user add`, `serve`,
+//! and `device revoke` against a running server (the revoked phone is told to wipe).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use linkage_protocol::sync::{paths, ErrorBody, SignInRequest, SignInResponse};
+use linkage_protocol::wire::Bundle;
+
+const BIN: &str = env!("CARGO_BIN_EXE_linkage-server");
+
+fn cli(data_dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).arg("--data-dir").arg(data_dir);
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+const NODES: &str = "id,parent_id,level,name,code,boundary
+hl,,县,黄龙县,610631000000,
+sb,hl,乡镇,石堡镇,610631101000,35.5 109.8;35.6 109.8;35.6 109.9
+sbc,sb,村,石堡村,610631101201,
+g1,sbc,组,一组,61063110120101,
+";
+
+const HOUSEHOLDS_GOOD: &str = "id,group_id,head_name,members,phone,id_number,address,lat,lon,tags,risk_level,county_contact
+h1,g1,张建国,4,13812345678,610631195001011234,石堡村一组1号,35.55,109.85,低保、独居老人,高,是
+h2,g1,李秀英,2,,,石堡村一组2号,35.551,109.851,,低,0
+";
+
+#[test]
+fn import_is_all_or_nothing_with_a_report_per_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(dir.path().join("nodes.csv"), NODES).unwrap();
+    // Line 3: members not a number; line 4: an unknown group; line 5: an ID number far too long.
+    let bad = format!(
+        "{HOUSEHOLDS_GOOD}h3,g1,王,x,,,石堡村一组3号,,,,低,0\nh4,g9,赵,1,,,石堡村九组1号,,,,低,0\nh5,g1,钱,1,,{},石堡村一组5号,,,,低,0\n",
+        "6".repeat(40)
+    );
+    std::fs::write(dir.path().join("bad.csv"), bad).unwrap();
+    let nodes = dir.path().join("nodes.csv");
+    let out = cli(&data, &["import", "--nodes", nodes.to_str().unwrap(), "--households", dir.path().join("bad.csv").to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.csv line 4: members"), "{err}");
+    for expected in ["group 'g9' is unknown", "id_number"] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+    assert!(!err.contains(&"6".repeat(40)), "personal data must not be echoed: {err}");
+    // Nothing of either file went in: the next import starts from an empty county.
+    std::fs::write(dir.path().join("good.csv"), HOUSEHOLDS_GOOD).unwrap();
+    let good = dir.path().join("good.csv");
+    let out = cli(&data, &["import", "--households", good.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("group 'g1' is unknown"), "{}", text(&out.stderr));
+
+    let out = cli(&data, &["import", "--nodes", nodes.to_str().unwrap(), "--households", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "imported 4 nodes and 2 households");
+    // Importing the same files again updates in place (no duplicates, no error).
+    let out = cli(&data, &["import", "--nodes", nodes.to_str().unwrap(), "--households", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli(&data, &["import"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--nodes and/or --households"));
+}
+
+#[test]
+fn users_sign_in_on_the_served_data_and_a_revoked_device_is_told_to_wipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(dir.path().join("nodes.csv"), NODES).unwrap();
+    std::fs::write(dir.path().join("households.csv"), HOUSEHOLDS_GOOD).unwrap();
+    let (nodes, households) = (dir.path().join("nodes.csv"), dir.path().join("households.csv"));
+    assert!(cli(&data, &["import", "--nodes", nodes.to_str().unwrap(), "--households", households.to_str().unwrap()]).status.success());
+
+    // Bad input to `user add` is refused with a reason; a good one is saved.
+    let add = |args: &[&str]| cli(&data, &[&["user", "add"], args].concat());
+    let out = add(&["--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password", "short"]);
+    assert!(text(&out.stderr).contains("at least 8 characters"), "{}", text(&out.stderr));
+    let out = add(&["--id", "gw", "--name", "王网格", "--role", "township_staff", "--node", "sbc", "--password", "password-9"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("must be bound to a"), "{}", text(&out.stderr));
+    let out = add(&["--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password", "password-9"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Serve on a free port; the address is printed once listening.
+    let mut server = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let outcome = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let sign_in = SignInRequest { user_id: "gw".into(), password: "password-9".into(), device_id: "phone-1".into(), device_name: "红米".into() };
+        let signed: SignInResponse = http.post(format!("{base}{}", paths::SIGN_IN)).json(&sign_in).send().await?.json().await?;
+        let bundle: Bundle = http.get(format!("{base}{}", paths::BUNDLE)).bearer_auth(&signed.token).send().await?.json().await?;
+        assert_eq!(bundle.households.len(), 2);
+        assert_eq!(bundle.households[0].head_name, "张建国");
+
+        // Revoked from the command line while the server runs: the next request gets the wipe order.
+        let out = cli(&data, &["device", "revoke", "--device", "phone-1"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let resp = http.get(format!("{base}{}", paths::BUNDLE)).bearer_auth(&signed.token).send().await?;
+        assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+        let body: ErrorBody = resp.json().await?;
+        assert!(body.wipe, "{body:?}");
+        // Signing in again from the revoked device is refused too.
+        let resp = http.post(format!("{base}{}", paths::SIGN_IN)).json(&sign_in).send().await?;
+        assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+        Ok::<_, reqwest::Error>(())
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    outcome.unwrap();
+    let out = cli(&data, &["device", "revoke", "--device", "no-such-phone"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("no-such-phone"), "{}", text(&out.stderr));
+}
