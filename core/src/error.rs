@@ -154,7 +154,7 @@ impl From<Error> for ApiError {
                 ApiError::NotPermitted { reason: "outside the signed-in user's area".into() }
             }
             Error::Rule(RuleError::IllegalTransition { from, action }) => {
-                ApiError::IllegalTransition { from: from.into(), action: action.into() }
+                ApiError::IllegalTransition { from, action }
             }
             Error::Rule(RuleError::NotPermitted(d)) => ApiError::NotPermitted { reason: denial_reason(d) },
             Error::Rule(RuleError::NoHigherLevel) => ApiError::NotPermitted { reason: RuleError::NoHigherLevel.to_string() },

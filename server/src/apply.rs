@@ -305,10 +305,8 @@ fn issue_event(
                 let Some(assignee) = ledger.user(assignee_id)? else { refuse!(unknown("user", assignee_id)) };
                 check!(lifecycle::check_assignee(&owner.path, assignee.role, &assignee.node_path));
             }
-            IssueAction::Escalate { to_node_id, .. } => {
-                if owner.parent_id.as_deref() != Some(to_node_id.as_str()) {
-                    refuse!(Reject::new(RejectCode::InvalidInput, "to_node_id must be the parent of the owning node"));
-                }
+            IssueAction::Escalate { to_node_id, .. } if owner.parent_id.as_deref() != Some(to_node_id.as_str()) => {
+                refuse!(Reject::new(RejectCode::InvalidInput, "to_node_id must be the parent of the owning node"));
             }
             _ => {}
         }

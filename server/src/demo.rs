@@ -98,9 +98,11 @@ const ISSUE_TITLES: [(IssueCategory, &[&str]); 6] = [
 
 fn person(rng: &mut Rng) -> String {
     let mut name = (*rng.pick(&SURNAMES)).to_string();
-    name.push_str(*rng.pick(&GIVEN[..]));
+    let given: &&str = rng.pick(&GIVEN[..]);
+    name.push_str(given);
     if rng.chance(0.7) {
-        name.push_str(*rng.pick(&GIVEN[..]));
+        let second: &&str = rng.pick(&GIVEN[..]);
+        name.push_str(second);
     }
     name
 }
@@ -184,12 +186,12 @@ pub fn seed(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<Optio
     let mut groups: Vec<(Place, usize, String)> = Vec::new(); // (group, branch index, address prefix)
     let mut branch_no = 0usize;
     let mut group_no = 0usize;
-    for t in 0..TOWNSHIPS {
+    for (t, township_name) in TOWNSHIP_NAMES.iter().enumerate().take(TOWNSHIPS) {
         let tid = format!("hl-t{}", t + 1);
         let tpath = scope::child_path(&county_path, &tid);
         let trect = county_rect.cell(t, TOWNSHIPS);
         let tcode = format!("610631{:03}000", 100 + t + 1);
-        node(&tid, Some("hl"), OrgLevel::Township, TOWNSHIP_NAMES[t].into(), tcode.clone(), trect.ring());
+        node(&tid, Some("hl"), OrgLevel::Township, (*township_name).into(), tcode.clone(), trect.ring());
         let tuser = user_at(format!("ts{}", t + 1), person(&mut rng), Role::TownshipStaff, &tid, &tpath);
         users.push(tuser.clone());
         townships.push(Place { id: tid.clone(), path: tpath.clone(), user: tuser });
@@ -205,16 +207,16 @@ pub fn seed(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<Optio
             users.push(buser.clone());
             // 400 groups over 60 branches: two in three branches have 7 groups, the others 6.
             let ng = if branch_no % 3 == 0 { GROUPS / BRANCHES } else { GROUPS / BRANCHES + 1 };
-            for g in 0..ng {
+            for (g, group_name) in GROUP_NAMES.iter().enumerate().take(ng) {
                 let gid = format!("{bid}-g{}", g + 1);
                 let gpath = scope::child_path(&bpath, &gid);
-                node(&gid, Some(&bid), OrgLevel::Group, GROUP_NAMES[g].into(), format!("{bcode}{:02}", g + 1), Vec::new());
+                node(&gid, Some(&bid), OrgLevel::Group, (*group_name).into(), format!("{bcode}{:02}", g + 1), Vec::new());
                 let guser = user_at(format!("lh{}-{}-{}", t + 1, b + 1, g + 1), person(&mut rng), Role::LiaisonHead, &gid, &gpath);
                 users.push(guser.clone());
                 groups.push((
                     Place { id: gid, path: gpath, user: guser },
                     branches.len(),
-                    format!("{}{}{}", TOWNSHIP_NAMES[t], bname, GROUP_NAMES[g]),
+                    format!("{township_name}{bname}{group_name}"),
                 ));
                 group_no += 1;
             }

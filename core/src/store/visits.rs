@@ -325,13 +325,14 @@ mod tests {
         let (mut s, _) = store();
         s.sign_in("gw").unwrap();
         let before = snapshot(&s);
-        let mut cases: Vec<(VisitInput, &str)> = Vec::new();
-        cases.push((input(fix_at(f64::NAN, 109.0)), "lat"));
-        cases.push((input(fix_at(35.0, 200.0)), "lon"));
-        cases.push((VisitInput { notes: "记".repeat(2001), ..input(None) }, "notes"));
-        cases.push((VisitInput { evidence: vec!["zz".into()], ..input(None) }, "evidence"));
-        cases.push((VisitInput { started_at_ms: NOW, ended_at_ms: NOW - 1, ..input(None) }, "started_at_ms"));
-        cases.push((VisitInput { ended_at_ms: NOW + 3_600_000, ..input(None) }, "ended_at_ms"));
+        let cases: Vec<(VisitInput, &str)> = vec![
+            (input(fix_at(f64::NAN, 109.0)), "lat"),
+            (input(fix_at(35.0, 200.0)), "lon"),
+            (VisitInput { notes: "记".repeat(2001), ..input(None) }, "notes"),
+            (VisitInput { evidence: vec!["zz".into()], ..input(None) }, "evidence"),
+            (VisitInput { started_at_ms: NOW, ended_at_ms: NOW - 1, ..input(None) }, "started_at_ms"),
+            (VisitInput { ended_at_ms: NOW + 3_600_000, ..input(None) }, "ended_at_ms"),
+        ];
         for (case, field) in cases {
             match s.record_visit(case) {
                 Err(Error::Field(f)) => assert_eq!(f.field, field),

@@ -44,7 +44,7 @@ fn story_with_rework_escalation_and_the_reporter_following_it() {
 
     app.sign_in("cs".into()).unwrap();
     let county_queue = app.triage_queue(vec![IssueState::Accepted], 0, 20).unwrap();
-    assert_eq!(county_queue.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), [id.clone()]);
+    assert_eq!(county_queue.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), vec![id.clone()]);
     app.perform_issue_action(id.clone(), IssueCommand::Resolve { note: "县供电公司更换线路".into(), evidence: vec![] }).unwrap();
     let closed = app
         .perform_issue_action(id.clone(), IssueCommand::Verify { satisfaction: Satisfaction::BasicallySatisfied, note: String::new() })

@@ -72,7 +72,7 @@ fn report_triage_resolve_with_photo_verify_across_phones() {
         // 2. The township pulls it into its triage queue, accepts and assigns it to the grid worker.
         ts.app.sync(None).await.unwrap();
         let queue = ts.app.triage_queue(vec![IssueState::Reported], 0, 50).unwrap();
-        assert_eq!(ids(&queue), [issue.id.clone()]);
+        assert_eq!(ids(&queue), vec![issue.id.clone()]);
         ts.app.perform_issue_action(issue.id.clone(), IssueCommand::Accept).unwrap();
         ts.app.perform_issue_action(issue.id.clone(), IssueCommand::Assign { assignee_id: "gw".into() }).unwrap();
         assert_eq!(ts.app.sync(None).await.unwrap().pushed, 2);
@@ -80,9 +80,9 @@ fn report_triage_resolve_with_photo_verify_across_phones() {
         // 3. The grid worker pulls the assignment, visits on site with a photo, resolves with the photo.
         gw.app.sync(None).await.unwrap();
         let mine = gw.app.list_issues(IssueListKind::AssignedToMe, vec![], 0, 10).unwrap();
-        assert_eq!(ids(&mine), [issue.id.clone()]);
+        assert_eq!(ids(&mine), vec![issue.id.clone()]);
         let fix = GpsFix { lat: 35.58003, lon: 109.26002, accuracy_m: 8.0, fix_time_ms: now_ms(), mocked: false };
-        let shot = gw.app.add_evidence(photo(gw.dir.path(), "camera.png"), Some(fix.clone()), None).unwrap();
+        let shot = gw.app.add_evidence(photo(gw.dir.path(), "camera.png"), Some(fix), None).unwrap();
         let visit = gw
             .app
             .record_visit(VisitDraft {

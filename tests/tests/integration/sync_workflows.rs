@@ -48,7 +48,7 @@ fn fire_alert_cascades_to_every_household_and_silent_nodes_are_flagged() {
         for p in [&ts, &gw.phone, &lh] {
             p.app.sync(None).await.unwrap();
             let inbox = p.app.directive_inbox(0, 10).unwrap();
-            assert_eq!(inbox.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), [alert.id.clone()]);
+            assert_eq!(inbox.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![alert.id.clone()]);
             assert_eq!(inbox[0].kind_label, "预警");
             p.app.acknowledge_directive(alert.id.clone()).unwrap();
             p.app.relay_directive(alert.id.clone()).unwrap();
@@ -199,7 +199,7 @@ fn overdue_issue_is_swept_supervised_extended_and_escalated_to_the_county() {
         ts.app.sync(None).await.unwrap();
         cs.phone.app.sync(None).await.unwrap();
         let county_queue = cs.phone.app.triage_queue(vec![IssueState::Accepted], 0, 10).unwrap();
-        assert_eq!(county_queue.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), [id.clone()]);
+        assert_eq!(county_queue.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), vec![id.clone()]);
         cs.phone.app.perform_issue_action(id.clone(), IssueCommand::Resolve { note: "县林业局已清运".into(), evidence: vec![] }).unwrap();
         cs.phone.app
             .perform_issue_action(id.clone(), IssueCommand::Verify { satisfaction: Satisfaction::Satisfied, note: String::new() })
