@@ -132,13 +132,13 @@ pub struct TimelineRow {
 /// the index instead of sorting.
 const DEADLINE_ORDER: &str = "coalesce(due_at_ms, 9223372036854775807), id";
 
-const COLUMNS: &str = "id, state, category, urgency, title, description, node_id, path, household_id, owner_node_id,
+pub(crate) const COLUMNS: &str = "id, state, category, urgency, title, description, node_id, path, household_id, owner_node_id,
     reporter_id, assignee_id, rework_count, escalation_count, merged_into, satisfaction, lat, lon, reported_at_ms,
     accepted_at_ms, assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, step_started_ms, due_at_ms, flow, supervision";
 
-type RawIssue = (IssueProjection, [String; 3], Option<String>, Option<i64>, Option<i64>, (String, Option<String>));
+pub(crate) type RawIssue = (IssueProjection, [String; 3], Option<String>, Option<i64>, Option<i64>, (String, Option<String>));
 
-fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
+pub(crate) fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
     let location = match (r.get::<_, Option<f64>>(16)?, r.get::<_, Option<f64>>(17)?) {
         (Some(lat), Some(lon)) => Some(GpsFix { lat, lon, accuracy_m: 0.0, fix_time_ms: 0, mocked: false }),
         _ => None,
@@ -183,13 +183,19 @@ fn map_issue(r: &Row<'_>) -> rusqlite::Result<RawIssue> {
     ))
 }
 
-fn finish(raw: RawIssue, sla: &SlaRules, now_ms: i64) -> Result<IssueRow> {
+/// The projection of a row read with [`COLUMNS`] and [`map_issue`], its enums and flow decoded.
+pub(crate) fn read_projection(raw: RawIssue) -> Result<(IssueProjection, Option<i64>, Option<i64>)> {
     let (mut p, [state, category, urgency], satisfaction, step_started_ms, due_at_ms, (flow, supervision)) = raw;
     read_flow(&mut p, &flow, supervision.as_deref())?;
     p.state = parse_enum(&state)?;
     p.category = parse_enum(&category)?;
     p.urgency = parse_enum(&urgency)?;
     p.satisfaction = satisfaction.map(|s| parse_enum(&s)).transpose()?;
+    Ok((p, step_started_ms, due_at_ms))
+}
+
+fn finish(raw: RawIssue, sla: &SlaRules, now_ms: i64) -> Result<IssueRow> {
+    let (p, step_started_ms, due_at_ms) = read_projection(raw)?;
     let light = step_clock(sla, &p).map_or(Light::None, |clock| clock.light(now_ms));
     Ok(IssueRow { projection: p, step_started_ms, due_at_ms, light })
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use linkage_protocol::model::{IssueActionKind, IssueState, OrgLevel};
+use linkage_protocol::model::{IssueActionKind, OrgLevel};
 use linkage_protocol::rules::lifecycle::IssueProjection;
 use linkage_protocol::rules::measures::{self, AckSample, IssueHistory, IssueMeasures, LevelAckMeasure, Period};
 use linkage_protocol::rules::{ack_window, scope};
@@ -104,58 +104,13 @@ impl Store {
     ) -> Result<(Vec<IssueProjection>, EventsByIssue)> {
         let upper = scope::upper_bound(scope_path);
         let since = period.from_ms.saturating_sub(LOOKBACK_MS);
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT id, state, category, urgency, title, node_id, path, household_id, owner_node_id, reporter_id,
-                    assignee_id, rework_count, escalation_count, merged_into, reported_at_ms, accepted_at_ms,
-                    assigned_at_ms, resolved_at_ms, closed_at_ms, last_hlc, flow, supervision
-             FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {} FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
+            super::issues::COLUMNS
+        ))?;
         let projections = stmt
-            .query_map(params![scope_path, upper, since, period.to_ms], |r| {
-                Ok((
-                    [r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?],
-                    IssueProjection {
-                        id: r.get(0)?,
-                        state: IssueState::Reported,
-                        category: linkage_protocol::model::IssueCategory::Other,
-                        urgency: linkage_protocol::model::Urgency::Normal,
-                        title: r.get(4)?,
-                        description: String::new(),
-                        node_id: r.get(5)?,
-                        path: r.get(6)?,
-                        household_id: r.get(7)?,
-                        owner_node_id: r.get(8)?,
-                        reporter_id: r.get(9)?,
-                        assignee_id: r.get(10)?,
-                        rework_count: r.get(11)?,
-                        escalation_count: r.get(12)?,
-                        merged_into: r.get(13)?,
-                        satisfaction: None,
-                        location: None,
-                        reported_at_ms: r.get(14)?,
-                        accepted_at_ms: r.get(15)?,
-                        assigned_at_ms: r.get(16)?,
-                        resolved_at_ms: r.get(17)?,
-                        closed_at_ms: r.get(18)?,
-                        last_hlc: r.get(19)?,
-                        suspensions: Vec::new(),
-                        extensions_days: Vec::new(),
-                        pending_extension_days: None,
-                        supervision: None,
-                        overdue_step: None,
-                        resolved_on_spot: false,
-                    },
-                    (r.get::<_, String>(20)?, r.get::<_, Option<String>>(21)?),
-                ))
-            })?
-            .map(|r| {
-                let ([state, category, urgency], mut p, (flow, supervision)) = r?;
-                super::issues::read_flow(&mut p, &flow, supervision.as_deref())?;
-                p.state = parse_enum(&state)?;
-                p.category = parse_enum(&category)?;
-                p.urgency = parse_enum(&urgency)?;
-                Ok(p)
-            })
+            .query_map(params![scope_path, upper, since, period.to_ms], super::issues::map_issue)?
+            .map(|r| Ok(super::issues::read_projection(r?)?.0))
             .collect::<Result<Vec<_>>>()?;
         let mut stmt = self.conn().prepare_cached(
             "SELECT e.body FROM issue_events e JOIN issues i ON i.id = e.issue_id
