@@ -476,6 +476,12 @@ pub struct DirectiveSummary {
     pub overdue: bool,
     /// When my node reported the task done (tasks only).
     pub completed_at_ms: Option<i64>,
+    /// 签收 is open to me for my node (the shared directive rules decide; show the button only then).
+    pub can_acknowledge: bool,
+    /// 转发 to the level below is open to me (after acknowledging, once).
+    pub can_relay: bool,
+    /// 上报完成情况 is open to me (a task, acknowledged, not yet reported).
+    pub can_report_completion: bool,
 }
 
 /// Acknowledgements at one level.
@@ -702,6 +708,9 @@ pub(crate) fn directive(d: store::DirectiveRow, l: Locale) -> DirectiveSummary {
         households_total: d.households_total,
         overdue: d.overdue,
         completed_at_ms: d.my_completed_at_ms,
+        can_acknowledge: d.can_acknowledge,
+        can_relay: d.can_relay,
+        can_report_completion: d.can_report_completion,
     }
 }
 

@@ -246,7 +246,18 @@ impl FieldApp {
 
     /// Directives reaching the user's node, newest first. I/O: DB read.
     pub fn directive_inbox(&self, offset: u32, limit: u32) -> ApiResult<Vec<DirectiveSummary>> {
-        self.with(|s, l| Ok(s.directive_inbox(offset, limit)?.into_iter().map(|d| api::directive(d, l)).collect()))
+        self.with(|s, l| Ok(s.directive_inbox(false, offset, limit)?.into_iter().map(|d| api::directive(d, l)).collect()))
+    }
+
+    /// Directives reaching the user's node that the node has not acknowledged (签收) yet, newest first (the
+    /// home screens' "to sign for" list). I/O: DB read.
+    pub fn directives_to_acknowledge(&self, offset: u32, limit: u32) -> ApiResult<Vec<DirectiveSummary>> {
+        self.with(|s, l| Ok(s.directive_inbox(true, offset, limit)?.into_iter().map(|d| api::directive(d, l)).collect()))
+    }
+
+    /// One directive reaching the user's node (or one they can see the target of). I/O: DB read.
+    pub fn directive(&self, directive_id: String) -> ApiResult<DirectiveSummary> {
+        self.with(|s, l| Ok(api::directive(s.directive(&directive_id)?, l)))
     }
 
     /// Acknowledges (签收) a directive for the user's node; repeating it is harmless. I/O: DB write.

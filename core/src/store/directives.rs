@@ -35,6 +35,11 @@ pub struct DirectiveRow {
     pub overdue: bool,
     /// When the user's node reported the task done (tasks only).
     pub my_completed_at_ms: Option<i64>,
+    /// What the user may do next for their node, judged by the shared directive rules (the shells show
+    /// exactly these buttons): 签收, 转发, 上报完成情况.
+    pub can_acknowledge: bool,
+    pub can_relay: bool,
+    pub can_report_completion: bool,
 }
 
 /// Acknowledgement coverage of one directive, seen from the signed-in user's node.
@@ -103,11 +108,13 @@ impl Store {
         self.directive(&directive.id)
     }
 
-    /// Directives whose target subtree contains the user's node, newest first.
-    pub fn directive_inbox(&self, offset: u32, limit: u32) -> Result<Vec<DirectiveRow>> {
+    /// Directives whose target subtree contains the user's node, newest first; with `unacknowledged_only`,
+    /// only those the user's node has not acknowledged (签收) yet.
+    pub fn directive_inbox(&self, unacknowledged_only: bool, offset: u32, limit: u32) -> Result<Vec<DirectiveRow>> {
         let actor = self.actor()?;
+        let filter = if unacknowledged_only { "AND a.acked_at_ms IS NULL" } else { "" };
         let mut stmt = self.conn().prepare_cached(&format!(
-            "{SELECT} WHERE substr(?2, 1, length(d.target_path)) = d.target_path
+            "{SELECT} WHERE substr(?2, 1, length(d.target_path)) = d.target_path {filter}
              ORDER BY d.issued_at_ms DESC, d.id DESC LIMIT ?3 OFFSET ?4"
         ))?;
         let rows = stmt.query_map(params![actor.node_id, actor.node_path, page_limit(limit), offset], map_directive)?;
@@ -136,7 +143,7 @@ impl Store {
 
     fn finish_directive(&self, raw: RawDirective) -> Result<DirectiveRow> {
         let actor = self.actor()?;
-        let (mut directive, kind, issuer_name, acked, relayed, _) = raw;
+        let (mut directive, kind, issuer_name, acked, relayed, target_path) = raw;
         directive.kind = parse_enum(&kind)?;
         let (households_acknowledged, households_total): (u32, u32) = self.conn().query_row(
             "SELECT count(ha.household_id), count(*) FROM households h
@@ -154,6 +161,10 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
+        let can_acknowledge = acked.is_none() && rules::authorize_acknowledge(actor, &target_path).is_ok();
+        let can_relay = relayed.is_none() && rules::authorize_relay(actor, &target_path, acked.is_some()).is_ok();
+        let can_report_completion = my_completed_at_ms.is_none()
+            && rules::authorize_task_report(actor, &target_path, directive.kind, acked.is_some()).is_ok();
         Ok(DirectiveRow {
             directive,
             issuer_name,
@@ -163,6 +174,9 @@ impl Store {
             households_total,
             overdue,
             my_completed_at_ms,
+            can_acknowledge,
+            can_relay,
+            can_report_completion,
         })
     }
 
@@ -405,12 +419,19 @@ mod tests {
         let d = s.issue_directive(fire_alert()).unwrap().directive.id;
 
         s.sign_in("ts").unwrap();
-        assert_eq!(s.directive_inbox(0, 10).unwrap().len(), 1);
-        s.acknowledge_directive(&d).unwrap();
-        s.relay_directive(&d).unwrap();
+        let inbox = s.directive_inbox(false, 0, 10).unwrap();
+        assert_eq!(inbox.len(), 1);
+        // The next steps as the rules allow them: sign for it first; an alert takes no completion report.
+        assert_eq!((inbox[0].can_acknowledge, inbox[0].can_relay, inbox[0].can_report_completion), (true, false, false));
+        assert_eq!(s.directive_inbox(true, 0, 10).unwrap().len(), 1);
+        let acked = s.acknowledge_directive(&d).unwrap();
+        assert_eq!((acked.can_acknowledge, acked.can_relay), (false, true));
+        assert!(s.directive_inbox(true, 0, 10).unwrap().is_empty(), "acknowledged: no longer to sign for");
+        assert_eq!(s.directive_inbox(false, 0, 10).unwrap().len(), 1);
+        assert!(!s.relay_directive(&d).unwrap().can_relay);
 
         s.sign_in("lh").unwrap();
-        let inbox = s.directive_inbox(0, 10).unwrap();
+        let inbox = s.directive_inbox(false, 0, 10).unwrap();
         assert_eq!((inbox[0].households_acknowledged, inbox[0].households_total), (0, 2));
         assert!(matches!(s.relay_directive(&d), Err(Error::Rule(RuleError::DirectiveStep(_)))));
         assert!(matches!(
@@ -425,7 +446,7 @@ mod tests {
         assert!(matches!(s.record_household_ack(&d, "h3", AckMeans::Phone), Err(Error::NotFound { .. })));
 
         s.sign_in("ts2").unwrap();
-        assert!(s.directive_inbox(0, 10).unwrap().is_empty(), "t2 is outside the target");
+        assert!(s.directive_inbox(false, 0, 10).unwrap().is_empty(), "t2 is outside the target");
 
         s.sign_in("cs").unwrap();
         let cov = s.directive_coverage(&d).unwrap();

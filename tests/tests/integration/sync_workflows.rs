@@ -109,9 +109,16 @@ fn a_task_takes_a_completion_report_with_photos() {
             gw.app.report_task_completion(task.id.clone(), "已清理".into(), vec![shot.hash.clone()]),
             Err(ApiError::OutOfOrder { .. })
         ), "sign for it first");
-        gw.app.acknowledge_directive(task.id.clone()).unwrap();
+        // The home list of things to sign for, and the directive read on its own, as the shells show them.
+        let pending: Vec<_> = gw.app.directives_to_acknowledge(0, 10).unwrap().into_iter().map(|d| d.id).collect();
+        assert_eq!(pending, vec![task.id.clone()]);
+        let read = gw.app.directive(task.id.clone()).unwrap();
+        assert!(read.can_acknowledge && !read.can_report_completion);
+        let acked = gw.app.acknowledge_directive(task.id.clone()).unwrap();
+        assert!(acked.can_report_completion && !acked.can_acknowledge);
+        assert!(gw.app.directives_to_acknowledge(0, 10).unwrap().is_empty());
         let done = gw.app.report_task_completion(task.id.clone(), "已清理可燃物3处".into(), vec![shot.hash.clone()]).unwrap();
-        assert!(done.completed_at_ms.is_some());
+        assert!(done.completed_at_ms.is_some() && !done.can_report_completion);
         assert_eq!(gw.app.sync(None).await.unwrap().uploaded, 1);
         ts.app.sync(None).await.unwrap();
         assert_eq!(ts.app.directive_coverage(task.id.clone()).unwrap().tasks_completed, 1);

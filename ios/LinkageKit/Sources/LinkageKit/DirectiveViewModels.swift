@@ -87,12 +87,13 @@ public final class DirectiveDetailViewModel: ObservableObject {
         error = nil
         let id = directiveId
         let role = await ctx.core { $0.session() }.value??.role
-        // The core has no single-directive read yet: take it from the inbox.
         var isTask = directive?.isTask ?? false
-        if let list = await ctx.core({ try $0.directiveInbox(offset: 0, limit: 200) }).value,
-           let d = list.first(where: { $0.id == id }) {
+        switch await ctx.core({ try $0.directive(directiveId: id) }) {
+        case let .ok(d):
             directive = d.toRow(ctx.strings, ctx.format)
             isTask = d.kind == .task
+        case let .failed(e):
+            error = e
         }
         if role == .liaisonHead {
             switch await ctx.core({ try $0.listHouseholds(query: HouseholdQuery(limit: 200)) }) {

@@ -20,10 +20,10 @@ public final class TodayViewModel: ObservableObject {
         error = nil
         if here == nil { locationText = ctx.strings.noLocation }
         let assignedPage = await ctx.core { try $0.listIssues(kind: .assignedToMe, states: [.assigned, .inProgress], offset: 0, limit: 30) }
-        let inbox = await ctx.core { try $0.directiveInbox(offset: 0, limit: 50) }
+        let inbox = await ctx.core { try $0.directivesToAcknowledge(offset: 0, limit: 50) }
         error = assignedPage.error ?? inbox.error
         if let page = assignedPage.value { assigned = page.items.map { $0.toRow(ctx.strings, ctx.format) } }
-        if let list = inbox.value { directives = list.filter { $0.acknowledgedAtMs == nil }.map { $0.toRow(ctx.strings, ctx.format) } }
+        if let list = inbox.value { directives = list.map { $0.toRow(ctx.strings, ctx.format) } }
         await loadOverdue()
         loading = false
     }

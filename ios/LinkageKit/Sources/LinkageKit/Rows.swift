@@ -85,10 +85,9 @@ public struct DirectiveRow: Identifiable, Equatable {
     public let isTask: Bool
     /// 已于 … 报告完成, once my node reported the task done.
     public let completedText: String?
-    /// The buttons shown; the core still refuses a step out of order (`OutOfOrder`).
+    /// The buttons shown: the steps the core's directive rules leave open to me (签收, 转发, 上报完成情况).
     public let showAcknowledge: Bool
     public let showRelay: Bool
-    /// 上报完成情况: a task, acknowledged, not yet reported done.
     public let showReportCompletion: Bool
 }
 
@@ -99,8 +98,7 @@ extension DirectiveSummary {
                      acknowledged: acknowledgedAtMs != nil, relayed: relayedAtMs != nil,
                      householdsText: householdsTotal > 0 ? s.householdsAcked(householdsAcknowledged, householdsTotal) : nil,
                      isTask: kind == .task, completedText: completedAtMs.map { s.completedAt(f.dateTime($0)) },
-                     showAcknowledge: acknowledgedAtMs == nil, showRelay: acknowledgedAtMs != nil && relayedAtMs == nil,
-                     showReportCompletion: kind == .task && acknowledgedAtMs != nil && completedAtMs == nil)
+                     showAcknowledge: canAcknowledge, showRelay: canRelay, showReportCompletion: canReportCompletion)
     }
 }
 

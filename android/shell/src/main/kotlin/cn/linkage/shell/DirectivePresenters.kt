@@ -73,9 +73,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
         val role = core { session() }.getOr { e -> update { it.copy(error = e) } }?.role
-        // The core has no single-directive read yet: take it from the inbox.
-        val directive = core { directiveInbox(0u, 200u) }.getOr { e -> update { it.copy(error = e) } }
-            ?.firstOrNull { it.id == directiveId }
+        val directive = core { directive(directiveId) }.getOr { e -> update { it.copy(error = e) } }
         val households = if (role == Role.LIAISON_HEAD) {
             core { listHouseholds(HouseholdQuery(limit = 200u)) }.getOr { e -> update { it.copy(error = e) } }?.items
         } else null

@@ -54,11 +54,11 @@ class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Pres
         val assigned = core {
             listIssues(IssueListKind.ASSIGNED_TO_ME, listOf(IssueState.ASSIGNED, IssueState.IN_PROGRESS), 0u, pageSize)
         }.getOr { e -> update { it.copy(error = e) } }
-        val directives = core { directiveInbox(0u, 50u) }.getOr { e -> update { it.copy(error = e) } }
+        val directives = core { directivesToAcknowledge(0u, 50u) }.getOr { e -> update { it.copy(error = e) } }
         update {
             it.copy(
                 assigned = assigned?.items?.map { i -> i.toRow(s, fmt) } ?: it.assigned,
-                directives = directives?.filter { d -> d.acknowledgedAtMs == null }?.map { d -> d.toRow(s, fmt) } ?: it.directives,
+                directives = directives?.map { d -> d.toRow(s, fmt) } ?: it.directives,
             )
         }
         loadOverdue()

@@ -102,10 +102,9 @@ data class DirectiveRow(
     val isTask: Boolean,
     /** 已于 … 报告完成, once my node reported the task done. */
     val completedText: String?,
-    /** The buttons shown; the core still refuses a step out of order (`OutOfOrder`). */
+    /** The buttons shown: the steps the core's directive rules leave open to me (签收, 转发, 上报完成情况). */
     val showAcknowledge: Boolean,
     val showRelay: Boolean,
-    /** 上报完成情况: a task, acknowledged, not yet reported done. */
     val showReportCompletion: Boolean,
 )
 
@@ -123,7 +122,7 @@ fun DirectiveSummary.toRow(s: Strings, f: Format) = DirectiveRow(
     householdsText = if (householdsTotal > 0u) s.householdsAcked(householdsAcknowledged, householdsTotal) else null,
     isTask = kind == DirectiveKind.TASK,
     completedText = completedAtMs?.let { s.completedAt(f.dateTime(it)) },
-    showAcknowledge = acknowledgedAtMs == null,
-    showRelay = acknowledgedAtMs != null && relayedAtMs == null,
-    showReportCompletion = kind == DirectiveKind.TASK && acknowledgedAtMs != null && completedAtMs == null,
+    showAcknowledge = canAcknowledge,
+    showRelay = canRelay,
+    showReportCompletion = canReportCompletion,
 )

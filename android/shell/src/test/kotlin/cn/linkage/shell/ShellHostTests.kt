@@ -328,6 +328,10 @@ fun directiveFlow() = Phone().use { p ->
     runBlocking { inbox.relay(d.id) }
     assertNull(inbox.state.value.error)
     assertTrue(inbox.state.value.rows.single().relayed)
+    assertFalse(inbox.state.value.rows.single().showRelay)
+    // Signed for: off today's list of things to sign for.
+    runBlocking { today.load() }
+    assertTrue(today.state.value.directives.isEmpty())
 
     p.app.signIn("lh")
     val lhInbox = DirectiveInboxPresenter(p.ctx)
