@@ -2,6 +2,7 @@
 //! sync server so that an operation accepted offline on a phone is judged by exactly the same code on the
 //! server (DESIGN §1, §8). Nothing here does I/O.
 
+pub mod digest;
 pub mod hlc;
 pub mod labels;
 pub mod model;

@@ -279,7 +279,12 @@ async fn sign_in(State(state): State<AppState>, JsonBody(req): JsonBody<SignInRe
     let storage = state.storage.clone();
     let (hash, uid) = (auth::token_hash(&token), user.id.clone());
     blocking(move || storage.enroll_device(&device_id, device_name.trim(), &uid, &hash, expires_at_ms, now)).await?;
-    Ok(axum::Json(SignInResponse {
+    Ok(axum::Json(signed_in(token, expires_at_ms, user, now)))
+}
+
+/// The answer to a sign-in or a refresh: the new token and who it speaks for.
+fn signed_in(token: String, expires_at_ms: i64, user: crate::storage::UserInfo, now: i64) -> SignInResponse {
+    SignInResponse {
         token,
         expires_at_ms,
         user_id: user.id,
@@ -288,7 +293,7 @@ async fn sign_in(State(state): State<AppState>, JsonBody(req): JsonBody<SignInRe
         node_id: user.node_id,
         node_level: user.node_level,
         server_time_ms: now,
-    }))
+    }
 }
 
 async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<SignInResponse>> {
@@ -300,17 +305,7 @@ async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<axu
     if !blocking(move || storage.replace_token(&device, &old, &new, expires_at_ms)).await? {
         return Err(ApiError::unauthorized("the token was replaced meanwhile"));
     }
-    let user = caller.record.user;
-    Ok(axum::Json(SignInResponse {
-        token,
-        expires_at_ms,
-        user_id: user.id,
-        user_name: user.name,
-        role: user.role,
-        node_id: user.node_id,
-        node_level: user.node_level,
-        server_time_ms: now,
-    }))
+    Ok(axum::Json(signed_in(token, expires_at_ms, caller.record.user, now)))
 }
 
 async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): JsonBody<PushRequest>) -> ApiResult<axum::Json<PushResponse>> {

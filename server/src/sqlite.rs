@@ -49,24 +49,7 @@ pub fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| Error::Corrupt(format!("unknown value '{s}'")))
 }
 
-/// Lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(bytes);
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
-}
-
-/// The strict ancestors' paths of a materialized path: `/c/t/b/` → `["/c/", "/c/t/"]`.
-pub fn ancestor_paths(path: &str) -> Vec<String> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    (1..segments.len()).map(|i| format!("/{}/", segments[..i].join("/"))).collect()
-}
+pub use linkage_protocol::digest::sha256_hex;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -638,7 +621,7 @@ impl Storage for SqliteStorage {
 
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)> {
         let conn = lock(&self.conn);
-        let ancestors = serde_json::to_string(&ancestor_paths(scope_path))?;
+        let ancestors = serde_json::to_string(&scope::ancestor_paths(scope_path))?;
         let mut stmt = conn.prepare_cached(
             "SELECT seq, received_at_ms, op_json FROM changes
              WHERE seq > ?1 AND ((path >= ?2 AND path < ?3) OR (broadcast = 1 AND path IN (SELECT value FROM json_each(?4))))
@@ -665,7 +648,7 @@ impl Storage for SqliteStorage {
             Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, Option<String>>(5)?))
         };
         let mut nodes = Vec::new();
-        let ancestors = serde_json::to_string(&ancestor_paths(node_path))?;
+        let ancestors = serde_json::to_string(&scope::ancestor_paths(node_path))?;
         let upper = scope::upper_bound(node_path);
         for (sql, args) in [
             (format!("SELECT id, parent_id, level, name, code, boundary FROM org_nodes WHERE path IN (SELECT value FROM json_each(?1)) {depth_order}"), [ancestors.as_str(), ""]),
@@ -830,17 +813,6 @@ impl Storage for SqliteStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ancestors_of_a_path() {
-        assert_eq!(ancestor_paths("/c/t/b/"), vec!["/c/".to_string(), "/c/t/".to_string()]);
-        assert!(ancestor_paths("/c/").is_empty());
-    }
-
-    #[test]
-    fn sha256_of_empty() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    }
 
     #[test]
     fn migrates_and_reopens() {

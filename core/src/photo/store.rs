@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// Lowercase hex SHA-256 of `bytes`.
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+pub(super) use linkage_protocol::digest::sha256_hex;
 
 /// Lowercase hex SHA-256 of a file's content, streamed.
 pub(super) fn sha256_file(path: &Path) -> io::Result<String> {
@@ -28,15 +25,7 @@ pub(super) fn sha256_file(path: &Path) -> io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hex(&hasher.finalize()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Ok(linkage_protocol::digest::to_hex(&hasher.finalize()))
 }
 
 /// A fully written and fsynced temporary file waiting to be renamed into place.
@@ -94,14 +83,6 @@ pub(super) fn ensure_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn known_digest() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn stage_commit_and_cleanup() {

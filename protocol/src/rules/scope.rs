@@ -19,9 +19,21 @@ pub fn child_path(parent_path: &str, id: &str) -> String {
     format!("{parent_path}{id}/")
 }
 
+/// The strict ancestors' paths of a materialized path: `/c/t/b/` → `["/c/", "/c/t/"]`.
+pub fn ancestor_paths(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    (1..segments.len()).map(|i| format!("/{}/", segments[..i].join("/"))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ancestors_of_a_path() {
+        assert_eq!(ancestor_paths("/c/t/b/"), vec!["/c/".to_string(), "/c/t/".to_string()]);
+        assert!(ancestor_paths("/c/").is_empty());
+    }
 
     #[test]
     fn prefix_respects_segment_boundaries() {
