@@ -424,6 +424,19 @@ pub struct BundleUser {
     pub node_id: String,
 }
 
+/// The serde (snake_case) name of a unit enum value, as stored in SQL columns on the phone and the server.
+pub fn unit_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => unreachable!("not a unit enum: {other:?}"),
+    }
+}
+
+/// The unit enum value with that serde name (`None`: not one of its names).
+pub fn from_unit_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,6 @@ use linkage_protocol::wire::{HouseholdField, TaskReport,
 };
 use rusqlite::{params, CachedStatement, Connection, OptionalExtension, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::apply::{self, HouseholdInfo, Ledger, NodeInfo, UserInfo, VisitInfo};
 use crate::error::{Error, Result};
@@ -37,16 +36,11 @@ pub struct SqliteStorage {
 }
 
 /// The unit enum's snake_case name (its serde name), as stored in SQL.
-pub fn enum_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => unreachable!("not a unit enum: {other:?}"),
-    }
-}
+pub use linkage_protocol::wire::unit_name as enum_str;
 
 /// Parses a unit enum from its SQL form.
 pub fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| Error::Corrupt(format!("unknown value '{s}'")))
+    linkage_protocol::wire::from_unit_name(s).ok_or_else(|| Error::Corrupt(format!("unknown value '{s}'")))
 }
 
 pub use linkage_protocol::digest::sha256_hex;

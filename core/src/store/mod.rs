@@ -32,7 +32,6 @@ use linkage_protocol::rules::sla::SlaRules;
 use linkage_protocol::wire::{OpBody, Operation};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 pub use coverage::{CoverageRow, VisitCoverageReport};
 pub use directives::{DirectiveCoverageRow, DirectiveInput, DirectiveRow};
@@ -336,17 +335,11 @@ pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> 
 }
 
 /// The snake_case name of a unit enum (its serde name), for SQL columns.
-pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => unreachable!("not a unit enum: {other:?}"),
-    }
-}
+pub(crate) use linkage_protocol::wire::unit_name as enum_str;
 
 /// Parses a unit enum from its snake_case SQL form.
 pub(crate) fn parse_enum<T: DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| Error::Corrupt(format!("unknown value '{s}' in the database")))
+    linkage_protocol::wire::from_unit_name(s).ok_or_else(|| Error::Corrupt(format!("unknown value '{s}' in the database")))
 }
 
 /// Clamps a requested page size to 1..=PAGE_SIZE_MAX.
