@@ -71,6 +71,15 @@ impl From<CoordinateError> for Error {
     }
 }
 
+impl From<linkage_protocol::rules::visit::VisitError> for Error {
+    fn from(e: linkage_protocol::rules::visit::VisitError) -> Error {
+        match e {
+            linkage_protocol::rules::visit::VisitError::Field(f) => f.into(),
+            linkage_protocol::rules::visit::VisitError::Fix(c) => c.into(),
+        }
+    }
+}
+
 impl From<DirectiveInputError> for Error {
     fn from(e: DirectiveInputError) -> Error {
         match e {

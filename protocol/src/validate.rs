@@ -6,6 +6,8 @@ pub mod limits {
     pub const TITLE: usize = 60;
     pub const DESCRIPTION: usize = 2_000;
     pub const NOTE: usize = 2_000;
+    /// How far ahead of the judge's clock a recorded time may lie (phone clocks drift) before it is refused.
+    pub const FUTURE_SKEW_MS: i64 = 10 * 60 * 1000;
     pub const REASON: usize = 500;
     pub const NAME: usize = 64;
     pub const ADDRESS: usize = 200;

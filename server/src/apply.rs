@@ -10,6 +10,7 @@ use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
 use linkage_protocol::rules::directive::{self as drules, DirectiveInputError};
 use linkage_protocol::rules::geo::{self, OnSitePolicy};
 use linkage_protocol::rules::household_edit;
+use linkage_protocol::rules::visit as visit_rules;
 use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::{scope, Denial, RuleError};
@@ -23,7 +24,7 @@ use linkage_protocol::wire::{
 use crate::error::Result;
 
 /// How far in the future a phone-supplied time may lie (clock skew) before it is refused (as on the phone).
-pub const FUTURE_SKEW_MS: i64 = 10 * 60 * 1000;
+pub use linkage_protocol::validate::limits::FUTURE_SKEW_MS;
 
 /// An org node as the rules need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +146,15 @@ impl From<RuleError> for Reject {
 impl From<FieldError> for Reject {
     fn from(e: FieldError) -> Reject {
         Reject::new(RejectCode::InvalidInput, e.to_string())
+    }
+}
+
+impl From<visit_rules::VisitError> for Reject {
+    fn from(e: visit_rules::VisitError) -> Reject {
+        match e {
+            visit_rules::VisitError::Field(f) => f.into(),
+            visit_rules::VisitError::Fix(c) => c.into(),
+        }
     }
 }
 
@@ -342,17 +352,7 @@ fn visit_recorded(
     if !actor.sees(&household.path) {
         refuse!(Reject::from(RuleError::OutOfScope));
     }
-    if visit.started_at_ms <= 0 || visit.started_at_ms > visit.ended_at_ms {
-        refuse!(Reject::new(RejectCode::InvalidInput, "started_at_ms: must be a time before the end of the visit"));
-    }
-    if visit.ended_at_ms > now_ms + FUTURE_SKEW_MS {
-        refuse!(Reject::new(RejectCode::InvalidInput, "ended_at_ms: lies in the future"));
-    }
-    if let Some(fix) = &visit.fix {
-        check!(geo::validate_fix(fix));
-    }
-    check!(validate::text("notes", &visit.notes, 0, limits::NOTE));
-    check!(validate::evidence("evidence", &visit.evidence));
+    check!(visit_rules::check_content(visit.started_at_ms, visit.ended_at_ms, visit.fix.as_ref(), &visit.notes, &visit.evidence, now_ms));
     if let Some(issue_id) = &visit.issue_id {
         match ledger.issue(issue_id)? {
             Some(issue) if actor.sees(&issue.path) => {}

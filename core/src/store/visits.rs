@@ -4,15 +4,13 @@
 
 use linkage_protocol::model::{GpsFix, OnSiteVerdict, VisitKind};
 use linkage_protocol::rules::geo;
+use linkage_protocol::rules::visit as visit_rules;
 use linkage_protocol::validate::{self, limits};
 use linkage_protocol::wire::{OpBody, Visit};
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{enum_str, new_id, parse_enum, Store, Tx};
 use crate::error::{Error, Result};
-
-/// How far in the future a phone-supplied time may lie (clock skew) before it is refused.
-const FUTURE_SKEW_MS: i64 = 10 * 60 * 1000;
 
 /// What the visit form hands in.
 #[derive(Debug, Clone)]
@@ -54,17 +52,8 @@ impl Store {
         let level = self.session()?.node_level;
         let (household, _) = self.household_with_path(&input.household_id)?;
         let now = self.now_ms();
-        if input.started_at_ms <= 0 || input.started_at_ms > input.ended_at_ms {
-            return Err(Error::invalid("started_at_ms", "must be a time before the end of the visit"));
-        }
-        if input.ended_at_ms > now + FUTURE_SKEW_MS {
-            return Err(Error::invalid("ended_at_ms", "lies in the future"));
-        }
-        if let Some(fix) = &input.fix {
-            geo::validate_fix(fix)?;
-        }
-        let notes = validate::text("notes", &input.notes, 0, limits::NOTE)?;
-        validate::evidence("evidence", &input.evidence)?;
+        let notes =
+            visit_rules::check_content(input.started_at_ms, input.ended_at_ms, input.fix.as_ref(), &input.notes, &input.evidence, now)?;
         if let Some(issue_id) = &input.issue_id {
             self.issue_row(issue_id)?;
         }

@@ -12,6 +12,7 @@ pub mod lifecycle;
 pub mod measures;
 pub mod scope;
 pub mod sla;
+pub mod visit;
 
 use crate::model::{IssueActionKind, IssueState};
 
