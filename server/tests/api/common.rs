@@ -18,7 +18,8 @@ pub struct TestServer {
     pub base: String,
     pub storage: Arc<SqliteStorage>,
     pub http: reqwest::Client,
-    _dir: tempfile::TempDir,
+    /// The data directory (the measures export reads the database file in it).
+    pub dir: tempfile::TempDir,
 }
 
 fn node(id: &str, parent: Option<&str>, level: OrgLevel, code: &str) -> Sourced<BundleNode> {
@@ -28,7 +29,8 @@ fn node(id: &str, parent: Option<&str>, level: OrgLevel, code: &str) -> Sourced<
     }
 }
 
-fn household(id: &str, group: &str, lat: f64, lon: f64) -> Sourced<BundleHousehold> {
+/// A fixture household (phone on file, 低保, medium risk).
+pub fn household(id: &str, group: &str, lat: f64, lon: f64) -> Sourced<BundleHousehold> {
     Sourced {
         origin: id.into(),
         item: BundleHousehold {
@@ -49,6 +51,11 @@ fn household(id: &str, group: &str, lat: f64, lon: f64) -> Sourced<BundleHouseho
 }
 
 pub async fn start() -> TestServer {
+    start_with(vec![household("h1", "g1", 35.5, 109.8), household("h2", "g2", 35.6, 109.9)]).await
+}
+
+/// The fixture county's nodes and users with these households.
+pub async fn start_with(households: Vec<Sourced<BundleHousehold>>) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
     let nodes = vec![
@@ -60,7 +67,6 @@ pub async fn start() -> TestServer {
         node("g1", Some("b1"), OrgLevel::Group, "61063110120101"),
         node("g2", Some("b2"), OrgLevel::Group, "61063110220101"),
     ];
-    let households = vec![household("h1", "g1", 35.5, 109.8), household("h2", "g2", 35.6, 109.9)];
     import::import_rows(storage.as_ref(), nodes, households).unwrap();
     let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
     for (id, role, node) in [
@@ -80,7 +86,7 @@ pub async fn start() -> TestServer {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = linkage_server::api::router(storage.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    TestServer { base, storage, http: reqwest::Client::new(), _dir: dir }
+    TestServer { base, storage, http: reqwest::Client::new(), dir }
 }
 
 impl TestServer {

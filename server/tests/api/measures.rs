@@ -3,28 +3,23 @@
 //! header row, the XLSX file and the CLI's errors.
 //!
 //! The fixture is the one of `common.rs` (c ─ t1 ─ b1 ─ g1, c ─ t2 ─ b2 ─ g2, the same users) with one more
-//! household h3 in g1, and h1 a county contact household; it is built here (not with `common::start`) because
-//! the measures read the database file, whose data directory `TestServer` keeps private.
+//! household h3 in g1, and h1 a county contact household.
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
 use linkage_protocol::hlc::Hlc;
 use linkage_protocol::model::{
     AckMeans, DirectiveKind, GpsFix, IssueCategory, OnSiteVerdict, OrgLevel, RiskLevel, Satisfaction, Urgency, VisitKind,
 };
-use linkage_protocol::sync::{paths, OpOutcome, PushRequest, PushResponse, SignInRequest, SignInResponse};
+use linkage_protocol::sync::OpOutcome;
 use linkage_protocol::wire::{
-    BundleHousehold, BundleNode, Directive, HouseholdAck, IssueAction, IssueEvent, IssueReport, NodeAck, OpBody, Operation,
+    BundleHousehold, Directive, HouseholdAck, IssueAction, IssueEvent, IssueReport, NodeAck, OpBody, Operation,
     Visit,
 };
-use linkage_server::import::{self, Sourced};
 use linkage_server::measures::{self, DateRange, MeasuresPolicy, MeasuresReport};
-use linkage_server::sqlite::SqliteStorage;
-use linkage_server::storage::{NewUser, Storage};
 
-use crate::common::{uuid, who, PASSWORD};
+use crate::common::{household, start_with, uuid, who, TestServer};
 
 const H: i64 = 3_600_000;
 const D: i64 = 24 * H;
@@ -34,75 +29,36 @@ const FROM: &str = "2026-03-02";
 /// Inclusive: the period is [T0, T0 + 7 d).
 const TO: &str = "2026-03-08";
 
-struct Server {
-    base: String,
-    http: reqwest::Client,
-    dir: tempfile::TempDir,
-    _storage: Arc<SqliteStorage>,
-}
-
 const POINTS: [(&str, &str, f64, f64, bool); 3] =
     [("h1", "g1", 35.5, 109.8, true), ("h3", "g1", 35.51, 109.81, false), ("h2", "g2", 35.6, 109.9, false)];
 
+/// The fixture server with the households of [`POINTS`] (no phone, no tags, low risk; h1 a county contact).
+struct Server(TestServer);
+
 async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
-    let node = |id: &str, parent: Option<&str>, level, code: &str| Sourced {
-        origin: id.to_string(),
-        item: BundleNode { id: id.into(), parent_id: parent.map(Into::into), level, name: format!("节点{id}"), code: code.into(), boundary: vec![] },
-    };
-    let nodes = vec![
-        node("c", None, OrgLevel::County, "610631000000"),
-        node("t1", Some("c"), OrgLevel::Township, "610631101000"),
-        node("t2", Some("c"), OrgLevel::Township, "610631102000"),
-        node("b1", Some("t1"), OrgLevel::Branch, "610631101201"),
-        node("b2", Some("t2"), OrgLevel::Branch, "610631102201"),
-        node("g1", Some("b1"), OrgLevel::Group, "61063110120101"),
-        node("g2", Some("b2"), OrgLevel::Group, "61063110220101"),
-    ];
     let households = POINTS
         .iter()
-        .map(|&(id, group, lat, lon, county_contact)| Sourced {
-            origin: id.to_string(),
-            item: BundleHousehold {
-                id: id.into(),
-                group_id: group.into(),
-                head_name: "王秀英".into(),
-                members: 3,
-                phone: None,
-                id_number: None,
-                address: "一组1号".into(),
-                lat: Some(lat),
-                lon: Some(lon),
-                tags: vec![],
-                risk_level: RiskLevel::Low,
-                county_contact,
-            },
+        .map(|&(id, group, lat, lon, county_contact)| {
+            let mut h = household(id, group, lat, lon);
+            h.item = BundleHousehold { phone: None, tags: vec![], risk_level: RiskLevel::Low, county_contact, ..h.item };
+            h
         })
         .collect();
-    import::import_rows(storage.as_ref(), nodes, households).unwrap();
-    let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
-    for id in ["cs", "ts1", "ts2", "gw1", "gw2", "lh1", "lh2"] {
-        let (role, node) = who(id);
-        storage.put_user(&NewUser { id: id.into(), name: format!("用户{id}"), role, node_id: node.into(), password_hash: hash.clone() }).unwrap();
+    Server(start_with(households).await)
+}
+
+impl std::ops::Deref for Server {
+    type Target = TestServer;
+    fn deref(&self) -> &TestServer {
+        &self.0
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = linkage_server::api::router(storage.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    Server { base, http: reqwest::Client::new(), dir, _storage: storage }
 }
 
 impl Server {
     /// Signs `user` in and pushes `ops` as that user; every op must be applied.
     async fn push(&self, user: &str, ops: Vec<Operation>) {
-        let req = SignInRequest { user_id: user.into(), password: PASSWORD.into(), device_id: format!("dev-{user}"), device_name: "测试机".into() };
-        let resp = self.http.post(format!("{}{}", self.base, paths::SIGN_IN)).json(&req).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let token = resp.json::<SignInResponse>().await.unwrap().token;
-        let resp = self.http.post(format!("{}{}", self.base, paths::PUSH)).bearer_auth(token).json(&PushRequest { ops }).send().await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let r: PushResponse = resp.json().await.unwrap();
+        let token = self.0.token(user).await;
+        let r = self.0.push(&token, ops).await;
         assert!(r.results.iter().all(|x| x.outcome == OpOutcome::Applied), "{user}: {r:?}");
     }
 
