@@ -4,11 +4,6 @@
 # Extra arguments go to `linkage-server demo` (e.g. --listen 0.0.0.0:8080, --data-dir DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v cargo >/dev/null; then
-  command -v curl >/dev/null || { as_root apt-get update -qq && as_root apt-get install -y -qq curl ca-certificates; }
-  curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
-  . "$HOME/.cargo/env"
-fi
+. scripts/rust-toolchain.sh
 command -v cc >/dev/null || { echo "demo: installing gcc (SQLite and zstd are built from source)"; as_root apt-get update -qq && as_root apt-get install -y -qq gcc; }
 exec cargo run --release -p linkage-server -- demo "$@"

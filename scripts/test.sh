@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs every Rust test in the
-# workspace and the binding tests. Works on a fresh Debian machine with the Rust toolchain.
+# workspace, the binding tests and the shell tests. Works on a fresh Debian machine (installs the Rust
+# toolchain too when it is missing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+. "$root/scripts/rust-toolchain.sh"
 "$root/scripts/setup.sh"
 echo "== cargo test (workspace)"
 cargo test --workspace --quiet
