@@ -41,6 +41,23 @@ impl FieldApp {
         }))
     }
 
+    /// Long-polling pull for the sync scheduler while the app is in the foreground: pulls the scope's changes,
+    /// and when there are none lets the server hold the request up to `wait_secs` (at most 30) until one
+    /// arrives ([`sync::pull_wait`]). Pushes nothing. Takes the one-sync-at-a-time lock: drop (cancel) the
+    /// future before running [`FieldApp::sync`]. Async; never blocks the calling thread.
+    pub async fn pull_wait(&self, wait_secs: u32, observer: Option<Arc<dyn SyncObserver>>) -> ApiResult<SyncReport> {
+        let _one_at_a_time = self.sync_lock.lock().await;
+        let o = sync::pull_wait(&self.store, observer.as_deref(), self.limits, wait_secs).await?;
+        Ok(SyncReport {
+            pushed: 0,
+            duplicates: 0,
+            rejected: 0,
+            uploaded: 0,
+            pulled: o.pulled,
+            clock_offset_ms: o.clock_offset_ms,
+        })
+    }
+
     fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls it back), so
         // the store is still consistent: recover it instead of poisoning the app forever.

@@ -40,6 +40,11 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 /// Most hashes in one `blobs/missing` question.
 pub const MAX_MISSING_HASHES: usize = 1000;
+/// Longest a pull may wait for a change in its scope (`wait`, seconds).
+pub const MAX_PULL_WAIT_SECS: u32 = 30;
+/// Most pulls waiting at once: each holds a connection and a small task (a few KiB); past this a waiting pull
+/// is answered `503 busy` at once and the phone retries with backoff.
+pub const MAX_WAITING_PULLS: usize = 4096;
 
 /// Every route the router serves, as (method, path): the OpenAPI test checks each is documented.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -60,11 +65,25 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub struct AppState {
     /// The storage backend.
     pub storage: Arc<dyn Storage>,
+    /// Permits for long-polling pulls ([`MAX_WAITING_PULLS`]).
+    waiters: Arc<tokio::sync::Semaphore>,
+    /// Turns `true` when the server is shutting down: waiting pulls answer at once (`None`: never).
+    shutdown: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// The router with every route, body limits, request decompression (gzip, zstd) and response compression.
+/// Waiting pulls end with their wait (use [`router_with_shutdown`] to end them early on shutdown).
 pub fn router(storage: Arc<dyn Storage>) -> Router {
-    let state = AppState { storage };
+    routes(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: None })
+}
+
+/// [`router`], with waiting pulls answered (an empty page) as soon as `shutdown` turns `true` (or its sender
+/// is dropped).
+pub fn router_with_shutdown(storage: Arc<dyn Storage>, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
+    routes(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: Some(shutdown) })
+}
+
+fn routes(state: AppState) -> Router {
     Router::new()
         .route(paths::SIGN_IN, post(sign_in))
         .route(paths::REFRESH, post(refresh))
@@ -89,13 +108,34 @@ pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5
 /// issues are flagged even when no phone is online).
 pub async fn serve(listener: tokio::net::TcpListener, storage: Arc<dyn Storage>) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_periodically(storage.clone(), SWEEP_INTERVAL));
-    let served = axum::serve(listener, router(storage))
-        .with_graceful_shutdown(async {
+    let watcher = tokio::spawn(watch_feed_head(storage.clone(), FEED_HEAD_RECHECK));
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let served = axum::serve(listener, router_with_shutdown(storage, shutdown))
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            // Waiting pulls answer now, so the graceful shutdown does not wait up to 30 s for them.
+            let _ = stop.send(true);
         })
         .await;
     sweeper.abort();
+    watcher.abort();
     served
+}
+
+/// How often the serving process re-reads the feed's head from the database, for writes made by another
+/// process on the same data directory (`linkage-server sweep`); writes of this process publish it at once.
+pub const FEED_HEAD_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Re-reads the feed's head every `interval` (one indexed query for all waiters, not one per waiter).
+pub async fn watch_feed_head(storage: Arc<dyn Storage>, interval: std::time::Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        let storage = storage.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || storage.refresh_feed_head()).await {
+            eprintln!("feed head check failed (will retry): {e}");
+        }
+    }
 }
 
 /// Runs the overdue sweep now and then every `interval`; a failed sweep is reported and retried next time.
@@ -330,19 +370,73 @@ pub struct PullParams {
     pub after: i64,
     /// Page size, 1..=1000 (default 500).
     pub limit: Option<u32>,
+    /// Long poll: when nothing in the caller's scope follows the cursor, wait up to this many seconds
+    /// (0..=30, default 0 = answer at once) for a change in scope.
+    #[serde(default)]
+    pub wait: u32,
 }
 
+/// `GET /v1/changes`: a page of the caller's scope after the cursor. With `wait`, an empty answer is held
+/// until a change in scope is committed (woken by the feed head's broadcast, then the scoped query is run
+/// again from the head already seen — never a timed poll of the database), the wait ends, or the server
+/// shuts down; the last two answer an empty page.
 async fn pull(
     State(state): State<AppState>,
     caller: Caller,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> ApiResult<axum::Json<PullResponse>> {
     let Query(params) = params?;
+    if params.wait > MAX_PULL_WAIT_SECS {
+        return Err(ApiError::invalid(format!("wait is at most {MAX_PULL_WAIT_SECS} seconds")));
+    }
     let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
     let after = params.after.max(0);
-    let storage = state.storage.clone();
     let path = caller.record.user.node_path;
-    let (changes, has_more) = blocking(move || storage.changes(&path, after, limit)).await?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(params.wait.into());
+    // Subscribed before the first query: a commit after it is seen as a change of the head.
+    let mut head = state.storage.feed_head();
+    let mut seen_head = *head.borrow_and_update();
+    let query = |from: i64| {
+        let (storage, path) = (state.storage.clone(), path.clone());
+        blocking(move || storage.changes(&path, from, limit))
+    };
+    let (mut changes, mut has_more) = query(after).await?;
+    if changes.is_empty() && params.wait > 0 {
+        let Ok(_permit) = state.waiters.clone().try_acquire_owned() else {
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many phones are waiting; try again shortly"));
+        };
+        let mut shutdown = state.shutdown.clone();
+        let mut stopping = std::pin::pin!(async move {
+            match &mut shutdown {
+                Some(rx) => drop(rx.wait_for(|stop| *stop).await),
+                None => std::future::pending().await,
+            }
+        });
+        // Nothing in scope up to the head seen before the query: later queries start there (a short index
+        // range), since the single writer commits sequence numbers in order.
+        let mut from = after.max(seen_head);
+        loop {
+            tokio::select! {
+                woke = head.changed() => {
+                    if woke.is_err() {
+                        break; // the storage is gone
+                    }
+                }
+                () = &mut stopping => break,
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+            let now_head = *head.borrow_and_update();
+            if now_head <= seen_head {
+                continue;
+            }
+            (changes, has_more) = query(from).await?;
+            if !changes.is_empty() {
+                break;
+            }
+            seen_head = now_head;
+            from = from.max(seen_head);
+        }
+    }
     let next_cursor = changes.last().map_or(after, |c| c.seq);
     Ok(axum::Json(PullResponse { changes, next_cursor, has_more, server_time_ms: now_ms() }))
 }

@@ -75,16 +75,20 @@ pub fn document() -> Value {
         &[("400", "invalid_input"), ("413", "payload_too_large (more than 1000 ops or 16 MiB)")],
     );
     let pull = op(
-        "The caller's scoped change feed after a cursor",
+        "The caller's scoped change feed after a cursor; with `wait`, a long poll",
         true,
         None,
         json!([
             { "name": "after", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 0 },
               "description": "the last sequence number seen" },
-            { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 500 } }
+            { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 500 } },
+            { "name": "wait", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 30, "default": 0 },
+              "description": "long poll, seconds: when nothing in the caller's scope follows the cursor, hold the request until a \
+                              change in scope is committed (answered at once with it) or the wait ends (an empty page); \
+                              0 answers at once. A shutting-down server answers waiting pulls with an empty page." }
         ]),
-        ("200", json_ok("a page of changes", "PullResponse")),
-        &[("400", "invalid_input")],
+        ("200", json_ok("a page of changes (empty when a wait ended without one)", "PullResponse")),
+        &[("400", "invalid_input (e.g. wait above 30)"), ("503", "busy: too many pulls are waiting; retry with backoff")],
     );
     let bundle = op(
         "Org tree (ancestors and subtree), households and users of the caller's scope",
@@ -174,7 +178,7 @@ fn schemas() -> Value {
     let enum_of = |v: &[&str]| json!({ "type": "string", "enum": v });
     json!({
         "ErrorBody": { "type": "object", "required": ["code", "message"], "properties": {
-            "code": enum_of(&["unauthorized", "token_expired", "device_revoked", "forbidden", "not_found", "invalid_input", "payload_too_large", "internal"]),
+            "code": enum_of(&["unauthorized", "token_expired", "device_revoked", "forbidden", "not_found", "invalid_input", "payload_too_large", "busy", "internal"]),
             "message": s("string"), "wipe": { "type": "boolean", "default": false } } },
         "Role": enum_of(&["county_staff", "township_staff", "grid_worker", "liaison_head"]),
         "OrgLevel": enum_of(&["county", "township", "branch", "group", "household"]),

@@ -33,6 +33,8 @@ pub struct SqliteStorage {
     blob_dir: PathBuf,
     /// Serializes blob file writes (uploads of the same hash from two devices).
     blob_lock: Mutex<()>,
+    /// The change feed's head, published after each commit that adds to the feed ([`Storage::feed_head`]).
+    feed: tokio::sync::watch::Sender<i64>,
 }
 
 /// The unit enum's snake_case name (its serde name), as stored in SQL.
@@ -78,12 +80,31 @@ impl SqliteStorage {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(SqliteStorage { conn: Mutex::new(conn), blob_dir, blob_lock: Mutex::new(()) })
+        let head = feed_head_of(&conn)?;
+        Ok(SqliteStorage { conn: Mutex::new(conn), blob_dir, blob_lock: Mutex::new(()), feed: tokio::sync::watch::Sender::new(head) })
+    }
+
+    /// Publishes the feed's head read on `conn` (after a commit) if it moved forward; waiters wake.
+    fn publish_head(&self, conn: &Connection) -> Result<i64> {
+        let head = feed_head_of(conn)?;
+        self.feed.send_if_modified(|h| {
+            let moved = head > *h;
+            if moved {
+                *h = head;
+            }
+            moved
+        });
+        Ok(head)
     }
 
     fn blob_paths(&self, hash: &str) -> (PathBuf, PathBuf) {
         (self.blob_dir.join(hash), self.blob_dir.join(format!("{hash}.part")))
     }
+}
+
+/// The highest sequence number of the change feed (0 when empty): one step down the primary key.
+fn feed_head_of(conn: &Connection) -> Result<i64> {
+    Ok(conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?)
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.name, u.role, u.node_id, n.path, n.level, u.password_hash
@@ -570,10 +591,14 @@ impl Storage for SqliteStorage {
         // The op rules decide every refusal before their first write (apply.rs), so a batch needs no
         // savepoint per op — they cost a page copy per touched page per op. Should a refused op ever have
         // written something (a bug), the batch is redone with a savepoint around each op.
-        match apply_batch(&mut conn, user, ops, now_ms, false)? {
-            Some(outcomes) => Ok(outcomes),
-            None => Ok(apply_batch(&mut conn, user, ops, now_ms, true)?.unwrap_or_default()),
+        let outcomes = match apply_batch(&mut conn, user, ops, now_ms, false)? {
+            Some(outcomes) => outcomes,
+            None => apply_batch(&mut conn, user, ops, now_ms, true)?.unwrap_or_default(),
+        };
+        if outcomes.iter().any(|o| matches!(o, OpOutcome::Applied)) {
+            self.publish_head(&conn)?;
         }
+        Ok(outcomes)
     }
 
     fn sweep_overdue(&self, now_ms: i64, rules: &linkage_protocol::rules::sla::SlaRules) -> Result<u32> {
@@ -605,12 +630,21 @@ impl Storage for SqliteStorage {
             }
             drop(ledger);
             tx.commit()?;
+            self.publish_head(&conn)?;
             if (page.len() as i64) < PAGE {
                 break;
             }
             after = last;
         }
         Ok(marked)
+    }
+
+    fn feed_head(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.feed.subscribe()
+    }
+
+    fn refresh_feed_head(&self) -> Result<i64> {
+        self.publish_head(&lock(&self.conn))
     }
 
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)> {

@@ -115,6 +115,13 @@ pub trait Storage: Send + Sync + 'static {
     /// The overdue sweep over every open issue, a page of issues per transaction: marks each issue whose current step ran
     /// out (see [`crate::apply::sweep_issue`]) and puts the mark in the change feed. Returns how many it marked.
     fn sweep_overdue(&self, now_ms: i64, rules: &linkage_protocol::rules::sla::SlaRules) -> Result<u32>;
+    /// The change feed's head (its highest sequence number), published after every commit that adds to the
+    /// feed in this process (pushes, the sweep, the demo seeder, in-process CLI writes). Long-polling pulls
+    /// wait on it instead of polling the database.
+    fn feed_head(&self) -> tokio::sync::watch::Receiver<i64>;
+    /// Reads the head from the database and publishes it if it moved (a write by another process, e.g. the
+    /// `sweep` command); returns it.
+    fn refresh_feed_head(&self) -> Result<i64>;
     /// Changes visible at `scope_path` after `after`, at most `limit`; and whether more follow.
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)>;
     /// The bundle for the subtree at `node_path`: its ancestors, subtree, households and users.

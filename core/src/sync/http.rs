@@ -12,6 +12,10 @@ use serde::Serialize;
 use super::backoff::{random_u64, RetryPolicy};
 use crate::error::{Error, Result};
 
+/// The longest long poll the server accepts (`wait` of `GET /v1/changes`), seconds; well inside the
+/// client's 60 s request timeout.
+pub const MAX_PULL_WAIT_SECS: u32 = 30;
+
 /// A connection to one sync server.
 #[derive(Debug, Clone)]
 pub struct ServerClient {
@@ -66,6 +70,17 @@ impl ServerClient {
     /// GETs a JSON answer, retrying transient failures.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<Exchange<T>> {
         self.send(Method::GET, path, None, false).await
+    }
+
+    /// One page of the scoped change feed after `after` (`GET /v1/changes`). With `wait_secs` > 0 (at most
+    /// 30) the server holds the request until a change in the caller's scope arrives or the wait ends (then
+    /// the page is empty): a long poll, for a phone in the foreground. Retries transient failures.
+    pub async fn pull(&self, after: i64, limit: u32, wait_secs: u32) -> Result<Exchange<linkage_protocol::sync::PullResponse>> {
+        let mut path = format!("{}?after={after}&limit={limit}", linkage_protocol::sync::paths::PULL);
+        if wait_secs > 0 {
+            path.push_str(&format!("&wait={}", wait_secs.min(MAX_PULL_WAIT_SECS)));
+        }
+        self.get(&path).await
     }
 
     /// Uploads raw bytes (a blob or part of one) with PUT.

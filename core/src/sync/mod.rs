@@ -252,18 +252,34 @@ async fn exchange(
         }
     }
 
-    // Pull the scope's changes after the cursor, one transaction per page.
+    pull_pages(store, client, progress, limits, &mut out, 0).await?;
+    Ok(out)
+}
+
+/// Pulls the scope's changes after the cursor, one transaction per page, estimating the clock offset at each;
+/// the first request long-polls for `wait_secs` (0: answer at once) when nothing is waiting.
+async fn pull_pages(
+    store: &Mutex<Store>,
+    client: &ServerClient,
+    progress: &(dyn Fn(SyncPhase, u64, u64) + Sync),
+    limits: SyncLimits,
+    out: &mut SyncOutcome,
+    wait_secs: u32,
+) -> Result<()> {
     let mut cursor = lock(store).sync_meta()?.cursor;
     let mut pulled = 0u64;
+    let mut wait = wait_secs;
     progress(SyncPhase::Pull, 0, 0);
     loop {
-        let path = format!("{}?after={cursor}&limit={}", paths::PULL, limits.pull_page);
         let sent_at = lock(store).device_now_ms();
-        let page: PullResponse = client.get(&path).await?.body;
+        let page: PullResponse = client.pull(cursor, limits.pull_page, std::mem::take(&mut wait)).await?.body;
         let mut s = lock(store);
         let received_at = s.device_now_ms();
-        out.clock_offset_ms = page.server_time_ms - (sent_at + received_at) / 2;
-        s.set_clock_offset(out.clock_offset_ms)?;
+        // A held request says nothing about the round trip: keep the offset of quick answers only.
+        if wait_secs == 0 || received_at - sent_at < 2_000 {
+            out.clock_offset_ms = page.server_time_ms - (sent_at + received_at) / 2;
+            s.set_clock_offset(out.clock_offset_ms)?;
+        }
         out.pulled += s.apply_changes(&page.changes, page.next_cursor)?;
         drop(s);
         pulled += page.changes.len() as u64;
@@ -273,5 +289,31 @@ async fn exchange(
         }
         cursor = page.next_cursor;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// A long-polling pull for a phone in the foreground (DESIGN §11): asks the server for the scope's changes
+/// after the cursor and, when there are none, lets it hold the request up to `wait_secs` (at most 30) until
+/// one arrives; then pulls any further pages at once and applies each page in one transaction. Pushes
+/// nothing (the sync scheduler runs [`run`] after local writes). Returns what was pulled; a revoked device
+/// is wiped. Async; holds no lock while waiting.
+pub async fn pull_wait(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>, limits: SyncLimits, wait_secs: u32) -> Result<SyncOutcome> {
+    let meta = lock(store).sync_meta()?;
+    let (Some(url), Some(token)) = (meta.server_url, meta.token) else {
+        return Err(Error::AuthRequired("this device is not connected to a server yet".into()));
+    };
+    let client = ServerClient::new(&url, Some(token), limits.retry)?;
+    let progress = |phase, done, total| {
+        if let Some(o) = observer {
+            o.on_progress(phase, done, total);
+        }
+    };
+    let mut out = SyncOutcome::default();
+    match pull_pages(store, &client, &progress, limits, &mut out, wait_secs.min(http::MAX_PULL_WAIT_SECS)).await {
+        Err(Error::DeviceRevoked) => {
+            lock(store).wipe()?;
+            Err(Error::DeviceRevoked)
+        }
+        other => other.map(|()| out),
+    }
 }

@@ -8,6 +8,7 @@ mod blobs;
 mod bundle;
 mod cli;
 mod demo;
+mod longpoll;
 mod measures;
 mod push;
 mod scope;

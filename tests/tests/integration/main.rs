@@ -10,6 +10,7 @@ mod issues;
 mod robustness;
 mod server;
 mod sync_faults;
+mod sync_longpoll;
 mod sync_merge;
 mod sync_story;
 mod sync_workflows;
