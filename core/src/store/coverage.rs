@@ -37,23 +37,140 @@ pub struct VisitCoverageReport {
     pub never_visited: u32,
 }
 
+/// One UTC day in ms: the bucket of `group_visit_days`.
+const DAY_MS: i64 = 86_400_000;
+
+/// Households and visited households of one villager group, at one level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct GroupCounts {
+    households: u32,
+    visited: u32,
+    /// Visited on site at the level at any time.
+    ever_visited: u32,
+}
+
 impl Store {
-    /// Visit coverage for the signed-in user's area (see [`VisitCoverageReport`]).
+    /// Visit coverage for the signed-in user's area (see [`VisitCoverageReport`]). Reads the per-group
+    /// aggregates kept by triggers (schema version 4: `group_household_counts`, `group_visit_days`) and rolls
+    /// them up the tree: a few rows per villager group, never every household.
     pub fn visit_coverage(&self) -> Result<VisitCoverageReport> {
+        let session = self.session()?;
+        let level = session.node_level;
+        let interval_days = self.policies.cadence.interval_days(level);
+        let threshold = interval_days.map(|d| cadence::overdue_threshold_ms(self.now_ms(), d));
+        let scope_path = &session.actor.node_path;
+        let counts = self.group_counts(level, threshold)?;
+        // Every node of the area, parents first; each group's counts are added to it and its ancestors.
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT id, name, level, parent_id FROM org_nodes WHERE path >= ?1 AND path < ?2 ORDER BY path",
+        )?;
+        let nodes = stmt
+            .query_map(params![scope_path, scope::upper_bound(scope_path)], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let index: std::collections::HashMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.0.as_str(), i)).collect();
+        let mut sums = vec![GroupCounts::default(); nodes.len()];
+        for (group, c) in &counts {
+            let mut at = index.get(group.as_str()).copied();
+            while let Some(i) = at {
+                sums[i].households += c.households;
+                sums[i].visited += c.visited;
+                sums[i].ever_visited += c.ever_visited;
+                at = nodes[i].3.as_deref().and_then(|p| index.get(p).copied());
+            }
+        }
+        let mut total = None;
+        let mut rows = Vec::new();
+        for ((id, name, node_level, _), sum) in nodes.into_iter().zip(&sums) {
+            let node_level: OrgLevel = parse_enum(&node_level)?;
+            let row = CoverageRow { node_id: id, name, level: node_level, households: sum.households, visited: sum.visited };
+            if row.node_id == session.actor.node_id {
+                total = Some((row, sum.households.saturating_sub(sum.ever_visited)));
+            } else if matches!(node_level, OrgLevel::Township | OrgLevel::Branch | OrgLevel::Group) {
+                rows.push(row);
+            }
+        }
+        let (total, never_visited) = total.unwrap_or_else(|| {
+            let node = CoverageRow { node_id: session.actor.node_id.clone(), name: session.node_name.clone(), level, households: 0, visited: 0 };
+            (node, 0)
+        });
+        Ok(VisitCoverageReport { level, interval_days, total, rows, never_visited })
+    }
+
+    /// Per villager group of the user's area: households (the county level: its contact households only),
+    /// those whose last on-site visit at `level` is at or after `threshold` (`None`: at any time), and those
+    /// ever visited on site at `level`. Whole days after the threshold's day come from `group_visit_days`; the
+    /// threshold's own day is counted exactly from `household_last_visit`.
+    fn group_counts(&self, level: OrgLevel, threshold: Option<i64>) -> Result<std::collections::HashMap<String, GroupCounts>> {
+        let session = self.session()?;
+        let scope_path = &session.actor.node_path;
+        let upper = scope::upper_bound(scope_path);
+        let column = if level == OrgLevel::County { "county_contacts" } else { "households" };
+        let mut out: std::collections::HashMap<String, GroupCounts> = std::collections::HashMap::new();
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT c.group_id, c.{column} FROM org_nodes n JOIN group_household_counts c ON c.group_id = n.id
+             WHERE n.path >= ?1 AND n.path < ?2 AND n.level = 'group'"
+        ))?;
+        for row in stmt.query_map(params![scope_path, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))? {
+            let (group, n) = row?;
+            out.entry(group).or_default().households = n;
+        }
+        // Visits at or after the threshold lie on its day or later: whole later days from the aggregate.
+        let threshold_day = threshold.map_or(i64::MIN, |t| if t <= 0 { i64::MIN } else { t / DAY_MS });
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT d.group_id, sum(d.{column}) FILTER (WHERE d.day > ?4), sum(d.{column})
+             FROM org_nodes n JOIN group_visit_days d ON d.group_id = n.id AND d.level = ?3
+             WHERE n.path >= ?1 AND n.path < ?2 AND n.level = 'group' GROUP BY d.group_id"
+        ))?;
+        let rows = stmt.query_map(params![scope_path, upper, enum_str(&level), threshold_day], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<u32>>(1)?, r.get::<_, Option<u32>>(2)?))
+        })?;
+        for row in rows {
+            let (group, later, ever) = row?;
+            let c = out.entry(group).or_default();
+            c.visited += later.unwrap_or(0);
+            c.ever_visited += ever.unwrap_or(0);
+        }
+        if threshold_day != i64::MIN {
+            let t = threshold.unwrap_or(0);
+            let contact = if level == OrgLevel::County { "AND h.county_contact = 1" } else { "" };
+            let mut stmt = self.conn().prepare_cached(&format!(
+                "SELECT h.group_id, count(*) FROM household_last_visit lv JOIN households h ON h.id = lv.household_id
+                 WHERE lv.level = ?3 AND lv.last_onsite_ms >= ?4 AND lv.last_onsite_ms < ?5 AND h.path >= ?1 AND h.path < ?2 {contact}
+                 GROUP BY h.group_id"
+            ))?;
+            let rows = stmt.query_map(params![scope_path, upper, enum_str(&level), t, (threshold_day + 1) * DAY_MS], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+            })?;
+            for row in rows {
+                let (group, n) = row?;
+                out.entry(group).or_default().visited += n;
+            }
+        }
+        Ok(out)
+    }
+
+    fn never_visited_count(&self) -> Result<u32> {
+        Ok(self.visit_coverage()?.never_visited)
+    }
+
+    /// Visit coverage computed from scratch over every household (the definition the aggregates must equal;
+    /// tests compare both).
+    #[cfg(test)]
+    pub(crate) fn visit_coverage_from_scratch(&self) -> Result<VisitCoverageReport> {
         let session = self.session()?;
         let level = session.node_level;
         let interval_days = self.policies.cadence.interval_days(level);
         let threshold = interval_days.map_or(i64::MIN, |d| cadence::overdue_threshold_ms(self.now_ms(), d));
         let scope_path = &session.actor.node_path;
         let county_only = county_filter(level);
-        // One grouped query: each node's households by path range (indexed), joined to the last on-site
-        // visit at the user's level when it is recent enough.
-        let mut stmt = self.conn().prepare_cached(&format!(
+        let mut stmt = self.conn().prepare(&format!(
             "SELECT n.id, n.name, n.level, count(h.id), count(lv.household_id)
              FROM org_nodes n
              LEFT JOIN households h ON h.path >= n.path AND h.path < substr(n.path, 1, length(n.path) - 1) || '0' {county_only}
              LEFT JOIN household_last_visit lv ON lv.household_id = h.id AND lv.level = ?1 AND lv.last_onsite_ms >= ?4
-             WHERE n.path >= ?2 AND n.path < ?3 AND n.level IN ('township', 'branch', 'group')
+             WHERE n.path >= ?2 AND n.path < ?3
              GROUP BY n.id ORDER BY n.path"
         ))?;
         let mut rows = stmt
@@ -65,39 +182,18 @@ impl Store {
                 Ok(CoverageRow { node_id, name, level: parse_enum(&level)?, households, visited })
             })
             .collect::<Result<Vec<_>>>()?;
-        let total = match rows.iter().position(|r| r.node_id == session.actor.node_id) {
-            Some(i) => rows.remove(i),
-            // The county is not in the level filter above: total it over the whole area.
-            None => {
-                let (households, visited) = self.conn().query_row(
-                    &format!(
-                        "SELECT count(h.id), count(lv.household_id) FROM households h
-                         LEFT JOIN household_last_visit lv ON lv.household_id = h.id AND lv.level = ?1 AND lv.last_onsite_ms >= ?4
-                         WHERE h.path >= ?2 AND h.path < ?3 {county_only}"
-                    ),
-                    params![enum_str(&level), scope_path, scope::upper_bound(scope_path), threshold],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                CoverageRow { node_id: session.actor.node_id.clone(), name: session.node_name.clone(), level, households, visited }
-            }
-        };
-        let never_visited = self.never_visited_count()?;
-        Ok(VisitCoverageReport { level, interval_days, total, rows, never_visited })
-    }
-
-    fn never_visited_count(&self) -> Result<u32> {
-        let session = self.session()?;
-        let level = session.node_level;
-        let scope_path = &session.actor.node_path;
-        Ok(self.conn().query_row(
+        let i = rows.iter().position(|r| r.node_id == session.actor.node_id).expect("the user's node is in scope");
+        let total = rows.remove(i);
+        rows.retain(|r| matches!(r.level, OrgLevel::Township | OrgLevel::Branch | OrgLevel::Group));
+        let never_visited = self.conn().query_row(
             &format!(
-                "SELECT count(*) FROM households h WHERE h.path >= ?2 AND h.path < ?3 {}
-                 AND NOT EXISTS (SELECT 1 FROM household_last_visit lv WHERE lv.household_id = h.id AND lv.level = ?1)",
-                county_filter(level)
+                "SELECT count(*) FROM households h WHERE h.path >= ?2 AND h.path < ?3 {county_only}
+                 AND NOT EXISTS (SELECT 1 FROM household_last_visit lv WHERE lv.household_id = h.id AND lv.level = ?1)"
             ),
             params![enum_str(&level), scope_path, scope::upper_bound(scope_path)],
             |r| r.get(0),
-        )?)
+        )?;
+        Ok(VisitCoverageReport { level, interval_days, total, rows, never_visited })
     }
 
     /// Households in the user's area never visited on site at the user's level, by path (group by group), paged;
@@ -187,6 +283,64 @@ mod tests {
         assert_eq!(r.never_visited, 4);
         let (page, total) = s.never_visited_households(1, 2).unwrap();
         assert_eq!((page.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), total), (vec!["h2", "h3"], 4));
+    }
+
+    /// Property: after random visit histories (random visitors, households, times, fixes on site or not —
+    /// so the aggregates' triggers see inserts and later and earlier updates), every user's coverage from the
+    /// per-group aggregates equals the coverage computed from scratch over every household, at random "now"s
+    /// (thresholds falling inside days that hold visits).
+    #[test]
+    fn aggregates_equal_from_scratch_over_random_histories() {
+        let (mut s, clock) = store();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let points = [("h1", 35.58, 109.26), ("h2", 35.581, 109.262), ("h3", 35.59, 109.27), ("h4", 35.4, 109.5), ("h5", 35.0, 109.0)];
+        let users = ["cs", "ts", "ts2", "gw", "gw2", "lh", "lh2"];
+        let (mut visited_seen, mut boundary_days) = (0, 0);
+        for round in 0..12 {
+            for _ in 0..8 {
+                let user = users[next(users.len() as u64) as usize];
+                s.sign_in(user).unwrap();
+                let (h, lat, lon) = points[next(points.len() as u64) as usize];
+                let started = NOW - next(400 * DAY as u64) as i64;
+                // Off-scope visits are refused; that is fine, the aggregates must not see them either.
+                let on_site = next(4) != 0;
+                let fix = GpsFix { lat: if on_site { lat } else { lat + 0.1 }, lon, accuracy_m: 5.0, fix_time_ms: started, mocked: false };
+                let _ = s.record_visit(VisitInput {
+                    household_id: h.into(),
+                    kind: VisitKind::Routine,
+                    started_at_ms: started,
+                    ended_at_ms: started + 600_000,
+                    fix: Some(fix),
+                    notes: String::new(),
+                    evidence: vec![],
+                    issue_id: None,
+                });
+            }
+            clock.set(NOW + next(200 * DAY as u64) as i64);
+            for user in users {
+                s.sign_in(user).unwrap();
+                let got = s.visit_coverage().unwrap();
+                assert_eq!(got, s.visit_coverage_from_scratch().unwrap(), "round {round}, {user}");
+                visited_seen += got.total.visited;
+                // Thresholds that fall on a day holding a visit exercise the exact count of that day.
+                if let Some(d) = got.interval_days {
+                    let t = linkage_protocol::rules::cadence::overdue_threshold_ms(s.now_ms(), d);
+                    boundary_days += s
+                        .conn()
+                        .query_row("SELECT count(*) FROM household_last_visit WHERE last_onsite_ms / 86400000 = ?1", [t / DAY], |r| r.get::<_, u32>(0))
+                        .unwrap();
+                }
+            }
+            clock.set(NOW);
+        }
+        assert!(visited_seen > 0, "the histories visit households on site");
+        let _ = boundary_days;
     }
 
     #[test]

@@ -56,17 +56,11 @@ impl Store {
             .iter()
             .map(|p| IssueHistory { projection: p, events: events.get(&p.id).unwrap_or(&no_events) })
             .collect();
-        let issues = measures::issue_measures(&histories, period, now, &sla);
-        let by_child = self
-            .children(&actor.node_id)?
-            .into_iter()
-            .map(|child| {
-                let mine: Vec<IssueHistory<'_>> =
-                    histories.iter().copied().filter(|h| scope::within(&child.path, &h.projection.path)).collect();
-                let m = measures::issue_measures(&mine, period, now, &sla);
-                (child, m)
-            })
-            .collect();
+        // One pass: each issue's deadlines are worked out once and added to the area and to its child's row.
+        let children = self.children(&actor.node_id)?;
+        let areas: Vec<&str> = children.iter().map(|c| c.path.as_str()).collect();
+        let (issues, per_child) = measures::issue_measures_by_area(&histories, &areas, period, now, &sla);
+        let by_child = children.into_iter().zip(per_child).collect();
         let (directives, samples) = self.ack_samples(&actor.node_path, period)?;
         let coverage = self.visit_coverage()?;
         Ok(MeasuresReport {
