@@ -3,6 +3,9 @@
 #   - JNA (Debian libjna-java) for the Kotlin binding tests on the host JVM
 #   - kotlinc from the npm package `kotlin-compiler` (into .tools/node_modules)
 #   - tree-sitter + tree-sitter-swift from PyPI (into .tools/venv) for the Swift syntax check
+#   - schemathesis (pinned) from PyPI (into .tools/venv) for the API conformance test
+#   - openapi-typescript, openapi-fetch, typescript, @types/node (pinned) from npm (into .tools/node_modules)
+#     for the TypeScript client generated from the OpenAPI document
 #   - a JDK and gcc if missing
 #   - nasm for the x86 SIMD of libjpeg-turbo in mozjpeg-sys (photo pipeline; the
 #     build falls back to portable C without it, with a cargo warning)
@@ -37,5 +40,21 @@ fi
 if ! "$tools/venv/bin/python" -c "import tree_sitter, tree_sitter_swift" 2>/dev/null; then
   echo "setup: pip install tree-sitter tree-sitter-swift"
   "$tools/venv/bin/pip" install -q tree-sitter tree-sitter-swift
+fi
+schemathesis_version=4.32.5
+if [ "$("$tools/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" != "$schemathesis_version" ]; then
+  echo "setup: pip install schemathesis==$schemathesis_version"
+  "$tools/venv/bin/pip" install -q "schemathesis==$schemathesis_version"
+fi
+
+ts_packages=(openapi-typescript@7.13.0 openapi-fetch@0.17.0 typescript@5.9.3 @types/node@20.19.25)
+ts_ok=1
+for p in "${ts_packages[@]}"; do
+  name="${p%@*}" version="${p##*@}"
+  [ "$(node -p "require('$tools/node_modules/$name/package.json').version" 2>/dev/null)" = "$version" ] || ts_ok=0
+done
+if [ "$ts_ok" = 0 ]; then
+  echo "setup: npm install ${ts_packages[*]}"
+  (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" "${ts_packages[@]}" >/dev/null)
 fi
 echo "setup: ok"

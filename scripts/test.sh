@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs every Rust test in the
-# workspace, the binding tests and the shell tests. Works on a fresh Debian machine (installs the Rust
+# workspace, the binding tests, the shell tests, the API conformance test (schemathesis against a real
+# server, every role) and the TypeScript client test (generated from the OpenAPI document, against a real
+# server). Works on a fresh Debian machine (installs the Rust
 # toolchain too when it is missing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -13,4 +15,8 @@ echo "== binding tests"
 "$root/scripts/test-bindings.sh"
 echo "== shell tests"
 "$root/scripts/test-shells.sh"
+echo "== API conformance (schemathesis, every role)"
+"$root/scripts/test-api-conformance.sh"
+echo "== TypeScript client generated from the OpenAPI document"
+"$root/scripts/test-ts-client.sh"
 echo "all tests: ok"

@@ -6,17 +6,18 @@ use serde::{Deserialize, Serialize};
 
 /// A level of the five-level chain (五级联动): 县 → 乡镇 → 村(社区)党支部 → 村民小组/联户单元 → 户.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrgLevel {
-    /// 县
+    /// 县 — county.
     County,
-    /// 乡镇
+    /// 乡镇 — township.
     Township,
-    /// 村(社区)党支部
+    /// 村(社区)党支部 — village (community) party branch.
     Branch,
-    /// 村民小组 / 联户单元
+    /// 村民小组 / 联户单元 — villager group / liaison unit.
     Group,
-    /// 户
+    /// 户 — household.
     Household,
 }
 
@@ -49,15 +50,16 @@ impl OrgLevel {
 
 /// The role a user holds at the one node they are bound to (DESIGN §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// 县级干部, bound to the county.
+    /// 县级干部 — county staff, bound to the county.
     CountyStaff,
-    /// 乡镇干部, bound to a township.
+    /// 乡镇干部 — township staff, bound to a township.
     TownshipStaff,
-    /// 网格员 / 支部干部, bound to a village branch.
+    /// 网格员 / 支部干部 — grid worker, bound to a village branch.
     GridWorker,
-    /// 联户长, bound to a villager group.
+    /// 联户长 — liaison head, bound to a villager group.
     LiaisonHead,
 }
 
@@ -78,34 +80,39 @@ impl Role {
 
 /// Risk rating of a household (高/中/低).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RiskLevel {
+    /// 低 — low.
     Low,
+    /// 中 — medium.
     Medium,
+    /// 高 — high.
     High,
 }
 
 /// Issue category (诉求类别); with urgency it selects the time limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IssueCategory {
-    /// 基础设施
+    /// 基础设施 — infrastructure.
     Infrastructure,
-    /// 矛盾纠纷
+    /// 矛盾纠纷 — dispute.
     Dispute,
-    /// 民生救助
+    /// 民生救助 — livelihood aid.
     LivelihoodAid,
-    /// 安全隐患
+    /// 安全隐患 — safety hazard.
     SafetyHazard,
-    /// 环境卫生
+    /// 环境卫生 — sanitation.
     Sanitation,
-    /// 护林防火
+    /// 护林防火 — forest fire prevention.
     ForestFire,
-    /// 信访
+    /// 信访 — petition.
     Petition,
-    /// 政策咨询
+    /// 政策咨询 — policy consultation.
     PolicyConsultation,
-    /// 其他
+    /// 其他 — other.
     Other,
 }
 
@@ -126,13 +133,14 @@ impl IssueCategory {
 
 /// Urgency (紧急程度).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
-    /// 一般
+    /// 一般 — normal.
     Normal,
-    /// 紧急
+    /// 紧急 — urgent.
     Urgent,
-    /// 特急
+    /// 特急 — critical.
     Critical,
 }
 
@@ -193,13 +201,14 @@ impl IssueState {
 
 /// The resident's verdict at the return visit (回访满意度).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Satisfaction {
-    /// 满意
+    /// 满意 — satisfied.
     Satisfied,
-    /// 基本满意
+    /// 基本满意 — basically satisfied.
     BasicallySatisfied,
-    /// 不满意 — the issue goes back for rework (返工)
+    /// 不满意 — dissatisfied: the issue goes back for rework (返工)
     Dissatisfied,
 }
 
@@ -255,80 +264,87 @@ impl IssueActionKind {
 
 /// How strongly the level above supervises an issue (督办).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SupervisionLevel {
-    /// 普通督办
+    /// 普通督办 — normal supervision.
     Normal,
-    /// 黄牌督办
+    /// 黄牌督办 — yellow card.
     Yellow,
-    /// 红牌督办
+    /// 红牌督办 — red card.
     Red,
 }
 
 /// Kind of household visit (入户走访).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VisitKind {
-    /// 常规走访
+    /// 常规走访 — routine visit.
     Routine,
-    /// 回访 for an issue
+    /// 回访 — return visit for an issue.
     ReturnVisit,
-    /// 下访 / 约访
+    /// 下访 / 约访 — petition visit.
     PetitionVisit,
-    /// 应急排查
+    /// 应急排查 — emergency check.
     EmergencyCheck,
 }
 
 /// Whether a visit's GPS fix places the visitor at the household (graded, never a hard block).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OnSiteVerdict {
-    /// Within the on-site radius with a good fix.
+    /// 在场 — within the on-site radius with a good fix.
     OnSite,
-    /// Good fix, but farther than the on-site radius.
+    /// 距离过远 — good fix, but farther than the on-site radius.
     TooFar,
-    /// The fix's accuracy is worse than the allowed maximum.
+    /// 定位精度差 — the fix's accuracy is worse than the allowed maximum.
     PoorFix,
-    /// No fix was available.
+    /// 无定位 — no fix was available.
     NoFix,
-    /// The OS flagged the location as mocked.
+    /// 模拟定位 — the OS flagged the location as mocked.
     Mocked,
-    /// The household has no recorded point to compare with (departure from DESIGN §4, see docs/adr).
+    /// 无参照点 — the household has no recorded point to compare with (departure from DESIGN §4, see docs/adr).
     NoReference,
 }
 
 /// Kind of directive (指令).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DirectiveKind {
-    /// 通知
+    /// 通知 — notice.
     Notice,
-    /// 预警 (e.g. 护林防火)
+    /// 预警 — alert (e.g. 护林防火).
     Alert,
-    /// 任务, with a due time
+    /// 任务 — task, with a due time.
     Task,
 }
 
 /// How a liaison head reached a household with a directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AckMeans {
-    /// 入户
+    /// 入户 — by a visit.
     Visit,
-    /// 电话
+    /// 电话 — by phone.
     Phone,
-    /// 当面
+    /// 当面 — in person.
     InPerson,
 }
 
 /// A GPS fix as the phone's location provider reported it (WGS-84).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct GpsFix {
     pub lat: f64,
     pub lon: f64,
     /// Horizontal accuracy radius in metres (68% confidence, as Android and iOS report it).
     pub accuracy_m: f64,
     /// When the fix was taken, unix milliseconds.
+    #[serde(deserialize_with = "crate::wire::whole::deserialize")]
     pub fix_time_ms: i64,
     /// The OS flagged the fix as coming from a mock location provider.
     pub mocked: bool,

@@ -22,17 +22,30 @@ pub mod paths {
 
 /// `POST /v1/auth/sign-in`: a user signs in on a device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SignInRequest {
+    /// The account's id (e.g. `gw1-1`); an unknown or malformed one is answered like a wrong password.
     pub user_id: String,
     pub password: String,
-    /// Stable id of the installation (the core's device id).
+    /// Stable id of the installation (the core's device id): 1–64 of `[A-Za-z0-9_-]`.
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = 64), regex(pattern = ID_PATTERN)))]
     pub device_id: String,
+    /// A name for the device shown to administrators: at most 64 characters, no control characters.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = 64), regex(pattern = NO_CONTROL_PATTERN)))]
     pub device_name: String,
 }
 
+/// The shape of an id on the wire (`validate::id`): 1–64 of `[A-Za-z0-9_-]` (length declared beside it).
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+/// The shape of an evidence hash on the wire (`validate::evidence`): lowercase hex SHA-256.
+pub const HASH_PATTERN: &str = "^[0-9a-f]{64}$";
+/// Text without control characters (Unicode Cc, what `char::is_control` refuses).
+pub const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+
 /// A device token and who it acts for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct SignInResponse {
     /// Random 256-bit token, base64url; send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -47,12 +60,17 @@ pub struct SignInResponse {
 
 /// `POST /v1/ops`: a batch of outbox operations, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushRequest {
+    /// At most 1000 operations. Each is judged on its own (content limits, scope, lifecycle, actor): a refused
+    /// one is answered in `results` as `rejected` with a [`RejectCode`], never by failing the request.
+    #[cfg_attr(feature = "openapi", schemars(length(max = 1000)))]
     pub ops: Vec<Operation>,
 }
 
 /// What the server did with one pushed operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum OpOutcome {
     /// Stored now.
@@ -63,28 +81,32 @@ pub enum OpOutcome {
     Rejected { code: RejectCode, message: String },
 }
 
-/// Why an operation was refused. Stable codes the phone can show and count.
+/// Why an operation was refused. Stable codes the phone can show and count. Whatever the code, the client
+/// quarantines the op with its reason (shown to the user), never resends it unchanged, and goes on with the
+/// rest of its queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RejectCode {
-    /// Same op id, different body (ODK Central's 409).
+    /// 操作冲突 — the same op id was stored before with a different body (ODK Central's 409). Client: quarantine; a bug or a reused id, report it.
     Conflict,
-    /// Outside the user's scope.
+    /// 超出管辖范围 — the record lies outside the user's scope. Client: quarantine and show it; the record cannot be sent by this user.
     OutOfScope,
-    /// Not legal from the entity's state on the server.
+    /// 状态不允许 — not legal from the entity's state on the server (someone acted first). Client: quarantine, pull, and let the user act again on the fresh state.
     IllegalTransition,
-    /// The role may not do this.
+    /// 无权操作 — the role may not do this. Client: quarantine and show it.
     NotPermitted,
-    /// A field is invalid.
+    /// 输入有误 — a field breaks a content rule (length, time, photo list, ...). Client: quarantine and show the message naming the field.
     InvalidInput,
-    /// A referenced entity does not exist on the server.
+    /// 引用不存在 — a referenced household, node, issue or directive does not exist on the server. Client: quarantine; pull the bundle and changes, the reference may arrive later.
     UnknownReference,
-    /// The operation claims another actor than the token's user.
+    /// 操作人不符 — the operation claims another actor than the token's user. Client: quarantine; the op was made under another account.
     ActorMismatch,
 }
 
 /// Per-op results, in request order, and the server's clock for offset estimation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PushResponse {
     pub results: Vec<OpResult>,
     pub server_time_ms: i64,
@@ -92,6 +114,7 @@ pub struct PushResponse {
 
 /// The outcome of one op.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct OpResult {
     pub op_id: String,
     #[serde(flatten)]
@@ -100,6 +123,7 @@ pub struct OpResult {
 
 /// `GET /v1/changes?after=<cursor>&limit=<n>`: the caller's scoped change feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PullResponse {
     pub changes: Vec<Change>,
     /// Pass as `after` next time (the last sequence number returned, or the same cursor if none).
@@ -110,6 +134,7 @@ pub struct PullResponse {
 
 /// One accepted operation in the feed, with the server's sequence and receipt time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Change {
     pub seq: i64,
     pub received_at_ms: i64,
@@ -118,33 +143,99 @@ pub struct Change {
 
 /// `POST /v1/blobs/missing`: which of these evidence hashes does the server lack?
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BlobsMissingRequest {
+    /// Lowercase hex SHA-256 names of evidence photos, at most 1000.
+    #[cfg_attr(feature = "openapi", schemars(length(max = 1000), inner(regex(pattern = HASH_PATTERN))))]
     pub hashes: Vec<String>,
 }
 
 /// The hashes the server lacks (upload them), with bytes already received for resumable uploads.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BlobsMissingResponse {
     pub missing: Vec<MissingBlob>,
 }
 
 /// A blob to upload and where to resume.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct MissingBlob {
+    #[cfg_attr(feature = "openapi", schemars(regex(pattern = HASH_PATTERN)))]
     pub hash: String,
     pub received_bytes: u64,
 }
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
-    /// Stable machine code: `unauthorized`, `token_expired`, `device_revoked`, `forbidden`, `not_found`,
-    /// `invalid_input`, `payload_too_large`, `internal`.
+    /// Stable machine code, one of [`ErrorCode`] (kept a string on the wire so an older phone still reads an
+    /// error whose code it does not know).
+    #[cfg_attr(feature = "openapi", schemars(with = "ErrorCode"))]
     pub code: String,
+    /// What went wrong, in plain words (zh-CN first where a person may read it).
     pub message: String,
     /// The device must delete its local data and evidence now (revoked device).
     #[serde(default)]
     pub wipe: bool,
+}
+
+/// The stable code of an error answer (`ErrorBody.code`), with what a client does about it. The server answers
+/// only these codes (its `ApiError` takes this type); `docs/api.md` is generated from the OpenAPI document
+/// that lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 未登录或账号密码错误 — no token, an unknown or replaced token, or a wrong user id or password (status 401). Client: ask the user to sign in again; keep local data and the outbox.
+    Unauthorized,
+    /// 登录已过期 — the device token expired (status 401). Client: sign in again (or refresh before expiry); keep local data and the outbox.
+    TokenExpired,
+    /// 设备已停用 — an administrator revoked this device (status 401, `wipe: true`). Client: delete local data and evidence now, then show the sign-in screen.
+    DeviceRevoked,
+    /// 无权访问 — the node or blob lies outside the caller's scope (status 403). Client: do not retry; show that it is outside the user's area.
+    Forbidden,
+    /// 不存在 — no such endpoint or node, or a blob not uploaded yet (status 404). Client: do not retry unchanged; a photo may be fetched again later.
+    NotFound,
+    /// 请求有误 — a malformed request: bad JSON or query, Content-Type not JSON (415), a field outside its declared limits (400), an upload offset past the bytes received (409: resume at `received_bytes`), or bytes that do not hash to the blob's name (422: upload again from 0). Client: fix the request; never resend it unchanged.
+    InvalidInput,
+    /// 内容过大 — a request body over 16 MiB or a blob over 10 MiB (status 413). Client: send less per request (a smaller batch, a smaller photo).
+    PayloadTooLarge,
+    /// 服务器繁忙 — too many phones are waiting on a long-polling pull (status 503). Client: retry shortly with backoff (or pull without `wait`).
+    Busy,
+    /// 服务器内部错误 — the server failed (status 500). Client: retry later with backoff; the request may be repeated safely (pushes are idempotent).
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code.
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::Unauthorized,
+        ErrorCode::TokenExpired,
+        ErrorCode::DeviceRevoked,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::InvalidInput,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::Busy,
+        ErrorCode::Internal,
+    ];
+
+    /// The wire name (the serde name), e.g. `device_revoked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::TokenExpired => "token_expired",
+            ErrorCode::DeviceRevoked => "device_revoked",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::Busy => "busy",
+            ErrorCode::Internal => "internal",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -181,5 +272,12 @@ mod tests {
         );
         let minimal: ErrorBody = serde_json::from_str(r#"{"code":"forbidden","message":"x"}"#).unwrap();
         assert!(!minimal.wipe);
+    }
+
+    #[test]
+    fn error_code_names_are_the_serde_names() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 }

@@ -59,6 +59,18 @@ pub fn id(field: &'static str, value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// Checks a device name as sent (not trimmed, so the limit is the declared one): at most
+/// `limits::NAME` characters, no control characters.
+pub fn device_name(field: &'static str, value: &str) -> Result<(), FieldError> {
+    if value.chars().count() > limits::NAME {
+        return Err(FieldError::new(field, format!("at most {} characters allowed", limits::NAME)));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "contains control characters"));
+    }
+    Ok(())
+}
+
 /// Checks evidence references: lowercase hex SHA-256, at most `limits::EVIDENCE_PER_RECORD`, no repeats.
 pub fn evidence(field: &'static str, hashes: &[String]) -> Result<(), FieldError> {
     if hashes.len() > limits::EVIDENCE_PER_RECORD {
@@ -136,6 +148,10 @@ mod tests {
         assert!(evidence("evidence", &[good.clone(), good.clone()]).is_err());
         assert!(evidence("evidence", &["A".repeat(64)]).is_err());
         assert!(evidence("evidence", &["ab".into()]).is_err());
+        assert!(device_name("device_name", &"机".repeat(64)).is_ok());
+        assert!(device_name("device_name", &format!("{} ", "机".repeat(64))).is_err());
+        assert!(device_name("device_name", "a\u{85}b").is_err());
+        assert!(device_name("device_name", "").is_ok());
     }
 
     #[test]

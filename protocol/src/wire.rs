@@ -9,10 +9,67 @@ use crate::model::{
     Satisfaction, SupervisionLevel, Urgency, VisitKind,
 };
 
+/// Integers as JSON Schema (2020-12, the OpenAPI document's dialect) counts them: `2.0` is the integer 2, as
+/// a client whose language has one number type may write it. The integer fields of the operations a server
+/// decodes take either spelling; a fraction, or a value out of the field's range, is still refused.
+pub mod whole {
+    use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+    struct WholeNumber;
+
+    impl Visitor<'_> for WholeNumber {
+        type Value = i128;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i128, E> {
+            Ok(v.into())
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i128, E> {
+            Ok(v.into())
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i128, E> {
+            // 2^64 bounds every integer field; larger whole floats are out of range anyway.
+            if v.is_finite() && v.fract() == 0.0 && v.abs() <= 18_446_744_073_709_551_616.0 {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(v as i128)
+            } else {
+                Err(E::invalid_type(de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    /// An integer of type `T`, written `2` or `2.0`.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<T, D::Error> {
+        let v = d.deserialize_any(WholeNumber)?;
+        T::try_from(v).map_err(|_| de::Error::invalid_value(de::Unexpected::Other("an integer out of range"), &"an integer in range"))
+    }
+
+    struct Whole<T>(T);
+
+    impl<'de, T: TryFrom<i128>> Deserialize<'de> for Whole<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            deserialize(d).map(Whole)
+        }
+    }
+
+    /// An optional integer (`null` or absent: none).
+    pub fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(d: D) -> Result<Option<T>, D::Error> {
+        Ok(Option::<Whole<T>>::deserialize(d)?.map(|w| w.0))
+    }
+}
+
 /// One operation in the outbox: a device-made UUIDv7 id (the idempotency key), the HLC time, and the body.
 /// On the wire `{"op_id", "hlc", "kind", "body"}` (see the snapshots); decoded by kind without buffering
-/// (a server judges ~100k of these a minute).
+/// (a server judges ~100k of these a minute). Only the shape is checked when a push is read (a malformed op
+/// fails the whole request with 400); content rules — text lengths, times, photo lists, scope, lifecycle,
+/// actor — are judged per op, and an op breaking one is answered `rejected` with a `RejectCode`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Operation {
     pub op_id: String,
     pub hlc: String,
@@ -62,6 +119,7 @@ impl<'de> Deserialize<'de> for Operation {
 
 /// What an operation does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "body", rename_all = "snake_case")]
 pub enum OpBody {
     IssueEvent(IssueEvent),
@@ -94,21 +152,25 @@ impl OpBody {
 /// edit's hybrid-logical-clock time. Phones and server merge edits field by field: a field takes the value of
 /// the edit with the greatest HLC that set it, whatever order the edits arrive in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HouseholdEdit {
     pub household_id: String,
     pub editor_id: String,
     pub editor_role: Role,
     /// Hybrid-logical-clock time (encoded, sortable; ties broken by the device part).
     pub hlc: String,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
     pub fields: Vec<HouseholdField>,
 }
 
 /// One field of a household and its new value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "field", content = "value", rename_all = "snake_case")]
 pub enum HouseholdField {
     HeadName(String),
+    #[serde(deserialize_with = "whole::deserialize")]
     Members(u32),
     /// Personal data: stored, masked when shown, never logged.
     Phone(Option<String>),
@@ -136,6 +198,7 @@ impl HouseholdField {
 
 /// One event in an issue's append-only log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IssueEvent {
     pub event_id: String,
     pub issue_id: String,
@@ -145,12 +208,14 @@ pub struct IssueEvent {
     /// Hybrid-logical-clock time (encoded, sortable).
     pub hlc: String,
     /// Wall time the device believed it was, unix ms (server-offset corrected when known).
+    #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
     pub action: IssueAction,
 }
 
 /// An action on an issue with its payload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IssueAction {
     Report(IssueReport),
@@ -164,12 +229,20 @@ pub enum IssueAction {
     Verify { satisfaction: Satisfaction, note: String },
     Suspend { reason: String },
     Resume,
-    RequestExtension { working_days: u32, reason: String },
+    RequestExtension {
+        #[serde(deserialize_with = "whole::deserialize")]
+        working_days: u32,
+        reason: String,
+    },
     DecideExtension { approved: bool, note: String },
     Supervise { level: SupervisionLevel, note: String },
     ResolveOnSpot { note: String, evidence: Vec<String> },
     /// Made by the server's sweep (actor `system`), never by a phone.
-    MarkOverdue { step: crate::rules::sla::SlaStep, due_at_ms: i64 },
+    MarkOverdue {
+        step: crate::rules::sla::SlaStep,
+        #[serde(deserialize_with = "whole::deserialize")]
+        due_at_ms: i64,
+    },
 }
 
 impl IssueAction {
@@ -198,6 +271,7 @@ impl IssueAction {
 
 /// The first event of every issue: what was reported, where, and which level owns it first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct IssueReport {
     pub category: IssueCategory,
     pub urgency: Urgency,
@@ -216,6 +290,7 @@ pub struct IssueReport {
 
 /// A household visit (入户走访). Immutable; a correction is a new visit with `amends_visit_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Visit {
     pub id: String,
     pub household_id: String,
@@ -223,7 +298,9 @@ pub struct Visit {
     /// The level the visit counts for (the visitor's level), for cadence.
     pub visitor_level: OrgLevel,
     pub kind: VisitKind,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub started_at_ms: i64,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub ended_at_ms: i64,
     pub fix: Option<GpsFix>,
     pub distance_m: Option<f64>,
@@ -237,6 +314,7 @@ pub struct Visit {
 
 /// A directive issued to a subtree (指令下达).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Directive {
     pub id: String,
     pub issuer_id: String,
@@ -245,44 +323,54 @@ pub struct Directive {
     pub kind: DirectiveKind,
     pub title: String,
     pub body: String,
+    #[serde(default, deserialize_with = "whole::option")]
     pub due_at_ms: Option<i64>,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub issued_at_ms: i64,
 }
 
 /// A node acknowledges receipt of a directive (签收).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NodeAck {
     pub directive_id: String,
     pub node_id: String,
     pub user_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
 }
 
 /// A node relays a directive to the level below (转发).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NodeRelay {
     pub directive_id: String,
     pub node_id: String,
     pub user_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
 }
 
 /// A liaison head records that a household got the directive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct HouseholdAck {
     pub directive_id: String,
     pub household_id: String,
     pub means: AckMeans,
     pub user_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
 }
 
 /// A node's completion report for a task directive (任务完成情况), with what was done and photos.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TaskReport {
     pub directive_id: String,
     pub node_id: String,
     pub user_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
     pub note: String,
     pub evidence: Vec<String>,
@@ -291,6 +379,7 @@ pub struct TaskReport {
 /// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users,
 /// and the county's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Bundle {
     pub nodes: Vec<BundleNode>,
     #[serde(default)]
@@ -304,6 +393,7 @@ pub struct Bundle {
 
 /// What a county configures for its phones and server (DESIGN §2: county staff set categories, SLA, cadence).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CountyConfig {
     /// On-site radius and maximum GPS accuracy for the visit verdict.
@@ -377,6 +467,7 @@ impl CountyConfig {
 
 /// One org node of a bundle. Parents must come before children.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BundleNode {
     pub id: String,
     pub parent_id: Option<String>,
@@ -391,6 +482,7 @@ pub struct BundleNode {
 
 /// One household of a bundle (民生台账 entry).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BundleHousehold {
     pub id: String,
     /// The villager group the household belongs to.
@@ -417,6 +509,7 @@ pub struct BundleHousehold {
 
 /// One user of a bundle, bound to one node with one role.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BundleUser {
     pub id: String,
     pub name: String,
@@ -549,6 +642,25 @@ mod tests {
             serde_json::to_string(&ack).unwrap(),
             r#"{"kind":"household_acknowledged","body":{"directive_id":"d1","household_id":"h1","means":"in_person","user_id":"l1","at_ms":5}}"#
         );
+    }
+
+    #[test]
+    fn integers_may_be_spelled_as_whole_floats() {
+        let ack = |at: &str| format!(r#"{{"op_id":"o","hlc":"h","kind":"node_acknowledged","body":{{"directive_id":"d","node_id":"n","user_id":"u","at_ms":{at}}}}}"#);
+        let op: Operation = serde_json::from_str(&ack("5.0")).unwrap();
+        assert!(matches!(op.body, OpBody::NodeAcknowledged(NodeAck { at_ms: 5, .. })));
+        assert!(serde_json::from_str::<Operation>(&ack("5.5")).is_err());
+        assert!(serde_json::from_str::<Operation>(&ack("1e300")).is_err());
+        assert!(serde_json::from_str::<Operation>(&ack("\"5\"")).is_err());
+        assert!(serde_json::from_str::<Operation>(&ack("9223372036854775808")).is_err(), "out of i64 range");
+        let members: HouseholdField = serde_json::from_str(r#"{"field":"members","value":4.0}"#).unwrap();
+        assert_eq!(members, HouseholdField::Members(4));
+        assert!(serde_json::from_str::<HouseholdField>(r#"{"field":"members","value":-1}"#).is_err());
+        let d: Directive = serde_json::from_str(
+            r#"{"id":"d","issuer_id":"i","issuer_node_id":"n","target_node_id":"t","kind":"notice","title":"x","body":"","issued_at_ms":1.0}"#,
+        )
+        .unwrap();
+        assert_eq!((d.due_at_ms, d.issued_at_ms), (None, 1));
     }
 
     #[test]

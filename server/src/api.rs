@@ -10,16 +10,18 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::routing::{on, MethodFilter};
 use axum::Router;
 use http_body_util::BodyExt;
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::{
-    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, MissingBlob, PullResponse, PushRequest, PushResponse,
-    OpResult, SignInRequest, SignInResponse,
+    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, ErrorCode, MissingBlob, PullResponse, PushRequest, PushResponse,
+    OpResult, SignInRequest, SignInResponse, HASH_PATTERN, ID_PATTERN,
 };
 use linkage_protocol::validate;
 use serde::de::DeserializeOwned;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
@@ -46,20 +48,6 @@ pub const MAX_PULL_WAIT_SECS: u32 = 30;
 /// is answered `503 busy` at once and the phone retries with backoff.
 pub const MAX_WAITING_PULLS: usize = 4096;
 
-/// Every route the router serves, as (method, path): the OpenAPI test checks each is documented.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("post", paths::SIGN_IN),
-    ("post", paths::REFRESH),
-    ("post", paths::PUSH),
-    ("get", paths::PULL),
-    ("get", paths::BUNDLE),
-    ("post", paths::BLOBS_MISSING),
-    ("put", paths::BLOB),
-    ("get", paths::BLOB),
-    ("head", paths::BLOB),
-    ("get", paths::OPENAPI),
-];
-
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -71,29 +59,71 @@ pub struct AppState {
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
+/// The routes of the API: each registered with the one method it answers, so the list of what the router
+/// serves is known (`registered_routes`) and checked against the OpenAPI document.
+fn routes() -> Routes {
+    Routes::default()
+        .add(MethodFilter::POST, paths::SIGN_IN, sign_in)
+        .add(MethodFilter::POST, paths::REFRESH, refresh)
+        .add(MethodFilter::POST, paths::PUSH, push)
+        .add(MethodFilter::GET, paths::PULL, pull)
+        .add(MethodFilter::GET, paths::BUNDLE, bundle)
+        .add(MethodFilter::POST, paths::BLOBS_MISSING, blobs_missing)
+        .add(MethodFilter::GET, paths::BLOB, blob_download)
+        .add(MethodFilter::PUT, paths::BLOB, blob_upload)
+        .add(MethodFilter::HEAD, paths::BLOB, blob_head)
+        .add(MethodFilter::GET, paths::OPENAPI, openapi)
+}
+
+/// A router being built, with the (method, path) of every route added.
+#[derive(Default)]
+struct Routes {
+    router: Router<AppState>,
+    registered: Vec<(&'static str, &'static str)>,
+}
+
+impl Routes {
+    fn add<H: Handler<T, AppState>, T: 'static>(mut self, method: MethodFilter, path: &'static str, handler: H) -> Routes {
+        let name = [
+            (MethodFilter::GET, "get"),
+            (MethodFilter::PUT, "put"),
+            (MethodFilter::POST, "post"),
+            (MethodFilter::HEAD, "head"),
+            (MethodFilter::DELETE, "delete"),
+            (MethodFilter::PATCH, "patch"),
+        ]
+        .into_iter()
+        .find(|(f, _)| *f == method)
+        .map(|(_, n)| n)
+        .expect("one method per route");
+        self.registered.push((name, path));
+        self.router = self.router.route(path, on(method, handler));
+        self
+    }
+}
+
+/// Every route the router serves, as (lowercase method, path), in registration order. The OpenAPI document
+/// must describe exactly these (tested).
+pub fn registered_routes() -> Vec<(&'static str, &'static str)> {
+    routes().registered
+}
+
 /// The router with every route, body limits, request decompression (gzip, zstd) and response compression.
 /// Waiting pulls end with their wait (use [`router_with_shutdown`] to end them early on shutdown).
 pub fn router(storage: Arc<dyn Storage>) -> Router {
-    routes(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: None })
+    build(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: None })
 }
 
 /// [`router`], with waiting pulls answered (an empty page) as soon as `shutdown` turns `true` (or its sender
 /// is dropped).
 pub fn router_with_shutdown(storage: Arc<dyn Storage>, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
-    routes(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: Some(shutdown) })
+    build(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: Some(shutdown) })
 }
 
-fn routes(state: AppState) -> Router {
-    Router::new()
-        .route(paths::SIGN_IN, post(sign_in))
-        .route(paths::REFRESH, post(refresh))
-        .route(paths::PUSH, post(push))
-        .route(paths::PULL, get(pull))
-        .route(paths::BUNDLE, get(bundle))
-        .route(paths::BLOBS_MISSING, post(blobs_missing))
-        .route(paths::BLOB, get(blob_download).put(blob_upload).head(blob_head))
-        .route(paths::OPENAPI, get(openapi))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+fn build(state: AppState) -> Router {
+    routes()
+        .router
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(RequestDecompressionLayer::new())
         // Fastest level: JSON still shrinks ~10×, and the server does not spend its time compressing pages.
@@ -163,34 +193,34 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with a status, stable code and message.
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody { code: code.into(), message: message.into(), wipe: false } }
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { status, body: ErrorBody { code: code.as_str().into(), message: message.into(), wipe: false } }
     }
 
     fn unauthorized(message: &str) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
     fn revoked() -> ApiError {
-        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "device_revoked", "this device was revoked; delete local data");
+        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked, "this device was revoked; delete local data");
         e.body.wipe = true;
         e
     }
 
     fn forbidden(message: &str) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     fn invalid(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, message)
     }
 
     fn not_found(message: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+        ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
     fn too_large(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, message)
     }
 }
 
@@ -207,7 +237,7 @@ impl From<Error> for ApiError {
             Error::NotFound(m) => ApiError::not_found(&m),
             other => {
                 eprintln!("linkage-server: internal error: {other}");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal server error")
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "internal server error")
             }
         }
     }
@@ -246,7 +276,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"));
         if !json {
-            return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_input", "send Content-Type: application/json"));
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::InvalidInput,
+                "请求格式不对，请用 JSON 发送 / send Content-Type: application/json",
+            ));
         }
         // Plain serde_json on the (already decompressed, size-limited) bytes: much faster than tracking the
         // error path through a 1000-op batch, and the error still says where (line, column) it failed.
@@ -289,7 +323,7 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::revoked());
         }
         if record.expires_at_ms <= now_ms() {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", "the token expired; sign in again"));
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired, "the token expired; sign in again"));
         }
         Ok(Caller { record, token_hash })
     }
@@ -297,7 +331,7 @@ impl FromRequestParts<AppState> for Caller {
 
 async fn sign_in(State(state): State<AppState>, JsonBody(req): JsonBody<SignInRequest>) -> ApiResult<axum::Json<SignInResponse>> {
     validate::id("device_id", &req.device_id).map_err(|e| ApiError::invalid(e.to_string()))?;
-    validate::text("device_name", &req.device_name, 0, validate::limits::NAME).map_err(|e| ApiError::invalid(e.to_string()))?;
+    validate::device_name("device_name", &req.device_name).map_err(|e| ApiError::invalid(e.to_string()))?;
     if validate::id("user_id", &req.user_id).is_err() || req.password.len() > 1024 {
         return Err(ApiError::unauthorized("wrong user id or password"));
     }
@@ -350,7 +384,7 @@ async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<axu
 
 async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): JsonBody<PushRequest>) -> ApiResult<axum::Json<PushResponse>> {
     if req.ops.len() > MAX_PUSH_OPS {
-        return Err(ApiError::too_large(format!("at most {MAX_PUSH_OPS} operations per push")));
+        return Err(ApiError::invalid(format!("ops: at most {MAX_PUSH_OPS} operations per push")));
     }
     let storage = state.storage.clone();
     let user = caller.record.user;
@@ -363,16 +397,20 @@ async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): Json
 }
 
 /// Query of `GET /v1/changes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct PullParams {
     /// Cursor: the last sequence number seen (0 for everything).
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub after: i64,
-    /// Page size, 1..=1000 (default 500).
+    /// Page size, 1–1000 (default 500).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u32>,
-    /// Long poll: when nothing in the caller's scope follows the cursor, wait up to this many seconds
-    /// (0..=30, default 0 = answer at once) for a change in scope.
+    /// Long poll, seconds (0–30, default 0 = answer at once): when nothing in the caller's scope follows the
+    /// cursor, hold the request until a change in scope is committed (answered at once with it) or the wait
+    /// ends (an empty page). A shutting-down server answers waiting pulls with an empty page.
     #[serde(default)]
+    #[schemars(range(max = 30))]
     pub wait: u32,
 }
 
@@ -387,10 +425,16 @@ async fn pull(
 ) -> ApiResult<axum::Json<PullResponse>> {
     let Query(params) = params?;
     if params.wait > MAX_PULL_WAIT_SECS {
-        return Err(ApiError::invalid(format!("wait is at most {MAX_PULL_WAIT_SECS} seconds")));
+        return Err(ApiError::invalid(format!("wait: at most {MAX_PULL_WAIT_SECS} seconds")));
     }
-    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT).clamp(1, MAX_PULL_LIMIT);
-    let after = params.after.max(0);
+    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!("limit: must be 1 to {MAX_PULL_LIMIT}")));
+    }
+    let after = params.after;
+    if after < 0 {
+        return Err(ApiError::invalid("after: must be 0 or a sequence number seen"));
+    }
     let path = caller.record.user.node_path;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(params.wait.into());
     // Subscribed before the first query: a commit after it is seen as a change of the head.
@@ -403,7 +447,7 @@ async fn pull(
     let (mut changes, mut has_more) = query(after).await?;
     if changes.is_empty() && params.wait > 0 {
         let Ok(_permit) = state.waiters.clone().try_acquire_owned() else {
-            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many phones are waiting; try again shortly"));
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "too many phones are waiting; try again shortly"));
         };
         let mut shutdown = state.shutdown.clone();
         let mut stopping = std::pin::pin!(async move {
@@ -442,9 +486,10 @@ async fn pull(
 }
 
 /// Query of `GET /v1/bundle`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct BundleParams {
-    /// A node within the caller's scope (default: the caller's own node).
+    /// A node within the caller's scope (default: the caller's own node): an id, 1–64 of `[A-Za-z0-9_-]`.
+    #[schemars(length(min = 1, max = 64), regex(pattern = ID_PATTERN))]
     pub node: Option<String>,
 }
 
@@ -454,6 +499,9 @@ async fn bundle(
     params: Result<Query<BundleParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(params) = params?;
+    if let Some(node) = &params.node {
+        validate::id("node", node).map_err(|e| ApiError::invalid(e.to_string()))?;
+    }
     let storage = state.storage.clone();
     let user = caller.record.user;
     let bundle = blocking(move || {
@@ -483,7 +531,7 @@ async fn blobs_missing(
     JsonBody(req): JsonBody<BlobsMissingRequest>,
 ) -> ApiResult<axum::Json<BlobsMissingResponse>> {
     if req.hashes.len() > MAX_MISSING_HASHES {
-        return Err(ApiError::too_large(format!("at most {MAX_MISSING_HASHES} hashes per question")));
+        return Err(ApiError::invalid(format!("hashes: at most {MAX_MISSING_HASHES} per question")));
     }
     for h in &req.hashes {
         check_hash(h)?;
@@ -505,20 +553,26 @@ async fn blobs_missing(
 }
 
 /// Query of `PUT /v1/blobs/{hash}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct UploadParams {
-    /// Where these bytes start (the `received_bytes` the server reported); default 0.
+    /// Where these bytes start (the `received_bytes` the server reported); default 0. At most 10 MiB.
     #[serde(default)]
+    #[schemars(range(max = 10_485_760))]
     pub offset: u64,
-    /// `false` when more parts follow; by default the request's bytes end the blob and it is verified.
+    /// `false` when more parts follow; by default (`true`) the request's bytes end the blob and it is verified
+    /// against its name.
     pub last: Option<bool>,
 }
 
 /// The state of a blob after an upload step (the body of `PUT /v1/blobs/{hash}`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct UploadStatus {
+    /// The blob's name: lowercase hex SHA-256.
+    #[schemars(regex(pattern = HASH_PATTERN))]
     pub hash: String,
+    /// Bytes stored so far (resume an interrupted upload here).
     pub received_bytes: u64,
+    /// All bytes arrived and hash to the name.
     pub complete: bool,
 }
 
@@ -532,6 +586,20 @@ async fn blob_upload(
 ) -> ApiResult<axum::Json<UploadStatus>> {
     check_hash(&hash)?;
     let Query(params) = params?;
+    if params.offset > MAX_BLOB_BYTES {
+        return Err(ApiError::invalid(format!("offset: a blob may hold at most {MAX_BLOB_BYTES} bytes")));
+    }
+    // A gap is told before the size: the answer that says where to resume is the useful one.
+    if params.offset > 0 {
+        let (storage, h) = (state.storage.clone(), hash.clone());
+        let received = match blocking(move || storage.blob_state(&h)).await? {
+            BlobState::Absent => 0,
+            BlobState::Partial(n) | BlobState::Complete(n) => n,
+        };
+        if params.offset > received {
+            return Err(offset_mismatch(received));
+        }
+    }
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if params.offset.saturating_add(declared.unwrap_or(0)) > MAX_BLOB_BYTES {
         return Err(ApiError::too_large(format!("a blob may hold at most {MAX_BLOB_BYTES} bytes")));
@@ -563,18 +631,18 @@ async fn blob_upload(
     match written {
         BlobWrite::Complete(n) => Ok(axum::Json(UploadStatus { hash, received_bytes: n, complete: true })),
         BlobWrite::Partial(n) => Ok(axum::Json(UploadStatus { hash, received_bytes: n, complete: false })),
-        BlobWrite::OffsetMismatch(n) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "invalid_input",
-            format!("offset is past the {n} bytes received; resume at {n}"),
-        )),
+        BlobWrite::OffsetMismatch(n) => Err(offset_mismatch(n)),
         BlobWrite::HashMismatch => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
+            ErrorCode::InvalidInput,
             "the bytes do not hash to the blob's name; discarded, upload again from 0",
         )),
         BlobWrite::TooLarge => Err(ApiError::too_large(format!("a blob may hold at most {MAX_BLOB_BYTES} bytes"))),
     }
+}
+
+fn offset_mismatch(received: u64) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidInput, format!("offset is past the {received} bytes received; resume at {received}"))
 }
 
 /// Header of `HEAD /v1/blobs/{hash}`: bytes received so far.

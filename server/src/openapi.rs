@@ -1,217 +1,672 @@
-//! The OpenAPI 3.1 description of the sync API, written by hand next to the handlers (no codegen dependency)
-//! and served at `/openapi.json`; a test checks every route of the router is described here.
+//! The OpenAPI 3.1 document of the sync API, served at `/openapi.json` — generated, not written beside the
+//! code, so it cannot drift from what the server does:
+//! - every request and response schema is the JSON Schema of the very type the handler decodes or encodes
+//!   (`linkage_protocol`'s `openapi` feature derives it with schemars, constraints included: patterns,
+//!   lengths, ranges, required fields, enums with their zh-CN/English meanings from the doc comments);
+//! - query parameters come from the handlers' query structs (`api::PullParams`, ...);
+//! - each route's statuses name the `ErrorCode`s the handler answers with;
+//! - a test checks the routes described here are exactly those the router registers
+//!   (`api::registered_routes`).
+//!
+//! `docs/api.md` (error and reject codes with the client's action, routes and statuses) and the TypeScript
+//! client's copy `clients/ts/openapi.json` are rendered from this document and checked by tests.
 
-use linkage_protocol::sync::paths;
-use serde_json::{json, Value};
+use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, VisitKind};
+use linkage_protocol::sync::{
+    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, ErrorCode, PullResponse, PushRequest, PushResponse,
+    RejectCode, SignInRequest, SignInResponse, HASH_PATTERN,
+};
+use linkage_protocol::wire::{Bundle, OpBody, Operation, Visit};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{json, Map, Value};
 
-fn error_responses(codes: &[(&str, &str)]) -> serde_json::Map<String, Value> {
-    let mut m = serde_json::Map::new();
-    for (status, what) in codes {
-        m.insert(
-            (*status).to_string(),
-            json!({ "description": what, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } } }),
-        );
-    }
-    m
+use crate::api::{BundleParams, PullParams, UploadParams, UploadStatus, MAX_BLOB_BYTES, MAX_JSON_BYTES};
+
+/// What a route takes as its request body.
+enum Body {
+    None,
+    /// A JSON body of this schema (a `$ref`), with an example.
+    Json(Value, Value),
+    /// Raw bytes (a blob part).
+    Bytes,
 }
 
-fn json_ok(description: &str, schema: &str) -> Value {
-    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+/// What a route answers on success.
+enum Success {
+    /// 200 with a JSON body of this schema (a `$ref`).
+    Json(&'static str, Value),
+    /// 200 with the photo's bytes.
+    Jpeg,
+    /// 200 with no body; the state is in headers.
+    UploadHeaders,
+    /// 200 with this document.
+    Document,
 }
 
-fn json_body(schema: &str) -> Value {
-    json!({
-        "required": true,
-        "description": "JSON; may be sent with Content-Encoding gzip or zstd.",
-        "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+/// One documented route.
+struct Route {
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    description: &'static str,
+    /// Needs a device token.
+    auth: bool,
+    /// Query parameters: the inline schema of the handler's query struct.
+    query: Option<Value>,
+    /// The `{hash}` path parameter.
+    hash: bool,
+    body: Body,
+    ok: Success,
+    /// Error statuses, each with the codes it carries and when.
+    errors: Vec<(u16, Vec<ErrorCode>, &'static str)>,
+}
+
+use ErrorCode::*;
+
+fn auth_errors() -> (u16, Vec<ErrorCode>, &'static str) {
+    (
+        401,
+        vec![Unauthorized, TokenExpired, DeviceRevoked],
+        "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+    )
+}
+
+fn json_body_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
+    vec![
+        (400, vec![InvalidInput], "the body is not valid JSON of the schema, or a field breaks its declared limits"),
+        (413, vec![PayloadTooLarge], "the body is over 16 MiB (after decompression)"),
+        (415, vec![InvalidInput], "the request does not say `Content-Type: application/json`"),
+    ]
+}
+
+fn internal() -> (u16, Vec<ErrorCode>, &'static str) {
+    (500, vec![Internal], "the server failed; retry later")
+}
+
+fn hlc(ms: i64) -> String {
+    format!("{ms:015}-000000-phone1")
+}
+
+fn push_example() -> Value {
+    let at = 1_767_225_600_000_i64;
+    let visit = Visit {
+        id: "0194f3a2-7c1e-7b3a-9f10-1234567890ab".into(),
+        household_id: "h1-1-1-1".into(),
+        visitor_id: "gw1-1".into(),
+        visitor_level: OrgLevel::Branch,
+        kind: VisitKind::Routine,
+        started_at_ms: at,
+        ended_at_ms: at + 15 * 60_000,
+        fix: Some(GpsFix { lat: 34.2583, lon: 108.9286, accuracy_m: 8.0, fix_time_ms: at + 60_000, mocked: false }),
+        distance_m: Some(12.0),
+        verdict: OnSiteVerdict::OnSite,
+        notes: "家中安好，老人身体健康".into(),
+        evidence: vec![],
+        issue_id: None,
+        amends_visit_id: None,
+    };
+    let op = Operation { op_id: "0194f3a2-7c1e-7b3a-9f10-1234567890ac".into(), hlc: hlc(at), body: OpBody::VisitRecorded(visit) };
+    serde_json::to_value(PushRequest { ops: vec![op] }).expect("serializable")
+}
+
+fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
+    let json = |schema: Value, example: Value| Body::Json(schema, example);
+    let sign_in_example = serde_json::to_value(SignInRequest {
+        user_id: "gw1-1".into(),
+        password: "linkage2026".into(),
+        device_id: "phone-0194f3a2".into(),
+        device_name: "网格员的手机".into(),
     })
+    .expect("serializable");
+    let missing_example =
+        serde_json::to_value(BlobsMissingRequest { hashes: vec!["9f".repeat(32)] }).expect("serializable");
+    let errs = |mut v: Vec<(u16, Vec<ErrorCode>, &'static str)>, auth: bool| {
+        if auth {
+            v.push(auth_errors());
+        }
+        v.push(internal());
+        v.sort_by_key(|e| e.0);
+        v
+    };
+    vec![
+        Route {
+            method: "post",
+            path: paths::SIGN_IN,
+            id: "signIn",
+            summary: "Sign in a user on a device; returns a 30-day device token",
+            description: "Enrols the device for the user. A wrong or unknown user id or password is `unauthorized`; \
+                          a device an administrator revoked is `device_revoked` with `wipe: true`.",
+            auth: false,
+            query: None,
+            hash: false,
+            body: json(ref_of::<SignInRequest>(gen), sign_in_example),
+            ok: Success::Json("token issued", ref_of::<SignInResponse>(gen)),
+            errors: errs(
+                [
+                    json_body_errors(),
+                    vec![(401, vec![Unauthorized, DeviceRevoked], "wrong user id or password, or a revoked device (`wipe: true`)")],
+                ]
+                .concat(),
+                false,
+            ),
+        },
+        Route {
+            method: "post",
+            path: paths::REFRESH,
+            id: "refreshToken",
+            summary: "Exchange the presented token for a new one; the old one stops working",
+            description: "Send no body. After success only the returned token is valid.",
+            auth: true,
+            query: None,
+            hash: false,
+            body: Body::None,
+            ok: Success::Json("a new token", ref_of::<SignInResponse>(gen)),
+            errors: errs(vec![], true),
+        },
+        Route {
+            method: "post",
+            path: paths::PUSH,
+            id: "pushOps",
+            summary: "Push outbox operations; each is applied idempotently by op id in its own transaction",
+            description: "Answers one outcome per op, in request order: `applied`, `duplicate` (the same op id and body \
+                          was stored before) or `rejected` with a reject code and a message. A rejected op never fails \
+                          the request: the client quarantines it and goes on. A malformed op (missing field, unknown \
+                          kind, wrong type) fails the whole request with 400.",
+            auth: true,
+            query: None,
+            hash: false,
+            body: json(ref_of::<PushRequest>(gen), push_example()),
+            ok: Success::Json("one outcome per op, in request order", ref_of::<PushResponse>(gen)),
+            errors: errs(json_body_errors(), true),
+        },
+        Route {
+            method: "get",
+            path: paths::PULL,
+            id: "pullChanges",
+            summary: "The caller's scoped change feed after a cursor; with `wait`, a long poll",
+            description: "Changes whose records lie in the caller's scope, in sequence order. Pass `next_cursor` as \
+                          `after` next time; pull again while `has_more`. With `wait`, an empty answer is held until a \
+                          change in scope is committed or the wait ends (then the page is empty).",
+            auth: true,
+            query: Some(PullParams::json_schema(gen).to_value()),
+            hash: false,
+            body: Body::None,
+            ok: Success::Json("a page of changes (empty when a wait ended without one)", ref_of::<PullResponse>(gen)),
+            errors: errs(
+                vec![
+                    (400, vec![InvalidInput], "a query parameter is malformed or out of range (e.g. `wait` above 30)"),
+                    (503, vec![Busy], "too many pulls are waiting; retry with backoff"),
+                ],
+                true,
+            ),
+        },
+        Route {
+            method: "get",
+            path: paths::BUNDLE,
+            id: "getBundle",
+            summary: "Org tree (ancestors and subtree), households and users of the caller's scope",
+            description: "What a phone loads after sign-in: nodes parents first, the households and users below the \
+                          node, and the county's configuration. Personal data is limited by role.",
+            auth: true,
+            query: Some(BundleParams::json_schema(gen).to_value()),
+            hash: false,
+            body: Body::None,
+            ok: Success::Json("the bundle the phone loads", ref_of::<Bundle>(gen)),
+            errors: errs(
+                vec![
+                    (400, vec![InvalidInput], "`node` is not an id"),
+                    (403, vec![Forbidden], "the node lies outside the caller's scope"),
+                    (404, vec![NotFound], "no such node"),
+                ],
+                true,
+            ),
+        },
+        Route {
+            method: "post",
+            path: paths::BLOBS_MISSING,
+            id: "blobsMissing",
+            summary: "Which evidence blobs the server lacks, with bytes already received",
+            description: "Upload each returned hash with `PUT /v1/blobs/{hash}`, resuming at `received_bytes`.",
+            auth: true,
+            query: None,
+            hash: false,
+            body: json(ref_of::<BlobsMissingRequest>(gen), missing_example),
+            ok: Success::Json("the blobs to upload", ref_of::<BlobsMissingResponse>(gen)),
+            errors: errs(json_body_errors(), true),
+        },
+        Route {
+            method: "get",
+            path: paths::BLOB,
+            id: "downloadBlob",
+            summary: "Download a blob referenced by a record in the caller's scope",
+            description: "The evidence photo (JPEG) named by its SHA-256.",
+            auth: true,
+            query: None,
+            hash: true,
+            body: Body::None,
+            ok: Success::Jpeg,
+            errors: errs(
+                vec![
+                    (400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256"),
+                    (403, vec![Forbidden], "no record in the caller's scope refers to it"),
+                    (404, vec![NotFound], "not uploaded yet"),
+                ],
+                true,
+            ),
+        },
+        Route {
+            method: "put",
+            path: paths::BLOB,
+            id: "uploadBlob",
+            summary: "Upload blob bytes at an offset (resumable); the last part is verified against the hash",
+            description: "The body is the raw bytes of one part (any content type; at most 10 MiB per blob in all). \
+                          Parts must arrive in order: `offset` is the `received_bytes` the server reported. With \
+                          `last` (the default) the bytes end the blob, which must then hash to its name: otherwise \
+                          422 and the bytes are discarded. If the connection drops mid-part the bytes that arrived \
+                          are kept.",
+            auth: true,
+            query: Some(UploadParams::json_schema(gen).to_value()),
+            hash: true,
+            body: Body::Bytes,
+            ok: Success::Json("bytes stored", ref_of::<UploadStatus>(gen)),
+            errors: errs(
+                vec![
+                    (400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256, or a query parameter is malformed or out of range"),
+                    (409, vec![InvalidInput], "`offset` is past the bytes received: resume at the `received_bytes` the message names"),
+                    (413, vec![PayloadTooLarge], "the blob would exceed 10 MiB"),
+                    (422, vec![InvalidInput], "the bytes do not hash to the blob's name; discarded, upload again from 0"),
+                ],
+                true,
+            ),
+        },
+        Route {
+            method: "head",
+            path: paths::BLOB,
+            id: "blobProgress",
+            summary: "Bytes received so far (in headers; no body)",
+            description: "`upload-offset`: bytes received; `x-blob-complete`: `true` once complete and verified. \
+                          Errors carry no body (HEAD); their statuses are those of GET.",
+            auth: true,
+            query: None,
+            hash: true,
+            body: Body::None,
+            ok: Success::UploadHeaders,
+            errors: errs(vec![(400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256")], true),
+        },
+        Route {
+            method: "get",
+            path: paths::OPENAPI,
+            id: "openapi",
+            summary: "This document",
+            description: "The OpenAPI 3.1 description of the API, generated from the server's own types.",
+            auth: false,
+            query: None,
+            hash: false,
+            body: Body::None,
+            ok: Success::Document,
+            errors: vec![],
+        },
+    ]
 }
 
-fn op(summary: &str, auth: bool, body: Option<Value>, params: Value, ok: (&str, Value), errors: &[(&str, &str)]) -> Value {
-    let mut responses = error_responses(errors);
-    if auth {
-        responses.extend(error_responses(&[("401", "unauthorized, token_expired, or device_revoked (wipe: true)")]));
-    }
-    responses.insert(ok.0.to_string(), ok.1);
-    let mut o = json!({ "summary": summary, "parameters": params, "responses": responses });
-    if let Some(b) = body {
-        o["requestBody"] = b;
-    }
-    if !auth {
-        o["security"] = json!([]);
-    }
-    o
+fn ref_of<T: JsonSchema>(gen: &mut SchemaGenerator) -> Value {
+    gen.subschema_for::<T>().to_value()
 }
 
-fn hash_param() -> Value {
-    json!({ "name": "hash", "in": "path", "required": true, "description": "lowercase hex SHA-256 of the blob",
-            "schema": { "type": "string", "pattern": "^[0-9a-f]{64}$" } })
+/// The query parameters of an inline object schema: one per property, `required` as the struct says, with
+/// the property's description; `null` is dropped (an absent parameter is how "none" is said).
+fn query_parameters(schema: &Value) -> Vec<Value> {
+    let required: Vec<&str> =
+        schema["required"].as_array().map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let mut out = Vec::new();
+    if let Some(props) = schema["properties"].as_object() {
+        for (name, prop) in props {
+            let mut prop = prop.clone();
+            let description = prop.as_object_mut().and_then(|o| o.remove("description"));
+            if let Some(types) = prop["type"].as_array() {
+                let types: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                prop["type"] = if types.len() == 1 { types[0].clone() } else { Value::Array(types) };
+            }
+            let mut p = json!({ "name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": prop });
+            if let Some(d) = description {
+                p["description"] = d;
+            }
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn hash_parameter() -> Value {
+    json!({ "name": "hash", "in": "path", "required": true, "description": "the blob's name: lowercase hex SHA-256 of its bytes",
+            "schema": { "type": "string", "pattern": HASH_PATTERN, "minLength": 64, "maxLength": 64 } })
+}
+
+/// The error answer schema for a status: an `ErrorBody` whose `code` is one of `codes`.
+fn error_schema(codes: &[ErrorCode]) -> Value {
+    let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    json!({ "allOf": [
+        { "$ref": "#/components/schemas/ErrorBody" },
+        { "type": "object", "properties": { "code": { "enum": names } } }
+    ] })
+}
+
+fn operation(route: &Route) -> Value {
+    let mut parameters = Vec::new();
+    if route.hash {
+        parameters.push(hash_parameter());
+    }
+    if let Some(q) = &route.query {
+        parameters.extend(query_parameters(q));
+    }
+    let head = route.method == "head";
+    let mut responses = Map::new();
+    let ok = match &route.ok {
+        Success::Json(what, schema) => json!({ "description": what, "content": { "application/json": { "schema": schema } } }),
+        Success::Jpeg => json!({ "description": "the photo", "headers": {
+                "cache-control": { "description": "private, immutable: a blob never changes", "schema": { "type": "string" } } },
+                "content": { "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } } } }),
+        Success::UploadHeaders => json!({ "description": "the upload's state, in headers", "headers": {
+                "upload-offset": { "required": true, "description": "bytes received so far",
+                                   "schema": { "type": "integer", "minimum": 0, "maximum": MAX_BLOB_BYTES } },
+                "x-blob-complete": { "required": true, "description": "`true` once all bytes arrived and hash to the name",
+                                     "schema": { "type": "string", "enum": ["true", "false"] } } } }),
+        Success::Document => json!({ "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } }),
+    };
+    responses.insert("200".into(), ok);
+    for (status, codes, when) in &route.errors {
+        let names: Vec<String> = codes.iter().map(|c| format!("`{}`", c.as_str())).collect();
+        let description = format!("{} — {when}", names.join(", "));
+        let r = if head {
+            json!({ "description": description })
+        } else {
+            json!({ "description": description, "content": { "application/json": { "schema": error_schema(codes) } } })
+        };
+        responses.insert(status.to_string(), r);
+    }
+    let mut op = json!({
+        "operationId": route.id,
+        "summary": route.summary,
+        "description": route.description,
+        "parameters": parameters,
+        "responses": responses,
+    });
+    match &route.body {
+        Body::None => {}
+        Body::Json(schema, example) => {
+            op["requestBody"] = json!({ "required": true,
+                "description": format!("JSON (`Content-Type: application/json`), at most {} MiB; may be sent with \
+                                        `Content-Encoding: gzip` or `zstd`.", MAX_JSON_BYTES >> 20),
+                "content": { "application/json": { "schema": schema, "example": example } } });
+        }
+        Body::Bytes => {
+            op["requestBody"] = json!({ "required": false,
+                "description": format!("the part's raw bytes; the whole blob at most {MAX_BLOB_BYTES} bytes (10 MiB)"),
+                "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+        }
+    }
+    if !route.auth {
+        op["security"] = json!([]);
+    }
+    op
+}
+
+/// Bounds of the integer formats schemars writes, made explicit (`minimum`/`maximum`) so a client or a
+/// fuzzer knows what the server's decoder accepts.
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let bounds: Option<(Value, Value)> = match o.get("format").and_then(Value::as_str) {
+                Some("int64") => Some((i64::MIN.into(), i64::MAX.into())),
+                Some("int32") => Some((i32::MIN.into(), i32::MAX.into())),
+                Some("uint64") => Some((0.into(), u64::MAX.into())),
+                Some("uint32") => Some((0.into(), u32::MAX.into())),
+                Some("uint16") => Some((0.into(), u16::MAX.into())),
+                Some("uint8") => Some((0.into(), u8::MAX.into())),
+                _ => None,
+            };
+            if let Some((min, max)) = bounds {
+                o.entry("minimum").or_insert(min);
+                o.entry("maximum").or_insert(max);
+            }
+            o.values_mut().for_each(bound_integers);
+        }
+        Value::Array(a) => a.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
 }
 
 /// The OpenAPI document.
 pub fn document() -> Value {
-    let sign_in = op(
-        "Sign in a user on a device; returns a 30-day device token",
-        false,
-        Some(json_body("SignInRequest")),
-        json!([]),
-        ("200", json_ok("token issued", "SignInResponse")),
-        &[("400", "invalid_input"), ("401", "unauthorized (wrong id or password) or device_revoked (wipe: true)")],
-    );
-    let refresh = op(
-        "Exchange the presented token for a new one; the old one stops working",
-        true,
-        None,
-        json!([]),
-        ("200", json_ok("new token", "SignInResponse")),
-        &[],
-    );
-    let push = op(
-        "Push outbox operations; each is applied idempotently by op id in its own transaction",
-        true,
-        Some(json_body("PushRequest")),
-        json!([]),
-        ("200", json_ok("one outcome per op, in request order", "PushResponse")),
-        &[("400", "invalid_input"), ("413", "payload_too_large (more than 1000 ops or 16 MiB)")],
-    );
-    let pull = op(
-        "The caller's scoped change feed after a cursor; with `wait`, a long poll",
-        true,
-        None,
-        json!([
-            { "name": "after", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 0 },
-              "description": "the last sequence number seen" },
-            { "name": "limit", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": 1000, "default": 500 } },
-            { "name": "wait", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "maximum": 30, "default": 0 },
-              "description": "long poll, seconds: when nothing in the caller's scope follows the cursor, hold the request until a \
-                              change in scope is committed (answered at once with it) or the wait ends (an empty page); \
-                              0 answers at once. A shutting-down server answers waiting pulls with an empty page." }
-        ]),
-        ("200", json_ok("a page of changes (empty when a wait ended without one)", "PullResponse")),
-        &[("400", "invalid_input (e.g. wait above 30)"), ("503", "busy: too many pulls are waiting; retry with backoff")],
-    );
-    let bundle = op(
-        "Org tree (ancestors and subtree), households and users of the caller's scope",
-        true,
-        None,
-        json!([{ "name": "node", "in": "query", "required": false, "schema": { "type": "string" },
-                 "description": "a node within the caller's scope (default: the caller's node)" }]),
-        ("200", json_ok("the bundle the phone loads", "Bundle")),
-        &[("403", "forbidden: the node lies outside the caller's scope"), ("404", "not_found")],
-    );
-    let missing = op(
-        "Which evidence blobs the server lacks, with bytes already received",
-        true,
-        Some(json_body("BlobsMissingRequest")),
-        json!([]),
-        ("200", json_ok("the blobs to upload", "BlobsMissingResponse")),
-        &[("400", "invalid_input"), ("413", "payload_too_large")],
-    );
-    let upload = op(
-        "Upload blob bytes at an offset (resumable); the last part is verified against the hash",
-        true,
-        Some(json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } })),
-        json!([
-            hash_param(),
-            { "name": "offset", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 0, "default": 0 } },
-            { "name": "last", "in": "query", "required": false, "schema": { "type": "boolean", "default": true },
-              "description": "false when more parts follow" }
-        ]),
-        ("200", json_ok("bytes stored", "UploadStatus")),
-        &[
-            ("400", "invalid_input"),
-            ("409", "offset past the bytes received"),
-            ("413", "payload_too_large (10 MiB per blob)"),
-            ("422", "the bytes do not hash to the name; discarded"),
-        ],
-    );
-    let head = json!({
-        "summary": "Bytes received so far",
-        "parameters": [hash_param()],
-        "responses": {
-            "200": { "description": "state in headers", "headers": {
-                "upload-offset": { "schema": { "type": "integer" }, "description": "bytes received" },
-                "x-blob-complete": { "schema": { "type": "boolean" } } } },
-            "401": { "description": "unauthorized" }
-        }
-    });
-    let download = op(
-        "Download a blob referenced by a record in the caller's scope",
-        true,
-        None,
-        json!([hash_param()]),
-        ("200", json!({ "description": "the photo", "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } } } })),
-        &[("403", "forbidden: no record in scope refers to it"), ("404", "not_found: not uploaded yet")],
-    );
-    let openapi = json!({ "summary": "This document", "security": [],
-        "responses": { "200": { "description": "OpenAPI 3.1", "content": { "application/json": {} } } } });
-
-    let mut paths_obj = serde_json::Map::new();
-    paths_obj.insert(paths::SIGN_IN.into(), json!({ "post": sign_in }));
-    paths_obj.insert(paths::REFRESH.into(), json!({ "post": refresh }));
-    paths_obj.insert(paths::PUSH.into(), json!({ "post": push }));
-    paths_obj.insert(paths::PULL.into(), json!({ "get": pull }));
-    paths_obj.insert(paths::BUNDLE.into(), json!({ "get": bundle }));
-    paths_obj.insert(paths::BLOBS_MISSING.into(), json!({ "post": missing }));
-    paths_obj.insert(paths::BLOB.into(), json!({ "put": upload, "head": head, "get": download }));
-    paths_obj.insert(paths::OPENAPI.into(), json!({ "get": openapi }));
-
-    json!({
+    let mut gen = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let routes = routes(&mut gen);
+    // Every error body and reject code is described even where no route names it directly.
+    gen.subschema_for::<ErrorBody>();
+    gen.subschema_for::<RejectCode>();
+    let mut paths_obj = Map::new();
+    for r in &routes {
+        let entry = paths_obj.entry(r.path).or_insert_with(|| json!({}));
+        entry[r.method] = operation(r);
+    }
+    let mut schemas: Map<String, Value> = gen.take_definitions(true).into_iter().collect();
+    schemas.sort_keys();
+    let mut doc = json!({
         "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "Linkage sync API (五级联动)",
             "version": "1",
-            "description": "Sync between offline phones and the county server. Types are those of linkage_protocol::sync and ::wire; \
-                            responses may be gzip or zstd compressed (Accept-Encoding)."
+            "description": "Sync between offline phones (and the console) and the county server. Generated from the \
+                            server's own types (linkage_protocol::sync and ::wire); see docs/api.md for the error and \
+                            reject codes with what a client does for each. Responses may be gzip or zstd compressed \
+                            (Accept-Encoding). Every error answer is an ErrorBody with a stable `code`."
         },
+        "servers": [{ "url": "/", "description": "the server this document came from" }],
         "security": [{ "bearer": [] }],
         "paths": paths_obj,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "device token from sign-in" } },
-            "schemas": schemas()
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer",
+                "description": "the device token from sign-in (`Authorization: Bearer <token>`), valid 30 days; revocable" } },
+            "schemas": schemas
         }
-    })
+    });
+    bound_integers(&mut doc);
+    doc
 }
 
-fn schemas() -> Value {
-    let s = |t: &str| json!({ "type": t });
-    let enum_of = |v: &[&str]| json!({ "type": "string", "enum": v });
-    json!({
-        "ErrorBody": { "type": "object", "required": ["code", "message"], "properties": {
-            "code": enum_of(&["unauthorized", "token_expired", "device_revoked", "forbidden", "not_found", "invalid_input", "payload_too_large", "busy", "internal"]),
-            "message": s("string"), "wipe": { "type": "boolean", "default": false } } },
-        "Role": enum_of(&["county_staff", "township_staff", "grid_worker", "liaison_head"]),
-        "OrgLevel": enum_of(&["county", "township", "branch", "group", "household"]),
-        "SignInRequest": { "type": "object", "required": ["user_id", "password", "device_id"], "properties": {
-            "user_id": s("string"), "password": s("string"), "device_id": s("string"), "device_name": s("string") } },
-        "SignInResponse": { "type": "object", "required": ["token", "expires_at_ms", "user_id", "user_name", "role", "node_id", "node_level", "server_time_ms"],
-            "properties": { "token": s("string"), "expires_at_ms": s("integer"), "user_id": s("string"), "user_name": s("string"),
-                "role": { "$ref": "#/components/schemas/Role" }, "node_id": s("string"),
-                "node_level": { "$ref": "#/components/schemas/OrgLevel" }, "server_time_ms": s("integer") } },
-        "Operation": { "type": "object", "required": ["op_id", "hlc", "kind", "body"],
-            "description": "linkage_protocol::wire::Operation",
-            "properties": { "op_id": s("string"), "hlc": s("string"),
-                "kind": enum_of(&["issue_event", "visit_recorded", "directive_issued", "node_acknowledged", "directive_relayed", "household_acknowledged", "household_edited", "task_reported"]),
-                "body": s("object") } },
-        "PushRequest": { "type": "object", "required": ["ops"], "properties": { "ops": { "type": "array", "maxItems": 1000, "items": { "$ref": "#/components/schemas/Operation" } } } },
-        "OpResult": { "type": "object", "required": ["op_id", "outcome"], "properties": {
-            "op_id": s("string"), "outcome": enum_of(&["applied", "duplicate", "rejected"]),
-            "code": enum_of(&["conflict", "out_of_scope", "illegal_transition", "not_permitted", "invalid_input", "unknown_reference", "actor_mismatch"]),
-            "message": s("string") } },
-        "PushResponse": { "type": "object", "required": ["results", "server_time_ms"], "properties": {
-            "results": { "type": "array", "items": { "$ref": "#/components/schemas/OpResult" } }, "server_time_ms": s("integer") } },
-        "Change": { "type": "object", "required": ["seq", "received_at_ms", "op"], "properties": {
-            "seq": s("integer"), "received_at_ms": s("integer"), "op": { "$ref": "#/components/schemas/Operation" } } },
-        "PullResponse": { "type": "object", "required": ["changes", "next_cursor", "has_more", "server_time_ms"], "properties": {
-            "changes": { "type": "array", "items": { "$ref": "#/components/schemas/Change" } },
-            "next_cursor": s("integer"), "has_more": s("boolean"), "server_time_ms": s("integer") } },
-        "Bundle": { "type": "object", "required": ["nodes"], "description": "linkage_protocol::wire::Bundle; nodes parents-first",
-            "properties": { "nodes": { "type": "array", "items": s("object") }, "households": { "type": "array", "items": s("object") },
-                "users": { "type": "array", "items": s("object") }, "config": s("object") } },
-        "BlobsMissingRequest": { "type": "object", "required": ["hashes"], "properties": { "hashes": { "type": "array", "maxItems": 1000, "items": s("string") } } },
-        "BlobsMissingResponse": { "type": "object", "required": ["missing"], "properties": { "missing": { "type": "array", "items": {
-            "type": "object", "required": ["hash", "received_bytes"], "properties": { "hash": s("string"), "received_bytes": s("integer") } } } } },
-        "UploadStatus": { "type": "object", "required": ["hash", "received_bytes", "complete"], "properties": {
-            "hash": s("string"), "received_bytes": s("integer"), "complete": s("boolean") } }
-    })
+/// Every (method, path) the document describes.
+pub fn documented_routes(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for method in item.as_object().into_iter().flat_map(|m| m.keys()) {
+                out.push((method.clone(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The `(name, description)` of each value of an enum schema in the document (`oneOf` of `const`s).
+fn enum_values(doc: &Value, schema: &str) -> Vec<(String, String)> {
+    let s = &doc["components"]["schemas"][schema];
+    if let Some(one_of) = s["oneOf"].as_array() {
+        return one_of
+            .iter()
+            .map(|v| {
+                (v["const"].as_str().unwrap_or_default().to_string(), v["description"].as_str().unwrap_or_default().replace('\n', " "))
+            })
+            .collect();
+    }
+    s["enum"].as_array().into_iter().flatten().map(|v| (v.as_str().unwrap_or_default().to_string(), String::new())).collect()
+}
+
+/// `docs/api.md`: the routes with their statuses, the error codes and the reject codes with what a client
+/// does for each — rendered from the document (a test keeps the checked-in file equal to this).
+pub fn api_markdown(doc: &Value) -> String {
+    let mut md = String::new();
+    md.push_str("# The sync API: routes, error codes, reject codes\n\n");
+    md.push_str(
+        "<!-- Generated from the OpenAPI document (server/src/openapi.rs); do not edit by hand. Regenerate with\n     \
+         UPDATE_API_DOCS=1 cargo test -p linkage-server --lib openapi -->\n\n",
+    );
+    md.push_str(
+        "The machine-readable description is `GET /openapi.json` on any server (copy: `clients/ts/openapi.json`). \
+         Every error answer is a JSON `ErrorBody` `{code, message, wipe}`; `code` is stable, `message` is for people.\n\n",
+    );
+    md.push_str("## Routes\n\n| method | path | auth | what | statuses |\n|---|---|---|---|---|\n");
+    let mut by_code: std::collections::BTreeMap<String, Vec<(String, Vec<String>)>> = Default::default();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let open = op["security"].as_array().is_some_and(|s| s.is_empty());
+                let mut statuses: Vec<&String> = op["responses"].as_object().map(|r| r.keys().collect()).unwrap_or_default();
+                statuses.sort();
+                let statuses: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+                md.push_str(&format!(
+                    "| {} | `{path}` | {} | {} | {} |\n",
+                    method.to_uppercase(),
+                    if open { "none" } else { "token" },
+                    op["summary"].as_str().unwrap_or_default(),
+                    statuses.join(", ")
+                ));
+                for (status, r) in op["responses"].as_object().into_iter().flatten() {
+                    let codes = &r["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"]["enum"];
+                    let head_codes: Vec<String> = if method == "head" {
+                        // HEAD answers carry no body: the codes are named in the description.
+                        ErrorCode::ALL
+                            .iter()
+                            .filter(|c| r["description"].as_str().is_some_and(|d| d.contains(&format!("`{}`", c.as_str()))))
+                            .map(|c| c.as_str().to_string())
+                            .collect()
+                    } else {
+                        vec![]
+                    };
+                    let names = codes.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_string).chain(head_codes);
+                    for code in names {
+                        let route = format!("{} `{path}`", method.to_uppercase());
+                        let routes = by_code.entry(code).or_default();
+                        match routes.iter_mut().find(|(r, _)| *r == route) {
+                            Some((_, statuses)) => statuses.push(status.clone()),
+                            None => routes.push((route, vec![status.clone()])),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    md.push_str("\n## Error codes (`ErrorBody.code`)\n\n| code | meaning, and what the client does | answered by |\n|---|---|---|\n");
+    for (code, description) in enum_values(doc, "ErrorCode") {
+        let by = by_code
+            .get(&code)
+            .map(|routes| routes.iter().map(|(r, s)| format!("{r} → {}", s.join(", "))).collect::<Vec<_>>().join("; "))
+            .unwrap_or_default();
+        md.push_str(&format!("| `{code}` | {description} | {by} |\n"));
+    }
+    md.push_str(
+        "\n## Reject codes (`OpResult.code` of a `rejected` op in a push answer)\n\n\
+         A rejected op never fails the push: the answer is 200 with one outcome per op. Whatever the code, the client \
+         quarantines the op with its message (shown to the user), never resends it unchanged, and goes on with the \
+         rest of its queue.\n\n| code | meaning, and what the client does |\n|---|---|\n",
+    );
+    for (code, description) in enum_values(doc, "RejectCode") {
+        md.push_str(&format!("| `{code}` | {description} |\n"));
+    }
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// Compares a generated file with its checked-in copy; `UPDATE_API_DOCS=1` rewrites the copy.
+    fn check_file(relative: &str, generated: &str) {
+        let path = root().join(relative);
+        if std::env::var_os("UPDATE_API_DOCS").is_some() {
+            std::fs::write(&path, generated).unwrap();
+        }
+        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            stored == generated,
+            "{relative} is out of date with the OpenAPI document; run UPDATE_API_DOCS=1 cargo test -p linkage-server --lib openapi"
+        );
+    }
+
+    #[test]
+    fn openapi_documents_exactly_the_registered_routes() {
+        let doc = document();
+        let mut documented = documented_routes(&doc);
+        let mut registered: Vec<(String, String)> =
+            crate::api::registered_routes().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        documented.sort();
+        registered.sort();
+        assert_eq!(documented, registered, "the router and the OpenAPI document disagree on the routes");
+    }
+
+    #[test]
+    fn openapi_schemas_carry_the_server_constraints() {
+        let doc = document();
+        let s = &doc["components"]["schemas"];
+        // An op without event_id is malformed: the schema requires it, as the decoder does.
+        let event = &s["IssueEvent"];
+        assert!(event["required"].as_array().unwrap().contains(&json!("event_id")), "{event}");
+        assert_eq!(s["SignInRequest"]["properties"]["device_id"]["maxLength"], 64);
+        assert_eq!(s["SignInRequest"]["properties"]["device_id"]["minLength"], 1);
+        assert_eq!(s["BlobsMissingRequest"]["properties"]["hashes"]["items"]["pattern"], HASH_PATTERN);
+        assert_eq!(s["PushRequest"]["properties"]["ops"]["maxItems"], 1000);
+        let pull = &doc["paths"][paths::PULL]["get"]["parameters"];
+        let limit = pull.as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
+        assert_eq!((limit["schema"]["minimum"].clone(), limit["schema"]["maximum"].clone()), (json!(1), json!(1000)));
+        let blob = &doc["paths"][paths::BLOB];
+        for m in ["get", "head", "put"] {
+            assert!(blob[m]["responses"]["400"].is_object(), "{m} blob documents 400 for a malformed hash");
+            assert_eq!(blob[m]["parameters"][0]["schema"]["pattern"], HASH_PATTERN);
+        }
+        for path in [paths::SIGN_IN, paths::PUSH, paths::BLOBS_MISSING] {
+            assert!(doc["paths"][path]["post"]["responses"]["415"].is_object(), "{path} documents 415");
+        }
+        // Enums carry their meanings in Chinese and English.
+        let levels = enum_values(&doc, "OrgLevel");
+        assert!(levels.iter().any(|(n, d)| n == "county" && d.contains("县") && d.contains("county")), "{levels:?}");
+        // Every error code the server may answer is in the document, with its meaning.
+        let codes = enum_values(&doc, "ErrorCode");
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+        assert!(codes.iter().all(|(_, d)| d.contains("Client:")), "{codes:?}");
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    #[test]
+    fn examples_are_valid_requests() {
+        let doc = document();
+        let push = &doc["paths"][paths::PUSH]["post"]["requestBody"]["content"]["application/json"]["example"];
+        let req: PushRequest = serde_json::from_value(push.clone()).unwrap();
+        assert_eq!(req.ops.len(), 1);
+        let sign_in = &doc["paths"][paths::SIGN_IN]["post"]["requestBody"]["content"]["application/json"]["example"];
+        let _: SignInRequest = serde_json::from_value(sign_in.clone()).unwrap();
+    }
+
+    #[test]
+    fn api_docs_and_ts_copy_are_generated_from_the_document() {
+        let doc = document();
+        check_file("docs/api.md", &api_markdown(&doc));
+        check_file("clients/ts/openapi.json", &(serde_json::to_string_pretty(&doc).unwrap() + "\n"));
+        let md = api_markdown(&doc);
+        for code in ErrorCode::ALL {
+            assert!(md.contains(&format!("| `{}` |", code.as_str())), "docs/api.md lists {}", code.as_str());
+        }
+        for code in ["conflict", "out_of_scope", "illegal_transition", "not_permitted", "invalid_input", "unknown_reference", "actor_mismatch"] {
+            assert!(md.contains(&format!("| `{code}` |")), "docs/api.md lists reject code {code}");
+        }
+    }
 }

@@ -19,6 +19,7 @@ const HOUR_MS: i64 = 3_600_000;
 
 /// Default acknowledgement windows per kind, in hours; county-configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct AckWindowPolicy {
     /// 预警: default 2 h.

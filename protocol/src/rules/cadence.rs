@@ -10,6 +10,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Due intervals per level, in days; `None` means the level has no cadence. County-configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct CadencePolicy {
     pub county_days: Option<u32>,

@@ -16,6 +16,7 @@ pub const DISTANCE_TOLERANCE_M: f64 = 0.001;
 
 /// How near and how recent an open issue must be to be offered as a possible duplicate; county-configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct DuplicatePolicy {
     /// Great-circle distance between the draft and the candidate, inclusive. Default 200 m.

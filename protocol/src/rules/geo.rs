@@ -10,6 +10,7 @@ use crate::model::{GpsFix, OnSiteVerdict};
 
 /// Thresholds for the on-site verdict; county-configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct OnSitePolicy {
     /// A good fix within this distance of the household's point is on site. Default 100 m.

@@ -74,18 +74,20 @@ pub enum SlaError {
 
 /// Unit of a time limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LimitUnit {
-    /// Wall-clock hours, nights and holidays included (特急 cases).
+    /// 自然小时 — wall-clock hours, nights and holidays included (特急 cases).
     CalendarHours,
-    /// Hours inside the working window of working days.
+    /// 工作小时 — hours inside the working window of working days.
     WorkingHours,
-    /// Working days; see [`WorkCalendar::add_working_days`] for the counting rule.
+    /// 工作日 — working days; see [`WorkCalendar::add_working_days`] for the counting rule.
     WorkingDays,
 }
 
 /// A time limit such as "3 working days".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     pub amount: u32,
@@ -143,6 +145,7 @@ impl Limit {
 
 /// A handling step that has its own time limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SlaStep {
     /// 受理: the report is accepted (or rejected with reasons).
@@ -180,6 +183,7 @@ pub enum Light {
 
 /// One county override. Omitted `category` / `urgency` mean "any".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OverrideRule {
     #[serde(default)]
@@ -226,6 +230,7 @@ impl OverrideRule {
 ///     "limit": { "amount": 2, "unit": "working_hours" } } ] }
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SlaOverrides {
     #[serde(default)]

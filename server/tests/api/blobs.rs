@@ -54,7 +54,16 @@ async fn upload_resumes_at_an_offset_and_is_verified() {
     let big = vec![0u8; 10 * 1024 * 1024 + 1];
     let r = s.http.put(blob_url(&s, &sha256_hex(&big), "")).bearer_auth(&gw1).body(big).send().await.unwrap();
     assert_eq!(r.status(), 413); // answered before the body is read: the connection may close
+    // An offset past the bytes received is told first (where to resume), before the size.
     let r = s.http.put(blob_url(&s, &hash, "?offset=10485760")).bearer_auth(&gw1).body(vec![1u8, 2]).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let r = s.http.put(blob_url(&s, &hash, "?offset=10485761")).bearer_auth(&gw1).body(vec![1u8, 2]).send().await.unwrap();
+    assert_eq!(r.status(), 400, "an offset past 10 MiB is out of the declared range");
+    let almost = vec![7u8; 10 * 1024 * 1024 - 1];
+    let part = sha256_hex(b"a blob that grows too large");
+    let r = s.http.put(blob_url(&s, &part, "?offset=0&last=false")).bearer_auth(&gw1).body(almost).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s.http.put(blob_url(&s, &part, "?offset=10485759")).bearer_auth(&gw1).body(vec![1u8, 2]).send().await.unwrap();
     assert_eq!(r.status(), 413);
     assert_eq!(r.json::<ErrorBody>().await.unwrap().code, "payload_too_large");
 
