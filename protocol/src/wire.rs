@@ -35,8 +35,7 @@ pub mod whole {
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<i128, E> {
             // 2^64 bounds every integer field; larger whole floats are out of range anyway.
             if v.is_finite() && v.fract() == 0.0 && v.abs() <= 18_446_744_073_709_551_616.0 {
-                #[allow(clippy::cast_possible_truncation)]
-                Ok(v as i128)
+                Ok(v as i128) // whole and within ±2^64: exact
             } else {
                 Err(E::invalid_type(de::Unexpected::Float(v), &self))
             }
