@@ -13,8 +13,8 @@
 
 use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, VisitKind};
 use linkage_protocol::sync::{
-    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, ErrorCode, PullResponse, PushRequest, PushResponse,
-    RejectCode, SignInRequest, SignInResponse, HASH_PATTERN,
+    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, ErrorCode, OpOutcome, OpResult, PullResponse, PushRequest,
+    PushResponse, RejectCode, SignInRequest, SignInResponse, HASH_PATTERN,
 };
 use linkage_protocol::wire::{Bundle, OpBody, Operation, Visit};
 use schemars::generate::SchemaSettings;
@@ -34,14 +34,27 @@ enum Body {
 
 /// What a route answers on success.
 enum Success {
-    /// 200 with a JSON body of this schema (a `$ref`).
-    Json(&'static str, Value),
+    /// 200 with a JSON body of this schema (a `$ref`), and an example.
+    Json(&'static str, Value, Option<Value>),
     /// 200 with the photo's bytes.
     Jpeg,
     /// 200 with no body; the state is in headers.
     UploadHeaders,
     /// 200 with this document.
     Document,
+}
+
+impl Success {
+    fn json(what: &'static str, schema: Value) -> Success {
+        Success::Json(what, schema, None)
+    }
+
+    fn with_example(self, example: Value) -> Success {
+        match self {
+            Success::Json(what, schema, _) => Success::Json(what, schema, Some(example)),
+            other => other,
+        }
+    }
 }
 
 /// One documented route.
@@ -111,6 +124,17 @@ fn push_example() -> Value {
     serde_json::to_value(PushRequest { ops: vec![op] }).expect("serializable")
 }
 
+fn push_answer_example() -> Value {
+    let results = vec![
+        OpResult { op_id: "0194f3a2-7c1e-7b3a-9f10-1234567890ac".into(), outcome: OpOutcome::Applied },
+        OpResult {
+            op_id: "0194f3a2-7c1e-7b3a-9f10-1234567890ad".into(),
+            outcome: OpOutcome::Rejected { code: RejectCode::IllegalTransition, message: "cannot Accept a Closed issue".into() },
+        },
+    ];
+    serde_json::to_value(PushResponse { results, server_time_ms: 1_767_225_660_000 }).expect("serializable")
+}
+
 fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
     let json = |schema: Value, example: Value| Body::Json(schema, example);
     let sign_in_example = serde_json::to_value(SignInRequest {
@@ -142,7 +166,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: None,
             hash: false,
             body: json(ref_of::<SignInRequest>(gen), sign_in_example),
-            ok: Success::Json("token issued", ref_of::<SignInResponse>(gen)),
+            ok: Success::json("token issued", ref_of::<SignInResponse>(gen)),
             errors: errs(
                 [
                     json_body_errors(),
@@ -162,7 +186,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: None,
             hash: false,
             body: Body::None,
-            ok: Success::Json("a new token", ref_of::<SignInResponse>(gen)),
+            ok: Success::json("a new token", ref_of::<SignInResponse>(gen)),
             errors: errs(vec![], true),
         },
         Route {
@@ -178,7 +202,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: None,
             hash: false,
             body: json(ref_of::<PushRequest>(gen), push_example()),
-            ok: Success::Json("one outcome per op, in request order", ref_of::<PushResponse>(gen)),
+            ok: Success::json("one outcome per op, in request order", ref_of::<PushResponse>(gen)).with_example(push_answer_example()),
             errors: errs(json_body_errors(), true),
         },
         Route {
@@ -193,7 +217,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: Some(PullParams::json_schema(gen).to_value()),
             hash: false,
             body: Body::None,
-            ok: Success::Json("a page of changes (empty when a wait ended without one)", ref_of::<PullResponse>(gen)),
+            ok: Success::json("a page of changes (empty when a wait ended without one)", ref_of::<PullResponse>(gen)),
             errors: errs(
                 vec![
                     (400, vec![InvalidInput], "a query parameter is malformed or out of range (e.g. `wait` above 30)"),
@@ -213,7 +237,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: Some(BundleParams::json_schema(gen).to_value()),
             hash: false,
             body: Body::None,
-            ok: Success::Json("the bundle the phone loads", ref_of::<Bundle>(gen)),
+            ok: Success::json("the bundle the phone loads", ref_of::<Bundle>(gen)),
             errors: errs(
                 vec![
                     (400, vec![InvalidInput], "`node` is not an id"),
@@ -233,7 +257,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: None,
             hash: false,
             body: json(ref_of::<BlobsMissingRequest>(gen), missing_example),
-            ok: Success::Json("the blobs to upload", ref_of::<BlobsMissingResponse>(gen)),
+            ok: Success::json("the blobs to upload", ref_of::<BlobsMissingResponse>(gen)),
             errors: errs(json_body_errors(), true),
         },
         Route {
@@ -270,7 +294,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             query: Some(UploadParams::json_schema(gen).to_value()),
             hash: true,
             body: Body::Bytes,
-            ok: Success::Json("bytes stored", ref_of::<UploadStatus>(gen)),
+            ok: Success::json("bytes stored", ref_of::<UploadStatus>(gen)),
             errors: errs(
                 vec![
                     (400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256, or a query parameter is malformed or out of range"),
@@ -364,7 +388,13 @@ fn operation(route: &Route) -> Value {
     let head = route.method == "head";
     let mut responses = Map::new();
     let ok = match &route.ok {
-        Success::Json(what, schema) => json!({ "description": what, "content": { "application/json": { "schema": schema } } }),
+        Success::Json(what, schema, example) => {
+            let mut media = json!({ "schema": schema });
+            if let Some(e) = example {
+                media["example"] = e.clone();
+            }
+            json!({ "description": what, "content": { "application/json": media } })
+        }
         Success::Jpeg => json!({ "description": "the photo", "headers": {
                 "cache-control": { "description": "private, immutable: a blob never changes", "schema": { "type": "string" } } },
                 "content": { "image/jpeg": { "schema": { "type": "string", "contentMediaType": "image/jpeg" } } } }),
@@ -382,7 +412,10 @@ fn operation(route: &Route) -> Value {
         let r = if head {
             json!({ "description": description })
         } else {
-            json!({ "description": description, "content": { "application/json": { "schema": error_schema(codes) } } })
+            let code = codes[0];
+            let example = ErrorBody { code: code.as_str().into(), message: (*when).into(), wipe: code == DeviceRevoked };
+            json!({ "description": description, "content": { "application/json": {
+                "schema": error_schema(codes), "example": serde_json::to_value(example).expect("serializable") } } })
         };
         responses.insert(status.to_string(), r);
     }
@@ -654,6 +687,20 @@ mod tests {
         assert_eq!(req.ops.len(), 1);
         let sign_in = &doc["paths"][paths::SIGN_IN]["post"]["requestBody"]["content"]["application/json"]["example"];
         let _: SignInRequest = serde_json::from_value(sign_in.clone()).unwrap();
+        let answer = &doc["paths"][paths::PUSH]["post"]["responses"]["200"]["content"]["application/json"]["example"];
+        let _: PushResponse = serde_json::from_value(answer.clone()).unwrap();
+        // Every error example is an ErrorBody whose code is one its status names.
+        for (method, path) in documented_routes(&doc) {
+            for (status, r) in doc["paths"][&path][&method]["responses"].as_object().unwrap() {
+                let media = &r["content"]["application/json"];
+                if status == "200" || media.is_null() {
+                    continue;
+                }
+                let e: ErrorBody = serde_json::from_value(media["example"].clone()).unwrap();
+                let allowed = &media["schema"]["allOf"][1]["properties"]["code"]["enum"];
+                assert!(allowed.as_array().unwrap().contains(&json!(e.code)), "{method} {path} {status}");
+            }
+        }
     }
 
     #[test]

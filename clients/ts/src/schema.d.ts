@@ -877,6 +877,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -889,6 +896,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -934,6 +948,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -946,6 +967,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "wrong user id or password, or a revoked device (`wipe: true`)",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "device_revoked";
@@ -958,6 +986,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "payload_too_large";
@@ -970,6 +1005,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -982,6 +1024,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -1026,6 +1075,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1038,6 +1094,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -1050,6 +1113,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "payload_too_large";
@@ -1062,6 +1132,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1074,6 +1151,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -1111,6 +1195,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the hash is not a lowercase hex SHA-256",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1123,6 +1214,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -1135,6 +1233,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "no record in the caller's scope refers to it",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "forbidden";
@@ -1147,6 +1252,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "not uploaded yet",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "not_found";
@@ -1159,6 +1271,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -1207,6 +1326,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the hash is not a lowercase hex SHA-256, or a query parameter is malformed or out of range",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1219,6 +1345,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -1231,6 +1364,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "`offset` is past the bytes received: resume at the `received_bytes` the message names",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1243,6 +1383,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the blob would exceed 10 MiB",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "payload_too_large";
@@ -1255,6 +1402,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the bytes do not hash to the blob's name; discarded, upload again from 0",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1267,6 +1421,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -1348,6 +1509,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "`node` is not an id",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1360,6 +1528,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -1372,6 +1547,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the node lies outside the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "forbidden";
@@ -1384,6 +1566,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such node",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "not_found";
@@ -1396,6 +1585,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -1439,6 +1635,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a query parameter is malformed or out of range (e.g. `wait` above 30)",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1451,6 +1654,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -1463,6 +1673,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
@@ -1475,6 +1692,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "busy",
+                     *       "message": "too many pulls are waiting; retry with backoff",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "busy";
@@ -1536,6 +1760,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "op_id": "0194f3a2-7c1e-7b3a-9f10-1234567890ac",
+                     *           "outcome": "applied"
+                     *         },
+                     *         {
+                     *           "code": "illegal_transition",
+                     *           "message": "cannot Accept a Closed issue",
+                     *           "op_id": "0194f3a2-7c1e-7b3a-9f10-1234567890ad",
+                     *           "outcome": "rejected"
+                     *         }
+                     *       ],
+                     *       "server_time_ms": 1767225660000
+                     *     }
+                     */
                     "application/json": components["schemas"]["PushResponse"];
                 };
             };
@@ -1545,6 +1786,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1557,6 +1805,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
@@ -1569,6 +1824,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "payload_too_large";
@@ -1581,6 +1843,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
@@ -1593,6 +1862,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
