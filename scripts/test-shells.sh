@@ -4,7 +4,9 @@
 #      target/shell/bindings (a private copy: never stale against the library, and no clash with
 #      scripts/test-bindings.sh, which owns and wipes target/bindings);
 #   2. compile the bindings + android/shell/src/main/kotlin + android/shell/src/test/kotlin with kotlinc;
-#   3. run the shell's host tests on the JVM against the real core through JNA (fixture county);
+#   3. run the shell's host tests on the JVM against the real core through JNA (fixture county), and, against a
+#      small demo county served by `linkage-server demo` on a loopback port, phones that sync with each other
+#      (a colleague's photo opened after sync, a throwing sync observer);
 #   4. check what else can be checked without the SDKs: the iOS Swift sources parse (tree-sitter-swift),
 #      ios/build-xcframework.sh passes bash -n (and shellcheck when installed), the Android XML resources
 #      are well-formed and the Gradle version catalog is valid TOML.
@@ -22,9 +24,10 @@ jna=/usr/share/java/jna.jar
 coroutines="$kotlin_home/lib/kotlinx-coroutines-core-jvm.jar"
 python="$root/.tools/venv/bin/python"
 
-echo "== build core and bindgen"
+echo "== build core, bindgen and the server"
 cargo build -q -p linkage-core
 cargo build -q -p uniffi-bindgen
+cargo build -q -p linkage-server
 lib="$target/debug/liblinkage_core.so"
 
 echo "== generate kotlin bindings from the built library"
@@ -38,10 +41,22 @@ classes="$out/classes"
   "$out/bindings" android/shell/src/main/kotlin android/shell/src/test/kotlin 2>&1 | grep -v '^warning:' || true
 [ -f "$classes/cn/linkage/shell/ShellHostTestsKt.class" ] || { echo "kotlinc failed"; exit 1; }
 
-echo "== kotlin: shell host tests on the JVM (real core, fixture county)"
+echo "== demo server on loopback (a small synthetic county) for the phone-to-phone host tests"
+demo_dir="$(mktemp -d)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$target/debug/linkage-server" demo --data-dir "$demo_dir" --listen "127.0.0.1:$port" --households 300 >"$demo_dir/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$demo_dir"' EXIT
+for _ in $(seq 1 300); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/openapi.json', timeout=1)" 2>/dev/null && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$demo_dir/server.log"; echo "demo server failed to start"; exit 1; }
+  sleep 0.2
+done
+
+echo "== kotlin: shell host tests on the JVM (real core, fixture county, demo server)"
 java -Djna.library.path="$target/debug" \
   -cp "$classes:$jna:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlin-test.jar:$coroutines" \
-  cn.linkage.shell.ShellHostTestsKt core/tests/fixtures/bundle.json
+  cn.linkage.shell.ShellHostTestsKt core/tests/fixtures/bundle.json "http://127.0.0.1:$port"
 
 echo "== swift: syntax check of ios/ (tree-sitter-swift)"
 "$python" core/tests/bindings/swift/check_swift_syntax.py ios

@@ -499,6 +499,16 @@ pub struct SilentNode {
     pub node_id: String,
     pub name: String,
     pub level: OrgLevel,
+    pub level_label: String,
+}
+
+/// One page of a directive's silent nodes, top-down.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SilentNodePage {
+    pub items: Vec<SilentNode>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
 }
 
 /// How far a directive has reached.
@@ -506,9 +516,48 @@ pub struct SilentNode {
 pub struct DirectiveCoverage {
     pub directive_id: String,
     pub levels: Vec<LevelCoverage>,
-    pub silent_nodes: Vec<SilentNode>,
+    /// Nodes in view that have not acknowledged (the list, paged: `directive_silent_nodes`).
+    pub silent_total: u32,
     /// Nodes in view that reported a task done (任务完成; 0 for notices and alerts).
     pub tasks_completed: u32,
+}
+
+/// One page of directives, newest first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DirectivePage {
+    pub items: Vec<DirectiveSummary>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
+}
+
+/// How and when a household was told of a directive, and by whom (户户告知).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HouseholdAckRecord {
+    pub at_ms: i64,
+    pub means: AckMeans,
+    /// 入户 / 电话 / 当面.
+    pub means_label: String,
+    pub recorded_by: String,
+    pub recorded_by_name: Option<String>,
+}
+
+/// A household of a directive's area and its acknowledgement, `None` while it is still untold.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HouseholdAcknowledgement {
+    pub household: HouseholdSummary,
+    pub acknowledgement: Option<HouseholdAckRecord>,
+}
+
+/// One page of a directive's households: the untold first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HouseholdAckPage {
+    pub items: Vec<HouseholdAcknowledgement>,
+    pub total: u64,
+    /// Households already told, of all `total`.
+    pub acknowledged: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
 }
 
 /// What the sync bar shows.
@@ -546,6 +595,8 @@ pub struct SyncReport {
     pub uploaded: u32,
     pub pulled: u32,
     pub clock_offset_ms: i64,
+    /// The progress observer threw during the sync: the sync finished without it (the failure was logged).
+    pub observer_failed: bool,
 }
 
 /// What a photo is evidence for.
@@ -714,6 +765,23 @@ pub(crate) fn directive(d: store::DirectiveRow, l: Locale) -> DirectiveSummary {
     }
 }
 
+pub(crate) fn silent_node(n: store::SilentNodeRow, l: Locale) -> SilentNode {
+    SilentNode { level_label: n.level.label(l).into(), node_id: n.id, name: n.name, level: n.level }
+}
+
+pub(crate) fn household_ack(r: store::HouseholdAckRow, l: Locale) -> HouseholdAcknowledgement {
+    HouseholdAcknowledgement {
+        household: household(r.household, l),
+        acknowledgement: r.acknowledgement.map(|a| HouseholdAckRecord {
+            at_ms: a.at_ms,
+            means: a.means,
+            means_label: a.means.label(l).into(),
+            recorded_by: a.recorded_by,
+            recorded_by_name: a.recorded_by_name,
+        }),
+    }
+}
+
 pub(crate) fn coverage(id: &str, c: store::DirectiveCoverageRow, l: Locale) -> DirectiveCoverage {
     DirectiveCoverage {
         directive_id: id.to_string(),
@@ -722,7 +790,7 @@ pub(crate) fn coverage(id: &str, c: store::DirectiveCoverageRow, l: Locale) -> D
             .into_iter()
             .map(|(level, acknowledged, total)| LevelCoverage { level, level_label: level.label(l).into(), acknowledged, total })
             .collect(),
-        silent_nodes: c.silent_nodes.into_iter().map(|(node_id, name, level)| SilentNode { node_id, name, level }).collect(),
+        silent_total: c.silent_total,
         tasks_completed: c.tasks_completed,
     }
 }
@@ -817,8 +885,8 @@ pub struct VisitCoverage {
     pub interval_days: Option<u32>,
     /// The user's own node.
     pub total: CoverageNode,
-    /// Every township, branch and group below it, in tree order.
-    pub rows: Vec<CoverageNode>,
+    /// How many townships, branches and groups lie below it (the rows, paged: `visit_coverage_rows`).
+    pub row_total: u64,
     /// Households never visited on site at the user's level (list: `never_visited_households`).
     pub never_visited: u32,
 }
@@ -953,15 +1021,24 @@ pub(crate) fn coverage_node(c: store::CoverageRow, l: Locale) -> CoverageNode {
     }
 }
 
-pub(crate) fn visit_coverage(r: store::VisitCoverageReport, l: Locale) -> VisitCoverage {
+pub(crate) fn visit_coverage(r: store::VisitCoverageReport, row_total: u64, l: Locale) -> VisitCoverage {
     VisitCoverage {
         level: r.level,
         level_label: r.level.label(l).into(),
         interval_days: r.interval_days,
         total: coverage_node(r.total, l),
-        rows: r.rows.into_iter().map(|c| coverage_node(c, l)).collect(),
+        row_total,
         never_visited: r.never_visited,
     }
+}
+
+/// One page of visit coverage rows (townships, branches, groups in tree order).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CoverageNodePage {
+    pub items: Vec<CoverageNode>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
 }
 
 pub(crate) fn silent_child(r: store::SilentChildRow, l: Locale) -> SilentChild {
@@ -1033,4 +1110,111 @@ pub(crate) fn measures(r: store::MeasuresReport, l: Locale) -> Measures {
         visit_coverage: coverage_node(r.visits, l),
         visit_interval_days: r.visit_interval_days,
     }
+}
+
+// ---- People and the org tree ---------------------------------------------------------------------------
+
+/// A user of the area (人员): name, role and where they work — what the pickers show.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Person {
+    pub user_id: String,
+    pub name: String,
+    pub role: Role,
+    pub role_label: String,
+    pub node_id: String,
+    pub node_name: String,
+    pub node_level: OrgLevel,
+    pub level_label: String,
+}
+
+/// One page of people.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PersonPage {
+    pub items: Vec<Person>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
+}
+
+/// One node of the org tree (组织树) below a root.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OrgNode {
+    pub node_id: String,
+    pub parent_id: Option<String>,
+    pub name: String,
+    pub level: OrgLevel,
+    pub level_label: String,
+    /// Levels below the root (its children: 1), for indenting.
+    pub depth: u32,
+    /// Direct child nodes.
+    pub children: u32,
+    /// Households under the node.
+    pub households: u32,
+}
+
+/// One page of the org tree, in tree order (each node before its children).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct OrgNodePage {
+    pub items: Vec<OrgNode>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
+}
+
+pub(crate) fn person(p: store::PersonRow, l: Locale) -> Person {
+    Person {
+        role_label: p.role.label(l).into(),
+        level_label: p.node_level.label(l).into(),
+        user_id: p.user_id,
+        name: p.name,
+        role: p.role,
+        node_id: p.node_id,
+        node_name: p.node_name,
+        node_level: p.node_level,
+    }
+}
+
+pub(crate) fn org_node(n: store::OrgNodeRow, l: Locale) -> OrgNode {
+    OrgNode {
+        level_label: n.level.label(l).into(),
+        node_id: n.id,
+        parent_id: n.parent_id,
+        name: n.name,
+        level: n.level,
+        depth: n.depth,
+        children: n.children,
+        households: n.households,
+    }
+}
+
+// ---- Photos of records, from this phone or the server ----------------------------------------------------
+
+/// A photo of a record (visit, report, resolution, task), wherever it was taken.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RecordPhoto {
+    /// SHA-256: what the record refers to; pass it to `evidence_thumbnail` / `open_evidence`.
+    pub hash: String,
+    /// Taken on this phone (kept until uploaded and never evicted).
+    pub taken_here: bool,
+    /// The thumbnail's file when it is on the phone now; `None`: call `evidence_thumbnail`.
+    pub thumbnail_path: Option<String>,
+    /// The full photo's file when it is on the phone now; `None`: call `open_evidence`.
+    pub path: Option<String>,
+}
+
+/// How full the downloaded-photo cache is.
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
+pub struct PhotoCacheStatus {
+    pub bytes: u64,
+    pub photos: u32,
+    pub limit_bytes: u64,
+}
+
+pub(crate) fn record_photo(p: store::RecordPhotoRow) -> RecordPhoto {
+    let path = |p: Option<std::path::PathBuf>| p.map(|x| x.to_string_lossy().into_owned());
+    RecordPhoto { hash: p.hash, taken_here: p.own, thumbnail_path: path(p.thumbnail_path), path: path(p.path) }
+}
+
+pub(crate) fn cache_status(u: store::CacheUsage) -> PhotoCacheStatus {
+    PhotoCacheStatus { bytes: u.bytes, photos: u.photos, limit_bytes: u.limit_bytes }
 }

@@ -200,7 +200,7 @@ fn photo_error(e: crate::photo::PhotoError) -> ApiError {
         P::NotAnImage => PhotoProblem::NotAnImage,
         P::Unsupported { .. } => PhotoProblem::UnsupportedFormat,
         P::DimensionsTooLarge { .. } => PhotoProblem::TooManyPixels,
-        P::Corrupt { .. } => PhotoProblem::Corrupt,
+        P::Corrupt { .. } | P::HashMismatch { .. } => PhotoProblem::Corrupt,
         P::Io(_) | P::Encode { .. } => return ApiError::Storage { reason: detail },
     };
     ApiError::BadPhoto { problem, detail }

@@ -69,6 +69,14 @@ impl FieldApp {
         let locale = store.locale;
         Ok(f(&mut store, locale)?)
     }
+
+    fn directive_page(&self, to_acknowledge: bool, offset: u32, limit: u32) -> ApiResult<DirectivePage> {
+        self.with(|s, l| {
+            let (rows, total) = s.directive_inbox(to_acknowledge, offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(DirectivePage { items: rows.into_iter().map(|d| api::directive(d, l)).collect(), total, next_offset })
+        })
+    }
 }
 
 #[uniffi::export]
@@ -261,15 +269,16 @@ impl FieldApp {
         })
     }
 
-    /// Directives reaching the user's node, newest first. I/O: DB read.
-    pub fn directive_inbox(&self, offset: u32, limit: u32) -> ApiResult<Vec<DirectiveSummary>> {
-        self.with(|s, l| Ok(s.directive_inbox(false, offset, limit)?.into_iter().map(|d| api::directive(d, l)).collect()))
+    /// Directives reaching the user's node, newest first, paged with the total (the user's own directives
+    /// included, without 签收). I/O: DB read.
+    pub fn directive_inbox(&self, offset: u32, limit: u32) -> ApiResult<DirectivePage> {
+        self.directive_page(false, offset, limit)
     }
 
-    /// Directives reaching the user's node that the node has not acknowledged (签收) yet, newest first (the
-    /// home screens' "to sign for" list). I/O: DB read.
-    pub fn directives_to_acknowledge(&self, offset: u32, limit: u32) -> ApiResult<Vec<DirectiveSummary>> {
-        self.with(|s, l| Ok(s.directive_inbox(true, offset, limit)?.into_iter().map(|d| api::directive(d, l)).collect()))
+    /// Directives the user's node still has to acknowledge (签收), newest first, paged with the total (the home
+    /// screens' "to sign for" list). A directive the user's own node issued is never in it. I/O: DB read.
+    pub fn directives_to_acknowledge(&self, offset: u32, limit: u32) -> ApiResult<DirectivePage> {
+        self.directive_page(true, offset, limit)
     }
 
     /// One directive reaching the user's node (or one they can see the target of). I/O: DB read.
@@ -298,9 +307,32 @@ impl FieldApp {
         self.with(|s, l| Ok(api::directive(s.report_task_completion(&directive_id, &note, &evidence)?, l)))
     }
 
-    /// Acknowledgement coverage per level and the silent nodes. I/O: DB read.
+    /// Acknowledgement coverage per level and how many nodes are silent (the issuing node never counts).
+    /// I/O: DB read.
     pub fn directive_coverage(&self, directive_id: String) -> ApiResult<DirectiveCoverage> {
         self.with(|s, l| Ok(api::coverage(&directive_id, s.directive_coverage(&directive_id)?, l)))
+    }
+
+    /// The nodes of the directive's area (as far as the user sees it) that have not acknowledged it, top-down,
+    /// paged with the total. I/O: DB read.
+    pub fn directive_silent_nodes(&self, directive_id: String, offset: u32, limit: u32) -> ApiResult<SilentNodePage> {
+        self.with(|s, l| {
+            let (rows, total) = s.directive_silent_nodes(&directive_id, offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(SilentNodePage { items: rows.into_iter().map(|n| api::silent_node(n, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// Every household of the directive's area in the user's scope with its acknowledgement (when, how, by
+    /// whom) or `None` — the untold first — paged with the total and the number told: the liaison head's
+    /// 户户告知 list when reopening a directive. Phone and ID numbers masked. I/O: DB read.
+    pub fn directive_households(&self, directive_id: String, offset: u32, limit: u32) -> ApiResult<HouseholdAckPage> {
+        self.with(|s, l| {
+            let (rows, total, acknowledged) = s.directive_households(&directive_id, offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            let items = rows.into_iter().map(|r| api::household_ack(r, l)).collect();
+            Ok(HouseholdAckPage { items, total, acknowledged, next_offset })
+        })
     }
 
     /// Possible duplicates of a report being drafted (重复诉求提示), shown before it is saved: open issues the
@@ -316,11 +348,24 @@ impl FieldApp {
         })
     }
 
-    /// Visit coverage (走访覆盖率) of the user's area: per township, branch and group, households and those
-    /// visited on site within the user's level's cadence interval, plus the count never visited.
-    /// I/O: DB read (one grouped query); do not call on the UI thread.
+    /// Visit coverage (走访覆盖率) of the user's area: its households and those visited on site within the
+    /// user's level's cadence interval, the count never visited, and how many rows `visit_coverage_rows` pages.
+    /// I/O: DB reads; do not call on the UI thread.
     pub fn visit_coverage(&self) -> ApiResult<VisitCoverage> {
-        self.with(|s, l| Ok(api::visit_coverage(s.visit_coverage()?, l)))
+        self.with(|s, l| {
+            let (report, row_total) = s.visit_coverage_summary()?;
+            Ok(api::visit_coverage(report, row_total, l))
+        })
+    }
+
+    /// Visit coverage per township, branch and group below the user's node, in tree order, paged with the
+    /// total (a county has hundreds). I/O: DB read (one grouped query); do not call on the UI thread.
+    pub fn visit_coverage_rows(&self, offset: u32, limit: u32) -> ApiResult<CoverageNodePage> {
+        self.with(|s, l| {
+            let (rows, total) = s.visit_coverage_rows(offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(CoverageNodePage { items: rows.into_iter().map(|c| api::coverage_node(c, l)).collect(), total, next_offset })
+        })
     }
 
     /// Households in the user's area never visited on site at the user's level, group by group, paged.
@@ -366,6 +411,25 @@ impl FieldApp {
         self.with(|s, _| Ok(s.list_evidence(&target.into())?.into_iter().map(api::evidence).collect()))
     }
 
+    /// The photos of a record in scope — a visit, an issue's report or resolution, a task report — whoever took
+    /// them, with the files already on this phone (`None` paths: fetch with `evidence_thumbnail` or
+    /// `open_evidence`). I/O: DB read and file checks; not the UI thread.
+    pub fn record_photos(&self, target: EvidenceTarget) -> ApiResult<Vec<RecordPhoto>> {
+        self.with(|s, _| Ok(s.record_photos(&target.into())?.into_iter().map(api::record_photo).collect()))
+    }
+
+    /// How full the cache of downloaded photos is. I/O: DB read.
+    pub fn photo_cache_status(&self) -> ApiResult<PhotoCacheStatus> {
+        self.with(|s, _| Ok(api::cache_status(s.photo_cache_usage()?)))
+    }
+
+    /// Sets the size cap of the downloaded-photo cache (default 200 MB) and trims it now, least recently used
+    /// first (full-size files before thumbnails). The phone's own photos are not part of it. `0` is
+    /// `InvalidInput`. I/O: DB write, file deletions.
+    pub fn set_photo_cache_limit(&self, limit_bytes: u64) -> ApiResult<PhotoCacheStatus> {
+        self.with(|s, _| Ok(api::cache_status(s.set_photo_cache_limit(limit_bytes)?)))
+    }
+
     /// Recomputes a stored photo's SHA-256; `false` means the file was altered or is missing.
     /// I/O: reads the file.
     pub fn verify_evidence(&self, hash: String) -> ApiResult<bool> {
@@ -376,6 +440,35 @@ impl FieldApp {
     /// I/O: DB write, file deletion.
     pub fn delete_evidence(&self, hash: String) -> ApiResult<()> {
         self.with(|s, _| s.delete_evidence(&hash))
+    }
+
+    /// People of the user's area (人员): users working at `node_id` or below it (default: the user's node),
+    /// optionally only one `role`, top-down and by name, paged with the total. Names, roles and nodes only.
+    /// A node outside the user's area is `NotFound`. I/O: DB read.
+    pub fn people_in_scope(&self, role: Option<Role>, node_id: Option<String>, offset: u32, limit: u32) -> ApiResult<PersonPage> {
+        self.with(|s, l| {
+            let (rows, total) = s.people_in_scope(role, node_id.as_deref(), offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(PersonPage { items: rows.into_iter().map(|p| api::person(p, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// The 交办 picker: the people the issue may be assigned to now — staff or grid workers at the issue's own
+    /// node or a level above it, inside the owning level — nearest to the issue first. Exactly those the
+    /// assignment accepts (one shared rule on phone and server). I/O: DB read.
+    pub fn assignee_candidates(&self, issue_id: String) -> ApiResult<Vec<Person>> {
+        self.with(|s, l| Ok(s.assignee_candidates(&issue_id)?.into_iter().map(|p| api::person(p, l)).collect()))
+    }
+
+    /// The org tree (组织树) under `root_node_id` (default: the user's node; it must lie in the user's area)
+    /// down to `depth` levels (1 = the children; 1 to 4), in tree order with names, levels, child and household
+    /// counts, paged with the total: the directive target and dashboard pickers. I/O: DB read.
+    pub fn org_tree(&self, root_node_id: Option<String>, depth: u32, offset: u32, limit: u32) -> ApiResult<OrgNodePage> {
+        self.with(|s, l| {
+            let (rows, total) = s.org_tree(root_node_id.as_deref(), depth, offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(OrgNodePage { items: rows.into_iter().map(|n| api::org_node(n, l)).collect(), total, next_offset })
+        })
     }
 
     /// What the sync bar shows: pending and quarantined operations, the oldest pending age, the last sync
@@ -438,7 +531,32 @@ impl FieldApp {
             uploaded: o.uploaded,
             pulled: o.pulled,
             clock_offset_ms: o.clock_offset_ms,
+            observer_failed: o.observer_failed,
         })
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl FieldApp {
+    /// The thumbnail file (320 px) of a photo that a record in the user's scope refers to: at once when it is
+    /// on the phone (own photo or cached; works offline), else fetched from the server (scope-checked there
+    /// too), checked against its SHA-256 (a mismatch is `BadPhoto`/`Corrupt` and nothing is kept), thumbnailed
+    /// on the phone and cached. Not uploaded yet: `NotFound`; offline: `Network`. Async network and file I/O.
+    pub async fn evidence_thumbnail(&self, hash: String) -> ApiResult<String> {
+        self.photo(hash, store::PhotoSize::Thumbnail).await
+    }
+
+    /// The full-size file of such a photo, for when the user opens it: the same as `evidence_thumbnail`, at
+    /// full size (≤ 1600 px). Async network and file I/O.
+    pub async fn open_evidence(&self, hash: String) -> ApiResult<String> {
+        self.photo(hash, store::PhotoSize::Full).await
+    }
+}
+
+impl FieldApp {
+    async fn photo(&self, hash: String, size: store::PhotoSize) -> ApiResult<String> {
+        let path = sync::fetch_photo(&self.store, hash.trim(), size, self.limits.retry).await?;
+        Ok(path.to_string_lossy().into_owned())
     }
 }
 
@@ -500,7 +618,9 @@ mod field_workflow_tests {
 
         let coverage = app.visit_coverage().unwrap();
         assert_eq!((coverage.level_label.as_str(), coverage.total.households, coverage.total.percent), ("村党支部", 4, Some(0.0)));
-        assert_eq!(coverage.rows[0].level_label, "村民小组");
+        assert_eq!(coverage.row_total, 2);
+        let rows = app.visit_coverage_rows(0, 1).unwrap();
+        assert_eq!((rows.items[0].level_label.as_str(), rows.total, rows.next_offset), ("村民小组", 2, Some(1)));
         let never = app.never_visited_households(0, 3).unwrap();
         assert_eq!((never.items.len(), never.total, never.next_offset), (3, 4, Some(3)));
 

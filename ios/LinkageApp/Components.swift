@@ -117,3 +117,25 @@ struct PhotoStrip: View {
         }
     }
 }
+
+/// The photos of a record (a colleague's fetched by the core): the thumbnail, or why it cannot be shown; a tap
+/// opens it at full size.
+struct RecordPhotoStrip: View {
+    let photos: [PhotoView]
+    let onOpen: (String) -> Void
+
+    var body: some View {
+        ScrollView(.horizontal) {
+            HStack {
+                ForEach(photos) { p in
+                    if let path = p.thumbnailPath, let image = UIImage(contentsOfFile: path) {
+                        Image(uiImage: image).resizable().scaledToFill().frame(width: 96, height: 96).clipped()
+                            .onTapGesture { onOpen(p.hash) }
+                    } else if let why = p.unavailableText {
+                        Text(why).font(.caption).frame(width: 96, height: 96)
+                    }
+                }
+            }
+        }
+    }
+}

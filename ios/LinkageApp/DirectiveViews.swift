@@ -51,11 +51,14 @@ struct DirectiveView: View {
                     if let done = c.tasksCompletedText { Text(done) }
                 }
                 if !c.silent.isEmpty {
-                    Section(header: Text(s.silentNodes)) { ForEach(c.silent, id: \.self) { Text($0).foregroundColor(.red) } }
+                    Section(header: Text(c.silentTotalText ?? s.silentNodes)) {
+                        ForEach(c.silent, id: \.self) { Text($0).foregroundColor(.red) }
+                        if c.silentNextOffset != nil { Button(s.more) { Task { await model.loadMoreSilent() } } }
+                    }
                 }
             }
             if !model.households.isEmpty {
-                Section(header: Text(s.recordAck)) {
+                Section(header: Text(model.householdsText ?? s.recordAck)) {
                     ForEach(model.households) { row in
                         HStack {
                             VStack(alignment: .leading) {
@@ -64,7 +67,7 @@ struct DirectiveView: View {
                             }
                             Spacer()
                             if let recorded = row.recorded {
-                                Text("\(s.recordedThisSession) · \(recorded)").font(.caption)
+                                Text(recorded).font(.caption)
                             } else {
                                 ForEach(model.meansOptions) { m in
                                     Button(m.label) {
@@ -79,6 +82,7 @@ struct DirectiveView: View {
                             }
                         }
                     }
+                    if model.householdsNextOffset != nil { Button(s.more) { Task { await model.loadMoreHouseholds() } } }
                 }
             }
         }

@@ -110,6 +110,9 @@ struct HouseholdPage: View {
                         Text(v.verdictLabel).font(.caption.bold()).foregroundColor(v.onSite ? .green : .red)
                         if !v.notes.isEmpty { Text(v.notes).font(.caption) }
                         Text(v.photosText).font(.caption2)
+                        if !v.photos.isEmpty {
+                            RecordPhotoStrip(photos: v.photos) { hash in Task { await model.openPhoto(hash: hash) } }
+                        }
                     }
                 }
             }
@@ -120,6 +123,11 @@ struct HouseholdPage: View {
             }
         }
         .task { await model.load() }
+        .sheet(isPresented: Binding(get: { model.openedPhotoPath != nil }, set: { if !$0 { model.openedPhotoPath = nil } })) {
+            if let path = model.openedPhotoPath, let image = UIImage(contentsOfFile: path) {
+                Image(uiImage: image).resizable().scaledToFit()
+            }
+        }
     }
 }
 

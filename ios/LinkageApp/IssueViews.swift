@@ -41,6 +41,7 @@ struct IssueView: View {
     @State private var days = ""
     @State private var approved: Bool?
     @State private var level: SupervisionLevel?
+    @State private var assigneeId: String?
     let ctx: ShellContext
 
     init(ctx: ShellContext, issueId: String) {
@@ -66,6 +67,11 @@ struct IssueView: View {
                     if let hid = h.householdId { NavigationLink(s.openHousehold, destination: HouseholdPage(ctx: ctx, householdId: hid)) }
                 }
             }
+            if !model.reportPhotos.isEmpty || !model.resolutionPhotos.isEmpty {
+                Section(header: Text(s.photos)) {
+                    RecordPhotoStrip(photos: model.reportPhotos + model.resolutionPhotos) { hash in Task { await model.openPhoto(hash: hash) } }
+                }
+            }
             Section(header: Text(s.actions)) {
                 if let none = model.noActionsText { Text(none) }
                 ForEach(model.actions) { a in
@@ -78,6 +84,7 @@ struct IssueView: View {
                             days = ""
                             approved = nil
                             level = nil
+                            assigneeId = nil
                             dialog = a
                         }
                     }
@@ -96,6 +103,11 @@ struct IssueView: View {
         }
         .task { await model.load() }
         .sheet(item: $dialog) { a in actionForm(a, s) }
+        .sheet(isPresented: Binding(get: { model.openedPhotoPath != nil }, set: { if !$0 { model.openedPhotoPath = nil } })) {
+            if let path = model.openedPhotoPath, let image = UIImage(contentsOfFile: path) {
+                Image(uiImage: image).resizable().scaledToFit()
+            }
+        }
     }
 
     private func actionForm(_ a: ActionButton, _ s: Strings) -> some View {
@@ -120,10 +132,15 @@ struct IssueView: View {
                         ForEach(model.levelOptions) { Text($0.label).tag(Optional($0.value)) }
                     }
                     .pickerStyle(.segmented)
+                case .assignee:
+                    // The core's candidates only: people at the issue's node or above it, inside the owning level.
+                    Picker(s.assigneeField, selection: $assigneeId) {
+                        ForEach(model.assigneeOptions) { Text($0.label).tag(Optional($0.value)) }
+                    }
                 default:
                     EmptyView()
                 }
-                TextField(label(a.input, s), text: $text)
+                if a.input != .assignee { TextField(label(a.input, s), text: $text) }
             }
             .navigationTitle(a.label)
             .toolbar {
@@ -132,7 +149,7 @@ struct IssueView: View {
                     Button(a.label) {
                         dialog = nil
                         let form = ActionForm(text: text, satisfaction: satisfaction, workingDays: UInt32(days),
-                                              approved: approved, level: level)
+                                              approved: approved, level: level, assigneeId: assigneeId)
                         Task { if await model.perform(a.kind, form: form) { app.changed() } }
                     }
                     .disabled(!complete(a.input))
@@ -148,7 +165,8 @@ struct IssueView: View {
         case .daysAndReason: return UInt32(days) != nil
         case .decisionAndNote: return approved != nil
         case .levelAndNote: return level != nil
-        case .none, .reason, .noteAndPhotos, .assignee, .mergeTarget: return true
+        case .assignee: return assigneeId != nil
+        case .none, .reason, .noteAndPhotos, .mergeTarget: return true
         }
     }
 

@@ -7,7 +7,7 @@
 //! and falls back to savepoints if it is ever broken).
 
 use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
-use linkage_protocol::rules::directive::{self as drules, DirectiveInputError};
+use linkage_protocol::rules::directive::{self as drules, DirectiveFacts, DirectiveInputError};
 use linkage_protocol::rules::geo::{self, OnSitePolicy};
 use linkage_protocol::rules::household_edit;
 use linkage_protocol::rules::visit as visit_rules;
@@ -85,7 +85,7 @@ pub trait Ledger {
     /// An earlier visit.
     fn visit(&mut self, id: &str) -> Result<Option<VisitInfo>>;
     /// A directive's target path.
-    fn directive_target(&mut self, id: &str) -> Result<Option<String>>;
+    fn directive_target(&mut self, id: &str) -> Result<Option<(String, String)>>;
     /// `Some(relayed)` when the node acknowledged the directive.
     fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>>;
     /// Whether a household acknowledgement is recorded.
@@ -313,7 +313,7 @@ fn issue_event(
             IssueAction::Assign { assignee_id } => {
                 check!(validate::id("assignee_id", assignee_id));
                 let Some(assignee) = ledger.user(assignee_id)? else { refuse!(unknown("user", assignee_id)) };
-                check!(lifecycle::check_assignee(&owner.path, assignee.role, &assignee.node_path));
+                check!(lifecycle::check_assignee(&owner.path, &projection.path, assignee.role, &assignee.node_path));
             }
             IssueAction::Escalate { to_node_id, .. } if owner.parent_id.as_deref() != Some(to_node_id.as_str()) => {
                 refuse!(Reject::new(RejectCode::InvalidInput, "to_node_id must be the parent of the owning node"));
@@ -408,14 +408,15 @@ fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, d: &Directive, now_m
     Ok(Ok(Applied { op: None, path: target.path, broadcast: true, changed: true }))
 }
 
-/// The directive's target path, or the refusal; checks the op speaks for the user and their own node.
+/// The directive's target path and issuing node, or the refusal; checks the op speaks for the user and their
+/// own node.
 fn own_node_step(
     ledger: &mut dyn Ledger,
     actor: &Actor,
     directive_id: &str,
     user_id: &str,
     node_id: Option<&str>,
-) -> Result<std::result::Result<String, Reject>> {
+) -> Result<std::result::Result<(String, String), Reject>> {
     if user_id != actor.user_id {
         return Ok(Err(mismatch("user_id")));
     }
@@ -429,8 +430,8 @@ fn own_node_step(
 }
 
 fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck) -> Result<Judged> {
-    let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, Some(&ack.node_id))?);
-    check!(drules::authorize_acknowledge(actor, &target));
+    let (target, issuer) = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, Some(&ack.node_id))?);
+    check!(drules::authorize_acknowledge(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }));
     // The first acknowledgement stands; a second one (another user of the node) changes nothing.
     let changed = ledger.node_ack(&ack.directive_id, &ack.node_id)?.is_none();
     if changed {
@@ -440,9 +441,9 @@ fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck) -> R
 }
 
 fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, relay: &NodeRelay) -> Result<Judged> {
-    let target = check!(own_node_step(ledger, actor, &relay.directive_id, &relay.user_id, Some(&relay.node_id))?);
+    let (target, issuer) = check!(own_node_step(ledger, actor, &relay.directive_id, &relay.user_id, Some(&relay.node_id))?);
     let state = ledger.node_ack(&relay.directive_id, &relay.node_id)?;
-    check!(drules::authorize_relay(actor, &target, state.is_some()));
+    check!(drules::authorize_relay(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }, state.is_some()));
     let changed = state == Some(false);
     if changed {
         ledger.put_relay(relay)?;
@@ -452,10 +453,10 @@ fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, relay: &NodeRelay) 
 
 /// A node's task completion report: its own node, a task, acknowledged first; the first report stands.
 fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, now_ms: i64) -> Result<Judged> {
-    let target = check!(own_node_step(ledger, actor, &report.directive_id, &report.user_id, Some(&report.node_id))?);
+    let (target, issuer) = check!(own_node_step(ledger, actor, &report.directive_id, &report.user_id, Some(&report.node_id))?);
     let Some(kind) = ledger.directive_kind(&report.directive_id)? else { refuse!(unknown("directive", &report.directive_id)) };
     let acked = ledger.node_ack(&report.directive_id, &report.node_id)?.is_some();
-    check!(drules::authorize_task_report(actor, &target, kind, acked));
+    check!(drules::authorize_task_report(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }, kind, acked));
     let note = check!(drules::validate_task_report(&report.note, &report.evidence));
     if note != report.note {
         refuse!(Reject::new(RejectCode::InvalidInput, "note: not trimmed"));
@@ -472,7 +473,7 @@ fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, no
 }
 
 fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &HouseholdAck) -> Result<Judged> {
-    let target = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, None)?);
+    let (target, _) = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, None)?);
     check!(validate::id("household_id", &ack.household_id));
     let Some(household) = ledger.household(&ack.household_id)? else { refuse!(unknown("household", &ack.household_id)) };
     let own_acked = ledger.node_ack(&ack.directive_id, &actor.node_id)?.is_some();

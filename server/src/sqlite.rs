@@ -229,8 +229,12 @@ impl Ledger for SqlLedger<'_> {
             .optional()?)
     }
 
-    fn directive_target(&mut self, id: &str) -> Result<Option<String>> {
-        Ok(self.tx.prepare_cached("SELECT target_path FROM directives WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+    fn directive_target(&mut self, id: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT target_path, issuer_node_id FROM directives WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>> {

@@ -47,6 +47,14 @@ pub enum PhotoError {
     /// Reading the input or writing the evidence files failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// Downloaded bytes do not hash to the name they were fetched by (damaged in transit, or tampered with).
+    #[error("the downloaded photo does not match its SHA-256 (expected {expected}, got {actual}); discarded")]
+    HashMismatch {
+        /// The hash the record names.
+        expected: String,
+        /// The hash of the bytes received.
+        actual: String,
+    },
     /// The output JPEG could not be produced.
     #[error("failed to encode the output JPEG: {detail}")]
     Encode {

@@ -233,6 +233,57 @@ pub fn ingest(
     })
 }
 
+/// Stores evidence downloaded from the server (another phone's photo) under `dir`: the bytes must hash to
+/// `expected_sha256` (else [`PhotoError::HashMismatch`] and nothing is written) and be a JPEG (the pipeline's
+/// own output); the file is written atomically as `<dir>/<sha256>.jpg` and its thumbnail is derived here
+/// (`<dir>/thumbs/<sha256>.jpg`) from the verified bytes, as for any evidence. A file already there with other
+/// content (damaged on disk) is replaced. On error nothing new is left behind.
+pub fn adopt_downloaded(
+    bytes: &[u8],
+    expected_sha256: &str,
+    dir: &Path,
+    cfg: &PhotoConfig,
+) -> Result<ProcessedEvidence, PhotoError> {
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty);
+    }
+    if bytes.len() as u64 > cfg.max_input_bytes {
+        return Err(PhotoError::TooLarge {
+            bytes: bytes.len() as u64,
+            limit: cfg.max_input_bytes,
+        });
+    }
+    let actual = store::sha256_hex(bytes);
+    if !actual.eq_ignore_ascii_case(expected_sha256.trim()) {
+        return Err(PhotoError::HashMismatch {
+            expected: expected_sha256.trim().to_ascii_lowercase(),
+            actual,
+        });
+    }
+    if !matches!(decode::sniff(bytes)?, decode::Format::Jpeg) {
+        return Err(PhotoError::Unsupported {
+            format: "evidence that is not a JPEG".to_owned(),
+        });
+    }
+    store::ensure_dir(dir)?;
+    let path = dir.join(format!("{actual}.jpg"));
+    if path.is_file() && store::sha256_file(&path)? != actual {
+        fs::remove_file(&path)?;
+    }
+    let created = match store::stage(&path, bytes)? {
+        Some(staged) => {
+            staged.commit()?;
+            true
+        }
+        None => false,
+    };
+    reuse_evidence(&path, actual, dir, cfg).inspect_err(|_| {
+        if created {
+            let _ = fs::remove_file(&path);
+        }
+    })
+}
+
 /// The hash of `input` if it is evidence already: a `<64 lowercase hex>.jpg`
 /// file whose SHA-256 is its name. Only such names are hashed up-front, so
 /// ordinary camera files cost nothing extra.

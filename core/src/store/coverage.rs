@@ -196,6 +196,25 @@ impl Store {
         Ok(VisitCoverageReport { level, interval_days, total, rows, never_visited })
     }
 
+    /// The coverage rows below the user's node (townships, branches, groups) in tree order, paged, with how
+    /// many there are (a county has hundreds). The roll-up is cheap (per-group aggregates), so a page is cut
+    /// from it.
+    pub fn visit_coverage_rows(&self, offset: u32, limit: u32) -> Result<(Vec<CoverageRow>, u64)> {
+        let rows = self.visit_coverage()?.rows;
+        let total = rows.len() as u64;
+        let page = rows.into_iter().skip(offset as usize).take(page_limit(limit) as usize).collect();
+        Ok((page, total))
+    }
+
+    /// The coverage screen's summary: the total and the never-visited count without the rows, and how many
+    /// rows [`Store::visit_coverage_rows`] pages.
+    pub fn visit_coverage_summary(&self) -> Result<(VisitCoverageReport, u64)> {
+        let mut report = self.visit_coverage()?;
+        let row_total = report.rows.len() as u64;
+        report.rows = Vec::new();
+        Ok((report, row_total))
+    }
+
     /// Households in the user's area never visited on site at the user's level, by path (group by group), paged;
     /// with the total.
     pub fn never_visited_households(&self, offset: u32, limit: u32) -> Result<(Vec<HouseholdRow>, u64)> {
@@ -350,6 +369,12 @@ mod tests {
         let r = s.visit_coverage().unwrap();
         assert_eq!((r.total.node_id.as_str(), r.total.households, r.total.visited), ("c", 1, 0));
         assert_eq!(r.rows.iter().map(|r| r.node_id.as_str()).collect::<Vec<_>>(), ["t1", "b1", "g1", "g2", "t2", "b2", "g3"]);
+        // Paged the same way as every list: a page of rows in tree order and how many there are.
+        let (page, total) = s.visit_coverage_rows(2, 3).unwrap();
+        assert_eq!((page.iter().map(|r| r.node_id.as_str()).collect::<Vec<_>>(), total), (vec!["g1", "g2", "t2"], 7));
+        assert_eq!(page, r.rows[2..5].to_vec(), "a page holds exactly the rows of the whole report");
+        let (summary, rows) = s.visit_coverage_summary().unwrap();
+        assert_eq!((summary.total.clone(), summary.never_visited, rows, summary.rows.len()), (r.total.clone(), r.never_visited, 7, 0));
         assert_eq!(row(&r, "g2").households, 1, "h3 is the county's contact household");
         assert_eq!(row(&r, "t2").households, 0);
         visit_at(&mut s, "h3", 35.59, 109.27, NOW - DAY);

@@ -47,10 +47,34 @@ pub struct DirectiveRow {
 pub struct DirectiveCoverageRow {
     /// (level, acknowledged nodes, nodes) for each org level below the top of the view, and households.
     pub levels: Vec<(OrgLevel, u32, u32)>,
-    /// Nodes that have not acknowledged: (id, name, level), top-down, at most 200.
-    pub silent_nodes: Vec<(String, String, OrgLevel)>,
+    /// How many nodes in the view have not acknowledged (list: [`Store::directive_silent_nodes`]).
+    pub silent_total: u32,
     /// Nodes in the view that reported a task done (0 for notices and alerts).
     pub tasks_completed: u32,
+}
+
+/// A node of a directive's view that has not acknowledged it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SilentNodeRow {
+    pub id: String,
+    pub name: String,
+    pub level: OrgLevel,
+}
+
+/// A household of a directive's view and its acknowledgement (户户告知), if recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdAckRow {
+    pub household: super::HouseholdRow,
+    pub acknowledgement: Option<HouseholdAckInfo>,
+}
+
+/// When, how and by whom a household's acknowledgement was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseholdAckInfo {
+    pub at_ms: i64,
+    pub means: AckMeans,
+    pub recorded_by: String,
+    pub recorded_by_name: Option<String>,
 }
 
 const SELECT: &str = "SELECT d.id, d.issuer_id, d.issuer_node_id, d.target_node_id, d.kind, d.title, d.body, d.due_at_ms,
@@ -108,17 +132,28 @@ impl Store {
         self.directive(&directive.id)
     }
 
-    /// Directives whose target subtree contains the user's node, newest first; with `unacknowledged_only`,
-    /// only those the user's node has not acknowledged (签收) yet.
-    pub fn directive_inbox(&self, unacknowledged_only: bool, offset: u32, limit: u32) -> Result<Vec<DirectiveRow>> {
+    /// Directives whose target subtree contains the user's node, newest first, paged, with the total; with
+    /// `unacknowledged_only`, only those the user's node still has to sign for (签收): not acknowledged yet and
+    /// not issued by the user's own node (the issuer never signs for its own directive, ADR 0002).
+    pub fn directive_inbox(&self, unacknowledged_only: bool, offset: u32, limit: u32) -> Result<(Vec<DirectiveRow>, u64)> {
         let actor = self.actor()?;
-        let filter = if unacknowledged_only { "AND a.acked_at_ms IS NULL" } else { "" };
+        let filter = if unacknowledged_only { "AND a.acked_at_ms IS NULL AND d.issuer_node_id <> ?1" } else { "" };
         let mut stmt = self.conn().prepare_cached(&format!(
             "{SELECT} WHERE substr(?2, 1, length(d.target_path)) = d.target_path {filter}
              ORDER BY d.issued_at_ms DESC, d.id DESC LIMIT ?3 OFFSET ?4"
         ))?;
         let rows = stmt.query_map(params![actor.node_id, actor.node_path, page_limit(limit), offset], map_directive)?;
-        rows.map(|r| self.finish_directive(r?)).collect()
+        let items = rows.map(|r| self.finish_directive(r?)).collect::<Result<Vec<_>>>()?;
+        let total: u64 = self.conn().query_row(
+            &format!(
+                "SELECT count(*) FROM directives d
+                 LEFT JOIN directive_acks a ON a.directive_id = d.id AND a.node_id = ?1
+                 WHERE substr(?2, 1, length(d.target_path)) = d.target_path {filter}"
+            ),
+            params![actor.node_id, actor.node_path],
+            |r| r.get(0),
+        )?;
+        Ok((items, total))
     }
 
     /// One directive that reaches the user's node or that the user can see the target of.
@@ -161,10 +196,11 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        let can_acknowledge = acked.is_none() && rules::authorize_acknowledge(actor, &target_path).is_ok();
-        let can_relay = relayed.is_none() && rules::authorize_relay(actor, &target_path, acked.is_some()).is_ok();
-        let can_report_completion = my_completed_at_ms.is_none()
-            && rules::authorize_task_report(actor, &target_path, directive.kind, acked.is_some()).is_ok();
+        let facts = rules::DirectiveFacts { target_path: &target_path, issuer_node_id: &directive.issuer_node_id };
+        let can_acknowledge = acked.is_none() && rules::authorize_acknowledge(actor, facts).is_ok();
+        let can_relay = relayed.is_none() && rules::authorize_relay(actor, facts, acked.is_some()).is_ok();
+        let can_report_completion =
+            my_completed_at_ms.is_none() && rules::authorize_task_report(actor, facts, directive.kind, acked.is_some()).is_ok();
         Ok(DirectiveRow {
             directive,
             issuer_name,
@@ -184,7 +220,7 @@ impl Store {
     pub fn acknowledge_directive(&mut self, id: &str) -> Result<DirectiveRow> {
         let actor = self.actor()?.clone();
         let (row, target_path) = self.directive_with_path(id)?;
-        rules::authorize_acknowledge(&actor, &target_path)?;
+        rules::authorize_acknowledge(&actor, facts(&row, &target_path))?;
         if row.my_acknowledged_at_ms.is_some() {
             return Ok(row);
         }
@@ -201,7 +237,7 @@ impl Store {
     pub fn relay_directive(&mut self, id: &str) -> Result<DirectiveRow> {
         let actor = self.actor()?.clone();
         let (row, target_path) = self.directive_with_path(id)?;
-        rules::authorize_relay(&actor, &target_path, row.my_acknowledged_at_ms.is_some())?;
+        rules::authorize_relay(&actor, facts(&row, &target_path), row.my_acknowledged_at_ms.is_some())?;
         if row.my_relayed_at_ms.is_some() {
             return Ok(row);
         }
@@ -248,7 +284,7 @@ impl Store {
     pub fn report_task_completion(&mut self, id: &str, note: &str, evidence: &[String]) -> Result<DirectiveRow> {
         let actor = self.actor()?.clone();
         let (row, target_path) = self.directive_with_path(id)?;
-        rules::authorize_task_report(&actor, &target_path, row.directive.kind, row.my_acknowledged_at_ms.is_some())?;
+        rules::authorize_task_report(&actor, facts(&row, &target_path), row.directive.kind, row.my_acknowledged_at_ms.is_some())?;
         let note = rules::validate_task_report(note, evidence)?;
         if row.my_completed_at_ms.is_some() {
             return Ok(row);
@@ -301,27 +337,106 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         levels.push((OrgLevel::Household, ha, ht));
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT n.id, n.name, n.level FROM org_nodes n
+        let silent_total: u32 = self.conn().query_row(
+            "SELECT count(*) FROM org_nodes n
              WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4
-               AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)
-             ORDER BY length(n.path) - length(replace(n.path, '/', '')), n.path LIMIT 200",
+               AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)",
+            params![id, view, upper, issuer_node],
+            |r| r.get(0),
         )?;
-        let silent_nodes = stmt
-            .query_map(params![id, view, upper, issuer_node], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-            .map(|r| {
-                let (i, n, l) = r?;
-                Ok((i, n, parse_enum(&l)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
         let tasks_completed: u32 = self.conn().query_row(
             "SELECT count(*) FROM directive_task_reports r JOIN org_nodes n ON n.id = r.node_id
              WHERE r.directive_id = ?1 AND n.path >= ?2 AND n.path < ?3",
             params![id, view, upper],
             |r| r.get(0),
         )?;
-        Ok(DirectiveCoverageRow { levels, silent_nodes, tasks_completed })
+        Ok(DirectiveCoverageRow { levels, silent_total, tasks_completed })
     }
+
+    /// The part of the directive's target the user sees: the deeper of the target and the user's node, with
+    /// the issuing node (which does not sign) and the directive row.
+    fn directive_view(&self, id: &str) -> Result<(DirectiveRow, String)> {
+        let actor = self.actor()?;
+        let (row, target_path) = self.directive_with_path(id)?;
+        let view = if scope::within(&target_path, &actor.node_path) { actor.node_path.clone() } else { target_path };
+        Ok((row, view))
+    }
+
+    /// The nodes of the directive's view that have not acknowledged it (the issuing node never counts),
+    /// top-down (county, townships, branches, groups) and by path, paged, with the total.
+    pub fn directive_silent_nodes(&self, id: &str, offset: u32, limit: u32) -> Result<(Vec<SilentNodeRow>, u64)> {
+        let (row, view) = self.directive_view(id)?;
+        let upper = scope::upper_bound(&view);
+        let issuer_node = row.directive.issuer_node_id;
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT n.id, n.name, n.level FROM org_nodes n
+             WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4
+               AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)
+             ORDER BY length(n.path) - length(replace(n.path, '/', '')), n.path LIMIT ?5 OFFSET ?6",
+        )?;
+        let items = stmt
+            .query_map(params![id, view, upper, issuer_node, page_limit(limit), offset], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?
+            .map(|r| {
+                let (id, name, level) = r?;
+                Ok(SilentNodeRow { id, name, level: parse_enum(&level)? })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let total: u64 = self.conn().query_row(
+            "SELECT count(*) FROM org_nodes n
+             WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4
+               AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)",
+            params![id, view, upper, issuer_node],
+            |r| r.get(0),
+        )?;
+        Ok((items, total))
+    }
+
+    /// Every household of the directive's view with its acknowledgement (when, how, by whom) or none: the
+    /// households still untold first, then the told ones, each by path; paged, with the total. A liaison head
+    /// reopening a directive sees who is still to be told. Personal data masked as in every household list.
+    /// Returns the page, the total and how many of the total were told.
+    pub fn directive_households(&self, id: &str, offset: u32, limit: u32) -> Result<(Vec<HouseholdAckRow>, u64, u64)> {
+        let (_, view) = self.directive_view(id)?;
+        let upper = scope::upper_bound(&view);
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT h.id, ha.at_ms, ha.means, ha.recorded_by, u.name FROM households h
+             LEFT JOIN directive_household_acks ha ON ha.directive_id = ?1 AND ha.household_id = h.id
+             LEFT JOIN users u ON u.id = ha.recorded_by
+             WHERE h.path >= ?2 AND h.path < ?3
+             ORDER BY ha.household_id IS NOT NULL, h.path LIMIT ?4 OFFSET ?5",
+        )?;
+        type Raw = (String, Option<i64>, Option<String>, Option<String>, Option<String>);
+        let raw = stmt
+            .query_map(params![id, view, upper, page_limit(limit), offset], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<rusqlite::Result<Vec<Raw>>>()?;
+        let mut items = Vec::with_capacity(raw.len());
+        for (household_id, at_ms, means, recorded_by, recorded_by_name) in raw {
+            let acknowledgement = match (at_ms, means, recorded_by) {
+                (Some(at_ms), Some(means), Some(recorded_by)) => {
+                    Some(HouseholdAckInfo { at_ms, means: parse_enum(&means)?, recorded_by, recorded_by_name })
+                }
+                _ => None,
+            };
+            items.push(HouseholdAckRow { household: self.household(&household_id)?, acknowledgement });
+        }
+        let (total, acknowledged): (u64, u64) = self.conn().query_row(
+            "SELECT count(*), count(ha.household_id) FROM households h
+             LEFT JOIN directive_household_acks ha ON ha.directive_id = ?1 AND ha.household_id = h.id
+             WHERE h.path >= ?2 AND h.path < ?3",
+            params![id, view, upper],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((items, total, acknowledged))
+    }
+}
+
+/// The facts the cascade rules judge a step of this directive by.
+fn facts<'a>(row: &'a DirectiveRow, target_path: &'a str) -> rules::DirectiveFacts<'a> {
+    rules::DirectiveFacts { target_path, issuer_node_id: &row.directive.issuer_node_id }
 }
 
 /// Stores a directive (local or pulled); one already stored is kept. Returns whether it was new.
@@ -419,19 +534,19 @@ mod tests {
         let d = s.issue_directive(fire_alert()).unwrap().directive.id;
 
         s.sign_in("ts").unwrap();
-        let inbox = s.directive_inbox(false, 0, 10).unwrap();
+        let inbox = s.directive_inbox(false, 0, 10).unwrap().0;
         assert_eq!(inbox.len(), 1);
         // The next steps as the rules allow them: sign for it first; an alert takes no completion report.
         assert_eq!((inbox[0].can_acknowledge, inbox[0].can_relay, inbox[0].can_report_completion), (true, false, false));
-        assert_eq!(s.directive_inbox(true, 0, 10).unwrap().len(), 1);
+        assert_eq!(s.directive_inbox(true, 0, 10).unwrap().0.len(), 1);
         let acked = s.acknowledge_directive(&d).unwrap();
         assert_eq!((acked.can_acknowledge, acked.can_relay), (false, true));
-        assert!(s.directive_inbox(true, 0, 10).unwrap().is_empty(), "acknowledged: no longer to sign for");
-        assert_eq!(s.directive_inbox(false, 0, 10).unwrap().len(), 1);
+        assert!(s.directive_inbox(true, 0, 10).unwrap().0.is_empty(), "acknowledged: no longer to sign for");
+        assert_eq!(s.directive_inbox(false, 0, 10).unwrap().0.len(), 1);
         assert!(!s.relay_directive(&d).unwrap().can_relay);
 
         s.sign_in("lh").unwrap();
-        let inbox = s.directive_inbox(false, 0, 10).unwrap();
+        let inbox = s.directive_inbox(false, 0, 10).unwrap().0;
         assert_eq!((inbox[0].households_acknowledged, inbox[0].households_total), (0, 2));
         assert!(matches!(s.relay_directive(&d), Err(Error::Rule(RuleError::DirectiveStep(_)))));
         assert!(matches!(
@@ -446,7 +561,7 @@ mod tests {
         assert!(matches!(s.record_household_ack(&d, "h3", AckMeans::Phone), Err(Error::NotFound { .. })));
 
         s.sign_in("ts2").unwrap();
-        assert!(s.directive_inbox(false, 0, 10).unwrap().is_empty(), "t2 is outside the target");
+        assert!(s.directive_inbox(false, 0, 10).unwrap().0.is_empty(), "t2 is outside the target");
 
         s.sign_in("cs").unwrap();
         let cov = s.directive_coverage(&d).unwrap();
@@ -454,9 +569,65 @@ mod tests {
             cov.levels,
             vec![(OrgLevel::Township, 1, 1), (OrgLevel::Branch, 0, 1), (OrgLevel::Group, 1, 2), (OrgLevel::Household, 2, 4)]
         );
-        let silent: Vec<_> = cov.silent_nodes.iter().map(|n| n.0.as_str()).collect();
-        assert_eq!(silent, ["b1", "g2"]);
+        assert_eq!(cov.silent_total, 2);
+        let (silent, total) = s.directive_silent_nodes(&d, 0, 10).unwrap();
+        assert_eq!((silent.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), total), (vec!["b1", "g2"], 2));
+        let (page, total) = s.directive_silent_nodes(&d, 1, 1).unwrap();
+        assert_eq!((page.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), total), (vec!["g2"], 2));
         assert_eq!(s.outbox_counts().unwrap().pending, 6, "issue, 2 acks, relay, 2 households; the repeated ack adds none");
+    }
+
+    #[test]
+    fn the_issuer_is_not_asked_to_sign_for_its_own_directive() {
+        // County staff alert the whole county: their own node is in the target, yet it is not theirs to sign.
+        let (mut s, _) = store();
+        s.sign_in("cs").unwrap();
+        let d = s.issue_directive(DirectiveInput { target_node_id: "c".into(), ..fire_alert() }).unwrap();
+        assert_eq!((d.can_acknowledge, d.can_relay, d.can_report_completion), (false, false, false));
+        let (to_sign, total) = s.directive_inbox(true, 0, 10).unwrap();
+        assert!(to_sign.is_empty() && total == 0, "not in the issuer's own 待签收 list");
+        let (all, total) = s.directive_inbox(false, 0, 10).unwrap();
+        assert_eq!((all.len(), total, all[0].can_acknowledge), (1, 1, false), "still in the inbox, without 签收");
+        let before = snapshot(&s);
+        assert!(matches!(
+            s.acknowledge_directive(&d.directive.id),
+            Err(Error::Rule(RuleError::NotPermitted(linkage_protocol::rules::Denial::OwnDirective)))
+        ));
+        assert_eq!(snapshot(&s), before, "the refusal wrote nothing");
+        // A township of the county does sign for it.
+        s.sign_in("ts").unwrap();
+        let (to_sign, total) = s.directive_inbox(true, 0, 10).unwrap();
+        assert_eq!((to_sign.len(), total, to_sign[0].can_acknowledge), (1, 1, true));
+    }
+
+    #[test]
+    fn inbox_silent_nodes_and_households_are_paged_and_counted() {
+        let (mut s, _) = store();
+        s.sign_in("cs").unwrap();
+        let first = s.issue_directive(fire_alert()).unwrap().directive.id;
+        let second = s.issue_directive(DirectiveInput { title: "第二条".into(), ..fire_alert() }).unwrap().directive.id;
+        s.sign_in("lh").unwrap();
+        let (page, total) = s.directive_inbox(false, 0, 1).unwrap();
+        assert_eq!((page.len(), total), (1, 2));
+        let (page2, _) = s.directive_inbox(false, 1, 1).unwrap();
+        assert_ne!(page[0].directive.id, page2[0].directive.id);
+        s.acknowledge_directive(&first).unwrap();
+        assert_eq!(s.directive_inbox(true, 0, 10).unwrap().1, 1);
+        s.record_household_ack(&first, "h2", AckMeans::InPerson).unwrap();
+        // The liaison head's group g1 has h1 and h2: the untold h1 first, then h2 with when, how and by whom.
+        let (rows, total, told) = s.directive_households(&first, 0, 10).unwrap();
+        assert_eq!((total, told), (2, 1));
+        assert_eq!(rows.iter().map(|r| r.household.id.as_str()).collect::<Vec<_>>(), ["h1", "h2"]);
+        assert!(rows[0].acknowledgement.is_none());
+        let ack = rows[1].acknowledgement.as_ref().unwrap();
+        assert_eq!((ack.at_ms, ack.means, ack.recorded_by.as_str(), ack.recorded_by_name.as_deref()), (NOW, AckMeans::InPerson, "lh", Some("联户长")));
+        let (one, total, _) = s.directive_households(&first, 1, 1).unwrap();
+        assert_eq!((one[0].household.id.as_str(), total), ("h2", 2));
+        assert!(s.directive_households(&second, 0, 10).unwrap().0.iter().all(|r| r.acknowledgement.is_none()));
+        // The county sees every household of the target township t1 (h1, h2, h3, h5).
+        s.sign_in("cs").unwrap();
+        assert_eq!(s.directive_households(&first, 0, 2).unwrap().1, 4);
+        assert!(matches!(s.directive_households("nope", 0, 10), Err(Error::NotFound { .. })));
     }
 
     #[test]

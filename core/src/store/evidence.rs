@@ -27,7 +27,7 @@ pub enum EvidenceTarget {
 }
 
 impl EvidenceTarget {
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             EvidenceTarget::Visit(_) => "visit",
             EvidenceTarget::IssueReport(_) => "issue_report",
@@ -36,7 +36,7 @@ impl EvidenceTarget {
         }
     }
 
-    fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         match self {
             EvidenceTarget::Visit(id)
             | EvidenceTarget::IssueReport(id)

@@ -313,7 +313,7 @@ impl Store {
             IssueCommand::Assign { assignee_id } => {
                 validate::id("assignee_id", &assignee_id)?;
                 let (role, path, _) = self.user_role_path(&assignee_id)?;
-                lifecycle::check_assignee(&owner_node.path, role, &path)?;
+                lifecycle::check_assignee(&owner_node.path, &projection.path, role, &path)?;
                 IssueAction::Assign { assignee_id }
             }
             IssueCommand::Resolve { note, evidence } => IssueAction::Resolve { note, evidence },
@@ -606,7 +606,7 @@ fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> 
     )?;
     let evidence: &[String] = match &event.action {
         IssueAction::Report(r) => &r.evidence,
-        IssueAction::Resolve { evidence, .. } => evidence,
+        IssueAction::Resolve { evidence, .. } | IssueAction::ResolveOnSpot { evidence, .. } => evidence,
         _ => &[],
     };
     let entity_kind = if matches!(event.action, IssueAction::Report(_)) { "issue_report" } else { "issue_resolution" };

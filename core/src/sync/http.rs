@@ -83,6 +83,31 @@ impl ServerClient {
         self.get(&path).await
     }
 
+    /// Downloads raw bytes (an evidence blob) with GET, retrying transient failures. The body is limited to
+    /// `max_bytes` (a larger answer is refused as a network fault, never buffered).
+    pub async fn get_bytes(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>> {
+        let url = format!("{}{}", self.base, path);
+        let mut retry = 0;
+        loop {
+            let mut req = self.http.get(&url);
+            if let Some(token) = &self.token {
+                req = req.bearer_auth(token);
+            }
+            let outcome = match req.send().await {
+                Ok(resp) if resp.status().is_success() => read_limited(resp, max_bytes).await,
+                Ok(resp) => self.read::<serde_json::Value>(resp).await.map(|_| Vec::new()),
+                Err(e) => Err(network(e)),
+            };
+            match outcome {
+                Err(Error::Network(_)) if retry + 1 < self.retry.attempts => {
+                    tokio::time::sleep(self.retry.delay(retry, random_u64())).await;
+                    retry += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Uploads raw bytes (a blob or part of one) with PUT.
     pub async fn put_bytes(&self, path: &str, bytes: Vec<u8>) -> Result<()> {
         self.send::<serde_json::Value>(Method::PUT, path, Some(bytes), false).await.map(|_| ())
@@ -139,6 +164,21 @@ impl ServerClient {
             s => Error::Server { status: s.as_u16(), message },
         })
     }
+}
+
+/// Reads a successful response body of at most `max_bytes`, chunk by chunk.
+async fn read_limited(mut resp: reqwest::Response, max_bytes: u64) -> Result<Vec<u8>> {
+    if resp.content_length().is_some_and(|n| n > max_bytes) {
+        return Err(Error::Network("the server sent more than a photo can hold".into()));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(network)? {
+        if (out.len() + chunk.len()) as u64 > max_bytes {
+            return Err(Error::Network("the server sent more than a photo can hold".into()));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }
 
 /// A JSON request body, gzip-compressed, ready to send with [`ServerClient::post_encoded`].

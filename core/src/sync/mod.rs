@@ -15,7 +15,7 @@ use linkage_protocol::sync::{
 };
 
 use crate::error::{Error, Result};
-use crate::store::{Session, Store};
+use crate::store::{PhotoSize, Session, Store};
 pub use backoff::RetryPolicy;
 pub use http::ServerClient;
 
@@ -31,10 +31,58 @@ pub enum SyncPhase {
 }
 
 /// Receives progress while a sync runs (the shell's sync bar). Called from a background thread.
+///
+/// A callback that throws cannot hurt the sync: the exception reaches the core as a [`CallbackError`] (never a
+/// panic across the FFI), is logged, the observer is not called again during that sync, and the sync finishes.
 #[uniffi::export(with_foreign)]
 pub trait SyncObserver: Send + Sync {
     /// `done` of `total` items of `phase` are finished (`total` may grow while pulling).
-    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64);
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) -> Result<(), CallbackError>;
+}
+
+/// A shell callback failed (a Kotlin or Swift exception thrown inside an observer). The core logs it and goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum CallbackError {
+    /// The callback threw; `reason` is the exception's text.
+    #[error("the callback failed: {reason}")]
+    Failed { reason: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for CallbackError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        CallbackError::Failed { reason: e.reason }
+    }
+}
+
+/// Calls a shell observer safely: after its first failure (logged once) it is not called again, and the
+/// failure never reaches the operation that reports through it.
+pub(crate) struct GuardedObserver<'a> {
+    observer: Option<&'a dyn SyncObserver>,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl<'a> GuardedObserver<'a> {
+    pub(crate) fn new(observer: Option<&'a dyn SyncObserver>) -> Self {
+        GuardedObserver { observer, failed: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    pub(crate) fn progress(&self, phase: SyncPhase, done: u64, total: u64) {
+        use std::sync::atomic::Ordering;
+        let Some(o) = self.observer else { return };
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Err(e) = o.on_progress(phase, done, total) {
+            self.failed.store(true, Ordering::Relaxed);
+            // Logged without personal data (the shell's exception text); the sync goes on without progress.
+            eprintln!("linkage-core: the sync observer failed and is ignored for the rest of this sync: {e}");
+        }
+    }
+
+    /// Whether the observer failed during this operation.
+    pub(crate) fn failed(&self) -> bool {
+        self.failed.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A token with less than this left (server time) is refreshed at the start of a sync: 10 days.
@@ -65,6 +113,8 @@ pub struct SyncOutcome {
     pub clock_offset_ms: i64,
     /// Request body bytes sent (compressed), for the wire-size benchmark.
     pub bytes_sent: u64,
+    /// The shell's progress observer threw during the sync (logged; the sync went on without it).
+    pub observer_failed: bool,
 }
 
 fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
@@ -91,6 +141,29 @@ pub async fn connect(store: &Mutex<Store>, server_url: &str, user_id: &str, pass
     let offset = signed.server_time_ms - s.device_now_ms();
     s.set_clock_offset(offset)?;
     s.sign_in(user_id)
+}
+
+/// The photo of a record in scope at `size`: from this phone if it is here (own evidence or the cache — works
+/// offline), else fetched from the server's scope-checked blob store, checked against its hash, given a
+/// thumbnail locally (the server keeps only the full photo) and cached. A photo the server does not have yet
+/// (its record arrived first) is `NotFound`; a revoked device is wiped.
+pub async fn fetch_photo(store: &Mutex<Store>, hash: &str, size: PhotoSize, retry: RetryPolicy) -> Result<std::path::PathBuf> {
+    let fetch = match lock(store).local_photo(hash, size)? {
+        Ok(path) => return Ok(path),
+        Err(fetch) => fetch,
+    };
+    let client = ServerClient::new(&fetch.server_url, Some(fetch.token), retry)?;
+    let max = crate::photo::PhotoConfig::default().max_input_bytes;
+    let bytes = match client.get_bytes(&paths::BLOB.replace("{hash}", hash), max).await {
+        Ok(bytes) => bytes,
+        Err(Error::DeviceRevoked) => {
+            lock(store).wipe()?;
+            return Err(Error::DeviceRevoked);
+        }
+        Err(Error::Server { status: 404, .. }) => return Err(Error::not_found("evidence", hash)),
+        Err(e) => return Err(e),
+    };
+    lock(store).store_fetched_photo(hash, &bytes, size)
 }
 
 /// Runs one sync: push, upload, pull. Records the outcome (or the error) for the sync bar.
@@ -126,12 +199,10 @@ async fn run_inner(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>, li
             Err(e) => return Err(e),
         }
     }
-    let progress = |phase, done, total| {
-        if let Some(o) = observer {
-            o.on_progress(phase, done, total);
-        }
-    };
+    let guarded = GuardedObserver::new(observer);
+    let progress = |phase, done, total| guarded.progress(phase, done, total);
     let outcome = exchange(store, &client, &progress, limits).await;
+    let outcome = outcome.map(|o| SyncOutcome { observer_failed: guarded.failed(), ..o });
     if matches!(outcome, Err(Error::DeviceRevoked)) {
         lock(store).wipe()?;
     }

@@ -38,19 +38,31 @@ pub enum DirectiveInputError {
     DueTimeInPast,
 }
 
-/// May `actor` acknowledge (签收) for their own node a directive targeted at `target_path`?
-/// Every node of the subtree acknowledges, the target node included; the issuer's own node does not need to.
-pub fn authorize_acknowledge(actor: &Actor, target_path: &str) -> Result<(), RuleError> {
-    if crate::rules::scope::within(target_path, &actor.node_path) {
-        Ok(())
-    } else {
-        Err(RuleError::OutOfScope)
+/// Where a directive went and who issued it: what the cascade rules look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirectiveFacts<'a> {
+    /// Materialized path of the target node (the subtree the directive reaches).
+    pub target_path: &'a str,
+    /// The node that issued it: it does not sign for (签收), relay or report on its own directive (ADR 0002).
+    pub issuer_node_id: &'a str,
+}
+
+/// May `actor` acknowledge (签收) for their own node the directive? Every node of the target subtree
+/// acknowledges, the target node included — except the issuing node, which never signs for its own directive
+/// (it is neither counted in coverage nor silent, ADR 0002).
+pub fn authorize_acknowledge(actor: &Actor, d: DirectiveFacts<'_>) -> Result<(), RuleError> {
+    if !crate::rules::scope::within(d.target_path, &actor.node_path) {
+        return Err(RuleError::OutOfScope);
     }
+    if actor.node_id == d.issuer_node_id {
+        return Err(RuleError::NotPermitted(Denial::OwnDirective));
+    }
+    Ok(())
 }
 
 /// May `actor` relay the directive to the level below? Only after their node has acknowledged it.
-pub fn authorize_relay(actor: &Actor, target_path: &str, own_node_acknowledged: bool) -> Result<(), RuleError> {
-    authorize_acknowledge(actor, target_path)?;
+pub fn authorize_relay(actor: &Actor, d: DirectiveFacts<'_>, own_node_acknowledged: bool) -> Result<(), RuleError> {
+    authorize_acknowledge(actor, d)?;
     if !own_node_acknowledged {
         return Err(RuleError::DirectiveStep("acknowledge (签收) before relaying"));
     }
@@ -81,11 +93,11 @@ pub fn authorize_household_ack(
 /// for the actor's own node inside the target subtree, and only after the node acknowledged it.
 pub fn authorize_task_report(
     actor: &Actor,
-    target_path: &str,
+    d: DirectiveFacts<'_>,
     kind: DirectiveKind,
     own_node_acknowledged: bool,
 ) -> Result<(), RuleError> {
-    authorize_acknowledge(actor, target_path)?;
+    authorize_acknowledge(actor, d)?;
     if kind != DirectiveKind::Task {
         return Err(RuleError::DirectiveStep("only a task takes a completion report"));
     }
@@ -110,6 +122,11 @@ mod tests {
         Actor { user_id: "u".into(), role, node_id: node.into(), node_path: path.into() }
     }
 
+    /// A directive to `target_path` issued by the county node `c`.
+    fn to(target_path: &str) -> DirectiveFacts<'_> {
+        DirectiveFacts { target_path, issuer_node_id: "c" }
+    }
+
     #[test]
     fn only_staff_issue_within_their_subtree() {
         let county = actor(Role::CountyStaff, "c", "/c/");
@@ -130,23 +147,40 @@ mod tests {
     #[test]
     fn only_acknowledged_tasks_take_a_completion_report() {
         let gw = actor(Role::GridWorker, "b1", "/c/t1/b1/");
-        assert_eq!(authorize_task_report(&gw, "/c/t1/", DirectiveKind::Task, true), Ok(()));
-        assert!(matches!(authorize_task_report(&gw, "/c/t1/", DirectiveKind::Task, false), Err(RuleError::DirectiveStep(_))));
-        assert!(matches!(authorize_task_report(&gw, "/c/t1/", DirectiveKind::Alert, true), Err(RuleError::DirectiveStep(_))));
-        assert_eq!(authorize_task_report(&gw, "/c/t2/", DirectiveKind::Task, true), Err(RuleError::OutOfScope));
+        assert_eq!(authorize_task_report(&gw, to("/c/t1/"), DirectiveKind::Task, true), Ok(()));
+        assert!(matches!(authorize_task_report(&gw, to("/c/t1/"), DirectiveKind::Task, false), Err(RuleError::DirectiveStep(_))));
+        assert!(matches!(authorize_task_report(&gw, to("/c/t1/"), DirectiveKind::Alert, true), Err(RuleError::DirectiveStep(_))));
+        assert_eq!(authorize_task_report(&gw, to("/c/t2/"), DirectiveKind::Task, true), Err(RuleError::OutOfScope));
         assert_eq!(validate_task_report(" 已清理隐患 ", &[]).unwrap(), "已清理隐患");
         assert_eq!(validate_task_report(" ", &[]).unwrap_err().field, "note");
         assert_eq!(validate_task_report("ok", &["x".into()]).unwrap_err().field, "evidence");
     }
 
     #[test]
+    fn the_issuing_node_never_signs_for_its_own_directive() {
+        // The county alerts the whole county (its own node is the target): it does not sign, relay or report;
+        // a township below does. The same for a township issuing to its own township.
+        let county = actor(Role::CountyStaff, "c", "/c/");
+        let town = actor(Role::TownshipStaff, "t1", "/c/t1/");
+        let own = RuleError::NotPermitted(Denial::OwnDirective);
+        assert_eq!(authorize_acknowledge(&county, to("/c/")), Err(own.clone()));
+        assert_eq!(authorize_relay(&county, to("/c/"), true), Err(own.clone()));
+        assert_eq!(authorize_task_report(&county, to("/c/"), DirectiveKind::Task, true), Err(own.clone()));
+        assert_eq!(authorize_acknowledge(&town, to("/c/")), Ok(()));
+        let from_town = DirectiveFacts { target_path: "/c/t1/", issuer_node_id: "t1" };
+        assert_eq!(authorize_acknowledge(&town, from_town), Err(own));
+        let gw = actor(Role::GridWorker, "b1", "/c/t1/b1/");
+        assert_eq!(authorize_acknowledge(&gw, from_town), Ok(()));
+    }
+
+    #[test]
     fn acknowledge_relay_and_households() {
         let lh = actor(Role::LiaisonHead, "g1", "/c/t1/b1/g1/");
         let other = actor(Role::LiaisonHead, "g9", "/c/t2/b9/g9/");
-        assert_eq!(authorize_acknowledge(&lh, "/c/t1/"), Ok(()));
-        assert_eq!(authorize_acknowledge(&other, "/c/t1/"), Err(RuleError::OutOfScope));
-        assert!(matches!(authorize_relay(&lh, "/c/t1/", false), Err(RuleError::DirectiveStep(_))));
-        assert_eq!(authorize_relay(&lh, "/c/t1/", true), Ok(()));
+        assert_eq!(authorize_acknowledge(&lh, to("/c/t1/")), Ok(()));
+        assert_eq!(authorize_acknowledge(&other, to("/c/t1/")), Err(RuleError::OutOfScope));
+        assert!(matches!(authorize_relay(&lh, to("/c/t1/"), false), Err(RuleError::DirectiveStep(_))));
+        assert_eq!(authorize_relay(&lh, to("/c/t1/"), true), Ok(()));
         assert_eq!(authorize_household_ack(&lh, "/c/t1/", "/c/t1/b1/g1/h1/", true), Ok(()));
         assert!(matches!(authorize_household_ack(&lh, "/c/t1/", "/c/t1/b1/g1/h1/", false), Err(RuleError::DirectiveStep(_))));
         assert_eq!(authorize_household_ack(&lh, "/c/t1/", "/c/t1/b1/g2/h7/", true), Err(RuleError::OutOfScope));

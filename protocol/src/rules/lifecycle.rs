@@ -134,11 +134,17 @@ pub fn authorize_report(actor: &Actor, path: &str) -> Result<(), RuleError> {
     }
 }
 
-/// May the issue be assigned to a user with `assignee_role` whose node lies at `assignee_path`?
-/// The assignee must work within the owning level's subtree and be staff or a grid worker (not a liaison head).
-pub fn check_assignee(owner_path: &str, assignee_role: Role, assignee_path: &str) -> Result<(), RuleError> {
+/// May the issue at `issue_path` be assigned to a user with `assignee_role` whose node lies at
+/// `assignee_path`? The assignee must be staff or a grid worker (not a liaison head) within the owning level's
+/// subtree (else `InvalidAssignee`), and must work where the issue is: the issue's node lies at or under the
+/// assignee's node — the grid worker of the issue's own branch, not of a neighbouring one (else
+/// `AssigneeOutsideArea`). Phone and server judge an assignment with this one function.
+pub fn check_assignee(owner_path: &str, issue_path: &str, assignee_role: Role, assignee_path: &str) -> Result<(), RuleError> {
     if assignee_role == Role::LiaisonHead || !super::scope::within(owner_path, assignee_path) {
         return Err(RuleError::NotPermitted(Denial::InvalidAssignee));
+    }
+    if !super::scope::within(assignee_path, issue_path) {
+        return Err(RuleError::NotPermitted(Denial::AssigneeOutsideArea));
     }
     Ok(())
 }
@@ -734,10 +740,39 @@ mod tests {
 
     #[test]
     fn assignee_must_be_inside_the_owner_and_not_a_liaison_head() {
-        assert_eq!(check_assignee("/c/t1/", Role::GridWorker, "/c/t1/b1/"), Ok(()));
-        assert_eq!(check_assignee("/c/t1/", Role::TownshipStaff, "/c/t1/"), Ok(()));
-        assert!(check_assignee("/c/t1/", Role::GridWorker, "/c/t2/b1/").is_err());
-        assert!(check_assignee("/c/t1/", Role::LiaisonHead, "/c/t1/b1/g1/").is_err());
+        let h1 = "/c/t1/b1/g1/h1/";
+        assert_eq!(check_assignee("/c/t1/", h1, Role::GridWorker, "/c/t1/b1/"), Ok(()));
+        assert_eq!(check_assignee("/c/t1/", h1, Role::TownshipStaff, "/c/t1/"), Ok(()));
+        assert!(check_assignee("/c/t1/", h1, Role::GridWorker, "/c/t2/b1/").is_err());
+        assert!(check_assignee("/c/t1/", h1, Role::LiaisonHead, "/c/t1/b1/g1/").is_err());
+    }
+
+    /// Every role at every place of the tree, for an issue of household h1 (`/c/t1/b1/g1/h1/`) owned by the
+    /// township t1 and, after escalation, by the county: only staff or grid workers at the issue's node or a
+    /// level above it, inside the owner's subtree, may take it.
+    #[test]
+    fn assignee_area_exhaustive() {
+        let issue = "/c/t1/b1/g1/h1/";
+        let inv = Err(RuleError::NotPermitted(Denial::InvalidAssignee));
+        let out = Err(RuleError::NotPermitted(Denial::AssigneeOutsideArea));
+        // (node path, owner t1 for [county, township, grid worker, liaison head], owner county for the same)
+        let places: [(&str, [&Result<(), RuleError>; 4], [&Result<(), RuleError>; 4]); 7] = [
+            ("/c/", [&inv, &inv, &inv, &inv], [&Ok(()), &Ok(()), &Ok(()), &inv]),
+            ("/c/t1/", [&Ok(()), &Ok(()), &Ok(()), &inv], [&Ok(()), &Ok(()), &Ok(()), &inv]),
+            ("/c/t2/", [&inv, &inv, &inv, &inv], [&out, &out, &out, &inv]),
+            ("/c/t1/b1/", [&Ok(()), &Ok(()), &Ok(()), &inv], [&Ok(()), &Ok(()), &Ok(()), &inv]),
+            ("/c/t1/b2/", [&out, &out, &out, &inv], [&out, &out, &out, &inv]),
+            ("/c/t1/b1/g1/", [&Ok(()), &Ok(()), &Ok(()), &inv], [&Ok(()), &Ok(()), &Ok(()), &inv]),
+            ("/c/t1/b1/g2/", [&out, &out, &out, &inv], [&out, &out, &out, &inv]),
+        ];
+        let roles = [Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::LiaisonHead];
+        for (path, under_township, under_county) in places {
+            for (owner, expected) in [("/c/t1/", under_township), ("/c/", under_county)] {
+                for (role, want) in roles.iter().zip(expected) {
+                    assert_eq!(&check_assignee(owner, issue, *role, path), want, "{role:?} at {path}, owner {owner}");
+                }
+            }
+        }
     }
 
     fn ev(n: u32, action: IssueAction) -> IssueEvent {

@@ -51,6 +51,10 @@ pub enum Denial {
     NotHouseholdLiaison,
     #[error("a user may only acknowledge or relay for their own node")]
     NotOwnNode,
+    #[error("the issuing node does not sign for (签收), relay or report on its own directive")]
+    OwnDirective,
+    #[error("the assignee must work where the issue is: at its node or a level above it, within the owning level")]
+    AssigneeOutsideArea,
     #[error("only staff of the level above the owning level may do this")]
     NotAboveOwner,
     #[error("only the grid worker who reported the issue may resolve it on the spot")]

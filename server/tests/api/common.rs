@@ -22,7 +22,7 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
-fn node(id: &str, parent: Option<&str>, level: OrgLevel, code: &str) -> Sourced<BundleNode> {
+pub fn node(id: &str, parent: Option<&str>, level: OrgLevel, code: &str) -> Sourced<BundleNode> {
     Sourced {
         origin: id.into(),
         item: BundleNode { id: id.into(), parent_id: parent.map(Into::into), level, name: format!("节点{id}"), code: code.into(), boundary: vec![] },

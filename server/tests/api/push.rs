@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, Satisfaction, VisitKind};
+use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, Role, Satisfaction, VisitKind};
+use linkage_server::storage::{NewUser, Storage};
 use linkage_protocol::sync::{paths, OpOutcome, PushRequest, PushResponse, RejectCode};
 use linkage_protocol::wire::{IssueAction, OpBody, Visit};
 
@@ -93,6 +94,35 @@ async fn illegal_transition_is_rejected_and_the_batch_goes_on() {
     let cs = s.token("cs").await;
     let r = s.push(&cs, vec![event("cs", "i2", IssueAction::Assign { assignee_id: "gw1".into() })]).await;
     assert_eq!(r.results[0].outcome, OpOutcome::Applied);
+}
+
+#[tokio::test]
+async fn assignment_outside_the_issues_own_area_is_rejected() {
+    // A second branch of t1 with its grid worker: in the owning township, but not where the issue is.
+    let s = start().await;
+    linkage_server::import::import_rows(s.storage.as_ref(), vec![node("b3", Some("t1"), OrgLevel::Branch, "610631101202")], vec![]).unwrap();
+    let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
+    s.storage
+        .put_user(&NewUser { id: "gw3".into(), name: "用户gw3".into(), role: Role::GridWorker, node_id: "b3".into(), password_hash: hash })
+        .unwrap();
+    let (lh1, ts1) = (s.token("lh1").await, s.token("ts1").await);
+    assert_eq!(s.push(&lh1, vec![report("lh1", "i1", "h1")]).await.results[0].outcome, OpOutcome::Applied);
+    let r = s
+        .push(
+            &ts1,
+            vec![
+                event("ts1", "i1", IssueAction::Accept),
+                event("ts1", "i1", IssueAction::Assign { assignee_id: "gw3".into() }),
+                event("ts1", "i1", IssueAction::Assign { assignee_id: "gw1".into() }),
+            ],
+        )
+        .await;
+    assert_eq!(r.results[0].outcome, OpOutcome::Applied);
+    assert!(
+        matches!(&r.results[1].outcome, OpOutcome::Rejected { code: RejectCode::NotPermitted, message } if message.contains("where the issue is")),
+        "{r:?}"
+    );
+    assert_eq!(r.results[2].outcome, OpOutcome::Applied, "the grid worker of the issue's own branch");
 }
 
 #[tokio::test]

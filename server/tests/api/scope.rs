@@ -85,3 +85,34 @@ async fn a_county_alert_reaches_the_whole_chain_and_acks_flow_up() {
     assert!(matches!(s.push(&lh1, vec![reused]).await.results[0].outcome, OpOutcome::Rejected { .. }));
     assert_eq!(s.pull(&cs, 0, 10).await.changes.len(), 4);
 }
+
+#[tokio::test]
+async fn the_issuing_node_may_not_sign_for_its_own_directive() {
+    // ADR 0002: the issuer's node is neither counted nor silent, and the server refuses its 签收 like the phone.
+    let s = start().await;
+    let (cs, ts1) = (s.token("cs").await, s.token("ts1").await);
+    let now = now_ms();
+    let county_wide = Directive {
+        id: "alert-c".into(),
+        issuer_id: "cs".into(),
+        issuer_node_id: "c".into(),
+        target_node_id: "c".into(),
+        kind: DirectiveKind::Alert,
+        title: "全县森林火险预警".into(),
+        body: "严禁野外用火".into(),
+        due_at_ms: None,
+        issued_at_ms: now,
+    };
+    assert_eq!(s.push(&cs, vec![op(OpBody::DirectiveIssued(county_wide))]).await.results[0].outcome, OpOutcome::Applied);
+    let own = NodeAck { directive_id: "alert-c".into(), node_id: "c".into(), user_id: "cs".into(), at_ms: now };
+    let relay = NodeRelay { directive_id: "alert-c".into(), node_id: "c".into(), user_id: "cs".into(), at_ms: now };
+    let r = s.push(&cs, vec![op(OpBody::NodeAcknowledged(own)), op(OpBody::DirectiveRelayed(relay))]).await;
+    for result in &r.results {
+        assert!(
+            matches!(&result.outcome, OpOutcome::Rejected { code: linkage_protocol::sync::RejectCode::NotPermitted, message } if message.contains("issuing node")),
+            "{r:?}"
+        );
+    }
+    let township = NodeAck { directive_id: "alert-c".into(), node_id: "t1".into(), user_id: "ts1".into(), at_ms: now };
+    assert_eq!(s.push(&ts1, vec![op(OpBody::NodeAcknowledged(township))]).await.results[0].outcome, OpOutcome::Applied);
+}

@@ -1,6 +1,7 @@
 //! The fire-prevention alert cascade (护林防火) through the public API.
 
 use linkage_core::api::*;
+use linkage_core::ApiError;
 
 use crate::common::*;
 
@@ -18,10 +19,17 @@ fn county_alert_reaches_households_and_coverage_shows_the_silent() {
             due_at_ms: Some(NOW + 6 * 3_600_000),
         })
         .unwrap();
+    // The issuing county is not asked to sign for its own alert, though its node is the target.
+    assert!(!d.can_acknowledge);
+    let to_sign = app.directives_to_acknowledge(0, 10).unwrap();
+    assert_eq!((to_sign.items.len(), to_sign.total, to_sign.next_offset), (0, 0, None));
+    assert!(matches!(app.acknowledge_directive(d.id.clone()), Err(ApiError::NotPermitted { .. })));
     for (user, relay) in [("ts", true), ("gw", true), ("lh", false)] {
         app.sign_in(user.into()).unwrap();
+        let to_sign = app.directives_to_acknowledge(0, 10).unwrap();
+        assert_eq!((to_sign.total, to_sign.items[0].can_acknowledge), (1, true), "{user} is asked to sign");
         let inbox = app.directive_inbox(0, 10).unwrap();
-        assert_eq!(inbox[0].id, d.id, "{user} sees the alert");
+        assert_eq!((inbox.items[0].id.as_str(), inbox.total), (d.id.as_str(), 1), "{user} sees the alert");
         app.acknowledge_directive(d.id.clone()).unwrap();
         if relay {
             assert!(app.relay_directive(d.id.clone()).unwrap().relayed_at_ms.is_some());
@@ -44,11 +52,22 @@ fn county_alert_reaches_households_and_coverage_shows_the_silent() {
             (OrgLevel::Household, 2, 5)
         ]
     );
-    let silent: Vec<_> = cov.silent_nodes.iter().map(|n| n.node_id.as_str()).collect();
-    assert_eq!(silent, ["t2", "b2", "g2", "g3"]);
+    assert_eq!(cov.silent_total, 4);
+    let page = app.directive_silent_nodes(d.id.clone(), 0, 3).unwrap();
+    let silent: Vec<_> = page.items.iter().map(|n| n.node_id.as_str()).collect();
+    assert_eq!((silent, page.total, page.next_offset), (vec!["t2", "b2", "g2"], 4, Some(3)));
+    assert_eq!(page.items[0].level_label, "乡镇");
+    let rest = app.directive_silent_nodes(d.id.clone(), 3, 3).unwrap();
+    assert_eq!((rest.items[0].node_id.as_str(), rest.next_offset), ("g3", None));
+    // Every household of the county with its acknowledgement: the untold first.
+    let households = app.directive_households(d.id.clone(), 0, 10).unwrap();
+    assert_eq!((households.total, households.acknowledged, households.next_offset), (5, 2, None));
+    assert!(households.items[..3].iter().all(|h| h.acknowledgement.is_none()));
+    let told = households.items[3].acknowledgement.as_ref().unwrap();
+    assert_eq!((told.means_label.as_str(), told.recorded_by_name.as_deref()), ("入户", Some("联户长")));
 
     // Past the window, an unacknowledged node sees the alert as overdue.
     p.clock.advance_ms(7 * 3_600_000);
     app.sign_in("lh2".into()).unwrap();
-    assert!(app.directive_inbox(0, 10).unwrap()[0].overdue);
+    assert!(app.directive_inbox(0, 10).unwrap().items[0].overdue);
 }

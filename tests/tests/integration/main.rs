@@ -12,5 +12,6 @@ mod server;
 mod sync_faults;
 mod sync_longpoll;
 mod sync_merge;
+mod sync_photos;
 mod sync_story;
 mod sync_workflows;

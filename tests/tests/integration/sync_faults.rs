@@ -147,12 +147,13 @@ fn server_killed_mid_push_then_restarted_keeps_every_op_once() {
             killed: Mutex<bool>,
         }
         impl linkage_core::sync::SyncObserver for KillAfter {
-            fn on_progress(&self, phase: SyncPhase, done: u64, _total: u64) {
+            fn on_progress(&self, phase: SyncPhase, done: u64, _total: u64) -> Result<(), linkage_core::sync::CallbackError> {
                 let mut killed = self.killed.lock().unwrap();
                 if phase == SyncPhase::Push && done >= 6 && !*killed {
                     self.server.lock().unwrap().kill();
                     *killed = true;
                 }
+                Ok(())
             }
         }
         let observer = Arc::new(KillAfter { server: server.clone(), killed: Mutex::new(false) });

@@ -48,8 +48,8 @@ fn fire_alert_cascades_to_every_household_and_silent_nodes_are_flagged() {
         for p in [&ts, &gw.phone, &lh] {
             p.app.sync(None).await.unwrap();
             let inbox = p.app.directive_inbox(0, 10).unwrap();
-            assert_eq!(inbox.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![alert.id.clone()]);
-            assert_eq!(inbox[0].kind_label, "预警");
+            assert_eq!(inbox.items.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![alert.id.clone()]);
+            assert_eq!(inbox.items[0].kind_label, "预警");
             p.app.acknowledge_directive(alert.id.clone()).unwrap();
             p.app.relay_directive(alert.id.clone()).unwrap();
         }
@@ -68,7 +68,9 @@ fn fire_alert_cascades_to_every_household_and_silent_nodes_are_flagged() {
         assert_eq!(level(&c, OrgLevel::Branch), (1, 2));
         assert_eq!(level(&c, OrgLevel::Group), (1, 3));
         assert_eq!(level(&c, OrgLevel::Household), (2, 5));
-        let mut silent: Vec<String> = c.silent_nodes.iter().map(|n| n.node_id.clone()).collect();
+        assert_eq!(c.silent_total, 4);
+        let page = cs.phone.app.directive_silent_nodes(alert.id.clone(), 0, 10).unwrap();
+        let mut silent: Vec<String> = page.items.iter().map(|n| n.node_id.clone()).collect();
         silent.sort();
         assert_eq!(silent, ["b2", "g2", "g3", "t2"]);
 
@@ -110,13 +112,13 @@ fn a_task_takes_a_completion_report_with_photos() {
             Err(ApiError::OutOfOrder { .. })
         ), "sign for it first");
         // The home list of things to sign for, and the directive read on its own, as the shells show them.
-        let pending: Vec<_> = gw.app.directives_to_acknowledge(0, 10).unwrap().into_iter().map(|d| d.id).collect();
+        let pending: Vec<_> = gw.app.directives_to_acknowledge(0, 10).unwrap().items.into_iter().map(|d| d.id).collect();
         assert_eq!(pending, vec![task.id.clone()]);
         let read = gw.app.directive(task.id.clone()).unwrap();
         assert!(read.can_acknowledge && !read.can_report_completion);
         let acked = gw.app.acknowledge_directive(task.id.clone()).unwrap();
         assert!(acked.can_report_completion && !acked.can_acknowledge);
-        assert!(gw.app.directives_to_acknowledge(0, 10).unwrap().is_empty());
+        assert!(gw.app.directives_to_acknowledge(0, 10).unwrap().items.is_empty());
         let done = gw.app.report_task_completion(task.id.clone(), "已清理可燃物3处".into(), vec![shot.hash.clone()]).unwrap();
         assert!(done.completed_at_ms.is_some() && !done.can_report_completion);
         assert_eq!(gw.app.sync(None).await.unwrap().uploaded, 1);

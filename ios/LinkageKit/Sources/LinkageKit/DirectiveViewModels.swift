@@ -1,22 +1,46 @@
 import Foundation
 
-/// Directives reaching my node: acknowledge (签收), then relay (转发).
+/// Directives reaching my node, a page at a time: acknowledge (签收), then relay (转发).
 @MainActor
 public final class DirectiveInboxViewModel: ObservableObject {
     @Published public private(set) var loading = false
     @Published public private(set) var rows: [DirectiveRow] = []
+    @Published public private(set) var total: UInt64 = 0
+    @Published public private(set) var nextOffset: UInt32?
     @Published public private(set) var busyId: String?
     @Published public var error: UiError?
 
     let ctx: ShellContext
+    let pageSize: UInt32
 
-    public init(_ ctx: ShellContext) { self.ctx = ctx }
+    public init(_ ctx: ShellContext, pageSize: UInt32 = 50) {
+        self.ctx = ctx
+        self.pageSize = pageSize
+    }
 
     public func load() async {
         loading = true
         error = nil
-        switch await ctx.core({ try $0.directiveInbox(offset: 0, limit: 100) }) {
-        case let .ok(list): rows = list.map { $0.toRow(ctx.strings, ctx.format) }
+        let limit = pageSize
+        switch await ctx.core({ try $0.directiveInbox(offset: 0, limit: limit) }) {
+        case let .ok(page):
+            rows = page.items.map { $0.toRow(ctx.strings, ctx.format) }
+            total = page.total
+            nextOffset = page.nextOffset
+        case let .failed(e): error = e
+        }
+        loading = false
+    }
+
+    public func loadMore() async {
+        guard let offset = nextOffset, !loading else { return }
+        loading = true
+        let limit = pageSize
+        switch await ctx.core({ try $0.directiveInbox(offset: offset, limit: limit) }) {
+        case let .ok(page):
+            rows += page.items.map { $0.toRow(ctx.strings, ctx.format) }
+            total = page.total
+            nextOffset = page.nextOffset
         case let .failed(e): error = e
         }
         loading = false
@@ -43,13 +67,16 @@ public final class DirectiveInboxViewModel: ObservableObject {
 public struct AckRow: Identifiable, Equatable {
     public var id: String { household.id }
     public let household: HouseholdRow
-    /// How the household was told, when recorded on this screen.
+    /// How, when and by whom the household was told (`nil`: untold), from the core.
     public var recorded: String?
 }
 
 public struct CoverageView: Equatable {
     public let levels: [String]
-    public let silent: [String]
+    /// The silent nodes loaded so far (a page at a time; `silentNextOffset` for more), of `silentTotalText`.
+    public var silent: [String]
+    public let silentTotalText: String?
+    public var silentNextOffset: UInt32?
     /// How many nodes in view reported a task done (tasks only).
     public let tasksCompletedText: String?
 }
@@ -60,7 +87,10 @@ public struct CoverageView: Equatable {
 public final class DirectiveDetailViewModel: ObservableObject {
     @Published public private(set) var loading = false
     @Published public private(set) var directive: DirectiveRow?
+    /// The households of the directive's area in my scope, the untold first, a page at a time.
     @Published public private(set) var households: [AckRow] = []
+    @Published public private(set) var householdsText: String?
+    @Published public private(set) var householdsNextOffset: UInt32?
     @Published public private(set) var coverage: CoverageView?
     @Published public private(set) var busyHouseholdId: String?
     /// 上报完成情况 (task directives, after acknowledging): what was done and its photos.
@@ -75,10 +105,12 @@ public final class DirectiveDetailViewModel: ObservableObject {
     public let meansOptions: [Option<AckMeans>]
     let ctx: ShellContext
     public let directiveId: String
+    let pageSize: UInt32
 
-    public init(_ ctx: ShellContext, directiveId: String) {
+    public init(_ ctx: ShellContext, directiveId: String, pageSize: UInt32 = 50) {
         self.ctx = ctx
         self.directiveId = directiveId
+        self.pageSize = pageSize
         meansOptions = [AckMeans.visit, .phone, .inPerson].map { Option(value: $0, label: ctx.strings.ackMeans($0)) }
     }
 
@@ -95,26 +127,59 @@ public final class DirectiveDetailViewModel: ObservableObject {
         case let .failed(e):
             error = e
         }
-        if role == .liaisonHead {
-            switch await ctx.core({ try $0.listHouseholds(query: HouseholdQuery(limit: 200)) }) {
-            case let .ok(page):
-                let recorded = Dictionary(uniqueKeysWithValues: households.map { ($0.household.id, $0.recorded) })
-                households = page.items.map { AckRow(household: $0.toRow(), recorded: recorded[$0.id] ?? nil) }
-            case let .failed(e):
-                error = e
-            }
-        }
         if role == .townshipStaff || role == .countyStaff {
-            switch await ctx.core({ try $0.directiveCoverage(directiveId: id) }) {
-            case let .ok(c):
+            let limit = pageSize
+            let c = await ctx.core { try $0.directiveCoverage(directiveId: id) }
+            let silent = await ctx.core { try $0.directiveSilentNodes(directiveId: id, offset: 0, limit: limit) }
+            if let c = c.value, let silent = silent.value {
                 coverage = CoverageView(levels: c.levels.map { "\($0.levelLabel) \($0.acknowledged)/\($0.total)" },
-                                        silent: c.silentNodes.map(\.name),
+                                        silent: silent.items.map { "\($0.levelLabel) \($0.name)" },
+                                        silentTotalText: c.silentTotal > 0 ? ctx.strings.silentTotal(UInt64(c.silentTotal)) : nil,
+                                        silentNextOffset: silent.nextOffset,
                                         tasksCompletedText: isTask || c.tasksCompleted > 0 ? ctx.strings.tasksCompleted(c.tasksCompleted) : nil)
-            case let .failed(e):
-                error = e
+            } else {
+                error = c.error ?? silent.error
             }
         }
+        if role == .liaisonHead || role == .gridWorker { await loadHouseholds(offset: 0, limit: pageSize) }
         loading = false
+    }
+
+    /// The next page of households (untold first).
+    public func loadMoreHouseholds() async {
+        if let offset = householdsNextOffset { await loadHouseholds(offset: offset, limit: pageSize) }
+    }
+
+    /// The next page of silent nodes.
+    public func loadMoreSilent() async {
+        guard var cov = coverage, let offset = cov.silentNextOffset else { return }
+        let id = directiveId
+        let limit = pageSize
+        switch await ctx.core({ try $0.directiveSilentNodes(directiveId: id, offset: offset, limit: limit) }) {
+        case let .ok(page):
+            cov.silent += page.items.map { "\($0.levelLabel) \($0.name)" }
+            cov.silentNextOffset = page.nextOffset
+            coverage = cov
+        case let .failed(e): error = e
+        }
+    }
+
+    private func loadHouseholds(offset: UInt32, limit: UInt32) async {
+        let id = directiveId
+        switch await ctx.core({ try $0.directiveHouseholds(directiveId: id, offset: offset, limit: limit) }) {
+        case let .ok(page):
+            let rows = page.items.map(ackRow)
+            households = offset == 0 ? rows : households + rows
+            householdsText = ctx.strings.householdsAcked(UInt32(page.acknowledged), UInt32(page.total))
+            householdsNextOffset = page.nextOffset
+        case let .failed(e):
+            error = e
+        }
+    }
+
+    private func ackRow(_ h: HouseholdAcknowledgement) -> AckRow {
+        AckRow(household: h.household.toRow(),
+               recorded: h.acknowledgement.map { ctx.strings.ackRecorded($0.meansLabel, ctx.format.dateTime($0.atMs), $0.recordedByName ?? $0.recordedBy) })
     }
 
     public func recordAck(householdId: String, means: AckMeans) async {
@@ -126,12 +191,8 @@ public final class DirectiveDetailViewModel: ObservableObject {
         switch r {
         case let .ok(d):
             directive = d.toRow(ctx.strings, ctx.format)
-            let label = ctx.strings.ackMeans(means)
-            households = households.map { row in
-                var row = row
-                if row.household.id == householdId { row.recorded = label }
-                return row
-            }
+            // The list as the core has it now: when, how and by whom, and the new count.
+            await loadHouseholds(offset: 0, limit: max(UInt32(households.count), pageSize))
         case let .failed(e):
             error = e
         }

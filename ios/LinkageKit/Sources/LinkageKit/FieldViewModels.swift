@@ -23,7 +23,7 @@ public final class TodayViewModel: ObservableObject {
         let inbox = await ctx.core { try $0.directivesToAcknowledge(offset: 0, limit: 50) }
         error = assignedPage.error ?? inbox.error
         if let page = assignedPage.value { assigned = page.items.map { $0.toRow(ctx.strings, ctx.format) } }
-        if let list = inbox.value { directives = list.map { $0.toRow(ctx.strings, ctx.format) } }
+        if let page = inbox.value { directives = page.items.map { $0.toRow(ctx.strings, ctx.format) } }
         await loadOverdue()
         loading = false
     }
@@ -63,6 +63,8 @@ public final class HouseholdViewModel: ObservableObject {
     @Published public private(set) var household: HouseholdView?
     @Published public private(set) var visits: [VisitRow] = []
     @Published public private(set) var issues: [IssueRow] = []
+    /// The full-size file of the visit photo the user opened.
+    @Published public var openedPhotoPath: String?
     @Published public private(set) var error: UiError?
 
     let ctx: ShellContext
@@ -95,6 +97,19 @@ public final class HouseholdViewModel: ObservableObject {
             issues = page.items.filter { $0.householdId == id }.map { $0.toRow(s, f) }
         }
         loading = false
+        // The visits' photos after the page is up: thumbnails from the phone, else downloaded by the core.
+        for (i, row) in visits.enumerated() where row.photoCount > 0 {
+            visits[i].photos = await ctx.photos(of: .visit(visitId: row.id))
+        }
+    }
+
+    /// Opens a visit photo at full size (from the phone, or fetched by the core).
+    @discardableResult
+    public func openPhoto(hash: String) async -> Bool {
+        switch await ctx.coreAsync({ try await $0.openEvidence(hash: hash) }) {
+        case let .ok(path): openedPhotoPath = path; error = nil; return true
+        case let .failed(e): error = e; return false
+        }
     }
 }
 
@@ -317,7 +332,7 @@ public final class LiaisonHomeViewModel: ObservableObject {
         let i = await ctx.core { try $0.listIssues(kind: .reportedByMe, states: [], offset: 0, limit: 50) }
         error = h.error ?? d.error ?? i.error
         if let page = h.value { households = page.items.map { $0.toRow() } }
-        if let list = d.value { directives = list.map { $0.toRow(s, f) } }
+        if let page = d.value { directives = page.items.map { $0.toRow(s, f) } }
         if let page = i.value { myIssues = page.items.map { $0.toRow(s, f) } }
         loading = false
     }

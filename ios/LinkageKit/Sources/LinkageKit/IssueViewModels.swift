@@ -96,7 +96,8 @@ public enum ActionInput: Sendable {
         case .daysAndReason: return s.workingDaysField
         case .decisionAndNote: return s.decisionField
         case .levelAndNote: return s.supervisionLevelField
-        case .none, .reason, .noteAndPhotos, .assignee, .mergeTarget: return s.noteField
+        case .assignee: return s.assigneeField
+        case .none, .reason, .noteAndPhotos, .mergeTarget: return s.noteField
         }
     }
 }
@@ -119,15 +120,19 @@ public struct ActionForm: Equatable, Sendable {
     public var approved: Bool?
     /// 督办: the level chosen.
     public var level: SupervisionLevel?
+    /// 交办: the user picked from the view model's `assigneeOptions` (the core's candidates, never typed).
+    public var assigneeId: String?
 
     public init(text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = [],
-                workingDays: UInt32? = nil, approved: Bool? = nil, level: SupervisionLevel? = nil) {
+                workingDays: UInt32? = nil, approved: Bool? = nil, level: SupervisionLevel? = nil,
+                assigneeId: String? = nil) {
         self.text = text
         self.satisfaction = satisfaction
         self.evidence = evidence
         self.workingDays = workingDays
         self.approved = approved
         self.level = level
+        self.assigneeId = assigneeId
     }
 }
 
@@ -165,7 +170,7 @@ extension IssueActionKind {
         case .reject: return .reject(reason: text)
         case .escalate: return .escalate(reason: text)
         case .merge: return .merge(intoIssueId: trimmed)
-        case .assign: return .assign(assigneeId: trimmed)
+        case .assign: return form.assigneeId.map { .assign(assigneeId: $0) }
         case .resolve: return .resolve(note: text, evidence: form.evidence)
         case .verify: return form.satisfaction.map { .verify(satisfaction: $0, note: text) }
         case .suspend: return .suspend(reason: text)
@@ -227,6 +232,13 @@ public final class IssueViewModel: ObservableObject {
     @Published public private(set) var actions: [ActionButton] = []
     @Published public private(set) var noActionsText: String?
     @Published public private(set) var performing: IssueActionKind?
+    /// The 交办 picker: the people the core says this issue may be assigned to (name · where they work).
+    @Published public private(set) var assigneeOptions: [Option<String>] = []
+    /// Photos of the report and of the resolution (办结), a colleague's fetched by the core.
+    @Published public private(set) var reportPhotos: [PhotoView] = []
+    @Published public private(set) var resolutionPhotos: [PhotoView] = []
+    /// The full-size file of the photo the user opened.
+    @Published public var openedPhotoPath: String?
     @Published public var error: UiError?
 
     /// The pickers of the 督办 and 延期审批 dialogs.
@@ -254,6 +266,27 @@ public final class IssueViewModel: ObservableObject {
             return
         }
         show(d, t)
+        if d.allowedActions.contains(.assign) {
+            let s = ctx.strings
+            switch await ctx.core({ try $0.assigneeCandidates(issueId: id) }) {
+            case let .ok(people): assigneeOptions = people.map { Option(value: $0.userId, label: s.personChoice($0.name, $0.roleLabel, $0.nodeName)) }
+            case let .failed(e): error = e
+            }
+        } else {
+            assigneeOptions = []
+        }
+        // Thumbnails after the page is up: a colleague's photo may need a download.
+        reportPhotos = await ctx.photos(of: .issueReport(issueId: id))
+        resolutionPhotos = await ctx.photos(of: .resolution(issueId: id))
+    }
+
+    /// Opens a photo at full size (from the phone, or fetched by the core).
+    @discardableResult
+    public func openPhoto(hash: String) async -> Bool {
+        switch await ctx.coreAsync({ try await $0.openEvidence(hash: hash) }) {
+        case let .ok(path): openedPhotoPath = path; error = nil; return true
+        case let .failed(e): error = e; return false
+        }
     }
 
     @discardableResult

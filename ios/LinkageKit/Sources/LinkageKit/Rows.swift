@@ -61,12 +61,15 @@ public struct VisitRow: Identifiable, Equatable {
     public let onSite: Bool
     public let notes: String
     public let photosText: String
+    public let photoCount: Int
+    /// The visit's photos once loaded (thumbnails; a colleague's downloaded by the core).
+    public var photos: [PhotoView] = []
 }
 
 extension VisitSummary {
     public func toRow(_ s: Strings, _ f: Format) -> VisitRow {
         VisitRow(id: id, kindLabel: kindLabel, whenText: f.dateTime(startedAtMs), verdictLabel: verdictLabel,
-                 onSite: verdict == .onSite, notes: notes, photosText: s.photoCount(evidence.count))
+                 onSite: verdict == .onSite, notes: notes, photosText: s.photoCount(evidence.count), photoCount: evidence.count)
     }
 }
 

@@ -47,6 +47,37 @@ public final class ShellContext: @unchecked Sendable {
         return ShellContext(app: app, lang: lang)
     }
 
+    /// Runs an async core call (network, photo downloads) on the core's own runtime; failures as a `UiError`.
+    public func coreAsync<T>(_ call: @escaping (FieldApp) async throws -> T) async -> Outcome<T> {
+        do {
+            return .ok(try await call(app))
+        } catch {
+            return .failed(uiError(error, strings))
+        }
+    }
+
+    /// The photos of a record with their thumbnails: those not on the phone yet (a colleague's) are fetched by
+    /// the core (its cache, else the server, hash-checked); one that cannot be had says why instead.
+    public func photos(of target: EvidenceTarget) async -> [PhotoView] {
+        switch await core({ try $0.recordPhotos(target: target) }) {
+        case let .failed(e):
+            return [PhotoView(hash: "", thumbnailPath: nil, takenHere: false, unavailableText: e.message)]
+        case let .ok(listed):
+            var out: [PhotoView] = []
+            for p in listed {
+                var view = PhotoView(hash: p.hash, thumbnailPath: p.thumbnailPath, takenHere: p.takenHere, unavailableText: nil)
+                if p.thumbnailPath == nil {
+                    switch await coreAsync({ try await $0.evidenceThumbnail(hash: p.hash) }) {
+                    case let .ok(path): view.thumbnailPath = path
+                    case let .failed(e): view.unavailableText = e.message
+                    }
+                }
+                out.append(view)
+            }
+            return out
+        }
+    }
+
     /// Runs a blocking core call off the main actor; failures come back as a `UiError`.
     public func core<T>(_ call: @escaping (FieldApp) throws -> T) async -> Outcome<T> {
         let app = self.app
@@ -59,4 +90,14 @@ public final class ShellContext: @unchecked Sendable {
             }
         }.value
     }
+}
+
+/// A photo of a record as a page shows it: the thumbnail file when the core has it, else `unavailableText`
+/// (offline, not uploaded yet, damaged download) in place of the picture. Mirrors the Kotlin `PhotoView`.
+public struct PhotoView: Identifiable, Equatable, Sendable {
+    public var id: String { hash }
+    public let hash: String
+    public var thumbnailPath: String?
+    public let takenHere: Bool
+    public var unavailableText: String?
 }

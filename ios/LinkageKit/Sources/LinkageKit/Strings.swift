@@ -89,7 +89,12 @@ public struct Strings: Sendable {
     public var pendingSync: String { t("待同步", "not yet synced") }
     public var reasonField: String { t("原因", "Reason") }
     public var noteField: String { t("说明", "Note") }
-    public var assigneeField: String { t("交办给（账号）", "Assign to (user ID)") }
+    public var assigneeField: String { t("交办给", "Assign to") }
+    /// A person in a picker: 董梅彩（网格员 · 石堡村党支部）.
+    public func personChoice(_ name: String, _ roleLabel: String, _ nodeName: String) -> String {
+        t("\(name)（\(roleLabel) · \(nodeName)）", "\(name) (\(roleLabel), \(nodeName))")
+    }
+    public var photos: String { t("照片", "Photos") }
     public var mergeIntoField: String { t("合并到（诉求编号）", "Merge into (issue ID)") }
     public var satisfactionField: String { t("群众满意度", "Resident's satisfaction") }
     public var workingDaysField: String { t("延期天数（工作日）", "Extra working days") }
@@ -117,6 +122,10 @@ public struct Strings: Sendable {
     public var recordedThisSession: String { t("已登记", "Recorded") }
     public var coverage: String { t("签收情况", "Acknowledgement coverage") }
     public var silentNodes: String { t("尚未签收", "Not yet acknowledged") }
+    public func silentTotal(_ n: UInt64) -> String { t("尚未签收 \(n) 个", "\(n) not yet acknowledged") }
+    /// How a household was told: 电话 · 12月2日 08:30 · 马荣.
+    public func ackRecorded(_ meansLabel: String, _ whenText: String, _ by: String) -> String { "\(meansLabel) · \(whenText) · \(by)" }
+    public var untold: String { t("尚未告知", "Not told yet") }
     public var myHouseholds: String { t("本组住户", "Households of my group") }
     public var reportCompletion: String { t("上报完成情况", "Report completion") }
     public var completionNoteField: String { t("完成情况", "What was done") }

@@ -3,22 +3,38 @@ package cn.linkage.shell
 import cn.linkage.core.AckMeans
 import cn.linkage.core.DirectiveCoverage
 import cn.linkage.core.DirectiveSummary
-import cn.linkage.core.HouseholdQuery
+import cn.linkage.core.HouseholdAcknowledgement
 import cn.linkage.core.Role
 
 data class InboxState(
     val loading: Boolean = false,
     val rows: List<DirectiveRow> = emptyList(),
+    val total: Long = 0,
+    val nextOffset: UInt? = null,
     val busyId: String? = null,
     val error: UiError? = null,
 )
 
-/** Directives reaching my node: acknowledge (签收) and relay (转发) down the chain. */
-class DirectiveInboxPresenter(ctx: ShellContext) : Presenter<InboxState>(InboxState(), ctx) {
+/** Directives reaching my node, a page at a time: acknowledge (签收) and relay (转发) down the chain. */
+class DirectiveInboxPresenter(ctx: ShellContext, private val pageSize: UInt = 50u) : Presenter<InboxState>(InboxState(), ctx) {
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
-        when (val r = core { directiveInbox(0u, 100u) }) {
-            is Outcome.Ok -> update { it.copy(loading = false, rows = r.value.map { d -> d.toRow(s, fmt) }) }
+        when (val r = core { directiveInbox(0u, pageSize) }) {
+            is Outcome.Ok -> update {
+                it.copy(loading = false, rows = r.value.items.map { d -> d.toRow(s, fmt) }, total = r.value.total.toLong(), nextOffset = r.value.nextOffset)
+            }
+            is Outcome.Failed -> update { it.copy(loading = false, error = r.error) }
+        }
+    }
+
+    suspend fun loadMore() {
+        val offset = state.value.nextOffset ?: return
+        if (state.value.loading) return
+        update { it.copy(loading = true) }
+        when (val r = core { directiveInbox(offset, pageSize) }) {
+            is Outcome.Ok -> update {
+                it.copy(loading = false, rows = it.rows + r.value.items.map { d -> d.toRow(s, fmt) }, total = r.value.total.toLong(), nextOffset = r.value.nextOffset)
+            }
             is Outcome.Failed -> update { it.copy(loading = false, error = r.error) }
         }
     }
@@ -35,16 +51,28 @@ class DirectiveInboxPresenter(ctx: ShellContext) : Presenter<InboxState>(InboxSt
     }
 }
 
-/** A household on the acknowledgement list; [recorded] is how it was told, when recorded on this screen. */
+/** A household on the acknowledgement list; [recorded] is how, when and by whom it was told (`null`: untold). */
 data class AckRow(val household: HouseholdRow, val recorded: String?)
 
-/** [tasksCompletedText]: how many nodes in view reported a task done (tasks only). */
-data class CoverageView(val levels: List<String>, val silent: List<String>, val tasksCompletedText: String? = null)
+/**
+ * [silent]: the silent nodes loaded so far (a page at a time, [silentNextOffset] for more), of [silentTotalText];
+ * [tasksCompletedText]: how many nodes in view reported a task done (tasks only).
+ */
+data class CoverageView(
+    val levels: List<String>,
+    val silent: List<String>,
+    val silentTotalText: String? = null,
+    val silentNextOffset: UInt? = null,
+    val tasksCompletedText: String? = null,
+)
 
 data class DirectiveDetailState(
     val loading: Boolean = false,
     val directive: DirectiveRow? = null,
+    /** The households of the directive's area in my scope, the untold first, a page at a time. */
     val households: List<AckRow> = emptyList(),
+    val householdsText: String? = null,
+    val householdsNextOffset: UInt? = null,
     val meansOptions: List<Option<AckMeans>> = emptyList(),
     val coverage: CoverageView? = null,
     val busyHouseholdId: String? = null,
@@ -63,7 +91,7 @@ data class DirectiveDetailState(
  * (入户/电话/当面); for the issuing staff, the coverage per level and the silent nodes; for a task, once
  * acknowledged, the report of my node's completion (note and photos).
  */
-class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
+class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, private val pageSize: UInt = 50u) :
     Presenter<DirectiveDetailState>(DirectiveDetailState(), ctx) {
 
     init {
@@ -74,19 +102,43 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
         update { it.copy(loading = true, error = null) }
         val role = core { session() }.getOr { e -> update { it.copy(error = e) } }?.role
         val directive = core { directive(directiveId) }.getOr { e -> update { it.copy(error = e) } }
-        val households = if (role == Role.LIAISON_HEAD) {
-            core { listHouseholds(HouseholdQuery(limit = 200u)) }.getOr { e -> update { it.copy(error = e) } }?.items
-        } else null
         val coverage = if (role == Role.TOWNSHIP_STAFF || role == Role.COUNTY_STAFF) {
             core { directiveCoverage(directiveId) }.getOr { e -> update { it.copy(error = e) } }
         } else null
+        val silent = if (coverage != null) {
+            core { directiveSilentNodes(directiveId, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
+        } else null
         update { st ->
-            val recorded = st.households.associate { it.household.id to it.recorded }
             st.copy(
                 loading = false,
                 directive = directive?.toRow(s, fmt) ?: st.directive,
-                households = households?.map { h -> AckRow(h.toRow(), recorded[h.id]) } ?: st.households,
-                coverage = coverage?.toView(directive?.kind == cn.linkage.core.DirectiveKind.TASK) ?: st.coverage,
+                coverage = coverage?.toView(directive?.kind == cn.linkage.core.DirectiveKind.TASK, silent) ?: st.coverage,
+            )
+        }
+        if (role == Role.LIAISON_HEAD || role == Role.GRID_WORKER) loadHouseholds(0u)
+    }
+
+    /** The next page of households (untold first). */
+    suspend fun loadMoreHouseholds() {
+        state.value.householdsNextOffset?.let { loadHouseholds(it) }
+    }
+
+    /** The next page of silent nodes. */
+    suspend fun loadMoreSilent() {
+        val cov = state.value.coverage ?: return
+        val offset = cov.silentNextOffset ?: return
+        val page = core { directiveSilentNodes(directiveId, offset, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { st -> st.copy(coverage = cov.copy(silent = cov.silent + page.items.map { n -> "${n.levelLabel} ${n.name}" }, silentNextOffset = page.nextOffset)) }
+    }
+
+    private suspend fun loadHouseholds(offset: UInt) {
+        val page = core { directiveHouseholds(directiveId, offset, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { st ->
+            val rows = page.items.map { it.toAckRow() }
+            st.copy(
+                households = if (offset == 0u) rows else st.households + rows,
+                householdsText = s.householdsAcked(page.acknowledged.toUInt(), page.total.toUInt()),
+                householdsNextOffset = page.nextOffset,
             )
         }
     }
@@ -94,16 +146,27 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
     suspend fun recordAck(householdId: String, means: AckMeans) {
         update { it.copy(busyHouseholdId = householdId, error = null) }
         when (val r = core { recordHouseholdAck(directiveId, householdId, means) }) {
-            is Outcome.Ok -> update { st ->
-                st.copy(
-                    busyHouseholdId = null,
-                    directive = r.value.toRow(s, fmt),
-                    households = st.households.map { if (it.household.id == householdId) it.copy(recorded = s.ackMeans(means)) else it },
-                )
+            is Outcome.Ok -> {
+                update { st -> st.copy(busyHouseholdId = null, directive = r.value.toRow(s, fmt)) }
+                // The list as the core has it now: when, how and by whom, and the new count.
+                val loaded = state.value.households.size.toUInt().coerceAtLeast(pageSize)
+                val page = core { directiveHouseholds(directiveId, 0u, loaded) }.getOr { e -> update { it.copy(error = e) } } ?: return
+                update { st ->
+                    st.copy(
+                        households = page.items.map { it.toAckRow() },
+                        householdsText = s.householdsAcked(page.acknowledged.toUInt(), page.total.toUInt()),
+                        householdsNextOffset = page.nextOffset,
+                    )
+                }
             }
             is Outcome.Failed -> update { it.copy(busyHouseholdId = null, error = r.error) }
         }
     }
+
+    private fun HouseholdAcknowledgement.toAckRow() = AckRow(
+        household.toRow(),
+        acknowledgement?.let { a -> s.ackRecorded(a.meansLabel, fmt.dateTime(a.atMs), a.recordedByName ?: a.recordedBy) },
+    )
 
     fun setCompletionNote(v: String) = update { it.copy(completionNote = v, error = null) }
 
@@ -130,9 +193,11 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String) :
         }
     }
 
-    private fun DirectiveCoverage.toView(task: Boolean) = CoverageView(
+    private fun DirectiveCoverage.toView(task: Boolean, silent: cn.linkage.core.SilentNodePage?) = CoverageView(
         levels = levels.map { "${it.levelLabel} ${it.acknowledged}/${it.total}" },
-        silent = silentNodes.map { it.name },
+        silent = silent?.items?.map { "${it.levelLabel} ${it.name}" } ?: emptyList(),
+        silentTotalText = if (silentTotal > 0u) s.silentTotal(silentTotal.toULong()) else null,
+        silentNextOffset = silent?.nextOffset,
         tasksCompletedText = if (task || tasksCompleted > 0u) s.tasksCompleted(tasksCompleted) else null,
     )
 }

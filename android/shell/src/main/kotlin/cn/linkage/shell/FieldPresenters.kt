@@ -1,6 +1,7 @@
 package cn.linkage.shell
 
 import cn.linkage.core.EvidenceSummary
+import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.GpsFix
 import cn.linkage.core.HouseholdQuery
 import cn.linkage.core.IssueCategory
@@ -58,7 +59,7 @@ class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Pres
         update {
             it.copy(
                 assigned = assigned?.items?.map { i -> i.toRow(s, fmt) } ?: it.assigned,
-                directives = directives?.map { d -> d.toRow(s, fmt) } ?: it.directives,
+                directives = directives?.items?.map { d -> d.toRow(s, fmt) } ?: it.directives,
             )
         }
         loadOverdue()
@@ -100,10 +101,12 @@ data class HouseholdPageState(
     val household: HouseholdView? = null,
     val visits: List<VisitRow> = emptyList(),
     val issues: List<IssueRow> = emptyList(),
+    /** The full-size file of the visit photo the user opened. */
+    val openedPhotoPath: String? = null,
     val error: UiError? = null,
 )
 
-/** The household page: ledger, latest visits, and the household's issues. */
+/** The household page: ledger, latest visits (with their photos, a colleague's fetched by the core), and the household's issues. */
 class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
     Presenter<HouseholdPageState>(HouseholdPageState(), ctx) {
 
@@ -133,7 +136,20 @@ class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
                 issues = issues?.items?.filter { i -> i.householdId == householdId }?.map { i -> i.toRow(s, fmt) } ?: it.issues,
             )
         }
+        // The visits' photos after the page is up: thumbnails from the phone, else downloaded by the core.
+        for (v in visits.filter { it.evidence.isNotEmpty() }) {
+            val photos = photosOf(EvidenceTarget.Visit(v.id))
+            update { st -> st.copy(visits = st.visits.map { row -> if (row.id == v.id) row.copy(photos = photos) else row }) }
+        }
     }
+
+    /** Opens a visit photo at full size (from the phone, or fetched by the core). */
+    suspend fun openPhoto(hash: String): Boolean = when (val r = coreAsync { openEvidence(hash) }) {
+        is Outcome.Ok -> { update { it.copy(openedPhotoPath = r.value, error = null) }; true }
+        is Outcome.Failed -> { update { it.copy(error = r.error) }; false }
+    }
+
+    fun closePhoto() = update { it.copy(openedPhotoPath = null) }
 }
 
 // ---- Visit form ----------------------------------------------------------------------------------------
@@ -371,7 +387,7 @@ class LiaisonHomePresenter(ctx: ShellContext) : Presenter<LiaisonHomeState>(Liai
             it.copy(
                 loading = false,
                 households = households?.items?.map { h -> h.toRow() } ?: it.households,
-                directives = directives?.map { d -> d.toRow(s, fmt) } ?: it.directives,
+                directives = directives?.items?.map { d -> d.toRow(s, fmt) } ?: it.directives,
                 myIssues = mine?.items?.map { i -> i.toRow(s, fmt) } ?: it.myIssues,
             )
         }

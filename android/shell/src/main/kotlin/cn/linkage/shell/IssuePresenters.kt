@@ -1,5 +1,6 @@
 package cn.linkage.shell
 
+import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.IssueActionKind
 import cn.linkage.core.IssueCommand
 import cn.linkage.core.IssueDetail
@@ -127,6 +128,8 @@ data class ActionForm(
     val approved: Boolean? = null,
     /** 督办: the level chosen. */
     val level: SupervisionLevel? = null,
+    /** 交办: the user picked from [IssuePageState.assigneeOptions] (the core's candidates, never typed). */
+    val assigneeId: String? = null,
 )
 
 /** Builds the core command for a button and its dialog; the core validates the content. `null`: a choice is missing. */
@@ -136,7 +139,7 @@ fun IssueActionKind.command(form: ActionForm): IssueCommand? = when (this) {
     IssueActionKind.REJECT -> IssueCommand.Reject(form.text)
     IssueActionKind.ESCALATE -> IssueCommand.Escalate(form.text)
     IssueActionKind.MERGE -> IssueCommand.Merge(form.text.trim())
-    IssueActionKind.ASSIGN -> IssueCommand.Assign(form.text.trim())
+    IssueActionKind.ASSIGN -> form.assigneeId?.let { IssueCommand.Assign(it) }
     IssueActionKind.RESOLVE -> IssueCommand.Resolve(form.text, form.evidence)
     IssueActionKind.VERIFY -> form.satisfaction?.let { IssueCommand.Verify(it, form.text) }
     IssueActionKind.SUSPEND -> IssueCommand.Suspend(form.text)
@@ -154,7 +157,8 @@ fun ActionInput.missingField(s: Strings): String = when (this) {
     ActionInput.DAYS_AND_REASON -> s.workingDaysField
     ActionInput.DECISION_AND_NOTE -> s.decisionField
     ActionInput.LEVEL_AND_NOTE -> s.supervisionLevelField
-    ActionInput.NONE, ActionInput.REASON, ActionInput.NOTE_AND_PHOTOS, ActionInput.ASSIGNEE, ActionInput.MERGE_TARGET -> s.noteField
+    ActionInput.ASSIGNEE -> s.assigneeField
+    ActionInput.NONE, ActionInput.REASON, ActionInput.NOTE_AND_PHOTOS, ActionInput.MERGE_TARGET -> s.noteField
 }
 
 /** The badges of an issue (督办, 挂起, 延期待批, 超期, 就地解决): the core's flags, the shell's words. */
@@ -199,6 +203,13 @@ data class IssuePageState(
     /** The pickers of the 督办 and 延期审批 dialogs. */
     val levelOptions: List<Option<SupervisionLevel>> = emptyList(),
     val decisionOptions: List<Option<Boolean>> = emptyList(),
+    /** The 交办 picker: the people the core says this issue may be assigned to (name · where they work). */
+    val assigneeOptions: List<Option<String>> = emptyList(),
+    /** Photos of the report and of the resolution (办结), a colleague's fetched by the core. */
+    val reportPhotos: List<PhotoView> = emptyList(),
+    val resolutionPhotos: List<PhotoView> = emptyList(),
+    /** The full-size file of the photo the user opened. */
+    val openedPhotoPath: String? = null,
     val performing: IssueActionKind? = null,
     val error: UiError? = null,
 )
@@ -219,8 +230,24 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
         update { it.copy(loading = true, error = null) }
         val detail = core { issue(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
         val timeline = core { issueTimeline(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
-        update { show(it, detail, timeline).copy(loading = false) }
+        val assignees = if (IssueActionKind.ASSIGN in detail.allowedActions) {
+            core { assigneeCandidates(issueId) }.getOr { e -> update { it.copy(error = e) } }
+                ?.map { p -> Option(p.userId, s.personChoice(p.name, p.roleLabel, p.nodeName)) }
+        } else null
+        update { show(it, detail, timeline).copy(loading = false, assigneeOptions = assignees ?: emptyList()) }
+        // Thumbnails after the page is up: a colleague's photo may need a download.
+        val report = photosOf(EvidenceTarget.IssueReport(issueId))
+        val resolution = photosOf(EvidenceTarget.Resolution(issueId))
+        update { it.copy(reportPhotos = report, resolutionPhotos = resolution) }
     }
+
+    /** Opens a photo at full size (from the phone, or fetched by the core); the view shows [IssuePageState.openedPhotoPath]. */
+    suspend fun openPhoto(hash: String): Boolean = when (val r = coreAsync { openEvidence(hash) }) {
+        is Outcome.Ok -> { update { it.copy(openedPhotoPath = r.value, error = null) }; true }
+        is Outcome.Failed -> { update { it.copy(error = r.error) }; false }
+    }
+
+    fun closePhoto() = update { it.copy(openedPhotoPath = null) }
 
     /** Sends an action; on success the page reloads (state, timeline and the next allowed actions). */
     suspend fun perform(kind: IssueActionKind, form: ActionForm = ActionForm()): Boolean {

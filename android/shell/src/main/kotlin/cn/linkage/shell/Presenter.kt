@@ -1,5 +1,6 @@
 package cn.linkage.shell
 
+import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.FieldAppInterface
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
@@ -60,7 +61,39 @@ abstract class Presenter<S>(initial: S, protected val ctx: ShellContext) {
             Outcome.Failed(e.toUiError(s))
         }
     }
+
+    /** Runs a suspending core call (on the core's own runtime: network, photo downloads). */
+    protected suspend fun <T> coreAsync(call: suspend FieldAppInterface.() -> T): Outcome<T> =
+        try {
+            Outcome.Ok(app.call())
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Exception) {
+            Outcome.Failed(e.toUiError(s))
+        }
+
+    /**
+     * The photos of a record with their thumbnails: those not on the phone yet (a colleague's) are fetched by
+     * the core (its cache, else the server, hash-checked); one that cannot be had says why instead.
+     */
+    protected suspend fun photosOf(target: EvidenceTarget): List<PhotoView> {
+        val listed = core { recordPhotos(target) }.getOr { e -> return listOf(PhotoView("", null, false, e.message)) }
+        return listed.map { p ->
+            val view = PhotoView(p.hash, p.thumbnailPath, p.takenHere)
+            if (p.thumbnailPath != null) view
+            else when (val r = coreAsync { evidenceThumbnail(p.hash) }) {
+                is Outcome.Ok -> view.copy(thumbnailPath = r.value)
+                is Outcome.Failed -> view.copy(unavailableText = r.error.message)
+            }
+        }
+    }
 }
+
+/**
+ * A photo of a record as a page shows it: the thumbnail file when the core has it, else [unavailableText]
+ * (offline, not uploaded yet, damaged download) in place of the picture.
+ */
+data class PhotoView(val hash: String, val thumbnailPath: String?, val takenHere: Boolean, val unavailableText: String? = null)
 
 /** The result of one core call as presenters see it. */
 sealed interface Outcome<out T> {

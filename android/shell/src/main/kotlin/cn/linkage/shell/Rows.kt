@@ -74,6 +74,8 @@ data class VisitRow(
     val onSite: Boolean,
     val notes: String,
     val photosText: String,
+    /** The visit's photos once loaded (thumbnails; a colleague's downloaded by the core). */
+    val photos: List<PhotoView> = emptyList(),
 )
 
 fun VisitSummary.toRow(s: Strings, f: Format) = VisitRow(

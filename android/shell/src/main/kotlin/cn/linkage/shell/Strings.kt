@@ -131,7 +131,10 @@ class Strings(val lang: Lang) {
     val pendingSync get() = t("待同步", "not yet synced")
     val reasonField get() = t("原因", "Reason")
     val noteField get() = t("说明", "Note")
-    val assigneeField get() = t("交办给（账号）", "Assign to (user ID)")
+    val assigneeField get() = t("交办给", "Assign to")
+    val photos get() = t("照片", "Photos")
+    /** A person in a picker: 董梅彩（网格员 · 石堡村党支部）. */
+    fun personChoice(name: String, roleLabel: String, nodeName: String) = t("$name（$roleLabel · $nodeName）", "$name ($roleLabel, $nodeName)")
     val mergeIntoField get() = t("合并到（诉求编号）", "Merge into (issue ID)")
     val satisfactionField get() = t("群众满意度", "Resident's satisfaction")
     val workingDaysField get() = t("延期天数（工作日）", "Extra working days")
@@ -164,6 +167,10 @@ class Strings(val lang: Lang) {
     val recordedThisSession get() = t("已登记", "Recorded")
     val coverage get() = t("签收情况", "Acknowledgement coverage")
     val silentNodes get() = t("尚未签收", "Not yet acknowledged")
+    fun silentTotal(n: ULong) = t("尚未签收 $n 个", "$n not yet acknowledged")
+    /** How a household was told: 电话 · 12月2日 08:30 · 马荣. */
+    fun ackRecorded(meansLabel: String, whenText: String, by: String) = t("$meansLabel · $whenText · $by", "$meansLabel · $whenText · $by")
+    val untold get() = t("尚未告知", "Not told yet")
     fun issuedBy(name: String) = t("发布：$name", "From $name")
     val myHouseholds get() = t("本组住户", "Households of my group")
     val reportCompletion get() = t("上报完成情况", "Report completion")

@@ -75,7 +75,11 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "issue page: suspend, extension and supervision inputs build the core's commands" to ::supervisionActions,
     "report form: resolved on the spot (就地解决)" to ::resolvedOnSpot,
     "task directive: completion report after acknowledging" to ::taskCompletion,
+    "demo server: a colleague's visit photo opened after sync; a throwing sync observer" to ::colleaguesPhotoAfterSync,
 )
+
+/** The demo server the script started (`linkage-server demo`), or `null` when run without one. */
+private var serverUrl: String? = null
 
 fun triageQueueLoads() = Phone().use { p ->
     p.reportAs("lh", "冬季取暖困难")
@@ -134,7 +138,13 @@ fun issuePageActions() = Phone().use { p ->
     assertFalse(IssueActionKind.ACCEPT in st.actions.map { it.kind })
     assertEquals(listOf("上报", "受理"), st.timeline.map { it.label })
 
-    assertTrue(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(text = "gw")) })
+    // The 交办 picker lists the core's candidates (the grid worker of the issue's own branch, the township's
+    // staff), never a typed account id; nothing picked is a missing field.
+    assertEquals(listOf("gw", "ts"), st.assigneeOptions.map { it.value })
+    assertEquals("网格员（网格员 · 石堡村党支部）", st.assigneeOptions.first().label)
+    assertFalse(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(text = "gw")) })
+    assertEquals("「交办给」填写有误", page.state.value.error?.message)
+    assertTrue(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(assigneeId = st.assigneeOptions.first().value)) })
     assertEquals("交办", page.state.value.header!!.stateLabel)
 
     // A grid worker sees no triage actions on someone else's step, and the page says so.
@@ -308,6 +318,12 @@ fun directiveFlow() = Phone().use { p ->
     p.app.signIn("ts")
     val due = System.currentTimeMillis() + 3 * 24 * 3_600_000L
     val d = p.app.issueDirective(DirectiveDraft("t1", DirectiveKind.ALERT, "护林防火预警", "禁止野外用火", due))
+    // The issuing township is not asked to sign for its own alert (ADR 0002): in its inbox, without 签收.
+    assertEquals(0uL, p.app.directivesToAcknowledge(0u, 10u).total)
+    val own = DirectiveInboxPresenter(p.ctx)
+    runBlocking { own.load() }
+    assertEquals(1L, own.state.value.total)
+    assertFalse(own.state.value.rows.single().showAcknowledge)
 
     p.app.signIn("gw")
     val today = TodayPresenter(p.ctx)
@@ -339,19 +355,37 @@ fun directiveFlow() = Phone().use { p ->
     assertNull(lhInbox.state.value.error)
     val detail = DirectiveDetailPresenter(p.ctx, d.id)
     runBlocking { detail.load() }
-    assertEquals(setOf("h1", "h2"), detail.state.value.households.map { it.household.id }.toSet())
+    assertEquals(listOf("h1", "h2"), detail.state.value.households.map { it.household.id })
+    assertTrue(detail.state.value.households.all { it.recorded == null })
+    assertEquals("已告知 0/2 户", detail.state.value.householdsText)
     assertEquals(listOf("入户", "电话", "当面"), detail.state.value.meansOptions.map { it.label })
     runBlocking { detail.recordAck("h1", AckMeans.PHONE) }
     val st = detail.state.value
     assertNull(st.error)
-    assertEquals("电话", st.households.single { it.household.id == "h1" }.recorded)
+    // The core's list: the untold first, then h1 with how, when and by whom.
+    assertEquals(listOf("h2", "h1"), st.households.map { it.household.id })
+    val recorded = st.households.last().recorded!!
+    assertTrue(recorded.startsWith("电话 · ") && recorded.endsWith(" · 联户长"), recorded)
+    assertEquals("已告知 1/2 户", st.householdsText)
     assertEquals("已告知 1/2 户", st.directive!!.householdsText)
+    // Reopened later, the screen still shows who is untold (the list comes from the core, not this session).
+    val reopened = DirectiveDetailPresenter(p.ctx, d.id, pageSize = 1u)
+    runBlocking { reopened.load() }
+    assertEquals(listOf("h2"), reopened.state.value.households.map { it.household.id })
+    runBlocking { reopened.loadMoreHouseholds() }
+    assertEquals(listOf("h2", "h1"), reopened.state.value.households.map { it.household.id })
+    assertNull(reopened.state.value.householdsNextOffset)
 
     p.app.signIn("ts")
-    val coverage = DirectiveDetailPresenter(p.ctx, d.id)
+    val coverage = DirectiveDetailPresenter(p.ctx, d.id, pageSize = 1u)
     runBlocking { coverage.load() }
     assertNull(coverage.state.value.error)
-    assertTrue(coverage.state.value.coverage!!.levels.isNotEmpty())
+    val cov = coverage.state.value.coverage!!
+    assertTrue(cov.levels.isNotEmpty())
+    // Silent nodes a page at a time with the total: only 二组 (g2) is silent.
+    assertEquals("尚未签收 1 个", cov.silentTotalText)
+    assertEquals(listOf("村民小组 二组"), cov.silent)
+    assertNull(cov.silentNextOffset)
 }
 
 fun labelsAgreeWithCore() = Phone().use { p ->
@@ -560,10 +594,62 @@ fun taskCompletion() = Phone().use { p ->
     assertEquals("已报告完成 1 个", coverage.state.value.coverage!!.tasksCompletedText)
 }
 
+/**
+ * Two phones against the demo server: the grid worker gw1-1 records a visit with a photo and syncs with a
+ * progress observer that throws (the core catches it at the FFI boundary and finishes the sync); township
+ * staff ts1 syncs, opens the household page and sees the colleague's photo — the thumbnail fetched and made by
+ * the core — then opens it at full size, byte for byte the grid worker's photo.
+ */
+fun colleaguesPhotoAfterSync() {
+    val url = serverUrl ?: error("no demo server URL given (scripts/test-shells.sh starts one)")
+    val dir = Files.createTempDirectory("linkage-shell-server").toFile()
+    val gw = FieldApp.open(File(dir, "gw.db").path)
+    val ts = FieldApp.open(File(dir, "ts.db").path)
+    try {
+        runBlocking { gw.connect(url, "gw1-1", "linkage2026") }
+        val household = gw.listHouseholds(cn.linkage.core.HouseholdQuery(limit = 1u)).items.first()
+        val shot = gw.addEvidence(cameraPhoto(dir, "visit.jpg").path, null, null)
+        val now = System.currentTimeMillis()
+        val visit = gw.recordVisit(cn.linkage.core.VisitDraft(household.id, VisitKind.ROUTINE, now - 600_000, now, null, "入户走访", listOf(shot.hash), null))
+        var calls = 0
+        val throwing = object : cn.linkage.core.SyncObserver {
+            override fun onProgress(phase: SyncPhase, done: ULong, total: ULong) {
+                calls++
+                throw IllegalStateException("the screen that showed the progress is gone")
+            }
+        }
+        val report = runBlocking { gw.sync(throwing) }
+        assertTrue(report.observerFailed)
+        assertEquals(1, calls, "not called again after it threw")
+        assertEquals(1u, report.uploaded)
+        assertEquals(0uL, gw.outboxStatus().pending)
+        assertNull(gw.outboxStatus().lastError)
+
+        runBlocking { ts.connect(url, "ts1", "linkage2026"); ts.sync(null) }
+        val page = HouseholdPresenter(ShellContext(ts), household.id)
+        runBlocking { page.load() }
+        assertNull(page.state.value.error)
+        val photo = page.state.value.visits.single { it.id == visit.id }.photos.single()
+        assertEquals(shot.hash, photo.hash)
+        assertFalse(photo.takenHere)
+        assertNull(photo.unavailableText)
+        val thumb = ImageIO.read(File(photo.thumbnailPath!!))
+        assertEquals(320, maxOf(thumb.width, thumb.height))
+        assertTrue(runBlocking { page.openPhoto(shot.hash) })
+        assertTrue(File(shot.path).readBytes().contentEquals(File(page.state.value.openedPhotoPath!!).readBytes()))
+        assertEquals(1u, ts.photoCacheStatus().photos)
+    } finally {
+        gw.destroy()
+        ts.destroy()
+        dir.deleteRecursively()
+    }
+}
+
 private fun FieldApp.timelineLabels(id: String) = issueTimeline(id).map { it.action to it.actionLabel }
 
 fun main(args: Array<String>) {
-    bundle = File(args.firstOrNull() ?: System.getProperty("linkage.bundle") ?: error("usage: ShellHostTestsKt BUNDLE_JSON"))
+    bundle = File(args.firstOrNull() ?: System.getProperty("linkage.bundle") ?: error("usage: ShellHostTestsKt BUNDLE_JSON [SERVER_URL]"))
+    serverUrl = args.getOrNull(1)
     var failed = 0
     for ((name, test) in tests) {
         try {

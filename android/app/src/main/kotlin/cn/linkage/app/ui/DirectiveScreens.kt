@@ -14,6 +14,7 @@ import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
@@ -91,11 +92,15 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
             items(c.levels) { Text(it, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) }
             c.tasksCompletedText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) } }
             if (c.silent.isNotEmpty()) {
-                item { SectionTitle(s.silentNodes) }
+                item { SectionTitle(c.silentTotalText ?: s.silentNodes) }
                 items(c.silent) { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) }
+                if (c.silentNextOffset != null) item {
+                    TextButton(onClick = { vm.launch { p.loadMoreSilent() } }, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
+                }
             }
         }
         if (st.households.isNotEmpty()) item { SectionTitle(s.recordAck) }
+        st.householdsText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) } }
         items(st.households, key = { it.household.id }) { row ->
             Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 6.dp), verticalAlignment = Alignment.CenterVertically) {
                 Column(Modifier.weight(1f)) {
@@ -104,7 +109,7 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
                 }
                 val recorded = row.recorded
                 if (recorded != null) {
-                    Text("${s.recordedThisSession} · $recorded", style = MaterialTheme.typography.labelMedium)
+                    Text(recorded, style = MaterialTheme.typography.labelMedium)
                 } else {
                     Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
                         st.meansOptions.forEach { m ->
@@ -116,6 +121,9 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
                     }
                 }
             }
+        }
+        if (st.householdsNextOffset != null) item {
+            TextButton(onClick = { vm.launch { p.loadMoreHouseholds() } }, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
         }
     }
 }

@@ -1,6 +1,7 @@
 package cn.linkage.app.ui
 
 import androidx.compose.foundation.Image
+import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -39,6 +40,7 @@ import cn.linkage.shell.Home
 import cn.linkage.shell.HouseholdPresenter
 import cn.linkage.shell.LiaisonHomePresenter
 import cn.linkage.shell.PhotoThumb
+import cn.linkage.shell.PhotoView
 import cn.linkage.shell.ReportIssuePresenter
 import cn.linkage.shell.Strings
 import cn.linkage.shell.TodayPresenter
@@ -125,12 +127,14 @@ fun HouseholdScreen(vm: MainViewModel, s: Strings, householdId: String) {
                     style = MaterialTheme.typography.labelMedium)
                 if (v.notes.isNotBlank()) Text(v.notes, style = MaterialTheme.typography.bodySmall)
                 Text(v.photosText, style = MaterialTheme.typography.labelSmall)
+                RecordPhotos(v.photos) { hash -> vm.launch { p.openPhoto(hash) } }
             }
         }
         item { SectionTitle(s.issuesSection) }
         if (st.issues.isEmpty()) item { EmptyLine(s) }
         items(st.issues, key = { "i" + it.id }) { i -> IssueRowItem(i) { vm.open(Route.Issue(i.id)) } }
     }
+    OpenedPhoto(st.openedPhotoPath) { p.closePhoto() }
 }
 
 /** Visit form: live GPS accuracy, camera, notes; after saving, the core's on-site verdict. */
@@ -179,6 +183,31 @@ private fun VerdictCard(r: VisitResult, s: Strings) {
             listOfNotNull(r.distanceText, r.accuracyText).forEach { Text(it) }
             Text(r.savedText, style = MaterialTheme.typography.bodySmall)
         }
+    }
+}
+
+/** A record's photos (a colleague's fetched by the core): thumbnail, or why it cannot be shown; tap opens it. */
+@Composable
+internal fun RecordPhotos(photos: List<PhotoView>, onOpen: (String) -> Unit) {
+    if (photos.isEmpty()) return
+    LazyRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        items(photos, key = { it.hash }) { photo ->
+            val bitmap = photo.thumbnailPath?.let { rememberThumbnail(it) }
+            if (bitmap != null) {
+                Image(bitmap.asImageBitmap(), contentDescription = null, modifier = Modifier.size(96.dp).clickable { onOpen(photo.hash) })
+            } else {
+                photo.unavailableText?.let { Text(it, style = MaterialTheme.typography.bodySmall, modifier = Modifier.size(96.dp)) }
+            }
+        }
+    }
+}
+
+/** The photo the user opened, full size, over the page; a tap closes it. */
+@Composable
+internal fun OpenedPhoto(path: String?, onClose: () -> Unit) {
+    val bitmap = path?.let { rememberThumbnail(it) } ?: return
+    androidx.compose.ui.window.Dialog(onDismissRequest = onClose) {
+        Image(bitmap.asImageBitmap(), contentDescription = null, modifier = Modifier.fillMaxWidth().clickable { onClose() })
     }
 }
 

@@ -97,6 +97,10 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
                 }
             }
         }
+        if (st.reportPhotos.isNotEmpty() || st.resolutionPhotos.isNotEmpty()) {
+            item { SectionTitle(s.photos) }
+            item { RecordPhotos(st.reportPhotos + st.resolutionPhotos) { hash -> vm.launch { p.openPhoto(hash) } } }
+        }
         item { SectionTitle(s.actions) }
         st.noActionsText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) } }
         item {
@@ -117,8 +121,9 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
             }
         }
     }
+    OpenedPhoto(st.openedPhotoPath) { p.closePhoto() }
     dialog?.let { a ->
-        ActionDialog(a, s, st.levelOptions, st.decisionOptions, onDismiss = { dialog = null }) { form ->
+        ActionDialog(a, s, st.levelOptions, st.decisionOptions, st.assigneeOptions, onDismiss = { dialog = null }) { form ->
             dialog = null
             vm.launch { if (p.perform(a.kind, form)) vm.changed() }
         }
@@ -135,6 +140,7 @@ private fun ActionDialog(
     s: Strings,
     levelOptions: List<Option<SupervisionLevel>>,
     decisionOptions: List<Option<Boolean>>,
+    assigneeOptions: List<Option<String>>,
     onDismiss: () -> Unit,
     onConfirm: (ActionForm) -> Unit,
 ) {
@@ -143,6 +149,7 @@ private fun ActionDialog(
     var days by remember { mutableStateOf("") }
     var approved by remember { mutableStateOf<Boolean?>(null) }
     var level by remember { mutableStateOf<SupervisionLevel?>(null) }
+    var assigneeId by remember { mutableStateOf<String?>(null) }
     val label = when (a.input) {
         ActionInput.REASON, ActionInput.DAYS_AND_REASON -> s.reasonField
         ActionInput.ASSIGNEE -> s.assigneeField
@@ -155,6 +162,7 @@ private fun ActionDialog(
         ActionInput.DAYS_AND_REASON -> days.toUIntOrNull() != null
         ActionInput.DECISION_AND_NOTE -> approved != null
         ActionInput.LEVEL_AND_NOTE -> level != null
+        ActionInput.ASSIGNEE -> assigneeId != null
         else -> true
     }
     AlertDialog(
@@ -181,15 +189,22 @@ private fun ActionDialog(
                         Text(s.supervisionLevelField)
                         ChoiceChips(levelOptions, level) { level = it }
                     }
+                    // The core's candidates only (people at the issue's node or above, in the owning level).
+                    ActionInput.ASSIGNEE -> {
+                        Text(s.assigneeField)
+                        ChoiceChips(assigneeOptions, assigneeId) { assigneeId = it }
+                    }
                     else -> {}
                 }
-                OutlinedTextField(text, { text = it }, label = { Text(label) }, modifier = Modifier.fillMaxWidth())
+                if (a.input != ActionInput.ASSIGNEE) {
+                    OutlinedTextField(text, { text = it }, label = { Text(label) }, modifier = Modifier.fillMaxWidth())
+                }
             }
         },
         confirmButton = {
             TextButton(
                 onClick = {
-                    onConfirm(ActionForm(text = text, satisfaction = satisfaction, workingDays = days.toUIntOrNull(), approved = approved, level = level))
+                    onConfirm(ActionForm(text = text, satisfaction = satisfaction, workingDays = days.toUIntOrNull(), approved = approved, level = level, assigneeId = assigneeId))
                 },
                 enabled = complete,
             ) { Text(a.label) }
