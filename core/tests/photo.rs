@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use jpeg_encoder::{ColorType, Encoder};
-use linkage_core::photo::{ingest, verify, watermark_text, PhotoConfig, PhotoError, WatermarkInfo};
+use linkage_core::photo::{adopt_downloaded, ingest, verify, watermark_text, PhotoConfig, PhotoError, WatermarkInfo};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------- helpers
@@ -734,7 +734,39 @@ fn variant(err: &PhotoError) -> &'static str {
         PhotoError::Corrupt { .. } => "Corrupt",
         PhotoError::Io(_) => "Io",
         PhotoError::Encode { .. } => "Encode",
+        PhotoError::HashMismatch { .. } => "HashMismatch",
     }
+}
+
+#[test]
+fn a_downloaded_photo_is_checked_against_its_hash_and_thumbnailed_here() {
+    let env = Env::new();
+    let cfg = PhotoConfig::default();
+    // A colleague's evidence, made on another phone.
+    let input = env.input("cam.jpg", &jpeg(1200, 900, 90, false, None, false));
+    let theirs = ingest(&input, &env.dir.path().join("their-phone"), &wm(), &cfg).unwrap();
+    let bytes = fs::read(&theirs.path).unwrap();
+    let cache = env.dir.path().join("cache");
+
+    // Damaged in transit: refused, nothing written.
+    let mut damaged = bytes.clone();
+    damaged[bytes.len() / 3] ^= 0x20;
+    assert!(matches!(adopt_downloaded(&damaged, &theirs.sha256, &cache, &cfg), Err(PhotoError::HashMismatch { .. })));
+    assert!(!cache.exists() || files_under(&cache).is_empty());
+    // A PNG with a matching name is not evidence.
+    let png = png_rgba(40, 30);
+    let png_hash = format!("{:x}", Sha256::digest(&png));
+    assert!(matches!(adopt_downloaded(&png, &png_hash, &cache, &cfg), Err(PhotoError::Unsupported { .. })));
+    assert!(!cache.exists() || files_under(&cache).is_empty());
+
+    let mine = adopt_downloaded(&bytes, &theirs.sha256, &cache, &cfg).unwrap();
+    assert_eq!(fs::read(&mine.path).unwrap(), bytes);
+    assert_eq!((mine.width, mine.height, mine.thumb_width, mine.thumb_height), (1200, 900, 320, 240));
+    assert_eq!(decode_rgb(&mine.thumb_path).0, 320);
+    // A copy damaged on disk is replaced by the verified bytes.
+    fs::write(&mine.path, &damaged).unwrap();
+    adopt_downloaded(&bytes, &theirs.sha256, &cache, &cfg).unwrap();
+    assert!(verify(&mine.path, &theirs.sha256).unwrap());
 }
 
 #[test]

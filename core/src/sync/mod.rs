@@ -74,8 +74,9 @@ impl<'a> GuardedObserver<'a> {
         }
         if let Err(e) = o.on_progress(phase, done, total) {
             self.failed.store(true, Ordering::Relaxed);
-            // Logged without personal data (the shell's exception text); the sync goes on without progress.
-            eprintln!("linkage-core: the sync observer failed and is ignored for the rest of this sync: {e}");
+            // Logged without personal data (the first line of the shell's exception); the sync goes on.
+            let first_line = e.to_string().lines().next().unwrap_or_default().to_string();
+            eprintln!("linkage-core: the sync observer failed and is ignored for the rest of this sync: {first_line}");
         }
     }
 

@@ -756,7 +756,8 @@ mod tests {
         let inv = Err(RuleError::NotPermitted(Denial::InvalidAssignee));
         let out = Err(RuleError::NotPermitted(Denial::AssigneeOutsideArea));
         // (node path, owner t1 for [county, township, grid worker, liaison head], owner county for the same)
-        let places: [(&str, [&Result<(), RuleError>; 4], [&Result<(), RuleError>; 4]); 7] = [
+        type Verdicts<'a> = [&'a Result<(), RuleError>; 4];
+        let places: [(&str, Verdicts<'_>, Verdicts<'_>); 7] = [
             ("/c/", [&inv, &inv, &inv, &inv], [&Ok(()), &Ok(()), &Ok(()), &inv]),
             ("/c/t1/", [&Ok(()), &Ok(()), &Ok(()), &inv], [&Ok(()), &Ok(()), &Ok(()), &inv]),
             ("/c/t2/", [&inv, &inv, &inv, &inv], [&out, &out, &out, &inv]),

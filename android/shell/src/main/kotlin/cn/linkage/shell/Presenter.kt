@@ -77,7 +77,10 @@ abstract class Presenter<S>(initial: S, protected val ctx: ShellContext) {
      * the core (its cache, else the server, hash-checked); one that cannot be had says why instead.
      */
     protected suspend fun photosOf(target: EvidenceTarget): List<PhotoView> {
-        val listed = core { recordPhotos(target) }.getOr { e -> return listOf(PhotoView("", null, false, e.message)) }
+        val listed = when (val r = core { recordPhotos(target) }) {
+            is Outcome.Ok -> r.value
+            is Outcome.Failed -> return listOf(PhotoView("", null, false, r.error.message))
+        }
         return listed.map { p ->
             val view = PhotoView(p.hash, p.thumbnailPath, p.takenHere)
             if (p.thumbnailPath != null) view
