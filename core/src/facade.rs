@@ -55,6 +55,7 @@ impl FieldApp {
             uploaded: 0,
             pulled: o.pulled,
             clock_offset_ms: o.clock_offset_ms,
+            observer_failed: o.observer_failed,
         })
     }
 

@@ -375,17 +375,14 @@ pub async fn pull_wait(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>
         return Err(Error::AuthRequired("this device is not connected to a server yet".into()));
     };
     let client = ServerClient::new(&url, Some(token), limits.retry)?;
-    let progress = |phase, done, total| {
-        if let Some(o) = observer {
-            o.on_progress(phase, done, total);
-        }
-    };
+    let guarded = GuardedObserver::new(observer);
+    let progress = |phase, done, total| guarded.progress(phase, done, total);
     let mut out = SyncOutcome::default();
     match pull_pages(store, &client, &progress, limits, &mut out, wait_secs.min(http::MAX_PULL_WAIT_SECS)).await {
         Err(Error::DeviceRevoked) => {
             lock(store).wipe()?;
             Err(Error::DeviceRevoked)
         }
-        other => other.map(|()| out),
+        other => other.map(|()| SyncOutcome { observer_failed: guarded.failed(), ..out }),
     }
 }

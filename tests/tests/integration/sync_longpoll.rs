@@ -58,13 +58,13 @@ fn a_county_alert_wakes_a_waiting_liaison_head_and_not_a_waiter_of_another_towns
         assert!(lh_elapsed < Duration::from_secs(WAIT.into()), "answered by the alert, not by the end of the wait: {lh_elapsed:?}");
         lh.app.sign_in("lh".into()).unwrap();
         let inbox = lh.app.directive_inbox(0, 10).unwrap();
-        assert_eq!(inbox.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [alert.id.as_str()]);
+        assert_eq!(inbox.items.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [alert.id.as_str()]);
 
         // The other township's waiter ran its whole wait and received nothing of 一乡镇's.
         assert_eq!(ts2_report.pulled, 0);
         assert!(ts2_elapsed >= Duration::from_secs(FOREIGN_WAIT.into()) - Duration::from_millis(100), "{ts2_elapsed:?}");
         ts2.app.sign_in("ts2".into()).unwrap();
-        assert!(ts2.app.directive_inbox(0, 10).unwrap().is_empty());
+        assert!(ts2.app.directive_inbox(0, 10).unwrap().items.is_empty());
     });
 }
 
