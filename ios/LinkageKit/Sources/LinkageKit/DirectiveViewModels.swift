@@ -234,3 +234,93 @@ public final class DirectiveDetailViewModel: ObservableObject {
         }
     }
 }
+
+/// The directive composer (county and township staff): the target picked from the org tree the core returns
+/// (`orgTree`, a page at a time — never a typed node id), the kind, title, body and due time. Mirrors the Kotlin
+/// `DirectiveComposerPresenter`.
+@MainActor
+public final class DirectiveComposerViewModel: ObservableObject {
+    @Published public private(set) var loading = false
+    /// My whole area first, then the org tree below it, indented.
+    @Published public private(set) var targetOptions: [Option<String>] = []
+    @Published public private(set) var targetsNextOffset: UInt32?
+    @Published public var targetId: String?
+    @Published public var kind: DirectiveKind = .notice
+    @Published public var title = ""
+    @Published public var body = ""
+    /// A due time in hours from now (tasks need one; the core checks).
+    @Published public var dueInHours: UInt32?
+    @Published public private(set) var sending = false
+    @Published public private(set) var issued: DirectiveRow?
+    @Published public var error: UiError?
+
+    public let kindOptions: [Option<DirectiveKind>]
+    let ctx: ShellContext
+    let depth: UInt32
+    let pageSize: UInt32
+
+    public var canSend: Bool { !sending && issued == nil && targetId != nil && !title.trimmingCharacters(in: .whitespaces).isEmpty }
+
+    public init(_ ctx: ShellContext, depth: UInt32 = 2, pageSize: UInt32 = 100) {
+        self.ctx = ctx
+        self.depth = depth
+        self.pageSize = pageSize
+        kindOptions = [DirectiveKind.notice, .alert, .task].map { Option(value: $0, label: ctx.strings.directiveKind($0)) }
+    }
+
+    public func load() async {
+        loading = true
+        error = nil
+        let (depth, limit) = (self.depth, pageSize)
+        guard let session = await ctx.core({ $0.session() }).value ?? nil else {
+            loading = false
+            return
+        }
+        switch await ctx.core({ try $0.orgTree(rootNodeId: nil, depth: depth, offset: 0, limit: limit) }) {
+        case let .ok(page):
+            targetOptions = [Option(value: session.nodeId, label: ctx.strings.wholeArea(session.nodeName))] + page.items.map(option)
+            targetsNextOffset = page.nextOffset
+            if targetId == nil { targetId = session.nodeId }
+        case let .failed(e):
+            error = e
+        }
+        loading = false
+    }
+
+    public func loadMoreTargets() async {
+        guard let offset = targetsNextOffset else { return }
+        let (depth, limit) = (self.depth, pageSize)
+        switch await ctx.core({ try $0.orgTree(rootNodeId: nil, depth: depth, offset: offset, limit: limit) }) {
+        case let .ok(page):
+            targetOptions += page.items.map(option)
+            targetsNextOffset = page.nextOffset
+        case let .failed(e):
+            error = e
+        }
+    }
+
+    /// 下达: the core checks who may issue where, the texts and the due time.
+    @discardableResult
+    public func send() async -> DirectiveRow? {
+        guard canSend, let target = targetId else { return nil }
+        sending = true
+        error = nil
+        let due = dueInHours.map { ctx.clock() + Int64($0) * 3_600_000 }
+        let draft = DirectiveDraft(targetNodeId: target, kind: kind, title: title, body: body, dueAtMs: due)
+        let r = await ctx.core { try $0.issueDirective(draft: draft) }
+        sending = false
+        switch r {
+        case let .ok(d):
+            let row = d.toRow(ctx.strings, ctx.format)
+            issued = row
+            return row
+        case let .failed(e):
+            error = e
+            return nil
+        }
+    }
+
+    private func option(_ n: OrgNode) -> Option<String> {
+        Option(value: n.nodeId, label: String(repeating: "\u{3000}", count: Int(n.depth) - 1) + "\(n.levelLabel) \(n.name)")
+    }
+}

@@ -251,6 +251,17 @@ public struct Strings: Sendable {
         case .dissatisfied: return t("不满意", "Dissatisfied")
         }
     }
+    public func directiveKind(_ k: DirectiveKind) -> String {
+        switch k {
+        case .notice: return t("通知", "Notice")
+        case .alert: return t("预警", "Alert")
+        case .task: return t("任务", "Task")
+        }
+    }
+    /// The composer's first target: the user's whole area.
+    public func wholeArea(_ nodeName: String) -> String { t("全部（\(nodeName)）", "All of \(nodeName)") }
+    public var targetField: String { t("下达范围", "Send to") }
+    public var directiveSent: String { t("指令已下达", "Directive sent") }
     public func ackMeans(_ m: AckMeans) -> String {
         switch m {
         case .visit: return t("入户", "Visit")

@@ -201,3 +201,78 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
         tasksCompletedText = if (task || tasksCompleted > 0u) s.tasksCompleted(tasksCompleted) else null,
     )
 }
+
+data class ComposerState(
+    val loading: Boolean = false,
+    /** Where the directive may go: my whole area first, then the org tree below it (from the core), indented. */
+    val targetOptions: List<Option<String>> = emptyList(),
+    val targetsNextOffset: UInt? = null,
+    val targetId: String? = null,
+    val kind: cn.linkage.core.DirectiveKind = cn.linkage.core.DirectiveKind.NOTICE,
+    val kindOptions: List<Option<cn.linkage.core.DirectiveKind>> = emptyList(),
+    val title: String = "",
+    val body: String = "",
+    /** A due time in hours from now (tasks need one; the core checks). */
+    val dueInHours: UInt? = null,
+    val sending: Boolean = false,
+    val issued: DirectiveRow? = null,
+    val error: UiError? = null,
+) {
+    val canSend get() = !sending && issued == null && targetId != null && title.isNotBlank()
+}
+
+/**
+ * The directive composer (county and township staff): the target picked from the org tree the core returns
+ * (`orgTree`, a page at a time — never a typed node id), the kind, title, body and due time.
+ */
+class DirectiveComposerPresenter(ctx: ShellContext, private val depth: UInt = 2u, private val pageSize: UInt = 100u) :
+    Presenter<ComposerState>(ComposerState(), ctx) {
+
+    init {
+        update { it.copy(kindOptions = cn.linkage.core.DirectiveKind.entries.map { k -> Option(k, s.directiveKind(k)) }) }
+    }
+
+    suspend fun load() {
+        update { it.copy(loading = true, error = null) }
+        val session = core { session() }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: run {
+            update { it.copy(loading = false) }
+            return
+        }
+        val page = core { orgTree(null, depth, 0u, pageSize) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
+        update {
+            it.copy(
+                loading = false,
+                targetOptions = listOf(Option(session.nodeId, s.wholeArea(session.nodeName))) + page.items.map { n -> n.toOption() },
+                targetsNextOffset = page.nextOffset,
+                targetId = it.targetId ?: session.nodeId,
+            )
+        }
+    }
+
+    suspend fun loadMoreTargets() {
+        val offset = state.value.targetsNextOffset ?: return
+        val page = core { orgTree(null, depth, offset, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { it.copy(targetOptions = it.targetOptions + page.items.map { n -> n.toOption() }, targetsNextOffset = page.nextOffset) }
+    }
+
+    fun setTarget(id: String) = update { it.copy(targetId = id, error = null) }
+    fun setKind(k: cn.linkage.core.DirectiveKind) = update { it.copy(kind = k) }
+    fun setTitle(v: String) = update { it.copy(title = v, error = null) }
+    fun setBody(v: String) = update { it.copy(body = v, error = null) }
+    fun setDueInHours(h: UInt?) = update { it.copy(dueInHours = h, error = null) }
+
+    /** 下达: the core checks who may issue where, the texts and the due time. */
+    suspend fun send(): DirectiveRow? {
+        val f = state.value
+        val target = f.targetId ?: return null
+        if (!f.canSend) return null
+        update { it.copy(sending = true, error = null) }
+        val due = f.dueInHours?.let { ctx.clock() + it.toLong() * 3_600_000L }
+        return when (val r = core { issueDirective(cn.linkage.core.DirectiveDraft(target, f.kind, f.title, f.body, due)) }) {
+            is Outcome.Ok -> r.value.toRow(s, fmt).also { row -> update { it.copy(sending = false, issued = row) } }
+            is Outcome.Failed -> { update { it.copy(sending = false, error = r.error) }; null }
+        }
+    }
+
+    private fun cn.linkage.core.OrgNode.toOption() = Option(nodeId, "\u3000".repeat(depth.toInt() - 1) + "$levelLabel $name")
+}

@@ -240,6 +240,15 @@ class Strings(val lang: Lang) {
         Satisfaction.BASICALLY_SATISFIED -> t("基本满意", "Basically satisfied")
         Satisfaction.DISSATISFIED -> t("不满意", "Dissatisfied")
     }
+    fun directiveKind(k: cn.linkage.core.DirectiveKind) = when (k) {
+        cn.linkage.core.DirectiveKind.NOTICE -> t("通知", "Notice")
+        cn.linkage.core.DirectiveKind.ALERT -> t("预警", "Alert")
+        cn.linkage.core.DirectiveKind.TASK -> t("任务", "Task")
+    }
+    /** The composer's first target: the user's whole area. */
+    fun wholeArea(nodeName: String) = t("全部（$nodeName）", "All of $nodeName")
+    val targetField get() = t("下达范围", "Send to")
+    val directiveSent get() = t("指令已下达", "Directive sent")
     fun ackMeans(m: AckMeans) = when (m) {
         AckMeans.VISIT -> t("入户", "Visit")
         AckMeans.PHONE -> t("电话", "Phone")

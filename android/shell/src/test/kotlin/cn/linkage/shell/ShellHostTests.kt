@@ -75,6 +75,7 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "issue page: suspend, extension and supervision inputs build the core's commands" to ::supervisionActions,
     "report form: resolved on the spot (就地解决)" to ::resolvedOnSpot,
     "task directive: completion report after acknowledging" to ::taskCompletion,
+    "directive composer: targets from the core's org tree" to ::directiveComposer,
     "demo server: a colleague's visit photo opened after sync; a throwing sync observer" to ::colleaguesPhotoAfterSync,
 )
 
@@ -592,6 +593,42 @@ fun taskCompletion() = Phone().use { p ->
     runBlocking { coverage.load() }
     assertNull(coverage.state.value.error)
     assertEquals("已报告完成 1 个", coverage.state.value.coverage!!.tasksCompletedText)
+}
+
+fun directiveComposer() = Phone().use { p ->
+    p.app.signIn("cs")
+    val composer = DirectiveComposerPresenter(p.ctx, pageSize = 4u)
+    runBlocking { composer.load() }
+    var st = composer.state.value
+    assertNull(st.error)
+    // My whole county first, then townships and their branches from the org tree, indented, a page at a time.
+    assertEquals(listOf("c", "t1", "b1", "t2", "b2"), st.targetOptions.map { it.value })
+    assertEquals("全部（黄龙县）", st.targetOptions.first().label)
+    assertEquals("乡镇 石堡镇", st.targetOptions[1].label)
+    assertEquals("\u3000村党支部 石堡村党支部", st.targetOptions[2].label)
+    assertNull(st.targetsNextOffset)
+    assertEquals("c", st.targetId)
+    composer.setTarget("t1")
+    composer.setKind(DirectiveKind.ALERT)
+    composer.setTitle("森林火险橙色预警")
+    composer.setBody("严禁野外用火")
+    composer.setDueInHours(6u)
+    val sent = runBlocking { composer.send() }
+    assertNotNull(sent)
+    assertEquals("预警", sent.kindLabel)
+    assertFalse(sent.showAcknowledge, "the issuer does not sign for its own directive")
+    p.app.signIn("ts")
+    assertEquals(listOf("森林火险橙色预警"), p.app.directivesToAcknowledge(0u, 10u).items.map { it.title })
+
+    // A small page: the rest of the tree on demand.
+    val paged = DirectiveComposerPresenter(p.ctx, depth = 3u, pageSize = 2u)
+    runBlocking { paged.load() }
+    st = paged.state.value
+    assertEquals(listOf("t1", "b1", "g1"), st.targetOptions.map { it.value })
+    assertEquals(2u, st.targetsNextOffset)
+    runBlocking { paged.loadMoreTargets() }
+    assertEquals(listOf("t1", "b1", "g1", "g2"), paged.state.value.targetOptions.map { it.value })
+    assertNull(paged.state.value.targetsNextOffset)
 }
 
 /**
