@@ -120,6 +120,7 @@ pub enum OnSiteVerdict {
     NoFix,
     Mocked,
     NoReference,
+    StaleFix,
 }
 
 #[uniffi::remote(Enum)]
@@ -165,6 +166,8 @@ pub struct Session {
     pub node_id: String,
     pub node_name: String,
     pub node_level: OrgLevel,
+    /// The screens and buttons this role has (home screen, 就地解决, inbox, household acknowledgements, ...).
+    pub capabilities: crate::actions::Capabilities,
 }
 
 /// What a bundle load stored.
@@ -305,12 +308,37 @@ pub struct VisitSummary {
     pub ended_at_ms: i64,
     pub verdict: OnSiteVerdict,
     pub verdict_label: String,
+    /// What the verdict means for the visitor, in the display language (e.g. 定位已过期 → wait for a fresh fix).
+    pub verdict_advice: String,
     pub distance_m: Option<f64>,
     pub accuracy_m: Option<f64>,
     pub notes: String,
     pub evidence: Vec<String>,
     pub issue_id: Option<String>,
     pub amends_visit_id: Option<String>,
+}
+
+/// A year that has started (or starts within 30 days) without the county's holiday calendar: time limits
+/// there count Monday to Friday only. The staff home shows it as a banner.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CalendarWarning {
+    pub years: Vec<i32>,
+    /// What is wrong and who must act, in the display language.
+    pub message: String,
+}
+
+/// The visit form's live verdict (`FieldApp::preview_verdict`): what saving now would record.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VerdictPreview {
+    pub verdict: OnSiteVerdict,
+    pub verdict_label: String,
+    /// What to do about it (e.g. wait for a fresh fix, step outside), in the display language.
+    pub advice: String,
+    /// True only for `OnSite`: the visit would count for the household's visit cadence.
+    pub on_site: bool,
+    pub distance_m: Option<f64>,
+    /// Age of the fix in whole seconds at the time of the preview (`None` without a fix).
+    pub fix_age_s: Option<i64>,
 }
 
 /// The report form's content.
@@ -429,7 +457,11 @@ pub struct IssueDetail {
     pub description: String,
     pub node_id: String,
     pub location: Option<GpsFix>,
+    /// Every action the rules allow this user now (raw kinds, for logic and tests).
     pub allowed_actions: Vec<IssueActionKind>,
+    /// The buttons to draw: the allowed actions that are buttons, each with what its dialog needs (labels,
+    /// text, photos, days, choices, person picker) in the display language. Send one with `perform_action`.
+    pub actions: Vec<crate::actions::ActionSpec>,
 }
 
 /// One entry of an issue's timeline.
@@ -569,8 +601,10 @@ pub struct OutboxStatus {
     /// The server this device syncs with, once connected.
     pub server_url: Option<String>,
     pub last_sync_at_ms: Option<i64>,
-    /// Why the last sync failed, if it did (cleared by the next success).
+    /// Why the last sync failed, if it did (cleared by the next success): the technical text, for "详情".
     pub last_error: Option<String>,
+    /// The last failure in the user's words (message, next step, code), if the last sync failed.
+    pub last_error_message: Option<crate::error::ErrorMessage>,
     /// Server clock minus this phone's clock, used for deadlines.
     pub clock_offset_ms: i64,
 }
@@ -580,8 +614,15 @@ pub struct OutboxStatus {
 pub struct QuarantinedOperation {
     pub op_id: String,
     pub kind: String,
+    /// What kind of operation it is, in the display language (入户走访, 诉求办理, ...).
+    pub kind_label: String,
     /// Stable code: conflict, out_of_scope, illegal_transition, not_permitted, invalid_input, ...
     pub reason_code: String,
+    /// Why the server refused it, in the display language.
+    pub reason_label: String,
+    /// What the user should do about it, in the display language.
+    pub next_step: String,
+    /// The server's technical message: for "详情" only.
     pub message: String,
     pub created_at_ms: i64,
 }
@@ -652,6 +693,7 @@ pub(crate) fn session(s: &store::Session, l: Locale) -> Session {
         node_id: s.actor.node_id.clone(),
         node_name: s.node_name.clone(),
         node_level: s.node_level,
+        capabilities: crate::actions::capabilities(s.actor.role),
     }
 }
 
@@ -678,6 +720,7 @@ pub(crate) fn visit(v: store::VisitRow, l: Locale) -> VisitSummary {
     VisitSummary {
         kind_label: v.kind.label(l).into(),
         verdict_label: v.verdict.label(l).into(),
+        verdict_advice: linkage_protocol::labels::verdict_advice(v.verdict, l).into(),
         id: v.id,
         household_id: v.household_id,
         visitor_id: v.visitor_id,

@@ -4,10 +4,11 @@
 
 use linkage_protocol::rules::directive::DirectiveInputError;
 use linkage_protocol::rules::geo::CoordinateError;
-use linkage_protocol::rules::{Denial, RuleError};
+use linkage_protocol::rules::RuleError;
 use linkage_protocol::validate::FieldError;
 
 use crate::api::{IssueActionKind, IssueState};
+use linkage_protocol::labels::Locale;
 
 /// Internal error: everything that can go wrong inside the core, with its cause.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,7 @@ impl From<CoordinateError> for Error {
             CoordinateError::Latitude => "lat",
             CoordinateError::Longitude => "lon",
             CoordinateError::Accuracy => "accuracy_m",
+            CoordinateError::FixTime => "fix_time_ms",
         };
         Error::invalid(field, e.to_string())
     }
@@ -91,7 +93,9 @@ impl From<DirectiveInputError> for Error {
     }
 }
 
-/// The public error every exported call may return. Messages carry ids and field names, never personal data.
+/// The public error every exported call may return. Its fields carry ids, field names and the technical
+/// reason (English, for logs and the "详情" line), never personal data. What a user reads comes from
+/// [`ApiError::describe`]: a stable code, a plain zh-CN message (English fallback) and what to do next.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum ApiError {
     /// Sign in first (`FieldApp::sign_in`).
@@ -100,9 +104,10 @@ pub enum ApiError {
     /// The entity does not exist, or lies outside the signed-in user's scope.
     #[error("{entity} {id} not found")]
     NotFound { entity: String, id: String },
-    /// The signed-in user may not do this; `reason` says which rule.
-    #[error("not permitted: {reason}")]
-    NotPermitted { reason: String },
+    /// The signed-in user may not do this; `rule` is the stable name of the rule (`out_of_scope`,
+    /// `not_owner_staff`, ...), `reason` its technical text.
+    #[error("not permitted ({rule}): {reason}")]
+    NotPermitted { rule: String, reason: String },
     /// The action is not legal from the issue's current state.
     #[error("cannot {action:?} an issue that is {from:?}")]
     IllegalTransition { from: IssueState, action: IssueActionKind },
@@ -159,14 +164,17 @@ impl From<Error> for ApiError {
         match e {
             Error::NotSignedIn => ApiError::NotSignedIn,
             Error::NotFound { entity, id } => ApiError::NotFound { entity: entity.to_string(), id },
-            Error::Rule(RuleError::OutOfScope) => {
-                ApiError::NotPermitted { reason: "outside the signed-in user's area".into() }
-            }
+            Error::Rule(RuleError::OutOfScope) => ApiError::NotPermitted {
+                rule: "out_of_scope".into(),
+                reason: "outside the signed-in user's area".into(),
+            },
             Error::Rule(RuleError::IllegalTransition { from, action }) => {
                 ApiError::IllegalTransition { from, action }
             }
-            Error::Rule(RuleError::NotPermitted(d)) => ApiError::NotPermitted { reason: denial_reason(d) },
-            Error::Rule(RuleError::NoHigherLevel) => ApiError::NotPermitted { reason: RuleError::NoHigherLevel.to_string() },
+            Error::Rule(RuleError::NotPermitted(d)) => ApiError::NotPermitted { rule: d.code().into(), reason: d.to_string() },
+            Error::Rule(RuleError::NoHigherLevel) => {
+                ApiError::NotPermitted { rule: "no_higher_level".into(), reason: RuleError::NoHigherLevel.to_string() }
+            }
             Error::Rule(RuleError::DirectiveStep(s)) => ApiError::OutOfOrder { reason: s.to_string() },
             Error::Field(f) => ApiError::InvalidInput { field: f.field.to_string(), reason: f.problem },
             Error::Bundle(reason) => ApiError::InvalidInput { field: "bundle".into(), reason },
@@ -206,6 +214,123 @@ fn photo_error(e: crate::photo::PhotoError) -> ApiError {
     ApiError::BadPhoto { problem, detail }
 }
 
-fn denial_reason(d: Denial) -> String {
-    d.to_string()
+/// The stable code of an error (the `code` of [`ErrorMessage`]). Listed once by the macro, so `ALL` cannot
+/// miss a code.
+macro_rules! error_codes {
+    ($($variant:ident => $name:literal,)*) => {
+        /// Stable error codes: the same for every language and release, for logs, support and tests.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as text (`invalid_input`, ...).
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    NotSignedIn => "not_signed_in",
+    NotFound => "not_found",
+    NotPermitted => "not_permitted",
+    IllegalTransition => "illegal_transition",
+    OutOfOrder => "out_of_order",
+    InvalidInput => "invalid_input",
+    Conflict => "conflict",
+    BadPhoto => "bad_photo",
+    Network => "network",
+    AuthRequired => "auth_required",
+    DeviceWiped => "device_wiped",
+    ServerRefused => "server_refused",
+    Storage => "storage",
+}
+
+/// The button a screen offers next to an error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ErrorAction {
+    /// Nothing to do but read it (and correct the form).
+    None,
+    /// Try again (now or later).
+    Retry,
+    /// Go to the sign-in screen.
+    SignIn,
+    /// Take or pick another photo.
+    RetakePhoto,
+}
+
+/// An error as a user reads it: what happened and what to do next in plain words (zh-CN, English fallback),
+/// and the technical detail for the "详情" line only.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ErrorMessage {
+    /// Stable code (`ErrorCode::as_str`): for logs and support, never shown as the message.
+    pub code: String,
+    /// What happened, in the display language.
+    pub message: String,
+    /// What to do next, in the display language.
+    pub next_step: String,
+    /// Technical detail (ids, field names, the rule's English text): behind "详情" only. May be empty.
+    pub detail: String,
+    pub action: ErrorAction,
+}
+
+impl Error {
+    /// The code the public error for this error carries (the sync bar keeps it for its last failure).
+    pub(crate) fn code(&self) -> ErrorCode {
+        match self {
+            Error::NotSignedIn => ErrorCode::NotSignedIn,
+            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::Rule(RuleError::IllegalTransition { .. }) => ErrorCode::IllegalTransition,
+            Error::Rule(RuleError::DirectiveStep(_)) => ErrorCode::OutOfOrder,
+            Error::Rule(_) => ErrorCode::NotPermitted,
+            Error::Field(_) | Error::Bundle(_) | Error::Json(_) => ErrorCode::InvalidInput,
+            Error::DuplicateOperation { .. } | Error::EvidenceInUse => ErrorCode::Conflict,
+            Error::Photo(p) => match p {
+                crate::photo::PhotoError::Io(io)
+                    if !matches!(io.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied) =>
+                {
+                    ErrorCode::Storage
+                }
+                crate::photo::PhotoError::Encode { .. } => ErrorCode::Storage,
+                _ => ErrorCode::BadPhoto,
+            },
+            Error::Network(_) => ErrorCode::Network,
+            Error::AuthRequired(_) => ErrorCode::AuthRequired,
+            Error::DeviceRevoked => ErrorCode::DeviceWiped,
+            Error::Server { .. } => ErrorCode::ServerRefused,
+            Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorCode::Storage,
+        }
+    }
+}
+
+#[uniffi::export]
+impl ApiError {
+    /// The stable code of this error. Pure; any thread.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::NotSignedIn => ErrorCode::NotSignedIn,
+            ApiError::NotFound { .. } => ErrorCode::NotFound,
+            ApiError::NotPermitted { .. } => ErrorCode::NotPermitted,
+            ApiError::IllegalTransition { .. } => ErrorCode::IllegalTransition,
+            ApiError::OutOfOrder { .. } => ErrorCode::OutOfOrder,
+            ApiError::InvalidInput { .. } => ErrorCode::InvalidInput,
+            ApiError::Conflict { .. } => ErrorCode::Conflict,
+            ApiError::BadPhoto { .. } => ErrorCode::BadPhoto,
+            ApiError::Network { .. } => ErrorCode::Network,
+            ApiError::AuthRequired { .. } => ErrorCode::AuthRequired,
+            ApiError::DeviceWiped => ErrorCode::DeviceWiped,
+            ApiError::ServerRefused { .. } => ErrorCode::ServerRefused,
+            ApiError::Storage { .. } => ErrorCode::Storage,
+        }
+    }
+
+    /// What to show the user for this error in `language_tag` (`zh-CN`, or English for any non-`zh` tag):
+    /// message, next step, the detail for "详情" and the button to offer. Pure; any thread.
+    pub fn describe(&self, language_tag: String) -> ErrorMessage {
+        crate::messages::describe(self, Locale::from_tag(&language_tag))
+    }
 }

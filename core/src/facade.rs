@@ -192,6 +192,27 @@ impl FieldApp {
         })
     }
 
+    /// The verdict the visit form shows live before saving: `fix` (the freshest fix the shell has, or none)
+    /// graded for the household as `record_visit` would grade it now, for a visit whose form opened at
+    /// `started_at_ms` — a fix from before that moment, or older than the county's maximum age (default
+    /// 120 s), is `StaleFix`. A NaN position or a fix time in the future is `InvalidInput` (field `lat`, `lon`,
+    /// `accuracy_m` or `fix_time_ms`). Nothing is written. I/O: one DB read; call it off the UI thread, on
+    /// each new fix and every few seconds (a fix ages).
+    pub fn preview_verdict(&self, household_id: String, fix: Option<GpsFix>, started_at_ms: i64) -> ApiResult<VerdictPreview> {
+        self.with(|s, l| {
+            let a = s.preview_verdict(&household_id, fix.as_ref(), started_at_ms)?;
+            let now = s.now_ms();
+            Ok(VerdictPreview {
+                verdict: a.verdict,
+                verdict_label: linkage_protocol::labels::Label::label(&a.verdict, l).into(),
+                advice: linkage_protocol::labels::verdict_advice(a.verdict, l).into(),
+                on_site: a.verdict == OnSiteVerdict::OnSite,
+                distance_m: a.distance_m,
+                fix_age_s: fix.map(|f| (now - f.fix_time_ms).max(0) / 1000),
+            })
+        })
+    }
+
     /// Corrects a visit's notes and photos with an amendment record. I/O: DB write.
     pub fn amend_visit(&self, visit_id: String, notes: String, evidence: Vec<String>) -> ApiResult<VisitSummary> {
         self.with(|s, l| Ok(api::visit(s.amend_visit(&visit_id, &notes, evidence)?, l)))
@@ -220,12 +241,55 @@ impl FieldApp {
         self.with(|s, l| Ok(api::issue(s.perform_issue_action(&issue_id, command.into())?, l)))
     }
 
+    /// Takes the action of one of the issue page's buttons (`IssueDetail.actions`) with what its dialog
+    /// collected; the core builds the command. A missing pick (satisfaction, level, decision, person, issue,
+    /// days) is `InvalidInput` naming it; the rules refuse the rest as `perform_issue_action` does; nothing is
+    /// stored on a refusal. I/O: DB write. Not the UI thread.
+    pub fn perform_action(&self, issue_id: String, kind: IssueActionKind, form: crate::actions::ActionForm) -> ApiResult<IssueSummary> {
+        self.with(|s, l| {
+            let command = crate::actions::command(kind, form)?;
+            Ok(api::issue(s.perform_issue_action(&issue_id, command.into())?, l))
+        })
+    }
+
+    /// The triage queue's filter chips (未结案, 待受理, 待回访, 超期, 全部) in the display language. No I/O.
+    pub fn issue_filters(&self) -> Vec<crate::actions::IssueFilterSpec> {
+        crate::actions::filters(self.store().locale)
+    }
+
+    /// A page of the triage queue (issues owned by the user's node, deadline first) under one filter chip.
+    /// I/O: DB read.
+    pub fn issue_queue(&self, filter: crate::actions::IssueFilter, offset: u32, limit: u32) -> ApiResult<IssuePage> {
+        self.with(|s, l| {
+            let due_before = filter.overdue_only().then(|| s.now_ms());
+            let (rows, total) = s.list_issues_due(store::IssueListScope::Owned, &filter.states(), due_before, offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(IssuePage { items: rows.into_iter().map(|r| api::issue(r, l)).collect(), total, next_offset })
+        })
+    }
+
+    /// The staff home's banner (县/乡镇干部): the years that have started, or start within 30 days, without a
+    /// holiday calendar in the county's settings (the phone then counts time limits Monday to Friday only).
+    /// `None` for other roles, when signed out, or when every such year is loaded. The settings arrive with
+    /// the bundle and the change feed. No I/O (settings in memory).
+    pub fn calendar_warning(&self) -> Option<CalendarWarning> {
+        let s = self.store();
+        let role = s.session().ok()?.actor.role;
+        if !crate::actions::capabilities(role).triage {
+            return None;
+        }
+        let years = linkage_protocol::rules::county::missing_calendar_years(&s.policies.sla.calendar, s.now_ms());
+        let message = linkage_protocol::rules::county::calendar_warning(&years, s.locale)?;
+        Some(CalendarWarning { years, message })
+    }
+
     /// The issue page: summary, description and the actions this user may take now. I/O: DB read.
     pub fn issue(&self, issue_id: String) -> ApiResult<IssueDetail> {
         self.with(|s, l| {
             let row = s.issue_row(&issue_id)?;
             let allowed_actions = s.allowed_issue_actions(&issue_id)?;
             Ok(IssueDetail {
+                actions: crate::actions::button_specs(&allowed_actions, l),
                 description: row.projection.description.clone(),
                 node_id: row.projection.node_id.clone(),
                 location: row.projection.location,
@@ -475,9 +539,13 @@ impl FieldApp {
     /// What the sync bar shows: pending and quarantined operations, the oldest pending age, the last sync
     /// and its error. I/O: DB read.
     pub fn outbox_status(&self) -> ApiResult<OutboxStatus> {
-        self.with(|s, _| {
+        self.with(|s, l| {
             let c = s.outbox_counts()?;
             let m = s.sync_meta()?;
+            let last_error_message = m
+                .last_error
+                .as_deref()
+                .map(|detail| crate::messages::sync_failure(m.last_error_code.as_deref().unwrap_or("network"), detail, l));
             Ok(OutboxStatus {
                 pending: c.pending,
                 quarantined: c.quarantined,
@@ -485,6 +553,7 @@ impl FieldApp {
                 server_url: m.server_url,
                 last_sync_at_ms: m.last_sync_at_ms,
                 last_error: m.last_error,
+                last_error_message,
                 clock_offset_ms: m.clock_offset_ms,
             })
         })
@@ -492,10 +561,13 @@ impl FieldApp {
 
     /// Operations the server refused, with its reasons, oldest first. I/O: DB read.
     pub fn quarantined_operations(&self) -> ApiResult<Vec<QuarantinedOperation>> {
-        self.with(|s, _| {
+        self.with(|s, l| {
             Ok(s.quarantined_ops()?
                 .into_iter()
                 .map(|q| QuarantinedOperation {
+                    kind_label: linkage_protocol::labels::op_kind_label(&q.kind, l).into(),
+                    reason_label: crate::messages::reject_reason(&q.reason_code, l).0.into(),
+                    next_step: crate::messages::reject_reason(&q.reason_code, l).1.into(),
                     op_id: q.op_id,
                     kind: q.kind,
                     reason_code: q.reason_code,
@@ -631,5 +703,81 @@ mod field_workflow_tests {
         assert_eq!(m.issues.by_state[0].state_label, "上报");
         assert_eq!(m.issues.accepted_on_time, MeasureRate { numerator: 0, denominator: 0, percent: None });
         assert!(matches!(app.measures(NOW, NOW - 1), Err(ApiError::InvalidInput { .. })));
+    }
+
+    /// The visit form's live verdict: a fresh fix near the household is on site; the phone's last known fix
+    /// from before the form opened, or one older than 120 s, is stale; a NaN or future fix is refused.
+    #[test]
+    fn verdict_preview_grades_fresh_fixes_only() {
+        let (app, _dir) = app();
+        app.sign_in("gw".into()).unwrap();
+        let started = NOW - 30_000;
+        let fix = |t: i64| GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 8.0, fix_time_ms: t, mocked: false };
+        let fresh = app.preview_verdict("h1".into(), Some(fix(NOW - 10_000)), started).unwrap();
+        assert_eq!((fresh.verdict, fresh.on_site, fresh.verdict_label.as_str(), fresh.fix_age_s), (OnSiteVerdict::OnSite, true, "在现场", Some(10)));
+        let last_known = app.preview_verdict("h1".into(), Some(fix(started - 1)), started).unwrap();
+        assert_eq!((last_known.verdict, last_known.on_site), (OnSiteVerdict::StaleFix, false));
+        assert!(last_known.advice.contains("重新定位"), "{}", last_known.advice);
+        let old = app.preview_verdict("h1".into(), Some(fix(NOW - 121_000)), NOW - 600_000).unwrap();
+        assert_eq!(old.verdict, OnSiteVerdict::StaleFix);
+        assert_eq!(app.preview_verdict("h1".into(), None, started).unwrap().verdict, OnSiteVerdict::NoFix);
+        let nan = GpsFix { lat: f64::NAN, ..fix(NOW) };
+        assert!(matches!(app.preview_verdict("h1".into(), Some(nan), started), Err(ApiError::InvalidInput { field, .. }) if field == "lat"));
+        let future = fix(NOW + 3_600_000);
+        let e = app.preview_verdict("h1".into(), Some(future.clone()), started).unwrap_err();
+        assert!(matches!(&e, ApiError::InvalidInput { field, .. } if field == "fix_time_ms"));
+        assert_eq!(e.describe("zh-CN".into()).message, "「定位时间」填写有误");
+        // Saving grades the same way, with the visit's own times; a future fix stores nothing.
+        let draft = |f: GpsFix| VisitDraft {
+            household_id: "h1".into(),
+            kind: VisitKind::Routine,
+            started_at_ms: started,
+            ended_at_ms: NOW,
+            fix: Some(f),
+            notes: String::new(),
+            evidence: vec![],
+            issue_id: None,
+        };
+        let before = app.household_visits("h1".into(), 10).unwrap().len();
+        assert!(matches!(app.record_visit(draft(future)), Err(ApiError::InvalidInput { .. })));
+        assert_eq!(app.household_visits("h1".into(), 10).unwrap().len(), before, "nothing stored half-way");
+        let saved = app.record_visit(draft(fix(started - 1))).unwrap();
+        assert_eq!((saved.verdict, saved.verdict_label.as_str()), (OnSiteVerdict::StaleFix, "定位已过期"));
+    }
+
+    /// The issue page's buttons come with what they need; the shell fills the form and the core builds the
+    /// command; the queue's filters come from the core.
+    #[test]
+    fn action_specs_drive_the_issue_page() {
+        let (app, _dir) = app();
+        app.sign_in("gw".into()).unwrap();
+        let issue = app.report_issue(draft()).unwrap();
+        assert!(app.session().unwrap().capabilities.resolve_on_spot);
+        app.sign_in("ts".into()).unwrap();
+        let caps = app.session().unwrap().capabilities;
+        assert!(caps.triage && caps.issue_directives && !caps.resolve_on_spot && caps.home == crate::actions::Home::Triage);
+        let detail = app.issue(issue.id.clone()).unwrap();
+        let kinds: Vec<_> = detail.actions.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, [IssueActionKind::Accept, IssueActionKind::Reject, IssueActionKind::Merge]);
+        assert_eq!(detail.actions[1].text_label, "原因");
+        let form = crate::actions::ActionForm::default;
+        let refused = app.perform_action(issue.id.clone(), IssueActionKind::Reject, form()).unwrap_err();
+        assert_eq!(refused.describe("zh-CN".into()).message, "「原因」填写有误");
+        app.perform_action(issue.id.clone(), IssueActionKind::Accept, form()).unwrap();
+        let assign = app.issue(issue.id.clone()).unwrap().actions.into_iter().find(|a| a.kind == IssueActionKind::Assign).unwrap();
+        assert!(assign.needs_person);
+        let no_person = app.perform_action(issue.id.clone(), IssueActionKind::Assign, form()).unwrap_err();
+        assert!(matches!(no_person, ApiError::InvalidInput { ref field, .. } if field == "assignee_id"));
+        let assigned = app
+            .perform_action(issue.id.clone(), IssueActionKind::Assign, crate::actions::ActionForm { person_id: Some("gw".into()), ..form() })
+            .unwrap();
+        assert_eq!(assigned.assignee_id.as_deref(), Some("gw"));
+
+        let labels: Vec<_> = app.issue_filters().into_iter().map(|f| f.label).collect();
+        assert_eq!(labels, ["未结案", "待受理", "待回访", "超期", "全部"]);
+        use crate::actions::IssueFilter;
+        assert_eq!(app.issue_queue(IssueFilter::Open, 0, 10).unwrap().total, 1);
+        assert_eq!(app.issue_queue(IssueFilter::New, 0, 10).unwrap().total, 0);
+        assert_eq!(app.issue_queue(IssueFilter::Overdue, 0, 10).unwrap().total, 0, "not yet past its deadline");
     }
 }

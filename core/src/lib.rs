@@ -4,10 +4,12 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod actions;
 pub mod api;
 pub mod clock;
 pub mod error;
 mod facade;
+pub mod messages;
 pub mod photo;
 pub mod store;
 pub mod sync;

@@ -42,11 +42,16 @@ struct CameraPicker: UIViewControllerRepresentable {
     }
 }
 
-/// Live GPS fixes from CoreLocation while a screen is shown (WGS-84, as the core expects).
+/// Live GPS fixes from CoreLocation while a screen is shown (WGS-84, as the core expects). Only fresh fixes:
+/// a location timed before `start()` (CoreLocation's cached last-known one) is dropped, since the core grades
+/// it stale anyway. Denied or approximate-only permission and location services switched off are published
+/// as `problem` for the forms to say.
 @MainActor
 final class LocationFeed: NSObject, ObservableObject, CLLocationManagerDelegate {
     @Published private(set) var fix: GpsFix?
+    @Published private(set) var problem: LocationProblem?
     private let manager = CLLocationManager()
+    private var startedAtMs: Int64 = 0
 
     override init() {
         super.init()
@@ -55,8 +60,11 @@ final class LocationFeed: NSObject, ObservableObject, CLLocationManagerDelegate 
     }
 
     func start() {
+        startedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+        fix = nil
         manager.requestWhenInUseAuthorization()
         manager.startUpdatingLocation()
+        updateProblem(manager)
     }
 
     func stop() { manager.stopUpdatingLocation() }
@@ -68,10 +76,31 @@ final class LocationFeed: NSObject, ObservableObject, CLLocationManagerDelegate 
         let fix = GpsFix(lat: l.coordinate.latitude, lon: l.coordinate.longitude,
                          accuracyM: l.horizontalAccuracy >= 0 ? l.horizontalAccuracy : 9_999,
                          fixTimeMs: Int64(l.timestamp.timeIntervalSince1970 * 1000), mocked: mocked)
-        Task { @MainActor in self.fix = fix }
+        Task { @MainActor in
+            guard fix.fixTimeMs >= self.startedAtMs else { return } // a cached fix from before this screen
+            self.fix = fix
+        }
     }
 
     nonisolated func locationManagerDidChangeAuthorization(_ manager: CLLocationManager) {
         manager.startUpdatingLocation()
+        Task { @MainActor in self.updateProblem(manager) }
+    }
+
+    nonisolated func locationManager(_ manager: CLLocationManager, didFailWithError error: Error) {
+        Task { @MainActor in self.updateProblem(manager) }
+    }
+
+    private func updateProblem(_ manager: CLLocationManager) {
+        switch manager.authorizationStatus {
+        case .denied, .restricted:
+            problem = CLLocationManager.locationServicesEnabled() ? .denied : .gpsOff
+        default:
+            if manager.accuracyAuthorization == .reducedAccuracy {
+                problem = .approximateOnly
+            } else {
+                problem = nil
+            }
+        }
     }
 }

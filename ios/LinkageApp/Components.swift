@@ -21,7 +21,11 @@ struct ErrorBanner: View {
         if let error {
             VStack(alignment: .leading, spacing: 2) {
                 Text(error.message).font(.subheadline.bold())
-                if let detail = error.detail { Text(detail).font(.caption) }
+                if let next = error.nextStep { Text(next).font(.subheadline) }
+                // Technical detail only behind 详情.
+                if let detail = error.detail {
+                    DisclosureGroup(s.details) { Text(detail).font(.caption) }
+                }
                 if error.action == .retry, let onRetry { Button(s.retry, action: onRetry) }
             }
             .foregroundColor(.red)

@@ -99,8 +99,7 @@ struct HouseholdPage: View {
                     if !h.tags.isEmpty { Text(h.tags.joined(separator: " · ")).foregroundColor(.secondary) }
                     if let last = h.lastOnSiteText { Text(last).font(.caption) }
                     NavigationLink(s.newVisit, destination: VisitFormView(ctx: ctx, householdId: h.id))
-                    NavigationLink(s.reportIssue, destination: ReportIssueView(ctx: ctx, householdId: h.id,
-                                                                                  offerOnSpot: app.session?.session?.home == .today))
+                    NavigationLink(s.reportIssue, destination: ReportIssueView(ctx: ctx, householdId: h.id))
                 }
             }
             Section(header: Text(s.visitsSection)) {
@@ -153,6 +152,12 @@ struct VisitFormView: View {
             Section {
                 Text(model.gps.text)
                 if let warning = model.gps.mockWarning { Text(warning).foregroundColor(.red) }
+                if let problem = model.gps.problem { Text(problem).foregroundColor(.red) }
+                if let v = model.verdict, model.result == nil {
+                    Text(v.label).font(.title3.bold()).foregroundColor(v.onSite ? .green : .orange)
+                    Text(v.advice)
+                    if let age = v.fixAgeText { Text(age).font(.caption) }
+                }
             }
             Section(header: Text(s.notes)) {
                 TextEditor(text: $model.notes).frame(minHeight: 100).disabled(model.result != nil)
@@ -179,7 +184,20 @@ struct VisitFormView: View {
             location.stop()
             Task { await model.discard() }
         }
-        .onReceive(location.$fix.compactMap { $0 }) { fix in if model.result == nil { model.onFix(fix) } }
+        .onReceive(location.$fix.compactMap { $0 }) { fix in
+            if model.result == nil {
+                model.onFix(fix)
+                Task { await model.previewVerdict() }
+            }
+        }
+        .onReceive(location.$problem) { model.onLocationProblem($0) }
+        // A fix ages: the core's live verdict is refreshed every few seconds.
+        .task {
+            while !Task.isCancelled && model.result == nil {
+                await model.previewVerdict()
+                try? await Task.sleep(nanoseconds: 5_000_000_000)
+            }
+        }
         .sheet(isPresented: $showCamera) {
             CameraPicker { url in
                 Task {
@@ -199,9 +217,9 @@ struct ReportIssueView: View {
     @EnvironmentObject var app: AppModel
     let ctx: ShellContext
 
-    /// `offerOnSpot`: the grid worker's form, with the second submit 就地解决.
-    init(ctx: ShellContext, householdId: String?, offerOnSpot: Bool = false) {
-        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId, offerOnSpot: offerOnSpot))
+    /// The second submit 就地解决 appears when the core's capabilities allow it (grid workers).
+    init(ctx: ShellContext, householdId: String?) {
+        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId))
         self.ctx = ctx
     }
 
@@ -220,6 +238,7 @@ struct ReportIssueView: View {
                 TextEditor(text: $model.description).frame(minHeight: 100)
             }
             Text(model.gps.text).font(.caption)
+            if let problem = model.gps.problem { Text(problem).font(.caption).foregroundColor(.red) }
             PhotoStrip(photos: model.photos)
             ErrorBanner(error: model.error, s: s)
             if let reported = model.reported {
@@ -243,6 +262,7 @@ struct ReportIssueView: View {
         .onAppear { location.start() }
         .onDisappear { location.stop() }
         .onReceive(location.$fix.compactMap { $0 }) { fix in model.onFix(fix) }
+        .onReceive(location.$problem) { model.onLocationProblem($0) }
         .sheet(isPresented: $showCamera) {
             CameraPicker { url in
                 Task {

@@ -15,9 +15,10 @@ struct TriageView: View {
         let s = ctx.strings
         List {
             Picker(s.triageTitle, selection: Binding(get: { model.filter }, set: { f in Task { await model.setFilter(f) } })) {
-                ForEach(QueueFilter.allCases, id: \.self) { Text($0.label(s)).tag($0) }
+                ForEach(model.filters, id: \.filter) { Text($0.label).tag($0.filter) }
             }
             .pickerStyle(.segmented)
+            if let warning = model.calendarWarning { Text(warning).font(.subheadline.bold()).foregroundColor(.orange) }
             ErrorBanner(error: model.error, s: s) { Task { await model.load() } }
             ForEach(model.rows) { row in
                 NavigationLink(destination: IssueView(ctx: ctx, issueId: row.id)) { IssueRowView(row: row) }
@@ -31,17 +32,16 @@ struct TriageView: View {
     }
 }
 
-/// Issue page: header, only the allowed actions (with their inputs), timeline.
+/// Issue page: header, only the allowed actions (each dialog drawn from the core's `ActionSpec`), timeline.
 struct IssueView: View {
     @StateObject var model: IssueViewModel
     @EnvironmentObject var app: AppModel
     @State private var dialog: ActionButton?
     @State private var text = ""
-    @State private var satisfaction: Satisfaction?
+    @State private var choice: String?
     @State private var days = ""
-    @State private var approved: Bool?
-    @State private var level: SupervisionLevel?
-    @State private var assigneeId: String?
+    @State private var person: String?
+    @State private var otherIssue = ""
     let ctx: ShellContext
 
     init(ctx: ShellContext, issueId: String) {
@@ -76,15 +76,14 @@ struct IssueView: View {
                 if let none = model.noActionsText { Text(none) }
                 ForEach(model.actions) { a in
                     Button(a.label) {
-                        if a.input == .none {
+                        if a.immediate {
                             Task { if await model.perform(a.kind) { app.changed() } }
                         } else {
                             text = ""
-                            satisfaction = nil
+                            choice = nil
                             days = ""
-                            approved = nil
-                            level = nil
-                            assigneeId = nil
+                            person = nil
+                            otherIssue = ""
                             dialog = a
                         }
                     }
@@ -113,34 +112,21 @@ struct IssueView: View {
     private func actionForm(_ a: ActionButton, _ s: Strings) -> some View {
         NavigationView {
             Form {
-                switch a.input {
-                case .satisfaction:
-                    Picker(s.satisfactionField, selection: $satisfaction) {
-                        ForEach([Satisfaction.satisfied, .basicallySatisfied, .dissatisfied], id: \.self) {
-                            Text(s.satisfaction($0)).tag(Optional($0))
-                        }
-                    }
-                case .daysAndReason:
-                    TextField(s.workingDaysField, text: $days).keyboardType(.numberPad)
-                case .decisionAndNote:
-                    Picker(s.decisionField, selection: $approved) {
-                        ForEach(model.decisionOptions) { Text($0.label).tag(Optional($0.value)) }
+                if !a.choices.isEmpty {
+                    Picker(a.choiceLabel, selection: $choice) {
+                        ForEach(a.choices, id: \.id) { Text($0.label).tag(Optional($0.id)) }
                     }
                     .pickerStyle(.segmented)
-                case .levelAndNote:
-                    Picker(s.supervisionLevelField, selection: $level) {
-                        ForEach(model.levelOptions) { Text($0.label).tag(Optional($0.value)) }
-                    }
-                    .pickerStyle(.segmented)
-                case .assignee:
+                }
+                if a.minDays != nil { TextField(a.daysLabel, text: $days).keyboardType(.numberPad) }
+                if a.needsPerson {
                     // The core's candidates only: people at the issue's node or above it, inside the owning level.
-                    Picker(s.assigneeField, selection: $assigneeId) {
+                    Picker(a.personLabel, selection: $person) {
                         ForEach(model.assigneeOptions) { Text($0.label).tag(Optional($0.value)) }
                     }
-                default:
-                    EmptyView()
                 }
-                if a.input != .assignee { TextField(label(a.input, s), text: $text) }
+                if a.needsOtherIssue { TextField(a.otherIssueLabel, text: $otherIssue) }
+                if a.text != .none { TextField(a.textLabel, text: $text) }
             }
             .navigationTitle(a.label)
             .toolbar {
@@ -148,34 +134,13 @@ struct IssueView: View {
                 ToolbarItem(placement: .confirmationAction) {
                     Button(a.label) {
                         dialog = nil
-                        let form = ActionForm(text: text, satisfaction: satisfaction, workingDays: UInt32(days),
-                                              approved: approved, level: level, assigneeId: assigneeId)
+                        let form = ActionForm(text: text, evidence: [], workingDays: UInt32(days), choice: choice,
+                                              personId: person, otherIssueId: otherIssue.isEmpty ? nil : otherIssue)
+                        // The core names whatever is missing in its error.
                         Task { if await model.perform(a.kind, form: form) { app.changed() } }
                     }
-                    .disabled(!complete(a.input))
                 }
             }
-        }
-    }
-
-    /// Whether the dialog's choice is made; the core validates the content.
-    private func complete(_ input: ActionInput) -> Bool {
-        switch input {
-        case .satisfaction: return satisfaction != nil
-        case .daysAndReason: return UInt32(days) != nil
-        case .decisionAndNote: return approved != nil
-        case .levelAndNote: return level != nil
-        case .assignee: return assigneeId != nil
-        case .none, .reason, .noteAndPhotos, .mergeTarget: return true
-        }
-    }
-
-    private func label(_ input: ActionInput, _ s: Strings) -> String {
-        switch input {
-        case .reason, .daysAndReason: return s.reasonField
-        case .assignee: return s.assigneeField
-        case .mergeTarget: return s.mergeIntoField
-        case .noteAndPhotos, .satisfaction, .decisionAndNote, .levelAndNote, .none: return s.noteField
         }
     }
 }

@@ -110,7 +110,7 @@ struct SyncBarView: View {
             if showQuarantine {
                 Text(s.quarantineTitle).font(.caption.bold())
                 ForEach(model.quarantinedItems) { item in
-                    Text("\(item.kind) · \(item.whenText)\n\(item.reason)").font(.caption2)
+                    Text("\(item.kind) · \(item.whenText)\n\(item.reason)\n\(item.nextStep)").font(.caption2)
                 }
             }
             ErrorBanner(error: model.error, s: s)

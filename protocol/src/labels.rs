@@ -3,6 +3,8 @@
 
 use crate::model::*;
 use crate::rules::sla::Light;
+use crate::rules::Denial;
+use crate::sync::RejectCode;
 
 /// Which language to label in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,7 +23,8 @@ impl Locale {
         }
     }
 
-    fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
+    /// The text for this locale.
+    pub fn pick(self, zh: &'static str, en: &'static str) -> &'static str {
         match self {
             Locale::ZhCn => zh,
             Locale::En => en,
@@ -72,6 +75,7 @@ labels!(SupervisionLevel { Normal => "普通督办", "Supervised"; Yellow => "�
 labels!(OnSiteVerdict {
     OnSite => "在现场", "On site"; TooFar => "距离过远", "Too far"; PoorFix => "定位精度差", "Poor GPS fix";
     NoFix => "无定位", "No GPS fix"; Mocked => "疑似虚拟定位", "Mock location"; NoReference => "住户未标注位置", "Household not located";
+    StaleFix => "定位已过期", "Stale GPS fix";
 });
 labels!(VisitKind {
     Routine => "常规走访", "Routine visit"; ReturnVisit => "回访", "Return visit";
@@ -90,6 +94,87 @@ labels!(OrgLevel {
 labels!(RiskLevel { Low => "低风险", "Low risk"; Medium => "中风险", "Medium risk"; High => "高风险", "High risk"; });
 labels!(Light { Green => "正常", "On time"; Yellow => "临期", "Due soon"; Red => "超期", "Overdue"; None => "", ""; });
 
+labels!(Denial {
+    NotOwnerStaff => "只有诉求所属层级的干部可以办理此事项", "Only staff of the level that owns the issue may do this";
+    NotAssignee => "只有承办人（或所属层级的干部）可以办理此事项", "Only the assigned handler (or the owning staff) may do this";
+    InvalidAssignee => "只能交办给本辖区内的网格员或干部", "Assign only to a grid worker or staff within the owning level";
+    NotDirectiveIssuer => "只有县、乡镇干部可以下达指令", "Only county or township staff may issue directives";
+    NotHouseholdLiaison => "只有本户的联户长或网格员可以登记告知情况", "Only the household's liaison head or grid worker may record this";
+    NotOwnNode => "只能为本单位签收或转发", "You may only acknowledge or relay for your own unit";
+    NotAboveOwner => "只有上一级的干部可以督办或审批", "Only staff of the level above may do this";
+    NotOnSpotReporter => "只有上报该诉求的网格员可以就地解决", "Only the grid worker who reported the issue may resolve it on the spot";
+    SystemOnly => "超期预警由系统自动生成", "Only the system marks an issue overdue";
+});
+
+labels!(RejectCode {
+    Conflict => "与服务器上已有的记录重复或冲突", "It conflicts with a record already on the server";
+    OutOfScope => "该记录已不在您的管辖范围内", "The record is no longer in your area";
+    IllegalTransition => "办理状态已被他人改变，这一步已不能进行", "Someone else changed the record first; this step is no longer possible";
+    NotPermitted => "您的账号无权进行这项操作", "Your account may not do this";
+    InvalidInput => "提交的内容不完整或有误", "Something in it is missing or wrong";
+    UnknownReference => "涉及的住户、诉求或指令在服务器上不存在", "A household, issue or directive it refers to does not exist on the server";
+    ActorMismatch => "该操作不是用当前账号做出的", "It was made under another account";
+});
+
+/// What the user should do about an operation the server refused (kept in quarantine, never dropped).
+pub fn reject_next_step(code: RejectCode, locale: Locale) -> &'static str {
+    match code {
+        RejectCode::Conflict => locale.pick("无需重复提交；请刷新后查看最新记录", "No need to resend: refresh to see the latest record"),
+        RejectCode::OutOfScope | RejectCode::NotPermitted | RejectCode::ActorMismatch => locale.pick(
+            "请联系乡镇或县里的系统管理员核实账号和辖区",
+            "Ask your township or county administrator to check your account and area",
+        ),
+        RejectCode::IllegalTransition => locale.pick("请刷新后查看最新状态，按需重新办理", "Refresh to see the latest state and redo the step if still needed"),
+        RejectCode::InvalidInput => locale.pick("请检查内容后重新填写提交", "Check the content and submit it again"),
+        RejectCode::UnknownReference => {
+            locale.pick("请先同步以获取最新数据，再重新办理", "Sync to get the latest data, then redo the step")
+        }
+    }
+}
+
+/// What the user should do when a denial stops them.
+pub fn denial_next_step(locale: Locale) -> &'static str {
+    locale.pick("如需办理，请联系有权限的干部", "Ask someone who is allowed to do it")
+}
+
+/// The kind of a queued operation (`OpBody::kind`) as the quarantine list names it; unknown kinds (from a
+/// newer release) get a general word.
+pub fn op_kind_label(kind: &str, locale: Locale) -> &'static str {
+    match kind {
+        "issue_event" => locale.pick("诉求办理", "Issue step"),
+        "visit_recorded" => locale.pick("入户走访", "Visit"),
+        "directive_issued" => locale.pick("下达指令", "Directive"),
+        "node_acknowledged" => locale.pick("指令签收", "Directive acknowledgement"),
+        "directive_relayed" => locale.pick("指令转发", "Directive relay"),
+        "household_acknowledged" => locale.pick("住户告知登记", "Household acknowledgement"),
+        "household_edited" => locale.pick("住户信息更正", "Household correction"),
+        "task_reported" => locale.pick("任务完成情况", "Task completion report"),
+        _ => locale.pick("操作", "Operation"),
+    }
+}
+
+/// What the visitor should do about a verdict, shown under it on the visit form (live preview and result).
+pub fn verdict_advice(v: OnSiteVerdict, locale: Locale) -> &'static str {
+    match v {
+        OnSiteVerdict::OnSite => locale.pick("已在住户附近，可以保存走访", "You are at the household; the visit can be saved"),
+        OnSiteVerdict::TooFar => locale.pick(
+            "离住户较远，请到户后再保存；如确实无法到户，请在民情日记中说明",
+            "Far from the household: save once you are there, or say why in the notes",
+        ),
+        OnSiteVerdict::PoorFix => locale.pick("定位精度不够，请到室外开阔处稍等片刻", "The GPS fix is imprecise: step outside and wait a moment"),
+        OnSiteVerdict::NoFix => locale.pick("尚未定位，请打开定位服务并稍候", "No position yet: turn on location and wait a moment"),
+        OnSiteVerdict::Mocked => locale.pick("检测到虚拟定位，请关闭模拟定位软件后重新定位", "Mock location detected: turn off the mock-location app and try again"),
+        OnSiteVerdict::NoReference => locale.pick(
+            "该户尚未标注位置，走访照常保存，但不计为在现场",
+            "The household has no location on file: the visit is saved but not counted as on site",
+        ),
+        OnSiteVerdict::StaleFix => locale.pick(
+            "定位是旧的（早于本次走访或已超过时限），正在重新定位，请稍候",
+            "The position is old (from before this visit or past the time limit): waiting for a fresh fix",
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +184,26 @@ mod tests {
         assert_eq!(IssueState::Closed.label(Locale::from_tag("zh-CN")), "结案");
         assert_eq!(IssueState::Closed.label(Locale::from_tag("en-US")), "Closed");
         assert_eq!(IssueCategory::ForestFire.label(Locale::ZhCn), "护林防火");
+    }
+
+    /// Every reject code and denial reads as plain Chinese with an English fallback, and says what to do.
+    #[test]
+    fn every_reject_code_and_denial_has_words_and_a_next_step() {
+        let chinese = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        for code in RejectCode::ALL {
+            assert!(chinese(code.label(Locale::ZhCn)), "{code:?}");
+            assert!(chinese(reject_next_step(code, Locale::ZhCn)), "{code:?}");
+            assert!(!code.label(Locale::En).is_empty() && !chinese(code.label(Locale::En)));
+            assert!(!reject_next_step(code, Locale::En).is_empty());
+        }
+        for d in Denial::ALL {
+            assert!(chinese(d.label(Locale::ZhCn)), "{d:?}");
+            assert!(!chinese(d.label(Locale::En)));
+        }
+        for v in [OnSiteVerdict::OnSite, OnSiteVerdict::TooFar, OnSiteVerdict::PoorFix, OnSiteVerdict::NoFix, OnSiteVerdict::Mocked, OnSiteVerdict::NoReference, OnSiteVerdict::StaleFix] {
+            assert!(chinese(verdict_advice(v, Locale::ZhCn)) && chinese(v.label(Locale::ZhCn)), "{v:?}");
+        }
+        assert_eq!(op_kind_label("visit_recorded", Locale::ZhCn), "入户走访");
+        assert_eq!(op_kind_label("from_the_future", Locale::ZhCn), "操作");
     }
 }

@@ -307,6 +307,10 @@ pub enum OnSiteVerdict {
     Mocked,
     /// 无参照点 — the household has no recorded point to compare with (departure from DESIGN §4, see docs/adr).
     NoReference,
+    /// The fix was taken before the visit started (a last-known position) or is older than the county's
+    /// maximum fix age (default 120 s): it proves nothing about where the visitor is (added in wire v1.1;
+    /// see docs/adr).
+    StaleFix,
 }
 
 /// Kind of directive (指令).

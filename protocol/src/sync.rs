@@ -104,6 +104,19 @@ pub enum RejectCode {
     ActorMismatch,
 }
 
+impl RejectCode {
+    /// Every code, for table tests (the phone shows each one in plain words).
+    pub const ALL: [RejectCode; 7] = [
+        RejectCode::Conflict,
+        RejectCode::OutOfScope,
+        RejectCode::IllegalTransition,
+        RejectCode::NotPermitted,
+        RejectCode::InvalidInput,
+        RejectCode::UnknownReference,
+        RejectCode::ActorMismatch,
+    ];
+}
+
 /// Per-op results, in request order, and the server's clock for offset estimation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -279,5 +292,22 @@ mod tests {
         for code in ErrorCode::ALL {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
+    }
+
+    #[test]
+    fn reject_code_all_lists_every_code() {
+        // Exhaustive: a new code fails to compile here until it is listed in ALL (and gets its words).
+        fn listed(c: RejectCode) -> bool {
+            match c {
+                RejectCode::Conflict
+                | RejectCode::OutOfScope
+                | RejectCode::IllegalTransition
+                | RejectCode::NotPermitted
+                | RejectCode::InvalidInput
+                | RejectCode::UnknownReference
+                | RejectCode::ActorMismatch => RejectCode::ALL.contains(&c),
+            }
+        }
+        assert!(RejectCode::ALL.into_iter().all(listed));
     }
 }

@@ -90,6 +90,7 @@ impl<'de> Deserialize<'de> for Operation {
             HouseholdAcknowledged,
             HouseholdEdited,
             TaskReported,
+            CountyConfigSet,
         }
         #[derive(Deserialize)]
         struct Wire {
@@ -111,6 +112,7 @@ impl<'de> Deserialize<'de> for Operation {
             Kind::HouseholdAcknowledged => OpBody::HouseholdAcknowledged(parse(&w.body)?),
             Kind::HouseholdEdited => OpBody::HouseholdEdited(parse(&w.body)?),
             Kind::TaskReported => OpBody::TaskReported(parse(&w.body)?),
+            Kind::CountyConfigSet => OpBody::CountyConfigSet(parse(&w.body)?),
         };
         Ok(Operation { op_id: w.op_id, hlc: w.hlc, body })
     }
@@ -129,6 +131,9 @@ pub enum OpBody {
     HouseholdAcknowledged(HouseholdAck),
     HouseholdEdited(HouseholdEdit),
     TaskReported(TaskReport),
+    /// The county's settings changed (made by the server, never by a phone): every phone of the county
+    /// replaces its settings with these.
+    CountyConfigSet(CountyConfigSet),
 }
 
 impl OpBody {
@@ -143,6 +148,7 @@ impl OpBody {
             OpBody::HouseholdAcknowledged(_) => "household_acknowledged",
             OpBody::HouseholdEdited(_) => "household_edited",
             OpBody::TaskReported(_) => "task_reported",
+            OpBody::CountyConfigSet(_) => "county_config_set",
         }
     }
 }
@@ -375,6 +381,16 @@ pub struct TaskReport {
     pub evidence: Vec<String>,
 }
 
+/// New county settings in the change feed (县级配置更新): the whole configuration, as the bundle carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct CountyConfigSet {
+    pub config: CountyConfig,
+    /// When the server stored them.
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub set_at_ms: i64,
+}
+
 /// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users,
 /// and the county's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -426,6 +442,9 @@ impl CountyConfig {
         }
         if !(p.max_accuracy_m.is_finite() && p.max_accuracy_m > 0.0 && p.max_accuracy_m <= 10_000.0) {
             return Err(FieldError::new("config.on_site.max_accuracy_m", "must be between 0 and 10,000 metres"));
+        }
+        if !(1..=3_600).contains(&p.max_fix_age_s) {
+            return Err(FieldError::new("config.on_site.max_fix_age_s", "must be 1 to 3,600 seconds"));
         }
         let c = &self.cadence;
         for (field, days) in [
@@ -562,8 +581,16 @@ mod tests {
     #[test]
     fn county_config_checks_calendars_and_windows_and_keeps_its_wire_shape() {
         let empty = CountyConfig::default();
-        assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"on_site":{"radius_m":100.0,"max_accuracy_m":50.0},"cadence":{"county_days":90,"township_days":180,"branch_days":60,"group_days":null},"sla":{"rules":[]}}"#.replace(' ', ""));
+        assert_eq!(serde_json::to_string(&empty).unwrap(), r#"{"on_site":{"radius_m":100.0,"max_accuracy_m":50.0,"max_fix_age_s":120},"cadence":{"county_days":90,"township_days":180,"branch_days":60,"group_days":null},"sla":{"rules":[]}}"#.replace(' ', ""));
         assert!(empty.validate().is_ok());
+        // A configuration written before the fix-age limit existed still reads, with the default 120 s.
+        let old: CountyConfig = serde_json::from_str(r#"{"on_site":{"radius_m":80.0,"max_accuracy_m":40.0}}"#).unwrap();
+        assert_eq!((old.on_site.radius_m, old.on_site.max_fix_age_s), (80.0, 120));
+        let bad_age = CountyConfig {
+            on_site: crate::rules::geo::OnSitePolicy { max_fix_age_s: 0, ..Default::default() },
+            ..CountyConfig::default()
+        };
+        assert_eq!(bad_age.validate().unwrap_err().field, "config.on_site.max_fix_age_s");
         let bad_calendar = CountyConfig { calendars: vec![serde_json::json!({ "year": 2026, "holidays": "nope" })], ..CountyConfig::default() };
         assert_eq!(bad_calendar.validate().unwrap_err().field, "config.calendars");
         let bad_window = CountyConfig {
@@ -576,6 +603,22 @@ mod tests {
             ..CountyConfig::default()
         };
         assert_eq!(bad_radius.validate().unwrap_err().field, "config.duplicates.radius_m");
+    }
+
+    #[test]
+    fn operation_snapshot_county_config_set() {
+        let op = Operation {
+            op_id: "cfg-1".into(),
+            hlc: "000001700000000-000000-server".into(),
+            body: OpBody::CountyConfigSet(CountyConfigSet { config: CountyConfig::default(), set_at_ms: 5 }),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"op_id":"cfg-1","hlc":"000001700000000-000000-server","kind":"county_config_set","body":{"config":{"on_site":{"radius_m":100.0,"max_accuracy_m":50.0,"max_fix_age_s":120},"cadence":{"county_days":90,"township_days":180,"branch_days":60,"group_days":null},"sla":{"rules":[]}},"set_at_ms":5}}"#
+        );
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
+        assert_eq!(op.body.kind(), "county_config_set");
     }
 
     #[test]
@@ -627,6 +670,9 @@ mod tests {
         let json = serde_json::to_value(&visit).unwrap();
         assert_eq!(json["kind"], "visit_recorded");
         assert_eq!(json["body"]["verdict"], "on_site");
+        // The verdict added for stale fixes has its own stable name; older verdicts keep theirs.
+        assert_eq!(serde_json::to_value(OnSiteVerdict::StaleFix).unwrap(), "stale_fix");
+        assert_eq!(serde_json::from_value::<OnSiteVerdict>("no_reference".into()).unwrap(), OnSiteVerdict::NoReference);
         assert_eq!(json["body"]["fix"]["accuracy_m"], 8.0);
         assert_eq!(visit.kind(), "visit_recorded");
 

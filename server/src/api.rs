@@ -168,14 +168,32 @@ pub async fn watch_feed_head(storage: Arc<dyn Storage>, interval: std::time::Dur
     }
 }
 
-/// Runs the overdue sweep now and then every `interval`; a failed sweep is reported and retried next time.
+/// The county's time-limit rules as stored now (its settings and calendars), and the warning for a year
+/// without a calendar (`None`: all loaded), for the sweep and the CLI.
+pub fn county_sla(storage: &dyn Storage, now_ms: i64) -> crate::error::Result<(linkage_protocol::rules::sla::SlaRules, Option<String>)> {
+    use linkage_protocol::rules::county;
+    let rules = county::CountyRules::from_config(&storage.county_config()?);
+    let missing = county::missing_calendar_years(&rules.sla.calendar, now_ms);
+    Ok((rules.sla, county::calendar_warning(&missing, linkage_protocol::labels::Locale::ZhCn)))
+}
+
+/// Runs the overdue sweep now and then every `interval` with the county's current time limits (settings
+/// changed meanwhile apply from the next sweep); a failed sweep is reported and retried next time. A year
+/// without a holiday calendar is logged at every sweep, the first one at start.
 pub async fn sweep_periodically(storage: Arc<dyn Storage>, interval: std::time::Duration) {
-    let rules = Arc::new(linkage_protocol::rules::sla::SlaRules::china_default());
     let mut ticker = tokio::time::interval(interval);
     loop {
         ticker.tick().await;
-        let (storage, rules) = (storage.clone(), rules.clone());
-        match tokio::task::spawn_blocking(move || storage.sweep_overdue(now_ms(), &rules)).await {
+        let storage = storage.clone();
+        let sweep = move || -> crate::error::Result<u32> {
+            let now = now_ms();
+            let (rules, warning) = county_sla(storage.as_ref(), now)?;
+            if let Some(w) = warning {
+                eprintln!("WARNING 警告: {w}");
+            }
+            storage.sweep_overdue(now, &rules)
+        };
+        match tokio::task::spawn_blocking(sweep).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => eprintln!("overdue sweep: {n} issue(s) flagged overdue and proposed for escalation"),
             Ok(Err(e)) => eprintln!("overdue sweep failed (will retry): {e}"),

@@ -112,6 +112,8 @@ pub trait Ledger {
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>>;
     /// Sets one household field and its clock.
     fn put_household_field(&mut self, household_id: &str, field: &HouseholdField, hlc: &str) -> Result<()>;
+    /// The county's on-site policy (radius, GPS accuracy, maximum fix age) for grading visits.
+    fn on_site_policy(&mut self) -> Result<OnSitePolicy>;
     /// Records that a record at `path` refers to these photos (who may download them).
     fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
 }
@@ -213,6 +215,8 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, ack),
         OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, edit, now_ms),
         OpBody::TaskReported(report) => task_reported(ledger, &actor, report, now_ms),
+        // The county's settings come from the server's administrators, never from a phone.
+        OpBody::CountyConfigSet(_) => Ok(Err(Reject::from(RuleError::NotPermitted(Denial::SystemOnly)))),
     }
 }
 
@@ -369,7 +373,11 @@ fn visit_recorded(
         }
     }
     // The server grades the fix itself; the phone's verdict is advisory.
-    let assessment = geo::assess(visit.fix.as_ref(), household.point, &OnSitePolicy::default());
+    // With the visit's own times, so a stale fix (before the visit, or too old at its end) is graded stale here
+    // too, whenever the op arrives.
+    let window = geo::FixWindow { started_at_ms: visit.started_at_ms, at_ms: visit.ended_at_ms };
+    let policy = ledger.on_site_policy()?;
+    let assessment = geo::assess(visit.fix.as_ref(), household.point, &policy, window);
     // The phone graded with the same rule, so normally the op is stored as sent; a differing grading (an old
     // app, a moved household point, a tampered op) is replaced by the server's.
     let agrees = assessment.verdict == visit.verdict && assessment.distance_m == visit.distance_m;

@@ -414,7 +414,8 @@ impl Pusher<'_> {
             lat: point.0 + jitter * (self.rng.unit() - 0.5),
             lon: point.1 + jitter * (self.rng.unit() - 0.5),
             accuracy_m: 5.0 + 30.0 * self.rng.unit(),
-            fix_time_ms: start,
+            // The last fix of the visit, fresh when it is saved (the server grades stale fixes).
+            fix_time_ms: start + 14 * 60_000,
             mocked: false,
         };
         let visit = Visit {

@@ -58,6 +58,11 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// The county's holiday calendars (节假日安排), one file per year: import one, or see which are loaded.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Seed a synthetic county (if the data dir has none) and serve it.
     Demo {
         #[arg(long, default_value = "./linkage-demo-data")]
@@ -118,6 +123,30 @@ enum UserCommand {
         node: String,
         #[arg(long)]
         password: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Load a county's calendar for one year (the format of protocol/calendars/2026.json), replacing that
+    /// year's file; every phone gets it with its next sync. A bad file is refused whole, naming the problem.
+    #[command(long_about = "Load a county's holiday calendar for one year, replacing that year's file; every phone gets \
+        it with its next sync and the sweep and measures use it at once.\n\n\
+        File format (UTF-8 JSON, as protocol/calendars/2026.json):\n  \
+        {\"year\": 2027, \"source\": \"国务院办公厅通知\", \"holidays\": [{\"name\": \"春节\", \"from\": \"2027-02-06\", \"to\": \"2027-02-13\"}], \
+        \"workdays\": [{\"name\": \"春节调休\", \"date\": \"2027-02-14\"}]}\n\
+        A bad file (bad JSON, unknown field, bad or out-of-year date, a day listed twice, a holiday that is also a \
+        make-up working day) is refused whole and nothing is loaded.")]
+    Import {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// The yearly calendar file.
+        file: PathBuf,
+    },
+    /// List the loaded years and warn about a year that has started, or starts within 30 days, without one.
+    Status {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
     },
 }
 
@@ -230,10 +259,27 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Sweep { data_dir } => {
             let storage = open(&data_dir)?;
-            let rules = linkage_protocol::rules::sla::SlaRules::china_default();
-            let n = storage.sweep_overdue(chrono::Utc::now().timestamp_millis(), &rules)?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let (rules, warning) = linkage_server::api::county_sla(storage.as_ref(), now)?;
+            if let Some(w) = warning {
+                eprintln!("WARNING 警告: {w}");
+            }
+            let n = storage.sweep_overdue(now, &rules)?;
             println!("{n} issue(s) flagged overdue and proposed for escalation");
             Ok(())
+        }
+        Command::Calendar { command: CalendarCommand::Import { data_dir, file } } => {
+            let storage = open(&data_dir)?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", file.display())))?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let year = storage.import_calendar(&text, now)?;
+            println!("calendar {year} loaded from {}; phones get it with their next sync", file.display());
+            calendar_status(storage.as_ref(), now)
+        }
+        Command::Calendar { command: CalendarCommand::Status { data_dir } } => {
+            let storage = open(&data_dir)?;
+            calendar_status(storage.as_ref(), chrono::Utc::now().timestamp_millis())
         }
         Command::Device { command: DeviceCommand::Revoke { data_dir, device } } => {
             let storage = open(&data_dir)?;
@@ -263,7 +309,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             let conn = measures::open_read_only(&data_dir)?;
             let now = chrono::Utc::now().timestamp_millis();
-            let report = measures::compute(&conn, &node, dates, now, &measures::MeasuresPolicy::default())?;
+            let policy = measures::MeasuresPolicy::for_county(&linkage_server::sqlite::read_county_config(&conn)?);
+            let report = measures::compute(&conn, &node, dates, now, &policy)?;
             let (bytes, out) = match format {
                 FormatArg::Csv => (report.to_csv()?, out),
                 FormatArg::Xlsx => {
@@ -286,6 +333,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// Prints the loaded calendar years (shipped and the county's) and, loudly, any year missing.
+fn calendar_status(storage: &dyn Storage, now_ms: i64) -> Result<(), Error> {
+    let config = storage.county_config()?;
+    let county: Vec<String> = config.calendars.iter().filter_map(|c| c.get("year")).map(|y| y.to_string()).collect();
+    let rules = linkage_protocol::rules::county::CountyRules::from_config(&config);
+    let loaded: Vec<String> = rules.sla.calendar.loaded_years().iter().map(i32::to_string).collect();
+    println!("calendars loaded: {} (imported by the county: {})", loaded.join(", "), if county.is_empty() { "none".into() } else { county.join(", ") });
+    let (_, warning) = linkage_server::api::county_sla(storage, now_ms)?;
+    if let Some(w) = warning {
+        eprintln!("WARNING 警告: {w}");
+    }
+    Ok(())
 }
 
 fn main() -> std::process::ExitCode {

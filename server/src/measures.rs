@@ -106,6 +106,15 @@ impl Default for MeasuresPolicy {
     }
 }
 
+impl MeasuresPolicy {
+    /// The policy of a county's settings (time limits on its calendar, cadence, acknowledgement windows): the
+    /// same rules its phones apply.
+    pub fn for_county(config: &linkage_protocol::wire::CountyConfig) -> MeasuresPolicy {
+        let r = linkage_protocol::rules::county::CountyRules::from_config(config);
+        MeasuresPolicy { sla: r.sla, cadence: r.cadence, ack_windows: r.ack_windows }
+    }
+}
+
 /// Households of an area and how many of them were visited on site in time, at one level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VisitCoverage {

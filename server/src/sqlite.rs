@@ -12,7 +12,7 @@ use linkage_protocol::model::{OrgLevel, Role};
 use linkage_protocol::rules::lifecycle::IssueProjection;
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::{Change, OpOutcome, RejectCode};
-use linkage_protocol::wire::{HouseholdField, TaskReport, 
+use linkage_protocol::wire::{CountyConfig, HouseholdField, TaskReport, 
     Bundle, BundleHousehold, BundleNode, BundleUser, Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck,
     NodeRelay, Operation, Visit,
 };
@@ -24,7 +24,11 @@ use crate::error::{Error, Result};
 use crate::storage::{BlobState, BlobWrite, Counts, NewUser, PlacedHousehold, PlacedNode, Storage, TokenRecord};
 
 /// Schema migrations, one per version; index + 1 is the version it brings the database to.
-const MIGRATIONS: &[&str] = &[include_str!("../sql/001_initial.sql"), include_str!("../sql/002_household_clocks_and_task_reports.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../sql/001_initial.sql"),
+    include_str!("../sql/002_household_clocks_and_task_reports.sql"),
+    include_str!("../sql/003_county_settings.sql"),
+];
 
 /// The SQLite storage in a data directory.
 #[derive(Debug)]
@@ -151,6 +155,8 @@ fn query_node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
 /// The statements every pushed op runs are held for the whole batch (not looked up in rusqlite's cache per op).
 struct SqlLedger<'a> {
     tx: &'a Connection,
+    /// The county's on-site policy, read once per transaction.
+    on_site: Option<linkage_protocol::rules::geo::OnSitePolicy>,
     households: std::collections::HashMap<String, Option<HouseholdInfo>>,
     seen_op: Option<CachedStatement<'a>>,
     insert_change: Option<CachedStatement<'a>>,
@@ -167,7 +173,7 @@ fn held<'s, 'a>(slot: &'s mut Option<CachedStatement<'a>>, tx: &'a Connection, s
 
 impl<'a> SqlLedger<'a> {
     fn new(tx: &'a Connection) -> SqlLedger<'a> {
-        SqlLedger { tx, households: std::collections::HashMap::new(), seen_op: None, insert_change: None, insert_visit: None }
+        SqlLedger { tx, on_site: None, households: std::collections::HashMap::new(), seen_op: None, insert_change: None, insert_visit: None }
     }
 
     fn household_uncached(&self, id: &str) -> Result<Option<HouseholdInfo>> {
@@ -187,6 +193,13 @@ impl<'a> SqlLedger<'a> {
 impl Ledger for SqlLedger<'_> {
     fn node(&mut self, id: &str) -> Result<Option<NodeInfo>> {
         query_node(self.tx, id)
+    }
+
+    fn on_site_policy(&mut self) -> Result<linkage_protocol::rules::geo::OnSitePolicy> {
+        if self.on_site.is_none() {
+            self.on_site = Some(read_county_config(self.tx)?.on_site);
+        }
+        Ok(self.on_site.expect("just read"))
     }
 
     fn user(&mut self, id: &str) -> Result<Option<UserInfo>> {
@@ -427,6 +440,46 @@ fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms
     Ok(Some(outcomes))
 }
 
+/// The county's settings as stored: the settings document (defaults when none was set) with every imported
+/// yearly calendar. Works on a read-only connection (the measures export).
+pub fn read_county_config(conn: &Connection) -> Result<CountyConfig> {
+    let base: Option<String> = conn
+        .query_row("SELECT config_json FROM county_settings WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    let mut config: CountyConfig = match base {
+        Some(json) => serde_json::from_str(&json)?,
+        None => CountyConfig::default(),
+    };
+    config.calendars.clear();
+    let mut stmt = conn.prepare_cached("SELECT file_json FROM county_calendars ORDER BY year")?;
+    for file in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        config.calendars.push(serde_json::from_str(&file?)?);
+    }
+    Ok(config)
+}
+
+/// Puts the county's current settings into the change feed (broadcast from the county node, so every
+/// phone of the county pulls them), inside the caller's transaction. Without a county node there are no
+/// phones to tell yet: the bundle carries the settings when they enrol.
+fn feed_county_config(tx: &Connection, now_ms: i64) -> Result<()> {
+    let config = read_county_config(tx)?;
+    config.validate().map_err(|e| Error::Invalid(format!("county settings: {e}")))?;
+    let county: Option<String> =
+        tx.query_row("SELECT path FROM org_nodes WHERE level = 'county' ORDER BY path LIMIT 1", [], |r| r.get(0)).optional()?;
+    let Some(path) = county else { return Ok(()) };
+    let op = Operation {
+        op_id: uuid::Uuid::now_v7().to_string(),
+        hlc: linkage_protocol::hlc::Hlc { wall_ms: now_ms, counter: 0 }.encode(apply::SYSTEM_ACTOR),
+        body: linkage_protocol::wire::OpBody::CountyConfigSet(linkage_protocol::wire::CountyConfigSet { config, set_at_ms: now_ms }),
+    };
+    tx.prepare_cached(
+        "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
+    )?
+    .execute(params![op.op_id, BODY_IS_OP_JSON, apply::SYSTEM_ACTOR, path, serde_json::to_string(&op)?, now_ms])?;
+    Ok(())
+}
+
 /// `changes.body_sha256` of a row whose `op_json` is the op exactly as sent (canonical JSON): the body itself
 /// is the idempotency key, so no hash is computed or stored (most rows). A row whose feed copy differs from
 /// what was sent (the server corrected a visit's grading) or that has no feed copy (a change of nothing)
@@ -546,6 +599,53 @@ impl Storage for SqliteStorage {
 
     fn has_county(&self) -> Result<bool> {
         Ok(lock(&self.conn).query_row("SELECT EXISTS (SELECT 1 FROM org_nodes WHERE level = 'county')", [], |r| r.get(0))?)
+    }
+
+    fn county_config(&self) -> Result<CountyConfig> {
+        read_county_config(&lock(&self.conn))
+    }
+
+    fn set_county_config(&self, config: &CountyConfig, now_ms: i64) -> Result<()> {
+        config.validate().map_err(|e| Error::Invalid(format!("county settings: {e}")))?;
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let base = CountyConfig { calendars: Vec::new(), ..config.clone() };
+        tx.execute(
+            "INSERT INTO county_settings (id, config_json, updated_at_ms) VALUES (1, ?1, ?2)
+             ON CONFLICT(id) DO UPDATE SET config_json = excluded.config_json, updated_at_ms = excluded.updated_at_ms",
+            params![serde_json::to_string(&base)?, now_ms],
+        )?;
+        tx.execute("DELETE FROM county_calendars", [])?;
+        for file in &config.calendars {
+            let year = file.get("year").and_then(serde_json::Value::as_i64).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO county_calendars (year, file_json, imported_at_ms) VALUES (?1, ?2, ?3)",
+                params![year, file.to_string(), now_ms],
+            )?;
+        }
+        feed_county_config(&tx, now_ms)?;
+        tx.commit()?;
+        self.publish_head(&conn)?;
+        Ok(())
+    }
+
+    fn import_calendar(&self, year_file: &str, now_ms: i64) -> Result<i32> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = read_county_config(&tx)?;
+        let (_, year) = linkage_protocol::rules::county::with_calendar_year(&current, year_file)
+            .map_err(|e| Error::Invalid(e.to_string()))?;
+        // Stored compact, as parsed (the file's formatting is not kept).
+        let value: serde_json::Value = serde_json::from_str(year_file)?;
+        tx.execute(
+            "INSERT INTO county_calendars (year, file_json, imported_at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT(year) DO UPDATE SET file_json = excluded.file_json, imported_at_ms = excluded.imported_at_ms",
+            params![year, value.to_string(), now_ms],
+        )?;
+        feed_county_config(&tx, now_ms)?;
+        tx.commit()?;
+        self.publish_head(&conn)?;
+        Ok(year)
     }
 
     fn import_org(&self, nodes: &[PlacedNode], households: &[PlacedHousehold]) -> Result<()> {
@@ -742,7 +842,8 @@ impl Storage for SqliteStorage {
                 Ok(BundleUser { id: u.id, name: u.name, role: u.role, node_id: u.node_id })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Bundle { nodes, households, users, config: None })
+        let config = Some(read_county_config(&conn)?);
+        Ok(Bundle { nodes, households, users, config })
     }
 
     fn blob_state(&self, hash: &str) -> Result<BlobState> {

@@ -102,6 +102,15 @@ pub trait Storage: Send + Sync + 'static {
     fn node(&self, id: &str) -> Result<Option<NodeInfo>>;
     /// Whether a county node exists.
     fn has_county(&self) -> Result<bool>;
+    /// The county's settings (县级配置) with its imported yearly calendars; the defaults when none were set.
+    fn county_config(&self) -> Result<linkage_protocol::wire::CountyConfig>;
+    /// Replaces the county's settings (calendars included) after validating them, and puts them into the
+    /// change feed for every phone, in one transaction. Invalid settings (`Error::Invalid`) change nothing.
+    fn set_county_config(&self, config: &linkage_protocol::wire::CountyConfig, now_ms: i64) -> Result<()>;
+    /// Stores a county's yearly holiday calendar (the format of `protocol/calendars/2026.json`), replacing
+    /// the file of the same year, and puts the new settings into the change feed, in one transaction.
+    /// Returns the year. A bad file (`Error::Invalid`, naming the problem) changes nothing.
+    fn import_calendar(&self, year_file: &str, now_ms: i64) -> Result<i32>;
     /// Stores validated nodes and households in one transaction (all or nothing).
     fn import_org(&self, nodes: &[PlacedNode], households: &[PlacedHousehold]) -> Result<()>;
     /// Applies one operation as `user`, idempotently by op id, in its own transaction.

@@ -70,10 +70,11 @@ fn visit_ops(n: usize) -> Vec<Operation> {
                 lat: point.map_or(35.58, |p| p.0) + (i % 97) as f64 * 1e-6,
                 lon: point.map_or(109.26, |p| p.1) + (i % 89) as f64 * 1e-6,
                 accuracy_m: 8.0 + (i % 20) as f64,
-                fix_time_ms: now - 3_100_000,
+                fix_time_ms: now - 3_030_000,
                 mocked: false,
             };
-            let assessment = linkage_protocol::rules::geo::assess(Some(&fix), *point, &policy);
+            let window = linkage_protocol::rules::geo::FixWindow { started_at_ms: now - 3_600_000, at_ms: now - 3_000_000 };
+            let assessment = linkage_protocol::rules::geo::assess(Some(&fix), *point, &policy, window);
             Operation {
                 op_id: id.clone(),
                 hlc,

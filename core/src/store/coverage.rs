@@ -257,7 +257,7 @@ mod tests {
     const DAY: i64 = 86_400_000;
 
     fn visit_at(s: &mut Store, household: &str, lat: f64, lon: f64, started: i64) {
-        let fix = GpsFix { lat, lon, accuracy_m: 5.0, fix_time_ms: started, mocked: false };
+        let fix = GpsFix { lat, lon, accuracy_m: 5.0, fix_time_ms: started + 590_000, mocked: false };
         s.record_visit(VisitInput {
             household_id: household.into(),
             kind: VisitKind::Routine,

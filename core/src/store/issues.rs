@@ -369,6 +369,19 @@ impl Store {
         offset: u32,
         limit: u32,
     ) -> Result<(Vec<IssueRow>, u64)> {
+        self.list_issues_due(list, states, None, offset, limit)
+    }
+
+    /// [`Store::list_issues`], keeping only issues whose current deadline lies before `due_before` when given
+    /// (the 超期 filter).
+    pub fn list_issues_due(
+        &self,
+        list: IssueListScope,
+        states: &[IssueState],
+        due_before: Option<i64>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<(Vec<IssueRow>, u64)> {
         let actor = self.actor()?;
         let mut args: Vec<Value> = Vec::new();
         let (mut where_sql, order) = match list {
@@ -399,6 +412,10 @@ impl Store {
                 })
                 .collect();
             where_sql.push_str(&format!(" AND state IN ({})", marks.join(", ")));
+        }
+        if let Some(due) = due_before {
+            args.push(due.into());
+            where_sql.push_str(&format!(" AND due_at_ms < ?{}", args.len()));
         }
         let total: i64 = self.conn().query_row(
             &format!("SELECT count(*) FROM issues WHERE {where_sql}"),

@@ -81,20 +81,9 @@ impl Default for Policies {
 impl Policies {
     /// The policies a county's (validated) configuration sets.
     pub fn from_config(config: &linkage_protocol::wire::CountyConfig) -> Policies {
-        let mut sla = SlaRules::china_default();
-        // Validated by CountyConfig::validate before it is stored; a failure here keeps the defaults.
-        let _ = sla.policy.merge(config.sla.clone());
-        if let Ok(calendar) = config.work_calendar() {
-            sla.calendar = calendar;
-        }
-        let defaults = Policies::default();
-        Policies {
-            on_site: config.on_site,
-            cadence: config.cadence,
-            sla: Arc::new(sla),
-            duplicates: config.duplicates.unwrap_or(defaults.duplicates),
-            ack_windows: config.ack_windows.unwrap_or(defaults.ack_windows),
-        }
+        // The same construction as the server's (protocol::rules::county).
+        let r = linkage_protocol::rules::county::CountyRules::from_config(config);
+        Policies { on_site: r.on_site, cadence: r.cadence, sla: Arc::new(r.sla), duplicates: r.duplicates, ack_windows: r.ack_windows }
     }
 }
 

@@ -40,6 +40,8 @@ pub struct SyncMeta {
     pub clock_offset_ms: i64,
     pub last_sync_at_ms: Option<i64>,
     pub last_error: Option<String>,
+    /// The stable code (`ErrorCode::as_str`) of the last failure.
+    pub last_error_code: Option<String>,
 }
 
 impl Store {
@@ -48,6 +50,7 @@ impl Store {
     pub fn apply_changes(&mut self, changes: &[Change], next_cursor: i64) -> Result<u32> {
         let sla = self.policies.sla.clone();
         let mut hlc = self.hlc;
+        let mut new_config = None;
         let applied = self.write(|w| {
             let mut applied = 0;
             for change in changes {
@@ -88,6 +91,16 @@ impl Store {
                         )?;
                         held && directives::persist_task_report(&w.tx, r)?
                     }
+                    // The county's new settings: stored with the page, in force once it commits. Settings
+                    // this release cannot use are skipped (the current ones stay), never half-applied.
+                    OpBody::CountyConfigSet(c) => match c.config.validate() {
+                        Ok(()) => {
+                            meta_set(&w.tx, "county_config", &serde_json::to_string(&c.config)?)?;
+                            new_config = Some(c.config.clone());
+                            true
+                        }
+                        Err(_) => false,
+                    },
                 };
                 applied += u32::from(new);
             }
@@ -96,6 +109,9 @@ impl Store {
             Ok(applied)
         })?;
         self.hlc = self.hlc.max(hlc);
+        if let Some(config) = new_config {
+            self.policies = super::Policies::from_config(&config);
+        }
         Ok(applied)
     }
 
@@ -175,6 +191,7 @@ impl Store {
             clock_offset_ms: self.clock_offset_ms,
             last_sync_at_ms: get("last_sync_at_ms")?.and_then(|s| s.parse().ok()),
             last_error: get("last_sync_error")?,
+            last_error_code: get("last_sync_error_code")?,
         })
     }
 
@@ -203,16 +220,19 @@ impl Store {
         Ok(())
     }
 
-    /// Records how a sync ended (`None` = success).
-    pub fn record_sync_result(&mut self, error: Option<&str>) -> Result<()> {
+    /// Records how a sync ended (`None` = success; else the error's stable code and technical text).
+    pub fn record_sync_result(&mut self, error: Option<(&str, &str)>) -> Result<()> {
         let now = self.now_ms();
         self.write(|w| {
             match error {
                 None => {
                     meta_set(&w.tx, "last_sync_at_ms", &now.to_string())?;
-                    w.tx.execute("DELETE FROM meta WHERE key = 'last_sync_error'", [])?;
+                    w.tx.execute("DELETE FROM meta WHERE key IN ('last_sync_error', 'last_sync_error_code')", [])?;
                 }
-                Some(e) => meta_set(&w.tx, "last_sync_error", e)?,
+                Some((code, detail)) => {
+                    meta_set(&w.tx, "last_sync_error", detail)?;
+                    meta_set(&w.tx, "last_sync_error_code", code)?;
+                }
             }
             Ok(())
         })

@@ -57,7 +57,8 @@ impl Store {
         if let Some(issue_id) = &input.issue_id {
             self.issue_row(issue_id)?;
         }
-        let assessment = geo::assess(input.fix.as_ref(), household.lat.zip(household.lon), &self.policies.on_site);
+        let window = geo::FixWindow { started_at_ms: input.started_at_ms, at_ms: input.ended_at_ms };
+        let assessment = geo::assess(input.fix.as_ref(), household.lat.zip(household.lon), &self.policies.on_site, window);
         let visit = Visit {
             id: new_id(),
             household_id: household.id,
@@ -76,6 +77,20 @@ impl Store {
         };
         self.write(|w| insert_visit(w, &visit))?;
         self.visit(&visit.id)
+    }
+
+    /// The verdict a visit to the household would get now with `fix` (the visit form's live preview): the
+    /// same grading `record_visit` applies, judged at the store's clock for a visit started at
+    /// `started_at_ms`. A fix that is not a real position or time is refused like on save. Nothing is written.
+    pub fn preview_verdict(&self, household_id: &str, fix: Option<&GpsFix>, started_at_ms: i64) -> Result<geo::Assessment> {
+        let (household, _) = self.household_with_path(household_id)?;
+        let now = self.now_ms();
+        if let Some(fix) = fix {
+            geo::validate_fix(fix)?;
+            geo::check_fix_time(fix, now)?;
+        }
+        let window = geo::FixWindow { started_at_ms, at_ms: now };
+        Ok(geo::assess(fix, household.lat.zip(household.lon), &self.policies.on_site, window))
     }
 
     /// Corrects a visit's notes and photos: a new amendment record; the original stays as it was.
@@ -266,7 +281,7 @@ mod tests {
     }
 
     fn fix_at(lat: f64, lon: f64) -> Option<GpsFix> {
-        Some(GpsFix { lat, lon, accuracy_m: 8.0, fix_time_ms: NOW - 300_000, mocked: false })
+        Some(GpsFix { lat, lon, accuracy_m: 8.0, fix_time_ms: NOW - 90_000, mocked: false })
     }
 
     #[test]

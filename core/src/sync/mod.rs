@@ -174,7 +174,7 @@ pub async fn run(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>, limi
     match &result {
         Ok(_) => s.record_sync_result(None)?,
         Err(Error::DeviceRevoked) => {}
-        Err(e) => s.record_sync_result(Some(&e.to_string()))?,
+        Err(e) => s.record_sync_result(Some((e.code().as_str(), &e.to_string())))?,
     }
     result
 }

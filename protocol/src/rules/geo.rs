@@ -1,6 +1,7 @@
 //! Where a GPS fix puts the visitor: distance to the household's point (haversine, via `geo`), the graded
 //! on-site verdict that is recorded rather than used as a hard block (field workers accept 3 km fixes in
-//! comparable apps; hard 20 m limits block work), point-in-boundary, and WGS-84 ↔ GCJ-02 conversion for the
+//! comparable apps; hard 20 m limits block work), the freshness of the fix (a last-known position from before
+//! the visit, or one older than the county's maximum age, is graded stale and never on site), point-in-boundary, and WGS-84 ↔ GCJ-02 conversion for the
 //! Chinese map SDKs (AMap, Tencent), which draw in GCJ-02.
 
 use geo::{Contains, Coord, Distance, Haversine, LineString, Point, Polygon};
@@ -17,12 +18,23 @@ pub struct OnSitePolicy {
     pub radius_m: f64,
     /// A fix with a worse accuracy radius is a poor fix. Default 50 m.
     pub max_accuracy_m: f64,
+    /// A fix older than this many seconds when the visit is saved (or previewed) is stale. Default 120 s.
+    pub max_fix_age_s: u32,
 }
 
 impl Default for OnSitePolicy {
     fn default() -> Self {
-        OnSitePolicy { radius_m: 100.0, max_accuracy_m: 50.0 }
+        OnSitePolicy { radius_m: 100.0, max_accuracy_m: 50.0, max_fix_age_s: 120 }
     }
+}
+
+/// The moments a fix is judged against: when the visit started (the form opened) and when it is graded (the
+/// visit's end when saved, the phone's clock in a live preview). Both phone and server grade a saved visit
+/// with its own recorded times, so they agree whenever the op arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixWindow {
+    pub started_at_ms: i64,
+    pub at_ms: i64,
 }
 
 /// What is wrong with a coordinate or fix.
@@ -34,6 +46,25 @@ pub enum CoordinateError {
     Longitude,
     #[error("accuracy must be a non-negative number of metres")]
     Accuracy,
+    /// The fix time is not a real time, or lies after the moment it is judged at (beyond the clock skew).
+    #[error("the fix time must be a real time, not after the visit")]
+    FixTime,
+}
+
+/// Checks the fix's time against the moment it is judged at: a positive time, not later than `at_ms` plus
+/// the allowed clock skew (a fix "from the future" is a broken clock or a forged fix, refused, never graded).
+pub fn check_fix_time(fix: &GpsFix, at_ms: i64) -> Result<(), CoordinateError> {
+    if fix.fix_time_ms <= 0 || fix.fix_time_ms > at_ms.saturating_add(crate::validate::limits::FUTURE_SKEW_MS) {
+        return Err(CoordinateError::FixTime);
+    }
+    Ok(())
+}
+
+/// Whether the fix is stale for the window: taken before the visit started, or older than the policy's
+/// maximum age at the moment it is judged.
+pub fn is_stale(fix: &GpsFix, window: FixWindow, policy: &OnSitePolicy) -> bool {
+    fix.fix_time_ms < window.started_at_ms
+        || window.at_ms.saturating_sub(fix.fix_time_ms) > i64::from(policy.max_fix_age_s) * 1000
 }
 
 /// Checks a WGS-84 point (rejects NaN, infinities and out-of-range values).
@@ -68,13 +99,16 @@ pub struct Assessment {
     pub distance_m: Option<f64>,
 }
 
-/// Grades a visit's fix against the household's point. Order: no fix, mocked, poor accuracy, no reference
-/// point, too far, on site. The fix must already be validated.
-pub fn assess(fix: Option<&GpsFix>, household: Option<(f64, f64)>, policy: &OnSitePolicy) -> Assessment {
+/// Grades a visit's fix against the household's point. Order: no fix, mocked, stale (before the visit or
+/// older than the maximum age), poor accuracy, no reference point, too far, on site. The fix must already be
+/// validated (`validate_fix`, `check_fix_time`).
+pub fn assess(fix: Option<&GpsFix>, household: Option<(f64, f64)>, policy: &OnSitePolicy, window: FixWindow) -> Assessment {
     let Some(fix) = fix else { return Assessment { verdict: OnSiteVerdict::NoFix, distance_m: None } };
     let distance = household.map(|h| distance_m((fix.lat, fix.lon), h));
     let verdict = if fix.mocked {
         OnSiteVerdict::Mocked
+    } else if is_stale(fix, window, policy) {
+        OnSiteVerdict::StaleFix
     } else if fix.accuracy_m > policy.max_accuracy_m {
         OnSiteVerdict::PoorFix
     } else {
@@ -155,8 +189,47 @@ pub fn gcj02_to_wgs84(lat: f64, lon: f64) -> (f64, f64) {
 mod tests {
     use super::*;
 
+    const T0: i64 = 1_780_000_000_000;
+    /// A visit that started at T0 and is judged 60 s later.
+    const W: FixWindow = FixWindow { started_at_ms: T0, at_ms: T0 + 60_000 };
+
     fn fix(lat: f64, lon: f64, accuracy_m: f64, mocked: bool) -> GpsFix {
-        GpsFix { lat, lon, accuracy_m, fix_time_ms: 0, mocked }
+        GpsFix { lat, lon, accuracy_m, fix_time_ms: T0 + 30_000, mocked }
+    }
+
+    fn assess(fix: Option<&GpsFix>, household: Option<(f64, f64)>, policy: &OnSitePolicy) -> Assessment {
+        super::assess(fix, household, policy, W)
+    }
+
+    #[test]
+    fn a_fix_from_before_the_visit_or_too_old_is_stale_never_on_site() {
+        let policy = OnSitePolicy::default();
+        let home = (35.0, 109.0);
+        let at = |t: i64| GpsFix { fix_time_ms: t, ..fix(35.0, 109.0, 5.0, false) };
+        assert_eq!(assess(Some(&at(T0)), Some(home), &policy).verdict, OnSiteVerdict::OnSite, "taken as the visit starts");
+        assert_eq!(assess(Some(&at(T0 - 1)), Some(home), &policy).verdict, OnSiteVerdict::StaleFix, "last known, before the visit");
+        let late = FixWindow { started_at_ms: T0, at_ms: T0 + 120_000 };
+        assert_eq!(super::assess(Some(&at(T0)), Some(home), &policy, late).verdict, OnSiteVerdict::OnSite, "exactly 120 s old");
+        let later = FixWindow { started_at_ms: T0, at_ms: T0 + 120_001 };
+        let stale = super::assess(Some(&at(T0)), Some(home), &policy, later);
+        assert_eq!(stale.verdict, OnSiteVerdict::StaleFix);
+        assert_eq!(stale.distance_m, Some(0.0), "the distance is still shown");
+        let lenient = OnSitePolicy { max_fix_age_s: 600, ..policy };
+        assert_eq!(super::assess(Some(&at(T0)), Some(home), &lenient, later).verdict, OnSiteVerdict::OnSite, "configurable");
+        // Mocked outranks stale: the stronger warning is shown.
+        assert_eq!(assess(Some(&GpsFix { mocked: true, ..at(T0 - 1) }), Some(home), &policy).verdict, OnSiteVerdict::Mocked);
+    }
+
+    #[test]
+    fn fix_times_that_are_not_real_or_in_the_future_are_refused() {
+        let f = |t: i64| GpsFix { fix_time_ms: t, ..fix(35.0, 109.0, 5.0, false) };
+        assert_eq!(check_fix_time(&f(T0), T0), Ok(()));
+        assert_eq!(check_fix_time(&f(0), T0), Err(CoordinateError::FixTime));
+        assert_eq!(check_fix_time(&f(-5), T0), Err(CoordinateError::FixTime));
+        let skew = crate::validate::limits::FUTURE_SKEW_MS;
+        assert_eq!(check_fix_time(&f(T0 + skew), T0), Ok(()));
+        assert_eq!(check_fix_time(&f(T0 + skew + 1), T0), Err(CoordinateError::FixTime));
+        assert_eq!(check_fix_time(&f(i64::MAX), i64::MAX), Ok(()), "no overflow");
     }
 
     #[test]
@@ -184,9 +257,9 @@ mod tests {
         let home = (35.0, 109.0);
         let f = fix(35.0005, 109.0, 10.0, false);
         let d = distance_m((f.lat, f.lon), home);
-        let exact = OnSitePolicy { radius_m: d, max_accuracy_m: 50.0 };
+        let exact = OnSitePolicy { radius_m: d, ..OnSitePolicy::default() };
         assert_eq!(assess(Some(&f), Some(home), &exact).verdict, OnSiteVerdict::OnSite);
-        let tighter = OnSitePolicy { radius_m: d - 0.01, max_accuracy_m: 50.0 };
+        let tighter = OnSitePolicy { radius_m: d - 0.01, ..OnSitePolicy::default() };
         assert_eq!(assess(Some(&f), Some(home), &tighter).verdict, OnSiteVerdict::TooFar);
     }
 

@@ -199,6 +199,82 @@ pub fn validate_payload(action: &IssueAction) -> Result<(), crate::validate::Fie
     normalize_payload(action.clone()).map(drop)
 }
 
+/// Whether an action's dialog asks for free text, and if so whether it may be left empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextNeed {
+    None,
+    Optional,
+    Required,
+}
+
+/// The one choice an action's dialog asks for, when it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChoiceNeed {
+    /// 群众满意度: 满意 / 基本满意 / 不满意 (verify).
+    Satisfaction,
+    /// 督办级别: 普通 / 黄牌 / 红牌 (supervise).
+    SupervisionLevel,
+    /// 同意 / 不同意 (decide an extension).
+    Decision,
+}
+
+/// What an action needs before it can be sent: exactly what [`normalize_payload`] and the reference checks
+/// will demand, so a dialog built from it is never refused for a missing part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionNeeds {
+    pub text: TextNeed,
+    /// The payload field the text goes into (`reason` or `note`), when there is text.
+    pub text_field: Option<&'static str>,
+    pub max_text_chars: usize,
+    pub min_photos: u32,
+    pub max_photos: u32,
+    /// Inclusive range of working days (request an extension).
+    pub days: Option<(u32, u32)>,
+    pub choice: Option<ChoiceNeed>,
+    /// A person picked from the people in scope who may take the issue (assign).
+    pub person: bool,
+    /// Another issue picked (merge into).
+    pub other_issue: bool,
+}
+
+/// Actions that are never a button on an existing issue's page: reporting (and 就地解决) is the report form,
+/// 超期预警 is the server's sweep.
+pub fn is_button(action: IssueActionKind) -> bool {
+    !matches!(action, IssueActionKind::Report | IssueActionKind::ResolveOnSpot | IssueActionKind::MarkOverdue)
+}
+
+/// What `action`'s dialog must collect (see [`ActionNeeds`]).
+pub fn needs(action: IssueActionKind) -> ActionNeeds {
+    use crate::validate::limits;
+    let none = ActionNeeds {
+        text: TextNeed::None,
+        text_field: None,
+        max_text_chars: 0,
+        min_photos: 0,
+        max_photos: 0,
+        days: None,
+        choice: None,
+        person: false,
+        other_issue: false,
+    };
+    let reason = ActionNeeds { text: TextNeed::Required, text_field: Some("reason"), max_text_chars: limits::REASON, ..none };
+    let note = |text| ActionNeeds { text, text_field: Some("note"), max_text_chars: limits::NOTE, ..none };
+    let photos = limits::EVIDENCE_PER_RECORD as u32;
+    match action {
+        IssueActionKind::Accept | IssueActionKind::Start | IssueActionKind::Resume | IssueActionKind::MarkOverdue => none,
+        IssueActionKind::Report => ActionNeeds { max_photos: photos, ..none },
+        IssueActionKind::Reject | IssueActionKind::Escalate | IssueActionKind::Suspend => reason,
+        IssueActionKind::Resolve => ActionNeeds { max_photos: photos, ..note(TextNeed::Required) },
+        IssueActionKind::ResolveOnSpot => ActionNeeds { min_photos: 1, max_photos: photos, ..note(TextNeed::Required) },
+        IssueActionKind::Verify => ActionNeeds { choice: Some(ChoiceNeed::Satisfaction), ..note(TextNeed::Optional) },
+        IssueActionKind::RequestExtension => ActionNeeds { days: Some((1, MAX_EXTENSION_DAYS)), ..reason },
+        IssueActionKind::DecideExtension => ActionNeeds { choice: Some(ChoiceNeed::Decision), ..note(TextNeed::Optional) },
+        IssueActionKind::Supervise => ActionNeeds { choice: Some(ChoiceNeed::SupervisionLevel), ..note(TextNeed::Optional) },
+        IssueActionKind::Assign => ActionNeeds { person: true, ..none },
+        IssueActionKind::Merge => ActionNeeds { other_issue: true, ..none },
+    }
+}
+
 /// Every action `actor` may take on the issue now (for the issue page's buttons).
 pub fn allowed_actions(actor: &Actor, issue: &IssueFacts<'_>) -> Vec<IssueActionKind> {
     IssueActionKind::ON_EXISTING.into_iter().filter(|a| authorize(actor, issue, *a).is_ok()).collect()
@@ -427,6 +503,60 @@ pub fn fold_ordered<'e>(sorted: &[&'e IssueEvent]) -> Option<(IssueProjection, V
         }
     }
     Some((projection, skipped))
+}
+
+#[cfg(test)]
+mod needs_tests {
+    use super::*;
+    use crate::model::{Satisfaction, SupervisionLevel};
+
+    /// A payload for `kind` filled exactly as its needs say (minimum text and photos), or with one part left
+    /// out; the shared payload check must accept the first and refuse the second whenever the part is required.
+    fn payload(kind: IssueActionKind, text: &str, photos: usize, days: u32) -> Option<IssueAction> {
+        let evidence: Vec<String> = (0..photos).map(|i| format!("{i:064x}")).collect();
+        Some(match kind {
+            IssueActionKind::Reject => IssueAction::Reject { reason: text.into() },
+            IssueActionKind::Escalate => IssueAction::Escalate { reason: text.into(), to_node_id: "c".into() },
+            IssueActionKind::Suspend => IssueAction::Suspend { reason: text.into() },
+            IssueActionKind::Resolve => IssueAction::Resolve { note: text.into(), evidence },
+            IssueActionKind::ResolveOnSpot => IssueAction::ResolveOnSpot { note: text.into(), evidence },
+            IssueActionKind::Verify => IssueAction::Verify { satisfaction: Satisfaction::Satisfied, note: text.into() },
+            IssueActionKind::RequestExtension => IssueAction::RequestExtension { working_days: days, reason: text.into() },
+            IssueActionKind::DecideExtension => IssueAction::DecideExtension { approved: true, note: text.into() },
+            IssueActionKind::Supervise => IssueAction::Supervise { level: SupervisionLevel::Red, note: text.into() },
+            _ => return None,
+        })
+    }
+
+    #[test]
+    fn needs_agree_with_the_payload_check() {
+        for kind in IssueActionKind::ON_EXISTING {
+            let n = needs(kind);
+            let days = n.days.map_or(0, |d| d.0);
+            let Some(full) = payload(kind, "说明", n.min_photos as usize, days) else {
+                assert_eq!((n.text, n.min_photos, n.days), (TextNeed::None, 0, None), "{kind:?}");
+                continue;
+            };
+            assert!(validate_payload(&full).is_ok(), "{kind:?}");
+            let no_text = payload(kind, " ", n.min_photos as usize, days).unwrap();
+            assert_eq!(validate_payload(&no_text).is_err(), n.text == TextNeed::Required, "{kind:?} text");
+            if n.min_photos > 0 {
+                assert!(validate_payload(&payload(kind, "说明", n.min_photos as usize - 1, days).unwrap()).is_err(), "{kind:?}");
+            }
+            if n.max_photos > 0 {
+                assert!(validate_payload(&payload(kind, "说明", n.max_photos as usize + 1, days).unwrap()).is_err(), "{kind:?}");
+            }
+            if let Some((lo, hi)) = n.days {
+                assert!(validate_payload(&payload(kind, "说明", 0, hi).unwrap()).is_ok());
+                assert!(validate_payload(&payload(kind, "说明", 0, lo - 1).unwrap()).is_err());
+                assert!(validate_payload(&payload(kind, "说明", 0, hi + 1).unwrap()).is_err());
+            }
+            let long = "字".repeat(n.max_text_chars + 1);
+            assert!(validate_payload(&payload(kind, &long, n.min_photos as usize, days).unwrap()).is_err(), "{kind:?} long");
+        }
+        assert!(needs(IssueActionKind::Assign).person && needs(IssueActionKind::Merge).other_issue);
+        assert!(!is_button(IssueActionKind::ResolveOnSpot) && is_button(IssueActionKind::Verify));
+    }
 }
 
 #[cfg(test)]

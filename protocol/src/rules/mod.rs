@@ -3,6 +3,7 @@
 
 pub mod ack_window;
 pub mod cadence;
+pub mod county;
 pub mod calendar;
 pub mod directive;
 pub mod duplicates;
@@ -15,6 +16,35 @@ pub mod sla;
 pub mod visit;
 
 use crate::model::{IssueActionKind, IssueState};
+
+#[cfg(test)]
+mod denial_tests {
+    use super::Denial;
+
+    #[test]
+    fn every_denial_has_a_distinct_code_that_round_trips() {
+        // Exhaustive: a new denial fails to compile here until it is listed in ALL.
+        fn listed(d: Denial) -> bool {
+            match d {
+                Denial::NotOwnerStaff
+                | Denial::NotAssignee
+                | Denial::InvalidAssignee
+                | Denial::NotDirectiveIssuer
+                | Denial::NotHouseholdLiaison
+                | Denial::NotOwnNode
+                | Denial::NotAboveOwner
+                | Denial::NotOnSpotReporter
+                | Denial::SystemOnly => Denial::ALL.contains(&d),
+            }
+        }
+        let mut codes = std::collections::HashSet::new();
+        for d in Denial::ALL {
+            assert!(listed(d));
+            assert!(codes.insert(d.code()));
+            assert_eq!(Denial::from_code(d.code()), Some(d));
+        }
+    }
+}
 
 /// Why a rule refused an action. Each variant is precise enough for a test to assert and for the UI to explain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,4 +91,39 @@ pub enum Denial {
     NotOnSpotReporter,
     #[error("only the server's overdue sweep marks an issue overdue")]
     SystemOnly,
+}
+
+impl Denial {
+    /// Every denial, for table tests of their messages.
+    pub const ALL: [Denial; 9] = [
+        Denial::NotOwnerStaff,
+        Denial::NotAssignee,
+        Denial::InvalidAssignee,
+        Denial::NotDirectiveIssuer,
+        Denial::NotHouseholdLiaison,
+        Denial::NotOwnNode,
+        Denial::NotAboveOwner,
+        Denial::NotOnSpotReporter,
+        Denial::SystemOnly,
+    ];
+
+    /// The stable name of the rule (what the phone's public error carries as `rule`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Denial::NotOwnerStaff => "not_owner_staff",
+            Denial::NotAssignee => "not_assignee",
+            Denial::InvalidAssignee => "invalid_assignee",
+            Denial::NotDirectiveIssuer => "not_directive_issuer",
+            Denial::NotHouseholdLiaison => "not_household_liaison",
+            Denial::NotOwnNode => "not_own_node",
+            Denial::NotAboveOwner => "not_above_owner",
+            Denial::NotOnSpotReporter => "not_on_spot_reporter",
+            Denial::SystemOnly => "system_only",
+        }
+    }
+
+    /// The denial with that stable name.
+    pub fn from_code(code: &str) -> Option<Denial> {
+        Denial::ALL.into_iter().find(|d| d.code() == code)
+    }
 }

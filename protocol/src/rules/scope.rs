@@ -73,3 +73,74 @@ mod owner_tests {
         assert_eq!(super::first_owner("/"), None);
     }
 }
+
+use crate::model::Role;
+
+/// The first screen a role lands on (DESIGN §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HomeScreen {
+    /// 网格员: today's visits, assigned issues, directives to sign.
+    Today,
+    /// 联户长: my group's households, directives to relay, my reports.
+    Liaison,
+    /// 乡镇/县级干部: the triage queue.
+    Triage,
+}
+
+/// What a role may do at all, so the shells show only the screens and buttons that can work (each action is
+/// still checked by its own rule when taken).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub home: HomeScreen,
+    /// 就地解决 on the report form: only the reporting grid worker may (`Denial::NotOnSpotReporter`).
+    pub resolve_on_spot: bool,
+    /// Directives reach the node: sign (签收) and relay. The county is where directives start.
+    pub directive_inbox: bool,
+    /// Record households' acknowledgements (`directive::authorize_household_ack`).
+    pub record_household_acks: bool,
+    /// Issue directives and watch their coverage (`directive::authorize_issue`).
+    pub issue_directives: bool,
+    /// Triage issues owned by the node (accept, assign, ...).
+    pub triage: bool,
+}
+
+/// What `role` may do (see [`Capabilities`]).
+pub fn capabilities(role: Role) -> Capabilities {
+    let staff = matches!(role, Role::CountyStaff | Role::TownshipStaff);
+    Capabilities {
+        home: match role {
+            Role::GridWorker => HomeScreen::Today,
+            Role::LiaisonHead => HomeScreen::Liaison,
+            Role::TownshipStaff | Role::CountyStaff => HomeScreen::Triage,
+        },
+        resolve_on_spot: role == Role::GridWorker,
+        directive_inbox: role != Role::CountyStaff,
+        record_household_acks: matches!(role, Role::LiaisonHead | Role::GridWorker),
+        issue_directives: staff,
+        triage: staff,
+    }
+}
+
+#[cfg(test)]
+mod capability_tests {
+    use super::*;
+    use crate::model::Actor;
+    use crate::rules::{directive, Denial, RuleError};
+
+    /// The capabilities agree with the rules that decide each step.
+    #[test]
+    fn capabilities_follow_the_rules() {
+        for role in [Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::LiaisonHead] {
+            let c = capabilities(role);
+            let actor = Actor { user_id: "u".into(), role, node_id: "n".into(), node_path: "/c/".into() };
+            let issues = directive::authorize_issue(&actor, "/c/t/", crate::model::DirectiveKind::Notice, None, 0).is_ok();
+            assert_eq!(c.issue_directives, issues, "{role:?}");
+            let acks = !matches!(
+                directive::authorize_household_ack(&actor, "/c/", "/c/h/", true),
+                Err(RuleError::NotPermitted(Denial::NotHouseholdLiaison))
+            );
+            assert_eq!(c.record_household_acks, acks, "{role:?}");
+            assert_eq!(c.triage, c.home == HomeScreen::Triage);
+        }
+    }
+}

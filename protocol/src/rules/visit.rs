@@ -15,7 +15,7 @@ pub enum VisitError {
 }
 
 /// Checks a visit's times (a start before its end, an end not after `now_ms` beyond the clock skew allowed),
-/// its GPS fix, notes and evidence references. Returns the notes trimmed.
+/// its GPS fix (a real position, a fix time not after the visit's end), notes and evidence references. Returns the notes trimmed.
 pub fn check_content(
     started_at_ms: i64,
     ended_at_ms: i64,
@@ -32,6 +32,7 @@ pub fn check_content(
     }
     if let Some(fix) = fix {
         geo::validate_fix(fix)?;
+        geo::check_fix_time(fix, ended_at_ms)?;
     }
     let notes = validate::text("notes", notes, 0, limits::NOTE)?;
     validate::evidence("evidence", evidence)?;
@@ -62,6 +63,10 @@ mod tests {
         assert_eq!(field(check(NOW - 1, NOW, None, &"记".repeat(limits::NOTE + 1))), "notes");
         let bad = GpsFix { lat: f64::NAN, lon: 109.0, accuracy_m: 5.0, fix_time_ms: NOW, mocked: false };
         assert_eq!(check(NOW - 1, NOW, Some(&bad), ""), Err(VisitError::Fix(CoordinateError::Latitude)));
+        let future = GpsFix { lat: 35.0, fix_time_ms: NOW + limits::FUTURE_SKEW_MS + 1, ..bad };
+        assert_eq!(check(NOW - 1, NOW, Some(&future), ""), Err(VisitError::Fix(CoordinateError::FixTime)));
+        let fine = GpsFix { fix_time_ms: NOW - 1, ..future };
+        assert!(check(NOW - 1, NOW, Some(&fine), "").is_ok());
         assert!(matches!(check_content(NOW - 1, NOW, None, "", &["zz".into()], NOW), Err(VisitError::Field(f)) if f.field == "evidence"));
     }
 }

@@ -128,3 +128,31 @@ fn users_sign_in_on_the_served_data_and_a_revoked_device_is_told_to_wipe() {
     let out = cli(&data, &["device", "revoke", "--device", "no-such-phone"]);
     assert!(!out.status.success() && text(&out.stderr).contains("no-such-phone"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn calendar_import_and_status_report_missing_years_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(dir.path().join("nodes.csv"), NODES).unwrap();
+    let nodes = dir.path().join("nodes.csv");
+    assert!(cli(&data, &["import", "--nodes", nodes.to_str().unwrap()]).status.success());
+    // A bad file: refused, named, nothing loaded.
+    let bad = dir.path().join("2027-bad.json");
+    std::fs::write(&bad, r#"{"year":2027,"holidays":[{"name":"春节","from":"2027-02-06","to":"2027-02-01"}]}"#).unwrap();
+    let out = cli(&data, &["calendar", "import", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("春节"), "{}", text(&out.stderr));
+    let status = cli(&data, &["calendar", "status"]);
+    assert!(status.status.success());
+    assert!(text(&status.stdout).contains("imported by the county: none"), "{}", text(&status.stdout));
+    // The year after the current one, and the one after that, are not shipped: import the next year.
+    let next = chrono::Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+    let good = dir.path().join("next.json");
+    std::fs::write(&good, format!(r#"{{"year":{next},"holidays":[{{"name":"元旦","from":"{next}-01-01"}}],"workdays":[]}}"#)).unwrap();
+    let out = cli(&data, &["calendar", "import", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains(&format!("calendar {next} loaded")), "{printed}");
+    assert!(printed.contains(&format!("imported by the county: {next}")), "{printed}");
+    assert!(!text(&out.stderr).contains(&format!("{next} 年")), "no warning for the year just loaded: {}", text(&out.stderr));
+}

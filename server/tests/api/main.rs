@@ -7,6 +7,7 @@ mod auth;
 mod blobs;
 mod bundle;
 mod cli;
+mod county;
 mod demo;
 mod longpoll;
 mod measures;

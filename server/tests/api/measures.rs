@@ -152,7 +152,7 @@ fn visit(user: &str, household: &str, at: i64, offset: f64) -> Operation {
             kind: VisitKind::Routine,
             started_at_ms: at,
             ended_at_ms: at + 15 * 60_000,
-            fix: Some(GpsFix { lat: lat + offset, lon, accuracy_m: 10.0, fix_time_ms: at, mocked: false }),
+            fix: Some(GpsFix { lat: lat + offset, lon, accuracy_m: 10.0, fix_time_ms: at + 14 * 60_000, mocked: false }),
             distance_m: None,
             verdict: OnSiteVerdict::NoFix,
             notes: "家中安好".into(),

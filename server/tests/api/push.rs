@@ -195,7 +195,7 @@ async fn the_server_grades_visits_itself() {
         kind: VisitKind::Routine,
         started_at_ms: now - 600_000,
         ended_at_ms: now - 60_000,
-        fix: Some(GpsFix { lat, lon: 109.8, accuracy_m: 8.0, fix_time_ms: now - 300_000, mocked: false }),
+        fix: Some(GpsFix { lat, lon: 109.8, accuracy_m: 8.0, fix_time_ms: now - 90_000, mocked: false }),
         distance_m: Some(1.0),
         verdict: OnSiteVerdict::OnSite, // claimed
         notes: "家中安好".into(),
@@ -206,7 +206,8 @@ async fn the_server_grades_visits_itself() {
     let op = |v: Visit| linkage_protocol::wire::Operation { op_id: uuid(), hlc: "000000000000001-000000-t".into(), body: OpBody::VisitRecorded(v) };
     // Graded as the phone grades it (the shared rule against the household's point): stored as sent.
     let mut graded = visit("v-graded", 35.5002);
-    let assessment = linkage_protocol::rules::geo::assess(graded.fix.as_ref(), Some((35.5, 109.8)), &Default::default());
+    let window = linkage_protocol::rules::geo::FixWindow { started_at_ms: now - 600_000, at_ms: now - 60_000 };
+    let assessment = linkage_protocol::rules::geo::assess(graded.fix.as_ref(), Some((35.5, 109.8)), &Default::default(), window);
     (graded.verdict, graded.distance_m) = (assessment.verdict, assessment.distance_m);
     let graded = op(graded);
     let (near, far) = (op(visit("v-near", 35.5001)), op(visit("v-far", 35.52)));
@@ -235,6 +236,19 @@ async fn the_server_grades_visits_itself() {
     // The claimed 1 m is replaced by the server's own distance and verdict.
     assert_eq!(graded_back[..2], [(OnSiteVerdict::OnSite, Some(11.0)), (OnSiteVerdict::TooFar, Some(2224.0))]);
     assert_eq!(changes[2].op, graded);
+    // A stale fix (the phone's last known position, from before the visit) claimed on site: the server
+    // re-grades it with the visit's own times, whenever it arrives.
+    let mut stale = visit("v-stale", 35.5001);
+    stale.fix = Some(GpsFix { fix_time_ms: now - 700_000, ..stale.fix.unwrap() });
+    let r = s.push(&gw1, vec![op(stale)]).await;
+    assert_eq!(r.results[0].outcome, OpOutcome::Applied);
+    let back = s.pull(&gw1, changes.last().unwrap().seq, 10).await.changes;
+    assert!(matches!(&back[0].op.body, OpBody::VisitRecorded(v) if v.verdict == OnSiteVerdict::StaleFix), "{back:?}");
+    // A fix time in the future is refused, nothing stored.
+    let mut future = visit("v-future", 35.5001);
+    future.fix = Some(GpsFix { fix_time_ms: now + 3_600_000, ..future.fix.unwrap() });
+    let r = s.push(&gw1, vec![op(future)]).await;
+    assert_eq!(rejected(&r.results[0].outcome), Some(RejectCode::InvalidInput));
     // Someone else's visit, or another branch's household, is refused.
     let gw2 = s.token("gw2").await;
     let r = s.push(&gw2, vec![op(Visit { visitor_id: "gw2".into(), ..visit("v-x", 35.5) })]).await;

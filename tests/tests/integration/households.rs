@@ -22,7 +22,7 @@ fn visit_cadence_moves_households_off_and_back_onto_the_overdue_list() {
             kind: VisitKind::Routine,
             started_at_ms: NOW - 900_000,
             ended_at_ms: NOW - 300_000,
-            fix: Some(GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: NOW - 600_000, mocked: false }),
+            fix: Some(GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: NOW - 360_000, mocked: false }),
             notes: "家中安好".into(),
             evidence: vec![],
             issue_id: None,

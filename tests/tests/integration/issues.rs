@@ -254,10 +254,10 @@ fn every_state_action_and_user_through_the_api() {
                 let got = app.perform_issue_action(id.clone(), command(*action, &target));
                 let ok = match (&got, expected) {
                     (Err(ApiError::IllegalTransition { from, action: a }), "IT") => *from == state && a == action,
-                    (Err(ApiError::NotPermitted { reason: r }), "OW") => *r == Denial::NotOwnerStaff.to_string(),
-                    (Err(ApiError::NotPermitted { reason: r }), "AS") => *r == Denial::NotAssignee.to_string(),
-                    (Err(ApiError::NotPermitted { reason: r }), "NH") => *r == RuleError::NoHigherLevel.to_string(),
-                    (Err(ApiError::NotPermitted { reason: r }), "AB") => *r == Denial::NotAboveOwner.to_string(),
+                    (Err(ApiError::NotPermitted { reason: r, .. }), "OW") => *r == Denial::NotOwnerStaff.to_string(),
+                    (Err(ApiError::NotPermitted { reason: r, .. }), "AS") => *r == Denial::NotAssignee.to_string(),
+                    (Err(ApiError::NotPermitted { reason: r, .. }), "NH") => *r == RuleError::NoHigherLevel.to_string(),
+                    (Err(ApiError::NotPermitted { reason: r, .. }), "AB") => *r == Denial::NotAboveOwner.to_string(),
                     _ => false,
                 };
                 assert!(ok, "{cell}: expected {expected}, got {got:?}");

@@ -3,6 +3,7 @@
 //! modules (`sync_*`), `fault_proxy` sits between them to inject network faults.
 
 mod common;
+mod county;
 mod directives;
 mod fault_proxy;
 mod households;

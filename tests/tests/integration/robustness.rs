@@ -113,7 +113,7 @@ fn visit(household: &str) -> VisitDraft {
         kind: VisitKind::Routine,
         started_at_ms: NOW - 600_000,
         ended_at_ms: NOW - 60_000,
-        fix: Some(GpsFix { lat: 35.58, lon: 109.26, accuracy_m: 5.0, fix_time_ms: NOW - 300_000, mocked: false }),
+        fix: Some(GpsFix { lat: 35.58, lon: 109.26, accuracy_m: 5.0, fix_time_ms: NOW - 90_000, mocked: false }),
         notes: "家中安好".into(),
         evidence: vec![],
         issue_id: None,

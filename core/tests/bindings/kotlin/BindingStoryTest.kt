@@ -52,7 +52,7 @@ fun main(args: Array<String>) {
     // starts and resolves.
     app.signIn("gw")
     val now = System.currentTimeMillis()
-    val fix = GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = 8.0, fixTimeMs = now - 300_000, mocked = false)
+    val fix = GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = 8.0, fixTimeMs = now - 90_000, mocked = false)
     val camera = BufferedImage(2400, 1800, BufferedImage.TYPE_INT_RGB)
     for (y in 0 until 1800) for (x in 0 until 2400) camera.setRGB(x, y, ((x % 256) shl 16) or ((y % 256) shl 8) or ((x + y) % 256))
     val cameraFile = File(dir, "DCIM_0001.jpg")

@@ -118,7 +118,7 @@ public final class DirectiveDetailViewModel: ObservableObject {
         loading = true
         error = nil
         let id = directiveId
-        let role = await ctx.core { $0.session() }.value??.role
+        let can = await ctx.core { $0.session() }.value??.capabilities
         var isTask = directive?.isTask ?? false
         switch await ctx.core({ try $0.directive(directiveId: id) }) {
         case let .ok(d):
@@ -127,7 +127,7 @@ public final class DirectiveDetailViewModel: ObservableObject {
         case let .failed(e):
             error = e
         }
-        if role == .townshipStaff || role == .countyStaff {
+        if can?.issueDirectives == true {
             let limit = pageSize
             let c = await ctx.core { try $0.directiveCoverage(directiveId: id) }
             let silent = await ctx.core { try $0.directiveSilentNodes(directiveId: id, offset: 0, limit: limit) }
@@ -141,7 +141,7 @@ public final class DirectiveDetailViewModel: ObservableObject {
                 error = c.error ?? silent.error
             }
         }
-        if role == .liaisonHead || role == .gridWorker { await loadHouseholds(offset: 0, limit: pageSize) }
+        if can?.recordHouseholdAcks == true { await loadHouseholds(offset: 0, limit: pageSize) }
         loading = false
     }
 

@@ -118,20 +118,26 @@ public struct VisitResult: Equatable {
     public let visitId: String
     public let verdict: OnSiteVerdict
     public let verdictLabel: String
+    /// What the verdict means for the visitor, in the core's words.
+    public let verdictAdvice: String
     public let onSite: Bool
     public let distanceText: String?
     public let accuracyText: String?
     public let savedText: String
 }
 
-/// Visit form: live GPS accuracy, camera photos turned into evidence by the core, notes; on save the
-/// core grades the fix into the on-site verdict, which the form then shows.
+/// Visit form: live GPS accuracy and the core's live verdict (a fix from before the form opened, or too old,
+/// is 定位已过期: ask the platform for fresh fixes, never the last known one), camera photos turned into
+/// evidence by the core, notes; on save the core grades the fix the same way. Mirrors `VisitFormPresenter`.
 @MainActor
 public final class VisitFormViewModel: ObservableObject {
     @Published public var kind: VisitKind
     @Published public var notes = ""
     @Published public private(set) var fix: GpsFix?
     @Published public private(set) var gps: GpsView
+    /// What saving now would record, graded live by the core.
+    @Published public private(set) var verdict: VerdictView?
+    @Published public private(set) var locationProblem: LocationProblem?
     @Published public private(set) var photos: [PhotoThumb] = []
     @Published public private(set) var addingPhoto = false
     @Published public private(set) var saving = false
@@ -157,9 +163,33 @@ public final class VisitFormViewModel: ObservableObject {
 
     public var canSave: Bool { !saving && !addingPhoto && result == nil }
 
+    /// A fresh fix from the location provider.
     public func onFix(_ fix: GpsFix) {
         self.fix = fix
-        gps = GpsView(fix, ctx.strings, ctx.format)
+        gps = GpsView(fix, ctx.strings, ctx.format, problem: locationProblem)
+    }
+
+    /// What the platform reports: permission denied, approximate only, GPS off (`nil`: all fine).
+    public func onLocationProblem(_ problem: LocationProblem?) {
+        locationProblem = problem
+        gps = GpsView(fix, ctx.strings, ctx.format, problem: problem)
+    }
+
+    /// Asks the core for the verdict of the current fix now (after each fix, and every few seconds).
+    public func previewVerdict() async {
+        guard result == nil else { return }
+        let id = householdId
+        let fix = self.fix
+        let started = startedAtMs
+        switch await ctx.core({ try $0.previewVerdict(householdId: id, fix: fix, startedAtMs: started) }) {
+        case let .ok(p):
+            let s = ctx.strings
+            verdict = VerdictView(verdict: p.verdict, label: p.verdictLabel, advice: p.advice, onSite: p.onSite,
+                                  distanceText: p.distanceM.map { s.distanceToHousehold(ctx.format.distance($0)) },
+                                  fixAgeText: p.fixAgeS.map { s.fixAge($0) })
+        case let .failed(e):
+            error = e
+        }
     }
 
     /// Hands a JPEG/PNG file (the camera's HEIC already converted) to the core; the caller may delete it after.
@@ -189,7 +219,8 @@ public final class VisitFormViewModel: ObservableObject {
         case let .ok(v):
             let s = ctx.strings
             let f = ctx.format
-            let res = VisitResult(visitId: v.id, verdict: v.verdict, verdictLabel: v.verdictLabel, onSite: v.verdict == .onSite,
+            let res = VisitResult(visitId: v.id, verdict: v.verdict, verdictLabel: v.verdictLabel,
+                                  verdictAdvice: v.verdictAdvice, onSite: v.verdict == .onSite,
                                   distanceText: v.distanceM.map { s.distanceToHousehold(f.distance($0)) },
                                   accuracyText: v.accuracyM.map { f.accuracy($0) }, savedText: s.visitSaved)
             result = res
@@ -231,18 +262,20 @@ public final class ReportIssueViewModel: ObservableObject {
 
     public let categoryOptions: [Option<IssueCategory>]
     public let urgencyOptions: [Option<Urgency>]
-    /// The grid worker's form offers the second submit, 就地解决 (the core decides whether it is allowed).
+    /// The second submit, 就地解决, when the core's capabilities allow it (grid workers).
     public let offerOnSpot: Bool
+    @Published public private(set) var locationProblem: LocationProblem?
     let ctx: ShellContext
     let householdId: String?
     let nodeId: String?
     private let clientOpId = UUID().uuidString.lowercased()
 
-    public init(_ ctx: ShellContext, householdId: String?, nodeId: String? = nil, offerOnSpot: Bool = false) {
+    public init(_ ctx: ShellContext, householdId: String?, nodeId: String? = nil) {
         self.ctx = ctx
         self.householdId = householdId
         self.nodeId = nodeId
-        self.offerOnSpot = offerOnSpot
+        // The cached session (no I/O): the core says whether this role may resolve on the spot.
+        self.offerOnSpot = ctx.app.session()?.capabilities.resolveOnSpot ?? false
         self.gps = GpsView(nil, ctx.strings, ctx.format)
         let categories: [IssueCategory] = [.infrastructure, .dispute, .livelihoodAid, .safetyHazard, .sanitation,
                                            .forestFire, .petition, .policyConsultation, .other]
@@ -258,7 +291,12 @@ public final class ReportIssueViewModel: ObservableObject {
 
     public func onFix(_ fix: GpsFix) {
         self.fix = fix
-        gps = GpsView(fix, ctx.strings, ctx.format)
+        gps = GpsView(fix, ctx.strings, ctx.format, problem: locationProblem)
+    }
+
+    public func onLocationProblem(_ problem: LocationProblem?) {
+        locationProblem = problem
+        gps = GpsView(fix, ctx.strings, ctx.format, problem: problem)
     }
 
     @discardableResult

@@ -1,32 +1,13 @@
 import Foundation
 
-/// The triage queue's state filter chips.
-public enum QueueFilter: CaseIterable, Sendable {
-    case open, new, resolved, all
-
-    public var states: [IssueState] {
-        switch self {
-        case .open: return [.reported, .accepted, .assigned, .inProgress, .resolved]
-        case .new: return [.reported]
-        case .resolved: return [.resolved]
-        case .all: return []
-        }
-    }
-
-    public func label(_ s: Strings) -> String {
-        switch self {
-        case .open: return s.filterOpen
-        case .new: return s.filterNew
-        case .resolved: return s.filterResolved
-        case .all: return s.filterAll
-        }
-    }
-}
-
 /// Township (or county) triage queue: owned issues, deadline first, with lights.
 @MainActor
 public final class TriageViewModel: ObservableObject {
-    @Published public private(set) var filter: QueueFilter = .open
+    /// The filter chips, in the core's words (未结案, 待受理, 待回访, 超期, 全部).
+    @Published public private(set) var filters: [IssueFilterSpec] = []
+    @Published public private(set) var filter: IssueFilter = .open
+    /// The staff banner: a year without the county's holiday calendar (the core's words), or nil.
+    @Published public private(set) var calendarWarning: String?
     @Published public private(set) var rows: [IssueRow] = []
     @Published public private(set) var total: UInt64 = 0
     @Published public private(set) var nextOffset: UInt32?
@@ -41,7 +22,7 @@ public final class TriageViewModel: ObservableObject {
         self.pageSize = pageSize
     }
 
-    public func setFilter(_ f: QueueFilter) async {
+    public func setFilter(_ f: IssueFilter) async {
         filter = f
         await load()
     }
@@ -49,9 +30,11 @@ public final class TriageViewModel: ObservableObject {
     public func load() async {
         loading = true
         error = nil
-        let states = filter.states
+        if filters.isEmpty, let f = await ctx.core({ $0.issueFilters() }).value { filters = f }
+        calendarWarning = await ctx.core({ $0.calendarWarning() }).value??.message
+        let chosen = filter
         let size = pageSize
-        switch await ctx.core({ try $0.triageQueue(states: states, offset: 0, limit: size) }) {
+        switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: 0, limit: size) }) {
         case let .ok(page):
             rows = page.items.map { $0.toRow(ctx.strings, ctx.format) }
             total = page.total
@@ -65,9 +48,9 @@ public final class TriageViewModel: ObservableObject {
     public func loadMore() async {
         guard let offset = nextOffset, !loading else { return }
         loading = true
-        let states = filter.states
+        let chosen = filter
         let size = pageSize
-        switch await ctx.core({ try $0.triageQueue(states: states, offset: offset, limit: size) }) {
+        switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: offset, limit: size) }) {
         case let .ok(page):
             rows += page.items.map { $0.toRow(ctx.strings, ctx.format) }
             total = page.total
@@ -79,113 +62,13 @@ public final class TriageViewModel: ObservableObject {
     }
 }
 
-/// Which input an action's dialog asks for before it is sent.
-public enum ActionInput: Sendable {
-    case none, reason, noteAndPhotos, assignee, mergeTarget, satisfaction
-    /// 申请延期: a number of working days and the reason.
-    case daysAndReason
-    /// 延期审批: approve or deny, and a note.
-    case decisionAndNote
-    /// 督办: the level (普通/黄牌/红牌) and a note.
-    case levelAndNote
+/// The issue page's buttons are the core's `ActionSpec`s (label, text, photos, days, choices, person picker:
+/// `needsPerson` → pick from `assigneeOptions` into `ActionForm.personId`); the dialog fills a core
+/// `ActionForm` and the core builds the command. Mirrors the Kotlin shell.
+public typealias ActionButton = ActionSpec
 
-    /// The label of the choice a dialog is missing when `command` returned `nil`.
-    public func missingField(_ s: Strings) -> String {
-        switch self {
-        case .satisfaction: return s.satisfactionField
-        case .daysAndReason: return s.workingDaysField
-        case .decisionAndNote: return s.decisionField
-        case .levelAndNote: return s.supervisionLevelField
-        case .assignee: return s.assigneeField
-        case .none, .reason, .noteAndPhotos, .mergeTarget: return s.noteField
-        }
-    }
-}
-
-public struct ActionButton: Identifiable, Equatable {
-    public var id: String { label }
-    public let kind: IssueActionKind
-    public let label: String
-    public let input: ActionInput
-}
-
-/// What the user typed into an action's dialog (mirrors the Kotlin shell's `ActionForm`).
-public struct ActionForm: Equatable, Sendable {
-    public var text: String
-    public var satisfaction: Satisfaction?
-    public var evidence: [String]
-    /// 申请延期: the working days asked for (the core checks the range).
-    public var workingDays: UInt32?
-    /// 延期审批: true to approve, false to deny.
-    public var approved: Bool?
-    /// 督办: the level chosen.
-    public var level: SupervisionLevel?
-    /// 交办: the user picked from the view model's `assigneeOptions` (the core's candidates, never typed).
-    public var assigneeId: String?
-
-    public init(text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = [],
-                workingDays: UInt32? = nil, approved: Bool? = nil, level: SupervisionLevel? = nil,
-                assigneeId: String? = nil) {
-        self.text = text
-        self.satisfaction = satisfaction
-        self.evidence = evidence
-        self.workingDays = workingDays
-        self.approved = approved
-        self.level = level
-        self.assigneeId = assigneeId
-    }
-}
-
-extension IssueActionKind {
-    /// Never buttons on an existing issue: reporting (and 就地解决) is the report form, 超期预警 the server's.
-    public var isButton: Bool {
-        switch self {
-        case .report, .resolveOnSpot, .markOverdue: return false
-        default: return true
-        }
-    }
-
-    public var input: ActionInput {
-        switch self {
-        case .accept, .start, .resume: return .none
-        case .reject, .escalate, .suspend: return .reason
-        case .resolve: return .noteAndPhotos
-        case .assign: return .assignee
-        case .merge: return .mergeTarget
-        case .verify: return .satisfaction
-        case .requestExtension: return .daysAndReason
-        case .decideExtension: return .decisionAndNote
-        case .supervise: return .levelAndNote
-        case .report, .resolveOnSpot, .markOverdue: return .none
-        }
-    }
-
-    /// Builds the core command for a button and its dialog; the core validates the content. `nil`: a choice is missing.
-    public func command(_ form: ActionForm) -> IssueCommand? {
-        let text = form.text
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        switch self {
-        case .accept: return .accept
-        case .start: return .start
-        case .reject: return .reject(reason: text)
-        case .escalate: return .escalate(reason: text)
-        case .merge: return .merge(intoIssueId: trimmed)
-        case .assign: return form.assigneeId.map { .assign(assigneeId: $0) }
-        case .resolve: return .resolve(note: text, evidence: form.evidence)
-        case .verify: return form.satisfaction.map { .verify(satisfaction: $0, note: text) }
-        case .suspend: return .suspend(reason: text)
-        case .resume: return .resume
-        case .requestExtension: return form.workingDays.map { .requestExtension(workingDays: $0, reason: text) }
-        case .decideExtension: return form.approved.map { .decideExtension(approved: $0, note: text) }
-        case .supervise: return form.level.map { .supervise(level: $0, note: text) }
-        // Reporting (and 就地解决) is the report form; 超期预警 is the server's sweep: never a button here.
-        case .report, .resolveOnSpot, .markOverdue: return nil
-        }
-    }
-
-    public func command(text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = []) -> IssueCommand? {
-        command(ActionForm(text: text, satisfaction: satisfaction, evidence: evidence))
-    }
+extension ActionSpec: Identifiable {
+    public var id: IssueActionKind { kind }
 }
 
 extension IssueSummary {
@@ -241,17 +124,12 @@ public final class IssueViewModel: ObservableObject {
     @Published public var openedPhotoPath: String?
     @Published public var error: UiError?
 
-    /// The pickers of the 督办 and 延期审批 dialogs.
-    public let levelOptions: [Option<SupervisionLevel>]
-    public let decisionOptions: [Option<Bool>]
     let ctx: ShellContext
     public let issueId: String
 
     public init(_ ctx: ShellContext, issueId: String) {
         self.ctx = ctx
         self.issueId = issueId
-        levelOptions = [SupervisionLevel.normal, .yellow, .red].map { Option(value: $0, label: ctx.strings.supervision($0)) }
-        decisionOptions = [Option(value: true, label: ctx.strings.approve), Option(value: false, label: ctx.strings.deny)]
     }
 
     public func load() async {
@@ -266,7 +144,7 @@ public final class IssueViewModel: ObservableObject {
             return
         }
         show(d, t)
-        if d.allowedActions.contains(.assign) {
+        if d.actions.contains(where: { $0.needsPerson }) {
             let s = ctx.strings
             switch await ctx.core({ try $0.assigneeCandidates(issueId: id) }) {
             case let .ok(people): assigneeOptions = people.map { Option(value: $0.userId, label: s.personChoice($0.name, $0.roleLabel, $0.nodeName)) }
@@ -289,22 +167,14 @@ public final class IssueViewModel: ObservableObject {
         }
     }
 
+    /// Sends a button's action with what its dialog collected; the core builds the command (a missing pick
+    /// comes back as its `InvalidInput`). On success the page reloads.
     @discardableResult
-    public func perform(_ kind: IssueActionKind, text: String = "", satisfaction: Satisfaction? = nil, evidence: [String] = []) async -> Bool {
-        await perform(kind, form: ActionForm(text: text, satisfaction: satisfaction, evidence: evidence))
-    }
-
-    /// Sends an action with its dialog's inputs; on success the page reloads.
-    @discardableResult
-    public func perform(_ kind: IssueActionKind, form: ActionForm) async -> Bool {
-        guard let command = kind.command(form) else {
-            error = UiError(ctx.strings.errInvalidInput(kind.input.missingField(ctx.strings)))
-            return false
-        }
+    public func perform(_ kind: IssueActionKind, form: ActionForm = ActionForm()) async -> Bool {
         performing = kind
         error = nil
         let id = issueId
-        let r = await ctx.core { try $0.performIssueAction(issueId: id, command: command) }
+        let r = await ctx.core { try $0.performAction(issueId: id, kind: kind, form: form) }
         performing = nil
         if let e = r.error {
             error = e
@@ -329,7 +199,7 @@ public final class IssueViewModel: ObservableObject {
             TimelineRow(id: $0.eventId, label: $0.actionLabel, actor: $0.actorName ?? $0.actorId,
                         whenText: f.dateTime($0.atMs), detail: $0.detail, pendingSync: $0.pendingSync)
         }
-        actions = d.allowedActions.filter { $0.isButton }.map { ActionButton(kind: $0, label: s.action($0), input: $0.input) }
+        actions = d.actions
         noActionsText = actions.isEmpty ? s.noActions : nil
     }
 }

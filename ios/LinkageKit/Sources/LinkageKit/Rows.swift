@@ -112,20 +112,32 @@ public struct Option<T: Hashable>: Identifiable, Hashable {
     public let label: String
 }
 
-/// Live GPS as the forms show it; grading is the core's.
+/// Live GPS as the forms show it, with what the platform says about location access; grading is the core's.
 public struct GpsView: Equatable {
     public let text: String
     public let mockWarning: String?
+    public let problem: String?
 
-    public init(_ fix: GpsFix?, _ s: Strings, _ f: Format) {
+    public init(_ fix: GpsFix?, _ s: Strings, _ f: Format, problem: LocationProblem? = nil) {
         if let fix {
             text = f.accuracy(fix.accuracyM)
             mockWarning = fix.mocked ? s.mockLocation : nil
         } else {
-            text = s.locating
+            text = problem == nil ? s.waitingForFreshFix : s.locating
             mockWarning = nil
         }
+        self.problem = problem.map { s.locationProblem($0) }
     }
+}
+
+/// The core's live verdict for the visit form (`FieldApp.previewVerdict`). Mirrors the Kotlin `VerdictView`.
+public struct VerdictView: Equatable {
+    public let verdict: OnSiteVerdict
+    public let label: String
+    public let advice: String
+    public let onSite: Bool
+    public let distanceText: String?
+    public let fixAgeText: String?
 }
 
 public struct PhotoThumb: Identifiable, Equatable {

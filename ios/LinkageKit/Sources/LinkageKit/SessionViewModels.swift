@@ -1,29 +1,20 @@
 import Foundation
 
-/// The first screen each role lands on.
-public enum Home: Sendable { case today, liaison, triage }
-
-extension Role {
-    public var home: Home {
-        switch self {
-        case .gridWorker: return .today
-        case .liaisonHead: return .liaison
-        case .townshipStaff, .countyStaff: return .triage
-        }
-    }
-}
-
 public struct SessionView: Equatable {
     public let userId: String
     public let title: String
     public let subtitle: String
     public let role: Role
+    /// The first screen of the role: the core decides it (`Session.capabilities.home`).
     public let home: Home
+    /// What this role may do at all (就地解决, inbox, household acknowledgements, directives, triage).
+    public let capabilities: Capabilities
 }
 
 extension Session {
     public func toView() -> SessionView {
-        SessionView(userId: userId, title: userName, subtitle: "\(roleLabel) · \(nodeName)", role: role, home: role.home)
+        SessionView(userId: userId, title: userName, subtitle: "\(roleLabel) · \(nodeName)", role: role,
+                    home: capabilities.home, capabilities: capabilities)
     }
 }
 
@@ -78,8 +69,11 @@ public final class SessionViewModel: ObservableObject {
 public struct QuarantineRow: Identifiable, Equatable {
     public var id: String { opId }
     public let opId: String
+    /// What it was, why the server refused it and what to do: the core's words. `detail`: for "详情" only.
     public let kind: String
     public let reason: String
+    public let nextStep: String
+    public let detail: String
     public let whenText: String
 }
 
@@ -98,6 +92,8 @@ public final class SyncBarViewModel: ObservableObject {
     @Published public private(set) var pendingText = ""
     @Published public private(set) var lastSyncText = ""
     @Published public private(set) var lastSyncFailed = false
+    /// What to do about the last failure, in the core's words.
+    @Published public private(set) var lastSyncNextStep: String?
     @Published public private(set) var running = false
     @Published public private(set) var progressText: String?
     /// 0...1, or nil for an indeterminate bar.
@@ -126,17 +122,19 @@ public final class SyncBarViewModel: ObservableObject {
               let items = await ctx.core({ try $0.quarantinedOperations() }).value else { return }
         let now = ctx.clock()
         pendingText = status.pending == 0 ? s.allSynced : s.pending(Int64(status.pending))
-        if let e = status.lastError {
-            lastSyncText = s.lastSyncFailed(e)
+        if let e = status.lastErrorMessage {
+            lastSyncText = s.lastSyncFailed(e.message)
         } else if let at = status.lastSyncAtMs {
             lastSyncText = s.lastSync(ctx.format.ago(at, now: now))
         } else {
             lastSyncText = s.neverSynced
         }
-        lastSyncFailed = status.lastError != nil
+        lastSyncFailed = status.lastErrorMessage != nil
+        lastSyncNextStep = status.lastErrorMessage?.nextStep
         quarantinedText = status.quarantined == 0 ? nil : s.quarantined(Int64(status.quarantined))
         quarantinedItems = items.map {
-            QuarantineRow(opId: $0.opId, kind: $0.kind, reason: "\($0.reasonCode): \($0.message)", whenText: ctx.format.ago($0.createdAtMs, now: now))
+            QuarantineRow(opId: $0.opId, kind: $0.kindLabel, reason: $0.reasonLabel, nextStep: $0.nextStep,
+                          detail: $0.message, whenText: ctx.format.ago($0.createdAtMs, now: now))
         }
     }
 

@@ -89,26 +89,14 @@ public struct Strings: Sendable {
     public var pendingSync: String { t("待同步", "not yet synced") }
     public var reasonField: String { t("原因", "Reason") }
     public var noteField: String { t("说明", "Note") }
-    public var assigneeField: String { t("交办给", "Assign to") }
     /// A person in a picker: 董梅彩（网格员 · 石堡村党支部）.
     public func personChoice(_ name: String, _ roleLabel: String, _ nodeName: String) -> String {
         t("\(name)（\(roleLabel) · \(nodeName)）", "\(name) (\(roleLabel), \(nodeName))")
     }
     public var photos: String { t("照片", "Photos") }
-    public var mergeIntoField: String { t("合并到（诉求编号）", "Merge into (issue ID)") }
-    public var satisfactionField: String { t("群众满意度", "Resident's satisfaction") }
-    public var workingDaysField: String { t("延期天数（工作日）", "Extra working days") }
-    public var decisionField: String { t("审批意见", "Decision") }
-    public var approve: String { t("同意延期", "Approve") }
-    public var deny: String { t("不同意", "Deny") }
-    public var supervisionLevelField: String { t("督办级别", "Supervision level") }
     public var suspendedBadge: String { t("挂起", "Suspended") }
     public var overdueBadge: String { t("超期", "Overdue") }
     public var resolvedOnSpotBadge: String { t("就地解决", "Resolved on the spot") }
-    public var filterOpen: String { t("未结案", "Open") }
-    public var filterNew: String { t("待受理", "To accept") }
-    public var filterResolved: String { t("待回访", "To verify") }
-    public var filterAll: String { t("全部", "All") }
     public var openHousehold: String { t("查看住户", "Open household") }
     public var myIssuesSection: String { t("我提交的诉求", "Issues I submitted") }
     // ---- directives
@@ -130,18 +118,20 @@ public struct Strings: Sendable {
     public var reportCompletion: String { t("上报完成情况", "Report completion") }
     public var completionNoteField: String { t("完成情况", "What was done") }
     public var completed: String { t("已完成", "Completed") }
-    // ---- vocabulary the core leaves unlabelled on these paths
-    // ---- errors (ApiException → message; the core's `reason` strings are shown as the detail line)
-    public var errNotSignedIn: String { t("请先登录", "Please sign in first") }
-    public var errNotFound: String { t("未找到该记录，或它不在您的管辖范围内", "Not found, or outside your area") }
-    public var errNotPermitted: String { t("您无权进行此操作", "You are not allowed to do this") }
-    public var errOutOfOrder: String { t("请按顺序办理（例如先签收，再转发）", "Not yet possible: take the steps in order (acknowledge, then relay)") }
-    public var errConflict: String { t("已经提交过了，无需重复提交", "Already submitted; nothing new was saved") }
-    public var errNetwork: String { t("无网络或服务器暂不可用，数据已保存在本机，稍后同步", "Offline or server unavailable: everything is kept on this phone and will sync later") }
-    public var errAuthRequired: String { t("登录已失效，请重新登录", "Please sign in again") }
-    public var errDeviceWiped: String { t("本设备已被停用，本机数据已清除", "This device was revoked and its local data deleted") }
-    public var errStorage: String { t("本机存储出错，已保存的数据不受影响，请重试", "Storage failure on this phone; saved data is safe. Try again") }
+    // ---- errors: the core words every ApiError (`describe`); only a failure outside the core is ours
     public var errUnexpected: String { t("发生意外错误", "Something went wrong") }
+    public var errUnexpectedNext: String { t("请重试；如果反复出现，请重启应用", "Try again; if it repeats, restart the app") }
+    public var details: String { t("详情", "Details") }
+    public var waitingForFreshFix: String { t("正在获取当前位置（不使用旧位置）…", "Getting your current position (old positions are not used)…") }
+    public func fixAge(_ seconds: Int64) -> String { t("定位于 \(seconds) 秒前", "Fix taken \(seconds) s ago") }
+    // ---- location permission and GPS state (what the platform reports; the core grades the fixes)
+    public func locationProblem(_ p: LocationProblem) -> String {
+        switch p {
+        case .denied: return t("未允许使用位置信息，走访将记为「无定位」。请在系统设置中允许本应用使用位置信息", "Location permission denied: visits are recorded without a position. Allow location for this app in the system settings")
+        case .approximateOnly: return t("只允许了大致位置，无法核验是否在现场。请在系统设置中开启「精确位置」", "Only approximate location is allowed, so being on site cannot be checked. Turn on precise location in the system settings")
+        case .gpsOff: return t("手机定位（GPS）已关闭，请在下拉菜单或系统设置中打开", "GPS is switched off: turn it on in the quick settings or system settings")
+        }
+    }
 
     // ---- formatted words
     public func pending(_ n: Int64) -> String { t("待同步 \(n) 条", "\(n) waiting to sync") }
@@ -177,45 +167,6 @@ public struct Strings: Sendable {
     public func tasksCompleted(_ n: UInt32) -> String { t("已报告完成 \(n) 个", "\(n) reported done") }
 
     // ---- vocabulary the core leaves unlabelled on these paths
-    public func action(_ a: IssueActionKind) -> String {
-        switch a {
-        case .report: return t("上报", "Report")
-        case .accept: return t("受理", "Accept")
-        case .reject: return t("不予受理", "Reject")
-        case .merge: return t("合并", "Merge")
-        case .assign: return t("交办", "Assign")
-        case .start: return t("开始处置", "Start")
-        case .resolve: return t("办结", "Resolve")
-        case .escalate: return t("上报上级", "Escalate")
-        case .verify: return t("回访核实", "Verify")
-        case .suspend: return t("挂起", "Suspend")
-        case .resume: return t("恢复办理", "Resume")
-        case .requestExtension: return t("申请延期", "Request extension")
-        case .decideExtension: return t("延期审批", "Decide extension")
-        case .supervise: return t("督办", "Supervise")
-        case .resolveOnSpot: return t("就地解决", "Resolved on the spot")
-        case .markOverdue: return t("超期预警", "Marked overdue")
-        }
-    }
-    public func supervision(_ l: SupervisionLevel) -> String {
-        switch l {
-        case .normal: return t("普通督办", "Supervised")
-        case .yellow: return t("黄牌督办", "Yellow card")
-        case .red: return t("红牌督办", "Red card")
-        }
-    }
-    public func state(_ s: IssueState) -> String {
-        switch s {
-        case .reported: return t("上报", "Reported")
-        case .accepted: return t("受理", "Accepted")
-        case .assigned: return t("交办", "Assigned")
-        case .inProgress: return t("处置中", "In progress")
-        case .resolved: return t("办结待回访", "Resolved")
-        case .closed: return t("结案", "Closed")
-        case .rejected: return t("不予受理", "Rejected")
-        case .merged: return t("已合并", "Merged")
-        }
-    }
     public func category(_ c: IssueCategory) -> String {
         switch c {
         case .infrastructure: return t("基础设施", "Infrastructure")
@@ -242,13 +193,6 @@ public struct Strings: Sendable {
         case .returnVisit: return t("回访", "Return visit")
         case .petitionVisit: return t("下访/约访", "Petition visit")
         case .emergencyCheck: return t("应急排查", "Emergency check")
-        }
-    }
-    public func satisfaction(_ s: Satisfaction) -> String {
-        switch s {
-        case .satisfied: return t("满意", "Satisfied")
-        case .basicallySatisfied: return t("基本满意", "Basically satisfied")
-        case .dissatisfied: return t("不满意", "Dissatisfied")
         }
     }
     public func directiveKind(_ k: DirectiveKind) -> String {
@@ -279,42 +223,9 @@ public struct Strings: Sendable {
     }
 
     // ---- errors
-    public func errIllegalTransition(_ stateLabel: String, _ actionLabel: String) -> String {
-        t("诉求当前为「\(stateLabel)」，不能「\(actionLabel)」，请刷新后再试",
-          "The issue is \(stateLabel): “\(actionLabel)” is not possible now. Refresh and try again")
-    }
-    public func errInvalidInput(_ fieldLabel: String) -> String { t("「\(fieldLabel)」填写有误", "Please check “\(fieldLabel)”") }
-    public func errBadPhoto(_ p: PhotoProblem) -> String {
-        switch p {
-        case .unreadable: return t("照片无法读取，请重拍", "The photo cannot be read; take it again")
-        case .tooLarge: return t("照片文件过大，请重拍", "The photo file is too large; take it again")
-        case .truncated: return t("照片不完整，请重拍", "The photo is incomplete; take it again")
-        case .notAnImage: return t("所选文件不是照片", "That file is not a photo")
-        case .unsupportedFormat: return t("不支持此图片格式，请使用 JPEG 或 PNG", "Unsupported image format; use JPEG or PNG")
-        case .tooManyPixels: return t("照片尺寸过大", "The image is too large")
-        case .corrupt: return t("照片已损坏，请重拍", "The photo is damaged; take it again")
-        }
-    }
-    public func errServerRefused(_ status: UInt16) -> String { t("服务器拒绝了请求（\(status)）", "The server refused the request (\(status))") }
 
     /// Names of the input fields the core's `InvalidInput.field` refers to.
-    public func field(_ name: String) -> String {
-        switch name {
-        case "title": return issueTitleField
-        case "description": return descriptionField
-        case "notes": return notes
-        case "reason": return reasonField
-        case "note": return noteField
-        case "assignee_id": return assigneeField
-        case "into_issue_id": return mergeIntoField
-        case "working_days": return workingDaysField
-        case "evidence": return t("照片", "Photos")
-        case "lat", "lon", "accuracy_m", "fix", "location": return t("定位", "GPS position")
-        case "due_at_ms": return t("截止时间", "Due time")
-        case "server_url": return serverUrl
-        case "user_id": return userId
-        case "password": return password
-        default: return name
-        }
-    }
 }
+
+/// What the platform says about location access, shown on the visit and report forms.
+public enum LocationProblem: Sendable { case denied, approximateOnly, gpsOff }

@@ -10,6 +10,8 @@ import cn.linkage.shell.SessionPresenter
 import cn.linkage.shell.ShellContext
 import cn.linkage.shell.SyncBarPresenter
 import cn.linkage.shell.UiError
+import cn.linkage.shell.Strings
+import cn.linkage.shell.toUiError
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
@@ -65,7 +67,8 @@ class MainViewModel(application: Application) : AndroidViewModel(application) {
                 syncBar.refresh()
                 ready.value = ctx
             } catch (e: Exception) {
-                opening.value = UiError(e.message ?: e.toString())
+                // The core's words for its error (or the shell's for anything else); never an exception text.
+                opening.value = e.toUiError(Strings(Lang.fromTag(Locale.getDefault().toLanguageTag())))
             }
         }
     }

@@ -4,7 +4,6 @@ import cn.linkage.core.AckMeans
 import cn.linkage.core.DirectiveCoverage
 import cn.linkage.core.DirectiveSummary
 import cn.linkage.core.HouseholdAcknowledgement
-import cn.linkage.core.Role
 
 data class InboxState(
     val loading: Boolean = false,
@@ -100,9 +99,9 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
-        val role = core { session() }.getOr { e -> update { it.copy(error = e) } }?.role
+        val can = core { session() }.getOr { e -> update { it.copy(error = e) } }?.capabilities
         val directive = core { directive(directiveId) }.getOr { e -> update { it.copy(error = e) } }
-        val coverage = if (role == Role.TOWNSHIP_STAFF || role == Role.COUNTY_STAFF) {
+        val coverage = if (can?.issueDirectives == true) {
             core { directiveCoverage(directiveId) }.getOr { e -> update { it.copy(error = e) } }
         } else null
         val silent = if (coverage != null) {
@@ -115,7 +114,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
                 coverage = coverage?.toView(directive?.kind == cn.linkage.core.DirectiveKind.TASK, silent) ?: st.coverage,
             )
         }
-        if (role == Role.LIAISON_HEAD || role == Role.GRID_WORKER) loadHouseholds(0u)
+        if (can?.recordHouseholdAcks == true) loadHouseholds(0u)
     }
 
     /** The next page of households (untold first). */

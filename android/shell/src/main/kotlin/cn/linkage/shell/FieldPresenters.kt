@@ -18,13 +18,26 @@ import java.util.UUID
 /** A choice in a picker: the value and its label. */
 data class Option<T>(val value: T, val label: String)
 
-/** Live GPS as the forms show it: the accuracy line and a mock-location warning. Grading is the core's. */
-data class GpsView(val text: String, val mockWarning: String?)
+/**
+ * Live GPS as the forms show it: the accuracy line, a mock-location warning, and what the platform says about
+ * location access (denied, approximate only, GPS off). Grading is the core's.
+ */
+data class GpsView(val text: String, val mockWarning: String?, val problem: String? = null)
 
-fun GpsFix?.toView(s: Strings, f: Format) = when (this) {
-    null -> GpsView(s.locating, null)
-    else -> GpsView(f.accuracy(accuracyM), if (mocked) s.mockLocation else null)
+fun GpsFix?.toView(s: Strings, f: Format, problem: LocationProblem? = null) = when (this) {
+    null -> GpsView(if (problem == null) s.waitingForFreshFix else s.locating, null, problem?.let(s::locationProblem))
+    else -> GpsView(f.accuracy(accuracyM), if (mocked) s.mockLocation else null, problem?.let(s::locationProblem))
 }
+
+/** The core's live verdict for the visit form (`FieldApp.previewVerdict`): label, advice, on site or not. */
+data class VerdictView(
+    val verdict: OnSiteVerdict,
+    val label: String,
+    val advice: String,
+    val onSite: Boolean,
+    val distanceText: String?,
+    val fixAgeText: String?,
+)
 
 /** A photo turned into evidence by the core: its hash goes into the record, its thumbnail on screen. */
 data class PhotoThumb(val hash: String, val thumbnailPath: String, val watermark: String)
@@ -159,6 +172,8 @@ data class VisitResult(
     val visitId: String,
     val verdict: OnSiteVerdict,
     val verdictLabel: String,
+    /** What the verdict means for the visitor, in the core's words. */
+    val verdictAdvice: String,
     val onSite: Boolean,
     val distanceText: String?,
     val accuracyText: String?,
@@ -172,6 +187,9 @@ data class VisitFormState(
     val notes: String = "",
     val fix: GpsFix? = null,
     val gps: GpsView = GpsView("", null),
+    /** What saving now would record, graded live by the core (stale fixes included). */
+    val verdict: VerdictView? = null,
+    val locationProblem: LocationProblem? = null,
     val photos: List<PhotoThumb> = emptyList(),
     val addingPhoto: Boolean = false,
     val saving: Boolean = false,
@@ -182,8 +200,9 @@ data class VisitFormState(
 }
 
 /**
- * The visit form: live GPS accuracy, camera photos turned into evidence by the core, notes; on save the
- * core grades the fix into the on-site verdict, which the form then shows.
+ * The visit form: live GPS accuracy and the core's live verdict (a fix from before the form opened, or too
+ * old, is 定位已过期 — the shell must ask the platform for fresh fixes, never the last known one), camera
+ * photos turned into evidence by the core, notes; on save the core grades the fix the same way.
  */
 class VisitFormPresenter(
     ctx: ShellContext,
@@ -200,8 +219,31 @@ class VisitFormPresenter(
     fun setKind(kind: VisitKind) = update { it.copy(kind = kind) }
     fun setNotes(notes: String) = update { it.copy(notes = notes) }
 
-    /** A fix from the location provider (WGS-84, with accuracy, fix time and the mock flag). */
-    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt)) }
+    /** A fresh fix from the location provider (WGS-84, with accuracy, fix time and the mock flag). */
+    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }
+
+    /** What the platform reports: permission denied, approximate only, GPS switched off (`null`: all fine). */
+    fun onLocationProblem(problem: LocationProblem?) =
+        update { it.copy(locationProblem = problem, gps = it.fix.toView(s, fmt, problem)) }
+
+    /**
+     * Asks the core for the verdict of the current fix now (after each fix, and every few seconds: a fix
+     * ages). One DB read on the I/O dispatcher.
+     */
+    suspend fun previewVerdict() {
+        val st = state.value
+        if (st.result != null) return
+        val p = core { previewVerdict(st.householdId, st.fix, startedAtMs) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        val view = VerdictView(
+            verdict = p.verdict,
+            label = p.verdictLabel,
+            advice = p.advice,
+            onSite = p.onSite,
+            distanceText = p.distanceM?.let { s.distanceToHousehold(fmt.distance(it)) },
+            fixAgeText = p.fixAgeS?.let { s.fixAge(it) },
+        )
+        update { it.copy(verdict = view) }
+    }
 
     /**
      * Hands a camera file (JPEG/PNG; iOS converts HEIC first) to the core, which orients, resizes, watermarks
@@ -243,6 +285,7 @@ class VisitFormPresenter(
                     visitId = v.id,
                     verdict = v.verdict,
                     verdictLabel = v.verdictLabel,
+                    verdictAdvice = v.verdictAdvice,
                     onSite = v.verdict == OnSiteVerdict.ON_SITE,
                     distanceText = v.distanceM?.let { s.distanceToHousehold(fmt.distance(it)) },
                     accuracyText = v.accuracyM?.let { fmt.accuracy(it) },
@@ -280,8 +323,9 @@ data class ReportFormState(
     val reported: IssueRow? = null,
     val savedText: String? = null,
     val error: UiError? = null,
-    /** The grid worker's second submit, 就地解决: shown when the screen offers it (the core decides). */
+    /** The second submit, 就地解决: shown when the core's capabilities allow it (grid workers). */
     val offerOnSpot: Boolean = false,
+    val locationProblem: LocationProblem? = null,
     val onSpotNote: String = "",
 ) {
     val canSubmit get() = !submitting && !addingPhoto && reported == null && title.isNotBlank()
@@ -291,20 +335,22 @@ data class ReportFormState(
 /**
  * The report form for a household (or, with [nodeId], for a place such as a group's forest). The form makes
  * its UUID when it opens, so a double tap on submit is refused by the core as `Conflict`.
- * With [offerOnSpot] (the grid worker's form) a second submit reports the issue as already resolved on the
- * spot (就地解决) with a note; the core requires the photos and still sends it to verification.
+ * When the signed-in user's capabilities allow 就地解决 (the grid worker), a second submit reports the issue
+ * as already resolved on the spot with a note; the core requires the photos and still sends it to verification.
  */
 class ReportIssuePresenter(
     ctx: ShellContext,
     private val householdId: String?,
     private val nodeId: String? = null,
-    offerOnSpot: Boolean = false,
-) : Presenter<ReportFormState>(ReportFormState(offerOnSpot = offerOnSpot), ctx) {
+) : Presenter<ReportFormState>(ReportFormState(), ctx) {
     private val clientOpId = UUID.randomUUID().toString()
 
     init {
+        // The cached session (no I/O): the core says whether this role may resolve on the spot.
+        val onSpot = ctx.app.session()?.capabilities?.resolveOnSpot == true
         update {
             it.copy(
+                offerOnSpot = onSpot,
                 categoryOptions = IssueCategory.entries.map { c -> Option(c, s.category(c)) },
                 urgencyOptions = Urgency.entries.map { u -> Option(u, s.urgency(u)) },
                 gps = null.toView(s, fmt),
@@ -317,7 +363,9 @@ class ReportIssuePresenter(
     fun setTitle(v: String) = update { it.copy(title = v, error = null) }
     fun setDescription(v: String) = update { it.copy(description = v) }
     fun setOnSpotNote(v: String) = update { it.copy(onSpotNote = v, error = null) }
-    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt)) }
+    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }
+    fun onLocationProblem(problem: LocationProblem?) =
+        update { it.copy(locationProblem = problem, gps = it.fix.toView(s, fmt, problem)) }
 
     suspend fun addPhoto(path: String): Boolean {
         update { it.copy(addingPhoto = true, error = null) }

@@ -1,32 +1,22 @@
 package cn.linkage.shell
 
+import cn.linkage.core.ActionForm
+import cn.linkage.core.ActionSpec
 import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.IssueActionKind
 import cn.linkage.core.IssueCommand
 import cn.linkage.core.IssueDetail
-import cn.linkage.core.IssueState
+import cn.linkage.core.IssueFilter
+import cn.linkage.core.IssueFilterSpec
 import cn.linkage.core.IssueSummary
-import cn.linkage.core.Satisfaction
-import cn.linkage.core.SupervisionLevel
 import cn.linkage.core.TimelineEntry
 
-/** The triage queue's state filter chips. */
-enum class QueueFilter(val states: List<IssueState>) {
-    OPEN(listOf(IssueState.REPORTED, IssueState.ACCEPTED, IssueState.ASSIGNED, IssueState.IN_PROGRESS, IssueState.RESOLVED)),
-    NEW(listOf(IssueState.REPORTED)),
-    RESOLVED(listOf(IssueState.RESOLVED)),
-    ALL(emptyList());
-
-    fun label(s: Strings) = when (this) {
-        OPEN -> s.filterOpen
-        NEW -> s.filterNew
-        RESOLVED -> s.filterResolved
-        ALL -> s.filterAll
-    }
-}
-
 data class IssueListState(
-    val filter: QueueFilter = QueueFilter.OPEN,
+    /** The filter chips, in the core's words (未结案, 待受理, 待回访, 超期, 全部). */
+    val filters: List<IssueFilterSpec> = emptyList(),
+    val filter: IssueFilter = IssueFilter.OPEN,
+    /** The staff banner: a year without the county's holiday calendar (the core's words), or `null`. */
+    val calendarWarning: String? = null,
     val rows: List<IssueRow> = emptyList(),
     val total: Long = 0,
     val nextOffset: UInt? = null,
@@ -41,7 +31,7 @@ data class IssueListState(
 class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
     Presenter<IssueListState>(IssueListState(), ctx) {
 
-    suspend fun setFilter(filter: QueueFilter) {
+    suspend fun setFilter(filter: IssueFilter) {
         update { it.copy(filter = filter) }
         load()
     }
@@ -49,7 +39,10 @@ class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
     suspend fun load() {
         val filter = state.value.filter
         update { it.copy(loading = true, error = null) }
-        when (val r = core { triageQueue(filter.states, 0u, pageSize) }) {
+        if (state.value.filters.isEmpty()) core { issueFilters() }.getOr { }?.let { f -> update { it.copy(filters = f) } }
+        val warning = core { calendarWarning() }.getOr { }
+        update { it.copy(calendarWarning = warning?.message) }
+        when (val r = core { issueQueue(filter, 0u, pageSize) }) {
             is Outcome.Ok -> update {
                 it.copy(
                     loading = false,
@@ -67,7 +60,7 @@ class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
         val offset = current.nextOffset ?: return
         if (current.loading) return
         update { it.copy(loading = true) }
-        when (val r = core { triageQueue(current.filter.states, offset, pageSize) }) {
+        when (val r = core { issueQueue(current.filter, offset, pageSize) }) {
             is Outcome.Ok -> update {
                 it.copy(
                     loading = false,
@@ -81,85 +74,13 @@ class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
     }
 }
 
-/** Which input an action's dialog asks for before it is sent. */
-enum class ActionInput {
-    NONE,
-    REASON,
-    NOTE_AND_PHOTOS,
-    ASSIGNEE,
-    MERGE_TARGET,
-    SATISFACTION,
-    /** 申请延期: a number of working days and the reason. */
-    DAYS_AND_REASON,
-    /** 延期审批: approve or deny, and a note. */
-    DECISION_AND_NOTE,
-    /** 督办: the level (普通/黄牌/红牌) and a note. */
-    LEVEL_AND_NOTE,
-}
-
-/** One button of the issue page: only the actions the core lists in `allowedActions`. */
-data class ActionButton(val kind: IssueActionKind, val label: String, val input: ActionInput)
-
-fun IssueActionKind.input(): ActionInput = when (this) {
-    IssueActionKind.ACCEPT, IssueActionKind.START, IssueActionKind.RESUME -> ActionInput.NONE
-    IssueActionKind.REJECT, IssueActionKind.ESCALATE, IssueActionKind.SUSPEND -> ActionInput.REASON
-    IssueActionKind.RESOLVE -> ActionInput.NOTE_AND_PHOTOS
-    IssueActionKind.ASSIGN -> ActionInput.ASSIGNEE
-    IssueActionKind.MERGE -> ActionInput.MERGE_TARGET
-    IssueActionKind.VERIFY -> ActionInput.SATISFACTION
-    IssueActionKind.REQUEST_EXTENSION -> ActionInput.DAYS_AND_REASON
-    IssueActionKind.DECIDE_EXTENSION -> ActionInput.DECISION_AND_NOTE
-    IssueActionKind.SUPERVISE -> ActionInput.LEVEL_AND_NOTE
-    // Never buttons on an existing issue: reporting (and 就地解决) is the report form, 超期预警 the server's.
-    IssueActionKind.REPORT, IssueActionKind.RESOLVE_ON_SPOT, IssueActionKind.MARK_OVERDUE -> ActionInput.NONE
-}
-
-/** Actions that never appear as buttons on an existing issue, whatever `allowedActions` says. */
-private val notButtons = setOf(IssueActionKind.REPORT, IssueActionKind.RESOLVE_ON_SPOT, IssueActionKind.MARK_OVERDUE)
-
-/** What the user typed into an action's dialog. */
-data class ActionForm(
-    val text: String = "",
-    val satisfaction: Satisfaction? = null,
-    val evidence: List<String> = emptyList(),
-    /** 申请延期: the working days asked for (the core checks the range). */
-    val workingDays: UInt? = null,
-    /** 延期审批: true to approve, false to deny. */
-    val approved: Boolean? = null,
-    /** 督办: the level chosen. */
-    val level: SupervisionLevel? = null,
-    /** 交办: the user picked from [IssuePageState.assigneeOptions] (the core's candidates, never typed). */
-    val assigneeId: String? = null,
-)
-
-/** Builds the core command for a button and its dialog; the core validates the content. `null`: a choice is missing. */
-fun IssueActionKind.command(form: ActionForm): IssueCommand? = when (this) {
-    IssueActionKind.ACCEPT -> IssueCommand.Accept
-    IssueActionKind.START -> IssueCommand.Start
-    IssueActionKind.REJECT -> IssueCommand.Reject(form.text)
-    IssueActionKind.ESCALATE -> IssueCommand.Escalate(form.text)
-    IssueActionKind.MERGE -> IssueCommand.Merge(form.text.trim())
-    IssueActionKind.ASSIGN -> form.assigneeId?.let { IssueCommand.Assign(it) }
-    IssueActionKind.RESOLVE -> IssueCommand.Resolve(form.text, form.evidence)
-    IssueActionKind.VERIFY -> form.satisfaction?.let { IssueCommand.Verify(it, form.text) }
-    IssueActionKind.SUSPEND -> IssueCommand.Suspend(form.text)
-    IssueActionKind.RESUME -> IssueCommand.Resume
-    IssueActionKind.REQUEST_EXTENSION -> form.workingDays?.let { IssueCommand.RequestExtension(it, form.text) }
-    IssueActionKind.DECIDE_EXTENSION -> form.approved?.let { IssueCommand.DecideExtension(it, form.text) }
-    IssueActionKind.SUPERVISE -> form.level?.let { IssueCommand.Supervise(it, form.text) }
-    // Reporting (and 就地解决) is the report form; 超期预警 is the server's sweep: never a button here.
-    IssueActionKind.REPORT, IssueActionKind.RESOLVE_ON_SPOT, IssueActionKind.MARK_OVERDUE -> null
-}
-
-/** The label of the choice an action's dialog is missing when [command] returned `null`. */
-fun ActionInput.missingField(s: Strings): String = when (this) {
-    ActionInput.SATISFACTION -> s.satisfactionField
-    ActionInput.DAYS_AND_REASON -> s.workingDaysField
-    ActionInput.DECISION_AND_NOTE -> s.decisionField
-    ActionInput.LEVEL_AND_NOTE -> s.supervisionLevelField
-    ActionInput.ASSIGNEE -> s.assigneeField
-    ActionInput.NONE, ActionInput.REASON, ActionInput.NOTE_AND_PHOTOS, ActionInput.MERGE_TARGET -> s.noteField
-}
+/**
+ * The issue page's buttons are the core's `ActionSpec`s: label, whether text is needed (and its label), photos,
+ * days, choices, the person picker (`needsPerson`: pick from [IssuePageState.assigneeOptions], the core's
+ * candidates, into `ActionForm.personId`). The dialog fills a core `ActionForm`; the core builds the command
+ * and names a missing part in its error. Nothing about actions is decided here.
+ */
+typealias ActionButton = ActionSpec
 
 /** The badges of an issue (督办, 挂起, 延期待批, 超期, 就地解决): the core's flags, the shell's words. */
 fun IssueSummary.badges(s: Strings): List<String> = listOfNotNull(
@@ -200,9 +121,6 @@ data class IssuePageState(
     val timeline: List<TimelineRow> = emptyList(),
     val actions: List<ActionButton> = emptyList(),
     val noActionsText: String? = null,
-    /** The pickers of the 督办 and 延期审批 dialogs. */
-    val levelOptions: List<Option<SupervisionLevel>> = emptyList(),
-    val decisionOptions: List<Option<Boolean>> = emptyList(),
     /** The 交办 picker: the people the core says this issue may be assigned to (name · where they work). */
     val assigneeOptions: List<Option<String>> = emptyList(),
     /** Photos of the report and of the resolution (办结), a colleague's fetched by the core. */
@@ -217,20 +135,11 @@ data class IssuePageState(
 /** The issue page: summary, timeline, and exactly the actions this user may take now. */
 class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePageState>(IssuePageState(), ctx) {
 
-    init {
-        update {
-            it.copy(
-                levelOptions = SupervisionLevel.entries.map { l -> Option(l, s.supervision(l)) },
-                decisionOptions = listOf(Option(true, s.approve), Option(false, s.deny)),
-            )
-        }
-    }
-
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
         val detail = core { issue(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
         val timeline = core { issueTimeline(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
-        val assignees = if (IssueActionKind.ASSIGN in detail.allowedActions) {
+        val assignees = if (detail.actions.any { it.needsPerson }) {
             core { assigneeCandidates(issueId) }.getOr { e -> update { it.copy(error = e) } }
                 ?.map { p -> Option(p.userId, s.personChoice(p.name, p.roleLabel, p.nodeName)) }
         } else null
@@ -249,18 +158,20 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
 
     fun closePhoto() = update { it.copy(openedPhotoPath = null) }
 
-    /** Sends an action; on success the page reloads (state, timeline and the next allowed actions). */
-    suspend fun perform(kind: IssueActionKind, form: ActionForm = ActionForm()): Boolean {
-        val command = kind.command(form) ?: run {
-            update { it.copy(error = UiError(s.errInvalidInput(kind.input().missingField(s)))) }
-            return false
-        }
-        return perform(kind, command)
-    }
+    /**
+     * Sends a button's action with what its dialog collected; the core builds the command (a missing pick
+     * comes back as its `InvalidInput`). On success the page reloads (state, timeline, the next actions).
+     */
+    suspend fun perform(kind: IssueActionKind, form: ActionForm = ActionForm()): Boolean =
+        send(kind) { performAction(issueId, kind, form) }
 
-    suspend fun perform(kind: IssueActionKind, command: IssueCommand): Boolean {
+    /** Sends a ready-made command (tests, deep links). */
+    suspend fun perform(kind: IssueActionKind, command: IssueCommand): Boolean =
+        send(kind) { performIssueAction(issueId, command) }
+
+    private suspend fun send(kind: IssueActionKind, call: cn.linkage.core.FieldAppInterface.() -> IssueSummary): Boolean {
         update { it.copy(performing = kind, error = null) }
-        return when (val r = core { performIssueAction(issueId, command) }) {
+        return when (val r = core(call)) {
             is Outcome.Ok -> {
                 update { it.copy(performing = null) }
                 load()
@@ -281,7 +192,7 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
             sum.reworkCount.takeIf { it > 0u }?.let { s.rework(it) },
             sum.escalationCount.takeIf { it > 0u }?.let { s.escalated(it) },
         ).joinToString(" · ").ifEmpty { null }
-        val actions = d.allowedActions.filter { it !in notButtons }.map { ActionButton(it, s.action(it), it.input()) }
+        val actions = d.actions
         return st.copy(
             header = IssueHeader(
                 id = sum.id,

@@ -1,16 +1,11 @@
 package cn.linkage.shell
 
+import cn.linkage.core.Capabilities
 import cn.linkage.core.Role
 import cn.linkage.core.Session
 
-/** The first screen each role lands on (DESIGN §10). */
-enum class Home { TODAY, LIAISON, TRIAGE }
-
-fun Role.home(): Home = when (this) {
-    Role.GRID_WORKER -> Home.TODAY
-    Role.LIAISON_HEAD -> Home.LIAISON
-    Role.TOWNSHIP_STAFF, Role.COUNTY_STAFF -> Home.TRIAGE
-}
+/** The first screen of the signed-in role: the core decides it (`Session.capabilities.home`). */
+typealias Home = cn.linkage.core.Home
 
 /** Who is signed in, as the top bar shows it. */
 data class SessionView(
@@ -19,9 +14,11 @@ data class SessionView(
     val subtitle: String,
     val role: Role,
     val home: Home,
+    /** What this role may do at all (就地解决, inbox, household acknowledgements, directives, triage). */
+    val capabilities: Capabilities,
 )
 
-fun Session.toView() = SessionView(userId, userName, "$roleLabel · $nodeName", role, role.home())
+fun Session.toView() = SessionView(userId, userName, "$roleLabel · $nodeName", role, capabilities.home, capabilities)
 
 data class SignInState(
     val serverUrl: String = "",

@@ -1,13 +1,8 @@
 package cn.linkage.shell
 
 import cn.linkage.core.AckMeans
-import cn.linkage.core.IssueActionKind
 import cn.linkage.core.IssueCategory
-import cn.linkage.core.IssueState
 import cn.linkage.core.Light
-import cn.linkage.core.PhotoProblem
-import cn.linkage.core.Satisfaction
-import cn.linkage.core.SupervisionLevel
 import cn.linkage.core.SyncPhase
 import cn.linkage.core.Urgency
 import cn.linkage.core.VisitKind
@@ -25,9 +20,10 @@ enum class Lang(val tag: String) {
 
 /**
  * The words the shells show that the core does not already put into its records: screen titles, buttons,
- * error messages, and labels for enum values that reach the UI without a label (the actions in
- * `IssueDetail.allowedActions`, the pickers of the forms, `Light`, `SyncPhase`, `PhotoProblem`).
- * Records' own labels (`stateLabel`, `categoryLabel`, `verdictLabel`, ...) always come from the core.
+ * and labels for enum values that reach the UI without a label (the report form's category and urgency
+ * pickers, the visit kind picker, `AckMeans`, `Light`, `SyncPhase`). Records' own labels (`stateLabel`,
+ * `verdictLabel`, ...), the action buttons and their dialogs (`ActionSpec`), the queue's filter chips and
+ * every error message (`ApiException.describe`) come from the core.
  * zh-CN first, English second, side by side; ios/LinkageKit/Sources/LinkageKit/Strings.swift is the same table.
  */
 class Strings(val lang: Lang) {
@@ -83,6 +79,7 @@ class Strings(val lang: Lang) {
     val locating get() = t("正在定位…", "Finding your position…")
     val noLocation get() = t("暂无定位，按逾期天数排序", "No position yet: ordered by days overdue")
     val mockLocation get() = t("检测到虚拟定位，走访将不被认定为在现场", "Mock location detected: the visit will not count as on site")
+    fun fixAge(seconds: Long) = t("定位于 $seconds 秒前", "Fix taken $seconds s ago")
 
     // ---- grid worker: today
     val todayTitle get() = t("今日工作", "Today")
@@ -131,27 +128,15 @@ class Strings(val lang: Lang) {
     val pendingSync get() = t("待同步", "not yet synced")
     val reasonField get() = t("原因", "Reason")
     val noteField get() = t("说明", "Note")
-    val assigneeField get() = t("交办给", "Assign to")
     val photos get() = t("照片", "Photos")
     /** A person in a picker: 董梅彩（网格员 · 石堡村党支部）. */
     fun personChoice(name: String, roleLabel: String, nodeName: String) = t("$name（$roleLabel · $nodeName）", "$name ($roleLabel, $nodeName)")
-    val mergeIntoField get() = t("合并到（诉求编号）", "Merge into (issue ID)")
-    val satisfactionField get() = t("群众满意度", "Resident's satisfaction")
-    val workingDaysField get() = t("延期天数（工作日）", "Extra working days")
-    val decisionField get() = t("审批意见", "Decision")
-    val approve get() = t("同意延期", "Approve")
-    val deny get() = t("不同意", "Deny")
-    val supervisionLevelField get() = t("督办级别", "Supervision level")
     val suspendedBadge get() = t("挂起", "Suspended")
     fun extensionPending(days: UInt) = t("延期待批 ${days}天", "Extension pending: $days working days")
     val overdueBadge get() = t("超期", "Overdue")
     val resolvedOnSpotBadge get() = t("就地解决", "Resolved on the spot")
     fun rework(n: UInt) = t("返工 $n 次", "reworked $n×")
     fun escalated(n: UInt) = t("上报上级 $n 次", "escalated $n×")
-    val filterOpen get() = t("未结案", "Open")
-    val filterNew get() = t("待受理", "To accept")
-    val filterResolved get() = t("待回访", "To verify")
-    val filterAll get() = t("全部", "All")
     val openHousehold get() = t("查看住户", "Open household")
     val myIssuesSection get() = t("我提交的诉求", "Issues I submitted")
 
@@ -180,39 +165,6 @@ class Strings(val lang: Lang) {
     fun tasksCompleted(n: UInt) = t("已报告完成 $n 个", "$n reported done")
 
     // ---- vocabulary the core leaves unlabelled on these paths
-    fun action(a: IssueActionKind) = when (a) {
-        IssueActionKind.REPORT -> t("上报", "Report")
-        IssueActionKind.ACCEPT -> t("受理", "Accept")
-        IssueActionKind.REJECT -> t("不予受理", "Reject")
-        IssueActionKind.MERGE -> t("合并", "Merge")
-        IssueActionKind.ASSIGN -> t("交办", "Assign")
-        IssueActionKind.START -> t("开始处置", "Start")
-        IssueActionKind.RESOLVE -> t("办结", "Resolve")
-        IssueActionKind.ESCALATE -> t("上报上级", "Escalate")
-        IssueActionKind.VERIFY -> t("回访核实", "Verify")
-        IssueActionKind.SUSPEND -> t("挂起", "Suspend")
-        IssueActionKind.RESUME -> t("恢复办理", "Resume")
-        IssueActionKind.REQUEST_EXTENSION -> t("申请延期", "Request extension")
-        IssueActionKind.DECIDE_EXTENSION -> t("延期审批", "Decide extension")
-        IssueActionKind.SUPERVISE -> t("督办", "Supervise")
-        IssueActionKind.RESOLVE_ON_SPOT -> t("就地解决", "Resolved on the spot")
-        IssueActionKind.MARK_OVERDUE -> t("超期预警", "Marked overdue")
-    }
-    fun supervision(l: SupervisionLevel) = when (l) {
-        SupervisionLevel.NORMAL -> t("普通督办", "Supervised")
-        SupervisionLevel.YELLOW -> t("黄牌督办", "Yellow card")
-        SupervisionLevel.RED -> t("红牌督办", "Red card")
-    }
-    fun state(s: IssueState) = when (s) {
-        IssueState.REPORTED -> t("上报", "Reported")
-        IssueState.ACCEPTED -> t("受理", "Accepted")
-        IssueState.ASSIGNED -> t("交办", "Assigned")
-        IssueState.IN_PROGRESS -> t("处置中", "In progress")
-        IssueState.RESOLVED -> t("办结待回访", "Resolved")
-        IssueState.CLOSED -> t("结案", "Closed")
-        IssueState.REJECTED -> t("不予受理", "Rejected")
-        IssueState.MERGED -> t("已合并", "Merged")
-    }
     fun category(c: IssueCategory) = when (c) {
         IssueCategory.INFRASTRUCTURE -> t("基础设施", "Infrastructure")
         IssueCategory.DISPUTE -> t("矛盾纠纷", "Dispute")
@@ -235,11 +187,6 @@ class Strings(val lang: Lang) {
         VisitKind.PETITION_VISIT -> t("下访/约访", "Petition visit")
         VisitKind.EMERGENCY_CHECK -> t("应急排查", "Emergency check")
     }
-    fun satisfaction(s: Satisfaction) = when (s) {
-        Satisfaction.SATISFIED -> t("满意", "Satisfied")
-        Satisfaction.BASICALLY_SATISFIED -> t("基本满意", "Basically satisfied")
-        Satisfaction.DISSATISFIED -> t("不满意", "Dissatisfied")
-    }
     fun directiveKind(k: cn.linkage.core.DirectiveKind) = when (k) {
         cn.linkage.core.DirectiveKind.NOTICE -> t("通知", "Notice")
         cn.linkage.core.DirectiveKind.ALERT -> t("预警", "Alert")
@@ -261,47 +208,19 @@ class Strings(val lang: Lang) {
         Light.NONE -> ""
     }
 
-    // ---- errors (ApiException → message; the core's `reason` strings are shown as the detail line)
-    val errNotSignedIn get() = t("请先登录", "Please sign in first")
-    val errNotFound get() = t("未找到该记录，或它不在您的管辖范围内", "Not found, or outside your area")
-    val errNotPermitted get() = t("您无权进行此操作", "You are not allowed to do this")
-    fun errIllegalTransition(stateLabel: String, actionLabel: String) =
-        t("诉求当前为「$stateLabel」，不能「$actionLabel」，请刷新后再试", "The issue is $stateLabel: “$actionLabel” is not possible now. Refresh and try again")
-    val errOutOfOrder get() = t("请按顺序办理（例如先签收，再转发）", "Not yet possible: take the steps in order (acknowledge, then relay)")
-    fun errInvalidInput(fieldLabel: String) = t("「$fieldLabel」填写有误", "Please check “$fieldLabel”")
-    val errConflict get() = t("已经提交过了，无需重复提交", "Already submitted; nothing new was saved")
-    fun errBadPhoto(p: PhotoProblem) = when (p) {
-        PhotoProblem.UNREADABLE -> t("照片无法读取，请重拍", "The photo cannot be read; take it again")
-        PhotoProblem.TOO_LARGE -> t("照片文件过大，请重拍", "The photo file is too large; take it again")
-        PhotoProblem.TRUNCATED -> t("照片不完整，请重拍", "The photo is incomplete; take it again")
-        PhotoProblem.NOT_AN_IMAGE -> t("所选文件不是照片", "That file is not a photo")
-        PhotoProblem.UNSUPPORTED_FORMAT -> t("不支持此图片格式，请使用 JPEG 或 PNG", "Unsupported image format; use JPEG or PNG")
-        PhotoProblem.TOO_MANY_PIXELS -> t("照片尺寸过大", "The image is too large")
-        PhotoProblem.CORRUPT -> t("照片已损坏，请重拍", "The photo is damaged; take it again")
-    }
-    val errNetwork get() = t("无网络或服务器暂不可用，数据已保存在本机，稍后同步", "Offline or server unavailable: everything is kept on this phone and will sync later")
-    val errAuthRequired get() = t("登录已失效，请重新登录", "Please sign in again")
-    val errDeviceWiped get() = t("本设备已被停用，本机数据已清除", "This device was revoked and its local data deleted")
-    fun errServerRefused(status: UShort) = t("服务器拒绝了请求（$status）", "The server refused the request ($status)")
-    val errStorage get() = t("本机存储出错，已保存的数据不受影响，请重试", "Storage failure on this phone; saved data is safe. Try again")
+    // ---- errors: the core words every ApiException (`describe`); only a failure outside the core is ours
     val errUnexpected get() = t("发生意外错误", "Something went wrong")
+    val errUnexpectedNext get() = t("请重试；如果反复出现，请重启应用", "Try again; if it repeats, restart the app")
+    val details get() = t("详情", "Details")
 
-    /** Names of the input fields the core's `InvalidInput.field` refers to. */
-    fun field(name: String) = when (name) {
-        "title" -> issueTitleField
-        "description" -> descriptionField
-        "notes" -> notes
-        "reason" -> reasonField
-        "note" -> noteField
-        "assignee_id" -> assigneeField
-        "into_issue_id" -> mergeIntoField
-        "working_days" -> workingDaysField
-        "evidence" -> t("照片", "Photos")
-        "lat", "lon", "accuracy_m", "fix", "location" -> t("定位", "GPS position")
-        "due_at_ms" -> t("截止时间", "Due time")
-        "server_url" -> serverUrl
-        "user_id" -> userId
-        "password" -> password
-        else -> name
+    // ---- location permission and GPS state (what the platform reports; the core grades the fixes)
+    fun locationProblem(p: LocationProblem) = when (p) {
+        LocationProblem.DENIED -> t("未允许使用位置信息，走访将记为「无定位」。请在系统设置中允许本应用使用位置信息", "Location permission denied: visits are recorded without a position. Allow location for this app in the system settings")
+        LocationProblem.APPROXIMATE_ONLY -> t("只允许了大致位置，无法核验是否在现场。请在系统设置中开启「精确位置」", "Only approximate location is allowed, so being on site cannot be checked. Turn on precise location in the system settings")
+        LocationProblem.GPS_OFF -> t("手机定位（GPS）已关闭，请在下拉菜单或系统设置中打开", "GPS is switched off: turn it on in the quick settings or system settings")
     }
+    val waitingForFreshFix get() = t("正在获取当前位置（不使用旧位置）…", "Getting your current position (old positions are not used)…")
 }
+
+/** What the platform says about location access, shown on the visit and report forms. */
+enum class LocationProblem { DENIED, APPROXIMATE_ONLY, GPS_OFF }

@@ -5,8 +5,11 @@ import cn.linkage.core.SyncObserver
 import cn.linkage.core.SyncPhase
 import java.util.concurrent.atomic.AtomicBoolean
 
-/** An operation the server refused, with its reason; it stays listed until the data is fixed. */
-data class QuarantineRow(val opId: String, val kind: String, val reason: String, val whenText: String)
+/**
+ * An operation the server refused, in the core's words: what it was ([kind]), why ([reason]) and what to do
+ * ([nextStep]); [detail] is the server's technical text for "详情". It stays listed until the data is fixed.
+ */
+data class QuarantineRow(val opId: String, val kind: String, val reason: String, val nextStep: String, val detail: String, val whenText: String)
 
 data class SyncBarState(
     val pending: Long = 0,
@@ -16,6 +19,8 @@ data class SyncBarState(
     /** "上次同步：5 分钟前", "尚未同步" or "上次同步失败：…". */
     val lastSyncText: String = "",
     val lastSyncFailed: Boolean = false,
+    /** What to do about the last failure, in the core's words. */
+    val lastSyncNextStep: String? = null,
     val running: Boolean = false,
     val phase: SyncPhase? = null,
     /** "上传更改 3/10" while a phase runs. */
@@ -58,11 +63,12 @@ class SyncBarPresenter(ctx: ShellContext) : Presenter<SyncBarState>(SyncBarState
                 quarantined = status.quarantined.toLong(),
                 pendingText = if (status.pending == 0uL) s.allSynced else s.pending(status.pending.toLong()),
                 lastSyncText = when {
-                    status.lastError != null -> s.lastSyncFailed(status.lastError!!)
+                    status.lastErrorMessage != null -> s.lastSyncFailed(status.lastErrorMessage!!.message)
                     status.lastSyncAtMs != null -> s.lastSync(fmt.ago(status.lastSyncAtMs!!, now))
                     else -> s.neverSynced
                 },
-                lastSyncFailed = status.lastError != null,
+                lastSyncFailed = status.lastErrorMessage != null,
+                lastSyncNextStep = status.lastErrorMessage?.nextStep,
                 quarantinedText = if (status.quarantined == 0uL) null else s.quarantined(status.quarantined.toLong()),
                 quarantinedItems = items.map { q -> q.toRow(now) },
             )
@@ -90,5 +96,5 @@ class SyncBarPresenter(ctx: ShellContext) : Presenter<SyncBarState>(SyncBarState
     fun dismissError() = update { it.copy(error = null) }
 
     private fun QuarantinedOperation.toRow(now: Long) =
-        QuarantineRow(opId, kind, "$reasonCode: $message", fmt.ago(createdAtMs, now))
+        QuarantineRow(opId, kindLabel, reasonLabel, nextStep, message, fmt.ago(createdAtMs, now))
 }

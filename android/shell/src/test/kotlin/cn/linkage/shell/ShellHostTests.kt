@@ -1,6 +1,9 @@
 package cn.linkage.shell
 
 import cn.linkage.core.AckMeans
+import cn.linkage.core.ActionForm
+import cn.linkage.core.IssueFilter
+import cn.linkage.core.TextNeed
 import cn.linkage.core.ApiException
 import cn.linkage.core.DirectiveDraft
 import cn.linkage.core.DirectiveKind
@@ -60,19 +63,20 @@ private fun cameraPhoto(dir: File, name: String = "DCIM_0001.jpg"): File {
     return File(dir, name).also { ImageIO.write(image, "jpg", it) }
 }
 
-private fun fixNearH1(now: Long, accuracy: Double = 8.0) =
-    GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = now - 60_000, mocked = false)
+/** A fresh fix near h1, taken now (after any form opened before this call). */
+private fun fixNearH1(accuracy: Double = 8.0) =
+    GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = System.currentTimeMillis(), mocked = false)
 
 val tests: List<Pair<String, () -> Unit>> = listOf(
     "triage presenter loads the queue into UI state" to ::triageQueueLoads,
     "issue page shows only the core's allowed actions" to ::issuePageActions,
-    "ApiException maps to zh-CN (and English) messages" to ::errorsMapToMessages,
-    "visit presenter shows the core's on-site verdict label" to ::visitVerdict,
+    "errors show the core's zh-CN (and English) words, detail only behind 详情" to ::errorsMapToMessages,
+    "visit presenter shows the core's live verdict; stale fixes are never on site" to ::visitVerdict,
     "sync bar reacts to SyncObserver callbacks" to ::syncBarObserver,
     "grid worker today: overdue nearest first from the live fix" to ::todayNearestFirst,
     "directive inbox and household acknowledgements" to ::directiveFlow,
     "shell vocabulary agrees with the core's labels" to ::labelsAgreeWithCore,
-    "issue page: suspend, extension and supervision inputs build the core's commands" to ::supervisionActions,
+    "issue page: the core's action specs drive suspend, extension, supervision and verify dialogs" to ::supervisionActions,
     "report form: resolved on the spot (就地解决)" to ::resolvedOnSpot,
     "task directive: completion report after acknowledging" to ::taskCompletion,
     "directive composer: targets from the core's org tree" to ::directiveComposer,
@@ -104,9 +108,22 @@ fun triageQueueLoads() = Phone().use { p ->
     assertEquals("护林防火 · 特急", st.rows.single { it.title == "山林冒烟" }.subtitle)
     assertNull(st.nextOffset)
 
-    runBlocking { triage.setFilter(QueueFilter.RESOLVED) }
+    // The staff banner is the core's: a year that has started or starts within 30 days without a calendar
+    // (the fixture bundle ships none of its own, so it follows the shipped 2026 file and today's date).
+    val banner = p.app.calendarWarning()
+    assertEquals(banner?.message, st.calendarWarning)
+    banner?.let { assertTrue("节假日" in it.message, it.message) }
+    p.app.signIn("gw")
+    assertNull(p.app.calendarWarning()) // staff only
+    p.app.signIn("ts")
+    // The filter chips are the core's (labels and what each lists).
+    assertEquals(listOf("未结案", "待受理", "待回访", "超期", "全部"), st.filters.map { it.label })
+    runBlocking { triage.setFilter(IssueFilter.TO_VERIFY) }
     assertEquals(emptyList(), triage.state.value.rows)
-    assertEquals("待回访", QueueFilter.RESOLVED.label(p.ctx.strings))
+    runBlocking { triage.setFilter(IssueFilter.OVERDUE) }
+    assertEquals(0L, triage.state.value.total)
+    runBlocking { triage.setFilter(IssueFilter.NEW) }
+    assertEquals(2L, triage.state.value.total)
 
     // Paging: one row per page, then the second page appends.
     val paged = TriagePresenter(p.ctx, pageSize = 1u)
@@ -128,7 +145,11 @@ fun issuePageActions() = Phone().use { p ->
     assertEquals("道路塌方", st.header!!.title)
     assertEquals(listOf(IssueActionKind.ACCEPT, IssueActionKind.REJECT, IssueActionKind.MERGE), st.actions.map { it.kind })
     assertEquals(listOf("受理", "不予受理", "合并"), st.actions.map { it.label })
-    assertEquals(listOf(ActionInput.NONE, ActionInput.REASON, ActionInput.MERGE_TARGET), st.actions.map { it.input })
+    // What each dialog needs comes with the button: nothing, a required reason, another issue.
+    assertEquals(listOf(TextNeed.NONE, TextNeed.REQUIRED, TextNeed.NONE), st.actions.map { it.text })
+    assertEquals(listOf(true, false, false), st.actions.map { it.immediate })
+    assertEquals("原因", st.actions[1].textLabel)
+    assertTrue(st.actions[2].needsOtherIssue)
     assertEquals(listOf("上报"), st.timeline.map { it.label })
     assertTrue(st.timeline.single().pendingSync)
 
@@ -139,13 +160,16 @@ fun issuePageActions() = Phone().use { p ->
     assertFalse(IssueActionKind.ACCEPT in st.actions.map { it.kind })
     assertEquals(listOf("上报", "受理"), st.timeline.map { it.label })
 
-    // The 交办 picker lists the core's candidates (the grid worker of the issue's own branch, the township's
-    // staff), never a typed account id; nothing picked is a missing field.
+    // 交办 asks for a person picked from the core's candidates (the grid worker of the issue's own branch, the
+    // township's staff), never a typed account id; nothing picked is the core's missing field.
+    val assign = page.state.value.actions.single { it.kind == IssueActionKind.ASSIGN }
+    assertTrue(assign.needsPerson)
+    assertEquals("交办给", assign.personLabel)
     assertEquals(listOf("gw", "ts"), st.assigneeOptions.map { it.value })
     assertEquals("网格员（网格员 · 石堡村党支部）", st.assigneeOptions.first().label)
-    assertFalse(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(text = "gw")) })
-    assertEquals("「交办给」填写有误", page.state.value.error?.message)
-    assertTrue(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(assigneeId = st.assigneeOptions.first().value)) })
+    assertFalse(runBlocking { page.perform(IssueActionKind.ASSIGN) })
+    assertEquals("「承办人」填写有误", page.state.value.error!!.message)
+    assertTrue(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(personId = st.assigneeOptions.first().value)) })
     assertEquals("交办", page.state.value.header!!.stateLabel)
 
     // A grid worker sees no triage actions on someone else's step, and the page says so.
@@ -159,26 +183,29 @@ fun issuePageActions() = Phone().use { p ->
 fun errorsMapToMessages() = Phone().use { p ->
     val id = p.reportAs("lh", "邻里纠纷", IssueCategory.DISPUTE)
 
-    // NotPermitted from the core: the liaison head may not accept.
+    // NotPermitted from the core: the liaison head may not accept; the rule is named in plain words.
     val asReporter = IssuePresenter(p.ctx, id)
-    assertFalse(runBlocking { asReporter.perform(IssueActionKind.ACCEPT) })
+    assertFalse(runBlocking { asReporter.perform(IssueActionKind.ACCEPT, IssueCommand.Accept) })
     val denied = asReporter.state.value.error!!
-    assertEquals("您无权进行此操作", denied.message)
-    assertTrue(!denied.detail.isNullOrBlank())
+    assertEquals("只有诉求所属层级的干部可以办理此事项", denied.message)
+    assertEquals("如需办理，请联系有权限的干部", denied.nextStep)
+    assertEquals("not_permitted", denied.code)
+    assertTrue(!denied.detail.isNullOrBlank()) // the rule's English text, behind 详情 only
     assertNull(asReporter.state.value.performing)
 
     // IllegalTransition from the core: accepting twice (a stale page) names the state and the action.
     p.app.signIn("ts")
     val page = IssuePresenter(p.ctx, id)
     runBlocking { page.perform(IssueActionKind.ACCEPT) }
-    assertFalse(runBlocking { page.perform(IssueActionKind.ACCEPT, cn.linkage.core.IssueCommand.Accept) })
-    assertEquals("诉求当前为「受理」，不能「受理」，请刷新后再试", page.state.value.error!!.message)
+    assertFalse(runBlocking { page.perform(IssueActionKind.ACCEPT, IssueCommand.Accept) })
+    assertEquals("诉求当前为「受理」，不能「受理」", page.state.value.error!!.message)
+    assertEquals("请刷新后查看最新状态", page.state.value.error!!.nextStep)
     assertEquals(ErrorAction.RETRY, page.state.value.error!!.action)
 
     // NotFound and InvalidInput, with the field named in Chinese.
     val missing = IssuePresenter(p.ctx, "no-such-issue")
     runBlocking { missing.load() }
-    assertEquals("未找到该记录，或它不在您的管辖范围内", missing.state.value.error!!.message)
+    assertEquals("找不到这条记录，或它不在您的管辖范围内", missing.state.value.error!!.message)
     p.app.signIn("lh")
     val form = ReportIssuePresenter(p.ctx, "h1")
     form.setTitle("x".repeat(10_000))
@@ -190,29 +217,61 @@ fun errorsMapToMessages() = Phone().use { p ->
     val visit = VisitFormPresenter(p.ctx, "h1")
     val notAPhoto = File(p.dir, "note.jpg").apply { writeText("不是照片") }
     assertFalse(runBlocking { visit.addPhoto(notAPhoto.path) })
-    assertEquals(UiError("所选文件不是照片", visit.state.value.error!!.detail, ErrorAction.RETAKE_PHOTO), visit.state.value.error)
+    val bad = visit.state.value.error!!
+    assertEquals(listOf("所选文件不是照片", "请选择一张照片"), listOf(bad.message, bad.nextStep))
+    assertEquals(ErrorAction.RETAKE_PHOTO, bad.action)
 
-    // Every variant has a message; English for an English UI.
+    // Every variant reads in plain words: no HTTP status, English rule text or class name in the message.
     val zh = Strings(Lang.ZH_CN)
     val en = Strings(Lang.EN)
-    assertEquals("无网络或服务器暂不可用，数据已保存在本机，稍后同步", ApiException.Network("timeout").toUiError(zh).message)
+    val samples = listOf(
+        ApiException.Network("error sending request: connection refused"),
+        ApiException.AuthRequired("401 invalid_credentials"),
+        ApiException.ServerRefused(503u, "Service Unavailable"),
+        ApiException.BadPhoto(PhotoProblem.UNSUPPORTED_FORMAT, "heic"),
+        ApiException.IllegalTransition(IssueState.CLOSED, IssueActionKind.ACCEPT),
+        ApiException.NotPermitted("out_of_scope", "outside the signed-in user's area"),
+        ApiException.OutOfOrder("acknowledge (签收) before relaying"),
+        ApiException.InvalidInput("working_days", "must be 1 to 30 working days"),
+        ApiException.Conflict("operation x was already recorded"),
+        ApiException.NotFound("issue", "i9"),
+        ApiException.NotSignedIn(),
+        ApiException.DeviceWiped(),
+        ApiException.Storage("database: disk I/O error"),
+    )
+    for (e in samples) {
+        val m = e.toUiError(zh)
+        assertTrue(m.message.any { it in '\u4e00'..'\u9fff' } && !m.nextStep.isNullOrBlank(), m.toString())
+        for (leak in listOf("503", "HTTP", "Exception", "error", "must", "outside")) assertFalse(leak in m.message || leak in m.nextStep!!, "$m leaks $leak")
+        assertTrue(e.toUiError(en).message.none { it in '\u4e00'..'\u9fff' })
+    }
+    val refused = ApiException.ServerRefused(503u, "busy").toUiError(zh)
+    assertEquals("服务器暂时无法处理这个请求", refused.message)
+    assertEquals("HTTP 503: busy", refused.detail)
     assertEquals(ErrorAction.SIGN_IN, ApiException.AuthRequired("expired").toUiError(zh).action)
-    assertEquals("服务器拒绝了请求（503）", ApiException.ServerRefused(503u, "busy").toUiError(zh).message)
-    assertEquals("不支持此图片格式，请使用 JPEG 或 PNG", ApiException.BadPhoto(PhotoProblem.UNSUPPORTED_FORMAT, "heic").toUiError(zh).message)
+    assertEquals("「延期天数」填写有误", samples[7].toUiError(zh).message)
     assertEquals(
-        "The issue is Closed: “Accept” is not possible now. Refresh and try again",
+        "The issue is Closed: “Accept” is not possible now",
         ApiException.IllegalTransition(IssueState.CLOSED, IssueActionKind.ACCEPT).toUiError(en).message,
     )
-    assertEquals("发生意外错误", IllegalStateException("boom").toUiError(zh).message)
+    val unexpected = IllegalStateException("boom").toUiError(zh)
+    assertEquals("发生意外错误", unexpected.message)
+    assertNull(unexpected.detail) // no exception class name reaches the user
 }
 
 fun visitVerdict() = Phone().use { p ->
     p.app.signIn("gw")
-    val now = System.currentTimeMillis()
 
     val onSite = VisitFormPresenter(p.ctx, "h1")
-    assertEquals("正在定位…", onSite.state.value.gps.text)
-    onSite.onFix(fixNearH1(now))
+    assertEquals("正在获取当前位置（不使用旧位置）…", onSite.state.value.gps.text)
+    // Before a fix the live verdict says so; a fresh fix near the house previews as on site.
+    runBlocking { onSite.previewVerdict() }
+    assertEquals("无定位", onSite.state.value.verdict!!.label)
+    onSite.onFix(fixNearH1())
+    runBlocking { onSite.previewVerdict() }
+    val live = onSite.state.value.verdict!!
+    assertEquals(listOf("在现场", "已在住户附近，可以保存走访"), listOf(live.label, live.advice))
+    assertTrue(live.onSite)
     assertEquals("定位精度 ±8 米", onSite.state.value.gps.text)
     onSite.setNotes("老人身体尚好，煤已备足")
     val result = runBlocking { onSite.save() }!!
@@ -222,8 +281,34 @@ fun visitVerdict() = Phone().use { p ->
     assertEquals("走访已保存，将自动同步", result.savedText)
     assertFalse(onSite.state.value.canSave) // saved visits are immutable: no second save
 
+    // The phone's last known position, from before the form opened: stale, never on site — live and saved.
+    val lastKnown = GpsFix(35.5801, 109.2601, 5.0, System.currentTimeMillis() - 60_000, false)
+    val stale = VisitFormPresenter(p.ctx, "h1")
+    stale.onFix(lastKnown)
+    runBlocking { stale.previewVerdict() }
+    assertEquals("定位已过期", stale.state.value.verdict!!.label)
+    assertFalse(stale.state.value.verdict!!.onSite)
+    assertTrue("重新定位" in stale.state.value.verdict!!.advice)
+    assertEquals("定位已过期", runBlocking { stale.save() }!!.verdictLabel)
+
+    // A fix from the future is refused by the core with the field named; nothing is saved.
+    val future = VisitFormPresenter(p.ctx, "h1")
+    future.onFix(fixNearH1().copy(fixTimeMs = System.currentTimeMillis() + 3_600_000))
+    runBlocking { future.previewVerdict() }
+    assertEquals("「定位时间」填写有误", future.state.value.error!!.message)
+    assertNull(runBlocking { future.save() })
+
+    // Denied, approximate-only permission and GPS off are said in plain words.
+    val noPermission = VisitFormPresenter(p.ctx, "h2")
+    noPermission.onLocationProblem(LocationProblem.APPROXIMATE_ONLY)
+    assertTrue("精确位置" in noPermission.state.value.gps.problem!!)
+    noPermission.onLocationProblem(LocationProblem.GPS_OFF)
+    assertTrue("已关闭" in noPermission.state.value.gps.problem!!)
+    noPermission.onLocationProblem(LocationProblem.DENIED)
+    assertTrue("未允许" in noPermission.state.value.gps.problem!!)
+
     val far = VisitFormPresenter(p.ctx, "h1")
-    far.onFix(GpsFix(35.60, 109.26, 8.0, now - 60_000, false))
+    far.onFix(GpsFix(35.60, 109.26, 8.0, System.currentTimeMillis(), false))
     assertEquals("距离过远", runBlocking { far.save() }!!.verdictLabel)
 
     val blind = VisitFormPresenter(p.ctx, "h2", VisitKind.EMERGENCY_CHECK)
@@ -232,21 +317,21 @@ fun visitVerdict() = Phone().use { p ->
     assertFalse(noFix.onSite)
 
     val mocked = VisitFormPresenter(p.ctx, "h1")
-    mocked.onFix(fixNearH1(now).copy(mocked = true))
+    mocked.onFix(fixNearH1().copy(mocked = true))
     assertNotNull(mocked.state.value.gps.mockWarning)
     assertEquals("疑似虚拟定位", runBlocking { mocked.save() }!!.verdictLabel)
 
     // The household page lists the visits with the same labels.
     val household = HouseholdPresenter(p.ctx, "h1")
     runBlocking { household.load() }
-    assertEquals(3, household.state.value.visits.size)
+    assertEquals(4, household.state.value.visits.size)
     assertTrue("在现场" in household.state.value.visits.map { it.verdictLabel })
     assertEquals("张建国", household.state.value.household!!.headName)
 
     // English UI: the core labels the verdict in English too.
     val en = ShellContext(p.app, Lang.EN)
     val english = VisitFormPresenter(en, "h1")
-    english.onFix(fixNearH1(now))
+    english.onFix(fixNearH1())
     assertEquals("On site", runBlocking { english.save() }!!.verdictLabel)
     p.app.setLocale(Lang.ZH_CN.tag)
 }
@@ -287,7 +372,13 @@ fun syncBarObserver() = Phone().use { p ->
     st = bar.state.value
     assertFalse(st.running)
     assertNull(st.progressText)
-    assertEquals(UiError("登录已失效，请重新登录", st.error!!.detail, ErrorAction.SIGN_IN), st.error)
+    assertEquals("账号或密码不正确，或登录已过期", st.error!!.message)
+    assertEquals(ErrorAction.SIGN_IN, st.error!!.action)
+    // The bar keeps the failure in the core's words (the technical text stays behind 详情).
+    runBlocking { bar.refresh() }
+    assertTrue(bar.state.value.lastSyncFailed)
+    assertEquals("上次同步失败：账号或密码不正确，或登录已过期", bar.state.value.lastSyncText)
+    assertEquals("请重新登录；忘记密码请联系乡镇管理员", bar.state.value.lastSyncNextStep)
     assertEquals(pending, st.pending)
 
     assertEquals("$pending waiting to sync", Strings(Lang.EN).pending(pending))
@@ -338,7 +429,8 @@ fun directiveFlow() = Phone().use { p ->
     assertTrue(row.showAcknowledge && !row.showRelay)
     // Relaying before acknowledging is refused by the core, shown as the order hint.
     runBlocking { inbox.relay(d.id) }
-    assertEquals("请按顺序办理（例如先签收，再转发）", inbox.state.value.error?.message)
+    assertEquals("还不能进行这一步", inbox.state.value.error?.message)
+    assertEquals("请按顺序办理：先签收，再转发、登记或上报完成情况", inbox.state.value.error?.nextStep)
     runBlocking { inbox.acknowledge(d.id) }
     assertTrue(inbox.state.value.rows.single().acknowledged)
     assertTrue(inbox.state.value.rows.single().showRelay)
@@ -399,7 +491,6 @@ fun labelsAgreeWithCore() = Phone().use { p ->
             val issue = p.app.reportIssue(IssueDraft(c, u, "label check $i", "", "h1"))
             assertEquals(issue.categoryLabel, s.category(c))
             assertEquals(issue.urgencyLabel, s.urgency(u))
-            assertEquals(issue.stateLabel, s.state(issue.state))
         }
         val id = p.app.listIssues(cn.linkage.core.IssueListKind.REPORTED_BY_ME, emptyList(), 0u, 1u).items.first().id
         p.app.signIn("ts")
@@ -408,42 +499,32 @@ fun labelsAgreeWithCore() = Phone().use { p ->
         p.app.signIn("gw")
         val v = p.app.recordVisit(cn.linkage.core.VisitDraft("h2", VisitKind.PETITION_VISIT, 1_000, 2_000, null, ""))
         assertEquals(v.kindLabel, s.visitKind(v.kind))
-        p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, s.action(kind)) }
     }
     p.app.setLocale(Lang.ZH_CN.tag)
 }
 
 fun supervisionActions() = Phone().use { p ->
-    // The dialogs' inputs become exactly these commands; a missing choice builds none.
-    assertEquals(IssueCommand.Suspend("等待鉴定"), IssueActionKind.SUSPEND.command(ActionForm(text = "等待鉴定")))
-    assertEquals(IssueCommand.Resume, IssueActionKind.RESUME.command(ActionForm()))
-    assertEquals(IssueCommand.RequestExtension(5u, "材料未齐"), IssueActionKind.REQUEST_EXTENSION.command(ActionForm(text = "材料未齐", workingDays = 5u)))
-    assertNull(IssueActionKind.REQUEST_EXTENSION.command(ActionForm(text = "材料未齐")))
-    assertEquals(IssueCommand.DecideExtension(false, "尽快"), IssueActionKind.DECIDE_EXTENSION.command(ActionForm(text = "尽快", approved = false)))
-    assertNull(IssueActionKind.DECIDE_EXTENSION.command(ActionForm(text = "尽快")))
-    assertEquals(IssueCommand.Supervise(SupervisionLevel.RED, "限期办结"), IssueActionKind.SUPERVISE.command(ActionForm(text = "限期办结", level = SupervisionLevel.RED)))
-    assertNull(IssueActionKind.SUPERVISE.command(ActionForm(text = "限期办结")))
-    assertNull(IssueActionKind.RESOLVE_ON_SPOT.command(ActionForm(text = "x")))
-    assertNull(IssueActionKind.MARK_OVERDUE.command(ActionForm()))
-
     val id = p.reportAs("lh", "河道淤堵", IssueCategory.INFRASTRUCTURE)
 
-    // The owning township: after accepting, it may suspend and ask for an extension.
+    // The owning township: after accepting, it may suspend and ask for an extension; each button says what
+    // its dialog needs.
     p.app.signIn("ts")
     val owner = IssuePresenter(p.ctx, id)
     runBlocking { owner.load(); owner.perform(IssueActionKind.ACCEPT) }
     var st = owner.state.value
-    val inputs = st.actions.associate { it.kind to it.input }
-    assertEquals(ActionInput.REASON, inputs[IssueActionKind.SUSPEND], st.actions.toString())
-    assertEquals(ActionInput.DAYS_AND_REASON, inputs[IssueActionKind.REQUEST_EXTENSION], st.actions.toString())
-    assertEquals("挂起", st.actions.single { it.kind == IssueActionKind.SUSPEND }.label)
+    val suspend = st.actions.single { it.kind == IssueActionKind.SUSPEND }
+    assertEquals(listOf("挂起", "原因"), listOf(suspend.label, suspend.textLabel))
+    assertEquals(TextNeed.REQUIRED, suspend.text)
+    val extension = st.actions.single { it.kind == IssueActionKind.REQUEST_EXTENSION }
+    assertEquals(listOf(1u, 30u), listOf(extension.minDays, extension.maxDays))
+    assertEquals("延期天数（工作日）", extension.daysLabel)
     assertEquals(emptyList(), st.header!!.badges)
 
-    // A missing number of days is caught before the core; a bad one is the core's InvalidInput, named the same.
+    // A missing number of days and a bad one are both the core's InvalidInput, named the same.
     assertFalse(runBlocking { owner.perform(IssueActionKind.REQUEST_EXTENSION, ActionForm(text = "材料未齐")) })
-    assertEquals("「延期天数（工作日）」填写有误", owner.state.value.error!!.message)
+    assertEquals("「延期天数」填写有误", owner.state.value.error!!.message)
     assertFalse(runBlocking { owner.perform(IssueActionKind.REQUEST_EXTENSION, ActionForm(text = "材料未齐", workingDays = 99u)) })
-    assertEquals("「延期天数（工作日）」填写有误", owner.state.value.error!!.message)
+    assertEquals("「延期天数」填写有误", owner.state.value.error!!.message)
     assertTrue(runBlocking { owner.perform(IssueActionKind.REQUEST_EXTENSION, ActionForm(text = "材料未齐", workingDays = 5u)) })
     assertEquals(listOf("延期待批 5天"), owner.state.value.header!!.badges)
     assertFalse(IssueActionKind.REQUEST_EXTENSION in owner.state.value.actions.map { it.kind })
@@ -452,7 +533,7 @@ fun supervisionActions() = Phone().use { p ->
     st = owner.state.value
     assertEquals(listOf("挂起", "延期待批 5天"), st.header!!.badges)
     val resume = st.actions.single { it.kind == IssueActionKind.RESUME }
-    assertEquals(ActionInput.NONE, resume.input)
+    assertTrue(resume.immediate)
     assertEquals("恢复办理", resume.label)
     assertFalse(IssueActionKind.SUSPEND in st.actions.map { it.kind })
     assertTrue(runBlocking { owner.perform(IssueActionKind.RESUME) })
@@ -467,53 +548,55 @@ fun supervisionActions() = Phone().use { p ->
     val kinds = st.actions.map { it.kind }
     assertTrue(IssueActionKind.SUPERVISE in kinds && IssueActionKind.DECIDE_EXTENSION in kinds, kinds.toString())
     assertFalse(IssueActionKind.RESOLVE_ON_SPOT in kinds || IssueActionKind.MARK_OVERDUE in kinds || IssueActionKind.REPORT in kinds)
-    assertEquals(ActionInput.LEVEL_AND_NOTE, st.actions.single { it.kind == IssueActionKind.SUPERVISE }.input)
-    assertEquals(ActionInput.DECISION_AND_NOTE, st.actions.single { it.kind == IssueActionKind.DECIDE_EXTENSION }.input)
-    assertEquals(listOf("普通督办", "黄牌督办", "红牌督办"), st.levelOptions.map { it.label })
-    assertEquals(listOf(true to "同意延期", false to "不同意"), st.decisionOptions.map { it.value to it.label })
+    val supervise = st.actions.single { it.kind == IssueActionKind.SUPERVISE }
+    assertEquals("督办级别", supervise.choiceLabel)
+    assertEquals(listOf("普通督办", "黄牌督办", "红牌督办"), supervise.choices.map { it.label })
+    assertEquals(TextNeed.OPTIONAL, supervise.text)
+    val decide = st.actions.single { it.kind == IssueActionKind.DECIDE_EXTENSION }
+    assertEquals(listOf("同意延期", "不同意"), decide.choices.map { it.label })
 
-    assertTrue(runBlocking { county.perform(IssueActionKind.DECIDE_EXTENSION, ActionForm(text = "同意", approved = true)) })
+    assertTrue(runBlocking { county.perform(IssueActionKind.DECIDE_EXTENSION, ActionForm(text = "同意", choice = decide.choices[0].id)) })
     assertEquals(emptyList(), county.state.value.header!!.badges)
 
     assertFalse(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "限期办结")) })
     assertEquals("「督办级别」填写有误", county.state.value.error!!.message)
-    assertTrue(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "限期办结", level = SupervisionLevel.YELLOW)) })
+    val yellow = supervise.choices.single { it.label == "黄牌督办" }.id
+    val red = supervise.choices.single { it.label == "红牌督办" }.id
+    assertTrue(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "限期办结", choice = yellow)) })
     assertEquals(listOf("黄牌督办"), county.state.value.header!!.badges)
-    assertTrue(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "再不办结追责", level = SupervisionLevel.RED)) })
+    assertTrue(runBlocking { county.perform(IssueActionKind.SUPERVISE, ActionForm(text = "再不办结追责", choice = red)) })
     assertEquals(listOf("红牌督办"), county.state.value.header!!.badges)
-    val summary = p.app.issue(id).summary
-    assertEquals(SupervisionLevel.RED, summary.supervision)
-    assertEquals(summary.supervisionLabel, p.ctx.strings.supervision(SupervisionLevel.RED))
+    assertEquals(SupervisionLevel.RED, p.app.issue(id).summary.supervision)
 
-    // The same badge on the issue's rows (household page), and every timeline label is the shell's word.
+    // The same badge on the issue's rows (household page); English specs from the core as well.
     p.app.signIn("ts")
     val household = HouseholdPresenter(p.ctx, "h1")
     runBlocking { household.load() }
     assertEquals(listOf("红牌督办"), household.state.value.issues.single { it.id == id }.badges)
-    p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, p.ctx.strings.action(kind)) }
     val en = ShellContext(p.app, Lang.EN)
-    p.app.timelineLabels(id).forEach { (kind, label) -> assertEquals(label, en.strings.action(kind)) }
-    assertEquals(p.app.issue(id).summary.supervisionLabel, en.strings.supervision(SupervisionLevel.RED))
     assertEquals("Red card", p.app.issue(id).summary.toRow(en.strings, en.format).badges.single())
+    val englishPage = IssuePresenter(en, id)
+    runBlocking { englishPage.load() }
+    assertTrue(englishPage.state.value.actions.all { a -> a.label.none { it in '\u4e00'..'\u9fff' } })
     p.app.setLocale(Lang.ZH_CN.tag)
 }
 
 fun resolvedOnSpot() = Phone().use { p ->
-    p.app.signIn("gw")
-    val now = System.currentTimeMillis()
-
-    // Only the grid worker's form offers the second submit.
+    // Only the grid worker's form offers the second submit: the core's capabilities say so.
+    p.app.signIn("lh")
     val plain = ReportIssuePresenter(p.ctx, "h1")
     plain.setTitle("路灯不亮")
     assertTrue(plain.state.value.canSubmit)
     assertFalse(plain.state.value.canResolveOnSpot)
     assertNull(runBlocking { plain.submitResolvedOnSpot() })
 
-    val form = ReportIssuePresenter(p.ctx, "h1", offerOnSpot = true)
+    p.app.signIn("gw")
+    val form = ReportIssuePresenter(p.ctx, "h1")
+    assertTrue(form.state.value.offerOnSpot)
     form.setCategory(IssueCategory.INFRASTRUCTURE)
     form.setTitle("排水沟堵塞")
     form.setDescription("门前排水沟被落叶堵塞")
-    form.onFix(fixNearH1(now))
+    form.onFix(fixNearH1())
     form.setOnSpotNote("已当场清理疏通")
     assertTrue(form.state.value.canResolveOnSpot)
 
@@ -561,7 +644,7 @@ fun taskCompletion() = Phone().use { p ->
     assertFalse(detail.state.value.canReportCompletion)
     // Reporting before acknowledging is the core's OutOfOrder, shown as the order hint.
     assertFalse(runBlocking { detail.reportCompletion() })
-    assertEquals("请按顺序办理（例如先签收，再转发）", detail.state.value.error?.message)
+    assertEquals("还不能进行这一步", detail.state.value.error?.message)
 
     val inbox = DirectiveInboxPresenter(p.ctx)
     runBlocking { inbox.load(); inbox.acknowledge(d.id); detail.load() }

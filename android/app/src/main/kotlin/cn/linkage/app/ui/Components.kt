@@ -18,6 +18,10 @@ import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.draw.clip
@@ -70,7 +74,13 @@ fun ErrorBanner(error: UiError?, s: Strings, onRetry: (() -> Unit)? = null, onSi
     ) {
         Column(Modifier.padding(12.dp)) {
             Text(error.message, color = MaterialTheme.colorScheme.onErrorContainer, fontWeight = FontWeight.Medium)
-            error.detail?.let { Text(it, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onErrorContainer) }
+            error.nextStep?.let { Text(it, color = MaterialTheme.colorScheme.onErrorContainer) }
+            // Technical detail only behind 详情.
+            error.detail?.let { detail ->
+                var open by remember { mutableStateOf(false) }
+                TextButton(onClick = { open = !open }) { Text(s.details) }
+                if (open) Text(detail, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onErrorContainer)
+            }
             when (error.action) {
                 ErrorAction.RETRY -> onRetry?.let { TextButton(onClick = it) { Text(s.retry) } }
                 ErrorAction.SIGN_IN -> onSignIn?.let { TextButton(onClick = it) { Text(s.connect) } }

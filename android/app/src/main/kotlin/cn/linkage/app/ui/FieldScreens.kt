@@ -33,10 +33,10 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.LiveLocation
 import cn.linkage.app.MainViewModel
+import kotlinx.coroutines.delay
 import cn.linkage.app.Route
 import cn.linkage.app.rememberCamera
 import cn.linkage.app.rememberThumbnail
-import cn.linkage.shell.Home
 import cn.linkage.shell.HouseholdPresenter
 import cn.linkage.shell.LiaisonHomePresenter
 import cn.linkage.shell.PhotoThumb
@@ -143,7 +143,11 @@ fun VisitScreen(vm: MainViewModel, s: Strings, route: Route.Visit) {
     val p = vm.presenter(route) { VisitFormPresenter(it, route.householdId, issueId = route.issueId) }
     val st by p.state.collectAsStateWithLifecycle()
     val result = st.result
-    if (result == null) LiveLocation(p::onFix)
+    if (result == null) {
+        LiveLocation(onFix = { fix -> p.onFix(fix); vm.launch { p.previewVerdict() } }, onProblem = p::onLocationProblem)
+        // A fix ages: the core's live verdict is refreshed every few seconds.
+        LaunchedEffect(p) { while (true) { p.previewVerdict(); delay(5_000) } }
+    }
     val camera = rememberCamera { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {
@@ -151,6 +155,15 @@ fun VisitScreen(vm: MainViewModel, s: Strings, route: Route.Visit) {
         ChoiceGrid(st.kindOptions, st.kind, perRow = 2, onSelect = p::setKind)
         Text(st.gps.text, modifier = Modifier.padding(horizontal = 16.dp))
         st.gps.mockWarning?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp)) }
+        st.gps.problem?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp)) }
+        st.verdict?.takeIf { result == null }?.let { v ->
+            Column(Modifier.padding(horizontal = 16.dp)) {
+                Text(v.label, style = MaterialTheme.typography.titleMedium,
+                    color = if (v.onSite) MaterialTheme.colorScheme.primary else MaterialTheme.colorScheme.error)
+                Text(v.advice)
+                v.fixAgeText?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
+            }
+        }
         OutlinedTextField(st.notes, p::setNotes, label = { Text(s.notes) }, minLines = 4,
             modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp), enabled = result == null)
         Photos(st.photos)
@@ -227,10 +240,10 @@ internal fun Photos(photos: List<PhotoThumb>) {
 @Composable
 fun ReportScreen(vm: MainViewModel, s: Strings, householdId: String?) {
     val p = vm.presenter(Route.Report(householdId)) {
-        ReportIssuePresenter(it, householdId, offerOnSpot = vm.session.state.value.session?.home == Home.TODAY)
+        ReportIssuePresenter(it, householdId)
     }
     val st by p.state.collectAsStateWithLifecycle()
-    if (st.reported == null) LiveLocation(p::onFix)
+    if (st.reported == null) LiveLocation(onFix = p::onFix, onProblem = p::onLocationProblem)
     val camera = rememberCamera { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {

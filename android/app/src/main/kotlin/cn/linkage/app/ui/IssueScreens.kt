@@ -34,14 +34,11 @@ import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.MainViewModel
 import cn.linkage.app.Route
-import cn.linkage.core.Satisfaction
-import cn.linkage.core.SupervisionLevel
 import cn.linkage.shell.ActionButton
-import cn.linkage.shell.ActionForm
-import cn.linkage.shell.ActionInput
+import cn.linkage.core.ActionForm
+import cn.linkage.core.TextNeed
 import cn.linkage.shell.IssuePresenter
 import cn.linkage.shell.Option
-import cn.linkage.shell.QueueFilter
 import cn.linkage.shell.Strings
 import cn.linkage.shell.TriagePresenter
 
@@ -54,10 +51,13 @@ fun TriageScreen(vm: MainViewModel, s: Strings) {
     LazyColumn(Modifier.fillMaxSize()) {
         item {
             Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                QueueFilter.entries.forEach { f ->
-                    FilterChip(selected = st.filter == f, onClick = { vm.launch { p.setFilter(f) } }, label = { Text(f.label(s)) })
+                st.filters.forEach { f ->
+                    FilterChip(selected = st.filter == f.filter, onClick = { vm.launch { p.setFilter(f.filter) } }, label = { Text(f.label) })
                 }
             }
+        }
+        st.calendarWarning?.let { w ->
+            item { Text(w, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp)) }
         }
         item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
@@ -107,7 +107,7 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
             FlowRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.actions.forEach { a ->
                     Button(onClick = {
-                        if (a.input == ActionInput.NONE) vm.launch { if (p.perform(a.kind)) vm.changed() } else dialog = a
+                        if (a.immediate) vm.launch { if (p.perform(a.kind)) vm.changed() } else dialog = a
                     }, enabled = st.performing == null) { Text(a.label) }
                 }
             }
@@ -123,7 +123,7 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
     }
     OpenedPhoto(st.openedPhotoPath) { p.closePhoto() }
     dialog?.let { a ->
-        ActionDialog(a, s, st.levelOptions, st.decisionOptions, st.assigneeOptions, onDismiss = { dialog = null }) { form ->
+        ActionDialog(a, s, st.assigneeOptions, onDismiss = { dialog = null }) { form ->
             dialog = null
             vm.launch { if (p.perform(a.kind, form)) vm.changed() }
         }
@@ -131,83 +131,59 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
 }
 
 /**
- * Asks for what an action needs (reason, assignee, target issue, note, satisfaction, working days, approve/deny,
- * supervision level) before sending it. The core validates the content.
+ * Asks for what the core's `ActionSpec` says the action needs (choice, working days, person, other issue,
+ * text), with the core's labels, and hands the filled `ActionForm` back; the core builds the command and
+ * names anything missing in its error.
  */
 @Composable
 private fun ActionDialog(
     a: ActionButton,
     s: Strings,
-    levelOptions: List<Option<SupervisionLevel>>,
-    decisionOptions: List<Option<Boolean>>,
     assigneeOptions: List<Option<String>>,
     onDismiss: () -> Unit,
     onConfirm: (ActionForm) -> Unit,
 ) {
     var text by remember { mutableStateOf("") }
-    var satisfaction by remember { mutableStateOf<Satisfaction?>(null) }
+    var choice by remember { mutableStateOf<String?>(null) }
     var days by remember { mutableStateOf("") }
-    var approved by remember { mutableStateOf<Boolean?>(null) }
-    var level by remember { mutableStateOf<SupervisionLevel?>(null) }
-    var assigneeId by remember { mutableStateOf<String?>(null) }
-    val label = when (a.input) {
-        ActionInput.REASON, ActionInput.DAYS_AND_REASON -> s.reasonField
-        ActionInput.ASSIGNEE -> s.assigneeField
-        ActionInput.MERGE_TARGET -> s.mergeIntoField
-        ActionInput.NOTE_AND_PHOTOS, ActionInput.SATISFACTION, ActionInput.DECISION_AND_NOTE,
-        ActionInput.LEVEL_AND_NOTE, ActionInput.NONE -> s.noteField
-    }
-    val complete = when (a.input) {
-        ActionInput.SATISFACTION -> satisfaction != null
-        ActionInput.DAYS_AND_REASON -> days.toUIntOrNull() != null
-        ActionInput.DECISION_AND_NOTE -> approved != null
-        ActionInput.LEVEL_AND_NOTE -> level != null
-        ActionInput.ASSIGNEE -> assigneeId != null
-        else -> true
-    }
+    var person by remember { mutableStateOf<String?>(null) }
+    var otherIssue by remember { mutableStateOf("") }
     AlertDialog(
         onDismissRequest = onDismiss,
         title = { Text(a.label) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                when (a.input) {
-                    ActionInput.SATISFACTION -> {
-                        Text(s.satisfactionField)
-                        ChoiceChips(Satisfaction.entries.map { Option(it, s.satisfaction(it)) }, satisfaction) { satisfaction = it }
-                    }
-                    ActionInput.DAYS_AND_REASON -> OutlinedTextField(
-                        days, { v -> days = v.filter { it.isDigit() }.take(2) },
-                        label = { Text(s.workingDaysField) }, singleLine = true,
-                        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
-                        modifier = Modifier.fillMaxWidth(),
-                    )
-                    ActionInput.DECISION_AND_NOTE -> {
-                        Text(s.decisionField)
-                        ChoiceChips(decisionOptions, approved) { approved = it }
-                    }
-                    ActionInput.LEVEL_AND_NOTE -> {
-                        Text(s.supervisionLevelField)
-                        ChoiceChips(levelOptions, level) { level = it }
-                    }
-                    // The core's candidates only (people at the issue's node or above, in the owning level).
-                    ActionInput.ASSIGNEE -> {
-                        Text(s.assigneeField)
-                        ChoiceChips(assigneeOptions, assigneeId) { assigneeId = it }
-                    }
-                    else -> {}
+                if (a.choices.isNotEmpty()) {
+                    Text(a.choiceLabel)
+                    ChoiceChips(a.choices.map { Option(it.id, it.label) }, choice) { choice = it }
                 }
-                if (a.input != ActionInput.ASSIGNEE) {
-                    OutlinedTextField(text, { text = it }, label = { Text(label) }, modifier = Modifier.fillMaxWidth())
+                if (a.minDays != null) OutlinedTextField(
+                    days, { v -> days = v.filter { it.isDigit() }.take(3) },
+                    label = { Text(a.daysLabel) }, singleLine = true,
+                    keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
+                    modifier = Modifier.fillMaxWidth(),
+                )
+                // The core's candidates only (people at the issue's node or above, in the owning level).
+                if (a.needsPerson) {
+                    Text(a.personLabel)
+                    ChoiceChips(assigneeOptions, person) { person = it }
                 }
+                if (a.needsOtherIssue) OutlinedTextField(otherIssue, { otherIssue = it }, label = { Text(a.otherIssueLabel) }, modifier = Modifier.fillMaxWidth())
+                if (a.text != TextNeed.NONE) OutlinedTextField(text, { text = it }, label = { Text(a.textLabel) }, modifier = Modifier.fillMaxWidth())
             }
         },
         confirmButton = {
-            TextButton(
-                onClick = {
-                    onConfirm(ActionForm(text = text, satisfaction = satisfaction, workingDays = days.toUIntOrNull(), approved = approved, level = level, assigneeId = assigneeId))
-                },
-                enabled = complete,
-            ) { Text(a.label) }
+            TextButton(onClick = {
+                onConfirm(
+                    ActionForm(
+                        text = text,
+                        workingDays = days.toUIntOrNull(),
+                        choice = choice,
+                        personId = person,
+                        otherIssueId = otherIssue.ifBlank { null },
+                    ),
+                )
+            }) { Text(a.label) }
         },
         dismissButton = { TextButton(onClick = onDismiss) { Text(s.cancel) } },
     )

@@ -62,12 +62,12 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
         return
     }
     BackHandler { if (!vm.back()) onExit() }
-    SignedIn(vm, c.strings, session.title, session.subtitle, session.home)
+    SignedIn(vm, c.strings, session.title, session.subtitle, session.home, session.capabilities.directiveInbox)
 }
 
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-private fun SignedIn(vm: MainViewModel, s: Strings, title: String, subtitle: String, home: Home) {
+private fun SignedIn(vm: MainViewModel, s: Strings, title: String, subtitle: String, home: Home, inbox: Boolean) {
     val route = vm.backStack.last()
     Scaffold(
         topBar = {
@@ -84,7 +84,7 @@ private fun SignedIn(vm: MainViewModel, s: Strings, title: String, subtitle: Str
                     }
                 },
                 actions = {
-                    if (route == Route.Home && home != Home.TRIAGE) TextButton(onClick = { vm.open(Route.Inbox) }) { Text(s.directivesTitle) }
+                    if (route == Route.Home && inbox) TextButton(onClick = { vm.open(Route.Inbox) }) { Text(s.directivesTitle) }
                     TextButton(onClick = { vm.signOut() }) { Text(s.signOut) }
                 },
             )
@@ -159,7 +159,7 @@ fun SyncBar(p: SyncBarPresenter, s: Strings, launch: (suspend () -> Unit) -> Uni
             if (showQuarantine) {
                 Text(s.quarantineTitle, style = MaterialTheme.typography.labelMedium)
                 st.quarantinedItems.forEach { q ->
-                    Text("${q.kind} · ${q.whenText}\n${q.reason}", style = MaterialTheme.typography.bodySmall,
+                    Text("${q.kind} · ${q.whenText}\n${q.reason}\n${q.nextStep}", style = MaterialTheme.typography.bodySmall,
                         modifier = Modifier.padding(vertical = 2.dp))
                 }
             }
