@@ -724,7 +724,7 @@ mod field_workflow_tests {
         let nan = GpsFix { lat: f64::NAN, ..fix(NOW) };
         assert!(matches!(app.preview_verdict("h1".into(), Some(nan), started), Err(ApiError::InvalidInput { field, .. }) if field == "lat"));
         let future = fix(NOW + 3_600_000);
-        let e = app.preview_verdict("h1".into(), Some(future.clone()), started).unwrap_err();
+        let e = app.preview_verdict("h1".into(), Some(future), started).unwrap_err();
         assert!(matches!(&e, ApiError::InvalidInput { field, .. } if field == "fix_time_ms"));
         assert_eq!(e.describe("zh-CN".into()).message, "「定位时间」填写有误");
         // Saving grades the same way, with the visit's own times; a future fix stores nothing.

@@ -329,7 +329,7 @@ mod tests {
                 let started = NOW - next(400 * DAY as u64) as i64;
                 // Off-scope visits are refused; that is fine, the aggregates must not see them either.
                 let on_site = next(4) != 0;
-                let fix = GpsFix { lat: if on_site { lat } else { lat + 0.1 }, lon, accuracy_m: 5.0, fix_time_ms: started, mocked: false };
+                let fix = GpsFix { lat: if on_site { lat } else { lat + 0.1 }, lon, accuracy_m: 5.0, fix_time_ms: started + 590_000, mocked: false };
                 let _ = s.record_visit(VisitInput {
                     household_id: h.into(),
                     kind: VisitKind::Routine,
