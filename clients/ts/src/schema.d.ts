@@ -330,6 +330,7 @@ export interface components {
              * @description On-site radius and maximum GPS accuracy for the visit verdict.
              * @default {
              *       "max_accuracy_m": 50,
+             *       "max_fix_age_s": 120,
              *       "radius_m": 100
              *     }
              */
@@ -341,6 +342,15 @@ export interface components {
              *     }
              */
             sla: components["schemas"]["SlaOverrides"];
+        };
+        /** @description New county settings in the change feed (县级配置更新): the whole configuration, as the bundle carries it. */
+        CountyConfigSet: {
+            config: components["schemas"]["CountyConfig"];
+            /**
+             * Format: int64
+             * @description When the server stored them.
+             */
+            set_at_ms: number;
         };
         /** @description A directive issued to a subtree (指令下达). */
         Directive: {
@@ -616,6 +626,12 @@ export interface components {
              */
             max_accuracy_m: number;
             /**
+             * Format: uint32
+             * @description A fix older than this many seconds when the visit is saved (or previewed) is stale. Default 120 s.
+             * @default 120
+             */
+            max_fix_age_s: number;
+            /**
              * Format: double
              * @description A good fix within this distance of the household's point is on site. Default 100 m.
              * @default 100
@@ -623,7 +639,7 @@ export interface components {
             radius_m: number;
         };
         /** @description Whether a visit's GPS fix places the visitor at the household (graded, never a hard block). */
-        OnSiteVerdict: "on_site" | "too_far" | "poor_fix" | "no_fix" | "mocked" | "no_reference";
+        OnSiteVerdict: "on_site" | "too_far" | "poor_fix" | "no_fix" | "mocked" | "no_reference" | "stale_fix";
         /** @description The outcome of one op. */
         OpResult: {
             op_id: string;
@@ -681,6 +697,10 @@ export interface components {
             body: components["schemas"]["TaskReport"];
             /** @constant */
             kind: "task_reported";
+        } | {
+            body: components["schemas"]["CountyConfigSet"];
+            /** @constant */
+            kind: "county_config_set";
         });
         /** @description A level of the five-level chain (五级联动): 县 → 乡镇 → 村(社区)党支部 → 村民小组/联户单元 → 户. */
         OrgLevel: "county" | "township" | "branch" | "group" | "household";
