@@ -957,4 +957,29 @@ mod tests {
         let v: i64 = lock(&s.conn).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, MIGRATIONS.len() as i64);
     }
+
+    /// A database of schema 2 (before county settings) upgrades in place: its data stays, the county reads
+    /// the default settings, and a calendar can be imported.
+    #[test]
+    fn upgrades_a_schema_2_database_to_county_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join(crate::measures::DB_FILE)).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+            conn.execute(
+                "INSERT INTO org_nodes (id, parent_id, level, name, code, path) VALUES ('c', NULL, 'county', '黄龙县', '610631000000', '/c/')",
+                [],
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        assert_eq!(s.counts().unwrap().nodes, 1, "data kept");
+        assert_eq!(s.county_config().unwrap(), CountyConfig::default());
+        let year = s.import_calendar(r#"{"year":2027,"holidays":[{"name":"元旦","from":"2027-01-01"}]}"#, 1).unwrap();
+        assert_eq!((year, s.county_config().unwrap().calendars.len()), (2027, 1));
+        assert_eq!(s.counts().unwrap().changes, 1, "the new settings are in the feed");
+    }
 }
