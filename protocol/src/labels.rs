@@ -101,6 +101,8 @@ labels!(Denial {
     NotDirectiveIssuer => "只有县、乡镇干部可以下达指令", "Only county or township staff may issue directives";
     NotHouseholdLiaison => "只有本户的联户长或网格员可以登记告知情况", "Only the household's liaison head or grid worker may record this";
     NotOwnNode => "只能为本单位签收或转发", "You may only acknowledge or relay for your own unit";
+    OwnDirective => "本单位下达的指令无需本单位签收、转发或上报", "Your own unit's directive needs no acknowledgement, relay or report from it";
+    AssigneeOutsideArea => "只能交办给诉求所在地或其上级、且在受理层级内的人员", "Assign only to someone working where the issue is, or above it, within the owning level";
     NotAboveOwner => "只有上一级的干部可以督办或审批", "Only staff of the level above may do this";
     NotOnSpotReporter => "只有上报该诉求的网格员可以就地解决", "Only the grid worker who reported the issue may resolve it on the spot";
     SystemOnly => "超期预警由系统自动生成", "Only the system marks an issue overdue";

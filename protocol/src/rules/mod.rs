@@ -32,6 +32,8 @@ mod denial_tests {
                 | Denial::NotDirectiveIssuer
                 | Denial::NotHouseholdLiaison
                 | Denial::NotOwnNode
+                | Denial::OwnDirective
+                | Denial::AssigneeOutsideArea
                 | Denial::NotAboveOwner
                 | Denial::NotOnSpotReporter
                 | Denial::SystemOnly => Denial::ALL.contains(&d),
@@ -95,13 +97,15 @@ pub enum Denial {
 
 impl Denial {
     /// Every denial, for table tests of their messages.
-    pub const ALL: [Denial; 9] = [
+    pub const ALL: [Denial; 11] = [
         Denial::NotOwnerStaff,
         Denial::NotAssignee,
         Denial::InvalidAssignee,
         Denial::NotDirectiveIssuer,
         Denial::NotHouseholdLiaison,
         Denial::NotOwnNode,
+        Denial::OwnDirective,
+        Denial::AssigneeOutsideArea,
         Denial::NotAboveOwner,
         Denial::NotOnSpotReporter,
         Denial::SystemOnly,
@@ -116,6 +120,8 @@ impl Denial {
             Denial::NotDirectiveIssuer => "not_directive_issuer",
             Denial::NotHouseholdLiaison => "not_household_liaison",
             Denial::NotOwnNode => "not_own_node",
+            Denial::OwnDirective => "own_directive",
+            Denial::AssigneeOutsideArea => "assignee_outside_area",
             Denial::NotAboveOwner => "not_above_owner",
             Denial::NotOnSpotReporter => "not_on_spot_reporter",
             Denial::SystemOnly => "system_only",
