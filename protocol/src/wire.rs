@@ -385,10 +385,35 @@ pub struct TaskReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CountyConfigSet {
+    /// Read like every other pushed body: an integer may be written `2` or `2.0` (the document's `integer`).
+    #[serde(deserialize_with = "whole_numbers_config")]
     pub config: CountyConfig,
     /// When the server stored them.
     #[serde(deserialize_with = "whole::deserialize")]
     pub set_at_ms: i64,
+}
+
+/// Turns whole floats (`30.0`) into integers throughout a JSON value, so integer fields nested anywhere in
+/// the settings read `2.0` as `2`, as the wire's top-level integer fields do (`whole`).
+fn whole_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+                if f.is_finite() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                    *v = serde_json::Value::from(f as i64); // exact: within ±2^53
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
+fn whole_numbers_config<'de, D: serde::Deserializer<'de>>(d: D) -> Result<CountyConfig, D::Error> {
+    let mut v = serde_json::Value::deserialize(d)?;
+    whole_numbers(&mut v);
+    CountyConfig::deserialize(v).map_err(serde::de::Error::custom)
 }
 
 /// The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users,
@@ -619,6 +644,10 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
         assert_eq!(op.body.kind(), "county_config_set");
+        // Integers nested in the settings may be written as whole floats, like the wire's other integers.
+        let floats = json.replace(r#""county_days":90"#, r#""county_days":90.0"#).replace(r#""max_fix_age_s":120"#, r#""max_fix_age_s":120.0"#);
+        assert_eq!(serde_json::from_str::<Operation>(&floats).unwrap(), op);
+        assert!(serde_json::from_str::<Operation>(&json.replace(r#""county_days":90"#, r#""county_days":90.5"#)).is_err());
     }
 
     #[test]

@@ -345,6 +345,7 @@ export interface components {
         };
         /** @description New county settings in the change feed (县级配置更新): the whole configuration, as the bundle carries it. */
         CountyConfigSet: {
+            /** @description Read like every other pushed body: an integer may be written `2` or `2.0` (the document's `integer`). */
             config: components["schemas"]["CountyConfig"];
             /**
              * Format: int64
