@@ -13,15 +13,18 @@ use crate::api::{self, *};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ApiError, Error};
 use crate::store::{self, Store};
+use crate::sync::schedule::SchedulePolicy;
 use crate::sync::{self, SyncLimits, SyncObserver};
 
 /// The Linkage core for one device: the offline store, the signed-in session and the rules.
 #[derive(Debug, uniffi::Object)]
 pub struct FieldApp {
-    store: Mutex<Store>,
+    pub(crate) store: Mutex<Store>,
     /// Serialises syncs (a second `sync` waits for the running one).
-    sync_lock: tokio::sync::Mutex<()>,
-    limits: SyncLimits,
+    pub(crate) sync_lock: tokio::sync::Mutex<()>,
+    pub(crate) limits: SyncLimits,
+    /// Change observer, sync state and the automatic sync scheduler (`autosync`).
+    pub(crate) auto: crate::autosync::AutoSync,
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -34,11 +37,7 @@ impl FieldApp {
 
     /// Opens with an explicit clock and sync limits (tests with fast retries, benchmarks with big batches).
     pub fn open_with(db_path: &std::path::Path, clock: Arc<dyn Clock>, limits: SyncLimits) -> ApiResult<Arc<FieldApp>> {
-        Ok(Arc::new(FieldApp {
-            store: Mutex::new(Store::open(db_path, clock)?),
-            sync_lock: tokio::sync::Mutex::new(()),
-            limits,
-        }))
+        FieldApp::open_with_schedule(db_path, clock, limits, SchedulePolicy::default())
     }
 
     /// Long-polling pull for the sync scheduler while the app is in the foreground: pulls the scope's changes,
@@ -47,7 +46,11 @@ impl FieldApp {
     /// future before running [`FieldApp::sync`]. Async; never blocks the calling thread.
     pub async fn pull_wait(&self, wait_secs: u32, observer: Option<Arc<dyn SyncObserver>>) -> ApiResult<SyncReport> {
         let _one_at_a_time = self.sync_lock.lock().await;
-        let o = sync::pull_wait(&self.store, observer.as_deref(), self.limits, wait_secs).await?;
+        let tracker = crate::autosync::Tracker { app: self, inner: observer.as_deref() };
+        let o = sync::pull_wait(&self.store, Some(&tracker), self.limits, wait_secs).await;
+        let changes = self.store().take_changes();
+        self.changed(changes);
+        let o = o?;
         Ok(SyncReport {
             pushed: 0,
             duplicates: 0,
@@ -59,16 +62,34 @@ impl FieldApp {
         })
     }
 
-    fn store(&self) -> MutexGuard<'_, Store> {
+    /// Opens with an explicit clock, sync limits and automatic-sync timing (tests with short debounces).
+    pub fn open_with_schedule(
+        db_path: &std::path::Path,
+        clock: Arc<dyn Clock>,
+        limits: SyncLimits,
+        schedule: SchedulePolicy,
+    ) -> ApiResult<Arc<FieldApp>> {
+        let store = Store::open(db_path, clock.clone())?;
+        let auto = crate::autosync::AutoSync::new(&store, clock, schedule)?;
+        Ok(Arc::new(FieldApp { store: Mutex::new(store), sync_lock: tokio::sync::Mutex::new(()), limits, auto }))
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave a half-written transaction (SQLite rolls it back), so
         // the store is still consistent: recover it instead of poisoning the app forever.
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut Store, Locale) -> Result<T, Error>) -> ApiResult<T> {
+    /// Runs one call against the store, then (with the lock released) tells the change observer what the
+    /// call changed and the scheduler whether it queued an operation.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Store, Locale) -> Result<T, Error>) -> ApiResult<T> {
         let mut store = self.store();
         let locale = store.locale;
-        Ok(f(&mut store, locale)?)
+        let result = f(&mut store, locale);
+        let changes = store.take_changes();
+        drop(store);
+        self.changed(changes);
+        Ok(result?)
     }
 
     fn directive_page(&self, to_acknowledge: bool, offset: u32, limit: u32) -> ApiResult<DirectivePage> {
@@ -112,7 +133,9 @@ impl FieldApp {
 
     /// Signs a user in on this device; the session persists across restarts. I/O: DB write.
     pub fn sign_in(&self, user_id: String) -> ApiResult<Session> {
-        self.with(|s, l| Ok(api::session(&s.sign_in(&user_id)?, l)))
+        let session = self.with(|s, l| Ok(api::session(&s.sign_in(&user_id)?, l)))?;
+        self.refresh_connection();
+        Ok(session)
     }
 
     /// The signed-in session, if any. I/O: none (cached).
@@ -123,7 +146,9 @@ impl FieldApp {
 
     /// Signs out; local data and the outbox stay. I/O: DB write.
     pub fn sign_out(&self) -> ApiResult<()> {
-        self.with(|s, _| s.sign_out())
+        self.with(|s, _| s.sign_out())?;
+        self.refresh_connection();
+        Ok(())
     }
 
     /// Households in the user's scope matching the query, by name, paged. I/O: DB read.
@@ -585,7 +610,11 @@ impl FieldApp {
     /// scope (org tree, households, users, county config) and signs the user in locally.
     /// Async network I/O on the core's own runtime: safe to call from the UI (a Kotlin `suspend` function).
     pub async fn connect(&self, server_url: String, user_id: String, password: String) -> ApiResult<Session> {
-        let session = sync::connect(&self.store, &server_url, &user_id, &password, self.limits.retry).await?;
+        let session = sync::connect(&self.store, &server_url, &user_id, &password, self.limits.retry).await;
+        let changes = self.store().take_changes();
+        self.changed(changes);
+        let session = session?;
+        self.refresh_connection();
         let locale = self.store().locale;
         Ok(api::session(&session, locale))
     }
@@ -595,8 +624,10 @@ impl FieldApp {
     /// is wiped (`DeviceWiped`). Progress goes to `observer` from a background thread. One sync at a time:
     /// a second call waits for the first. Async; never blocks the calling thread.
     pub async fn sync(&self, observer: Option<Arc<dyn SyncObserver>>) -> ApiResult<SyncReport> {
+        // A long poll holds the sync lock: wake the foreground loop so it drops the poll for this sync.
+        self.auto.wake_loop();
         let _one_at_a_time = self.sync_lock.lock().await;
-        let o = sync::run(&self.store, observer.as_deref(), self.limits).await?;
+        let o = self.run_tracked_sync(observer.as_deref()).await?;
         Ok(SyncReport {
             pushed: o.pushed,
             duplicates: o.duplicates,

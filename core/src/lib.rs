@@ -6,13 +6,22 @@ uniffi::setup_scaffolding!();
 
 pub mod actions;
 pub mod api;
+mod autosync;
 pub mod clock;
+mod drafts_api;
 pub mod error;
 mod facade;
 pub mod messages;
+pub mod observe;
 pub mod photo;
 pub mod store;
 pub mod sync;
 
 pub use error::{ApiError, PhotoProblem};
+pub use autosync::{ScheduledSyncResult, SyncStateObserver, SyncStatus};
+pub use drafts_api::{Draft, DraftFields, SubmittedRecord};
 pub use facade::{gcj02_to_wgs84, wgs84_to_gcj02, FieldApp};
+pub use observe::{ChangeObserver, ChangeTopic};
+pub use sync::CallbackError;
+pub use store::DraftKind;
+pub use sync::schedule::{SchedulePolicy, SyncState};

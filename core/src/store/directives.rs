@@ -161,7 +161,7 @@ impl Store {
         Ok(self.directive_with_path(id)?.0)
     }
 
-    fn directive_with_path(&self, id: &str) -> Result<(DirectiveRow, String)> {
+    pub(super) fn directive_with_path(&self, id: &str) -> Result<(DirectiveRow, String)> {
         let actor = self.actor()?;
         validate::id("directive_id", id)?;
         let raw = self
@@ -435,7 +435,7 @@ impl Store {
 }
 
 /// The facts the cascade rules judge a step of this directive by.
-fn facts<'a>(row: &'a DirectiveRow, target_path: &'a str) -> rules::DirectiveFacts<'a> {
+pub(super) fn facts<'a>(row: &'a DirectiveRow, target_path: &'a str) -> rules::DirectiveFacts<'a> {
     rules::DirectiveFacts { target_path, issuer_node_id: &row.directive.issuer_node_id }
 }
 

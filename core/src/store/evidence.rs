@@ -11,6 +11,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{new_id, Store};
 use crate::error::{Error, Result};
+use crate::observe::{ChangeTopic, Topics};
 use crate::photo::{self, PhotoConfig, WatermarkInfo};
 
 /// What a photo is evidence for.
@@ -24,6 +25,8 @@ pub enum EvidenceTarget {
     Resolution(String),
     /// A directive acknowledgement or task completion.
     Acknowledgement(String),
+    /// A draft (草稿) being filled in.
+    Draft(String),
 }
 
 impl EvidenceTarget {
@@ -33,6 +36,7 @@ impl EvidenceTarget {
             EvidenceTarget::IssueReport(_) => "issue_report",
             EvidenceTarget::Resolution(_) => "issue_resolution",
             EvidenceTarget::Acknowledgement(_) => "directive_ack",
+            EvidenceTarget::Draft(_) => "draft",
         }
     }
 
@@ -41,7 +45,8 @@ impl EvidenceTarget {
             EvidenceTarget::Visit(id)
             | EvidenceTarget::IssueReport(id)
             | EvidenceTarget::Resolution(id)
-            | EvidenceTarget::Acknowledgement(id) => id,
+            | EvidenceTarget::Acknowledgement(id)
+            | EvidenceTarget::Draft(id) => id,
         }
     }
 }
@@ -137,6 +142,9 @@ impl Store {
                     "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)",
                     params![target.kind(), target.id(), hash],
                 )?;
+                if matches!(target, EvidenceTarget::Draft(_)) {
+                    w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+                }
             }
             Ok(())
         })?;
@@ -148,6 +156,19 @@ impl Store {
             EvidenceTarget::Visit(id) => self.visit(id).map(|_| ()),
             EvidenceTarget::IssueReport(id) | EvidenceTarget::Resolution(id) => self.issue_row(id).map(|_| ()),
             EvidenceTarget::Acknowledgement(id) => self.directive(id).map(|_| ()),
+            EvidenceTarget::Draft(id) => {
+                let user_id = &self.actor()?.user_id;
+                let held: bool = self.conn().query_row(
+                    "SELECT EXISTS (SELECT 1 FROM drafts WHERE id = ?1 AND user_id = ?2)",
+                    params![id, user_id],
+                    |r| r.get(0),
+                )?;
+                if held {
+                    Ok(())
+                } else {
+                    Err(Error::not_found("draft", id))
+                }
+            }
         }
     }
 
@@ -204,14 +225,83 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether a record, a draft or a queued (or quarantined) operation refers to the photo.
+    fn evidence_in_use(&self, hash: &str) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM evidence_refs WHERE hash = ?1)
+                 OR EXISTS (SELECT 1 FROM outbox WHERE instr(payload, ?1) > 0)",
+            [hash],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Deletes a photo (row and files) if nothing refers to it any more; a no-op otherwise.
+    pub(crate) fn delete_evidence_if_unused(&mut self, hash: &str) -> Result<bool> {
+        if self.evidence_in_use(hash)? {
+            return Ok(false);
+        }
+        match self.delete_evidence(hash) {
+            Ok(()) => Ok(true),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sweeps evidence no record, draft or operation refers to: rows without references (a photo taken for a
+    /// form that was never saved, before drafts held their photos) and files without a row (a kill between
+    /// writing the file and recording it). Run when the store opens; returns how many photos went.
+    pub(crate) fn sweep_orphan_evidence(&mut self) -> Result<u32> {
+        let orphans: Vec<String> = self
+            .conn()
+            .prepare(
+                "SELECT e.hash FROM evidence e
+                 WHERE NOT EXISTS (SELECT 1 FROM evidence_refs r WHERE r.hash = e.hash)
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE instr(o.payload, e.hash) > 0)",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut swept = 0;
+        for hash in &orphans {
+            swept += u32::from(self.delete_evidence_if_unused(hash)?);
+        }
+        // Files whose name is no recorded hash (temporary files included).
+        for dir in [self.evidence_dir.clone(), self.evidence_dir.join("thumbs")] {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for entry in entries {
+                let entry = entry?;
+                if !entry.file_type()?.is_file() {
+                    continue;
+                }
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let recorded = match name.strip_suffix(".jpg") {
+                    Some(hash) if hash.len() == 64 => {
+                        self.conn().query_row("SELECT EXISTS (SELECT 1 FROM evidence WHERE hash = ?1)", [hash], |r| r.get(0))?
+                    }
+                    _ => false,
+                };
+                if !recorded {
+                    std::fs::remove_file(entry.path())?;
+                    swept += u32::from(dir == self.evidence_dir);
+                }
+            }
+        }
+        Ok(swept)
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::store::VisitInput;
 
     /// A small camera-like JPEG written with the encoder the pipeline uses.
-    fn jpeg(dir: &Path, name: &str, w: u16, h: u16) -> PathBuf {
+    pub(crate) fn jpeg(dir: &Path, name: &str, w: u16, h: u16) -> PathBuf {
         let mut pixels = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
         for y in 0..h {
             for x in 0..w {
@@ -271,6 +361,55 @@ mod tests {
         bytes[mid] ^= 0xff;
         std::fs::write(&e.path, bytes).unwrap();
         assert!(!s.verify_evidence(&e.hash).unwrap());
+    }
+
+    #[test]
+    fn the_sweep_at_open_keeps_every_referenced_photo_and_removes_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("phone").join("linkage.db");
+        let clock = std::sync::Arc::new(crate::clock::ManualClock::new(NOW));
+        let mut s = Store::open(&db, clock.clone()).unwrap();
+        s.load_bundle(&bundle_json()).unwrap();
+        s.sign_in("gw").unwrap();
+        let shot = |s: &mut Store, name: &str, w: u16| s.add_evidence(&jpeg(dir.path(), name, w, 64), None, None).unwrap();
+        let visit = |s: &mut Store, hash: &str| {
+            s.record_visit(VisitInput {
+                household_id: "h1".into(),
+                kind: linkage_protocol::model::VisitKind::Routine,
+                started_at_ms: NOW - 1000,
+                ended_at_ms: NOW,
+                fix: None,
+                notes: String::new(),
+                evidence: vec![hash.to_string()],
+                issue_id: None,
+            })
+            .unwrap()
+        };
+        let in_record = shot(&mut s, "a.jpg", 64);
+        visit(&mut s, &in_record.hash);
+        let draft = s.start_visit_draft("h2", linkage_protocol::model::VisitKind::Routine, None).unwrap();
+        let in_draft = s.add_draft_photo(&draft.id, &jpeg(dir.path(), "b.jpg", 96, 64), None).unwrap().photos.remove(0);
+        // Only a queued operation still names this one (its record's link is gone).
+        let in_outbox = shot(&mut s, "c.jpg", 128);
+        let v = visit(&mut s, &in_outbox.hash);
+        s.conn().execute("DELETE FROM evidence_refs WHERE entity_id = ?1", [&v.id]).unwrap();
+        let orphan = shot(&mut s, "d.jpg", 160);
+        let stray = s.evidence_dir().join(format!("{}.jpg", "ab".repeat(32)));
+        std::fs::write(&stray, b"left by a kill mid-ingest").unwrap();
+        let tmp = s.evidence_dir().join(".photo123.tmp");
+        std::fs::write(&tmp, b"partial").unwrap();
+        drop(s);
+
+        let mut s = Store::open(&db, clock).unwrap();
+        s.sign_in("gw").unwrap();
+        for kept in [&in_record, &in_draft, &in_outbox] {
+            assert!(s.verify_evidence(&kept.hash).unwrap(), "kept {}", kept.hash);
+            assert!(kept.thumbnail_path.exists());
+        }
+        assert!(matches!(s.evidence(&orphan.hash), Err(Error::NotFound { .. })));
+        assert!(!orphan.path.exists() && !orphan.thumbnail_path.exists() && !stray.exists() && !tmp.exists());
+        assert_eq!(s.sweep_orphan_evidence().unwrap(), 0, "nothing left to sweep");
+        assert_eq!(s.draft(&draft.id).unwrap().photos.len(), 1);
     }
 
     #[test]

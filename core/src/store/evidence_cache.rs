@@ -233,6 +233,8 @@ impl Store {
             EvidenceTarget::Visit(id) => self.visit(id).map(|_| ()),
             EvidenceTarget::IssueReport(id) | EvidenceTarget::Resolution(id) => self.issue_row(id).map(|_| ()),
             EvidenceTarget::Acknowledgement(id) => self.directive(id).map(|_| ()),
+            // A draft's photos are this device's own: never downloaded.
+            EvidenceTarget::Draft(id) => Err(Error::not_found("record", id)),
         }
     }
 }

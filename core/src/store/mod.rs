@@ -6,6 +6,7 @@
 
 mod coverage;
 mod directives;
+mod drafts;
 mod duplicates;
 mod evidence;
 mod evidence_cache;
@@ -37,6 +38,7 @@ use serde::de::DeserializeOwned;
 
 pub use coverage::{CoverageRow, VisitCoverageReport};
 pub use directives::{DirectiveCoverageRow, DirectiveInput, DirectiveRow, HouseholdAckInfo, HouseholdAckRow, SilentNodeRow};
+pub use drafts::{DraftFieldsRow, DraftKind, DraftRow, DraftSubmitted};
 pub use duplicates::DuplicateRow;
 pub use evidence::{EvidenceRow, EvidenceTarget};
 pub use evidence_cache::{CacheUsage, PhotoFetch, PhotoSize, RecordPhotoRow, DEFAULT_CACHE_LIMIT_BYTES};
@@ -52,6 +54,7 @@ pub use visits::{VisitInput, VisitRow};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::observe::{ChangeTopic, Topics};
 
 /// County-configurable policies the rules take as input.
 #[derive(Debug, Clone)]
@@ -110,6 +113,12 @@ pub struct Store {
     clock_offset_ms: i64,
     pub(crate) policies: Policies,
     pub(crate) locale: Locale,
+    /// Topics changed by committed writes since the facade last took them (for the change observer).
+    changed: Topics,
+    /// Whether a committed write queued an operation since the facade last asked (a sync is then due).
+    queued_op: bool,
+    /// A draft that the next write transaction turns into its record: deleted in that same transaction.
+    finishing_draft: Option<String>,
 }
 
 /// A write transaction: the change and its outbox operation commit together or not at all.
@@ -118,6 +127,9 @@ pub(crate) struct Tx<'a> {
     pub(crate) now_ms: i64,
     device_id: &'a str,
     hlc: &'a mut Hlc,
+    /// What this transaction changes, handed to the change observer once it commits.
+    pub(crate) topics: Topics,
+    queued_op: bool,
 }
 
 impl Tx<'_> {
@@ -139,6 +151,8 @@ impl Tx<'_> {
         if inserted == 0 {
             return Err(Error::DuplicateOperation { op_id: op_id.to_string() });
         }
+        self.topics.add(Topics::of_op(body).with(ChangeTopic::Outbox));
+        self.queued_op = true;
         self.tx.execute(
             "INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [hlc],
@@ -170,7 +184,10 @@ impl Store {
             std::fs::create_dir_all(dir)?;
         }
         let evidence_dir = path.parent().unwrap_or(Path::new(".")).join("evidence");
-        Store::from_connection(Connection::open(path)?, clock, evidence_dir)
+        let mut store = Store::from_connection(Connection::open(path)?, clock, evidence_dir)?;
+        // Photos of forms never saved, files of a kill mid-ingest: nothing refers to them any more.
+        store.sweep_orphan_evidence()?;
+        Ok(store)
     }
 
     /// An in-memory store (tests).
@@ -210,6 +227,9 @@ impl Store {
             clock_offset_ms,
             policies,
             locale: Locale::ZhCn,
+            changed: Topics::NONE,
+            queued_op: false,
+            finishing_draft: None,
         };
         if let Some(user_id) = meta_get(&store.conn, "session_user_id")? {
             // A session whose user vanished (bundle replaced) is simply dropped.
@@ -236,16 +256,34 @@ impl Store {
     /// Runs `f` in one IMMEDIATE write transaction; commits on success, rolls back on any error.
     pub(crate) fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let now_ms = self.now_ms();
+        // A submitted draft goes in the same transaction as the record it becomes (or not at all).
+        let finishing = self.finishing_draft.take();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut hlc = self.hlc;
-        let out = {
-            let mut w = Tx { tx, now_ms, device_id: &self.device_id, hlc: &mut hlc };
+        let (out, topics, queued_op) = {
+            let mut w = Tx { tx, now_ms, device_id: &self.device_id, hlc: &mut hlc, topics: Topics::NONE, queued_op: false };
             let out = f(&mut w)?;
+            if let Some(draft_id) = &finishing {
+                drafts::delete_draft_rows(&w.tx, draft_id)?;
+                w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+            }
             w.tx.commit()?;
-            out
+            (out, w.topics, w.queued_op)
         };
         self.hlc = hlc;
+        self.changed.add(topics);
+        self.queued_op |= queued_op;
         Ok(out)
+    }
+
+    /// Records that `topics` changed outside [`Store::write`] (session, sync bookkeeping).
+    pub(crate) fn touch(&mut self, topics: Topics) {
+        self.changed.add(topics);
+    }
+
+    /// The topics changed since the last call, and whether an operation was queued meanwhile; both reset.
+    pub fn take_changes(&mut self) -> (Topics, bool) {
+        (std::mem::take(&mut self.changed), std::mem::take(&mut self.queued_op))
     }
 
     /// Turns fsync on commit off (`true`) or back to FULL (`false`). Only for bulk seeding, such as a
@@ -274,6 +312,7 @@ impl Store {
         let session = self.load_session(user_id)?;
         meta_set(&self.conn, "session_user_id", user_id)?;
         self.session = Some(session.clone());
+        self.touch(Topics::all());
         Ok(session)
     }
 
@@ -281,6 +320,7 @@ impl Store {
     pub fn sign_out(&mut self) -> Result<()> {
         self.conn.execute("DELETE FROM meta WHERE key = 'session_user_id'", [])?;
         self.session = None;
+        self.touch(Topics::all());
         Ok(())
     }
 

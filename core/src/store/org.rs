@@ -60,6 +60,7 @@ impl Store {
             None => None,
         };
         let counts = self.write(|w| {
+            w.topics = crate::observe::Topics::all();
             if let Some(config) = &bundle.config {
                 super::meta_set(&w.tx, "county_config", &serde_json::to_string(config)?)?;
             }

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../sql/003_server_order_and_field_clocks.sql"),
     include_str!("../../sql/004_coverage_counts.sql"),
     include_str!("../../sql/005_evidence_cache.sql"),
+    include_str!("../../sql/006_drafts.sql"),
 ];
 
 /// The schema version this build writes.

@@ -10,6 +10,7 @@ use rusqlite::params;
 
 use super::{directives, enum_str, households, issues, meta_get, meta_set, visits, Store};
 use crate::error::{Error, Result};
+use crate::observe::{ChangeTopic, Topics};
 
 /// An operation the server refused, kept with its reason for the user to see.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +103,9 @@ impl Store {
                         Err(_) => false,
                     },
                 };
+                if new {
+                    w.topics.add(Topics::of_op(&change.op.body));
+                }
                 applied += u32::from(new);
             }
             meta_set(&w.tx, "pull_cursor", &next_cursor.to_string())?;
@@ -122,6 +126,7 @@ impl Store {
             for id in op_ids {
                 stmt.execute([id])?;
             }
+            w.topics.add(Topics::of(&[ChangeTopic::Outbox]));
             Ok(())
         })
     }
@@ -136,6 +141,7 @@ impl Store {
                 "UPDATE outbox SET state = 'quarantined', reason = ?2 WHERE op_id = ?1",
                 params![op_id, serde_json::to_string(&(enum_str(&code), message))?],
             )?;
+            w.topics.add(Topics::of(&[ChangeTopic::Outbox, ChangeTopic::Issues]));
             issues::refuse_local_event(&w.tx, w.now_ms, op_id, &sla)
         })
     }
@@ -256,6 +262,7 @@ impl Store {
             meta_set(&w.tx, "device_id", &device_id)
         })?;
         self.session = None;
+        self.touch(Topics::all());
         self.clock_offset_ms = 0;
         self.policies = super::Policies::default();
         match std::fs::remove_dir_all(self.evidence_dir()) {

@@ -2,9 +2,11 @@
 //! One binary, one module per area; `server` runs the real sync server on loopback for the phone ↔ server
 //! modules (`sync_*`), `fault_proxy` sits between them to inject network faults.
 
+mod autosync;
 mod common;
 mod county;
 mod directives;
+mod drafts;
 mod fault_proxy;
 mod households;
 mod issues;

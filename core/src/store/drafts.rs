@@ -1,0 +1,526 @@
+//! Drafts (草稿) of the forms a user fills in — a visit, an issue report, a task completion, a resolution
+//! (办结) or a verification (回访) — stored as the user types, so a killed app loses nothing (as ODK Collect
+//! saves a form in progress). A draft's photos go through the evidence pipeline and are linked to it
+//! (`evidence_refs` kind `draft`). Submitting runs the same rules as the direct calls and turns the draft into
+//! its record in ONE transaction: the record, its outbox operation and the draft's deletion commit together,
+//! so a kill at any moment leaves either the draft or the record, never both or neither. Discarding deletes the
+//! draft and the photos no other record uses.
+
+use linkage_protocol::model::{GpsFix, IssueCategory, Satisfaction, Urgency, VisitKind};
+use linkage_protocol::rules::geo;
+use linkage_protocol::validate::limits;
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::{enum_str, new_id, parse_enum, DirectiveRow, EvidenceRow, EvidenceTarget, IssueCommand, IssueInput, IssueRow, Store, VisitInput, VisitRow};
+use crate::api::IssueActionKind;
+use crate::error::{Error, Result};
+use crate::observe::{ChangeTopic, Topics};
+
+/// Which form a draft is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum DraftKind {
+    /// 入户走访: a visit to a household.
+    Visit,
+    /// 上报诉求: an issue report about a household or a place.
+    IssueReport,
+    /// 任务完成情况: the completion report of a task directive.
+    TaskCompletion,
+    /// 办结: resolving an issue, with a note and photos.
+    Resolution,
+    /// 回访: verifying a resolved issue with the resident's satisfaction.
+    Verification,
+}
+
+impl DraftKind {
+    /// Whether this form takes photos.
+    pub fn takes_photos(self) -> bool {
+        !matches!(self, DraftKind::Verification)
+    }
+}
+
+/// What the user has typed or picked so far. Texts are kept as typed (trimmed and fully checked on submit).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DraftFieldsRow {
+    pub visit_kind: Option<VisitKind>,
+    pub category: Option<IssueCategory>,
+    pub urgency: Option<Urgency>,
+    pub title: String,
+    /// Visit notes (民情日记), issue description, task note, resolution note or verification note.
+    pub notes: String,
+    pub satisfaction: Option<Satisfaction>,
+    /// The latest GPS fix the form had (the visit's fix, the report's location).
+    pub fix: Option<GpsFix>,
+}
+
+/// What a draft is about; fixed when it starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+struct Subject {
+    household_id: Option<String>,
+    node_id: Option<String>,
+    issue_id: Option<String>,
+    directive_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    subject: Subject,
+    fields: DraftFieldsRow,
+}
+
+/// A stored draft with its photos.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftRow {
+    pub id: String,
+    pub kind: DraftKind,
+    pub household_id: Option<String>,
+    pub node_id: Option<String>,
+    pub issue_id: Option<String>,
+    pub directive_id: Option<String>,
+    pub fields: DraftFieldsRow,
+    /// Photos in the order they were taken.
+    pub photos: Vec<EvidenceRow>,
+    pub started_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// The record a submitted draft became.
+#[derive(Debug, Clone)]
+pub enum DraftSubmitted {
+    Visit(VisitRow),
+    Issue(Box<IssueRow>),
+    Directive(DirectiveRow),
+}
+
+/// Deletes a draft and its photo links (not the photos) inside a transaction.
+pub(crate) fn delete_draft_rows(tx: &rusqlite::Connection, draft_id: &str) -> Result<()> {
+    tx.execute("DELETE FROM evidence_refs WHERE entity_kind = 'draft' AND entity_id = ?1", [draft_id])?;
+    tx.execute("DELETE FROM drafts WHERE id = ?1", [draft_id])?;
+    Ok(())
+}
+
+fn check_text(field: &'static str, value: &str, max: usize) -> Result<()> {
+    if value.chars().count() > max {
+        return Err(Error::invalid(field, format!("at most {max} characters")));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Starts (or resumes) a visit draft for a household in scope. `issue_id` ties it to an issue (回访 visit).
+    /// An open visit draft of the same user for the same household is returned instead of a second one.
+    pub fn start_visit_draft(&mut self, household_id: &str, kind: VisitKind, issue_id: Option<&str>) -> Result<DraftRow> {
+        self.actor()?;
+        self.household_with_path(household_id)?;
+        if let Some(issue_id) = issue_id {
+            self.issue_row(issue_id)?;
+        }
+        let subject = Subject { household_id: Some(household_id.into()), issue_id: issue_id.map(Into::into), ..Subject::default() };
+        let fields = DraftFieldsRow { visit_kind: Some(kind), ..DraftFieldsRow::default() };
+        self.start_draft(DraftKind::Visit, household_id, subject, fields)
+    }
+
+    /// Starts (or resumes) an issue report draft about a household, or else a node (a place), in scope.
+    pub fn start_issue_draft(&mut self, household_id: Option<&str>, node_id: Option<&str>) -> Result<DraftRow> {
+        let actor = self.actor()?.clone();
+        let key = match (household_id, node_id) {
+            (Some(h), _) => {
+                self.household_with_path(h)?;
+                h
+            }
+            (None, Some(n)) => {
+                linkage_protocol::validate::id("node_id", n)?;
+                let node = self.node(n).map_err(|_| Error::not_found("node", n))?;
+                if !actor.sees(&node.path) {
+                    return Err(Error::not_found("node", n));
+                }
+                n
+            }
+            (None, None) => return Err(Error::invalid("household_id", "name the household or the place the issue is about")),
+        };
+        let subject = Subject {
+            household_id: household_id.map(Into::into),
+            node_id: if household_id.is_none() { node_id.map(Into::into) } else { None },
+            ..Subject::default()
+        };
+        let fields = DraftFieldsRow { urgency: Some(Urgency::Normal), ..DraftFieldsRow::default() };
+        self.start_draft(DraftKind::IssueReport, key, subject, fields)
+    }
+
+    /// Starts (or resumes) the completion report of a task directive my node may report on now.
+    pub fn start_task_completion_draft(&mut self, directive_id: &str) -> Result<DraftRow> {
+        let actor = self.actor()?.clone();
+        let (row, target_path) = self.directive_with_path(directive_id)?;
+        linkage_protocol::rules::directive::authorize_task_report(
+            &actor,
+            super::directives::facts(&row, &target_path),
+            row.directive.kind,
+            row.my_acknowledged_at_ms.is_some(),
+        )?;
+        let subject = Subject { directive_id: Some(directive_id.into()), ..Subject::default() };
+        self.start_draft(DraftKind::TaskCompletion, directive_id, subject, DraftFieldsRow::default())
+    }
+
+    /// Starts (or resumes) a resolution (办结) or verification (回访) draft of an issue, if the user may take
+    /// that action on it now.
+    pub fn start_issue_action_draft(&mut self, issue_id: &str, kind: DraftKind) -> Result<DraftRow> {
+        let action = match kind {
+            DraftKind::Resolution => IssueActionKind::Resolve,
+            DraftKind::Verification => IssueActionKind::Verify,
+            _ => return Err(Error::invalid("kind", "only resolution and verification drafts act on an issue")),
+        };
+        if !self.allowed_issue_actions(issue_id)?.contains(&action) {
+            let facts_state = self.issue_row(issue_id)?.projection.state;
+            return Err(Error::Rule(linkage_protocol::rules::RuleError::IllegalTransition { from: facts_state, action }));
+        }
+        let subject = Subject { issue_id: Some(issue_id.into()), ..Subject::default() };
+        self.start_draft(kind, issue_id, subject, DraftFieldsRow::default())
+    }
+
+    fn start_draft(&mut self, kind: DraftKind, subject_id: &str, subject: Subject, fields: DraftFieldsRow) -> Result<DraftRow> {
+        let user_id = self.actor()?.user_id.clone();
+        let existing: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT id FROM drafts WHERE user_id = ?1 AND kind = ?2 AND subject_id = ?3 ORDER BY updated_at_ms DESC LIMIT 1",
+                params![user_id, enum_str(&kind), subject_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            return self.draft(&id);
+        }
+        let id = new_id();
+        let json = serde_json::to_string(&Stored { subject, fields })?;
+        self.write(|w| {
+            w.tx.execute(
+                "INSERT INTO drafts (id, kind, subject_id, user_id, fields, started_at_ms, updated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![id, enum_str(&kind), subject_id, user_id, json, w.now_ms],
+            )?;
+            w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+            Ok(())
+        })?;
+        self.draft(&id)
+    }
+
+    /// Saves what the user typed so far (every keystroke may call this; one small write). Texts over their
+    /// limit or an invalid fix are refused and the stored draft stays as it was.
+    pub fn update_draft(&mut self, draft_id: &str, fields: DraftFieldsRow) -> Result<DraftRow> {
+        let user_id = self.actor()?.user_id.clone();
+        check_text("title", &fields.title, limits::TITLE)?;
+        check_text("notes", &fields.notes, limits::DESCRIPTION.max(limits::NOTE))?;
+        if let Some(fix) = &fields.fix {
+            geo::validate_fix(fix)?;
+        }
+        let (subject, _) = self.stored(draft_id, &user_id)?;
+        let json = serde_json::to_string(&Stored { subject, fields })?;
+        self.write(|w| {
+            w.tx.execute("UPDATE drafts SET fields = ?2, updated_at_ms = ?3 WHERE id = ?1", params![draft_id, json, w.now_ms])?;
+            w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+            Ok(())
+        })?;
+        self.draft(draft_id)
+    }
+
+    fn stored(&self, draft_id: &str, user_id: &str) -> Result<(Subject, DraftFieldsRow)> {
+        let json: String = self
+            .conn()
+            .query_row("SELECT fields FROM drafts WHERE id = ?1 AND user_id = ?2", params![draft_id, user_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::not_found("draft", draft_id))?;
+        let s: Stored = serde_json::from_str(&json)?;
+        Ok((s.subject, s.fields))
+    }
+
+    /// One draft of the signed-in user, with its photos. A submitted or discarded draft is `NotFound`.
+    pub fn draft(&self, draft_id: &str) -> Result<DraftRow> {
+        let user_id = &self.actor()?.user_id;
+        let (kind, started_at_ms, updated_at_ms): (String, i64, i64) = self
+            .conn()
+            .query_row(
+                "SELECT kind, started_at_ms, updated_at_ms FROM drafts WHERE id = ?1 AND user_id = ?2",
+                params![draft_id, user_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("draft", draft_id))?;
+        let (subject, fields) = self.stored(draft_id, user_id)?;
+        Ok(DraftRow {
+            id: draft_id.to_string(),
+            kind: parse_enum(&kind)?,
+            household_id: subject.household_id,
+            node_id: subject.node_id,
+            issue_id: subject.issue_id,
+            directive_id: subject.directive_id,
+            fields,
+            photos: self.list_evidence(&EvidenceTarget::Draft(draft_id.to_string()))?,
+            started_at_ms,
+            updated_at_ms,
+        })
+    }
+
+    /// The signed-in user's drafts, most recently edited first (the "continue where you left off" list).
+    pub fn drafts(&self) -> Result<Vec<DraftRow>> {
+        let user_id = self.actor()?.user_id.clone();
+        let ids: Vec<String> = self
+            .conn()
+            .prepare_cached("SELECT id FROM drafts WHERE user_id = ?1 ORDER BY updated_at_ms DESC, id DESC")?
+            .query_map([&user_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter().map(|id| self.draft(id)).collect()
+    }
+
+    /// Adds a camera file to a draft through the evidence pipeline (watermarked with `fix`, else the draft's
+    /// latest fix). A submitted, discarded or unknown draft is `NotFound`, checked before any file is written.
+    pub fn add_draft_photo(&mut self, draft_id: &str, input: &std::path::Path, fix: Option<GpsFix>) -> Result<DraftRow> {
+        let draft = self.draft(draft_id)?;
+        if !draft.kind.takes_photos() {
+            return Err(Error::invalid("draft_id", "this form takes no photos"));
+        }
+        if draft.photos.len() >= limits::EVIDENCE_PER_RECORD {
+            return Err(Error::invalid("evidence", format!("at most {} photos per record", limits::EVIDENCE_PER_RECORD)));
+        }
+        self.add_evidence(input, fix.or(draft.fields.fix), Some(EvidenceTarget::Draft(draft_id.to_string())))?;
+        self.write(|w| {
+            w.tx.execute("UPDATE drafts SET updated_at_ms = ?2 WHERE id = ?1", params![draft_id, w.now_ms])?;
+            w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+            Ok(())
+        })?;
+        self.draft(draft_id)
+    }
+
+    /// Takes a photo off a draft; the photo is deleted unless a record or another draft uses it.
+    pub fn remove_draft_photo(&mut self, draft_id: &str, hash: &str) -> Result<DraftRow> {
+        self.draft(draft_id)?;
+        self.write(|w| {
+            let removed = w.tx.execute(
+                "DELETE FROM evidence_refs WHERE entity_kind = 'draft' AND entity_id = ?1 AND hash = ?2",
+                params![draft_id, hash],
+            )?;
+            if removed == 0 {
+                return Err(Error::not_found("photo", hash));
+            }
+            w.tx.execute("UPDATE drafts SET updated_at_ms = ?2 WHERE id = ?1", params![draft_id, w.now_ms])?;
+            w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+            Ok(())
+        })?;
+        self.delete_evidence_if_unused(hash)?;
+        self.draft(draft_id)
+    }
+
+    /// Discards a draft and deletes the photos only it used.
+    pub fn discard_draft(&mut self, draft_id: &str) -> Result<()> {
+        let draft = self.draft(draft_id)?;
+        self.write(|w| {
+            delete_draft_rows(&w.tx, draft_id)?;
+            w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+            Ok(())
+        })?;
+        for photo in &draft.photos {
+            self.delete_evidence_if_unused(&photo.hash)?;
+        }
+        Ok(())
+    }
+
+    /// Submits a draft: the same rules as the direct call judge it (a refusal leaves the draft as it was), and
+    /// the record, its outbox operation and the draft's deletion commit in one transaction.
+    pub fn submit_draft(&mut self, draft_id: &str) -> Result<DraftSubmitted> {
+        let d = self.draft(draft_id)?;
+        let photos: Vec<String> = d.photos.iter().map(|p| p.hash.clone()).collect();
+        let f = d.fields.clone();
+        let missing = |field: &'static str| Error::invalid(field, "required");
+        // The next write transaction (the record's) deletes the draft too.
+        self.finishing_draft = Some(draft_id.to_string());
+        let result = (|| -> Result<DraftSubmitted> {
+            Ok(match d.kind {
+                DraftKind::Visit => DraftSubmitted::Visit(self.record_visit(VisitInput {
+                    household_id: d.household_id.clone().ok_or_else(|| missing("household_id"))?,
+                    kind: f.visit_kind.unwrap_or(VisitKind::Routine),
+                    started_at_ms: d.started_at_ms,
+                    ended_at_ms: self.now_ms().max(d.started_at_ms),
+                    fix: f.fix,
+                    notes: f.notes,
+                    evidence: photos,
+                    issue_id: d.issue_id.clone(),
+                })?),
+                DraftKind::IssueReport => DraftSubmitted::Issue(Box::new(self.report_issue(IssueInput {
+                    category: f.category.ok_or_else(|| missing("category"))?,
+                    urgency: f.urgency.unwrap_or(Urgency::Normal),
+                    title: f.title,
+                    description: f.notes,
+                    household_id: d.household_id.clone(),
+                    node_id: d.node_id.clone(),
+                    location: f.fix,
+                    evidence: photos,
+                    // The draft's id is the report's op id: a second submit can never make a second issue.
+                    client_op_id: Some(draft_id.to_string()),
+                })?)),
+                DraftKind::TaskCompletion => {
+                    let directive_id = d.directive_id.clone().ok_or_else(|| missing("directive_id"))?;
+                    DraftSubmitted::Directive(self.report_task_completion(&directive_id, &f.notes, &photos)?)
+                }
+                DraftKind::Resolution => {
+                    let issue_id = d.issue_id.clone().ok_or_else(|| missing("issue_id"))?;
+                    DraftSubmitted::Issue(Box::new(self.perform_issue_action(&issue_id, IssueCommand::Resolve { note: f.notes, evidence: photos })?))
+                }
+                DraftKind::Verification => {
+                    let issue_id = d.issue_id.clone().ok_or_else(|| missing("issue_id"))?;
+                    let satisfaction = f.satisfaction.ok_or_else(|| missing("satisfaction"))?;
+                    DraftSubmitted::Issue(Box::new(self.perform_issue_action(&issue_id, IssueCommand::Verify { satisfaction, note: f.notes })?))
+                }
+            })
+        })();
+        // Still set: no write ran (refused before, or nothing new to record such as a repeated task report).
+        let unconsumed = self.finishing_draft.take();
+        let submitted = result?;
+        if unconsumed.is_some() {
+            self.write(|w| {
+                delete_draft_rows(&w.tx, draft_id)?;
+                w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
+                Ok(())
+            })?;
+        }
+        Ok(submitted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::store::evidence::tests::jpeg;
+
+    fn phone() -> (Store, tempfile::TempDir) {
+        let (mut s, _) = store();
+        let dir = tempfile::tempdir().unwrap();
+        s.evidence_dir = dir.path().join("evidence");
+        s.sign_in("gw").unwrap();
+        (s, dir)
+    }
+
+    fn count(s: &Store, table: &str) -> i64 {
+        s.conn().query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_visit_draft_saves_as_typed_resumes_and_submits_once_with_its_photos() {
+        let (mut s, dir) = phone();
+        let d = s.start_visit_draft("h1", VisitKind::Routine, None).unwrap();
+        assert_eq!((d.kind, d.household_id.as_deref(), d.photos.len()), (DraftKind::Visit, Some("h1"), 0));
+        // Opening the same form again resumes the draft.
+        assert_eq!(s.start_visit_draft("h1", VisitKind::Routine, None).unwrap().id, d.id);
+        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 8.0, fix_time_ms: NOW, mocked: false };
+        let fields = DraftFieldsRow { notes: "老人腿脚不便".into(), fix: Some(fix), ..d.fields.clone() };
+        s.update_draft(&d.id, fields).unwrap();
+        let with_photo = s.add_draft_photo(&d.id, &jpeg(dir.path(), "a.jpg", 640, 480), None).unwrap();
+        assert_eq!(with_photo.photos.len(), 1);
+        assert!(with_photo.photos[0].watermark.contains("N 35.58010"), "the draft's fix stamps the photo");
+        s.add_draft_photo(&d.id, &jpeg(dir.path(), "b.jpg", 480, 640), None).unwrap();
+        assert_eq!(s.drafts().unwrap().len(), 1);
+        // The photos are in use by the draft: not deletable as strays.
+        assert!(matches!(s.delete_evidence(&with_photo.photos[0].hash), Err(Error::EvidenceInUse)));
+
+        let DraftSubmitted::Visit(v) = s.submit_draft(&d.id).unwrap() else { panic!("a visit") };
+        assert_eq!((v.notes.as_str(), v.evidence.len(), v.started_at_ms), ("老人腿脚不便", 2, d.started_at_ms));
+        assert_eq!((count(&s, "visits"), count(&s, "drafts")), (1, 0));
+        assert_eq!(count(&s, "evidence_refs WHERE entity_kind = 'draft'"), 0);
+        assert!(matches!(s.submit_draft(&d.id), Err(Error::NotFound { .. })));
+        assert!(matches!(s.add_draft_photo(&d.id, &jpeg(dir.path(), "c.jpg", 64, 64), None), Err(Error::NotFound { .. })));
+        assert_eq!(count(&s, "visits"), 1);
+        assert_eq!(count(&s, "evidence"), 2, "no photo stored for a submitted draft");
+    }
+
+    #[test]
+    fn bad_drafts_are_typed_and_change_nothing() {
+        let (mut s, dir) = phone();
+        let before = snapshot(&s);
+        assert!(matches!(s.start_visit_draft("nobody", VisitKind::Routine, None), Err(Error::NotFound { .. })));
+        assert!(matches!(s.start_issue_draft(Some("h4"), None), Err(Error::NotFound { .. })), "outside gw's area");
+        assert!(matches!(s.start_issue_draft(None, None), Err(Error::Field(_))));
+        assert_eq!(snapshot(&s), before);
+
+        let d = s.start_issue_draft(Some("h1"), None).unwrap();
+        let stored = snapshot(&s);
+        let long = DraftFieldsRow { title: "长".repeat(limits::TITLE + 1), ..DraftFieldsRow::default() };
+        assert!(matches!(s.update_draft(&d.id, long), Err(Error::Field(_))));
+        let nan = GpsFix { lat: f64::NAN, lon: 1.0, accuracy_m: 1.0, fix_time_ms: 0, mocked: false };
+        assert!(matches!(s.update_draft(&d.id, DraftFieldsRow { fix: Some(nan), ..DraftFieldsRow::default() }), Err(Error::Field(_))));
+        // Submitting without a category: refused, the draft stays as it was.
+        assert!(matches!(s.submit_draft(&d.id), Err(Error::Field(_))));
+        assert!(s.finishing_draft.is_none());
+        assert_eq!(snapshot(&s), stored);
+        // A text file is no photo: nothing stored, the draft unchanged.
+        let text = dir.path().join("x.jpg");
+        std::fs::write(&text, "不是照片").unwrap();
+        assert!(s.add_draft_photo(&d.id, &text, None).is_err());
+        assert_eq!(snapshot(&s), stored);
+        // Another user does not see my drafts.
+        s.sign_in("gw2").unwrap();
+        assert!(matches!(s.draft(&d.id), Err(Error::NotFound { .. })));
+        assert!(s.drafts().unwrap().is_empty());
+    }
+
+    #[test]
+    fn discarding_deletes_the_draft_and_its_photos_and_a_report_submits_once() {
+        let (mut s, dir) = phone();
+        let d = s.start_issue_draft(Some("h1"), None).unwrap();
+        let d = s.add_draft_photo(&d.id, &jpeg(dir.path(), "a.jpg", 320, 240), None).unwrap();
+        let photo = d.photos[0].clone();
+        s.discard_draft(&d.id).unwrap();
+        assert!(!photo.path.exists() && !photo.thumbnail_path.exists());
+        assert_eq!((count(&s, "drafts"), count(&s, "evidence")), (0, 0));
+        assert!(matches!(s.add_draft_photo(&d.id, &jpeg(dir.path(), "b.jpg", 32, 32), None), Err(Error::NotFound { .. })));
+        assert!(matches!(s.discard_draft(&d.id), Err(Error::NotFound { .. })));
+
+        let d = s.start_issue_draft(Some("h1"), None).unwrap();
+        let fields = DraftFieldsRow {
+            category: Some(IssueCategory::SafetyHazard),
+            title: " 桥梁护栏断裂 ".into(),
+            ..d.fields.clone()
+        };
+        s.update_draft(&d.id, fields).unwrap();
+        let DraftSubmitted::Issue(issue) = s.submit_draft(&d.id).unwrap() else { panic!("an issue") };
+        assert_eq!((issue.projection.title.as_str(), issue.projection.urgency), ("桥梁护栏断裂", Urgency::Normal));
+        assert_eq!((count(&s, "issues"), count(&s, "drafts")), (1, 0));
+        let (topics, queued) = s.take_changes();
+        assert!(queued && topics.contains(ChangeTopic::Issues) && topics.contains(ChangeTopic::Drafts));
+    }
+
+    #[test]
+    fn resolution_and_verification_drafts_follow_the_lifecycle() {
+        let (mut s, _dir) = phone();
+        let issue = s.report_issue(crate::store::issues::tests_support::draft()).unwrap();
+        // gw may not resolve a reported issue: no draft.
+        assert!(matches!(s.start_issue_action_draft(&issue.projection.id, DraftKind::Resolution), Err(Error::Rule(_))));
+        assert!(matches!(s.start_issue_action_draft(&issue.projection.id, DraftKind::Visit), Err(Error::Field(_))));
+        assert!(s.start_issue_action_draft(&issue.projection.id, DraftKind::Verification).is_err());
+        assert_eq!(count(&s, "drafts"), 0);
+        let id = issue.projection.id.clone();
+        s.sign_in("ts").unwrap();
+        s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+        s.perform_issue_action(&id, IssueCommand::Assign { assignee_id: "gw".into() }).unwrap();
+        s.sign_in("gw").unwrap();
+        s.perform_issue_action(&id, IssueCommand::Start).unwrap();
+        let d = s.start_issue_action_draft(&id, DraftKind::Resolution).unwrap();
+        let d = s.add_draft_photo(&d.id, &jpeg(_dir.path(), "fixed.jpg", 320, 240), None).unwrap();
+        s.update_draft(&d.id, DraftFieldsRow { notes: "已送煤500斤".into(), ..DraftFieldsRow::default() }).unwrap();
+        let DraftSubmitted::Issue(resolved) = s.submit_draft(&d.id).unwrap() else { panic!("an issue") };
+        assert_eq!(resolved.projection.state, linkage_protocol::model::IssueState::Resolved);
+        assert_eq!(count(&s, "evidence_refs WHERE entity_kind = 'issue_resolution'"), 1);
+
+        s.sign_in("ts").unwrap();
+        let v = s.start_issue_action_draft(&id, DraftKind::Verification).unwrap();
+        // Photos are not part of a verification; no satisfaction yet: refused, draft kept.
+        assert!(matches!(s.add_draft_photo(&v.id, &jpeg(_dir.path(), "v.jpg", 32, 32), None), Err(Error::Field(_))));
+        assert!(matches!(s.submit_draft(&v.id), Err(Error::Field(_))));
+        let fields = DraftFieldsRow { satisfaction: Some(Satisfaction::Satisfied), notes: "群众满意".into(), ..v.fields.clone() };
+        s.update_draft(&v.id, fields).unwrap();
+        let DraftSubmitted::Issue(closed) = s.submit_draft(&v.id).unwrap() else { panic!("an issue") };
+        assert_eq!(closed.projection.state, linkage_protocol::model::IssueState::Closed);
+        assert_eq!(count(&s, "drafts"), 0);
+    }
+}
