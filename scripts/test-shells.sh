@@ -54,7 +54,7 @@ for _ in $(seq 1 300); do
 done
 
 echo "== kotlin: shell host tests on the JVM (real core, fixture county, demo server)"
-java -Djna.library.path="$target/debug" \
+java -Djna.library.path="$target/debug" -Dlinkage.server="http://127.0.0.1:$port" \
   -cp "$classes:$jna:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlin-test.jar:$coroutines" \
   cn.linkage.shell.ShellHostTestsKt core/tests/fixtures/bundle.json "http://127.0.0.1:$port"
 

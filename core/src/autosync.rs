@@ -142,7 +142,7 @@ fn phase_text(phase: SyncPhase) -> (&'static str, &'static str) {
     match phase {
         SyncPhase::Push => ("上传更改", "Sending changes"),
         SyncPhase::Upload => ("上传照片", "Uploading photos"),
-        SyncPhase::Pull => ("接收更新", "Receiving updates"),
+        SyncPhase::Pull => ("下载更新", "Receiving updates"),
     }
 }
 

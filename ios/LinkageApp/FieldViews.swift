@@ -134,13 +134,18 @@ struct HouseholdPage: View {
 struct VisitFormView: View {
     @StateObject var model: VisitFormViewModel
     @StateObject private var location = LocationFeed()
-    @State private var showCamera = false
+    /// The camera being open survives the app being killed (the form's draft is in the core).
+    @SceneStorage("visit.showCamera") private var showCamera = false
+    /// The open form, restored by SignedInView after the app was killed.
+    @SceneStorage(OpenForm.key) private var openForm = ""
     @EnvironmentObject var app: AppModel
     let ctx: ShellContext
+    let route: String
 
     init(ctx: ShellContext, householdId: String, issueId: String? = nil) {
         _model = StateObject(wrappedValue: VisitFormViewModel(ctx, householdId: householdId, issueId: issueId))
         self.ctx = ctx
+        self.route = OpenForm.visit(householdId: householdId, issueId: issueId)
     }
 
     var body: some View {
@@ -179,10 +184,15 @@ struct VisitFormView: View {
             }
         }
         .navigationTitle(s.visitTitle)
-        .onAppear { location.start() }
+        .task { await model.open() } // starts or resumes the core's draft
+        .onAppear {
+            location.start()
+            openForm = route
+        }
         .onDisappear {
+            // The draft stays in the core (resumable from the drafts list); only the route is forgotten.
             location.stop()
-            Task { await model.discard() }
+            if openForm == route { openForm = "" }
         }
         .onReceive(location.$fix.compactMap { $0 }) { fix in
             if model.result == nil {
@@ -213,14 +223,17 @@ struct VisitFormView: View {
 struct ReportIssueView: View {
     @StateObject var model: ReportIssueViewModel
     @StateObject private var location = LocationFeed()
-    @State private var showCamera = false
+    @SceneStorage("report.showCamera") private var showCamera = false
+    @SceneStorage(OpenForm.key) private var openForm = ""
     @EnvironmentObject var app: AppModel
     let ctx: ShellContext
+    let route: String
 
     /// The second submit 就地解决 appears when the core's capabilities allow it (grid workers).
     init(ctx: ShellContext, householdId: String?) {
         _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId))
         self.ctx = ctx
+        self.route = OpenForm.report(householdId: householdId)
     }
 
     var body: some View {
@@ -259,8 +272,15 @@ struct ReportIssueView: View {
             }
         }
         .navigationTitle(s.reportTitle)
-        .onAppear { location.start() }
-        .onDisappear { location.stop() }
+        .task { await model.open() }
+        .onAppear {
+            location.start()
+            openForm = route
+        }
+        .onDisappear {
+            location.stop()
+            if openForm == route { openForm = "" }
+        }
         .onReceive(location.$fix.compactMap { $0 }) { fix in model.onFix(fix) }
         .onReceive(location.$problem) { model.onLocationProblem($0) }
         .sheet(isPresented: $showCamera) {
@@ -270,6 +290,30 @@ struct ReportIssueView: View {
                     try? FileManager.default.removeItem(at: url)
                 }
             }
+        }
+    }
+}
+
+/// The open form as scene storage keeps it ("visit\th1\t", "report\th1"), so a form the user was filling
+/// in when iOS ended the app opens again (its content is the core's draft).
+enum OpenForm {
+    static let key = "route.openForm"
+
+    static func visit(householdId: String, issueId: String?) -> String { "visit\t\(householdId)\t\(issueId ?? "")" }
+    static func report(householdId: String?) -> String { "report\t\(householdId ?? "")" }
+
+    /// The view for a stored route, or nil when there is none.
+    @ViewBuilder
+    static func view(_ route: String, ctx: ShellContext) -> some View {
+        let p = route.components(separatedBy: "\t")
+        let arg = { (i: Int) -> String? in p.count > i && !p[i].isEmpty ? p[i] : nil }
+        switch p.first {
+        case "visit":
+            if let h = arg(1) { VisitFormView(ctx: ctx, householdId: h, issueId: arg(2)) }
+        case "report":
+            ReportIssueView(ctx: ctx, householdId: arg(1))
+        default:
+            EmptyView()
         }
     }
 }

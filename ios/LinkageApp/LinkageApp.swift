@@ -1,24 +1,41 @@
+import BackgroundTasks
 import LinkageKit
+import Network
 import SwiftUI
 
 @main
 struct LinkageApp: App {
     @StateObject private var model = AppModel()
+    @Environment(\.scenePhase) private var scenePhase
+
+    init() {
+        // Must be registered before launch ends. The task only calls the core; the core decides and answers.
+        BGTaskScheduler.shared.register(forTaskWithIdentifier: AppModel.refreshTaskId, using: nil) { task in
+            guard let task = task as? BGAppRefreshTask else { return }
+            AppModel.handle(task)
+        }
+    }
 
     var body: some Scene {
         WindowGroup {
             RootView().environmentObject(model)
         }
+        .onChange(of: scenePhase) { phase in model.scenePhaseChanged(phase) }
     }
 }
 
-/// Opens the core once and holds the session and sync bar view models (mirrors the Android MainViewModel).
+/// Opens the core once and holds the session and sync bar view models (mirrors the Android MainViewModel);
+/// tells the core the facts it schedules sync from — scene phase (foreground/background) and the network
+/// (NWPathMonitor) — and schedules the BGAppRefreshTask. When to sync is the core's decision.
 @MainActor
 final class AppModel: ObservableObject {
+    static let refreshTaskId = "cn.linkage.app.sync"
+
     @Published private(set) var ctx: ShellContext?
     @Published private(set) var session: SessionViewModel?
     @Published private(set) var syncBar: SyncBarViewModel?
     @Published private(set) var openError: String?
+    private let network = NWPathMonitor()
 
     init() {
         Task { await open() }
@@ -28,19 +45,79 @@ final class AppModel: ObservableObject {
         let lang = Lang.fromTag(Locale.preferredLanguages.first ?? "zh-CN")
         do {
             let ctx = try await Task.detached { try ShellContext.openDefault(lang: lang) }.value
+            SharedCore.instance.set(ctx.app)
             let session = SessionViewModel(ctx)
             let syncBar = SyncBarViewModel(ctx)
             await session.restore()
             await syncBar.refresh()
+            await syncBar.attach() // the offline chip and "上次同步" follow the core's sync state
             self.session = session
             self.syncBar = syncBar
             self.ctx = ctx
+            let app = ctx.app
+            network.pathUpdateHandler = { path in app.networkChanged(available: path.status == .satisfied) }
+            network.start(queue: DispatchQueue(label: "cn.linkage.network"))
+            app.appForegrounded()
         } catch {
             openError = String(describing: error)
         }
     }
 
+    func scenePhaseChanged(_ phase: ScenePhase) {
+        guard let app = ctx?.app else { return }
+        switch phase {
+        case .active:
+            app.appForegrounded()
+            Task { await syncBar?.tick() }
+        case .background:
+            // The core says whether unsynced changes remain: then ask iOS for a refresh soon; else later.
+            let unsynced = app.appBackgrounded()
+            AppModel.scheduleRefresh(soon: unsynced)
+        default:
+            break
+        }
+    }
+
+    static func scheduleRefresh(soon: Bool) {
+        let request = BGAppRefreshTaskRequest(identifier: refreshTaskId)
+        request.earliestBeginDate = Date(timeIntervalSinceNow: soon ? 60 : 15 * 60)
+        try? BGTaskScheduler.shared.submit(request)
+    }
+
+    /// The BGAppRefreshTask: one scheduled sync through the core, then the next request.
+    nonisolated static func handle(_ task: BGAppRefreshTask) {
+        let work = Task.detached {
+            let app = try SharedCore.instance.get()
+            let result = await app.runScheduledSync()
+            await MainActor.run { scheduleRefresh(soon: result == .retryLater) }
+            task.setTaskCompleted(success: result != .retryLater)
+        }
+        task.expirationHandler = { work.cancel() }
+    }
+
     func changed() {
         Task { await syncBar?.refresh() }
+    }
+}
+
+/// The process's one core, shared by the app model and the background task (which may run without a scene).
+final class SharedCore: @unchecked Sendable {
+    static let instance = SharedCore()
+    private let lock = NSLock()
+    private var app: FieldApp?
+
+    func set(_ app: FieldApp) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.app = app
+    }
+
+    func get() throws -> FieldApp {
+        lock.lock()
+        defer { lock.unlock() }
+        if let app { return app }
+        let opened = try FieldApp.open(dbPath: try ShellContext.defaultDatabasePath())
+        app = opened
+        return opened
     }
 }

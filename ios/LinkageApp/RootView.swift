@@ -21,6 +21,9 @@ struct SignedInView: View {
     @ObservedObject var session: SessionViewModel
     @ObservedObject var syncBar: SyncBarViewModel
     @EnvironmentObject var model: AppModel
+    /// The form that was open when iOS ended the app; reopened once at launch (its content is the core's draft).
+    @SceneStorage(OpenForm.key) private var openForm = ""
+    @State private var restoring = false
 
     var body: some View {
         if let user = session.session {
@@ -28,7 +31,10 @@ struct SignedInView: View {
                 VStack(spacing: 0) {
                     SyncBarView(model: syncBar, s: ctx.strings)
                     home(user.home)
+                    NavigationLink(destination: OpenForm.view(openForm, ctx: ctx), isActive: $restoring) { EmptyView() }
+                        .hidden()
                 }
+                .onAppear { if !openForm.isEmpty { restoring = true } }
                 .navigationTitle(user.title)
                 .toolbar {
                     ToolbarItem(placement: .navigationBarLeading) {
@@ -84,7 +90,8 @@ struct SignInView: View {
     }
 }
 
-/// Pending count, last sync, progress, and the quarantined operations with their reasons.
+/// On every screen: the offline chip, the core's sync headline, last sync ("上次同步：5 分钟前", re-read each
+/// minute), progress, and the quarantined operations with their reasons.
 struct SyncBarView: View {
     @ObservedObject var model: SyncBarViewModel
     let s: Strings
@@ -93,8 +100,12 @@ struct SyncBarView: View {
     var body: some View {
         VStack(alignment: .leading, spacing: 4) {
             HStack {
+                if let chip = model.offlineChip {
+                    Text(chip).font(.subheadline.bold()).padding(.horizontal, 8).padding(.vertical, 2)
+                        .background(Color.red.opacity(0.15)).foregroundColor(.red).cornerRadius(6)
+                }
                 VStack(alignment: .leading) {
-                    Text(model.pendingText).font(.subheadline)
+                    Text(model.headline.isEmpty ? model.pendingText : model.headline).font(.subheadline)
                     Text(model.lastSyncText).font(.caption).foregroundColor(model.lastSyncFailed ? .red : .secondary)
                 }
                 Spacer()
@@ -118,5 +129,6 @@ struct SyncBarView: View {
         .padding(.horizontal)
         .padding(.vertical, 6)
         .background(Color(.secondarySystemBackground))
+        .onReceive(Timer.publish(every: 60, on: .main, in: .common).autoconnect()) { _ in Task { await model.tick() } }
     }
 }

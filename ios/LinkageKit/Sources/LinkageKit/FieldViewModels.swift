@@ -129,10 +129,12 @@ public struct VisitResult: Equatable {
 /// Visit form: live GPS accuracy and the core's live verdict (a fix from before the form opened, or too old,
 /// is 定位已过期: ask the platform for fresh fixes, never the last known one), camera photos turned into
 /// evidence by the core, notes; on save the core grades the fix the same way. Mirrors `VisitFormPresenter`.
+/// The form is a core draft (every edit stored as typed, photos held with it), resumed by `open()` after the
+/// app was killed.
 @MainActor
 public final class VisitFormViewModel: ObservableObject {
-    @Published public var kind: VisitKind
-    @Published public var notes = ""
+    @Published public var kind: VisitKind { didSet { persist() } }
+    @Published public var notes = "" { didSet { persist() } }
     @Published public private(set) var fix: GpsFix?
     @Published public private(set) var gps: GpsView
     /// What saving now would record, graded live by the core.
@@ -147,14 +149,16 @@ public final class VisitFormViewModel: ObservableObject {
     public let kindOptions: [Option<VisitKind>]
     let ctx: ShellContext
     public let householdId: String
-    let issueId: String?
-    private let startedAtMs: Int64
+    private let draft: DraftSession
+    private var restoring = false
+    /// When the visit started: the draft's start once opened (the live verdict grades fixes against it).
+    private var startedAtMs: Int64
 
     public init(_ ctx: ShellContext, householdId: String, kind: VisitKind = .routine, issueId: String? = nil) {
         self.ctx = ctx
         self.householdId = householdId
         self.kind = kind
-        self.issueId = issueId
+        self.draft = DraftSession(ctx) { try $0.startVisitDraft(householdId: householdId, kind: kind, issueId: issueId) }
         self.startedAtMs = ctx.clock()
         self.gps = GpsView(nil, ctx.strings, ctx.format)
         let all: [VisitKind] = [.routine, .returnVisit, .petitionVisit, .emergencyCheck]
@@ -163,10 +167,38 @@ public final class VisitFormViewModel: ObservableObject {
 
     public var canSave: Bool { !saving && !addingPhoto && result == nil }
 
+    /// Starts the draft or resumes the one left open: notes, fix and photos come back.
+    @discardableResult
+    public func open() async -> Bool {
+        do {
+            let d = try await draft.open()
+            startedAtMs = d.startedAtMs
+            restoring = true
+            kind = d.fields.visitKind ?? kind
+            notes = d.fields.notes
+            restoring = false
+            if let f = d.fields.fix { onFix(f) }
+            photos = d.photos.map { $0.toThumb() }
+            return true
+        } catch {
+            restoring = false
+            self.error = uiError(error, ctx.strings)
+            return false
+        }
+    }
+
+    private func persist() {
+        guard !restoring else { return }
+        let fields = DraftFields(visitKind: kind, category: nil, urgency: nil, title: "", notes: notes, satisfaction: nil, fix: fix)
+        let draft = self.draft
+        Task { try? await draft.save(fields) }
+    }
+
     /// A fresh fix from the location provider.
     public func onFix(_ fix: GpsFix) {
         self.fix = fix
         gps = GpsView(fix, ctx.strings, ctx.format, problem: locationProblem)
+        persist()
     }
 
     /// What the platform reports: permission denied, approximate only, GPS off (`nil`: all fine).
@@ -197,12 +229,21 @@ public final class VisitFormViewModel: ObservableObject {
     public func addPhoto(path: String) async -> Bool {
         addingPhoto = true
         error = nil
-        let fix = self.fix
-        let r = await ctx.core { try $0.addEvidence(path: path, fix: fix, attachTo: nil) }
-        addingPhoto = false
-        switch r {
-        case let .ok(e): photos.append(e.toThumb()); return true
-        case let .failed(e): error = e; return false
+        defer { addingPhoto = false }
+        do {
+            photos = try await draft.addPhoto(path: path, fix: fix).photos.map { $0.toThumb() }
+            return true
+        } catch {
+            self.error = uiError(error, ctx.strings)
+            return false
+        }
+    }
+
+    public func removePhoto(hash: String) async {
+        do {
+            photos = try await draft.removePhoto(hash: hash).photos.map { $0.toThumb() }
+        } catch {
+            self.error = uiError(error, ctx.strings)
         }
     }
 
@@ -211,12 +252,9 @@ public final class VisitFormViewModel: ObservableObject {
         guard canSave else { return nil }
         saving = true
         error = nil
-        let draft = VisitDraft(householdId: householdId, kind: kind, startedAtMs: startedAtMs, endedAtMs: ctx.clock(),
-                               fix: fix, notes: notes, evidence: photos.map(\.hash), issueId: issueId)
-        let r = await ctx.core { try $0.recordVisit(draft: draft) }
-        saving = false
-        switch r {
-        case let .ok(v):
+        defer { saving = false }
+        do {
+            guard case let .visit(v) = try await draft.submit() else { return nil }
             let s = ctx.strings
             let f = ctx.format
             let res = VisitResult(visitId: v.id, verdict: v.verdict, verdictLabel: v.verdictLabel,
@@ -225,30 +263,28 @@ public final class VisitFormViewModel: ObservableObject {
                                   accuracyText: v.accuracyM.map { f.accuracy($0) }, savedText: s.visitSaved)
             result = res
             return res
-        case let .failed(e):
-            error = e
+        } catch {
+            self.error = uiError(error, ctx.strings)
             return nil
         }
     }
 
-    /// Leaving without saving: photos taken for this form are deleted again.
+    /// Leaving without saving: the core deletes the draft and the photos taken for it.
     public func discard() async {
         guard result == nil else { return }
-        for p in photos {
-            let hash = p.hash
-            _ = await ctx.core { try $0.deleteEvidence(hash: hash) }
-        }
+        try? await draft.discard()
         photos = []
     }
 }
 
-/// Report form; the form makes its UUID when it opens, so a double submit is refused by the core (`Conflict`).
+/// Report form, a core draft like the visit form; the draft's id is the report's operation id, so a double
+/// submit can never make two issues. Mirrors the Kotlin `ReportIssuePresenter`.
 @MainActor
 public final class ReportIssueViewModel: ObservableObject {
-    @Published public var category: IssueCategory = .livelihoodAid
-    @Published public var urgency: Urgency = .normal
-    @Published public var title = ""
-    @Published public var description = ""
+    @Published public var category: IssueCategory = .livelihoodAid { didSet { persist() } }
+    @Published public var urgency: Urgency = .normal { didSet { persist() } }
+    @Published public var title = "" { didSet { persist() } }
+    @Published public var description = "" { didSet { persist() } }
     @Published public private(set) var fix: GpsFix?
     @Published public private(set) var gps: GpsView
     @Published public private(set) var photos: [PhotoThumb] = []
@@ -268,7 +304,8 @@ public final class ReportIssueViewModel: ObservableObject {
     let ctx: ShellContext
     let householdId: String?
     let nodeId: String?
-    private let clientOpId = UUID().uuidString.lowercased()
+    private let draft: DraftSession
+    private var restoring = false
 
     public init(_ ctx: ShellContext, householdId: String?, nodeId: String? = nil) {
         self.ctx = ctx
@@ -276,6 +313,7 @@ public final class ReportIssueViewModel: ObservableObject {
         self.nodeId = nodeId
         // The cached session (no I/O): the core says whether this role may resolve on the spot.
         self.offerOnSpot = ctx.app.session()?.capabilities.resolveOnSpot ?? false
+        self.draft = DraftSession(ctx) { try $0.startIssueDraft(householdId: householdId, nodeId: nodeId) }
         self.gps = GpsView(nil, ctx.strings, ctx.format)
         let categories: [IssueCategory] = [.infrastructure, .dispute, .livelihoodAid, .safetyHazard, .sanitation,
                                            .forestFire, .petition, .policyConsultation, .other]
@@ -289,9 +327,42 @@ public final class ReportIssueViewModel: ObservableObject {
 
     public var canResolveOnSpot: Bool { offerOnSpot && canSubmit }
 
+    /// Starts the draft or resumes the one left open.
+    @discardableResult
+    public func open() async -> Bool {
+        do {
+            let d = try await draft.open()
+            restoring = true
+            category = d.fields.category ?? category
+            urgency = d.fields.urgency ?? urgency
+            title = d.fields.title
+            description = d.fields.notes
+            restoring = false
+            if let f = d.fields.fix { onFix(f) }
+            photos = d.photos.map { $0.toThumb() }
+            return true
+        } catch {
+            restoring = false
+            self.error = uiError(error, ctx.strings)
+            return false
+        }
+    }
+
+    private func fields() -> DraftFields {
+        DraftFields(visitKind: nil, category: category, urgency: urgency, title: title, notes: description, satisfaction: nil, fix: fix)
+    }
+
+    private func persist() {
+        guard !restoring else { return }
+        let f = fields()
+        let draft = self.draft
+        Task { try? await draft.save(f) }
+    }
+
     public func onFix(_ fix: GpsFix) {
         self.fix = fix
         gps = GpsView(fix, ctx.strings, ctx.format, problem: locationProblem)
+        persist()
     }
 
     public func onLocationProblem(_ problem: LocationProblem?) {
@@ -303,12 +374,14 @@ public final class ReportIssueViewModel: ObservableObject {
     public func addPhoto(path: String) async -> Bool {
         addingPhoto = true
         error = nil
-        let fix = self.fix
-        let r = await ctx.core { try $0.addEvidence(path: path, fix: fix, attachTo: nil) }
-        addingPhoto = false
-        switch r {
-        case let .ok(e): photos.append(e.toThumb()); return true
-        case let .failed(e): error = e; return false
+        defer { addingPhoto = false }
+        do {
+            try await draft.save(fields())
+            photos = try await draft.addPhoto(path: path, fix: fix).photos.map { $0.toThumb() }
+            return true
+        } catch {
+            self.error = uiError(error, ctx.strings)
+            return false
         }
     }
 
@@ -316,7 +389,13 @@ public final class ReportIssueViewModel: ObservableObject {
     @discardableResult
     public func submit() async -> IssueRow? {
         guard canSubmit else { return nil }
-        return await send(ctx.strings.reportSaved) { app, draft in try app.reportIssue(draft: draft) }
+        let f = fields()
+        let draft = self.draft
+        return await send(ctx.strings.reportSaved) {
+            try await draft.save(f)
+            guard case let .issue(issue) = try await draft.submit() else { throw CancellationError() }
+            return issue
+        }
     }
 
     /// 就地解决: reported and resolved in one step (photos and note required by the core), then verified.
@@ -324,25 +403,34 @@ public final class ReportIssueViewModel: ObservableObject {
     public func submitResolvedOnSpot() async -> IssueRow? {
         guard canResolveOnSpot else { return nil }
         let note = onSpotNote
-        return await send(ctx.strings.onSpotSaved) { app, draft in try app.reportResolvedOnSpot(draft: draft, note: note) }
+        let f = fields()
+        let draft = self.draft
+        let (householdId, nodeId) = (self.householdId, self.nodeId)
+        let ctx = self.ctx
+        return await send(ctx.strings.onSpotSaved) {
+            try await draft.save(f)
+            let d = try await draft.flush()
+            let issueDraft = IssueDraft(category: f.category ?? .other, urgency: f.urgency ?? .normal, title: f.title,
+                                        description: f.notes, householdId: householdId, nodeId: nodeId, location: f.fix,
+                                        evidence: d.photos.map(\.hash), clientOpId: d.id)
+            let app = ctx.app
+            let issue = try await Task.detached { try app.reportResolvedOnSpot(draft: issueDraft, note: note) }.value
+            try await draft.discard() // the photos stay: the issue refers to them
+            return issue
+        }
     }
 
-    private func send(_ saved: String, _ call: @escaping (FieldApp, IssueDraft) throws -> IssueSummary) async -> IssueRow? {
+    private func send(_ saved: String, _ call: () async throws -> IssueSummary) async -> IssueRow? {
         submitting = true
         error = nil
-        let draft = IssueDraft(category: category, urgency: urgency, title: title, description: description,
-                               householdId: householdId, nodeId: nodeId, location: fix, evidence: photos.map(\.hash),
-                               clientOpId: clientOpId)
-        let r = await ctx.core { try call($0, draft) }
-        submitting = false
-        switch r {
-        case let .ok(issue):
-            let row = issue.toRow(ctx.strings, ctx.format)
+        defer { submitting = false }
+        do {
+            let row = try await call().toRow(ctx.strings, ctx.format)
             reported = row
             savedText = saved
             return row
-        case let .failed(e):
-            error = e
+        } catch {
+            self.error = uiError(error, ctx.strings)
             return nil
         }
     }

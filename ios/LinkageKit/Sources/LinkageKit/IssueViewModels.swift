@@ -16,10 +16,13 @@ public final class TriageViewModel: ObservableObject {
 
     let ctx: ShellContext
     let pageSize: UInt32
+    private var subscription: ChangeSubscription?
 
     public init(_ ctx: ShellContext, pageSize: UInt32 = 50) {
         self.ctx = ctx
         self.pageSize = pageSize
+        // The screen refreshes itself when the core reports new or changed issues (a write, a pulled page).
+        subscription = ctx.changes.subscribe([.issues, .session]) { [weak self] in await self?.load() }
     }
 
     public func setFilter(_ f: IssueFilter) async {

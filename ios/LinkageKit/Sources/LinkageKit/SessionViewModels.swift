@@ -86,9 +86,24 @@ final class SyncProgress: SyncObserver, @unchecked Sendable {
     }
 }
 
-/// The sync bar: pending count, last sync, progress, quarantined operations with reasons.
+/// Receives the core's sync state (on a core thread) and hops to the main actor.
+final class SyncStateRelay: SyncStateObserver, @unchecked Sendable {
+    weak var model: SyncBarViewModel?
+
+    func onSyncState(status: SyncStatus) throws {
+        Task { @MainActor [weak model] in model?.show(status) }
+    }
+}
+
+/// The sync bar: pending count, last sync, progress, quarantined operations with reasons, and the core's sync
+/// state (the offline chip and "上次同步" on every screen). Mirrors the Kotlin `SyncBarPresenter`.
 @MainActor
 public final class SyncBarViewModel: ObservableObject {
+    /// The core's one-line headline ("已全部同步", "离线（5 分钟前起）：…") and the offline chip ("离线").
+    @Published public private(set) var headline = ""
+    @Published public private(set) var offlineChip: String?
+    @Published public private(set) var syncState: SyncState?
+    private let relay = SyncStateRelay()
     @Published public private(set) var pendingText = ""
     @Published public private(set) var lastSyncText = ""
     @Published public private(set) var lastSyncFailed = false
@@ -108,6 +123,39 @@ public final class SyncBarViewModel: ObservableObject {
     public init(_ ctx: ShellContext) {
         self.ctx = ctx
         observer.model = self
+        relay.model = self
+    }
+
+    /// Follows the core's sync state from now on (the current status arrives at once). Once per app.
+    public func attach() async {
+        let relay = self.relay
+        _ = await ctx.core { $0.observeSyncState(observer: relay) }
+    }
+
+    /// Re-reads the status ("上次同步：5 分钟前" moves with the clock: call it each minute while shown).
+    public func tick() async {
+        if let status = await ctx.core({ try $0.syncStatus() }).value { show(status) }
+    }
+
+    func show(_ status: SyncStatus) {
+        syncState = status.state
+        headline = status.headline
+        offlineChip = status.offlineChip
+        lastSyncText = status.lastSyncedText
+        pendingText = status.pending == 0 ? ctx.strings.allSynced : ctx.strings.pending(Int64(status.pending))
+        if case .syncing = status.state {
+            running = true
+            progressText = status.headline
+            progress = status.progress.map { Double($0) }
+        } else {
+            running = false
+            progressText = nil
+            progress = nil
+        }
+        switch status.state {
+        case .offline, .blocked: lastSyncFailed = true
+        default: lastSyncFailed = false
+        }
     }
 
     func progress(phase: SyncPhase, done: UInt64, total: UInt64) {

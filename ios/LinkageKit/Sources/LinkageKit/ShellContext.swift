@@ -25,6 +25,8 @@ public final class ShellContext: @unchecked Sendable {
     public let strings: Strings
     public let format: Format
     public let clock: @Sendable () -> Int64
+    /// Fans the core's change notifications out to the open screens (registered as the core's observer).
+    public let changes = ChangeBus()
 
     public init(app: FieldApp, lang: Lang = .zhCN, clock: @escaping @Sendable () -> Int64 = nowMs) {
         self.app = app
@@ -34,17 +36,23 @@ public final class ShellContext: @unchecked Sendable {
         self.clock = clock
         // The core labels its records (state, category, verdict, ...) in the same language as the shell.
         app.setLocale(languageTag: lang.tag)
+        app.observeChanges(observer: changes)
     }
 
     /// Opens the database in Application Support (excluded from iCloud backup: household data is personal).
     /// TODO(security): SQLCipher with the key in the Keychain (decision pending; the core opens plain SQLite).
     public static func openDefault(lang: Lang) throws -> ShellContext {
+        let app = try FieldApp.open(dbPath: try defaultDatabasePath())
+        return ShellContext(app: app, lang: lang)
+    }
+
+    /// The database file in Application Support (the background task opens the same one).
+    public static func defaultDatabasePath() throws -> String {
         var dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
         var values = URLResourceValues()
         values.isExcludedFromBackup = true
         try? dir.setResourceValues(values)
-        let app = try FieldApp.open(dbPath: dir.appendingPathComponent("linkage.db").path)
-        return ShellContext(app: app, lang: lang)
+        return dir.appendingPathComponent("linkage.db").path
     }
 
     /// Runs an async core call (network, photo downloads) on the core's own runtime; failures as a `UiError`.

@@ -7,11 +7,8 @@ import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.produceState
 import androidx.compose.runtime.remember
-import androidx.compose.runtime.saveable.rememberSaveable
-import androidx.compose.runtime.setValue
 import androidx.compose.ui.platform.LocalContext
 import androidx.core.content.FileProvider
 import kotlinx.coroutines.Dispatchers
@@ -20,16 +17,17 @@ import java.io.File
 
 /**
  * Camera capture into app storage (files/camera/, shared with the camera app through the FileProvider).
- * [onPhoto] receives the JPEG's path; the caller hands it to the core (`addEvidence`) and then deletes it.
- * Returns the function that opens the camera.
+ * [onPhoto] receives the JPEG's path; the caller hands it to the core (the form's draft) and then deletes it.
+ * The pending file's path lives in the view model's SavedStateHandle ([MainViewModel.pendingCapture]), so a
+ * photo taken while Android killed our process still reaches the resumed form. Returns the function that
+ * opens the camera.
  */
 @Composable
-fun rememberCamera(onPhoto: (File) -> Unit): () -> Unit {
+fun rememberCamera(vm: MainViewModel, onPhoto: (File) -> Unit): () -> Unit {
     val context = LocalContext.current
-    var pending by rememberSaveable { mutableStateOf<String?>(null) }
     val launcher = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { saved ->
-        val file = pending?.let(::File)
-        pending = null
+        val file = vm.pendingCapture?.let(::File)
+        vm.pendingCapture = null
         if (file != null) {
             if (saved && file.length() > 0) onPhoto(file) else file.delete()
         }
@@ -38,7 +36,7 @@ fun rememberCamera(onPhoto: (File) -> Unit): () -> Unit {
         {
             val dir = File(context.filesDir, "camera").apply { mkdirs() }
             val file = File(dir, "IMG_${System.currentTimeMillis()}.jpg")
-            pending = file.path
+            vm.pendingCapture = file.path
             val uri: Uri = FileProvider.getUriForFile(context, "${context.packageName}.files", file)
             launcher.launch(uri)
         }

@@ -3,8 +3,8 @@ package cn.linkage.app
 import android.app.Application
 import androidx.compose.runtime.mutableStateListOf
 import androidx.lifecycle.AndroidViewModel
+import androidx.lifecycle.SavedStateHandle
 import androidx.lifecycle.viewModelScope
-import cn.linkage.core.FieldApp
 import cn.linkage.shell.Lang
 import cn.linkage.shell.SessionPresenter
 import cn.linkage.shell.ShellContext
@@ -18,10 +18,13 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
-import java.io.File
 import java.util.Locale
 
-/** Where the user is. The back stack lives in the view model, so it survives rotation. */
+/**
+ * Where the user is. The back stack lives in the view model (rotation) and in its SavedStateHandle (process
+ * death): after Android kills the app in the background, the user comes back to the same form, whose draft
+ * the core kept.
+ */
 sealed interface Route {
     data object Home : Route
     data object Inbox : Route
@@ -30,13 +33,41 @@ sealed interface Route {
     data class Report(val householdId: String?) : Route
     data class Issue(val id: String) : Route
     data class Directive(val id: String) : Route
+
+    /** One line per route for the saved state ("visit\th1\t"). */
+    fun encode(): String = when (this) {
+        Home -> "home"
+        Inbox -> "inbox"
+        is Household -> "household\t$id"
+        is Visit -> "visit\t$householdId\t${issueId.orEmpty()}"
+        is Report -> "report\t${householdId.orEmpty()}"
+        is Issue -> "issue\t$id"
+        is Directive -> "directive\t$id"
+    }
+
+    companion object {
+        fun decode(line: String): Route? {
+            val p = line.split('\t')
+            fun arg(i: Int) = p.getOrNull(i)?.takeIf { it.isNotEmpty() }
+            return when (p[0]) {
+                "home" -> Home
+                "inbox" -> Inbox
+                "household" -> arg(1)?.let(::Household)
+                "visit" -> arg(1)?.let { Visit(it, arg(2)) }
+                "report" -> Report(arg(1))
+                "issue" -> arg(1)?.let(::Issue)
+                "directive" -> arg(1)?.let(::Directive)
+                else -> null
+            }
+        }
+    }
 }
 
 /**
  * Holds the core (one `FieldApp` per process), the presenters of the open screens and the back stack.
  * No rules and no state of its own beyond navigation: the presenters in :shell own the screen state.
  */
-class MainViewModel(application: Application) : AndroidViewModel(application) {
+class MainViewModel(application: Application, private val saved: SavedStateHandle) : AndroidViewModel(application) {
     private val ready = MutableStateFlow<ShellContext?>(null)
     val context: StateFlow<ShellContext?> = ready.asStateFlow()
 
@@ -48,23 +79,36 @@ class MainViewModel(application: Application) : AndroidViewModel(application) {
     lateinit var syncBar: SyncBarPresenter
         private set
 
-    val backStack = mutableStateListOf<Route>(Route.Home)
+    val backStack = mutableStateListOf<Route>().apply {
+        addAll(saved.get<ArrayList<String>>(ROUTES)?.mapNotNull(Route::decode).orEmpty().ifEmpty { listOf(Route.Home) })
+    }
     private val presenters = mutableMapOf<Route, Any>()
+
+    private fun saveRoutes() {
+        saved[ROUTES] = ArrayList(backStack.map { it.encode() })
+    }
+
+    /**
+     * The camera file being taken right now: the camera app may outlive our process, so the path is kept in
+     * the saved state and the photo still reaches the open form's draft when the result comes back.
+     */
+    var pendingCapture: String?
+        get() = saved[PENDING_CAPTURE]
+        set(value) {
+            saved[PENDING_CAPTURE] = value
+        }
 
     init {
         viewModelScope.launch {
             try {
-                val app = withContext(Dispatchers.IO) {
-                    // The database lives in the app's private files dir.
-                    // TODO(security): wrap with SQLCipher and keep its key in the Android Keystore
-                    //  (decision pending in docs/adr; the core opens plain SQLite today).
-                    FieldApp.open(File(application.filesDir, "linkage.db").path)
-                }
+                // One core per process, shared with the lifecycle hooks and the WorkManager worker.
+                val app = withContext(Dispatchers.IO) { Core.get(application) }
                 val ctx = ShellContext(app, Lang.fromTag(Locale.getDefault().toLanguageTag()))
                 session = SessionPresenter(ctx)
                 syncBar = SyncBarPresenter(ctx)
                 session.restore()
                 syncBar.refresh()
+                syncBar.attach() // the offline chip and "上次同步" follow the core's sync state
                 ready.value = ctx
             } catch (e: Exception) {
                 // The core's words for its error (or the shell's for anything else); never an exception text.
@@ -85,22 +129,31 @@ class MainViewModel(application: Application) : AndroidViewModel(application) {
 
     fun open(route: Route) {
         backStack.add(route)
+        saveRoutes()
     }
 
     /** Pops the top screen; returns false on the home screen (the activity then finishes). */
     fun back(): Boolean {
         if (backStack.size <= 1) return false
-        presenters.remove(backStack.removeAt(backStack.lastIndex))
+        (presenters.remove(backStack.removeAt(backStack.lastIndex)) as? cn.linkage.shell.Presenter<*>)?.close()
+        saveRoutes()
         return true
     }
 
-    /** After any write: counts in the sync bar change. */
-    fun changed() = launch { syncBar.refresh() }
+    /** Back in front: "5 分钟前" moved on (the counts themselves follow the core's sync state). */
+    fun changed() = launch { syncBar.tick() }
 
     fun signOut() = launch {
         session.signOut()
+        presenters.values.forEach { (it as? cn.linkage.shell.Presenter<*>)?.close() }
         presenters.clear()
         backStack.clear()
         backStack.add(Route.Home)
+        saveRoutes()
+    }
+
+    private companion object {
+        const val ROUTES = "routes"
+        const val PENDING_CAPTURE = "pendingCapture"
     }
 }

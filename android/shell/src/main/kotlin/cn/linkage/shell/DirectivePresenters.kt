@@ -1,5 +1,6 @@
 package cn.linkage.shell
 
+import cn.linkage.core.ChangeTopic
 import cn.linkage.core.AckMeans
 import cn.linkage.core.DirectiveCoverage
 import cn.linkage.core.DirectiveSummary
@@ -16,6 +17,10 @@ data class InboxState(
 
 /** Directives reaching my node, a page at a time: acknowledge (签收) and relay (转发) down the chain. */
 class DirectiveInboxPresenter(ctx: ShellContext, private val pageSize: UInt = 50u) : Presenter<InboxState>(InboxState(), ctx) {
+    init {
+        refreshOn(ChangeTopic.DIRECTIVES, ChangeTopic.SESSION) { load() }
+    }
+
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
         when (val r = core { directiveInbox(0u, pageSize) }) {
@@ -95,6 +100,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
 
     init {
         update { it.copy(meansOptions = AckMeans.entries.map { m -> Option(m, s.ackMeans(m)) }) }
+        refreshOn(ChangeTopic.DIRECTIVES, ChangeTopic.SESSION) { load() }
     }
 
     suspend fun load() {

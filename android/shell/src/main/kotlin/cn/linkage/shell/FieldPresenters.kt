@@ -1,5 +1,6 @@
 package cn.linkage.shell
 
+import cn.linkage.core.ChangeTopic
 import cn.linkage.core.EvidenceSummary
 import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.GpsFix
@@ -11,9 +12,8 @@ import cn.linkage.core.IssueState
 import cn.linkage.core.MapPoint
 import cn.linkage.core.OnSiteVerdict
 import cn.linkage.core.Urgency
-import cn.linkage.core.VisitDraft
+import cn.linkage.core.SubmittedRecord
 import cn.linkage.core.VisitKind
-import java.util.UUID
 
 /** A choice in a picker: the value and its label. */
 data class Option<T>(val value: T, val label: String)
@@ -61,6 +61,10 @@ data class TodayState(
  * assigned to me by deadline, directives not yet acknowledged.
  */
 class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Presenter<TodayState>(TodayState(), ctx) {
+    init {
+        refreshOn(ChangeTopic.ISSUES, ChangeTopic.HOUSEHOLDS, ChangeTopic.VISITS, ChangeTopic.DIRECTIVES, ChangeTopic.SESSION) { load() }
+    }
+
     private var here: MapPoint? = null
 
     suspend fun load() {
@@ -122,6 +126,10 @@ data class HouseholdPageState(
 /** The household page: ledger, latest visits (with their photos, a colleague's fetched by the core), and the household's issues. */
 class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
     Presenter<HouseholdPageState>(HouseholdPageState(), ctx) {
+    init {
+        refreshOn(ChangeTopic.HOUSEHOLDS, ChangeTopic.VISITS, ChangeTopic.ISSUES) { load() }
+    }
+
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
@@ -203,24 +211,43 @@ data class VisitFormState(
  * The visit form: live GPS accuracy and the core's live verdict (a fix from before the form opened, or too
  * old, is 定位已过期 — the shell must ask the platform for fresh fixes, never the last known one), camera
  * photos turned into evidence by the core, notes; on save the core grades the fix the same way.
+ * The form is a core draft: every edit is stored as typed and the photos belong to the draft, so a killed
+ * app resumes it ([open]); the visit's start time is when the draft was started.
  */
 class VisitFormPresenter(
     ctx: ShellContext,
     householdId: String,
     kind: VisitKind = VisitKind.ROUTINE,
-    private val issueId: String? = null,
+    issueId: String? = null,
 ) : Presenter<VisitFormState>(VisitFormState(householdId, kind), ctx) {
-    private val startedAtMs = ctx.clock()
+    private val draft = DraftSession(ctx) { startVisitDraft(householdId, kind, issueId) }
+    /** When the visit started: the draft's start once opened (the live verdict grades fixes against it). */
+    @Volatile private var startedAtMs = ctx.clock()
 
     init {
         update { it.copy(kindOptions = VisitKind.entries.map { k -> Option(k, s.visitKind(k)) }, gps = null.toView(s, fmt)) }
     }
 
-    fun setKind(kind: VisitKind) = update { it.copy(kind = kind) }
-    fun setNotes(notes: String) = update { it.copy(notes = notes) }
+    /** Starts the draft, or resumes the one left open (after the app was killed): notes, fix and photos. */
+    suspend fun open(): Boolean = attempt {
+        val d = draft.open()
+        startedAtMs = d.startedAtMs
+        update {
+            it.copy(
+                kind = d.fields.visitKind ?: it.kind,
+                notes = d.fields.notes,
+                fix = d.fields.fix ?: it.fix,
+                gps = (d.fields.fix ?: it.fix).toView(s, fmt),
+                photos = d.photos.map { p -> p.toThumb() },
+            )
+        }
+    }
+
+    fun setKind(kind: VisitKind) { update { it.copy(kind = kind) }; persist() }
+    fun setNotes(notes: String) { update { it.copy(notes = notes) }; persist() }
 
     /** A fresh fix from the location provider (WGS-84, with accuracy, fix time and the mock flag). */
-    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }
+    fun onFix(fix: GpsFix) { update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }; persist() }
 
     /** What the platform reports: permission denied, approximate only, GPS switched off (`null`: all fine). */
     fun onLocationProblem(problem: LocationProblem?) =
@@ -245,63 +272,66 @@ class VisitFormPresenter(
         update { it.copy(verdict = view) }
     }
 
+    private fun persist() = state.value.let { f -> draft.save(visitFields(f.kind, f.notes, f.fix)) }
+
+    private suspend fun attempt(block: suspend () -> Unit): Boolean = try {
+        block()
+        true
+    } catch (e: kotlin.coroutines.cancellation.CancellationException) {
+        throw e
+    } catch (e: Exception) {
+        update { it.copy(error = e.toUiError(s)) }
+        false
+    }
+
     /**
      * Hands a camera file (JPEG/PNG; iOS converts HEIC first) to the core, which orients, resizes, watermarks
-     * and stores it under its hash. The caller may delete its own file afterwards.
+     * and stores it under its hash with the draft. The caller may delete its own file afterwards.
      */
     suspend fun addPhoto(path: String): Boolean {
         update { it.copy(addingPhoto = true, error = null) }
-        val fix = state.value.fix
-        return when (val r = core { addEvidence(path, fix, null) }) {
-            is Outcome.Ok -> { update { it.copy(addingPhoto = false, photos = it.photos + r.value.toThumb()) }; true }
-            is Outcome.Failed -> { update { it.copy(addingPhoto = false, error = r.error) }; false }
+        val ok = attempt {
+            val d = draft.addPhoto(path, state.value.fix)
+            update { it.copy(photos = d.photos.map { p -> p.toThumb() }) }
         }
+        update { it.copy(addingPhoto = false) }
+        return ok
     }
 
-    /** Drops a photo not yet saved with the visit (the core deletes the stored file). */
+    /** Drops a photo from the draft (the core deletes the stored file unless a record uses it). */
     suspend fun removePhoto(hash: String) {
-        core { deleteEvidence(hash) }.getOr { e -> update { it.copy(error = e) } }
-        update { it.copy(photos = it.photos.filterNot { p -> p.hash == hash }) }
+        attempt {
+            val d = draft.removePhoto(hash)
+            update { it.copy(photos = d.photos.map { p -> p.toThumb() }) }
+        }
     }
 
     suspend fun save(): VisitResult? {
-        val form = state.value
-        if (!form.canSave) return null
+        if (!state.value.canSave) return null
         update { it.copy(saving = true, error = null) }
-        val draft = VisitDraft(
-            householdId = form.householdId,
-            kind = form.kind,
-            startedAtMs = startedAtMs,
-            endedAtMs = ctx.clock(),
-            fix = form.fix,
-            notes = form.notes,
-            evidence = form.photos.map { it.hash },
-            issueId = issueId,
-        )
-        return when (val r = core { recordVisit(draft) }) {
-            is Outcome.Ok -> {
-                val v = r.value
-                val result = VisitResult(
-                    visitId = v.id,
-                    verdict = v.verdict,
-                    verdictLabel = v.verdictLabel,
-                    verdictAdvice = v.verdictAdvice,
-                    onSite = v.verdict == OnSiteVerdict.ON_SITE,
-                    distanceText = v.distanceM?.let { s.distanceToHousehold(fmt.distance(it)) },
-                    accuracyText = v.accuracyM?.let { fmt.accuracy(it) },
-                    savedText = s.visitSaved,
-                )
-                update { it.copy(saving = false, result = result) }
-                result
-            }
-            is Outcome.Failed -> { update { it.copy(saving = false, error = r.error) }; null }
+        persist()
+        var result: VisitResult? = null
+        attempt {
+            val v = (draft.submit() as SubmittedRecord.Visit).visit
+            result = VisitResult(
+                visitId = v.id,
+                verdict = v.verdict,
+                verdictLabel = v.verdictLabel,
+                verdictAdvice = v.verdictAdvice,
+                onSite = v.verdict == OnSiteVerdict.ON_SITE,
+                distanceText = v.distanceM?.let { s.distanceToHousehold(fmt.distance(it)) },
+                accuracyText = v.accuracyM?.let { fmt.accuracy(it) },
+                savedText = s.visitSaved,
+            )
         }
+        update { it.copy(saving = false, result = result) }
+        return result
     }
 
-    /** Leaving without saving: photos taken for this form are deleted again. */
+    /** Leaving without saving: the core deletes the draft and the photos taken for it. */
     suspend fun discard() {
         if (state.value.result != null) return
-        state.value.photos.forEach { p -> core { deleteEvidence(p.hash) } }
+        attempt { draft.discard() }
         update { it.copy(photos = emptyList()) }
     }
 }
@@ -333,17 +363,18 @@ data class ReportFormState(
 }
 
 /**
- * The report form for a household (or, with [nodeId], for a place such as a group's forest). The form makes
- * its UUID when it opens, so a double tap on submit is refused by the core as `Conflict`.
- * When the signed-in user's capabilities allow 就地解决 (the grid worker), a second submit reports the issue
- * as already resolved on the spot with a note; the core requires the photos and still sends it to verification.
+ * The report form for a household (or, with [nodeId], for a place such as a group's forest). The form is a
+ * core draft (stored as typed, photos included, resumed by [open] after a restart); the draft's id is the
+ * report's operation id, so a double tap on submit can never make two issues.
+ * When the signed-in user's capabilities allow 就地解决 (the grid worker), a second submit reports the issue as already resolved on the
+ * spot (就地解决) with a note; the core requires the photos and still sends it to verification.
  */
 class ReportIssuePresenter(
     ctx: ShellContext,
     private val householdId: String?,
     private val nodeId: String? = null,
 ) : Presenter<ReportFormState>(ReportFormState(), ctx) {
-    private val clientOpId = UUID.randomUUID().toString()
+    private val draft = DraftSession(ctx) { startIssueDraft(householdId, nodeId) }
 
     init {
         // The cached session (no I/O): the core says whether this role may resolve on the spot.
@@ -358,59 +389,95 @@ class ReportIssuePresenter(
         }
     }
 
-    fun setCategory(c: IssueCategory) = update { it.copy(category = c) }
-    fun setUrgency(u: Urgency) = update { it.copy(urgency = u) }
-    fun setTitle(v: String) = update { it.copy(title = v, error = null) }
-    fun setDescription(v: String) = update { it.copy(description = v) }
+    /** Starts the draft or resumes the one left open: texts, choices, location and photos come back. */
+    suspend fun open(): Boolean = attempt {
+        val d = draft.open()
+        update {
+            it.copy(
+                category = d.fields.category ?: it.category,
+                urgency = d.fields.urgency ?: it.urgency,
+                title = d.fields.title,
+                description = d.fields.notes,
+                fix = d.fields.fix ?: it.fix,
+                gps = (d.fields.fix ?: it.fix).toView(s, fmt),
+                photos = d.photos.map { p -> p.toThumb() },
+            )
+        }
+    }
+
+    fun setCategory(c: IssueCategory) { update { it.copy(category = c) }; persist() }
+    fun setUrgency(u: Urgency) { update { it.copy(urgency = u) }; persist() }
+    fun setTitle(v: String) { update { it.copy(title = v, error = null) }; persist() }
+    fun setDescription(v: String) { update { it.copy(description = v) }; persist() }
     fun setOnSpotNote(v: String) = update { it.copy(onSpotNote = v, error = null) }
-    fun onFix(fix: GpsFix) = update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }
+    fun onFix(fix: GpsFix) { update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }; persist() }
     fun onLocationProblem(problem: LocationProblem?) =
         update { it.copy(locationProblem = problem, gps = it.fix.toView(s, fmt, problem)) }
 
+    private fun persist() = state.value.let { f -> draft.save(reportFields(f.category, f.urgency, f.title, f.description, f.fix)) }
+
+    private suspend fun attempt(block: suspend () -> Unit): Boolean = try {
+        block()
+        true
+    } catch (e: kotlin.coroutines.cancellation.CancellationException) {
+        throw e
+    } catch (e: Exception) {
+        update { it.copy(error = e.toUiError(s)) }
+        false
+    }
+
     suspend fun addPhoto(path: String): Boolean {
         update { it.copy(addingPhoto = true, error = null) }
-        val fix = state.value.fix
-        return when (val r = core { addEvidence(path, fix, null) }) {
-            is Outcome.Ok -> { update { it.copy(addingPhoto = false, photos = it.photos + r.value.toThumb()) }; true }
-            is Outcome.Failed -> { update { it.copy(addingPhoto = false, error = r.error) }; false }
+        persist()
+        val ok = attempt {
+            val d = draft.addPhoto(path, state.value.fix)
+            update { it.copy(photos = d.photos.map { p -> p.toThumb() }) }
         }
+        update { it.copy(addingPhoto = false) }
+        return ok
     }
 
     /** 上报: the issue goes to the township's triage queue. */
     suspend fun submit(): IssueRow? {
         if (!state.value.canSubmit) return null
-        return send(s.reportSaved) { reportIssue(it) }
+        persist()
+        return send(s.reportSaved) { (draft.submit() as SubmittedRecord.Issue).issue }
     }
 
     /** 就地解决: reported and resolved in one step (photos and note required by the core), then verified. */
     suspend fun submitResolvedOnSpot(): IssueRow? {
         val f = state.value
         if (!f.canResolveOnSpot) return null
-        return send(s.onSpotSaved) { reportResolvedOnSpot(it, f.onSpotNote) }
+        persist()
+        return send(s.onSpotSaved) {
+            val d = draft.flush()
+            val issue = ctx.core {
+                reportResolvedOnSpot(
+                    IssueDraft(
+                        category = f.category,
+                        urgency = f.urgency,
+                        title = f.title,
+                        description = f.description,
+                        householdId = householdId,
+                        nodeId = nodeId,
+                        location = f.fix,
+                        evidence = d.photos.map { it.hash },
+                        clientOpId = d.id,
+                    ),
+                    f.onSpotNote,
+                )
+            }
+            draft.discard() // the photos stay: the issue refers to them
+            issue
+        }
     }
 
-    private suspend fun send(savedText: String, call: cn.linkage.core.FieldAppInterface.(IssueDraft) -> cn.linkage.core.IssueSummary): IssueRow? {
-        val f = state.value
+    private suspend fun send(savedText: String, call: suspend () -> cn.linkage.core.IssueSummary): IssueRow? {
         update { it.copy(submitting = true, error = null) }
-        val draft = IssueDraft(
-            category = f.category,
-            urgency = f.urgency,
-            title = f.title,
-            description = f.description,
-            householdId = householdId,
-            nodeId = nodeId,
-            location = f.fix,
-            evidence = f.photos.map { it.hash },
-            clientOpId = clientOpId,
-        )
-        return when (val r = core { call(draft) }) {
-            is Outcome.Ok -> {
-                val row = r.value.toRow(s, fmt)
-                update { it.copy(submitting = false, reported = row, savedText = savedText) }
-                row
-            }
-            is Outcome.Failed -> { update { it.copy(submitting = false, error = r.error) }; null }
-        }
+        var row: IssueRow? = null
+        attempt { row = call().toRow(s, fmt) }
+        update { it.copy(submitting = false, reported = row, savedText = if (row != null) savedText else null) }
+        return row
     }
 }
 
@@ -426,6 +493,10 @@ data class LiaisonHomeState(
 
 /** The liaison head's home: the group's households, directives to relay, the issues I submitted. */
 class LiaisonHomePresenter(ctx: ShellContext) : Presenter<LiaisonHomeState>(LiaisonHomeState(), ctx) {
+    init {
+        refreshOn(ChangeTopic.HOUSEHOLDS, ChangeTopic.DIRECTIVES, ChangeTopic.ISSUES, ChangeTopic.SESSION) { load() }
+    }
+
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
         val households = core { listHouseholds(HouseholdQuery(limit = 200u)) }.getOr { e -> update { it.copy(error = e) } }

@@ -2,6 +2,7 @@ package cn.linkage.shell
 
 import cn.linkage.core.ActionForm
 import cn.linkage.core.ActionSpec
+import cn.linkage.core.ChangeTopic
 import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.IssueActionKind
 import cn.linkage.core.IssueCommand
@@ -30,6 +31,10 @@ data class IssueListState(
  */
 class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
     Presenter<IssueListState>(IssueListState(), ctx) {
+    init {
+        refreshOn(ChangeTopic.ISSUES, ChangeTopic.SESSION) { load() }
+    }
+
 
     suspend fun setFilter(filter: IssueFilter) {
         update { it.copy(filter = filter) }
@@ -134,6 +139,10 @@ data class IssuePageState(
 
 /** The issue page: summary, timeline, and exactly the actions this user may take now. */
 class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePageState>(IssuePageState(), ctx) {
+
+    init {
+        refreshOn(ChangeTopic.ISSUES, ChangeTopic.SESSION) { load() }
+    }
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }

@@ -1,9 +1,12 @@
 package cn.linkage.shell
 
+import cn.linkage.core.ChangeTopic
 import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.FieldAppInterface
 import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -13,20 +16,29 @@ import kotlin.coroutines.cancellation.CancellationException
 
 /**
  * What every presenter needs: the core, the UI strings, the dispatcher for blocking core calls (every
- * `FieldApp` call except `connect`/`sync` does disk I/O: never on the main thread) and a clock for "5 分钟前".
+ * `FieldApp` call except `connect`/`sync` does disk I/O: never on the main thread), a clock for "5 分钟前",
+ * and the scope that outlives screens (Android: the application's; drafts are saved and open screens
+ * reloaded in it). One context per `FieldApp`: it registers the [ChangeBus] as the core's change observer.
  */
 class ShellContext(
     val app: FieldAppInterface,
     val lang: Lang = Lang.ZH_CN,
     val io: CoroutineDispatcher = Dispatchers.IO,
     val clock: () -> Long = System::currentTimeMillis,
+    val scope: CoroutineScope = CoroutineScope(SupervisorJob() + io),
+    /** Open screens reload themselves on the core's change notifications (off only in tests that switch users). */
+    val liveRefresh: Boolean = true,
 ) {
     val strings = Strings(lang)
     val format = Format(strings)
 
+    /** Fans the core's change notifications out to the open screens. */
+    val changes = ChangeBus(scope)
+
     init {
         // The core labels its records (state, category, verdict, ...) in the same language as the shell.
         app.setLocale(lang.tag)
+        app.observeChanges(changes)
     }
 }
 
@@ -50,6 +62,23 @@ abstract class Presenter<S>(initial: S, protected val ctx: ShellContext) {
     protected val fmt get() = ctx.format
 
     protected fun update(change: (S) -> S) = mutable.update(change)
+
+    private val subscriptions = mutableListOf<AutoCloseable>()
+
+    /**
+     * Re-runs [reload] whenever the core reports a change in one of [topics] (after a local write anywhere in
+     * the app, after every pulled page): the screen refreshes itself. Stopped by [close].
+     */
+    protected fun refreshOn(vararg topics: ChangeTopic, reload: suspend () -> Unit) {
+        if (!ctx.liveRefresh) return
+        synchronized(subscriptions) { subscriptions += ctx.changes.subscribe(topics.toSet(), reload) }
+    }
+
+    /** The screen is gone: no more refreshes. */
+    open fun close() = synchronized(subscriptions) {
+        subscriptions.forEach { it.close() }
+        subscriptions.clear()
+    }
 
     /** Runs a blocking core call on the I/O dispatcher; failures come back as a [UiError]. */
     protected suspend fun <T> core(call: FieldAppInterface.() -> T): Outcome<T> = withContext(ctx.io) {

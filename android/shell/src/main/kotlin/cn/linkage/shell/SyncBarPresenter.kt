@@ -3,6 +3,9 @@ package cn.linkage.shell
 import cn.linkage.core.QuarantinedOperation
 import cn.linkage.core.SyncObserver
 import cn.linkage.core.SyncPhase
+import cn.linkage.core.SyncState
+import cn.linkage.core.SyncStateObserver
+import cn.linkage.core.SyncStatus
 import java.util.concurrent.atomic.AtomicBoolean
 
 /**
@@ -30,6 +33,11 @@ data class SyncBarState(
     val quarantinedText: String? = null,
     val quarantinedItems: List<QuarantineRow> = emptyList(),
     val error: UiError? = null,
+    /** The core's sync state and its one-line headline ("已全部同步", "离线（5 分钟前起）：…"). */
+    val syncState: SyncState? = null,
+    val headline: String = "",
+    /** The offline chip every screen shows ("离线"), `null` when online. */
+    val offlineChip: String? = null,
 )
 
 /**
@@ -50,6 +58,43 @@ class SyncBarPresenter(ctx: ShellContext) : Presenter<SyncBarState>(SyncBarState
                 )
             }
         }
+    }
+
+    /**
+     * The core's sync state as it changes (the core decides when to sync; the bar only shows it). Called from
+     * core threads; the state flow is thread-safe.
+     */
+    val stateObserver: SyncStateObserver = object : SyncStateObserver {
+        override fun onSyncState(status: SyncStatus) = update { it.show(status) }
+    }
+
+    /** Follows the core's sync state from now on (the current status arrives at once). Once per app. */
+    suspend fun attach() {
+        core { observeSyncState(stateObserver) }.getOr { e -> update { it.copy(error = e) } }
+    }
+
+    /** Re-reads the status ("上次同步：5 分钟前" moves with the clock: call it each minute while shown). */
+    suspend fun tick() {
+        val status = core { syncStatus() }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { it.show(status) }
+    }
+
+    private fun SyncBarState.show(status: SyncStatus): SyncBarState {
+        val syncing = status.state as? SyncState.Syncing
+        return copy(
+            syncState = status.state,
+            headline = status.headline,
+            offlineChip = status.offlineChip,
+            lastSyncText = status.lastSyncedText,
+            lastSyncFailed = status.state is SyncState.Offline || status.state is SyncState.Blocked,
+            pending = status.pending.toLong(),
+            quarantined = status.quarantined.toLong(),
+            pendingText = if (status.pending == 0uL) s.allSynced else s.pending(status.pending.toLong()),
+            running = syncing != null,
+            phase = syncing?.phase,
+            progressText = if (syncing != null) status.headline else null,
+            progress = status.progress,
+        )
     }
 
     /** Reloads the counts (after every write a screen makes, and when the app comes to the foreground). */

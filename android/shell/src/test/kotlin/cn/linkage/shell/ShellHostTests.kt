@@ -5,6 +5,12 @@ import cn.linkage.core.ActionForm
 import cn.linkage.core.IssueFilter
 import cn.linkage.core.TextNeed
 import cn.linkage.core.ApiException
+import cn.linkage.core.ChangeObserver
+import cn.linkage.core.ChangeTopic
+import cn.linkage.core.HouseholdQuery
+import cn.linkage.core.ScheduledSyncResult
+import cn.linkage.core.SubmittedRecord
+import cn.linkage.core.SyncState
 import cn.linkage.core.DirectiveDraft
 import cn.linkage.core.DirectiveKind
 import cn.linkage.core.FieldApp
@@ -43,7 +49,8 @@ private lateinit var bundle: File
 private class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
     val dir: File = Files.createTempDirectory("linkage-shell").toFile()
     val app = FieldApp.open(File(dir, "linkage.db").path).also { it.loadBundle(bundle.path) }
-    val ctx = ShellContext(app, lang)
+    // These tests switch users on one phone: screens reload when told to (live refresh has its own tests).
+    val ctx = ShellContext(app, lang, liveRefresh = false)
 
     fun reportAs(user: String, title: String, category: IssueCategory = IssueCategory.LIVELIHOOD_AID, urgency: Urgency = Urgency.URGENT): String {
         app.signIn(user)
@@ -81,6 +88,10 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "task directive: completion report after acknowledging" to ::taskCompletion,
     "directive composer: targets from the core's org tree" to ::directiveComposer,
     "demo server: a colleague's visit photo opened after sync; a throwing sync observer" to ::colleaguesPhotoAfterSync,
+    "drafts: the visit form resumes notes and photos in a new process, saves one visit" to ::visitDraftResumes,
+    "drafts: resolution form (办结) and bad drafts are typed errors" to ::resolutionDraftAndBadInput,
+    "a throwing ChangeObserver is a typed error; the write stays" to ::throwingObserver,
+    "live: an open triage screen lists an issue the automatic sync pulls" to ::liveTriageRefresh,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */
@@ -762,6 +773,176 @@ fun colleaguesPhotoAfterSync() {
         gw.destroy()
         ts.destroy()
         dir.deleteRecursively()
+    }
+}
+
+
+/** A camera file of a given width (different widths: different photos, different hashes). */
+private fun cameraPhotoSized(dir: File, name: String, width: Int): File {
+    val image = BufferedImage(width, 480, BufferedImage.TYPE_INT_RGB)
+    for (y in 0 until 480) for (x in 0 until width) image.setRGB(x, y, ((x % 256) shl 16) or ((y % 256) shl 8) or ((x * y) % 256))
+    return File(dir, name).also { ImageIO.write(image, "jpg", it) }
+}
+
+/** Waits (liveness, generously) until [what] holds. */
+private fun eventually(what: String, check: () -> Boolean) {
+    val until = System.currentTimeMillis() + 60_000
+    while (!check()) {
+        if (System.currentTimeMillis() > until) error("never happened: $what")
+        Thread.sleep(50)
+    }
+}
+
+fun visitDraftResumes() {
+    val dir = Files.createTempDirectory("linkage-draft").toFile()
+    try {
+        val db = File(dir, "linkage.db").path
+        val now = System.currentTimeMillis()
+        val first = FieldApp.open(db).also { it.loadBundle(bundle.path); it.signIn("gw") }
+        val form = VisitFormPresenter(ShellContext(first, liveRefresh = false), "h1")
+        assertTrue(runBlocking { form.open() })
+        form.setNotes("老人腿脚不便，需送煤")
+        form.onFix(fixNearH1(now))
+        assertTrue(runBlocking { form.addPhoto(cameraPhotoSized(dir, "a.jpg", 640).path) })
+        assertTrue(runBlocking { form.addPhoto(cameraPhotoSized(dir, "b.jpg", 700).path) })
+        assertEquals(2, form.state.value.photos.size)
+        first.destroy() // the app is gone (a real kill -9 mid-draft is the Rust test drafts::a_visit_draft_survives_kill_9)
+
+        val second = FieldApp.open(db)
+        val ctx = ShellContext(second, liveRefresh = false)
+        val list = DraftListPresenter(ctx)
+        runBlocking { list.load() }
+        val row = list.state.value.rows.single()
+        assertEquals("走访记录", row.kindLabel)
+        assertEquals("照片 2 张", row.photosText)
+        val again = VisitFormPresenter(ctx, "h1")
+        assertTrue(runBlocking { again.open() })
+        val st = again.state.value
+        assertEquals("老人腿脚不便，需送煤", st.notes)
+        assertEquals(2, st.photos.size)
+        assertEquals("定位精度 ±8 米", st.gps.text)
+        for (p in st.photos) assertTrue(File(p.thumbnailPath).exists())
+        val result = runBlocking { again.save() }!!
+        assertEquals("在现场", result.verdictLabel)
+        assertEquals(1, second.householdVisits("h1", 10u).size)
+        assertEquals(2, second.householdVisits("h1", 10u).single().evidence.size)
+        assertTrue(second.drafts().isEmpty())
+        runBlocking { list.load() }
+        assertTrue(list.state.value.rows.isEmpty())
+        second.destroy()
+    } finally {
+        dir.deleteRecursively()
+    }
+}
+
+fun resolutionDraftAndBadInput() = Phone().use { p ->
+    val id = p.reportAs("lh", "村道路灯不亮")
+    p.app.signIn("ts")
+    p.app.performIssueAction(id, IssueCommand.Accept)
+    p.app.performIssueAction(id, IssueCommand.Assign("gw"))
+    p.app.signIn("gw")
+    p.app.performIssueAction(id, IssueCommand.Start)
+    val form = DraftFormPresenter(p.ctx) { startResolutionDraft(id) }
+    assertTrue(runBlocking { form.open() })
+    assertEquals("办结", form.state.value.kindLabel)
+    assertTrue(form.state.value.takesPhotos)
+    form.setNotes("已更换灯泡")
+    assertTrue(runBlocking { form.addPhoto(cameraPhoto(p.dir).path) })
+    val done = runBlocking { form.submit() } as SubmittedRecord.Issue
+    assertEquals(IssueState.RESOLVED, done.issue.state)
+    assertTrue(p.app.issueTimeline(id).last().detail.contains("已更换灯泡"), p.app.issueTimeline(id).last().detail)
+
+    // Verification takes the resident's satisfaction; without it the core refuses and keeps the draft.
+    p.app.signIn("ts")
+    val verify = DraftFormPresenter(p.ctx) { startVerificationDraft(id) }
+    assertTrue(runBlocking { verify.open() })
+    assertFalse(verify.state.value.takesPhotos)
+    assertNull(runBlocking { verify.submit() })
+    assertNotNull(verify.state.value.error)
+    assertEquals(1, p.app.drafts().size)
+    verify.setSatisfaction(cn.linkage.core.Satisfaction.SATISFIED)
+    assertEquals(IssueState.CLOSED, (runBlocking { verify.submit() } as SubmittedRecord.Issue).issue.state)
+
+    // A draft for an unknown household; a photo for a discarded draft: typed errors, nothing stored.
+    p.app.signIn("gw")
+    val unknown = VisitFormPresenter(p.ctx, "no-such-household")
+    assertFalse(runBlocking { unknown.open() })
+    assertNotNull(unknown.state.value.error)
+    try {
+        p.app.startVisitDraft("no-such-household", VisitKind.ROUTINE, null)
+        error("expected NotFound")
+    } catch (e: ApiException.NotFound) {
+        assertEquals("no-such-household", e.id)
+    }
+    assertTrue(p.app.drafts().isEmpty())
+    val report = ReportIssuePresenter(p.ctx, "h1")
+    assertTrue(runBlocking { report.open() })
+    val draftId = p.app.drafts().single().id
+    p.app.discardDraft(draftId)
+    try {
+        p.app.addDraftPhoto(draftId, cameraPhoto(p.dir, "late.jpg").path, null)
+        error("expected NotFound")
+    } catch (e: ApiException.NotFound) {
+        assertTrue(p.app.drafts().isEmpty())
+    }
+}
+
+fun throwingObserver() = Phone().use { p ->
+    p.app.signIn("gw")
+    p.app.observeChanges(object : ChangeObserver {
+        override fun onChanged(topics: List<ChangeTopic>) = throw IllegalStateException("the screen was already gone")
+    })
+    val issue = p.app.reportIssue(IssueDraft(IssueCategory.SAFETY_HAZARD, Urgency.URGENT, "桥梁护栏断裂", "", "h1"))
+    assertEquals(1uL, p.app.changeObserverFailures())
+    assertEquals(issue.id, p.app.issue(issue.id).summary.id) // committed all the same
+    p.app.startVisitDraft("h1", VisitKind.ROUTINE, null)
+    assertEquals(2uL, p.app.changeObserverFailures())
+    // The OS scheduler's entry point on a phone never connected: nothing to do, the bar asks to sign in.
+    assertEquals(ScheduledSyncResult.NOT_CONNECTED, runBlocking { p.app.runScheduledSync() })
+    assertTrue(p.app.syncStatus().state is SyncState.NeedsSignIn)
+    assertEquals("请重新登录以继续同步", p.app.syncStatus().headline)
+}
+
+/** Needs the demo server test-shells.sh starts (system property linkage.server). */
+fun liveTriageRefresh() {
+    val url = System.getProperty("linkage.server") ?: error("run by scripts/test-shells.sh, which starts a server")
+    val dirs = List(2) { Files.createTempDirectory("linkage-live").toFile() }
+    val township = FieldApp.open(File(dirs[0], "linkage.db").path)
+    val worker = FieldApp.open(File(dirs[1], "linkage.db").path)
+    try {
+        runBlocking { township.connect(url, "ts1", "linkage2026"); worker.connect(url, "gw1-1", "linkage2026") }
+        val tsCtx = ShellContext(township)
+        val triage = TriagePresenter(tsCtx, pageSize = 200u)
+        runBlocking { triage.load() }
+        township.appForegrounded()
+
+        val gwCtx = ShellContext(worker)
+        val bar = SyncBarPresenter(gwCtx)
+        runBlocking { bar.attach() }
+        worker.appForegrounded()
+        val household = worker.listHouseholds(HouseholdQuery(limit = 1u)).items.first()
+        val form = ReportIssuePresenter(gwCtx, household.id)
+        form.setCategory(IssueCategory.SAFETY_HAZARD)
+        form.setTitle("村口桥梁护栏断裂")
+        val reported = runBlocking { form.submit() }!!
+
+        // Nobody calls sync or load: the worker's core pushes after the debounce, the township's long poll
+        // pulls, the core tells the bus, the open triage screen re-queries.
+        eventually("the triage screen lists the new issue") { triage.state.value.rows.any { it.id == reported.id } }
+        eventually("the worker's bar shows all synced") { bar.state.value.headline == "已全部同步" && bar.state.value.pending == 0L }
+        assertTrue(bar.state.value.lastSyncText.startsWith("上次同步："), bar.state.value.lastSyncText)
+        assertNull(bar.state.value.offlineChip)
+        worker.networkChanged(false)
+        assertEquals("离线", bar.state.value.offlineChip)
+        assertTrue(bar.state.value.headline.startsWith("离线"), bar.state.value.headline)
+        worker.networkChanged(true)
+        eventually("back online") { bar.state.value.offlineChip == null }
+    } finally {
+        township.appBackgrounded()
+        worker.appBackgrounded()
+        township.destroy()
+        worker.destroy()
+        dirs.forEach { it.deleteRecursively() }
     }
 }
 

@@ -56,7 +56,7 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
     val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
     val st by p.state.collectAsStateWithLifecycle()
     val inboxState by inbox.state.collectAsStateWithLifecycle()
-    val camera = rememberCamera { file -> vm.launch { p.addCompletionPhoto(file.path); file.delete() } }
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addCompletionPhoto(file.path); file.delete() } }
     LaunchedEffect(p) { p.load() }
     LazyColumn(Modifier.fillMaxSize()) {
         item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }

@@ -141,6 +141,8 @@ fun HouseholdScreen(vm: MainViewModel, s: Strings, householdId: String) {
 @Composable
 fun VisitScreen(vm: MainViewModel, s: Strings, route: Route.Visit) {
     val p = vm.presenter(route) { VisitFormPresenter(it, route.householdId, issueId = route.issueId) }
+    // Starts the core's draft, or resumes the one the user left (also after Android killed the app).
+    LaunchedEffect(p) { p.open() }
     val st by p.state.collectAsStateWithLifecycle()
     val result = st.result
     if (result == null) {
@@ -148,7 +150,7 @@ fun VisitScreen(vm: MainViewModel, s: Strings, route: Route.Visit) {
         // A fix ages: the core's live verdict is refreshed every few seconds.
         LaunchedEffect(p) { while (true) { p.previewVerdict(); delay(5_000) } }
     }
-    val camera = rememberCamera { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(s.visitKind, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
@@ -242,9 +244,10 @@ fun ReportScreen(vm: MainViewModel, s: Strings, householdId: String?) {
     val p = vm.presenter(Route.Report(householdId)) {
         ReportIssuePresenter(it, householdId)
     }
+    LaunchedEffect(p) { p.open() }
     val st by p.state.collectAsStateWithLifecycle()
     if (st.reported == null) LiveLocation(onFix = p::onFix, onProblem = p::onLocationProblem)
-    val camera = rememberCamera { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(s.category, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))

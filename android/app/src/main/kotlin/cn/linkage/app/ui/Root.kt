@@ -131,16 +131,32 @@ fun SignInScreen(p: SessionPresenter, s: Strings, onSignedIn: () -> Unit, launch
     }
 }
 
-/** Pending count, last sync, progress while syncing, and the quarantined operations with their reasons. */
+/**
+ * On every screen: the offline chip, the core's sync headline, last sync ("上次同步：5 分钟前", re-read each
+ * minute), progress while syncing, and the quarantined operations with their reasons.
+ */
 @Composable
 fun SyncBar(p: SyncBarPresenter, s: Strings, launch: (suspend () -> Unit) -> Unit, onSignIn: () -> Unit) {
     val st by p.state.collectAsStateWithLifecycle()
     var showQuarantine by remember { mutableStateOf(false) }
+    androidx.compose.runtime.LaunchedEffect(p) {
+        while (true) {
+            kotlinx.coroutines.delay(60_000)
+            p.tick()
+        }
+    }
     Surface(tonalElevation = 2.dp, modifier = Modifier.fillMaxWidth()) {
         Column(Modifier.padding(horizontal = 16.dp, vertical = 6.dp)) {
             Row(verticalAlignment = Alignment.CenterVertically) {
+                st.offlineChip?.let { chip ->
+                    Surface(color = MaterialTheme.colorScheme.errorContainer, shape = MaterialTheme.shapes.small,
+                        modifier = Modifier.padding(end = 8.dp)) {
+                        Text(chip, color = MaterialTheme.colorScheme.onErrorContainer, style = MaterialTheme.typography.labelLarge,
+                            modifier = Modifier.padding(horizontal = 8.dp, vertical = 2.dp))
+                    }
+                }
                 Column(Modifier.weight(1f)) {
-                    Text(st.pendingText, style = MaterialTheme.typography.bodyMedium)
+                    Text(st.headline.ifEmpty { st.pendingText }, style = MaterialTheme.typography.bodyMedium)
                     Text(st.lastSyncText, style = MaterialTheme.typography.bodySmall,
                         color = if (st.lastSyncFailed) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurfaceVariant)
                 }

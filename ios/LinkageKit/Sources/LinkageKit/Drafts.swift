@@ -1,0 +1,258 @@
+import Foundation
+
+/// The core's `ChangeObserver`: it says which kinds of data changed (topics) after every local write and
+/// every pulled page; each open screen that shows one of them reloads. Mirrors the Kotlin `ChangeBus`.
+/// Called from core threads with no lock held; reloads of one screen are coalesced and run on the main actor.
+public final class ChangeBus: ChangeObserver, @unchecked Sendable {
+    private final class Listener {
+        let topics: Set<ChangeTopic>
+        let reload: @MainActor () async -> Void
+        var scheduled = false
+        var again = false
+        init(topics: Set<ChangeTopic>, reload: @escaping @MainActor () async -> Void) {
+            self.topics = topics
+            self.reload = reload
+        }
+    }
+
+    private let lock = NSLock()
+    private var listeners: [ObjectIdentifier: Listener] = [:]
+
+    public init() {}
+
+    /// Re-runs `reload` when one of `topics` changes; keep the token, drop it to stop.
+    public func subscribe(_ topics: Set<ChangeTopic>, reload: @escaping @MainActor () async -> Void) -> ChangeSubscription {
+        let listener = Listener(topics: topics, reload: reload)
+        let id = ObjectIdentifier(listener)
+        lock.lock()
+        listeners[id] = listener
+        lock.unlock()
+        return ChangeSubscription { [weak self] in
+            self?.lock.lock()
+            self?.listeners[id] = nil
+            self?.lock.unlock()
+        }
+    }
+
+    public func onChanged(topics: [ChangeTopic]) throws {
+        lock.lock()
+        let hit = listeners.values.filter { !$0.topics.isDisjoint(with: topics) }
+        lock.unlock()
+        for l in hit { schedule(l) }
+    }
+
+    private func schedule(_ l: Listener) {
+        lock.lock()
+        if l.scheduled {
+            l.again = true
+            lock.unlock()
+            return
+        }
+        l.scheduled = true
+        lock.unlock()
+        Task { @MainActor in
+            repeat {
+                self.lock.lock()
+                l.again = false
+                self.lock.unlock()
+                await l.reload()
+                self.lock.lock()
+                let more = l.again
+                if !more { l.scheduled = false }
+                self.lock.unlock()
+                if !more { break }
+            } while true
+        }
+    }
+}
+
+/// Ends a `ChangeBus` subscription when released.
+public final class ChangeSubscription {
+    private let cancel: () -> Void
+    init(_ cancel: @escaping () -> Void) { self.cancel = cancel }
+    deinit { cancel() }
+}
+
+/// A form's draft in the core (草稿): started or resumed on first use, saved after every edit, photos held by
+/// the core. Mirrors the Kotlin `DraftSession`: one save at a time, each writing the latest fields.
+public actor DraftSession {
+    private let ctx: ShellContext
+    private let start: @Sendable (FieldApp) throws -> Draft
+    private var draft: Draft?
+    private var latest: DraftFields?
+
+    public init(_ ctx: ShellContext, start: @escaping @Sendable (FieldApp) throws -> Draft) {
+        self.ctx = ctx
+        self.start = start
+    }
+
+    private func call<T>(_ body: @escaping (FieldApp) throws -> T) async throws -> T {
+        let app = ctx.app
+        return try await Task.detached(priority: .userInitiated) { try body(app) }.value
+    }
+
+    public func open() async throws -> Draft {
+        if let d = draft { return d }
+        let start = self.start
+        let d = try await call { try start($0) }
+        draft = d
+        return d
+    }
+
+    /// Stores the latest fields (called after every edit).
+    public func save(_ fields: DraftFields) async throws {
+        latest = fields
+        let d = try await open()
+        guard let f = latest, f != d.fields else { return }
+        let id = d.id
+        draft = try await call { try $0.updateDraft(draftId: id, fields: f) }
+    }
+
+    public func addPhoto(path: String, fix: GpsFix?) async throws -> Draft {
+        let id = try await open().id
+        let d = try await call { try $0.addDraftPhoto(draftId: id, path: path, fix: fix) }
+        draft = d
+        return d
+    }
+
+    public func removePhoto(hash: String) async throws -> Draft {
+        let id = try await open().id
+        let d = try await call { try $0.removeDraftPhoto(draftId: id, hash: hash) }
+        draft = d
+        return d
+    }
+
+    public func flush() async throws -> Draft {
+        if let f = latest { try await save(f) }
+        return try await open()
+    }
+
+    public func submit() async throws -> SubmittedRecord {
+        let id = try await flush().id
+        let r = try await call { try $0.submitDraft(draftId: id) }
+        draft = nil
+        latest = nil
+        return r
+    }
+
+    public func discard() async throws {
+        guard let id = draft?.id else { return }
+        try await call { try $0.discardDraft(draftId: id) }
+        draft = nil
+        latest = nil
+    }
+}
+
+/// A generic draft form (task completion, 办结, 回访). Mirrors the Kotlin `DraftFormPresenter`.
+@MainActor
+public final class DraftFormViewModel: ObservableObject {
+    @Published public private(set) var kindLabel = ""
+    @Published public private(set) var fields = DraftFields()
+    @Published public private(set) var photos: [PhotoThumb] = []
+    @Published public private(set) var takesPhotos = false
+    @Published public private(set) var busy = false
+    @Published public private(set) var submitted: SubmittedRecord?
+    @Published public var error: UiError?
+
+    public let satisfactionOptions: [Option<Satisfaction>]
+    let ctx: ShellContext
+    private let session: DraftSession
+
+    public init(_ ctx: ShellContext, start: @escaping @Sendable (FieldApp) throws -> Draft) {
+        self.ctx = ctx
+        self.session = DraftSession(ctx, start: start)
+        self.satisfactionOptions = [Satisfaction.satisfied, .basicallySatisfied, .dissatisfied]
+            .map { Option(value: $0, label: ctx.strings.satisfaction($0)) }
+    }
+
+    public var canSubmit: Bool { !busy && submitted == nil }
+
+    private func attempt(_ body: () async throws -> Void) async -> Bool {
+        busy = true
+        error = nil
+        defer { busy = false }
+        do {
+            try await body()
+            return true
+        } catch {
+            self.error = uiError(error, ctx.strings)
+            return false
+        }
+    }
+
+    private func show(_ d: Draft) {
+        kindLabel = d.kindLabel
+        fields = d.fields
+        photos = d.photos.map { $0.toThumb() }
+        takesPhotos = d.takesPhotos
+    }
+
+    @discardableResult
+    public func open() async -> Bool { await attempt { show(try await session.open()) } }
+
+    private func edit(_ change: (inout DraftFields) -> Void) {
+        change(&fields)
+        let f = fields
+        Task { try? await session.save(f) }
+    }
+
+    public func setNotes(_ v: String) { edit { $0.notes = v } }
+    public func setSatisfaction(_ v: Satisfaction) { edit { $0.satisfaction = v } }
+    public func onFix(_ fix: GpsFix) { edit { $0.fix = fix } }
+
+    @discardableResult
+    public func addPhoto(path: String) async -> Bool {
+        let fix = fields.fix
+        return await attempt { show(try await session.addPhoto(path: path, fix: fix)) }
+    }
+
+    @discardableResult
+    public func submit() async -> SubmittedRecord? {
+        var out: SubmittedRecord?
+        _ = await attempt { out = try await session.submit() }
+        submitted = out
+        return out
+    }
+
+    @discardableResult
+    public func discard() async -> Bool { await attempt { try await session.discard() } }
+}
+
+/// A draft to resume ("继续填写").
+public struct DraftRow: Identifiable, Equatable {
+    public let id: String
+    public let kindLabel: String
+    public let title: String
+    public let photosText: String?
+    public let editedText: String
+}
+
+/// The user's unfinished forms, newest first; refreshes itself when drafts change. Mirrors `DraftListPresenter`.
+@MainActor
+public final class DraftListViewModel: ObservableObject {
+    @Published public private(set) var rows: [DraftRow] = []
+    @Published public private(set) var error: UiError?
+    let ctx: ShellContext
+    private var subscription: ChangeSubscription?
+
+    public init(_ ctx: ShellContext) {
+        self.ctx = ctx
+        subscription = ctx.changes.subscribe([.drafts, .session]) { [weak self] in await self?.load() }
+    }
+
+    public func load() async {
+        switch await ctx.core({ try $0.drafts() }) {
+        case let .ok(drafts):
+            let now = ctx.clock()
+            error = nil
+            rows = drafts.map { d in
+                DraftRow(id: d.id, kindLabel: d.kindLabel,
+                         title: String((d.fields.title.isEmpty ? d.fields.notes : d.fields.title).prefix(40)),
+                         photosText: d.photos.isEmpty ? nil : ctx.strings.photoCount(d.photos.count),
+                         editedText: ctx.format.ago(d.updatedAtMs, now: now))
+            }
+        case let .failed(e):
+            error = e
+        }
+    }
+}
