@@ -34,10 +34,21 @@ class DraftSession(private val ctx: ShellContext, private val start: FieldAppInt
 
     private suspend fun openLocked(): Draft = draft ?: ctx.core { start() }.also { draft = it }
 
-    /** Saves [fields] in the background (the latest wins). */
+    /**
+     * Saves [fields] in the background (the latest wins). A refused save (a text over its limit, the form's
+     * subject gone) leaves the stored draft as it was; the next explicit call ([flush], [submit]) reports it.
+     */
     fun save(fields: DraftFields) {
         latest = fields
-        lastSave = ctx.scope.launch { lock.withLock { writeLatest() } }
+        lastSave = ctx.scope.launch {
+            try {
+                lock.withLock { writeLatest() }
+            } catch (e: kotlin.coroutines.cancellation.CancellationException) {
+                throw e
+            } catch (e: Exception) {
+                // Reported by the next explicit call, which writes the same fields again.
+            }
+        }
     }
 
     private suspend fun writeLatest() {
