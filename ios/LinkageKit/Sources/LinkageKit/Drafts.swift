@@ -157,6 +157,7 @@ public final class DraftFormViewModel: ObservableObject {
     public let satisfactionOptions: [Option<Satisfaction>]
     let ctx: ShellContext
     private let session: DraftSession
+    private var saveTask: Task<Void, Never>?
 
     public init(_ ctx: ShellContext, start: @escaping @Sendable (FieldApp) throws -> Draft) {
         self.ctx = ctx
@@ -193,7 +194,10 @@ public final class DraftFormViewModel: ObservableObject {
     private func edit(_ change: (inout DraftFields) -> Void) {
         change(&fields)
         let f = fields
-        Task { try? await session.save(f) }
+        let session = self.session
+        let previous = saveTask
+        // Chained: edits are stored in the order they were made.
+        saveTask = Task { await previous?.value; try? await session.save(f) }
     }
 
     public func setNotes(_ v: String) { edit { $0.notes = v } }
@@ -209,6 +213,7 @@ public final class DraftFormViewModel: ObservableObject {
     @discardableResult
     public func submit() async -> SubmittedRecord? {
         var out: SubmittedRecord?
+        await saveTask?.value // every edit stored first
         _ = await attempt { out = try await session.submit() }
         submitted = out
         return out

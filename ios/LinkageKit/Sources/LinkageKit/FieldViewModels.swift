@@ -153,6 +153,7 @@ public final class VisitFormViewModel: ObservableObject {
     private var restoring = false
     /// When the visit started: the draft's start once opened (the live verdict grades fixes against it).
     private var startedAtMs: Int64
+    private var saving_: Task<Void, Never>?
 
     public init(_ ctx: ShellContext, householdId: String, kind: VisitKind = .routine, issueId: String? = nil) {
         self.ctx = ctx
@@ -191,7 +192,9 @@ public final class VisitFormViewModel: ObservableObject {
         guard !restoring else { return }
         let fields = DraftFields(visitKind: kind, category: nil, urgency: nil, title: "", notes: notes, satisfaction: nil, fix: fix)
         let draft = self.draft
-        Task { try? await draft.save(fields) }
+        let previous = saving_
+        // Chained: keystrokes are stored in the order they were typed.
+        saving_ = Task { await previous?.value; try? await draft.save(fields) }
     }
 
     /// A fresh fix from the location provider.
@@ -253,6 +256,7 @@ public final class VisitFormViewModel: ObservableObject {
         saving = true
         error = nil
         defer { saving = false }
+        await saving_?.value // every keystroke stored first
         do {
             guard case let .visit(v) = try await draft.submit() else { return nil }
             let s = ctx.strings
@@ -306,6 +310,7 @@ public final class ReportIssueViewModel: ObservableObject {
     let nodeId: String?
     private let draft: DraftSession
     private var restoring = false
+    private var saving_: Task<Void, Never>?
 
     public init(_ ctx: ShellContext, householdId: String?, nodeId: String? = nil) {
         self.ctx = ctx
@@ -356,7 +361,8 @@ public final class ReportIssueViewModel: ObservableObject {
         guard !restoring else { return }
         let f = fields()
         let draft = self.draft
-        Task { try? await draft.save(f) }
+        let previous = saving_
+        saving_ = Task { await previous?.value; try? await draft.save(f) }
     }
 
     public func onFix(_ fix: GpsFix) {
@@ -389,6 +395,7 @@ public final class ReportIssueViewModel: ObservableObject {
     @discardableResult
     public func submit() async -> IssueRow? {
         guard canSubmit else { return nil }
+        await saving_?.value
         let f = fields()
         let draft = self.draft
         return await send(ctx.strings.reportSaved) {
@@ -402,6 +409,7 @@ public final class ReportIssueViewModel: ObservableObject {
     @discardableResult
     public func submitResolvedOnSpot() async -> IssueRow? {
         guard canResolveOnSpot else { return nil }
+        await saving_?.value
         let note = onSpotNote
         let f = fields()
         let draft = self.draft
