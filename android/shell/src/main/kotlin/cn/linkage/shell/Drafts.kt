@@ -65,16 +65,21 @@ class DraftSession(private val ctx: ShellContext, private val start: FieldAppInt
 
     suspend fun addPhoto(path: String, fix: GpsFix?): Draft = lock.withLock {
         writeLatest()
-        ctx.core { addDraftPhoto(openLocked().id, path, fix) }.also { draft = it }
+        val id = openLocked().id
+        ctx.core { addDraftPhoto(id, path, fix) }.also { draft = it }
     }
 
     suspend fun removePhoto(hash: String): Draft = lock.withLock {
-        ctx.core { removeDraftPhoto(openLocked().id, hash) }.also { draft = it }
+        val id = openLocked().id
+        ctx.core { removeDraftPhoto(id, hash) }.also { draft = it }
     }
 
     suspend fun submit(): SubmittedRecord {
         flush()
-        return lock.withLock { ctx.core { submitDraft(openLocked().id) }.also { draft = null; latest = null } }
+        return lock.withLock {
+            val id = openLocked().id
+            ctx.core { submitDraft(id) }.also { draft = null; latest = null }
+        }
     }
 
     suspend fun discard() {
