@@ -196,6 +196,6 @@ fn a_fire_alert_reaches_a_foreground_phone_through_the_long_poll() {
         .unwrap();
     rt.block_on(cs.app.sync(None)).unwrap();
     eventually("the grid worker's open inbox is told", || rx.try_iter().any(|t| t.contains(&ChangeTopic::Directives)));
-    assert!(gw.app.directives_to_acknowledge(0, 10).unwrap().iter().any(|d| d.id == alert.id));
+    assert!(gw.app.directives_to_acknowledge(0, 10).unwrap().items.iter().any(|d| d.id == alert.id));
     gw.app.app_backgrounded();
 }
