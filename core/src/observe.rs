@@ -97,6 +97,8 @@ impl Topics {
             | OpBody::HouseholdAcknowledged(_)
             | OpBody::TaskReported(_) => &[ChangeTopic::Directives],
             OpBody::HouseholdEdited(_) => &[ChangeTopic::Households],
+            // New county settings change deadlines, lights and verdicts everywhere.
+            OpBody::CountyConfigSet(_) => return Topics::all(),
         })
     }
 }
