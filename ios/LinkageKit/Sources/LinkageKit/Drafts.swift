@@ -154,7 +154,6 @@ public final class DraftFormViewModel: ObservableObject {
     @Published public private(set) var submitted: SubmittedRecord?
     @Published public var error: UiError?
 
-    public let satisfactionOptions: [Option<Satisfaction>]
     let ctx: ShellContext
     private let session: DraftSession
     private var saveTask: Task<Void, Never>?
@@ -162,8 +161,6 @@ public final class DraftFormViewModel: ObservableObject {
     public init(_ ctx: ShellContext, start: @escaping @Sendable (FieldApp) throws -> Draft) {
         self.ctx = ctx
         self.session = DraftSession(ctx, start: start)
-        self.satisfactionOptions = [Satisfaction.satisfied, .basicallySatisfied, .dissatisfied]
-            .map { Option(value: $0, label: ctx.strings.satisfaction($0)) }
     }
 
     public var canSubmit: Bool { !busy && submitted == nil }

@@ -104,7 +104,6 @@ data class DraftFormState(
     val fields: DraftFields = DraftFields(),
     val photos: List<PhotoThumb> = emptyList(),
     val takesPhotos: Boolean = false,
-    val satisfactionOptions: List<Option<Satisfaction>> = emptyList(),
     val busy: Boolean = false,
     val submitted: SubmittedRecord? = null,
     val error: UiError? = null,
@@ -119,10 +118,6 @@ data class DraftFormState(
 class DraftFormPresenter(ctx: ShellContext, start: FieldAppInterface.() -> Draft) :
     Presenter<DraftFormState>(DraftFormState(), ctx) {
     private val session = DraftSession(ctx, start)
-
-    init {
-        update { it.copy(satisfactionOptions = Satisfaction.entries.map { v -> Option(v, s.satisfaction(v)) }) }
-    }
 
     /** Opens (or resumes after a restart) the draft and shows what was saved. */
     suspend fun open(): Boolean = run { show(session.open()) }

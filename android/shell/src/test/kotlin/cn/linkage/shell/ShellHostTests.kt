@@ -802,7 +802,7 @@ fun visitDraftResumes() {
         val form = VisitFormPresenter(ShellContext(first, liveRefresh = false), "h1")
         assertTrue(runBlocking { form.open() })
         form.setNotes("老人腿脚不便，需送煤")
-        form.onFix(fixNearH1(now))
+        form.onFix(fixNearH1())
         assertTrue(runBlocking { form.addPhoto(cameraPhotoSized(dir, "a.jpg", 640).path) })
         assertTrue(runBlocking { form.addPhoto(cameraPhotoSized(dir, "b.jpg", 700).path) })
         assertEquals(2, form.state.value.photos.size)
