@@ -118,10 +118,17 @@ fn fields_row(f: DraftFields) -> store::DraftFieldsRow {
 #[uniffi::export]
 impl FieldApp {
     /// Opens the visit form for a household in scope: a new draft, or the user's open draft for it (resume).
-    /// `issue_id` ties the visit to an issue. An unknown household is `NotFound` and nothing is stored.
+    /// `issue_id` ties the visit to an issue; `opened_at_ms` is when the form opened (the visit's start; taken
+    /// within the last 10 minutes, else now). An unknown household is `NotFound` and nothing is stored.
     /// I/O: DB write. Not the UI thread.
-    pub fn start_visit_draft(&self, household_id: String, kind: VisitKind, issue_id: Option<String>) -> Result<Draft, ApiError> {
-        self.with(|s, l| Ok(draft(s.start_visit_draft(&household_id, kind, issue_id.as_deref())?, l)))
+    pub fn start_visit_draft(
+        &self,
+        household_id: String,
+        kind: VisitKind,
+        issue_id: Option<String>,
+        opened_at_ms: Option<i64>,
+    ) -> Result<Draft, ApiError> {
+        self.with(|s, l| Ok(draft(s.start_visit_draft(&household_id, kind, issue_id.as_deref(), opened_at_ms)?, l)))
     }
 
     /// Opens the report form for a household (or, without one, a node such as a group's forest) in scope: a

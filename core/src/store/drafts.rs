@@ -111,8 +111,16 @@ fn check_text(field: &'static str, value: &str, max: usize) -> Result<()> {
 
 impl Store {
     /// Starts (or resumes) a visit draft for a household in scope. `issue_id` ties it to an issue (回访 visit).
-    /// An open visit draft of the same user for the same household is returned instead of a second one.
-    pub fn start_visit_draft(&mut self, household_id: &str, kind: VisitKind, issue_id: Option<&str>) -> Result<DraftRow> {
+    /// `opened_at_ms` is when the form opened (the visit's start; fixes older than it are stale), taken as is
+    /// within the last 10 minutes, else now. An open visit draft of the same user for the same household is
+    /// returned instead of a second one.
+    pub fn start_visit_draft(
+        &mut self,
+        household_id: &str,
+        kind: VisitKind,
+        issue_id: Option<&str>,
+        opened_at_ms: Option<i64>,
+    ) -> Result<DraftRow> {
         self.actor()?;
         self.household_with_path(household_id)?;
         if let Some(issue_id) = issue_id {
@@ -120,7 +128,9 @@ impl Store {
         }
         let subject = Subject { household_id: Some(household_id.into()), issue_id: issue_id.map(Into::into), ..Subject::default() };
         let fields = DraftFieldsRow { visit_kind: Some(kind), ..DraftFieldsRow::default() };
-        self.start_draft(DraftKind::Visit, household_id, subject, fields)
+        let now = self.now_ms();
+        let started = opened_at_ms.filter(|t| (now - 600_000..=now).contains(t));
+        self.start_draft_at(DraftKind::Visit, household_id, subject, fields, started)
     }
 
     /// Starts (or resumes) an issue report draft about a household, or else a node (a place), in scope.
@@ -181,6 +191,17 @@ impl Store {
     }
 
     fn start_draft(&mut self, kind: DraftKind, subject_id: &str, subject: Subject, fields: DraftFieldsRow) -> Result<DraftRow> {
+        self.start_draft_at(kind, subject_id, subject, fields, None)
+    }
+
+    fn start_draft_at(
+        &mut self,
+        kind: DraftKind,
+        subject_id: &str,
+        subject: Subject,
+        fields: DraftFieldsRow,
+        started_at_ms: Option<i64>,
+    ) -> Result<DraftRow> {
         let user_id = self.actor()?.user_id.clone();
         let existing: Option<String> = self
             .conn()
@@ -198,8 +219,8 @@ impl Store {
         self.write(|w| {
             w.tx.execute(
                 "INSERT INTO drafts (id, kind, subject_id, user_id, fields, started_at_ms, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![id, enum_str(&kind), subject_id, user_id, json, w.now_ms],
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id, enum_str(&kind), subject_id, user_id, json, started_at_ms.unwrap_or(w.now_ms), w.now_ms],
             )?;
             w.topics.add(Topics::of(&[ChangeTopic::Drafts]));
             Ok(())
@@ -409,10 +430,10 @@ mod tests {
     #[test]
     fn a_visit_draft_saves_as_typed_resumes_and_submits_once_with_its_photos() {
         let (mut s, dir) = phone();
-        let d = s.start_visit_draft("h1", VisitKind::Routine, None).unwrap();
+        let d = s.start_visit_draft("h1", VisitKind::Routine, None, None).unwrap();
         assert_eq!((d.kind, d.household_id.as_deref(), d.photos.len()), (DraftKind::Visit, Some("h1"), 0));
         // Opening the same form again resumes the draft.
-        assert_eq!(s.start_visit_draft("h1", VisitKind::Routine, None).unwrap().id, d.id);
+        assert_eq!(s.start_visit_draft("h1", VisitKind::Routine, None, None).unwrap().id, d.id);
         let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 8.0, fix_time_ms: NOW, mocked: false };
         let fields = DraftFieldsRow { notes: "老人腿脚不便".into(), fix: Some(fix), ..d.fields.clone() };
         s.update_draft(&d.id, fields).unwrap();
@@ -438,7 +459,7 @@ mod tests {
     fn bad_drafts_are_typed_and_change_nothing() {
         let (mut s, dir) = phone();
         let before = snapshot(&s);
-        assert!(matches!(s.start_visit_draft("nobody", VisitKind::Routine, None), Err(Error::NotFound { .. })));
+        assert!(matches!(s.start_visit_draft("nobody", VisitKind::Routine, None, None), Err(Error::NotFound { .. })));
         assert!(matches!(s.start_issue_draft(Some("h4"), None), Err(Error::NotFound { .. })), "outside gw's area");
         assert!(matches!(s.start_issue_draft(None, None), Err(Error::Field(_))));
         assert_eq!(snapshot(&s), before);

@@ -387,7 +387,7 @@ pub(crate) mod tests {
         };
         let in_record = shot(&mut s, "a.jpg", 64);
         visit(&mut s, &in_record.hash);
-        let draft = s.start_visit_draft("h2", linkage_protocol::model::VisitKind::Routine, None).unwrap();
+        let draft = s.start_visit_draft("h2", linkage_protocol::model::VisitKind::Routine, None, None).unwrap();
         let in_draft = s.add_draft_photo(&draft.id, &jpeg(dir.path(), "b.jpg", 96, 64), None).unwrap().photos.remove(0);
         // Only a queued operation still names this one (its record's link is gone).
         let in_outbox = shot(&mut s, "c.jpg", 128);

@@ -138,7 +138,7 @@ fn a_throwing_observer_is_a_typed_error_and_the_write_stays() {
     let issue = app.report_issue(heating_issue()).unwrap();
     assert_eq!(app.change_observer_failures(), 1);
     assert_eq!(app.issue(issue.id.clone()).unwrap().summary.id, issue.id, "the write is committed");
-    let draft = app.start_visit_draft("h1".into(), VisitKind::Routine, None).unwrap();
+    let draft = app.start_visit_draft("h1".into(), VisitKind::Routine, None, None).unwrap();
     assert_eq!((app.change_observer_failures(), app.drafts().unwrap()[0].id.clone()), (2, draft.id.clone()));
     // A phone never connected: the OS scheduler is told there is nothing to do.
     let rt = runtime();

@@ -24,7 +24,7 @@ fn draft_child_process() {
     let app = FieldApp::open_with_clock(&dir.join("linkage.db"), Arc::new(SystemClock)).unwrap();
     app.load_bundle(fixture_path()).unwrap();
     app.sign_in("gw".into()).unwrap();
-    let draft = app.start_visit_draft("h1".into(), VisitKind::Routine, None).unwrap();
+    let draft = app.start_visit_draft("h1".into(), VisitKind::Routine, None, None).unwrap();
     for name in ["first.png", "second.png"] {
         app.add_draft_photo(draft.id.clone(), photo(&dir, name), None).unwrap();
     }
@@ -111,7 +111,7 @@ fn bad_drafts_are_typed_errors_and_store_nothing() {
     let app = &phone.app;
     app.sign_in("gw".into()).unwrap();
     let before = crate::common::db_rows(&phone);
-    assert!(matches!(app.start_visit_draft("nobody".into(), VisitKind::Routine, None), Err(linkage_core::ApiError::NotFound { .. })));
+    assert!(matches!(app.start_visit_draft("nobody".into(), VisitKind::Routine, None, None), Err(linkage_core::ApiError::NotFound { .. })));
     assert_eq!(crate::common::db_rows(&phone), before);
     let d = app.start_issue_draft(Some("h1".into()), None).unwrap();
     app.discard_draft(d.id.clone()).unwrap();

@@ -159,8 +159,11 @@ public final class VisitFormViewModel: ObservableObject {
         self.ctx = ctx
         self.householdId = householdId
         self.kind = kind
-        self.draft = DraftSession(ctx) { try $0.startVisitDraft(householdId: householdId, kind: kind, issueId: issueId) }
-        self.startedAtMs = ctx.clock()
+        let openedAt = ctx.clock()
+        self.draft = DraftSession(ctx) {
+            try $0.startVisitDraft(householdId: householdId, kind: kind, issueId: issueId, openedAtMs: openedAt)
+        }
+        self.startedAtMs = openedAt
         self.gps = GpsView(nil, ctx.strings, ctx.format)
         let all: [VisitKind] = [.routine, .returnVisit, .petitionVisit, .emergencyCheck]
         self.kindOptions = all.map { Option(value: $0, label: ctx.strings.visitKind($0)) }

@@ -220,9 +220,10 @@ class VisitFormPresenter(
     kind: VisitKind = VisitKind.ROUTINE,
     issueId: String? = null,
 ) : Presenter<VisitFormState>(VisitFormState(householdId, kind), ctx) {
-    private val draft = DraftSession(ctx) { startVisitDraft(householdId, kind, issueId) }
-    /** When the visit started: the draft's start once opened (the live verdict grades fixes against it). */
+    /** When the visit started: the form's opening, then the draft's start (the verdict grades fixes against it). */
     @Volatile private var startedAtMs = ctx.clock()
+    private val openedAtMs = startedAtMs
+    private val draft = DraftSession(ctx) { startVisitDraft(householdId, kind, issueId, openedAtMs) }
 
     init {
         update { it.copy(kindOptions = VisitKind.entries.map { k -> Option(k, s.visitKind(k)) }, gps = null.toView(s, fmt)) }

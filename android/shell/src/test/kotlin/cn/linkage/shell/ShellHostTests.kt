@@ -869,7 +869,7 @@ fun resolutionDraftAndBadInput() = Phone().use { p ->
     assertFalse(runBlocking { unknown.open() })
     assertNotNull(unknown.state.value.error)
     try {
-        p.app.startVisitDraft("no-such-household", VisitKind.ROUTINE, null)
+        p.app.startVisitDraft("no-such-household", VisitKind.ROUTINE, null, null)
         error("expected NotFound")
     } catch (e: ApiException.NotFound) {
         assertEquals("no-such-household", e.id)
@@ -895,7 +895,7 @@ fun throwingObserver() = Phone().use { p ->
     val issue = p.app.reportIssue(IssueDraft(IssueCategory.SAFETY_HAZARD, Urgency.URGENT, "桥梁护栏断裂", "", "h1"))
     assertEquals(1uL, p.app.changeObserverFailures())
     assertEquals(issue.id, p.app.issue(issue.id).summary.id) // committed all the same
-    p.app.startVisitDraft("h1", VisitKind.ROUTINE, null)
+    p.app.startVisitDraft("h1", VisitKind.ROUTINE, null, null)
     assertEquals(2uL, p.app.changeObserverFailures())
     // The OS scheduler's entry point on a phone never connected: nothing to do, the bar asks to sign in.
     assertEquals(ScheduledSyncResult.NOT_CONNECTED, runBlocking { p.app.runScheduledSync() })
