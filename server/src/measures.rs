@@ -34,7 +34,7 @@ use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::measures::{self, AckSample, IssueHistory, IssueMeasures, LevelAckMeasure, Period, Rate};
 use linkage_protocol::rules::scope;
 use linkage_protocol::rules::sla::SlaRules;
-use linkage_protocol::wire::{Directive, IssueEvent};
+use linkage_protocol::wire::{Directive, IssueAction, IssueEvent};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::apply::NodeInfo;
@@ -185,8 +185,29 @@ pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Computes the measures of `node_id`'s area over `dates` at `now_ms`.
+/// Computes the measures of `node_id`'s area over `dates` at `now_ms`. Issues are read from their projection
+/// rows' measure columns (kept by the op rules, schema version 4): one row per issue.
 pub fn compute(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
+    compute_with(conn, node_id, dates, now_ms, policy, load_issues)
+}
+
+/// [`compute`] from scratch: every issue's events parsed and folded in receipt order (the definition the
+/// measure columns must reproduce; tests and the benchmark compare both).
+#[doc(hidden)]
+pub fn compute_from_events(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
+    compute_with(conn, node_id, dates, now_ms, policy, load_issues_from_events)
+}
+
+type IssueLoader = fn(&Connection, &str, Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>>;
+
+fn compute_with(
+    conn: &Connection,
+    node_id: &str,
+    dates: DateRange,
+    now_ms: i64,
+    policy: &MeasuresPolicy,
+    load: IssueLoader,
+) -> Result<MeasuresReport> {
     // One snapshot for every read below; rolled back (nothing written) when dropped.
     let tx = conn.unchecked_transaction()?;
     let node = node(&tx, node_id)?.ok_or_else(|| Error::NotFound(format!("node '{node_id}'")))?;
@@ -194,22 +215,20 @@ pub fn compute(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, 
     let mut row_nodes = vec![node.clone()];
     row_nodes.extend(children(&tx, &node.id)?);
 
-    let issues = load_issues(&tx, &node.path, period)?;
+    let issues = load(&tx, &node.path, period)?;
     let acks = AckData::load(&tx, &node.path, period)?;
     let households = load_households(&tx, &node.path)?;
     let visits_as_of_ms = period.to_ms.min(now_ms);
     let last_visits = last_onsite_visits(&tx, &node.path, visits_as_of_ms)?;
 
     let histories: Vec<IssueHistory<'_>> = issues.iter().map(|(p, e)| IssueHistory { projection: p, events: e }).collect();
+    // One pass over the issues: each one's deadlines worked out once, added to the node's row and its child's.
+    let areas: Vec<&str> = row_nodes[1..].iter().map(|n| n.path.as_str()).collect();
+    let (total, per_child) = measures::issue_measures_by_area(&histories, &areas, period, now_ms, &policy.sla);
     let rows = row_nodes
         .into_iter()
-        .map(|n| {
-            let mine: Vec<IssueHistory<'_>> = if n.id == node.id {
-                histories.clone()
-            } else {
-                histories.iter().copied().filter(|h| scope::within(&n.path, &h.projection.path)).collect()
-            };
-            let issue_measures = measures::issue_measures(&mine, period, now_ms, &policy.sla);
+        .zip(std::iter::once(total).chain(per_child))
+        .map(|(n, issue_measures)| {
             let (directives, samples) = acks.samples(&n.path, &households, &policy.ack_windows);
             let coverage = |level: OrgLevel| {
                 visit_coverage(&n.path, level, policy.cadence.interval_days(level), &households, &last_visits, visits_as_of_ms)
@@ -225,6 +244,80 @@ pub fn compute(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, 
         })
         .collect();
     Ok(MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows })
+}
+
+/// The issues of the area reported in `[from − LOOKBACK, to)` from their projection rows: the projection's
+/// lifecycle times and clock inputs, and the verify and escalate events the measures read, rebuilt from the
+/// row's first escalation and return visits (the only fields of those events the measures look at).
+fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications
+         FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
+    )?;
+    let since = period.from_ms.saturating_sub(LOOKBACK_MS);
+    let mut rows = stmt.query(params![scope_path, scope::upper_bound(scope_path), since, period.to_ms])?;
+    let mut out = Vec::new();
+    let event = |issue_id: &str, at_ms: i64, action: IssueAction| IssueEvent {
+        event_id: String::new(),
+        issue_id: issue_id.to_string(),
+        actor_id: String::new(),
+        actor_role: linkage_protocol::model::Role::TownshipStaff,
+        actor_node_id: String::new(),
+        hlc: String::new(),
+        at_ms,
+        action,
+    };
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let clock: Option<String> = r.get(8)?;
+        let clock: crate::sqlite::ClockInputs = match clock.as_deref() {
+            None => return Err(Error::Corrupt(format!("issue {id} has no measure columns (not backfilled)"))),
+            Some(c) => serde_json::from_str(c)?,
+        };
+        let mut events = Vec::new();
+        if let Some(at) = r.get::<_, Option<i64>>(9)? {
+            events.push(event(&id, at, IssueAction::Escalate { reason: String::new(), to_node_id: String::new() }));
+        }
+        let verifications: String = r.get(10)?;
+        if verifications != "[]" {
+            for (at, satisfaction) in serde_json::from_str::<Vec<(i64, String)>>(&verifications)? {
+                events.push(event(&id, at, IssueAction::Verify { satisfaction: parse_enum(&satisfaction)?, note: String::new() }));
+            }
+        }
+        let projection = IssueProjection {
+            id,
+            state: parse_enum(&r.get::<_, String>(2)?)?,
+            category: parse_enum(&r.get::<_, String>(3)?)?,
+            urgency: parse_enum(&r.get::<_, String>(4)?)?,
+            title: String::new(),
+            description: String::new(),
+            node_id: String::new(),
+            path: r.get(1)?,
+            household_id: None,
+            owner_node_id: String::new(),
+            reporter_id: String::new(),
+            assignee_id: None,
+            rework_count: 0,
+            escalation_count: 0,
+            merged_into: None,
+            satisfaction: None,
+            location: None,
+            reported_at_ms: r.get(5)?,
+            accepted_at_ms: r.get(6)?,
+            assigned_at_ms: None,
+            resolved_at_ms: r.get(7)?,
+            closed_at_ms: None,
+            last_hlc: String::new(),
+            suspensions: clock.suspensions,
+            extensions_days: clock.extensions_days,
+            pending_extension_days: None,
+            supervision: None,
+            overdue_step: None,
+            resolved_on_spot: false,
+        };
+        out.push((projection, events));
+    }
+    Ok(out)
 }
 
 fn node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
@@ -248,7 +341,7 @@ fn children(conn: &Connection, id: &str) -> Result<Vec<NodeInfo>> {
 
 /// The issues of the area reported in `[from − LOOKBACK, to)`: each one's projection (its events folded in
 /// receipt order) and its verify and escalate events (the history the projection does not keep).
-fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
+fn load_issues_from_events(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
     // Grouped by issue, each issue's events in receipt order (rowid). Ordering by the indexed path first keeps
     // the sort to the rows of one path at a time ("temp b-tree for right part of order by"), not the whole set.
     let mut stmt = conn.prepare(

@@ -28,7 +28,56 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/001_initial.sql"),
     include_str!("../sql/002_household_clocks_and_task_reports.sql"),
     include_str!("../sql/003_county_settings.sql"),
+    include_str!("../sql/004_issue_measure_columns.sql"),
 ];
+
+/// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ClockInputs {
+    #[serde(default)]
+    pub suspensions: Vec<linkage_protocol::rules::sla::Suspension>,
+    #[serde(default)]
+    pub extensions_days: Vec<u32>,
+}
+
+/// The `clock` column of a projection.
+fn clock_json(p: &IssueProjection) -> Result<String> {
+    Ok(serde_json::to_string(&ClockInputs { suspensions: p.suspensions.clone(), extensions_days: p.extensions_days.clone() })?)
+}
+
+/// Schema version 4 added the measure columns of `issues`: fills them for issues stored before (their events
+/// folded in receipt order, as the op rules fold them), in one transaction.
+fn backfill_measure_columns(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ids: Vec<String> =
+        tx.prepare("SELECT id FROM issues WHERE clock IS NULL")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    {
+        let mut ledger = SqlLedger::new(&tx);
+        let mut events = tx.prepare("SELECT body FROM issue_events WHERE issue_id = ?1 ORDER BY rowid")?;
+        for id in &ids {
+            let Some(p) = ledger.issue(id)? else { continue };
+            let mut escalated: Option<i64> = None;
+            let mut verifications = Vec::new();
+            for body in events.query_map([id], |r| r.get::<_, String>(0))? {
+                let e: IssueEvent = serde_json::from_str(&body?)?;
+                match &e.action {
+                    IssueAction::Escalate { .. } => escalated = Some(escalated.map_or(e.at_ms, |t| t.min(e.at_ms))),
+                    IssueAction::Verify { satisfaction, .. } => verifications.push((e.at_ms, enum_str(satisfaction))),
+                    _ => {}
+                }
+            }
+            tx.execute(
+                "UPDATE issues SET accepted_at_ms = ?2, resolved_at_ms = ?3, clock = ?4, escalated_at_ms = ?5, verifications = ?6 WHERE id = ?1",
+                params![id, p.accepted_at_ms, p.resolved_at_ms, clock_json(&p)?, escalated, serde_json::to_string(&verifications)?],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
 
 /// The SQLite storage in a data directory.
 #[derive(Debug)]
@@ -84,6 +133,7 @@ impl SqliteStorage {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
+        backfill_measure_columns(&mut conn)?;
         let head = feed_head_of(&conn)?;
         Ok(SqliteStorage { conn: Mutex::new(conn), blob_dir, blob_lock: Mutex::new(()), feed: tokio::sync::watch::Sender::new(head) })
     }
@@ -277,10 +327,20 @@ impl Ledger for SqlLedger<'_> {
                 received_at_ms
             ],
         )?;
-        self.tx.prepare_cached("INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        // The measure columns: the projection's times and clock inputs, the first escalation, each return visit.
+        let escalated_at = matches!(event.action, IssueAction::Escalate { .. }).then_some(event.at_ms);
+        let verification = match &event.action {
+            IssueAction::Verify { satisfaction, .. } => Some(serde_json::to_string(&(event.at_ms, enum_str(satisfaction)))?),
+            _ => None,
+        };
+        self.tx.prepare_cached("INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc,
+               accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, CASE WHEN ?16 IS NULL THEN '[]' ELSE json_array(json(?16)) END)
              ON CONFLICT(id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
-               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc")?.execute(params![
+               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc, accepted_at_ms = excluded.accepted_at_ms,
+               resolved_at_ms = excluded.resolved_at_ms, clock = excluded.clock,
+               escalated_at_ms = coalesce(min(escalated_at_ms, excluded.escalated_at_ms), escalated_at_ms, excluded.escalated_at_ms),
+               verifications = CASE WHEN ?16 IS NULL THEN verifications ELSE json_insert(verifications, '$[#]', json(?16)) END")?.execute(params![
                 p.id,
                 p.path,
                 p.state.as_str(),
@@ -291,7 +351,12 @@ impl Ledger for SqlLedger<'_> {
                 enum_str(&p.urgency),
                 p.title,
                 p.reported_at_ms,
-                p.last_hlc
+                p.last_hlc,
+                p.accepted_at_ms,
+                p.resolved_at_ms,
+                clock_json(p)?,
+                escalated_at,
+                verification
             ],
         )?;
         Ok(())
@@ -946,6 +1011,82 @@ impl Storage for SqliteStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A version-2 database (issues stored before the measure columns) opens at the current version with the columns
+    /// filled from the fold of each issue's events.
+    #[test]
+    fn upgrade_to_v3_backfills_the_measure_columns() {
+        use linkage_protocol::model::{IssueCategory, Satisfaction, Urgency};
+        use linkage_protocol::wire::IssueReport;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut conn = Connection::open(dir.path().join("linkage.db")).unwrap();
+            for (i, sql) in MIGRATIONS.iter().take(2).enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
+            }
+            let t = 1_780_000_000_000i64;
+            let ev = |n: i64, action: IssueAction| IssueEvent {
+                event_id: format!("e{n}"),
+                issue_id: "i1".into(),
+                actor_id: "ts1".into(),
+                actor_role: Role::TownshipStaff,
+                actor_node_id: "t1".into(),
+                hlc: format!("{:015}-000000-d", t + n),
+                at_ms: t + n * 3_600_000,
+                action,
+            };
+            let report = IssueReport {
+                category: IssueCategory::SafetyHazard,
+                urgency: Urgency::Critical,
+                title: "桥梁护栏断裂".into(),
+                description: String::new(),
+                node_id: "g1".into(),
+                path: "/c/t1/b1/g1/".into(),
+                household_id: None,
+                owner_node_id: "t1".into(),
+                location: None,
+                evidence: vec![],
+            };
+            let events = [
+                ev(0, IssueAction::Report(report)),
+                ev(1, IssueAction::Accept),
+                ev(2, IssueAction::Escalate { reason: "需县里协调".into(), to_node_id: "c".into() }),
+                ev(3, IssueAction::Resolve { note: "已处置".into(), evidence: vec![] }),
+                ev(4, IssueAction::Verify { satisfaction: Satisfaction::Dissatisfied, note: String::new() }),
+            ];
+            for e in &events {
+                conn.execute(
+                    "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
+                     VALUES (?1, 'i1', ?2, ?3, 'ts1', ?4, ?5, ?3)",
+                    params![e.event_id, e.hlc, e.at_ms, enum_str(&e.action.kind()), serde_json::to_string(e).unwrap()],
+                )
+                .unwrap();
+            }
+            conn.execute(
+                "INSERT INTO issues (id, path, state, owner_node_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc)
+                 VALUES ('i1', '/c/t1/b1/g1/', 'assigned', 'c', 'ts1', 'safety_hazard', 'critical', '桥梁护栏断裂', ?1, '')",
+                [t],
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let conn = lock(&s.conn);
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        let row: (Option<i64>, Option<i64>, Option<String>, Option<i64>, String) = conn
+            .query_row("SELECT accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications FROM issues WHERE id = 'i1'", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        let t = 1_780_000_000_000i64;
+        // 不满意 sent it back: no current resolution.
+        assert_eq!(row.0, Some(t + 3_600_000));
+        assert_eq!(row.1, None);
+        assert_eq!(row.2.as_deref(), Some(r#"{"suspensions":[],"extensions_days":[]}"#));
+        assert_eq!(row.3, Some(t + 2 * 3_600_000));
+        assert_eq!(row.4, format!(r#"[[{},"dissatisfied"]]"#, t + 4 * 3_600_000));
+    }
 
     #[test]
     fn migrates_and_reopens() {

@@ -387,3 +387,86 @@ fn err_in(dir: &Path) -> String {
     assert!(!out.status.success());
     String::from_utf8(out.stderr).unwrap()
 }
+
+/// Property: after random issue histories pushed through the op rules (random actors and actions, the refused
+/// ones dropped), the measures read from the issues' measure columns equal the measures computed from scratch
+/// by folding every event, for the county and each township, over several periods and "now"s.
+#[tokio::test]
+async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
+    let s = start().await;
+    let seed = std::cell::Cell::new(0x853c_49e6_748f_ea9bu64);
+    let next = |n: u64| {
+        let mut x = seed.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        seed.set(x);
+        x % n
+    };
+    let mut tokens = std::collections::HashMap::new();
+    for user in ["lh1", "lh2", "ts1", "ts2", "gw1", "gw2", "cs"] {
+        tokens.insert(user, s.0.token(user).await);
+    }
+    let mut applied = 0;
+    for i in 0..40 {
+        let issue = format!("00000000-0000-7000-8000-{i:012}");
+        let (reporter, household, township, worker) =
+            if next(2) == 0 { ("lh1", ["h1", "h3"][next(2) as usize], "ts1", "gw1") } else { ("lh2", "h2", "ts2", "gw2") };
+        let mut at = T0 - 3 * D + next(10 * D as u64) as i64;
+        let mut ops = vec![(reporter, report(reporter, &issue, household, at))];
+        // A plausible story with random stops, delays, escalations and failed return visits (the odd refused
+        // step is dropped).
+        let mut step = |ops: &mut Vec<(&'static str, Operation)>, user: &'static str, action: IssueAction| {
+            at += next(2 * D as u64) as i64;
+            ops.push((user, ev(user, &issue, at, action)));
+        };
+        'story: {
+            if next(8) == 0 {
+                break 'story;
+            }
+            step(&mut ops, township, accept());
+            let mut resolver = township;
+            if next(4) == 0 {
+                step(&mut ops, township, IssueAction::Escalate { reason: "需县里协调".into(), to_node_id: "c".into() });
+                resolver = "cs";
+            }
+            for _round in 0..2 {
+                if next(5) == 0 {
+                    break 'story;
+                }
+                if resolver == township {
+                    step(&mut ops, township, IssueAction::Assign { assignee_id: worker.into() });
+                    step(&mut ops, worker, IssueAction::Start);
+                    step(&mut ops, worker, resolve());
+                } else {
+                    step(&mut ops, "cs", resolve());
+                }
+                if next(4) == 0 {
+                    break 'story;
+                }
+                let verdict = [Satisfaction::Satisfied, Satisfaction::BasicallySatisfied, Satisfaction::Dissatisfied][next(3) as usize];
+                step(&mut ops, resolver, verify(verdict));
+                if verdict != Satisfaction::Dissatisfied {
+                    break 'story;
+                }
+            }
+        }
+        for (user, op) in ops {
+            let r = s.0.push(&tokens[user], vec![op]).await;
+            applied += usize::from(r.results[0].outcome == OpOutcome::Applied);
+        }
+    }
+    assert!(applied > 120, "the histories go beyond their reports: {applied} ops applied");
+    let conn = measures::open_read_only(s.dir.path()).unwrap();
+    let policy = MeasuresPolicy::default();
+    for (from, to) in [(FROM, TO), ("2026-02-20", "2026-03-20"), ("2026-03-04", "2026-03-05")] {
+        let dates = DateRange::parse(from, to).unwrap();
+        for now in [T0 + D, T0 + 4 * D, T0 + 40 * D] {
+            for node in ["c", "t1", "t2"] {
+                let fast = measures::compute(&conn, node, dates, now, &policy).unwrap();
+                let scratch = measures::compute_from_events(&conn, node, dates, now, &policy).unwrap();
+                assert_eq!(format!("{:?}", fast.rows), format!("{:?}", scratch.rows), "{node} {from}..{to} at {now}");
+            }
+        }
+    }
+}
