@@ -241,6 +241,26 @@ fn main() {
             println!("  county now: {closed} of the period's issues closed; townships: {}", report.rows.len() - 1);
         }
     }
+    // The same county quarter from scratch (every event parsed and folded): the reference the measure columns
+    // must equal, and what the export cost before them.
+    let t = Instant::now();
+    let scratch = measures::compute_from_events(&conn, "hl", dates, now, &policy).unwrap();
+    let scratch_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let mut fast_ms = Vec::new();
+    let mut fast = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        fast = Some(measures::compute(&conn, "hl", dates, now, &policy).unwrap());
+        fast_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    fast_ms.sort_by(f64::total_cmp);
+    let same = format!("{:?}", fast.unwrap().rows) == format!("{:?}", scratch.rows);
+    println!(
+        "  county quarter: measure columns median of 5 {:.1} ms vs from scratch (fold every event) {scratch_ms:.1} ms: ratio {:.3}; equal: {same}",
+        fast_ms[2],
+        fast_ms[2] / scratch_ms
+    );
+    assert!(same, "the measure columns must reproduce the fold");
     let t = Instant::now();
     let year = DateRange { from: today - Duration::days(365), to: today - Duration::days(1) };
     let report = measures::compute(&conn, "hl", year, now, &policy).unwrap();

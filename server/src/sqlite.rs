@@ -1020,7 +1020,7 @@ mod tests {
         use linkage_protocol::wire::IssueReport;
         let dir = tempfile::tempdir().unwrap();
         {
-            let mut conn = Connection::open(dir.path().join("linkage.db")).unwrap();
+            let conn = Connection::open(dir.path().join("linkage.db")).unwrap();
             for (i, sql) in MIGRATIONS.iter().take(2).enumerate() {
                 conn.execute_batch(sql).unwrap();
                 conn.pragma_update(None, "user_version", (i + 1) as i64).unwrap();
