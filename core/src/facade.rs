@@ -610,7 +610,22 @@ impl FieldApp {
     /// scope (org tree, households, users, county config) and signs the user in locally.
     /// Async network I/O on the core's own runtime: safe to call from the UI (a Kotlin `suspend` function).
     pub async fn connect(&self, server_url: String, user_id: String, password: String) -> ApiResult<Session> {
-        let session = sync::connect(&self.store, &server_url, &user_id, &password, self.limits.retry).await;
+        self.connect_with_progress(server_url, user_id, password, None).await
+    }
+
+    /// [`FieldApp::connect`], telling `observer` how many households are stored while the scope is saved
+    /// (`SyncPhase::Households`, done of total) — the enrolment screen of a county or township phone, whose
+    /// scope holds thousands of households. Then call `sync` for the issue and visit history (its progress
+    /// is `SyncPhase::Pull`). Async; the observer is called from a background thread.
+    pub async fn connect_with_progress(
+        &self,
+        server_url: String,
+        user_id: String,
+        password: String,
+        observer: Option<Arc<dyn SyncObserver>>,
+    ) -> ApiResult<Session> {
+        let session =
+            sync::connect(&self.store, &server_url, &user_id, &password, self.limits.retry, observer.as_deref()).await;
         let changes = self.store().take_changes();
         self.changed(changes);
         let session = session?;

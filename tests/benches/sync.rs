@@ -9,7 +9,7 @@
 //! transaction per request (same WAL + synchronous=FULL) and pages them back, plain JSON, no auth, no rules,
 //! no idempotency. Prints ops/s of each, the ratio ours/raw, and wire bytes per op compressed vs raw JSON.
 //!
-//! `LINKAGE_BENCH_OPS` (default 100000) sets N; `LINKAGE_BENCH_ROUNDS` (default 3) the rounds of raw then
+//! `LINKAGE_BENCH_OPS` (default 100000) sets N; `LINKAGE_BENCH_ROUNDS` (default 5) the rounds of raw then
 //! ours on fresh databases, whose medians are reported; `LINKAGE_BENCH_BATCH` the push batch (default: the
 //! phone's); `LINKAGE_BENCH_ONLY=apply|ours|push` runs one part alone for profiling.
 
@@ -285,7 +285,7 @@ fn main() {
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<usize>().ok());
     let n = env("LINKAGE_BENCH_OPS").unwrap_or(100_000);
     // Rounds of raw then ours, each on fresh databases; the medians are reported (this machine is noisy).
-    let rounds = env("LINKAGE_BENCH_ROUNDS").unwrap_or(3).max(1);
+    let rounds = env("LINKAGE_BENCH_ROUNDS").unwrap_or(5).max(1);
     // The phone's own batch and page sizes, unless overridden (LINKAGE_BENCH_BATCH) to see their effect.
     let mut limits = SyncLimits::default();
     if let Some(b) = env("LINKAGE_BENCH_BATCH") {
@@ -381,10 +381,14 @@ fn main() {
         rate(decode_only),
         rate(encode_only)
     );
+    let spread = |v: &[f64]| (v.iter().copied().fold(f64::INFINITY, f64::min), v.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    let (push_lo, push_hi) = spread(&push_ratio);
+    let (pull_lo, pull_hi) = spread(&pull_ratio);
     println!(
-        "ratio ours/raw ops/s (median of the rounds' ratios): push {:.2}, pull {:.2} (target >= 0.5)",
-        median(push_ratio),
-        median(pull_ratio)
+        "ratio ours/raw ops/s (median of the rounds' ratios): push {:.2} (spread {push_lo:.2}..{push_hi:.2}, target >= 0.6), \
+         pull {:.2} (spread {pull_lo:.2}..{pull_hi:.2}, target >= 0.9)",
+        median(push_ratio.clone()),
+        median(pull_ratio.clone())
     );
     println!(
         "wire compressed/raw: push {:.3}, pull {:.3} (target <= 0.167)",

@@ -48,9 +48,19 @@ fn check_code(node: &BundleNode) -> Result<()> {
     }
 }
 
+/// Households between two progress reports while a bundle is stored.
+pub const PROGRESS_EVERY: usize = 1000;
+
 impl Store {
     /// Loads (inserting or updating) an org tree, households and users from a bundle's JSON text.
     pub fn load_bundle(&mut self, json: &str) -> Result<BundleCounts> {
+        self.load_bundle_with_progress(json, &mut |_, _| {})
+    }
+
+    /// [`Store::load_bundle`], telling `progress` (households stored, households in the bundle) every
+    /// [`PROGRESS_EVERY`] households and at the end — the enrolment screen's count. Called inside the
+    /// transaction, on the calling thread.
+    pub fn load_bundle_with_progress(&mut self, json: &str, progress: &mut dyn FnMut(u64, u64)) -> Result<BundleCounts> {
         let bundle: Bundle = serde_json::from_str(json).map_err(|e| Error::Bundle(format!("not a valid bundle: {e}")))?;
         let policies = match &bundle.config {
             Some(config) => {
@@ -112,7 +122,12 @@ impl Store {
             )?;
             let mut clear_tags = tx.prepare_cached("DELETE FROM household_tags WHERE household_id = ?1")?;
             let mut insert_tag = tx.prepare_cached("INSERT OR IGNORE INTO household_tags (household_id, tag) VALUES (?1, ?2)")?;
-            for hh in &bundle.households {
+            let total = bundle.households.len() as u64;
+            progress(0, total);
+            for (done, hh) in bundle.households.iter().enumerate() {
+                if done > 0 && done % PROGRESS_EVERY == 0 {
+                    progress(done as u64, total);
+                }
                 validate_household(hh)?;
                 let (level, gpath) = lookup(&known, &hh.group_id)?
                     .ok_or_else(|| bad("household", &hh.id, format!("group '{}' is unknown", hh.group_id)))?;
@@ -139,6 +154,7 @@ impl Store {
                     insert_tag.execute(params![hh.id, tag.trim()])?;
                 }
             }
+            progress(total, total);
             for user in &bundle.users {
                 validate_user(user)?;
                 let (level, _) = lookup(&known, &user.node_id)?

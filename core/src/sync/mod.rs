@@ -29,6 +29,8 @@ pub enum SyncPhase {
     Upload,
     /// Receiving changes.
     Pull,
+    /// Enrolment: storing the scope's households (`done` of `total` stored).
+    Households,
 }
 
 /// Receives progress while a sync runs (the shell's sync bar). Called from a background thread.
@@ -124,8 +126,15 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 }
 
 /// Signs the user in on the server for this device, stores the token, loads the scope's bundle and signs the
-/// user in locally.
-pub async fn connect(store: &Mutex<Store>, server_url: &str, user_id: &str, password: &str, retry: RetryPolicy) -> Result<Session> {
+/// user in locally. The households stored so far go to `observer` ([`SyncPhase::Households`]).
+pub async fn connect(
+    store: &Mutex<Store>,
+    server_url: &str,
+    user_id: &str,
+    password: &str,
+    retry: RetryPolicy,
+    observer: Option<&dyn SyncObserver>,
+) -> Result<Session> {
     let device_id = lock(store).device_id().to_string();
     let client = ServerClient::new(server_url, None, retry)?;
     let request = SignInRequest {
@@ -136,9 +145,14 @@ pub async fn connect(store: &Mutex<Store>, server_url: &str, user_id: &str, pass
     };
     let signed: SignInResponse = client.post(paths::SIGN_IN, &request).await?.body;
     let client = client.with_token(signed.token.clone());
-    let bundle: serde_json::Value = client.get(paths::BUNDLE).await?.body;
+    // Kept as the JSON text it arrived as (parsed once, by the store).
+    let bundle: Box<serde_json::value::RawValue> = client.get(paths::BUNDLE).await?.body;
     let mut s = lock(store);
-    s.load_bundle(&bundle.to_string())?;
+    s.load_bundle_with_progress(bundle.get(), &mut |done, total| {
+        if let Some(o) = observer {
+            o.on_progress(SyncPhase::Households, done, total);
+        }
+    })?;
     s.set_server(server_url.trim().trim_end_matches('/'), &signed.token, signed.expires_at_ms)?;
     let offset = signed.server_time_ms - s.device_now_ms();
     s.set_clock_offset(offset)?;

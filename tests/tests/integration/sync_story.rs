@@ -160,3 +160,27 @@ fn report_triage_resolve_with_photo_verify_across_phones() {
         assert_eq!(no_token.status(), 401);
     });
 }
+
+/// Enrolment shows its progress: the households of the scope stored so far, ending at all of them.
+#[test]
+fn enrolment_reports_the_households_stored() {
+    use linkage_core::sync::{SyncObserver, SyncPhase};
+    struct Seen(std::sync::Mutex<Vec<(SyncPhase, u64, u64)>>);
+    impl SyncObserver for Seen {
+        fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) {
+            self.0.lock().unwrap().push((phase, done, total));
+        }
+    }
+    let rt = runtime();
+    let server = TestServer::start();
+    rt.block_on(async {
+        let p = new_phone();
+        let seen = std::sync::Arc::new(Seen(std::sync::Mutex::new(Vec::new())));
+        p.app.connect_with_progress(server.url(), "gw".into(), PASSWORD.into(), Some(seen.clone())).await.unwrap();
+        let seen = seen.0.lock().unwrap().clone();
+        assert_eq!(seen.first(), Some(&(SyncPhase::Households, 0, 4)), "{seen:?}");
+        assert_eq!(seen.last(), Some(&(SyncPhase::Households, 4, 4)), "grid worker of 石堡村: h1 h2 h3 h5");
+        assert!(seen.windows(2).all(|w| w[0].1 <= w[1].1), "never goes back: {seen:?}");
+        assert_eq!(household_ids(&p.app), ["h1", "h2", "h3", "h5"]);
+    });
+}

@@ -143,6 +143,7 @@ public struct Strings: Sendable {
         case .push: return t("上传更改", "Sending changes")
         case .upload: return t("上传照片", "Uploading photos")
         case .pull: return t("下载更新", "Receiving updates")
+        case .households: return t("保存户数据", "Storing households")
         }
     }
     public func progress(_ p: SyncPhase, _ done: UInt64, _ total: UInt64) -> String { "\(phase(p)) \(done)/\(total)" }

@@ -60,6 +60,7 @@ class Strings(val lang: Lang) {
         SyncPhase.PUSH -> t("上传更改", "Sending changes")
         SyncPhase.UPLOAD -> t("上传照片", "Uploading photos")
         SyncPhase.PULL -> t("下载更新", "Receiving updates")
+        SyncPhase.HOUSEHOLDS -> t("保存户数据", "Storing households")
     }
     fun progress(p: SyncPhase, done: ULong, total: ULong) = "${phase(p)} $done/$total"
     val syncing get() = t("正在同步…", "Syncing…")

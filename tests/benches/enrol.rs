@@ -1,0 +1,218 @@
+//! Enrolment benchmark (issue item 5; a bench binary, not a timed test): a county staff phone enrols against
+//! the demo county (20,000 households with the demo's issue and visit history) on loopback — sign-in, the
+//! scope's bundle downloaded and stored with progress (households stored), then the first sync pulling the
+//! history — timed against a raw bulk insert of the same rows (nodes, households, users and every pulled
+//! change as one row each, plain rusqlite, one transaction, WAL + synchronous=FULL) in the same run. Prints
+//! each round, the median ratio (goal <= 2x), the bytes on the wire both ways (counted by a TCP relay
+//! between phone and server) and how often the progress was reported.
+//!
+//! `cargo bench -p integration-tests --bench enrol` (`LINKAGE_BENCH_HOUSEHOLDS=2000` for a quick run).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use linkage_core::clock::SystemClock;
+use linkage_core::sync::{SyncLimits, SyncObserver, SyncPhase};
+use linkage_core::FieldApp;
+use linkage_protocol::sync::{paths, PullResponse, SignInRequest, SignInResponse};
+use linkage_protocol::wire::Bundle;
+use linkage_server::demo;
+use linkage_server::sqlite::SqliteStorage;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ROUNDS: usize = 3;
+
+/// Bytes relayed phone → server and server → phone.
+#[derive(Default)]
+struct Wire {
+    up: AtomicU64,
+    down: AtomicU64,
+}
+
+/// A TCP relay in front of `upstream` that counts the bytes each way.
+async fn relay(upstream: std::net::SocketAddr, wire: Arc<Wire>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let wire = wire.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let w = wire.clone();
+                let up = tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 || sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                        w.up.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    let _ = sw.shutdown().await;
+                });
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = sr.read(&mut buf).await {
+                    if n == 0 || cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                    wire.down.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                let _ = cw.shutdown().await;
+                let _ = up.await;
+            });
+        }
+    });
+    url
+}
+
+/// The last households-stored report and how many reports there were.
+struct Progress(Mutex<(u64, u64, u32)>);
+
+impl SyncObserver for Progress {
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) {
+        if phase == SyncPhase::Households {
+            let mut p = self.0.lock().unwrap();
+            *p = (done, total, p.2 + 1);
+        }
+    }
+}
+
+/// The same rows as plain rusqlite inserts in one transaction (no rules, no indexes but the keys, no change
+/// feed bookkeeping): the floor an enrolment could reach on this disk.
+fn raw_insert(path: &std::path::Path, bundle: &Bundle, changes: &[String]) -> Duration {
+    let started = Instant::now();
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE nodes (id TEXT PRIMARY KEY, parent_id TEXT, level TEXT, name TEXT, code TEXT, boundary TEXT);
+         CREATE TABLE households (id TEXT PRIMARY KEY, group_id TEXT, head_name TEXT, members INTEGER, phone TEXT, id_number TEXT,
+           address TEXT, lat REAL, lon REAL, tags TEXT, risk_level TEXT, county_contact INTEGER);
+         CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT, role TEXT, node_id TEXT);
+         CREATE TABLE changes (seq INTEGER PRIMARY KEY, op_json TEXT);",
+    )
+    .unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut n = tx.prepare("INSERT INTO nodes VALUES (?1, ?2, ?3, ?4, ?5, ?6)").unwrap();
+        for node in &bundle.nodes {
+            let boundary = serde_json::to_string(&node.boundary).unwrap();
+            n.execute(rusqlite::params![node.id, node.parent_id, format!("{:?}", node.level), node.name, node.code, boundary]).unwrap();
+        }
+        let mut h = tx.prepare("INSERT INTO households VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)").unwrap();
+        for x in &bundle.households {
+            h.execute(rusqlite::params![
+                x.id,
+                x.group_id,
+                x.head_name,
+                x.members,
+                x.phone,
+                x.id_number,
+                x.address,
+                x.lat,
+                x.lon,
+                serde_json::to_string(&x.tags).unwrap(),
+                format!("{:?}", x.risk_level),
+                x.county_contact
+            ])
+            .unwrap();
+        }
+        let mut u = tx.prepare("INSERT INTO users VALUES (?1, ?2, ?3, ?4)").unwrap();
+        for x in &bundle.users {
+            u.execute(rusqlite::params![x.id, x.name, format!("{:?}", x.role), x.node_id]).unwrap();
+        }
+        let mut c = tx.prepare("INSERT INTO changes (op_json) VALUES (?1)").unwrap();
+        for op in changes {
+            c.execute([op]).unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    started.elapsed()
+}
+
+fn main() {
+    let households: u32 = std::env::var("LINKAGE_BENCH_HOUSEHOLDS").ok().and_then(|s| s.parse().ok()).unwrap_or(demo::DEFAULT_HOUSEHOLDS);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Arc::new(SqliteStorage::open(&dir.path().join("server")).unwrap());
+    let seeded = demo::seed(storage.as_ref(), households, chrono_now()).unwrap().unwrap();
+    let wire = Arc::new(Wire::default());
+    let url = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = linkage_server::api::router(storage.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        relay(addr, wire.clone()).await
+    });
+    println!("enrolment benchmark: county staff cs1 enrols on the demo county ({households} households, {} ops of history), loopback", seeded.ops_applied);
+
+    // What the phone receives, fetched once (untimed) for the raw reference: the bundle and every change.
+    let (bundle, changes) = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let req = SignInRequest { user_id: "cs1".into(), password: demo::DEMO_PASSWORD.into(), device_id: "bench-raw".into(), device_name: String::new() };
+        let token = http.post(format!("{url}{}", paths::SIGN_IN)).json(&req).send().await.unwrap().json::<SignInResponse>().await.unwrap().token;
+        let bundle: Bundle = http.get(format!("{url}{}", paths::BUNDLE)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let mut changes = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let page: PullResponse = http
+                .get(format!("{url}{}?after={cursor}&limit=1000", paths::PULL))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            changes.extend(page.changes.iter().map(|c| serde_json::to_string(&c.op).unwrap()));
+            cursor = page.next_cursor;
+            if !page.has_more {
+                break;
+            }
+        }
+        (bundle, changes)
+    });
+
+    let mut ratios = Vec::new();
+    for round in 1..=ROUNDS {
+        let raw = raw_insert(&dir.path().join(format!("raw-{round}.db")), &bundle, &changes);
+        wire.up.store(0, Ordering::Relaxed);
+        wire.down.store(0, Ordering::Relaxed);
+        let phone_dir = dir.path().join(format!("phone-{round}"));
+        std::fs::create_dir_all(&phone_dir).unwrap();
+        let app = FieldApp::open_with(&phone_dir.join("linkage.db"), Arc::new(SystemClock), SyncLimits::default()).unwrap();
+        let progress = Arc::new(Progress(Mutex::new((0, 0, 0))));
+        let started = Instant::now();
+        let pulled = rt.block_on(async {
+            app.connect_with_progress(url.clone(), "cs1".into(), demo::DEMO_PASSWORD.into(), Some(progress.clone())).await.unwrap();
+            app.sync(None).await.unwrap().pulled
+        });
+        let ours = started.elapsed();
+        let (done, total, reports) = *progress.0.lock().unwrap();
+        let ratio = ours.as_secs_f64() / raw.as_secs_f64();
+        println!(
+            "  round {round}: ours {:.0} ms (sign-in, bundle, {done}/{total} households stored, {reports} progress reports, {pulled} changes pulled) \
+             vs raw bulk insert {:.0} ms: ratio {ratio:.2}; wire down {:.1} KiB, up {:.1} KiB",
+            ours.as_secs_f64() * 1e3,
+            raw.as_secs_f64() * 1e3,
+            wire.down.load(Ordering::Relaxed) as f64 / 1024.0,
+            wire.up.load(Ordering::Relaxed) as f64 / 1024.0
+        );
+        ratios.push(ratio);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "median ratio enrolment / raw bulk insert of the same rows: {:.2} (goal <= 2); rows: {} nodes, {} households, {} users, {} changes",
+        ratios[ratios.len() / 2],
+        bundle.nodes.len(),
+        bundle.households.len(),
+        bundle.users.len(),
+        changes.len()
+    );
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
