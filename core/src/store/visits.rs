@@ -76,7 +76,9 @@ impl Store {
             amends_visit_id: None,
         };
         self.write(|w| insert_visit(w, &visit))?;
-        self.visit(&visit.id)
+        // The row as stored, from what was just written (no read back in the save's path).
+        let user_name = self.session()?.user_name.clone();
+        Ok(stored_row(visit, user_name))
     }
 
     /// The verdict a visit to the household would get now with `fix` (the visit form's live preview): the
@@ -205,6 +207,32 @@ fn finish(_store: &Store, raw: RawVisit) -> Result<VisitRow> {
     Ok(v)
 }
 
+/// The row [`Store::visit`] reads back for a visit just stored by the signed-in visitor (`visitor_name`).
+fn stored_row(visit: Visit, visitor_name: String) -> VisitRow {
+    let mut evidence: Vec<String> = Vec::with_capacity(visit.evidence.len());
+    for hash in visit.evidence {
+        if !evidence.contains(&hash) {
+            evidence.push(hash);
+        }
+    }
+    VisitRow {
+        accuracy_m: visit.fix.as_ref().map(|f| f.accuracy_m),
+        id: visit.id,
+        household_id: visit.household_id,
+        visitor_id: visit.visitor_id,
+        visitor_name: Some(visitor_name),
+        kind: visit.kind,
+        started_at_ms: visit.started_at_ms,
+        ended_at_ms: visit.ended_at_ms,
+        verdict: visit.verdict,
+        distance_m: visit.distance_m,
+        notes: visit.notes,
+        evidence,
+        issue_id: visit.issue_id,
+        amends_visit_id: visit.amends_visit_id,
+    }
+}
+
 /// Records a local visit: the visit and its outbox operation.
 pub(crate) fn insert_visit(w: &mut Tx<'_>, visit: &Visit) -> Result<()> {
     let op = w.new_op(OpBody::VisitRecorded(visit.clone()));
@@ -289,6 +317,7 @@ mod tests {
         let (mut s, _) = store();
         s.sign_in("gw").unwrap();
         let v = s.record_visit(input(fix_at(35.5801, 109.2601))).unwrap();
+        assert_eq!(v, s.visit(&v.id).unwrap(), "the row returned is the row stored");
         assert_eq!(v.verdict, OnSiteVerdict::OnSite);
         assert!(v.distance_m.unwrap() < 20.0);
         assert_eq!(v.evidence.len(), 1);
