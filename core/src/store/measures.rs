@@ -106,22 +106,14 @@ impl Store {
             .query_map(params![scope_path, upper, since, period.to_ms], super::issues::map_issue)?
             .map(|r| Ok(super::issues::read_projection(r?)?.0))
             .collect::<Result<Vec<_>>>()?;
+        // The action names are literals so that the partial index on exactly these events (schema 7) applies.
+        debug_assert_eq!((enum_str(&IssueActionKind::Verify), enum_str(&IssueActionKind::Escalate)), ("verify".into(), "escalate".into()));
         let mut stmt = self.conn().prepare_cached(
             "SELECT e.body FROM issue_events e JOIN issues i ON i.id = e.issue_id
-             WHERE e.action IN (?5, ?6) AND i.path >= ?1 AND i.path < ?2 AND i.reported_at_ms >= ?3 AND i.reported_at_ms < ?4",
+             WHERE e.action IN ('verify', 'escalate') AND i.path >= ?1 AND i.path < ?2 AND i.reported_at_ms >= ?3 AND i.reported_at_ms < ?4",
         )?;
         let mut events: HashMap<String, Vec<IssueEvent>> = HashMap::new();
-        let bodies = stmt.query_map(
-            params![
-                scope_path,
-                upper,
-                since,
-                period.to_ms,
-                enum_str(&IssueActionKind::Verify),
-                enum_str(&IssueActionKind::Escalate)
-            ],
-            |r| r.get::<_, String>(0),
-        )?;
+        let bodies = stmt.query_map(params![scope_path, upper, since, period.to_ms], |r| r.get::<_, String>(0))?;
         for body in bodies {
             let event: IssueEvent = serde_json::from_str(&body?)?;
             events.entry(event.issue_id.clone()).or_default().push(event);

@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../sql/004_coverage_counts.sql"),
     include_str!("../../sql/005_evidence_cache.sql"),
     include_str!("../../sql/006_drafts.sql"),
+    include_str!("../../sql/007_measure_events_index.sql"),
 ];
 
 /// The schema version this build writes.
