@@ -71,11 +71,12 @@ async fn relay(upstream: std::net::SocketAddr, wire: Arc<Wire>) -> String {
 struct Progress(Mutex<(u64, u64, u32)>);
 
 impl SyncObserver for Progress {
-    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) {
+    fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) -> Result<(), linkage_core::sync::CallbackError> {
         if phase == SyncPhase::Households {
             let mut p = self.0.lock().unwrap();
             *p = (done, total, p.2 + 1);
         }
+        Ok(())
     }
 }
 

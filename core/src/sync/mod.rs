@@ -147,12 +147,9 @@ pub async fn connect(
     let client = client.with_token(signed.token.clone());
     // Kept as the JSON text it arrived as (parsed once, by the store).
     let bundle: Box<serde_json::value::RawValue> = client.get(paths::BUNDLE).await?.body;
+    let guarded = GuardedObserver::new(observer);
     let mut s = lock(store);
-    s.load_bundle_with_progress(bundle.get(), &mut |done, total| {
-        if let Some(o) = observer {
-            o.on_progress(SyncPhase::Households, done, total);
-        }
-    })?;
+    s.load_bundle_with_progress(bundle.get(), &mut |done, total| guarded.progress(SyncPhase::Households, done, total))?;
     s.set_server(server_url.trim().trim_end_matches('/'), &signed.token, signed.expires_at_ms)?;
     let offset = signed.server_time_ms - s.device_now_ms();
     s.set_clock_offset(offset)?;

@@ -167,8 +167,9 @@ fn enrolment_reports_the_households_stored() {
     use linkage_core::sync::{SyncObserver, SyncPhase};
     struct Seen(std::sync::Mutex<Vec<(SyncPhase, u64, u64)>>);
     impl SyncObserver for Seen {
-        fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) {
+        fn on_progress(&self, phase: SyncPhase, done: u64, total: u64) -> Result<(), linkage_core::sync::CallbackError> {
             self.0.lock().unwrap().push((phase, done, total));
+            Ok(())
         }
     }
     let rt = runtime();
