@@ -143,6 +143,7 @@ fn phase_text(phase: SyncPhase) -> (&'static str, &'static str) {
         SyncPhase::Push => ("上传更改", "Sending changes"),
         SyncPhase::Upload => ("上传照片", "Uploading photos"),
         SyncPhase::Pull => ("下载更新", "Receiving updates"),
+        SyncPhase::Households => ("保存户数据", "Storing households"),
     }
 }
 
