@@ -256,7 +256,8 @@ mod tests {
 
     const DAY: i64 = 86_400_000;
 
-    fn visit_at(s: &mut Store, household: &str, lat: f64, lon: f64, started: i64) {
+    /// A ten-minute routine visit starting at `started`, its fix taken at the end (fresh, never stale).
+    fn try_visit_at(s: &mut Store, household: &str, lat: f64, lon: f64, started: i64) -> crate::error::Result<()> {
         let fix = GpsFix { lat, lon, accuracy_m: 5.0, fix_time_ms: started + 590_000, mocked: false };
         s.record_visit(VisitInput {
             household_id: household.into(),
@@ -268,7 +269,11 @@ mod tests {
             evidence: vec![],
             issue_id: None,
         })
-        .unwrap();
+        .map(|_| ())
+    }
+
+    fn visit_at(s: &mut Store, household: &str, lat: f64, lon: f64, started: i64) {
+        try_visit_at(s, household, lat, lon, started).unwrap();
     }
 
     fn row<'a>(r: &'a VisitCoverageReport, id: &str) -> &'a CoverageRow {
@@ -329,17 +334,7 @@ mod tests {
                 let started = NOW - next(400 * DAY as u64) as i64;
                 // Off-scope visits are refused; that is fine, the aggregates must not see them either.
                 let on_site = next(4) != 0;
-                let fix = GpsFix { lat: if on_site { lat } else { lat + 0.1 }, lon, accuracy_m: 5.0, fix_time_ms: started + 590_000, mocked: false };
-                let _ = s.record_visit(VisitInput {
-                    household_id: h.into(),
-                    kind: VisitKind::Routine,
-                    started_at_ms: started,
-                    ended_at_ms: started + 600_000,
-                    fix: Some(fix),
-                    notes: String::new(),
-                    evidence: vec![],
-                    issue_id: None,
-                });
+                let _ = try_visit_at(&mut s, h, if on_site { lat } else { lat + 0.1 }, lon, started);
             }
             clock.set(NOW + next(200 * DAY as u64) as i64);
             for user in users {
