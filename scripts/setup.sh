@@ -7,6 +7,9 @@
 #   - openapi-typescript, openapi-fetch, typescript, @types/node (pinned) from npm (into .tools/node_modules)
 #     for the TypeScript client generated from the OpenAPI document
 #   - a JDK and gcc if missing
+#   - Maven (Debian) and the Compose desktop jars of android/host/pom.xml from Maven Central (into
+#     .tools/compose/<hash of the pom>/), plus Debian's fonts-noto-cjk, for the host screen harness
+#     (scripts/test-screens.sh)
 #   - nasm for the x86 SIMD of libjpeg-turbo in mozjpeg-sys (photo pipeline; the
 #     build falls back to portable C without it, with a cargo warning)
 set -euo pipefail
@@ -23,6 +26,9 @@ command -v gcc >/dev/null || need_apt+=(gcc)
 command -v nasm >/dev/null || need_apt+=(nasm)
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 command -v npm >/dev/null || need_apt+=(npm)
+command -v mvn >/dev/null || need_apt+=(maven)
+command -v fc-match >/dev/null || need_apt+=(fontconfig)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   as_root apt-get update -qq
@@ -56,5 +62,16 @@ done
 if [ "$ts_ok" = 0 ]; then
   echo "setup: npm install ${ts_packages[*]}"
   (cd "$tools" && npm install --silent --no-audit --no-fund --prefix "$tools" "${ts_packages[@]}" >/dev/null)
+fi
+# Compose desktop for the host screen harness: one folder per version of the pom, filled once.
+compose_pom="$root/android/host/pom.xml"
+compose_dir="$tools/compose/$(sha256sum "$compose_pom" | cut -c1-12)"
+if [ ! -f "$compose_dir/.complete" ]; then
+  echo "setup: mvn dependency:copy-dependencies (Compose desktop, android/host/pom.xml)"
+  rm -rf "$compose_dir"
+  mkdir -p "$tools/compose"
+  mvn -B -f "$compose_pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$compose_dir" \
+    >"$tools/compose/mvn.log" 2>&1 || { tail -40 "$tools/compose/mvn.log"; echo "setup: Compose desktop jars not resolved"; exit 1; }
+  touch "$compose_dir/.complete"
 fi
 echo "setup: ok"

@@ -1,4 +1,8 @@
-// The Android app: Compose screens per role over the shell's presenters, plus the Rust build:
+// The Android app: Compose screens per role over the shell's presenters, plus the Rust build.
+//   src/screens/kotlin  the stateless screens (state + callbacks in, no Android API), also rendered on the
+//                       host JVM by scripts/test-screens.sh
+//   src/main/kotlin     the route layer: activity, view model, per-route presenter wiring, camera, location
+// Tasks:
 //   cargoNdkBuild           cargo ndk → src/main/jniLibs/<abi>/liblinkage_core.so (needs cargo-ndk and the NDK)
 //   generateUniffiBindings  uniffi-bindgen (the workspace's own, same UniFFI version) → build/generated/uniffi
 // preBuild depends on both. The generated Kotlin is compiled in the :shell module (its presenters call it);
@@ -49,6 +53,9 @@ android {
     }
 
     sourceSets["main"].jniLibs.srcDir(jniLibsDir)
+    // The stateless Compose screens (plain Compose, no android.* import): compiled into the app here, and
+    // for the desktop JVM by the host screen harness (scripts/test-screens.sh), unchanged.
+    sourceSets["main"].kotlin.srcDir("src/screens/kotlin")
 }
 
 val ndkDirectory: Provider<Directory> = androidComponents.sdkComponents.ndkDirectory

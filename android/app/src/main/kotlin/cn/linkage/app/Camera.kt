@@ -1,6 +1,5 @@
 package cn.linkage.app
 
-import android.graphics.Bitmap
 import android.graphics.BitmapFactory
 import android.net.Uri
 import androidx.activity.compose.rememberLauncherForActivityResult
@@ -9,8 +8,12 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.produceState
 import androidx.compose.runtime.remember
+import androidx.compose.ui.graphics.ImageBitmap
+import androidx.compose.ui.graphics.asImageBitmap
 import androidx.compose.ui.platform.LocalContext
 import androidx.core.content.FileProvider
+import cn.linkage.app.ui.Images
+import cn.linkage.app.ui.LocalImages
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import java.io.File
@@ -43,11 +46,13 @@ fun rememberCamera(vm: MainViewModel, onPhoto: (File) -> Unit): () -> Unit {
     }
 }
 
-/** A stored thumbnail (320 px, written by the core), decoded off the main thread. */
-@Composable
-fun rememberThumbnail(path: String): Bitmap? {
-    val bitmap by produceState<Bitmap?>(null, path) {
-        value = withContext(Dispatchers.IO) { BitmapFactory.decodeFile(path) }
+/** The screens' images ([LocalImages]): a stored thumbnail or photo file, decoded off the main thread. */
+object AndroidImages : Images {
+    @Composable
+    override fun load(path: String): ImageBitmap? {
+        val bitmap by produceState<ImageBitmap?>(null, path) {
+            value = withContext(Dispatchers.IO) { BitmapFactory.decodeFile(path)?.asImageBitmap() }
+        }
+        return bitmap
     }
-    return bitmap
 }

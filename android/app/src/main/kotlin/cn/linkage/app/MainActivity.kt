@@ -5,8 +5,7 @@ import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.activity.enableEdgeToEdge
 import androidx.activity.viewModels
-import androidx.compose.material3.MaterialTheme
-import cn.linkage.app.ui.LinkageRoot
+import cn.linkage.app.ui.LinkageTheme
 
 class MainActivity : ComponentActivity() {
     private val vm: MainViewModel by viewModels()
@@ -15,7 +14,7 @@ class MainActivity : ComponentActivity() {
         super.onCreate(savedInstanceState)
         enableEdgeToEdge()
         setContent {
-            MaterialTheme {
+            LinkageTheme {
                 LinkageRoot(vm, onExit = ::finish)
             }
         }

@@ -16,58 +16,66 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.LaunchedEffect
-import androidx.compose.runtime.getValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import cn.linkage.app.MainViewModel
-import cn.linkage.app.Route
-import cn.linkage.app.rememberCamera
-import cn.linkage.shell.DirectiveDetailPresenter
-import cn.linkage.shell.DirectiveInboxPresenter
+import cn.linkage.core.AckMeans
+import cn.linkage.shell.DirectiveDetailState
+import cn.linkage.shell.InboxState
 import cn.linkage.shell.Strings
+import cn.linkage.shell.UiError
 
 /** Directives reaching my node: acknowledge (签收), then relay (转发). */
 @Composable
-fun InboxScreen(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+fun InboxScreen(
+    st: InboxState,
+    s: Strings,
+    onRetry: () -> Unit,
+    onAcknowledge: (String) -> Unit,
+    onRelay: (String) -> Unit,
+    onOpenDirective: (String) -> Unit,
+) {
     LazyColumn(Modifier.fillMaxSize()) {
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         if (!st.loading && st.rows.isEmpty()) item { EmptyLine(s) }
         items(st.rows, key = { it.id }) { d ->
             DirectiveRowItem(
                 d, s, busy = st.busyId == d.id,
-                onAcknowledge = { vm.launch { p.acknowledge(d.id); vm.changed() } },
-                onRelay = { vm.launch { p.relay(d.id); vm.changed() } },
-            ) { vm.open(Route.Directive(d.id)) }
+                onAcknowledge = { onAcknowledge(d.id) },
+                onRelay = { onRelay(d.id) },
+            ) { onOpenDirective(d.id) }
         }
     }
 }
 
 /** One directive: household acknowledgements (liaison head) or coverage and silent nodes (issuing staff). */
 @Composable
-fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
-    val p = vm.presenter(Route.Directive(directiveId)) { DirectiveDetailPresenter(it, directiveId) }
-    val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    val inboxState by inbox.state.collectAsStateWithLifecycle()
-    val camera = rememberCamera(vm) { file -> vm.launch { p.addCompletionPhoto(file.path); file.delete() } }
-    LaunchedEffect(p) { p.load() }
+fun DirectiveScreen(
+    st: DirectiveDetailState,
+    s: Strings,
+    /** An error of the acknowledge / relay step (the inbox presenter does those). */
+    stepError: UiError?,
+    onRetry: () -> Unit,
+    onAcknowledge: (String) -> Unit,
+    onRelay: (String) -> Unit,
+    onCompletionNote: (String) -> Unit,
+    onTakePhoto: () -> Unit,
+    onReportCompletion: () -> Unit,
+    onMoreSilent: () -> Unit,
+    onRecordAck: (householdId: String, AckMeans) -> Unit,
+    onMoreHouseholds: () -> Unit,
+) {
     LazyColumn(Modifier.fillMaxSize()) {
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
-        item { ErrorBanner(inboxState.error, s) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
+        item { ErrorBanner(stepError, s) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         st.directive?.let { d ->
             item {
                 DirectiveRowItem(
                     d, s,
-                    onAcknowledge = { vm.launch { inbox.acknowledge(d.id); p.load(); vm.changed() } },
-                    onRelay = { vm.launch { inbox.relay(d.id); p.load(); vm.changed() } },
+                    onAcknowledge = { onAcknowledge(d.id) },
+                    onRelay = { onRelay(d.id) },
                 ) {}
             }
         }
@@ -75,12 +83,12 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
             item { SectionTitle(s.reportCompletion) }
             item {
                 Column(Modifier.padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                    OutlinedTextField(st.completionNote, p::setCompletionNote, label = { Text(s.completionNoteField) }, minLines = 2,
+                    OutlinedTextField(st.completionNote, onCompletionNote, label = { Text(s.completionNoteField) }, minLines = 2,
                         modifier = Modifier.fillMaxWidth())
                     Photos(st.completionPhotos)
                     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                        OutlinedButton(onClick = camera, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                        Button(onClick = { vm.launch { if (p.reportCompletion()) vm.changed() } }, enabled = st.canReportCompletion) {
+                        OutlinedButton(onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                        Button(onClick = onReportCompletion, enabled = st.canReportCompletion) {
                             Text(s.reportCompletion)
                         }
                     }
@@ -95,7 +103,7 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
                 item { SectionTitle(c.silentTotalText ?: s.silentNodes) }
                 items(c.silent) { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) }
                 if (c.silentNextOffset != null) item {
-                    TextButton(onClick = { vm.launch { p.loadMoreSilent() } }, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
+                    TextButton(onClick = onMoreSilent, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
                 }
             }
         }
@@ -114,7 +122,7 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
                     Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
                         st.meansOptions.forEach { m ->
                             OutlinedButton(
-                                onClick = { vm.launch { p.recordAck(row.household.id, m.value); vm.changed() } },
+                                onClick = { onRecordAck(row.household.id, m.value) },
                                 enabled = st.busyHouseholdId == null,
                             ) { Text(m.label) }
                         }
@@ -123,7 +131,7 @@ fun DirectiveScreen(vm: MainViewModel, s: Strings, directiveId: String) {
             }
         }
         if (st.householdsNextOffset != null) item {
-            TextButton(onClick = { vm.launch { p.loadMoreHouseholds() } }, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
+            TextButton(onClick = onMoreHouseholds, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
         }
     }
 }

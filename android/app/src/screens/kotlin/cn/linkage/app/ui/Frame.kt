@@ -1,6 +1,5 @@
 package cn.linkage.app.ui
 
-import androidx.activity.compose.BackHandler
 import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Box
@@ -35,40 +34,35 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import cn.linkage.app.MainViewModel
-import cn.linkage.app.Route
-import cn.linkage.shell.Home
-import cn.linkage.shell.SessionPresenter
+import cn.linkage.shell.SignInState
 import cn.linkage.shell.Strings
-import cn.linkage.shell.SyncBarPresenter
+import cn.linkage.shell.SyncBarState
 
-/** Opens the core, then shows sign-in or the signed-in user's screens. */
+/** While the core opens: a spinner, or why it could not open (the core's words). */
 @Composable
-fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
-    val ctx by vm.context.collectAsStateWithLifecycle()
-    val openError by vm.openError.collectAsStateWithLifecycle()
-    val c = ctx
-    if (c == null) {
-        Box(Modifier.fillMaxSize(), contentAlignment = Alignment.Center) {
-            if (openError != null) Text(openError!!.message) else CircularProgressIndicator()
-        }
-        return
+fun OpeningScreen(error: String?) {
+    Box(Modifier.fillMaxSize(), contentAlignment = Alignment.Center) {
+        if (error != null) Text(error) else CircularProgressIndicator()
     }
-    val sessionState by vm.session.state.collectAsStateWithLifecycle()
-    val session = sessionState.session
-    if (session == null) {
-        SignInScreen(vm.session, c.strings, onSignedIn = { vm.changed() }, launch = vm::launch)
-        return
-    }
-    BackHandler { if (!vm.back()) onExit() }
-    SignedIn(vm, c.strings, session.title, session.subtitle, session.home, session.capabilities.directiveInbox)
 }
 
+/**
+ * The signed-in frame: title bar (who and where, back, 指令 and 退出), the sync bar, and the current screen.
+ */
 @OptIn(ExperimentalMaterial3Api::class)
 @Composable
-private fun SignedIn(vm: MainViewModel, s: Strings, title: String, subtitle: String, home: Home, inbox: Boolean) {
-    val route = vm.backStack.last()
+fun SignedInFrame(
+    s: Strings,
+    title: String,
+    subtitle: String,
+    canGoBack: Boolean,
+    showInbox: Boolean,
+    onBack: () -> Unit,
+    onInbox: () -> Unit,
+    onSignOut: () -> Unit,
+    syncBar: @Composable () -> Unit,
+    content: @Composable () -> Unit,
+) {
     Scaffold(
         topBar = {
             TopAppBar(
@@ -79,51 +73,43 @@ private fun SignedIn(vm: MainViewModel, s: Strings, title: String, subtitle: Str
                     }
                 },
                 navigationIcon = {
-                    if (vm.backStack.size > 1) {
-                        IconButton(onClick = { vm.back() }) { Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = s.back) }
+                    if (canGoBack) {
+                        IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = s.back) }
                     }
                 },
                 actions = {
-                    if (route == Route.Home && inbox) TextButton(onClick = { vm.open(Route.Inbox) }) { Text(s.directivesTitle) }
-                    TextButton(onClick = { vm.signOut() }) { Text(s.signOut) }
+                    if (showInbox) TextButton(onClick = onInbox) { Text(s.directivesTitle) }
+                    TextButton(onClick = onSignOut) { Text(s.signOut) }
                 },
             )
         },
     ) { padding ->
         Column(Modifier.padding(padding).fillMaxSize()) {
-            SyncBar(vm.syncBar, s, launch = vm::launch, onSignIn = { vm.signOut() })
-            Box(Modifier.weight(1f)) {
-                when (route) {
-                    Route.Home -> when (home) {
-                        Home.TODAY -> TodayScreen(vm, s)
-                        Home.LIAISON -> LiaisonHomeScreen(vm, s)
-                        Home.TRIAGE -> TriageScreen(vm, s)
-                    }
-                    Route.Inbox -> InboxScreen(vm, s)
-                    is Route.Household -> HouseholdScreen(vm, s, route.id)
-                    is Route.Visit -> VisitScreen(vm, s, route)
-                    is Route.Report -> ReportScreen(vm, s, route.householdId)
-                    is Route.Issue -> IssueScreen(vm, s, route.id)
-                    is Route.Directive -> DirectiveScreen(vm, s, route.id)
-                }
-            }
+            syncBar()
+            Box(Modifier.weight(1f)) { content() }
         }
     }
 }
 
 @Composable
-fun SignInScreen(p: SessionPresenter, s: Strings, onSignedIn: () -> Unit, launch: (suspend () -> Unit) -> Unit) {
-    val st by p.state.collectAsStateWithLifecycle()
+fun SignInScreen(
+    st: SignInState,
+    s: Strings,
+    onServerUrl: (String) -> Unit,
+    onUserId: (String) -> Unit,
+    onPassword: (String) -> Unit,
+    onConnect: () -> Unit,
+) {
     Column(Modifier.fillMaxSize().padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text(s.appName, style = MaterialTheme.typography.headlineMedium)
         Text(s.signInTitle, style = MaterialTheme.typography.bodyMedium)
-        OutlinedTextField(st.serverUrl, p::setServerUrl, label = { Text(s.serverUrl) }, singleLine = true,
+        OutlinedTextField(st.serverUrl, onServerUrl, label = { Text(s.serverUrl) }, singleLine = true,
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Uri), modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(st.userId, p::setUserId, label = { Text(s.userId) }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(st.password, p::setPassword, label = { Text(s.password) }, singleLine = true,
+        OutlinedTextField(st.userId, onUserId, label = { Text(s.userId) }, singleLine = true, modifier = Modifier.fillMaxWidth())
+        OutlinedTextField(st.password, onPassword, label = { Text(s.password) }, singleLine = true,
             visualTransformation = PasswordVisualTransformation(),
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password), modifier = Modifier.fillMaxWidth())
-        Button(onClick = { launch { p.connect(); onSignedIn() } }, enabled = st.canSubmit, modifier = Modifier.fillMaxWidth()) {
+        Button(onClick = onConnect, enabled = st.canSubmit, modifier = Modifier.fillMaxWidth()) {
             Text(if (st.busy) s.connecting else s.connect)
         }
         if (st.busy) LinearProgressIndicator(Modifier.fillMaxWidth())
@@ -132,19 +118,12 @@ fun SignInScreen(p: SessionPresenter, s: Strings, onSignedIn: () -> Unit, launch
 }
 
 /**
- * On every screen: the offline chip, the core's sync headline, last sync ("上次同步：5 分钟前", re-read each
- * minute), progress while syncing, and the quarantined operations with their reasons.
+ * On every screen: the offline chip, the core's sync headline, last sync ("上次同步：5 分钟前"), progress
+ * while syncing, and the quarantined operations with their reasons (tap to open).
  */
 @Composable
-fun SyncBar(p: SyncBarPresenter, s: Strings, launch: (suspend () -> Unit) -> Unit, onSignIn: () -> Unit) {
-    val st by p.state.collectAsStateWithLifecycle()
+fun SyncBar(st: SyncBarState, s: Strings, onSync: () -> Unit, onSignIn: () -> Unit) {
     var showQuarantine by remember { mutableStateOf(false) }
-    androidx.compose.runtime.LaunchedEffect(p) {
-        while (true) {
-            kotlinx.coroutines.delay(60_000)
-            p.tick()
-        }
-    }
     Surface(tonalElevation = 2.dp, modifier = Modifier.fillMaxWidth()) {
         Column(Modifier.padding(horizontal = 16.dp, vertical = 6.dp)) {
             Row(verticalAlignment = Alignment.CenterVertically) {
@@ -160,7 +139,7 @@ fun SyncBar(p: SyncBarPresenter, s: Strings, launch: (suspend () -> Unit) -> Uni
                     Text(st.lastSyncText, style = MaterialTheme.typography.bodySmall,
                         color = if (st.lastSyncFailed) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurfaceVariant)
                 }
-                TextButton(onClick = { launch { p.sync() } }, enabled = !st.running) { Text(s.syncNow) }
+                TextButton(onClick = onSync, enabled = !st.running) { Text(s.syncNow) }
             }
             if (st.running) {
                 st.progressText?.let { Text(it, style = MaterialTheme.typography.labelSmall) }
@@ -179,7 +158,7 @@ fun SyncBar(p: SyncBarPresenter, s: Strings, launch: (suspend () -> Unit) -> Uni
                         modifier = Modifier.padding(vertical = 2.dp))
                 }
             }
-            ErrorBanner(st.error, s, onRetry = { launch { p.sync() } }, onSignIn = onSignIn)
+            ErrorBanner(st.error, s, onRetry = onSync, onSignIn = onSignIn)
         }
     }
 }

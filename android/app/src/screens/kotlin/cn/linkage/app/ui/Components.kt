@@ -25,7 +25,6 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.draw.clip
-import androidx.compose.ui.graphics.Color
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.text.style.TextOverflow
 import androidx.compose.ui.unit.dp
@@ -38,14 +37,6 @@ import cn.linkage.shell.Option
 import cn.linkage.shell.OverdueRow
 import cn.linkage.shell.Strings
 import cn.linkage.shell.UiError
-
-/** Traffic-light colours of the core's `Light`. */
-fun Light.color(): Color = when (this) {
-    Light.GREEN -> Color(0xFF2E7D32)
-    Light.YELLOW -> Color(0xFFF9A825)
-    Light.RED -> Color(0xFFC62828)
-    Light.NONE -> Color.Transparent
-}
 
 @Composable
 fun LightDot(light: Light) {

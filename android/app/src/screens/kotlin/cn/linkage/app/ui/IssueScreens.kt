@@ -22,7 +22,6 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -31,40 +30,43 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import cn.linkage.app.MainViewModel
-import cn.linkage.app.Route
-import cn.linkage.shell.ActionButton
 import cn.linkage.core.ActionForm
+import cn.linkage.core.IssueActionKind
+import cn.linkage.core.IssueFilter
 import cn.linkage.core.TextNeed
-import cn.linkage.shell.IssuePresenter
+import cn.linkage.shell.ActionButton
+import cn.linkage.shell.IssueListState
+import cn.linkage.shell.IssuePageState
 import cn.linkage.shell.Option
 import cn.linkage.shell.Strings
-import cn.linkage.shell.TriagePresenter
 
 /** Township (and county) triage queue: state filter, deadline order, lights. */
 @Composable
-fun TriageScreen(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { TriagePresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+fun TriageScreen(
+    st: IssueListState,
+    s: Strings,
+    onFilter: (IssueFilter) -> Unit,
+    onRetry: () -> Unit,
+    onMore: () -> Unit,
+    onOpenIssue: (String) -> Unit,
+) {
     LazyColumn(Modifier.fillMaxSize()) {
         item {
             Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.filters.forEach { f ->
-                    FilterChip(selected = st.filter == f.filter, onClick = { vm.launch { p.setFilter(f.filter) } }, label = { Text(f.label) })
+                    FilterChip(selected = st.filter == f.filter, onClick = { onFilter(f.filter) }, label = { Text(f.label) })
                 }
             }
         }
         st.calendarWarning?.let { w ->
             item { Text(w, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(16.dp)) }
         }
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         if (!st.loading && st.rows.isEmpty()) item { EmptyLine(s) }
-        items(st.rows, key = { it.id }) { row -> IssueRowItem(row) { vm.open(Route.Issue(row.id)) } }
+        items(st.rows, key = { it.id }) { row -> IssueRowItem(row) { onOpenIssue(row.id) } }
         if (st.nextOffset != null) item {
-            TextButton(onClick = { vm.launch { p.loadMore() } }, modifier = Modifier.padding(16.dp)) { Text(s.more) }
+            TextButton(onClick = onMore, modifier = Modifier.padding(16.dp)) { Text(s.more) }
         }
     }
 }
@@ -72,13 +74,19 @@ fun TriageScreen(vm: MainViewModel, s: Strings) {
 /** Issue page: header with light and deadline, description, only the allowed actions, timeline. */
 @OptIn(ExperimentalLayoutApi::class)
 @Composable
-fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
-    val p = vm.presenter(Route.Issue(issueId)) { IssuePresenter(it, issueId) }
-    val st by p.state.collectAsStateWithLifecycle()
+fun IssueScreen(
+    st: IssuePageState,
+    s: Strings,
+    onRetry: () -> Unit,
+    onOpenHousehold: (String) -> Unit,
+    onOpenPhoto: (hash: String) -> Unit,
+    onClosePhoto: () -> Unit,
+    /** An action without a dialog (`immediate`), or a dialog's submit with what it collected. */
+    onAction: (IssueActionKind, ActionForm) -> Unit,
+) {
     var dialog by remember { mutableStateOf<ActionButton?>(null) }
-    LaunchedEffect(p) { p.load() }
     LazyColumn(Modifier.fillMaxSize()) {
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         st.header?.let { h ->
             item {
@@ -93,13 +101,13 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
                     h.counters?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
                     Badges(h.badges)
                     if (h.description.isNotBlank()) Text(h.description)
-                    h.householdId?.let { id -> TextButton(onClick = { vm.open(Route.Household(id)) }) { Text(s.openHousehold) } }
+                    h.householdId?.let { id -> TextButton(onClick = { onOpenHousehold(id) }) { Text(s.openHousehold) } }
                 }
             }
         }
         if (st.reportPhotos.isNotEmpty() || st.resolutionPhotos.isNotEmpty()) {
             item { SectionTitle(s.photos) }
-            item { RecordPhotos(st.reportPhotos + st.resolutionPhotos) { hash -> vm.launch { p.openPhoto(hash) } } }
+            item { RecordPhotos(st.reportPhotos + st.resolutionPhotos, onOpenPhoto) }
         }
         item { SectionTitle(s.actions) }
         st.noActionsText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) } }
@@ -107,7 +115,7 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
             FlowRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.actions.forEach { a ->
                     Button(onClick = {
-                        if (a.immediate) vm.launch { if (p.perform(a.kind)) vm.changed() } else dialog = a
+                        if (a.immediate) onAction(a.kind, ActionForm()) else dialog = a
                     }, enabled = st.performing == null) { Text(a.label) }
                 }
             }
@@ -121,11 +129,11 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
             }
         }
     }
-    OpenedPhoto(st.openedPhotoPath) { p.closePhoto() }
+    OpenedPhoto(st.openedPhotoPath, onClosePhoto)
     dialog?.let { a ->
         ActionDialog(a, s, st.assigneeOptions, onDismiss = { dialog = null }) { form ->
             dialog = null
-            vm.launch { if (p.perform(a.kind, form)) vm.changed() }
+            onAction(a.kind, form)
         }
     }
 }
@@ -136,7 +144,7 @@ fun IssueScreen(vm: MainViewModel, s: Strings, issueId: String) {
  * names anything missing in its error.
  */
 @Composable
-private fun ActionDialog(
+fun ActionDialog(
     a: ActionButton,
     s: Strings,
     assigneeOptions: List<Option<String>>,

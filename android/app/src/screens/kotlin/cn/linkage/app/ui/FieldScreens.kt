@@ -23,81 +23,87 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.LaunchedEffect
-import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.Color
-import androidx.compose.ui.graphics.asImageBitmap
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.unit.dp
-import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import cn.linkage.app.LiveLocation
-import cn.linkage.app.MainViewModel
-import kotlinx.coroutines.delay
-import cn.linkage.app.Route
-import cn.linkage.app.rememberCamera
-import cn.linkage.app.rememberThumbnail
-import cn.linkage.shell.HouseholdPresenter
-import cn.linkage.shell.LiaisonHomePresenter
+import cn.linkage.core.IssueCategory
+import cn.linkage.core.Urgency
+import cn.linkage.core.VisitKind
+import cn.linkage.shell.HouseholdPageState
+import cn.linkage.shell.LiaisonHomeState
 import cn.linkage.shell.PhotoThumb
 import cn.linkage.shell.PhotoView
-import cn.linkage.shell.ReportIssuePresenter
+import cn.linkage.shell.ReportFormState
 import cn.linkage.shell.Strings
-import cn.linkage.shell.TodayPresenter
-import cn.linkage.shell.VisitFormPresenter
+import cn.linkage.shell.TodayState
+import cn.linkage.shell.VisitFormState
 import cn.linkage.shell.VisitResult
 
 /** Grid worker: overdue households nearest first (live GPS), assigned issues by deadline, directives to sign. */
 @Composable
-fun TodayScreen(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { TodayPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
-    LiveLocation { fix -> vm.launch { p.onLocation(fix) } }
+fun TodayScreen(
+    st: TodayState,
+    s: Strings,
+    onRetry: () -> Unit,
+    onOpenDirective: (String) -> Unit,
+    onOpenIssue: (String) -> Unit,
+    onOpenHousehold: (String) -> Unit,
+) {
     LazyColumn(Modifier.fillMaxSize()) {
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         item { SectionTitle(s.directivesSection) }
         if (st.directives.isEmpty()) item { EmptyLine(s) }
-        items(st.directives, key = { "d" + it.id }) { d -> DirectiveRowItem(d, s) { vm.open(Route.Directive(d.id)) } }
+        items(st.directives, key = { "d" + it.id }) { d -> DirectiveRowItem(d, s) { onOpenDirective(d.id) } }
         item { SectionTitle(s.assignedSection) }
         if (st.assigned.isEmpty()) item { EmptyLine(s) }
-        items(st.assigned, key = { "i" + it.id }) { i -> IssueRowItem(i) { vm.open(Route.Issue(i.id)) } }
+        items(st.assigned, key = { "i" + it.id }) { i -> IssueRowItem(i) { onOpenIssue(i.id) } }
         item { SectionTitle(s.overdueSection) }
         item { Text(st.locationText, style = MaterialTheme.typography.labelSmall, modifier = Modifier.padding(horizontal = 16.dp)) }
         if (st.overdue.isEmpty()) item { EmptyLine(s) }
-        items(st.overdue, key = { "h" + it.household.id }) { o -> OverdueRowItem(o) { vm.open(Route.Household(o.household.id)) } }
+        items(st.overdue, key = { "h" + it.household.id }) { o -> OverdueRowItem(o) { onOpenHousehold(o.household.id) } }
     }
 }
 
 /** Liaison head: my group's households, directives to relay, the issues I submitted. */
 @Composable
-fun LiaisonHomeScreen(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { LiaisonHomePresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+fun LiaisonHomeScreen(
+    st: LiaisonHomeState,
+    s: Strings,
+    onRetry: () -> Unit,
+    onOpenDirective: (String) -> Unit,
+    onOpenIssue: (String) -> Unit,
+    onOpenHousehold: (String) -> Unit,
+) {
     LazyColumn(Modifier.fillMaxSize()) {
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         item { SectionTitle(s.directivesTitle) }
         if (st.directives.isEmpty()) item { EmptyLine(s) }
-        items(st.directives, key = { "d" + it.id }) { d -> DirectiveRowItem(d, s) { vm.open(Route.Directive(d.id)) } }
+        items(st.directives, key = { "d" + it.id }) { d -> DirectiveRowItem(d, s) { onOpenDirective(d.id) } }
         item { SectionTitle(s.myIssuesSection) }
         if (st.myIssues.isEmpty()) item { EmptyLine(s) }
-        items(st.myIssues, key = { "i" + it.id }) { i -> IssueRowItem(i) { vm.open(Route.Issue(i.id)) } }
+        items(st.myIssues, key = { "i" + it.id }) { i -> IssueRowItem(i) { onOpenIssue(i.id) } }
         item { SectionTitle(s.myHouseholds) }
-        items(st.households, key = { "h" + it.id }) { h -> HouseholdRowItem(h) { vm.open(Route.Household(h.id)) } }
+        items(st.households, key = { "h" + it.id }) { h -> HouseholdRowItem(h) { onOpenHousehold(h.id) } }
     }
 }
 
 /** Household page: ledger (masked), latest visits with verdicts, the household's issues. */
 @Composable
-fun HouseholdScreen(vm: MainViewModel, s: Strings, householdId: String) {
-    val p = vm.presenter(Route.Household(householdId)) { HouseholdPresenter(it, householdId) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+fun HouseholdScreen(
+    st: HouseholdPageState,
+    s: Strings,
+    onRetry: () -> Unit,
+    onNewVisit: (householdId: String) -> Unit,
+    onReportIssue: (householdId: String) -> Unit,
+    onOpenIssue: (String) -> Unit,
+    onOpenPhoto: (hash: String) -> Unit,
+    onClosePhoto: () -> Unit,
+) {
     LazyColumn(Modifier.fillMaxSize()) {
-        item { ErrorBanner(st.error, s, onRetry = { vm.launch { p.load() } }) }
+        item { ErrorBanner(st.error, s, onRetry = onRetry) }
         st.household?.let { h ->
             item {
                 Card(Modifier.fillMaxWidth().padding(16.dp)) {
@@ -113,8 +119,8 @@ fun HouseholdScreen(vm: MainViewModel, s: Strings, householdId: String) {
             }
             item {
                 Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    Button(onClick = { vm.open(Route.Visit(h.id)) }) { Text(s.newVisit) }
-                    OutlinedButton(onClick = { vm.open(Route.Report(h.id)) }) { Text(s.reportIssue) }
+                    Button(onClick = { onNewVisit(h.id) }) { Text(s.newVisit) }
+                    OutlinedButton(onClick = { onReportIssue(h.id) }) { Text(s.reportIssue) }
                 }
             }
         }
@@ -127,34 +133,31 @@ fun HouseholdScreen(vm: MainViewModel, s: Strings, householdId: String) {
                     style = MaterialTheme.typography.labelMedium)
                 if (v.notes.isNotBlank()) Text(v.notes, style = MaterialTheme.typography.bodySmall)
                 Text(v.photosText, style = MaterialTheme.typography.labelSmall)
-                RecordPhotos(v.photos) { hash -> vm.launch { p.openPhoto(hash) } }
+                RecordPhotos(v.photos, onOpenPhoto)
             }
         }
         item { SectionTitle(s.issuesSection) }
         if (st.issues.isEmpty()) item { EmptyLine(s) }
-        items(st.issues, key = { "i" + it.id }) { i -> IssueRowItem(i) { vm.open(Route.Issue(i.id)) } }
+        items(st.issues, key = { "i" + it.id }) { i -> IssueRowItem(i) { onOpenIssue(i.id) } }
     }
-    OpenedPhoto(st.openedPhotoPath) { p.closePhoto() }
+    OpenedPhoto(st.openedPhotoPath, onClosePhoto)
 }
 
 /** Visit form: live GPS accuracy, camera, notes; after saving, the core's on-site verdict. */
 @Composable
-fun VisitScreen(vm: MainViewModel, s: Strings, route: Route.Visit) {
-    val p = vm.presenter(route) { VisitFormPresenter(it, route.householdId, issueId = route.issueId) }
-    // Starts the core's draft, or resumes the one the user left (also after Android killed the app).
-    LaunchedEffect(p) { p.open() }
-    val st by p.state.collectAsStateWithLifecycle()
+fun VisitScreen(
+    st: VisitFormState,
+    s: Strings,
+    onKind: (VisitKind) -> Unit,
+    onNotes: (String) -> Unit,
+    onTakePhoto: () -> Unit,
+    onSave: () -> Unit,
+) {
     val result = st.result
-    if (result == null) {
-        LiveLocation(onFix = { fix -> p.onFix(fix); vm.launch { p.previewVerdict() } }, onProblem = p::onLocationProblem)
-        // A fix ages: the core's live verdict is refreshed every few seconds.
-        LaunchedEffect(p) { while (true) { p.previewVerdict(); delay(5_000) } }
-    }
-    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(s.visitKind, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
-        ChoiceGrid(st.kindOptions, st.kind, perRow = 2, onSelect = p::setKind)
+        ChoiceGrid(st.kindOptions, st.kind, perRow = 2, onSelect = onKind)
         Text(st.gps.text, modifier = Modifier.padding(horizontal = 16.dp))
         st.gps.mockWarning?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp)) }
         st.gps.problem?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp)) }
@@ -166,14 +169,14 @@ fun VisitScreen(vm: MainViewModel, s: Strings, route: Route.Visit) {
                 v.fixAgeText?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
             }
         }
-        OutlinedTextField(st.notes, p::setNotes, label = { Text(s.notes) }, minLines = 4,
+        OutlinedTextField(st.notes, onNotes, label = { Text(s.notes) }, minLines = 4,
             modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp), enabled = result == null)
         Photos(st.photos)
         ErrorBanner(st.error, s)
         if (result == null) {
             Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                OutlinedButton(onClick = camera, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                Button(onClick = { vm.launch { if (p.save() != null) vm.changed() } }, enabled = st.canSave) {
+                OutlinedButton(onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                Button(onClick = onSave, enabled = st.canSave) {
                     Text(if (st.saving) s.saving else s.saveVisit)
                 }
             }
@@ -207,9 +210,9 @@ internal fun RecordPhotos(photos: List<PhotoView>, onOpen: (String) -> Unit) {
     if (photos.isEmpty()) return
     LazyRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
         items(photos, key = { it.hash }) { photo ->
-            val bitmap = photo.thumbnailPath?.let { rememberThumbnail(it) }
+            val bitmap = photo.thumbnailPath?.let { LocalImages.current.load(it) }
             if (bitmap != null) {
-                Image(bitmap.asImageBitmap(), contentDescription = null, modifier = Modifier.size(96.dp).clickable { onOpen(photo.hash) })
+                Image(bitmap, contentDescription = null, modifier = Modifier.size(96.dp).clickable { onOpen(photo.hash) })
             } else {
                 photo.unavailableText?.let { Text(it, style = MaterialTheme.typography.bodySmall, modifier = Modifier.size(96.dp)) }
             }
@@ -220,9 +223,9 @@ internal fun RecordPhotos(photos: List<PhotoView>, onOpen: (String) -> Unit) {
 /** The photo the user opened, full size, over the page; a tap closes it. */
 @Composable
 internal fun OpenedPhoto(path: String?, onClose: () -> Unit) {
-    val bitmap = path?.let { rememberThumbnail(it) } ?: return
+    val bitmap = path?.let { LocalImages.current.load(it) } ?: return
     androidx.compose.ui.window.Dialog(onDismissRequest = onClose) {
-        Image(bitmap.asImageBitmap(), contentDescription = null, modifier = Modifier.fillMaxWidth().clickable { onClose() })
+        Image(bitmap, contentDescription = null, modifier = Modifier.fillMaxWidth().clickable { onClose() })
     }
 }
 
@@ -231,8 +234,8 @@ internal fun Photos(photos: List<PhotoThumb>) {
     if (photos.isEmpty()) return
     LazyRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
         items(photos, key = { it.hash }) { photo ->
-            rememberThumbnail(photo.thumbnailPath)?.let {
-                Image(it.asImageBitmap(), contentDescription = photo.watermark, modifier = Modifier.size(96.dp))
+            LocalImages.current.load(photo.thumbnailPath)?.let {
+                Image(it, contentDescription = photo.watermark, modifier = Modifier.size(96.dp))
             }
         }
     }
@@ -240,23 +243,28 @@ internal fun Photos(photos: List<PhotoThumb>) {
 
 /** Report form: category, urgency, title, description, photos, location; for a grid worker also 就地解决. */
 @Composable
-fun ReportScreen(vm: MainViewModel, s: Strings, householdId: String?) {
-    val p = vm.presenter(Route.Report(householdId)) {
-        ReportIssuePresenter(it, householdId)
-    }
-    LaunchedEffect(p) { p.open() }
-    val st by p.state.collectAsStateWithLifecycle()
-    if (st.reported == null) LiveLocation(onFix = p::onFix, onProblem = p::onLocationProblem)
-    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+fun ReportScreen(
+    st: ReportFormState,
+    s: Strings,
+    onCategory: (IssueCategory) -> Unit,
+    onUrgency: (Urgency) -> Unit,
+    onTitle: (String) -> Unit,
+    onDescription: (String) -> Unit,
+    onOnSpotNote: (String) -> Unit,
+    onTakePhoto: () -> Unit,
+    onSubmit: () -> Unit,
+    onSubmitResolvedOnSpot: () -> Unit,
+    onOpenIssue: (String) -> Unit,
+) {
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {
         Text(s.category, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
-        ChoiceGrid(st.categoryOptions, st.category, onSelect = p::setCategory)
+        ChoiceGrid(st.categoryOptions, st.category, onSelect = onCategory)
         Text(s.urgency, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
-        ChoiceChips(st.urgencyOptions, st.urgency, onSelect = p::setUrgency)
-        OutlinedTextField(st.title, p::setTitle, label = { Text(s.issueTitleField) }, singleLine = true,
+        ChoiceChips(st.urgencyOptions, st.urgency, onSelect = onUrgency)
+        OutlinedTextField(st.title, onTitle, label = { Text(s.issueTitleField) }, singleLine = true,
             modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
-        OutlinedTextField(st.description, p::setDescription, label = { Text(s.descriptionField) }, minLines = 4,
+        OutlinedTextField(st.description, onDescription, label = { Text(s.descriptionField) }, minLines = 4,
             modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
         Text(st.gps.text, style = MaterialTheme.typography.bodySmall, modifier = Modifier.padding(horizontal = 16.dp))
         Photos(st.photos)
@@ -264,18 +272,18 @@ fun ReportScreen(vm: MainViewModel, s: Strings, householdId: String?) {
         val reported = st.reported
         if (reported == null) {
             Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                OutlinedButton(onClick = camera, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                Button(onClick = { vm.launch { if (p.submit() != null) vm.changed() } }, enabled = st.canSubmit) { Text(s.submit) }
+                OutlinedButton(onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                Button(onClick = onSubmit, enabled = st.canSubmit) { Text(s.submit) }
             }
             if (st.offerOnSpot) {
-                OutlinedTextField(st.onSpotNote, p::setOnSpotNote, label = { Text(s.onSpotNoteField) }, minLines = 2,
+                OutlinedTextField(st.onSpotNote, onOnSpotNote, label = { Text(s.onSpotNoteField) }, minLines = 2,
                     modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
-                OutlinedButton(onClick = { vm.launch { if (p.submitResolvedOnSpot() != null) vm.changed() } },
+                OutlinedButton(onClick = onSubmitResolvedOnSpot,
                     enabled = st.canResolveOnSpot, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.submitResolvedOnSpot) }
             }
         } else {
             st.savedText?.let { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) }
-            IssueRowItem(reported) { vm.open(Route.Issue(reported.id)) }
+            IssueRowItem(reported) { onOpenIssue(reported.id) }
         }
     }
 }

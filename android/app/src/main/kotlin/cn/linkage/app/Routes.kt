@@ -1,0 +1,253 @@
+package cn.linkage.app
+
+import androidx.activity.compose.BackHandler
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.CompositionLocalProvider
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.getValue
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import cn.linkage.app.ui.DirectiveScreen
+import cn.linkage.app.ui.HouseholdScreen
+import cn.linkage.app.ui.InboxScreen
+import cn.linkage.app.ui.IssueScreen
+import cn.linkage.app.ui.LiaisonHomeScreen
+import cn.linkage.app.ui.LocalImages
+import cn.linkage.app.ui.OpeningScreen
+import cn.linkage.app.ui.ReportScreen
+import cn.linkage.app.ui.SignInScreen
+import cn.linkage.app.ui.SignedInFrame
+import cn.linkage.app.ui.SyncBar
+import cn.linkage.app.ui.TodayScreen
+import cn.linkage.app.ui.TriageScreen
+import cn.linkage.app.ui.VisitScreen
+import cn.linkage.shell.DirectiveDetailPresenter
+import cn.linkage.shell.DirectiveInboxPresenter
+import cn.linkage.shell.Home
+import cn.linkage.shell.HouseholdPresenter
+import cn.linkage.shell.IssuePresenter
+import cn.linkage.shell.LiaisonHomePresenter
+import cn.linkage.shell.ReportIssuePresenter
+import cn.linkage.shell.Strings
+import cn.linkage.shell.SyncBarPresenter
+import cn.linkage.shell.TodayPresenter
+import cn.linkage.shell.TriagePresenter
+import cn.linkage.shell.VisitFormPresenter
+import kotlinx.coroutines.delay
+
+// The route layer (nowinandroid's *Route functions): per route, the presenter from the view model, its
+// state collected with the lifecycle, the platform pieces (live location, camera, back), and the stateless
+// screen from src/screens/ with callbacks that call the presenter. No layout here, and no rule.
+
+/** Opens the core, then shows sign-in or the signed-in user's screens. */
+@Composable
+fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
+    CompositionLocalProvider(LocalImages provides AndroidImages) {
+        val ctx by vm.context.collectAsStateWithLifecycle()
+        val openError by vm.openError.collectAsStateWithLifecycle()
+        val c = ctx
+        if (c == null) {
+            OpeningScreen(openError?.message)
+            return@CompositionLocalProvider
+        }
+        val s = c.strings
+        val signIn by vm.session.state.collectAsStateWithLifecycle()
+        val session = signIn.session
+        if (session == null) {
+            val p = vm.session
+            SignInScreen(signIn, s, p::setServerUrl, p::setUserId, p::setPassword,
+                onConnect = { vm.launch { p.connect(); vm.changed() } })
+            return@CompositionLocalProvider
+        }
+        BackHandler { if (!vm.back()) onExit() }
+        val route = vm.backStack.last()
+        SignedInFrame(
+            s, session.title, session.subtitle,
+            canGoBack = vm.backStack.size > 1,
+            showInbox = route == Route.Home && session.capabilities.directiveInbox,
+            onBack = { vm.back() },
+            onInbox = { vm.open(Route.Inbox) },
+            onSignOut = { vm.signOut() },
+            syncBar = { SyncBarRoute(vm.syncBar, s, vm) },
+        ) {
+            when (route) {
+                Route.Home -> when (session.home) {
+                    Home.TODAY -> TodayRoute(vm, s)
+                    Home.LIAISON -> LiaisonHomeRoute(vm, s)
+                    Home.TRIAGE -> TriageRoute(vm, s)
+                }
+                Route.Inbox -> InboxRoute(vm, s)
+                is Route.Household -> HouseholdRoute(vm, s, route.id)
+                is Route.Visit -> VisitRoute(vm, s, route)
+                is Route.Report -> ReportRoute(vm, s, route.householdId)
+                is Route.Issue -> IssueRoute(vm, s, route.id)
+                is Route.Directive -> DirectiveRoute(vm, s, route.id)
+            }
+        }
+    }
+}
+
+@Composable
+private fun SyncBarRoute(p: SyncBarPresenter, s: Strings, vm: MainViewModel) {
+    val st by p.state.collectAsStateWithLifecycle()
+    // "上次同步：5 分钟前" moves on while the screen stays open.
+    LaunchedEffect(p) {
+        while (true) {
+            delay(60_000)
+            p.tick()
+        }
+    }
+    SyncBar(st, s, onSync = { vm.launch { p.sync() } }, onSignIn = { vm.signOut() })
+}
+
+@Composable
+private fun TodayRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Home) { TodayPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    LiveLocation { fix -> vm.launch { p.onLocation(fix) } }
+    TodayScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onOpenDirective = { vm.open(Route.Directive(it)) },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+        onOpenHousehold = { vm.open(Route.Household(it)) },
+    )
+}
+
+@Composable
+private fun LiaisonHomeRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Home) { LiaisonHomePresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    LiaisonHomeScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onOpenDirective = { vm.open(Route.Directive(it)) },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+        onOpenHousehold = { vm.open(Route.Household(it)) },
+    )
+}
+
+@Composable
+private fun TriageRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Home) { TriagePresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    TriageScreen(
+        st, s,
+        onFilter = { f -> vm.launch { p.setFilter(f) } },
+        onRetry = { vm.launch { p.load() } },
+        onMore = { vm.launch { p.loadMore() } },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+    )
+}
+
+@Composable
+private fun HouseholdRoute(vm: MainViewModel, s: Strings, householdId: String) {
+    val p = vm.presenter(Route.Household(householdId)) { HouseholdPresenter(it, householdId) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    HouseholdScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onNewVisit = { vm.open(Route.Visit(it)) },
+        onReportIssue = { vm.open(Route.Report(it)) },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+        onOpenPhoto = { hash -> vm.launch { p.openPhoto(hash) } },
+        onClosePhoto = p::closePhoto,
+    )
+}
+
+@Composable
+private fun VisitRoute(vm: MainViewModel, s: Strings, route: Route.Visit) {
+    val p = vm.presenter(route) { VisitFormPresenter(it, route.householdId, issueId = route.issueId) }
+    // Starts the core's draft, or resumes the one the user left (also after Android killed the app).
+    LaunchedEffect(p) { p.open() }
+    val st by p.state.collectAsStateWithLifecycle()
+    if (st.result == null) {
+        LiveLocation(onFix = { fix -> p.onFix(fix); vm.launch { p.previewVerdict() } }, onProblem = p::onLocationProblem)
+        // A fix ages: the core's live verdict is refreshed every few seconds.
+        LaunchedEffect(p) { while (true) { p.previewVerdict(); delay(5_000) } }
+    }
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+    VisitScreen(
+        st, s,
+        onKind = p::setKind,
+        onNotes = p::setNotes,
+        onTakePhoto = camera,
+        onSave = { vm.launch { if (p.save() != null) vm.changed() } },
+    )
+}
+
+@Composable
+private fun ReportRoute(vm: MainViewModel, s: Strings, householdId: String?) {
+    val p = vm.presenter(Route.Report(householdId)) { ReportIssuePresenter(it, householdId) }
+    LaunchedEffect(p) { p.open() }
+    val st by p.state.collectAsStateWithLifecycle()
+    if (st.reported == null) LiveLocation(onFix = p::onFix, onProblem = p::onLocationProblem)
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+    ReportScreen(
+        st, s,
+        onCategory = p::setCategory,
+        onUrgency = p::setUrgency,
+        onTitle = p::setTitle,
+        onDescription = p::setDescription,
+        onOnSpotNote = p::setOnSpotNote,
+        onTakePhoto = camera,
+        onSubmit = { vm.launch { if (p.submit() != null) vm.changed() } },
+        onSubmitResolvedOnSpot = { vm.launch { if (p.submitResolvedOnSpot() != null) vm.changed() } },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+    )
+}
+
+@Composable
+private fun IssueRoute(vm: MainViewModel, s: Strings, issueId: String) {
+    val p = vm.presenter(Route.Issue(issueId)) { IssuePresenter(it, issueId) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    IssueScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onOpenHousehold = { vm.open(Route.Household(it)) },
+        onOpenPhoto = { hash -> vm.launch { p.openPhoto(hash) } },
+        onClosePhoto = p::closePhoto,
+        onAction = { kind, form -> vm.launch { if (p.perform(kind, form)) vm.changed() } },
+    )
+}
+
+@Composable
+private fun InboxRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    InboxScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onAcknowledge = { id -> vm.launch { p.acknowledge(id); vm.changed() } },
+        onRelay = { id -> vm.launch { p.relay(id); vm.changed() } },
+        onOpenDirective = { vm.open(Route.Directive(it)) },
+    )
+}
+
+@Composable
+private fun DirectiveRoute(vm: MainViewModel, s: Strings, directiveId: String) {
+    val p = vm.presenter(Route.Directive(directiveId)) { DirectiveDetailPresenter(it, directiveId) }
+    val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    val inboxState by inbox.state.collectAsStateWithLifecycle()
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addCompletionPhoto(file.path); file.delete() } }
+    LaunchedEffect(p) { p.load() }
+    DirectiveScreen(
+        st, s,
+        stepError = inboxState.error,
+        onRetry = { vm.launch { p.load() } },
+        onAcknowledge = { id -> vm.launch { inbox.acknowledge(id); p.load(); vm.changed() } },
+        onRelay = { id -> vm.launch { inbox.relay(id); p.load(); vm.changed() } },
+        onCompletionNote = p::setCompletionNote,
+        onTakePhoto = camera,
+        onReportCompletion = { vm.launch { if (p.reportCompletion()) vm.changed() } },
+        onMoreSilent = { vm.launch { p.loadMoreSilent() } },
+        onRecordAck = { id, means -> vm.launch { p.recordAck(id, means); vm.changed() } },
+        onMoreHouseholds = { vm.launch { p.loadMoreHouseholds() } },
+    )
+}
