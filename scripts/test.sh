@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs every Rust test in the
-# workspace, the binding tests, the shell tests, the API conformance test (schemathesis against a real
+# workspace, the binding tests, the shell tests, the Android screens rendered and checked on the host JVM,
+# the API conformance test (schemathesis against a real
 # server, every role) and the TypeScript client test (generated from the OpenAPI document, against a real
 # server). Works on a fresh Debian machine (installs the Rust
 # toolchain too when it is missing).
@@ -15,6 +16,8 @@ echo "== binding tests"
 "$root/scripts/test-bindings.sh"
 echo "== shell tests"
 "$root/scripts/test-shells.sh"
+echo "== Android screens rendered on the host JVM (Compose desktop), with the checks"
+"$root/scripts/test-screens.sh"
 echo "== API conformance (schemathesis, every role)"
 "$root/scripts/test-api-conformance.sh"
 echo "== TypeScript client generated from the OpenAPI document"

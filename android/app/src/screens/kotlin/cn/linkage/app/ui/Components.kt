@@ -4,6 +4,10 @@ import androidx.compose.foundation.background
 import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.ExperimentalLayoutApi
+import androidx.compose.foundation.layout.FlowRow
+import androidx.compose.foundation.layout.heightIn
+import androidx.compose.foundation.layout.widthIn
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.Spacer
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -26,7 +30,6 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.draw.clip
 import androidx.compose.ui.text.font.FontWeight
-import androidx.compose.ui.text.style.TextOverflow
 import androidx.compose.ui.unit.dp
 import cn.linkage.core.Light
 import cn.linkage.shell.DirectiveRow
@@ -40,7 +43,25 @@ import cn.linkage.shell.UiError
 
 @Composable
 fun LightDot(light: Light) {
-    Spacer(Modifier.size(12.dp).clip(CircleShape).background(light.color()))
+    Spacer(Modifier.size(14.dp).clip(CircleShape).background(light.color()))
+}
+
+/**
+ * The light in words beside its deadline ("限 12-05 09:30 前 · 临期"), in the light's text colour (4.5:1):
+ * never told by the dot's colour alone.
+ */
+@Composable
+fun LightText(light: Light, label: String, dueText: String?) {
+    if (light == Light.NONE && dueText == null) return
+    val text = listOfNotNull(dueText, label.ifEmpty { null }).joinToString(" · ")
+    Text(text, style = MaterialTheme.typography.bodySmall, color = light.textColor())
+}
+
+/** At least [LocalTouchTarget] (48 dp, 60 dp in 大字模式) each way: for every button, chip and field. */
+@Composable
+fun Modifier.touchTarget(): Modifier {
+    val min = LocalTouchTarget.current
+    return heightIn(min = min).widthIn(min = min)
 }
 
 @Composable
@@ -69,12 +90,12 @@ fun ErrorBanner(error: UiError?, s: Strings, onRetry: (() -> Unit)? = null, onSi
             // Technical detail only behind 详情.
             error.detail?.let { detail ->
                 var open by remember { mutableStateOf(false) }
-                TextButton(onClick = { open = !open }) { Text(s.details) }
+                TextButton(modifier = Modifier.touchTarget(), onClick = { open = !open }) { Text(s.details) }
                 if (open) Text(detail, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onErrorContainer)
             }
             when (error.action) {
-                ErrorAction.RETRY -> onRetry?.let { TextButton(onClick = it) { Text(s.retry) } }
-                ErrorAction.SIGN_IN -> onSignIn?.let { TextButton(onClick = it) { Text(s.connect) } }
+                ErrorAction.RETRY -> onRetry?.let { TextButton(modifier = Modifier.touchTarget(), onClick = it) { Text(s.retry) } }
+                ErrorAction.SIGN_IN -> onSignIn?.let { TextButton(modifier = Modifier.touchTarget(), onClick = it) { Text(s.connect) } }
                 ErrorAction.RETAKE_PHOTO, ErrorAction.NONE -> Unit
             }
         }
@@ -90,10 +111,10 @@ fun IssueRowItem(row: IssueRow, onClick: () -> Unit) {
         LightDot(row.light)
         Spacer(Modifier.width(12.dp))
         Column(Modifier.weight(1f)) {
-            Text(row.title, style = MaterialTheme.typography.bodyLarge, maxLines = 1, overflow = TextOverflow.Ellipsis,
+            Text(row.title, style = MaterialTheme.typography.bodyLarge,
                 fontWeight = if (row.urgent) FontWeight.Bold else FontWeight.Normal)
             Text(row.subtitle, style = MaterialTheme.typography.bodySmall)
-            row.dueText?.let { Text("$it · ${row.lightLabel}", style = MaterialTheme.typography.bodySmall, color = row.light.color()) }
+            LightText(row.light, row.lightLabel, row.dueText)
             Badges(row.badges)
         }
         Text(row.stateLabel, style = MaterialTheme.typography.labelMedium)
@@ -133,6 +154,7 @@ fun OverdueRowItem(row: OverdueRow, onClick: () -> Unit) {
     HouseholdRowItem(row.household, listOfNotNull(row.distanceText, row.overdueText).joinToString("\n"), onClick)
 }
 
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun DirectiveRowItem(
     row: DirectiveRow,
@@ -145,35 +167,32 @@ fun DirectiveRowItem(
     Column(Modifier.fillMaxWidth().clickable(onClick = onClick).padding(horizontal = 16.dp, vertical = 10.dp)) {
         Text("【${row.kindLabel}】${row.title}", style = MaterialTheme.typography.bodyLarge,
             color = if (row.overdue) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface)
-        Text(row.body, style = MaterialTheme.typography.bodySmall, maxLines = 2, overflow = TextOverflow.Ellipsis)
+        Text(row.body, style = MaterialTheme.typography.bodySmall)
         val meta = listOfNotNull(row.issuerText, row.issuedText, row.dueText, row.householdsText,
             if (row.overdue) s.overdue else null, if (row.relayed) s.relayed else if (row.acknowledged) s.acknowledged else null,
             row.completedText)
         Text(meta.joinToString(" · "), style = MaterialTheme.typography.labelSmall)
-        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            if (row.showAcknowledge && onAcknowledge != null) TextButton(onClick = onAcknowledge, enabled = !busy) { Text(s.acknowledge) }
-            if (row.showRelay && onRelay != null) TextButton(onClick = onRelay, enabled = !busy) { Text(s.relay) }
+        FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            if (row.showAcknowledge && onAcknowledge != null) TextButton(modifier = Modifier.touchTarget(), onClick = onAcknowledge, enabled = !busy) { Text(s.acknowledge) }
+            if (row.showRelay && onRelay != null) TextButton(modifier = Modifier.touchTarget(), onClick = onRelay, enabled = !busy) { Text(s.relay) }
         }
     }
 }
 
-/** A single-choice picker as a wrapping row of chips. */
+/** A single-choice picker as a wrapping row of chips (wraps onto more lines at large font sizes). */
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun <T> ChoiceChips(options: List<Option<T>>, selected: T?, onSelect: (T) -> Unit) {
-    Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-        // Few options per picker (≤ 4) except categories, which use ChoiceGrid.
-        options.forEach { o -> FilterChip(selected = o.value == selected, onClick = { onSelect(o.value) }, label = { Text(o.label) }) }
+    FlowRow(Modifier.fillMaxWidth().padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        options.forEach { o -> FilterChip(modifier = Modifier.touchTarget(), selected = o.value == selected, onClick = { onSelect(o.value) }, label = { Text(o.label) }) }
     }
 }
 
-/** Chips in rows of [perRow] (the nine issue categories). */
+/** Chips in rows of at most [perRow] (the nine issue categories), fewer per row when they do not fit. */
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun <T> ChoiceGrid(options: List<Option<T>>, selected: T?, perRow: Int = 3, onSelect: (T) -> Unit) {
-    Column(Modifier.padding(horizontal = 16.dp)) {
-        options.chunked(perRow).forEach { row ->
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                row.forEach { o -> FilterChip(selected = o.value == selected, onClick = { onSelect(o.value) }, label = { Text(o.label) }) }
-            }
-        }
+    FlowRow(Modifier.fillMaxWidth().padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp), maxItemsInEachRow = perRow) {
+        options.forEach { o -> FilterChip(modifier = Modifier.touchTarget(), selected = o.value == selected, onClick = { onSelect(o.value) }, label = { Text(o.label) }) }
     }
 }

@@ -2,6 +2,8 @@ package cn.linkage.app.ui
 
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.ExperimentalLayoutApi
+import androidx.compose.foundation.layout.FlowRow
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -16,7 +18,6 @@ import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
-import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import cn.linkage.core.AckMeans
@@ -50,6 +51,7 @@ fun InboxScreen(
 }
 
 /** One directive: household acknowledgements (liaison head) or coverage and silent nodes (issuing staff). */
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun DirectiveScreen(
     st: DirectiveDetailState,
@@ -84,11 +86,11 @@ fun DirectiveScreen(
             item {
                 Column(Modifier.padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
                     OutlinedTextField(st.completionNote, onCompletionNote, label = { Text(s.completionNoteField) }, minLines = 2,
-                        modifier = Modifier.fillMaxWidth())
+                        modifier = Modifier.touchTarget().fillMaxWidth())
                     Photos(st.completionPhotos)
                     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                        OutlinedButton(onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                        Button(onClick = onReportCompletion, enabled = st.canReportCompletion) {
+                        OutlinedButton(modifier = Modifier.touchTarget(), onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                        Button(modifier = Modifier.touchTarget(), onClick = onReportCompletion, enabled = st.canReportCompletion) {
                             Text(s.reportCompletion)
                         }
                     }
@@ -103,25 +105,25 @@ fun DirectiveScreen(
                 item { SectionTitle(c.silentTotalText ?: s.silentNodes) }
                 items(c.silent) { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) }
                 if (c.silentNextOffset != null) item {
-                    TextButton(onClick = onMoreSilent, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
+                    TextButton(onClick = onMoreSilent, modifier = Modifier.touchTarget().padding(horizontal = 16.dp)) { Text(s.more) }
                 }
             }
         }
         if (st.households.isNotEmpty()) item { SectionTitle(s.recordAck) }
         st.householdsText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp, vertical = 2.dp)) } }
         items(st.households, key = { it.household.id }) { row ->
-            Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 6.dp), verticalAlignment = Alignment.CenterVertically) {
-                Column(Modifier.weight(1f)) {
-                    Text(row.household.headName)
-                    Text(row.household.subtitle, style = MaterialTheme.typography.bodySmall)
-                }
+            // Name above, the ways of telling below (beside the name they squeezed it to nothing at large font sizes).
+            Column(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 6.dp)) {
+                Text(row.household.headName)
+                Text(row.household.subtitle, style = MaterialTheme.typography.bodySmall)
                 val recorded = row.recorded
                 if (recorded != null) {
                     Text(recorded, style = MaterialTheme.typography.labelMedium)
                 } else {
-                    Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
+                    FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                         st.meansOptions.forEach { m ->
                             OutlinedButton(
+                                modifier = Modifier.touchTarget(),
                                 onClick = { onRecordAck(row.household.id, m.value) },
                                 enabled = st.busyHouseholdId == null,
                             ) { Text(m.label) }
@@ -131,7 +133,7 @@ fun DirectiveScreen(
             }
         }
         if (st.householdsNextOffset != null) item {
-            TextButton(onClick = onMoreHouseholds, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.more) }
+            TextButton(onClick = onMoreHouseholds, modifier = Modifier.touchTarget().padding(horizontal = 16.dp)) { Text(s.more) }
         }
     }
 }

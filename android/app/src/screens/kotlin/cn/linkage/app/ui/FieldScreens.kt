@@ -119,8 +119,8 @@ fun HouseholdScreen(
             }
             item {
                 Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    Button(onClick = { onNewVisit(h.id) }) { Text(s.newVisit) }
-                    OutlinedButton(onClick = { onReportIssue(h.id) }) { Text(s.reportIssue) }
+                    Button(modifier = Modifier.touchTarget(), onClick = { onNewVisit(h.id) }) { Text(s.newVisit) }
+                    OutlinedButton(modifier = Modifier.touchTarget(), onClick = { onReportIssue(h.id) }) { Text(s.reportIssue) }
                 }
             }
         }
@@ -129,7 +129,7 @@ fun HouseholdScreen(
         items(st.visits, key = { "v" + it.id }) { v ->
             Column(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp)) {
                 Text("${v.whenText} · ${v.kindLabel}")
-                Text(v.verdictLabel, color = if (v.onSite) Color(0xFF2E7D32) else MaterialTheme.colorScheme.error,
+                Text(v.verdictLabel, color = if (v.onSite) LinkageColors.ok else MaterialTheme.colorScheme.error,
                     style = MaterialTheme.typography.labelMedium)
                 if (v.notes.isNotBlank()) Text(v.notes, style = MaterialTheme.typography.bodySmall)
                 Text(v.photosText, style = MaterialTheme.typography.labelSmall)
@@ -170,13 +170,13 @@ fun VisitScreen(
             }
         }
         OutlinedTextField(st.notes, onNotes, label = { Text(s.notes) }, minLines = 4,
-            modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp), enabled = result == null)
+            modifier = Modifier.touchTarget().fillMaxWidth().padding(horizontal = 16.dp), enabled = result == null)
         Photos(st.photos)
         ErrorBanner(st.error, s)
         if (result == null) {
             Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                OutlinedButton(onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                Button(onClick = onSave, enabled = st.canSave) {
+                OutlinedButton(modifier = Modifier.touchTarget(), onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                Button(modifier = Modifier.touchTarget(), onClick = onSave, enabled = st.canSave) {
                     Text(if (st.saving) s.saving else s.saveVisit)
                 }
             }
@@ -189,7 +189,7 @@ fun VisitScreen(
 
 @Composable
 private fun VerdictCard(r: VisitResult, s: Strings) {
-    val ok = Color(0xFF2E7D32)
+    val ok = LinkageColors.ok
     Card(
         colors = CardDefaults.cardColors(containerColor = if (r.onSite) ok.copy(alpha = 0.12f) else MaterialTheme.colorScheme.errorContainer),
         modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp),
@@ -263,23 +263,23 @@ fun ReportScreen(
         Text(s.urgency, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
         ChoiceChips(st.urgencyOptions, st.urgency, onSelect = onUrgency)
         OutlinedTextField(st.title, onTitle, label = { Text(s.issueTitleField) }, singleLine = true,
-            modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
+            modifier = Modifier.touchTarget().fillMaxWidth().padding(horizontal = 16.dp))
         OutlinedTextField(st.description, onDescription, label = { Text(s.descriptionField) }, minLines = 4,
-            modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
+            modifier = Modifier.touchTarget().fillMaxWidth().padding(horizontal = 16.dp))
         Text(st.gps.text, style = MaterialTheme.typography.bodySmall, modifier = Modifier.padding(horizontal = 16.dp))
         Photos(st.photos)
         ErrorBanner(st.error, s)
         val reported = st.reported
         if (reported == null) {
             Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                OutlinedButton(onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                Button(onClick = onSubmit, enabled = st.canSubmit) { Text(s.submit) }
+                OutlinedButton(modifier = Modifier.touchTarget(), onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
+                Button(modifier = Modifier.touchTarget(), onClick = onSubmit, enabled = st.canSubmit) { Text(s.submit) }
             }
             if (st.offerOnSpot) {
                 OutlinedTextField(st.onSpotNote, onOnSpotNote, label = { Text(s.onSpotNoteField) }, minLines = 2,
-                    modifier = Modifier.fillMaxWidth().padding(horizontal = 16.dp))
+                    modifier = Modifier.touchTarget().fillMaxWidth().padding(horizontal = 16.dp))
                 OutlinedButton(onClick = onSubmitResolvedOnSpot,
-                    enabled = st.canResolveOnSpot, modifier = Modifier.padding(horizontal = 16.dp)) { Text(s.submitResolvedOnSpot) }
+                    enabled = st.canResolveOnSpot, modifier = Modifier.padding(horizontal = 16.dp).touchTarget()) { Text(s.submitResolvedOnSpot) }
             }
         } else {
             st.savedText?.let { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) }

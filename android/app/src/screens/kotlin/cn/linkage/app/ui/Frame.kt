@@ -4,6 +4,16 @@ import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.ExperimentalLayoutApi
+import androidx.compose.foundation.layout.FlowRow
+import androidx.compose.foundation.layout.WindowInsets
+import androidx.compose.foundation.layout.WindowInsetsSides
+import androidx.compose.foundation.layout.only
+import androidx.compose.foundation.layout.safeDrawing
+import androidx.compose.foundation.layout.size
+import androidx.compose.foundation.layout.windowInsetsPadding
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.verticalScroll
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -13,7 +23,6 @@ import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.ArrowBack
 import androidx.compose.material3.Button
 import androidx.compose.material3.CircularProgressIndicator
-import androidx.compose.material3.ExperimentalMaterial3Api
 import androidx.compose.material3.Icon
 import androidx.compose.material3.IconButton
 import androidx.compose.material3.LinearProgressIndicator
@@ -23,7 +32,6 @@ import androidx.compose.material3.Scaffold
 import androidx.compose.material3.Surface
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
-import androidx.compose.material3.TopAppBar
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
@@ -48,8 +56,10 @@ fun OpeningScreen(error: String?) {
 
 /**
  * The signed-in frame: title bar (who and where, back, 指令 and 退出), the sync bar, and the current screen.
+ * The title bar grows with the text (Material's TopAppBar is 64 dp high and cut the subtitle at large font
+ * sizes); its buttons wrap below the title when they do not fit beside it.
  */
-@OptIn(ExperimentalMaterial3Api::class)
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun SignedInFrame(
     s: Strings,
@@ -65,23 +75,30 @@ fun SignedInFrame(
 ) {
     Scaffold(
         topBar = {
-            TopAppBar(
-                title = {
-                    Column {
-                        Text(title, style = MaterialTheme.typography.titleMedium)
-                        Text(subtitle, style = MaterialTheme.typography.bodySmall)
+            Surface(color = MaterialTheme.colorScheme.surface, modifier = Modifier.fillMaxWidth()) {
+                FlowRow(
+                    Modifier.fillMaxWidth().windowInsetsPadding(WindowInsets.safeDrawing.only(WindowInsetsSides.Top + WindowInsetsSides.Horizontal))
+                        .padding(horizontal = 4.dp, vertical = 4.dp),
+                    horizontalArrangement = Arrangement.SpaceBetween,
+                    verticalArrangement = Arrangement.Center,
+                ) {
+                    Row(verticalAlignment = Alignment.CenterVertically) {
+                        if (canGoBack) {
+                            IconButton(onClick = onBack, modifier = Modifier.size(LocalTouchTarget.current)) {
+                                Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = s.back)
+                            }
+                        }
+                        Column(Modifier.padding(horizontal = 12.dp, vertical = 4.dp)) {
+                            Text(title, style = MaterialTheme.typography.titleMedium)
+                            Text(subtitle, style = MaterialTheme.typography.bodySmall)
+                        }
                     }
-                },
-                navigationIcon = {
-                    if (canGoBack) {
-                        IconButton(onClick = onBack) { Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = s.back) }
+                    Row(verticalAlignment = Alignment.CenterVertically) {
+                        if (showInbox) TextButton(modifier = Modifier.touchTarget(), onClick = onInbox) { Text(s.directivesTitle) }
+                        TextButton(modifier = Modifier.touchTarget(), onClick = onSignOut) { Text(s.signOut) }
                     }
-                },
-                actions = {
-                    if (showInbox) TextButton(onClick = onInbox) { Text(s.directivesTitle) }
-                    TextButton(onClick = onSignOut) { Text(s.signOut) }
-                },
-            )
+                }
+            }
         },
     ) { padding ->
         Column(Modifier.padding(padding).fillMaxSize()) {
@@ -100,20 +117,23 @@ fun SignInScreen(
     onPassword: (String) -> Unit,
     onConnect: () -> Unit,
 ) {
-    Column(Modifier.fillMaxSize().padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
+    // A surface of its own: the text is drawn on the theme's background, not on whatever the window has.
+    Surface(Modifier.fillMaxSize()) {
+    Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(24.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text(s.appName, style = MaterialTheme.typography.headlineMedium)
         Text(s.signInTitle, style = MaterialTheme.typography.bodyMedium)
         OutlinedTextField(st.serverUrl, onServerUrl, label = { Text(s.serverUrl) }, singleLine = true,
-            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Uri), modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(st.userId, onUserId, label = { Text(s.userId) }, singleLine = true, modifier = Modifier.fillMaxWidth())
+            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Uri), modifier = Modifier.touchTarget().fillMaxWidth())
+        OutlinedTextField(st.userId, onUserId, label = { Text(s.userId) }, singleLine = true, modifier = Modifier.touchTarget().fillMaxWidth())
         OutlinedTextField(st.password, onPassword, label = { Text(s.password) }, singleLine = true,
             visualTransformation = PasswordVisualTransformation(),
-            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password), modifier = Modifier.fillMaxWidth())
-        Button(onClick = onConnect, enabled = st.canSubmit, modifier = Modifier.fillMaxWidth()) {
+            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password), modifier = Modifier.touchTarget().fillMaxWidth())
+        Button(onClick = onConnect, enabled = st.canSubmit, modifier = Modifier.touchTarget().fillMaxWidth()) {
             Text(if (st.busy) s.connecting else s.connect)
         }
         if (st.busy) LinearProgressIndicator(Modifier.fillMaxWidth())
         ErrorBanner(st.error, s)
+    }
     }
 }
 
@@ -139,7 +159,7 @@ fun SyncBar(st: SyncBarState, s: Strings, onSync: () -> Unit, onSignIn: () -> Un
                     Text(st.lastSyncText, style = MaterialTheme.typography.bodySmall,
                         color = if (st.lastSyncFailed) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurfaceVariant)
                 }
-                TextButton(onClick = onSync, enabled = !st.running) { Text(s.syncNow) }
+                TextButton(modifier = Modifier.touchTarget(), onClick = onSync, enabled = !st.running) { Text(s.syncNow) }
             }
             if (st.running) {
                 st.progressText?.let { Text(it, style = MaterialTheme.typography.labelSmall) }
@@ -149,7 +169,7 @@ fun SyncBar(st: SyncBarState, s: Strings, onSync: () -> Unit, onSignIn: () -> Un
             }
             st.quarantinedText?.let { text ->
                 Text(text, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall,
-                    modifier = Modifier.clickable { showQuarantine = !showQuarantine }.padding(vertical = 4.dp))
+                    modifier = Modifier.touchTarget().clickable { showQuarantine = !showQuarantine }.padding(vertical = 4.dp))
             }
             if (showQuarantine) {
                 Text(s.quarantineTitle, style = MaterialTheme.typography.labelMedium)

@@ -28,6 +28,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import cn.linkage.core.ActionForm
@@ -41,6 +42,7 @@ import cn.linkage.shell.Option
 import cn.linkage.shell.Strings
 
 /** Township (and county) triage queue: state filter, deadline order, lights. */
+@OptIn(ExperimentalLayoutApi::class)
 @Composable
 fun TriageScreen(
     st: IssueListState,
@@ -52,9 +54,9 @@ fun TriageScreen(
 ) {
     LazyColumn(Modifier.fillMaxSize()) {
         item {
-            Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            FlowRow(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.filters.forEach { f ->
-                    FilterChip(selected = st.filter == f.filter, onClick = { onFilter(f.filter) }, label = { Text(f.label) })
+                    FilterChip(modifier = Modifier.touchTarget(), selected = st.filter == f.filter, onClick = { onFilter(f.filter) }, label = { Text(f.label) })
                 }
             }
         }
@@ -66,7 +68,7 @@ fun TriageScreen(
         if (!st.loading && st.rows.isEmpty()) item { EmptyLine(s) }
         items(st.rows, key = { it.id }) { row -> IssueRowItem(row) { onOpenIssue(row.id) } }
         if (st.nextOffset != null) item {
-            TextButton(onClick = onMore, modifier = Modifier.padding(16.dp)) { Text(s.more) }
+            TextButton(onClick = onMore, modifier = Modifier.touchTarget().padding(16.dp)) { Text(s.more) }
         }
     }
 }
@@ -97,11 +99,11 @@ fun IssueScreen(
                         Text(h.title, style = MaterialTheme.typography.titleLarge)
                     }
                     Text("${h.subtitle} · ${h.stateLabel}")
-                    h.dueText?.let { Text("$it · ${h.lightLabel}", color = h.light.color()) }
+                    LightText(h.light, h.lightLabel, h.dueText)
                     h.counters?.let { Text(it, style = MaterialTheme.typography.bodySmall) }
                     Badges(h.badges)
                     if (h.description.isNotBlank()) Text(h.description)
-                    h.householdId?.let { id -> TextButton(onClick = { onOpenHousehold(id) }) { Text(s.openHousehold) } }
+                    h.householdId?.let { id -> TextButton(modifier = Modifier.touchTarget(), onClick = { onOpenHousehold(id) }) { Text(s.openHousehold) } }
                 }
             }
         }
@@ -112,9 +114,10 @@ fun IssueScreen(
         item { SectionTitle(s.actions) }
         st.noActionsText?.let { item { Text(it, modifier = Modifier.padding(horizontal = 16.dp)) } }
         item {
-            FlowRow(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            // Tagged for the host harness, which checks these buttons against the core's allowed actions.
+            FlowRow(Modifier.padding(horizontal = 16.dp).testTag("actions"), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.actions.forEach { a ->
-                    Button(onClick = {
+                    Button(modifier = Modifier.touchTarget(), onClick = {
                         if (a.immediate) onAction(a.kind, ActionForm()) else dialog = a
                     }, enabled = st.performing == null) { Text(a.label) }
                 }
@@ -169,19 +172,19 @@ fun ActionDialog(
                     days, { v -> days = v.filter { it.isDigit() }.take(3) },
                     label = { Text(a.daysLabel) }, singleLine = true,
                     keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
-                    modifier = Modifier.fillMaxWidth(),
+                    modifier = Modifier.touchTarget().fillMaxWidth(),
                 )
                 // The core's candidates only (people at the issue's node or above, in the owning level).
                 if (a.needsPerson) {
                     Text(a.personLabel)
                     ChoiceChips(assigneeOptions, person) { person = it }
                 }
-                if (a.needsOtherIssue) OutlinedTextField(otherIssue, { otherIssue = it }, label = { Text(a.otherIssueLabel) }, modifier = Modifier.fillMaxWidth())
-                if (a.text != TextNeed.NONE) OutlinedTextField(text, { text = it }, label = { Text(a.textLabel) }, modifier = Modifier.fillMaxWidth())
+                if (a.needsOtherIssue) OutlinedTextField(otherIssue, { otherIssue = it }, label = { Text(a.otherIssueLabel) }, modifier = Modifier.touchTarget().fillMaxWidth())
+                if (a.text != TextNeed.NONE) OutlinedTextField(text, { text = it }, label = { Text(a.textLabel) }, modifier = Modifier.touchTarget().fillMaxWidth())
             }
         },
         confirmButton = {
-            TextButton(onClick = {
+            TextButton(modifier = Modifier.touchTarget(), onClick = {
                 onConfirm(
                     ActionForm(
                         text = text,
@@ -193,6 +196,6 @@ fun ActionDialog(
                 )
             }) { Text(a.label) }
         },
-        dismissButton = { TextButton(onClick = onDismiss) { Text(s.cancel) } },
+        dismissButton = { TextButton(modifier = Modifier.touchTarget(), onClick = onDismiss) { Text(s.cancel) } },
     )
 }
