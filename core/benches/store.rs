@@ -3,7 +3,8 @@
 //! screens' hot queries and a FULL-synced visit save against a raw one-row rusqlite FULL commit measured in the
 //! same run on the same disk, and prints the ratios.
 //!
-//! Run: `cargo bench -p linkage-core --bench store` (set LINKAGE_BENCH_SCALE=0.1 for a quick run).
+//! Run: `cargo bench -p linkage-core --bench store` (set LINKAGE_BENCH_SCALE=0.1 for a quick run). The store is
+//! encrypted as on the phone; LINKAGE_BENCH_PLAIN=1 opens it plain (the raw reference commit is always plain).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,7 +148,16 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(NOW - 200 * DAY));
-    let mut store = Store::open(&dir.path().join("bench.db"), clock.clone()).unwrap();
+    // The phone's store is SQLCipher (ADR 0005); LINKAGE_BENCH_PLAIN=1 measures a plain store for comparison.
+    let plain = std::env::var("LINKAGE_BENCH_PLAIN").is_ok_and(|v| v == "1");
+    let path = dir.path().join("bench.db");
+    let mut store = if plain {
+        Store::open(&path, clock.clone()).unwrap()
+    } else {
+        let key = linkage_core::store::cipher::StoreKey::from_bytes(&[0x42; 32]).unwrap();
+        Store::open_encrypted(&path, &key, clock.clone()).unwrap()
+    };
+    println!("store: {}", if plain { "plain SQLite (LINKAGE_BENCH_PLAIN=1)" } else { "SQLCipher (as on the phone)" });
     store.set_bulk_load(true).unwrap();
 
     let t0 = Instant::now();

@@ -47,6 +47,8 @@ pub enum Error {
     DeviceRevoked,
     #[error("server refused the request ({status}): {message}")]
     Server { status: u16, message: String },
+    #[error("the store cannot be decrypted with this key (or is not a database)")]
+    WrongKey,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -138,6 +140,10 @@ pub enum ApiError {
     /// The local database or file system failed; retrying may help, the data already stored is safe.
     #[error("storage failure: {reason}")]
     Storage { reason: String },
+    /// The phone store cannot be decrypted with the key given to `FieldApp::open` (another key, a key lost
+    /// from the Keystore/Keychain, or a file that is not a store). Nothing was changed.
+    #[error("the local store cannot be decrypted with this key")]
+    WrongKey,
 }
 
 /// Why a photo was refused, so the shell can say what to do (retake, pick another file, ...).
@@ -188,6 +194,7 @@ impl From<Error> for ApiError {
             Error::AuthRequired(reason) => ApiError::AuthRequired { reason },
             Error::DeviceRevoked => ApiError::DeviceWiped,
             Error::Server { status, message } => ApiError::ServerRefused { status, reason: message },
+            Error::WrongKey => ApiError::WrongKey,
             e @ (Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_)) => {
                 ApiError::Storage { reason: e.to_string() }
             }
@@ -248,6 +255,7 @@ error_codes! {
     DeviceWiped => "device_wiped",
     ServerRefused => "server_refused",
     Storage => "storage",
+    WrongKey => "wrong_key",
 }
 
 /// The button a screen offers next to an error message.
@@ -302,6 +310,7 @@ impl Error {
             Error::AuthRequired(_) => ErrorCode::AuthRequired,
             Error::DeviceRevoked => ErrorCode::DeviceWiped,
             Error::Server { .. } => ErrorCode::ServerRefused,
+            Error::WrongKey => ErrorCode::WrongKey,
             Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorCode::Storage,
         }
     }
@@ -325,6 +334,7 @@ impl ApiError {
             ApiError::DeviceWiped => ErrorCode::DeviceWiped,
             ApiError::ServerRefused { .. } => ErrorCode::ServerRefused,
             ApiError::Storage { .. } => ErrorCode::Storage,
+            ApiError::WrongKey => ErrorCode::WrongKey,
         }
     }
 

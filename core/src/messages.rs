@@ -152,6 +152,13 @@ pub fn describe(e: &ApiError, l: Locale) -> ErrorMessage {
             reason.clone(),
             ErrorAction::Retry,
         ),
+        ApiError::WrongKey => msg(
+            code,
+            l.pick("本机数据无法解密，暂时打不开", "The data on this phone cannot be unlocked").into(),
+            l.pick("请不要清除应用数据；重启手机并解锁后再打开应用，仍不行请联系县里的系统管理员", "Do not clear the app's data; restart and unlock the phone, then open the app again, or ask the county administrator"),
+            String::new(),
+            ErrorAction::Retry,
+        ),
     }
 }
 
@@ -207,6 +214,7 @@ mod tests {
             ErrorCode::DeviceWiped => ApiError::DeviceWiped,
             ErrorCode::ServerRefused => ApiError::ServerRefused { status: 503, reason: "Service Unavailable".into() },
             ErrorCode::Storage => ApiError::Storage { reason: "database: disk I/O error".into() },
+            ErrorCode::WrongKey => ApiError::WrongKey,
         }
     }
 

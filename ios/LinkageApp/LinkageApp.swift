@@ -116,7 +116,7 @@ final class SharedCore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let app { return app }
-        let opened = try FieldApp.open(dbPath: try ShellContext.defaultDatabasePath())
+        let opened = try ShellContext.openStore()
         app = opened
         return opened
     }

@@ -4,6 +4,7 @@
 //! `impl Store` blocks, as do the read-only field workflows over them (`duplicates`, `coverage`, `silence`,
 //! `measures`); this module holds the connection, the session and the write-transaction helper.
 
+pub mod cipher;
 mod coverage;
 mod directives;
 mod drafts;
@@ -179,12 +180,27 @@ pub fn new_id() -> String {
 
 impl Store {
     /// Opens (creating or migrating) the database file at `path`.
+    /// Plain SQLite: only Rust tests and benchmarks; the shells open with a key ([`Store::open_encrypted`]).
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store> {
+        Store::open_with_key(path, None, clock)
+    }
+
+    /// Opens (creating or migrating) the SQLCipher database at `path` with `key`. A plain store found there is
+    /// encrypted in place first; a file under another key is [`Error::WrongKey`] and stays untouched.
+    pub fn open_encrypted(path: &Path, key: &cipher::StoreKey, clock: Arc<dyn Clock>) -> Result<Store> {
+        Store::open_with_key(path, Some(key), clock)
+    }
+
+    fn open_with_key(path: &Path, key: Option<&cipher::StoreKey>, clock: Arc<dyn Clock>) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let evidence_dir = path.parent().unwrap_or(Path::new(".")).join("evidence");
-        let mut store = Store::from_connection(Connection::open(path)?, clock, evidence_dir)?;
+        let conn = match key {
+            Some(key) => cipher::open_keyed(path, key)?,
+            None => Connection::open(path)?,
+        };
+        let mut store = Store::from_connection(conn, clock, evidence_dir)?;
         // Photos of forms never saved, files of a kill mid-ingest: nothing refers to them any more.
         store.sweep_orphan_evidence()?;
         Ok(store)
@@ -284,6 +300,11 @@ impl Store {
     /// The topics changed since the last call, and whether an operation was queued meanwhile; both reset.
     pub fn take_changes(&mut self) -> (Topics, bool) {
         (std::mem::take(&mut self.changed), std::mem::take(&mut self.queued_op))
+    }
+
+    /// Re-encrypts the store with `new_key` (the old key stops working once this returns).
+    pub fn rekey(&mut self, new_key: &cipher::StoreKey) -> Result<()> {
+        cipher::rekey(&self.conn, new_key)
     }
 
     /// Turns fsync on commit off (`true`) or back to FULL (`false`). Only for bulk seeding, such as a
@@ -463,6 +484,46 @@ mod tests {
         assert_eq!(s.device_id(), device);
         assert_eq!(s.session().unwrap().actor.user_id, "gw");
         assert_eq!(s.session().unwrap().node_level, OrgLevel::Branch);
+    }
+
+    /// A store written before encryption (plain SQLite, WAL, signed in) is encrypted in place on the first
+    /// keyed open: rows, session and device id kept; afterwards it opens only with that key (`WrongKey`
+    /// otherwise, file untouched), and after a re-key only with the new one.
+    #[test]
+    fn plain_store_is_migrated_in_place_then_needs_its_key() {
+        use cipher::StoreKey;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("linkage.db");
+        let clock = Arc::new(crate::clock::ManualClock::new(NOW));
+        let device = {
+            let mut s = Store::open(&path, clock.clone()).unwrap();
+            s.load_bundle(&bundle_json()).unwrap();
+            s.sign_in("gw").unwrap();
+            s.device_id().to_string()
+        };
+        assert!(cipher::is_plain_sqlite(&path).unwrap());
+        let key = StoreKey::from_bytes(&[0x5A; 32]).unwrap();
+        {
+            let s = Store::open_encrypted(&path, &key, clock.clone()).unwrap();
+            assert_eq!(s.device_id(), device);
+            assert_eq!(s.session().unwrap().actor.user_id, "gw");
+            let mode: String = s.conn().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            assert_eq!(mode, "wal");
+        }
+        assert!(!cipher::is_plain_sqlite(&path).unwrap());
+        assert!(Store::open(&path, clock.clone()).is_err(), "no key, no store");
+        let before = std::fs::read(&path).unwrap();
+        let other = StoreKey::from_bytes(&[0x5B; 32]).unwrap();
+        assert!(matches!(Store::open_encrypted(&path, &other, clock.clone()), Err(Error::WrongKey)));
+        assert_eq!(std::fs::read(&path).unwrap(), before, "a wrong key changes nothing");
+        {
+            let mut s = Store::open_encrypted(&path, &key, clock.clone()).unwrap();
+            s.rekey(&other).unwrap();
+            s.sign_in("gw").unwrap();
+        }
+        assert!(matches!(Store::open_encrypted(&path, &key, clock.clone()), Err(Error::WrongKey)));
+        let s = Store::open_encrypted(&path, &other, clock).unwrap();
+        assert_eq!(s.session().unwrap().actor.user_id, "gw");
     }
 
     #[test]

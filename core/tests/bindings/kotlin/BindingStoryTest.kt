@@ -16,7 +16,8 @@ import kotlin.test.assertTrue
 fun main(args: Array<String>) {
     val fixture = File(args[0])
     val dir = Files.createTempDirectory("linkage-kotlin").toFile()
-    val app = FieldApp.open(File(dir, "phone/linkage.db").path)
+    val storeKey = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
+    val app = FieldApp.open(File(dir, "phone/linkage.db").path, storeKey)
     val loaded = app.loadBundle(fixture.path)
     assertEquals(5u, loaded.households)
 
@@ -138,7 +139,7 @@ fun main(args: Array<String>) {
 
     // The session persists across reopening the database.
     app.destroy()
-    val reopened = FieldApp.open(File(dir, "phone/linkage.db").path)
+    val reopened = FieldApp.open(File(dir, "phone/linkage.db").path, storeKey)
     assertEquals("lh", reopened.session()?.userId)
     reopened.destroy()
     dir.deleteRecursively()

@@ -39,14 +39,20 @@ public final class ShellContext: @unchecked Sendable {
         app.observeChanges(observer: changes)
     }
 
-    /// Opens the database in Application Support (excluded from iCloud backup: household data is personal).
-    /// TODO(security): SQLCipher with the key in the Keychain (decision pending; the core opens plain SQLite).
+    /// Opens the database in Application Support (excluded from iCloud backup: household data is personal),
+    /// encrypted (SQLCipher) with the key kept in the Keychain (`StoreKeychain`).
     public static func openDefault(lang: Lang) throws -> ShellContext {
-        let app = try FieldApp.open(dbPath: try defaultDatabasePath())
-        return ShellContext(app: app, lang: lang)
+        return ShellContext(app: try openStore(), lang: lang)
     }
 
-    /// The database file in Application Support (the background task opens the same one).
+    /// The encrypted store at `defaultDatabasePath()`, keyed from the Keychain; a store left plain by an older
+    /// version is encrypted in place by the core on this first keyed open.
+    public static func openStore() throws -> FieldApp {
+        return try FieldApp.open(dbPath: try defaultDatabasePath(), key: try StoreKeychain.storeKey())
+    }
+
+    /// The database file in Application Support (the background task opens the same one). The directory is
+    /// excluded from backup, and with it the evidence photos the core keeps beside the database (`evidence/`).
     public static func defaultDatabasePath() throws -> String {
         var dir = try FileManager.default.url(for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true)
         var values = URLResourceValues()

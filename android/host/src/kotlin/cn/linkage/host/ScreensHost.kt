@@ -138,7 +138,9 @@ object HostImages : Images {
 /** One phone with the fixture county and the story the screens show (real core calls, nothing faked). */
 class Fixture : AutoCloseable {
     val dir: File = Files.createTempDirectory("linkage-screens").toFile()
-    val app = FieldApp.open(File(dir, "linkage.db").path).also { it.loadBundle(bundle.path) }
+    // An encrypted store, as on the phone (there the key is wrapped by the Android Keystore).
+    val app = FieldApp.open(File(dir, "linkage.db").path, ByteArray(32).also { java.security.SecureRandom().nextBytes(it) })
+        .also { it.loadBundle(bundle.path) }
     val ctx = ShellContext(app, Lang.ZH_CN, liveRefresh = false)
 
     /** Reported by the liaison head, untouched: the township may accept, reject or merge it. */

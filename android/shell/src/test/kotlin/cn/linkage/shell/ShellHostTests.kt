@@ -33,6 +33,7 @@ import java.nio.file.Files
 import javax.imageio.ImageIO
 import kotlin.system.exitProcess
 import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
 import kotlin.test.assertNotNull
 import kotlin.test.assertNull
@@ -45,10 +46,16 @@ import kotlin.test.assertTrue
 
 private lateinit var bundle: File
 
+/** A store key as the app's StoreKeyVault makes one (32 random bytes; on a phone wrapped by the Keystore). */
+private fun newStoreKey(): ByteArray = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
+
+/** Opens `path` encrypted with a fresh key (each test phone has its own). */
+private fun openStore(path: String, key: ByteArray = newStoreKey()): FieldApp = FieldApp.open(path, key)
+
 /** A fresh phone: a new database with the fixture county loaded (users cs ts ts2 gw gw2 lh lh2, h1..h5). */
 private class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
     val dir: File = Files.createTempDirectory("linkage-shell").toFile()
-    val app = FieldApp.open(File(dir, "linkage.db").path).also { it.loadBundle(bundle.path) }
+    val app = openStore(File(dir, "linkage.db").path).also { it.loadBundle(bundle.path) }
     // These tests switch users on one phone: screens reload when told to (live refresh has its own tests).
     val ctx = ShellContext(app, lang, liveRefresh = false)
 
@@ -75,6 +82,7 @@ private fun fixNearH1(accuracy: Double = 8.0) =
     GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = System.currentTimeMillis(), mocked = false)
 
 val tests: List<Pair<String, () -> Unit>> = listOf(
+    "store: encrypted with the shell's key; not SQLite without it; another key reads as plain Chinese" to ::encryptedStore,
     "triage presenter loads the queue into UI state" to ::triageQueueLoads,
     "issue page shows only the core's allowed actions" to ::issuePageActions,
     "errors show the core's zh-CN (and English) words, detail only behind 详情" to ::errorsMapToMessages,
@@ -734,8 +742,8 @@ fun directiveComposer() = Phone().use { p ->
 fun colleaguesPhotoAfterSync() {
     val url = serverUrl ?: error("no demo server URL given (scripts/test-shells.sh starts one)")
     val dir = Files.createTempDirectory("linkage-shell-server").toFile()
-    val gw = FieldApp.open(File(dir, "gw.db").path)
-    val ts = FieldApp.open(File(dir, "ts.db").path)
+    val gw = openStore(File(dir, "gw.db").path)
+    val ts = openStore(File(dir, "ts.db").path)
     try {
         runBlocking { gw.connect(url, "gw1-1", "linkage2026") }
         val household = gw.listHouseholds(cn.linkage.core.HouseholdQuery(limit = 1u)).items.first()
@@ -793,12 +801,34 @@ private fun eventually(what: String, check: () -> Boolean) {
     }
 }
 
+fun encryptedStore() {
+    val dir = Files.createTempDirectory("linkage-key").toFile()
+    try {
+        val db = File(dir, "linkage.db")
+        val key = newStoreKey()
+        FieldApp.open(db.path, key).also { it.loadBundle(bundle.path); it.signIn("gw") }.destroy()
+        val head = db.readBytes().copyOf(16)
+        assertFalse(head.contentEquals("SQLite format 3\u0000".toByteArray()), "the file must not be plain SQLite")
+        val wrong = assertFailsWith<ApiException.WrongKey> { FieldApp.open(db.path, newStoreKey()) }
+        val m = wrong.toUiError(Strings(Lang.ZH_CN))
+        assertEquals("本机数据无法解密，暂时打不开", m.message)
+        assertEquals("wrong_key", m.code)
+        assertFailsWith<ApiException.InvalidInput> { FieldApp.open(db.path, ByteArray(16)) }
+        val again = FieldApp.open(db.path, key)
+        assertEquals("gw", again.session()?.userId)
+        again.destroy()
+    } finally {
+        dir.deleteRecursively()
+    }
+}
+
 fun visitDraftResumes() {
     val dir = Files.createTempDirectory("linkage-draft").toFile()
     try {
         val db = File(dir, "linkage.db").path
         val now = System.currentTimeMillis()
-        val first = FieldApp.open(db).also { it.loadBundle(bundle.path); it.signIn("gw") }
+        val key = newStoreKey()
+        val first = FieldApp.open(db, key).also { it.loadBundle(bundle.path); it.signIn("gw") }
         val form = VisitFormPresenter(ShellContext(first, liveRefresh = false), "h1")
         assertTrue(runBlocking { form.open() })
         form.setNotes("老人腿脚不便，需送煤")
@@ -808,7 +838,7 @@ fun visitDraftResumes() {
         assertEquals(2, form.state.value.photos.size)
         first.destroy() // the app is gone (a real kill -9 mid-draft is the Rust test drafts::a_visit_draft_survives_kill_9)
 
-        val second = FieldApp.open(db)
+        val second = FieldApp.open(db, key)
         val ctx = ShellContext(second, liveRefresh = false)
         val list = DraftListPresenter(ctx)
         runBlocking { list.load() }
@@ -907,8 +937,8 @@ fun throwingObserver() = Phone().use { p ->
 fun liveTriageRefresh() {
     val url = System.getProperty("linkage.server") ?: error("run by scripts/test-shells.sh, which starts a server")
     val dirs = List(2) { Files.createTempDirectory("linkage-live").toFile() }
-    val township = FieldApp.open(File(dirs[0], "linkage.db").path)
-    val worker = FieldApp.open(File(dirs[1], "linkage.db").path)
+    val township = openStore(File(dirs[0], "linkage.db").path)
+    val worker = openStore(File(dirs[1], "linkage.db").path)
     try {
         runBlocking { township.connect(url, "ts1", "linkage2026"); worker.connect(url, "gw1-1", "linkage2026") }
         val tsCtx = ShellContext(township)
