@@ -550,7 +550,8 @@ pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &Issu
     if !persist_event(&w.tx, event)? {
         return Err(Error::DuplicateOperation { op_id: event.event_id.clone() });
     }
-    save_projection(&w.tx, w.now_ms, projection, sla)
+    save_projection(&w.tx, w.now_ms, projection, sla)?;
+    super::measures::save_facts_after_append(&w.tx, projection, event, sla)
 }
 
 /// Stores a pulled event with the server's sequence and refolds its issue in the server's order (then this
@@ -578,6 +579,7 @@ pub(crate) fn refuse_local_event(tx: &rusqlite::Connection, now_ms: i64, event_i
         tx.execute("UPDATE issue_events SET refused = 1 WHERE event_id = ?1", [event_id])?;
         if !refold(tx, now_ms, &issue_id, sla)? {
             // The refused event was the report itself: the issue does not exist anywhere but in the outbox.
+            super::measures::delete_facts(tx, &issue_id)?;
             tx.execute("DELETE FROM issues WHERE id = ?1", [&issue_id])?;
         }
     }
@@ -598,8 +600,9 @@ fn refold(tx: &rusqlite::Connection, now_ms: i64, issue_id: &str, sla: &SlaRules
         .collect::<Result<Vec<_>>>()?;
     let ordered: Vec<&IssueEvent> = events.iter().collect();
     match lifecycle::fold_ordered(&ordered) {
-        Some((projection, _skipped)) => {
+        Some((projection, skipped)) => {
             save_projection(tx, now_ms, &projection, sla)?;
+            super::measures::save_facts_of_fold(tx, &projection, &ordered, &skipped, sla)?;
             Ok(true)
         }
         None => Ok(false),

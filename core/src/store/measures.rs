@@ -2,25 +2,34 @@
 //! and latency of the directives issued in the period, and visit coverage now. The arithmetic and every
 //! definition live in `linkage_protocol::rules::measures` (shared with the server's export); this module only
 //! gathers the inputs with a few indexed queries.
+//!
+//! Each issue's measure facts (`IssueFacts`: deadlines, lifecycle times, first escalation, return visits) are
+//! kept in `issue_measure_facts` (schema 8) by the issue write paths, in the same transaction as the events:
+//! a township's quarter reads one narrow row per issue instead of decoding every projection and working out
+//! every deadline on the working-day calendar. The rows depend on the time-limit rules; when those change
+//! (county settings, a new shipped calendar) every row is recomputed in the transaction that changes them, or
+//! when the store opens (meta `measure_facts_rules`). `Store::measures_from_scratch` folds every issue's log
+//! instead: the definition the rows must reproduce (a randomized test compares both).
 
 use std::collections::HashMap;
 
-use linkage_protocol::model::{IssueActionKind, OrgLevel};
-use linkage_protocol::rules::lifecycle::IssueProjection;
-use linkage_protocol::rules::measures::{self, AckSample, IssueHistory, IssueMeasures, LevelAckMeasure, Period};
+use linkage_protocol::model::{IssueState, OrgLevel, Satisfaction};
+use linkage_protocol::rules::lifecycle::{self, IssueProjection};
+use linkage_protocol::rules::measures::{self, AckSample, IssueFacts, IssueHistory, IssueMeasures, LevelAckMeasure, Period};
+use linkage_protocol::rules::sla::SlaRules;
 use linkage_protocol::rules::{ack_window, scope};
-use linkage_protocol::wire::IssueEvent;
-use rusqlite::params;
+use linkage_protocol::wire::{IssueAction, IssueEvent};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
 
-use super::{enum_str, parse_enum, CoverageRow, NodeRow, Store};
+use super::{parse_enum, CoverageRow, NodeRow, Store};
 use crate::error::{Error, Result};
 
 /// Issues reported more than this long before the period starts are not considered: their resolve deadline
 /// cannot fall in the period unless a resolve limit exceeds a year.
 pub const LOOKBACK_MS: i64 = 366 * 86_400_000;
 
-/// Verify and escalate events, by issue id.
-type EventsByIssue = HashMap<String, Vec<IssueEvent>>;
+/// The meta key naming the time-limit rules the rows of `issue_measure_facts` were computed under.
+const FACTS_RULES_KEY: &str = "measure_facts_rules";
 
 /// Everything the measures screen shows.
 #[derive(Debug, Clone)]
@@ -41,25 +50,36 @@ pub struct MeasuresReport {
 }
 
 impl Store {
-    /// The measures of `[from_ms, to_ms)` for the user's area, computed now.
+    /// The measures of `[from_ms, to_ms)` for the user's area, computed now, from the issues' measure facts.
     pub fn measures(&self, from_ms: i64, to_ms: i64) -> Result<MeasuresReport> {
+        self.measures_with(from_ms, to_ms, Store::stored_facts)
+    }
+
+    /// [`Store::measures`] from scratch: every issue's log in the area folded (as the store folds it), its
+    /// facts worked out under the current rules. The definition the stored facts must reproduce (tests and the
+    /// store benchmark compare both).
+    #[doc(hidden)]
+    pub fn measures_from_scratch(&self, from_ms: i64, to_ms: i64) -> Result<MeasuresReport> {
+        self.measures_with(from_ms, to_ms, Store::facts_from_scratch)
+    }
+
+    fn measures_with(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        load: fn(&Store, &str, Period) -> Result<Vec<IssueFacts>>,
+    ) -> Result<MeasuresReport> {
         if from_ms >= to_ms {
             return Err(Error::invalid("to_ms", "the period must end after it starts"));
         }
         let actor = self.actor()?.clone();
         let period = Period { from_ms, to_ms };
         let now = self.now_ms();
-        let (projections, events) = self.issues_for_measures(&actor.node_path, period)?;
-        let sla = self.policies.sla.clone();
-        let no_events: Vec<IssueEvent> = Vec::new();
-        let histories: Vec<IssueHistory<'_>> = projections
-            .iter()
-            .map(|p| IssueHistory { projection: p, events: events.get(&p.id).unwrap_or(&no_events) })
-            .collect();
-        // One pass: each issue's deadlines are worked out once and added to the area and to its child's row.
+        let facts = load(self, &actor.node_path, period)?;
+        // One pass: each issue's contribution is added to the area and to its child's row.
         let children = self.children(&actor.node_id)?;
         let areas: Vec<&str> = children.iter().map(|c| c.path.as_str()).collect();
-        let (issues, per_child) = measures::issue_measures_by_area(&histories, &areas, period, now, &sla);
+        let (issues, per_child) = measures::issue_measures_of_facts_by_area(&facts, &areas, period, now);
         let by_child = children.into_iter().zip(per_child).collect();
         let (directives, samples) = self.ack_samples(&actor.node_path, period)?;
         let coverage = self.visit_coverage()?;
@@ -89,36 +109,57 @@ impl Store {
         .collect()
     }
 
-    /// Projections of the issues in the area reported in `[from − LOOKBACK, to)`, with their verify and
-    /// escalate events (the history the projection does not keep).
-    fn issues_for_measures(
-        &self,
-        scope_path: &str,
-        period: Period,
-    ) -> Result<(Vec<IssueProjection>, EventsByIssue)> {
-        let upper = scope::upper_bound(scope_path);
-        let since = period.from_ms.saturating_sub(LOOKBACK_MS);
-        let mut stmt = self.conn().prepare_cached(&format!(
-            "SELECT {} FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
-            super::issues::COLUMNS
-        ))?;
-        let projections = stmt
-            .query_map(params![scope_path, upper, since, period.to_ms], super::issues::map_issue)?
-            .map(|r| Ok(super::issues::read_projection(r?)?.0))
-            .collect::<Result<Vec<_>>>()?;
-        // The action names are literals so that the partial index on exactly these events (schema 7) applies.
-        debug_assert_eq!((enum_str(&IssueActionKind::Verify), enum_str(&IssueActionKind::Escalate)), ("verify".into(), "escalate".into()));
+    /// The stored facts of the issues in the area reported in `[from − LOOKBACK, to)`: one range of
+    /// `issue_measure_facts`.
+    fn stored_facts(&self, scope_path: &str, period: Period) -> Result<Vec<IssueFacts>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT e.body FROM issue_events e JOIN issues i ON i.id = e.issue_id
-             WHERE e.action IN ('verify', 'escalate') AND i.path >= ?1 AND i.path < ?2 AND i.reported_at_ms >= ?3 AND i.reported_at_ms < ?4",
+            "SELECT path, reported_at_ms, state, accepted_at_ms, resolved_at_ms, accept_deadline_ms, resolve_deadline_ms,
+                    escalated_at_ms, verifications
+             FROM issue_measure_facts WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
         )?;
-        let mut events: HashMap<String, Vec<IssueEvent>> = HashMap::new();
-        let bodies = stmt.query_map(params![scope_path, upper, since, period.to_ms], |r| r.get::<_, String>(0))?;
-        for body in bodies {
-            let event: IssueEvent = serde_json::from_str(&body?)?;
-            events.entry(event.issue_id.clone()).or_default().push(event);
+        let since = period.from_ms.saturating_sub(LOOKBACK_MS);
+        let mut rows = stmt.query(params![scope_path, scope::upper_bound(scope_path), since, period.to_ms])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let state = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+            let state = *IssueState::ALL
+                .iter()
+                .find(|s| s.as_str() == state)
+                .ok_or_else(|| Error::invalid("issue_measure_facts.state", format!("unknown state '{state}'")))?;
+            let verifications = match r.get_ref(8)?.as_str_or_null().map_err(rusqlite::Error::from)? {
+                None => Vec::new(),
+                Some(json) => serde_json::from_str(json)?,
+            };
+            out.push(IssueFacts {
+                path: r.get(0)?,
+                state,
+                reported_at_ms: r.get(1)?,
+                accepted_at_ms: r.get(3)?,
+                resolved_at_ms: r.get(4)?,
+                accept_deadline_ms: r.get(5)?,
+                resolve_deadline_ms: r.get(6)?,
+                escalated_at_ms: r.get(7)?,
+                verifications,
+            });
         }
-        Ok((projections, events))
+        Ok(out)
+    }
+
+    /// The facts of the same issues as [`Store::stored_facts`], from scratch: each issue's log folded.
+    fn facts_from_scratch(&self, scope_path: &str, period: Period) -> Result<Vec<IssueFacts>> {
+        let since = period.from_ms.saturating_sub(LOOKBACK_MS);
+        let sla = self.policies.sla.clone();
+        let mut out = Vec::new();
+        fold_logs(
+            self.conn(),
+            "JOIN issues i ON i.id = e.issue_id WHERE i.path >= ?1 AND i.path < ?2 AND i.reported_at_ms >= ?3 AND i.reported_at_ms < ?4 AND",
+            params![scope_path, scope::upper_bound(scope_path), since, period.to_ms],
+            |p, events| {
+                out.push(IssueFacts::of(&IssueHistory { projection: p, events }, &sla));
+                Ok(())
+            },
+        )?;
+        Ok(out)
     }
 
     /// Directives issued in the period whose target subtree overlaps the area, and one sample per directive
@@ -190,6 +231,152 @@ impl Store {
         }
         Ok((directives.len() as u32, samples))
     }
+}
+
+/// Folds every issue log selected by `filter` (SQL placed between `FROM issue_events e` and the refused
+/// test; it ends with `WHERE …  AND` or is just `WHERE`) exactly as the store's refold does — not refused, the
+/// server's order, then this phone's unsent events by HLC — and hands each projection to `each` with the verify
+/// and escalate events the fold kept (the history the projection forgets).
+fn fold_logs(
+    conn: &Connection,
+    filter: &str,
+    args: &[&dyn ToSql],
+    mut each: impl FnMut(&IssueProjection, &[IssueEvent]) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT e.issue_id, e.body FROM issue_events e {filter} e.refused = 0
+         ORDER BY e.issue_id, e.server_seq IS NULL, e.server_seq, e.hlc, e.event_id"
+    ))?;
+    let mut rows = stmt.query(args)?;
+    let mut current: Option<String> = None;
+    let mut log: Vec<IssueEvent> = Vec::new();
+    let mut finish = |log: &mut Vec<IssueEvent>| -> Result<()> {
+        let ordered: Vec<&IssueEvent> = log.iter().collect();
+        if let Some((p, skipped)) = lifecycle::fold_ordered(&ordered) {
+            let kept = measured_events(&ordered, &skipped);
+            each(&p, &kept)?;
+        }
+        log.clear();
+        Ok(())
+    };
+    while let Some(r) = rows.next()? {
+        let issue_id = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+        if current.as_deref() != Some(issue_id) {
+            finish(&mut log)?;
+            current = Some(issue_id.to_string());
+        }
+        log.push(serde_json::from_str(r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?)?);
+    }
+    finish(&mut log)
+}
+
+/// The verify and escalate events of a folded log that the fold applied (not skipped).
+fn measured_events(ordered: &[&IssueEvent], skipped: &[&IssueEvent]) -> Vec<IssueEvent> {
+    ordered
+        .iter()
+        .filter(|e| matches!(e.action, IssueAction::Verify { .. } | IssueAction::Escalate { .. }))
+        .filter(|e| !skipped.iter().any(|s| std::ptr::eq(*s, **e)))
+        .map(|e| (*e).clone())
+        .collect()
+}
+
+/// Writes an issue's measure facts (replacing its row).
+fn write_facts(tx: &Connection, issue_id: &str, f: &IssueFacts) -> Result<()> {
+    let verifications = if f.verifications.is_empty() { None } else { Some(serde_json::to_string(&f.verifications)?) };
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO issue_measure_facts (path, reported_at_ms, issue_id, state, accepted_at_ms, resolved_at_ms,
+           accept_deadline_ms, resolve_deadline_ms, escalated_at_ms, verifications)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        f.path,
+        f.reported_at_ms,
+        issue_id,
+        f.state.as_str(),
+        f.accepted_at_ms,
+        f.resolved_at_ms,
+        f.accept_deadline_ms,
+        f.resolve_deadline_ms,
+        f.escalated_at_ms,
+        verifications
+    ])?;
+    Ok(())
+}
+
+/// The facts of an issue just refolded from its whole log (`ordered`, of which the fold skipped `skipped`).
+pub(crate) fn save_facts_of_fold(
+    tx: &Connection,
+    p: &IssueProjection,
+    ordered: &[&IssueEvent],
+    skipped: &[&IssueEvent],
+    sla: &SlaRules,
+) -> Result<()> {
+    let events = measured_events(ordered, skipped);
+    write_facts(tx, &p.id, &IssueFacts::of(&IssueHistory { projection: p, events: &events }, sla))
+}
+
+/// The facts of an issue after this phone applied `event` to its projection (giving `p`): the event is the
+/// last of the log, so the facts are the previous row's escalation and return visits plus this event's.
+pub(crate) fn save_facts_after_append(tx: &Connection, p: &IssueProjection, event: &IssueEvent, sla: &SlaRules) -> Result<()> {
+    let mut facts = IssueFacts::of(&IssueHistory { projection: p, events: std::slice::from_ref(event) }, sla);
+    let before: Option<(Option<i64>, Option<String>)> = tx
+        .prepare_cached(
+            "SELECT escalated_at_ms, verifications FROM issue_measure_facts WHERE path = ?1 AND reported_at_ms = ?2 AND issue_id = ?3",
+        )?
+        .query_row(params![p.path, p.reported_at_ms, p.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((escalated_at_ms, verifications)) = before {
+        facts.escalated_at_ms = match (escalated_at_ms, facts.escalated_at_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(json) = verifications {
+            let mut all: Vec<(i64, Satisfaction)> = serde_json::from_str(&json)?;
+            all.append(&mut facts.verifications);
+            facts.verifications = all;
+        }
+    }
+    write_facts(tx, &p.id, &facts)
+}
+
+/// Removes the facts of an issue whose projection is being deleted (its report was refused).
+pub(crate) fn delete_facts(tx: &Connection, issue_id: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM issue_measure_facts WHERE (path, reported_at_ms, issue_id) IN (SELECT path, reported_at_ms, id FROM issues WHERE id = ?1)",
+        [issue_id],
+    )?;
+    Ok(())
+}
+
+/// What names a set of time-limit rules in meta `measure_facts_rules`: a digest of the whole rule set (policy
+/// and calendar), so a changed county setting or a newly shipped calendar year is noticed.
+fn rules_fingerprint(sla: &SlaRules) -> String {
+    linkage_protocol::digest::sha256_hex(format!("{sla:?}").as_bytes())
+}
+
+/// Recomputes every issue's measure facts under `sla` (the rules changed, or a database from before schema 8):
+/// every log folded, in the caller's transaction; records the rules in meta.
+pub(crate) fn refresh_measure_facts(tx: &Connection, sla: &SlaRules) -> Result<()> {
+    tx.execute("DELETE FROM issue_measure_facts", [])?;
+    fold_logs(tx, "WHERE", &[], |p, events| write_facts(tx, &p.id, &IssueFacts::of(&IssueHistory { projection: p, events }, sla)))?;
+    super::meta_set(tx, FACTS_RULES_KEY, &rules_fingerprint(sla))
+}
+
+/// [`refresh_measure_facts`] unless the facts were computed under `sla` already (a county setting delivered
+/// again unchanged costs one meta read).
+pub(crate) fn refresh_measure_facts_if_stale(tx: &Connection, sla: &SlaRules) -> Result<()> {
+    if super::meta_get(tx, FACTS_RULES_KEY)?.as_deref() == Some(rules_fingerprint(sla).as_str()) {
+        return Ok(());
+    }
+    refresh_measure_facts(tx, sla)
+}
+
+/// [`refresh_measure_facts_if_stale`] in its own transaction (when the store opens).
+pub(crate) fn ensure_measure_facts(conn: &mut Connection, sla: &SlaRules) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    refresh_measure_facts_if_stale(&tx, sla)?;
+    tx.commit()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -329,4 +516,206 @@ mod tests {
         assert_eq!(empty.issues.resolved_on_time.percent(), None);
         assert!(matches!(s.measures(NOW, NOW), Err(Error::Field(_))));
     }
+
+    /// The issue part of a report (the rows compared by the equality tests).
+    fn issue_part(m: &MeasuresReport) -> (IssueMeasures, Vec<(String, IssueMeasures)>) {
+        (m.issues.clone(), m.by_child.iter().map(|(n, m)| (n.id.clone(), m.clone())).collect())
+    }
+
+    /// Every stored facts row against the facts of every issue's log folded from scratch.
+    fn assert_facts_equal(s: &Store, context: &str) {
+        let everything = Period { from_ms: i64::MIN / 4, to_ms: i64::MAX / 4 };
+        let sorted = |mut v: Vec<IssueFacts>| {
+            v.sort_by_key(|f| format!("{f:?}"));
+            v
+        };
+        let stored = sorted(s.stored_facts("/c/", everything).unwrap());
+        assert_eq!(stored, sorted(s.facts_from_scratch("/c/", everything).unwrap()), "{context}");
+    }
+
+    /// Property: over random histories on two phones that sync through a simulated server (local actions by
+    /// every role, most of them refused by the rules; pushed ops refused at random, so refolds drop them; both
+    /// phones acting on the same issues, so pulled events reorder logs and the fold skips some), a county
+    /// setting that changes the time limits midway, and an upgrade from schema 7, the measures from the stored
+    /// facts equal the measures of every log folded from scratch, for every user and random periods and "now"s.
+    #[test]
+    fn stored_facts_equal_from_scratch_over_random_histories() {
+        use linkage_protocol::model::{IssueCategory, Urgency};
+        use linkage_protocol::sync::{Change, RejectCode};
+        let mut seed = 0x51_7cc1_b727_220au64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut a, clock_a) = store();
+        let (mut b, clock_b) = store();
+        let users = ["cs", "ts", "ts2", "gw", "gw2", "lh", "lh2"];
+        let households = ["h1", "h2", "h3", "h4", "h5"];
+        let mut issues: Vec<String> = Vec::new();
+        let mut server: Vec<Change> = Vec::new();
+        let mut cursors = [0usize; 2];
+        let mut t = NOW;
+        let (mut refused, mut verified, mut escalated) = (0, 0, 0);
+        let compared = std::cell::Cell::new(0);
+        let everything = Period { from_ms: 0, to_ms: i64::MAX / 4 };
+        let check = |a: &mut Store, b: &mut Store, next: &mut dyn FnMut(u64) -> u64, context: &str| {
+            for (name, phone) in [("a", a), ("b", b)] {
+                assert_facts_equal(phone, &format!("{context}, phone {name}"));
+                for user in ["cs", "ts", "ts2", "gw"] {
+                    phone.sign_in(user).unwrap();
+                    let from = NOW - 5 * DAY + next(40 * DAY as u64) as i64;
+                    let to = from + (1 + next(30) as i64) * DAY;
+                    let got = phone.measures(from, to).unwrap();
+                    let want = phone.measures_from_scratch(from, to).unwrap();
+                    assert_eq!(issue_part(&got), issue_part(&want), "{context}, phone {name}, {user}, [{from}, {to})");
+                    compared.set(compared.get() + got.issues.reported);
+                }
+            }
+        };
+        for round in 0..14 {
+            for _ in 0..40 {
+                t += next(DAY as u64) as i64;
+                clock_a.set(t);
+                clock_b.set(t);
+                let phone = if next(2) == 0 { &mut a } else { &mut b };
+                phone.sign_in(["gw", "gw2", "lh", "lh2"][next(4) as usize]).unwrap();
+                if issues.is_empty() || next(5) == 0 {
+                    let input = IssueInput {
+                        household_id: Some(households[next(5) as usize].into()),
+                        urgency: [Urgency::Normal, Urgency::Urgent, Urgency::Critical][next(3) as usize],
+                        category: IssueCategory::ALL[next(IssueCategory::ALL.len() as u64) as usize],
+                        ..draft()
+                    };
+                    for user in ["gw", "gw2", "lh", "lh2"] {
+                        phone.sign_in(user).unwrap();
+                        if let Ok(r) = phone.report_issue(input.clone()) {
+                            issues.push(r.projection.id);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                // Half the time one of the latest few issues, so that one issue sees several steps between syncs.
+                let n = issues.len() as u64;
+                let id = issues[(if next(2) == 0 { n - 1 - next(n.min(3)) } else { next(n) }) as usize].clone();
+                // Mostly the issue's next step here (else the rules refuse nearly everything), sometimes anything.
+                let state: Option<String> =
+                    phone.conn().query_row("SELECT state FROM issues WHERE id = ?1", [&id], |r| r.get(0)).optional().unwrap();
+                let pick = match (state.as_deref(), next(6)) {
+                    (_, 0) | (None, _) => next(12),
+                    (Some("reported"), k) => [0, 0, 9, 0, 0][k as usize - 1],
+                    (Some("accepted"), k) => [2, 2, 8, 10, 4][k as usize - 1],
+                    (Some("assigned"), k) => [3, 3, 8, 10, 3][k as usize - 1],
+                    (Some("in_progress"), k) => [4, 4, 10, 8, 4][k as usize - 1],
+                    (Some("resolved"), k) => [6, 7, 6, 7, 6][k as usize - 1],
+                    _ => next(12),
+                };
+                let command = match pick {
+                    0 | 1 => IssueCommand::Accept,
+                    2 => IssueCommand::Assign { assignee_id: ["gw", "gw2"][next(2) as usize].into() },
+                    3 => IssueCommand::Start,
+                    4 | 5 => IssueCommand::Resolve { note: "已处置".into(), evidence: vec![] },
+                    6 | 7 => IssueCommand::Verify {
+                        satisfaction: [Satisfaction::Satisfied, Satisfaction::BasicallySatisfied, Satisfaction::Dissatisfied][next(3) as usize],
+                        note: String::new(),
+                    },
+                    8 => IssueCommand::Escalate { reason: "需上级协调".into() },
+                    9 => IssueCommand::Reject { reason: "不属实".into() },
+                    10 => IssueCommand::Suspend { reason: "等待材料".into() },
+                    _ => IssueCommand::Resume,
+                };
+                // Whoever may do it (the rules refuse the others, changing nothing).
+                let first = next(users.len() as u64) as usize;
+                for k in 0..users.len() {
+                    phone.sign_in(users[(first + k) % users.len()]).unwrap();
+                    if phone.perform_issue_action(&id, command.clone()).is_ok() {
+                        verified += u32::from(matches!(command, IssueCommand::Verify { .. }));
+                        escalated += u32::from(matches!(command, IssueCommand::Escalate { .. }));
+                        break;
+                    }
+                }
+            }
+            check(&mut a, &mut b, &mut next, &format!("round {round}, before syncing"));
+            // Sync: each phone pushes (the server refuses one op in seven: the phone refolds without it), then
+            // each pulls what it has not seen, its own ops included.
+            for phone in [&mut a, &mut b] {
+                let ops = phone.pending_operations(1000).unwrap();
+                for op in ops {
+                    if next(7) == 0 {
+                        phone.quarantine(&op.op_id, RejectCode::NotPermitted, "refused").unwrap();
+                        refused += 1;
+                    } else {
+                        server.push(Change { seq: server.len() as i64 + 1, received_at_ms: t, op: op.clone() });
+                        phone.mark_pushed(&[op.op_id]).unwrap();
+                    }
+                }
+            }
+            if round == 10 {
+                // The county's settings come back to the defaults through the change feed (both phones pull them).
+                let config: linkage_protocol::wire::CountyConfig = serde_json::from_str("{}").unwrap();
+                let op = linkage_protocol::wire::Operation {
+                    op_id: "cfg-1".into(),
+                    hlc: format!("{t:015}-000000-server"),
+                    body: linkage_protocol::wire::OpBody::CountyConfigSet(linkage_protocol::wire::CountyConfigSet { config, set_at_ms: t }),
+                };
+                server.push(Change { seq: server.len() as i64 + 1, received_at_ms: t, op });
+            }
+            for (i, phone) in [&mut a, &mut b].into_iter().enumerate() {
+                phone.apply_changes(&server[cursors[i]..], server.len() as i64).unwrap();
+                cursors[i] = server.len();
+            }
+            if round == 7 {
+                // The county tightens its time limits: every deadline moves, in the transaction that sets them.
+                let config = r#"{"nodes":[],"config":{"sla":{"rules":[{"step":"accept","limit":{"amount":3,"unit":"calendar_hours"}},{"step":"resolve","limit":{"amount":2,"unit":"working_days"}}]}}}"#;
+                let before = a.stored_facts("/c/", everything).unwrap();
+                a.load_bundle(config).unwrap();
+                assert_ne!(a.stored_facts("/c/", everything).unwrap(), before, "the deadlines moved");
+            }
+            check(&mut a, &mut b, &mut next, &format!("round {round}, synced"));
+        }
+        let compared = compared.get();
+        assert!(refused > 5 && verified > 5 && escalated > 2 && compared > 100, "{refused} {verified} {escalated} {compared}");
+    }
+
+    /// A database of schema 7 (no facts table) gains the facts of the issues it holds when the store opens:
+    /// the measures are the same as before the upgrade.
+    #[test]
+    fn upgrade_from_schema_7_fills_the_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let clock = std::sync::Arc::new(crate::clock::ManualClock::new(NOW));
+        let before = {
+            let mut s = Store::open(&path, clock.clone()).unwrap();
+            s.load_bundle(&bundle_json()).unwrap();
+            s.sign_in("gw").unwrap();
+            let id = s.report_issue(draft()).unwrap().projection.id;
+            clock.set(NOW + H);
+            s.sign_in("ts").unwrap();
+            s.perform_issue_action(&id, IssueCommand::Accept).unwrap();
+            s.perform_issue_action(&id, IssueCommand::Escalate { reason: "需县里协调".into() }).unwrap();
+            s.sign_in("gw").unwrap();
+            s.report_issue(draft()).unwrap();
+            s.sign_in("cs").unwrap();
+            let m = s.measures(NOW - DAY, NOW + DAY).unwrap();
+            assert_eq!((m.issues.reported, m.issues.escalated.numerator), (2, 1));
+            // Back to what a schema-7 database holds.
+            s.conn()
+                .execute_batch(
+                    "DROP TABLE issue_measure_facts; DELETE FROM meta WHERE key = 'measure_facts_rules'; PRAGMA user_version = 7;",
+                )
+                .unwrap();
+            issue_part(&m)
+        };
+        let mut s = Store::open(&path, clock).unwrap();
+        let v: i64 = s.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, super::super::schema::CURRENT_VERSION);
+        let n: i64 = s.conn().query_row("SELECT count(*) FROM issue_measure_facts", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 2);
+        s.sign_in("cs").unwrap();
+        assert_eq!(issue_part(&s.measures(NOW - DAY, NOW + DAY).unwrap()), before);
+        assert_facts_equal(&s, "after the upgrade");
+    }
+
 }

@@ -232,6 +232,9 @@ impl Store {
             Some(json) => Policies::from_config(&serde_json::from_str(&json)?),
             None => Policies::default(),
         };
+        // Issues stored before schema 8, or under other time-limit rules (a new shipped calendar): their
+        // measure facts are worked out again.
+        measures::ensure_measure_facts(&mut conn, &policies.sla)?;
         let clock_offset_ms = meta_get(&conn, "clock_offset_ms")?.and_then(|s| s.parse().ok()).unwrap_or(0);
         let mut store = Store {
             conn,

@@ -74,6 +74,10 @@ impl Store {
             if let Some(config) = &bundle.config {
                 super::meta_set(&w.tx, "county_config", &serde_json::to_string(config)?)?;
             }
+            if let Some(p) = &policies {
+                // The issues' deadlines under the county's time limits, in the transaction that sets them.
+                super::measures::refresh_measure_facts_if_stale(&w.tx, &p.sla)?;
+            }
             let tx = &w.tx;
             // id -> (level, path) for nodes of this bundle and, on demand, of the database.
             let mut known: HashMap<String, (OrgLevel, String)> = HashMap::new();

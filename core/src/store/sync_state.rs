@@ -108,6 +108,10 @@ impl Store {
                 }
                 applied += u32::from(new);
             }
+            if let Some(config) = &new_config {
+                // The issues' deadlines under the county's new time limits, in the transaction that sets them.
+                super::measures::refresh_measure_facts_if_stale(&w.tx, &super::Policies::from_config(config).sla)?;
+            }
             meta_set(&w.tx, "pull_cursor", &next_cursor.to_string())?;
             meta_set(&w.tx, "hlc", &hlc.encode(""))?;
             Ok(applied)

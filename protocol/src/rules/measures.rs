@@ -129,11 +129,59 @@ pub fn resolve_deadline_ms(rules: &SlaRules, p: &IssueProjection) -> Option<i64>
     rules.step_clock(p, super::sla::SlaStep::Resolve, accepted).map(|c| c.deadline_ms(p.resolved_at_ms.unwrap_or(accepted)))
 }
 
+/// What the measures read of one issue, worked out once from its projection and its verify and escalate
+/// events under the time-limit rules: the deadlines (the costly part: working-day arithmetic, pauses,
+/// extensions) and the few times the cohorts look at. Phones keep one per issue, written in the same
+/// transaction as the issue's events, so a dashboard reads a narrow row per issue instead of folding or
+/// decoding anything; [`issue_measures_of_facts_by_area`] over facts equals [`issue_measures_by_area`] over the
+/// histories they came from, by construction (both go through the same per-issue contribution).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueFacts {
+    /// The issue's materialized path (its area).
+    pub path: String,
+    pub state: IssueState,
+    pub reported_at_ms: i64,
+    pub accepted_at_ms: Option<i64>,
+    pub resolved_at_ms: Option<i64>,
+    /// [`accept_deadline_ms`].
+    pub accept_deadline_ms: Option<i64>,
+    /// [`resolve_deadline_ms`].
+    pub resolve_deadline_ms: Option<i64>,
+    /// The earliest escalation (上报上级) event's time.
+    pub escalated_at_ms: Option<i64>,
+    /// Every return visit (回访核实): its time and satisfaction, in the order of the events.
+    pub verifications: Vec<(i64, Satisfaction)>,
+}
+
+impl IssueFacts {
+    /// The facts of one issue under `rules`.
+    pub fn of(h: &IssueHistory<'_>, rules: &SlaRules) -> IssueFacts {
+        let IssueHistory { projection: p, events } = *h;
+        let mine = || events.iter().filter(|e| e.issue_id == p.id);
+        IssueFacts {
+            path: p.path.clone(),
+            state: p.state,
+            reported_at_ms: p.reported_at_ms,
+            accepted_at_ms: p.accepted_at_ms,
+            resolved_at_ms: p.resolved_at_ms,
+            accept_deadline_ms: accept_deadline_ms(rules, p),
+            resolve_deadline_ms: resolve_deadline_ms(rules, p),
+            escalated_at_ms: mine().filter(|e| matches!(e.action, IssueAction::Escalate { .. })).map(|e| e.at_ms).min(),
+            verifications: mine()
+                .filter_map(|e| match &e.action {
+                    IssueAction::Verify { satisfaction, .. } => Some((e.at_ms, *satisfaction)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Computes the issue measures of `period` at `now_ms` (see the module docs for every definition).
 pub fn issue_measures(issues: &[IssueHistory<'_>], period: Period, now_ms: i64, rules: &SlaRules) -> IssueMeasures {
     let mut tally = Tally::default();
     for h in issues {
-        tally.add(&Contribution::of(h, period, now_ms, rules));
+        tally.add(&Contribution::of(&IssueFacts::of(h, rules), period, now_ms));
     }
     tally.finish()
 }
@@ -149,12 +197,23 @@ pub fn issue_measures_by_area(
     now_ms: i64,
     rules: &SlaRules,
 ) -> (IssueMeasures, Vec<IssueMeasures>) {
+    let facts: Vec<IssueFacts> = issues.iter().map(|h| IssueFacts::of(h, rules)).collect();
+    issue_measures_of_facts_by_area(&facts, areas, period, now_ms)
+}
+
+/// [`issue_measures_by_area`] from each issue's [`IssueFacts`] (kept with the issue by the store).
+pub fn issue_measures_of_facts_by_area(
+    issues: &[IssueFacts],
+    areas: &[&str],
+    period: Period,
+    now_ms: i64,
+) -> (IssueMeasures, Vec<IssueMeasures>) {
     let mut total = Tally::default();
     let mut by_area: Vec<Tally> = areas.iter().map(|_| Tally::default()).collect();
-    for h in issues {
-        let c = Contribution::of(h, period, now_ms, rules);
+    for f in issues {
+        let c = Contribution::of(f, period, now_ms);
         total.add(&c);
-        if let Some(i) = areas.iter().position(|a| crate::rules::scope::within(a, &h.projection.path)) {
+        if let Some(i) = areas.iter().position(|a| crate::rules::scope::within(a, &f.path)) {
             by_area[i].add(&c);
         }
     }
@@ -177,37 +236,32 @@ struct Contribution {
 }
 
 impl Contribution {
-    fn of(h: &IssueHistory<'_>, period: Period, now_ms: i64, rules: &SlaRules) -> Contribution {
-        let IssueHistory { projection: p, events } = *h;
+    fn of(f: &IssueFacts, period: Period, now_ms: i64) -> Contribution {
         let mut c = Contribution::default();
-        if period.contains(p.reported_at_ms) {
-            c.reported_state = Some(IssueState::ALL.iter().position(|s| *s == p.state).unwrap_or(0));
+        if period.contains(f.reported_at_ms) {
+            c.reported_state = Some(IssueState::ALL.iter().position(|s| *s == f.state).unwrap_or(0));
         }
-        if let Some(accepted) = p.accepted_at_ms.filter(|a| period.contains(*a)) {
-            let on_time = accept_deadline_ms(rules, p).is_some_and(|d| accepted <= d);
-            let escalated = events
-                .iter()
-                .any(|e| e.issue_id == p.id && matches!(e.action, IssueAction::Escalate { .. }) && e.at_ms < period.to_ms);
-            c.accepted = Some((on_time, accepted - p.reported_at_ms, escalated));
+        if let Some(accepted) = f.accepted_at_ms.filter(|a| period.contains(*a)) {
+            let on_time = f.accept_deadline_ms.is_some_and(|d| accepted <= d);
+            let escalated = f.escalated_at_ms.is_some_and(|at| at < period.to_ms);
+            c.accepted = Some((on_time, accepted - f.reported_at_ms, escalated));
         }
         let due_window = Period { from_ms: period.from_ms, to_ms: period.to_ms.min(now_ms) };
-        if p.state != IssueState::Merged {
-            if let Some(deadline) = resolve_deadline_ms(rules, p).filter(|d| due_window.contains(*d)) {
-                c.due_resolved_on_time = Some(p.resolved_at_ms.is_some_and(|r| r <= deadline));
+        if f.state != IssueState::Merged {
+            if let Some(deadline) = f.resolve_deadline_ms.filter(|d| due_window.contains(*d)) {
+                c.due_resolved_on_time = Some(f.resolved_at_ms.is_some_and(|r| r <= deadline));
             }
         }
-        if let (Some(resolved), Some(accepted)) = (p.resolved_at_ms, p.accepted_at_ms) {
+        if let (Some(resolved), Some(accepted)) = (f.resolved_at_ms, f.accepted_at_ms) {
             if period.contains(resolved) {
                 c.resolve_time = Some(resolved - accepted);
             }
         }
-        for e in events.iter().filter(|e| e.issue_id == p.id && period.contains(e.at_ms)) {
-            if let IssueAction::Verify { satisfaction, .. } = &e.action {
-                c.verifications.0 += 1;
-                match satisfaction {
-                    Satisfaction::Dissatisfied => c.verifications.1 += 1,
-                    Satisfaction::Satisfied | Satisfaction::BasicallySatisfied => c.verifications.2 += 1,
-                }
+        for (_, satisfaction) in f.verifications.iter().filter(|(at, _)| period.contains(*at)) {
+            c.verifications.0 += 1;
+            match satisfaction {
+                Satisfaction::Dissatisfied => c.verifications.1 += 1,
+                Satisfaction::Satisfied | Satisfaction::BasicallySatisfied => c.verifications.2 += 1,
             }
         }
         c
