@@ -49,6 +49,14 @@ pub enum Error {
     Server { status: u16, message: String },
     #[error("the store cannot be decrypted with this key (or is not a database)")]
     WrongKey,
+    #[error("too many attempts or requests; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the account is locked or disabled: {0}")]
+    AccountLocked(String),
+    #[error("the initial password must be changed first")]
+    PasswordChangeRequired,
+    #[error("refusing an unencrypted connection to {0}: use https://")]
+    InsecureUrl(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -144,6 +152,21 @@ pub enum ApiError {
     /// from the Keystore/Keychain, or a file that is not a store). Nothing was changed.
     #[error("the local store cannot be decrypted with this key")]
     WrongKey,
+    /// Too many failed sign-ins (this account or network), or this phone's work cap on the server is used up:
+    /// wait `retry_after_secs` seconds. Local data and the outbox are kept.
+    #[error("rate limited; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The account is locked after too many failed sign-ins, or disabled: an administrator must unlock it.
+    #[error("account locked or disabled: {reason}")]
+    AccountLocked { reason: String },
+    /// The password was right but is an initial (or reset) one: ask for a new one and call
+    /// `FieldApp::connect_with_new_password`.
+    #[error("the initial password must be changed")]
+    PasswordChangeRequired,
+    /// The server address is not `https://` (plain `http://` is refused except to this phone itself or the
+    /// emulator's host): nothing was sent.
+    #[error("unencrypted connection refused: {host}")]
+    InsecureConnection { host: String },
 }
 
 /// Why a photo was refused, so the shell can say what to do (retake, pick another file, ...).
@@ -195,6 +218,10 @@ impl From<Error> for ApiError {
             Error::DeviceRevoked => ApiError::DeviceWiped,
             Error::Server { status, message } => ApiError::ServerRefused { status, reason: message },
             Error::WrongKey => ApiError::WrongKey,
+            Error::RateLimited { retry_after_secs } => ApiError::RateLimited { retry_after_secs },
+            Error::AccountLocked(reason) => ApiError::AccountLocked { reason },
+            Error::PasswordChangeRequired => ApiError::PasswordChangeRequired,
+            Error::InsecureUrl(host) => ApiError::InsecureConnection { host },
             e @ (Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_)) => {
                 ApiError::Storage { reason: e.to_string() }
             }
@@ -256,6 +283,10 @@ error_codes! {
     ServerRefused => "server_refused",
     Storage => "storage",
     WrongKey => "wrong_key",
+    RateLimited => "rate_limited",
+    AccountLocked => "account_locked",
+    PasswordChangeRequired => "password_change_required",
+    InsecureConnection => "insecure_connection",
 }
 
 /// The button a screen offers next to an error message.
@@ -311,6 +342,10 @@ impl Error {
             Error::DeviceRevoked => ErrorCode::DeviceWiped,
             Error::Server { .. } => ErrorCode::ServerRefused,
             Error::WrongKey => ErrorCode::WrongKey,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::AccountLocked(_) => ErrorCode::AccountLocked,
+            Error::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            Error::InsecureUrl(_) => ErrorCode::InsecureConnection,
             Error::Sqlite(_) | Error::Io(_) | Error::SchemaTooNew { .. } | Error::Corrupt(_) => ErrorCode::Storage,
         }
     }
@@ -335,6 +370,10 @@ impl ApiError {
             ApiError::ServerRefused { .. } => ErrorCode::ServerRefused,
             ApiError::Storage { .. } => ErrorCode::Storage,
             ApiError::WrongKey => ErrorCode::WrongKey,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::AccountLocked { .. } => ErrorCode::AccountLocked,
+            ApiError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
+            ApiError::InsecureConnection { .. } => ErrorCode::InsecureConnection,
         }
     }
 

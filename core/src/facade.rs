@@ -656,8 +656,44 @@ impl FieldApp {
         password: String,
         observer: Option<Arc<dyn SyncObserver>>,
     ) -> ApiResult<Session> {
-        let session =
-            sync::connect(&self.store, &server_url, &user_id, &password, self.limits.retry, observer.as_deref()).await;
+        self.connect_inner(server_url, user_id, password, None, observer).await
+    }
+
+    /// [`FieldApp::connect`] for an account whose password is initial (the server answered
+    /// `PasswordChangeRequired`): changes it to `new_password` on the server — which ends the user's tokens on
+    /// every other device — and enrols this device. A `new_password` that breaks the password policy (at least
+    /// 10 characters, two of letters/digits/symbols, not the user id, not a common one, not the old one) is
+    /// `InvalidInput` on field `new_password` before anything is sent. Async network I/O.
+    pub async fn connect_with_new_password(
+        &self,
+        server_url: String,
+        user_id: String,
+        password: String,
+        new_password: String,
+    ) -> ApiResult<Session> {
+        self.connect_inner(server_url, user_id, password, Some(new_password), None).await
+    }
+}
+
+impl FieldApp {
+    async fn connect_inner(
+        &self,
+        server_url: String,
+        user_id: String,
+        password: String,
+        new_password: Option<String>,
+        observer: Option<Arc<dyn SyncObserver>>,
+    ) -> ApiResult<Session> {
+        let session = sync::connect(
+            &self.store,
+            &server_url,
+            &user_id,
+            &password,
+            new_password.as_deref(),
+            self.limits.retry,
+            observer.as_deref(),
+        )
+        .await;
         let changes = self.store().take_changes();
         self.changed(changes);
         let session = session?;
@@ -665,7 +701,10 @@ impl FieldApp {
         let locale = self.store().locale;
         Ok(api::session(&session, locale))
     }
+}
 
+#[uniffi::export(async_runtime = "tokio")]
+impl FieldApp {
     /// Syncs now: pushes the outbox, uploads missing photos, pulls the scope's changes. Retries transient
     /// failures with backoff; everything stays queued if the network is gone (`Network`). A revoked device
     /// is wiped (`DeviceWiped`). Progress goes to `observer` from a background thread. One sync at a time:

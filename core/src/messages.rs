@@ -36,6 +36,7 @@ pub fn field_label(field: &str, l: Locale) -> &'static str {
         "server_url" => ("服务器地址", "Server URL"),
         "user_id" => ("账号", "User ID"),
         "password" => ("密码", "Password"),
+        "new_password" => ("新密码", "New password"),
         "household_id" => ("住户", "Household"),
         "node_id" | "target_node_id" => ("组织", "Unit"),
         "bundle" | "json" | "path" | "db_path" => ("数据文件", "Data file"),
@@ -159,6 +160,41 @@ pub fn describe(e: &ApiError, l: Locale) -> ErrorMessage {
             String::new(),
             ErrorAction::Retry,
         ),
+        ApiError::RateLimited { retry_after_secs } => msg(
+            code,
+            match (l, *retry_after_secs) {
+                (Locale::ZhCn, 0) => "操作太频繁，请稍后再试".into(),
+                (Locale::ZhCn, s) if s < 60 => format!("操作太频繁，请 {s} 秒后再试"),
+                (Locale::ZhCn, s) => format!("操作太频繁，请 {} 分钟后再试", s.div_ceil(60)),
+                (_, 0) => "Too many attempts; try again shortly".into(),
+                (_, s) if s < 60 => format!("Too many attempts; try again in {s} seconds"),
+                (_, s) => format!("Too many attempts; try again in {} minutes", s.div_ceil(60)),
+            },
+            l.pick("数据已保存在本机，不会丢失；如忘记密码请联系乡镇管理员", "Everything stays on this phone; ask your township administrator if you forgot the password"),
+            format!("retry after {retry_after_secs} s"),
+            ErrorAction::Retry,
+        ),
+        ApiError::AccountLocked { reason } => msg(
+            code,
+            l.pick("账号已被锁定或停用", "This account is locked or disabled").into(),
+            l.pick("请联系乡镇或县里的系统管理员解锁", "Ask your township or county administrator to unlock it"),
+            reason.clone(),
+            ErrorAction::None,
+        ),
+        ApiError::PasswordChangeRequired => msg(
+            code,
+            l.pick("首次登录需要修改初始密码", "Please change the initial password first").into(),
+            l.pick("请设置一个新密码：至少 10 位，包含字母、数字或符号中的两种", "Choose a new password: at least 10 characters, two of letters, digits and symbols"),
+            String::new(),
+            ErrorAction::SignIn,
+        ),
+        ApiError::InsecureConnection { host } => msg(
+            code,
+            l.pick("服务器地址不安全，已拒绝连接", "Unencrypted server address refused").into(),
+            l.pick("请使用以 https:// 开头的服务器地址", "Use a server address starting with https://"),
+            host.clone(),
+            ErrorAction::None,
+        ),
     }
 }
 
@@ -172,6 +208,8 @@ pub fn sync_failure(code: &str, detail: &str, l: Locale) -> ErrorMessage {
         "server_refused" => ApiError::ServerRefused { status: 0, reason },
         "storage" => ApiError::Storage { reason },
         "not_signed_in" => ApiError::NotSignedIn,
+        "rate_limited" => ApiError::RateLimited { retry_after_secs: 0 },
+        "account_locked" => ApiError::AccountLocked { reason },
         _ => ApiError::Network { reason },
     };
     ErrorMessage { detail: detail.to_string(), ..describe(&e, l) }
@@ -215,6 +253,10 @@ mod tests {
             ErrorCode::ServerRefused => ApiError::ServerRefused { status: 503, reason: "Service Unavailable".into() },
             ErrorCode::Storage => ApiError::Storage { reason: "database: disk I/O error".into() },
             ErrorCode::WrongKey => ApiError::WrongKey,
+            ErrorCode::RateLimited => ApiError::RateLimited { retry_after_secs: 30 },
+            ErrorCode::AccountLocked => ApiError::AccountLocked { reason: "locked after 10 failed sign-ins".into() },
+            ErrorCode::PasswordChangeRequired => ApiError::PasswordChangeRequired,
+            ErrorCode::InsecureConnection => ApiError::InsecureConnection { host: "192.168.1.5".into() },
         }
     }
 

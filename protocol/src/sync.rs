@@ -11,6 +11,8 @@ use crate::wire::Operation;
 pub mod paths {
     pub const SIGN_IN: &str = "/v1/auth/sign-in";
     pub const REFRESH: &str = "/v1/auth/refresh";
+    /// Change the password (an initial one must be changed before the first sign-in succeeds).
+    pub const CHANGE_PASSWORD: &str = "/v1/auth/password";
     pub const PUSH: &str = "/v1/ops";
     pub const PULL: &str = "/v1/changes";
     pub const BUNDLE: &str = "/v1/bundle";
@@ -34,6 +36,33 @@ pub struct SignInRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schemars(length(max = 64), regex(pattern = NO_CONTROL_PATTERN)))]
     pub device_name: String,
+    /// The installation's secret (random, made by the phone at its first enrolment, never shown): a device id
+    /// enrolled with a secret answers only to that secret, so knowing a device id does not let anyone take the
+    /// device over. Empty: an older phone without one (it may enrol a new id, or re-enrol its own).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = 128)))]
+    pub device_secret: String,
+}
+
+/// `POST /v1/auth/password`: the user changes the password (required after an initial or reset password) and
+/// signs in on the device with the new one. Every other token of the user stops working.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ChangePasswordRequest {
+    pub user_id: String,
+    /// The current password.
+    pub password: String,
+    /// The new password: the county's password policy (`rules::password`): 10–128 characters, at least
+    /// two kinds of letters/digits/symbols, not the user id, not a well-known password, not the old one.
+    pub new_password: String,
+    #[cfg_attr(feature = "openapi", schemars(length(min = 1, max = 64), regex(pattern = ID_PATTERN)))]
+    pub device_id: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schemars(length(max = 64), regex(pattern = NO_CONTROL_PATTERN)))]
+    pub device_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "openapi", schemars(length(max = 128)))]
+    pub device_secret: String,
 }
 
 /// The shape of an id on the wire (`validate::id`): 1–64 of `[A-Za-z0-9_-]` (length declared beside it).
@@ -217,13 +246,23 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 服务器繁忙 — too many phones are waiting on a long-polling pull (status 503). Client: retry shortly with backoff (or pull without `wait`).
     Busy,
+    /// 尝试过于频繁 — too many failed sign-ins for this account or address (status 429, wait `Retry-After` seconds; growing delays), or this device's work cap (operations or requests per minute) is used up. Client: wait the seconds said, then retry; keep local data and the outbox.
+    RateLimited,
+    /// 账号已锁定 — too many failed sign-ins locked the account, or an administrator disabled it (status 403). Client: tell the user to ask the administrator to unlock it; do not retry.
+    AccountLocked,
+    /// 需要修改初始密码 — the password was right but is an initial or reset one (status 403; no token issued). Client: ask for a new password and call `POST /v1/auth/password`.
+    PasswordChangeRequired,
+    /// 密码不符合要求 — the new password breaks the password policy (status 400; the message says which part). Client: ask for another one.
+    WeakPassword,
+    /// 设备标识已被占用 — the device id is enrolled with another device secret (status 409, only after a right password). Client: do not retry with this id; the phone makes a new installation identity.
+    DeviceTaken,
     /// 服务器内部错误 — the server failed (status 500). Client: retry later with backoff; the request may be repeated safely (pushes are idempotent).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Unauthorized,
         ErrorCode::TokenExpired,
         ErrorCode::DeviceRevoked,
@@ -232,6 +271,11 @@ impl ErrorCode {
         ErrorCode::InvalidInput,
         ErrorCode::PayloadTooLarge,
         ErrorCode::Busy,
+        ErrorCode::RateLimited,
+        ErrorCode::AccountLocked,
+        ErrorCode::PasswordChangeRequired,
+        ErrorCode::WeakPassword,
+        ErrorCode::DeviceTaken,
         ErrorCode::Internal,
     ];
 
@@ -246,6 +290,11 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::Busy => "busy",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::DeviceTaken => "device_taken",
             ErrorCode::Internal => "internal",
         }
     }

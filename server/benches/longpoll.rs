@@ -57,7 +57,16 @@ fn main() {
     let heads = storage.users_with_role(Role::LiaisonHead, 100_000).unwrap();
     let enroll = |device: &str, user: &str| {
         let token = auth::new_token().unwrap();
-        storage.enroll_device(device, "压测手机", user, &auth::token_hash(&token), now + auth::TOKEN_TTL_MS, now).unwrap();
+        let enrolment = linkage_server::storage::NewEnrolment {
+            device_id: device.into(),
+            device_name: "压测手机".into(),
+            secret_hash: None,
+            user_id: user.into(),
+            token_hash: auth::token_hash(&token),
+            expires_at_ms: now + auth::TOKEN_TTL_MS,
+            now_ms: now,
+        };
+        storage.enroll_device(&enrolment).unwrap();
         token
     };
     let tokens: Vec<String> = (0..phones).map(|i| enroll(&format!("bench-phone-{i}"), &heads[i % heads.len()].id)).collect();

@@ -16,8 +16,8 @@ use axum::Router;
 use http_body_util::BodyExt;
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::{
-    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, ErrorCode, MissingBlob, PullResponse, PushRequest, PushResponse,
-    OpResult, SignInRequest, SignInResponse, HASH_PATTERN, ID_PATTERN,
+    paths, BlobsMissingRequest, BlobsMissingResponse, ChangePasswordRequest, ErrorBody, ErrorCode, MissingBlob, PullResponse,
+    PushRequest, PushResponse, OpResult, SignInRequest, SignInResponse, HASH_PATTERN, ID_PATTERN,
 };
 use linkage_protocol::validate;
 use serde::de::DeserializeOwned;
@@ -26,9 +26,11 @@ use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 
+use crate::audit::{self, Action};
 use crate::auth;
 use crate::error::Error;
-use crate::storage::{BlobState, BlobWrite, Storage, TokenRecord};
+use crate::guard::{self, Limits, Throttle, WorkCap};
+use crate::storage::{Account, BlobState, BlobWrite, Enrolment, NewEnrolment, Storage, TokenRecord};
 
 /// Largest evidence blob accepted (the phone's photos are ≤ 1600 px JPEGs, well under this).
 pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
@@ -48,6 +50,15 @@ pub const MAX_PULL_WAIT_SECS: u32 = 30;
 /// is answered `503 busy` at once and the phone retries with backoff.
 pub const MAX_WAITING_PULLS: usize = 4096;
 
+/// How the API protects itself: sign-in and work limits, and whether a reverse proxy's `X-Forwarded-For` names
+/// the client.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub limits: Limits,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
@@ -57,6 +68,28 @@ pub struct AppState {
     waiters: Arc<tokio::sync::Semaphore>,
     /// Turns `true` when the server is shutting down: waiting pulls answer at once (`None`: never).
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    config: Arc<Config>,
+    /// Failed sign-ins per account and address (growing delays).
+    throttle: Arc<Throttle>,
+    /// Per-device work cap.
+    work: Arc<WorkCap>,
+    /// Password checks running at once (`Limits::concurrent_password_checks`).
+    password_checks: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    fn new(storage: Arc<dyn Storage>, config: Config, shutdown: Option<tokio::sync::watch::Receiver<bool>>) -> AppState {
+        let checks = config.limits.concurrent_password_checks.max(1);
+        AppState {
+            storage,
+            waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)),
+            shutdown,
+            config: Arc::new(config),
+            throttle: Arc::default(),
+            work: Arc::default(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(checks)),
+        }
+    }
 }
 
 /// The routes of the API: each registered with the one method it answers, so the list of what the router
@@ -65,6 +98,7 @@ fn routes() -> Routes {
     Routes::default()
         .add(MethodFilter::POST, paths::SIGN_IN, sign_in)
         .add(MethodFilter::POST, paths::REFRESH, refresh)
+        .add(MethodFilter::POST, paths::CHANGE_PASSWORD, change_password)
         .add(MethodFilter::POST, paths::PUSH, push)
         .add(MethodFilter::GET, paths::PULL, pull)
         .add(MethodFilter::GET, paths::BUNDLE, bundle)
@@ -111,13 +145,18 @@ pub fn registered_routes() -> Vec<(&'static str, &'static str)> {
 /// The router with every route, body limits, request decompression (gzip, zstd) and response compression.
 /// Waiting pulls end with their wait (use [`router_with_shutdown`] to end them early on shutdown).
 pub fn router(storage: Arc<dyn Storage>) -> Router {
-    build(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: None })
+    build(AppState::new(storage, Config::default(), None))
+}
+
+/// [`router`] with these limits.
+pub fn router_with_config(storage: Arc<dyn Storage>, config: Config) -> Router {
+    build(AppState::new(storage, config, None))
 }
 
 /// [`router`], with waiting pulls answered (an empty page) as soon as `shutdown` turns `true` (or its sender
 /// is dropped).
-pub fn router_with_shutdown(storage: Arc<dyn Storage>, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
-    build(AppState { storage, waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITING_PULLS)), shutdown: Some(shutdown) })
+pub fn router_with_shutdown(storage: Arc<dyn Storage>, config: Config, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
+    build(AppState::new(storage, config, Some(shutdown)))
 }
 
 fn build(state: AppState) -> Router {
@@ -134,22 +173,89 @@ fn build(state: AppState) -> Router {
 /// How often the running server sweeps for overdue issues.
 pub const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
-/// Serves `router` on `listener` until Ctrl-C, sweeping for overdue issues every [`SWEEP_INTERVAL`] (so
-/// issues are flagged even when no phone is online).
-pub async fn serve(listener: tokio::net::TcpListener, storage: Arc<dyn Storage>) -> std::io::Result<()> {
+/// How the serving process runs: limits, time bounds, TLS, audit retention.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub config: Config,
+    pub timeouts: crate::transport::Timeouts,
+    /// Serve HTTPS with this configuration (`None`: plain HTTP, for loopback behind a TLS proxy).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Audit rows older than this many days are pruned daily (at least [`audit::MIN_RETENTION_DAYS`]).
+    pub audit_retention_days: u32,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions { config: Config::default(), timeouts: Default::default(), tls: None, audit_retention_days: 365 }
+    }
+}
+
+/// Serves the API on `listener` until Ctrl-C, sweeping for overdue issues every [`SWEEP_INTERVAL`] (so
+/// issues are flagged even when no phone is online) and keeping the audit trail (daily prune past the retention,
+/// head logged as an outside witness).
+pub async fn serve(listener: tokio::net::TcpListener, storage: Arc<dyn Storage>, options: ServeOptions) -> std::io::Result<()> {
+    serve_until(listener, storage, options, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// [`serve`] until `stop` resolves.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    storage: Arc<dyn Storage>,
+    options: ServeOptions,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_periodically(storage.clone(), SWEEP_INTERVAL));
     let watcher = tokio::spawn(watch_feed_head(storage.clone(), FEED_HEAD_RECHECK));
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
-    let served = axum::serve(listener, router_with_shutdown(storage, shutdown))
-        .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+    let keeper = tokio::spawn(keep_audit(storage.clone(), options.audit_retention_days.max(audit::MIN_RETENTION_DAYS)));
+    let (stopper, shutdown) = tokio::sync::watch::channel(false);
+    let router = router_with_shutdown(storage, options.config, shutdown);
+    let served = crate::transport::serve_connections(
+        listener,
+        router,
+        options.tls,
+        options.timeouts,
+        async move {
+            stop.await;
             // Waiting pulls answer now, so the graceful shutdown does not wait up to 30 s for them.
-            let _ = stop.send(true);
-        })
-        .await;
+            let _ = stopper.send(true);
+        },
+        std::time::Duration::from_secs(35),
+    )
+    .await;
     sweeper.abort();
     watcher.abort();
+    keeper.abort();
     served
+}
+
+/// Once a day: prunes audit rows past the retention and logs the chain's head (seq, hash) to stderr, a record
+/// outside the database that a later `audit verify` can be compared with.
+pub async fn keep_audit(storage: Arc<dyn Storage>, retention_days: u32) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+    loop {
+        ticker.tick().await;
+        let storage = storage.clone();
+        let keep = move || -> crate::error::Result<(u64, Option<(i64, String)>)> {
+            let now = now_ms();
+            let pruned = storage.audit_prune(now - i64::from(retention_days) * 24 * 3600 * 1000, now)?;
+            Ok((pruned, storage.audit_verify()?.head))
+        };
+        match tokio::task::spawn_blocking(keep).await {
+            Ok(Ok((pruned, head))) => {
+                if pruned > 0 {
+                    eprintln!("audit: {pruned} row(s) older than {retention_days} days pruned");
+                }
+                if let Some((seq, hash)) = head {
+                    eprintln!("audit head 审计链头: seq {seq} sha256 {hash}");
+                }
+            }
+            Ok(Err(e)) => eprintln!("audit upkeep failed (will retry): {e}"),
+            Err(e) => eprintln!("audit upkeep panicked (will retry): {e}"),
+        }
+    }
 }
 
 /// How often the serving process re-reads the feed's head from the database, for writes made by another
@@ -207,12 +313,29 @@ pub async fn sweep_periodically(storage: Arc<dyn Storage>, interval: std::time::
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// `Retry-After` seconds (429).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with a status, stable code and message.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody { code: code.as_str().into(), message: message.into(), wipe: false } }
+        ApiError { status, body: ErrorBody { code: code.as_str().into(), message: message.into(), wipe: false }, retry_after: None }
+    }
+
+    /// 429 `rate_limited`, retry after `ms` (rounded up to whole seconds).
+    fn rate_limited(message: &str, ms: u64) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message);
+        e.retry_after = Some(ms.div_ceil(1000).max(1));
+        e
+    }
+
+    fn locked(message: &str) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::AccountLocked, message)
+    }
+
+    fn wrong_password() -> ApiError {
+        ApiError::unauthorized("账号或密码错误 / wrong user id or password")
     }
 
     fn unauthorized(message: &str) -> ApiError {
@@ -223,10 +346,6 @@ impl ApiError {
         let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked, "this device was revoked; delete local data");
         e.body.wipe = true;
         e
-    }
-
-    fn forbidden(message: &str) -> ApiError {
-        ApiError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
     fn invalid(message: impl Into<String>) -> ApiError {
@@ -244,7 +363,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
+        let mut resp = (self.status, axum::Json(self.body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
     }
 }
 
@@ -313,12 +436,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// The authenticated caller: the device's token record (user, node path) and the token's hash.
+/// The authenticated caller: the device's token record (user, node path) and the token's hash. Each request
+/// takes one unit of the device's work cap ([`Limits::requests_per_minute`]).
 pub struct Caller {
     /// Device and user.
     pub record: TokenRecord,
     /// SHA-256 of the presented token.
     pub token_hash: String,
+    /// The client's address (audit).
+    pub address: String,
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -336,42 +462,228 @@ impl FromRequestParts<AppState> for Caller {
         let token_hash = auth::token_hash(token);
         let storage = state.storage.clone();
         let lookup = token_hash.clone();
-        let record = blocking(move || storage.token(&lookup)).await?.ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+        let now = now_ms();
+        let record = blocking(move || storage.token(&lookup, now)).await?.ok_or_else(|| ApiError::unauthorized("unknown token"))?;
         if record.revoked {
             return Err(ApiError::revoked());
         }
-        if record.expires_at_ms <= now_ms() {
+        if record.expires_at_ms <= now {
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired, "the token expired; sign in again"));
         }
-        Ok(Caller { record, token_hash })
+        if let Err(ms) = state.work.take(&state.config.limits, &record.device_id, 1, 0, now) {
+            return Err(ApiError::rate_limited("请求过于频繁，请稍后再试 / too many requests from this device", ms));
+        }
+        let address = crate::transport::client_addr(parts, state.config.trust_forwarded_for).map(|a| a.to_string()).unwrap_or_default();
+        Ok(Caller { record, token_hash, address })
     }
 }
 
-async fn sign_in(State(state): State<AppState>, JsonBody(req): JsonBody<SignInRequest>) -> ApiResult<axum::Json<SignInResponse>> {
-    validate::id("device_id", &req.device_id).map_err(|e| ApiError::invalid(e.to_string()))?;
-    validate::device_name("device_name", &req.device_name).map_err(|e| ApiError::invalid(e.to_string()))?;
-    if validate::id("user_id", &req.user_id).is_err() || req.password.len() > 1024 {
-        return Err(ApiError::unauthorized("wrong user id or password"));
+/// The client's address, for the per-address throttle and the audit trail.
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(crate::transport::client_addr(parts, state.config.trust_forwarded_for)))
     }
+}
+
+fn addr_text(addr: Option<std::net::IpAddr>) -> String {
+    addr.map(|a| a.to_string()).unwrap_or_default()
+}
+
+/// Records an audit event; a failure to record is logged, never shown to the client.
+async fn record(state: &AppState, event: audit::Event) {
     let storage = state.storage.clone();
-    let (user, revoked) = blocking(move || {
-        let revoked = storage.device_revoked(&req.device_id)?;
-        let user = storage.user_credentials(&req.user_id)?;
-        let ok = user.as_ref().is_some_and(|(_, hash)| auth::verify_password(&req.password, hash));
-        Ok((ok.then(|| user.map(|(u, _)| u)).flatten().map(|u| (u, req.device_id, req.device_name)), revoked))
+    if let Err(e) = blocking(move || storage.audit(&event, now_ms())).await {
+        eprintln!("linkage-server: audit record failed: {e:?}");
+    }
+}
+
+/// The account key of the throttle: the id as sent, bounded (any text counts, known or not).
+fn account_key(user_id: &str) -> String {
+    user_id.chars().take(64).collect()
+}
+
+/// Checks a user id and password with the sign-in protections: the growing delay per account and address
+/// (429 before any work), at most `concurrent_password_checks` argon2 runs at once (503 past the wait), a dummy
+/// hash for unknown ids (same work, same answer), failure counting with the lock-out, and the locked/disabled
+/// answers. Every outcome is audited. Returns the account when the password is right and the account usable.
+async fn authenticate(state: &AppState, addr: Option<std::net::IpAddr>, user_id: &str, password: &str) -> ApiResult<Account> {
+    let limits = &state.config.limits;
+    let key = account_key(user_id);
+    let address = addr_text(addr);
+    let wait = state.throttle.wait_ms(limits, &key, addr, now_ms());
+    if wait > 0 {
+        record(state, audit::Event::new(key.clone(), Action::SignInThrottled, key.clone(), address).with(serde_json::json!({ "wait_ms": wait }))).await;
+        return Err(ApiError::rate_limited("尝试次数过多，请稍后再试 / too many failed sign-ins; wait and try again", wait));
+    }
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_millis(limits.password_check_wait_ms),
+        state.password_checks.clone().acquire_owned(),
+    )
+    .await;
+    let Ok(Ok(permit)) = permit else {
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "服务器繁忙，请稍后再试 / too many sign-ins at once; retry shortly"));
+    };
+    let storage = state.storage.clone();
+    let (id, pw) = (user_id.to_string(), password.to_string());
+    let (account, right) = blocking(move || {
+        let account = if validate::id("user_id", &id).is_ok() { storage.account(&id)? } else { None };
+        let hash = account.as_ref().map_or(guard::dummy_hash(), |a| a.password_hash.as_str());
+        // Over-long passwords are refused after the same work (argon2 of a bounded prefix would be a second path).
+        let right = auth::verify_password(if pw.len() > 1024 { "" } else { &pw }, hash) && pw.len() <= 1024;
+        Ok((account, right))
     })
     .await?;
-    if revoked == Some(true) {
-        return Err(ApiError::revoked());
+    drop(permit);
+    let now = now_ms();
+    match (account, right) {
+        (Some(a), true) if !a.locked && !a.disabled => {
+            state.throttle.succeeded(&key);
+            let storage = state.storage.clone();
+            let uid = a.user.id.clone();
+            blocking(move || storage.sign_in_succeeded(&uid)).await?;
+            Ok(a)
+        }
+        (Some(a), true) if a.disabled && !a.locked => {
+            record(state, audit::Event::new(key.clone(), Action::SignInFailed, key, address).with(serde_json::json!({ "reason": "disabled" }))).await;
+            Err(ApiError::locked("账号已停用，请联系管理员 / this account was disabled; ask the administrator"))
+        }
+        (Some(a), _) if a.locked => {
+            state.throttle.failed(limits, &key, addr, now);
+            record(state, audit::Event::new(key.clone(), Action::SignInFailed, key, address).with(serde_json::json!({ "reason": "locked" }))).await;
+            Err(ApiError::locked("账号已锁定，请联系管理员解锁 / this account is locked after too many failed sign-ins; ask the administrator"))
+        }
+        (account, _) => {
+            let in_memory = state.throttle.failed(limits, &key, addr, now);
+            let (count, locked_now) = match account {
+                Some(a) => {
+                    let storage = state.storage.clone();
+                    let (uid, lock_after) = (a.user.id.clone(), limits.lock_after);
+                    blocking(move || storage.sign_in_failed(&uid, lock_after)).await?
+                }
+                // An unknown id locks in memory at the same count, so it answers as a known one would.
+                None => (in_memory, in_memory == limits.lock_after.max(1)),
+            };
+            record(
+                state,
+                audit::Event::new(key.clone(), Action::SignInFailed, key.clone(), address.clone())
+                    .with(serde_json::json!({ "reason": "wrong_password", "failures": count })),
+            )
+            .await;
+            if locked_now {
+                record(state, audit::Event::new(key.clone(), Action::AccountLocked, key, address).with(serde_json::json!({ "failures": count }))).await;
+            }
+            if count >= limits.lock_after.max(1) {
+                return Err(ApiError::locked("账号已锁定，请联系管理员解锁 / this account is locked after too many failed sign-ins; ask the administrator"));
+            }
+            Err(ApiError::wrong_password())
+        }
     }
-    let Some((user, device_id, device_name)) = user else { return Err(ApiError::unauthorized("wrong user id or password")) };
+}
+
+/// Enrols the device for a signed-in account with a new token; the refusals (revoked, taken) are told only here,
+/// after the password was found right.
+async fn enrol(
+    state: &AppState,
+    address: String,
+    user: crate::storage::UserInfo,
+    device_id: String,
+    device_name: &str,
+    device_secret: &str,
+) -> ApiResult<SignInResponse> {
     let token = auth::new_token()?;
     let now = now_ms();
     let expires_at_ms = now + auth::TOKEN_TTL_MS;
+    let enrolment = NewEnrolment {
+        device_id: device_id.clone(),
+        device_name: device_name.trim().to_string(),
+        secret_hash: (!device_secret.is_empty()).then(|| crate::sqlite::sha256_hex(device_secret.as_bytes())),
+        user_id: user.id.clone(),
+        token_hash: auth::token_hash(&token),
+        expires_at_ms,
+        now_ms: now,
+    };
     let storage = state.storage.clone();
-    let (hash, uid) = (auth::token_hash(&token), user.id.clone());
-    blocking(move || storage.enroll_device(&device_id, device_name.trim(), &uid, &hash, expires_at_ms, now)).await?;
-    Ok(axum::Json(signed_in(token, expires_at_ms, user, now)))
+    let outcome = blocking(move || storage.enroll_device(&enrolment)).await?;
+    let uid = user.id.clone();
+    match outcome {
+        Enrolment::Enrolled => {
+            record(state, audit::Event::new(uid.clone(), Action::SignIn, device_id, address)).await;
+            Ok(signed_in(token, expires_at_ms, user, now))
+        }
+        Enrolment::Revoked => {
+            record(state, audit::Event::new(uid, Action::SignInFailed, device_id, address).with(serde_json::json!({ "reason": "device_revoked" }))).await;
+            Err(ApiError::revoked())
+        }
+        Enrolment::Taken => {
+            record(state, audit::Event::new(uid, Action::DeviceTakeoverRefused, device_id, address)).await;
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorCode::DeviceTaken,
+                "此设备标识属于另一台设备 / this device id belongs to another installation",
+            ))
+        }
+    }
+}
+
+fn check_device(device_id: &str, device_name: &str, device_secret: &str) -> ApiResult<()> {
+    validate::id("device_id", device_id).map_err(|e| ApiError::invalid(e.to_string()))?;
+    validate::device_name("device_name", device_name).map_err(|e| ApiError::invalid(e.to_string()))?;
+    if device_secret.len() > 128 {
+        return Err(ApiError::invalid("device_secret: at most 128 bytes"));
+    }
+    Ok(())
+}
+
+async fn sign_in(State(state): State<AppState>, ClientAddr(addr): ClientAddr, JsonBody(req): JsonBody<SignInRequest>) -> ApiResult<axum::Json<SignInResponse>> {
+    check_device(&req.device_id, &req.device_name, &req.device_secret)?;
+    let account = authenticate(&state, addr, &req.user_id, &req.password).await?;
+    if account.must_change_password {
+        record(&state, audit::Event::new(account.user.id.clone(), Action::SignInFailed, req.device_id, addr_text(addr))
+            .with(serde_json::json!({ "reason": "password_change_required" }))).await;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::PasswordChangeRequired,
+            "请先修改初始密码 / choose a new password first (POST /v1/auth/password)",
+        ));
+    }
+    Ok(axum::Json(enrol(&state, addr_text(addr), account.user, req.device_id, &req.device_name, &req.device_secret).await?))
+}
+
+/// `POST /v1/auth/password`: checks the current password as sign-in does, the new one against the policy, stores
+/// it, ends every token of the user, and enrols this device with a new token.
+async fn change_password(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    JsonBody(req): JsonBody<ChangePasswordRequest>,
+) -> ApiResult<axum::Json<SignInResponse>> {
+    check_device(&req.device_id, &req.device_name, &req.device_secret)?;
+    let account = authenticate(&state, addr, &req.user_id, &req.password).await?;
+    if let Err(problem) = linkage_protocol::rules::password::check(&account.user.id, &req.new_password, Some(&req.password)) {
+        use linkage_protocol::labels::Locale;
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::WeakPassword,
+            format!("{} / {} ({})", problem.words(Locale::ZhCn), problem.words(Locale::En), problem.code()),
+        ));
+    }
+    let permit = state.password_checks.clone().acquire_owned().await.map_err(|_| Error::Corrupt("semaphore closed".into()))?;
+    let storage = state.storage.clone();
+    let (uid, new_password) = (account.user.id.clone(), req.new_password);
+    let ended = blocking(move || {
+        let hash = auth::hash_password(&new_password)?;
+        storage.set_password(&uid, &hash, false, now_ms())
+    })
+    .await?;
+    drop(permit);
+    let address = addr_text(addr);
+    let uid = account.user.id.clone();
+    record(&state, audit::Event::new(uid.clone(), Action::PasswordChanged, uid.clone(), address.clone())).await;
+    record(&state, audit::Event::new(uid.clone(), Action::TokensRevoked, uid, address.clone()).with(serde_json::json!({ "devices": ended, "why": "password_changed" }))).await;
+    Ok(axum::Json(enrol(&state, address, account.user, req.device_id, &req.device_name, &req.device_secret).await?))
 }
 
 /// The answer to a sign-in or a refresh: the new token and who it speaks for.
@@ -388,21 +700,28 @@ fn signed_in(token: String, expires_at_ms: i64, user: crate::storage::UserInfo, 
     }
 }
 
+/// `POST /v1/auth/refresh`: a new token, while the presented one stays valid until the new one is first used —
+/// a refresh whose answer is lost leaves the phone with a working token, and its next refresh replaces the unused
+/// one.
 async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<SignInResponse>> {
     let token = auth::new_token()?;
     let now = now_ms();
     let expires_at_ms = now + auth::TOKEN_TTL_MS;
     let storage = state.storage.clone();
     let (device, old, new) = (caller.record.device_id.clone(), caller.token_hash.clone(), auth::token_hash(&token));
-    if !blocking(move || storage.replace_token(&device, &old, &new, expires_at_ms)).await? {
+    if !blocking(move || storage.rotate_token(&device, &old, &new, expires_at_ms)).await? {
         return Err(ApiError::unauthorized("the token was replaced meanwhile"));
     }
+    record(&state, audit::Event::new(caller.record.user.id.clone(), Action::TokenRefreshed, caller.record.device_id.clone(), caller.address)).await;
     Ok(axum::Json(signed_in(token, expires_at_ms, caller.record.user, now)))
 }
 
 async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): JsonBody<PushRequest>) -> ApiResult<axum::Json<PushResponse>> {
     if req.ops.len() > MAX_PUSH_OPS {
         return Err(ApiError::invalid(format!("ops: at most {MAX_PUSH_OPS} operations per push")));
+    }
+    if let Err(ms) = state.work.take(&state.config.limits, &caller.record.device_id, 0, req.ops.len() as u32, now_ms()) {
+        return Err(ApiError::rate_limited("同步操作过于频繁，请稍后再试 / this device's operations per minute are used up", ms));
     }
     let storage = state.storage.clone();
     let user = caller.record.user;
@@ -521,21 +840,22 @@ async fn bundle(
         validate::id("node", node).map_err(|e| ApiError::invalid(e.to_string()))?;
     }
     let storage = state.storage.clone();
-    let user = caller.record.user;
+    let user = caller.record.user.clone();
+    let asked = params.node.clone().unwrap_or_else(|| user.node_id.clone());
     let bundle = blocking(move || {
         let path = match params.node {
             None => user.node_path.clone(),
             Some(id) => match storage.node(&id)? {
-                Some(n) => n.path,
-                None => return Ok(Err(ApiError::not_found("no such node"))),
+                // Outside the scope answers as a missing node: ids out of scope are not confirmed to exist.
+                Some(n) if scope::within(&user.node_path, &n.path) => n.path,
+                _ => return Ok(Err(ApiError::not_found("no such node in your scope"))),
             },
         };
-        if !scope::within(&user.node_path, &path) {
-            return Ok(Err(ApiError::forbidden("the node lies outside your scope")));
-        }
         Ok(Ok(storage.bundle(&path)?))
     })
     .await??;
+    let detail = serde_json::json!({ "households": bundle.households.len(), "users": bundle.users.len() });
+    record(&state, audit::Event::new(caller.record.user.id.clone(), Action::BundleDownload, asked, caller.address).with(detail)).await;
     Ok(axum::Json(bundle).into_response())
 }
 
@@ -687,14 +1007,17 @@ async fn blob_head(State(state): State<AppState>, _caller: Caller, Path(hash): P
 async fn blob_download(State(state): State<AppState>, caller: Caller, Path(hash): Path<String>) -> ApiResult<Response> {
     check_hash(&hash)?;
     let storage = state.storage.clone();
-    let scope_path = caller.record.user.node_path;
+    let scope_path = caller.record.user.node_path.clone();
+    let h = hash.clone();
     let found = blocking(move || {
-        if !storage.blob_referenced_within(&hash, &scope_path)? {
-            return Ok(Err(ApiError::forbidden("no record in your scope refers to this blob")));
+        // Out of scope and not uploaded answer alike: the answer does not tell whether the blob exists.
+        if !storage.blob_referenced_within(&h, &scope_path)? {
+            return Ok(Err(ApiError::not_found("no such photo in your scope (or not uploaded yet)")));
         }
-        Ok(storage.blob_read(&hash)?.ok_or_else(|| ApiError::not_found("the blob has not been uploaded yet")))
+        Ok(storage.blob_read(&h)?.ok_or_else(|| ApiError::not_found("no such photo in your scope (or not uploaded yet)")))
     })
     .await??;
+    record(&state, audit::Event::new(caller.record.user.id.clone(), Action::BlobDownload, hash, caller.address)).await;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], Bytes::from(found))
         .into_response())
 }

@@ -169,6 +169,39 @@ pub fn seed(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<Optio
     if storage.has_county()? {
         return Ok(None);
     }
+    // Marked before the first row and after the last: a seeding killed midway is recognised at the next start
+    // (`seeding_incomplete`) and done again, never served half made.
+    storage.set_server_meta(DEMO_SEED_KEY, "started")?;
+    let summary = seed_county(storage, households, now_ms)?;
+    storage.set_server_meta(DEMO_SEED_KEY, "complete")?;
+    Ok(Some(summary))
+}
+
+/// `server_meta` key of the demo seeding's progress: `started`, then `complete`.
+pub const DEMO_SEED_KEY: &str = "demo_seed";
+
+/// Whether this data directory holds a demo seeding that did not finish (its start was marked, its end not).
+/// A county imported for real has no mark and is never taken for one.
+pub fn seeding_incomplete(storage: &dyn Storage) -> Result<bool> {
+    Ok(storage.server_meta(DEMO_SEED_KEY)?.as_deref() == Some("started"))
+}
+
+/// Removes a demo data directory's database (with its WAL) and blobs, so seeding starts over. Only for a data
+/// directory [`seeding_incomplete`] recognised as an unfinished demo.
+pub fn remove_data(data_dir: &std::path::Path) -> Result<()> {
+    for name in ["linkage.db", "linkage.db-wal", "linkage.db-shm"] {
+        match std::fs::remove_file(data_dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    match std::fs::remove_dir_all(data_dir.join("blobs")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn seed_county(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<DemoSummary> {
     let mut rng = Rng::new(SEED);
     let county_rect = Rect { south: 35.35, west: 109.55, north: 35.85, east: 110.15 };
     let mut nodes: Vec<Sourced<BundleNode>> = Vec::new();
@@ -299,7 +332,7 @@ pub fn seed(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<Optio
     pusher.alert(&county_user, &townships, &branches, &groups, &hh_places)?;
 
     let sample_users = vec![users[0].clone(), townships[0].user.clone(), branches[0].0.user.clone(), groups[0].0.user.clone()];
-    Ok(Some(DemoSummary { sample_users, ops_applied: pusher.applied }))
+    Ok(DemoSummary { sample_users, ops_applied: pusher.applied })
 }
 
 /// Makes operations as a phone would and pushes them through `Storage::apply_op`.

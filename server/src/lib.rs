@@ -5,13 +5,16 @@
 
 pub mod api;
 pub mod apply;
+pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod guard;
 pub mod import;
 pub mod measures;
 pub mod openapi;
 pub mod sqlite;
 pub mod storage;
+pub mod transport;
 
 pub use error::{Error, Result};

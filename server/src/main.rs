@@ -1,5 +1,6 @@
-//! The `linkage-server` command line: `serve`, `import`, `user add`, `device revoke`, `demo` and `measures`
-//! (DESIGN §9).
+//! The `linkage-server` command line: `serve`, `import`, `user add|unlock|disable`, `device list|revoke`,
+//! `audit verify|export`, `demo` and `measures` (DESIGN §9). Every administrative command is written to the
+//! audit trail with the operator's OS user.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,8 @@ use linkage_protocol::model::Role;
 use linkage_protocol::validate::{self, limits};
 use linkage_server::sqlite::SqliteStorage;
 use linkage_server::storage::{NewUser, Storage};
-use linkage_server::{api, auth, demo, import, measures, Error};
+use linkage_server::audit::{self, Action};
+use linkage_server::{api, auth, demo, import, measures, transport, Error};
 
 #[derive(Parser)]
 #[command(name = "linkage-server", version, about = "Linkage (五级联动) sync server")]
@@ -22,12 +24,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the sync API.
+    /// Serve the sync API (HTTPS with --tls-cert/--tls-key, else plain HTTP for a TLS reverse proxy on the same
+    /// host; see docs/security.md §9).
     Serve {
         #[arg(long, default_value = "./linkage-data")]
         data_dir: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        serving: ServingArgs,
     },
     /// Import the org tree and/or households from UTF-8 CSV (all or nothing; see the headers in --help).
     #[command(long_about = "Import the org tree and/or households from UTF-8 CSV, all or nothing.\n\n\
@@ -58,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// The audit trail (审计记录): check its hash chain, export a period.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The county's holiday calendars (节假日安排), one file per year: import one, or see which are loaded.
     Calendar {
         #[command(subcommand)]
@@ -74,6 +84,8 @@ enum Command {
         /// Seed and exit without serving.
         #[arg(long)]
         seed_only: bool,
+        #[command(flatten)]
+        serving: ServingArgs,
     },
     /// Export the measures (考核指标) of a node's area over a period: one row for the node, one per child.
     #[command(long_about = "Export the measures (考核指标) of a node's area over a period, with Chinese column headers: \
@@ -101,6 +113,77 @@ enum Command {
     },
 }
 
+/// How `serve` and `demo` serve: TLS, proxy, limits, audit retention.
+#[derive(clap::Args)]
+struct ServingArgs {
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Behind a reverse proxy that sets X-Forwarded-For: throttle sign-ins by the address it names.
+    #[arg(long)]
+    trust_forwarded_for: bool,
+    /// Keep audit records this many days (at least 180).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(180..))]
+    audit_retention_days: u32,
+    /// Operations one device may push per minute.
+    #[arg(long, default_value_t = linkage_server::guard::Limits::default().ops_per_minute)]
+    max_ops_per_minute: u32,
+    /// Requests one device may make per minute.
+    #[arg(long, default_value_t = linkage_server::guard::Limits::default().requests_per_minute)]
+    max_requests_per_minute: u32,
+    /// Consecutive failed sign-ins that lock an account (unlock: `user unlock`).
+    #[arg(long, default_value_t = linkage_server::guard::Limits::default().lock_after, value_parser = clap::value_parser!(u32).range(3..=100))]
+    lock_after: u32,
+}
+
+impl ServingArgs {
+    fn options(&self) -> Result<api::ServeOptions, Error> {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(transport::tls_config(cert, key)?),
+            _ => None,
+        };
+        let limits = linkage_server::guard::Limits {
+            ops_per_minute: self.max_ops_per_minute.max(1),
+            requests_per_minute: self.max_requests_per_minute.max(1),
+            lock_after: self.lock_after,
+            ..Default::default()
+        };
+        Ok(api::ServeOptions {
+            config: api::Config { limits, trust_forwarded_for: self.trust_forwarded_for },
+            timeouts: transport::Timeouts::default(),
+            tls,
+            audit_retention_days: self.audit_retention_days,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain from the oldest kept row; names the first row edited or deleted. Prints the head
+    /// (newest seq and hash): compare it with the head logged daily by the server to detect deleted newest rows.
+    Verify {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
+    /// Export the rows of a period as CSV (UTF-8 with BOM): days in China Standard Time, --to inclusive.
+    Export {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last day (inclusive), YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Output file (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     Csv,
@@ -109,7 +192,8 @@ enum FormatArg {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Create (or update) a user bound to a node.
+    /// Create (or update) a user bound to a node with an initial password, which the user must change at the
+    /// first sign-in. Over an existing user this is a password reset: the user's devices are signed out.
     Add {
         #[arg(long, default_value = "./linkage-data")]
         data_dir: PathBuf,
@@ -121,8 +205,27 @@ enum UserCommand {
         role: RoleArg,
         #[arg(long)]
         node: String,
+        /// The initial password (visible in `ps` and shell history: prefer --password-stdin).
+        #[arg(long, conflicts_with = "password_stdin", required_unless_present = "password_stdin")]
+        password: Option<String>,
+        /// Read the initial password from the first line of standard input.
         #[arg(long)]
-        password: String,
+        password_stdin: bool,
+    },
+    /// Unlock an account locked by failed sign-ins.
+    Unlock {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        id: String,
+    },
+    /// Disable an account (someone left the job): it cannot sign in, and each of its devices is told to wipe its
+    /// data at its next contact.
+    Disable {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -152,6 +255,14 @@ enum CalendarCommand {
 
 #[derive(Subcommand)]
 enum DeviceCommand {
+    /// List enrolled devices (of one user, or all): id, user, name, enrolled, last seen, state.
+    List {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// Only this user's devices.
+        #[arg(long)]
+        user: Option<String>,
+    },
     /// Revoke a device: its next request is answered with a wipe order.
     Revoke {
         #[arg(long, default_value = "./linkage-data")]
@@ -185,30 +296,66 @@ fn open(data_dir: &Path) -> Result<Arc<SqliteStorage>, Error> {
     Ok(Arc::new(SqliteStorage::open(data_dir)?))
 }
 
+/// Creates a user, or resets an existing user's password (their devices are signed out). The password must meet
+/// the policy and is marked initial: the user changes it at the first sign-in.
 fn add_user(storage: &dyn Storage, id: &str, name: &str, role: Role, node: &str, password: &str) -> Result<(), Error> {
     validate::id("id", id).map_err(|e| Error::Invalid(e.to_string()))?;
     let name = validate::text("name", name, 1, limits::NAME).map_err(|e| Error::Invalid(e.to_string()))?;
-    if password.chars().count() < 8 {
-        return Err(Error::Invalid("password: needs at least 8 characters".into()));
+    if let Err(p) = linkage_protocol::rules::password::check(id, password, None) {
+        use linkage_protocol::labels::Locale;
+        return Err(Error::Invalid(format!("password: {} ({})", p.words(Locale::En), p.words(Locale::ZhCn))));
     }
     let n = storage.node(node)?.ok_or_else(|| Error::NotFound(format!("node '{node}'")))?;
     if n.level != role.level() {
         return Err(Error::Invalid(format!("a {role:?} must be bound to a {:?} node; '{node}' is a {:?}", role.level(), n.level)));
     }
-    storage.put_user(&NewUser { id: id.into(), name, role, node_id: node.into(), password_hash: auth::hash_password(password)? })
-}
-
-async fn serve(storage: Arc<SqliteStorage>, listen: SocketAddr) -> Result<(), Error> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    eprintln!("linkage-server listening on http://{}", listener.local_addr()?);
-    api::serve(listener, storage).await?;
+    let hash = auth::hash_password(password)?;
+    let existed = storage.account(id)?.is_some();
+    storage.put_user(&NewUser { id: id.into(), name, role, node_id: node.into(), password_hash: hash.clone() })?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let signed_out = storage.set_password(id, &hash, true, now)?;
+    let detail = serde_json::json!({ "role": linkage_server::sqlite::enum_str(&role), "node": node, "password_reset": existed, "devices_signed_out": signed_out });
+    storage.audit(&audit::Event::new(audit::cli_actor(), Action::UserSaved, id, "").with(detail), now)?;
+    if signed_out > 0 {
+        storage.audit(&audit::Event::new(audit::cli_actor(), Action::TokensRevoked, id, "").with(serde_json::json!({ "devices": signed_out, "why": "password_reset" })), now)?;
+    }
     Ok(())
 }
 
-fn banner(listen: SocketAddr, summary: Option<&demo::DemoSummary>, storage: &dyn Storage, seconds: f64) -> Result<(), Error> {
+async fn serve(storage: Arc<SqliteStorage>, listen: SocketAddr, options: api::ServeOptions) -> Result<(), Error> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let scheme = if options.tls.is_some() { "https" } else { "http" };
+    eprintln!("linkage-server listening on {scheme}://{}", listener.local_addr()?);
+    api::serve(listener, storage, options).await?;
+    Ok(())
+}
+
+fn fmt_time(ms: Option<i64>) -> String {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|t| t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8")).format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+/// `audit export`: the rows of the days as CSV with a byte-order mark.
+fn audit_csv(rows: &[audit::Row]) -> Result<Vec<u8>, Error> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let io = |e: csv::Error| Error::Invalid(e.to_string());
+        w.write_record(["序号 seq", "时间 time (UTC+8)", "at_ms", "操作人 actor", "事件 action", "对象 subject", "地址 address", "详情 detail", "prev_hash", "hash"]).map_err(io)?;
+        for r in rows {
+            w.write_record([&r.seq.to_string(), &fmt_time(Some(r.at_ms)), &r.at_ms.to_string(), &r.actor, &r.action, &r.subject, &r.address, &r.detail, &r.prev_hash, &r.hash]).map_err(io)?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
+fn banner(listen: SocketAddr, tls: bool, summary: Option<&demo::DemoSummary>, storage: &dyn Storage, seconds: f64) -> Result<(), Error> {
     let c = storage.counts()?;
-    let url = format!("http://{listen}");
+    let url = format!("{}://{listen}", if tls { "https" } else { "http" });
     println!("\n五级联动 Linkage 演示服务器 / demo server");
+    println!("  演示数据仅供演示 Demo data only: never run `demo` on a county's data directory.");
     println!("  地址 URL:      {url}   (API 文档 OpenAPI: {url}/openapi.json)");
     println!(
         "  数据 Data:     {} 个组织节点 nodes, {} 户 households, {} 名用户 users, {} 件诉求 issues, {} 次走访 visits",
@@ -231,16 +378,18 @@ fn banner(listen: SocketAddr, summary: Option<&demo::DemoSummary>, storage: &dyn
         }
     }
     println!("  手机连接 Phone: set the server URL to {url} (an emulator reaches the host at http://10.0.2.2:{}),", listen.port());
-    println!("                  then sign in with an account above; use --listen 0.0.0.0:{} for phones on the LAN.\n", listen.port());
+    println!("                  then sign in with an account above. Phones refuse other http:// addresses: for a phone on USB");
+    println!("                  run `adb reverse tcp:{0} tcp:{0}`; on the LAN serve TLS (--tls-cert/--tls-key).\n", listen.port());
     Ok(())
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
     let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
     match cli.command {
-        Command::Serve { data_dir, listen } => {
+        Command::Serve { data_dir, listen, serving } => {
+            let options = serving.options()?;
             let storage = open(&data_dir)?;
-            runtime()?.block_on(serve(storage, listen))
+            runtime()?.block_on(serve(storage, listen, options))
         }
         Command::Import { data_dir, nodes, households } => {
             if nodes.is_none() && households.is_none() {
@@ -248,13 +397,108 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             let storage = open(&data_dir)?;
             let r = import::import_files(storage.as_ref(), nodes.as_deref(), households.as_deref())?;
+            let files: Vec<String> = nodes.iter().chain(households.iter()).map(|p| p.display().to_string()).collect();
+            let detail = serde_json::json!({ "nodes": r.nodes, "households": r.households });
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::Import, files.join(" "), "").with(detail), chrono::Utc::now().timestamp_millis())?;
             println!("imported {} nodes and {} households", r.nodes, r.households);
             Ok(())
         }
-        Command::User { command: UserCommand::Add { data_dir, id, name, role, node, password } } => {
+        Command::User { command: UserCommand::Add { data_dir, id, name, role, node, password, password_stdin } } => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p,
+                (None, _) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
             let storage = open(&data_dir)?;
             add_user(storage.as_ref(), &id, &name, role.into(), &node, &password)?;
-            println!("user {id} saved");
+            println!("user {id} saved; the password is initial: it must be changed at the first sign-in");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Unlock { data_dir, id } } => {
+            let storage = open(&data_dir)?;
+            if !storage.unlock_user(&id)? {
+                return Err(Error::NotFound(format!("user '{id}'")));
+            }
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::AccountUnlocked, &id, ""), chrono::Utc::now().timestamp_millis())?;
+            println!("user {id} unlocked");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Disable { data_dir, id } } => {
+            let storage = open(&data_dir)?;
+            let revoked = storage.disable_user(&id)?.ok_or_else(|| Error::NotFound(format!("user '{id}'")))?;
+            storage.audit(
+                &audit::Event::new(audit::cli_actor(), Action::UserDisabled, &id, "").with(serde_json::json!({ "devices_revoked": revoked })),
+                chrono::Utc::now().timestamp_millis(),
+            )?;
+            println!("user {id} disabled; {revoked} device(s) will be told to wipe their data at their next contact");
+            Ok(())
+        }
+        Command::Device { command: DeviceCommand::List { data_dir, user } } => {
+            let storage = open(&data_dir)?;
+            let devices = storage.devices(user.as_deref())?;
+            println!("{:<24} {:<14} {:<16} {:<16} {:<16} 状态 state", "设备 device", "用户 user", "名称 name", "登记 enrolled", "最近 last seen");
+            for d in &devices {
+                let state = if d.revoked {
+                    "已停用 revoked"
+                } else if d.signed_out {
+                    "需重新登录 signed out"
+                } else if d.expires_at_ms <= chrono::Utc::now().timestamp_millis() {
+                    "已过期 expired"
+                } else {
+                    "正常 active"
+                };
+                let bound = if d.bound { "" } else { " (无设备密钥 no secret)" };
+                println!(
+                    "{:<24} {:<14} {:<16} {:<16} {:<16} {state}{bound}",
+                    d.device_id,
+                    d.user_id,
+                    d.device_name,
+                    fmt_time(Some(d.created_at_ms)),
+                    fmt_time(d.last_seen_at_ms)
+                );
+            }
+            println!("{} device(s)", devices.len());
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir } } => {
+            let storage = open(&data_dir)?;
+            let v = storage.audit_verify()?;
+            let head = v.head.as_ref().map_or_else(|| "none".to_string(), |(seq, hash)| format!("seq {seq} sha256 {hash}"));
+            match v.problem {
+                None => {
+                    println!("audit chain intact 审计链完整: {} row(s); head {head}", v.rows);
+                    Ok(())
+                }
+                Some(p) => Err(Error::Corrupt(format!("audit chain broken 审计链被破坏: {p}; intact up to {head}"))),
+            }
+        }
+        Command::Audit { command: AuditCommand::Export { data_dir, from, to, out } } => {
+            let dates = measures::DateRange::parse(&from, &to)?;
+            let storage = open(&data_dir)?;
+            let period = dates.period();
+            let (from_ms, to_ms) = (period.from_ms, period.to_ms);
+            let rows = storage.audit_rows(from_ms, to_ms)?;
+            let bytes = audit_csv(&rows)?;
+            let target = out.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
+            storage.audit(
+                &audit::Event::new(audit::cli_actor(), Action::AuditExport, &target, "").with(serde_json::json!({ "from": from, "to": to, "rows": rows.len() })),
+                chrono::Utc::now().timestamp_millis(),
+            )?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, bytes)?;
+                    eprintln!("{} audit row(s) written to {}", rows.len(), path.display());
+                }
+                None => {
+                    use std::io::Write;
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&bytes)?;
+                    stdout.flush()?;
+                }
+            }
             Ok(())
         }
         Command::Sweep { data_dir } => {
@@ -274,6 +518,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", file.display())))?;
             let now = chrono::Utc::now().timestamp_millis();
             let year = storage.import_calendar(&text, now)?;
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::CalendarImport, file.display().to_string(), "").with(serde_json::json!({ "year": year })), now)?;
             println!("calendar {year} loaded from {}; phones get it with their next sync", file.display());
             calendar_status(storage.as_ref(), now)
         }
@@ -286,19 +531,28 @@ fn run(cli: Cli) -> Result<(), Error> {
             if !storage.revoke_device(&device)? {
                 return Err(Error::NotFound(format!("device '{device}'")));
             }
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::DeviceRevoked, &device, ""), chrono::Utc::now().timestamp_millis())?;
             println!("device {device} revoked; it will be told to wipe its data at its next contact");
             Ok(())
         }
-        Command::Demo { data_dir, listen, households, seed_only } => {
+        Command::Demo { data_dir, listen, households, seed_only, serving } => {
+            let options = serving.options()?;
             let started = Instant::now();
-            let storage = open(&data_dir)?;
+            let mut storage = open(&data_dir)?;
+            if demo::seeding_incomplete(storage.as_ref())? {
+                // A seeding killed midway: its data dir holds part of a county. Start it again from nothing.
+                eprintln!("an earlier demo seeding did not finish: seeding {} again from scratch", data_dir.display());
+                drop(storage);
+                demo::remove_data(&data_dir)?;
+                storage = open(&data_dir)?;
+            }
             let now = chrono::Utc::now().timestamp_millis();
             let summary = demo::seed(storage.as_ref(), households, now)?;
-            banner(listen, summary.as_ref(), storage.as_ref(), started.elapsed().as_secs_f64())?;
+            banner(listen, options.tls.is_some(), summary.as_ref(), storage.as_ref(), started.elapsed().as_secs_f64())?;
             if seed_only {
                 return Ok(());
             }
-            runtime()?.block_on(serve(storage, listen))
+            runtime()?.block_on(serve(storage, listen, options))
         }
         Command::Measures { data_dir, node, from, to, format, out } => {
             let dates = measures::DateRange::parse(&from, &to)?;
@@ -311,6 +565,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             let now = chrono::Utc::now().timestamp_millis();
             let policy = measures::MeasuresPolicy::for_county(&linkage_server::sqlite::read_county_config(&conn)?);
             let report = measures::compute(&conn, &node, dates, now, &policy)?;
+            {
+                let storage = open(&data_dir)?;
+                let target = out.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
+                let detail = serde_json::json!({ "node": node, "from": from, "to": to, "out": target });
+                storage.audit(&audit::Event::new(audit::cli_actor(), Action::MeasuresExport, &node, "").with(detail), now)?;
+            }
             let (bytes, out) = match format {
                 FormatArg::Csv => (report.to_csv()?, out),
                 FormatArg::Xlsx => {

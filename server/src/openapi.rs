@@ -13,8 +13,8 @@
 
 use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, VisitKind};
 use linkage_protocol::sync::{
-    paths, BlobsMissingRequest, BlobsMissingResponse, ErrorBody, ErrorCode, OpOutcome, OpResult, PullResponse, PushRequest,
-    PushResponse, RejectCode, SignInRequest, SignInResponse, HASH_PATTERN,
+    paths, BlobsMissingRequest, BlobsMissingResponse, ChangePasswordRequest, ErrorBody, ErrorCode, OpOutcome, OpResult,
+    PullResponse, PushRequest, PushResponse, RejectCode, SignInRequest, SignInResponse, HASH_PATTERN,
 };
 use linkage_protocol::wire::{Bundle, OpBody, Operation, Visit};
 use schemars::generate::SchemaSettings;
@@ -78,12 +78,27 @@ struct Route {
 
 use ErrorCode::*;
 
-fn auth_errors() -> (u16, Vec<ErrorCode>, &'static str) {
-    (
-        401,
-        vec![Unauthorized, TokenExpired, DeviceRevoked],
-        "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
-    )
+fn auth_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
+    vec![
+        (
+            401,
+            vec![Unauthorized, TokenExpired, DeviceRevoked],
+            "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, \
+             or `device_revoked` with `wipe: true`",
+        ),
+        (429, vec![RateLimited], "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds"),
+    ]
+}
+
+/// The answers of the sign-in protections (sign-in and password change).
+fn sign_in_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
+    vec![
+        (401, vec![Unauthorized, DeviceRevoked], "wrong or unknown user id or password (one answer for both); after a right password, a revoked device (`wipe: true`)"),
+        (403, vec![AccountLocked, PasswordChangeRequired], "`account_locked`: locked after repeated failures (unlock: `linkage-server user unlock`) or disabled; `password_change_required` (sign-in only): right password, but an initial one: change it first"),
+        (409, vec![DeviceTaken], "after a right password: the device id is enrolled with another device secret"),
+        (429, vec![RateLimited], "too many failed sign-ins for this account or address: wait `Retry-After` seconds (the delay grows)"),
+        (503, vec![Busy], "too many password checks at once; retry shortly"),
+    ]
 }
 
 fn json_body_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
@@ -142,13 +157,23 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
         password: "linkage2026".into(),
         device_id: "phone-0194f3a2".into(),
         device_name: "网格员的手机".into(),
+        device_secret: "Jq3lY0kq8m9e2Wc1sVZb5rN7tUxH4aPd6fGiLoKjMnE".into(),
+    })
+    .expect("serializable");
+    let change_example = serde_json::to_value(ChangePasswordRequest {
+        user_id: "gw1-1".into(),
+        password: "initial-Pass-1".into(),
+        new_password: "青山绿水-2026".into(),
+        device_id: "phone-0194f3a2".into(),
+        device_name: "网格员的手机".into(),
+        device_secret: "Jq3lY0kq8m9e2Wc1sVZb5rN7tUxH4aPd6fGiLoKjMnE".into(),
     })
     .expect("serializable");
     let missing_example =
         serde_json::to_value(BlobsMissingRequest { hashes: vec!["9f".repeat(32)] }).expect("serializable");
     let errs = |mut v: Vec<(u16, Vec<ErrorCode>, &'static str)>, auth: bool| {
         if auth {
-            v.push(auth_errors());
+            v.extend(auth_errors());
         }
         v.push(internal());
         v.sort_by_key(|e| e.0);
@@ -160,17 +185,46 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             path: paths::SIGN_IN,
             id: "signIn",
             summary: "Sign in a user on a device; returns a 30-day device token",
-            description: "Enrols the device for the user. A wrong or unknown user id or password is `unauthorized`; \
-                          a device an administrator revoked is `device_revoked` with `wipe: true`.",
+            description: "Enrols the device for the user, bound to its device secret. A wrong or unknown user id or \
+                          password is `unauthorized` (the same answer, after the same work). Failed sign-ins slow down \
+                          per account and per address (429 with `Retry-After`, growing) and lock the account after 10 \
+                          in a row. Only after a right password: a revoked device is `device_revoked` with `wipe: true`, \
+                          a device id bound to another secret is `device_taken`, and an initial password answers \
+                          `password_change_required` (no token; use `POST /v1/auth/password`).",
             auth: false,
             query: None,
             hash: false,
             body: json(ref_of::<SignInRequest>(gen), sign_in_example),
             ok: Success::json("token issued", ref_of::<SignInResponse>(gen)),
+            errors: errs([json_body_errors(), sign_in_errors()].concat(), false),
+        },
+        Route {
+            method: "post",
+            path: paths::CHANGE_PASSWORD,
+            id: "changePassword",
+            summary: "Change the password (required for an initial one) and sign in on this device",
+            description: "The current password is checked as at sign-in (same delays and lock-out); the new one must \
+                          meet the password policy (`weak_password` names what is missing). Every other token of the \
+                          user stops working (`unauthorized`: sign in again; no wipe). Answers a token for this device.",
+            auth: false,
+            query: None,
+            hash: false,
+            body: json(ref_of::<ChangePasswordRequest>(gen), change_example),
+            ok: Success::json("password changed; token issued", ref_of::<SignInResponse>(gen)),
             errors: errs(
                 [
-                    json_body_errors(),
-                    vec![(401, vec![Unauthorized, DeviceRevoked], "wrong user id or password, or a revoked device (`wipe: true`)")],
+                    json_body_errors()
+                        .into_iter()
+                        .map(|(s, mut c, w)| {
+                            if s == 400 {
+                                c.push(WeakPassword);
+                                (s, c, "the body is not valid JSON of the schema, or `weak_password`: the new password breaks the policy")
+                            } else {
+                                (s, c, w)
+                            }
+                        })
+                        .collect(),
+                    sign_in_errors(),
                 ]
                 .concat(),
                 false,
@@ -180,8 +234,10 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             method: "post",
             path: paths::REFRESH,
             id: "refreshToken",
-            summary: "Exchange the presented token for a new one; the old one stops working",
-            description: "Send no body. After success only the returned token is valid.",
+            summary: "A new token; the presented one keeps working until the new one is first used",
+            description: "Send no body. The presented token stays valid until the returned one is used for the first \
+                          time (then only the new one works), so an answer lost on the way cannot lock the phone out; \
+                          refreshing again with the old token replaces the unused new one.",
             auth: true,
             query: None,
             hash: false,
@@ -241,8 +297,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             errors: errs(
                 vec![
                     (400, vec![InvalidInput], "`node` is not an id"),
-                    (403, vec![Forbidden], "the node lies outside the caller's scope"),
-                    (404, vec![NotFound], "no such node"),
+                    (404, vec![NotFound], "no such node in the caller's scope (a node outside it answers the same)"),
                 ],
                 true,
             ),
@@ -274,8 +329,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             errors: errs(
                 vec![
                     (400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256"),
-                    (403, vec![Forbidden], "no record in the caller's scope refers to it"),
-                    (404, vec![NotFound], "not uploaded yet"),
+                    (404, vec![NotFound], "no record in the caller's scope refers to it, or not uploaded yet (one answer)"),
                 ],
                 true,
             ),

@@ -21,7 +21,11 @@ use serde::de::DeserializeOwned;
 
 use crate::apply::{self, HouseholdInfo, Ledger, NodeInfo, UserInfo, VisitInfo};
 use crate::error::{Error, Result};
-use crate::storage::{BlobState, BlobWrite, Counts, NewUser, PlacedHousehold, PlacedNode, Storage, TokenRecord};
+use crate::audit;
+use crate::storage::{
+    Account, BlobState, BlobWrite, Counts, DeviceRow, Enrolment, NewEnrolment, NewUser, PlacedHousehold, PlacedNode, Storage,
+    TokenRecord,
+};
 
 /// Schema migrations, one per version; index + 1 is the version it brings the database to.
 const MIGRATIONS: &[&str] = &[
@@ -29,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/002_household_clocks_and_task_reports.sql"),
     include_str!("../sql/003_county_settings.sql"),
     include_str!("../sql/004_issue_measure_columns.sql"),
+    include_str!("../sql/005_accounts_devices_audit.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
@@ -159,6 +164,50 @@ impl SqliteStorage {
 /// The highest sequence number of the change feed (0 when empty): one step down the primary key.
 fn feed_head_of(conn: &Connection) -> Result<i64> {
     Ok(conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?)
+}
+
+const AUDIT_SELECT: &str = "SELECT seq, at_ms, actor, action, subject, address, detail, prev_hash, hash FROM audit_log";
+
+fn map_audit(r: &rusqlite::Row<'_>) -> rusqlite::Result<audit::Row> {
+    Ok(audit::Row {
+        seq: r.get(0)?,
+        at_ms: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        subject: r.get(4)?,
+        address: r.get(5)?,
+        detail: r.get(6)?,
+        prev_hash: r.get(7)?,
+        hash: r.get(8)?,
+    })
+}
+
+fn audit_anchor(conn: &Connection) -> Result<Option<(i64, String)>> {
+    Ok(conn.query_row("SELECT seq, hash FROM audit_anchor WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+}
+
+/// Appends one audit row in `tx`, chained to the newest row (or the prune anchor, or the genesis hash).
+fn append_audit(tx: &Connection, e: &audit::Event, now_ms: i64) -> Result<()> {
+    let last: Option<(i64, String)> =
+        tx.prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let (prev_seq, prev_hash) = match last {
+        Some(l) => l,
+        None => audit_anchor(tx)?.unwrap_or((0, audit::GENESIS.to_string())),
+    };
+    let seq = prev_seq + 1;
+    let detail = e.detail.to_string();
+    let action = e.action.as_str();
+    let hash = audit::row_hash(&prev_hash, seq, now_ms, &e.actor, action, &e.subject, &e.address, &detail);
+    tx.prepare_cached(
+        "INSERT INTO audit_log (seq, at_ms, actor, action, subject, address, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![seq, now_ms, e.actor, action, e.subject, e.address, detail, prev_hash, hash])?;
+    Ok(())
+}
+
+/// Compares two byte strings in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.name, u.role, u.node_id, n.path, n.level, u.password_hash
@@ -611,41 +660,191 @@ impl Storage for SqliteStorage {
             .optional()?)
     }
 
-    fn enroll_device(&self, device_id: &str, device_name: &str, user_id: &str, token_hash: &str, expires_at_ms: i64, now_ms: i64) -> Result<()> {
-        lock(&self.conn).execute(
-            "INSERT INTO devices (device_id, user_id, device_name, token_hash, expires_at_ms, revoked, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)
-             ON CONFLICT(device_id) DO UPDATE SET user_id = excluded.user_id, device_name = excluded.device_name,
-               token_hash = excluded.token_hash, expires_at_ms = excluded.expires_at_ms",
-            params![device_id, user_id, device_name, token_hash, expires_at_ms, now_ms],
+    fn account(&self, user_id: &str) -> Result<Option<Account>> {
+        let conn = lock(&self.conn);
+        let Some((user, password_hash)) = query_user(&conn, user_id)? else { return Ok(None) };
+        let (failed, locked, disabled, must_change): (i64, bool, bool, bool) = conn.query_row(
+            "SELECT failed_sign_ins, locked, disabled, must_change_password FROM users WHERE id = ?1",
+            [user_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
+        Ok(Some(Account {
+            user,
+            password_hash,
+            failed_sign_ins: failed.max(0) as u32,
+            locked,
+            disabled,
+            must_change_password: must_change,
+        }))
+    }
+
+    fn sign_in_failed(&self, user_id: &str, lock_after: u32) -> Result<(u32, bool)> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(i64, bool)> = tx
+            .query_row("SELECT failed_sign_ins, locked FROM users WHERE id = ?1", [user_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((failed, was_locked)) = row else { return Ok((0, false)) };
+        let failed = failed + 1;
+        let lock_now = !was_locked && failed >= i64::from(lock_after.max(1));
+        tx.execute(
+            "UPDATE users SET failed_sign_ins = ?2, locked = locked OR ?3 WHERE id = ?1",
+            params![user_id, failed, lock_now],
+        )?;
+        tx.commit()?;
+        Ok((failed as u32, lock_now))
+    }
+
+    fn sign_in_succeeded(&self, user_id: &str) -> Result<()> {
+        lock(&self.conn).execute("UPDATE users SET failed_sign_ins = 0 WHERE id = ?1 AND failed_sign_ins != 0", [user_id])?;
         Ok(())
     }
 
-    fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>> {
+    fn unlock_user(&self, user_id: &str) -> Result<bool> {
+        Ok(lock(&self.conn).execute("UPDATE users SET locked = 0, failed_sign_ins = 0 WHERE id = ?1", [user_id])? == 1)
+    }
+
+    fn disable_user(&self, user_id: &str) -> Result<Option<u32>> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if tx.execute("UPDATE users SET disabled = 1 WHERE id = ?1", [user_id])? == 0 {
+            return Ok(None);
+        }
+        let n = tx.execute("UPDATE devices SET revoked = 1, pending_token_hash = NULL WHERE user_id = ?1 AND revoked = 0", [user_id])?;
+        tx.commit()?;
+        Ok(Some(n as u32))
+    }
+
+    fn set_password(&self, user_id: &str, password_hash: &str, must_change: bool, now_ms: i64) -> Result<u32> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = tx.execute(
+            "UPDATE users SET password_hash = ?2, must_change_password = ?3, password_changed_at_ms = ?4 WHERE id = ?1",
+            params![user_id, password_hash, must_change, now_ms],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("user '{user_id}'")));
+        }
+        // Tokens are stored only as hashes: a value no SHA-256 hex can equal ends them (unique per device).
+        let n = tx.execute(
+            "UPDATE devices SET token_hash = 'signed-out:' || device_id, pending_token_hash = NULL, pending_expires_at_ms = NULL
+             WHERE user_id = ?1 AND token_hash NOT LIKE 'signed-out:%'",
+            [user_id],
+        )?;
+        tx.commit()?;
+        Ok(n as u32)
+    }
+
+    fn enroll_device(&self, e: &NewEnrolment) -> Result<Enrolment> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<(String, Option<String>, bool)> = tx
+            .query_row("SELECT user_id, secret_hash, revoked FROM devices WHERE device_id = ?1", [&e.device_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((owner, secret, revoked)) = existing {
+            let same_installation = match (&secret, &e.secret_hash) {
+                (Some(stored), Some(given)) => constant_time_eq(stored.as_bytes(), given.as_bytes()),
+                // Bound to a secret: a request without it is another installation.
+                (Some(_), None) => false,
+                // An older phone's device: only its own user may re-enrol it (and bind it to a secret now).
+                (None, _) => owner == e.user_id,
+            };
+            if !same_installation {
+                return Ok(Enrolment::Taken);
+            }
+            if revoked {
+                return Ok(Enrolment::Revoked);
+            }
+        }
+        tx.execute(
+            "INSERT INTO devices (device_id, user_id, device_name, token_hash, expires_at_ms, revoked, created_at_ms, secret_hash, last_seen_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?6)
+             ON CONFLICT(device_id) DO UPDATE SET user_id = excluded.user_id, device_name = excluded.device_name,
+               token_hash = excluded.token_hash, expires_at_ms = excluded.expires_at_ms,
+               secret_hash = coalesce(devices.secret_hash, excluded.secret_hash), pending_token_hash = NULL,
+               pending_expires_at_ms = NULL, last_seen_at_ms = excluded.last_seen_at_ms",
+            params![e.device_id, e.user_id, e.device_name, e.token_hash, e.expires_at_ms, e.now_ms, e.secret_hash],
+        )?;
+        tx.commit()?;
+        Ok(Enrolment::Enrolled)
+    }
+
+    fn token(&self, token_hash: &str, now_ms: i64) -> Result<Option<TokenRecord>> {
         let conn = lock(&self.conn);
         let row = conn
-            .query_row(
-                "SELECT d.device_id, d.expires_at_ms, d.revoked, d.user_id FROM devices d WHERE d.token_hash = ?1",
-                [token_hash],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?)),
-            )
+            .prepare_cached(
+                "SELECT device_id, expires_at_ms, revoked, user_id, pending_token_hash = ?1, pending_expires_at_ms, last_seen_at_ms
+                 FROM devices WHERE token_hash = ?1
+                 UNION ALL
+                 SELECT device_id, expires_at_ms, revoked, user_id, 1, pending_expires_at_ms, last_seen_at_ms
+                 FROM devices WHERE pending_token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<bool>>(4)?.unwrap_or(false),
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            })
             .optional()?;
-        let Some((device_id, expires_at_ms, revoked, user_id)) = row else { return Ok(None) };
+        let Some((device_id, mut expires_at_ms, revoked, user_id, pending, pending_expires, last_seen)) = row else { return Ok(None) };
+        if pending && !revoked {
+            // First use of the refreshed token: it becomes the device's token; the previous one ends now.
+            conn.execute(
+                "UPDATE devices SET token_hash = pending_token_hash, expires_at_ms = pending_expires_at_ms,
+                   pending_token_hash = NULL, pending_expires_at_ms = NULL, last_seen_at_ms = ?2
+                 WHERE device_id = ?1 AND pending_token_hash IS NOT NULL",
+                params![device_id, now_ms],
+            )?;
+            expires_at_ms = pending_expires.unwrap_or(expires_at_ms);
+        } else if last_seen.is_none_or(|t| now_ms - t > 3_600_000) {
+            // Last seen, to the hour (`device list`): at most one write per device and hour.
+            conn.prepare_cached("UPDATE devices SET last_seen_at_ms = ?2 WHERE device_id = ?1")?.execute(params![device_id, now_ms])?;
+        }
         let Some((user, _)) = query_user(&conn, &user_id)? else { return Ok(None) };
         Ok(Some(TokenRecord { device_id, expires_at_ms, revoked, user }))
     }
 
-    fn replace_token(&self, device_id: &str, old_hash: &str, new_hash: &str, expires_at_ms: i64) -> Result<bool> {
+    fn rotate_token(&self, device_id: &str, current_hash: &str, new_hash: &str, expires_at_ms: i64) -> Result<bool> {
         let n = lock(&self.conn).execute(
-            "UPDATE devices SET token_hash = ?3, expires_at_ms = ?4 WHERE device_id = ?1 AND token_hash = ?2 AND revoked = 0",
-            params![device_id, old_hash, new_hash, expires_at_ms],
+            "UPDATE devices SET pending_token_hash = ?3, pending_expires_at_ms = ?4
+             WHERE device_id = ?1 AND token_hash = ?2 AND revoked = 0",
+            params![device_id, current_hash, new_hash, expires_at_ms],
         )?;
         Ok(n == 1)
     }
 
     fn revoke_device(&self, device_id: &str) -> Result<bool> {
-        Ok(lock(&self.conn).execute("UPDATE devices SET revoked = 1 WHERE device_id = ?1", [device_id])? == 1)
+        Ok(lock(&self.conn).execute("UPDATE devices SET revoked = 1, pending_token_hash = NULL WHERE device_id = ?1", [device_id])? == 1)
+    }
+
+    fn devices(&self, user_id: Option<&str>) -> Result<Vec<DeviceRow>> {
+        let conn = lock(&self.conn);
+        let mut stmt = conn.prepare(
+            "SELECT device_id, user_id, device_name, created_at_ms, expires_at_ms, last_seen_at_ms, revoked,
+                    secret_hash IS NOT NULL, token_hash LIKE 'signed-out:%'
+             FROM devices WHERE ?1 IS NULL OR user_id = ?1 ORDER BY user_id, device_id",
+        )?;
+        let rows = stmt.query_map([user_id], |r| {
+            Ok(DeviceRow {
+                device_id: r.get(0)?,
+                user_id: r.get(1)?,
+                device_name: r.get(2)?,
+                created_at_ms: r.get(3)?,
+                expires_at_ms: r.get(4)?,
+                last_seen_at_ms: r.get(5)?,
+                revoked: r.get(6)?,
+                bound: r.get(7)?,
+                signed_out: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn put_user(&self, user: &NewUser) -> Result<()> {
@@ -654,6 +853,81 @@ impl Storage for SqliteStorage {
              ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, node_id = excluded.node_id,
                password_hash = excluded.password_hash",
             params![user.id, user.name, enum_str(&user.role), user.node_id, user.password_hash],
+        )?;
+        Ok(())
+    }
+
+    fn audit(&self, event: &audit::Event, now_ms: i64) -> Result<()> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        append_audit(&tx, event, now_ms)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn audit_rows(&self, from_ms: i64, to_ms: i64) -> Result<Vec<audit::Row>> {
+        let conn = lock(&self.conn);
+        let mut stmt = conn.prepare(&format!("{AUDIT_SELECT} WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY seq"))?;
+        let rows = stmt.query_map([from_ms, to_ms], map_audit)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn audit_verify(&self) -> Result<audit::Verification> {
+        let conn = lock(&self.conn);
+        let anchor = audit_anchor(&conn)?;
+        let mut stmt = conn.prepare(&format!("{AUDIT_SELECT} ORDER BY seq"))?;
+        let rows = stmt.query_map([], map_audit)?;
+        let mut failed = None;
+        let verification = audit::verify(
+            anchor,
+            rows.map_while(|r| match r {
+                Ok(row) => Some(row),
+                Err(e) => {
+                    failed = Some(e);
+                    None
+                }
+            }),
+        );
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(verification),
+        }
+    }
+
+    fn audit_prune(&self, before_ms: i64, now_ms: i64) -> Result<u64> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Oldest first, stopping at the first row to keep: the anchor is the last row removed.
+        let last: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, hash FROM audit_log WHERE seq < coalesce((SELECT min(seq) FROM audit_log WHERE at_ms >= ?1), 1 << 62)
+                 ORDER BY seq DESC LIMIT 1",
+                [before_ms],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((seq, hash)) = last else { return Ok(0) };
+        let n = tx.execute("DELETE FROM audit_log WHERE seq <= ?1", [seq])?;
+        tx.execute(
+            "INSERT INTO audit_anchor (id, seq, hash, pruned_at_ms) VALUES (1, ?1, ?2, ?3)
+             ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at_ms = excluded.pruned_at_ms",
+            params![seq, hash, now_ms],
+        )?;
+        let event = audit::Event::new("server", audit::Action::AuditPruned, "audit_log", "")
+            .with(serde_json::json!({ "rows": n, "through_seq": seq, "before_ms": before_ms }));
+        append_audit(&tx, &event, now_ms)?;
+        tx.commit()?;
+        Ok(n as u64)
+    }
+
+    fn server_meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(lock(&self.conn).query_row("SELECT value FROM server_meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    fn set_server_meta(&self, key: &str, value: &str) -> Result<()> {
+        lock(&self.conn).execute(
+            "INSERT INTO server_meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
         )?;
         Ok(())
     }
@@ -1101,6 +1375,51 @@ mod tests {
 
     /// A database of schema 2 (before county settings) upgrades in place: its data stays, the county reads
     /// the default settings, and a calendar can be imported.
+    #[test]
+    fn upgrades_a_schema_4_database_to_accounts_devices_and_audit() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = crate::auth::hash_password("password-1").unwrap();
+        {
+            let conn = Connection::open(dir.path().join(crate::measures::DB_FILE)).unwrap();
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 4).unwrap();
+            conn.execute(
+                "INSERT INTO org_nodes (id, parent_id, level, name, code, path) VALUES ('c', NULL, 'county', '黄龙县', '610631000000', '/c/')",
+                [],
+            )
+            .unwrap();
+            conn.execute("INSERT INTO users (id, name, role, node_id, password_hash) VALUES ('cs', '县', 'county_staff', 'c', ?1)", [&hash]).unwrap();
+            conn.execute(
+                "INSERT INTO devices (device_id, user_id, token_hash, expires_at_ms, created_at_ms) VALUES ('old-phone', 'cs', ?1, ?2, 0)",
+                params!["ab".repeat(32), i64::MAX],
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let a = s.account("cs").unwrap().unwrap();
+        assert_eq!((a.locked, a.disabled, a.must_change_password, a.failed_sign_ins), (false, false, false, 0), "existing users keep working");
+        assert!(s.token(&"ab".repeat(32), 1).unwrap().is_some(), "enrolled phones keep their token");
+        let d = &s.devices(None).unwrap()[0];
+        assert!(!d.bound, "an old phone's device has no secret yet");
+        // Its own user re-enrols it and binds it to the secret now sent; another user cannot.
+        let mut e = NewEnrolment {
+            device_id: "old-phone".into(),
+            device_name: String::new(),
+            secret_hash: Some("cd".repeat(32)),
+            user_id: "someone".into(),
+            token_hash: "ef".repeat(32),
+            expires_at_ms: i64::MAX,
+            now_ms: 2,
+        };
+        assert_eq!(s.enroll_device(&e).unwrap(), Enrolment::Taken);
+        e.user_id = "cs".into();
+        assert_eq!(s.enroll_device(&e).unwrap(), Enrolment::Enrolled);
+        assert!(s.devices(None).unwrap()[0].bound);
+        assert_eq!(s.audit_verify().unwrap(), audit::Verification { rows: 0, head: None, problem: None });
+    }
+
     #[test]
     fn upgrades_a_schema_2_database_to_county_settings() {
         let dir = tempfile::tempdir().unwrap();

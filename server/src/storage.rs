@@ -43,6 +43,62 @@ pub struct TokenRecord {
     pub user: UserInfo,
 }
 
+/// An account as sign-in sees it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: UserInfo,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Consecutive failed sign-ins.
+    pub failed_sign_ins: u32,
+    /// Locked after too many failures, until `user unlock`.
+    pub locked: bool,
+    /// Disabled by `user disable`.
+    pub disabled: bool,
+    /// An initial or reset password: must be changed before a token is issued.
+    pub must_change_password: bool,
+}
+
+/// A device to enrol (sign-in): binds `device_id` to the user with a new token.
+#[derive(Debug, Clone)]
+pub struct NewEnrolment {
+    pub device_id: String,
+    pub device_name: String,
+    /// SHA-256 of the phone's device secret (`None`: an older phone that sends none).
+    pub secret_hash: Option<String>,
+    pub user_id: String,
+    pub token_hash: String,
+    pub expires_at_ms: i64,
+    pub now_ms: i64,
+}
+
+/// What an enrolment did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrolment {
+    /// The device is the user's now, with the new token.
+    Enrolled,
+    /// The device was revoked: it must wipe itself (told only to the holder of its secret).
+    Revoked,
+    /// The device id belongs to another installation (another secret, or another user's secret-less device).
+    Taken,
+}
+
+/// A device, for `device list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub user_id: String,
+    pub device_name: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub last_seen_at_ms: Option<i64>,
+    pub revoked: bool,
+    /// Enrolled with a device secret.
+    pub bound: bool,
+    /// Its token was ended by a password change (sign in again).
+    pub signed_out: bool,
+}
+
 /// Row counts, for the CLI and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -88,16 +144,47 @@ pub trait Storage: Send + Sync + 'static {
     fn user_credentials(&self, user_id: &str) -> Result<Option<(UserInfo, String)>>;
     /// Whether the device was revoked (`None`: never enrolled).
     fn device_revoked(&self, device_id: &str) -> Result<Option<bool>>;
-    /// Binds (or rebinds) a device to a user with a new token hash, replacing any earlier token.
-    fn enroll_device(&self, device_id: &str, device_name: &str, user_id: &str, token_hash: &str, expires_at_ms: i64, now_ms: i64) -> Result<()>;
-    /// The device and user a token hash belongs to.
-    fn token(&self, token_hash: &str) -> Result<Option<TokenRecord>>;
-    /// Replaces the device's token (refresh); false if `old_hash` is no longer the device's token.
-    fn replace_token(&self, device_id: &str, old_hash: &str, new_hash: &str, expires_at_ms: i64) -> Result<bool>;
+    /// The account behind a user id, with its protection state.
+    fn account(&self, user_id: &str) -> Result<Option<Account>>;
+    /// Counts a failed sign-in of a known account; at `lock_after` consecutive failures the account locks.
+    /// Returns (failures, whether this failure locked it).
+    fn sign_in_failed(&self, user_id: &str, lock_after: u32) -> Result<(u32, bool)>;
+    /// A successful sign-in: the failure count restarts.
+    fn sign_in_succeeded(&self, user_id: &str) -> Result<()>;
+    /// Unlocks a locked account (and clears its failures). False if the user is unknown.
+    fn unlock_user(&self, user_id: &str) -> Result<bool>;
+    /// Disables an account and revokes (wipe order) all its devices. `None` if unknown, else devices revoked.
+    fn disable_user(&self, user_id: &str) -> Result<Option<u32>>;
+    /// Sets a new password hash (`must_change`: an initial/reset one) and ends every token of the user (its
+    /// devices must sign in again; no wipe). Returns how many devices were signed out; `NotFound` if unknown.
+    fn set_password(&self, user_id: &str, password_hash: &str, must_change: bool, now_ms: i64) -> Result<u32>;
+    /// Enrols a device for a user with a new token, unless the id belongs to another installation or was revoked.
+    fn enroll_device(&self, e: &NewEnrolment) -> Result<Enrolment>;
+    /// The device and user a token hash belongs to. A refreshed token not used yet becomes the device's token
+    /// on its first use (the previous one stops working then).
+    fn token(&self, token_hash: &str, now_ms: i64) -> Result<Option<TokenRecord>>;
+    /// Refresh: issues `new_hash` as the device's next token while `current_hash` stays valid until the new
+    /// one is first used (a lost answer cannot lock the phone out; a repeated refresh replaces the unused one).
+    /// False if `current_hash` is no longer the device's token.
+    fn rotate_token(&self, device_id: &str, current_hash: &str, new_hash: &str, expires_at_ms: i64) -> Result<bool>;
     /// Revokes a device: its token answers `device_revoked` with a wipe order. False if unknown.
     fn revoke_device(&self, device_id: &str) -> Result<bool>;
+    /// Devices, of one user or all, ordered by user then device id.
+    fn devices(&self, user_id: Option<&str>) -> Result<Vec<DeviceRow>>;
     /// Creates or updates a user.
     fn put_user(&self, user: &NewUser) -> Result<()>;
+    /// Appends an event to the hash-chained audit trail.
+    fn audit(&self, event: &crate::audit::Event, now_ms: i64) -> Result<()>;
+    /// Audit rows with `from_ms <= at_ms < to_ms`, oldest first.
+    fn audit_rows(&self, from_ms: i64, to_ms: i64) -> Result<Vec<crate::audit::Row>>;
+    /// Checks the whole audit chain (from the retention anchor).
+    fn audit_verify(&self) -> Result<crate::audit::Verification>;
+    /// Removes audit rows older than `before_ms` (oldest first), keeping the chain's anchor. Returns rows removed.
+    fn audit_prune(&self, before_ms: i64, now_ms: i64) -> Result<u64>;
+    /// A fact about the data directory (`server_meta`).
+    fn server_meta(&self, key: &str) -> Result<Option<String>>;
+    /// Sets a fact about the data directory, durably.
+    fn set_server_meta(&self, key: &str, value: &str) -> Result<()>;
     /// One org node.
     fn node(&self, id: &str) -> Result<Option<NodeInfo>>;
     /// Whether a county node exists.

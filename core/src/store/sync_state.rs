@@ -214,6 +214,28 @@ impl Store {
         })
     }
 
+    /// This installation's enrolment identity on the server: an id and a 256-bit secret, both random, made at the
+    /// first call and kept (also through a wipe, so a revoked installation stays recognisable). The enrolment id is
+    /// not the id inside this phone's HLCs (which everyone in scope sees in the feed), and the server binds it to
+    /// the secret: knowing it does not let anyone take the device over (ADR 0006).
+    pub fn enrolment_identity(&mut self) -> Result<(String, String)> {
+        if let (Some(id), Some(secret)) = (meta_get(self.conn(), "enrolment_id")?, meta_get(self.conn(), "device_secret")?) {
+            return Ok((id, secret));
+        }
+        self.new_enrolment_identity()
+    }
+
+    /// Replaces the enrolment identity with a fresh one (the server said the id belongs to another installation).
+    pub fn new_enrolment_identity(&mut self) -> Result<(String, String)> {
+        let id = format!("e{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+        let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        self.write(|w| {
+            meta_set(&w.tx, "enrolment_id", &id)?;
+            meta_set(&w.tx, "device_secret", &secret)
+        })?;
+        Ok((id, secret))
+    }
+
     /// Replaces the device token after a refresh.
     pub fn set_token(&mut self, token: &str, expires_at_ms: i64) -> Result<()> {
         self.write(|w| {
@@ -249,9 +271,10 @@ impl Store {
     }
 
     /// Deletes every local record, the outbox, the session and the evidence files: what a revoked device
-    /// must do. The device id stays so the server can recognise a re-enrolment.
+    /// must do. The device id and the enrolment identity stay so the server can recognise a re-enrolment.
     pub fn wipe(&mut self) -> Result<()> {
         let device_id = self.device_id().to_string();
+        let enrolment = (meta_get(self.conn(), "enrolment_id")?, meta_get(self.conn(), "device_secret")?);
         self.write(|w| {
             // Tables reference each other; check the (empty) result at commit instead of row by row.
             w.tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
@@ -262,6 +285,10 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             for table in tables {
                 w.tx.execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            if let (Some(id), Some(secret)) = &enrolment {
+                meta_set(&w.tx, "enrolment_id", id)?;
+                meta_set(&w.tx, "device_secret", secret)?;
             }
             meta_set(&w.tx, "device_id", &device_id)
         })?;

@@ -41,8 +41,9 @@ impl ServerClient {
     pub fn new(base_url: &str, token: Option<String>, retry: RetryPolicy) -> Result<ServerClient> {
         let base = base_url.trim().trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(Error::invalid("server_url", "must start with https:// (or http:// on a test network)"));
+            return Err(Error::invalid("server_url", "must start with https://"));
         }
+        check_transport(&base)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -147,6 +148,7 @@ impl ServerClient {
 
     async fn read<T: DeserializeOwned>(&self, resp: reqwest::Response) -> Result<T> {
         let status = resp.status();
+        let retry_after = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let bytes = resp.bytes().await.map_err(network)?;
         if status.is_success() {
             let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
@@ -154,9 +156,14 @@ impl ServerClient {
         }
         let err: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
         let message = err.as_ref().map_or_else(|| status.to_string(), |e| e.message.clone());
+        let code = err.as_ref().map(|e| e.code.as_str()).unwrap_or_default();
         Err(match status {
             StatusCode::UNAUTHORIZED if err.as_ref().is_some_and(|e| e.wipe) => Error::DeviceRevoked,
             StatusCode::UNAUTHORIZED => Error::AuthRequired(message),
+            StatusCode::TOO_MANY_REQUESTS if code == "rate_limited" => Error::RateLimited { retry_after_secs: retry_after.unwrap_or(0) },
+            StatusCode::FORBIDDEN if code == "account_locked" => Error::AccountLocked(message),
+            StatusCode::FORBIDDEN if code == "password_change_required" => Error::PasswordChangeRequired,
+            StatusCode::BAD_REQUEST if code == "weak_password" => Error::invalid("new_password", message),
             StatusCode::FORBIDDEN => Error::Rule(linkage_protocol::rules::RuleError::OutOfScope),
             s if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::REQUEST_TIMEOUT => {
                 Error::Network(format!("server busy or failing ({s})"))
@@ -164,6 +171,27 @@ impl ServerClient {
             s => Error::Server { status: s.as_u16(), message },
         })
     }
+}
+
+/// Hosts plain `http://` may reach: this phone itself, and the development machine as the Android emulator
+/// (10.0.2.2) sees it. Everything else needs TLS: the ledger, passwords and tokens never cross a network in
+/// clear (security issue G12).
+pub fn cleartext_allowed(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host == "10.0.2.2" {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses an `http://` server address unless its host may be reached in clear ([`cleartext_allowed`]).
+fn check_transport(base: &str) -> Result<()> {
+    let url = reqwest::Url::parse(base).map_err(|e| Error::invalid("server_url", e.to_string()))?;
+    let host = url.host_str().unwrap_or_default();
+    if url.scheme() == "http" && !cleartext_allowed(host) {
+        return Err(Error::InsecureUrl(host.to_string()));
+    }
+    Ok(())
 }
 
 /// Reads a successful response body of at most `max_bytes`, chunk by chunk.
@@ -205,6 +233,15 @@ mod tests {
     fn urls_are_checked_and_bodies_shrink() {
         assert!(ServerClient::new("ftp://x", None, RetryPolicy::default()).is_err());
         assert!(ServerClient::new(" http://127.0.0.1:8080/ ", None, RetryPolicy::default()).is_ok());
+        // Clear text only to this phone itself or the emulator's host; anything else needs https.
+        for ok in ["http://localhost:8080", "http://10.0.2.2:8080", "http://[::1]:8080", "https://linkage.example.gov.cn", "https://192.168.1.5"] {
+            assert!(ServerClient::new(ok, None, RetryPolicy::default()).is_ok(), "{ok}");
+        }
+        for refused in ["http://192.168.1.5:8080", "http://linkage.example.gov.cn", "http://10.0.2.3", "http://127.0.0.1.evil.cn"] {
+            let err = ServerClient::new(refused, None, RetryPolicy::default()).unwrap_err();
+            assert!(matches!(err, Error::InsecureUrl(_)), "{refused}: {err:?}");
+            assert_eq!(crate::error::ApiError::from(err).code(), crate::error::ErrorCode::InsecureConnection);
+        }
         let json = serde_json::to_vec(&vec!["入户走访，家中安好"; 200]).unwrap();
         assert!(gzip(&json).unwrap().len() * 10 < json.len());
     }

@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use linkage_protocol::wire::Operation;
 use linkage_protocol::sync::{
-    paths, BlobsMissingRequest, BlobsMissingResponse, OpOutcome, PullResponse, PushRequest, PushResponse, SignInRequest,
-    SignInResponse,
+    paths, BlobsMissingRequest, BlobsMissingResponse, ChangePasswordRequest, OpOutcome, PullResponse, PushRequest, PushResponse,
+    SignInRequest, SignInResponse,
 };
 
 use crate::error::{Error, Result};
@@ -126,24 +126,58 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 }
 
 /// Signs the user in on the server for this device, stores the token, loads the scope's bundle and signs the
-/// user in locally. The households stored so far go to `observer` ([`SyncPhase::Households`]).
+/// user in locally. The households stored so far go to `observer` ([`SyncPhase::Households`]). With
+/// `new_password`, the password is changed on the way (required when the server answers
+/// `PasswordChangeRequired` for an initial password); it must meet the shared password policy.
 pub async fn connect(
     store: &Mutex<Store>,
     server_url: &str,
     user_id: &str,
     password: &str,
+    new_password: Option<&str>,
     retry: RetryPolicy,
     observer: Option<&dyn SyncObserver>,
 ) -> Result<Session> {
-    let device_id = lock(store).device_id().to_string();
+    if let Some(new) = new_password {
+        linkage_protocol::rules::password::check(user_id, new, Some(password))
+            .map_err(|p| Error::invalid("new_password", p.words(linkage_protocol::labels::Locale::ZhCn)))?;
+    }
     let client = ServerClient::new(server_url, None, retry)?;
-    let request = SignInRequest {
+    let (device_id, device_secret) = lock(store).enrolment_identity()?;
+    let mut request = SignInRequest {
         user_id: user_id.to_string(),
         password: password.to_string(),
         device_id,
         device_name: String::new(),
+        device_secret,
     };
-    let signed: SignInResponse = client.post(paths::SIGN_IN, &request).await?.body;
+    let send = |request: &SignInRequest| {
+        let client = &client;
+        let change = new_password.map(|new| ChangePasswordRequest {
+            user_id: request.user_id.clone(),
+            password: request.password.clone(),
+            new_password: new.to_string(),
+            device_id: request.device_id.clone(),
+            device_name: request.device_name.clone(),
+            device_secret: request.device_secret.clone(),
+        });
+        let request = request.clone();
+        async move {
+            match change {
+                Some(change) => client.post::<_, SignInResponse>(paths::CHANGE_PASSWORD, &change).await,
+                None => client.post::<_, SignInResponse>(paths::SIGN_IN, &request).await,
+            }
+        }
+    };
+    let signed: SignInResponse = match send(&request).await {
+        Ok(answer) => answer.body,
+        // The enrolment id belongs to another installation (e.g. copied with a store): take a fresh identity once.
+        Err(Error::Server { status: 409, .. }) => {
+            (request.device_id, request.device_secret) = lock(store).new_enrolment_identity()?;
+            send(&request).await?.body
+        }
+        Err(e) => return Err(e),
+    };
     let client = client.with_token(signed.token.clone());
     // Kept as the JSON text it arrived as (parsed once, by the store).
     let bundle: Box<serde_json::value::RawValue> = client.get(paths::BUNDLE).await?.body;
@@ -209,7 +243,10 @@ async fn run_inner(store: &Mutex<Store>, observer: Option<&dyn SyncObserver>, li
                 lock(store).wipe()?;
                 return Err(Error::DeviceRevoked);
             }
-            Err(e) => return Err(e),
+            Err(e @ (Error::AuthRequired(_) | Error::AccountLocked(_))) => return Err(e),
+            // The answer was lost (or the server failed): the token this phone holds stays valid until a new one
+            // is used, so the sync goes on with it and the next sync refreshes again.
+            Err(e) => eprintln!("linkage-core: token refresh failed, continuing with the current token: {}", e.code().as_str()),
         }
     }
     let guarded = GuardedObserver::new(observer);

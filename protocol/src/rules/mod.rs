@@ -10,6 +10,7 @@ pub mod duplicates;
 pub mod geo;
 pub mod household_edit;
 pub mod lifecycle;
+pub mod password;
 pub mod measures;
 pub mod scope;
 pub mod sla;

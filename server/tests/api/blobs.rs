@@ -67,9 +67,14 @@ async fn upload_resumes_at_an_offset_and_is_verified() {
     assert_eq!(r.status(), 413);
     assert_eq!(r.json::<ErrorBody>().await.unwrap().code, "payload_too_large");
 
-    // Download: nobody may, until a record refers to it; then only within that record's scope.
+    // Download: nobody may, until a record refers to it; then only within that record's scope. Out of scope
+    // answers as a missing blob does (404): the answer does not tell that it exists.
     let r = s.http.get(blob_url(&s, &hash, "")).bearer_auth(&gw1).send().await.unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(r.status(), 404);
+    let missing = s.http.get(blob_url(&s, &sha256_hex(b"never uploaded"), "")).bearer_auth(&gw1).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let (a, b): (ErrorBody, ErrorBody) = (r.json().await.unwrap(), missing.json().await.unwrap());
+    assert_eq!(a, b, "one answer for out of scope and missing");
     let (ts1, lh1, ts2) = (s.token("ts1").await, s.token("lh1").await, s.token("ts2").await);
     assert_eq!(s.push(&lh1, vec![report("lh1", "ib", "h1")]).await.results[0].outcome, OpOutcome::Applied);
     let ops = vec![
@@ -81,5 +86,5 @@ async fn upload_resumes_at_an_offset_and_is_verified() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.bytes().await.unwrap().to_vec(), photo);
     let r = s.http.get(blob_url(&s, &hash, "")).bearer_auth(&ts2).send().await.unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(r.status(), 404);
 }

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use linkage_protocol::sync::{paths, ErrorBody, SignInRequest, SignInResponse};
+use linkage_protocol::sync::{paths, ChangePasswordRequest, ErrorBody, SignInRequest, SignInResponse};
 use linkage_protocol::wire::Bundle;
 
 const BIN: &str = env!("CARGO_BIN_EXE_linkage-server");
@@ -82,7 +82,9 @@ fn users_sign_in_on_the_served_data_and_a_revoked_device_is_told_to_wipe() {
     // Bad input to `user add` is refused with a reason; a good one is saved.
     let add = |args: &[&str]| cli(&data, &[&["user", "add"], args].concat());
     let out = add(&["--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password", "short"]);
-    assert!(text(&out.stderr).contains("at least 8 characters"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("at least 10 characters"), "{}", text(&out.stderr));
+    let out = add(&["--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password", "abcdefghijkl"]);
+    assert!(text(&out.stderr).contains("two of letters, digits and symbols"), "{}", text(&out.stderr));
     let out = add(&["--id", "gw", "--name", "王网格", "--role", "township_staff", "--node", "sbc", "--password", "password-9"]);
     assert!(!out.status.success() && text(&out.stderr).contains("must be bound to a"), "{}", text(&out.stderr));
     let out = add(&["--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password", "password-9"]);
@@ -104,7 +106,34 @@ fn users_sign_in_on_the_served_data_and_a_revoked_device_is_told_to_wipe() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let outcome = rt.block_on(async {
         let http = reqwest::Client::new();
-        let sign_in = SignInRequest { user_id: "gw".into(), password: "password-9".into(), device_id: "phone-1".into(), device_name: "红米".into() };
+        let mut sign_in = SignInRequest {
+            user_id: "gw".into(),
+            password: "password-9".into(),
+            device_id: "phone-1".into(),
+            device_name: "红米".into(),
+            device_secret: "secret-of-phone-1".into(),
+        };
+        // The password `user add` set is initial: right, but it must be changed before a token is issued.
+        let resp = http.post(format!("{base}{}", paths::SIGN_IN)).json(&sign_in).send().await?;
+        assert_eq!(resp.status(), reqwest::StatusCode::FORBIDDEN);
+        assert_eq!(resp.json::<ErrorBody>().await?.code, "password_change_required");
+        let change = ChangePasswordRequest {
+            user_id: "gw".into(),
+            password: "password-9".into(),
+            new_password: "password-9".into(),
+            device_id: "phone-1".into(),
+            device_name: "红米".into(),
+            device_secret: "secret-of-phone-1".into(),
+        };
+        let resp = http.post(format!("{base}{}", paths::CHANGE_PASSWORD)).json(&change).send().await?;
+        assert_eq!(resp.status(), reqwest::StatusCode::BAD_REQUEST);
+        let body: ErrorBody = resp.json().await?;
+        assert_eq!(body.code, "weak_password");
+        assert!(body.message.contains("新密码不能与原密码相同"), "{body:?}");
+        let change = ChangePasswordRequest { new_password: "石堡-网格-2026".into(), ..change };
+        let resp = http.post(format!("{base}{}", paths::CHANGE_PASSWORD)).json(&change).send().await?;
+        assert_eq!(resp.status(), reqwest::StatusCode::OK);
+        sign_in.password = "石堡-网格-2026".into();
         let signed: SignInResponse = http.post(format!("{base}{}", paths::SIGN_IN)).json(&sign_in).send().await?.json().await?;
         let bundle: Bundle = http.get(format!("{base}{}", paths::BUNDLE)).bearer_auth(&signed.token).send().await?.json().await?;
         assert_eq!(bundle.households.len(), 2);
@@ -155,4 +184,111 @@ fn calendar_import_and_status_report_missing_years_loudly() {
     assert!(printed.contains(&format!("calendar {next} loaded")), "{printed}");
     assert!(printed.contains(&format!("imported by the county: {next}")), "{printed}");
     assert!(!text(&out.stderr).contains(&format!("{next} 年")), "no warning for the year just loaded: {}", text(&out.stderr));
+}
+
+#[test]
+fn accounts_devices_and_the_audit_trail_from_the_command_line() {
+    use linkage_server::storage::Storage;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(dir.path().join("nodes.csv"), NODES).unwrap();
+    let nodes = dir.path().join("nodes.csv");
+    assert!(cli(&data, &["import", "--nodes", nodes.to_str().unwrap()]).status.success());
+    // The initial password from standard input (not argv).
+    let mut add = Command::new(BIN)
+        .args(["user", "add", "--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password-stdin", "--data-dir"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .output_with_stdin(b"initial-Pass-7\n");
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    add.stdout.clear();
+    {
+        let storage = linkage_server::sqlite::SqliteStorage::open(&data).unwrap();
+        let account = storage.account("gw").unwrap().unwrap();
+        assert!(account.must_change_password);
+        assert!(linkage_server::auth::verify_password("initial-Pass-7", &account.password_hash));
+        let enrolment = linkage_server::storage::NewEnrolment {
+            device_id: "phone-9".into(),
+            device_name: "红米".into(),
+            secret_hash: Some("ab".repeat(32)),
+            user_id: "gw".into(),
+            token_hash: "cd".repeat(32),
+            expires_at_ms: i64::MAX,
+            now_ms: 0,
+        };
+        storage.enroll_device(&enrolment).unwrap();
+        for _ in 0..10 {
+            storage.sign_in_failed("gw", 10).unwrap();
+        }
+        assert!(storage.account("gw").unwrap().unwrap().locked);
+    }
+    let list = cli(&data, &["device", "list", "--user", "gw"]);
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let listed = text(&list.stdout);
+    assert!(listed.contains("phone-9") && listed.contains("正常 active") && listed.contains("1 device(s)"), "{listed}");
+    let out = cli(&data, &["user", "unlock", "--id", "gw"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cli(&data, &["user", "disable", "--id", "gw"]);
+    assert!(out.status.success() && text(&out.stdout).contains("1 device(s)"), "{}", text(&out.stdout));
+    let listed = text(&cli(&data, &["device", "list"]).stdout);
+    assert!(listed.contains("已停用 revoked"), "{listed}");
+    assert!(!cli(&data, &["user", "unlock", "--id", "nobody"]).status.success());
+
+    // Every administrative step is in the trail, and the chain is intact.
+    let out = cli(&data, &["audit", "verify"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("audit chain intact"), "{}", text(&out.stdout));
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
+    let csv_path = dir.path().join("audit.csv");
+    let out = cli(&data, &["audit", "export", "--from", &today, "--to", &today, "--out", csv_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    for action in [",import,", ",user_saved,", ",account_unlocked,", ",user_disabled,"] {
+        assert!(csv.contains(action), "{action}: {csv}");
+    }
+    assert!(!csv.contains("initial-Pass-7"), "no password in the trail");
+    // Tampering is found by the command, which then fails naming the row.
+    let db = rusqlite::Connection::open(data.join("linkage.db")).unwrap();
+    db.execute("UPDATE audit_log SET subject = 'someone-else' WHERE action = 'user_disabled'", []).unwrap();
+    let out = cli(&data, &["audit", "verify"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("was altered"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_demo_seeding_killed_midway_is_done_again() {
+    use linkage_server::storage::Storage;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    {
+        // What a seeding killed after its first rows leaves: the start mark and part of a county.
+        let storage = linkage_server::sqlite::SqliteStorage::open(&data).unwrap();
+        storage.set_server_meta(linkage_server::demo::DEMO_SEED_KEY, "started").unwrap();
+        let nodes = vec![crate::common::node("hl", None, linkage_protocol::model::OrgLevel::County, "610631000000")];
+        linkage_server::import::import_rows(&storage, nodes, vec![]).unwrap();
+        assert_eq!(storage.counts().unwrap().users, 0);
+    }
+    let out = cli(&data, &["demo", "--seed-only", "--households", "200"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("did not finish"), "{}", text(&out.stderr));
+    let storage = linkage_server::sqlite::SqliteStorage::open(&data).unwrap();
+    assert!(storage.counts().unwrap().users > 400, "the county was seeded again in full");
+    assert_eq!(storage.server_meta(linkage_server::demo::DEMO_SEED_KEY).unwrap().as_deref(), Some("complete"));
+    drop(storage);
+    // A finished one is reused as it is.
+    let out = cli(&data, &["demo", "--seed-only"]);
+    assert!(out.status.success() && !text(&out.stderr).contains("did not finish"), "{}", text(&out.stderr));
+}
+
+trait OutputWithStdin {
+    fn output_with_stdin(&mut self, input: &[u8]) -> Output;
+}
+
+impl OutputWithStdin for Command {
+    fn output_with_stdin(&mut self, input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = self.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
 }

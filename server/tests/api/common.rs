@@ -56,6 +56,15 @@ pub async fn start() -> TestServer {
 
 /// The fixture county's nodes and users with these households.
 pub async fn start_with(households: Vec<Sourced<BundleHousehold>>) -> TestServer {
+    start_configured(households, linkage_server::api::Config::default()).await
+}
+
+/// [`start`] with these API limits.
+pub async fn start_with_config(config: linkage_server::api::Config) -> TestServer {
+    start_configured(vec![household("h1", "g1", 35.5, 109.8), household("h2", "g2", 35.6, 109.9)], config).await
+}
+
+async fn start_configured(households: Vec<Sourced<BundleHousehold>>, config: linkage_server::api::Config) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
     let nodes = vec![
@@ -84,8 +93,10 @@ pub async fn start_with(households: Vec<Sourced<BundleHousehold>>) -> TestServer
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = linkage_server::api::router(storage.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let router = linkage_server::api::router_with_config(storage.clone(), config);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
+    });
     TestServer { base, storage, http: reqwest::Client::new(), dir }
 }
 
@@ -95,7 +106,7 @@ impl TestServer {
     }
 
     pub async fn sign_in_raw(&self, user: &str, password: &str, device: &str) -> reqwest::Response {
-        let req = SignInRequest { user_id: user.into(), password: password.into(), device_id: device.into(), device_name: "测试机".into() };
+        let req = SignInRequest { user_id: user.into(), password: password.into(), device_id: device.into(), device_name: "测试机".into(), device_secret: String::new() };
         self.http.post(self.url(paths::SIGN_IN)).json(&req).send().await.unwrap()
     }
 

@@ -49,7 +49,7 @@ async fn a_shutting_down_server_answers_waiting_pulls_with_an_empty_page() {
     let (stop, shutdown) = tokio::sync::watch::channel(false);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = linkage_server::api::router_with_shutdown(s.storage.clone() as Arc<dyn Storage>, shutdown);
+    let router = linkage_server::api::router_with_shutdown(s.storage.clone() as Arc<dyn Storage>, Default::default(), shutdown);
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let waiting = tokio::spawn(async move {

@@ -12,7 +12,7 @@ fn op(body: OpBody) -> Operation {
 }
 
 #[tokio::test]
-async fn other_townships_see_nothing_and_explicit_requests_are_forbidden() {
+async fn other_townships_see_nothing_and_explicit_requests_answer_as_missing() {
     let s = start().await;
     let (lh1, ts1, ts2, cs) = (s.token("lh1").await, s.token("ts1").await, s.token("ts2").await, s.token("cs").await);
     assert_eq!(s.push(&lh1, vec![report("lh1", "t1-issue", "h1")]).await.results[0].outcome, OpOutcome::Applied);
@@ -23,8 +23,11 @@ async fn other_townships_see_nothing_and_explicit_requests_are_forbidden() {
     assert!(!other.has_more);
 
     let resp = s.http.get(s.url(&format!("{}?node=t1", paths::BUNDLE))).bearer_auth(&ts2).send().await.unwrap();
-    assert_eq!(resp.status(), 403);
-    assert_eq!(resp.json::<ErrorBody>().await.unwrap().code, "forbidden");
+    assert_eq!(resp.status(), 404);
+    let out_of_scope = resp.json::<ErrorBody>().await.unwrap();
+    let resp = s.http.get(s.url(&format!("{}?node=no-such-node", paths::BUNDLE))).bearer_auth(&ts2).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.json::<ErrorBody>().await.unwrap(), out_of_scope, "one answer for out of scope and missing");
     let resp = s.http.get(s.url(&format!("{}?node=b1", paths::BUNDLE))).bearer_auth(&ts1).send().await.unwrap();
     assert_eq!(resp.status(), 200);
 }

@@ -2,6 +2,7 @@
 //! One binary, one module per area; `server` runs the real sync server on loopback for the phone ↔ server
 //! modules (`sync_*`), `fault_proxy` sits between them to inject network faults.
 
+mod accounts;
 mod autosync;
 mod common;
 mod county;

@@ -166,7 +166,7 @@ pub async fn connected_phone(url: &str, user: &str) -> SyncPhone {
 /// Signs in over plain HTTP and returns the device token.
 pub async fn raw_token(url: &str, user: &str, device: &str) -> String {
     use linkage_protocol::sync::{paths, SignInRequest, SignInResponse};
-    let req = SignInRequest { user_id: user.into(), password: PASSWORD.into(), device_id: device.into(), device_name: String::new() };
+    let req = SignInRequest { user_id: user.into(), password: PASSWORD.into(), device_id: device.into(), device_name: String::new(), device_secret: String::new() };
     let resp = reqwest::Client::new().post(format!("{url}{}", paths::SIGN_IN)).json(&req).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     resp.json::<SignInResponse>().await.unwrap().token

@@ -288,3 +288,42 @@ fn a_token_near_expiry_is_refreshed_by_the_next_sync() {
         assert_eq!(token_of(&lh.db), new);
     });
 }
+
+#[test]
+fn a_refresh_whose_answer_is_lost_does_not_lock_the_phone_out() {
+    let rt = runtime();
+    let server = TestServer::start();
+    rt.block_on(async {
+        let proxy = FaultProxy::start(server.addr).await;
+        let lh = connected_phone(&proxy.url(), "lh").await;
+        let token_of = |db: &std::path::Path| -> String {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            conn.query_row("SELECT value FROM meta WHERE key = 'server_token'", [], |r| r.get(0)).unwrap()
+        };
+        let expire_soon = |db: &std::path::Path| {
+            let conn = rusqlite::Connection::open(db).unwrap();
+            conn.execute("UPDATE meta SET value = ?1 WHERE key = 'server_token_expires_ms'", [(now_ms() + 86_400_000).to_string()]).unwrap();
+        };
+        let old = token_of(&lh.db);
+        expire_soon(&lh.db);
+        lh.app.report_issue(heating_issue()).unwrap();
+        // Every try of the refresh reaches the server, which commits a new token, and every answer is lost.
+        let attempts = test_limits().retry.attempts as usize;
+        proxy.plan(std::iter::repeat_n(Fault::CutResponse, attempts));
+        let report = lh.app.sync(None).await.unwrap();
+        assert_eq!(report.pushed, 1, "the sync went on with the token it had");
+        let refreshes = proxy.seen().iter().filter(|(line, f)| line.contains("/v1/auth/refresh") && *f == Fault::CutResponse).count();
+        assert_eq!(refreshes, attempts, "{:?}", proxy.seen());
+        assert_eq!(token_of(&lh.db), old, "no new token arrived");
+        // The next sync refreshes for real; from the new token's first use the old one is dead.
+        lh.app.report_issue(heating_issue()).unwrap();
+        assert_eq!(lh.app.sync(None).await.unwrap().pushed, 1);
+        let new = token_of(&lh.db);
+        assert_ne!(new, old);
+        let pull = format!("{}{}?after=0", server.url(), linkage_protocol::sync::paths::PULL);
+        let http = reqwest::Client::new();
+        assert_eq!(http.get(&pull).bearer_auth(&old).send().await.unwrap().status(), 401);
+        assert_eq!(http.get(&pull).bearer_auth(&new).send().await.unwrap().status(), 200);
+        assert_eq!(server.count("SELECT count(*) FROM issues"), 2);
+    });
+}
