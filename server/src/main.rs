@@ -137,6 +137,12 @@ struct ServingArgs {
     /// Consecutive failed sign-ins that lock an account (unlock: `user unlock`).
     #[arg(long, default_value_t = linkage_server::guard::Limits::default().lock_after, value_parser = clap::value_parser!(u32).range(3..=100))]
     lock_after: u32,
+    /// Failed sign-ins of one account before the growing delays start.
+    #[arg(long, default_value_t = linkage_server::guard::Limits::default().free_account_failures)]
+    sign_in_free_failures: u32,
+    /// Failed sign-ins from one client address (any account) before the growing delays start.
+    #[arg(long, default_value_t = linkage_server::guard::Limits::default().free_address_failures)]
+    address_free_failures: u32,
 }
 
 impl ServingArgs {
@@ -149,6 +155,8 @@ impl ServingArgs {
             ops_per_minute: self.max_ops_per_minute.max(1),
             requests_per_minute: self.max_requests_per_minute.max(1),
             lock_after: self.lock_after,
+            free_account_failures: self.sign_in_free_failures,
+            free_address_failures: self.address_free_failures,
             ..Default::default()
         };
         Ok(api::ServeOptions {

@@ -163,7 +163,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
     let change_example = serde_json::to_value(ChangePasswordRequest {
         user_id: "gw1-1".into(),
         password: "initial-Pass-1".into(),
-        new_password: "青山绿水-2026".into(),
+        new_password: "青山绿水-2026年春".into(),
         device_id: "phone-0194f3a2".into(),
         device_name: "网格员的手机".into(),
         device_secret: "Jq3lY0kq8m9e2Wc1sVZb5rN7tUxH4aPd6fGiLoKjMnE".into(),

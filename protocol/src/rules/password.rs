@@ -105,8 +105,8 @@ mod tests {
         assert_eq!(check("gw1-1", "12345678901", None), Err(PasswordProblem::OneKind));
         assert_eq!(check("gw1-1", "GW1-1-secret9", None), Err(PasswordProblem::ContainsUserId));
         assert_eq!(check("ts1", "Password123", None), Err(PasswordProblem::WellKnown));
-        assert_eq!(check("ts1", "青山绿水-2026", Some("青山绿水-2026")), Err(PasswordProblem::Unchanged));
-        assert_eq!(check("ts1", "青山绿水-2026", Some("linkage2026")), Ok(()));
+        assert_eq!(check("ts1", "青山绿水-2026年春", Some("青山绿水-2026年春")), Err(PasswordProblem::Unchanged));
+        assert_eq!(check("ts1", "青山绿水-2026年春", Some("linkage2026")), Ok(()));
         // The demo's shared password passes (the demo's accounts are exempt from the forced change only).
         assert_eq!(check("gw1-1", "linkage2026", None), Ok(()));
         for p in [PasswordProblem::TooShort, PasswordProblem::OneKind, PasswordProblem::Unchanged] {

@@ -146,12 +146,12 @@ fn report_triage_resolve_with_photo_verify_across_phones() {
         // ... 二组's liaison head sees neither the issue nor the visit of 一组's household.
         assert_eq!(lh2.app.list_issues(IssueListKind::InArea, vec![], 0, 10).unwrap().total, 0);
 
-        // ... and direct HTTP outside the scope is refused with 403.
+        // ... and direct HTTP outside the scope answers 404, as for a photo that does not exist.
         let ts2_token = raw_token(&url, "ts2", "ts2-laptop").await;
         let lh2_token = raw_token(&url, "lh2", "lh2-laptop").await;
         for token in [&ts2_token, &lh2_token] {
             let resp = http.get(&blob_url).bearer_auth(token).send().await.unwrap();
-            assert_eq!(resp.status(), 403, "photo of another scope");
+            assert_eq!(resp.status(), 404, "photo of another scope");
         }
         let resp = http.get(format!("{url}{}?after=0", paths::PULL)).bearer_auth(&ts2_token).send().await.unwrap();
         let feed: linkage_protocol::sync::PullResponse = resp.json().await.unwrap();
