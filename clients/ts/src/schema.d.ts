@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the password (required for an initial one) and sign in on this device
+         * @description The current password is checked as at sign-in (same delays and lock-out); the new one must meet the password policy (`weak_password` names what is missing). Every other token of the user stops working (`unauthorized`: sign in again; no wipe). Answers a token for this device.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -34,8 +54,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Exchange the presented token for a new one; the old one stops working
-         * @description Send no body. After success only the returned token is valid.
+         * A new token; the presented one keeps working until the new one is first used
+         * @description Send no body. The presented token stays valid until the returned one is used for the first time (then only the new one works), so an answer lost on the way cannot lock the phone out; refreshing again with the old token replaces the unused new one.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -55,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in a user on a device; returns a 30-day device token
-         * @description Enrols the device for the user. A wrong or unknown user id or password is `unauthorized`; a device an administrator revoked is `device_revoked` with `wipe: true`.
+         * @description Enrols the device for the user, bound to its device secret. A wrong or unknown user id or password is `unauthorized` (the same answer, after the same work). Failed sign-ins slow down per account and per address (429 with `Retry-After`, growing) and lock the account after 10 in a row. Only after a right password: a revoked device is `device_revoked` with `wipe: true`, a device id bound to another secret is `device_taken`, and an initial password answers `password_change_required` (no token; use `POST /v1/auth/password`).
          */
         post: operations["signIn"];
         delete?: never;
@@ -305,6 +325,24 @@ export interface components {
             /** Format: int64 */
             seq: number;
         };
+        /**
+         * @description `POST /v1/auth/password`: the user changes the password (required after an initial or reset password) and
+         *     signs in on the device with the new one. Every other token of the user stops working.
+         */
+        ChangePasswordRequest: {
+            device_id: string;
+            /** @default  */
+            device_name: string;
+            device_secret?: string;
+            /**
+             * @description The new password: the county's password policy (`rules::password`): 10–128 characters, at least
+             *     two kinds of letters/digits/symbols, not the user id, not a well-known password, not the old one.
+             */
+            new_password: string;
+            /** @description The current password. */
+            password: string;
+            user_id: string;
+        };
         /** @description What a county configures for its phones and server (DESIGN §2: county staff set categories, SLA, cadence). */
         CountyConfig: {
             /** @description Directive acknowledgement windows (default alert 2 h, notice 24 h). */
@@ -407,7 +445,7 @@ export interface components {
          *     only these codes (its `ApiError` takes this type); `docs/api.md` is generated from the OpenAPI document
          *     that lists them.
          */
-        ErrorCode: "unauthorized" | "token_expired" | "device_revoked" | "forbidden" | "not_found" | "invalid_input" | "payload_too_large" | "busy" | "internal";
+        ErrorCode: "unauthorized" | "token_expired" | "device_revoked" | "forbidden" | "not_found" | "invalid_input" | "payload_too_large" | "busy" | "rate_limited" | "account_locked" | "password_change_required" | "weak_password" | "device_taken" | "internal";
         /** @description A GPS fix as the phone's location provider reported it (WGS-84). */
         GpsFix: {
             /**
@@ -761,6 +799,12 @@ export interface components {
              * @default
              */
             device_name: string;
+            /**
+             * @description The installation's secret (random, made by the phone at its first enrolment, never shown): a device id
+             *     enrolled with a secret answers only to that secret, so knowing a device id does not let anyone take the
+             *     device over. Empty: an older phone without one (it may enrol a new id, or re-enrol its own).
+             */
+            device_secret?: string;
             password: string;
             /** @description The account's id (e.g. `gw1-1`); an unknown or malformed one is answered like a wrong password. */
             user_id: string;
@@ -874,65 +918,7 @@ export interface operations {
             };
         };
     };
-    refreshToken: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description a new token */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SignInResponse"];
-                };
-            };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
-                     *       "wipe": false
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorBody"] & {
-                        /** @enum {unknown} */
-                        code?: "unauthorized" | "token_expired" | "device_revoked";
-                    };
-                };
-            };
-            /** @description `internal` — the server failed; retry later */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "code": "internal",
-                     *       "message": "the server failed; retry later",
-                     *       "wipe": false
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorBody"] & {
-                        /** @enum {unknown} */
-                        code?: "internal";
-                    };
-                };
-            };
-        };
-    };
-    signIn: {
+    changePassword: {
         parameters: {
             query?: never;
             header?: never;
@@ -946,15 +932,17 @@ export interface operations {
                  * @example {
                  *       "device_id": "phone-0194f3a2",
                  *       "device_name": "网格员的手机",
-                 *       "password": "linkage2026",
+                 *       "device_secret": "Jq3lY0kq8m9e2Wc1sVZb5rN7tUxH4aPd6fGiLoKjMnE",
+                 *       "new_password": "青山绿水-2026年春",
+                 *       "password": "initial-Pass-1",
                  *       "user_id": "gw1-1"
                  *     }
                  */
-                "application/json": components["schemas"]["SignInRequest"];
+                "application/json": components["schemas"]["ChangePasswordRequest"];
             };
         };
         responses: {
-            /** @description token issued */
+            /** @description password changed; token issued */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -963,7 +951,7 @@ export interface operations {
                     "application/json": components["schemas"]["SignInResponse"];
                 };
             };
-            /** @description `invalid_input` — the body is not valid JSON of the schema, or a field breaks its declared limits */
+            /** @description `invalid_input`, `weak_password` — the body is not valid JSON of the schema, or `weak_password`: the new password breaks the policy */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -972,17 +960,17 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "invalid_input",
-                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "message": "the body is not valid JSON of the schema, or `weak_password`: the new password breaks the policy",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
-                        code?: "invalid_input";
+                        code?: "invalid_input" | "weak_password";
                     };
                 };
             };
-            /** @description `unauthorized`, `device_revoked` — wrong user id or password, or a revoked device (`wipe: true`) */
+            /** @description `unauthorized`, `device_revoked` — wrong or unknown user id or password (one answer for both); after a right password, a revoked device (`wipe: true`) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -991,13 +979,51 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "wrong user id or password, or a revoked device (`wipe: true`)",
+                     *       "message": "wrong or unknown user id or password (one answer for both); after a right password, a revoked device (`wipe: true`)",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `account_locked`, `password_change_required` — `account_locked`: locked after repeated failures (unlock: `linkage-server user unlock`) or disabled; `password_change_required` (sign-in only): right password, but an initial one: change it first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "account_locked",
+                     *       "message": "`account_locked`: locked after repeated failures (unlock: `linkage-server user unlock`) or disabled; `password_change_required` (sign-in only): right password, but an initial one: change it first",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "account_locked" | "password_change_required";
+                    };
+                };
+            };
+            /** @description `device_taken` — after a right password: the device id is enrolled with another device secret */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "device_taken",
+                     *       "message": "after a right password: the device id is enrolled with another device secret",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "device_taken";
                     };
                 };
             };
@@ -1039,6 +1065,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description `rate_limited` — too many failed sign-ins for this account or address: wait `Retry-After` seconds (the delay grows) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "too many failed sign-ins for this account or address: wait `Retry-After` seconds (the delay grows)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
             /** @description `internal` — the server failed; retry later */
             500: {
                 headers: {
@@ -1055,6 +1100,307 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "internal";
+                    };
+                };
+            };
+            /** @description `busy` — too many password checks at once; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "busy",
+                     *       "message": "too many password checks at once; retry shortly",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "busy";
+                    };
+                };
+            };
+        };
+    };
+    refreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a new token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponse"];
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (`Content-Type: application/json`), at most 16 MiB; may be sent with `Content-Encoding: gzip` or `zstd`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "device_id": "phone-0194f3a2",
+                 *       "device_name": "网格员的手机",
+                 *       "device_secret": "Jq3lY0kq8m9e2Wc1sVZb5rN7tUxH4aPd6fGiLoKjMnE",
+                 *       "password": "linkage2026",
+                 *       "user_id": "gw1-1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignInRequest"];
+            };
+        };
+        responses: {
+            /** @description token issued */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponse"];
+                };
+            };
+            /** @description `invalid_input` — the body is not valid JSON of the schema, or a field breaks its declared limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `device_revoked` — wrong or unknown user id or password (one answer for both); after a right password, a revoked device (`wipe: true`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "wrong or unknown user id or password (one answer for both); after a right password, a revoked device (`wipe: true`)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `account_locked`, `password_change_required` — `account_locked`: locked after repeated failures (unlock: `linkage-server user unlock`) or disabled; `password_change_required` (sign-in only): right password, but an initial one: change it first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "account_locked",
+                     *       "message": "`account_locked`: locked after repeated failures (unlock: `linkage-server user unlock`) or disabled; `password_change_required` (sign-in only): right password, but an initial one: change it first",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "account_locked" | "password_change_required";
+                    };
+                };
+            };
+            /** @description `device_taken` — after a right password: the device id is enrolled with another device secret */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "device_taken",
+                     *       "message": "after a right password: the device id is enrolled with another device secret",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "device_taken";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — the body is over 16 MiB (after decompression) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — the request does not say `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — too many failed sign-ins for this account or address: wait `Retry-After` seconds (the delay grows) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "too many failed sign-ins for this account or address: wait `Retry-After` seconds (the delay grows)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `busy` — too many password checks at once; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "busy",
+                     *       "message": "too many password checks at once; retry shortly",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "busy";
                     };
                 };
             };
@@ -1109,7 +1455,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1118,7 +1464,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
                      *       "wipe": false
                      *     }
                      */
@@ -1163,6 +1509,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
                     };
                 };
             };
@@ -1229,7 +1594,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1238,7 +1603,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
                      *       "wipe": false
                      *     }
                      */
@@ -1248,26 +1613,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` — no record in the caller's scope refers to it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "code": "forbidden",
-                     *       "message": "no record in the caller's scope refers to it",
-                     *       "wipe": false
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorBody"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
-                    };
-                };
-            };
-            /** @description `not_found` — not uploaded yet */
+            /** @description `not_found` — no record in the caller's scope refers to it, or not uploaded yet (one answer) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1276,13 +1622,32 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "not_found",
-                     *       "message": "not uploaded yet",
+                     *       "message": "no record in the caller's scope refers to it, or not uploaded yet (one answer)",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
                     };
                 };
             };
@@ -1360,7 +1725,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1369,7 +1734,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
                      *       "wipe": false
                      *     }
                      */
@@ -1436,6 +1801,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
             /** @description `internal` — the server failed; retry later */
             500: {
                 headers: {
@@ -1487,8 +1871,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1543,7 +1934,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1552,7 +1943,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
                      *       "wipe": false
                      *     }
                      */
@@ -1562,26 +1953,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` — the node lies outside the caller's scope */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "code": "forbidden",
-                     *       "message": "the node lies outside the caller's scope",
-                     *       "wipe": false
-                     *     }
-                     */
-                    "application/json": components["schemas"]["ErrorBody"] & {
-                        /** @enum {unknown} */
-                        code?: "forbidden";
-                    };
-                };
-            };
-            /** @description `not_found` — no such node */
+            /** @description `not_found` — no such node in the caller's scope (a node outside it answers the same) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1590,13 +1962,32 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "not_found",
-                     *       "message": "no such node",
+                     *       "message": "no such node in the caller's scope (a node outside it answers the same)",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
                     };
                 };
             };
@@ -1669,7 +2060,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1678,13 +2069,32 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
                     };
                 };
             };
@@ -1820,7 +2230,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true` */
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1829,7 +2239,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "unauthorized",
-                     *       "message": "no valid token: `unauthorized` (missing, unknown or replaced), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
                      *       "wipe": false
                      *     }
                      */
@@ -1874,6 +2284,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
                     };
                 };
             };
