@@ -9,7 +9,8 @@
 #   - a JDK and gcc if missing
 #   - Maven (Debian) and the Compose desktop jars of android/host/pom.xml from Maven Central (into
 #     .tools/compose/<hash of the pom>/), plus Debian's fonts-noto-cjk, for the host screen harness
-#     (scripts/test-screens.sh)
+#     (scripts/test-screens.sh), and Animal Sniffer with the Android API-24 signature (android/host/api24/pom.xml,
+#     into .tools/api24/<hash>/) for its API-level check
 #   - nasm for the x86 SIMD of libjpeg-turbo in mozjpeg-sys (photo pipeline; the
 #     build falls back to portable C without it, with a cargo warning)
 set -euo pipefail
@@ -73,5 +74,16 @@ if [ ! -f "$compose_dir/.complete" ]; then
   mvn -B -f "$compose_pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$compose_dir" \
     >"$tools/compose/mvn.log" 2>&1 || { tail -40 "$tools/compose/mvn.log"; echo "setup: Compose desktop jars not resolved"; exit 1; }
   touch "$compose_dir/.complete"
+fi
+# Animal Sniffer and the Android API-24 signature for the API-level check (android/host/api24/pom.xml).
+api24_pom="$root/android/host/api24/pom.xml"
+api24_dir="$tools/api24/$(sha256sum "$api24_pom" | cut -c1-12)"
+if [ ! -f "$api24_dir/.complete" ]; then
+  echo "setup: mvn dependency:copy-dependencies (Animal Sniffer, android-api-level-24)"
+  rm -rf "$api24_dir"
+  mkdir -p "$tools/api24"
+  mvn -B -f "$api24_pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$api24_dir" \
+    >"$tools/api24/mvn.log" 2>&1 || { tail -40 "$tools/api24/mvn.log"; echo "setup: Animal Sniffer not resolved"; exit 1; }
+  touch "$api24_dir/.complete"
 fi
 echo "setup: ok"

@@ -5,7 +5,9 @@
 #      screens, unchanged) + android/host (the harness) with kotlinc and its Compose compiler plugin against
 #      Compose for desktop (jars resolved by scripts/setup.sh from android/host/pom.xml into .tools/compose/);
 #      both jars are cached in target/screens-build/ under a hash of their inputs;
-#   3. run the harness: every screen of every role, with the real presenters over the real core and the
+#   3. check the shell and the generated bindings (and the screens) against the Android API-24 signature
+#      (minSdk) with Animal Sniffer: a reference to anything newer fails (the java.time crash on Android 7);
+#   4. run the harness: every screen of every role, with the real presenters over the real core and the
 #      fixture county, at font scale 1.0, 1.3 and 2.0 in zh-CN (Noto CJK), into target/screens/*.png, with the
 #      checks (clipping, touch targets, text size, contrast, the core's actions on screen, one dialog per
 #      action kind against the core). Any failed check fails this script.
@@ -63,6 +65,26 @@ if [ ! -f "$screens_jar" ]; then
 else
   echo "== kotlin: screens + harness unchanged ($(basename "$screens_jar"))"
 fi
+
+echo "== Android API 24 (minSdk): Animal Sniffer on the shell + generated bindings, and on the screens"
+api24_dir="$root/.tools/api24/$(sha256sum android/host/api24/pom.xml | cut -c1-12)"
+api24_cp="$(find "$api24_dir" -name '*.jar' | sort | tr '\n' ':')"
+signature="$(find "$api24_dir" -name 'android-api-level-24-*.signature')"
+# Libraries the APK ships are not the platform's business; everything else must be in API 24, except:
+#  - Integer.compareUnsigned (Kotlin's UInt comparisons): D8 backports it for minSdk < 26 in every build;
+#  - the bindings' JavaLangRefCleaner(able): UniFFI loads it only after Class.forName("java.lang.ref.Cleaner")
+#    succeeds (API 33+), and uses JNA's cleaner below that.
+api_check() {
+  java -cp "$api24_cp" android/host/api24/ApiCheck.java "$signature" "$1" \
+    --allow 'Undefined reference: int Integer\.compareUnsigned\(int, int\)$' \
+    --allow '^[^:]*:cn/linkage/core/JavaLangRefClean(er|able)\.class:' \
+    'kotlin.*' 'kotlinx.*' 'com.sun.jna.*' 'cn.linkage.*' 'org.jetbrains.annotations.*' 'androidx.*'
+}
+api_check "$shell_jar"
+rm -rf "$build/api24-screens"
+mkdir -p "$build/api24-screens"
+(cd "$build/api24-screens" && jar xf "$screens_jar" cn/linkage/app/ui)
+api_check "$build/api24-screens"
 
 echo "== render every screen of every role at font scale 1.0 / 1.3 / 2.0 (zh-CN), with the checks"
 rm -rf "$out"
