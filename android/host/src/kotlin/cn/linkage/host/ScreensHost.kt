@@ -524,7 +524,7 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
     val (want, inputs) = plan(spec, p.state.value.assigneeOptions, otherIssue)
     var got: Pair<IssueActionKind, ActionForm>? = null
     val before = f.app.issueTimeline(issueId).size
-    runDesktopComposeUiTest((WIDTH_DP * DENSITY).toInt(), (MIN_HEIGHT_DP * 2 * DENSITY).toInt()) {
+    runDesktopComposeUiTest((WIDTH_DP * DENSITY).toInt(), (MIN_HEIGHT_DP * DENSITY).toInt()) {
         setContent {
             CompositionLocalProvider(LocalDensity provides Density(DENSITY, 1f), LocalImages provides HostImages) {
                 LinkageTheme {
@@ -544,6 +544,9 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
             }
             val image = onAllNodes(isRoot()).fetchSemanticsNodes().size.let { n -> onAllNodes(isRoot())[n - 1] }.captureToImage().toAwtImage()
             ImageIO.write(image, "png", File(outDir, "dialog-${kind.name.lowercase()}@1.0.png"))
+            // The dialog itself passes the same checks as the screens (its nodes only: the page behind is dimmed).
+            val inDialog = allNodes().filter { n -> generateSequence(n) { it.parent }.any { SemanticsProperties.IsDialog in it.config } }
+            check("dialog-${kind.name.lowercase()}@1.0", 1.0f, inDialog, image, Expect())
             onNode(hasText(spec.label) and hasAnyAncestor(isDialog()) and SemanticsMatcher("clickable") { SemanticsActions.OnClick in it.config }).performClick()
             waitForIdle()
         }
