@@ -106,6 +106,7 @@ labels!(Denial {
     NotAboveOwner => "只有上一级的干部可以督办或审批", "Only staff of the level above may do this";
     NotOnSpotReporter => "只有上报该诉求的网格员可以就地解决", "Only the grid worker who reported the issue may resolve it on the spot";
     SystemOnly => "超期预警由系统自动生成", "Only the system marks an issue overdue";
+    TagsNotAllVisible => "您看不到该户的全部标签，不能修改标签，请联系网格员或乡镇干部", "You cannot see all of this household's tags, so you cannot change them; ask the grid worker or township staff";
 });
 
 labels!(RejectCode {

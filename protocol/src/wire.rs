@@ -455,6 +455,9 @@ pub struct CountyConfig {
     /// Directive acknowledgement windows (default alert 2 h, notice 24 h).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_windows: Option<crate::rules::ack_window::AckWindowPolicy>,
+    /// Which tags are sensitive and which roles receive them (最小必要; default: staff and grid workers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<crate::rules::privacy::PrivacyPolicy>,
 }
 
 impl CountyConfig {
@@ -494,6 +497,9 @@ impl CountyConfig {
             if !(1..=720).contains(&a.alert_hours) || !(1..=720).contains(&a.notice_hours) {
                 return Err(FieldError::new("config.ack_windows", "hours must be 1 to 720"));
             }
+        }
+        if let Some(p) = &self.privacy {
+            p.validate()?;
         }
         self.work_calendar().map_err(|e| FieldError::new("config.calendars", e.to_string()))?;
         let mut policy = crate::rules::sla::SlaPolicy::chinese_default();

@@ -819,6 +819,14 @@ async fn pull(
         }
     }
     let next_cursor = changes.last().map_or(after, |c| c.seq);
+    if !changes.is_empty() {
+        // 最小必要: other users' visit details and household personal data as this role may receive them.
+        let storage = state.storage.clone();
+        let privacy = blocking(move || Ok(linkage_protocol::rules::county::CountyRules::from_config(&storage.county_config()?).privacy)).await?;
+        for c in &mut changes {
+            privacy.project_op(&caller.record.user.id, caller.record.user.role, &mut c.op);
+        }
+    }
     Ok(axum::Json(PullResponse { changes, next_cursor, has_more, server_time_ms: now_ms() }))
 }
 
@@ -851,7 +859,13 @@ async fn bundle(
                 _ => return Ok(Err(ApiError::not_found("no such node in your scope"))),
             },
         };
-        Ok(Ok(storage.bundle(&path)?))
+        let mut bundle = storage.bundle(&path)?;
+        // 最小必要: what of each household this role receives is decided here, not by the app.
+        let privacy = linkage_protocol::rules::county::CountyRules::from_config(&storage.county_config()?).privacy;
+        for h in &mut bundle.households {
+            privacy.project_household(user.role, h);
+        }
+        Ok(Ok(bundle))
     })
     .await??;
     let detail = serde_json::json!({ "households": bundle.households.len(), "users": bundle.users.len() });

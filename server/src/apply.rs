@@ -114,6 +114,8 @@ pub trait Ledger {
     fn put_household_field(&mut self, household_id: &str, field: &HouseholdField, hlc: &str) -> Result<()>;
     /// The county's on-site policy (radius, GPS accuracy, maximum fix age) for grading visits.
     fn on_site_policy(&mut self) -> Result<OnSitePolicy>;
+    /// The county's privacy policy (which roles may see, and so correct, sensitive tags).
+    fn privacy_policy(&mut self) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy>;
     /// Records that a record at `path` refers to these photos (who may download them).
     fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
 }
@@ -519,6 +521,10 @@ fn household_edited(
     }
     let Some(household) = ledger.household(&edit.household_id)? else { refuse!(unknown("household", &edit.household_id)) };
     check!(household_edit::authorize(actor, &household.path));
+    let privacy = ledger.privacy_policy()?;
+    if !edit.fields.iter().all(|f| privacy.may_edit(actor.role, f)) {
+        refuse!(Reject::from(RuleError::NotPermitted(Denial::TagsNotAllVisible)));
+    }
     let mut changed = false;
     for field in &edit.fields {
         let stored = ledger.household_field_clock(&edit.household_id, field.name())?;

@@ -268,7 +268,9 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             summary: "The caller's scoped change feed after a cursor; with `wait`, a long poll",
             description: "Changes whose records lie in the caller's scope, in sequence order. Pass `next_cursor` as \
                           `after` next time; pull again while `has_more`. With `wait`, an empty answer is held until a \
-                          change in scope is committed or the wait ends (then the page is empty).",
+                          change in scope is committed or the wait ends (then the page is empty). Personal data is \
+                          limited by role (最小必要): a liaison head receives household phones masked, no sensitive \
+                          tags unless the county allows, and other users' visits without notes and GPS fix.",
             auth: true,
             query: Some(PullParams::json_schema(gen).to_value()),
             hash: false,
@@ -288,7 +290,9 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             id: "getBundle",
             summary: "Org tree (ancestors and subtree), households and users of the caller's scope",
             description: "What a phone loads after sign-in: nodes parents first, the households and users below the \
-                          node, and the county's configuration. Personal data is limited by role.",
+                          node, and the county's configuration. Personal data is limited by role (最小必要): staff \
+                          receive it whole; grid workers ID numbers masked; liaison heads no ID numbers, phones \
+                          masked; sensitive tags only to the roles the county's `privacy` setting names.",
             auth: true,
             query: Some(BundleParams::json_schema(gen).to_value()),
             hash: false,

@@ -294,6 +294,11 @@ impl Ledger for SqlLedger<'_> {
         query_node(self.tx, id)
     }
 
+    fn privacy_policy(&mut self) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy> {
+        let config = read_county_config(self.tx)?;
+        Ok(linkage_protocol::rules::county::CountyRules::from_config(&config).privacy)
+    }
+
     fn on_site_policy(&mut self) -> Result<linkage_protocol::rules::geo::OnSitePolicy> {
         if self.on_site.is_none() {
             self.on_site = Some(read_county_config(self.tx)?.on_site);

@@ -141,7 +141,7 @@ export interface paths {
         };
         /**
          * Org tree (ancestors and subtree), households and users of the caller's scope
-         * @description What a phone loads after sign-in: nodes parents first, the households and users below the node, and the county's configuration. Personal data is limited by role.
+         * @description What a phone loads after sign-in: nodes parents first, the households and users below the node, and the county's configuration. Personal data is limited by role (最小必要): staff receive it whole; grid workers ID numbers masked; liaison heads no ID numbers, phones masked; sensitive tags only to the roles the county's `privacy` setting names.
          */
         get: operations["getBundle"];
         put?: never;
@@ -161,7 +161,7 @@ export interface paths {
         };
         /**
          * The caller's scoped change feed after a cursor; with `wait`, a long poll
-         * @description Changes whose records lie in the caller's scope, in sequence order. Pass `next_cursor` as `after` next time; pull again while `has_more`. With `wait`, an empty answer is held until a change in scope is committed or the wait ends (then the page is empty).
+         * @description Changes whose records lie in the caller's scope, in sequence order. Pass `next_cursor` as `after` next time; pull again while `has_more`. With `wait`, an empty answer is held until a change in scope is committed or the wait ends (then the page is empty). Personal data is limited by role (最小必要): a liaison head receives household phones masked, no sensitive tags unless the county allows, and other users' visits without notes and GPS fix.
          */
         get: operations["pullChanges"];
         put?: never;
@@ -373,6 +373,8 @@ export interface components {
              *     }
              */
             on_site: components["schemas"]["OnSitePolicy"];
+            /** @description Which tags are sensitive and which roles receive them (最小必要; default: staff and grid workers). */
+            privacy?: components["schemas"]["PrivacyPolicy"] | null;
             /**
              * @description Time-limit overrides merged over the defaults.
              * @default {
@@ -751,6 +753,32 @@ export interface components {
             step: components["schemas"]["SlaStep"];
             /** @default null */
             urgency: components["schemas"]["Urgency"] | null;
+        };
+        /** @description The county's setting of which tags are sensitive (敏感个人信息) and which roles receive them. */
+        PrivacyPolicy: {
+            /**
+             * @description Roles that receive sensitive tags (default: county staff, township staff, grid workers).
+             * @default [
+             *       "county_staff",
+             *       "township_staff",
+             *       "grid_worker"
+             *     ]
+             */
+            sensitive_tag_roles: components["schemas"]["Role"][];
+            /**
+             * @description Tags that are sensitive personal information (default: 低保, 特困, 残疾, 精神障碍, 脱贫监测户, 留守儿童,
+             *     独居老人). Other tags go to every role.
+             * @default [
+             *       "低保",
+             *       "特困",
+             *       "残疾",
+             *       "精神障碍",
+             *       "脱贫监测户",
+             *       "留守儿童",
+             *       "独居老人"
+             *     ]
+             */
+            sensitive_tags: string[];
         };
         /** @description `GET /v1/changes?after=<cursor>&limit=<n>`: the caller's scoped change feed. */
         PullResponse: {

@@ -3,7 +3,7 @@
 //! first. Lists never load the whole scope into display records; personal data leaves here masked.
 
 use linkage_protocol::model::{OrgLevel, RiskLevel};
-use linkage_protocol::rules::{cadence, geo, household_edit, scope};
+use linkage_protocol::rules::{cadence, geo, household_edit, scope, Denial, RuleError};
 use linkage_protocol::wire::{HouseholdEdit, HouseholdField, OpBody, Operation};
 use linkage_protocol::validate::{self, limits, mask_id_number, mask_phone};
 use rusqlite::types::Value;
@@ -98,6 +98,9 @@ impl Store {
         let actor = self.actor()?.clone();
         household_edit::authorize(&actor, &path)?;
         let fields = household_edit::validate(fields)?;
+        if !fields.iter().all(|f| self.policies.privacy.may_edit(actor.role, f)) {
+            return Err(RuleError::NotPermitted(Denial::TagsNotAllVisible).into());
+        }
         self.write(|w| {
             let hlc = w.next_hlc();
             let edit = HouseholdEdit {
@@ -358,6 +361,32 @@ mod tests {
         assert_eq!(h.id_number_masked.as_deref(), Some("610***********1234"));
         assert_eq!(h.tags, ["独居老人"]);
         assert_eq!(h.group_name, "一组");
+    }
+
+    /// What the server masks or withholds for a liaison head cannot come back over the real value: a masked
+    /// phone is not a phone number, and the tag set (some of it never sent) may not be replaced. Nothing is
+    /// stored or queued; other fields still correct as before.
+    #[test]
+    fn masked_values_are_never_written_back() {
+        let (mut s, _) = store();
+        s.sign_in("lh").unwrap();
+        let masked = s.household("h1").unwrap().phone_masked.unwrap();
+        assert!(matches!(
+            s.edit_household("h1", &[HouseholdField::Phone(Some(masked))]),
+            Err(Error::Field(f)) if f.field == "phone"
+        ));
+        assert!(matches!(
+            s.edit_household("h1", &[HouseholdField::HeadName("张建民".into()), HouseholdField::Tags(vec![])]),
+            Err(Error::Rule(RuleError::NotPermitted(Denial::TagsNotAllVisible)))
+        ));
+        let outbox: i64 = s.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+        assert_eq!(outbox, 0);
+        assert_eq!(s.household("h1").unwrap().head_name, "张建国");
+        s.edit_household("h1", &[HouseholdField::HeadName("张建民".into())]).unwrap();
+        let phone: String = s.conn().query_row("SELECT phone FROM households WHERE id = 'h1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(phone, "13812345678", "a correction of another field leaves the phone alone");
+        s.sign_in("gw").unwrap();
+        s.edit_household("h1", &[HouseholdField::Tags(vec!["低保".into()])]).unwrap();
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct Policies {
     pub duplicates: DuplicatePolicy,
     /// Directive acknowledgement windows by kind (defaults: alert 2 h, notice 24 h).
     pub ack_windows: AckWindowPolicy,
+    /// What personal data each role receives; a role that does not see every tag may not correct tags.
+    pub privacy: linkage_protocol::rules::privacy::PrivacyPolicy,
 }
 
 impl Default for Policies {
@@ -78,6 +80,7 @@ impl Default for Policies {
             sla: Arc::new(SlaRules::china_default()),
             duplicates: DuplicatePolicy::default(),
             ack_windows: AckWindowPolicy::default(),
+            privacy: Default::default(),
         }
     }
 }
@@ -87,7 +90,14 @@ impl Policies {
     pub fn from_config(config: &linkage_protocol::wire::CountyConfig) -> Policies {
         // The same construction as the server's (protocol::rules::county).
         let r = linkage_protocol::rules::county::CountyRules::from_config(config);
-        Policies { on_site: r.on_site, cadence: r.cadence, sla: Arc::new(r.sla), duplicates: r.duplicates, ack_windows: r.ack_windows }
+        Policies {
+            on_site: r.on_site,
+            cadence: r.cadence,
+            sla: Arc::new(r.sla),
+            duplicates: r.duplicates,
+            ack_windows: r.ack_windows,
+            privacy: r.privacy,
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub struct CountyRules {
     pub sla: SlaRules,
     pub duplicates: DuplicatePolicy,
     pub ack_windows: AckWindowPolicy,
+    /// What of personal data each role receives (`rules::privacy`).
+    pub privacy: crate::rules::privacy::PrivacyPolicy,
 }
 
 impl Default for CountyRules {
@@ -51,6 +53,7 @@ impl CountyRules {
             sla,
             duplicates: config.duplicates.unwrap_or_default(),
             ack_windows: config.ack_windows.unwrap_or_default(),
+            privacy: config.privacy.clone().filter(|p| p.validate().is_ok()).unwrap_or_default(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod household_edit;
 pub mod lifecycle;
 pub mod password;
 pub mod measures;
+pub mod privacy;
 pub mod scope;
 pub mod sla;
 pub mod visit;
@@ -37,7 +38,8 @@ mod denial_tests {
                 | Denial::AssigneeOutsideArea
                 | Denial::NotAboveOwner
                 | Denial::NotOnSpotReporter
-                | Denial::SystemOnly => Denial::ALL.contains(&d),
+                | Denial::SystemOnly
+                | Denial::TagsNotAllVisible => Denial::ALL.contains(&d),
             }
         }
         let mut codes = std::collections::HashSet::new();
@@ -94,11 +96,13 @@ pub enum Denial {
     NotOnSpotReporter,
     #[error("only the server's overdue sweep marks an issue overdue")]
     SystemOnly,
+    #[error("a role that does not receive every tag may not correct the tag set")]
+    TagsNotAllVisible,
 }
 
 impl Denial {
     /// Every denial, for table tests of their messages.
-    pub const ALL: [Denial; 11] = [
+    pub const ALL: [Denial; 12] = [
         Denial::NotOwnerStaff,
         Denial::NotAssignee,
         Denial::InvalidAssignee,
@@ -110,6 +114,7 @@ impl Denial {
         Denial::NotAboveOwner,
         Denial::NotOnSpotReporter,
         Denial::SystemOnly,
+        Denial::TagsNotAllVisible,
     ];
 
     /// The stable name of the rule (what the phone's public error carries as `rule`).
@@ -126,6 +131,7 @@ impl Denial {
             Denial::NotAboveOwner => "not_above_owner",
             Denial::NotOnSpotReporter => "not_on_spot_reporter",
             Denial::SystemOnly => "system_only",
+            Denial::TagsNotAllVisible => "tags_not_all_visible",
         }
     }
 

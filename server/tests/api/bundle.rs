@@ -19,7 +19,7 @@ async fn bundle_has_ancestors_subtree_households_and_users_without_secrets() {
     assert_eq!(ids, vec!["c", "t1", "b1", "g1"], "ancestors first, parents before children");
     assert_eq!(bundle.nodes[0].level, OrgLevel::County);
     assert_eq!(bundle.households.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), vec!["h1"]);
-    assert_eq!(bundle.households[0].tags, vec!["低保".to_string()]);
+    assert!(bundle.households[0].tags.is_empty(), "低保 is sensitive: not for liaison heads (privacy.rs)");
     assert_eq!(bundle.users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), vec!["lh1"]);
 
     let cs = s.token("cs").await;

@@ -12,6 +12,7 @@ mod demo;
 mod longpoll;
 mod matrix;
 mod measures;
+mod privacy;
 mod push;
 mod scope;
 mod security;
