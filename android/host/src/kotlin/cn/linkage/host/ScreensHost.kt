@@ -121,6 +121,7 @@ private lateinit var outDir: File
 private val failures = mutableListOf<String>()
 private var checksRun = 0
 private var rendered = 0
+private val dialogKinds = mutableSetOf<IssueActionKind>()
 
 private fun fail(msg: String) {
     failures += msg
@@ -558,6 +559,7 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
     val timeline = f.app.issueTimeline(issueId)
     if (timeline.size <= before || timeline.last().action != kind) return fail("$name: the core accepted but its timeline has no such step")
     println("ok   dialog: $name → ${timeline.last().actionLabel}")
+    dialogKinds += kind
 }
 
 fun interactions(f: Fixture) {
@@ -574,7 +576,15 @@ fun interactions(f: Fixture) {
     interact(f, "ts", a, IssueActionKind.RESUME) // immediate
     interact(f, "cs", a, IssueActionKind.DECIDE_EXTENSION) // choice
     interact(f, "cs", a, IssueActionKind.SUPERVISE) // choice + optional text
-    interact(f, "ts", a, IssueActionKind.ASSIGN) // a person from the core's candidates
+    interact(f, "ts", a, IssueActionKind.ASSIGN) // a person from the core's candidates (the grid worker)
+    interact(f, "gw", a, IssueActionKind.START) // immediate
+    interact(f, "gw", a, IssueActionKind.RESOLVE) // required note (photos optional)
+    interact(f, "ts", a, IssueActionKind.VERIFY) // satisfaction choice + optional note
+    f.app.signIn("lh")
+    val d = f.app.reportIssue(IssueDraft(IssueCategory.SAFETY_HAZARD, Urgency.URGENT, "危房", "墙体开裂。", "h2")).id
+    f.app.signIn("ts")
+    f.perform(d, IssueActionKind.ACCEPT)
+    interact(f, "ts", d, IssueActionKind.ESCALATE) // required reason
 }
 
 fun main(args: Array<String>) {
@@ -594,7 +604,7 @@ fun main(args: Array<String>) {
         fail("harness: ${e::class.simpleName}: ${e.message}")
     }
     val screens = rendered / SCALES.size
-    println("screens: $screens screens × ${SCALES.size} font scales = $rendered PNGs in $outDir; ${failures.size} problems in $checksRun checks")
+    println("screens: $screens screens × ${SCALES.size} font scales = $rendered PNGs in $outDir; dialogs of ${dialogKinds.size} action kinds; ${failures.size} problems in $checksRun checks")
     println("${checksRun - failures.size} passed, ${failures.size} failed")
     exitProcess(if (failures.isEmpty()) 0 else 1)
 }
