@@ -117,6 +117,7 @@ labels!(RejectCode {
     InvalidInput => "提交的内容不完整或有误", "Something in it is missing or wrong";
     UnknownReference => "涉及的住户、诉求或指令在服务器上不存在", "A household, issue or directive it refers to does not exist on the server";
     ActorMismatch => "该操作不是用当前账号做出的", "It was made under another account";
+    ImpossibleTime => "记录的时间不合理：早于所依据的事项，或晚于当前时间", "Its time is impossible: before what it follows, or in the future";
 });
 
 /// What the user should do about an operation the server refused (kept in quarantine, never dropped).
@@ -129,6 +130,9 @@ pub fn reject_next_step(code: RejectCode, locale: Locale) -> &'static str {
         ),
         RejectCode::IllegalTransition => locale.pick("请刷新后查看最新状态，按需重新办理", "Refresh to see the latest state and redo the step if still needed"),
         RejectCode::InvalidInput => locale.pick("请检查内容后重新填写提交", "Check the content and submit it again"),
+        RejectCode::ImpossibleTime => {
+            locale.pick("请把手机时间设为自动（网络时间）后重新办理", "Set the phone's clock to automatic (network time), then redo the step")
+        }
         RejectCode::UnknownReference => {
             locale.pick("请先同步以获取最新数据，再重新办理", "Sync to get the latest data, then redo the step")
         }

@@ -131,11 +131,13 @@ pub enum RejectCode {
     UnknownReference,
     /// 操作人不符 — the operation claims another actor than the token's user. Client: quarantine; the op was made under another account.
     ActorMismatch,
+    /// 时间不合理 — a claimed time lies before what it follows (an accept before its report, a 签收 before its directive) or after the server received it, beyond the allowed clock skew (10 min). Client: quarantine; check the phone's clock.
+    ImpossibleTime,
 }
 
 impl RejectCode {
     /// Every code, for table tests (the phone shows each one in plain words).
-    pub const ALL: [RejectCode; 7] = [
+    pub const ALL: [RejectCode; 8] = [
         RejectCode::Conflict,
         RejectCode::OutOfScope,
         RejectCode::IllegalTransition,
@@ -143,6 +145,7 @@ impl RejectCode {
         RejectCode::InvalidInput,
         RejectCode::UnknownReference,
         RejectCode::ActorMismatch,
+        RejectCode::ImpossibleTime,
     ];
 }
 
@@ -354,7 +357,8 @@ mod tests {
                 | RejectCode::NotPermitted
                 | RejectCode::InvalidInput
                 | RejectCode::UnknownReference
-                | RejectCode::ActorMismatch => RejectCode::ALL.contains(&c),
+                | RejectCode::ActorMismatch
+                | RejectCode::ImpossibleTime => RejectCode::ALL.contains(&c),
             }
         }
         assert!(RejectCode::ALL.into_iter().all(listed));

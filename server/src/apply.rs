@@ -10,6 +10,7 @@ use linkage_protocol::model::{Actor, IssueActionKind, OrgLevel, Role};
 use linkage_protocol::rules::directive::{self as drules, DirectiveFacts, DirectiveInputError};
 use linkage_protocol::rules::geo::{self, OnSitePolicy};
 use linkage_protocol::rules::household_edit;
+use linkage_protocol::rules::times::{self, Predecessor};
 use linkage_protocol::rules::visit as visit_rules;
 use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
@@ -88,6 +89,10 @@ pub trait Ledger {
     fn directive_target(&mut self, id: &str) -> Result<Option<(String, String)>>;
     /// `Some(relayed)` when the node acknowledged the directive.
     fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>>;
+    /// When the node acknowledged (签收) the directive, if it did.
+    fn node_ack_at(&mut self, directive_id: &str, node_id: &str) -> Result<Option<i64>>;
+    /// When the directive was issued, if it exists.
+    fn directive_issued_at(&mut self, id: &str) -> Result<Option<i64>>;
     /// Whether a household acknowledgement is recorded.
     fn household_acked(&mut self, directive_id: &str, household_id: &str) -> Result<bool>;
     /// Stores an event and the issue's new projection.
@@ -112,6 +117,10 @@ pub trait Ledger {
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>>;
     /// Sets one household field and its clock.
     fn put_household_field(&mut self, household_id: &str, field: &HouseholdField, hlc: &str) -> Result<()>;
+    /// Records that `mover_id` moved the household's point away from `previous`, applied at `at_ms`.
+    fn put_point_move(&mut self, household_id: &str, mover_id: &str, previous: Option<(f64, f64)>, at_ms: i64) -> Result<()>;
+    /// The applied moves of a household's point, oldest first.
+    fn point_moves(&mut self, household_id: &str) -> Result<Vec<linkage_protocol::rules::point_moves::PointMove>>;
     /// The county's on-site policy (radius, GPS accuracy, maximum fix age) for grading visits.
     fn on_site_policy(&mut self) -> Result<OnSitePolicy>;
     /// The county's privacy policy (which roles may see, and so correct, sensitive tags).
@@ -144,6 +153,12 @@ impl From<RuleError> for Reject {
             RuleError::NotPermitted(_) => RejectCode::NotPermitted,
         };
         Reject::new(code, e.to_string())
+    }
+}
+
+impl From<times::TimeError> for Reject {
+    fn from(e: times::TimeError) -> Reject {
+        Reject::new(RejectCode::ImpossibleTime, e.to_string())
     }
 }
 
@@ -212,9 +227,9 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::IssueEvent(event) => issue_event(ledger, user, &actor, event, now_ms),
         OpBody::VisitRecorded(visit) => visit_recorded(ledger, user, &actor, op, visit, now_ms),
         OpBody::DirectiveIssued(d) => directive_issued(ledger, &actor, d, now_ms),
-        OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, ack),
-        OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, relay),
-        OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, ack),
+        OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, ack, now_ms),
+        OpBody::DirectiveRelayed(relay) => directive_relayed(ledger, &actor, relay, now_ms),
+        OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, ack, now_ms),
         OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, edit, now_ms),
         OpBody::TaskReported(report) => task_reported(ledger, &actor, report, now_ms),
         // The county's settings come from the server's administrators, never from a phone.
@@ -256,9 +271,7 @@ fn issue_event(
     if ledger.event_exists(&event.event_id)? {
         refuse!(Reject::new(RejectCode::Conflict, format!("event id '{}' is already used", event.event_id)));
     }
-    if event.at_ms > now_ms + FUTURE_SKEW_MS {
-        refuse!(Reject::new(RejectCode::InvalidInput, "at_ms lies in the future"));
-    }
+    check!(times::check("at_ms", event.at_ms, None, now_ms));
     let projection = if let IssueAction::Report(report) = &event.action {
         // As Store::report_issue: place, scope, text, fix, evidence, first owner.
         if ledger.issue(&event.issue_id)?.is_some() {
@@ -299,6 +312,8 @@ fn issue_event(
         };
         let kind = event.action.kind();
         check!(lifecycle::authorize(actor, &projection.facts(owner.parent_id.is_some()), kind));
+        // Not before the issue's latest step (an accept before its report, a close before its resolve).
+        check!(times::check("at_ms", event.at_ms, Some(Predecessor { what: "issue's previous step", at_ms: projection.latest_at_ms() }), now_ms));
         // Texts and photo lists: the shared check the phone normalized them with.
         check!(lifecycle::validate_payload(&event.action));
         match &event.action {
@@ -358,6 +373,7 @@ fn visit_recorded(
     if !actor.sees(&household.path) {
         refuse!(Reject::from(RuleError::OutOfScope));
     }
+    check!(times::check("ended_at_ms", visit.ended_at_ms, None, now_ms));
     check!(visit_rules::check_content(visit.started_at_ms, visit.ended_at_ms, visit.fix.as_ref(), &visit.notes, &visit.evidence, now_ms));
     if let Some(issue_id) = &visit.issue_id {
         match ledger.issue(issue_id)? {
@@ -379,7 +395,10 @@ fn visit_recorded(
     // too, whenever the op arrives.
     let window = geo::FixWindow { started_at_ms: visit.started_at_ms, at_ms: visit.ended_at_ms };
     let policy = ledger.on_site_policy()?;
-    let assessment = geo::assess(visit.fix.as_ref(), household.point, &policy, window);
+    // A point the visitor moved recently is not their reference: graded against the point before their move.
+    let moves = ledger.point_moves(&household.id)?;
+    let reference = linkage_protocol::rules::point_moves::reference_point(household.point, &moves, &visit.visitor_id, visit.ended_at_ms);
+    let assessment = geo::assess(visit.fix.as_ref(), reference, &policy, window);
     // The phone graded with the same rule, so normally the op is stored as sent; a differing grading (an old
     // app, a moved household point, a tampered op) is replaced by the server's.
     let agrees = assessment.verdict == visit.verdict && assessment.distance_m == visit.distance_m;
@@ -406,9 +425,7 @@ fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, d: &Directive, now_m
     if ledger.directive_target(&d.id)?.is_some() {
         refuse!(Reject::new(RejectCode::Conflict, format!("directive '{}' already exists", d.id)));
     }
-    if d.issued_at_ms > now_ms + FUTURE_SKEW_MS {
-        refuse!(Reject::new(RejectCode::InvalidInput, "issued_at_ms lies in the future"));
-    }
+    check!(times::check("issued_at_ms", d.issued_at_ms, None, now_ms));
     let Some(target) = ledger.node(&d.target_node_id)? else { refuse!(unknown("node", &d.target_node_id)) };
     // The due time is judged against the moment of issue, as the phone judged it offline.
     check!(drules::authorize_issue(actor, &target.path, d.kind, d.due_at_ms, d.issued_at_ms));
@@ -439,9 +456,11 @@ fn own_node_step(
     Ok(ledger.directive_target(directive_id)?.ok_or_else(|| unknown("directive", directive_id)))
 }
 
-fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck) -> Result<Judged> {
+fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck, now_ms: i64) -> Result<Judged> {
     let (target, issuer) = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, Some(&ack.node_id))?);
     check!(drules::authorize_acknowledge(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }));
+    let issued = ledger.directive_issued_at(&ack.directive_id)?.map(|at_ms| Predecessor { what: "directive", at_ms });
+    check!(times::check("at_ms", ack.at_ms, issued, now_ms));
     // The first acknowledgement stands; a second one (another user of the node) changes nothing.
     let changed = ledger.node_ack(&ack.directive_id, &ack.node_id)?.is_none();
     if changed {
@@ -450,10 +469,12 @@ fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck) -> R
     Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
-fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, relay: &NodeRelay) -> Result<Judged> {
+fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, relay: &NodeRelay, now_ms: i64) -> Result<Judged> {
     let (target, issuer) = check!(own_node_step(ledger, actor, &relay.directive_id, &relay.user_id, Some(&relay.node_id))?);
     let state = ledger.node_ack(&relay.directive_id, &relay.node_id)?;
     check!(drules::authorize_relay(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }, state.is_some()));
+    let acked = ledger.node_ack_at(&relay.directive_id, &relay.node_id)?.map(|at_ms| Predecessor { what: "acknowledgement", at_ms });
+    check!(times::check("at_ms", relay.at_ms, acked, now_ms));
     let changed = state == Some(false);
     if changed {
         ledger.put_relay(relay)?;
@@ -471,9 +492,8 @@ fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, no
     if note != report.note {
         refuse!(Reject::new(RejectCode::InvalidInput, "note: not trimmed"));
     }
-    if report.at_ms > now_ms + FUTURE_SKEW_MS {
-        refuse!(Reject::new(RejectCode::InvalidInput, "at_ms: lies in the future"));
-    }
+    let acked_at = ledger.node_ack_at(&report.directive_id, &report.node_id)?.map(|at_ms| Predecessor { what: "acknowledgement", at_ms });
+    check!(times::check("at_ms", report.at_ms, acked_at, now_ms));
     let changed = !ledger.task_reported(&report.directive_id, &report.node_id)?;
     if changed {
         ledger.put_task_report(report)?;
@@ -482,8 +502,10 @@ fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, no
     Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
-fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &HouseholdAck) -> Result<Judged> {
+fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &HouseholdAck, now_ms: i64) -> Result<Judged> {
     let (target, _) = check!(own_node_step(ledger, actor, &ack.directive_id, &ack.user_id, None)?);
+    let issued = ledger.directive_issued_at(&ack.directive_id)?.map(|at_ms| Predecessor { what: "directive", at_ms });
+    check!(times::check("at_ms", ack.at_ms, issued, now_ms));
     check!(validate::id("household_id", &ack.household_id));
     let Some(household) = ledger.household(&ack.household_id)? else { refuse!(unknown("household", &ack.household_id)) };
     let own_acked = ledger.node_ack(&ack.directive_id, &actor.node_id)?.is_some();
@@ -509,12 +531,12 @@ fn household_edited(
         refuse!(mismatch("editor_id"));
     }
     check!(validate::id("household_id", &edit.household_id));
-    if linkage_protocol::hlc::Hlc::parse(&edit.hlc).is_none() {
+    let Some(hlc) = linkage_protocol::hlc::Hlc::parse(&edit.hlc) else {
         refuse!(Reject::new(RejectCode::InvalidInput, "hlc: not a hybrid-logical-clock time"));
-    }
-    if edit.at_ms > now_ms + FUTURE_SKEW_MS {
-        refuse!(Reject::new(RejectCode::InvalidInput, "at_ms: lies in the future"));
-    }
+    };
+    check!(times::check("at_ms", edit.at_ms, None, now_ms));
+    // A far-future HLC would pin the fields it sets against every later correction (last writer wins).
+    check!(times::check("hlc", hlc.wall_ms, None, now_ms));
     let fields = check!(household_edit::validate(&edit.fields));
     if fields != edit.fields {
         refuse!(Reject::new(RejectCode::InvalidInput, "fields: not normalized (trimmed, without repeated tags)"));
@@ -529,6 +551,12 @@ fn household_edited(
     for field in &edit.fields {
         let stored = ledger.household_field_clock(&edit.household_id, field.name())?;
         if household_edit::takes(stored.as_deref(), &edit.hlc) {
+            if let HouseholdField::Location(to) = field {
+                if *to != household.point {
+                    // Kept with the server's receipt time: the mover's own visits are graded against the old point.
+                    ledger.put_point_move(&edit.household_id, &edit.editor_id, household.point, now_ms)?;
+                }
+            }
             ledger.put_household_field(&edit.household_id, field, &edit.hlc)?;
             changed = true;
         }

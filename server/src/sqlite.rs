@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/003_county_settings.sql"),
     include_str!("../sql/004_issue_measure_columns.sql"),
     include_str!("../sql/005_accounts_devices_audit.sql"),
+    include_str!("../sql/006_household_point_moves.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
@@ -354,6 +355,18 @@ impl Ledger for SqlLedger<'_> {
             .optional()?)
     }
 
+    fn node_ack_at(&mut self, directive_id: &str, node_id: &str) -> Result<Option<i64>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT acked_at_ms FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2")?
+            .query_row([directive_id, node_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn directive_issued_at(&mut self, id: &str) -> Result<Option<i64>> {
+        Ok(self.tx.prepare_cached("SELECT issued_at_ms FROM directives WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+    }
+
     fn node_ack(&mut self, directive_id: &str, node_id: &str) -> Result<Option<bool>> {
         Ok(self
             .tx.prepare_cached("SELECT relayed_at_ms IS NOT NULL FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2")?.query_row([directive_id, node_id],
@@ -478,6 +491,29 @@ impl Ledger for SqlLedger<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING")?.execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
         )?;
         Ok(())
+    }
+
+    fn put_point_move(&mut self, household_id: &str, mover_id: &str, previous: Option<(f64, f64)>, at_ms: i64) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO household_point_moves (household_id, mover_id, prev_lat, prev_lon, moved_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![household_id, mover_id, previous.map(|p| p.0), previous.map(|p| p.1), at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn point_moves(&mut self, household_id: &str) -> Result<Vec<linkage_protocol::rules::point_moves::PointMove>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT mover_id, prev_lat, prev_lon, moved_at_ms FROM household_point_moves WHERE household_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([household_id], |r| {
+            let (lat, lon): (Option<f64>, Option<f64>) = (r.get(1)?, r.get(2)?);
+            Ok(linkage_protocol::rules::point_moves::PointMove {
+                mover_id: r.get(0)?,
+                previous: lat.zip(lon),
+                moved_at_ms: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>> {

@@ -811,7 +811,7 @@ export interface components {
          *     quarantines the op with its reason (shown to the user), never resends it unchanged, and goes on with the
          *     rest of its queue.
          */
-        RejectCode: "conflict" | "out_of_scope" | "illegal_transition" | "not_permitted" | "invalid_input" | "unknown_reference" | "actor_mismatch";
+        RejectCode: "conflict" | "out_of_scope" | "illegal_transition" | "not_permitted" | "invalid_input" | "unknown_reference" | "actor_mismatch" | "impossible_time";
         /** @description Risk rating of a household (高/中/低). */
         RiskLevel: "low" | "medium" | "high";
         /** @description The role a user holds at the one node they are bound to (DESIGN §2). */

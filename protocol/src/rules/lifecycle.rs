@@ -322,6 +322,14 @@ pub struct IssueProjection {
 }
 
 impl IssueProjection {
+    /// The latest time the issue's events claim (report, accept, assign, resolve, close, suspensions): what the
+    /// next action follows (`rules::times`).
+    pub fn latest_at_ms(&self) -> i64 {
+        let steps = [self.accepted_at_ms, self.assigned_at_ms, self.resolved_at_ms, self.closed_at_ms];
+        let pauses = self.suspensions.iter().flat_map(|s| [Some(s.from_ms), s.to_ms]);
+        steps.into_iter().chain(pauses).flatten().fold(self.reported_at_ms, i64::max)
+    }
+
     /// A new issue from its report event.
     pub fn from_report(event: &IssueEvent, report: &IssueReport) -> IssueProjection {
         IssueProjection {

@@ -12,9 +12,11 @@ pub mod household_edit;
 pub mod lifecycle;
 pub mod password;
 pub mod measures;
+pub mod point_moves;
 pub mod privacy;
 pub mod scope;
 pub mod sla;
+pub mod times;
 pub mod visit;
 
 use crate::model::{IssueActionKind, IssueState};

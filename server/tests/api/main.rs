@@ -14,6 +14,8 @@ mod matrix;
 mod measures;
 mod privacy;
 mod push;
+mod point_moves;
 mod scope;
+mod times;
 mod security;
 mod transport;
