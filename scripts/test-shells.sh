@@ -53,6 +53,10 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 
+# A newcomer with an initial password (must be changed at the first sign-in), added while the server runs.
+printf 'initial-Pass-1\n' | "$target/debug/linkage-server" user add --data-dir "$demo_dir" --id gw-new --name 新网格员 \
+  --role grid_worker --node hl-t1-b1 --password-stdin >/dev/null
+
 echo "== kotlin: shell host tests on the JVM (real core, fixture county, demo server)"
 java -Djna.library.path="$target/debug" -Dlinkage.server="http://127.0.0.1:$port" \
   -cp "$classes:$jna:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlin-test.jar:$coroutines" \

@@ -77,6 +77,9 @@ struct SignInView: View {
                     .textInputAutocapitalization(.never)
                     .autocorrectionDisabled()
                 SecureField(s.password, text: $model.password)
+                if model.needsNewPassword {
+                    SecureField(s.newPassword, text: $model.newPassword)
+                }
             }
             Button(model.busy ? s.connecting : s.connect) {
                 Task {

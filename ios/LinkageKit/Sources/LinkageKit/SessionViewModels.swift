@@ -24,6 +24,9 @@ public final class SessionViewModel: ObservableObject {
     @Published public var serverUrl = ""
     @Published public var userId = ""
     @Published public var password = ""
+    /// The server asked for a new password (an initial one): the form shows a second field.
+    @Published public private(set) var needsNewPassword = false
+    @Published public var newPassword = ""
     @Published public private(set) var busy = false
     @Published public private(set) var error: UiError?
     @Published public private(set) var session: SessionView?
@@ -35,6 +38,7 @@ public final class SessionViewModel: ObservableObject {
     public var canSubmit: Bool {
         !busy && !serverUrl.trimmingCharacters(in: .whitespaces).isEmpty
             && !userId.trimmingCharacters(in: .whitespaces).isEmpty && !password.isEmpty
+            && (!needsNewPassword || !newPassword.isEmpty)
     }
 
     public func restore() async {
@@ -49,13 +53,22 @@ public final class SessionViewModel: ObservableObject {
         guard canSubmit else { return }
         busy = true
         error = nil
+        let url = serverUrl.trimmingCharacters(in: .whitespaces)
+        let user = userId.trimmingCharacters(in: .whitespaces)
         do {
-            let s = try await ctx.app.connect(serverUrl: serverUrl.trimmingCharacters(in: .whitespaces),
-                                              userId: userId.trimmingCharacters(in: .whitespaces), password: password)
+            // An initial password: the core says so (`password_change_required`), the form asks for a new one and
+            // the core checks it against the shared policy before sending.
+            let s = needsNewPassword
+                ? try await ctx.app.connectWithNewPassword(serverUrl: url, userId: user, password: password, newPassword: newPassword)
+                : try await ctx.app.connect(serverUrl: url, userId: user, password: password)
             password = ""
+            newPassword = ""
+            needsNewPassword = false
             session = s.toView()
         } catch {
-            self.error = uiError(error, ctx.strings)
+            let e = uiError(error, ctx.strings)
+            if e.code == "password_change_required" { needsNewPassword = true }
+            self.error = e
         }
         busy = false
     }

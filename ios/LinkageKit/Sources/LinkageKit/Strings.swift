@@ -36,6 +36,7 @@ public struct Strings: Sendable {
     public var serverUrl: String { t("服务器地址", "Server URL") }
     public var userId: String { t("账号", "User ID") }
     public var password: String { t("密码", "Password") }
+    public var newPassword: String { t("新密码（至少 10 位，含字母、数字或符号中的两种）", "New password (10+ characters, two of letters, digits, symbols)") }
     public var connect: String { t("登录", "Sign in") }
     public var connecting: String { t("正在登录并下载辖区数据…", "Signing in and downloading your area…") }
     // ---- sync bar

@@ -55,7 +55,7 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
         if (session == null) {
             val p = vm.session
             SignInScreen(signIn, s, p::setServerUrl, p::setUserId, p::setPassword,
-                onConnect = { vm.launch { p.connect(); vm.changed() } })
+                onConnect = { vm.launch { p.connect(); vm.changed() } }, onNewPassword = p::setNewPassword)
             return@CompositionLocalProvider
         }
         BackHandler { if (!vm.back()) onExit() }

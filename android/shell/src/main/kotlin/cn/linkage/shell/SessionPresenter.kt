@@ -24,11 +24,15 @@ data class SignInState(
     val serverUrl: String = "",
     val userId: String = "",
     val password: String = "",
+    /** The server asked for a new password (an initial one): the form shows a second field. */
+    val needsNewPassword: Boolean = false,
+    val newPassword: String = "",
     val busy: Boolean = false,
     val error: UiError? = null,
     val session: SessionView? = null,
 ) {
-    val canSubmit get() = !busy && serverUrl.isNotBlank() && userId.isNotBlank() && password.isNotEmpty()
+    val canSubmit get() = !busy && serverUrl.isNotBlank() && userId.isNotBlank() && password.isNotEmpty() &&
+        (!needsNewPassword || newPassword.isNotEmpty())
 }
 
 /** Sign-in and device enrolment (`FieldApp.connect`), and the persisted session on start. */
@@ -36,6 +40,7 @@ class SessionPresenter(ctx: ShellContext) : Presenter<SignInState>(SignInState()
     fun setServerUrl(v: String) = update { it.copy(serverUrl = v.trim(), error = null) }
     fun setUserId(v: String) = update { it.copy(userId = v.trim(), error = null) }
     fun setPassword(v: String) = update { it.copy(password = v, error = null) }
+    fun setNewPassword(v: String) = update { it.copy(newPassword = v, error = null) }
 
     /** Restores the session the core persisted (the app starts signed in after a restart). */
     suspend fun restore() {
@@ -50,14 +55,24 @@ class SessionPresenter(ctx: ShellContext) : Presenter<SignInState>(SignInState()
         if (!form.canSubmit) return
         update { it.copy(busy = true, error = null) }
         // `connect` is a suspend function running on the core's own runtime: no dispatcher switch needed.
+        // An initial password: the core says so (`password_change_required`), the form asks for a new one and
+        // the core checks it against the shared policy before sending.
         val result = try {
-            Outcome.Ok(app.connect(form.serverUrl, form.userId, form.password))
+            if (form.needsNewPassword) {
+                Outcome.Ok(app.connectWithNewPassword(form.serverUrl, form.userId, form.password, form.newPassword))
+            } else {
+                Outcome.Ok(app.connect(form.serverUrl, form.userId, form.password))
+            }
         } catch (e: Exception) {
             Outcome.Failed(e.toUiError(s))
         }
         when (result) {
-            is Outcome.Ok -> update { it.copy(busy = false, password = "", session = result.value.toView()) }
-            is Outcome.Failed -> update { it.copy(busy = false, error = result.error) }
+            is Outcome.Ok -> update {
+                it.copy(busy = false, password = "", newPassword = "", needsNewPassword = false, session = result.value.toView())
+            }
+            is Outcome.Failed -> update {
+                it.copy(busy = false, error = result.error, needsNewPassword = it.needsNewPassword || result.error.code == "password_change_required")
+            }
         }
     }
 

@@ -44,6 +44,7 @@ class Strings(val lang: Lang) {
     val serverUrl get() = t("服务器地址", "Server URL")
     val userId get() = t("账号", "User ID")
     val password get() = t("密码", "Password")
+    val newPassword get() = t("新密码（至少 10 位，含字母、数字或符号中的两种）", "New password (10+ characters, two of letters, digits, symbols)")
     val connect get() = t("登录", "Sign in")
     val connecting get() = t("正在登录并下载辖区数据…", "Signing in and downloading your area…")
 

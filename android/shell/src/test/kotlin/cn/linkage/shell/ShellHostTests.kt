@@ -100,6 +100,7 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "drafts: resolution form (办结) and bad drafts are typed errors" to ::resolutionDraftAndBadInput,
     "a throwing ChangeObserver is a typed error; the write stays" to ::throwingObserver,
     "live: an open triage screen lists an issue the automatic sync pulls" to ::liveTriageRefresh,
+    "sign-in: an initial password asks for a new one, the core checks it, then the user is in" to ::initialPasswordChanged,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */
@@ -973,6 +974,38 @@ fun liveTriageRefresh() {
         township.destroy()
         worker.destroy()
         dirs.forEach { it.deleteRecursively() }
+    }
+}
+
+/**
+ * Needs the demo server test-shells.sh starts, with the account `gw-new` that `linkage-server user add` created
+ * (password `initial-Pass-1`, initial: it must be changed at the first sign-in).
+ */
+fun initialPasswordChanged() {
+    val url = System.getProperty("linkage.server") ?: error("run by scripts/test-shells.sh, which starts a server")
+    val dir = Files.createTempDirectory("linkage-newcomer").toFile()
+    val app = openStore(File(dir, "linkage.db").path)
+    try {
+        val p = SessionPresenter(ShellContext(app, liveRefresh = false))
+        p.setServerUrl(url)
+        p.setUserId("gw-new")
+        p.setPassword("initial-Pass-1")
+        runBlocking { p.connect() }
+        assertTrue(p.state.value.needsNewPassword)
+        assertEquals("首次登录需要修改初始密码", p.state.value.error!!.message)
+        assertFalse(p.state.value.canSubmit, "the new password is still empty")
+        p.setNewPassword("12345")
+        runBlocking { p.connect() }
+        assertEquals("「新密码」填写有误", p.state.value.error!!.message)
+        assertNull(p.state.value.session)
+        p.setNewPassword("石堡村网格员-2026")
+        runBlocking { p.connect() }
+        assertEquals("gw-new", p.state.value.session?.userId)
+        assertFalse(p.state.value.needsNewPassword)
+        assertEquals("", p.state.value.newPassword)
+    } finally {
+        app.destroy()
+        dir.deleteRecursively()
     }
 }
 

@@ -116,6 +116,7 @@ fun SignInScreen(
     onUserId: (String) -> Unit,
     onPassword: (String) -> Unit,
     onConnect: () -> Unit,
+    onNewPassword: (String) -> Unit = {},
 ) {
     // A surface of its own: the text is drawn on the theme's background, not on whatever the window has.
     Surface(Modifier.fillMaxSize()) {
@@ -128,6 +129,11 @@ fun SignInScreen(
         OutlinedTextField(st.password, onPassword, label = { Text(s.password) }, singleLine = true,
             visualTransformation = PasswordVisualTransformation(),
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password), modifier = Modifier.touchTarget().fillMaxWidth())
+        if (st.needsNewPassword) {
+            OutlinedTextField(st.newPassword, onNewPassword, label = { Text(s.newPassword) }, singleLine = true,
+                visualTransformation = PasswordVisualTransformation(),
+                keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Password), modifier = Modifier.touchTarget().fillMaxWidth())
+        }
         Button(onClick = onConnect, enabled = st.canSubmit, modifier = Modifier.touchTarget().fillMaxWidth()) {
             Text(if (st.busy) s.connecting else s.connect)
         }
