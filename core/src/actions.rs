@@ -11,6 +11,7 @@ use linkage_protocol::wire::{from_unit_name, unit_name};
 
 use crate::api::IssueCommand;
 use crate::error::{Error, Result};
+use crate::store::DraftKind;
 
 /// Whether a dialog asks for free text, and whether it may stay empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -57,6 +58,9 @@ pub struct ActionSpec {
     pub other_issue_label: String,
     /// True when the action takes nothing: the shell may send it on a tap (after a confirmation).
     pub immediate: bool,
+    /// Set for the actions filled in as a draft form the core keeps as the user types (办结 → `Resolution`,
+    /// 回访 → `Verification`): the shell opens `start_action_draft(issue, kind)` instead of a dialog.
+    pub draft: Option<DraftKind>,
 }
 
 /// What the user filled into an action's dialog. Unused parts are ignored.
@@ -234,6 +238,7 @@ pub fn spec(kind: IssueActionKind, l: Locale) -> ActionSpec {
         needs_other_issue: n.other_issue,
         other_issue_label: if n.other_issue { l.pick("合并到", "Merge into").into() } else { String::new() },
         immediate: n.text == lifecycle::TextNeed::None && n.choice.is_none() && !n.person && !n.other_issue && n.days.is_none(),
+        draft: DraftKind::for_action(kind),
     }
 }
 
@@ -334,6 +339,9 @@ mod tests {
         let verify = spec(IssueActionKind::Verify, Locale::ZhCn);
         assert_eq!(verify.choices.iter().map(|c| c.label.as_str()).collect::<Vec<_>>(), ["满意", "基本满意", "不满意"]);
         assert_eq!((verify.choice_label.as_str(), verify.text), ("群众满意度", TextNeed::Optional));
+        assert_eq!(verify.draft, Some(DraftKind::Verification));
+        assert_eq!(spec(IssueActionKind::Resolve, Locale::ZhCn).draft, Some(DraftKind::Resolution));
+        assert_eq!(spec(IssueActionKind::Assign, Locale::ZhCn).draft, None);
         let ext = spec(IssueActionKind::RequestExtension, Locale::ZhCn);
         assert_eq!((ext.min_days, ext.max_days, ext.text), (Some(1), Some(30), TextNeed::Required));
         let assign = spec(IssueActionKind::Assign, Locale::ZhCn);

@@ -6,8 +6,11 @@
 
 use linkage_protocol::labels::Locale;
 
-use crate::api::{self, DirectiveSummary, EvidenceSummary, GpsFix, IssueCategory, IssueSummary, Satisfaction, Urgency, VisitKind, VisitSummary};
-use crate::error::ApiError;
+use linkage_protocol::wire::{from_unit_name, unit_name};
+
+use crate::actions::{self, ActionSpec};
+use crate::api::{self, DirectiveSummary, EvidenceSummary, GpsFix, IssueActionKind, IssueCategory, IssueSummary, Satisfaction, Urgency, VisitKind, VisitSummary};
+use crate::error::{ApiError, Error};
 use crate::facade::FieldApp;
 use crate::store::{self, DraftKind};
 
@@ -28,12 +31,17 @@ pub struct DraftFields {
     /// Visit notes (民情日记), issue description, task note, resolution note or verification note.
     #[uniffi(default = "")]
     pub notes: String,
-    /// Verification drafts: the resident's satisfaction (required to submit).
+    /// The picked `ActionChoice.id` of the draft's `action` (verification: the resident's satisfaction, one
+    /// of the spec's `choices`; required to submit). An id not among the choices is `InvalidInput`.
     #[uniffi(default = None)]
-    pub satisfaction: Option<Satisfaction>,
+    pub choice: Option<String>,
     /// The latest GPS fix the form had (the visit's fix, the report's location); photos are stamped with it.
     #[uniffi(default = None)]
     pub fix: Option<GpsFix>,
+    /// Issue reports of a grid worker: what was done on the spot (就地解决情况), for
+    /// `submit_draft_resolved_on_spot`.
+    #[uniffi(default = "")]
+    pub on_spot_note: String,
 }
 
 /// A draft as the form shows it, with its photos in the order taken.
@@ -47,10 +55,16 @@ pub struct Draft {
     pub node_id: Option<String>,
     pub issue_id: Option<String>,
     pub directive_id: Option<String>,
+    /// What the draft is about, for the "继续填写" list: the household's head, the issue's or directive's
+    /// title, or the place.
+    pub subject_label: Option<String>,
     pub fields: DraftFields,
     pub photos: Vec<EvidenceSummary>,
     /// Whether the form offers a camera button (verifications take no photos).
     pub takes_photos: bool,
+    /// Resolution and verification drafts: the spec of the action submitting performs (its text label and
+    /// limit, photos, and the choices such as 满意 / 基本满意 / 不满意), so the form draws what the core says.
+    pub action: Option<ActionSpec>,
     /// When the form was opened (a visit's start time) and last edited.
     pub started_at_ms: i64,
     pub updated_at_ms: i64,
@@ -82,6 +96,8 @@ fn draft(d: store::DraftRow, l: Locale) -> Draft {
     Draft {
         kind_label: kind_label(d.kind, l),
         takes_photos: d.kind.takes_photos(),
+        action: d.kind.action().map(|a| actions::spec(a, l)),
+        subject_label: d.subject_label,
         id: d.id,
         kind: d.kind,
         household_id: d.household_id,
@@ -94,8 +110,9 @@ fn draft(d: store::DraftRow, l: Locale) -> Draft {
             urgency: d.fields.urgency,
             title: d.fields.title,
             notes: d.fields.notes,
-            satisfaction: d.fields.satisfaction,
+            choice: d.fields.satisfaction.map(|v| unit_name(&v)),
             fix: d.fields.fix,
+            on_spot_note: d.fields.on_spot_note,
         },
         photos: d.photos.into_iter().map(api::evidence).collect(),
         started_at_ms: d.started_at_ms,
@@ -103,16 +120,21 @@ fn draft(d: store::DraftRow, l: Locale) -> Draft {
     }
 }
 
-fn fields_row(f: DraftFields) -> store::DraftFieldsRow {
-    store::DraftFieldsRow {
+fn fields_row(f: DraftFields) -> Result<store::DraftFieldsRow, Error> {
+    let satisfaction = match f.choice.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(id) => Some(from_unit_name::<Satisfaction>(id).ok_or_else(|| Error::invalid("choice", "not one of the form's choices"))?),
+    };
+    Ok(store::DraftFieldsRow {
         visit_kind: f.visit_kind,
         category: f.category,
         urgency: f.urgency,
         title: f.title,
         notes: f.notes,
-        satisfaction: f.satisfaction,
+        satisfaction,
         fix: f.fix,
-    }
+        on_spot_note: f.on_spot_note,
+    })
 }
 
 #[uniffi::export]
@@ -153,10 +175,20 @@ impl FieldApp {
         self.with(|s, l| Ok(draft(s.start_issue_action_draft(&issue_id, DraftKind::Verification)?, l)))
     }
 
+    /// Opens the draft form of an issue action whose `ActionSpec.draft` is set (办结, 回访): a new draft, or the
+    /// user's open one for that issue (resume). Any other action, or one the user may not take now, is refused
+    /// and nothing is stored. I/O: DB write.
+    pub fn start_action_draft(&self, issue_id: String, action: IssueActionKind) -> Result<Draft, ApiError> {
+        self.with(|s, l| {
+            let kind = DraftKind::for_action(action).ok_or_else(|| Error::invalid("action", "this action is a dialog, not a draft form"))?;
+            Ok(draft(s.start_issue_action_draft(&issue_id, kind)?, l))
+        })
+    }
+
     /// Saves the form as typed (call it on every edit; one small DB write). A text over its limit or an
     /// invalid fix is `InvalidInput` and the stored draft stays as it was.
     pub fn update_draft(&self, draft_id: String, fields: DraftFields) -> Result<Draft, ApiError> {
-        self.with(|s, l| Ok(draft(s.update_draft(&draft_id, fields_row(fields))?, l)))
+        self.with(|s, l| Ok(draft(s.update_draft(&draft_id, fields_row(fields)?)?, l)))
     }
 
     /// One of the signed-in user's drafts. I/O: DB read.
@@ -193,6 +225,20 @@ impl FieldApp {
                 store::DraftSubmitted::Directive(d) => SubmittedRecord::Directive { directive: api::directive(d, l) },
             })
         })
+    }
+
+    /// 就地解决 from an issue report draft (grid workers, `Capabilities.resolve_on_spot`): the report, its
+    /// on-the-spot resolution with the draft's photos and `on_spot_note`, and the draft's deletion commit in
+    /// one transaction — a kill or a retry never makes two issues (the draft's id is the report's op id). A
+    /// refusal leaves the draft as it was. I/O: DB write.
+    pub fn submit_draft_resolved_on_spot(&self, draft_id: String) -> Result<IssueSummary, ApiError> {
+        self.with(|s, l| Ok(api::issue(s.submit_draft_resolved_on_spot(&draft_id)?, l)))
+    }
+
+    /// The form is closing (the user went back): a draft with nothing typed, picked or photographed is
+    /// deleted, so the "继续填写" list holds only real work; returns whether the draft was kept. I/O: DB.
+    pub fn close_draft(&self, draft_id: String) -> Result<bool, ApiError> {
+        self.with(|s, _| s.close_draft(&draft_id))
     }
 
     /// Discards a draft and deletes the photos only it used. I/O: DB write, files.

@@ -38,6 +38,25 @@ impl DraftKind {
     pub fn takes_photos(self) -> bool {
         !matches!(self, DraftKind::Verification)
     }
+
+    /// The draft form an issue action is filled in (办结 → resolution, 回访 → verification); the other actions
+    /// are a dialog sent at once.
+    pub fn for_action(action: IssueActionKind) -> Option<DraftKind> {
+        match action {
+            IssueActionKind::Resolve => Some(DraftKind::Resolution),
+            IssueActionKind::Verify => Some(DraftKind::Verification),
+            _ => None,
+        }
+    }
+
+    /// The issue action a submitted draft of this kind performs.
+    pub fn action(self) -> Option<IssueActionKind> {
+        match self {
+            DraftKind::Resolution => Some(IssueActionKind::Resolve),
+            DraftKind::Verification => Some(IssueActionKind::Verify),
+            _ => None,
+        }
+    }
 }
 
 /// What the user has typed or picked so far. Texts are kept as typed (trimmed and fully checked on submit).
@@ -53,6 +72,16 @@ pub struct DraftFieldsRow {
     pub satisfaction: Option<Satisfaction>,
     /// The latest GPS fix the form had (the visit's fix, the report's location).
     pub fix: Option<GpsFix>,
+    /// Issue reports by a grid worker: what was done on the spot (就地解决情况), saved as typed like the rest.
+    pub on_spot_note: String,
+}
+
+impl DraftFieldsRow {
+    /// Nothing typed, picked or photographed by the user: the defaults a form fills in by itself (visit kind,
+    /// category, urgency, the GPS fix) do not count.
+    fn is_blank(&self) -> bool {
+        self.title.trim().is_empty() && self.notes.trim().is_empty() && self.on_spot_note.trim().is_empty() && self.satisfaction.is_none()
+    }
 }
 
 /// What a draft is about; fixed when it starts.
@@ -80,6 +109,8 @@ pub struct DraftRow {
     pub node_id: Option<String>,
     pub issue_id: Option<String>,
     pub directive_id: Option<String>,
+    /// What the draft is about in words: the household's head, the issue's or directive's title, the place.
+    pub subject_label: Option<String>,
     pub fields: DraftFieldsRow,
     /// Photos in the order they were taken.
     pub photos: Vec<EvidenceRow>,
@@ -177,10 +208,8 @@ impl Store {
     /// Starts (or resumes) a resolution (办结) or verification (回访) draft of an issue, if the user may take
     /// that action on it now.
     pub fn start_issue_action_draft(&mut self, issue_id: &str, kind: DraftKind) -> Result<DraftRow> {
-        let action = match kind {
-            DraftKind::Resolution => IssueActionKind::Resolve,
-            DraftKind::Verification => IssueActionKind::Verify,
-            _ => return Err(Error::invalid("kind", "only resolution and verification drafts act on an issue")),
+        let Some(action) = kind.action() else {
+            return Err(Error::invalid("kind", "only resolution and verification drafts act on an issue"));
         };
         if !self.allowed_issue_actions(issue_id)?.contains(&action) {
             let facts_state = self.issue_row(issue_id)?.projection.state;
@@ -234,6 +263,7 @@ impl Store {
         let user_id = self.actor()?.user_id.clone();
         check_text("title", &fields.title, limits::TITLE)?;
         check_text("notes", &fields.notes, limits::DESCRIPTION.max(limits::NOTE))?;
+        check_text("on_spot_note", &fields.on_spot_note, limits::NOTE)?;
         if let Some(fix) = &fields.fix {
             geo::validate_fix(fix)?;
         }
@@ -270,9 +300,11 @@ impl Store {
             .optional()?
             .ok_or_else(|| Error::not_found("draft", draft_id))?;
         let (subject, fields) = self.stored(draft_id, user_id)?;
+        let subject_label = self.subject_label(&subject)?;
         Ok(DraftRow {
             id: draft_id.to_string(),
             kind: parse_enum(&kind)?,
+            subject_label,
             household_id: subject.household_id,
             node_id: subject.node_id,
             issue_id: subject.issue_id,
@@ -282,6 +314,17 @@ impl Store {
             started_at_ms,
             updated_at_ms,
         })
+    }
+
+    fn subject_label(&self, subject: &Subject) -> Result<Option<String>> {
+        let (sql, id) = match subject {
+            Subject { issue_id: Some(id), .. } => ("SELECT title FROM issues WHERE id = ?1", id),
+            Subject { directive_id: Some(id), .. } => ("SELECT title FROM directives WHERE id = ?1", id),
+            Subject { household_id: Some(id), .. } => ("SELECT head_name FROM households WHERE id = ?1", id),
+            Subject { node_id: Some(id), .. } => ("SELECT name FROM org_nodes WHERE id = ?1", id),
+            _ => return Ok(None),
+        };
+        Ok(self.conn().prepare_cached(sql)?.query_row([id], |r| r.get(0)).optional()?)
     }
 
     /// The signed-in user's drafts, most recently edited first (the "continue where you left off" list).
@@ -347,6 +390,50 @@ impl Store {
         Ok(())
     }
 
+    /// The form is closing: a draft with nothing typed, picked or photographed is deleted (nothing to continue,
+    /// so it never clutters the "继续填写" list); any other draft is kept. Returns whether it was kept.
+    pub fn close_draft(&mut self, draft_id: &str) -> Result<bool> {
+        let draft = self.draft(draft_id)?;
+        if !draft.photos.is_empty() || !draft.fields.is_blank() {
+            return Ok(true);
+        }
+        self.discard_draft(draft_id)?;
+        Ok(false)
+    }
+
+    fn report_input(d: &DraftRow, photos: Vec<String>) -> Result<IssueInput> {
+        let f = d.fields.clone();
+        Ok(IssueInput {
+            category: f.category.ok_or_else(|| Error::invalid("category", "required"))?,
+            urgency: f.urgency.unwrap_or(Urgency::Normal),
+            title: f.title,
+            description: f.notes,
+            household_id: d.household_id.clone(),
+            node_id: d.node_id.clone(),
+            location: f.fix,
+            evidence: photos,
+            // The draft's id is the report's op id: a second submit can never make a second issue.
+            client_op_id: Some(d.id.clone()),
+        })
+    }
+
+    /// 就地解决 from a report draft: the report, its on-the-spot resolution (the draft's `on_spot_note` and
+    /// photos) and the draft's deletion commit in ONE transaction, so a kill or a retry can never leave an
+    /// issue next to its draft, or make a second issue. A refusal (not a grid worker, no photo, no note)
+    /// leaves the draft as it was.
+    pub fn submit_draft_resolved_on_spot(&mut self, draft_id: &str) -> Result<IssueRow> {
+        let d = self.draft(draft_id)?;
+        if d.kind != DraftKind::IssueReport {
+            return Err(Error::invalid("draft_id", "only an issue report can be resolved on the spot"));
+        }
+        let input = Self::report_input(&d, d.photos.iter().map(|p| p.hash.clone()).collect())?;
+        self.finishing_draft = Some(draft_id.to_string());
+        let result = self.report_resolved_on_spot(input, &d.fields.on_spot_note);
+        // Still set only when refused before the write.
+        self.finishing_draft = None;
+        result
+    }
+
     /// Submits a draft: the same rules as the direct call judge it (a refusal leaves the draft as it was), and
     /// the record, its outbox operation and the draft's deletion commit in one transaction.
     pub fn submit_draft(&mut self, draft_id: &str) -> Result<DraftSubmitted> {
@@ -368,18 +455,7 @@ impl Store {
                     evidence: photos,
                     issue_id: d.issue_id.clone(),
                 })?),
-                DraftKind::IssueReport => DraftSubmitted::Issue(Box::new(self.report_issue(IssueInput {
-                    category: f.category.ok_or_else(|| missing("category"))?,
-                    urgency: f.urgency.unwrap_or(Urgency::Normal),
-                    title: f.title,
-                    description: f.notes,
-                    household_id: d.household_id.clone(),
-                    node_id: d.node_id.clone(),
-                    location: f.fix,
-                    evidence: photos,
-                    // The draft's id is the report's op id: a second submit can never make a second issue.
-                    client_op_id: Some(draft_id.to_string()),
-                })?)),
+                DraftKind::IssueReport => DraftSubmitted::Issue(Box::new(self.report_issue(Self::report_input(&d, photos)?)?)),
                 DraftKind::TaskCompletion => {
                     let directive_id = d.directive_id.clone().ok_or_else(|| missing("directive_id"))?;
                     DraftSubmitted::Directive(self.report_task_completion(&directive_id, &f.notes, &photos)?)
@@ -509,6 +585,81 @@ mod tests {
         assert_eq!((count(&s, "issues"), count(&s, "drafts")), (1, 0));
         let (topics, queued) = s.take_changes();
         assert!(queued && topics.contains(ChangeTopic::Issues) && topics.contains(ChangeTopic::Drafts));
+    }
+
+    #[test]
+    fn on_spot_from_a_draft_is_one_transaction_and_never_two_issues() {
+        let (mut s, dir) = phone();
+        let d = s.start_issue_draft(Some("h1"), None).unwrap();
+        let fields = DraftFieldsRow {
+            category: Some(IssueCategory::Infrastructure),
+            title: "排水沟堵塞".into(),
+            on_spot_note: "已当场清理疏通".into(),
+            ..d.fields.clone()
+        };
+        s.update_draft(&d.id, fields).unwrap();
+        // No photo: refused before anything is written; the draft (and its typed note) stays.
+        let stored = snapshot(&s);
+        assert!(matches!(s.submit_draft_resolved_on_spot(&d.id), Err(Error::Field(f)) if f.field == "evidence"));
+        assert!(s.finishing_draft.is_none());
+        assert_eq!(snapshot(&s), stored);
+        assert_eq!(s.draft(&d.id).unwrap().fields.on_spot_note, "已当场清理疏通");
+        s.add_draft_photo(&d.id, &jpeg(dir.path(), "a.jpg", 320, 240), None).unwrap();
+
+        // Refused inside the transaction (a liaison head may not resolve on the spot; the report event was
+        // already appended when the rule said no): rolled back whole, the draft kept.
+        let photos = count(&s, "evidence");
+        s.sign_in("lh").unwrap();
+        let lh = s.start_issue_draft(Some("h1"), None).unwrap();
+        let lh_fields = DraftFieldsRow { category: Some(IssueCategory::Infrastructure), title: "路灯".into(), on_spot_note: "修好了".into(), ..lh.fields.clone() };
+        s.update_draft(&lh.id, lh_fields).unwrap();
+        s.add_draft_photo(&lh.id, &jpeg(dir.path(), "b.jpg", 320, 240), None).unwrap();
+        let before = snapshot(&s);
+        assert!(matches!(s.submit_draft_resolved_on_spot(&lh.id), Err(Error::Rule(_))));
+        assert_eq!(snapshot(&s), before);
+        assert_eq!(count(&s, "issues"), 0);
+        s.discard_draft(&lh.id).unwrap();
+        assert_eq!(count(&s, "evidence"), photos);
+
+        s.sign_in("gw").unwrap();
+        let row = s.submit_draft_resolved_on_spot(&d.id).unwrap();
+        assert_eq!((row.projection.state, row.projection.resolved_on_spot), (linkage_protocol::model::IssueState::Resolved, true));
+        assert_eq!((count(&s, "issues"), count(&s, "issue_events"), count(&s, "drafts")), (1, 2, 0));
+        assert_eq!(count(&s, "outbox"), 2, "the report and the resolution queued together");
+        // The draft's id is the report's op id; the photo moved to the issue.
+        assert_eq!(count(&s, &format!("issue_events WHERE event_id = '{}'", d.id)), 1);
+        assert_eq!(count(&s, "evidence_refs WHERE entity_kind = 'draft'"), 0);
+        assert_eq!(count(&s, "evidence"), photos);
+        // A retry (a double tap, a resent call after a lost answer): the draft is gone, nothing new.
+        assert!(matches!(s.submit_draft_resolved_on_spot(&d.id), Err(Error::NotFound { .. })));
+        assert!(matches!(s.submit_draft(&d.id), Err(Error::NotFound { .. })));
+        assert_eq!(count(&s, "issues"), 1);
+        // Only report drafts can be resolved on the spot.
+        let v = s.start_visit_draft("h1", VisitKind::Routine, None, None).unwrap();
+        assert!(matches!(s.submit_draft_resolved_on_spot(&v.id), Err(Error::Field(_))));
+    }
+
+    #[test]
+    fn closing_an_untouched_form_leaves_no_draft_and_the_list_names_subjects() {
+        let (mut s, dir) = phone();
+        // Opened and left: the defaults the form filled in (kind, urgency, a fix) are not work to continue.
+        let d = s.start_visit_draft("h1", VisitKind::Routine, None, None).unwrap();
+        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 8.0, fix_time_ms: NOW, mocked: false };
+        s.update_draft(&d.id, DraftFieldsRow { fix: Some(fix), ..d.fields.clone() }).unwrap();
+        assert!(!s.close_draft(&d.id).unwrap());
+        assert_eq!(count(&s, "drafts"), 0);
+        // Typed text, or only a photo: kept.
+        let d = s.start_visit_draft("h1", VisitKind::Routine, None, None).unwrap();
+        s.update_draft(&d.id, DraftFieldsRow { notes: "腿脚不便".into(), ..d.fields.clone() }).unwrap();
+        assert!(s.close_draft(&d.id).unwrap());
+        let r = s.start_issue_draft(None, Some("g1")).unwrap();
+        s.add_draft_photo(&r.id, &jpeg(dir.path(), "a.jpg", 64, 64), None).unwrap();
+        assert!(s.close_draft(&r.id).unwrap());
+        let labels: Vec<_> = s.drafts().unwrap().into_iter().map(|d| (d.kind, d.subject_label)).collect();
+        let head: String = s.conn().query_row("SELECT head_name FROM households WHERE id = 'h1'", [], |r| r.get(0)).unwrap();
+        let group: String = s.conn().query_row("SELECT name FROM org_nodes WHERE id = 'g1'", [], |r| r.get(0)).unwrap();
+        assert_eq!(labels, [(DraftKind::IssueReport, Some(group)), (DraftKind::Visit, Some(head))]);
+        assert!(matches!(s.close_draft("no-such-draft"), Err(Error::NotFound { .. })));
     }
 
     #[test]

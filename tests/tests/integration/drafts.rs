@@ -122,3 +122,108 @@ fn bad_drafts_are_typed_errors_and_store_nothing() {
     let evidence = phone.db.parent().unwrap().join("evidence");
     assert!(!evidence.exists() || std::fs::read_dir(&evidence).unwrap().all(|e| e.unwrap().file_type().unwrap().is_dir()));
 }
+
+const ON_SPOT_CHILD_DIR: &str = "LINKAGE_ON_SPOT_CHILD_DIR";
+
+/// A photo that differs per `i` (each draft gets its own evidence).
+fn numbered_photo(dir: &std::path::Path, i: u32) -> String {
+    let img = image::RgbImage::from_fn(320, 240, |x, y| image::Rgb([(x % 256) as u8, ((y + i) % 256) as u8, (i % 256) as u8]));
+    let path = dir.join(format!("on-spot-{i}.png"));
+    img.save(&path).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// The child's part of `on_spot_from_a_draft_survives_kill_9_without_a_second_issue`: a grid worker fills in
+/// report drafts and submits each as resolved on the spot (就地解决), one after another, until killed.
+#[test]
+#[ignore = "the child process of on_spot_from_a_draft_survives_kill_9_without_a_second_issue"]
+fn on_spot_child_process() {
+    let dir = std::path::PathBuf::from(std::env::var(ON_SPOT_CHILD_DIR).expect("run by the kill test"));
+    let app = FieldApp::open_with_clock(&dir.join("linkage.db"), Arc::new(SystemClock)).unwrap();
+    app.load_bundle(fixture_path()).unwrap();
+    app.sign_in("gw".into()).unwrap();
+    for i in 0u32.. {
+        let d = app.start_issue_draft(Some("h1".into()), None).unwrap();
+        let fields = DraftFields {
+            category: Some(IssueCategory::Infrastructure),
+            title: format!("排水沟堵塞 {i}"),
+            on_spot_note: "已当场清理疏通".into(),
+            ..d.fields.clone()
+        };
+        app.update_draft(d.id.clone(), fields).unwrap();
+        app.add_draft_photo(d.id.clone(), numbered_photo(&dir, i), None).unwrap();
+        if i == 0 {
+            println!("READY");
+        }
+        app.submit_draft_resolved_on_spot(d.id).unwrap();
+    }
+}
+
+/// 就地解决 from a draft is one transaction (report + resolution + the draft's deletion): a SIGKILL at any
+/// moment leaves each draft either still a draft (no event with its op id) or an issue with both events and
+/// no draft — and retrying what is left makes exactly one more issue, never a second one for the same draft.
+#[test]
+fn on_spot_from_a_draft_survives_kill_9_without_a_second_issue() {
+    for (round, delay_ms) in [(0, 120u64), (1, 260), (2, 410)] {
+        let dir = tempfile::tempdir().unwrap();
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "drafts::on_spot_child_process", "--nocapture", "--test-threads=1"])
+            .env(ON_SPOT_CHILD_DIR, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut child = KillOnDrop(child);
+        let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("the child ended before it was ready").unwrap();
+            if line.contains("READY") {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+
+        let db = dir.path().join("linkage.db");
+        let app = FieldApp::open_with_clock(&db, Arc::new(SystemClock)).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        let issues = count("SELECT count(*) FROM issues");
+        assert!(issues >= 1, "round {round}: the first submit finished before READY was read");
+        let ids: Vec<String> = conn.prepare("SELECT id FROM issues").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        for id in ids {
+            let summary = app.issue(id).unwrap().summary;
+            assert!(summary.resolved_on_spot && summary.state == IssueState::Resolved, "round {round}");
+        }
+        assert_eq!(count("SELECT count(*) FROM issue_events"), 2 * issues, "round {round}: never a report without its resolution");
+        assert_eq!(app.outbox_status().unwrap().pending, 2 * issues as u64, "round {round}");
+        let drafts = app.drafts().unwrap();
+        assert!(drafts.len() <= 1, "round {round}: {} drafts", drafts.len());
+        for d in &drafts {
+            let used: i64 = conn.query_row("SELECT count(*) FROM issue_events WHERE event_id = ?1", [&d.id], |r| r.get(0)).unwrap();
+            assert_eq!(used, 0, "round {round}: a draft next to the issue it became");
+        }
+
+        // The user opens what was left and submits it again: one more issue, and only one.
+        let retry = match drafts.into_iter().next() {
+            Some(d) => d,
+            None => app.start_issue_draft(Some("h1".into()), None).unwrap(),
+        };
+        let fields = DraftFields {
+            category: Some(IssueCategory::Infrastructure),
+            title: "排水沟堵塞（重试）".into(),
+            on_spot_note: "已当场清理疏通".into(),
+            ..retry.fields.clone()
+        };
+        app.update_draft(retry.id.clone(), fields).unwrap();
+        if retry.photos.is_empty() {
+            app.add_draft_photo(retry.id.clone(), numbered_photo(dir.path(), 9_999), None).unwrap();
+        }
+        let issue = app.submit_draft_resolved_on_spot(retry.id.clone()).unwrap();
+        assert!(issue.resolved_on_spot);
+        assert!(matches!(app.submit_draft_resolved_on_spot(retry.id.clone()), Err(linkage_core::ApiError::NotFound { .. })));
+        assert_eq!(count("SELECT count(*) FROM issues"), issues + 1, "round {round}");
+        assert!(app.drafts().unwrap().is_empty());
+    }
+}
