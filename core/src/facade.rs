@@ -366,6 +366,12 @@ impl FieldApp {
         })
     }
 
+    /// The grid worker's "交办给我" list: issues assigned to me that still need my work (交办, 办理中), deadline
+    /// first — which states count is decided here, not by the shells. I/O: DB read.
+    pub fn assigned_to_me(&self, offset: u32, limit: u32) -> ApiResult<IssuePage> {
+        self.list_issues(IssueListKind::AssignedToMe, vec![IssueState::Assigned, IssueState::InProgress], offset, limit)
+    }
+
     /// The township's triage queue: issues owned by the user's node in `states`, deadline first.
     /// I/O: DB read.
     pub fn triage_queue(&self, states: Vec<IssueState>, offset: u32, limit: u32) -> ApiResult<IssuePage> {

@@ -6,7 +6,6 @@ struct DirectiveView: View {
     @StateObject var model: DirectiveDetailViewModel
     @StateObject var inbox: DirectiveInboxViewModel
     @EnvironmentObject var app: AppModel
-    @State private var showCamera = false
     let ctx: ShellContext
 
     init(ctx: ShellContext, directiveId: String) {
@@ -34,16 +33,10 @@ struct DirectiveView: View {
                     }
                 })
             }
-            if model.directive?.showReportCompletion == true {
-                Section(header: Text(s.reportCompletion)) {
-                    TextField(s.completionNoteField, text: $model.completionNote)
-                    PhotoStrip(photos: model.completionPhotos)
-                    Button(s.takePhoto) { showCamera = true }.disabled(model.addingPhoto)
-                    Button(s.reportCompletion) {
-                        Task { if await model.reportCompletion() { app.changed() } }
-                    }
-                    .disabled(!model.canReportCompletion)
-                }
+            // 上报完成情况: a draft form the core keeps as the user types (note and photos).
+            if model.canReportCompletion {
+                NavigationLink(s.reportCompletion,
+                               destination: DraftFormView(ctx: ctx, model: DraftFormViewModel.taskCompletion(ctx, directiveId: model.directiveId)))
             }
             if let c = model.coverage {
                 Section(header: Text(s.coverage)) {
@@ -89,14 +82,6 @@ struct DirectiveView: View {
         .task {
             await inbox.load()
             await model.load()
-        }
-        .sheet(isPresented: $showCamera) {
-            CameraPicker { url in
-                Task {
-                    await model.addCompletionPhoto(path: url.path)
-                    try? FileManager.default.removeItem(at: url)
-                }
-            }
         }
     }
 }

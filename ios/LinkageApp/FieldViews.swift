@@ -193,6 +193,7 @@ struct VisitFormView: View {
             // The draft stays in the core (resumable from the drafts list); only the route is forgotten.
             location.stop()
             if openForm == route { openForm = "" }
+            Task { await model.leave() }
         }
         .onReceive(location.$fix.compactMap { $0 }) { fix in
             if model.result == nil {
@@ -230,10 +231,10 @@ struct ReportIssueView: View {
     let route: String
 
     /// The second submit 就地解决 appears when the core's capabilities allow it (grid workers).
-    init(ctx: ShellContext, householdId: String?) {
-        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId))
+    init(ctx: ShellContext, householdId: String?, nodeId: String? = nil) {
+        _model = StateObject(wrappedValue: ReportIssueViewModel(ctx, householdId: householdId, nodeId: nodeId))
         self.ctx = ctx
-        self.route = OpenForm.report(householdId: householdId)
+        self.route = OpenForm.report(householdId: householdId, nodeId: nodeId)
     }
 
     var body: some View {
@@ -280,6 +281,8 @@ struct ReportIssueView: View {
         .onDisappear {
             location.stop()
             if openForm == route { openForm = "" }
+            // Kept for "继续填写" unless nothing was entered (the core decides).
+            Task { await model.leave() }
         }
         .onReceive(location.$fix.compactMap { $0 }) { fix in model.onFix(fix) }
         .onReceive(location.$problem) { model.onLocationProblem($0) }
@@ -300,7 +303,8 @@ enum OpenForm {
     static let key = "route.openForm"
 
     static func visit(householdId: String, issueId: String?) -> String { "visit\t\(householdId)\t\(issueId ?? "")" }
-    static func report(householdId: String?) -> String { "report\t\(householdId ?? "")" }
+    static func report(householdId: String?, nodeId: String?) -> String { "report\t\(householdId ?? "")\t\(nodeId ?? "")" }
+    static func draft(_ draftId: String) -> String { "draft\t\(draftId)" }
 
     /// The view for a stored route, or nil when there is none.
     @ViewBuilder
@@ -311,7 +315,9 @@ enum OpenForm {
         case "visit":
             if let h = arg(1) { VisitFormView(ctx: ctx, householdId: h, issueId: arg(2)) }
         case "report":
-            ReportIssueView(ctx: ctx, householdId: arg(1))
+            ReportIssueView(ctx: ctx, householdId: arg(1), nodeId: arg(2))
+        case "draft":
+            if let id = arg(1) { DraftFormView(ctx: ctx, model: DraftFormViewModel.resumed(ctx, draftId: id)) }
         default:
             EmptyView()
         }

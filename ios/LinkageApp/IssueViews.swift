@@ -37,6 +37,8 @@ struct IssueView: View {
     @StateObject var model: IssueViewModel
     @EnvironmentObject var app: AppModel
     @State private var dialog: ActionButton?
+    /// 办结 / 回访: the draft form the core keeps as the user types (`ActionSpec.draft`).
+    @State private var draftAction: IssueActionKind?
     @State private var text = ""
     @State private var choice: String?
     @State private var days = ""
@@ -76,7 +78,9 @@ struct IssueView: View {
                 if let none = model.noActionsText { Text(none) }
                 ForEach(model.actions) { a in
                     Button(a.label) {
-                        if a.immediate {
+                        if a.draft != nil {
+                            draftAction = a.kind
+                        } else if a.immediate {
                             Task { if await model.perform(a.kind) { app.changed() } }
                         } else {
                             text = ""
@@ -101,6 +105,15 @@ struct IssueView: View {
             }
         }
         .task { await model.load() }
+        .background(
+            NavigationLink(
+                destination: draftAction.map { kind in
+                    DraftFormView(ctx: ctx, model: DraftFormViewModel.action(ctx, issueId: model.issueId, action: kind))
+                },
+                isActive: Binding(get: { draftAction != nil }, set: { if !$0 { draftAction = nil } })
+            ) { EmptyView() }
+            .hidden()
+        )
         .sheet(item: $dialog) { a in actionForm(a, s) }
         .sheet(isPresented: Binding(get: { model.openedPhotoPath != nil }, set: { if !$0 { model.openedPhotoPath = nil } })) {
             if let path = model.openedPhotoPath, let image = UIImage(contentsOfFile: path) {

@@ -30,6 +30,7 @@ struct SignedInView: View {
             NavigationView {
                 VStack(spacing: 0) {
                     SyncBarView(model: syncBar, s: ctx.strings)
+                    DraftsEntry(ctx: ctx)
                     home(user.home)
                     NavigationLink(destination: OpenForm.view(openForm, ctx: ctx), isActive: $restoring) { EmptyView() }
                         .hidden()

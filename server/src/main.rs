@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The county's other settings (县级配置: on-site radius, GPS age, visit cadence, ...): show them, or set one.
+    County {
+        #[command(subcommand)]
+        command: CountyCommand,
+    },
     /// Seed a synthetic county (if the data dir has none) and serve it.
     Demo {
         #[arg(long, default_value = "./linkage-demo-data")]
@@ -258,6 +263,32 @@ enum CalendarCommand {
     Status {
         #[arg(long, default_value = "./linkage-data")]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CountyCommand {
+    /// Print every setting with its value (calendars: `calendar status`).
+    Show {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
+    /// Set one setting; checked by the same rule as the bundle, refused whole with a message naming it. Every
+    /// phone gets it with its next sync (a `county_config_set` change in the feed); the server uses it at once.
+    #[command(long_about = "Set one of the county's settings; every phone gets it with its next sync (a         county_config_set change in the feed) and the server's grading, sweep and measures use it at once.         A bad key or value is refused, naming the setting in Chinese and English, and nothing is changed.\n\n\
+        Keys:\n  on_site.radius_m          在现场判定半径（米）\n  on_site.max_accuracy_m    定位精度要求（米）\n  \
+        on_site.max_fix_age_s     定位有效时间（秒）\n  cadence.county_days       县级联系户走访周期（天，none = 不要求）\n  \
+        cadence.township_days     乡镇干部走访周期（天）\n  cadence.branch_days       网格员走访周期（天）\n  \
+        cadence.group_days        联户长走访周期（天）\n  duplicates.radius_m       重复诉求提示范围（米）\n  \
+        duplicates.window_days    重复诉求提示时间（天）\n  ack_windows.alert_hours   预警签收时限（小时）\n  \
+        ack_windows.notice_hours  通知签收时限（小时）\n  sla                       办理时限调整（JSON 文件的路径）")]
+    Set {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// The setting, e.g. `on_site.max_fix_age_s`.
+        key: String,
+        /// The new value (`none` for a level without a visit cadence; a file path for `sla`).
+        value: String,
     },
 }
 
@@ -533,6 +564,25 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Calendar { command: CalendarCommand::Status { data_dir } } => {
             let storage = open(&data_dir)?;
             calendar_status(storage.as_ref(), chrono::Utc::now().timestamp_millis())
+        }
+        Command::County { command: CountyCommand::Show { data_dir } } => {
+            let storage = open(&data_dir)?;
+            for (setting, value) in linkage_server::county_settings::show(&storage.county_config()?) {
+                println!("{:<26} {:<12} {} / {}", setting.key, value, setting.zh, setting.en);
+            }
+            Ok(())
+        }
+        Command::County { command: CountyCommand::Set { data_dir, key, value } } => {
+            let storage = open(&data_dir)?;
+            let current = storage.county_config()?;
+            let next = linkage_server::county_settings::set(&current, &key, &value).map_err(|e| Error::Invalid(e.to_string()))?;
+            if next == current {
+                println!("{key} 未变 / unchanged");
+                return Ok(());
+            }
+            storage.set_county_config(&next, chrono::Utc::now().timestamp_millis())?;
+            println!("{key} = {value} 已保存，各手机下次同步时生效 / saved; phones get it with their next sync");
+            Ok(())
         }
         Command::Device { command: DeviceCommand::Revoke { data_dir, device } } => {
             let storage = open(&data_dir)?;

@@ -1,5 +1,6 @@
 //! The `linkage-server` binary itself: CSV import all or nothing with a per-row report, `user add`, `serve`,
-//! and `device revoke` against a running server (the revoked phone is told to wipe).
+//! and `county set` while the server serves (the phones' feed carries the new settings), and `device revoke`
+//! against a running server (the revoked phone is told to wipe).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -291,4 +292,95 @@ impl OutputWithStdin for Command {
         child.stdin.take().unwrap().write_all(input).unwrap();
         child.wait_with_output().unwrap()
     }
+}
+
+/// `county set` while the server serves: the new value is in the next pull of a phone (a `county_config_set`
+/// change), `county show` prints it, and a bad key or value is refused in Chinese and English with nothing
+/// changed.
+#[test]
+fn county_settings_set_from_the_cli_reach_phones_through_the_feed() {
+    use linkage_protocol::sync::PullResponse;
+    use linkage_protocol::wire::OpBody;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::write(dir.path().join("nodes.csv"), NODES).unwrap();
+    let nodes = dir.path().join("nodes.csv");
+    assert!(cli(&data, &["import", "--nodes", nodes.to_str().unwrap()]).status.success());
+    let out = cli(&data, &["user", "add", "--id", "gw", "--name", "王网格", "--role", "grid_worker", "--node", "sbc", "--password", "password-9"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let show = cli(&data, &["county", "show"]);
+    assert!(show.status.success());
+    assert!(text(&show.stdout).lines().any(|l| l.starts_with("on_site.max_fix_age_s") && l.contains(" 120 ") && l.contains("定位有效时间")), "{}", text(&show.stdout));
+
+    let mut server = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let outcome = rt.block_on(async {
+        let http = reqwest::Client::new();
+        // `user add` made an initial password: changed first, then signed in (as a phone does).
+        let change = ChangePasswordRequest {
+            user_id: "gw".into(),
+            password: "password-9".into(),
+            new_password: "石堡-网格-2026".into(),
+            device_id: "phone-1".into(),
+            device_name: "红米".into(),
+            device_secret: "secret-of-phone-1".into(),
+        };
+        let resp = http.post(format!("{base}{}", paths::CHANGE_PASSWORD)).json(&change).send().await?;
+        assert_eq!(resp.status(), reqwest::StatusCode::OK);
+        let sign_in = SignInRequest {
+            user_id: "gw".into(),
+            password: "石堡-网格-2026".into(),
+            device_id: "phone-1".into(),
+            device_name: "红米".into(),
+            device_secret: "secret-of-phone-1".into(),
+        };
+        let signed: SignInResponse = http.post(format!("{base}{}", paths::SIGN_IN)).json(&sign_in).send().await?.json().await?;
+        let pull = |after: i64| {
+            let (http, base, token) = (http.clone(), base.clone(), signed.token.clone());
+            async move {
+                http.get(format!("{base}{}?after={after}&limit=1000", paths::PULL)).bearer_auth(token).send().await?.json::<PullResponse>().await
+            }
+        };
+        let cursor = pull(0).await?.next_cursor;
+
+        // Refused: an unknown key, a value out of range; nothing reaches the feed.
+        let out = cli(&data, &["county", "set", "on_site.radius", "80"]);
+        assert!(!out.status.success() && text(&out.stderr).contains("没有“on_site.radius”这项设置"), "{}", text(&out.stderr));
+        let out = cli(&data, &["county", "set", "on_site.max_fix_age_s", "0"]);
+        let err = text(&out.stderr);
+        assert!(!out.status.success() && err.contains("定位有效时间") && err.contains("Nothing was changed"), "{err}");
+        assert!(pull(cursor).await?.changes.is_empty());
+
+        let out = cli(&data, &["county", "set", "on_site.max_fix_age_s", "90"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let changes = pull(cursor).await?.changes;
+        let configs: Vec<_> = changes
+            .iter()
+            .filter_map(|c| match &c.op.body {
+                OpBody::CountyConfigSet(set) => Some(set.config.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(configs.len(), 1, "{changes:?}");
+        assert_eq!(configs[0].on_site.max_fix_age_s, 90);
+        // The same value again changes nothing and sends nothing.
+        let again = cli(&data, &["county", "set", "on_site.max_fix_age_s", "90"]);
+        assert!(again.status.success() && text(&again.stdout).contains("unchanged"));
+        assert_eq!(pull(cursor).await?.changes.len(), changes.len());
+        Ok::<_, reqwest::Error>(())
+    });
+    server.kill().unwrap();
+    server.wait().unwrap();
+    outcome.unwrap();
+    assert!(text(&cli(&data, &["county", "show"]).stdout).lines().any(|l| l.starts_with("on_site.max_fix_age_s") && l.contains(" 90 ")));
 }

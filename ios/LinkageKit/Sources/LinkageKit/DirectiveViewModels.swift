@@ -82,7 +82,7 @@ public struct CoverageView: Equatable {
 }
 
 /// One directive: household acknowledgements (liaison head) or coverage and silent nodes (issuing staff);
-/// for a task, once acknowledged, the report of my node's completion (note and photos).
+/// for a task, once acknowledged, the way to my node's completion report (a draft form).
 @MainActor
 public final class DirectiveDetailViewModel: ObservableObject {
     @Published public private(set) var loading = false
@@ -93,14 +93,11 @@ public final class DirectiveDetailViewModel: ObservableObject {
     @Published public private(set) var householdsNextOffset: UInt32?
     @Published public private(set) var coverage: CoverageView?
     @Published public private(set) var busyHouseholdId: String?
-    /// 上报完成情况 (task directives, after acknowledging): what was done and its photos.
-    @Published public var completionNote = ""
-    @Published public private(set) var completionPhotos: [PhotoThumb] = []
-    @Published public private(set) var addingPhoto = false
-    @Published public private(set) var reportingCompletion = false
     @Published public var error: UiError?
 
-    public var canReportCompletion: Bool { directive?.showReportCompletion == true && !addingPhoto && !reportingCompletion }
+    /// 上报完成情况 (task directives, once my node acknowledged, as the core says): opens the draft form
+    /// `DraftFormViewModel.taskCompletion`, which the core keeps as the user types.
+    public var canReportCompletion: Bool { directive?.showReportCompletion == true }
 
     public let meansOptions: [Option<AckMeans>]
     let ctx: ShellContext
@@ -195,42 +192,6 @@ public final class DirectiveDetailViewModel: ObservableObject {
             await loadHouseholds(offset: 0, limit: max(UInt32(households.count), pageSize))
         case let .failed(e):
             error = e
-        }
-    }
-
-    /// A camera file for the completion report, turned into evidence by the core (as on the visit form).
-    @discardableResult
-    public func addCompletionPhoto(path: String) async -> Bool {
-        addingPhoto = true
-        error = nil
-        let r = await ctx.core { try $0.addEvidence(path: path, fix: nil, attachTo: nil) }
-        addingPhoto = false
-        switch r {
-        case let .ok(e): completionPhotos.append(e.toThumb()); return true
-        case let .failed(e): error = e; return false
-        }
-    }
-
-    /// 上报完成情况: my node's completion of the task; the core refuses it before acknowledging (`OutOfOrder`).
-    @discardableResult
-    public func reportCompletion() async -> Bool {
-        guard !reportingCompletion else { return false }
-        reportingCompletion = true
-        error = nil
-        let id = directiveId
-        let note = completionNote
-        let evidence = completionPhotos.map(\.hash)
-        let r = await ctx.core { try $0.reportTaskCompletion(directiveId: id, note: note, evidence: evidence) }
-        reportingCompletion = false
-        switch r {
-        case let .ok(d):
-            directive = d.toRow(ctx.strings, ctx.format)
-            completionNote = ""
-            completionPhotos = []
-            return true
-        case let .failed(e):
-            error = e
-            return false
         }
     }
 }

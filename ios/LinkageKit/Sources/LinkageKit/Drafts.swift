@@ -135,24 +135,50 @@ public actor DraftSession {
         return r
     }
 
+    /// 就地解决: the report draft becomes a resolved issue in one core transaction (the draft is gone after).
+    public func submitResolvedOnSpot() async throws -> IssueSummary {
+        let id = try await flush().id
+        let issue = try await call { try $0.submitDraftResolvedOnSpot(draftId: id) }
+        draft = nil
+        latest = nil
+        return issue
+    }
+
     public func discard() async throws {
         guard let id = draft?.id else { return }
         try await call { try $0.discardDraft(draftId: id) }
         draft = nil
         latest = nil
     }
+
+    /// The form is leaving: every edit stored, then the core drops the draft if nothing was typed, picked or
+    /// photographed (it decides what counts), so "继续填写" lists only real work. Mirrors Kotlin `leave`.
+    public func leave() async {
+        guard let id = draft?.id else { return }
+        if let f = latest { try? await save(f) }
+        _ = try? await call { try $0.closeDraft(draftId: id) }
+        draft = nil
+        latest = nil
+    }
 }
 
-/// A generic draft form (task completion, 办结, 回访). Mirrors the Kotlin `DraftFormPresenter`.
+/// A generic draft form (task completion, 办结, 回访). Mirrors the Kotlin `DraftFormPresenter`: the text label and
+/// the choices (满意 / 基本满意 / 不满意) come from the draft's action spec in the core.
 @MainActor
 public final class DraftFormViewModel: ObservableObject {
     @Published public private(set) var kindLabel = ""
+    @Published public private(set) var subject: String?
     @Published public private(set) var fields = DraftFields()
+    @Published public private(set) var textLabel = ""
+    @Published public private(set) var choiceLabel = ""
+    @Published public private(set) var choices: [Option<String>] = []
     @Published public private(set) var photos: [PhotoThumb] = []
     @Published public private(set) var takesPhotos = false
     @Published public private(set) var busy = false
     @Published public private(set) var submitted: SubmittedRecord?
     @Published public var error: UiError?
+    /// The draft's id once opened (the scene storage keeps it to reopen the form after iOS ended the app).
+    @Published public private(set) var draftId: String?
 
     let ctx: ShellContext
     private let session: DraftSession
@@ -163,7 +189,23 @@ public final class DraftFormViewModel: ObservableObject {
         self.session = DraftSession(ctx, start: start)
     }
 
+    /// The form of an issue action whose `ActionSpec.draft` is set (办结, 回访).
+    public static func action(_ ctx: ShellContext, issueId: String, action: IssueActionKind) -> DraftFormViewModel {
+        DraftFormViewModel(ctx) { try $0.startActionDraft(issueId: issueId, action: action) }
+    }
+
+    /// A task directive's completion report (任务完成情况).
+    public static func taskCompletion(_ ctx: ShellContext, directiveId: String) -> DraftFormViewModel {
+        DraftFormViewModel(ctx) { try $0.startTaskCompletionDraft(directiveId: directiveId) }
+    }
+
+    /// A draft continued from "继续填写" (`DraftTarget.form`).
+    public static func resumed(_ ctx: ShellContext, draftId: String) -> DraftFormViewModel {
+        DraftFormViewModel(ctx) { try $0.draft(draftId: draftId) }
+    }
+
     public var canSubmit: Bool { !busy && submitted == nil }
+    public var choice: String? { fields.choice }
 
     private func attempt(_ body: () async throws -> Void) async -> Bool {
         busy = true
@@ -179,8 +221,14 @@ public final class DraftFormViewModel: ObservableObject {
     }
 
     private func show(_ d: Draft) {
+        draftId = d.id
         kindLabel = d.kindLabel
+        subject = d.subjectLabel
         fields = d.fields
+        let label = d.action?.textLabel ?? ""
+        textLabel = label.isEmpty ? ctx.strings.completionNoteField : label
+        choiceLabel = d.action?.choiceLabel ?? ""
+        choices = (d.action?.choices ?? []).map { Option(value: $0.id, label: $0.label) }
         photos = d.photos.map { $0.toThumb() }
         takesPhotos = d.takesPhotos
     }
@@ -198,7 +246,8 @@ public final class DraftFormViewModel: ObservableObject {
     }
 
     public func setNotes(_ v: String) { edit { $0.notes = v } }
-    public func setSatisfaction(_ v: Satisfaction) { edit { $0.satisfaction = v } }
+    /// One of `choices` (its id, as the core gave it).
+    public func setChoice(_ id: String) { edit { $0.choice = id } }
     public func onFix(_ fix: GpsFix) { edit { $0.fix = fix } }
 
     @discardableResult
@@ -218,15 +267,46 @@ public final class DraftFormViewModel: ObservableObject {
 
     @discardableResult
     public func discard() async -> Bool { await attempt { try await session.discard() } }
+
+    /// Leaving the form: the draft stays for "继续填写" unless nothing was entered (the core decides).
+    public func leave() async {
+        guard submitted == nil else { return }
+        await saveTask?.value
+        await session.leave()
+    }
+}
+
+/// Where a draft is continued (mirrors Kotlin `DraftTarget`): the visit form, the report form, or the generic
+/// draft form by id (办结, 回访, 任务完成情况).
+public enum DraftTarget: Equatable {
+    case visit(householdId: String, issueId: String?)
+    case report(householdId: String?, nodeId: String?)
+    case form(draftId: String)
+}
+
+public extension Draft {
+    var target: DraftTarget {
+        switch kind {
+        case .visit:
+            if let h = householdId { return .visit(householdId: h, issueId: issueId) }
+            return .form(draftId: id)
+        case .issueReport: return .report(householdId: householdId, nodeId: nodeId)
+        case .taskCompletion, .resolution, .verification: return .form(draftId: id)
+        }
+    }
 }
 
 /// A draft to resume ("继续填写").
 public struct DraftRow: Identifiable, Equatable {
     public let id: String
+    public let kind: DraftKind
     public let kindLabel: String
+    /// What it is about: the household's head, the issue's or directive's title, the place.
+    public let subject: String?
     public let title: String
     public let photosText: String?
     public let editedText: String
+    public let target: DraftTarget
 }
 
 /// The user's unfinished forms, newest first; refreshes itself when drafts change. Mirrors `DraftListPresenter`.
@@ -242,19 +322,36 @@ public final class DraftListViewModel: ObservableObject {
         subscription = ctx.changes.subscribe([.drafts, .session]) { [weak self] in await self?.load() }
     }
 
+    /// The home screens' entry: "继续填写（2）", or nil when there is no draft.
+    public var entryText: String? { rows.isEmpty ? nil : ctx.strings.continueDrafts(rows.count) }
+
     public func load() async {
         switch await ctx.core({ try $0.drafts() }) {
         case let .ok(drafts):
             let now = ctx.clock()
             error = nil
             rows = drafts.map { d in
-                DraftRow(id: d.id, kindLabel: d.kindLabel,
+                DraftRow(id: d.id, kind: d.kind, kindLabel: d.kindLabel, subject: d.subjectLabel,
                          title: String((d.fields.title.isEmpty ? d.fields.notes : d.fields.title).prefix(40)),
                          photosText: d.photos.isEmpty ? nil : ctx.strings.photoCount(d.photos.count),
-                         editedText: ctx.format.ago(d.updatedAtMs, now: now))
+                         editedText: ctx.format.ago(d.updatedAtMs, now: now),
+                         target: d.target)
             }
         case let .failed(e):
             error = e
+        }
+    }
+
+    /// Throws a draft away from the list (its photos too).
+    @discardableResult
+    public func discard(_ id: String) async -> Bool {
+        switch await ctx.core({ try $0.discardDraft(draftId: id) }) {
+        case .ok:
+            await load()
+            return true
+        case let .failed(e):
+            error = e
+            return false
         }
     }
 }

@@ -19,7 +19,7 @@ public final class TodayViewModel: ObservableObject {
         loading = true
         error = nil
         if here == nil { locationText = ctx.strings.noLocation }
-        let assignedPage = await ctx.core { try $0.listIssues(kind: .assignedToMe, states: [.assigned, .inProgress], offset: 0, limit: 30) }
+        let assignedPage = await ctx.core { try $0.assignedToMe(offset: 0, limit: 30) }
         let inbox = await ctx.core { try $0.directivesToAcknowledge(offset: 0, limit: 50) }
         error = assignedPage.error ?? inbox.error
         if let page = assignedPage.value { assigned = page.items.map { $0.toRow(ctx.strings, ctx.format) } }
@@ -193,7 +193,7 @@ public final class VisitFormViewModel: ObservableObject {
 
     private func persist() {
         guard !restoring else { return }
-        let fields = DraftFields(visitKind: kind, category: nil, urgency: nil, title: "", notes: notes, satisfaction: nil, fix: fix)
+        let fields = DraftFields(visitKind: kind, category: nil, urgency: nil, title: "", notes: notes, choice: nil, fix: fix, onSpotNote: "")
         let draft = self.draft
         let previous = saving_
         // Chained: keystrokes are stored in the order they were typed.
@@ -282,6 +282,13 @@ public final class VisitFormViewModel: ObservableObject {
         try? await draft.discard()
         photos = []
     }
+
+    /// Leaving the form (back): kept for "继续填写" unless nothing was entered (the core decides).
+    public func leave() async {
+        guard result == nil else { return }
+        await saving_?.value
+        await draft.leave()
+    }
 }
 
 /// Report form, a core draft like the visit form; the draft's id is the report's operation id, so a double
@@ -300,8 +307,8 @@ public final class ReportIssueViewModel: ObservableObject {
     @Published public private(set) var reported: IssueRow?
     @Published public private(set) var savedText: String?
     @Published public var error: UiError?
-    /// 就地解决: what was done on the spot (the grid worker's second submit).
-    @Published public var onSpotNote = ""
+    /// 就地解决: what was done on the spot (the grid worker's second submit); part of the draft.
+    @Published public var onSpotNote = "" { didSet { persist() } }
 
     public let categoryOptions: [Option<IssueCategory>]
     public let urgencyOptions: [Option<Urgency>]
@@ -345,6 +352,7 @@ public final class ReportIssueViewModel: ObservableObject {
             urgency = d.fields.urgency ?? urgency
             title = d.fields.title
             description = d.fields.notes
+            onSpotNote = d.fields.onSpotNote
             restoring = false
             if let f = d.fields.fix { onFix(f) }
             photos = d.photos.map { $0.toThumb() }
@@ -357,7 +365,8 @@ public final class ReportIssueViewModel: ObservableObject {
     }
 
     private func fields() -> DraftFields {
-        DraftFields(visitKind: nil, category: category, urgency: urgency, title: title, notes: description, satisfaction: nil, fix: fix)
+        DraftFields(visitKind: nil, category: category, urgency: urgency, title: title, notes: description, choice: nil, fix: fix,
+                    onSpotNote: onSpotNote)
     }
 
     private func persist() {
@@ -408,27 +417,25 @@ public final class ReportIssueViewModel: ObservableObject {
         }
     }
 
-    /// 就地解决: reported and resolved in one step (photos and note required by the core), then verified.
+    /// 就地解决: the draft is reported and resolved in ONE core transaction (photos and note required by the
+    /// core), then verified; a retry after a kill can never make a second issue.
     @discardableResult
     public func submitResolvedOnSpot() async -> IssueRow? {
         guard canResolveOnSpot else { return nil }
         await saving_?.value
-        let note = onSpotNote
         let f = fields()
         let draft = self.draft
-        let (householdId, nodeId) = (self.householdId, self.nodeId)
-        let ctx = self.ctx
         return await send(ctx.strings.onSpotSaved) {
             try await draft.save(f)
-            let d = try await draft.flush()
-            let issueDraft = IssueDraft(category: f.category ?? .other, urgency: f.urgency ?? .normal, title: f.title,
-                                        description: f.notes, householdId: householdId, nodeId: nodeId, location: f.fix,
-                                        evidence: d.photos.map(\.hash), clientOpId: d.id)
-            let app = ctx.app
-            let issue = try await Task.detached { try app.reportResolvedOnSpot(draft: issueDraft, note: note) }.value
-            try await draft.discard() // the photos stay: the issue refers to them
-            return issue
+            return try await draft.submitResolvedOnSpot()
         }
+    }
+
+    /// Leaving the form: kept for "继续填写" unless nothing was entered (the core decides).
+    public func leave() async {
+        guard reported == nil else { return }
+        await saving_?.value
+        await draft.leave()
     }
 
     private func send(_ saved: String, _ call: () async throws -> IssueSummary) async -> IssueRow? {

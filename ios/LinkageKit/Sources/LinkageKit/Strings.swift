@@ -160,6 +160,10 @@ public struct Strings: Sendable {
     public func members(_ n: UInt32) -> String { t("\(n) 口人", "\(n) members") }
     public func lastOnSite(_ whenText: String) -> String { t("上次在现场走访：\(whenText)", "Last on-site visit: \(whenText)") }
     public func photoCount(_ n: Int) -> String { t("照片 \(n) 张", "\(n) photos") }
+    public func continueDrafts(_ n: Int) -> String { t("继续填写（\(n)）", "Continue (\(n))") }
+    public var draftsTitle: String { t("继续填写", "Unfinished forms") }
+    public var discardDraft: String { t("不要了", "Throw away") }
+    public var draftKept: String { t("已保存为草稿，可在“继续填写”里接着填", "Saved as a draft; continue it from the list of unfinished forms") }
     public func rework(_ n: UInt32) -> String { t("返工 \(n) 次", "reworked \(n)×") }
     public func escalated(_ n: UInt32) -> String { t("上报上级 \(n) 次", "escalated \(n)×") }
     public func householdsAcked(_ a: UInt32, _ total: UInt32) -> String { t("已告知 \(a)/\(total) 户", "\(a) of \(total) households told") }

@@ -38,6 +38,9 @@ import androidx.compose.ui.text.TextLayoutResult
 import androidx.compose.ui.unit.Density
 import androidx.compose.ui.unit.TextUnitType
 import cn.linkage.app.ui.DirectiveScreen
+import cn.linkage.app.ui.DraftFormScreen
+import cn.linkage.app.ui.DraftsEntry
+import cn.linkage.app.ui.DraftsScreen
 import cn.linkage.app.ui.HouseholdScreen
 import cn.linkage.app.ui.Images
 import cn.linkage.app.ui.InboxScreen
@@ -67,6 +70,8 @@ import cn.linkage.core.TextNeed
 import cn.linkage.core.Urgency
 import cn.linkage.shell.DirectiveDetailPresenter
 import cn.linkage.shell.DirectiveInboxPresenter
+import cn.linkage.shell.DraftListPresenter
+import cn.linkage.shell.actionDraftForm
 import cn.linkage.shell.Home
 import cn.linkage.shell.HouseholdPresenter
 import cn.linkage.shell.IssuePresenter
@@ -456,7 +461,25 @@ fun renderRole(f: Fixture, user: String) {
         val p = IssuePresenter(f.ctx, issue)
         runBlocking { p.load() }
         shoot("$user-issue", Expect(issueActions = f.issueActions(issue))) {
-            Frame(f, true, false) { IssueScreen(p.state.value, s, {}, none, none, {}, { _, _ -> }) }
+            Frame(f, true, false) { IssueScreen(p.state.value, s, {}, none, none, {}, { _, _ -> }, {}) }
+        }
+        // 办结 / 回访 as the core's draft form, and the 继续填写 list holding it (where the core says an action is
+        // a draft form).
+        p.state.value.actions.firstOrNull { it.draft != null }?.let { a ->
+            val form = actionDraftForm(f.ctx, issue, a.kind)
+            runBlocking { form.open(); form.setNotes("已联系供电所更换灯泡"); form.flush() }
+            shoot("$user-draft-form") { Frame(f, true, false) { DraftFormScreen(form.state.value, s, {}, {}, {}, {}) } }
+            val list = DraftListPresenter(f.ctx)
+            runBlocking { list.load() }
+            shoot("$user-drafts") {
+                Frame(f, true, false) {
+                    Column {
+                        DraftsEntry(list.state.value.entryText(s)) {}
+                        DraftsScreen(list.state.value, s, {}, {}, {})
+                    }
+                }
+            }
+            runBlocking { form.discard() }
         }
     }
     val directive = if (user == "gw") f.task else f.alert
@@ -465,7 +488,7 @@ fun renderRole(f: Fixture, user: String) {
         runBlocking { p.load() }
         shoot("$user-directive", Expect(directiveSteps = f.directiveSteps(directive), acknowledgeLabel = s.acknowledge, relayLabel = s.relay)) {
             Frame(f, true, false) {
-                DirectiveScreen(p.state.value, s, null, {}, none, none, none, {}, {}, {}, { _, _ -> }, {})
+                DirectiveScreen(p.state.value, s, null, {}, none, none, {}, {}, { _, _ -> }, {})
             }
         }
     }
@@ -530,7 +553,7 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
             CompositionLocalProvider(LocalDensity provides Density(DENSITY, 1f), LocalImages provides HostImages) {
                 LinkageTheme {
                     val st by p.state.collectAsState()
-                    IssueScreen(st, f.ctx.strings, {}, {}, {}, {}) { k, form -> got = k to form }
+                    IssueScreen(st, f.ctx.strings, {}, {}, {}, {}, onAction = { k, form -> got = k to form }, onOpenDraft = {})
                 }
             }
         }

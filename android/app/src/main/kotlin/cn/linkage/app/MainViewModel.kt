@@ -5,6 +5,8 @@ import androidx.compose.runtime.mutableStateListOf
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.SavedStateHandle
 import androidx.lifecycle.viewModelScope
+import cn.linkage.core.IssueActionKind
+import cn.linkage.shell.DraftTarget
 import cn.linkage.shell.Lang
 import cn.linkage.shell.SessionPresenter
 import cn.linkage.shell.ShellContext
@@ -30,19 +32,31 @@ sealed interface Route {
     data object Inbox : Route
     data class Household(val id: String) : Route
     data class Visit(val householdId: String, val issueId: String? = null) : Route
-    data class Report(val householdId: String?) : Route
+    data class Report(val householdId: String?, val nodeId: String? = null) : Route
     data class Issue(val id: String) : Route
     data class Directive(val id: String) : Route
+    /** "继续填写": the user's drafts. */
+    data object Drafts : Route
+    /** The draft form of an issue action whose `ActionSpec.draft` is set (办结, 回访). */
+    data class ActionDraft(val issueId: String, val action: IssueActionKind) : Route
+    /** A task directive's completion report (任务完成情况), a draft form. */
+    data class TaskCompletion(val directiveId: String) : Route
+    /** A draft form continued from "继续填写", by the draft's id. */
+    data class DraftForm(val draftId: String) : Route
 
     /** One line per route for the saved state ("visit\th1\t"). */
     fun encode(): String = when (this) {
         Home -> "home"
         Inbox -> "inbox"
+        Drafts -> "drafts"
         is Household -> "household\t$id"
         is Visit -> "visit\t$householdId\t${issueId.orEmpty()}"
-        is Report -> "report\t${householdId.orEmpty()}"
+        is Report -> "report\t${householdId.orEmpty()}\t${nodeId.orEmpty()}"
         is Issue -> "issue\t$id"
         is Directive -> "directive\t$id"
+        is ActionDraft -> "action-draft\t$issueId\t${action.name}"
+        is TaskCompletion -> "task-completion\t$directiveId"
+        is DraftForm -> "draft\t$draftId"
     }
 
     companion object {
@@ -54,13 +68,26 @@ sealed interface Route {
                 "inbox" -> Inbox
                 "household" -> arg(1)?.let(::Household)
                 "visit" -> arg(1)?.let { Visit(it, arg(2)) }
-                "report" -> Report(arg(1))
+                "report" -> Report(arg(1), arg(2))
                 "issue" -> arg(1)?.let(::Issue)
                 "directive" -> arg(1)?.let(::Directive)
+                "drafts" -> Drafts
+                "action-draft" -> arg(1)?.let { id ->
+                    IssueActionKind.entries.firstOrNull { it.name == arg(2) }?.let { ActionDraft(id, it) }
+                }
+                "task-completion" -> arg(1)?.let(::TaskCompletion)
+                "draft" -> arg(1)?.let(::DraftForm)
                 else -> null
             }
         }
     }
+}
+
+/** The screen that continues a draft from "继续填写". */
+fun DraftTarget.route(): Route = when (this) {
+    is DraftTarget.Visit -> Route.Visit(householdId, issueId)
+    is DraftTarget.Report -> Route.Report(householdId, nodeId)
+    is DraftTarget.Form -> Route.DraftForm(draftId)
 }
 
 /**

@@ -7,6 +7,9 @@ import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.ui.DirectiveScreen
+import cn.linkage.app.ui.DraftFormScreen
+import cn.linkage.app.ui.DraftsEntry
+import cn.linkage.app.ui.DraftsScreen
 import cn.linkage.app.ui.HouseholdScreen
 import cn.linkage.app.ui.InboxScreen
 import cn.linkage.app.ui.IssueScreen
@@ -22,6 +25,11 @@ import cn.linkage.app.ui.TriageScreen
 import cn.linkage.app.ui.VisitScreen
 import cn.linkage.shell.DirectiveDetailPresenter
 import cn.linkage.shell.DirectiveInboxPresenter
+import cn.linkage.shell.DraftFormPresenter
+import cn.linkage.shell.DraftListPresenter
+import cn.linkage.shell.actionDraftForm
+import cn.linkage.shell.resumedDraftForm
+import cn.linkage.shell.taskCompletionForm
 import cn.linkage.shell.Home
 import cn.linkage.shell.HouseholdPresenter
 import cn.linkage.shell.IssuePresenter
@@ -67,7 +75,10 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
             onBack = { vm.back() },
             onInbox = { vm.open(Route.Inbox) },
             onSignOut = { vm.signOut() },
-            syncBar = { SyncBarRoute(vm.syncBar, s, vm) },
+            syncBar = {
+                SyncBarRoute(vm.syncBar, s, vm)
+                if (route == Route.Home) DraftsEntryRoute(vm, s)
+            },
         ) {
             when (route) {
                 Route.Home -> when (session.home) {
@@ -78,9 +89,11 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
                 Route.Inbox -> InboxRoute(vm, s)
                 is Route.Household -> HouseholdRoute(vm, s, route.id)
                 is Route.Visit -> VisitRoute(vm, s, route)
-                is Route.Report -> ReportRoute(vm, s, route.householdId)
+                is Route.Report -> ReportRoute(vm, s, route)
                 is Route.Issue -> IssueRoute(vm, s, route.id)
                 is Route.Directive -> DirectiveRoute(vm, s, route.id)
+                Route.Drafts -> DraftsRoute(vm, s)
+                is Route.ActionDraft, is Route.TaskCompletion, is Route.DraftForm -> DraftFormRoute(vm, s, route)
             }
         }
     }
@@ -180,8 +193,8 @@ private fun VisitRoute(vm: MainViewModel, s: Strings, route: Route.Visit) {
 }
 
 @Composable
-private fun ReportRoute(vm: MainViewModel, s: Strings, householdId: String?) {
-    val p = vm.presenter(Route.Report(householdId)) { ReportIssuePresenter(it, householdId) }
+private fun ReportRoute(vm: MainViewModel, s: Strings, route: Route.Report) {
+    val p = vm.presenter(route) { ReportIssuePresenter(it, route.householdId, route.nodeId) }
     LaunchedEffect(p) { p.open() }
     val st by p.state.collectAsStateWithLifecycle()
     if (st.reported == null) LiveLocation(onFix = p::onFix, onProblem = p::onLocationProblem)
@@ -212,6 +225,7 @@ private fun IssueRoute(vm: MainViewModel, s: Strings, issueId: String) {
         onOpenPhoto = { hash -> vm.launch { p.openPhoto(hash) } },
         onClosePhoto = p::closePhoto,
         onAction = { kind, form -> vm.launch { if (p.perform(kind, form)) vm.changed() } },
+        onOpenDraft = { kind -> vm.open(Route.ActionDraft(issueId, kind)) },
     )
 }
 
@@ -235,7 +249,6 @@ private fun DirectiveRoute(vm: MainViewModel, s: Strings, directiveId: String) {
     val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
     val st by p.state.collectAsStateWithLifecycle()
     val inboxState by inbox.state.collectAsStateWithLifecycle()
-    val camera = rememberCamera(vm) { file -> vm.launch { p.addCompletionPhoto(file.path); file.delete() } }
     LaunchedEffect(p) { p.load() }
     DirectiveScreen(
         st, s,
@@ -243,11 +256,57 @@ private fun DirectiveRoute(vm: MainViewModel, s: Strings, directiveId: String) {
         onRetry = { vm.launch { p.load() } },
         onAcknowledge = { id -> vm.launch { inbox.acknowledge(id); p.load(); vm.changed() } },
         onRelay = { id -> vm.launch { inbox.relay(id); p.load(); vm.changed() } },
-        onCompletionNote = p::setCompletionNote,
-        onTakePhoto = camera,
-        onReportCompletion = { vm.launch { if (p.reportCompletion()) vm.changed() } },
+        onReportCompletion = { vm.open(Route.TaskCompletion(directiveId)) },
         onMoreSilent = { vm.launch { p.loadMoreSilent() } },
         onRecordAck = { id, means -> vm.launch { p.recordAck(id, means); vm.changed() } },
         onMoreHouseholds = { vm.launch { p.loadMoreHouseholds() } },
     )
+}
+
+/** The presenter of a draft-form route: started by the issue action, the task directive, or resumed by id. */
+private fun MainViewModel.draftForm(route: Route): DraftFormPresenter = presenter(route) { ctx ->
+    when (route) {
+        is Route.ActionDraft -> actionDraftForm(ctx, route.issueId, route.action)
+        is Route.TaskCompletion -> taskCompletionForm(ctx, route.directiveId)
+        is Route.DraftForm -> resumedDraftForm(ctx, route.draftId)
+        else -> error("not a draft form: $route")
+    }
+}
+
+/** 办结, 回访, 任务完成情况: the core's draft, resumed after a restart; back keeps it unless nothing was entered. */
+@Composable
+private fun DraftFormRoute(vm: MainViewModel, s: Strings, route: Route) {
+    val p = vm.draftForm(route)
+    LaunchedEffect(p) { p.open() }
+    val st by p.state.collectAsStateWithLifecycle()
+    val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+    DraftFormScreen(
+        st, s,
+        onChoice = p::setChoice,
+        onNotes = p::setNotes,
+        onTakePhoto = camera,
+        onSubmit = { vm.launch { if (p.submit() != null) { vm.changed(); vm.back() } } },
+    )
+}
+
+@Composable
+private fun DraftsRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Drafts) { DraftListPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    DraftsScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onOpen = { row -> vm.open(row.target.route()) },
+        onDiscard = { id -> vm.launch { p.discard(id) } },
+    )
+}
+
+/** "继续填写（N）" on every role's home (under the sync bar). */
+@Composable
+private fun DraftsEntryRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Drafts) { DraftListPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    DraftsEntry(st.entryText(s), onOpen = { vm.open(Route.Drafts) })
 }

@@ -80,20 +80,22 @@ data class DirectiveDetailState(
     val meansOptions: List<Option<AckMeans>> = emptyList(),
     val coverage: CoverageView? = null,
     val busyHouseholdId: String? = null,
-    /** 上报完成情况 (task directives, after acknowledging): what was done and its photos. */
-    val completionNote: String = "",
-    val completionPhotos: List<PhotoThumb> = emptyList(),
-    val addingPhoto: Boolean = false,
-    val reportingCompletion: Boolean = false,
     val error: UiError? = null,
 ) {
-    val canReportCompletion get() = directive?.showReportCompletion == true && !addingPhoto && !reportingCompletion
+    /**
+     * 上报完成情况 (task directives, once my node acknowledged, as the core says): opens the draft form
+     * [taskCompletionForm], which the core keeps as the user types.
+     */
+    val canReportCompletion get() = directive?.showReportCompletion == true
 }
+
+/** The completion report of a task directive (任务完成情况) as a core draft form: note and photos. */
+fun taskCompletionForm(ctx: ShellContext, directiveId: String) = DraftFormPresenter(ctx) { startTaskCompletionDraft(directiveId) }
 
 /**
  * One directive: for a liaison head, the group's households and recording each one's acknowledgement
  * (入户/电话/当面); for the issuing staff, the coverage per level and the silent nodes; for a task, once
- * acknowledged, the report of my node's completion (note and photos).
+ * acknowledged, the way to my node's completion report ([taskCompletionForm], a draft form).
  */
 class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, private val pageSize: UInt = 50u) :
     Presenter<DirectiveDetailState>(DirectiveDetailState(), ctx) {
@@ -172,31 +174,6 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
         household.toRow(),
         acknowledgement?.let { a -> s.ackRecorded(a.meansLabel, fmt.dateTime(a.atMs), a.recordedByName ?: a.recordedBy) },
     )
-
-    fun setCompletionNote(v: String) = update { it.copy(completionNote = v, error = null) }
-
-    /** A camera file for the completion report, turned into evidence by the core (as on the visit form). */
-    suspend fun addCompletionPhoto(path: String): Boolean {
-        update { it.copy(addingPhoto = true, error = null) }
-        return when (val r = core { addEvidence(path, null, null) }) {
-            is Outcome.Ok -> { update { it.copy(addingPhoto = false, completionPhotos = it.completionPhotos + r.value.toThumb()) }; true }
-            is Outcome.Failed -> { update { it.copy(addingPhoto = false, error = r.error) }; false }
-        }
-    }
-
-    /** 上报完成情况: my node's completion of the task; the core refuses it before acknowledging (`OutOfOrder`). */
-    suspend fun reportCompletion(): Boolean {
-        val st = state.value
-        if (st.reportingCompletion) return false
-        update { it.copy(reportingCompletion = true, error = null) }
-        return when (val r = core { reportTaskCompletion(directiveId, st.completionNote, st.completionPhotos.map { it.hash }) }) {
-            is Outcome.Ok -> {
-                update { it.copy(reportingCompletion = false, directive = r.value.toRow(s, fmt), completionNote = "", completionPhotos = emptyList()) }
-                true
-            }
-            is Outcome.Failed -> { update { it.copy(reportingCompletion = false, error = r.error) }; false }
-        }
-    }
 
     private fun DirectiveCoverage.toView(task: Boolean, silent: cn.linkage.core.SilentNodePage?) = CoverageView(
         levels = levels.map { "${it.levelLabel} ${it.acknowledged}/${it.total}" },

@@ -2,11 +2,11 @@ package cn.linkage.shell
 
 import cn.linkage.core.ChangeTopic
 import cn.linkage.core.Draft
+import cn.linkage.core.DraftKind
 import cn.linkage.core.DraftFields
 import cn.linkage.core.FieldAppInterface
 import cn.linkage.core.GpsFix
 import cn.linkage.core.IssueCategory
-import cn.linkage.core.Satisfaction
 import cn.linkage.core.SubmittedRecord
 import cn.linkage.core.Urgency
 import cn.linkage.core.VisitKind
@@ -82,6 +82,15 @@ class DraftSession(private val ctx: ShellContext, private val start: FieldAppInt
         }
     }
 
+    /** 就地解决: the report draft becomes a resolved issue in one core transaction (the draft is gone after). */
+    suspend fun submitResolvedOnSpot(): cn.linkage.core.IssueSummary {
+        flush()
+        return lock.withLock {
+            val id = openLocked().id
+            ctx.core { submitDraftResolvedOnSpot(id) }.also { draft = null; latest = null }
+        }
+    }
+
     suspend fun discard() {
         lastSave?.join()
         lock.withLock {
@@ -91,6 +100,30 @@ class DraftSession(private val ctx: ShellContext, private val start: FieldAppInt
             latest = null
         }
     }
+
+    /**
+     * The form is leaving (back): every edit is stored, then the core drops the draft if nothing was typed,
+     * picked or photographed (it decides what counts), so "继续填写" lists only real work.
+     */
+    suspend fun leave() {
+        lastSave?.join()
+        lock.withLock {
+            val d = draft ?: return
+            try {
+                writeLatest()
+                ctx.core { closeDraft(d.id) }
+            } catch (e: kotlin.coroutines.cancellation.CancellationException) {
+                throw e
+            } catch (e: Exception) {
+                // Signed out or already submitted: nothing left to tidy.
+            }
+            draft = null
+            latest = null
+        }
+    }
+
+    /** [leave] in the context's scope (a screen's close is not suspending). */
+    fun leaveLater(): Job = ctx.scope.launch { leave() }
 }
 
 /** A blocking core call on the I/O dispatcher that throws (the presenters turn it into a [UiError]). */
@@ -100,8 +133,15 @@ suspend fun <T> ShellContext.core(call: FieldAppInterface.() -> T): T =
 // ---- A generic draft form: task completion, resolution (办结), verification (回访) ---------------------------
 
 data class DraftFormState(
+    /** 办结, 回访, 任务完成情况 (the core's words), and what it is about (the issue's or directive's title). */
     val kindLabel: String = "",
+    val subject: String? = null,
     val fields: DraftFields = DraftFields(),
+    /** The text field's label: the action spec's (办理情况, 说明), else the task report's 完成情况. */
+    val textLabel: String = "",
+    /** The choice the core's action spec asks for (群众满意度: 满意 / 基本满意 / 不满意), ids as the core gives them. */
+    val choiceLabel: String = "",
+    val choices: List<Option<String>> = emptyList(),
     val photos: List<PhotoThumb> = emptyList(),
     val takesPhotos: Boolean = false,
     val busy: Boolean = false,
@@ -109,11 +149,14 @@ data class DraftFormState(
     val error: UiError? = null,
 ) {
     val canSubmit get() = !busy && submitted == null
+    val choice get() = fields.choice
 }
 
 /**
- * A form backed by a core draft. [start] is the core call that opens it, e.g.
- * `{ startResolutionDraft(issueId) }`. Everything typed is saved as typed; the core judges on submit.
+ * A form backed by a core draft: task completion, 办结 and 回访. [start] is the core call that opens it:
+ * `{ startActionDraft(issueId, spec.kind) }` for an issue action whose `ActionSpec.draft` is set,
+ * `{ startTaskCompletionDraft(directiveId) }`, or `{ draft(draftId) }` to resume from "继续填写". The text label
+ * and choices come from the draft's action spec. Everything typed is saved as typed; the core judges on submit.
  */
 class DraftFormPresenter(ctx: ShellContext, start: FieldAppInterface.() -> Draft) :
     Presenter<DraftFormState>(DraftFormState(), ctx) {
@@ -137,7 +180,17 @@ class DraftFormPresenter(ctx: ShellContext, start: FieldAppInterface.() -> Draft
     }
 
     private fun show(d: Draft) = update {
-        it.copy(kindLabel = d.kindLabel, fields = d.fields, photos = d.photos.map { p -> p.toThumb() }, takesPhotos = d.takesPhotos)
+        val spec = d.action
+        it.copy(
+            kindLabel = d.kindLabel,
+            subject = d.subjectLabel,
+            fields = d.fields,
+            textLabel = spec?.textLabel?.ifEmpty { null } ?: s.completionNoteField,
+            choiceLabel = spec?.choiceLabel.orEmpty(),
+            choices = spec?.choices?.map { c -> Option(c.id, c.label) }.orEmpty(),
+            photos = d.photos.map { p -> p.toThumb() },
+            takesPhotos = d.takesPhotos,
+        )
     }
 
     private fun edit(change: (DraftFields) -> DraftFields) {
@@ -146,8 +199,13 @@ class DraftFormPresenter(ctx: ShellContext, start: FieldAppInterface.() -> Draft
     }
 
     fun setNotes(v: String) = edit { it.copy(notes = v) }
-    fun setSatisfaction(v: Satisfaction) = edit { it.copy(satisfaction = v) }
+
+    /** One of [DraftFormState.choices] (its id, as the core gave it). */
+    fun setChoice(id: String) = edit { it.copy(choice = id) }
     fun onFix(fix: GpsFix) = edit { it.copy(fix = fix) }
+
+    /** Waits until every edit so far is stored in the core. */
+    suspend fun flush(): Boolean = run { session.flush() }
 
     suspend fun addPhoto(path: String): Boolean = run { show(session.addPhoto(path, state.value.fields.fix)) }
     suspend fun removePhoto(hash: String): Boolean = run { show(session.removePhoto(hash)) }
@@ -160,13 +218,61 @@ class DraftFormPresenter(ctx: ShellContext, start: FieldAppInterface.() -> Draft
     }
 
     suspend fun discard(): Boolean = run { session.discard() }
+
+    /** Leaving the form: the draft stays for "继续填写" unless nothing was entered (the core decides). */
+    suspend fun leave() {
+        if (state.value.submitted == null) session.leave()
+    }
+
+    override fun close() {
+        super.close()
+        if (state.value.submitted == null) session.leaveLater()
+    }
 }
+
+/** The form of an issue action whose `ActionSpec.draft` is set (办结, 回访): the core starts or resumes it. */
+fun actionDraftForm(ctx: ShellContext, issueId: String, action: cn.linkage.core.IssueActionKind) =
+    DraftFormPresenter(ctx) { startActionDraft(issueId, action) }
+
+/** A draft form continued from "继续填写" ([DraftTarget.Form]). */
+fun resumedDraftForm(ctx: ShellContext, draftId: String) = DraftFormPresenter(ctx) { draft(draftId) }
 
 // ---- Drafts to resume ----------------------------------------------------------------------------------
 
-data class DraftRow(val id: String, val kindLabel: String, val title: String, val photosText: String?, val editedText: String)
+/**
+ * Where a draft is continued: the visit form (for a household, maybe for an issue's 回访 visit), the report
+ * form (a household or a place), or the generic draft form by the draft's id (办结, 回访, 任务完成情况).
+ * Which screen draws which kind is presentation; what the draft is about comes from the core's record.
+ */
+sealed interface DraftTarget {
+    data class Visit(val householdId: String, val issueId: String?) : DraftTarget
+    data class Report(val householdId: String?, val nodeId: String?) : DraftTarget
+    data class Form(val draftId: String) : DraftTarget
+}
 
-data class DraftListState(val rows: List<DraftRow> = emptyList(), val error: UiError? = null)
+fun Draft.target(): DraftTarget = when (kind) {
+    DraftKind.VISIT -> householdId?.let { DraftTarget.Visit(it, issueId) } ?: DraftTarget.Form(id)
+    DraftKind.ISSUE_REPORT -> DraftTarget.Report(householdId, nodeId)
+    DraftKind.TASK_COMPLETION, DraftKind.RESOLUTION, DraftKind.VERIFICATION -> DraftTarget.Form(id)
+}
+
+data class DraftRow(
+    val id: String,
+    val kind: DraftKind,
+    val kindLabel: String,
+    /** What it is about: the household's head, the issue's or directive's title, the place. */
+    val subject: String?,
+    val title: String,
+    val photosText: String?,
+    val editedText: String,
+    /** Opens the form that continues it. */
+    val target: DraftTarget,
+)
+
+data class DraftListState(val rows: List<DraftRow> = emptyList(), val error: UiError? = null) {
+    /** The home screens' entry: "继续填写（2）", or nothing when there is no draft. */
+    fun entryText(s: Strings): String? = if (rows.isEmpty()) null else s.continueDrafts(rows.size)
+}
 
 /** "继续填写": the user's unfinished forms, newest first; refreshes itself when drafts change. */
 class DraftListPresenter(ctx: ShellContext) : Presenter<DraftListState>(DraftListState(), ctx) {
@@ -183,19 +289,28 @@ class DraftListPresenter(ctx: ShellContext) : Presenter<DraftListState>(DraftLis
                 rows = drafts.map { d ->
                     DraftRow(
                         id = d.id,
+                        kind = d.kind,
                         kindLabel = d.kindLabel,
+                        subject = d.subjectLabel,
                         title = d.fields.title.ifBlank { d.fields.notes }.take(40),
                         photosText = if (d.photos.isEmpty()) null else s.photoCount(d.photos.size),
                         editedText = fmt.ago(d.updatedAtMs, now),
+                        target = d.target(),
                     )
                 },
             )
         }
+    }
+
+    /** Throws a draft away from the list (its photos too). */
+    suspend fun discard(id: String): Boolean = when (val r = core { discardDraft(id) }) {
+        is Outcome.Ok -> { load(); true }
+        is Outcome.Failed -> { update { it.copy(error = r.error) }; false }
     }
 }
 
 /** Draft fields from the form values (helpers for the visit and report forms). */
 internal fun visitFields(kind: VisitKind, notes: String, fix: GpsFix?) = DraftFields(visitKind = kind, notes = notes, fix = fix)
 
-internal fun reportFields(category: IssueCategory, urgency: Urgency, title: String, description: String, fix: GpsFix?) =
-    DraftFields(category = category, urgency = urgency, title = title, notes = description, fix = fix)
+internal fun reportFields(category: IssueCategory, urgency: Urgency, title: String, description: String, fix: GpsFix?, onSpotNote: String) =
+    DraftFields(category = category, urgency = urgency, title = title, notes = description, fix = fix, onSpotNote = onSpotNote)

@@ -6,9 +6,7 @@ import cn.linkage.core.EvidenceTarget
 import cn.linkage.core.GpsFix
 import cn.linkage.core.HouseholdQuery
 import cn.linkage.core.IssueCategory
-import cn.linkage.core.IssueDraft
 import cn.linkage.core.IssueListKind
-import cn.linkage.core.IssueState
 import cn.linkage.core.MapPoint
 import cn.linkage.core.OnSiteVerdict
 import cn.linkage.core.Urgency
@@ -69,9 +67,7 @@ class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Pres
 
     suspend fun load() {
         update { it.copy(loading = true, error = null, locationText = if (here == null) s.noLocation else "") }
-        val assigned = core {
-            listIssues(IssueListKind.ASSIGNED_TO_ME, listOf(IssueState.ASSIGNED, IssueState.IN_PROGRESS), 0u, pageSize)
-        }.getOr { e -> update { it.copy(error = e) } }
+        val assigned = core { assignedToMe(0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
         val directives = core { directivesToAcknowledge(0u, 50u) }.getOr { e -> update { it.copy(error = e) } }
         update {
             it.copy(
@@ -335,6 +331,12 @@ class VisitFormPresenter(
         attempt { draft.discard() }
         update { it.copy(photos = emptyList()) }
     }
+
+    /** Leaving the form (back): kept for "继续填写" unless nothing was entered (the core decides). */
+    override fun close() {
+        super.close()
+        draft.leaveLater()
+    }
 }
 
 // ---- Report form ---------------------------------------------------------------------------------------
@@ -399,6 +401,7 @@ class ReportIssuePresenter(
                 urgency = d.fields.urgency ?: it.urgency,
                 title = d.fields.title,
                 description = d.fields.notes,
+                onSpotNote = d.fields.onSpotNote,
                 fix = d.fields.fix ?: it.fix,
                 gps = (d.fields.fix ?: it.fix).toView(s, fmt),
                 photos = d.photos.map { p -> p.toThumb() },
@@ -410,12 +413,12 @@ class ReportIssuePresenter(
     fun setUrgency(u: Urgency) { update { it.copy(urgency = u) }; persist() }
     fun setTitle(v: String) { update { it.copy(title = v, error = null) }; persist() }
     fun setDescription(v: String) { update { it.copy(description = v) }; persist() }
-    fun setOnSpotNote(v: String) = update { it.copy(onSpotNote = v, error = null) }
+    fun setOnSpotNote(v: String) { update { it.copy(onSpotNote = v, error = null) }; persist() }
     fun onFix(fix: GpsFix) { update { it.copy(fix = fix, gps = fix.toView(s, fmt, it.locationProblem)) }; persist() }
     fun onLocationProblem(problem: LocationProblem?) =
         update { it.copy(locationProblem = problem, gps = it.fix.toView(s, fmt, problem)) }
 
-    private fun persist() = state.value.let { f -> draft.save(reportFields(f.category, f.urgency, f.title, f.description, f.fix)) }
+    private fun persist() = state.value.let { f -> draft.save(reportFields(f.category, f.urgency, f.title, f.description, f.fix, f.onSpotNote)) }
 
     private suspend fun attempt(block: suspend () -> Unit): Boolean = try {
         block()
@@ -445,32 +448,20 @@ class ReportIssuePresenter(
         return send(s.reportSaved) { (draft.submit() as SubmittedRecord.Issue).issue }
     }
 
-    /** 就地解决: reported and resolved in one step (photos and note required by the core), then verified. */
+    /**
+     * 就地解决: the draft is reported and resolved in ONE core transaction (photos and note required by the
+     * core), then verified by the township; a retry after a kill can never make a second issue.
+     */
     suspend fun submitResolvedOnSpot(): IssueRow? {
-        val f = state.value
-        if (!f.canResolveOnSpot) return null
+        if (!state.value.canResolveOnSpot) return null
         persist()
-        return send(s.onSpotSaved) {
-            val d = draft.flush()
-            val issue = ctx.core {
-                reportResolvedOnSpot(
-                    IssueDraft(
-                        category = f.category,
-                        urgency = f.urgency,
-                        title = f.title,
-                        description = f.description,
-                        householdId = householdId,
-                        nodeId = nodeId,
-                        location = f.fix,
-                        evidence = d.photos.map { it.hash },
-                        clientOpId = d.id,
-                    ),
-                    f.onSpotNote,
-                )
-            }
-            draft.discard() // the photos stay: the issue refers to them
-            issue
-        }
+        return send(s.onSpotSaved) { draft.submitResolvedOnSpot() }
+    }
+
+    /** Leaving the form: kept for "继续填写" unless nothing was entered (the core decides). */
+    override fun close() {
+        super.close()
+        draft.leaveLater()
     }
 
     private suspend fun send(savedText: String, call: suspend () -> cn.linkage.core.IssueSummary): IssueRow? {

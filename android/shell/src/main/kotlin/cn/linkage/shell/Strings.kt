@@ -99,6 +99,10 @@ class Strings(val lang: Lang) {
     val reportIssue get() = t("反映诉求", "Report an issue")
     fun lastOnSite(whenText: String) = t("上次在现场走访：$whenText", "Last on-site visit: $whenText")
     fun photoCount(n: Int) = t("照片 $n 张", "$n photos")
+    fun continueDrafts(n: Int) = t("继续填写（$n）", "Continue ($n)")
+    val draftsTitle get() = t("继续填写", "Unfinished forms")
+    val discardDraft get() = t("不要了", "Throw away")
+    val draftKept get() = t("已保存为草稿，可在“继续填写”里接着填", "Saved as a draft; continue it from the list of unfinished forms")
 
     // ---- visit form
     val visitTitle get() = t("入户走访", "Household visit")

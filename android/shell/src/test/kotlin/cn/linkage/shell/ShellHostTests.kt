@@ -13,6 +13,7 @@ import cn.linkage.core.SubmittedRecord
 import cn.linkage.core.SyncState
 import cn.linkage.core.DirectiveDraft
 import cn.linkage.core.DirectiveKind
+import cn.linkage.core.DraftKind
 import cn.linkage.core.FieldApp
 import cn.linkage.core.GpsFix
 import cn.linkage.core.IssueActionKind
@@ -97,7 +98,7 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "directive composer: targets from the core's org tree" to ::directiveComposer,
     "demo server: a colleague's visit photo opened after sync; a throwing sync observer" to ::colleaguesPhotoAfterSync,
     "drafts: the visit form resumes notes and photos in a new process, saves one visit" to ::visitDraftResumes,
-    "drafts: resolution form (办结) and bad drafts are typed errors" to ::resolutionDraftAndBadInput,
+    "drafts: 办结 typed → 继续填写 lists it → resumed → submitted; 回访 choices from the core; bad drafts are typed errors" to ::resolutionDraftAndBadInput,
     "a throwing ChangeObserver is a typed error; the write stays" to ::throwingObserver,
     "live: an open triage screen lists an issue the automatic sync pulls" to ::liveTriageRefresh,
     "sign-in: an initial password asks for a new one, the core checks it, then the user is in" to ::initialPasswordChanged,
@@ -613,18 +614,22 @@ fun resolvedOnSpot() = Phone().use { p ->
     p.app.signIn("gw")
     val form = ReportIssuePresenter(p.ctx, "h1")
     assertTrue(form.state.value.offerOnSpot)
+    assertTrue(runBlocking { form.open() })
     form.setCategory(IssueCategory.INFRASTRUCTURE)
     form.setTitle("排水沟堵塞")
     form.setDescription("门前排水沟被落叶堵塞")
     form.onFix(fixNearH1())
     form.setOnSpotNote("已当场清理疏通")
     assertTrue(form.state.value.canResolveOnSpot)
-
     // Without a photo the core refuses (its rule, not the shell's): nothing is reported.
     assertNull(runBlocking { form.submitResolvedOnSpot() })
     val refused = form.state.value.error!!
     assertEquals("「照片」填写有误", refused.message)
     assertNull(form.state.value.reported)
+    // The on-the-spot note is part of the draft: the same form opened again (after a restart) has it back.
+    val reopened = ReportIssuePresenter(p.ctx, "h1")
+    assertTrue(runBlocking { reopened.open() })
+    assertEquals(listOf("排水沟堵塞", "已当场清理疏通"), listOf(reopened.state.value.title, reopened.state.value.onSpotNote))
 
     assertTrue(runBlocking { form.addPhoto(cameraPhoto(p.dir).path) })
     assertEquals(1, form.state.value.photos.size)
@@ -639,6 +644,9 @@ fun resolvedOnSpot() = Phone().use { p ->
     assertEquals(IssueState.RESOLVED, summary.state)
     assertTrue(summary.resolvedOnSpot)
     assertEquals(listOf("上报", "就地解决"), p.app.timelineLabels(row.id).map { it.second })
+    // Report, resolution and the draft's deletion were one transaction: no draft left, one issue.
+    assertTrue(p.app.drafts().none { it.kind == DraftKind.ISSUE_REPORT && it.householdId == "h1" && it.fields.title == "排水沟堵塞" })
+    assertNull(runBlocking { form.submitResolvedOnSpot() })
 
     // The township verifies it as usual; the page shows the badge and no 就地解决 button.
     p.app.signIn("ts")
@@ -662,24 +670,39 @@ fun taskCompletion() = Phone().use { p ->
     assertTrue(row.isTask)
     assertFalse(row.showReportCompletion) // acknowledge first
     assertFalse(detail.state.value.canReportCompletion)
-    // Reporting before acknowledging is the core's OutOfOrder, shown as the order hint.
-    assertFalse(runBlocking { detail.reportCompletion() })
-    assertEquals("还不能进行这一步", detail.state.value.error?.message)
+    // Opening the report before acknowledging is the core's OutOfOrder, shown as the order hint; no draft.
+    val early = taskCompletionForm(p.ctx, d.id)
+    assertFalse(runBlocking { early.open() })
+    assertEquals("还不能进行这一步", early.state.value.error?.message)
+    assertTrue(p.app.drafts().isEmpty())
 
     val inbox = DirectiveInboxPresenter(p.ctx)
     runBlocking { inbox.load(); inbox.acknowledge(d.id); detail.load() }
     row = detail.state.value.directive!!
     assertTrue(row.showReportCompletion)
-    assertNull(row.completedText)
-    detail.setCompletionNote("已排查 3 处，均已清理")
-    assertTrue(runBlocking { detail.addCompletionPhoto(cameraPhoto(p.dir, "task.jpg").path) })
     assertTrue(detail.state.value.canReportCompletion)
-    assertTrue(runBlocking { detail.reportCompletion() })
+    assertNull(row.completedText)
+    // The completion report is a core draft: typed and photographed, left, continued from the list.
+    val form = taskCompletionForm(p.ctx, d.id)
+    assertTrue(runBlocking { form.open() })
+    assertEquals(listOf("任务完成情况", "秸秆禁烧排查", "完成情况"), listOf(form.state.value.kindLabel, form.state.value.subject, form.state.value.textLabel))
+    form.setNotes("已排查 3 处，均已清理")
+    assertTrue(runBlocking { form.addPhoto(cameraPhoto(p.dir, "task.jpg").path) })
+    runBlocking { form.leave() }
+    val list = DraftListPresenter(p.ctx)
+    runBlocking { list.load() }
+    val draftRow = list.state.value.rows.single()
+    assertEquals(listOf("任务完成情况", "照片 1 张"), listOf(draftRow.kindLabel, draftRow.photosText))
+    val resumed = resumedDraftForm(p.ctx, (draftRow.target as DraftTarget.Form).draftId)
+    assertTrue(runBlocking { resumed.open() })
+    assertEquals(1, resumed.state.value.photos.size)
+    assertTrue(runBlocking { resumed.submit() } is SubmittedRecord.Directive)
+    runBlocking { detail.load() }
     val st = detail.state.value
     assertNull(st.error)
     assertFalse(st.directive!!.showReportCompletion)
     assertTrue(st.directive!!.completedText!!.startsWith("已于 "), st.directive!!.completedText)
-    assertEquals(emptyList(), st.completionPhotos)
+    assertTrue(p.app.drafts().isEmpty())
 
     // An alert never offers the completion report.
     p.app.signIn("ts")
@@ -873,26 +896,85 @@ fun resolutionDraftAndBadInput() = Phone().use { p ->
     p.app.performIssueAction(id, IssueCommand.Assign("gw"))
     p.app.signIn("gw")
     p.app.performIssueAction(id, IssueCommand.Start)
-    val form = DraftFormPresenter(p.ctx) { startResolutionDraft(id) }
-    assertTrue(runBlocking { form.open() })
-    assertEquals("办结", form.state.value.kindLabel)
-    assertTrue(form.state.value.takesPhotos)
-    form.setNotes("已更换灯泡")
-    assertTrue(runBlocking { form.addPhoto(cameraPhoto(p.dir).path) })
-    val done = runBlocking { form.submit() } as SubmittedRecord.Issue
-    assertEquals(IssueState.RESOLVED, done.issue.state)
-    assertTrue(p.app.issueTimeline(id).last().detail.contains("已更换灯泡"), p.app.issueTimeline(id).last().detail)
 
-    // Verification takes the resident's satisfaction; without it the core refuses and keeps the draft.
+    // The issue page's 办结 button says (core's ActionSpec.draft) that it is a draft form, not a dialog.
+    val page = IssuePresenter(p.ctx, id)
+    runBlocking { page.load() }
+    val resolve = page.state.value.actions.single { it.kind == IssueActionKind.RESOLVE }
+    assertEquals(DraftKind.RESOLUTION, resolve.draft)
+    assertTrue(page.state.value.actions.filter { it.kind != IssueActionKind.RESOLVE }.all { it.draft == null })
+
+    // Typing into the 办结 form is saved as a draft; leaving keeps it (something was typed).
+    val form = actionDraftForm(p.ctx, id, resolve.kind)
+    assertTrue(runBlocking { form.open() })
+    var st = form.state.value
+    assertEquals(listOf("办结", "村道路灯不亮", "办理情况"), listOf(st.kindLabel, st.subject, st.textLabel))
+    assertTrue(st.takesPhotos)
+    assertEquals(emptyList(), st.choices)
+    form.setNotes("已更换灯")
+    form.setNotes("已更换灯泡")
+    runBlocking { form.leave() }
+    assertEquals("已更换灯泡", p.app.drafts().single().fields.notes)
+
+    // The drafts list ("继续填写") shows it, and says where it continues.
+    val list = DraftListPresenter(p.ctx)
+    runBlocking { list.load() }
+    val row = list.state.value.rows.single()
+    assertEquals(listOf("办结", "村道路灯不亮", "已更换灯泡"), listOf(row.kindLabel, row.subject, row.title))
+    assertEquals(DraftKind.RESOLUTION, row.kind)
+    assertEquals(DraftTarget.Form(row.id), row.target)
+    assertEquals("继续填写（1）", list.state.value.entryText(p.ctx.strings))
+
+    // Resuming it (a new form, as after a restart) restores the text; submitting performs 办结.
+    val resumed = resumedDraftForm(p.ctx, (row.target as DraftTarget.Form).draftId)
+    assertTrue(runBlocking { resumed.open() })
+    assertEquals("已更换灯泡", resumed.state.value.fields.notes)
+    assertTrue(runBlocking { resumed.addPhoto(cameraPhoto(p.dir).path) })
+    val done = runBlocking { resumed.submit() } as SubmittedRecord.Issue
+    assertEquals(IssueState.RESOLVED, done.issue.state)
+    assertEquals(IssueState.RESOLVED, p.app.issue(id).summary.state)
+    assertTrue(p.app.issueTimeline(id).last().detail.contains("已更换灯泡"), p.app.issueTimeline(id).last().detail)
+    runBlocking { list.load() }
+    assertTrue(list.state.value.rows.isEmpty())
+    assertNull(list.state.value.entryText(p.ctx.strings))
+
+    // 回访: the satisfaction choices are the core's (满意 / 基本满意 / 不满意); without one the core refuses and
+    // keeps the draft. A form opened and left untouched leaves no draft behind.
     p.app.signIn("ts")
-    val verify = DraftFormPresenter(p.ctx) { startVerificationDraft(id) }
+    runBlocking { page.load() }
+    val verifySpec = page.state.value.actions.single { it.kind == IssueActionKind.VERIFY }
+    assertEquals(DraftKind.VERIFICATION, verifySpec.draft)
+    val untouched = actionDraftForm(p.ctx, id, verifySpec.kind)
+    assertTrue(runBlocking { untouched.open() })
+    runBlocking { untouched.leave() }
+    assertTrue(p.app.drafts().isEmpty())
+    val verify = actionDraftForm(p.ctx, id, verifySpec.kind)
     assertTrue(runBlocking { verify.open() })
-    assertFalse(verify.state.value.takesPhotos)
+    st = verify.state.value
+    assertFalse(st.takesPhotos)
+    assertEquals("群众满意度", st.choiceLabel)
+    assertEquals(listOf("满意", "基本满意", "不满意"), st.choices.map { it.label })
     assertNull(runBlocking { verify.submit() })
     assertNotNull(verify.state.value.error)
     assertEquals(1, p.app.drafts().size)
-    verify.setSatisfaction(cn.linkage.core.Satisfaction.SATISFIED)
+    verify.setChoice(st.choices[1].value)
+    verify.setNotes("群众基本满意")
     assertEquals(IssueState.CLOSED, (runBlocking { verify.submit() } as SubmittedRecord.Issue).issue.state)
+    assertEquals(cn.linkage.core.Satisfaction.BASICALLY_SATISFIED, p.app.issue(id).summary.satisfaction)
+    // A choice the core did not offer is its typed error; the stored draft is unchanged.
+    val other = p.reportAs("lh", "井盖缺失")
+    try {
+        p.app.signIn("ts")
+        p.app.performIssueAction(other, IssueCommand.Accept)
+        p.app.performIssueAction(other, IssueCommand.Assign("ts"))
+        p.app.performIssueAction(other, IssueCommand.Start)
+        p.app.performIssueAction(other, IssueCommand.Resolve("已补装", emptyList()))
+        val v = p.app.startActionDraft(other, IssueActionKind.VERIFY)
+        p.app.updateDraft(v.id, v.fields.copy(choice = "thrilled"))
+        error("expected InvalidInput")
+    } catch (e: ApiException.InvalidInput) {
+        assertNull(p.app.drafts().single().fields.choice)
+    }
 
     // A draft for an unknown household; a photo for a discarded draft: typed errors, nothing stored.
     p.app.signIn("gw")

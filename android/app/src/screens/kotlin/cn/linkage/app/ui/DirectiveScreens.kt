@@ -14,7 +14,6 @@ import androidx.compose.material3.Button
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedButton
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
@@ -61,8 +60,7 @@ fun DirectiveScreen(
     onRetry: () -> Unit,
     onAcknowledge: (String) -> Unit,
     onRelay: (String) -> Unit,
-    onCompletionNote: (String) -> Unit,
-    onTakePhoto: () -> Unit,
+    /** 上报完成情况: opens the completion report, a draft form the core keeps as the user types. */
     onReportCompletion: () -> Unit,
     onMoreSilent: () -> Unit,
     onRecordAck: (householdId: String, AckMeans) -> Unit,
@@ -81,21 +79,8 @@ fun DirectiveScreen(
                 ) {}
             }
         }
-        if (st.directive?.showReportCompletion == true) {
-            item { SectionTitle(s.reportCompletion) }
-            item {
-                Column(Modifier.padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                    OutlinedTextField(st.completionNote, onCompletionNote, label = { Text(s.completionNoteField) }, minLines = 2,
-                        modifier = Modifier.touchTarget().fillMaxWidth())
-                    Photos(st.completionPhotos)
-                    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                        OutlinedButton(modifier = Modifier.touchTarget(), onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }
-                        Button(modifier = Modifier.touchTarget(), onClick = onReportCompletion, enabled = st.canReportCompletion) {
-                            Text(s.reportCompletion)
-                        }
-                    }
-                }
-            }
+        if (st.canReportCompletion) item {
+            Button(onClick = onReportCompletion, modifier = Modifier.touchTarget().padding(horizontal = 16.dp)) { Text(s.reportCompletion) }
         }
         st.coverage?.let { c ->
             item { SectionTitle(s.coverage) }

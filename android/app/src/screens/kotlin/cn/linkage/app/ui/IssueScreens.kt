@@ -85,6 +85,8 @@ fun IssueScreen(
     onClosePhoto: () -> Unit,
     /** An action without a dialog (`immediate`), or a dialog's submit with what it collected. */
     onAction: (IssueActionKind, ActionForm) -> Unit,
+    /** 办结 / 回访: the core's `ActionSpec.draft` says the action is a draft form (kept as the user types). */
+    onOpenDraft: (IssueActionKind) -> Unit,
 ) {
     var dialog by remember { mutableStateOf<ActionButton?>(null) }
     LazyColumn(Modifier.fillMaxSize()) {
@@ -118,7 +120,11 @@ fun IssueScreen(
             FlowRow(Modifier.padding(horizontal = 16.dp).testTag("actions"), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.actions.forEach { a ->
                     Button(modifier = Modifier.touchTarget(), onClick = {
-                        if (a.immediate) onAction(a.kind, ActionForm()) else dialog = a
+                        when {
+                            a.draft != null -> onOpenDraft(a.kind)
+                            a.immediate -> onAction(a.kind, ActionForm())
+                            else -> dialog = a
+                        }
                     }, enabled = st.performing == null) { Text(a.label) }
                 }
             }
