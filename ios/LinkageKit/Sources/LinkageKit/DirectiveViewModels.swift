@@ -220,7 +220,8 @@ public final class DirectiveComposerViewModel: ObservableObject {
     let depth: UInt32
     let pageSize: UInt32
 
-    public var canSend: Bool { !sending && issued == nil && targetId != nil && !title.trimmingCharacters(in: .whitespaces).isEmpty }
+    /// Whether the title and texts are acceptable is the core's to say on send (its error names the field).
+    public var canSend: Bool { !sending && issued == nil && targetId != nil }
 
     public init(_ ctx: ShellContext, depth: UInt32 = 2, pageSize: UInt32 = 100) {
         self.ctx = ctx

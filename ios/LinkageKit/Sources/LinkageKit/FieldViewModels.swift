@@ -336,9 +336,8 @@ public final class ReportIssueViewModel: ObservableObject {
         urgencyOptions = [Urgency.normal, .urgent, .critical].map { Option(value: $0, label: ctx.strings.urgency($0)) }
     }
 
-    public var canSubmit: Bool {
-        !submitting && !addingPhoto && reported == nil && !title.trimmingCharacters(in: .whitespaces).isEmpty
-    }
+    /// A missing title or category is the core's to say on submit (its error names the field).
+    public var canSubmit: Bool { !submitting && !addingPhoto && reported == nil }
 
     public var canResolveOnSpot: Bool { offerOnSpot && canSubmit }
 

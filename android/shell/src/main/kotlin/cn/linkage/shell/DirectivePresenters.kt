@@ -200,7 +200,8 @@ data class ComposerState(
     val issued: DirectiveRow? = null,
     val error: UiError? = null,
 ) {
-    val canSend get() = !sending && issued == null && targetId != null && title.isNotBlank()
+    /** Whether the title and texts are acceptable is the core's to say on send (its error names the field). */
+    val canSend get() = !sending && issued == null && targetId != null
 }
 
 /**

@@ -361,7 +361,8 @@ data class ReportFormState(
     val locationProblem: LocationProblem? = null,
     val onSpotNote: String = "",
 ) {
-    val canSubmit get() = !submitting && !addingPhoto && reported == null && title.isNotBlank()
+    /** A missing title or category is the core's to say on submit (its error names the field). */
+    val canSubmit get() = !submitting && !addingPhoto && reported == null
     val canResolveOnSpot get() = offerOnSpot && canSubmit
 }
 

@@ -606,6 +606,9 @@ fun resolvedOnSpot() = Phone().use { p ->
     // Only the grid worker's form offers the second submit: the core's capabilities say so.
     p.app.signIn("lh")
     val plain = ReportIssuePresenter(p.ctx, "h1")
+    // No title: the core says so on submit (the shell does not restate the rule); nothing is reported.
+    assertNull(runBlocking { plain.submit() })
+    assertEquals("「标题」填写有误", plain.state.value.error?.message)
     plain.setTitle("路灯不亮")
     assertTrue(plain.state.value.canSubmit)
     assertFalse(plain.state.value.canResolveOnSpot)
