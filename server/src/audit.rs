@@ -39,6 +39,7 @@ pub enum Action {
     AuditExport,
     AuditPruned,
     CalendarImport,
+    CountySettingsSet,
 }
 
 impl Action {
@@ -64,6 +65,7 @@ impl Action {
             Action::AuditExport => "audit_export",
             Action::AuditPruned => "audit_pruned",
             Action::CalendarImport => "calendar_import",
+            Action::CountySettingsSet => "county_settings_set",
         }
     }
 }

@@ -580,7 +580,9 @@ fn run(cli: Cli) -> Result<(), Error> {
                 println!("{key} 未变 / unchanged");
                 return Ok(());
             }
-            storage.set_county_config(&next, chrono::Utc::now().timestamp_millis())?;
+            let now = chrono::Utc::now().timestamp_millis();
+            storage.set_county_config(&next, now)?;
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::CountySettingsSet, &key, "").with(serde_json::json!({ "value": value })), now)?;
             println!("{key} = {value} 已保存，各手机下次同步时生效 / saved; phones get it with their next sync");
             Ok(())
         }

@@ -383,4 +383,7 @@ fn county_settings_set_from_the_cli_reach_phones_through_the_feed() {
     server.wait().unwrap();
     outcome.unwrap();
     assert!(text(&cli(&data, &["county", "show"]).stdout).lines().any(|l| l.starts_with("on_site.max_fix_age_s") && l.contains(" 90 ")));
+    // The change is in the audit trail, with the chain intact.
+    let out = cli(&data, &["audit", "verify"]);
+    assert!(out.status.success() && text(&out.stdout).contains("audit chain intact"), "{}", text(&out.stdout));
 }
