@@ -545,6 +545,7 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
     val p = IssuePresenter(f.ctx, issueId)
     runBlocking { p.load() }
     val spec = p.state.value.actions.singleOrNull { it.kind == kind } ?: return fail("$name: no such button (core allows ${p.state.value.actions.map { it.kind }})")
+    if (spec.draft != null) return interactDraft(f, name, p, spec)
     val (want, inputs) = plan(spec, p.state.value.assigneeOptions, otherIssue)
     var got: Pair<IssueActionKind, ActionForm>? = null
     val before = f.app.issueTimeline(issueId).size
@@ -583,6 +584,52 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
     if (timeline.size <= before || timeline.last().action != kind) return fail("$name: the core accepted but its timeline has no such step")
     println("ok   dialog: $name → ${timeline.last().actionLabel}")
     dialogKinds += kind
+}
+
+/**
+ * 办结 / 回访: the core's `ActionSpec.draft` makes the button open the draft form (no dialog). The button hands
+ * back its kind; the form (the core's draft) is filled through the UI — the choice picked, the text typed —
+ * submitted, checked like the screens, and the core must record the step.
+ */
+@OptIn(ExperimentalTestApi::class)
+private fun interactDraft(f: Fixture, name: String, page: IssuePresenter, spec: ActionSpec) {
+    val issueId = page.issueId
+    val before = f.app.issueTimeline(issueId).size
+    var opened: IssueActionKind? = null
+    var submitted = false
+    val form = actionDraftForm(f.ctx, issueId, spec.kind)
+    runBlocking { form.open() }
+    runDesktopComposeUiTest((WIDTH_DP * DENSITY).toInt(), (MIN_HEIGHT_DP * DENSITY).toInt()) {
+        var onForm by mutableStateOf(false)
+        setContent {
+            CompositionLocalProvider(LocalDensity provides Density(DENSITY, 1f), LocalImages provides HostImages) {
+                LinkageTheme {
+                    val st by page.state.collectAsState()
+                    val fs by form.state.collectAsState()
+                    if (!onForm) IssueScreen(st, f.ctx.strings, {}, {}, {}, {}, onAction = { _, _ -> }, onOpenDraft = { opened = it; onForm = true })
+                    else DraftFormScreen(fs, f.ctx.strings, form::setChoice, form::setNotes, {}, { submitted = true })
+                }
+            }
+        }
+        onNode(hasText(spec.label) and SemanticsMatcher("clickable") { SemanticsActions.OnClick in it.config }).performClick()
+        waitForIdle()
+        spec.choices.firstOrNull()?.let { c -> onNode(hasText(c.label) and SemanticsMatcher("clickable") { SemanticsActions.OnClick in it.config }).performClick() }
+        onNode(hasSetTextAction() and hasText(spec.textLabel)).performTextInput("界面测试填写")
+        waitForIdle()
+        val image = onAllNodes(isRoot()).fetchSemanticsNodes().size.let { n -> onAllNodes(isRoot())[n - 1] }.captureToImage().toAwtImage()
+        ImageIO.write(image, "png", File(outDir, "draft-${spec.kind.name.lowercase()}@1.0.png"))
+        check("draft-${spec.kind.name.lowercase()}@1.0", 1.0f, allNodes(), image, Expect())
+        onNode(hasText(form.state.value.kindLabel) and SemanticsMatcher("clickable") { SemanticsActions.OnClick in it.config }).performClick()
+        waitForIdle()
+    }
+    if (opened != spec.kind) return fail("$name: the button opened $opened, not its draft form")
+    if (!submitted) return fail("$name: the draft form's submit was not pressed")
+    val done = runBlocking { form.submit() } ?: return fail("$name: the core refused the draft: ${form.state.value.error}")
+    val timeline = f.app.issueTimeline(issueId)
+    if (timeline.size <= before || timeline.last().action != spec.kind) return fail("$name: the core accepted $done but its timeline has no such step")
+    if (!timeline.last().detail.contains("界面测试填写")) return fail("$name: the typed text is not in the step: ${timeline.last().detail}")
+    println("ok   draft form: $name → ${timeline.last().actionLabel}")
+    dialogKinds += spec.kind
 }
 
 fun interactions(f: Fixture) {
