@@ -606,8 +606,10 @@ private fun interactDraft(f: Fixture, name: String, page: IssuePresenter, spec: 
                 LinkageTheme {
                     val st by page.state.collectAsState()
                     val fs by form.state.collectAsState()
-                    if (!onForm) IssueScreen(st, f.ctx.strings, {}, {}, {}, {}, onAction = { _, _ -> }, onOpenDraft = { opened = it; onForm = true })
-                    else DraftFormScreen(fs, f.ctx.strings, form::setChoice, form::setNotes, {}, { submitted = true })
+                    Surface(Modifier.fillMaxSize()) {
+                        if (!onForm) IssueScreen(st, f.ctx.strings, {}, {}, {}, {}, onAction = { _, _ -> }, onOpenDraft = { opened = it; onForm = true })
+                        else DraftFormScreen(fs, f.ctx.strings, form::setChoice, form::setNotes, {}, { submitted = true })
+                    }
                 }
             }
         }
