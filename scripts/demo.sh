@@ -5,5 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/rust-toolchain.sh
-command -v cc >/dev/null || { echo "demo: installing gcc (SQLite and zstd are built from source)"; as_root apt-get update -qq && as_root apt-get install -y -qq gcc; }
+need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v make >/dev/null || need+=(make)
+perl -MFindBin -MIPC::Cmd -e1 2>/dev/null || need+=(perl)
+# SQLite (SQLCipher), its OpenSSL and zstd are built from source.
+[ ${#need[@]} -eq 0 ] || { echo "demo: installing ${need[*]}"; as_root apt-get update -qq && as_root apt-get install -y -qq "${need[@]}"; }
 exec cargo run --release -p linkage-server -- demo "$@"
