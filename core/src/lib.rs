@@ -11,6 +11,7 @@ pub mod clock;
 mod drafts_api;
 pub mod error;
 mod facade;
+pub mod overview;
 pub mod messages;
 pub mod observe;
 pub mod photo;

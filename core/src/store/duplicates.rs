@@ -49,8 +49,15 @@ impl Store {
             (None, None) => None,
         };
         let Some(point) = duplicates::draft_point(input.location.as_ref(), household_point) else { return Ok(vec![]) };
-        let policy = self.policies.duplicates;
         let draft = DuplicateDraft { category: input.category, point, at_ms: self.now_ms() };
+        self.duplicates_near(&draft)
+    }
+
+    /// The open issues in the user's scope the duplicate rule pairs with `draft`, nearest first (at most
+    /// [`MAX_SUGGESTIONS`]): the report form's suggestions and the 合并 picker's.
+    pub(crate) fn duplicates_near(&self, draft: &DuplicateDraft) -> Result<Vec<DuplicateRow>> {
+        let actor = self.actor()?.clone();
+        let policy = self.policies.duplicates;
         let terminal: Vec<&str> = IssueState::ALL.iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect();
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT i.id, i.category, i.state, CASE WHEN i.lat IS NULL THEN h.lat ELSE i.lat END,
@@ -65,7 +72,7 @@ impl Store {
                 params![
                     actor.node_path,
                     scope::upper_bound(&actor.node_path),
-                    enum_str(&input.category),
+                    enum_str(&draft.category),
                     duplicates::window_start_ms(draft.at_ms, &policy),
                     duplicates::window_end_ms(draft.at_ms, &policy)
                 ],
@@ -90,7 +97,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        duplicates::suggest(&draft, &candidates, &policy)
+        duplicates::suggest(draft, &candidates, &policy)
             .into_iter()
             .take(MAX_SUGGESTIONS)
             .map(|m| Ok(DuplicateRow { issue: self.issue_row(&m.issue_id)?, distance_m: m.distance_m }))

@@ -196,6 +196,13 @@ impl Store {
     /// Households overdue for a visit at the signed-in user's level, nearest first from `from` (lat, lon),
     /// then most overdue first. Households without a point, or all when `from` is `None`, sort by how overdue.
     pub fn overdue_households(&self, from: Option<(f64, f64)>, offset: u32, limit: u32) -> Result<(Vec<OverdueRow>, u64)> {
+        let path = self.session()?.actor.node_path.clone();
+        self.overdue_households_in(&path, from, offset, limit)
+    }
+
+    /// [`Store::overdue_households`] under one node of the user's area at `scope_path` (the dashboard's 未走访户
+    /// of a child node); still the user's own level's cadence.
+    pub(crate) fn overdue_households_in(&self, scope_path: &str, from: Option<(f64, f64)>, offset: u32, limit: u32) -> Result<(Vec<OverdueRow>, u64)> {
         let session = self.session()?;
         if let Some((lat, lon)) = from {
             geo::validate_point(lat, lon)?;
@@ -203,7 +210,6 @@ impl Store {
         let level = session.node_level;
         let Some(interval) = self.policies.cadence.interval_days(level) else { return Ok((vec![], 0)) };
         let now = self.now_ms();
-        let scope_path = &session.actor.node_path;
         let county_only = if level == OrgLevel::County { "AND h.county_contact = 1" } else { "" };
         let mut stmt = self.conn().prepare_cached(&format!(
             "SELECT h.id, h.lat, h.lon, lv.last_onsite_ms FROM households h

@@ -130,7 +130,7 @@ pub struct TimelineRow {
 
 /// Deadline order, issues without a running clock last; matches the queue indexes exactly so SQLite walks
 /// the index instead of sorting.
-const DEADLINE_ORDER: &str = "coalesce(due_at_ms, 9223372036854775807), id";
+pub(super) const DEADLINE_ORDER: &str = "coalesce(due_at_ms, 9223372036854775807), id";
 
 pub(crate) const COLUMNS: &str = "id, state, category, urgency, title, description, node_id, path, household_id, owner_node_id,
     reporter_id, assignee_id, rework_count, escalation_count, merged_into, satisfaction, lat, lon, reported_at_ms,
@@ -194,7 +194,7 @@ pub(crate) fn read_projection(raw: RawIssue) -> Result<(IssueProjection, Option<
     Ok((p, step_started_ms, due_at_ms))
 }
 
-fn finish(raw: RawIssue, sla: &SlaRules, now_ms: i64) -> Result<IssueRow> {
+pub(super) fn finish(raw: RawIssue, sla: &SlaRules, now_ms: i64) -> Result<IssueRow> {
     let (p, step_started_ms, due_at_ms) = read_projection(raw)?;
     let light = step_clock(sla, &p).map_or(Light::None, |clock| clock.light(now_ms));
     Ok(IssueRow { projection: p, step_started_ms, due_at_ms, light })

@@ -20,6 +20,7 @@ mod people;
 pub mod schema;
 mod silence;
 mod sync_state;
+mod triage;
 mod visits;
 
 use std::path::{Path, PathBuf};
@@ -51,6 +52,7 @@ pub use outbox::OutboxCounts;
 pub use people::{OrgNodeRow, PersonRow};
 pub use silence::SilentChildRow;
 pub use sync_state::{PendingBlob, QuarantinedOp, SyncMeta};
+pub use triage::{DashboardNode, DashboardReport, MergeRow, OverviewFilter, DECISIONS, OPEN_STATES};
 pub use visits::{VisitInput, VisitRow};
 
 use crate::clock::Clock;

@@ -16,6 +16,7 @@ pub mod point_moves;
 pub mod privacy;
 pub mod scope;
 pub mod sla;
+pub mod targets;
 pub mod times;
 pub mod visit;
 
