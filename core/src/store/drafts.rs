@@ -467,7 +467,14 @@ impl Store {
                 DraftKind::Verification => {
                     let issue_id = d.issue_id.clone().ok_or_else(|| missing("issue_id"))?;
                     let satisfaction = f.satisfaction.ok_or_else(|| missing("satisfaction"))?;
-                    DraftSubmitted::Issue(Box::new(self.perform_issue_action(&issue_id, IssueCommand::Verify { satisfaction, note: f.notes })?))
+                    // A form with a GPS fix was filled at the household: the 回访 is a visit too.
+                    let on_site = f.fix.is_some() && self.issue_row(&issue_id)?.projection.household_id.is_some();
+                    if on_site {
+                        let (row, _) = self.verify_on_visit(&issue_id, satisfaction, &f.notes, f.fix, d.started_at_ms)?;
+                        DraftSubmitted::Issue(Box::new(row))
+                    } else {
+                        DraftSubmitted::Issue(Box::new(self.perform_issue_action(&issue_id, IssueCommand::Verify { satisfaction, note: f.notes })?))
+                    }
                 }
             })
         })();

@@ -522,7 +522,7 @@ fn command_kind(c: &IssueCommand) -> IssueActionKind {
     }
 }
 
-fn new_event(
+pub(super) fn new_event(
     w: &mut Tx<'_>,
     event_id: Option<String>,
     actor: &linkage_protocol::model::Actor,

@@ -325,6 +325,48 @@ impl Store {
     }
 }
 
+impl Store {
+    /// 回访核实 on site: the resident's satisfaction recorded as the issue's verification AND as a return visit
+    /// (回访) to its household, linked to the issue, its GPS fix graded like any visit — both, their outbox
+    /// operations (and a submitted draft's deletion) in ONE transaction. The rules judge the verification as
+    /// `perform_issue_action` does; an issue without a household has no house to visit (`InvalidInput` on
+    /// `household_id`: verify it by phone instead). Returns the issue and the visit.
+    pub fn verify_on_visit(
+        &mut self,
+        issue_id: &str,
+        satisfaction: linkage_protocol::model::Satisfaction,
+        note: &str,
+        fix: Option<linkage_protocol::model::GpsFix>,
+        started_at_ms: i64,
+    ) -> Result<(IssueRow, super::VisitRow)> {
+        let actor = self.actor()?.clone();
+        let mut projection = self.issue_row(issue_id)?.projection;
+        let owner = self.node(&projection.owner_node_id)?;
+        lifecycle::authorize(&actor, &projection.facts(owner.parent_id.is_some()), IssueActionKind::Verify)?;
+        let household_id =
+            projection.household_id.clone().ok_or_else(|| Error::invalid("household_id", "the issue has no household to visit"))?;
+        let action = lifecycle::normalize_payload(linkage_protocol::wire::IssueAction::Verify { satisfaction, note: note.to_string() })?;
+        let visit = self.build_visit(super::VisitInput {
+            household_id,
+            kind: linkage_protocol::model::VisitKind::ReturnVisit,
+            started_at_ms,
+            ended_at_ms: self.now_ms().max(started_at_ms),
+            fix,
+            notes: note.to_string(),
+            evidence: vec![],
+            issue_id: Some(issue_id.to_string()),
+        })?;
+        let sla = self.policies.sla.clone();
+        self.write(|w| {
+            super::visits::insert_visit(w, &visit)?;
+            let event = super::issues::new_event(w, None, &actor, issue_id, action);
+            projection.apply(&event)?;
+            super::issues::append_event(w, &event, &projection, &sla)
+        })?;
+        Ok((self.issue_row(issue_id)?, self.own_visit_row(visit)?))
+    }
+}
+
 fn open_states_sql() -> String {
     OPEN_STATES.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
 }
@@ -344,7 +386,7 @@ mod tests {
     use super::super::testing::*;
     use super::super::{IssueCommand, IssueInput};
     use super::*;
-    use linkage_protocol::model::{IssueCategory, Urgency};
+    use linkage_protocol::model::{IssueCategory, Satisfaction, Urgency, VisitKind};
 
     fn ids(rows: &[IssueRow]) -> Vec<String> {
         rows.iter().map(|r| r.projection.id.clone()).collect()
@@ -426,6 +468,41 @@ mod tests {
         assert_eq!(s.issue_overview(None, OverviewFilter::Open, 0, 50).unwrap().1, 2);
         assert!(matches!(s.issue_overview(Some("t2"), OverviewFilter::Open, 0, 50), Err(Error::NotFound { .. })));
         assert!(matches!(s.issue_overview(Some("bad id!"), OverviewFilter::Open, 0, 50), Err(Error::Field(_))));
+    }
+
+    #[test]
+    fn a_return_visit_records_the_verification_and_a_linked_visit_at_once() {
+        let (mut s, _) = store();
+        s.sign_in("gw").unwrap();
+        let id = s.report_issue(draft()).unwrap().projection.id;
+        let place = s.report_issue(IssueInput { household_id: None, node_id: Some("g1".into()), ..draft() }).unwrap().projection.id;
+        s.sign_in("ts").unwrap();
+        for (i, cmd) in [
+            (&id, IssueCommand::Accept),
+            (&id, IssueCommand::Assign { assignee_id: "gw".into() }),
+            (&place, IssueCommand::Accept),
+            (&place, IssueCommand::Assign { assignee_id: "gw".into() }),
+        ] {
+            s.perform_issue_action(i, cmd).unwrap();
+        }
+        s.sign_in("gw").unwrap();
+        for i in [&id, &place] {
+            s.perform_issue_action(i, IssueCommand::Start).unwrap();
+            s.perform_issue_action(i, IssueCommand::Resolve { note: "已送煤".into(), evidence: vec![] }).unwrap();
+        }
+        let fix = linkage_protocol::model::GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 8.0, fix_time_ms: NOW - 1000, mocked: false };
+        let before = snapshot(&s);
+        // The grid worker may not verify their own work; a place has no house to visit: nothing written.
+        assert!(matches!(s.verify_on_visit(&id, Satisfaction::Satisfied, "", Some(fix), NOW - 60_000), Err(Error::Rule(_))));
+        s.sign_in("ts").unwrap();
+        assert!(matches!(s.verify_on_visit(&place, Satisfaction::Satisfied, "", Some(fix), NOW - 60_000), Err(Error::Field(f)) if f.field == "household_id"));
+        let pending = s.pending_operations(100).unwrap().len();
+        let (row, visit) = s.verify_on_visit(&id, Satisfaction::Satisfied, "老人说煤够烧了", Some(fix), NOW - 60_000).unwrap();
+        assert_eq!((row.projection.state, row.projection.satisfaction), (IssueState::Closed, Some(Satisfaction::Satisfied)));
+        assert_eq!((visit.kind, visit.issue_id.as_deref(), visit.verdict), (VisitKind::ReturnVisit, Some(id.as_str()), linkage_protocol::model::OnSiteVerdict::OnSite));
+        assert_eq!(s.pending_operations(100).unwrap().len(), pending + 2, "the visit and the verification, both queued");
+        assert_eq!(s.household_visits("h1", 10).unwrap()[0].issue_id.as_deref(), Some(id.as_str()));
+        assert_ne!(snapshot(&s), before);
     }
 
     #[test]

@@ -48,6 +48,16 @@ impl Store {
     /// Records a visit to a household in scope, grading its GPS fix. Writes the visit, its evidence
     /// references, the cadence clock (if on site) and the outbox operation in one transaction.
     pub fn record_visit(&mut self, input: VisitInput) -> Result<VisitRow> {
+        let visit = self.build_visit(input)?;
+        self.write(|w| insert_visit(w, &visit))?;
+        // The row as stored, from what was just written (no read back in the save's path).
+        let user_name = self.session()?.user_name.clone();
+        Ok(stored_row(visit, user_name))
+    }
+
+    /// The visit `input` describes, checked and graded, not yet written (a 回访 writes it with its
+    /// verification in one transaction).
+    pub(crate) fn build_visit(&self, input: VisitInput) -> Result<Visit> {
         let actor = self.actor()?.clone();
         let level = self.session()?.node_level;
         let (household, _) = self.household_with_path(&input.household_id)?;
@@ -75,8 +85,11 @@ impl Store {
             issue_id: input.issue_id,
             amends_visit_id: None,
         };
-        self.write(|w| insert_visit(w, &visit))?;
-        // The row as stored, from what was just written (no read back in the save's path).
+        Ok(visit)
+    }
+
+    /// The row of a visit just written by the signed-in user.
+    pub(crate) fn own_visit_row(&self, visit: Visit) -> Result<VisitRow> {
         let user_name = self.session()?.user_name.clone();
         Ok(stored_row(visit, user_name))
     }
