@@ -169,7 +169,8 @@ pub fn capabilities(role: Role) -> Capabilities {
         home: match c.home {
             HomeScreen::Today => Home::Today,
             HomeScreen::Liaison => Home::Liaison,
-            HomeScreen::Triage => Home::Triage,
+            // 支部书记: the branch's own queue, drawn with the triage screen until the branch home lands.
+            HomeScreen::Triage | HomeScreen::Branch => Home::Triage,
         },
         resolve_on_spot: c.resolve_on_spot,
         directive_inbox: c.directive_inbox,

@@ -29,6 +29,7 @@ pub enum Role {
     TownshipStaff,
     GridWorker,
     LiaisonHead,
+    BranchSecretary,
 }
 
 #[uniffi::remote(Enum)]

@@ -86,6 +86,7 @@ labels!(AckMeans { Visit => "入户", "Visit"; Phone => "电话", "Phone"; InPer
 labels!(Role {
     CountyStaff => "县级干部", "County staff"; TownshipStaff => "乡镇干部", "Township staff";
     GridWorker => "网格员", "Grid worker"; LiaisonHead => "联户长", "Household liaison head";
+    BranchSecretary => "支部书记", "Branch secretary";
 });
 labels!(OrgLevel {
     County => "县", "County"; Township => "乡镇", "Township"; Branch => "村党支部", "Village branch";

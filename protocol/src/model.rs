@@ -57,10 +57,13 @@ pub enum Role {
     CountyStaff,
     /// 乡镇干部 — township staff, bound to a township.
     TownshipStaff,
-    /// 网格员 / 支部干部 — grid worker, bound to a village branch.
+    /// 网格员 — grid worker, bound to a village branch.
     GridWorker,
     /// 联户长 — liaison head, bound to a villager group.
     LiaisonHead,
+    /// 支部书记 / 村干部 — branch secretary, bound to a village branch: handles the issues that land at the
+    /// branch (county setting `intake`), settles them in the village or escalates them to the township (ADR 0008).
+    BranchSecretary,
 }
 
 impl Role {
@@ -71,11 +74,18 @@ impl Role {
             Role::TownshipStaff => OrgLevel::Township,
             Role::GridWorker => OrgLevel::Branch,
             Role::LiaisonHead => OrgLevel::Group,
+            Role::BranchSecretary => OrgLevel::Branch,
         }
     }
 
+    /// Staff who own and handle issues at their node (乡镇/县级干部, and 支部书记 at a village branch).
+    pub fn handles_issues(self) -> bool {
+        matches!(self, Role::CountyStaff | Role::TownshipStaff | Role::BranchSecretary)
+    }
+
     /// Every role.
-    pub const ALL: [Role; 4] = [Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::LiaisonHead];
+    pub const ALL: [Role; 5] =
+        [Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::LiaisonHead, Role::BranchSecretary];
 }
 
 /// Risk rating of a household (高/中/低).

@@ -458,6 +458,9 @@ pub struct CountyConfig {
     /// Which tags are sensitive and which roles receive them (最小必要; default: staff and grid workers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy: Option<crate::rules::privacy::PrivacyPolicy>,
+    /// Where a liaison head's report lands first: the township (default) or the village branch (ADR 0008).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake: Option<crate::rules::intake::IntakePolicy>,
 }
 
 impl CountyConfig {

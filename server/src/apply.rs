@@ -14,7 +14,7 @@ use linkage_protocol::rules::times::{self, Predecessor};
 use linkage_protocol::rules::visit as visit_rules;
 use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
-use linkage_protocol::rules::{scope, Denial, RuleError};
+use linkage_protocol::rules::{intake, Denial, RuleError};
 use linkage_protocol::sync::RejectCode;
 use linkage_protocol::validate::{self, limits, FieldError};
 use linkage_protocol::wire::{
@@ -299,7 +299,8 @@ fn issue_event(
             check!(geo::validate_fix(fix));
         }
         check!(validate::evidence("evidence", &report.evidence));
-        if scope::first_owner(&path) != Some(report.owner_node_id.as_str()) {
+        // The township, or the branch for a liaison head's report (county setting `intake`, ADR 0008).
+        if !intake::is_first_owner(&path, actor.role, &report.owner_node_id) {
             refuse!(Reject::new(RejectCode::InvalidInput, "owner_node_id must be the first owner of the issue's path"));
         }
         ledger.put_evidence_refs(&report.evidence, &path)?;
@@ -579,7 +580,11 @@ pub fn sweep_issue(ledger: &mut dyn Ledger, issue_id: &str, now_ms: i64, rules: 
         return Ok(None);
     }
     let Some(owner) = ledger.node(&projection.owner_node_id)? else { return Ok(None) };
-    let role = if owner.level == OrgLevel::County { Role::CountyStaff } else { Role::TownshipStaff };
+    let role = match owner.level {
+        OrgLevel::County => Role::CountyStaff,
+        OrgLevel::Branch => Role::BranchSecretary,
+        _ => Role::TownshipStaff,
+    };
     let hlc = linkage_protocol::hlc::Hlc { wall_ms: now_ms, counter: 0 }.encode("server");
     let event = IssueEvent {
         event_id: uuid::Uuid::now_v7().to_string(),

@@ -1,11 +1,13 @@
 //! The county's settings other than its holiday calendars (县级配置), as the operator sets them from the
 //! command line (`linkage-server county show|set <key> <value>`): the on-site radius, GPS accuracy and age,
-//! the visit cadence (走访周期) per level, duplicate suggestions, directive acknowledgement windows and the
-//! time-limit overrides (办理时限). Each is named by a dotted key, parsed as the type it has, checked by the
+//! the visit cadence (走访周期) per level, duplicate suggestions, directive acknowledgement windows, where a
+//! liaison head's report lands first (首接: township or village branch, ADR 0008) and the time-limit overrides
+//! (办理时限). Each is named by a dotted key, parsed as the type it has, checked by the
 //! shared `CountyConfig::validate` (the rule the bundle and feed are checked with), and refused in zh-CN and
 //! English naming the setting, with nothing changed. Storing goes through `Storage::set_county_config`, which
 //! puts one `county_config_set` change in every phone's feed. Calendars have `calendar import`.
 
+use linkage_protocol::rules::intake::IntakeLevel;
 use linkage_protocol::rules::sla::SlaOverrides;
 use linkage_protocol::wire::CountyConfig;
 use serde_json::Value;
@@ -21,6 +23,8 @@ enum Kind {
     OptionalWhole,
     /// A JSON file of time-limit overrides (the format of `SlaOverrides`).
     SlaFile,
+    /// 乡镇 `township` or 村 `branch` (`IntakeLevel`).
+    Level,
 }
 
 /// One setting the CLI knows: its dotted key, its words in Chinese and English, and its kind.
@@ -44,6 +48,7 @@ const SETTINGS: &[Setting] = &[
     Setting { key: "duplicates.window_days", zh: "重复诉求提示时间（天）", en: "duplicate suggestion window (days)", kind: Kind::Whole },
     Setting { key: "ack_windows.alert_hours", zh: "预警签收时限（小时）", en: "alert acknowledgement window (hours)", kind: Kind::Whole },
     Setting { key: "ack_windows.notice_hours", zh: "通知签收时限（小时）", en: "notice acknowledgement window (hours)", kind: Kind::Whole },
+    Setting { key: "intake.liaison_reports", zh: "联户长上报首先送达（township 乡镇 / branch 村支部）", en: "where a liaison head's report lands first (township / branch)", kind: Kind::Level },
     Setting { key: "sla", zh: "办理时限调整（JSON 文件）", en: "time-limit overrides (a JSON file)", kind: Kind::SlaFile },
 ];
 
@@ -70,6 +75,7 @@ fn as_value(config: &CountyConfig) -> Value {
         calendars: Vec::new(),
         duplicates: Some(config.duplicates.unwrap_or_default()),
         ack_windows: Some(config.ack_windows.unwrap_or_default()),
+        intake: Some(config.intake.unwrap_or_default()),
         ..config.clone()
     };
     serde_json::to_value(filled).expect("settings serialize")
@@ -91,6 +97,7 @@ pub fn show(config: &CountyConfig) -> Vec<(Setting, String)> {
                     if n == 0 { "默认 / defaults".to_string() } else { format!("{n} 条调整 / {n} override rule(s)") }
                 }
                 (_, Some(Value::Null) | None) => "none".to_string(),
+                (_, Some(Value::String(text))) => text.clone(),
                 (_, Some(value)) => value.to_string(),
             };
             (*s, text)
@@ -119,6 +126,11 @@ pub fn set(config: &CountyConfig, key: &str, value: &str) -> Result<CountyConfig
         kind => {
             let new_value = match kind {
                 Kind::OptionalWhole if matches!(trimmed, "none" | "不要求" | "无") => Value::Null,
+                Kind::Level => Value::from(
+                    IntakeLevel::parse(trimmed)
+                        .ok_or_else(|| bad("要填 township（乡镇）或 branch（村支部）", "must be township or branch".into()))?
+                        .as_str(),
+                ),
                 Kind::Whole | Kind::OptionalWhole => {
                     Value::from(trimmed.parse::<u32>().map_err(|_| bad("要填一个不小于 0 的整数", "must be a whole number".into()))?)
                 }
@@ -138,6 +150,9 @@ pub fn set(config: &CountyConfig, key: &str, value: &str) -> Result<CountyConfig
             }
             if config.ack_windows.is_none() && parsed.ack_windows == Some(Default::default()) {
                 parsed.ack_windows = None;
+            }
+            if config.intake.is_none() && parsed.intake == Some(Default::default()) {
+                parsed.intake = None;
             }
             parsed
         }
@@ -165,6 +180,7 @@ mod tests {
         assert_eq!(value(&shown, "on_site.max_fix_age_s"), "120");
         assert_eq!(value(&shown, "cadence.group_days"), "none");
         assert_eq!(value(&shown, "duplicates.window_days"), "14");
+        assert_eq!(value(&shown, "intake.liaison_reports"), "township");
 
         let c = set(&base, "on_site.max_fix_age_s", "90").unwrap();
         assert_eq!(c.on_site.max_fix_age_s, 90);
@@ -177,6 +193,10 @@ mod tests {
         assert_eq!(c.on_site.radius_m, 150.5);
         let c = set(&c, "ack_windows.alert_hours", "3").unwrap();
         assert_eq!(c.ack_windows.map(|a| (a.alert_hours, a.notice_hours)), Some((3, 24)));
+        let c = set(&c, "intake.liaison_reports", "branch").unwrap();
+        assert_eq!(c.intake.map(|i| i.liaison_reports), Some(IntakeLevel::Branch));
+        assert_eq!(set(&c, "intake.liaison_reports", "乡镇").unwrap().intake.map(|i| i.liaison_reports), Some(IntakeLevel::Township));
+        assert_eq!(set(&base, "intake.liaison_reports", "township").unwrap().intake, None, "the default stays unset");
         // A section left at its defaults stays unset (the bundle stays as it was).
         assert_eq!(set(&base, "duplicates.window_days", "14").unwrap().duplicates, None);
         assert_eq!(set(&base, "duplicates.window_days", "7").unwrap().duplicates.map(|d| d.window_days), Some(7));
@@ -203,6 +223,7 @@ mod tests {
             ("ack_windows.notice_hours", "721", "超出允许的范围"),
             ("on_site.max_fix_age_s", "none", "要填一个不小于 0 的整数"),
             ("sla", "/no/such/file.json", "读不到这个文件"),
+            ("intake.liaison_reports", "county", "要填 township（乡镇）或 branch（村支部）"),
         ] {
             let e = set(&base, key, value).unwrap_err();
             let text = e.to_string();

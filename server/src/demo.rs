@@ -219,6 +219,8 @@ fn seed_county(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<De
     let mut groups: Vec<(Place, usize, String)> = Vec::new(); // (group, branch index, address prefix)
     let mut branch_no = 0usize;
     let mut group_no = 0usize;
+    let mut secretary_rng = Rng::new(SEED ^ 0xB5EC);
+    let mut secretaries: Vec<UserInfo> = Vec::new();
     for (t, township_name) in TOWNSHIP_NAMES.iter().enumerate().take(TOWNSHIPS) {
         let tid = format!("hl-t{}", t + 1);
         let tpath = scope::child_path(&county_path, &tid);
@@ -238,6 +240,10 @@ fn seed_county(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<De
             node(&bid, Some(&tid), OrgLevel::Branch, bname.clone(), bcode.clone(), brect.ring());
             let buser = user_at(format!("gw{}-{}", t + 1, b + 1), person(&mut rng), Role::GridWorker, &bid, &bpath);
             users.push(buser.clone());
+            // 支部书记: one per branch, named from their own stream so the rest of the county stays as it was.
+            let suser = user_at(format!("bs{}-{}", t + 1, b + 1), person(&mut secretary_rng), Role::BranchSecretary, &bid, &bpath);
+            users.push(suser.clone());
+            secretaries.push(suser);
             // 400 groups over 60 branches: two in three branches have 7 groups, the others 6.
             let ng = if branch_no % 3 == 0 { GROUPS / BRANCHES } else { GROUPS / BRANCHES + 1 };
             for (g, group_name) in GROUP_NAMES.iter().enumerate().take(ng) {
@@ -331,7 +337,13 @@ fn seed_county(storage: &dyn Storage, households: u32, now_ms: i64) -> Result<De
     // A county-wide fire-prevention alert, acknowledged down part of the chain.
     pusher.alert(&county_user, &townships, &branches, &groups, &hh_places)?;
 
-    let sample_users = vec![users[0].clone(), townships[0].user.clone(), branches[0].0.user.clone(), groups[0].0.user.clone()];
+    let sample_users = vec![
+        users[0].clone(),
+        townships[0].user.clone(),
+        branches[0].0.user.clone(),
+        groups[0].0.user.clone(),
+        secretaries[0].clone(),
+    ];
     Ok(DemoSummary { sample_users, ops_applied: pusher.applied })
 }
 

@@ -318,6 +318,8 @@ enum RoleArg {
     TownshipStaff,
     GridWorker,
     LiaisonHead,
+    /// 支部书记 / 村干部, bound to a village branch.
+    BranchSecretary,
 }
 
 impl From<RoleArg> for Role {
@@ -327,6 +329,7 @@ impl From<RoleArg> for Role {
             RoleArg::TownshipStaff => Role::TownshipStaff,
             RoleArg::GridWorker => Role::GridWorker,
             RoleArg::LiaisonHead => Role::LiaisonHead,
+            RoleArg::BranchSecretary => Role::BranchSecretary,
         }
     }
 }
@@ -412,6 +415,7 @@ fn banner(listen: SocketAddr, tls: bool, summary: Option<&demo::DemoSummary>, st
                 Role::TownshipStaff => "乡镇干部 township staff ",
                 Role::GridWorker => "网格员   grid worker    ",
                 Role::LiaisonHead => "联户长   liaison head   ",
+                Role::BranchSecretary => "支部书记 branch secretary",
             };
             println!("    {label} {:<14} {}", u.id, u.name);
         }

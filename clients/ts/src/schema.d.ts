@@ -364,6 +364,8 @@ export interface components {
             calendars?: unknown[];
             /** @description Radius and window of duplicate suggestions (default 200 m, 14 days). */
             duplicates?: components["schemas"]["DuplicatePolicy"] | null;
+            /** @description Where a liaison head's report lands first: the township (default) or the village branch (ADR 0008). */
+            intake?: components["schemas"]["IntakePolicy"] | null;
             /**
              * @description On-site radius and maximum GPS accuracy for the visit verdict.
              * @default {
@@ -524,6 +526,16 @@ export interface components {
             /** @constant */
             field: "risk_level";
             value: components["schemas"]["RiskLevel"];
+        };
+        /** @description The level a report lands at first. */
+        IntakeLevel: "township" | "branch";
+        /** @description The county's intake setting (县级配置 `intake`). */
+        IntakePolicy: {
+            /**
+             * @description Where a liaison head's report lands first (default: the township).
+             * @default township
+             */
+            liaison_reports: components["schemas"]["IntakeLevel"];
         };
         /** @description An action on an issue with its payload. */
         IssueAction: components["schemas"]["IssueReport"] | {
@@ -757,11 +769,13 @@ export interface components {
         /** @description The county's setting of which tags are sensitive (敏感个人信息) and which roles receive them. */
         PrivacyPolicy: {
             /**
-             * @description Roles that receive sensitive tags (default: county staff, township staff, grid workers).
+             * @description Roles that receive sensitive tags (default: county staff, township staff, grid workers, branch
+             *     secretaries).
              * @default [
              *       "county_staff",
              *       "township_staff",
-             *       "grid_worker"
+             *       "grid_worker",
+             *       "branch_secretary"
              *     ]
              */
             sensitive_tag_roles: components["schemas"]["Role"][];
@@ -815,7 +829,7 @@ export interface components {
         /** @description Risk rating of a household (高/中/低). */
         RiskLevel: "low" | "medium" | "high";
         /** @description The role a user holds at the one node they are bound to (DESIGN §2). */
-        Role: "county_staff" | "township_staff" | "grid_worker" | "liaison_head";
+        Role: "county_staff" | "township_staff" | "grid_worker" | "liaison_head" | "branch_secretary";
         /** @description The resident's verdict at the return visit (回访满意度). */
         Satisfaction: "satisfied" | "basically_satisfied" | "dissatisfied";
         /** @description `POST /v1/auth/sign-in`: a user signs in on a device. */

@@ -7,7 +7,7 @@ use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::{GpsFix, IssueActionKind, IssueCategory, IssueState, Satisfaction, SupervisionLevel, Urgency};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::sla::{Light, SlaRules};
-use linkage_protocol::rules::{geo, scope, RuleError};
+use linkage_protocol::rules::{geo, intake, scope, RuleError};
 use linkage_protocol::validate::{self, limits};
 use linkage_protocol::wire::{IssueAction, IssueEvent, IssueReport, OpBody, Operation};
 use rusqlite::types::Value;
@@ -271,7 +271,9 @@ impl Store {
         }
         validate::evidence("evidence", &input.evidence)?;
         let op_id = parse_client_op_id(input.client_op_id.as_deref())?;
-        let owner = scope::first_owner(&path).ok_or_else(|| Error::Corrupt("issue path without a county".into()))?;
+        // The township, or the village branch for a liaison head's report when the county says so (ADR 0008).
+        let owner = intake::first_owner(&path, actor.role, &self.policies.intake)
+            .ok_or_else(|| Error::Corrupt("issue path without a county".into()))?;
         let report = IssueReport {
             category: input.category,
             urgency: input.urgency,

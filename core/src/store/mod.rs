@@ -72,6 +72,8 @@ pub struct Policies {
     pub ack_windows: AckWindowPolicy,
     /// What personal data each role receives; a role that does not see every tag may not correct tags.
     pub privacy: linkage_protocol::rules::privacy::PrivacyPolicy,
+    /// Where a liaison head's report lands first (the township, or the village branch; `rules::intake`).
+    pub intake: linkage_protocol::rules::intake::IntakePolicy,
 }
 
 impl Default for Policies {
@@ -83,6 +85,7 @@ impl Default for Policies {
             duplicates: DuplicatePolicy::default(),
             ack_windows: AckWindowPolicy::default(),
             privacy: Default::default(),
+            intake: Default::default(),
         }
     }
 }
@@ -99,6 +102,7 @@ impl Policies {
             duplicates: r.duplicates,
             ack_windows: r.ack_windows,
             privacy: r.privacy,
+            intake: r.intake,
         }
     }
 }

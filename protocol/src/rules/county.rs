@@ -28,6 +28,8 @@ pub struct CountyRules {
     pub ack_windows: AckWindowPolicy,
     /// What of personal data each role receives (`rules::privacy`).
     pub privacy: crate::rules::privacy::PrivacyPolicy,
+    /// Where a liaison head's report lands first (`rules::intake`).
+    pub intake: crate::rules::intake::IntakePolicy,
 }
 
 impl Default for CountyRules {
@@ -54,6 +56,7 @@ impl CountyRules {
             duplicates: config.duplicates.unwrap_or_default(),
             ack_windows: config.ack_windows.unwrap_or_default(),
             privacy: config.privacy.clone().filter(|p| p.validate().is_ok()).unwrap_or_default(),
+            intake: config.intake.unwrap_or_default(),
         }
     }
 }

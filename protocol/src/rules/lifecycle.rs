@@ -13,7 +13,8 @@ pub struct IssueFacts<'a> {
     pub state: IssueState,
     /// Materialized path of the issue (scope).
     pub path: &'a str,
-    /// The node whose staff own the issue now (a township, or the county after escalation).
+    /// The node whose staff own the issue now (a township, or the county after escalation; a village branch
+    /// when a liaison head's report landed there by the county's intake setting, `rules::intake`).
     pub owner_node_id: &'a str,
     pub assignee_id: Option<&'a str>,
     /// Whether the owner node has a parent to escalate to.
@@ -74,8 +75,10 @@ fn is_above_owner(actor: &Actor, issue: &IssueFacts<'_>) -> bool {
         && issue.owner_path().is_some_and(|owner| owner != actor.node_path && super::scope::within(&actor.node_path, owner))
 }
 
+/// Staff of the owning node: township or county staff, or the branch secretary (支部书记) of a branch that
+/// owns the issue (ADR 0008). A grid worker of the branch is never the owner; the secretary assigns to them.
 fn is_owner_staff(actor: &Actor, issue: &IssueFacts<'_>) -> bool {
-    matches!(actor.role, Role::TownshipStaff | Role::CountyStaff) && actor.node_id == issue.owner_node_id
+    actor.role.handles_issues() && actor.node_id == issue.owner_node_id
 }
 
 /// Decides whether `actor` may take `action` on the issue now. Checks, in order: scope (else `OutOfScope`),
@@ -588,6 +591,7 @@ mod tests {
             ("assignee", actor("gw", Role::GridWorker, "b1", "/c/t1/b1/")),
             ("grid_worker", actor("gw2", Role::GridWorker, "b1", "/c/t1/b1/")),
             ("liaison", actor("lh", Role::LiaisonHead, "g1", "/c/t1/b1/g1/")),
+            ("branch_secretary", actor("bs", Role::BranchSecretary, "b1", "/c/t1/b1/")),
         ];
         // Columns: Reported Accepted Assigned InProgress Resolved Closed Rejected Merged
         // ok = allowed, IT = IllegalTransition, OW = NotPermitted(NotOwnerStaff),
@@ -670,6 +674,21 @@ mod tests {
             ("liaison", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
             ("liaison", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
             ("liaison", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Merge, ["OW", "OW", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Assign, ["IT", "OW", "OW", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Start, ["IT", "IT", "AS", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Resolve, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
         ];
         let mut checked = 0;
         for (who, action, row) in table {
@@ -722,8 +741,187 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(table.len(), 5 * IssueActionKind::ON_EXISTING.len(), "every actor × every action");
-        assert_eq!(checked, 6 * 15 * 8);
+        assert_eq!(table.len(), 6 * IssueActionKind::ON_EXISTING.len(), "every actor × every action");
+        assert_eq!(checked, 7 * 15 * 8);
+    }
+
+    /// Exhaustive at the village branch (ADR 0008): an issue of household h1 reported by the liaison head `lh`
+    /// landed at branch `b1` (county setting `intake`), so its branch secretary `bs` is the owning staff: accept,
+    /// reject, merge, assign within the village, settle (办结), verify (回访), suspend, ask the township for an
+    /// extension, or escalate to the township; the township and county above may only supervise (and decide
+    /// extensions). Written out by hand like the township table; same codes.
+    #[test]
+    fn every_state_action_role_at_the_branch() {
+        let actors = [
+            ("secretary", actor("bs", Role::BranchSecretary, "b1", "/c/t1/b1/")),
+            ("township", actor("ts", Role::TownshipStaff, "t1", "/c/t1/")),
+            ("county", actor("cs", Role::CountyStaff, "c", "/c/")),
+            ("assignee", actor("gw", Role::GridWorker, "b1", "/c/t1/b1/")),
+            ("grid_worker", actor("gw2", Role::GridWorker, "b1", "/c/t1/b1/")),
+            ("liaison", actor("lh", Role::LiaisonHead, "g1", "/c/t1/b1/g1/")),
+        ];
+        let table: &[(&str, IssueActionKind, [&str; 8])] = &[
+            ("secretary", IssueActionKind::Accept, ["ok", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Reject, ["ok", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Merge, ["ok", "ok", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Assign, ["IT", "ok", "ok", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Start, ["IT", "IT", "AS", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Resolve, ["IT", "ok", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Escalate, ["IT", "ok", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "ok", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Suspend, ["IT", "ok", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::RequestExtension, ["IT", "ok", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Merge, ["OW", "OW", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Assign, ["IT", "OW", "OW", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Start, ["IT", "IT", "AS", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Resolve, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Supervise, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Merge, ["OW", "OW", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Assign, ["IT", "OW", "OW", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Start, ["IT", "IT", "AS", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Resolve, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Supervise, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Merge, ["OW", "OW", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Assign, ["IT", "OW", "OW", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Start, ["IT", "IT", "ok", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Resolve, ["IT", "AS", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::RequestExtension, ["IT", "AS", "ok", "ok", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Merge, ["OW", "OW", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Assign, ["IT", "OW", "OW", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Start, ["IT", "IT", "AS", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Resolve, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Accept, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Reject, ["OW", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Merge, ["OW", "OW", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Assign, ["IT", "OW", "OW", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Start, ["IT", "IT", "AS", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Resolve, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Escalate, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Verify, ["IT", "IT", "IT", "IT", "OW", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Suspend, ["IT", "OW", "OW", "OW", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Resume, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::RequestExtension, ["IT", "AS", "AS", "AS", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::DecideExtension, ["IT", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+        ];
+        let mut checked = 0;
+        for (who, action, row) in table {
+            let actor = &actors.iter().find(|(n, _)| n == who).unwrap().1;
+            for (state, expected) in IssueState::ALL.iter().zip(row) {
+                let has_assignee = matches!(state, Assigned | InProgress | Resolved | Closed);
+                let facts = IssueFacts {
+                    state: *state,
+                    path: "/c/t1/b1/g1/h1/",
+                    owner_node_id: "b1",
+                    assignee_id: has_assignee.then_some("gw"),
+                    owner_has_parent: true,
+                    reporter_id: "lh",
+                    suspended: false,
+                    extension_pending: false,
+                };
+                assert_eq!(facts.owner_path(), Some("/c/t1/b1/"));
+                let got = match authorize(actor, &facts, *action) {
+                    Ok(()) => "ok",
+                    Err(RuleError::IllegalTransition { from, action: a }) => {
+                        assert_eq!((from, a), (*state, *action));
+                        "IT"
+                    }
+                    Err(RuleError::NotPermitted(Denial::NotOwnerStaff)) => "OW",
+                    Err(RuleError::NotPermitted(Denial::NotAssignee)) => "AS",
+                    Err(RuleError::NotPermitted(Denial::NotAboveOwner)) => "AB",
+                    Err(RuleError::NotPermitted(Denial::NotOnSpotReporter)) => "RS",
+                    Err(RuleError::NotPermitted(Denial::SystemOnly)) => "SY",
+                    Err(other) => panic!("unexpected {other:?}"),
+                };
+                assert_eq!(got, *expected, "{who} {action:?} from {state:?}");
+                checked += 1;
+            }
+        }
+        // The secretary of the neighbouring village sees nothing of it.
+        let outsider = actor("bs2", Role::BranchSecretary, "b2", "/c/t1/b2/");
+        for state in IssueState::ALL {
+            for action in IssueActionKind::ON_EXISTING {
+                let facts = IssueFacts {
+                    state,
+                    path: "/c/t1/b1/g1/h1/",
+                    owner_node_id: "b1",
+                    assignee_id: None,
+                    owner_has_parent: true,
+                    reporter_id: "lh",
+                    suspended: false,
+                    extension_pending: false,
+                };
+                assert_eq!(authorize(&outsider, &facts, action), Err(RuleError::OutOfScope));
+                checked += 1;
+            }
+        }
+        assert_eq!(table.len(), 6 * IssueActionKind::ON_EXISTING.len(), "every actor × every action");
+        assert_eq!(checked, 7 * 15 * 8);
+        // An extension the secretary asks for is decided by the township above; after 上报乡镇 the township
+        // owns it and the secretary may no longer act as owner.
+        let pending = IssueFacts {
+            state: InProgress,
+            path: "/c/t1/b1/g1/h1/",
+            owner_node_id: "b1",
+            assignee_id: Some("gw"),
+            owner_has_parent: true,
+            reporter_id: "lh",
+            suspended: false,
+            extension_pending: true,
+        };
+        assert_eq!(authorize(&actors[1].1, &pending, IssueActionKind::DecideExtension), Ok(()));
+        assert_eq!(authorize(&actors[0].1, &pending, IssueActionKind::DecideExtension), Err(RuleError::NotPermitted(Denial::NotAboveOwner)));
+        let escalated = IssueFacts { owner_node_id: "t1", state: Accepted, assignee_id: None, extension_pending: false, ..pending };
+        assert_eq!(authorize(&actors[1].1, &escalated, IssueActionKind::Assign), Ok(()));
+        assert_eq!(authorize(&actors[0].1, &escalated, IssueActionKind::Assign), Err(RuleError::NotPermitted(Denial::NotOwnerStaff)));
     }
 
     #[test]
@@ -883,6 +1081,13 @@ mod tests {
         assert_eq!(check_assignee("/c/t1/", h1, Role::TownshipStaff, "/c/t1/"), Ok(()));
         assert!(check_assignee("/c/t1/", h1, Role::GridWorker, "/c/t2/b1/").is_err());
         assert!(check_assignee("/c/t1/", h1, Role::LiaisonHead, "/c/t1/b1/g1/").is_err());
+        // Owned by the branch: assigned within the village only (its grid workers or its secretary).
+        assert_eq!(check_assignee("/c/t1/b1/", h1, Role::GridWorker, "/c/t1/b1/"), Ok(()));
+        assert_eq!(check_assignee("/c/t1/b1/", h1, Role::BranchSecretary, "/c/t1/b1/"), Ok(()));
+        let inv = Err(RuleError::NotPermitted(Denial::InvalidAssignee));
+        assert_eq!(check_assignee("/c/t1/b1/", h1, Role::TownshipStaff, "/c/t1/"), inv, "the township is above the village");
+        assert_eq!(check_assignee("/c/t1/b1/", h1, Role::GridWorker, "/c/t1/b2/"), inv, "a neighbouring village");
+        assert_eq!(check_assignee("/c/t1/b1/", h1, Role::LiaisonHead, "/c/t1/b1/g1/"), inv);
     }
 
     /// Every role at every place of the tree, for an issue of household h1 (`/c/t1/b1/g1/h1/`) owned by the

@@ -9,6 +9,7 @@ pub mod directive;
 pub mod duplicates;
 pub mod geo;
 pub mod household_edit;
+pub mod intake;
 pub mod lifecycle;
 pub mod password;
 pub mod measures;

@@ -5,6 +5,7 @@
 //! | role | 身份证号 ID number | 联系电话 phone | sensitive tags (低保, 残疾, …) | others' visit notes / GPS fixes |
 //! |---|---|---|---|---|
 //! | 县级/乡镇干部 staff | full | full | full | full |
+//! | 支部书记 branch secretary (own village only) | full | full | if the county allows (default yes) | full |
 //! | 网格员 grid worker | masked `110***********1234` | full | if the county allows (default yes) | full |
 //! | 联户长 liaison head | withheld | masked `138****5678` | if the county allows (default no) | withheld |
 //!
@@ -27,7 +28,8 @@ pub struct PrivacyPolicy {
     /// 独居老人). Other tags go to every role.
     #[serde(default = "default_sensitive_tags")]
     pub sensitive_tags: Vec<String>,
-    /// Roles that receive sensitive tags (default: county staff, township staff, grid workers).
+    /// Roles that receive sensitive tags (default: county staff, township staff, grid workers, branch
+    /// secretaries).
     #[serde(default = "default_sensitive_tag_roles")]
     pub sensitive_tag_roles: Vec<Role>,
 }
@@ -37,7 +39,7 @@ fn default_sensitive_tags() -> Vec<String> {
 }
 
 fn default_sensitive_tag_roles() -> Vec<Role> {
-    vec![Role::CountyStaff, Role::TownshipStaff, Role::GridWorker]
+    vec![Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::BranchSecretary]
 }
 
 impl Default for PrivacyPolicy {
@@ -57,7 +59,9 @@ pub enum Disclosure {
 /// How much of a household's ID number (身份证号) `role` receives.
 pub fn id_number(role: Role) -> Disclosure {
     match role {
-        Role::CountyStaff | Role::TownshipStaff => Disclosure::Full,
+        // The branch secretary is staff within the village (ADR 0008): the scope, not the role, limits what
+        // it receives (its own branch's households only).
+        Role::CountyStaff | Role::TownshipStaff | Role::BranchSecretary => Disclosure::Full,
         Role::GridWorker => Disclosure::Masked,
         Role::LiaisonHead => Disclosure::Withheld,
     }
@@ -172,6 +176,7 @@ mod tests {
         let full = (Some("110101199003071234".to_string()), Some("13812345678".to_string()), vec!["低保".to_string(), "党员".to_string()]);
         assert_eq!(project(Role::CountyStaff), full);
         assert_eq!(project(Role::TownshipStaff), full);
+        assert_eq!(project(Role::BranchSecretary), full, "staff within the village");
         assert_eq!(project(Role::GridWorker), (Some("110***********1234".into()), full.1.clone(), full.2.clone()));
         assert_eq!(project(Role::LiaisonHead), (None, Some("138****5678".into()), vec!["党员".to_string()]));
         let open = PrivacyPolicy { sensitive_tag_roles: vec![Role::LiaisonHead], ..PrivacyPolicy::default() };
@@ -218,6 +223,7 @@ mod tests {
         assert_eq!(seen("gw", Role::LiaisonHead), (false, false), "one's own visit comes back whole");
         assert_eq!(seen("gw2", Role::GridWorker), (false, false));
         assert_eq!(seen("ts", Role::TownshipStaff), (false, false));
+        assert_eq!(seen("bs", Role::BranchSecretary), (false, false));
 
         let edit = Operation {
             op_id: "o2".into(),

@@ -85,6 +85,8 @@ pub enum HomeScreen {
     Liaison,
     /// 乡镇/县级干部: the triage queue.
     Triage,
+    /// 支部书记: the branch's queue (issues landing at the village), then directives to sign and relay.
+    Branch,
 }
 
 /// What a role may do at all, so the shells show only the screens and buttons that can work (each action is
@@ -112,12 +114,13 @@ pub fn capabilities(role: Role) -> Capabilities {
             Role::GridWorker => HomeScreen::Today,
             Role::LiaisonHead => HomeScreen::Liaison,
             Role::TownshipStaff | Role::CountyStaff => HomeScreen::Triage,
+            Role::BranchSecretary => HomeScreen::Branch,
         },
         resolve_on_spot: role == Role::GridWorker,
         directive_inbox: role != Role::CountyStaff,
         record_household_acks: matches!(role, Role::LiaisonHead | Role::GridWorker),
         issue_directives: staff,
-        triage: staff,
+        triage: role.handles_issues(),
     }
 }
 
@@ -130,7 +133,7 @@ mod capability_tests {
     /// The capabilities agree with the rules that decide each step.
     #[test]
     fn capabilities_follow_the_rules() {
-        for role in [Role::CountyStaff, Role::TownshipStaff, Role::GridWorker, Role::LiaisonHead] {
+        for role in Role::ALL {
             let c = capabilities(role);
             let actor = Actor { user_id: "u".into(), role, node_id: "n".into(), node_path: "/c/".into() };
             let issues = directive::authorize_issue(&actor, "/c/t/", crate::model::DirectiveKind::Notice, None, 0).is_ok();
@@ -140,7 +143,8 @@ mod capability_tests {
                 Err(RuleError::NotPermitted(Denial::NotHouseholdLiaison))
             );
             assert_eq!(c.record_household_acks, acks, "{role:?}");
-            assert_eq!(c.triage, c.home == HomeScreen::Triage);
+            assert_eq!(c.triage, matches!(c.home, HomeScreen::Triage | HomeScreen::Branch));
+            assert_eq!(c.triage, role.handles_issues(), "{role:?}");
         }
     }
 }

@@ -13,10 +13,11 @@ fn demo_seeding_makes_the_expected_county() {
     let summary = demo::seed(&storage, 300, now).unwrap().expect("seeded");
     let c = storage.counts().unwrap();
     let nodes = 1 + demo::TOWNSHIPS + demo::BRANCHES + demo::GROUPS;
-    assert_eq!((c.nodes, c.households, c.users), (nodes as u64, 300, nodes as u64));
+    // One user per node, and a branch secretary (支部书记) beside each branch's grid worker.
+    assert_eq!((c.nodes, c.households, c.users), (nodes as u64, 300, (nodes + demo::BRANCHES) as u64));
     assert!(c.issues >= 5 && c.issue_events > c.issues && c.visits >= 5 && c.directives == 1);
     assert_eq!(c.changes as usize, summary.ops_applied);
-    for (role, n) in [(Role::CountyStaff, 1), (Role::TownshipStaff, demo::TOWNSHIPS), (Role::GridWorker, demo::BRANCHES), (Role::LiaisonHead, demo::GROUPS)] {
+    for (role, n) in [(Role::CountyStaff, 1), (Role::TownshipStaff, demo::TOWNSHIPS), (Role::GridWorker, demo::BRANCHES), (Role::LiaisonHead, demo::GROUPS), (Role::BranchSecretary, demo::BRANCHES)] {
         assert_eq!(storage.users_with_role(role, 1000).unwrap().len(), n, "{role:?}");
     }
     assert_eq!(summary.sample_users.iter().map(|u| u.role).collect::<Vec<_>>(), Role::ALL.to_vec());

@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod blobs;
+mod branch;
 mod bundle;
 mod cli;
 mod county;
