@@ -195,11 +195,18 @@ pub struct BlobsMissingRequest {
     pub hashes: Vec<String>,
 }
 
-/// The hashes the server lacks (upload them), with bytes already received for resumable uploads.
+/// The hashes the server lacks (upload them), with bytes already received for resumable uploads. Only hashes
+/// that the caller's own applied records cite are answered about; the others are listed in `refused` whether or
+/// not the server holds them (the answer is no existence oracle).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct BlobsMissingResponse {
     pub missing: Vec<MissingBlob>,
+    /// Hashes no applied record of the caller cites (e.g. the photo of a quarantined op): an upload of them is
+    /// refused (404). Client: keep the photo, do not upload it now; ask again after the record is applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schemars(inner(regex(pattern = HASH_PATTERN))))]
+    pub refused: Vec<String>,
 }
 
 /// A blob to upload and where to resume.
@@ -241,7 +248,7 @@ pub enum ErrorCode {
     DeviceRevoked,
     /// 无权访问 — the node or blob lies outside the caller's scope (status 403). Client: do not retry; show that it is outside the user's area.
     Forbidden,
-    /// 不存在 — no such endpoint or node, or a blob not uploaded yet (status 404). Client: do not retry unchanged; a photo may be fetched again later.
+    /// 不存在 — no such endpoint or node, a blob not uploaded yet or outside the caller's scope, or an upload of a blob no applied record of the caller cites (status 404; one answer for missing and not yours). Client: do not retry unchanged; a photo may be fetched again later, or uploaded once its record is applied.
     NotFound,
     /// 请求有误 — a malformed request: bad JSON or query, Content-Type not JSON (415), a field outside its declared limits (400), an upload offset past the bytes received (409: resume at `received_bytes`), or bytes that do not hash to the blob's name (422: upload again from 0). Client: fix the request; never resend it unchanged.
     InvalidInput,
@@ -249,7 +256,7 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 服务器繁忙 — too many phones are waiting on a long-polling pull (status 503). Client: retry shortly with backoff (or pull without `wait`).
     Busy,
-    /// 尝试过于频繁 — too many failed sign-ins for this account or address (status 429, wait `Retry-After` seconds; growing delays), or this device's work cap (operations or requests per minute) is used up. Client: wait the seconds said, then retry; keep local data and the outbox.
+    /// 尝试过于频繁 — too many failed sign-ins for this account or address (status 429, wait `Retry-After` seconds; growing delays), or this device's work cap (operations or requests per minute) is used up, or it holds too many unfinished photo uploads. Client: wait the seconds said, then retry; keep local data and the outbox.
     RateLimited,
     /// 账号已锁定 — too many failed sign-ins locked the account, or an administrator disabled it (status 403). Client: tell the user to ask the administrator to unlock it; do not retry.
     AccountLocked,

@@ -30,7 +30,7 @@ use crate::audit::{self, Action};
 use crate::auth;
 use crate::error::Error;
 use crate::guard::{self, Limits, Throttle, WorkCap};
-use crate::storage::{Account, BlobState, BlobWrite, Enrolment, NewEnrolment, Storage, TokenRecord};
+use crate::storage::{Account, BlobLimits, BlobState, BlobWrite, Enrolment, NewEnrolment, Storage, TokenRecord, Uploader};
 
 /// Largest evidence blob accepted (the phone's photos are ≤ 1600 px JPEGs, well under this).
 pub const MAX_BLOB_BYTES: u64 = 10 * 1024 * 1024;
@@ -210,6 +210,7 @@ pub async fn serve_until(
     let sweeper = tokio::spawn(sweep_periodically(storage.clone(), SWEEP_INTERVAL));
     let watcher = tokio::spawn(watch_feed_head(storage.clone(), FEED_HEAD_RECHECK));
     let keeper = tokio::spawn(keep_audit(storage.clone(), options.audit_retention_days.max(audit::MIN_RETENTION_DAYS)));
+    let collector = tokio::spawn(collect_blobs_periodically(storage.clone(), BLOB_GC_INTERVAL, crate::storage::BlobGcPolicy::default()));
     let (stopper, shutdown) = tokio::sync::watch::channel(false);
     let router = router_with_shutdown(storage, options.config, shutdown);
     let served = crate::transport::serve_connections(
@@ -228,7 +229,47 @@ pub async fn serve_until(
     sweeper.abort();
     watcher.abort();
     keeper.abort();
+    collector.abort();
     served
+}
+
+/// How often the serving process collects expired partial uploads and unreferenced blobs.
+pub const BLOB_GC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// One blob collection ([`Storage::blob_gc`]) by `actor` (`system` for the serving process, `cli:<user>` for
+/// `blobs gc`), written to the audit trail when it removed anything or when an operator ran it.
+pub fn collect_blobs(storage: &dyn Storage, now_ms: i64, policy: &crate::storage::BlobGcPolicy, actor: &str) -> crate::error::Result<crate::storage::BlobGc> {
+    let gc = storage.blob_gc(now_ms, policy)?;
+    if gc != crate::storage::BlobGc::default() || actor != "system" {
+        let detail = serde_json::json!({
+            "partials_expired": gc.partials_expired,
+            "unreferenced_removed": gc.unreferenced_removed,
+            "stray_files_removed": gc.stray_files_removed,
+            "bytes_freed": gc.bytes_freed,
+            "partial_ttl_hours": policy.partial_ttl_ms / 3_600_000,
+            "grace_hours": policy.unreferenced_grace_ms / 3_600_000,
+        });
+        storage.audit(&audit::Event::new(actor, Action::BlobsCollected, "blobs", "").with(detail), now_ms)?;
+    }
+    Ok(gc)
+}
+
+/// Collects blobs now and then every `interval`; a failed run is reported and retried next time.
+pub async fn collect_blobs_periodically(storage: Arc<dyn Storage>, interval: std::time::Duration, policy: crate::storage::BlobGcPolicy) {
+    let mut ticker = tokio::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        let storage = storage.clone();
+        match tokio::task::spawn_blocking(move || collect_blobs(storage.as_ref(), now_ms(), &policy, "system")).await {
+            Ok(Ok(gc)) if gc != crate::storage::BlobGc::default() => eprintln!(
+                "blobs: {} unfinished upload(s) expired, {} unreferenced blob(s) and {} stray file(s) removed, {} bytes freed",
+                gc.partials_expired, gc.unreferenced_removed, gc.stray_files_removed, gc.bytes_freed
+            ),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => eprintln!("blob collection failed (will retry): {e}"),
+            Err(e) => eprintln!("blob collection panicked (will retry): {e}"),
+        }
+    }
 }
 
 /// Once a day: prunes audit rows past the retention and logs the chain's head (seq, hash) to stderr, a record
@@ -877,9 +918,15 @@ fn check_hash(hash: &str) -> ApiResult<()> {
     validate::evidence("hash", std::slice::from_ref(&hash.to_string())).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
+/// The answer to every blob question about a hash that is not the caller's to know: one for out of scope and
+/// missing alike.
+fn blob_not_found() -> ApiError {
+    ApiError::not_found("no such photo in your scope (or not uploaded yet)")
+}
+
 async fn blobs_missing(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     JsonBody(req): JsonBody<BlobsMissingRequest>,
 ) -> ApiResult<axum::Json<BlobsMissingResponse>> {
     if req.hashes.len() > MAX_MISSING_HASHES {
@@ -889,19 +936,26 @@ async fn blobs_missing(
         check_hash(h)?;
     }
     let storage = state.storage.clone();
-    let missing = blocking(move || {
-        let mut missing = Vec::new();
+    let user_id = caller.record.user.id.clone();
+    let answer = blocking(move || {
+        let (mut missing, mut refused) = (Vec::new(), Vec::new());
         for hash in req.hashes {
+            // Only the hashes the caller's own records cite are answered about (the uploader's question); the
+            // rest are refused alike, whether the server holds them or not.
+            if !storage.blob_cited_by(&hash, &user_id)? {
+                refused.push(hash);
+                continue;
+            }
             match storage.blob_state(&hash)? {
                 BlobState::Complete(_) => {}
                 BlobState::Absent => missing.push(MissingBlob { hash, received_bytes: 0 }),
                 BlobState::Partial(n) => missing.push(MissingBlob { hash, received_bytes: n }),
             }
         }
-        Ok(missing)
+        Ok(BlobsMissingResponse { missing, refused })
     })
     .await?;
-    Ok(axum::Json(BlobsMissingResponse { missing }))
+    Ok(axum::Json(answer))
 }
 
 /// Query of `PUT /v1/blobs/{hash}`.
@@ -930,7 +984,7 @@ pub struct UploadStatus {
 
 async fn blob_upload(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Path(hash): Path<String>,
     params: Result<Query<UploadParams>, QueryRejection>,
     headers: HeaderMap,
@@ -938,6 +992,14 @@ async fn blob_upload(
 ) -> ApiResult<axum::Json<UploadStatus>> {
     check_hash(&hash)?;
     let Query(params) = params?;
+    // Only a photo that an applied record of the caller cites may be uploaded (the phone pushes its records
+    // first): a made-up hash cannot hold disk. Answered before the body is read, alike for held and absent blobs.
+    let (storage, h, user_id) = (state.storage.clone(), hash.clone(), caller.record.user.id.clone());
+    if !blocking(move || storage.blob_cited_by(&h, &user_id)).await? {
+        let detail = serde_json::json!({ "reason": "not_cited" });
+        record(&state, audit::Event::new(caller.record.user.id.clone(), Action::BlobUploadRefused, &hash, caller.address.clone()).with(detail)).await;
+        return Err(ApiError::not_found("no record of yours refers to this photo: push the record first"));
+    }
     if params.offset > MAX_BLOB_BYTES {
         return Err(ApiError::invalid(format!("offset: a blob may hold at most {MAX_BLOB_BYTES} bytes")));
     }
@@ -979,7 +1041,17 @@ async fn blob_upload(
     let last = params.last.unwrap_or(true) && !interrupted;
     let storage = state.storage.clone();
     let (h, offset) = (hash.clone(), params.offset);
-    let written = blocking(move || storage.blob_write(&h, offset, &bytes, last, MAX_BLOB_BYTES)).await?;
+    let limits = BlobLimits {
+        max_size: MAX_BLOB_BYTES,
+        partials_per_device: state.config.limits.partial_uploads_per_device,
+        partial_bytes_per_device: state.config.limits.partial_upload_bytes_per_device,
+    };
+    let (user_id, device_id) = (caller.record.user.id.clone(), caller.record.device_id.clone());
+    let written = blocking(move || {
+        let uploader = Uploader { user_id: &user_id, device_id: &device_id, now_ms: now_ms() };
+        storage.blob_write(&h, offset, &bytes, last, uploader, &limits)
+    })
+    .await?;
     match written {
         BlobWrite::Complete(n) => Ok(axum::Json(UploadStatus { hash, received_bytes: n, complete: true })),
         BlobWrite::Partial(n) => Ok(axum::Json(UploadStatus { hash, received_bytes: n, complete: false })),
@@ -990,8 +1062,19 @@ async fn blob_upload(
             "the bytes do not hash to the blob's name; discarded, upload again from 0",
         )),
         BlobWrite::TooLarge => Err(ApiError::too_large(format!("a blob may hold at most {MAX_BLOB_BYTES} bytes"))),
+        BlobWrite::TooManyUnfinished => {
+            let detail = serde_json::json!({ "reason": "too_many_unfinished", "device": caller.record.device_id });
+            record(&state, audit::Event::new(caller.record.user.id.clone(), Action::BlobUploadRefused, &hash, caller.address.clone()).with(detail)).await;
+            Err(ApiError::rate_limited(
+                "this device has too many unfinished photo uploads: finish them (send the rest with last=true) or wait until they expire",
+                UNFINISHED_UPLOAD_RETRY_MS,
+            ))
+        }
     }
 }
+
+/// `Retry-After` of an upload refused for the device's unfinished uploads: an hour (they finish or expire).
+const UNFINISHED_UPLOAD_RETRY_MS: u64 = 3600 * 1000;
 
 fn offset_mismatch(received: u64) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidInput, format!("offset is past the {received} bytes received; resume at {received}"))
@@ -1002,10 +1085,19 @@ pub const RECEIVED_HEADER: &str = "upload-offset";
 /// Header of `HEAD /v1/blobs/{hash}`: `true` once the blob is complete and verified.
 pub const COMPLETE_HEADER: &str = "x-blob-complete";
 
-async fn blob_head(State(state): State<AppState>, _caller: Caller, Path(hash): Path<String>) -> ApiResult<Response> {
+async fn blob_head(State(state): State<AppState>, caller: Caller, Path(hash): Path<String>) -> ApiResult<Response> {
     check_hash(&hash)?;
     let storage = state.storage.clone();
-    let blob = blocking(move || storage.blob_state(&hash)).await?;
+    let (user_id, scope_path) = (caller.record.user.id.clone(), caller.record.user.node_path.clone());
+    let blob = blocking(move || {
+        // Told only about a photo the caller's records cite or a record in the caller's scope refers to; any
+        // other answers 404, as a missing one does.
+        if !storage.blob_cited_by(&hash, &user_id)? && !storage.blob_referenced_within(&hash, &scope_path)? {
+            return Ok(Err(blob_not_found()));
+        }
+        Ok(Ok(storage.blob_state(&hash)?))
+    })
+    .await??;
     let (received, complete) = match blob {
         BlobState::Absent => (0, false),
         BlobState::Partial(n) => (n, false),
@@ -1026,13 +1118,19 @@ async fn blob_download(State(state): State<AppState>, caller: Caller, Path(hash)
     let found = blocking(move || {
         // Out of scope and not uploaded answer alike: the answer does not tell whether the blob exists.
         if !storage.blob_referenced_within(&h, &scope_path)? {
-            return Ok(Err(ApiError::not_found("no such photo in your scope (or not uploaded yet)")));
+            return Ok(Err(blob_not_found()));
         }
-        Ok(storage.blob_read(&h)?.ok_or_else(|| ApiError::not_found("no such photo in your scope (or not uploaded yet)")))
+        Ok(storage.blob_read(&h)?.ok_or_else(blob_not_found))
     })
     .await??;
     record(&state, audit::Event::new(caller.record.user.id.clone(), Action::BlobDownload, hash, caller.address)).await;
-    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], Bytes::from(found))
+    let headers = [
+        (header::CONTENT_TYPE, "image/jpeg"),
+        (header::CACHE_CONTROL, "private, max-age=31536000, immutable"),
+        // A blob is whatever bytes hash to its name: never let a client sniff it into something else.
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    Ok((headers, Bytes::from(found))
         .into_response())
 }
 

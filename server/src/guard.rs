@@ -31,6 +31,10 @@ pub struct Limits {
     pub ops_per_minute: u32,
     /// Requests one device may make per minute (any route).
     pub requests_per_minute: u32,
+    /// Unfinished (partial) blob uploads one device may hold at once.
+    pub partial_uploads_per_device: u32,
+    /// Bytes of unfinished blob uploads one device may hold at once.
+    pub partial_upload_bytes_per_device: u64,
 }
 
 impl Default for Limits {
@@ -47,6 +51,9 @@ impl Default for Limits {
             // A phone back from weeks offline pushes a few thousand ops in 200-op batches.
             ops_per_minute: 10_000,
             requests_per_minute: 600,
+            // A phone uploads its photos one after another; a cut link leaves one unfinished, resumed next sync.
+            partial_uploads_per_device: 8,
+            partial_upload_bytes_per_device: 24 * 1024 * 1024,
         }
     }
 }

@@ -58,6 +58,12 @@ enum Command {
         #[arg(long, default_value = "./linkage-data")]
         data_dir: PathBuf,
     },
+    /// Evidence photos (佐证照片): collect expired unfinished uploads and blobs no record refers to (the running
+    /// server also does this every hour).
+    Blobs {
+        #[command(subcommand)]
+        command: BlobsCommand,
+    },
     /// Manage devices.
     Device {
         #[command(subcommand)]
@@ -171,6 +177,22 @@ impl ServingArgs {
             audit_retention_days: self.audit_retention_days,
         })
     }
+}
+
+#[derive(Subcommand)]
+enum BlobsCommand {
+    /// Remove unfinished uploads not continued for --partial-hours and complete blobs no record refers to,
+    /// uploaded more than --grace-hours ago (and stray files); prints what was removed; audited.
+    Gc {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// Hours an unfinished upload is kept after its last bytes.
+        #[arg(long, default_value_t = 72)]
+        partial_hours: u32,
+        /// Hours a complete blob no record refers to is kept after its upload.
+        #[arg(long, default_value_t = 168)]
+        grace_hours: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -542,6 +564,19 @@ fn run(cli: Cli) -> Result<(), Error> {
                     stdout.flush()?;
                 }
             }
+            Ok(())
+        }
+        Command::Blobs { command: BlobsCommand::Gc { data_dir, partial_hours, grace_hours } } => {
+            let storage = open(&data_dir)?;
+            let policy = linkage_server::storage::BlobGcPolicy {
+                partial_ttl_ms: i64::from(partial_hours) * 3_600_000,
+                unreferenced_grace_ms: i64::from(grace_hours) * 3_600_000,
+            };
+            let gc = api::collect_blobs(storage.as_ref(), chrono::Utc::now().timestamp_millis(), &policy, &audit::cli_actor())?;
+            println!(
+                "{} unfinished upload(s) expired, {} unreferenced blob(s) and {} stray file(s) removed, {} bytes freed",
+                gc.partials_expired, gc.unreferenced_removed, gc.stray_files_removed, gc.bytes_freed
+            );
             Ok(())
         }
         Command::Sweep { data_dir } => {

@@ -311,7 +311,10 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             path: paths::BLOBS_MISSING,
             id: "blobsMissing",
             summary: "Which evidence blobs the server lacks, with bytes already received",
-            description: "Upload each returned hash with `PUT /v1/blobs/{hash}`, resuming at `received_bytes`.",
+            description: "Answers only about hashes that an applied record of the caller cites: upload each returned \
+                          hash with `PUT /v1/blobs/{hash}`, resuming at `received_bytes`. Hashes no record of the \
+                          caller cites are listed in `refused` (held or not: no existence oracle); do not upload them \
+                          until their record is applied.",
             auth: true,
             query: None,
             hash: false,
@@ -347,7 +350,9 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
                           Parts must arrive in order: `offset` is the `received_bytes` the server reported. With \
                           `last` (the default) the bytes end the blob, which must then hash to its name: otherwise \
                           422 and the bytes are discarded. If the connection drops mid-part the bytes that arrived \
-                          are kept.",
+                          are kept, recorded with the uploading device and time; a device may hold only a few \
+                          unfinished uploads (429), and an unfinished upload not continued for 3 days is removed. \
+                          Only a hash that an applied record of the caller cites is accepted: push the record first.",
             auth: true,
             query: Some(UploadParams::json_schema(gen).to_value()),
             hash: true,
@@ -356,6 +361,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             errors: errs(
                 vec![
                     (400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256, or a query parameter is malformed or out of range"),
+                    (404, vec![NotFound], "no applied record of the caller cites this hash (whether or not the server holds it)"),
                     (409, vec![InvalidInput], "`offset` is past the bytes received: resume at the `received_bytes` the message names"),
                     (413, vec![PayloadTooLarge], "the blob would exceed 10 MiB"),
                     (422, vec![InvalidInput], "the bytes do not hash to the blob's name; discarded, upload again from 0"),
@@ -369,13 +375,20 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
             id: "blobProgress",
             summary: "Bytes received so far (in headers; no body)",
             description: "`upload-offset`: bytes received; `x-blob-complete`: `true` once complete and verified. \
-                          Errors carry no body (HEAD); their statuses are those of GET.",
+                          Only for a hash the caller's records cite or a record in the caller's scope refers to; any \
+                          other answers 404 like a missing one. Errors carry no body (HEAD).",
             auth: true,
             query: None,
             hash: true,
             body: Body::None,
             ok: Success::UploadHeaders,
-            errors: errs(vec![(400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256")], true),
+            errors: errs(
+                vec![
+                    (400, vec![InvalidInput], "the hash is not a lowercase hex SHA-256"),
+                    (404, vec![NotFound], "neither cited by the caller's records nor referenced in the caller's scope, or missing (one answer)"),
+                ],
+                true,
+            ),
         },
         Route {
             method: "get",

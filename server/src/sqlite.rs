@@ -23,7 +23,7 @@ use crate::apply::{self, HouseholdInfo, Ledger, NodeInfo, UserInfo, VisitInfo};
 use crate::error::{Error, Result};
 use crate::audit;
 use crate::storage::{
-    Account, BlobState, BlobWrite, Counts, DeviceRow, Enrolment, NewEnrolment, NewUser, PlacedHousehold, PlacedNode, Storage,
+    Account, BlobGc, BlobGcPolicy, BlobLimits, BlobState, BlobWrite, Counts, Uploader, DeviceRow, Enrolment, NewEnrolment, NewUser, PlacedHousehold, PlacedNode, Storage,
     TokenRecord,
 };
 
@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/004_issue_measure_columns.sql"),
     include_str!("../sql/005_accounts_devices_audit.sql"),
     include_str!("../sql/006_household_point_moves.sql"),
+    include_str!("../sql/007_blob_uploads_and_citations.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
@@ -261,6 +262,9 @@ struct SqlLedger<'a> {
     seen_op: Option<CachedStatement<'a>>,
     insert_change: Option<CachedStatement<'a>>,
     insert_visit: Option<CachedStatement<'a>>,
+    /// The user whose ops are applied, and when: evidence the ops cite is recorded as theirs (`blob_citations`,
+    /// who may upload it). `None` outside a push (the sweep, backfills).
+    citer: Option<(String, i64)>,
 }
 
 /// The statement in `slot`, prepared (through the connection's cache) on first use.
@@ -273,7 +277,15 @@ fn held<'s, 'a>(slot: &'s mut Option<CachedStatement<'a>>, tx: &'a Connection, s
 
 impl<'a> SqlLedger<'a> {
     fn new(tx: &'a Connection) -> SqlLedger<'a> {
-        SqlLedger { tx, on_site: None, households: std::collections::HashMap::new(), seen_op: None, insert_change: None, insert_visit: None }
+        SqlLedger {
+            tx,
+            on_site: None,
+            households: std::collections::HashMap::new(),
+            seen_op: None,
+            insert_change: None,
+            insert_visit: None,
+            citer: None,
+        }
     }
 
     fn household_uncached(&self, id: &str) -> Result<Option<HouseholdInfo>> {
@@ -561,6 +573,13 @@ impl Ledger for SqlLedger<'_> {
         for h in hashes {
             stmt.execute(params![h, path])?;
         }
+        if let Some((user_id, at_ms)) = &self.citer {
+            let mut cite =
+                self.tx.prepare_cached("INSERT OR IGNORE INTO blob_citations (hash, user_id, cited_at_ms) VALUES (?1, ?2, ?3)")?;
+            for h in hashes {
+                cite.execute(params![h, user_id, at_ms])?;
+            }
+        }
         Ok(())
     }
 }
@@ -570,6 +589,7 @@ impl Ledger for SqlLedger<'_> {
 fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms: i64, savepoints: bool) -> Result<Option<Vec<OpOutcome>>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut ledger = SqlLedger::new(&tx);
+    ledger.citer = Some((user.id.clone(), now_ms));
     let mut outcomes = Vec::with_capacity(ops.len());
     for op in ops {
         if savepoints {
@@ -1237,7 +1257,7 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn blob_write(&self, hash: &str, offset: u64, bytes: &[u8], last: bool, max_size: u64) -> Result<BlobWrite> {
+    fn blob_write(&self, hash: &str, offset: u64, bytes: &[u8], last: bool, up: Uploader<'_>, limits: &BlobLimits) -> Result<BlobWrite> {
         let _guard = lock(&self.blob_lock);
         let (done, part) = self.blob_paths(hash);
         if let Ok(m) = fs::metadata(&done) {
@@ -1248,9 +1268,22 @@ impl Storage for SqliteStorage {
             return Ok(BlobWrite::OffsetMismatch(received));
         }
         let end = offset + bytes.len() as u64;
-        if end > max_size {
+        if end > limits.max_size {
             let _ = fs::remove_file(&part);
+            lock(&self.conn).execute("DELETE FROM blobs WHERE hash = ?1 AND complete = 0", [hash])?;
             return Ok(BlobWrite::TooLarge);
+        }
+        if !last {
+            // An upload left unfinished holds disk until it resumes or expires: a device may hold only so many.
+            let (count, held): (i64, i64) = lock(&self.conn).query_row(
+                "SELECT count(*), coalesce(sum(received_bytes), 0) FROM blobs
+                 WHERE complete = 0 AND uploader_device = ?1 AND hash != ?2",
+                params![up.device_id, hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if count as u64 >= u64::from(limits.partials_per_device) || held as u64 + end > limits.partial_bytes_per_device {
+                return Ok(BlobWrite::TooManyUnfinished);
+            }
         }
         let mut file = fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&part)?;
         file.set_len(offset)?;
@@ -1261,9 +1294,12 @@ impl Storage for SqliteStorage {
         let conn = lock(&self.conn);
         if !last {
             conn.execute(
-                "INSERT INTO blobs (hash, received_bytes, complete) VALUES (?1, ?2, 0)
-                 ON CONFLICT(hash) DO UPDATE SET received_bytes = excluded.received_bytes",
-                params![hash, end as i64],
+                "INSERT INTO blobs (hash, received_bytes, complete, uploader_user, uploader_device, started_at_ms, updated_at_ms)
+                 VALUES (?1, ?2, 0, ?3, ?4, ?5, ?5)
+                 ON CONFLICT(hash) DO UPDATE SET received_bytes = excluded.received_bytes,
+                     uploader_user = excluded.uploader_user, uploader_device = excluded.uploader_device,
+                     started_at_ms = coalesce(blobs.started_at_ms, excluded.started_at_ms), updated_at_ms = excluded.updated_at_ms",
+                params![hash, end as i64, up.user_id, up.device_id, up.now_ms],
             )?;
             return Ok(BlobWrite::Partial(end));
         }
@@ -1275,11 +1311,90 @@ impl Storage for SqliteStorage {
         }
         fs::rename(&part, &done)?;
         conn.execute(
-            "INSERT INTO blobs (hash, size, received_bytes, complete) VALUES (?1, ?2, ?2, 1)
-             ON CONFLICT(hash) DO UPDATE SET size = excluded.size, received_bytes = excluded.received_bytes, complete = 1",
-            params![hash, end as i64],
+            "INSERT INTO blobs (hash, size, received_bytes, complete, uploader_user, uploader_device, started_at_ms, updated_at_ms)
+             VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?5)
+             ON CONFLICT(hash) DO UPDATE SET size = excluded.size, received_bytes = excluded.received_bytes, complete = 1,
+                 uploader_user = excluded.uploader_user, uploader_device = excluded.uploader_device,
+                 started_at_ms = coalesce(blobs.started_at_ms, excluded.started_at_ms), updated_at_ms = excluded.updated_at_ms",
+            params![hash, end as i64, up.user_id, up.device_id, up.now_ms],
         )?;
         Ok(BlobWrite::Complete(end))
+    }
+
+    fn blob_cited_by(&self, hash: &str, user_id: &str) -> Result<bool> {
+        Ok(lock(&self.conn).query_row(
+            "SELECT EXISTS (SELECT 1 FROM blob_citations WHERE hash = ?1 AND user_id = ?2)",
+            params![hash, user_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn blob_gc(&self, now_ms: i64, policy: &BlobGcPolicy) -> Result<BlobGc> {
+        let _guard = lock(&self.blob_lock);
+        let conn = lock(&self.conn);
+        let mut out = BlobGc::default();
+        let remove = |path: &Path| -> Result<u64> {
+            match fs::metadata(path) {
+                Ok(m) => {
+                    fs::remove_file(path)?;
+                    Ok(m.len())
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+                Err(e) => Err(e.into()),
+            }
+        };
+        let hashes = |sql: &str, before: i64| -> Result<Vec<String>> {
+            Ok(conn.prepare(sql)?.query_map([before], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+        };
+        // Unfinished uploads not continued in time (rows older than this schema count as old).
+        for hash in hashes("SELECT hash FROM blobs WHERE complete = 0 AND coalesce(updated_at_ms, 0) < ?1", now_ms - policy.partial_ttl_ms)? {
+            out.bytes_freed += remove(&self.blob_paths(&hash).1)?;
+            conn.execute("DELETE FROM blobs WHERE hash = ?1 AND complete = 0", [&hash])?;
+            out.partials_expired += 1;
+        }
+        // Complete blobs that no record refers to, after the grace period.
+        for hash in hashes(
+            "SELECT hash FROM blobs b WHERE complete = 1 AND coalesce(updated_at_ms, 0) < ?1
+             AND NOT EXISTS (SELECT 1 FROM evidence_refs r WHERE r.hash = b.hash)",
+            now_ms - policy.unreferenced_grace_ms,
+        )? {
+            out.bytes_freed += remove(&self.blob_paths(&hash).0)?;
+            conn.execute("DELETE FROM blobs WHERE hash = ?1", [&hash])?;
+            out.unreferenced_removed += 1;
+        }
+        // Files without a row saying they are wanted (a crash between a write and its row, or a row removed by
+        // hand): a `.part` past the upload expiry, a complete file no record refers to past the grace period.
+        // Names that are not blob names are left alone.
+        for entry in fs::read_dir(&self.blob_dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let (hash, partial) = match name.strip_suffix(".part") {
+                Some(h) => (h.to_string(), true),
+                None => (name.clone(), false),
+            };
+            if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                continue;
+            }
+            let meta = entry.metadata()?;
+            let modified_ms = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_millis() as i64);
+            let stray = if partial {
+                modified_ms < now_ms - policy.partial_ttl_ms
+                    && !conn.query_row("SELECT EXISTS (SELECT 1 FROM blobs WHERE hash = ?1 AND complete = 0)", [&hash], |r| r.get::<_, bool>(0))?
+            } else {
+                modified_ms < now_ms - policy.unreferenced_grace_ms
+                    && !conn.query_row("SELECT EXISTS (SELECT 1 FROM blobs WHERE hash = ?1)", [&hash], |r| r.get::<_, bool>(0))?
+                    && !conn.query_row("SELECT EXISTS (SELECT 1 FROM evidence_refs WHERE hash = ?1)", [&hash], |r| r.get::<_, bool>(0))?
+            };
+            if stray {
+                out.bytes_freed += remove(&entry.path())?;
+                out.stray_files_removed += 1;
+            }
+        }
+        Ok(out)
     }
 
     fn blob_read(&self, hash: &str) -> Result<Option<Vec<u8>>> {

@@ -136,6 +136,57 @@ pub enum BlobWrite {
     HashMismatch,
     /// The blob would exceed the size limit: discarded.
     TooLarge,
+    /// The bytes would leave an unfinished upload while this device already holds as many (or as many bytes of
+    /// them) as allowed ([`BlobLimits`]): this request's bytes are discarded.
+    TooManyUnfinished,
+}
+
+/// Who sends an upload's bytes, and when (recorded on the blob's row).
+#[derive(Debug, Clone, Copy)]
+pub struct Uploader<'a> {
+    pub user_id: &'a str,
+    pub device_id: &'a str,
+    pub now_ms: i64,
+}
+
+/// Caps on uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobLimits {
+    /// Largest blob.
+    pub max_size: u64,
+    /// Unfinished (partial) uploads one device may hold.
+    pub partials_per_device: u32,
+    /// Bytes of unfinished uploads one device may hold.
+    pub partial_bytes_per_device: u64,
+}
+
+/// When blob collection removes what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlobGcPolicy {
+    /// An unfinished upload not continued for this long is removed (the phone starts it again from 0).
+    pub partial_ttl_ms: i64,
+    /// A complete blob that no record refers to is removed this long after its upload.
+    pub unreferenced_grace_ms: i64,
+}
+
+impl Default for BlobGcPolicy {
+    fn default() -> BlobGcPolicy {
+        // Rural phones may stay offline for days: an upload cut on Friday may resume on Monday.
+        BlobGcPolicy { partial_ttl_ms: 3 * 24 * 3600 * 1000, unreferenced_grace_ms: 7 * 24 * 3600 * 1000 }
+    }
+}
+
+/// What one blob collection removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BlobGc {
+    /// Unfinished uploads past their time.
+    pub partials_expired: u64,
+    /// Complete blobs no record refers to, past the grace period.
+    pub unreferenced_removed: u64,
+    /// Files in the blob directory with no row (a crash between the write and its row), past their time.
+    pub stray_files_removed: u64,
+    /// Bytes freed on disk.
+    pub bytes_freed: u64,
 }
 
 /// Everything the server stores.
@@ -224,8 +275,15 @@ pub trait Storage: Send + Sync + 'static {
     fn bundle(&self, node_path: &str) -> Result<Bundle>;
     /// A blob's upload state.
     fn blob_state(&self, hash: &str) -> Result<BlobState>;
-    /// Writes `bytes` at `offset`; `last` says the upload ends with these bytes (verify and complete).
-    fn blob_write(&self, hash: &str, offset: u64, bytes: &[u8], last: bool, max_size: u64) -> Result<BlobWrite>;
+    /// Writes `bytes` at `offset`; `last` says the upload ends with these bytes (verify and complete). An
+    /// unfinished upload is recorded with its uploader and time, within the device's caps (`limits`). The caller
+    /// checks first that the uploader may send this hash ([`Storage::blob_cited_by`]).
+    fn blob_write(&self, hash: &str, offset: u64, bytes: &[u8], last: bool, uploader: Uploader<'_>, limits: &BlobLimits) -> Result<BlobWrite>;
+    /// Whether an applied record of `user_id` cites the blob (who may upload it).
+    fn blob_cited_by(&self, hash: &str, user_id: &str) -> Result<bool>;
+    /// Removes unfinished uploads past their time, complete blobs no record refers to past the grace period,
+    /// and stray files; serialized with uploads.
+    fn blob_gc(&self, now_ms: i64, policy: &BlobGcPolicy) -> Result<BlobGc>;
     /// The complete blob's bytes.
     fn blob_read(&self, hash: &str) -> Result<Option<Vec<u8>>>;
     /// Whether some record under `scope_path` refers to the blob.

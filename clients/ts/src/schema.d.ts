@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Which evidence blobs the server lacks, with bytes already received
-         * @description Upload each returned hash with `PUT /v1/blobs/{hash}`, resuming at `received_bytes`.
+         * @description Answers only about hashes that an applied record of the caller cites: upload each returned hash with `PUT /v1/blobs/{hash}`, resuming at `received_bytes`. Hashes no record of the caller cites are listed in `refused` (held or not: no existence oracle); do not upload them until their record is applied.
          */
         post: operations["blobsMissing"];
         delete?: never;
@@ -118,7 +118,7 @@ export interface paths {
         get: operations["downloadBlob"];
         /**
          * Upload blob bytes at an offset (resumable); the last part is verified against the hash
-         * @description The body is the raw bytes of one part (any content type; at most 10 MiB per blob in all). Parts must arrive in order: `offset` is the `received_bytes` the server reported. With `last` (the default) the bytes end the blob, which must then hash to its name: otherwise 422 and the bytes are discarded. If the connection drops mid-part the bytes that arrived are kept.
+         * @description The body is the raw bytes of one part (any content type; at most 10 MiB per blob in all). Parts must arrive in order: `offset` is the `received_bytes` the server reported. With `last` (the default) the bytes end the blob, which must then hash to its name: otherwise 422 and the bytes are discarded. If the connection drops mid-part the bytes that arrived are kept, recorded with the uploading device and time; a device may hold only a few unfinished uploads (429), and an unfinished upload not continued for 3 days is removed. Only a hash that an applied record of the caller cites is accepted: push the record first.
          */
         put: operations["uploadBlob"];
         post?: never;
@@ -126,7 +126,7 @@ export interface paths {
         options?: never;
         /**
          * Bytes received so far (in headers; no body)
-         * @description `upload-offset`: bytes received; `x-blob-complete`: `true` once complete and verified. Errors carry no body (HEAD); their statuses are those of GET.
+         * @description `upload-offset`: bytes received; `x-blob-complete`: `true` once complete and verified. Only for a hash the caller's records cite or a record in the caller's scope refers to; any other answers 404 like a missing one. Errors carry no body (HEAD).
          */
         head: operations["blobProgress"];
         patch?: never;
@@ -218,9 +218,18 @@ export interface components {
             /** @description Lowercase hex SHA-256 names of evidence photos, at most 1000. */
             hashes: string[];
         };
-        /** @description The hashes the server lacks (upload them), with bytes already received for resumable uploads. */
+        /**
+         * @description The hashes the server lacks (upload them), with bytes already received for resumable uploads. Only hashes
+         *     that the caller's own applied records cite are answered about; the others are listed in `refused` whether or
+         *     not the server holds them (the answer is no existence oracle).
+         */
         BlobsMissingResponse: {
             missing: components["schemas"]["MissingBlob"][];
+            /**
+             * @description Hashes no applied record of the caller cites (e.g. the photo of a quarantined op): an upload of them is
+             *     refused (404). Client: keep the photo, do not upload it now; ask again after the record is applied.
+             */
+            refused?: string[];
         };
         /**
          * @description The bundle a server sends a phone for its scope (and tests load directly): org tree, households, users,
@@ -1786,6 +1795,25 @@ export interface operations {
                     };
                 };
             };
+            /** @description `not_found` — no applied record of the caller cites this hash (whether or not the server holds it) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no applied record of the caller cites this hash (whether or not the server holds it)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
             /** @description `invalid_input` — `offset` is past the bytes received: resume at the `received_bytes` the message names */
             409: {
                 headers: {
@@ -1915,6 +1943,13 @@ export interface operations {
             };
             /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `not_found` — neither cited by the caller's records nor referenced in the caller's scope, or missing (one answer) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -360,6 +360,12 @@ async fn exchange(
         let request = BlobsMissingRequest { hashes: blobs.iter().map(|b| b.hash.clone()).collect() };
         let missing: BlobsMissingResponse = client.post(paths::BLOBS_MISSING, &request).await?.body;
         for (i, blob) in blobs.iter().enumerate() {
+            // No applied record of this user cites it (its record is quarantined, or not pushed): the server
+            // refuses the upload. Keep it pending; it goes once its record is applied.
+            if missing.refused.contains(&blob.hash) {
+                progress(SyncPhase::Upload, i as u64 + 1, blobs.len() as u64);
+                continue;
+            }
             if let Some(m) = missing.missing.iter().find(|m| m.hash == blob.hash) {
                 let bytes = std::fs::read(&blob.path)?;
                 let from = usize::try_from(m.received_bytes).unwrap_or(0).min(bytes.len());

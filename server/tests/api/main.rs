@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod blob_abuse;
 mod blobs;
 mod branch;
 mod bundle;

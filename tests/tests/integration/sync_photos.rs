@@ -1,13 +1,14 @@
 //! Photos travel down as well as up (DESIGN §7): the township verifying a resolution opens the grid worker's
 //! visit photo after a sync — fetched from the server's scope-checked blob store on demand, checked against
 //! its hash, thumbnailed on the phone, cached and shown offline; a damaged download is refused; the cache keeps
-//! to its cap; phones of another scope cannot fetch it.
+//! to its cap; phones of another scope cannot fetch it. Records go up before their photos, and the server takes
+//! only photos the uploader's applied records cite: the photo of a refused record stays on the phone.
 
 use linkage_core::api::*;
 use linkage_core::{ApiError, PhotoProblem};
 
 use crate::server::*;
-use crate::sync_story::photo;
+use crate::sync_story::{heating_issue, photo};
 
 fn visit_with_photo(gw: &SyncPhone, name: &str) -> (VisitSummary, EvidenceSummary) {
     let fix = GpsFix { lat: 35.58003, lon: 109.26002, accuracy_m: 8.0, fix_time_ms: now_ms(), mocked: false };
@@ -95,5 +96,41 @@ fn a_township_phone_opens_a_grid_workers_visit_photo_after_sync() {
         // Back online, the full photo is fetched again.
         server.restart();
         assert_eq!(std::fs::read(ts.app.open_evidence(shot.hash.clone()).await.unwrap()).unwrap(), std::fs::read(&shot.path).unwrap());
+    });
+}
+
+#[test]
+fn the_photo_of_a_refused_record_stays_on_the_phone_and_does_not_stop_the_sync() {
+    let rt = runtime();
+    let server = TestServer::start();
+    let url = server.url();
+    rt.block_on(async {
+        let lh = connected_phone(&url, "lh").await;
+        let id = lh.app.report_issue(heating_issue()).unwrap().id;
+        lh.app.sync(None).await.unwrap();
+        // The township's office PC rejects the report while its field phone, offline, accepts and resolves it
+        // with a photo: both steps are refused, so no applied record of the user cites the photo.
+        let office = connected_phone(&url, "ts").await;
+        let field = connected_phone(&url, "ts").await;
+        office.app.sync(None).await.unwrap();
+        field.app.sync(None).await.unwrap();
+        office.app.perform_issue_action(id.clone(), IssueCommand::Reject { reason: "不属于本镇职责".into() }).unwrap();
+        field.app.perform_issue_action(id.clone(), IssueCommand::Accept).unwrap();
+        let shot = field.app.add_evidence(photo(field.dir.path(), "fix.png"), None, None).unwrap();
+        field
+            .app
+            .perform_issue_action(id.clone(), IssueCommand::Resolve { note: "已送煤上门".into(), evidence: vec![shot.hash.clone()] })
+            .unwrap();
+        office.app.sync(None).await.unwrap();
+
+        let r = field.app.sync(None).await.unwrap();
+        assert_eq!((r.rejected, r.uploaded), (2, 0), "the photo is not sent: the server would refuse it");
+        assert!(!server.dir.path().join("blobs").join(&shot.hash).exists());
+        assert_eq!(server.count(&format!("SELECT count(*) FROM blobs WHERE hash = '{}'", shot.hash)), 0);
+        // The photo stays on the phone and does not make later syncs fail.
+        assert!(std::path::Path::new(&shot.path).exists());
+        let r = field.app.sync(None).await.unwrap();
+        assert_eq!(r.uploaded, 0);
+        assert_eq!(field.app.outbox_status().unwrap().last_error, None);
     });
 }
