@@ -19,3 +19,4 @@ mod sync_merge;
 mod sync_photos;
 mod sync_story;
 mod sync_workflows;
+mod township_day;
