@@ -11,6 +11,7 @@ mod bundle;
 mod cli;
 mod county;
 mod demo;
+mod logs;
 mod longpoll;
 mod matrix;
 mod measures;
