@@ -58,6 +58,7 @@ fn main() -> ExitCode {
         lon: Some(116.404),
         accuracy_m: Some(12.0),
         record_code: code,
+        caption: "红旗村三组 · 入户走访 · 董梅彩".to_owned(),
     };
     let cfg = PhotoConfig::default();
 

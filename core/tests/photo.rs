@@ -22,6 +22,7 @@ fn wm() -> WatermarkInfo {
         lon: Some(116.404),
         accuracy_m: Some(12.0),
         record_code: "HH-0042".to_owned(),
+        caption: "红旗村三组 · 入户走访 · 董梅彩".to_owned(),
     }
 }
 

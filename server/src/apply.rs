@@ -298,6 +298,7 @@ fn issue_event(
         if let Some(fix) = &report.location {
             check!(geo::validate_fix(fix));
         }
+        check!(linkage_protocol::rules::report_place::check(report.household_id.as_deref(), report.location.as_ref(), &report.description));
         check!(validate::evidence("evidence", &report.evidence));
         // The township, or the branch for a liaison head's report (county setting `intake`, ADR 0008).
         if !intake::is_first_owner(&path, actor.role, &report.owner_node_id) {

@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         lon: None,
         accuracy_m: None,
         record_code: "FUZZ".to_owned(),
+        caption: "三组 · 入户走访".to_owned(),
     };
     // Small limits keep iterations fast and memory bounded.
     let cfg = PhotoConfig {

@@ -65,6 +65,7 @@
 mod decode;
 mod encode;
 mod error;
+mod cjk;
 mod font;
 mod store;
 mod transform;
@@ -115,6 +116,10 @@ pub struct WatermarkInfo {
     pub accuracy_m: Option<f64>,
     /// Short ASCII record code linking the photo to its case (non-ASCII is replaced by `?`).
     pub record_code: String,
+    /// The line a Chinese reader reads first, as 水印相机 apps print it: place (village and group), kind of
+    /// record and the worker's name, e.g. `红旗村三组 · 入户走访 · 董梅彩`. Drawn above the other two lines from
+    /// the embedded Unifont subset (GB 2312; other characters as □); empty: no such line.
+    pub caption: String,
 }
 
 /// Result of a successful [`ingest`].
@@ -148,7 +153,7 @@ pub struct ProcessedEvidence {
 ///
 /// Example: `2026-11-23 19:05:12 CST  #HH-0042 | N 39.91500 E 116.40400  ±12m`.
 pub fn watermark_text(wm: &WatermarkInfo) -> String {
-    watermark::lines(wm).join(" | ")
+    watermark::one_line(&watermark::caption(wm), &watermark::lines(wm))
 }
 
 /// Normalises the photo at `input` into watermarked evidence under `evidence_dir`.
@@ -194,7 +199,8 @@ pub fn ingest(
     image = transform::apply_orientation(image, decoded.orientation);
 
     let lines = watermark::lines(wm);
-    watermark::stamp(&mut image, &lines);
+    let caption = watermark::caption(wm);
+    watermark::stamp(&mut image, &lines, &caption);
 
     let (thw, thh) = transform::fit_within(image.width, image.height, cfg.thumb_long_edge);
     let (width, height) = (image.width, image.height);
@@ -228,7 +234,7 @@ pub fn ingest(
         height,
         thumb_width: thw,
         thumb_height: thh,
-        watermark_text: lines.join(" | "),
+        watermark_text: watermark::one_line(&caption, &lines),
         thumb_byte_size: thumb_jpeg.len() as u64,
     })
 }

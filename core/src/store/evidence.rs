@@ -117,6 +117,7 @@ impl Store {
             lon: fix.map(|f| f.lon),
             accuracy_m: fix.map(|f| f.accuracy_m),
             record_code,
+            caption: self.watermark_caption(attach.as_ref())?,
         };
         let processed = photo::ingest(input, &self.evidence_dir, &wm, &PhotoConfig::default())?;
         let hash = processed.sha256.clone();
@@ -149,6 +150,66 @@ impl Store {
             Ok(())
         })?;
         self.evidence(&hash)
+    }
+
+    /// The watermark's Chinese line (as 水印相机 apps print it): where (village and group of the household or
+    /// place the record is about, else the user's own node), what kind of record, and who took it —
+    /// `红旗村三组 · 入户走访 · 董梅彩`. Always in Chinese, whatever the display language, so the same photo
+    /// gets the same pixels on every phone.
+    fn watermark_caption(&self, attach: Option<&EvidenceTarget>) -> Result<String> {
+        use super::DraftKind;
+        let session = self.session()?;
+        let worker = session.user_name.clone();
+        let mut node_id = session.actor.node_id.clone();
+        let household_node = |hid: &str| self.household(hid).map(|h| h.group_id);
+        let kind = match attach {
+            None => "现场照片",
+            Some(EvidenceTarget::Visit(id)) => {
+                node_id = household_node(&self.visit(id)?.household_id)?;
+                "入户走访"
+            }
+            Some(EvidenceTarget::IssueReport(id)) | Some(EvidenceTarget::Resolution(id)) => {
+                node_id = self.issue_row(id)?.projection.node_id;
+                if matches!(attach, Some(EvidenceTarget::Resolution(_))) { "诉求办结" } else { "诉求上报" }
+            }
+            Some(EvidenceTarget::Acknowledgement(_)) => "任务完成",
+            Some(EvidenceTarget::Draft(id)) => {
+                let d = self.draft(id)?;
+                if let Some(hid) = &d.household_id {
+                    node_id = household_node(hid)?;
+                } else if let Some(nid) = &d.node_id {
+                    node_id = nid.clone();
+                } else if let Some(iid) = &d.issue_id {
+                    node_id = self.issue_row(iid)?.projection.node_id;
+                }
+                match d.kind {
+                    DraftKind::Visit => "入户走访",
+                    DraftKind::IssueReport => "诉求上报",
+                    DraftKind::TaskCompletion => "任务完成",
+                    DraftKind::Resolution => "诉求办结",
+                    DraftKind::Verification => "回访核实",
+                }
+            }
+        };
+        Ok(format!("{} · {kind} · {worker}", self.place_name(&node_id)?))
+    }
+
+    /// A node as a place on the ground: a group with its village (石堡村一组), a branch as its village (石堡村
+    /// for 石堡村党支部), else the node's own name.
+    fn place_name(&self, node_id: &str) -> Result<String> {
+        use linkage_protocol::model::OrgLevel;
+        fn village(branch: &str) -> &str {
+            ["党总支", "党支部", "支部"].iter().find_map(|s| branch.strip_suffix(s)).filter(|v| !v.is_empty()).unwrap_or(branch)
+        }
+        let node = self.node(node_id)?;
+        match node.level {
+            OrgLevel::Group => match node.parent_id.as_deref().and_then(|p| self.node(p).ok()) {
+                Some(parent) => Ok(format!("{}{}", village(&parent.name), node.name)),
+                None => Ok(node.name),
+            },
+            OrgLevel::Branch => Ok(village(&node.name).to_string()),
+            _ => Ok(node.name),
+        }
     }
 
     fn check_target(&self, target: &EvidenceTarget) -> Result<()> {
@@ -427,5 +488,16 @@ pub(crate) mod tests {
         assert!(matches!(s.add_evidence(&text, Some(nan), None), Err(Error::Field(_))));
         assert_eq!(snapshot(&s), before);
         assert!(!s.evidence_dir.exists() || std::fs::read_dir(&s.evidence_dir).unwrap().next().is_none());
+    }
+
+    /// The watermark's Chinese line names the village and group, the kind of record and the worker.
+    #[test]
+    fn watermark_caption_reads_place_kind_and_worker_in_chinese() {
+        let (mut s, _) = store();
+        s.sign_in("gw").unwrap();
+        let draft = s.start_visit_draft("h1", linkage_protocol::model::VisitKind::Routine, None, None).unwrap();
+        let cap = s.watermark_caption(Some(&EvidenceTarget::Draft(draft.id.clone()))).unwrap();
+        assert_eq!(cap, "石堡村一组 · 入户走访 · 网格员");
+        assert_eq!(s.watermark_caption(None).unwrap(), "石堡村 · 现场照片 · 网格员");
     }
 }

@@ -265,7 +265,7 @@ mod tests {
         }
         let cam = dir.join(format!("cam{seed}.jpg"));
         jpeg_encoder::Encoder::new_file(&cam, 90).unwrap().encode(&pixels, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
-        let wm = photo::WatermarkInfo { captured_at_ms: NOW, lat: None, lon: None, accuracy_m: None, record_code: "LK-T".into() };
+        let wm = photo::WatermarkInfo { captured_at_ms: NOW, lat: None, lon: None, accuracy_m: None, record_code: "LK-T".into(), caption: String::new() };
         let p = photo::ingest(&cam, &dir.join("other-phone"), &wm, &PhotoConfig::default()).unwrap();
         (p.sha256, std::fs::read(&p.path).unwrap())
     }

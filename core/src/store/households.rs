@@ -117,6 +117,29 @@ impl Store {
         self.household(id)
     }
 
+    /// 房屋位置就在这里: sets the household's point from a GPS fix taken at the house, through the same field-wise
+    /// edit as any correction (queued in one transaction). Only a real, fresh and precise fix is taken
+    /// ([`household_edit::point_from_fix`]); anything else is refused and nothing changes. The server records
+    /// the move, so the mover's own visits in the next 30 days are still graded against the old point.
+    pub fn mark_household_here(&mut self, id: &str, fix: &linkage_protocol::model::GpsFix) -> Result<HouseholdRow> {
+        let point = household_edit::point_from_fix(fix, self.now_ms(), &self.policies.on_site)?;
+        self.edit_household(id, &[HouseholdField::Location(Some(point))])
+    }
+
+    /// The tags (重点人群标签) on households in the signed-in user's scope with how many carry each, most
+    /// common first: the household list's tag chips. Only tags the user may see are stored on the phone.
+    pub fn household_tags_in_scope(&self) -> Result<Vec<(String, u64)>> {
+        let path = self.session()?.actor.node_path.clone();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT t.tag, count(*) FROM household_tags t JOIN households h ON h.id = t.household_id
+             WHERE h.path >= ?1 AND h.path < ?2 GROUP BY t.tag ORDER BY count(*) DESC, t.tag",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![path, scope::upper_bound(&path)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Households in the signed-in user's scope matching `filter`, ordered by name; with the total count.
     pub fn list_households(&self, filter: &HouseholdFilter) -> Result<(Vec<HouseholdRow>, u64)> {
         let session = self.session()?;
@@ -414,5 +437,38 @@ mod tests {
         s.sign_in("lh").unwrap();
         assert_eq!(s.overdue_households(None, 0, 10).unwrap().1, 0);
     }
-}
 
+    #[test]
+    fn the_house_is_here_moves_the_point_through_the_merge() {
+        let (mut s, _) = store();
+        s.sign_in("gw").unwrap();
+        let now = NOW;
+        let fix = linkage_protocol::model::GpsFix { lat: 35.5811, lon: 109.2611, accuracy_m: 9.0, fix_time_ms: now - 2_000, mocked: false };
+        let h = s.mark_household_here("h1", &fix).unwrap();
+        assert_eq!((h.lat, h.lon), (Some(35.5811), Some(109.2611)));
+        let clocks: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM household_field_clocks WHERE household_id = 'h1' AND field = 'location'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(clocks, 1, "a field-wise edit, merged like any correction");
+        let queued: i64 = s.conn().query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
+        assert_eq!(queued, 1);
+        let coarse = linkage_protocol::model::GpsFix { accuracy_m: 300.0, lat: 1.0, lon: 1.0, ..fix };
+        assert!(matches!(s.mark_household_here("h1", &coarse), Err(Error::Field(f)) if f.field == "accuracy_m"));
+        let mocked = linkage_protocol::model::GpsFix { mocked: true, ..fix };
+        assert!(matches!(s.mark_household_here("h1", &mocked), Err(Error::Field(f)) if f.field == "location"));
+        assert_eq!(s.household("h1").unwrap().lat, Some(35.5811), "a refused fix changes nothing");
+        assert!(matches!(s.mark_household_here("h4", &fix), Err(Error::NotFound { .. })));
+    }
+
+    #[test]
+    fn tags_in_scope_count_the_users_households() {
+        let (mut s, _) = store();
+        s.sign_in("ts").unwrap();
+        let tags = s.household_tags_in_scope().unwrap();
+        assert!(tags.iter().any(|(t, n)| t == "低保" && *n == 1), "{tags:?}");
+        let total: u64 = tags.iter().map(|(_, n)| n).sum();
+        let listed: usize = s.list_households(&filter()).unwrap().0.iter().map(|h| h.tags.len()).sum();
+        assert_eq!(total as usize, listed, "every tag of every household in scope, once");
+    }
+}

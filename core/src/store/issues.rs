@@ -7,7 +7,7 @@ use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::{GpsFix, IssueActionKind, IssueCategory, IssueState, Satisfaction, SupervisionLevel, Urgency};
 use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::sla::{Light, SlaRules};
-use linkage_protocol::rules::{geo, intake, scope, RuleError};
+use linkage_protocol::rules::{geo, intake, report_place, scope, RuleError};
 use linkage_protocol::validate::{self, limits};
 use linkage_protocol::wire::{IssueAction, IssueEvent, IssueReport, OpBody, Operation};
 use rusqlite::types::Value;
@@ -269,6 +269,7 @@ impl Store {
         if let Some(fix) = &input.location {
             geo::validate_fix(fix)?;
         }
+        report_place::check(household_id.as_deref(), input.location.as_ref(), &description)?;
         validate::evidence("evidence", &input.evidence)?;
         let op_id = parse_client_op_id(input.client_op_id.as_deref())?;
         // The township, or the village branch for a liaison head's report when the county says so (ADR 0008).
@@ -440,6 +441,24 @@ impl Store {
             .map(|r| finish(r?, &self.policies.sla, now))
             .filter(|r| r.as_ref().map_or(true, |row| actor.sees(&row.projection.path)))
             .collect::<Result<Vec<_>>>()?;
+        Ok((items, total as u64))
+    }
+
+    /// A page of the issues about one household in scope (every state), newest report first, with the total:
+    /// the household page's 诉求 list (indexed by household).
+    pub fn household_issues(&self, household_id: &str, offset: u32, limit: u32) -> Result<(Vec<IssueRow>, u64)> {
+        let (_, path) = self.household_with_path(household_id)?;
+        let actor = self.actor()?;
+        // The household is in scope, so its issues are (an issue's path is its household's path).
+        debug_assert!(actor.sees(&path));
+        let total: i64 =
+            self.conn().query_row("SELECT count(*) FROM issues WHERE household_id = ?1", [household_id], |r| r.get(0))?;
+        let now = self.now_ms();
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM issues WHERE household_id = ?1 ORDER BY reported_at_ms DESC, id DESC LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows = stmt.query_map(params![household_id, page_limit(limit), offset], map_issue)?;
+        let items = rows.map(|r| finish(r?, &self.policies.sla, now)).collect::<Result<Vec<_>>>()?;
         Ok((items, total as u64))
     }
 

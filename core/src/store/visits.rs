@@ -172,11 +172,21 @@ impl Store {
 
     /// The latest visits to a household in scope, newest first.
     pub fn household_visits(&self, household_id: &str, limit: u32) -> Result<Vec<VisitRow>> {
+        Ok(self.household_visit_page(household_id, 0, limit)?.0)
+    }
+
+    /// A page of a household's visits (in scope), newest first, with the total: the household page pages
+    /// through its whole history (indexed by household and start time).
+    pub fn household_visit_page(&self, household_id: &str, offset: u32, limit: u32) -> Result<(Vec<VisitRow>, u64)> {
         self.household_with_path(household_id)?;
-        let mut stmt =
-            self.conn().prepare_cached(&format!("{SELECT_VISIT} WHERE v.household_id = ?1 ORDER BY v.started_at_ms DESC, v.id DESC LIMIT ?2"))?;
-        let rows = stmt.query_map(params![household_id, super::page_limit(limit)], map_visit)?;
-        rows.map(|r| finish(self, r?)).collect()
+        let total: i64 =
+            self.conn().query_row("SELECT count(*) FROM visits WHERE household_id = ?1", [household_id], |r| r.get(0))?;
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{SELECT_VISIT} WHERE v.household_id = ?1 ORDER BY v.started_at_ms DESC, v.id DESC LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows = stmt.query_map(params![household_id, super::page_limit(limit), offset], map_visit)?;
+        let items = rows.map(|r| finish(self, r?)).collect::<Result<Vec<_>>>()?;
+        Ok((items, total as u64))
     }
 }
 

@@ -3,7 +3,8 @@
 //! one household offline keep both changes when they touch different fields; on the same field the later HLC
 //! wins on every device, whatever order the edits arrive in.
 
-use crate::model::Actor;
+use crate::model::{Actor, GpsFix};
+use crate::rules::geo::{self, OnSitePolicy};
 use crate::rules::RuleError;
 use crate::validate::{self, limits, FieldError};
 use crate::wire::{HouseholdEdit, HouseholdField};
@@ -66,6 +67,25 @@ pub fn validate(fields: &[HouseholdField]) -> Result<Vec<HouseholdField>, FieldE
         });
     }
     Ok(out)
+}
+
+/// "The house is here" (房屋位置就在这里): the point a fix may set as the household's location. The fix must be
+/// a real position, not simulated (`mocked`), no vaguer than the on-site policy's `max_accuracy_m`, and fresh
+/// (at most `max_fix_age_s` old at `now_ms`, not from the future): a stale or coarse fix would move the house to
+/// where the phone happened to be earlier, and every later on-site verdict is measured from this point.
+pub fn point_from_fix(fix: &GpsFix, now_ms: i64, policy: &OnSitePolicy) -> Result<(f64, f64), FieldError> {
+    geo::validate_fix(fix).map_err(|e| FieldError::new("location", e.to_string()))?;
+    geo::check_fix_time(fix, now_ms).map_err(|e| FieldError::new("fix_time_ms", e.to_string()))?;
+    if fix.mocked {
+        return Err(FieldError::new("location", "a simulated (mock) location cannot mark the house"));
+    }
+    if fix.accuracy_m > policy.max_accuracy_m {
+        return Err(FieldError::new("accuracy_m", format!("the fix is too coarse: at most {:.0} m", policy.max_accuracy_m)));
+    }
+    if now_ms.saturating_sub(fix.fix_time_ms) > i64::from(policy.max_fix_age_s) * 1000 {
+        return Err(FieldError::new("fix_time_ms", "the fix is too old: locate again at the house"));
+    }
+    Ok((fix.lat, fix.lon))
 }
 
 /// Any signed-in role may correct a household it can see (its path lies under the actor's node).
@@ -149,5 +169,18 @@ mod tests {
         let actor = Actor { user_id: "lh".into(), role: Role::LiaisonHead, node_id: "g1".into(), node_path: "/c/t1/b1/g1/".into() };
         assert!(authorize(&actor, "/c/t1/b1/g1/h1/").is_ok());
         assert_eq!(authorize(&actor, "/c/t1/b1/g2/h3/"), Err(RuleError::OutOfScope));
+    }
+
+    #[test]
+    fn the_house_is_here_takes_only_a_fresh_precise_real_fix() {
+        let policy = OnSitePolicy::default();
+        let now = 1_800_000_000_000;
+        let fix = GpsFix { lat: 35.58, lon: 109.26, accuracy_m: 12.0, fix_time_ms: now - 5_000, mocked: false };
+        assert_eq!(point_from_fix(&fix, now, &policy), Ok((35.58, 109.26)));
+        assert_eq!(point_from_fix(&GpsFix { mocked: true, ..fix }, now, &policy).unwrap_err().field, "location");
+        assert_eq!(point_from_fix(&GpsFix { accuracy_m: 80.0, ..fix }, now, &policy).unwrap_err().field, "accuracy_m");
+        assert_eq!(point_from_fix(&GpsFix { fix_time_ms: now - 121_000, ..fix }, now, &policy).unwrap_err().field, "fix_time_ms");
+        assert_eq!(point_from_fix(&GpsFix { fix_time_ms: now + 3_600_000, ..fix }, now, &policy).unwrap_err().field, "fix_time_ms");
+        assert_eq!(point_from_fix(&GpsFix { lat: f64::NAN, ..fix }, now, &policy).unwrap_err().field, "location");
     }
 }

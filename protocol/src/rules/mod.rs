@@ -15,6 +15,7 @@ pub mod password;
 pub mod measures;
 pub mod point_moves;
 pub mod privacy;
+pub mod report_place;
 pub mod scope;
 pub mod sla;
 pub mod targets;

@@ -256,3 +256,31 @@ async fn the_server_grades_visits_itself() {
     let r = s.push(&gw2, vec![op(visit("v-y", 35.5))]).await;
     assert_eq!(rejected(&r.results[0].outcome), Some(RejectCode::ActorMismatch));
 }
+
+/// 无户诉求: a report about a place (no household) must carry a GPS point or a description of the place, as on
+/// the phone (`rules::report_place`): without either it is refused as invalid input and nothing is stored;
+/// with a description alone it is applied.
+#[tokio::test]
+async fn a_place_report_without_point_or_description_is_rejected() {
+    let s = start().await;
+    let gw1 = s.token("gw1").await;
+    let place = |id: &str, description: &str| {
+        let mut op = report("gw1", id, "h1");
+        if let OpBody::IssueEvent(e) = &mut op.body {
+            if let IssueAction::Report(r) = &mut e.action {
+                r.household_id = None;
+                r.path = "/c/t1/b1/g1/".into();
+                r.location = None;
+                r.description = description.into();
+            }
+        }
+        op
+    };
+    let r = s.push(&gw1, vec![place("place-1", ""), place("place-2", "村口石桥桥面塌了一块")]).await;
+    assert_eq!(rejected(&r.results[0].outcome), Some(RejectCode::InvalidInput));
+    match &r.results[0].outcome {
+        OpOutcome::Rejected { message, .. } => assert!(message.contains("location"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(r.results[1].outcome, OpOutcome::Applied);
+}

@@ -9,6 +9,7 @@ mod county;
 mod directives;
 mod drafts;
 mod fault_proxy;
+mod grid_worker_day;
 mod households;
 mod issues;
 mod robustness;

@@ -116,7 +116,7 @@ fun main(args: Array<String>) {
     assertEquals("title", invalid.field)
     assertFailsWith<ApiException.NotFound> { app.issue("no-such-issue") }
     app.signIn("lh")
-    val second = app.reportIssue(IssueDraft(IssueCategory.SAFETY_HAZARD, Urgency.CRITICAL, "山林冒烟", "", null, nodeId = "g1"))
+    val second = app.reportIssue(IssueDraft(IssueCategory.SAFETY_HAZARD, Urgency.CRITICAL, "山林冒烟", "一组后山松树林有烟", null, nodeId = "g1"))
     val denied = assertFailsWith<ApiException.NotPermitted> { app.performIssueAction(second.id, IssueCommand.Accept) }
     assertTrue(denied.reason.isNotEmpty())
     assertFailsWith<ApiException.InvalidInput> { app.overdueHouseholds(MapPoint(Double.NaN, 109.0), 0u, 10u) }
