@@ -452,9 +452,24 @@ impl FieldApp {
     /// so the shell should ask the OS for a background sync soon (WorkManager expedited work, a
     /// BGAppRefreshTask) that calls `run_scheduled_sync`. No I/O.
     pub fn app_backgrounded(&self) -> bool {
+        self.app_lock.lock().unwrap_or_else(|e| e.into_inner()).backgrounded(self.auto.clock.now_ms());
         let unsynced = self.auto.sched().backgrounded();
         self.auto.wake.notify_one();
         unsynced
+    }
+
+    /// 应用锁: whether the shell must ask for the device credential or biometrics (Android `KeyguardManager` /
+    /// `BiometricPrompt`, iOS `LocalAuthentication`) before showing anything, asked each time the app comes to
+    /// the foreground (after `app_foregrounded`). True at a cold start and after 5 minutes or more in the
+    /// background (or a clock set back meanwhile); stays true until `app_unlocked`. A device without a screen
+    /// lock cannot prompt: the shell then calls `app_unlocked` at once. No I/O; any thread.
+    pub fn app_lock_required(&self) -> bool {
+        self.app_lock.lock().unwrap_or_else(|e| e.into_inner()).foregrounded(self.auto.clock.now_ms())
+    }
+
+    /// The user passed the system's credential prompt. No I/O; any thread.
+    pub fn app_unlocked(&self) {
+        self.app_lock.lock().unwrap_or_else(|e| e.into_inner()).unlocked();
     }
 
     /// The network came (`true`) or went. Its return cancels the backoff and syncs at once (in the
@@ -488,6 +503,28 @@ impl FieldApp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_app_locks_at_start_and_after_five_minutes_away() {
+        use crate::clock::ManualClock;
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(ManualClock::new(1_780_000_000_000));
+        let app = FieldApp::open_with_clock(&dir.path().join("linkage.db"), clock.clone()).unwrap();
+        assert!(app.app_lock_required(), "a cold start asks for the credential");
+        app.app_unlocked();
+        assert!(!app.app_lock_required());
+        app.app_backgrounded();
+        clock.advance_ms(4 * 60_000);
+        assert!(!app.app_lock_required(), "four minutes at the camera: not asked again");
+        app.app_backgrounded();
+        clock.advance_ms(5 * 60_000);
+        assert!(app.app_lock_required(), "five minutes away: locked");
+        assert!(app.app_lock_required(), "until the prompt is passed");
+        app.app_unlocked();
+        app.app_backgrounded();
+        clock.set(1_780_000_000_000);
+        assert!(app.app_lock_required(), "a clock set back while away locks");
+    }
 
     #[test]
     fn the_sync_bar_speaks_chinese_first() {

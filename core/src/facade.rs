@@ -25,6 +25,9 @@ pub struct FieldApp {
     pub(crate) limits: SyncLimits,
     /// Change observer, sync state and the automatic sync scheduler (`autosync`).
     pub(crate) auto: crate::autosync::AutoSync,
+    /// 应用锁: when the shell must ask for the device credential again (`rules::app_lock`); in memory, so a new
+    /// process starts locked.
+    pub(crate) app_lock: Mutex<linkage_protocol::rules::app_lock::AppLock>,
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -85,7 +88,13 @@ impl FieldApp {
             None => Store::open(db_path, clock.clone())?,
         };
         let auto = crate::autosync::AutoSync::new(&store, clock, schedule)?;
-        Ok(Arc::new(FieldApp { store: Mutex::new(store), sync_lock: tokio::sync::Mutex::new(()), limits, auto }))
+        Ok(Arc::new(FieldApp {
+            store: Mutex::new(store),
+            sync_lock: tokio::sync::Mutex::new(()),
+            limits,
+            auto,
+            app_lock: Mutex::new(Default::default()),
+        }))
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {

@@ -1,5 +1,6 @@
 import BackgroundTasks
 import LinkageKit
+import LocalAuthentication
 import Network
 import SwiftUI
 
@@ -18,7 +19,10 @@ struct LinkageApp: App {
 
     var body: some Scene {
         WindowGroup {
-            RootView().environmentObject(model)
+            RootView()
+                .environmentObject(model)
+                // Privacy overlay: the app switcher's snapshot and a locked app show no personal data.
+                .overlay { if model.obscured { PrivacyCover() } }
         }
         .onChange(of: scenePhase) { phase in model.scenePhaseChanged(phase) }
     }
@@ -35,6 +39,8 @@ final class AppModel: ObservableObject {
     @Published private(set) var session: SessionViewModel?
     @Published private(set) var syncBar: SyncBarViewModel?
     @Published private(set) var openError: String?
+    /// Covered while inactive or in the background (the app switcher's snapshot) and while the app lock is due.
+    @Published private(set) var obscured = true
     private let network = NWPathMonitor()
 
     init() {
@@ -58,6 +64,7 @@ final class AppModel: ObservableObject {
             network.pathUpdateHandler = { path in app.networkChanged(available: path.status == .satisfied) }
             network.start(queue: DispatchQueue(label: "cn.linkage.network"))
             app.appForegrounded()
+            unlockIfNeeded(app)
         } catch {
             openError = String(describing: error)
         }
@@ -69,12 +76,41 @@ final class AppModel: ObservableObject {
         case .active:
             app.appForegrounded()
             Task { await syncBar?.tick() }
+            unlockIfNeeded(app)
+        case .inactive:
+            obscured = true
         case .background:
+            obscured = true
             // The core says whether unsynced changes remain: then ask iOS for a refresh soon; else later.
             let unsynced = app.appBackgrounded()
             AppModel.scheduleRefresh(soon: unsynced)
         default:
             break
+        }
+    }
+
+    /// 应用锁: the core decides when the lock is due (cold start, 5 minutes in the background); this only asks
+    /// iOS for the device owner (Face ID / Touch ID / passcode) and reports success.
+    func unlockIfNeeded(_ app: FieldApp) {
+        guard app.appLockRequired() else {
+            obscured = false
+            return
+        }
+        let context = LAContext()
+        var error: NSError?
+        guard context.canEvaluatePolicy(.deviceOwnerAuthentication, error: &error) else {
+            app.appUnlocked() // no passcode set on the phone: nothing to ask
+            obscured = false
+            return
+        }
+        let reason = Strings(Lang.fromTag(Locale.preferredLanguages.first ?? "zh-CN")).unlockReason
+        context.evaluatePolicy(.deviceOwnerAuthentication, localizedReason: reason) { ok, _ in
+            Task { @MainActor in
+                if ok {
+                    app.appUnlocked()
+                    self.obscured = false
+                }
+            }
         }
     }
 
@@ -119,5 +155,16 @@ final class SharedCore: @unchecked Sendable {
         let opened = try ShellContext.openStore()
         app = opened
         return opened
+    }
+}
+
+/// What covers the app while it is locked or in the app switcher: the app's name, no data.
+struct PrivacyCover: View {
+    var body: some View {
+        ZStack {
+            Color(.systemBackground).ignoresSafeArea()
+            Text(Strings(Lang.fromTag(Locale.preferredLanguages.first ?? "zh-CN")).appName)
+                .font(.largeTitle)
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! is due for a visit, how directives cascade. No I/O: inputs in, verdicts out, so phone and server agree.
 
 pub mod ack_window;
+pub mod app_lock;
 pub mod cadence;
 pub mod county;
 pub mod calendar;

@@ -30,6 +30,9 @@ public struct Strings: Sendable {
     public var loading: String { t("加载中…", "Loading…") }
     public var empty: String { t("暂无", "Nothing here") }
     public var signOut: String { t("退出登录", "Sign out") }
+    // ---- app lock (应用锁): the system prompt's title and reason
+    public var unlockTitle: String { t("请验证身份", "Verify it's you") }
+    public var unlockReason: String { t("为保护居民个人信息，请解锁后继续使用", "Unlock to continue: this app holds residents' personal data") }
     public var more: String { t("加载更多", "Load more") }
     // ---- sign-in and enrolment
     public var signInTitle: String { t("登录并注册本设备", "Sign in and enrol this device") }

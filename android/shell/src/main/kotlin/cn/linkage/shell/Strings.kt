@@ -37,6 +37,9 @@ class Strings(val lang: Lang) {
     val loading get() = t("加载中…", "Loading…")
     val empty get() = t("暂无", "Nothing here")
     val signOut get() = t("退出登录", "Sign out")
+    // ---- app lock (应用锁): the system prompt's title and reason
+    val unlockTitle get() = t("请验证身份", "Verify it's you")
+    val unlockReason get() = t("为保护居民个人信息，请解锁后继续使用", "Unlock to continue: this app holds residents' personal data")
     val more get() = t("加载更多", "Load more")
 
     // ---- sign-in and enrolment

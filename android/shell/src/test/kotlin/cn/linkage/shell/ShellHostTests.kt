@@ -83,6 +83,7 @@ private fun fixNearH1(accuracy: Double = 8.0) =
     GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = System.currentTimeMillis(), mocked = false)
 
 val tests: List<Pair<String, () -> Unit>> = listOf(
+    "app lock: the shell asks the core when the device credential is due (cold start), and reports the unlock" to ::appLockFollowsTheCore,
     "store: encrypted with the shell's key; not SQLite without it; another key reads as plain Chinese" to ::encryptedStore,
     "triage presenter loads the queue into UI state" to ::triageQueueLoads,
     "issue page shows only the core's allowed actions" to ::issuePageActions,
