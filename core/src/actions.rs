@@ -152,11 +152,12 @@ pub struct Capabilities {
     pub home: Home,
     /// The report form offers 就地解决 (a grid worker reporting an issue already solved).
     pub resolve_on_spot: bool,
-    /// Directives reach this user's node: the inbox (签收, 转发).
+    /// The directive inbox (every role: 签收, 转发 where the rules allow; the county sees its own directives
+    /// there with their coverage).
     pub directive_inbox: bool,
     /// The directive page lists households to record their acknowledgement (入户/电话/当面).
     pub record_household_acks: bool,
-    /// The directive composer and the coverage per level.
+    /// The directive composer and the coverage per level (county, township, and a branch for its groups).
     pub issue_directives: bool,
     /// The triage queue (受理, 交办, ...).
     pub triage: bool,
@@ -368,6 +369,7 @@ mod tests {
         assert_eq!(b.iter().map(|s| s.kind).collect::<Vec<_>>(), [IssueActionKind::Accept]);
         assert_eq!(capabilities(Role::GridWorker).home, Home::Today);
         assert!(capabilities(Role::GridWorker).resolve_on_spot && !capabilities(Role::TownshipStaff).resolve_on_spot);
-        assert!(capabilities(Role::LiaisonHead).record_household_acks && !capabilities(Role::CountyStaff).directive_inbox);
+        assert!(capabilities(Role::LiaisonHead).record_household_acks && capabilities(Role::CountyStaff).directive_inbox);
+        assert!(capabilities(Role::GridWorker).issue_directives && !capabilities(Role::LiaisonHead).issue_directives);
     }
 }

@@ -487,6 +487,9 @@ pub struct DirectiveDraft {
     pub title: String,
     pub body: String,
     pub due_at_ms: Option<i64>,
+    /// Photos to send with it (evidence hashes from `add_evidence`), e.g. a map of the fire-risk area.
+    #[uniffi(default = [])]
+    pub evidence: Vec<String>,
 }
 
 /// A directive as the inbox shows it.
@@ -513,8 +516,18 @@ pub struct DirectiveSummary {
     pub can_acknowledge: bool,
     /// 转发 to the level below is open to me (after acknowledging, once).
     pub can_relay: bool,
-    /// 上报完成情况 is open to me (a task, acknowledged, not yet reported).
+    /// 上报完成情况 is open to me (a task, acknowledged, not yet reported — or sent back by the issuer).
     pub can_report_completion: bool,
+    /// The issuer's photos (evidence hashes: `evidence_thumbnail` / `open_evidence` fetch them).
+    pub evidence: Vec<String>,
+    /// The latest reminder (催办) to my node while it has not signed for it: show "已催办" prominently.
+    pub reminded_at_ms: Option<i64>,
+    /// Where my node's completion report stands: 待审核 / 已通过 / 已退回 (`None`: not reported).
+    pub report_status_label: Option<String>,
+    /// Why the issuer sent my node's report back (退回); report again.
+    pub report_return_reason: Option<String>,
+    /// Completion reports waiting for my review (the issuing node, tasks only): 待审核 N.
+    pub reports_waiting: u32,
 }
 
 /// Acknowledgements at one level.
@@ -533,6 +546,39 @@ pub struct SilentNode {
     pub name: String,
     pub level: OrgLevel,
     pub level_label: String,
+    /// The latest reminder (催办) sent to it for this directive.
+    pub reminded_at_ms: Option<i64>,
+}
+
+/// A node's completion report of a task (任务完成情况) as the issuer reviews it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TaskReportSummary {
+    pub directive_id: String,
+    pub node_id: String,
+    pub node_name: String,
+    pub level_label: String,
+    pub reported_by_name: String,
+    pub at_ms: i64,
+    pub note: String,
+    /// Photos (evidence hashes: `evidence_thumbnail` / `open_evidence`).
+    pub evidence: Vec<String>,
+    /// 待审核 / 已通过 / 已退回.
+    pub status_label: String,
+    /// Waiting for review (待审核).
+    pub waiting: bool,
+    pub review_reason: Option<String>,
+    pub reviewed_at_ms: Option<i64>,
+    /// 通过 and 退回 are open to me now (the issuing node, a waiting report): show the two buttons only then.
+    pub can_review: bool,
+}
+
+/// One page of a task's completion reports: the waiting ones first.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TaskReportPage {
+    pub items: Vec<TaskReportSummary>,
+    pub total: u64,
+    /// Offset of the next page, or `None` on the last page.
+    pub next_offset: Option<u32>,
 }
 
 /// One page of a directive's silent nodes, top-down.
@@ -806,11 +852,44 @@ pub(crate) fn directive(d: store::DirectiveRow, l: Locale) -> DirectiveSummary {
         can_acknowledge: d.can_acknowledge,
         can_relay: d.can_relay,
         can_report_completion: d.can_report_completion,
+        evidence: x.evidence,
+        reminded_at_ms: d.my_reminded_at_ms,
+        report_status_label: d.my_report_status.map(|st| report_status_label(st, l).to_string()),
+        report_return_reason: d.my_report_return_reason,
+        reports_waiting: d.reports_waiting,
+    }
+}
+
+/// 待审核 / 已通过 / 已退回.
+pub(crate) fn report_status_label(st: linkage_protocol::rules::directive::TaskReportStatus, l: Locale) -> &'static str {
+    use linkage_protocol::rules::directive::TaskReportStatus::*;
+    match st {
+        Pending => l.pick("待审核", "Waiting for review"),
+        Accepted => l.pick("已通过", "Accepted"),
+        Returned => l.pick("已退回", "Sent back"),
+    }
+}
+
+pub(crate) fn task_report(r: store::TaskReportRow, l: Locale) -> TaskReportSummary {
+    TaskReportSummary {
+        level_label: r.node_level.label(l).into(),
+        status_label: report_status_label(r.status, l).into(),
+        waiting: r.status == linkage_protocol::rules::directive::TaskReportStatus::Pending,
+        reported_by_name: r.reported_by_name.unwrap_or(r.reported_by),
+        directive_id: r.directive_id,
+        node_id: r.node_id,
+        node_name: r.node_name,
+        at_ms: r.at_ms,
+        note: r.note,
+        evidence: r.evidence,
+        review_reason: r.review_reason,
+        reviewed_at_ms: r.reviewed_at_ms,
+        can_review: r.can_review,
     }
 }
 
 pub(crate) fn silent_node(n: store::SilentNodeRow, l: Locale) -> SilentNode {
-    SilentNode { level_label: n.level.label(l).into(), node_id: n.id, name: n.name, level: n.level }
+    SilentNode { level_label: n.level.label(l).into(), node_id: n.id, name: n.name, level: n.level, reminded_at_ms: n.reminded_at_ms }
 }
 
 pub(crate) fn household_ack(r: store::HouseholdAckRow, l: Locale) -> HouseholdAcknowledgement {

@@ -392,7 +392,8 @@ impl FieldApp {
         self.with(|s, l| Ok(s.issue_timeline(&issue_id)?.into_iter().map(|t| api::timeline(t, l)).collect()))
     }
 
-    /// Issues a directive to a subtree. I/O: DB write.
+    /// Issues a directive (通知 / 预警 / 任务, with photos) to a subtree: county and township staff, or a branch
+    /// to its groups. I/O: DB write.
     pub fn issue_directive(&self, draft: DirectiveDraft) -> ApiResult<DirectiveSummary> {
         self.with(|s, l| {
             let input = store::DirectiveInput {
@@ -401,6 +402,7 @@ impl FieldApp {
                 title: draft.title,
                 body: draft.body,
                 due_at_ms: draft.due_at_ms,
+                evidence: draft.evidence,
             };
             Ok(api::directive(s.issue_directive(input)?, l))
         })

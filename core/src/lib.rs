@@ -8,6 +8,7 @@ pub mod actions;
 pub mod api;
 mod autosync;
 pub mod clock;
+mod directives_api;
 mod drafts_api;
 pub mod error;
 mod facade;

@@ -95,7 +95,9 @@ impl Topics {
             | OpBody::NodeAcknowledged(_)
             | OpBody::DirectiveRelayed(_)
             | OpBody::HouseholdAcknowledged(_)
-            | OpBody::TaskReported(_) => &[ChangeTopic::Directives],
+            | OpBody::TaskReported(_)
+            | OpBody::DirectiveReminded(_)
+            | OpBody::TaskReportReviewed(_) => &[ChangeTopic::Directives],
             OpBody::HouseholdEdited(_) => &[ChangeTopic::Households],
             // New county settings change deadlines, lights and verdicts everywhere.
             OpBody::CountyConfigSet(_) => return Topics::all(),

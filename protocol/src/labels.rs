@@ -99,7 +99,7 @@ labels!(Denial {
     NotOwnerStaff => "只有诉求所属层级的干部可以办理此事项", "Only staff of the level that owns the issue may do this";
     NotAssignee => "只有承办人（或所属层级的干部）可以办理此事项", "Only the assigned handler (or the owning staff) may do this";
     InvalidAssignee => "只能交办给本辖区内的网格员或干部", "Assign only to a grid worker or staff within the owning level";
-    NotDirectiveIssuer => "只有县、乡镇干部可以下达指令", "Only county or township staff may issue directives";
+    NotDirectiveIssuer => "只有县、乡镇干部或村支部可以下达指令", "Only county or township staff, or a village branch, may issue directives";
     NotHouseholdLiaison => "只有本户的联户长或网格员可以登记告知情况", "Only the household's liaison head or grid worker may record this";
     NotOwnNode => "只能为本单位签收或转发", "You may only acknowledge or relay for your own unit";
     OwnDirective => "本单位下达的指令无需本单位签收、转发或上报", "Your own unit's directive needs no acknowledgement, relay or report from it";
@@ -107,6 +107,7 @@ labels!(Denial {
     NotAboveOwner => "只有上一级的干部可以督办或审批", "Only staff of the level above may do this";
     NotOnSpotReporter => "只有上报该诉求的网格员可以就地解决", "Only the grid worker who reported the issue may resolve it on the spot";
     SystemOnly => "超期预警由系统自动生成", "Only the system marks an issue overdue";
+    NotTaskIssuer => "只有下达任务的单位可以审核完成情况", "Only the unit that issued the task may review its reports";
     TagsNotAllVisible => "您看不到该户的全部标签，不能修改标签，请联系网格员或乡镇干部", "You cannot see all of this household's tags, so you cannot change them; ask the grid worker or township staff";
 });
 
@@ -157,6 +158,8 @@ pub fn op_kind_label(kind: &str, locale: Locale) -> &'static str {
         "household_acknowledged" => locale.pick("住户告知登记", "Household acknowledgement"),
         "household_edited" => locale.pick("住户信息更正", "Household correction"),
         "task_reported" => locale.pick("任务完成情况", "Task completion report"),
+        "directive_reminded" => locale.pick("指令催办", "Directive reminder"),
+        "task_report_reviewed" => locale.pick("任务完成情况审核", "Task report review"),
         _ => locale.pick("操作", "Operation"),
     }
 }

@@ -91,6 +91,8 @@ impl<'de> Deserialize<'de> for Operation {
             HouseholdEdited,
             TaskReported,
             CountyConfigSet,
+            DirectiveReminded,
+            TaskReportReviewed,
         }
         #[derive(Deserialize)]
         struct Wire {
@@ -113,6 +115,8 @@ impl<'de> Deserialize<'de> for Operation {
             Kind::HouseholdEdited => OpBody::HouseholdEdited(parse(&w.body)?),
             Kind::TaskReported => OpBody::TaskReported(parse(&w.body)?),
             Kind::CountyConfigSet => OpBody::CountyConfigSet(parse(&w.body)?),
+            Kind::DirectiveReminded => OpBody::DirectiveReminded(parse(&w.body)?),
+            Kind::TaskReportReviewed => OpBody::TaskReportReviewed(parse(&w.body)?),
         };
         Ok(Operation { op_id: w.op_id, hlc: w.hlc, body })
     }
@@ -134,6 +138,10 @@ pub enum OpBody {
     /// The county's settings changed (made by the server, never by a phone): every phone of the county
     /// replaces its settings with these.
     CountyConfigSet(CountyConfigSet),
+    /// 催办: a node up the chain reminds a silent node of a directive it has not signed for.
+    DirectiveReminded(DirectiveReminder),
+    /// The issuer accepts a task's completion report (通过) or sends it back (退回) with a reason.
+    TaskReportReviewed(TaskReview),
 }
 
 impl OpBody {
@@ -149,6 +157,8 @@ impl OpBody {
             OpBody::HouseholdEdited(_) => "household_edited",
             OpBody::TaskReported(_) => "task_reported",
             OpBody::CountyConfigSet(_) => "county_config_set",
+            OpBody::DirectiveReminded(_) => "directive_reminded",
+            OpBody::TaskReportReviewed(_) => "task_report_reviewed",
         }
     }
 }
@@ -332,6 +342,41 @@ pub struct Directive {
     pub due_at_ms: Option<i64>,
     #[serde(deserialize_with = "whole::deserialize")]
     pub issued_at_ms: i64,
+    /// Photos attached by the issuer (SHA-256 of evidence), e.g. a map of the fire-risk area.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+/// A reminder (催办) to a node that has not acknowledged a directive, sent by a node above it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct DirectiveReminder {
+    pub directive_id: String,
+    /// The silent node reminded.
+    pub node_id: String,
+    pub user_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub at_ms: i64,
+}
+
+/// The issuer's decision on a node's task completion report: accepted (通过), or sent back (退回) with a
+/// reason, after which the node reports again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct TaskReview {
+    pub directive_id: String,
+    /// The node whose report is reviewed.
+    pub node_id: String,
+    pub accepted: bool,
+    /// Why it was sent back (empty when accepted).
+    #[serde(default)]
+    pub reason: String,
+    pub user_id: String,
+    /// When the report being reviewed was made (so a review never applies to a later report).
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub report_at_ms: i64,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub at_ms: i64,
 }
 
 /// A node acknowledges receipt of a directive (签收).

@@ -153,6 +153,7 @@ fn main() {
                 body: "即日起全县禁止一切野外用火，联户长逐户告知".into(),
                 due_at_ms: Some(now + 6 * 3_600_000),
                 issued_at_ms: chrono::Utc::now().timestamp_millis(),
+                evidence: vec![],
             };
             let op = Operation {
                 op_id: uuid::Uuid::now_v7().to_string(),

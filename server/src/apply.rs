@@ -19,8 +19,9 @@ use linkage_protocol::sync::RejectCode;
 use linkage_protocol::validate::{self, limits, FieldError};
 use linkage_protocol::wire::{
     Directive, HouseholdAck, HouseholdEdit, HouseholdField, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation,
-    TaskReport, Visit,
+    DirectiveReminder, TaskReport, TaskReview, Visit,
 };
+use linkage_protocol::rules::directive::TaskReportStatus;
 
 use crate::error::Result;
 
@@ -110,7 +111,12 @@ pub trait Ledger {
     /// The kind of a directive.
     fn directive_kind(&mut self, id: &str) -> Result<Option<linkage_protocol::model::DirectiveKind>>;
     /// Whether the node reported completion of the task.
-    fn task_reported(&mut self, directive_id: &str, node_id: &str) -> Result<bool>;
+    /// A node's completion report of a task: where it stands and when it was made.
+    fn task_report(&mut self, directive_id: &str, node_id: &str) -> Result<Option<(TaskReportStatus, i64)>>;
+    /// Stores the issuer's review of a waiting report.
+    fn put_task_review(&mut self, review: &TaskReview) -> Result<()>;
+    /// Stores a reminder (催办) to a silent node.
+    fn put_reminder(&mut self, reminder: &DirectiveReminder) -> Result<()>;
     /// Stores a task completion report.
     fn put_task_report(&mut self, report: &TaskReport) -> Result<()>;
     /// The HLC of the last edit that set a household field (`None`: only the import set it).
@@ -127,6 +133,8 @@ pub trait Ledger {
     fn privacy_policy(&mut self) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy>;
     /// Records that a record at `path` refers to these photos (who may download them).
     fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
+    /// Records photos readable by the whole subtree under `path` (a directive's, for everyone it reaches).
+    fn put_broadcast_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
 }
 
 /// Why an op is refused: the stable code and a message for the quarantine list.
@@ -232,6 +240,8 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::HouseholdAcknowledged(ack) => household_acknowledged(ledger, &actor, ack, now_ms),
         OpBody::HouseholdEdited(edit) => household_edited(ledger, user, &actor, edit, now_ms),
         OpBody::TaskReported(report) => task_reported(ledger, &actor, report, now_ms),
+        OpBody::DirectiveReminded(reminder) => directive_reminded(ledger, &actor, reminder, now_ms),
+        OpBody::TaskReportReviewed(review) => task_report_reviewed(ledger, &actor, review, now_ms),
         // The county's settings come from the server's administrators, never from a phone.
         OpBody::CountyConfigSet(_) => Ok(Err(Reject::from(RuleError::NotPermitted(Denial::SystemOnly)))),
     }
@@ -433,7 +443,9 @@ fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, d: &Directive, now_m
     check!(drules::authorize_issue(actor, &target.path, d.kind, d.due_at_ms, d.issued_at_ms));
     check!(validate::text("title", &d.title, 1, limits::TITLE));
     check!(validate::text("body", &d.body, 1, limits::DESCRIPTION));
+    check!(validate::evidence("evidence", &d.evidence));
     ledger.put_directive(d, &target.path)?;
+    ledger.put_broadcast_evidence_refs(&d.evidence, &target.path)?;
     Ok(Ok(Applied { op: None, path: target.path, broadcast: true, changed: true }))
 }
 
@@ -484,7 +496,8 @@ fn directive_relayed(ledger: &mut dyn Ledger, actor: &Actor, relay: &NodeRelay, 
     Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
 
-/// A node's task completion report: its own node, a task, acknowledged first; the first report stands.
+/// A node's task completion report: its own node, a task, acknowledged first; the first report stands unless
+/// the issuer sent it back (退回), then the new one takes its place.
 fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, now_ms: i64) -> Result<Judged> {
     let (target, issuer) = check!(own_node_step(ledger, actor, &report.directive_id, &report.user_id, Some(&report.node_id))?);
     let Some(kind) = ledger.directive_kind(&report.directive_id)? else { refuse!(unknown("directive", &report.directive_id)) };
@@ -496,12 +509,53 @@ fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, no
     }
     let acked_at = ledger.node_ack_at(&report.directive_id, &report.node_id)?.map(|at_ms| Predecessor { what: "acknowledgement", at_ms });
     check!(times::check("at_ms", report.at_ms, acked_at, now_ms));
-    let changed = !ledger.task_reported(&report.directive_id, &report.node_id)?;
+    let previous = ledger.task_report(&report.directive_id, &report.node_id)?;
+    let changed = drules::report_replaces(previous.map(|p| p.0)) && previous.is_none_or(|(_, at)| report.at_ms > at);
     if changed {
         ledger.put_task_report(report)?;
         ledger.put_evidence_refs(&report.evidence, &actor.node_path)?;
     }
     Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
+}
+
+/// A reminder (催办) to a node that has not signed for the directive, from a node above it in the area.
+fn directive_reminded(ledger: &mut dyn Ledger, actor: &Actor, r: &DirectiveReminder, now_ms: i64) -> Result<Judged> {
+    let (target, issuer) = check!(own_node_step(ledger, actor, &r.directive_id, &r.user_id, None)?);
+    check!(validate::id("node_id", &r.node_id));
+    let Some(node) = ledger.node(&r.node_id)? else { refuse!(unknown("node", &r.node_id)) };
+    let acked = ledger.node_ack(&r.directive_id, &r.node_id)?.is_some();
+    check!(drules::authorize_remind(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }, &r.node_id, &node.path, acked));
+    let issued = ledger.directive_issued_at(&r.directive_id)?.map(|at_ms| Predecessor { what: "directive", at_ms });
+    check!(times::check("at_ms", r.at_ms, issued, now_ms));
+    ledger.put_reminder(r)?;
+    // Reaches the reminded node and everyone under it (its phones), and the chain above it.
+    Ok(Ok(Applied { op: None, path: node.path, broadcast: true, changed: true }))
+}
+
+/// The issuer's decision on a node's waiting completion report: 通过, or 退回 with a reason.
+fn task_report_reviewed(ledger: &mut dyn Ledger, actor: &Actor, r: &TaskReview, now_ms: i64) -> Result<Judged> {
+    let (target, issuer) = check!(own_node_step(ledger, actor, &r.directive_id, &r.user_id, None)?);
+    check!(validate::id("node_id", &r.node_id));
+    let Some(node) = ledger.node(&r.node_id)? else { refuse!(unknown("node", &r.node_id)) };
+    let report = ledger.task_report(&r.directive_id, &r.node_id)?;
+    if let Some((status, at)) = report {
+        if status != TaskReportStatus::Pending && at == r.report_at_ms {
+            // The same report reviewed again (another issuing staff, a retry): nothing changes.
+            return Ok(Ok(Applied { op: None, path: node.path, broadcast: false, changed: false }));
+        }
+        if at != r.report_at_ms {
+            refuse!(Reject::from(RuleError::DirectiveStep("the report was replaced by a newer one")));
+        }
+    }
+    check!(drules::authorize_task_review(actor, DirectiveFacts { target_path: &target, issuer_node_id: &issuer }, report.map(|p| p.0)));
+    let reason = check!(drules::validate_review_reason(r.accepted, &r.reason));
+    if reason != r.reason {
+        refuse!(Reject::new(RejectCode::InvalidInput, "reason: not trimmed"));
+    }
+    let reported = report.map(|(_, at_ms)| Predecessor { what: "report", at_ms });
+    check!(times::check("at_ms", r.at_ms, reported, now_ms));
+    ledger.put_task_review(r)?;
+    Ok(Ok(Applied { op: None, path: node.path, broadcast: false, changed: true }))
 }
 
 fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &HouseholdAck, now_ms: i64) -> Result<Judged> {

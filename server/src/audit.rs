@@ -42,6 +42,7 @@ pub enum Action {
     AuditPruned,
     CalendarImport,
     CountySettingsSet,
+    DirectiveIssued,
 }
 
 impl Action {
@@ -70,6 +71,7 @@ impl Action {
             Action::AuditPruned => "audit_pruned",
             Action::CalendarImport => "calendar_import",
             Action::CountySettingsSet => "county_settings_set",
+            Action::DirectiveIssued => "directive_issued",
         }
     }
 }

@@ -502,6 +502,7 @@ impl Pusher<'_> {
             body: "近期气温高、风力大，全县进入森林高火险期。严禁野外用火，请各级逐级签收并入户告知。".into(),
             due_at_ms: None,
             issued_at_ms: at,
+            evidence: vec![],
         };
         self.push(county, at, OpBody::DirectiveIssued(directive))?;
         let mut t = at + 600_000;

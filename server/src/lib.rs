@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod county_settings;
 pub mod demo;
+pub mod directive_cli;
 pub mod error;
 pub mod guard;
 pub mod import;

@@ -84,6 +84,11 @@ enum Command {
         #[command(subcommand)]
         command: CountyCommand,
     },
+    /// Directives (指令下达) from the server, for an office without phones.
+    Directive {
+        #[command(subcommand)]
+        command: DirectiveCommand,
+    },
     /// Seed a synthetic county (if the data dir has none) and serve it.
     Demo {
         #[arg(long, default_value = "./linkage-demo-data")]
@@ -285,6 +290,34 @@ enum CalendarCommand {
     Status {
         #[arg(long, default_value = "./linkage-data")]
         data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectiveCommand {
+    /// Issue a directive as a staff account to a node's area; every phone there gets it with its next sync,
+    /// exactly as if the account had issued it on a phone (judged by the same rules, audited).
+    #[command(long_about = "Issue a directive (通知 notice / 预警 alert / 任务 task) as a county, township or branch         account to the area of a node; the phones of that area get it with their next sync, as if it had been         issued on the account's phone (same rules, same change feed). A task needs --due. Bad input is refused         in Chinese and English and nothing is stored. Written to the audit trail.\n\n        Example: linkage-server directive issue --as cs1 --target t1 --kind 预警 --title 森林火险橙色预警         --body '严禁野外用火，联户长逐户告知' --due '2026-12-03 18:00'")]
+    Issue {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// The issuing staff account (its node must contain the target).
+        #[arg(long = "as")]
+        as_user: String,
+        /// The org node whose area receives it.
+        #[arg(long)]
+        target: String,
+        /// 通知 | 预警 | 任务 (or notice | alert | task).
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        title: String,
+        /// The full text.
+        #[arg(long)]
+        body: String,
+        /// Due time in China Standard Time, `YYYY-MM-DD HH:MM` (required for a task).
+        #[arg(long)]
+        due: Option<String>,
     },
 }
 
@@ -623,6 +656,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             storage.set_county_config(&next, now)?;
             storage.audit(&audit::Event::new(audit::cli_actor(), Action::CountySettingsSet, &key, "").with(serde_json::json!({ "value": value })), now)?;
             println!("{key} = {value} 已保存，各手机下次同步时生效 / saved; phones get it with their next sync");
+            Ok(())
+        }
+        Command::Directive { command: DirectiveCommand::Issue { data_dir, as_user, target, kind, title, body, due } } => {
+            let storage = open(&data_dir)?;
+            let req = linkage_server::directive_cli::IssueRequest { as_user, target, kind, title, body, due };
+            let d = linkage_server::directive_cli::issue(storage.as_ref(), &req, chrono::Utc::now().timestamp_millis())?;
+            println!("指令已下达 / directive issued: {} 「{}」 → {}; 各手机下次同步时收到 / phones get it with their next sync", d.id, d.title, d.target_node_id);
             Ok(())
         }
         Command::Device { command: DeviceCommand::Revoke { data_dir, device } } => {

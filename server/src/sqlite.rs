@@ -12,7 +12,8 @@ use linkage_protocol::model::{OrgLevel, Role};
 use linkage_protocol::rules::lifecycle::IssueProjection;
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::{Change, OpOutcome, RejectCode};
-use linkage_protocol::wire::{CountyConfig, HouseholdField, TaskReport, 
+use linkage_protocol::rules::directive::TaskReportStatus;
+use linkage_protocol::wire::{CountyConfig, DirectiveReminder, HouseholdField, TaskReport, TaskReview, 
     Bundle, BundleHousehold, BundleNode, BundleUser, Directive, HouseholdAck, IssueAction, IssueEvent, NodeAck,
     NodeRelay, Operation, Visit,
 };
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/005_accounts_devices_audit.sql"),
     include_str!("../sql/006_household_point_moves.sql"),
     include_str!("../sql/007_blob_uploads_and_citations.sql"),
+    include_str!("../sql/008_directive_reminders_and_reviews.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
@@ -492,16 +494,47 @@ impl Ledger for SqlLedger<'_> {
         kind.map(|k| parse_enum(&k)).transpose()
     }
 
-    fn task_reported(&mut self, directive_id: &str, node_id: &str) -> Result<bool> {
-        Ok(self.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2)")?.query_row([directive_id, node_id],
-            |r| r.get(0),
-        )?)
+    fn task_report(&mut self, directive_id: &str, node_id: &str) -> Result<Option<(TaskReportStatus, i64)>> {
+        let row: Option<(String, i64)> = self
+            .tx
+            .prepare_cached("SELECT status, at_ms FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2")?
+            .query_row([directive_id, node_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(status, at)| Ok((parse_enum(&status)?, at))).transpose()
     }
 
     fn put_task_report(&mut self, r: &TaskReport) -> Result<()> {
+        // A new report takes the place of one the issuer sent back (the apply rules checked that).
         self.tx.prepare_cached("INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING")?.execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO UPDATE SET
+             reported_by = excluded.reported_by, at_ms = excluded.at_ms, note = excluded.note, evidence = excluded.evidence,
+             status = 'pending', reviewed_by = NULL, reviewed_at_ms = NULL, review_reason = NULL
+             WHERE directive_task_reports.status = 'returned'")?.execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
         )?;
+        Ok(())
+    }
+
+    fn put_task_review(&mut self, r: &TaskReview) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE directive_task_reports SET status = ?3, reviewed_by = ?4, reviewed_at_ms = ?5, review_reason = ?6
+                 WHERE directive_id = ?1 AND node_id = ?2 AND status = 'pending'",
+            )?
+            .execute(params![
+                r.directive_id,
+                r.node_id,
+                if r.accepted { "accepted" } else { "returned" },
+                r.user_id,
+                r.at_ms,
+                r.reason
+            ])?;
+        Ok(())
+    }
+
+    fn put_reminder(&mut self, r: &DirectiveReminder) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO directive_reminders (directive_id, node_id, reminded_by, at_ms) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms])?;
         Ok(())
     }
 
@@ -562,6 +595,16 @@ impl Ledger for SqlLedger<'_> {
              ON CONFLICT(household_id, field) DO UPDATE SET hlc = excluded.hlc",
         )?
         .execute(params![household_id, field.name(), hlc])?;
+        Ok(())
+    }
+
+    fn put_broadcast_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()> {
+        // Cited like any record's photos (the issuer uploads them), and readable by the whole subtree.
+        self.put_evidence_refs(hashes, path)?;
+        let mut stmt = self.tx.prepare_cached("UPDATE evidence_refs SET broadcast = 1 WHERE hash = ?1 AND path = ?2")?;
+        for h in hashes {
+            stmt.execute(params![h, path])?;
+        }
         Ok(())
     }
 
@@ -1407,7 +1450,8 @@ impl Storage for SqliteStorage {
 
     fn blob_referenced_within(&self, hash: &str, scope_path: &str) -> Result<bool> {
         Ok(lock(&self.conn).query_row(
-            "SELECT EXISTS (SELECT 1 FROM evidence_refs WHERE hash = ?1 AND path >= ?2 AND path < ?3)",
+            "SELECT EXISTS (SELECT 1 FROM evidence_refs WHERE hash = ?1
+                 AND ((path >= ?2 AND path < ?3) OR (broadcast = 1 AND substr(?2, 1, length(path)) = path)))",
             params![hash, scope_path, scope::upper_bound(scope_path)],
             |r| r.get(0),
         )?)

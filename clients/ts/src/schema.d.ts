@@ -412,6 +412,8 @@ export interface components {
              * @default null
              */
             due_at_ms: number | null;
+            /** @description Photos attached by the issuer (SHA-256 of evidence), e.g. a map of the fire-risk area. */
+            evidence?: string[];
             id: string;
             /** Format: int64 */
             issued_at_ms: number;
@@ -423,6 +425,15 @@ export interface components {
         };
         /** @description Kind of directive (指令). */
         DirectiveKind: "notice" | "alert" | "task";
+        /** @description A reminder (催办) to a node that has not acknowledged a directive, sent by a node above it. */
+        DirectiveReminder: {
+            /** Format: int64 */
+            at_ms: number;
+            directive_id: string;
+            /** @description The silent node reminded. */
+            node_id: string;
+            user_id: string;
+        };
         /** @description How near and how recent an open issue must be to be offered as a possible duplicate; county-configurable. */
         DuplicatePolicy: {
             /**
@@ -763,6 +774,14 @@ export interface components {
             body: components["schemas"]["CountyConfigSet"];
             /** @constant */
             kind: "county_config_set";
+        } | {
+            body: components["schemas"]["DirectiveReminder"];
+            /** @constant */
+            kind: "directive_reminded";
+        } | {
+            body: components["schemas"]["TaskReview"];
+            /** @constant */
+            kind: "task_report_reviewed";
         });
         /** @description A level of the five-level chain (五级联动): 县 → 乡镇 → 村(社区)党支部 → 村民小组/联户单元 → 户. */
         OrgLevel: "county" | "township" | "branch" | "group" | "household";
@@ -900,6 +919,29 @@ export interface components {
             evidence: string[];
             node_id: string;
             note: string;
+            user_id: string;
+        };
+        /**
+         * @description The issuer's decision on a node's task completion report: accepted (通过), or sent back (退回) with a
+         *     reason, after which the node reports again.
+         */
+        TaskReview: {
+            accepted: boolean;
+            /** Format: int64 */
+            at_ms: number;
+            directive_id: string;
+            /** @description The node whose report is reviewed. */
+            node_id: string;
+            /**
+             * @description Why it was sent back (empty when accepted).
+             * @default
+             */
+            reason: string;
+            /**
+             * Format: int64
+             * @description When the report being reviewed was made (so a review never applies to a later report).
+             */
+            report_at_ms: number;
             user_id: string;
         };
         /** @description The state of a blob after an upload step (the body of `PUT /v1/blobs/{hash}`). */

@@ -19,6 +19,8 @@ pub struct DirectiveInput {
     pub title: String,
     pub body: String,
     pub due_at_ms: Option<i64>,
+    /// Photos attached by the issuer (evidence hashes from `add_evidence`).
+    pub evidence: Vec<String>,
 }
 
 /// A directive as the inbox shows it to the signed-in user.
@@ -40,6 +42,13 @@ pub struct DirectiveRow {
     pub can_acknowledge: bool,
     pub can_relay: bool,
     pub can_report_completion: bool,
+    /// The latest reminder (催办) sent to the user's node, while it has not signed for it.
+    pub my_reminded_at_ms: Option<i64>,
+    /// Where my node's completion report stands with the issuer, and why it was sent back (退回).
+    pub my_report_status: Option<rules::TaskReportStatus>,
+    pub my_report_return_reason: Option<String>,
+    /// Completion reports waiting for the user's review (the issuing node only; 待审核).
+    pub reports_waiting: u32,
 }
 
 /// Acknowledgement coverage of one directive, seen from the signed-in user's node.
@@ -59,6 +68,8 @@ pub struct SilentNodeRow {
     pub id: String,
     pub name: String,
     pub level: OrgLevel,
+    /// The latest reminder (催办) sent to it for this directive.
+    pub reminded_at_ms: Option<i64>,
 }
 
 /// A household of a directive's view and its acknowledgement (户户告知), if recorded.
@@ -96,6 +107,7 @@ fn map_directive(r: &Row<'_>) -> rusqlite::Result<RawDirective> {
             body: r.get(6)?,
             due_at_ms: r.get(7)?,
             issued_at_ms: r.get(8)?,
+            evidence: vec![],
         },
         r.get(4)?,
         r.get(9)?,
@@ -113,7 +125,9 @@ impl Store {
         let target = self.node(&input.target_node_id)?;
         let now = self.now_ms();
         rules::authorize_issue(&actor, &target.path, input.kind, input.due_at_ms, now)?;
+        validate::evidence("evidence", &input.evidence)?;
         let directive = wire::Directive {
+            evidence: input.evidence.clone(),
             id: new_id(),
             issuer_id: actor.user_id.clone(),
             issuer_node_id: actor.node_id.clone(),
@@ -132,14 +146,15 @@ impl Store {
         self.directive(&directive.id)
     }
 
-    /// Directives whose target subtree contains the user's node, newest first, paged, with the total; with
+    /// Directives whose target subtree contains the user's node, and those the user's node issued (to follow
+    /// them up: coverage, 催办, task reports), newest first, paged, with the total; with
     /// `unacknowledged_only`, only those the user's node still has to sign for (签收): not acknowledged yet and
     /// not issued by the user's own node (the issuer never signs for its own directive, ADR 0002).
     pub fn directive_inbox(&self, unacknowledged_only: bool, offset: u32, limit: u32) -> Result<(Vec<DirectiveRow>, u64)> {
         let actor = self.actor()?;
         let filter = if unacknowledged_only { "AND a.acked_at_ms IS NULL AND d.issuer_node_id <> ?1" } else { "" };
         let mut stmt = self.conn().prepare_cached(&format!(
-            "{SELECT} WHERE substr(?2, 1, length(d.target_path)) = d.target_path {filter}
+            "{SELECT} WHERE (substr(?2, 1, length(d.target_path)) = d.target_path OR d.issuer_node_id = ?1) {filter}
              ORDER BY d.issued_at_ms DESC, d.id DESC LIMIT ?3 OFFSET ?4"
         ))?;
         let rows = stmt.query_map(params![actor.node_id, actor.node_path, page_limit(limit), offset], map_directive)?;
@@ -148,7 +163,7 @@ impl Store {
             &format!(
                 "SELECT count(*) FROM directives d
                  LEFT JOIN directive_acks a ON a.directive_id = d.id AND a.node_id = ?1
-                 WHERE substr(?2, 1, length(d.target_path)) = d.target_path {filter}"
+                 WHERE (substr(?2, 1, length(d.target_path)) = d.target_path OR d.issuer_node_id = ?1) {filter}"
             ),
             params![actor.node_id, actor.node_path],
             |r| r.get(0),
@@ -180,6 +195,9 @@ impl Store {
         let actor = self.actor()?;
         let (mut directive, kind, issuer_name, acked, relayed, target_path) = raw;
         directive.kind = parse_enum(&kind)?;
+        let evidence: String =
+            self.conn().query_row("SELECT evidence FROM directives WHERE id = ?1", [&directive.id], |r| r.get(0))?;
+        directive.evidence = serde_json::from_str(&evidence)?;
         let (households_acknowledged, households_total): (u32, u32) = self.conn().query_row(
             "SELECT count(ha.household_id), count(*) FROM households h
              LEFT JOIN directive_household_acks ha ON ha.directive_id = ?1 AND ha.household_id = h.id
@@ -188,19 +206,41 @@ impl Store {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
         let overdue = acked.is_none() && directive.due_at_ms.is_some_and(|due| due < self.now_ms());
-        let my_completed_at_ms: Option<i64> = self
+        let my_report: Option<(i64, String, Option<String>)> = self
             .conn()
             .query_row(
-                "SELECT at_ms FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2",
+                "SELECT at_ms, status, review_reason FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2",
                 params![directive.id, actor.node_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
+        let my_report_status: Option<rules::TaskReportStatus> = my_report.as_ref().map(|r| parse_enum(&r.1)).transpose()?;
+        let returned = my_report_status == Some(rules::TaskReportStatus::Returned);
+        let my_completed_at_ms = my_report.as_ref().filter(|_| !returned).map(|r| r.0);
+        let my_report_return_reason = my_report.and_then(|r| r.2).filter(|_| returned);
+        let my_reminded_at_ms: Option<i64> = if acked.is_none() {
+            self.conn().query_row(
+                "SELECT max(at_ms) FROM directive_reminders WHERE directive_id = ?1 AND node_id = ?2",
+                params![directive.id, actor.node_id],
+                |r| r.get(0),
+            )?
+        } else {
+            None
+        };
+        let reports_waiting: u32 = if actor.node_id == directive.issuer_node_id && directive.kind == DirectiveKind::Task {
+            self.conn().query_row(
+                "SELECT count(*) FROM directive_task_reports WHERE directive_id = ?1 AND status = 'pending'",
+                [&directive.id],
+                |r| r.get(0),
+            )?
+        } else {
+            0
+        };
         let facts = rules::DirectiveFacts { target_path: &target_path, issuer_node_id: &directive.issuer_node_id };
         let can_acknowledge = acked.is_none() && rules::authorize_acknowledge(actor, facts).is_ok();
         let can_relay = relayed.is_none() && rules::authorize_relay(actor, facts, acked.is_some()).is_ok();
-        let can_report_completion =
-            my_completed_at_ms.is_none() && rules::authorize_task_report(actor, facts, directive.kind, acked.is_some()).is_ok();
+        let can_report_completion = rules::report_replaces(my_report_status)
+            && rules::authorize_task_report(actor, facts, directive.kind, acked.is_some()).is_ok();
         Ok(DirectiveRow {
             directive,
             issuer_name,
@@ -213,6 +253,10 @@ impl Store {
             can_acknowledge,
             can_relay,
             can_report_completion,
+            my_reminded_at_ms,
+            my_report_status,
+            my_report_return_reason,
+            reports_waiting,
         })
     }
 
@@ -280,13 +324,14 @@ impl Store {
     }
 
     /// Reports the user's node's completion of a task (任务完成情况) with a note and photos, after the node
-    /// acknowledged it. The first report of a node stands; a repeated one changes nothing.
+    /// acknowledged it. The first report of a node stands (a repeated one changes nothing) unless the issuer
+    /// sent it back (退回): then the new report takes its place.
     pub fn report_task_completion(&mut self, id: &str, note: &str, evidence: &[String]) -> Result<DirectiveRow> {
         let actor = self.actor()?.clone();
         let (row, target_path) = self.directive_with_path(id)?;
         rules::authorize_task_report(&actor, facts(&row, &target_path), row.directive.kind, row.my_acknowledged_at_ms.is_some())?;
         let note = rules::validate_task_report(note, evidence)?;
-        if row.my_completed_at_ms.is_some() {
+        if !rules::report_replaces(row.my_report_status) {
             return Ok(row);
         }
         self.write(|w| {
@@ -369,18 +414,20 @@ impl Store {
         let upper = scope::upper_bound(&view);
         let issuer_node = row.directive.issuer_node_id;
         let mut stmt = self.conn().prepare_cached(
-            "SELECT n.id, n.name, n.level FROM org_nodes n
+            "SELECT n.id, n.name, n.level,
+                (SELECT max(r.at_ms) FROM directive_reminders r WHERE r.directive_id = ?1 AND r.node_id = n.id)
+             FROM org_nodes n
              WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4
                AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)
              ORDER BY length(n.path) - length(replace(n.path, '/', '')), n.path LIMIT ?5 OFFSET ?6",
         )?;
         let items = stmt
             .query_map(params![id, view, upper, issuer_node, page_limit(limit), offset], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<i64>>(3)?))
             })?
             .map(|r| {
-                let (id, name, level) = r?;
-                Ok(SilentNodeRow { id, name, level: parse_enum(&level)? })
+                let (id, name, level, reminded_at_ms) = r?;
+                Ok(SilentNodeRow { id, name, level: parse_enum(&level)?, reminded_at_ms })
             })
             .collect::<Result<Vec<_>>>()?;
         let total: u64 = self.conn().query_row(
@@ -442,8 +489,8 @@ pub(super) fn facts<'a>(row: &'a DirectiveRow, target_path: &'a str) -> rules::D
 /// Stores a directive (local or pulled); one already stored is kept. Returns whether it was new.
 pub(crate) fn persist_directive(tx: &rusqlite::Connection, d: &wire::Directive, target_path: &str) -> Result<bool> {
     let inserted = tx.execute(
-        "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, kind, title, body, due_at_ms, issued_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO NOTHING",
+        "INSERT INTO directives (id, issuer_id, issuer_node_id, target_node_id, target_path, kind, title, body, due_at_ms, issued_at_ms, evidence)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(id) DO NOTHING",
         params![
             d.id,
             d.issuer_id,
@@ -454,9 +501,13 @@ pub(crate) fn persist_directive(tx: &rusqlite::Connection, d: &wire::Directive, 
             d.title,
             d.body,
             d.due_at_ms,
-            d.issued_at_ms
+            d.issued_at_ms,
+            serde_json::to_string(&d.evidence)?
         ],
     )?;
+    for hash in &d.evidence {
+        tx.execute("INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES ('directive', ?1, ?2)", params![d.id, hash])?;
+    }
     Ok(inserted > 0)
 }
 
@@ -495,11 +546,15 @@ pub(crate) fn persist_household_ack(tx: &rusqlite::Connection, ack: &HouseholdAc
     Ok(inserted > 0)
 }
 
-/// Stores a task completion report and links its photos; the first one of a node stands. Whether it was new.
+/// Stores a task completion report and links its photos; the first one of a node stands unless the issuer sent
+/// it back (then a later report replaces it). Whether it was new.
 pub(crate) fn persist_task_report(tx: &rusqlite::Connection, r: &TaskReport) -> Result<bool> {
     let inserted = tx.execute(
         "INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO UPDATE SET
+         reported_by = excluded.reported_by, at_ms = excluded.at_ms, note = excluded.note, evidence = excluded.evidence,
+         status = 'pending', reviewed_by = NULL, reviewed_at_ms = NULL, review_reason = NULL
+         WHERE directive_task_reports.status = 'returned' AND directive_task_reports.at_ms < excluded.at_ms",
         params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
     )?;
     for hash in &r.evidence {
@@ -524,6 +579,7 @@ mod tests {
             title: "森林火险橙色预警".into(),
             body: "严禁野外用火，联户长逐户告知".into(),
             due_at_ms: Some(NOW + 86_400_000),
+            evidence: vec![],
         }
     }
 
@@ -697,7 +753,7 @@ mod tests {
     #[test]
     fn issuing_rules_and_bad_input_change_nothing() {
         let (mut s, _) = store();
-        s.sign_in("gw").unwrap();
+        s.sign_in("lh").unwrap();
         let before = snapshot(&s);
         assert!(matches!(s.issue_directive(fire_alert()), Err(Error::Rule(RuleError::NotPermitted(_)))));
         s.sign_in("ts").unwrap();
@@ -714,7 +770,14 @@ mod tests {
             s.issue_directive(DirectiveInput { target_node_id: "zz".into(), ..fire_alert() }),
             Err(Error::NotFound { .. })
         ));
+        assert!(matches!(
+            s.issue_directive(DirectiveInput { evidence: vec!["not-a-hash".into()], ..fire_alert() }),
+            Err(Error::Field(f)) if f.field == "evidence"
+        ));
+        // A branch (its grid worker) issues to its groups, not to the township above it.
         s.sign_in("gw").unwrap();
+        assert!(matches!(s.issue_directive(fire_alert()), Err(Error::Rule(RuleError::OutOfScope))));
+        s.sign_in("lh").unwrap();
         assert_eq!(snapshot(&s), before);
     }
 }

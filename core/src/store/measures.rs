@@ -408,6 +408,7 @@ mod tests {
                 title: "护林防火橙色预警".into(),
                 body: "严禁野外用火".into(),
                 due_at_ms: Some(NOW + DAY),
+                evidence: vec![],
             })
             .unwrap()
             .directive
@@ -700,10 +701,14 @@ mod tests {
             s.sign_in("cs").unwrap();
             let m = s.measures(NOW - DAY, NOW + DAY).unwrap();
             assert_eq!((m.issues.reported, m.issues.escalated.numerator), (2, 1));
-            // Back to what a schema-7 database holds.
+            // Back to what a schema-7 database holds (schema 9's directive columns and table undone too).
             s.conn()
                 .execute_batch(
-                    "DROP TABLE issue_measure_facts; DELETE FROM meta WHERE key = 'measure_facts_rules'; PRAGMA user_version = 7;",
+                    "DROP TABLE issue_measure_facts; DELETE FROM meta WHERE key = 'measure_facts_rules';
+                     ALTER TABLE directives DROP COLUMN evidence; DROP TABLE directive_reminders;
+                     ALTER TABLE directive_task_reports DROP COLUMN status; ALTER TABLE directive_task_reports DROP COLUMN reviewed_by;
+                     ALTER TABLE directive_task_reports DROP COLUMN reviewed_at_ms; ALTER TABLE directive_task_reports DROP COLUMN review_reason;
+                     PRAGMA user_version = 7;",
                 )
                 .unwrap();
             issue_part(&m)

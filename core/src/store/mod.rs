@@ -6,6 +6,7 @@
 
 pub mod cipher;
 mod coverage;
+mod directive_followup;
 mod directives;
 mod drafts;
 mod duplicates;
@@ -39,6 +40,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde::de::DeserializeOwned;
 
 pub use coverage::{CoverageRow, VisitCoverageReport};
+pub use directive_followup::TaskReportRow;
 pub use directives::{DirectiveCoverageRow, DirectiveInput, DirectiveRow, HouseholdAckInfo, HouseholdAckRow, SilentNodeRow};
 pub use drafts::{DraftFieldsRow, DraftKind, DraftRow, DraftSubmitted};
 pub use duplicates::DuplicateRow;

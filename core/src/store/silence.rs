@@ -101,6 +101,7 @@ mod tests {
             title: "护林防火橙色预警".into(),
             body: "严禁野外用火，联户长逐户告知".into(),
             due_at_ms: Some(NOW + 24 * H),
+            evidence: vec![],
         }
     }
 

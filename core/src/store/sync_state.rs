@@ -92,6 +92,8 @@ impl Store {
                         )?;
                         held && directives::persist_task_report(&w.tx, r)?
                     }
+                    OpBody::DirectiveReminded(r) => super::directive_followup::persist_reminder(&w.tx, r)?,
+                    OpBody::TaskReportReviewed(r) => super::directive_followup::persist_task_review(&w.tx, r)?,
                     // The county's new settings: stored with the page, in force once it commits. Settings
                     // this release cannot use are skipped (the current ones stay), never half-applied.
                     OpBody::CountyConfigSet(c) => match c.config.validate() {

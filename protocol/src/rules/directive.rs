@@ -5,7 +5,8 @@
 use super::{Denial, RuleError};
 use crate::model::{Actor, DirectiveKind, Role};
 
-/// May `actor` issue a directive of `kind` to the subtree at `target_path`?
+/// May `actor` issue a directive of `kind` to the subtree at `target_path`? County and township staff issue
+/// to their subtree, and a village branch (its grid worker / 支部干部) to its groups.
 /// Tasks need a due time; a due time must lie in the future.
 pub fn authorize_issue(
     actor: &Actor,
@@ -14,7 +15,7 @@ pub fn authorize_issue(
     due_at_ms: Option<i64>,
     now_ms: i64,
 ) -> Result<(), DirectiveInputError> {
-    if !matches!(actor.role, Role::CountyStaff | Role::TownshipStaff) {
+    if !matches!(actor.role, Role::CountyStaff | Role::TownshipStaff | Role::GridWorker | Role::BranchSecretary) {
         return Err(DirectiveInputError::Rule(RuleError::NotPermitted(Denial::NotDirectiveIssuer)));
     }
     if !actor.sees(target_path) {
@@ -114,6 +115,67 @@ pub fn validate_task_report(note: &str, evidence: &[String]) -> Result<String, c
     Ok(note)
 }
 
+/// May `actor` remind (催办) the node at `node_path` of a directive it has not signed for? Any node above it
+/// in the directive's area may (the issuer, or a township / branch chasing its own children); the node must be
+/// reached by the directive, must owe an acknowledgement (not the issuer) and must not have acknowledged yet.
+pub fn authorize_remind(
+    actor: &Actor,
+    d: DirectiveFacts<'_>,
+    node_id: &str,
+    node_path: &str,
+    node_acknowledged: bool,
+) -> Result<(), RuleError> {
+    if node_id == actor.node_id || !actor.sees(node_path) {
+        return Err(RuleError::OutOfScope);
+    }
+    if !crate::rules::scope::within(d.target_path, node_path) || node_id == d.issuer_node_id {
+        return Err(RuleError::DirectiveStep("the node owes no acknowledgement of this directive"));
+    }
+    if node_acknowledged {
+        return Err(RuleError::DirectiveStep("the node has already acknowledged (签收)"));
+    }
+    Ok(())
+}
+
+/// Where a node's task completion report stands with the issuer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskReportStatus {
+    /// Reported, waiting for the issuer (待审核).
+    Pending,
+    /// Accepted by the issuer (已通过).
+    Accepted,
+    /// Sent back by the issuer (已退回): the node reports again.
+    Returned,
+}
+
+/// Whether a node's new completion report takes the place of what it has: the first report stands, unless
+/// the issuer sent it back.
+pub fn report_replaces(previous: Option<TaskReportStatus>) -> bool {
+    matches!(previous, None | Some(TaskReportStatus::Returned))
+}
+
+/// May `actor` accept or send back (退回) a node's completion report? Only the issuing node's staff, only a
+/// report still waiting (`Pending`); sending back needs a reason (checked by [`validate_review_reason`]).
+pub fn authorize_task_review(actor: &Actor, d: DirectiveFacts<'_>, report: Option<TaskReportStatus>) -> Result<(), RuleError> {
+    if actor.node_id != d.issuer_node_id {
+        return Err(RuleError::NotPermitted(Denial::NotTaskIssuer));
+    }
+    match report {
+        Some(TaskReportStatus::Pending) => Ok(()),
+        None => Err(RuleError::DirectiveStep("no completion report to review")),
+        Some(_) => Err(RuleError::DirectiveStep("the report was already reviewed")),
+    }
+}
+
+/// The reason of a review: required (1..NOTE characters) to send a report back, empty to accept it.
+pub fn validate_review_reason(accepted: bool, reason: &str) -> Result<String, crate::validate::FieldError> {
+    if accepted {
+        return Ok(String::new());
+    }
+    crate::validate::text("reason", reason, 1, crate::validate::limits::NOTE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,11 +194,16 @@ mod tests {
         let county = actor(Role::CountyStaff, "c", "/c/");
         let town = actor(Role::TownshipStaff, "t1", "/c/t1/");
         let gw = actor(Role::GridWorker, "b1", "/c/t1/b1/");
+        let lh = actor(Role::LiaisonHead, "g1", "/c/t1/b1/g1/");
         assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Alert, None, 0), Ok(()));
         assert_eq!(authorize_issue(&town, "/c/t1/b1/", DirectiveKind::Notice, None, 0), Ok(()));
         assert_eq!(authorize_issue(&town, "/c/", DirectiveKind::Notice, None, 0), Err(RuleError::OutOfScope.into()));
+        // A branch issues to its own groups, not above or beside itself.
+        assert_eq!(authorize_issue(&gw, "/c/t1/b1/", DirectiveKind::Notice, None, 0), Ok(()));
+        assert_eq!(authorize_issue(&gw, "/c/t1/b1/g1/", DirectiveKind::Notice, None, 0), Ok(()));
+        assert_eq!(authorize_issue(&gw, "/c/t1/", DirectiveKind::Notice, None, 0), Err(RuleError::OutOfScope.into()));
         assert_eq!(
-            authorize_issue(&gw, "/c/t1/b1/", DirectiveKind::Notice, None, 0),
+            authorize_issue(&lh, "/c/t1/b1/g1/", DirectiveKind::Notice, None, 0),
             Err(RuleError::NotPermitted(Denial::NotDirectiveIssuer).into())
         );
         assert_eq!(authorize_issue(&county, "/c/", DirectiveKind::Task, None, 0), Err(DirectiveInputError::DueTimeRequired));
@@ -189,5 +256,37 @@ mod tests {
             authorize_household_ack(&town, "/c/t1/", "/c/t1/b1/g1/h1/", true),
             Err(RuleError::NotPermitted(Denial::NotHouseholdLiaison))
         );
+    }
+
+    #[test]
+    fn reminders_go_down_to_silent_nodes_in_the_area() {
+        let county = actor(Role::CountyStaff, "c", "/c/");
+        let gw = actor(Role::GridWorker, "b1", "/c/t1/b1/");
+        let alert = to("/c/t1/");
+        assert_eq!(authorize_remind(&county, alert, "g1", "/c/t1/b1/g1/", false), Ok(()));
+        assert_eq!(authorize_remind(&gw, alert, "g1", "/c/t1/b1/g1/", false), Ok(()), "a branch chases its group");
+        assert!(matches!(authorize_remind(&county, alert, "g1", "/c/t1/b1/g1/", true), Err(RuleError::DirectiveStep(_))));
+        assert!(matches!(authorize_remind(&county, alert, "t2", "/c/t2/", false), Err(RuleError::DirectiveStep(_))), "not reached");
+        assert!(matches!(authorize_remind(&county, alert, "c", "/c/", false), Err(RuleError::OutOfScope)), "not itself");
+        assert_eq!(authorize_remind(&gw, alert, "t1", "/c/t1/", false), Err(RuleError::OutOfScope), "not upwards");
+        assert_eq!(authorize_remind(&gw, alert, "g9", "/c/t1/b2/g9/", false), Err(RuleError::OutOfScope), "not beside");
+    }
+
+    #[test]
+    fn only_the_issuer_reviews_a_waiting_report_and_a_returned_one_is_reported_again() {
+        use TaskReportStatus::*;
+        let town = actor(Role::TownshipStaff, "t1", "/c/t1/");
+        let county = actor(Role::CountyStaff, "c", "/c/");
+        let task = DirectiveFacts { target_path: "/c/t1/", issuer_node_id: "t1" };
+        assert_eq!(authorize_task_review(&town, task, Some(Pending)), Ok(()));
+        assert_eq!(authorize_task_review(&county, task, Some(Pending)), Err(RuleError::NotPermitted(Denial::NotTaskIssuer)));
+        for done in [None, Some(Accepted), Some(Returned)] {
+            assert!(matches!(authorize_task_review(&town, task, done), Err(RuleError::DirectiveStep(_))));
+        }
+        assert_eq!(validate_review_reason(true, "  ").unwrap(), "");
+        assert_eq!(validate_review_reason(false, " ").unwrap_err().field, "reason");
+        assert_eq!(validate_review_reason(false, " 照片看不清 ").unwrap(), "照片看不清");
+        assert!(report_replaces(None) && report_replaces(Some(Returned)));
+        assert!(!report_replaces(Some(Pending)) && !report_replaces(Some(Accepted)));
     }
 }

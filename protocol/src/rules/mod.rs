@@ -45,7 +45,8 @@ mod denial_tests {
                 | Denial::NotAboveOwner
                 | Denial::NotOnSpotReporter
                 | Denial::SystemOnly
-                | Denial::TagsNotAllVisible => Denial::ALL.contains(&d),
+                | Denial::TagsNotAllVisible
+                | Denial::NotTaskIssuer => Denial::ALL.contains(&d),
             }
         }
         let mut codes = std::collections::HashSet::new();
@@ -86,7 +87,7 @@ pub enum Denial {
     NotAssignee,
     #[error("the assignee must be a grid worker or staff within the owning level")]
     InvalidAssignee,
-    #[error("only county or township staff may issue directives")]
+    #[error("only county or township staff, or a village branch, may issue directives")]
     NotDirectiveIssuer,
     #[error("only a liaison head or grid worker of the household may record its acknowledgement")]
     NotHouseholdLiaison,
@@ -104,11 +105,13 @@ pub enum Denial {
     SystemOnly,
     #[error("a role that does not receive every tag may not correct the tag set")]
     TagsNotAllVisible,
+    #[error("only the node that issued a task reviews its completion reports")]
+    NotTaskIssuer,
 }
 
 impl Denial {
     /// Every denial, for table tests of their messages.
-    pub const ALL: [Denial; 12] = [
+    pub const ALL: [Denial; 13] = [
         Denial::NotOwnerStaff,
         Denial::NotAssignee,
         Denial::InvalidAssignee,
@@ -121,6 +124,7 @@ impl Denial {
         Denial::NotOnSpotReporter,
         Denial::SystemOnly,
         Denial::TagsNotAllVisible,
+        Denial::NotTaskIssuer,
     ];
 
     /// The stable name of the rule (what the phone's public error carries as `rule`).
@@ -137,6 +141,7 @@ impl Denial {
             Denial::NotAboveOwner => "not_above_owner",
             Denial::NotOnSpotReporter => "not_on_spot_reporter",
             Denial::SystemOnly => "system_only",
+            Denial::NotTaskIssuer => "not_task_issuer",
             Denial::TagsNotAllVisible => "tags_not_all_visible",
         }
     }

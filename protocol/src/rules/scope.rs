@@ -96,7 +96,7 @@ pub struct Capabilities {
     pub home: HomeScreen,
     /// 就地解决 on the report form: only the reporting grid worker may (`Denial::NotOnSpotReporter`).
     pub resolve_on_spot: bool,
-    /// Directives reach the node: sign (签收) and relay. The county is where directives start.
+    /// The directive inbox: every role (the county's own directives with their coverage; others sign and relay).
     pub directive_inbox: bool,
     /// Record households' acknowledgements (`directive::authorize_household_ack`).
     pub record_household_acks: bool,
@@ -117,9 +117,9 @@ pub fn capabilities(role: Role) -> Capabilities {
             Role::BranchSecretary => HomeScreen::Branch,
         },
         resolve_on_spot: role == Role::GridWorker,
-        directive_inbox: role != Role::CountyStaff,
+        directive_inbox: true,
         record_household_acks: matches!(role, Role::LiaisonHead | Role::GridWorker),
-        issue_directives: staff,
+        issue_directives: staff || matches!(role, Role::GridWorker | Role::BranchSecretary),
         triage: role.handles_issues(),
     }
 }

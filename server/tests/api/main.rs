@@ -11,6 +11,7 @@ mod bundle;
 mod cli;
 mod county;
 mod demo;
+mod directive_cli;
 mod logs;
 mod longpoll;
 mod matrix;

@@ -214,6 +214,7 @@ async fn story(s: &Server) {
         body: "严禁野外用火".into(),
         due_at_ms: None,
         issued_at_ms: T0 + D,
+        evidence: vec![],
     };
     s.push("cs", vec![op(T0 + D, OpBody::DirectiveIssued(alert))]).await;
     s.push("ts1", vec![node_ack("ts1", "alert-1", T0 + D + H)]).await;

@@ -47,6 +47,7 @@ async fn a_county_alert_reaches_the_whole_chain_and_acks_flow_up() {
         body: "严禁野外用火".into(),
         due_at_ms: None,
         issued_at_ms: now,
+        evidence: vec![],
     };
     assert_eq!(s.push(&cs, vec![op(OpBody::DirectiveIssued(directive.clone()))]).await.results[0].outcome, OpOutcome::Applied);
     // The liaison head of t1's group sees an alert aimed at its ancestor; t2's does not.
@@ -105,6 +106,7 @@ async fn the_issuing_node_may_not_sign_for_its_own_directive() {
         body: "严禁野外用火".into(),
         due_at_ms: None,
         issued_at_ms: now,
+        evidence: vec![],
     };
     assert_eq!(s.push(&cs, vec![op(OpBody::DirectiveIssued(county_wide))]).await.results[0].outcome, OpOutcome::Applied);
     let own = NodeAck { directive_id: "alert-c".into(), node_id: "c".into(), user_id: "cs".into(), at_ms: now };

@@ -61,6 +61,7 @@ async fn directive_steps_before_the_directive_or_far_ahead_are_refused() {
         body: "严禁野外用火".into(),
         due_at_ms: None,
         issued_at_ms,
+        evidence: vec![],
     };
     assert!(impossible(&s.push(&cs, vec![op(OpBody::DirectiveIssued(directive("d0", now + 3650 * DAY)))]).await.results[0].outcome));
     assert_eq!(s.push(&cs, vec![op(OpBody::DirectiveIssued(directive("d1", now)))]).await.results[0].outcome, OpOutcome::Applied);

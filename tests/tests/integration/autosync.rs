@@ -192,6 +192,7 @@ fn a_fire_alert_reaches_a_foreground_phone_through_the_long_poll() {
             title: "森林火险橙色预警".into(),
             body: "严禁野外用火".into(),
             due_at_ms: None,
+            evidence: vec![],
         })
         .unwrap();
     rt.block_on(cs.app.sync(None)).unwrap();

@@ -127,6 +127,7 @@ fn alert() -> DirectiveDraft {
         title: "森林火险预警".into(),
         body: "严禁野外用火".into(),
         due_at_ms: Some(NOW + 3_600_000),
+        evidence: vec![],
     }
 }
 
@@ -234,14 +235,15 @@ fn out_of_scope_access_is_refused_and_changes_nothing() {
     refused!(&p, &before, app.issue_directive(DirectiveDraft { target_node_id: "t2".into(), ..alert() }), e if np(e));
     refused!(&p, &before, app.household("h4".into()), e if nf("household", "h4", e));
 
-    // A grid worker: not the other branch's households or places, and may not direct anyone or triage.
+    // A grid worker: not the other branch's households or places, may direct only its own branch's groups (not the
+    // township above it), and may not triage.
     app.sign_in("gw".into()).unwrap();
     let before = db_rows(&p);
     refused!(&p, &before, app.record_visit(visit("h4")), e if nf("household", "h4", e));
     refused!(&p, &before, app.report_issue(IssueDraft { household_id: Some("h4".into()), ..draft() }), e if nf("household", "h4", e));
     refused!(&p, &before, app.report_issue(IssueDraft { household_id: None, node_id: Some("b2".into()), ..draft() }), e if nf("node", "b2", e));
     refused!(&p, &before, app.household_visits("h4".into(), 5), e if nf("household", "h4", e));
-    refused!(&p, &before, app.issue_directive(DirectiveDraft { target_node_id: "b1".into(), ..alert() }), e if np(e));
+    refused!(&p, &before, app.issue_directive(DirectiveDraft { target_node_id: "t1".into(), ..alert() }), e if np(e));
     refused!(&p, &before, app.perform_issue_action(issue.clone(), IssueCommand::Assign { assignee_id: "gw".into() }), e if np(e));
 
     // A liaison head: only the group's households; only the original visitor amends a visit.
@@ -252,6 +254,8 @@ fn out_of_scope_access_is_refused_and_changes_nothing() {
     refused!(&p, &before, app.record_visit(visit("h3")), e if nf("household", "h3", e));
     refused!(&p, &before, app.amend_visit(visit_id.clone(), "改写别人的记录".into(), vec![]), e if np(e));
     refused!(&p, &before, app.perform_issue_action(issue.clone(), IssueCommand::Resolve { note: "已处理".into(), evidence: vec![] }), e if np(e));
+    refused!(&p, &before, app.issue_directive(DirectiveDraft { target_node_id: "g1".into(), ..alert() }), e if np(e));
+    refused!(&p, &before, app.remind_node(directive.clone(), "g2".into()), e if np(e));
 }
 
 #[test]

@@ -16,6 +16,7 @@ fn fire_alert() -> DirectiveDraft {
         title: "护林防火：森林火险橙色预警".into(),
         body: "即日起一乡镇禁止一切野外用火，联户长逐户告知".into(),
         due_at_ms: Some(now_ms() + 6 * 3_600_000),
+        evidence: vec![],
     }
 }
 

@@ -40,6 +40,7 @@ fn fire_alert_cascades_to_every_household_and_silent_nodes_are_flagged() {
                 title: "森林火险橙色预警".into(),
                 body: "严禁野外用火，联户长逐户告知".into(),
                 due_at_ms: None,
+                evidence: vec![],
             })
             .unwrap();
         cs.phone.app.sync(None).await.unwrap();
@@ -102,6 +103,7 @@ fn a_task_takes_a_completion_report_with_photos() {
                 title: "清理林区可燃物".into(),
                 body: "本周内清理村后林区可燃物并拍照上报".into(),
                 due_at_ms: Some(now_ms() + 72 * HOUR),
+                evidence: vec![],
             })
             .unwrap();
         ts.app.sync(None).await.unwrap();
