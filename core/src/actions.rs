@@ -143,6 +143,9 @@ pub enum Home {
     Liaison,
     /// 乡镇/县级干部: the triage queue.
     Triage,
+    /// 支部书记: the branch's own queue (issues landing at the village, `issue_queue`) and the issues the
+    /// township gave the secretary to work (`assigned_to_me`); directives in the inbox (ADR 0008).
+    Branch,
 }
 
 /// What the signed-in user may do at all: which screens and buttons the shells show (each step is still
@@ -170,8 +173,8 @@ pub fn capabilities(role: Role) -> Capabilities {
         home: match c.home {
             HomeScreen::Today => Home::Today,
             HomeScreen::Liaison => Home::Liaison,
-            // 支部书记: the branch's own queue, drawn with the triage screen until the branch home lands.
-            HomeScreen::Triage | HomeScreen::Branch => Home::Triage,
+            HomeScreen::Triage => Home::Triage,
+            HomeScreen::Branch => Home::Branch,
         },
         resolve_on_spot: c.resolve_on_spot,
         directive_inbox: c.directive_inbox,
@@ -368,6 +371,9 @@ mod tests {
         let b = button_specs(&[IssueActionKind::Accept, IssueActionKind::ResolveOnSpot, IssueActionKind::MarkOverdue], Locale::En);
         assert_eq!(b.iter().map(|s| s.kind).collect::<Vec<_>>(), [IssueActionKind::Accept]);
         assert_eq!(capabilities(Role::GridWorker).home, Home::Today);
+        let secretary = capabilities(Role::BranchSecretary);
+        assert_eq!((secretary.home, secretary.triage, secretary.issue_directives), (Home::Branch, true, false));
+        assert!(secretary.directive_inbox && !secretary.resolve_on_spot && !secretary.record_household_acks);
         assert!(capabilities(Role::GridWorker).resolve_on_spot && !capabilities(Role::TownshipStaff).resolve_on_spot);
         assert!(capabilities(Role::LiaisonHead).record_household_acks && capabilities(Role::CountyStaff).directive_inbox);
         assert!(capabilities(Role::GridWorker).issue_directives && !capabilities(Role::LiaisonHead).issue_directives);

@@ -58,6 +58,7 @@ struct SignedInView: View {
         case .today: TodayView(model: TodayViewModel(ctx), ctx: ctx)
         case .liaison: LiaisonHomeView(model: LiaisonHomeViewModel(ctx), ctx: ctx)
         case .triage: TriageView(model: TriageViewModel(ctx), ctx: ctx)
+        case .branch: BranchHomeView(model: BranchHomeViewModel(ctx), ctx: ctx)
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod autosync;
+mod branch_day;
 mod common;
 mod county;
 mod directives;

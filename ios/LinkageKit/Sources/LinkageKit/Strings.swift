@@ -86,6 +86,9 @@ public struct Strings: Sendable {
     public var submitResolvedOnSpot: String { t("已就地解决，提交", "Resolved on the spot: submit") }
     public var onSpotSaved: String { t("已按就地解决上报，待乡镇回访核实，将自动同步", "Reported as resolved on the spot; the township will verify it. It will sync automatically") }
     // ---- issue page and triage
+    // ---- branch secretary (支部书记): home
+    public var branchQueueSection: String { t("本村待办诉求", "Issues at the village branch") }
+
     public var triageTitle: String { t("诉求受理", "Triage queue") }
     public var timeline: String { t("办理过程", "Timeline") }
     public var actions: String { t("可进行的操作", "What you can do") }

@@ -37,6 +37,7 @@ import androidx.compose.ui.test.runDesktopComposeUiTest
 import androidx.compose.ui.text.TextLayoutResult
 import androidx.compose.ui.unit.Density
 import androidx.compose.ui.unit.TextUnitType
+import cn.linkage.app.ui.BranchHomeScreen
 import cn.linkage.app.ui.DirectiveScreen
 import cn.linkage.app.ui.DraftFormScreen
 import cn.linkage.app.ui.DraftsEntry
@@ -68,6 +69,7 @@ import cn.linkage.core.IssueDraft
 import cn.linkage.core.Light
 import cn.linkage.core.TextNeed
 import cn.linkage.core.Urgency
+import cn.linkage.shell.BranchHomePresenter
 import cn.linkage.shell.DirectiveDetailPresenter
 import cn.linkage.shell.DirectiveInboxPresenter
 import cn.linkage.shell.DraftListPresenter
@@ -387,15 +389,19 @@ private fun Fixture.directiveSteps(id: String) = app.directive(id).let { d ->
 
 /** The signed-in frame around a screen, with the real sync bar state. */
 @Composable
-private fun Frame(f: Fixture, canGoBack: Boolean, home: Boolean, content: @Composable () -> Unit) {
-    val session = f.app.session()!!.toView()
-    val bar = remember { SyncBarPresenter(f.ctx).also { runBlocking { it.refresh() } } }
+private fun Frame(f: Fixture, canGoBack: Boolean, home: Boolean, content: @Composable () -> Unit) =
+    Frame(f.app, f.ctx, canGoBack, home, content)
+
+@Composable
+private fun Frame(app: FieldApp, ctx: ShellContext, canGoBack: Boolean, home: Boolean, content: @Composable () -> Unit) {
+    val session = app.session()!!.toView()
+    val bar = remember { SyncBarPresenter(ctx).also { runBlocking { it.refresh() } } }
     val st by bar.state.collectAsState()
     SignedInFrame(
-        f.ctx.strings, session.title, session.subtitle, canGoBack,
+        ctx.strings, session.title, session.subtitle, canGoBack,
         showInbox = home && session.capabilities.directiveInbox,
         onBack = {}, onInbox = {}, onSignOut = {},
-        syncBar = { SyncBar(st, f.ctx.strings, onSync = {}, onSignIn = {}) },
+        syncBar = { SyncBar(st, ctx.strings, onSync = {}, onSignIn = {}) },
         content = content,
     )
 }
@@ -420,6 +426,11 @@ fun renderRole(f: Fixture, user: String) {
             val p = TriagePresenter(f.ctx)
             runBlocking { p.load() }
             shoot("$user-home") { Frame(f, false, true) { TriageScreen(p.state.value, s, {}, {}, {}, none) } }
+        }
+        Home.BRANCH -> {
+            val p = BranchHomePresenter(f.ctx)
+            runBlocking { p.load() }
+            shoot("$user-home") { Frame(f, false, true) { BranchHomeScreen(p.state.value, s, {}, {}, {}, none) } }
         }
     }
     if (session.capabilities.directiveInbox) {
@@ -659,6 +670,49 @@ fun interactions(f: Fixture) {
     interact(f, "ts", d, IssueActionKind.ESCALATE) // required reason
 }
 
+/** The fixture bundle with a branch secretary `bs` at b1 and the county's intake setting sending liaison heads'
+ * reports to the branch (ADR 0008); the rest of the county as in the fixture. */
+fun branchBundle(text: String): String =
+    text.replaceFirst(Regex("\"users\"\\s*:\\s*\\["), "\"users\": [{\"id\": \"bs\", \"name\": \"村支书\", \"role\": \"branch_secretary\", \"node_id\": \"b1\"}, ")
+        .replaceFirst("{", "{\"config\": {\"intake\": {\"liaison_reports\": \"branch\"}}, ")
+
+/**
+ * 支部书记 (ADR 0008): a county whose liaison heads' reports land at the village branch. The secretary's home
+ * (the branch's queue, then the issues assigned to them) and the issue page with the core's buttons, from a
+ * neighbour dispute just reported (受理 / 不予受理 / 合并) and one settled in the village waiting for 回访.
+ */
+fun renderBranch() {
+    val dir = Files.createTempDirectory("linkage-branch").toFile()
+    try {
+        val file = File(dir, "bundle.json").apply { writeText(branchBundle(bundle.readText())) }
+        val app = FieldApp.open(File(dir, "linkage.db").path, ByteArray(32).also { java.security.SecureRandom().nextBytes(it) })
+        app.loadBundle(file.path)
+        val ctx = ShellContext(app, Lang.ZH_CN, liveRefresh = false)
+        val s = ctx.strings
+        val none: (String) -> Unit = {}
+        app.signIn("lh")
+        val dispute = app.reportIssue(IssueDraft(IssueCategory.DISPUTE, Urgency.NORMAL, "邻里纠纷：院墙占地", "两户因新砌院墙的位置争吵。", "h1")).id
+        val settled = app.reportIssue(IssueDraft(IssueCategory.DISPUTE, Urgency.NORMAL, "邻里纠纷：放水灌溉", "上下游两户争水。", "h2")).id
+        app.signIn("bs")
+        app.performAction(settled, IssueActionKind.ACCEPT, ActionForm())
+        app.performAction(settled, IssueActionKind.RESOLVE, ActionForm(text = "村调解委员会调解，约定轮流放水"))
+        val home = BranchHomePresenter(ctx)
+        runBlocking { home.load() }
+        check(home.state.value.queue.rows.map { it.id }.toSet() == setOf(dispute, settled)) { "the branch queue: ${home.state.value.queue.rows}" }
+        shoot("bs-home") { Frame(app, ctx, false, true) { BranchHomeScreen(home.state.value, s, {}, {}, {}, none) } }
+        for ((name, id) in listOf("bs-issue" to dispute, "bs-verify" to settled)) {
+            val p = IssuePresenter(ctx, id)
+            runBlocking { p.load() }
+            shoot(name, Expect(issueActions = app.issue(id).actions.map { it.label })) {
+                Frame(app, ctx, true, false) { IssueScreen(p.state.value, s, {}, none, none, {}, { _, _ -> }, {}) }
+            }
+        }
+        app.destroy()
+    } finally {
+        dir.deleteRecursively()
+    }
+}
+
 fun main(args: Array<String>) {
     System.setProperty("java.awt.headless", "true")
     Locale.setDefault(Locale.SIMPLIFIED_CHINESE)
@@ -667,6 +721,7 @@ fun main(args: Array<String>) {
     try {
         Fixture().use { f ->
             for (user in listOf("gw", "lh", "ts", "cs")) renderRole(f, user)
+            renderBranch()
             renderSignIn(f)
             renderLights(f)
             interactions(f)

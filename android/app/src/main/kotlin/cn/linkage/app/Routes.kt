@@ -22,6 +22,7 @@ import cn.linkage.app.ui.SignedInFrame
 import cn.linkage.app.ui.SyncBar
 import cn.linkage.app.ui.TodayScreen
 import cn.linkage.app.ui.TriageScreen
+import cn.linkage.app.ui.BranchHomeScreen
 import cn.linkage.app.ui.VisitScreen
 import cn.linkage.shell.DirectiveDetailPresenter
 import cn.linkage.shell.DirectiveInboxPresenter
@@ -39,6 +40,7 @@ import cn.linkage.shell.Strings
 import cn.linkage.shell.SyncBarPresenter
 import cn.linkage.shell.TodayPresenter
 import cn.linkage.shell.TriagePresenter
+import cn.linkage.shell.BranchHomePresenter
 import cn.linkage.shell.VisitFormPresenter
 import kotlinx.coroutines.delay
 
@@ -85,6 +87,7 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
                     Home.TODAY -> TodayRoute(vm, s)
                     Home.LIAISON -> LiaisonHomeRoute(vm, s)
                     Home.TRIAGE -> TriageRoute(vm, s)
+                    Home.BRANCH -> BranchHomeRoute(vm, s)
                 }
                 Route.Inbox -> InboxRoute(vm, s)
                 is Route.Household -> HouseholdRoute(vm, s, route.id)
@@ -147,6 +150,20 @@ private fun TriageRoute(vm: MainViewModel, s: Strings) {
     val st by p.state.collectAsStateWithLifecycle()
     LaunchedEffect(p) { p.load() }
     TriageScreen(
+        st, s,
+        onFilter = { f -> vm.launch { p.setFilter(f) } },
+        onRetry = { vm.launch { p.load() } },
+        onMore = { vm.launch { p.loadMore() } },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+    )
+}
+
+@Composable
+private fun BranchHomeRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Home) { BranchHomePresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    BranchHomeScreen(
         st, s,
         onFilter = { f -> vm.launch { p.setFilter(f) } },
         onRetry = { vm.launch { p.load() } },

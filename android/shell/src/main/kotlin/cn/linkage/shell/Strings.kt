@@ -129,6 +129,9 @@ class Strings(val lang: Lang) {
     val submitResolvedOnSpot get() = t("已就地解决，提交", "Resolved on the spot: submit")
     val onSpotSaved get() = t("已按就地解决上报，待乡镇回访核实，将自动同步", "Reported as resolved on the spot; the township will verify it. It will sync automatically")
 
+    // ---- branch secretary (支部书记): home
+    val branchQueueSection get() = t("本村待办诉求", "Issues at the village branch")
+
     // ---- issue page and triage
     val triageTitle get() = t("诉求受理", "Triage queue")
     val timeline get() = t("办理过程", "Timeline")

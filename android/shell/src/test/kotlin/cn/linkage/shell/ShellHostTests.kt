@@ -103,6 +103,7 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "a throwing ChangeObserver is a typed error; the write stays" to ::throwingObserver,
     "live: an open triage screen lists an issue the automatic sync pulls" to ::liveTriageRefresh,
     "sign-in: an initial password asks for a new one, the core checks it, then the user is in" to ::initialPasswordChanged,
+    "branch day: a neighbour dispute settled and closed at the branch, never in the township's queue" to ::branchDay,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */
