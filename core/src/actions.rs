@@ -372,7 +372,7 @@ mod tests {
         assert_eq!(b.iter().map(|s| s.kind).collect::<Vec<_>>(), [IssueActionKind::Accept]);
         assert_eq!(capabilities(Role::GridWorker).home, Home::Today);
         let secretary = capabilities(Role::BranchSecretary);
-        assert_eq!((secretary.home, secretary.triage, secretary.issue_directives), (Home::Branch, true, false));
+        assert_eq!((secretary.home, secretary.triage, secretary.issue_directives), (Home::Branch, true, true));
         assert!(secretary.directive_inbox && !secretary.resolve_on_spot && !secretary.record_household_acks);
         assert!(capabilities(Role::GridWorker).resolve_on_spot && !capabilities(Role::TownshipStaff).resolve_on_spot);
         assert!(capabilities(Role::LiaisonHead).record_household_acks && capabilities(Role::CountyStaff).directive_inbox);
