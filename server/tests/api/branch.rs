@@ -167,3 +167,25 @@ async fn by_default_reports_land_at_the_township_and_a_stale_phone_is_not_quaran
     assert_eq!(one(&s, &lh, dispute("lh1", "d4", "b1")).await, OpOutcome::Applied);
     assert_eq!(one(&s, &bs, bs1("d4", IssueAction::Accept)).await, OpOutcome::Applied);
 }
+
+#[tokio::test]
+async fn the_sweep_flags_an_overdue_issue_at_the_branch_as_the_branch_level() {
+    let s = village(Some(IntakeLevel::Branch)).await;
+    let (lh, bs) = (s.token("lh1").await, s.token("bs1").await);
+    assert_eq!(one(&s, &lh, dispute("lh1", "d5", "b1")).await, OpOutcome::Applied);
+    // Nobody accepts it: weeks later the sweep marks the accept step overdue, acting at the branch.
+    let flagged = s.storage.sweep_overdue(now_ms() + 30 * 86_400_000, &linkage_protocol::rules::sla::SlaRules::china_default()).unwrap();
+    assert_eq!(flagged, 1);
+    let pulled = s.pull(&bs, 0, 1000).await;
+    let mark = pulled
+        .changes
+        .iter()
+        .find_map(|c| match &c.op.body {
+            OpBody::IssueEvent(e) if e.issue_id == "d5" && matches!(e.action, IssueAction::MarkOverdue { .. }) => Some(e.clone()),
+            _ => None,
+        })
+        .expect("the overdue mark reaches the secretary");
+    assert_eq!((mark.actor_role, mark.actor_node_id.as_str()), (Role::BranchSecretary, "b1"));
+    let (p, _) = issue(&s, &bs, "d5").await;
+    assert!(p.overdue_step.is_some() && p.state == IssueState::Reported);
+}
