@@ -26,15 +26,21 @@ fn act(phone: &SyncPhone, issue: &str, kind: IssueActionKind, form: ActionForm) 
     phone.app.perform_action(issue.into(), kind, form).unwrap()
 }
 
-#[test]
-fn branch_day_a_neighbour_dispute_is_settled_in_the_village() {
-    let rt = runtime();
+/// The fixture county's server with a branch secretary `bs` at b1 and liaison heads' reports sent to the branch.
+fn village_server() -> TestServer {
     let server = TestServer::start();
     let hash = linkage_server::auth::hash_password(PASSWORD).unwrap();
     let secretary = NewUser { id: "bs".into(), name: "李支书".into(), role: Role::BranchSecretary, node_id: "b1".into(), password_hash: hash };
     server.storage().put_user(&secretary).unwrap();
     let intake = CountyConfig { intake: Some(IntakePolicy { liaison_reports: IntakeLevel::Branch }), ..CountyConfig::default() };
     server.storage().set_county_config(&intake, now_ms()).unwrap();
+    server
+}
+
+#[test]
+fn branch_day_a_neighbour_dispute_is_settled_in_the_village() {
+    let rt = runtime();
+    let server = village_server();
     let url = server.url();
     rt.block_on(async {
         let day_start = now_ms() - DAY;
@@ -104,5 +110,42 @@ fn branch_day_a_neighbour_dispute_is_settled_in_the_village() {
         let branch = m.by_child.iter().find(|c| c.node_id == "b1").expect("a row for the branch");
         assert_eq!((branch.issues.reported, branch.issues.satisfied.numerator, branch.issues.satisfied.denominator), (1, 1, 1));
         assert_eq!((m.issues.reported, m.issues.satisfied.numerator), (1, 1));
+    });
+}
+
+/// What the village cannot settle goes up: the secretary's 上报乡镇 puts the issue in the township's queue (the
+/// township now owns it) and out of the branch's.
+#[test]
+fn what_the_branch_cannot_settle_reaches_the_township_queue() {
+    let rt = runtime();
+    let server = village_server();
+    let url = server.url();
+    rt.block_on(async {
+        let lh = connected_phone(&url, "lh").await;
+        let bs = connected_phone(&url, "bs").await;
+        let ts = connected_phone(&url, "ts").await;
+        let draft = IssueDraft {
+            category: IssueCategory::Dispute,
+            urgency: Urgency::Urgent,
+            title: "土地承包纠纷：两组争一块地".into(),
+            description: "涉及两个村民小组，村里调解不成".into(),
+            household_id: Some("h1".into()),
+            node_id: None,
+            location: None,
+            evidence: vec![],
+            client_op_id: None,
+        };
+        let issue = lh.app.report_issue(draft).unwrap();
+        lh.app.sync(None).await.unwrap();
+        bs.app.sync(None).await.unwrap();
+        act(&bs, &issue.id, IssueActionKind::Accept, ActionForm::default());
+        let up = act(&bs, &issue.id, IssueActionKind::Escalate, ActionForm { text: "调解不成，需乡镇司法所介入".into(), ..ActionForm::default() });
+        assert_eq!((up.owner_node_id.as_str(), up.state, up.escalation_count), ("t1", IssueState::Accepted, 1));
+        assert!(bs.app.issue_queue(IssueFilter::All, 0, 10).unwrap().items.iter().all(|i| i.id != issue.id), "out of the branch's queue");
+        bs.app.sync(None).await.unwrap();
+        ts.app.sync(None).await.unwrap();
+        assert!(township_queue(&ts).contains(&issue.id), "in the township's queue");
+        let offered: Vec<IssueActionKind> = ts.app.issue(issue.id.clone()).unwrap().actions.into_iter().map(|a| a.kind).collect();
+        assert!(offered.contains(&IssueActionKind::Assign), "{offered:?}");
     });
 }
