@@ -148,6 +148,42 @@ pub struct NodeMeasures {
     pub visits: VisitCoverage,
     /// Coverage at branch level (grid workers), over every household of the area.
     pub branch_visits: VisitCoverage,
+    /// Issue steps received in the period more than the allowed clock skew after the time they claim
+    /// ([`LateEntry`]): the measures count the claimed times (bounded by the shared time rules), the export
+    /// shows the receipt time beside them.
+    pub late_entries: u32,
+}
+
+/// An issue step whose claimed time lies more than the allowed clock skew (10 min) before the server received
+/// it — recorded offline, or written up afterwards. The claimed time is what the measures count: the shared
+/// time rules (`rules::times`) keep it after its predecessor and not after the receipt (plus the skew).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateEntry {
+    pub issue_id: String,
+    pub path: String,
+    /// The step (受理, 办结, ...), in Chinese.
+    pub action: String,
+    pub claimed_at_ms: i64,
+    pub received_at_ms: i64,
+}
+
+/// The issue steps of the area received in the period more than the skew after their claimed time.
+fn load_late_entries(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<LateEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.issue_id, i.path, e.action, e.at_ms, e.received_at_ms FROM issue_events e JOIN issues i ON i.id = e.issue_id
+         WHERE i.path >= ?1 AND i.path < ?2 AND e.received_at_ms >= ?3 AND e.received_at_ms < ?4 AND e.received_at_ms - e.at_ms > ?5
+         ORDER BY e.received_at_ms, e.rowid",
+    )?;
+    let skew = linkage_protocol::validate::limits::FUTURE_SKEW_MS;
+    let rows = stmt.query_map(params![scope_path, scope::upper_bound(scope_path), period.from_ms, period.to_ms, skew], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?))
+    })?;
+    rows.map(|r| {
+        let (issue_id, path, action, claimed_at_ms, received_at_ms) = r?;
+        let action = parse_enum::<IssueActionKind>(&action).map_or(action, |k| k.label(Locale::ZhCn).to_string());
+        Ok(LateEntry { issue_id, path, action, claimed_at_ms, received_at_ms })
+    })
+    .collect()
 }
 
 impl NodeMeasures {
@@ -172,6 +208,8 @@ pub struct MeasuresReport {
     /// The instant visit coverage is measured at: `min(period end, now)`.
     pub visits_as_of_ms: i64,
     pub rows: Vec<NodeMeasures>,
+    /// Issue steps of the area received in the period well after their claimed time, oldest receipt first.
+    pub late: Vec<LateEntry>,
 }
 
 /// Opens the data directory's database read-only (the server may be running: WAL lets it write meanwhile).
@@ -220,6 +258,7 @@ fn compute_with(
     let households = load_households(&tx, &node.path)?;
     let visits_as_of_ms = period.to_ms.min(now_ms);
     let last_visits = last_onsite_visits(&tx, &node.path, visits_as_of_ms)?;
+    let late = load_late_entries(&tx, &node.path, period)?;
 
     let histories: Vec<IssueHistory<'_>> = issues.iter().map(|(p, e)| IssueHistory { projection: p, events: e }).collect();
     // One pass over the issues: each one's deadlines worked out once, added to the node's row and its child's.
@@ -239,11 +278,12 @@ fn compute_with(
                 acknowledgements: measures::ack_measures(&samples),
                 visits: coverage(n.level),
                 branch_visits: coverage(OrgLevel::Branch),
+                late_entries: late.iter().filter(|l| l.path.starts_with(&n.path)).count() as u32,
                 node: n,
             }
         })
         .collect();
-    Ok(MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows })
+    Ok(MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows, late })
 }
 
 /// The issues of the area reported in `[from − LOOKBACK, to)` from their projection rows: the projection's
@@ -632,6 +672,7 @@ impl MeasuresReport {
         }
         h.push("走访覆盖率(本级周期)".to_string());
         h.push("支部走访覆盖率".to_string());
+        h.push(LATE_HEADER.to_string());
         h
     }
 
@@ -663,6 +704,7 @@ impl MeasuresReport {
                 }
                 row.push(Cell::Text(format_rate(r.visits.rate())));
                 row.push(Cell::Text(format_rate(r.branch_visits.rate())));
+                row.push(Cell::Count(r.late_entries));
                 row
             })
             .collect()
@@ -709,6 +751,13 @@ impl MeasuresReport {
                     self.rows.first().and_then(|r| r.branch_visits.interval_days).map_or_else(|| "不限".to_string(), |d| d.to_string()),
                 ),
             ),
+            (
+                LATE_HEADER.into(),
+                format!(
+                    "期内收到、但记录的时间早于服务器接收时间 10 分钟以上的诉求环节（离线或事后补录）：共 {} 条。指标按记录的时间计（该时间不早于前一环节、不晚于接收时间），明细（记录时间与接收时间并列）见「时间差异」表",
+                    self.late.len()
+                ),
+            ),
             ("—".into(), "无可统计对象（分母为 0）".into()),
         ]
     }
@@ -745,9 +794,28 @@ impl MeasuresReport {
             notes.write_string_with_format(r as u32, 0, k.as_str(), &bold).map_err(xlsx)?;
             notes.write_string(r as u32, 1, v.as_str()).map_err(xlsx)?;
         }
+        // Claimed time beside receipt time, where they differ by more than the skew.
+        let late = book.add_worksheet();
+        late.set_name("时间差异").map_err(xlsx)?;
+        let time = |ms: i64| cst().timestamp_millis_opt(ms).single().map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+        for (c, h) in ["诉求编号", "环节", "记录时间", "服务器接收时间", "相差(小时)"].iter().enumerate() {
+            late.write_string_with_format(0, c as u16, *h, &bold).map_err(xlsx)?;
+            late.set_column_width(c as u16, if c == 0 { 40 } else { 18 }).map_err(xlsx)?;
+        }
+        for (r, l) in self.late.iter().enumerate() {
+            let r = r as u32 + 1;
+            late.write_string(r, 0, l.issue_id.as_str()).map_err(xlsx)?;
+            late.write_string(r, 1, l.action.as_str()).map_err(xlsx)?;
+            late.write_string(r, 2, time(l.claimed_at_ms).as_str()).map_err(xlsx)?;
+            late.write_string(r, 3, time(l.received_at_ms).as_str()).map_err(xlsx)?;
+            late.write_string(r, 4, format_hours(Some(l.received_at_ms - l.claimed_at_ms)).as_str()).map_err(xlsx)?;
+        }
         book.save_to_buffer().map_err(xlsx)
     }
 }
+
+/// The last column: steps whose receipt came well after their claimed time (details on sheet 时间差异).
+pub const LATE_HEADER: &str = "补录环节数(接收晚于记录10分钟以上)";
 
 #[cfg(test)]
 mod tests {

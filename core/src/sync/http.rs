@@ -43,12 +43,23 @@ impl ServerClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Error::invalid("server_url", "must start with https://"));
         }
+        ServerClient::with_pins(&base, token, retry, super::pinning::built_in_pins()?, &[])
+    }
+
+    /// [`ServerClient::new`] requiring one of `pins` (SHA-256 of a SubjectPublicKeyInfo) in an `https://`
+    /// server's chain ([`super::pinning`]); `extra_roots` (DER) are trusted beside the webpki roots (tests
+    /// with their own CA). No pins: the usual checks only.
+    pub fn with_pins(base_url: &str, token: Option<String>, retry: RetryPolicy, pins: Vec<[u8; 32]>, extra_roots: &[Vec<u8>]) -> Result<ServerClient> {
+        let base = base_url.trim().trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::invalid("server_url", "must start with https://"));
+        }
         check_transport(&base)?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(network)?;
+        let mut builder = reqwest::Client::builder().connect_timeout(Duration::from_secs(10)).timeout(Duration::from_secs(60));
+        if !pins.is_empty() {
+            builder = builder.use_preconfigured_tls(super::pinning::pinned_tls(pins, extra_roots)?);
+        }
+        let http = builder.build().map_err(network)?;
         Ok(ServerClient { http, base, token, retry })
     }
 

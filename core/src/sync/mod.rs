@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod http;
+pub mod pinning;
 pub mod schedule;
 
 use std::sync::{Mutex, MutexGuard};

@@ -241,7 +241,7 @@ const HEADER: &str = "单位,节点编号,层级,上报数,待受理(件),已受
 按期受理率,按期办结率,返工率,满意率,受理时长中位数(小时),办结时长中位数(小时),上报上级率,指令数,\
 乡镇级签收覆盖率,乡镇级按时签收率,乡镇级签收时长中位数(小时),村级签收覆盖率,村级按时签收率,村级签收时长中位数(小时),\
 组级签收覆盖率,组级按时签收率,组级签收时长中位数(小时),户级签收覆盖率,户级按时签收率,户级签收时长中位数(小时),\
-走访覆盖率(本级周期),支部走访覆盖率";
+走访覆盖率(本级周期),支部走访覆盖率,补录环节数(接收晚于记录10分钟以上)";
 
 #[tokio::test]
 async fn hand_computed_measures_for_the_county_and_its_townships() {
@@ -274,6 +274,8 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "50.0% (1/2)", "50.0% (1/2)", "1.0", "50.0% (1/2)", "0.0% (0/2)", "3.0",
         "50.0% (1/2)", "0.0% (0/2)", "4.0", "33.3% (1/3)", "0.0% (0/3)", "5.0",
         "100.0% (1/1)", "33.3% (1/3)",
+        // No step of the period was received in it (pushed long after): nothing late to show.
+        "0",
     ]));
     // t1 (A B C): 3 reported, all closed; accepted on time B C of A B C → 2/3, median of 3 1 1 = 1.0 h;
     //   resolved on time A C of A B C → 2/3, median of 6 28 23 = 23.0 h; return visits as the county's 4;
@@ -286,6 +288,7 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "100.0% (1/1)", "100.0% (1/1)", "1.0", "100.0% (1/1)", "0.0% (0/1)", "3.0",
         "100.0% (1/1)", "0.0% (0/1)", "4.0", "50.0% (1/2)", "0.0% (0/2)", "5.0",
         "0.0% (0/2)", "50.0% (1/2)",
+        "0",
     ]));
     // t2 (D E F): D 上报, F 受理, E 不予受理; accepted F on time → 1/1, 0.5 h; due F, unresolved → 0/1; no
     //   resolution, no return visit → —; not escalated → 0/1. The silent township: t2 b2 g2 h2 all 0/1.
@@ -296,6 +299,7 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "0.0% (0/1)", "0.0% (0/1)", "—", "0.0% (0/1)", "0.0% (0/1)", "—",
         "0.0% (0/1)", "0.0% (0/1)", "—", "0.0% (0/1)", "0.0% (0/1)", "—",
         "0.0% (0/1)", "0.0% (0/1)",
+        "0",
     ]));
 
     // The township's own export: itself (the same row as in the county's) and its branch b1.
@@ -304,7 +308,7 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
     assert_eq!(t1.rows.iter().map(|r| r.node.id.as_str()).collect::<Vec<_>>(), ["t1", "b1"]);
     assert_eq!(t1_table[0], table[1]);
     // b1's own level is the branch: both coverage columns are the branch's 1/2.
-    assert_eq!(t1_table[1][32..], row(&["50.0% (1/2)", "50.0% (1/2)"])[..]);
+    assert_eq!(t1_table[1][32..], row(&["50.0% (1/2)", "50.0% (1/2)", "0"])[..]);
 
     // A period before anything happened: zero counts, every rate —.
     let conn = measures::open_read_only(s.dir.path()).unwrap();
@@ -469,5 +473,37 @@ async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
                 assert_eq!(format!("{:?}", fast.rows), format!("{:?}", scratch.rows), "{node} {from}..{to} at {now}");
             }
         }
+    }
+}
+
+/// Steps recorded offline show their receipt time beside the claimed one: counted per row (the last column) and
+/// listed on the XLSX sheet 时间差异; a step received at once is not listed.
+#[tokio::test]
+async fn steps_received_well_after_their_claimed_time_show_both_times() {
+    let s = start().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    // Reported 3 h ago and accepted 2 h ago on a phone without signal, both received now; then 办结 at once.
+    s.push("lh1", vec![report("lh1", "late", "h1", now - 3 * H)]).await;
+    s.push("ts1", vec![ev("ts1", "late", now - 2 * H, accept()), ev("ts1", "late", now, resolve())]).await;
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
+    let conn = measures::open_read_only(s.dir.path()).unwrap();
+    let report = measures::compute(&conn, "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    let steps: Vec<(&str, i64)> = report.late.iter().map(|l| (l.action.as_str(), l.claimed_at_ms)).collect();
+    assert_eq!(steps, vec![("上报", now - 3 * H), ("受理", now - 2 * H)]);
+    assert!(report.late.iter().all(|l| l.issue_id == "late" && l.received_at_ms >= now && l.received_at_ms - l.claimed_at_ms > 10 * 60_000));
+    let counts: Vec<(&str, u32)> = report.rows.iter().map(|r| (r.node.id.as_str(), r.late_entries)).collect();
+    assert_eq!(counts, vec![("c", 2), ("t1", 2), ("t2", 0)]);
+    // The table's last column and the workbook's sheet carry them.
+    let csv = String::from_utf8(report.to_csv().unwrap()[3..].to_vec()).unwrap();
+    let county = csv.lines().nth(1).unwrap();
+    assert!(county.ends_with(",2"), "{county}");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(report.to_xlsx().unwrap())).unwrap();
+    let mut workbook = String::new();
+    zip.by_name("xl/workbook.xml").unwrap().read_to_string(&mut workbook).unwrap();
+    assert!(workbook.contains("时间差异"), "{workbook}");
+    let mut strings = String::new();
+    zip.by_name("xl/sharedStrings.xml").unwrap().read_to_string(&mut strings).unwrap();
+    for needle in ["服务器接收时间", "记录时间", "受理", "3.0", "2.0"] {
+        assert!(strings.contains(needle), "{needle} missing from the shared strings");
     }
 }
