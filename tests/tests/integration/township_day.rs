@@ -97,7 +97,8 @@ fn township_day_triage_merge_resolve_revisit_and_extension() {
         let v = ts.app.start_action_draft(coal.id.clone(), IssueActionKind::Verify).unwrap();
         let satisfied = v.action.as_ref().unwrap().choices[0].clone();
         assert_eq!(satisfied.label, "满意");
-        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: now_ms(), mocked: false };
+        // A fix taken after the form opened, by the phone's (server-corrected) clock the draft was stamped with.
+        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: v.started_at_ms + 1, mocked: false };
         ts.app.update_draft(v.id.clone(), DraftFields { choice: Some(satisfied.id), notes: "老人说煤够烧了".into(), fix: Some(fix), ..v.fields.clone() }).unwrap();
         let SubmittedRecord::Issue { issue } = ts.app.submit_draft(v.id.clone()).unwrap() else { panic!("an issue") };
         assert_eq!((issue.state, issue.satisfaction), (IssueState::Closed, Some(Satisfaction::Satisfied)));
