@@ -102,12 +102,12 @@ pub trait Ledger {
     fn put_visit(&mut self, visit: &Visit, path: &str) -> Result<bool>;
     /// Stores a directive.
     fn put_directive(&mut self, directive: &Directive, target_path: &str) -> Result<()>;
-    /// Stores a node's acknowledgement.
-    fn put_node_ack(&mut self, ack: &NodeAck) -> Result<()>;
+    /// Stores a node's acknowledgement and when the server received it.
+    fn put_node_ack(&mut self, ack: &NodeAck, received_at_ms: i64) -> Result<()>;
     /// Marks the node's acknowledgement as relayed.
     fn put_relay(&mut self, relay: &NodeRelay) -> Result<()>;
-    /// Stores a household acknowledgement.
-    fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()>;
+    /// Stores a household acknowledgement and when the server received it.
+    fn put_household_ack(&mut self, ack: &HouseholdAck, received_at_ms: i64) -> Result<()>;
     /// The kind of a directive.
     fn directive_kind(&mut self, id: &str) -> Result<Option<linkage_protocol::model::DirectiveKind>>;
     /// Whether the node reported completion of the task.
@@ -117,8 +117,8 @@ pub trait Ledger {
     fn put_task_review(&mut self, review: &TaskReview) -> Result<()>;
     /// Stores a reminder (催办) to a silent node.
     fn put_reminder(&mut self, reminder: &DirectiveReminder) -> Result<()>;
-    /// Stores a task completion report.
-    fn put_task_report(&mut self, report: &TaskReport) -> Result<()>;
+    /// Stores a task completion report and when the server received it.
+    fn put_task_report(&mut self, report: &TaskReport, received_at_ms: i64) -> Result<()>;
     /// The HLC of the last edit that set a household field (`None`: only the import set it).
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>>;
     /// Sets one household field and its clock.
@@ -478,7 +478,7 @@ fn node_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &NodeAck, now_
     // The first acknowledgement stands; a second one (another user of the node) changes nothing.
     let changed = ledger.node_ack(&ack.directive_id, &ack.node_id)?.is_none();
     if changed {
-        ledger.put_node_ack(ack)?;
+        ledger.put_node_ack(ack, now_ms)?;
     }
     Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
 }
@@ -512,7 +512,7 @@ fn task_reported(ledger: &mut dyn Ledger, actor: &Actor, report: &TaskReport, no
     let previous = ledger.task_report(&report.directive_id, &report.node_id)?;
     let changed = drules::report_replaces(previous.map(|p| p.0)) && previous.is_none_or(|(_, at)| report.at_ms > at);
     if changed {
-        ledger.put_task_report(report)?;
+        ledger.put_task_report(report, now_ms)?;
         ledger.put_evidence_refs(&report.evidence, &actor.node_path)?;
     }
     Ok(Ok(Applied { op: None, path: actor.node_path.clone(), broadcast: false, changed }))
@@ -568,7 +568,7 @@ fn household_acknowledged(ledger: &mut dyn Ledger, actor: &Actor, ack: &Househol
     check!(drules::authorize_household_ack(actor, &target, &household.path, own_acked));
     let changed = !ledger.household_acked(&ack.directive_id, &ack.household_id)?;
     if changed {
-        ledger.put_household_ack(ack)?;
+        ledger.put_household_ack(ack, now_ms)?;
     }
     Ok(Ok(Applied { op: None, path: household.path, broadcast: false, changed }))
 }

@@ -148,42 +148,83 @@ pub struct NodeMeasures {
     pub visits: VisitCoverage,
     /// Coverage at branch level (grid workers), over every household of the area.
     pub branch_visits: VisitCoverage,
-    /// Issue steps received in the period more than the allowed clock skew after the time they claim
-    /// ([`LateEntry`]): the measures count the claimed times (bounded by the shared time rules), the export
-    /// shows the receipt time beside them.
+    /// Issue steps, acknowledgements (签收, of a node or recorded for a household) and task completion reports
+    /// received in the period more than the allowed clock skew after the time they claim ([`LateEntry`]): the
+    /// measures count the claimed times (bounded by the shared time rules), the export shows the receipt time
+    /// beside them.
     pub late_entries: u32,
 }
 
-/// An issue step whose claimed time lies more than the allowed clock skew (10 min) before the server received
-/// it — recorded offline, or written up afterwards. The claimed time is what the measures count: the shared
+/// A step whose claimed time lies more than the allowed clock skew (10 min) before the server received it —
+/// recorded offline, or written up afterwards: an issue step, a directive's acknowledgement (a node's 签收 or a
+/// household's 告知登记) or a task completion report. The claimed time is what the measures count: the shared
 /// time rules (`rules::times`) keep it after its predecessor and not after the receipt (plus the skew).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LateEntry {
-    pub issue_id: String,
+    /// The issue's id (诉求编号) or the directive's (指令编号).
+    pub record_id: String,
+    /// Where the step counts: the issue's path, or the acknowledging / reporting node's or household's.
     pub path: String,
-    /// The step (受理, 办结, ...), in Chinese.
+    /// The step (受理, 办结, 指令签收, 任务完成情况, ...), in Chinese.
     pub action: String,
+    /// For a directive's step, who it is for: the node's name or the household's id (no personal data); empty
+    /// for an issue step.
+    pub unit: String,
     pub claimed_at_ms: i64,
     pub received_at_ms: i64,
 }
 
-/// The issue steps of the area received in the period more than the skew after their claimed time.
+/// The steps of the area received in the period more than the skew after their claimed time, oldest receipt
+/// first: issue steps, then (at equal receipt) directive acknowledgements and task reports. Rows stored before
+/// the receipt time was kept (schema 9) have none and are not listed.
 fn load_late_entries(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<LateEntry>> {
+    let skew = linkage_protocol::validate::limits::FUTURE_SKEW_MS;
+    let upper = scope::upper_bound(scope_path);
     let mut stmt = conn.prepare_cached(
         "SELECT e.issue_id, i.path, e.action, e.at_ms, e.received_at_ms FROM issue_events e JOIN issues i ON i.id = e.issue_id
          WHERE i.path >= ?1 AND i.path < ?2 AND e.received_at_ms >= ?3 AND e.received_at_ms < ?4 AND e.received_at_ms - e.at_ms > ?5
          ORDER BY e.received_at_ms, e.rowid",
     )?;
-    let skew = linkage_protocol::validate::limits::FUTURE_SKEW_MS;
-    let rows = stmt.query_map(params![scope_path, scope::upper_bound(scope_path), period.from_ms, period.to_ms, skew], |r| {
+    let rows = stmt.query_map(params![scope_path, upper, period.from_ms, period.to_ms, skew], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?))
     })?;
-    rows.map(|r| {
-        let (issue_id, path, action, claimed_at_ms, received_at_ms) = r?;
-        let action = parse_enum::<IssueActionKind>(&action).map_or(action, |k| k.label(Locale::ZhCn).to_string());
-        Ok(LateEntry { issue_id, path, action, claimed_at_ms, received_at_ms })
-    })
-    .collect()
+    let mut late = rows
+        .map(|r| {
+            let (record_id, path, action, claimed_at_ms, received_at_ms) = r?;
+            let action = parse_enum::<IssueActionKind>(&action).map_or(action, |k| k.label(Locale::ZhCn).to_string());
+            Ok(LateEntry { record_id, path, action, unit: String::new(), claimed_at_ms, received_at_ms })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.directive_id, n.path, 'node_acknowledged', n.name, a.acked_at_ms, a.received_at_ms
+         FROM directive_acks a JOIN org_nodes n ON n.id = a.node_id
+         WHERE n.path >= ?1 AND n.path < ?2 AND a.received_at_ms >= ?3 AND a.received_at_ms < ?4 AND a.received_at_ms - a.acked_at_ms > ?5
+         UNION ALL
+         SELECT a.directive_id, h.path, 'household_acknowledged', a.household_id, a.at_ms, a.received_at_ms
+         FROM directive_household_acks a JOIN households h ON h.id = a.household_id
+         WHERE h.path >= ?1 AND h.path < ?2 AND a.received_at_ms >= ?3 AND a.received_at_ms < ?4 AND a.received_at_ms - a.at_ms > ?5
+         UNION ALL
+         SELECT r.directive_id, n.path, 'task_reported', n.name, r.at_ms, r.received_at_ms
+         FROM directive_task_reports r JOIN org_nodes n ON n.id = r.node_id
+         WHERE n.path >= ?1 AND n.path < ?2 AND r.received_at_ms >= ?3 AND r.received_at_ms < ?4 AND r.received_at_ms - r.at_ms > ?5
+         ORDER BY 6, 1, 2",
+    )?;
+    let rows = stmt.query_map(params![scope_path, upper, period.from_ms, period.to_ms, skew], |r| {
+        Ok(LateEntry {
+            record_id: r.get(0)?,
+            path: r.get(1)?,
+            action: linkage_protocol::labels::op_kind_label(&r.get::<_, String>(2)?, Locale::ZhCn).to_string(),
+            unit: r.get(3)?,
+            claimed_at_ms: r.get(4)?,
+            received_at_ms: r.get(5)?,
+        })
+    })?;
+    for r in rows {
+        late.push(r?);
+    }
+    // Stable: issue steps keep their receipt order ahead of directive steps received at the same instant.
+    late.sort_by_key(|l| l.received_at_ms);
+    Ok(late)
 }
 
 impl NodeMeasures {
@@ -208,7 +249,8 @@ pub struct MeasuresReport {
     /// The instant visit coverage is measured at: `min(period end, now)`.
     pub visits_as_of_ms: i64,
     pub rows: Vec<NodeMeasures>,
-    /// Issue steps of the area received in the period well after their claimed time, oldest receipt first.
+    /// Steps of the area (issue steps, directive acknowledgements, task reports) received in the period well
+    /// after their claimed time, oldest receipt first.
     pub late: Vec<LateEntry>,
 }
 
@@ -754,7 +796,7 @@ impl MeasuresReport {
             (
                 LATE_HEADER.into(),
                 format!(
-                    "期内收到、但记录的时间早于服务器接收时间 10 分钟以上的诉求环节（离线或事后补录）：共 {} 条。指标按记录的时间计（该时间不早于前一环节、不晚于接收时间），明细（记录时间与接收时间并列）见「时间差异」表",
+                    "期内收到、但记录的时间早于服务器接收时间 10 分钟以上的诉求环节、指令签收（含住户告知登记）和任务完成情况（离线或事后补录）：共 {} 条。指标按记录的时间计（该时间不早于前一环节、不晚于接收时间），明细（记录时间与接收时间并列）见「时间差异」表",
                     self.late.len()
                 ),
             ),
@@ -798,23 +840,25 @@ impl MeasuresReport {
         let late = book.add_worksheet();
         late.set_name("时间差异").map_err(xlsx)?;
         let time = |ms: i64| cst().timestamp_millis_opt(ms).single().map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
-        for (c, h) in ["诉求编号", "环节", "记录时间", "服务器接收时间", "相差(小时)"].iter().enumerate() {
+        for (c, h) in ["诉求或指令编号", "环节", "签收或上报单位", "记录时间", "服务器接收时间", "相差(小时)"].iter().enumerate() {
             late.write_string_with_format(0, c as u16, *h, &bold).map_err(xlsx)?;
             late.set_column_width(c as u16, if c == 0 { 40 } else { 18 }).map_err(xlsx)?;
         }
         for (r, l) in self.late.iter().enumerate() {
             let r = r as u32 + 1;
-            late.write_string(r, 0, l.issue_id.as_str()).map_err(xlsx)?;
+            late.write_string(r, 0, l.record_id.as_str()).map_err(xlsx)?;
             late.write_string(r, 1, l.action.as_str()).map_err(xlsx)?;
-            late.write_string(r, 2, time(l.claimed_at_ms).as_str()).map_err(xlsx)?;
-            late.write_string(r, 3, time(l.received_at_ms).as_str()).map_err(xlsx)?;
-            late.write_string(r, 4, format_hours(Some(l.received_at_ms - l.claimed_at_ms)).as_str()).map_err(xlsx)?;
+            late.write_string(r, 2, l.unit.as_str()).map_err(xlsx)?;
+            late.write_string(r, 3, time(l.claimed_at_ms).as_str()).map_err(xlsx)?;
+            late.write_string(r, 4, time(l.received_at_ms).as_str()).map_err(xlsx)?;
+            late.write_string(r, 5, format_hours(Some(l.received_at_ms - l.claimed_at_ms)).as_str()).map_err(xlsx)?;
         }
         book.save_to_buffer().map_err(xlsx)
     }
 }
 
-/// The last column: steps whose receipt came well after their claimed time (details on sheet 时间差异).
+/// The last column: steps (issue steps, acknowledgements, task reports) whose receipt came well after their
+/// claimed time (details on sheet 时间差异).
 pub const LATE_HEADER: &str = "补录环节数(接收晚于记录10分钟以上)";
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/006_household_point_moves.sql"),
     include_str!("../sql/007_blob_uploads_and_citations.sql"),
     include_str!("../sql/008_directive_reminders_and_reviews.sql"),
+    include_str!("../sql/009_receipt_times_of_acks_and_reports.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
@@ -467,9 +468,9 @@ impl Ledger for SqlLedger<'_> {
         Ok(())
     }
 
-    fn put_node_ack(&mut self, ack: &NodeAck) -> Result<()> {
-        self.tx.prepare_cached("INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(directive_id, node_id) DO NOTHING")?.execute(params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms],
+    fn put_node_ack(&mut self, ack: &NodeAck, received_at_ms: i64) -> Result<()> {
+        self.tx.prepare_cached("INSERT INTO directive_acks (directive_id, node_id, acked_by, acked_at_ms, received_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(directive_id, node_id) DO NOTHING")?.execute(params![ack.directive_id, ack.node_id, ack.user_id, ack.at_ms, received_at_ms],
         )?;
         Ok(())
     }
@@ -481,9 +482,9 @@ impl Ledger for SqlLedger<'_> {
         Ok(())
     }
 
-    fn put_household_ack(&mut self, ack: &HouseholdAck) -> Result<()> {
-        self.tx.prepare_cached("INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(directive_id, household_id) DO NOTHING")?.execute(params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms],
+    fn put_household_ack(&mut self, ack: &HouseholdAck, received_at_ms: i64) -> Result<()> {
+        self.tx.prepare_cached("INSERT INTO directive_household_acks (directive_id, household_id, means, recorded_by, at_ms, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, household_id) DO NOTHING")?.execute(params![ack.directive_id, ack.household_id, enum_str(&ack.means), ack.user_id, ack.at_ms, received_at_ms],
         )?;
         Ok(())
     }
@@ -503,13 +504,14 @@ impl Ledger for SqlLedger<'_> {
         row.map(|(status, at)| Ok((parse_enum(&status)?, at))).transpose()
     }
 
-    fn put_task_report(&mut self, r: &TaskReport) -> Result<()> {
+    fn put_task_report(&mut self, r: &TaskReport, received_at_ms: i64) -> Result<()> {
         // A new report takes the place of one the issuer sent back (the apply rules checked that).
-        self.tx.prepare_cached("INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(directive_id, node_id) DO UPDATE SET
+        self.tx.prepare_cached("INSERT INTO directive_task_reports (directive_id, node_id, reported_by, at_ms, note, evidence, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(directive_id, node_id) DO UPDATE SET
              reported_by = excluded.reported_by, at_ms = excluded.at_ms, note = excluded.note, evidence = excluded.evidence,
+             received_at_ms = excluded.received_at_ms,
              status = 'pending', reviewed_by = NULL, reviewed_at_ms = NULL, review_reason = NULL
-             WHERE directive_task_reports.status = 'returned'")?.execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?],
+             WHERE directive_task_reports.status = 'returned'")?.execute(params![r.directive_id, r.node_id, r.user_id, r.at_ms, r.note, serde_json::to_string(&r.evidence)?, received_at_ms],
         )?;
         Ok(())
     }

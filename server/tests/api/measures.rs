@@ -15,7 +15,7 @@ use linkage_protocol::model::{
 use linkage_protocol::sync::OpOutcome;
 use linkage_protocol::wire::{
     BundleHousehold, Directive, HouseholdAck, IssueAction, IssueEvent, IssueReport, NodeAck, OpBody, Operation,
-    Visit,
+    TaskReport, Visit,
 };
 use linkage_server::measures::{self, DateRange, MeasuresPolicy, MeasuresReport};
 
@@ -490,7 +490,7 @@ async fn steps_received_well_after_their_claimed_time_show_both_times() {
     let report = measures::compute(&conn, "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
     let steps: Vec<(&str, i64)> = report.late.iter().map(|l| (l.action.as_str(), l.claimed_at_ms)).collect();
     assert_eq!(steps, vec![("上报", now - 3 * H), ("受理", now - 2 * H)]);
-    assert!(report.late.iter().all(|l| l.issue_id == "late" && l.received_at_ms >= now && l.received_at_ms - l.claimed_at_ms > 10 * 60_000));
+    assert!(report.late.iter().all(|l| l.record_id == "late" && l.unit.is_empty() && l.received_at_ms >= now && l.received_at_ms - l.claimed_at_ms > 10 * 60_000));
     let counts: Vec<(&str, u32)> = report.rows.iter().map(|r| (r.node.id.as_str(), r.late_entries)).collect();
     assert_eq!(counts, vec![("c", 2), ("t1", 2), ("t2", 0)]);
     // The table's last column and the workbook's sheet carry them.
@@ -504,6 +504,75 @@ async fn steps_received_well_after_their_claimed_time_show_both_times() {
     let mut strings = String::new();
     zip.by_name("xl/sharedStrings.xml").unwrap().read_to_string(&mut strings).unwrap();
     for needle in ["服务器接收时间", "记录时间", "受理", "3.0", "2.0"] {
+        assert!(strings.contains(needle), "{needle} missing from the shared strings");
+    }
+}
+
+/// Acknowledgements (a node's 签收, a household's 告知登记) and task completion reports recorded offline show
+/// their receipt time beside the claimed one too: in the last column and on sheet 时间差异, with the unit they
+/// are for; an acknowledgement received at once is not listed.
+#[tokio::test]
+async fn acknowledgements_and_task_reports_received_well_after_their_claimed_time_show_both_times() {
+    let s = start().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let directive = |id: &str, kind: DirectiveKind, at: i64| Directive {
+        id: id.into(),
+        issuer_id: "cs".into(),
+        issuer_node_id: "c".into(),
+        target_node_id: "c".into(),
+        kind,
+        title: "防汛安全排查".into(),
+        body: "逐户排查危房".into(),
+        due_at_ms: (kind == DirectiveKind::Task).then_some(now + 2 * D),
+        issued_at_ms: at,
+        evidence: vec![],
+    };
+    s.push("cs", vec![op(now - 5 * H, OpBody::DirectiveIssued(directive("alert-late", DirectiveKind::Alert, now - 5 * H)))]).await;
+    s.push("cs", vec![op(now - 5 * H, OpBody::DirectiveIssued(directive("task-late", DirectiveKind::Task, now - 5 * H)))]).await;
+    // Offline: t1 signed for the task 4 h ago and reported it done 3 h ago; g1 signed for the alert 2 h ago and
+    // recorded h1 told 1 h ago. b1 signs for the alert now (not listed). All received now.
+    let report = TaskReport {
+        directive_id: "task-late".into(),
+        node_id: "t1".into(),
+        user_id: "ts1".into(),
+        at_ms: now - 3 * H,
+        note: "已完成排查".into(),
+        evidence: vec![],
+    };
+    s.push("ts1", vec![node_ack("ts1", "task-late", now - 4 * H), op(now - 3 * H, OpBody::TaskReported(report))]).await;
+    let h1 = HouseholdAck { directive_id: "alert-late".into(), household_id: "h1".into(), means: AckMeans::Phone, user_id: "lh1".into(), at_ms: now - H };
+    s.push("lh1", vec![node_ack("lh1", "alert-late", now - 2 * H), op(now - H, OpBody::HouseholdAcknowledged(h1))]).await;
+    s.push("gw1", vec![node_ack("gw1", "alert-late", now)]).await;
+
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
+    let conn = measures::open_read_only(s.dir.path()).unwrap();
+    let report = measures::compute(&conn, "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    let mut steps: Vec<(&str, &str, &str, i64)> =
+        report.late.iter().map(|l| (l.record_id.as_str(), l.action.as_str(), l.unit.as_str(), l.claimed_at_ms)).collect();
+    steps.sort_by_key(|s| s.3);
+    assert_eq!(
+        steps,
+        vec![
+            ("task-late", "指令签收", "节点t1", now - 4 * H),
+            ("task-late", "任务完成情况", "节点t1", now - 3 * H),
+            ("alert-late", "指令签收", "节点g1", now - 2 * H),
+            ("alert-late", "住户告知登记", "h1", now - H),
+        ]
+    );
+    assert!(report.late.iter().all(|l| l.received_at_ms >= now && l.received_at_ms - l.claimed_at_ms > 10 * 60_000));
+    assert!(report.late.windows(2).all(|w| w[0].received_at_ms <= w[1].received_at_ms), "oldest receipt first");
+    let counts: Vec<(&str, u32)> = report.rows.iter().map(|r| (r.node.id.as_str(), r.late_entries)).collect();
+    assert_eq!(counts, vec![("c", 4), ("t1", 4), ("t2", 0)]);
+    // The township's own export lists only its area's steps.
+    let t1 = measures::compute(&conn, "t1", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    assert_eq!(t1.late.len(), 4);
+    let t2 = measures::compute(&conn, "t2", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    assert!(t2.late.is_empty(), "{:?}", t2.late);
+
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(report.to_xlsx().unwrap())).unwrap();
+    let mut strings = String::new();
+    zip.by_name("xl/sharedStrings.xml").unwrap().read_to_string(&mut strings).unwrap();
+    for needle in ["诉求或指令编号", "签收或上报单位", "服务器接收时间", "task-late", "指令签收", "任务完成情况", "住户告知登记", "节点g1", "4.0", "1.0"] {
         assert!(strings.contains(needle), "{needle} missing from the shared strings");
     }
 }
