@@ -100,9 +100,10 @@ struct HouseholdPage: View {
                     if let last = h.lastOnSiteText { Text(last).font(.caption) }
                     NavigationLink(s.newVisit, destination: VisitFormView(ctx: ctx, householdId: h.id))
                     NavigationLink(s.reportIssue, destination: ReportIssueView(ctx: ctx, householdId: h.id))
+                    NavigationLink(s.correctHousehold, destination: HouseholdEditView(ctx: ctx, householdId: h.id))
                 }
             }
-            Section(header: Text(s.visitsSection)) {
+            Section(header: Text(model.visitsTitle.isEmpty ? s.visitsSection : model.visitsTitle)) {
                 ForEach(model.visits) { v in
                     VStack(alignment: .leading) {
                         Text("\(v.whenText) · \(v.kindLabel)")
@@ -115,10 +116,12 @@ struct HouseholdPage: View {
                     }
                 }
             }
-            Section(header: Text(s.issuesSection)) {
+            if model.visitsNext != nil { Button(s.more) { Task { await model.moreVisits() } } }
+            Section(header: Text(model.issuesTitle.isEmpty ? s.issuesSection : model.issuesTitle)) {
                 ForEach(model.issues) { i in
                     NavigationLink(destination: IssueView(ctx: ctx, issueId: i.id)) { IssueRowView(row: i) }
                 }
+                if model.issuesNext != nil { Button(s.more) { Task { await model.moreIssues() } } }
             }
         }
         .task { await model.load() }
@@ -248,14 +251,28 @@ struct ReportIssueView: View {
             }
             .pickerStyle(.segmented)
             TextField(s.issueTitleField, text: $model.title)
-            Section(header: Text(s.descriptionField)) {
+            Section(header: Text(model.aboutPlace ? s.placeDescription : s.descriptionField)) {
                 TextEditor(text: $model.description).frame(minHeight: 100)
             }
             Text(model.gps.text).font(.caption)
             if let problem = model.gps.problem { Text(problem).font(.caption).foregroundColor(.red) }
             PhotoStrip(photos: model.photos)
             ErrorBanner(error: model.error, s: s)
-            if let reported = model.reported {
+            if !model.duplicates.isEmpty && model.reported == nil && model.joined == nil {
+                Section(header: Text(s.duplicatesTitle)) {
+                    ForEach(model.duplicates) { d in
+                        NavigationLink(destination: IssueView(ctx: ctx, issueId: d.issue.id)) { IssueRowView(row: d.issue) }
+                        HStack {
+                            Text(d.distanceText).font(.caption)
+                            Button(s.sameIssue) { Task { if await model.joinExisting(issueId: d.issue.id) != nil { app.changed() } } }
+                        }
+                    }
+                }
+            }
+            if let joined = model.joined {
+                if let saved = model.savedText { Text(saved) }
+                NavigationLink(destination: IssueView(ctx: ctx, issueId: joined.id)) { IssueRowView(row: joined) }
+            } else if let reported = model.reported {
                 if let saved = model.savedText { Text(saved) }
                 NavigationLink(destination: IssueView(ctx: ctx, issueId: reported.id)) { IssueRowView(row: reported) }
             } else {
@@ -272,8 +289,9 @@ struct ReportIssueView: View {
                 }
             }
         }
-        .navigationTitle(s.reportTitle)
-        .task { await model.open() }
+        .navigationTitle(model.aboutPlace ? s.reportPlaceTitle : s.reportTitle)
+        .task { await model.open(); await model.checkDuplicates() }
+        .onChange(of: model.category) { _ in Task { await model.checkDuplicates() } }
         .onAppear {
             location.start()
             openForm = route

@@ -42,7 +42,11 @@ struct SignedInView: View {
                         Text(user.subtitle).font(.caption)
                     }
                     ToolbarItem(placement: .navigationBarTrailing) {
-                        Button(ctx.strings.signOut) { Task { await session.signOut() } }
+                        NavigationLink(ctx.strings.householdsTitle, destination: HouseholdSearchView(ctx: ctx))
+                    }
+                    ToolbarItem(placement: .navigationBarTrailing) {
+                        // Sign-out lives in settings, behind the core's count of unsent records.
+                        NavigationLink(ctx.strings.settingsTitle, destination: SettingsView(ctx: ctx) { Task { await session.signOut() } })
                     }
                 }
             }

@@ -63,6 +63,11 @@ public final class HouseholdViewModel: ObservableObject {
     @Published public private(set) var household: HouseholdView?
     @Published public private(set) var visits: [VisitRow] = []
     @Published public private(set) var issues: [IssueRow] = []
+    /// Paged from the core: the whole history, a page at a time ("加载更多" while a next offset is set).
+    @Published public private(set) var visitsNext: UInt32?
+    @Published public private(set) var visitsTitle = ""
+    @Published public private(set) var issuesNext: UInt32?
+    @Published public private(set) var issuesTitle = ""
     /// The full-size file of the visit photo the user opened.
     @Published public var openedPhotoPath: String?
     @Published public private(set) var error: UiError?
@@ -70,9 +75,12 @@ public final class HouseholdViewModel: ObservableObject {
     let ctx: ShellContext
     public let householdId: String
 
-    public init(_ ctx: ShellContext, householdId: String) {
+    let pageSize: UInt32
+
+    public init(_ ctx: ShellContext, householdId: String, pageSize: UInt32 = 20) {
         self.ctx = ctx
         self.householdId = householdId
+        self.pageSize = pageSize
     }
 
     public func load() async {
@@ -89,17 +97,53 @@ public final class HouseholdViewModel: ObservableObject {
         case let .failed(e):
             error = e
         }
-        if let v = await ctx.core({ try $0.householdVisits(householdId: id, limit: 20) }).value {
-            visits = v.map { $0.toRow(s, f) }
+        let size = pageSize
+        if let page = await ctx.core({ try $0.householdVisitPage(householdId: id, offset: 0, limit: size) }).value {
+            visits = page.items.map { $0.toRow(s, f) }
+            visitsNext = page.nextOffset
+            visitsTitle = s.visitsCount(visits.count, Int64(page.total))
         }
-        // The core has no issues-by-household query yet: the newest 200 issues in the area, this household's.
-        if let page = await ctx.core({ try $0.listIssues(kind: .inArea, states: [], offset: 0, limit: 200) }).value {
-            issues = page.items.filter { $0.householdId == id }.map { $0.toRow(s, f) }
+        if let page = await ctx.core({ try $0.householdIssues(householdId: id, offset: 0, limit: size) }).value {
+            issues = page.items.map { $0.toRow(s, f) }
+            issuesNext = page.nextOffset
+            issuesTitle = s.issuesCount(issues.count, Int64(page.total))
         }
         loading = false
-        // The visits' photos after the page is up: thumbnails from the phone, else downloaded by the core.
-        for (i, row) in visits.enumerated() where row.photoCount > 0 {
-            visits[i].photos = await ctx.photos(of: .visit(visitId: row.id))
+        await loadPhotos(from: 0)
+    }
+
+    /// The visits' photos after the page is up: thumbnails from the phone, else downloaded by the core.
+    private func loadPhotos(from start: Int) async {
+        for i in start..<visits.count where visits[i].photoCount > 0 {
+            visits[i].photos = await ctx.photos(of: .visit(visitId: visits[i].id))
+        }
+    }
+
+    /// The next page of visits, appended.
+    public func moreVisits() async {
+        guard let next = visitsNext else { return }
+        let id = householdId, size = pageSize, s = ctx.strings, f = ctx.format
+        switch await ctx.core({ try $0.householdVisitPage(householdId: id, offset: next, limit: size) }) {
+        case let .ok(page):
+            let start = visits.count
+            visits += page.items.map { $0.toRow(s, f) }
+            visitsNext = page.nextOffset
+            visitsTitle = s.visitsCount(visits.count, Int64(page.total))
+            await loadPhotos(from: start)
+        case let .failed(e): error = e
+        }
+    }
+
+    /// The next page of the household's issues, appended.
+    public func moreIssues() async {
+        guard let next = issuesNext else { return }
+        let id = householdId, size = pageSize, s = ctx.strings, f = ctx.format
+        switch await ctx.core({ try $0.householdIssues(householdId: id, offset: next, limit: size) }) {
+        case let .ok(page):
+            issues += page.items.map { $0.toRow(s, f) }
+            issuesNext = page.nextOffset
+            issuesTitle = s.issuesCount(issues.count, Int64(page.total))
+        case let .failed(e): error = e
         }
     }
 
@@ -295,6 +339,13 @@ public final class VisitFormViewModel: ObservableObject {
 /// submit can never make two issues. Mirrors the Kotlin `ReportIssuePresenter`.
 @MainActor
 public final class ReportIssueViewModel: ObservableObject {
+    /// An open issue that may be the one being reported, with how far it is.
+    public struct DuplicateRow: Identifiable, Equatable {
+        public var id: String { issue.id }
+        public let issue: IssueRow
+        public let distanceText: String
+    }
+
     @Published public var category: IssueCategory = .livelihoodAid { didSet { persist() } }
     @Published public var urgency: Urgency = .normal { didSet { persist() } }
     @Published public var title = "" { didSet { persist() } }
@@ -337,7 +388,43 @@ public final class ReportIssueViewModel: ObservableObject {
     }
 
     /// A missing title or category is the core's to say on submit (its error names the field).
-    public var canSubmit: Bool { !submitting && !addingPhoto && reported == nil }
+    public var canSubmit: Bool { !submitting && !addingPhoto && reported == nil && joined == nil }
+
+    /// A report about a place, not a household (smoke on a hillside, a broken bridge): GPS point + description.
+    public var aboutPlace: Bool { householdId == nil }
+    /// "是其中一件吗？": open issues nearby of the same category, from the core, before saving.
+    @Published public private(set) var duplicates: [DuplicateRow] = []
+    /// The existing issue the user chose instead of filing a second one (the draft is gone).
+    @Published public private(set) var joined: IssueRow?
+
+    /// Asks the core for open issues of the same category near the draft's place; call on open, on a new
+    /// category and on a new fix.
+    public func checkDuplicates() async {
+        let d = IssueDraft(category: category, urgency: urgency, title: title, description: description,
+                           householdId: householdId, nodeId: householdId == nil ? nodeId : nil, location: fix,
+                           evidence: [], clientOpId: nil)
+        let s = ctx.strings, f = ctx.format
+        switch await ctx.core({ try $0.suggestDuplicates(draft: d) }) {
+        case let .ok(found): duplicates = found.map { DuplicateRow(issue: $0.issue.toRow(s, f), distanceText: s.metresAway($0.distanceM)) }
+        case let .failed(e): error = e
+        }
+    }
+
+    /// 是这件，不重复上报: the core discards the draft; the existing issue is the result.
+    @discardableResult
+    public func joinExisting(issueId: String) async -> IssueRow? {
+        guard let draftId = try? await draft.open().id else { return nil }
+        let s = ctx.strings, f = ctx.format
+        switch await ctx.core({ try $0.joinExistingIssue(draftId: draftId, issueId: issueId) }) {
+        case let .ok(detail):
+            let row = detail.summary.toRow(s, f)
+            joined = row
+            duplicates = []
+            savedText = s.joinedExisting
+            return row
+        case let .failed(e): error = e; return nil
+        }
+    }
 
     public var canResolveOnSpot: Bool { offerOnSpot && canSubmit }
 

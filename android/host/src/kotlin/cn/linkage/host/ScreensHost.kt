@@ -722,6 +722,7 @@ fun main(args: Array<String>) {
         Fixture().use { f ->
             for (user in listOf("gw", "lh", "ts", "cs")) renderRole(f, user)
             renderBranch()
+            for (user in listOf("gw", "lh", "ts", "cs")) renderLedger(f, user)
             renderSignIn(f)
             renderLights(f)
             interactions(f)

@@ -10,6 +10,11 @@ import androidx.activity.enableEdgeToEdge
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.activity.viewModels
 import androidx.lifecycle.lifecycleScope
+import androidx.compose.runtime.CompositionLocalProvider
+import androidx.compose.runtime.getValue
+import androidx.compose.ui.platform.LocalDensity
+import androidx.compose.ui.unit.Density
+import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.ui.LinkageTheme
 import cn.linkage.shell.Lang
 import cn.linkage.shell.Strings
@@ -33,8 +38,13 @@ class MainActivity : ComponentActivity() {
         window.setFlags(WindowManager.LayoutParams.FLAG_SECURE, WindowManager.LayoutParams.FLAG_SECURE)
         enableEdgeToEdge()
         setContent {
-            LinkageTheme {
-                LinkageRoot(vm, onExit = ::finish)
+            // 大字模式: the scale chosen in 设置 on top of the system's font size.
+            val textScale by vm.textScale.collectAsStateWithLifecycle()
+            val density = LocalDensity.current
+            CompositionLocalProvider(LocalDensity provides Density(density.density, density.fontScale * textScale)) {
+                LinkageTheme {
+                    LinkageRoot(vm, onExit = ::finish)
+                }
             }
         }
     }

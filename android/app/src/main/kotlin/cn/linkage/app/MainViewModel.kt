@@ -43,6 +43,12 @@ sealed interface Route {
     data class TaskCompletion(val directiveId: String) : Route
     /** A draft form continued from "继续填写", by the draft's id. */
     data class DraftForm(val draftId: String) : Route
+    /** 民生台账: household search in my scope. */
+    data object Households : Route
+    /** 更正户信息: corrections to one household. */
+    data class HouseholdEdit(val id: String) : Route
+    /** 设置: text size, language, server, version, background-sync guide, sign-out. */
+    data object Settings : Route
 
     /** One line per route for the saved state ("visit\th1\t"). */
     fun encode(): String = when (this) {
@@ -57,6 +63,9 @@ sealed interface Route {
         is ActionDraft -> "action-draft\t$issueId\t${action.name}"
         is TaskCompletion -> "task-completion\t$directiveId"
         is DraftForm -> "draft\t$draftId"
+        Households -> "households"
+        is HouseholdEdit -> "household-edit\t$id"
+        Settings -> "settings"
     }
 
     companion object {
@@ -72,6 +81,9 @@ sealed interface Route {
                 "issue" -> arg(1)?.let(::Issue)
                 "directive" -> arg(1)?.let(::Directive)
                 "drafts" -> Drafts
+                "households" -> Households
+                "household-edit" -> arg(1)?.let(::HouseholdEdit)
+                "settings" -> Settings
                 "action-draft" -> arg(1)?.let { id ->
                     IssueActionKind.entries.firstOrNull { it.name == arg(2) }?.let { ActionDraft(id, it) }
                 }
@@ -97,6 +109,22 @@ fun DraftTarget.route(): Route = when (this) {
 class MainViewModel(application: Application, private val saved: SavedStateHandle) : AndroidViewModel(application) {
     private val ready = MutableStateFlow<ShellContext?>(null)
     val context: StateFlow<ShellContext?> = ready.asStateFlow()
+
+    /** The app's version name (the settings page shows it beside the core's). */
+    val appVersion: String = runCatching {
+        @Suppress("DEPRECATION")
+        application.packageManager.getPackageInfo(application.packageName, 0).versionName
+    }.getOrNull().orEmpty()
+
+    private val scale = MutableStateFlow(1.0f)
+    /** 大字模式: the text scale chosen in 设置 (1.0, 1.3, 1.6), multiplied into the system font scale. */
+    val textScale: StateFlow<Float> = scale.asStateFlow()
+
+    /** Re-reads the chosen text scale from the core (after the settings screen changed it). */
+    fun refreshTextScale() = launch {
+        val app = ready.value?.app ?: return@launch
+        scale.value = withContext(Dispatchers.IO) { runCatching { app.textScale() }.getOrDefault(scale.value) }
+    }
 
     private val opening = MutableStateFlow<UiError?>(null)
     val openError: StateFlow<UiError?> = opening.asStateFlow()
@@ -130,7 +158,10 @@ class MainViewModel(application: Application, private val saved: SavedStateHandl
             try {
                 // One core per process, shared with the lifecycle hooks and the WorkManager worker.
                 val app = withContext(Dispatchers.IO) { Core.get(application) }
-                val ctx = ShellContext(app, Lang.fromTag(Locale.getDefault().toLanguageTag()))
+                // The language picked in 设置 (kept by the core), else the phone's; 大字模式's scale likewise.
+                val chosen = withContext(Dispatchers.IO) { runCatching { app.chosenLanguage() }.getOrNull() }
+                scale.value = withContext(Dispatchers.IO) { runCatching { app.textScale() }.getOrDefault(1.0f) }
+                val ctx = ShellContext(app, Lang.fromTag(chosen ?: Locale.getDefault().toLanguageTag()))
                 session = SessionPresenter(ctx)
                 syncBar = SyncBarPresenter(ctx)
                 session.restore()

@@ -10,7 +10,10 @@ import cn.linkage.app.ui.DirectiveScreen
 import cn.linkage.app.ui.DraftFormScreen
 import cn.linkage.app.ui.DraftsEntry
 import cn.linkage.app.ui.DraftsScreen
+import cn.linkage.app.ui.HouseholdEditScreen
 import cn.linkage.app.ui.HouseholdScreen
+import cn.linkage.app.ui.HouseholdSearchScreen
+import cn.linkage.app.ui.SettingsScreen
 import cn.linkage.app.ui.InboxScreen
 import cn.linkage.app.ui.IssueScreen
 import cn.linkage.app.ui.LiaisonHomeScreen
@@ -32,7 +35,10 @@ import cn.linkage.shell.actionDraftForm
 import cn.linkage.shell.resumedDraftForm
 import cn.linkage.shell.taskCompletionForm
 import cn.linkage.shell.Home
+import cn.linkage.shell.HouseholdEditPresenter
 import cn.linkage.shell.HouseholdPresenter
+import cn.linkage.shell.HouseholdSearchPresenter
+import cn.linkage.shell.SettingsPresenter
 import cn.linkage.shell.IssuePresenter
 import cn.linkage.shell.LiaisonHomePresenter
 import cn.linkage.shell.ReportIssuePresenter
@@ -77,6 +83,8 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
             onBack = { vm.back() },
             onInbox = { vm.open(Route.Inbox) },
             onSignOut = { vm.signOut() },
+            onHouseholds = if (route == Route.Home) ({ vm.open(Route.Households) }) else null,
+            onSettings = { vm.open(Route.Settings) },
             syncBar = {
                 SyncBarRoute(vm.syncBar, s, vm)
                 if (route == Route.Home) DraftsEntryRoute(vm, s)
@@ -96,6 +104,9 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
                 is Route.Issue -> IssueRoute(vm, s, route.id)
                 is Route.Directive -> DirectiveRoute(vm, s, route.id)
                 Route.Drafts -> DraftsRoute(vm, s)
+                Route.Households -> HouseholdSearchRoute(vm, s)
+                is Route.HouseholdEdit -> HouseholdEditRoute(vm, s, route.id)
+                Route.Settings -> SettingsRoute(vm, s)
                 is Route.ActionDraft, is Route.TaskCompletion, is Route.DraftForm -> DraftFormRoute(vm, s, route)
             }
         }
@@ -185,6 +196,63 @@ private fun HouseholdRoute(vm: MainViewModel, s: Strings, householdId: String) {
         onOpenIssue = { vm.open(Route.Issue(it)) },
         onOpenPhoto = { hash -> vm.launch { p.openPhoto(hash) } },
         onClosePhoto = p::closePhoto,
+        onCorrect = { vm.open(Route.HouseholdEdit(it)) },
+        onMoreVisits = { vm.launch { p.moreVisits() } },
+        onMoreIssues = { vm.launch { p.moreIssues() } },
+    )
+}
+
+@Composable
+private fun HouseholdSearchRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Households) { HouseholdSearchPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    HouseholdSearchScreen(
+        st, s,
+        onName = p::setName,
+        onAddress = p::setAddress,
+        onSearch = { vm.launch { p.search() } },
+        onTag = { vm.launch { p.pickTag(it) } },
+        onRisk = { vm.launch { p.pickRisk(it) } },
+        onMore = { vm.launch { p.loadMore() } },
+        onOpen = { vm.open(Route.Household(it)) },
+    )
+}
+
+@Composable
+private fun HouseholdEditRoute(vm: MainViewModel, s: Strings, householdId: String) {
+    val p = vm.presenter(Route.HouseholdEdit(householdId)) { HouseholdEditPresenter(it, householdId) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    LiveLocation(onFix = p::onFix, onProblem = {})
+    HouseholdEditScreen(
+        st, s,
+        onPhone = p::setPhone,
+        onFewer = p::fewerMembers,
+        onMore = p::moreMembers,
+        onToggleTag = p::toggleTag,
+        onNewTag = p::setNewTag,
+        onAddTag = p::addNewTag,
+        onSave = { vm.launch { if (p.save()) vm.changed() } },
+        onMarkHere = { vm.launch { if (p.markHere()) vm.changed() } },
+    )
+}
+
+@Composable
+private fun SettingsRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Settings) { SettingsPresenter(it, vm.appVersion) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    SettingsScreen(
+        st, s,
+        // The theme reads the core's text scale on the next recomposition (MainViewModel.textScale).
+        onTextScale = { scale -> vm.launch { p.pickTextScale(scale); vm.refreshTextScale() } },
+        onLanguage = { tag -> vm.launch { p.pickLanguage(tag) } },
+        onOpenGuide = p::openGuide,
+        onCloseGuide = p::closeGuide,
+        onSignOut = { vm.launch { p.askSignOut() } },
+        onCancelSignOut = p::cancelSignOut,
+        onConfirmSignOut = { vm.launch { if (p.confirmSignOut()) vm.signOut() } },
     )
 }
 
@@ -214,11 +282,15 @@ private fun ReportRoute(vm: MainViewModel, s: Strings, route: Route.Report) {
     val p = vm.presenter(route) { ReportIssuePresenter(it, route.householdId, route.nodeId) }
     LaunchedEffect(p) { p.open() }
     val st by p.state.collectAsStateWithLifecycle()
-    if (st.reported == null) LiveLocation(onFix = p::onFix, onProblem = p::onLocationProblem)
+    if (st.reported == null && st.joined == null) LiveLocation(
+        // The first fix places the draft: the core is asked for similar reports nearby (是其中一件吗？).
+        onFix = { fix -> val first = st.fix == null; p.onFix(fix); if (first) vm.launch { p.checkDuplicates() } },
+        onProblem = p::onLocationProblem,
+    )
     val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     ReportScreen(
         st, s,
-        onCategory = p::setCategory,
+        onCategory = { c -> vm.launch { p.pickCategory(c) } },
         onUrgency = p::setUrgency,
         onTitle = p::setTitle,
         onDescription = p::setDescription,
@@ -227,6 +299,7 @@ private fun ReportRoute(vm: MainViewModel, s: Strings, route: Route.Report) {
         onSubmit = { vm.launch { if (p.submit() != null) vm.changed() } },
         onSubmitResolvedOnSpot = { vm.launch { if (p.submitResolvedOnSpot() != null) vm.changed() } },
         onOpenIssue = { vm.open(Route.Issue(it)) },
+        onJoin = { id -> vm.launch { if (p.joinExisting(id) != null) vm.changed() } },
     )
 }
 

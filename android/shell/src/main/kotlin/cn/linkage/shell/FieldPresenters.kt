@@ -114,13 +114,23 @@ data class HouseholdPageState(
     val household: HouseholdView? = null,
     val visits: List<VisitRow> = emptyList(),
     val issues: List<IssueRow> = emptyList(),
+    /** Paged from the core: the whole history, a page at a time ("加载更多" while a next offset is set). */
+    val visitsTotal: Long = 0,
+    val visitsNext: UInt? = null,
+    val visitsTitle: String = "",
+    val issuesTotal: Long = 0,
+    val issuesNext: UInt? = null,
+    val issuesTitle: String = "",
     /** The full-size file of the visit photo the user opened. */
     val openedPhotoPath: String? = null,
     val error: UiError? = null,
 )
 
-/** The household page: ledger, latest visits (with their photos, a colleague's fetched by the core), and the household's issues. */
-class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
+/**
+ * The household page: ledger, visits (with their photos, a colleague's fetched by the core) and the
+ * household's issues, each paged by the core (newest first).
+ */
+class HouseholdPresenter(ctx: ShellContext, val householdId: String, private val pageSize: UInt = 20u) :
     Presenter<HouseholdPageState>(HouseholdPageState(), ctx) {
     init {
         refreshOn(ChangeTopic.HOUSEHOLDS, ChangeTopic.VISITS, ChangeTopic.ISSUES) { load() }
@@ -130,9 +140,9 @@ class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
         val h = core { household(householdId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
-        val visits = core { householdVisits(householdId, 20u) }.getOr { e -> update { it.copy(error = e) } } ?: emptyList()
-        // The core has no issues-by-household query yet: the newest 200 issues in the area, this household's.
-        val issues = core { listIssues(IssueListKind.IN_AREA, emptyList(), 0u, 200u) }.getOr { e -> update { it.copy(error = e) } }
+        val visitPage = core { householdVisitPage(householdId, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
+        val visits = visitPage?.items ?: emptyList()
+        val issues = core { householdIssues(householdId, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
         update {
             it.copy(
                 loading = false,
@@ -150,13 +160,44 @@ class HouseholdPresenter(ctx: ShellContext, val householdId: String) :
                     lastOnSiteText = h.lastOnsiteMs?.let { ms -> s.lastOnSite(fmt.dateTime(ms)) },
                 ),
                 visits = visits.map { v -> v.toRow(s, fmt) },
-                issues = issues?.items?.filter { i -> i.householdId == householdId }?.map { i -> i.toRow(s, fmt) } ?: it.issues,
+                visitsTotal = visitPage?.total?.toLong() ?: it.visitsTotal,
+                visitsNext = visitPage?.nextOffset,
+                visitsTitle = s.visitsCount(visits.size, visitPage?.total?.toLong() ?: 0),
+                issues = issues?.items?.map { i -> i.toRow(s, fmt) } ?: it.issues,
+                issuesTotal = issues?.total?.toLong() ?: it.issuesTotal,
+                issuesNext = issues?.nextOffset,
+                issuesTitle = s.issuesCount(issues?.items?.size ?: it.issues.size, issues?.total?.toLong() ?: it.issuesTotal),
             )
         }
-        // The visits' photos after the page is up: thumbnails from the phone, else downloaded by the core.
+        loadPhotos(visits)
+    }
+
+    /** The visits' photos after the page is up: thumbnails from the phone, else downloaded by the core. */
+    private suspend fun loadPhotos(visits: List<cn.linkage.core.VisitSummary>) {
         for (v in visits.filter { it.evidence.isNotEmpty() }) {
             val photos = photosOf(EvidenceTarget.Visit(v.id))
             update { st -> st.copy(visits = st.visits.map { row -> if (row.id == v.id) row.copy(photos = photos) else row }) }
+        }
+    }
+
+    /** The next page of visits, appended. */
+    suspend fun moreVisits() {
+        val next = state.value.visitsNext ?: return
+        val page = core { householdVisitPage(householdId, next, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update {
+            val rows = it.visits + page.items.map { v -> v.toRow(s, fmt) }
+            it.copy(visits = rows, visitsNext = page.nextOffset, visitsTotal = page.total.toLong(), visitsTitle = s.visitsCount(rows.size, page.total.toLong()))
+        }
+        loadPhotos(page.items)
+    }
+
+    /** The next page of the household's issues, appended. */
+    suspend fun moreIssues() {
+        val next = state.value.issuesNext ?: return
+        val page = core { householdIssues(householdId, next, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update {
+            val rows = it.issues + page.items.map { i -> i.toRow(s, fmt) }
+            it.copy(issues = rows, issuesNext = page.nextOffset, issuesTotal = page.total.toLong(), issuesTitle = s.issuesCount(rows.size, page.total.toLong()))
         }
     }
 
@@ -360,9 +401,15 @@ data class ReportFormState(
     val offerOnSpot: Boolean = false,
     val locationProblem: LocationProblem? = null,
     val onSpotNote: String = "",
+    /** A report about a place, not a household (smoke on a hillside, a broken bridge): GPS point + description. */
+    val aboutPlace: Boolean = false,
+    /** "是其中一件吗？": open issues nearby of the same category, from the core, before saving. */
+    val duplicates: List<DuplicateRow> = emptyList(),
+    /** The existing issue the user chose instead of filing a second one (the draft is gone). */
+    val joined: IssueRow? = null,
 ) {
     /** A missing title or category is the core's to say on submit (its error names the field). */
-    val canSubmit get() = !submitting && !addingPhoto && reported == null
+    val canSubmit get() = !submitting && !addingPhoto && reported == null && joined == null
     val canResolveOnSpot get() = offerOnSpot && canSubmit
 }
 
@@ -386,6 +433,7 @@ class ReportIssuePresenter(
         update {
             it.copy(
                 offerOnSpot = onSpot,
+                aboutPlace = householdId == null,
                 categoryOptions = IssueCategory.entries.map { c -> Option(c, s.category(c)) },
                 urgencyOptions = Urgency.entries.map { u -> Option(u, s.urgency(u)) },
                 gps = null.toView(s, fmt),
@@ -408,7 +456,38 @@ class ReportIssuePresenter(
                 photos = d.photos.map { p -> p.toThumb() },
             )
         }
+        checkDuplicates()
     }
+
+    /**
+     * Asks the core for open issues of the same category near the draft's place (its fix, else the household's
+     * point). Called on open, on a new category and on a new fix; the form shows them before saving.
+     */
+    suspend fun checkDuplicates() {
+        val f = state.value
+        val draft = cn.linkage.core.IssueDraft(
+            category = f.category,
+            urgency = f.urgency,
+            title = f.title,
+            description = f.description,
+            householdId = householdId,
+            nodeId = if (householdId == null) nodeId else null,
+            location = f.fix,
+        )
+        val found = core { suggestDuplicates(draft) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { it.copy(duplicates = found.map { d -> DuplicateRow(d.issue.toRow(s, fmt), s.metresAway(d.distanceM)) }) }
+    }
+
+    /** 是这件，不重复上报: the draft is discarded by the core and the existing issue is the result. */
+    suspend fun joinExisting(issueId: String): IssueRow? {
+        val id = draft.id ?: return null
+        val detail = core { joinExistingIssue(id, issueId) }.getOr { e -> update { it.copy(error = e) } } ?: return null
+        val row = detail.summary.toRow(s, fmt)
+        update { it.copy(joined = row, duplicates = emptyList(), savedText = s.joinedExisting) }
+        return row
+    }
+
+    suspend fun pickCategory(c: IssueCategory) { setCategory(c); checkDuplicates() }
 
     fun setCategory(c: IssueCategory) { update { it.copy(category = c) }; persist() }
     fun setUrgency(u: Urgency) { update { it.copy(urgency = u) }; persist() }
@@ -473,6 +552,9 @@ class ReportIssuePresenter(
         return row
     }
 }
+
+/** An open issue that may be the one being reported, with how far it is. */
+data class DuplicateRow(val issue: IssueRow, val distanceText: String)
 
 // ---- Liaison head: my group ----------------------------------------------------------------------------
 

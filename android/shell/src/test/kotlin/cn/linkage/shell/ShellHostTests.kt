@@ -104,6 +104,11 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "live: an open triage screen lists an issue the automatic sync pulls" to ::liveTriageRefresh,
     "sign-in: an initial password asks for a new one, the core checks it, then the user is in" to ::initialPasswordChanged,
     "branch day: a neighbour dispute settled and closed at the branch, never in the township's queue" to ::branchDay,
+    "households: search by name, address, tag and risk, paged; the household page pages visits and issues" to ::householdSearchAndPages,
+    "households: corrections (phone, members, tags) and the house is here through the core's field-wise edit" to ::householdCorrections,
+    "report from a place: duplicates offered before saving; joining one files nothing; no place is refused" to ::placeReportDuplicates,
+    "settings: text size persisted by the core, sign-out warns about unsent records, background-sync guide" to ::settingsAndSignOut,
+    "demo server: the grid worker's day (search, correct a phone, report from a place, two visits, coverage moves)" to ::gridWorkerDay,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */

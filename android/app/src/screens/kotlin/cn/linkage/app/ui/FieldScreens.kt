@@ -39,6 +39,11 @@ import cn.linkage.shell.Strings
 import cn.linkage.shell.TodayState
 import cn.linkage.shell.VisitFormState
 import cn.linkage.shell.VisitResult
+import cn.linkage.shell.correctHousehold
+import cn.linkage.shell.duplicatesTitle
+import cn.linkage.shell.placeDescription
+import cn.linkage.shell.reportPlaceTitle
+import cn.linkage.shell.sameIssue
 
 /** Grid worker: overdue households nearest first (live GPS), assigned issues by deadline, directives to sign. */
 @Composable
@@ -101,6 +106,9 @@ fun HouseholdScreen(
     onOpenIssue: (String) -> Unit,
     onOpenPhoto: (hash: String) -> Unit,
     onClosePhoto: () -> Unit,
+    onCorrect: ((householdId: String) -> Unit)? = null,
+    onMoreVisits: () -> Unit = {},
+    onMoreIssues: () -> Unit = {},
 ) {
     LazyColumn(Modifier.fillMaxSize()) {
         item { ErrorBanner(st.error, s, onRetry = onRetry) }
@@ -123,8 +131,14 @@ fun HouseholdScreen(
                     OutlinedButton(modifier = Modifier.touchTarget(), onClick = { onReportIssue(h.id) }) { Text(s.reportIssue) }
                 }
             }
+            onCorrect?.let { correct ->
+                item {
+                    OutlinedButton(modifier = Modifier.padding(horizontal = 16.dp, vertical = 4.dp).touchTarget(),
+                        onClick = { correct(h.id) }) { Text(s.correctHousehold) }
+                }
+            }
         }
-        item { SectionTitle(s.visitsSection) }
+        item { SectionTitle(st.visitsTitle.ifEmpty { s.visitsSection }) }
         if (st.visits.isEmpty()) item { EmptyLine(s) }
         items(st.visits, key = { "v" + it.id }) { v ->
             Column(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp)) {
@@ -136,9 +150,15 @@ fun HouseholdScreen(
                 RecordPhotos(v.photos, onOpenPhoto)
             }
         }
-        item { SectionTitle(s.issuesSection) }
+        if (st.visitsNext != null) item {
+            OutlinedButton(modifier = Modifier.padding(horizontal = 16.dp).touchTarget(), onClick = onMoreVisits) { Text(s.more) }
+        }
+        item { SectionTitle(st.issuesTitle.ifEmpty { s.issuesSection }) }
         if (st.issues.isEmpty()) item { EmptyLine(s) }
         items(st.issues, key = { "i" + it.id }) { i -> IssueRowItem(i) { onOpenIssue(i.id) } }
+        if (st.issuesNext != null) item {
+            OutlinedButton(modifier = Modifier.padding(horizontal = 16.dp).touchTarget(), onClick = onMoreIssues) { Text(s.more) }
+        }
     }
     OpenedPhoto(st.openedPhotoPath, onClosePhoto)
 }
@@ -255,21 +275,37 @@ fun ReportScreen(
     onSubmit: () -> Unit,
     onSubmitResolvedOnSpot: () -> Unit,
     onOpenIssue: (String) -> Unit,
+    onJoin: (issueId: String) -> Unit = {},
 ) {
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(vertical = 8.dp),
         verticalArrangement = Arrangement.spacedBy(8.dp)) {
+        if (st.aboutPlace) SectionTitle(s.reportPlaceTitle)
         Text(s.category, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
         ChoiceGrid(st.categoryOptions, st.category, onSelect = onCategory)
         Text(s.urgency, style = MaterialTheme.typography.labelLarge, modifier = Modifier.padding(horizontal = 16.dp))
         ChoiceChips(st.urgencyOptions, st.urgency, onSelect = onUrgency)
         OutlinedTextField(st.title, onTitle, label = { Text(s.issueTitleField) }, singleLine = true,
             modifier = Modifier.touchTarget().fillMaxWidth().padding(horizontal = 16.dp))
-        OutlinedTextField(st.description, onDescription, label = { Text(s.descriptionField) }, minLines = 4,
+        OutlinedTextField(st.description, onDescription,
+            label = { Text(if (st.aboutPlace) s.placeDescription else s.descriptionField) }, minLines = 4,
             modifier = Modifier.touchTarget().fillMaxWidth().padding(horizontal = 16.dp))
         Text(st.gps.text, style = MaterialTheme.typography.bodySmall, modifier = Modifier.padding(horizontal = 16.dp))
+        st.gps.problem?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(horizontal = 16.dp)) }
         Photos(st.photos)
         ErrorBanner(st.error, s)
-        val reported = st.reported
+        if (st.duplicates.isNotEmpty() && st.reported == null && st.joined == null) {
+            Card(Modifier.fillMaxWidth().padding(horizontal = 16.dp)) {
+                Column(Modifier.padding(vertical = 8.dp)) {
+                    Text(s.duplicatesTitle, style = MaterialTheme.typography.titleMedium, modifier = Modifier.padding(horizontal = 16.dp))
+                    st.duplicates.forEach { d ->
+                        IssueRowItem(d.issue) { onOpenIssue(d.issue.id) }
+                        Text(d.distanceText, style = MaterialTheme.typography.bodyMedium, modifier = Modifier.padding(horizontal = 16.dp))
+                        Button(modifier = Modifier.padding(horizontal = 16.dp).touchTarget(), onClick = { onJoin(d.issue.id) }) { Text(s.sameIssue) }
+                    }
+                }
+            }
+        }
+        val reported = st.reported ?: st.joined
         if (reported == null) {
             Row(Modifier.padding(horizontal = 16.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 OutlinedButton(modifier = Modifier.touchTarget(), onClick = onTakePhoto, enabled = !st.addingPhoto) { Text(s.takePhoto) }

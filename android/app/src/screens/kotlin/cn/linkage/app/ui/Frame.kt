@@ -44,6 +44,8 @@ import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
 import cn.linkage.shell.SignInState
 import cn.linkage.shell.Strings
+import cn.linkage.shell.householdsTitle
+import cn.linkage.shell.settingsTitle
 import cn.linkage.shell.SyncBarState
 
 /** While the core opens: a spinner, or why it could not open (the core's words). */
@@ -71,6 +73,10 @@ fun SignedInFrame(
     onInbox: () -> Unit,
     onSignOut: () -> Unit,
     syncBar: @Composable () -> Unit,
+    /** 民生台账 (household search) in the top bar, for roles with households in scope. */
+    onHouseholds: (() -> Unit)? = null,
+    /** 设置: when given, sign-out moves there (behind the unsent-records confirmation). */
+    onSettings: (() -> Unit)? = null,
     content: @Composable () -> Unit,
 ) {
     Scaffold(
@@ -95,7 +101,12 @@ fun SignedInFrame(
                     }
                     Row(verticalAlignment = Alignment.CenterVertically) {
                         if (showInbox) TextButton(modifier = Modifier.touchTarget(), onClick = onInbox) { Text(s.directivesTitle) }
-                        TextButton(modifier = Modifier.touchTarget(), onClick = onSignOut) { Text(s.signOut) }
+                        onHouseholds?.let { TextButton(modifier = Modifier.touchTarget(), onClick = it) { Text(s.householdsTitle) } }
+                        if (onSettings != null) {
+                            TextButton(modifier = Modifier.touchTarget(), onClick = onSettings) { Text(s.settingsTitle) }
+                        } else {
+                            TextButton(modifier = Modifier.touchTarget(), onClick = onSignOut) { Text(s.signOut) }
+                        }
                     }
                 }
             }
