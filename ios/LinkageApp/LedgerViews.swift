@@ -160,10 +160,15 @@ struct SettingsView: View {
                     VStack(alignment: .leading, spacing: 12) {
                         Text(g.title).font(.title2)
                         Text(g.intro)
-                        ForEach(g.brands, id: \.brand) { b in
+                        Picker(s.backgroundSync, selection: Binding(get: { model.guideBrand }, set: { model.pickGuideBrand($0) })) {
+                            ForEach(Array(g.brands.enumerated()), id: \.offset) { i, b in Text(b.brand).tag(i) }
+                        }
+                        .pickerStyle(.segmented)
+                        if model.guideBrand < g.brands.count {
+                            let b = g.brands[model.guideBrand]
                             VStack(alignment: .leading, spacing: 4) {
                                 Text(b.brand).font(.headline)
-                                ForEach(Array(b.steps.enumerated()), id: \.offset) { i, step in Text("\(i + 1). \(step)") }
+                                ForEach(Array(b.steps.enumerated()), id: \.offset) { i, step in Text("\(i + 1)、\(step)") }
                             }
                         }
                         Text(g.check)

@@ -176,6 +176,8 @@ public final class SettingsViewModel: ObservableObject {
     @Published public private(set) var signOutCheck: SignOutCheck?
     @Published public private(set) var signedOut = false
     @Published public private(set) var guide: BackgroundSyncGuide?
+    /// The brand whose steps the guide shows (the user picks theirs).
+    @Published public private(set) var guideBrand = 0
     @Published public private(set) var error: UiError?
 
     let ctx: ShellContext
@@ -226,6 +228,7 @@ public final class SettingsViewModel: ObservableObject {
         return true
     }
 
-    public func openGuide() { guide = ctx.app.backgroundSyncGuide() }
+    public func openGuide() { guide = ctx.app.backgroundSyncGuide(); guideBrand = 0 }
+    public func pickGuideBrand(_ index: Int) { guideBrand = max(0, min(index, (guide?.brands.count ?? 1) - 1)) }
     public func closeGuide() { guide = nil }
 }

@@ -33,16 +33,18 @@ fun renderLedger(f: Fixture, user: String) {
         shoot("gw-household-edit") {
             Surface(Modifier.fillMaxSize()) { HouseholdEditScreen(edit.state.value, s, {}, {}, {}, {}, {}, {}, {}, {}) }
         }
-        // A report about a place (no household) near h1: the fixture's road and river issues are suggested.
+    }
+    if (user == "lh") {
+        // A report about a place (no household) in 一组, at 张秀英's door: the fixture's 冬季取暖困难 is suggested.
         val place = ReportIssuePresenter(f.ctx, null, "g1")
         runBlocking {
             place.open()
-            place.onFix(fixNearH1())
-            place.pickCategory(IssueCategory.INFRASTRUCTURE)
-            place.setDescription("二组桥头护栏断了两节")
+            place.onFix(cn.linkage.core.GpsFix(35.581, 109.262, 8.0, System.currentTimeMillis(), false))
+            place.pickCategory(IssueCategory.LIVELIHOOD_AID)
+            place.setDescription("一组水井旁的路灯坏了")
         }
         check(place.state.value.aboutPlace && place.state.value.duplicates.isNotEmpty()) { "place report: no duplicate suggestion" }
-        shoot("gw-report-place") {
+        shoot("lh-report-place") {
             Surface(Modifier.fillMaxSize()) { ReportScreen(place.state.value, s, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) }
         }
         place.close()
@@ -50,12 +52,13 @@ fun renderLedger(f: Fixture, user: String) {
     val settings = SettingsPresenter(f.ctx, "screens")
     runBlocking { settings.load() }
     shoot("$user-settings") {
-        Surface(Modifier.fillMaxSize()) { SettingsScreen(settings.state.value, s, {}, {}, {}, {}, {}, {}, {}) }
+        Surface(Modifier.fillMaxSize()) { SettingsScreen(settings.state.value, s, {}, {}, {}, {}, {}, {}, {}, {}) }
     }
     if (user == "gw") {
         settings.openGuide()
+        check(settings.state.value.guide?.brands?.size == 4) { "the guide covers four brand families" }
         shoot("settings-background-sync") {
-            Surface(Modifier.fillMaxSize()) { SettingsScreen(settings.state.value, s, {}, {}, {}, {}, {}, {}, {}) }
+            Surface(Modifier.fillMaxSize()) { SettingsScreen(settings.state.value, s, {}, {}, {}, {}, {}, {}, {}, {}) }
         }
     }
 }

@@ -250,6 +250,7 @@ private fun SettingsRoute(vm: MainViewModel, s: Strings) {
         onLanguage = { tag -> vm.launch { p.pickLanguage(tag) } },
         onOpenGuide = p::openGuide,
         onCloseGuide = p::closeGuide,
+        onGuideBrand = p::pickGuideBrand,
         onSignOut = { vm.launch { p.askSignOut() } },
         onCancelSignOut = p::cancelSignOut,
         onConfirmSignOut = { vm.launch { if (p.confirmSignOut()) vm.signOut() } },

@@ -187,8 +187,9 @@ data class SettingsState(
     /** The sign-out confirmation while it is open (the core's count of unsent records and its warning). */
     val signOutCheck: SignOutCheck? = null,
     val signedOut: Boolean = false,
-    /** The background-sync guide while it is open. */
+    /** The background-sync guide while it is open, and the brand whose steps are shown (the user picks theirs). */
     val guide: BackgroundSyncGuide? = null,
+    val guideBrand: Int = 0,
     val error: UiError? = null,
 )
 
@@ -238,6 +239,7 @@ class SettingsPresenter(ctx: ShellContext, private val shellVersion: String = ""
         return true
     }
 
-    fun openGuide() = update { it.copy(guide = app.backgroundSyncGuide()) }
+    fun openGuide() = update { it.copy(guide = app.backgroundSyncGuide(), guideBrand = 0) }
+    fun pickGuideBrand(index: Int) = update { it.copy(guideBrand = index.coerceIn(0, (it.guide?.brands?.size ?: 1) - 1)) }
     fun closeGuide() = update { it.copy(guide = null) }
 }

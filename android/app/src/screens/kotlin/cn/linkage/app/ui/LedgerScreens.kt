@@ -160,6 +160,7 @@ fun SettingsScreen(
     onLanguage: (String) -> Unit,
     onOpenGuide: () -> Unit,
     onCloseGuide: () -> Unit,
+    onGuideBrand: (Int) -> Unit,
     onSignOut: () -> Unit,
     onCancelSignOut: () -> Unit,
     onConfirmSignOut: () -> Unit,
@@ -170,13 +171,11 @@ fun SettingsScreen(
             verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Text(guide.title, style = MaterialTheme.typography.titleLarge)
             Text(guide.intro)
-            guide.brands.forEach { b ->
-                Card(Modifier.fillMaxWidth()) {
-                    Column(Modifier.padding(16.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
-                        Text(b.brand, style = MaterialTheme.typography.titleMedium)
-                        b.steps.forEachIndexed { i, step -> Text("${i + 1}. $step") }
-                    }
-                }
+            // The user picks their phone's brand; its steps follow.
+            ChoiceChips(guide.brands.mapIndexed { i, b -> Option(i, b.brand) }, st.guideBrand, onSelect = onGuideBrand)
+            guide.brands.getOrNull(st.guideBrand)?.let { b ->
+                Text(b.brand, style = MaterialTheme.typography.titleMedium)
+                b.steps.forEachIndexed { i, step -> Text("${i + 1}、$step") }
             }
             Text(guide.check)
             Button(modifier = Modifier.touchTarget(), onClick = onCloseGuide) { Text(s.back) }
