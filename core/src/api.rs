@@ -1063,6 +1063,8 @@ pub struct IssueMeasures {
     pub reported: u32,
     /// Those, by current state (every state).
     pub by_state: Vec<StateCount>,
+    /// 支部办结: of those, closed while a village branch owns them (settled in the village, ADR 0008).
+    pub settled_at_branch: u32,
     /// 按期受理率: of issues accepted in the period, accepted within the accept limit.
     pub accepted_on_time: MeasureRate,
     /// 按期办结率: of issues whose resolve deadline fell in the period (and has passed), resolved by it.
@@ -1192,6 +1194,7 @@ fn issue_measures(m: linkage_protocol::rules::measures::IssueMeasures, l: Locale
             .into_iter()
             .map(|(state, count)| StateCount { state, state_label: state.label(l).into(), count })
             .collect(),
+        settled_at_branch: m.settled_at_branch,
         accepted_on_time: rate(m.accepted_on_time),
         resolved_on_time: rate(m.resolved_on_time),
         rework: rate(m.rework),

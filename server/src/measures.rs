@@ -333,7 +333,8 @@ fn compute_with(
 /// row's first escalation and return visits (the only fields of those events the measures look at).
 fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications
+        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
+                owner_node_id
          FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
     )?;
     let since = period.from_ms.saturating_sub(LOOKBACK_MS);
@@ -376,7 +377,8 @@ fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Ve
             node_id: String::new(),
             path: r.get(1)?,
             household_id: None,
-            owner_node_id: String::new(),
+            // 支部办结 reads the owner (rules::measures::settled_at_branch).
+            owner_node_id: r.get(11)?,
             reporter_id: String::new(),
             assignee_id: None,
             rework_count: 0,
@@ -715,6 +717,8 @@ impl MeasuresReport {
         h.push("走访覆盖率(本级周期)".to_string());
         h.push("支部走访覆盖率".to_string());
         h.push(LATE_HEADER.to_string());
+        // Last, so the earlier columns keep their places in exports made before it existed.
+        h.push("支部办结(件)".to_string());
         h
     }
 
@@ -747,6 +751,7 @@ impl MeasuresReport {
                 row.push(Cell::Text(format_rate(r.visits.rate())));
                 row.push(Cell::Text(format_rate(r.branch_visits.rate())));
                 row.push(Cell::Count(r.late_entries));
+                row.push(Cell::Count(i.settled_at_branch));
                 row
             })
             .collect()
@@ -778,6 +783,7 @@ impl MeasuresReport {
             ("统计期间".into(), format!("{} 至 {}（北京时间，含首尾两日）", self.dates.from, self.dates.to)),
             ("计算时间".into(), time(self.computed_at_ms)),
             ("上报数 / 各状态".into(), "期内上报的诉求及其当前状态".into()),
+            ("支部办结".into(), "期内上报的诉求中，由村党支部受理并在村里结案（未上报乡镇）的件数".into()),
             ("按期受理率".into(), "期内受理的诉求中，在受理时限内受理的比例".into()),
             ("按期办结率".into(), "办结时限落在期内（且已到期）的诉求中，按期办结且未被回访推翻的比例".into()),
             ("返工率 / 满意率".into(), "期内回访核实中，不满意 / 满意与基本满意的比例".into()),

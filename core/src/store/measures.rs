@@ -114,7 +114,7 @@ impl Store {
     fn stored_facts(&self, scope_path: &str, period: Period) -> Result<Vec<IssueFacts>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT path, reported_at_ms, state, accepted_at_ms, resolved_at_ms, accept_deadline_ms, resolve_deadline_ms,
-                    escalated_at_ms, verifications
+                    escalated_at_ms, verifications, settled_at_branch
              FROM issue_measure_facts WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
         )?;
         let since = period.from_ms.saturating_sub(LOOKBACK_MS);
@@ -140,6 +140,7 @@ impl Store {
                 resolve_deadline_ms: r.get(6)?,
                 escalated_at_ms: r.get(7)?,
                 verifications,
+                settled_at_branch: r.get(9)?,
             });
         }
         Ok(out)
@@ -285,8 +286,8 @@ fn write_facts(tx: &Connection, issue_id: &str, f: &IssueFacts) -> Result<()> {
     let verifications = if f.verifications.is_empty() { None } else { Some(serde_json::to_string(&f.verifications)?) };
     tx.prepare_cached(
         "INSERT OR REPLACE INTO issue_measure_facts (path, reported_at_ms, issue_id, state, accepted_at_ms, resolved_at_ms,
-           accept_deadline_ms, resolve_deadline_ms, escalated_at_ms, verifications)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+           accept_deadline_ms, resolve_deadline_ms, escalated_at_ms, verifications, settled_at_branch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         f.path,
@@ -298,7 +299,8 @@ fn write_facts(tx: &Connection, issue_id: &str, f: &IssueFacts) -> Result<()> {
         f.accept_deadline_ms,
         f.resolve_deadline_ms,
         f.escalated_at_ms,
-        verifications
+        verifications,
+        f.settled_at_branch
     ])?;
     Ok(())
 }

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../sql/007_measure_events_index.sql"),
     include_str!("../../sql/008_issue_measure_facts.sql"),
     include_str!("../../sql/009_directive_photos_reminders_reviews.sql"),
+    include_str!("../../sql/010_issue_measure_facts_branch.sql"),
 ];
 
 /// The schema version this build writes.

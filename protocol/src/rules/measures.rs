@@ -13,6 +13,8 @@
 //!   restart it (ADR 0001).
 //! * Issue definitions (each names its cohort — the denominator — exactly):
 //!   - **count by state**: issues *reported* in the period, by their current state.
+//!   - **支部办结** settled at the village branch (ADR 0008): of the issues reported in the period, those now
+//!     closed (结案) while a village branch owns them — settled in the village, never escalated past it.
 //!   - **按期受理率** on-time acceptance: cohort = issues *accepted* in the period (`accepted_at ∈ period`);
 //!     on time when `accepted_at <= accept deadline` (inclusive, as the traffic light).
 //!   - **按期办结率** on-time resolution: cohort = issues *due for resolution* in the period: accepted, not
@@ -102,6 +104,9 @@ pub struct IssueMeasures {
     pub reported: u32,
     /// Of those, how many are in each state now; every state, in [`IssueState::ALL`] order.
     pub by_state: Vec<(IssueState, u32)>,
+    /// Of those, closed while a village branch owns them (支部办结, ADR 0008).
+    #[serde(default)]
+    pub settled_at_branch: u32,
     /// 按期受理率.
     pub accepted_on_time: Rate,
     /// 按期办结率.
@@ -151,6 +156,9 @@ pub struct IssueFacts {
     pub escalated_at_ms: Option<i64>,
     /// Every return visit (回访核实): its time and satisfaction, in the order of the events.
     pub verifications: Vec<(i64, Satisfaction)>,
+    /// Closed (结案) while a village branch owns it (支部办结).
+    #[serde(default)]
+    pub settled_at_branch: bool,
 }
 
 impl IssueFacts {
@@ -173,8 +181,15 @@ impl IssueFacts {
                     _ => None,
                 })
                 .collect(),
+            settled_at_branch: settled_at_branch(p),
         }
     }
+}
+
+/// Whether the issue is closed (结案) while a village branch owns it: its owner's segment is the third of its
+/// path (county / township / branch).
+pub fn settled_at_branch(p: &IssueProjection) -> bool {
+    p.state == IssueState::Closed && p.facts(true).owner_path().is_some_and(|owner| owner.matches('/').count() == 4)
 }
 
 /// Computes the issue measures of `period` at `now_ms` (see the module docs for every definition).
@@ -223,8 +238,9 @@ pub fn issue_measures_of_facts_by_area(
 /// What one issue adds to the measures of a period (every definition of the module docs, for one issue).
 #[derive(Debug, Clone, Copy, Default)]
 struct Contribution {
-    /// Reported in the period: its current state's index in [`IssueState::ALL`].
+    /// Reported in the period: its current state's index in [`IssueState::ALL`], and settled at the branch.
     reported_state: Option<usize>,
+    reported_settled_at_branch: bool,
     /// Accepted in the period: (on time, accept time, escalated before the period's end).
     accepted: Option<(bool, i64, bool)>,
     /// Due for resolution in the period: resolved on time.
@@ -240,6 +256,7 @@ impl Contribution {
         let mut c = Contribution::default();
         if period.contains(f.reported_at_ms) {
             c.reported_state = Some(IssueState::ALL.iter().position(|s| *s == f.state).unwrap_or(0));
+            c.reported_settled_at_branch = f.settled_at_branch;
         }
         if let Some(accepted) = f.accepted_at_ms.filter(|a| period.contains(*a)) {
             let on_time = f.accept_deadline_ms.is_some_and(|d| accepted <= d);
@@ -273,6 +290,7 @@ impl Contribution {
 struct Tally {
     by_state: [u32; IssueState::ALL.len()],
     reported: u32,
+    settled_at_branch: u32,
     accepted_on_time: Rate,
     resolved_on_time: Rate,
     rework: Rate,
@@ -287,6 +305,7 @@ impl Tally {
         if let Some(i) = c.reported_state {
             self.reported += 1;
             self.by_state[i] += 1;
+            self.settled_at_branch += u32::from(c.reported_settled_at_branch);
         }
         if let Some((on_time, accept_time, escalated)) = c.accepted {
             self.accepted_on_time.denominator += 1;
@@ -313,6 +332,7 @@ impl Tally {
         IssueMeasures {
             reported: self.reported,
             by_state: IssueState::ALL.iter().copied().zip(self.by_state).collect(),
+            settled_at_branch: self.settled_at_branch,
             accepted_on_time: self.accepted_on_time,
             resolved_on_time: self.resolved_on_time,
             rework: self.rework,
@@ -484,6 +504,40 @@ mod tests {
     fn compute(data: &[(IssueProjection, Vec<IssueEvent>)], period: Period, now: i64) -> IssueMeasures {
         let histories: Vec<IssueHistory<'_>> = data.iter().map(|(p, e)| IssueHistory { projection: p, events: e }).collect();
         issue_measures(&histories, period, now, &SlaRules::china_default())
+    }
+
+    /// 支部办结: a liaison head's report owned by branch b1 and closed there counts; the same closed at the
+    /// township does not, nor one the branch escalated before it closed.
+    #[test]
+    fn settled_at_the_branch_counts_only_closures_owned_by_a_branch() {
+        let at_branch = |id: &str, steps: &[(i64, IssueAction)]| {
+            let mut r = report();
+            if let IssueAction::Report(rep) = &mut r {
+                rep.owner_node_id = "b1".into();
+            }
+            let mut all = vec![(P, r)];
+            all.extend_from_slice(steps);
+            story(id, &all)
+        };
+        let data = vec![
+            at_branch("b-settled", &[(P + H, accept()), (P + 2 * H, resolve()), (P + 3 * H, verify(Satisfaction::Satisfied))]),
+            at_branch("b-open", &[(P + H, accept()), (P + 2 * H, resolve())]),
+            at_branch(
+                "b-up",
+                &[
+                    (P + H, accept()),
+                    (P + 2 * H, IssueAction::Escalate { reason: "调解不成".into(), to_node_id: "t1".into() }),
+                    (P + 3 * H, resolve()),
+                    (P + 4 * H, verify(Satisfaction::Satisfied)),
+                ],
+            ),
+            story("t-settled", &[(P, report()), (P + H, accept()), (P + 2 * H, resolve()), (P + 3 * H, verify(Satisfaction::Satisfied))]),
+        ];
+        assert!(settled_at_branch(&data[0].0) && !settled_at_branch(&data[1].0) && !settled_at_branch(&data[2].0));
+        let m = compute(&data, Period { from_ms: P, to_ms: P + D }, P + D);
+        assert_eq!((m.reported, m.settled_at_branch), (4, 1));
+        let closed = m.by_state.iter().find(|(s, _)| *s == IssueState::Closed).unwrap().1;
+        assert_eq!(closed, 3);
     }
 
     #[test]

@@ -138,6 +138,19 @@ async fn the_branch_accepts_assigns_in_the_village_settles_and_verifies() {
     assert_eq!((p.state, p.owner_node_id.as_str(), p.escalation_count), (IssueState::Closed, "b1", 0));
     assert_eq!((p.satisfaction, p.supervision), (Some(Satisfaction::Satisfied), Some(SupervisionLevel::Yellow)));
     assert_eq!(events, 7, "report, accept, assign, supervise, start, resolve, verify");
+    // 支部办结: counted at the branch's township row and in the county's total, by the projection rows and from
+    // the events alike (the export's two ways).
+    let conn = linkage_server::measures::open_read_only(s.dir.path()).unwrap();
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
+    let dates = || linkage_server::measures::DateRange::parse(&today, &today).unwrap();
+    let policy = linkage_server::measures::MeasuresPolicy::default();
+    for report in [
+        linkage_server::measures::compute(&conn, "c", dates(), now_ms(), &policy).unwrap(),
+        linkage_server::measures::compute_from_events(&conn, "c", dates(), now_ms(), &policy).unwrap(),
+    ] {
+        let row = |node: &str| report.rows.iter().find(|r| r.node.id == node).unwrap().issues.settled_at_branch;
+        assert_eq!((row("c"), row("t1"), row("t2")), (1, 1, 0));
+    }
 }
 
 #[tokio::test]

@@ -241,7 +241,7 @@ const HEADER: &str = "单位,节点编号,层级,上报数,待受理(件),已受
 按期受理率,按期办结率,返工率,满意率,受理时长中位数(小时),办结时长中位数(小时),上报上级率,指令数,\
 乡镇级签收覆盖率,乡镇级按时签收率,乡镇级签收时长中位数(小时),村级签收覆盖率,村级按时签收率,村级签收时长中位数(小时),\
 组级签收覆盖率,组级按时签收率,组级签收时长中位数(小时),户级签收覆盖率,户级按时签收率,户级签收时长中位数(小时),\
-走访覆盖率(本级周期),支部走访覆盖率,补录环节数(接收晚于记录10分钟以上)";
+走访覆盖率(本级周期),支部走访覆盖率,补录环节数(接收晚于记录10分钟以上),支部办结(件)";
 
 #[tokio::test]
 async fn hand_computed_measures_for_the_county_and_its_townships() {
@@ -276,6 +276,8 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "100.0% (1/1)", "33.3% (1/3)",
         // No step of the period was received in it (pushed long after): nothing late to show.
         "0",
+        // 支部办结: none of these issues was owned by a branch.
+        "0",
     ]));
     // t1 (A B C): 3 reported, all closed; accepted on time B C of A B C → 2/3, median of 3 1 1 = 1.0 h;
     //   resolved on time A C of A B C → 2/3, median of 6 28 23 = 23.0 h; return visits as the county's 4;
@@ -289,6 +291,8 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "100.0% (1/1)", "0.0% (0/1)", "4.0", "50.0% (1/2)", "0.0% (0/2)", "5.0",
         "0.0% (0/2)", "50.0% (1/2)",
         "0",
+        // 支部办结: none of these issues was owned by a branch.
+        "0",
     ]));
     // t2 (D E F): D 上报, F 受理, E 不予受理; accepted F on time → 1/1, 0.5 h; due F, unresolved → 0/1; no
     //   resolution, no return visit → —; not escalated → 0/1. The silent township: t2 b2 g2 h2 all 0/1.
@@ -300,6 +304,8 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "0.0% (0/1)", "0.0% (0/1)", "—", "0.0% (0/1)", "0.0% (0/1)", "—",
         "0.0% (0/1)", "0.0% (0/1)",
         "0",
+        // 支部办结: none of these issues was owned by a branch.
+        "0",
     ]));
 
     // The township's own export: itself (the same row as in the county's) and its branch b1.
@@ -308,7 +314,7 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
     assert_eq!(t1.rows.iter().map(|r| r.node.id.as_str()).collect::<Vec<_>>(), ["t1", "b1"]);
     assert_eq!(t1_table[0], table[1]);
     // b1's own level is the branch: both coverage columns are the branch's 1/2.
-    assert_eq!(t1_table[1][32..], row(&["50.0% (1/2)", "50.0% (1/2)", "0"])[..]);
+    assert_eq!(t1_table[1][32..], row(&["50.0% (1/2)", "50.0% (1/2)", "0", "0"])[..]);
 
     // A period before anything happened: zero counts, every rate —.
     let conn = measures::open_read_only(s.dir.path()).unwrap();

@@ -110,6 +110,7 @@ fn branch_day_a_neighbour_dispute_is_settled_in_the_village() {
         let branch = m.by_child.iter().find(|c| c.node_id == "b1").expect("a row for the branch");
         assert_eq!((branch.issues.reported, branch.issues.satisfied.numerator, branch.issues.satisfied.denominator), (1, 1, 1));
         assert_eq!((m.issues.reported, m.issues.satisfied.numerator), (1, 1));
+        assert_eq!((branch.issues.settled_at_branch, m.issues.settled_at_branch), (1, 1), "支部办结");
     });
 }
 
