@@ -716,9 +716,9 @@ impl MeasuresReport {
         }
         h.push("走访覆盖率(本级周期)".to_string());
         h.push("支部走访覆盖率".to_string());
-        h.push(LATE_HEADER.to_string());
-        // Last, so the earlier columns keep their places in exports made before it existed.
+        // After the columns it came later than, so they keep their places; 补录 stays last.
         h.push("支部办结(件)".to_string());
+        h.push(LATE_HEADER.to_string());
         h
     }
 
@@ -750,8 +750,8 @@ impl MeasuresReport {
                 }
                 row.push(Cell::Text(format_rate(r.visits.rate())));
                 row.push(Cell::Text(format_rate(r.branch_visits.rate())));
-                row.push(Cell::Count(r.late_entries));
                 row.push(Cell::Count(i.settled_at_branch));
+                row.push(Cell::Count(r.late_entries));
                 row
             })
             .collect()

@@ -241,7 +241,7 @@ const HEADER: &str = "单位,节点编号,层级,上报数,待受理(件),已受
 按期受理率,按期办结率,返工率,满意率,受理时长中位数(小时),办结时长中位数(小时),上报上级率,指令数,\
 乡镇级签收覆盖率,乡镇级按时签收率,乡镇级签收时长中位数(小时),村级签收覆盖率,村级按时签收率,村级签收时长中位数(小时),\
 组级签收覆盖率,组级按时签收率,组级签收时长中位数(小时),户级签收覆盖率,户级按时签收率,户级签收时长中位数(小时),\
-走访覆盖率(本级周期),支部走访覆盖率,补录环节数(接收晚于记录10分钟以上),支部办结(件)";
+走访覆盖率(本级周期),支部走访覆盖率,支部办结(件),补录环节数(接收晚于记录10分钟以上)";
 
 #[tokio::test]
 async fn hand_computed_measures_for_the_county_and_its_townships() {
@@ -274,9 +274,9 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "50.0% (1/2)", "50.0% (1/2)", "1.0", "50.0% (1/2)", "0.0% (0/2)", "3.0",
         "50.0% (1/2)", "0.0% (0/2)", "4.0", "33.3% (1/3)", "0.0% (0/3)", "5.0",
         "100.0% (1/1)", "33.3% (1/3)",
-        // No step of the period was received in it (pushed long after): nothing late to show.
-        "0",
         // 支部办结: none of these issues was owned by a branch.
+        "0",
+        // No step of the period was received in it (pushed long after): nothing late to show.
         "0",
     ]));
     // t1 (A B C): 3 reported, all closed; accepted on time B C of A B C → 2/3, median of 3 1 1 = 1.0 h;
@@ -290,8 +290,8 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "100.0% (1/1)", "100.0% (1/1)", "1.0", "100.0% (1/1)", "0.0% (0/1)", "3.0",
         "100.0% (1/1)", "0.0% (0/1)", "4.0", "50.0% (1/2)", "0.0% (0/2)", "5.0",
         "0.0% (0/2)", "50.0% (1/2)",
+        // 支部办结, then 补录.
         "0",
-        // 支部办结: none of these issues was owned by a branch.
         "0",
     ]));
     // t2 (D E F): D 上报, F 受理, E 不予受理; accepted F on time → 1/1, 0.5 h; due F, unresolved → 0/1; no
@@ -303,8 +303,8 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
         "0.0% (0/1)", "0.0% (0/1)", "—", "0.0% (0/1)", "0.0% (0/1)", "—",
         "0.0% (0/1)", "0.0% (0/1)", "—", "0.0% (0/1)", "0.0% (0/1)", "—",
         "0.0% (0/1)", "0.0% (0/1)",
+        // 支部办结, then 补录.
         "0",
-        // 支部办结: none of these issues was owned by a branch.
         "0",
     ]));
 
