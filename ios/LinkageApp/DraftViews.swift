@@ -6,6 +6,8 @@ import SwiftUI
 struct DraftFormView: View {
     @StateObject var model: DraftFormViewModel
     @SceneStorage("draft.showCamera") private var showCamera = false
+    /// The live fix stamps the photos and, on a 回访 form, makes the verification an on-site return visit.
+    @StateObject private var location = LocationFeed()
     /// The open form, restored by SignedInView after the app was killed ("draft\t<id>").
     @SceneStorage(OpenForm.key) private var openForm = ""
     @EnvironmentObject var app: AppModel
@@ -52,8 +54,11 @@ struct DraftFormView: View {
         }
         .navigationTitle(model.kindLabel)
         .task { await model.open() } // starts or resumes the core's draft
+        .onAppear { location.start() }
+        .onReceive(location.$fix.compactMap { $0 }) { fix in model.onFix(fix) }
         .onReceive(model.$draftId.compactMap { $0 }) { id in openForm = OpenForm.draft(id) }
         .onDisappear {
+            location.stop()
             if let id = model.draftId, openForm == OpenForm.draft(id) { openForm = "" }
             // Kept for "继续填写" unless nothing was entered (the core decides).
             Task { await model.leave() }

@@ -14,6 +14,11 @@ struct TriageView: View {
     var body: some View {
         let s = ctx.strings
         List {
+            // The overview of every open issue (县级总览: 督办, 延期审批) and the dashboard (工作台), one tap from home.
+            HStack {
+                NavigationLink(s.overviewTitle, destination: OverviewView(ctx: ctx)).frame(minHeight: 48)
+                NavigationLink(s.dashboardTitle, destination: DashboardView(ctx: ctx)).frame(minHeight: 48)
+            }
             Picker(s.triageTitle, selection: Binding(get: { model.filter }, set: { f in Task { await model.setFilter(f) } })) {
                 ForEach(model.filters, id: \.filter) { Text($0.label).tag($0.filter) }
             }
@@ -43,7 +48,8 @@ struct IssueView: View {
     @State private var choice: String?
     @State private var days = ""
     @State private var person: String?
-    @State private var otherIssue = ""
+    @State private var otherIssue: String?
+    @State private var mergeSearch = ""
     let ctx: ShellContext
 
     init(ctx: ShellContext, issueId: String) {
@@ -87,7 +93,7 @@ struct IssueView: View {
                             choice = nil
                             days = ""
                             person = nil
-                            otherIssue = ""
+                            otherIssue = nil
                             dialog = a
                         }
                     }
@@ -138,7 +144,24 @@ struct IssueView: View {
                         ForEach(model.assigneeOptions) { Text($0.label).tag(Optional($0.value)) }
                     }
                 }
-                if a.needsOtherIssue { TextField(a.otherIssueLabel, text: $otherIssue) }
+                if a.needsOtherIssue {
+                    // The core's suggestions for this issue, or its search by title: picked, never typed.
+                    Section(header: Text(a.otherIssueLabel)) {
+                        TextField(s.mergeSearchLabel, text: $mergeSearch)
+                            .onChange(of: mergeSearch) { q in Task { await model.searchMerge(q) } }
+                        if model.mergeOptions.isEmpty { Text(s.noMergeCandidates) }
+                        Picker(a.otherIssueLabel, selection: $otherIssue) {
+                            ForEach(model.mergeOptions) { o in
+                                VStack(alignment: .leading) {
+                                    Text(o.title)
+                                    if !o.detail.isEmpty { Text(o.detail).font(.caption) }
+                                }
+                                .tag(Optional(o.issueId))
+                            }
+                        }
+                        .pickerStyle(.inline)
+                    }
+                }
                 if a.text != .none { TextField(a.textLabel, text: $text) }
             }
             .navigationTitle(a.label)
@@ -148,7 +171,7 @@ struct IssueView: View {
                     Button(a.label) {
                         dialog = nil
                         let form = ActionForm(text: text, evidence: [], workingDays: UInt32(days), choice: choice,
-                                              personId: person, otherIssueId: otherIssue.isEmpty ? nil : otherIssue)
+                                              personId: person, otherIssueId: otherIssue)
                         // The core names whatever is missing in its error.
                         Task { if await model.perform(a.kind, form: form) { app.changed() } }
                     }

@@ -118,8 +118,12 @@ public final class IssueViewModel: ObservableObject {
     @Published public private(set) var actions: [ActionButton] = []
     @Published public private(set) var noActionsText: String?
     @Published public private(set) var performing: IssueActionKind?
-    /// The 交办 picker: the people the core says this issue may be assigned to (name · where they work).
+    /// The 交办 picker: the people the core says this issue may be assigned to (name · where they work · 在办 N 件).
     @Published public private(set) var assigneeOptions: [Option<String>] = []
+    /// The 合并 picker: the core's duplicate suggestions, or the open issues whose title contains `mergeSearch`;
+    /// the picked id goes into `ActionForm.otherIssueId` (no typed ids).
+    @Published public private(set) var mergeOptions: [MergeOption] = []
+    @Published public private(set) var mergeSearch = ""
     /// Photos of the report and of the resolution (办结), a colleague's fetched by the core.
     @Published public private(set) var reportPhotos: [PhotoView] = []
     @Published public private(set) var resolutionPhotos: [PhotoView] = []
@@ -149,12 +153,18 @@ public final class IssueViewModel: ObservableObject {
         show(d, t)
         if d.actions.contains(where: { $0.needsPerson }) {
             let s = ctx.strings
-            switch await ctx.core({ try $0.assigneeCandidates(issueId: id) }) {
-            case let .ok(people): assigneeOptions = people.map { Option(value: $0.userId, label: s.personChoice($0.name, $0.roleLabel, $0.nodeName)) }
+            switch await ctx.core({ try $0.assigneePicker(issueId: id) }) {
+            case let .ok(people):
+                assigneeOptions = people.map { Option(value: $0.person.userId, label: "\(s.personChoice($0.person.name, $0.person.roleLabel, $0.person.nodeName)) · \($0.loadLabel)") }
             case let .failed(e): error = e
             }
         } else {
             assigneeOptions = []
+        }
+        if d.actions.contains(where: { $0.needsOtherIssue }) {
+            await loadMergeOptions(mergeSearch)
+        } else {
+            mergeOptions = []
         }
         // Thumbnails after the page is up: a colleague's photo may need a download.
         reportPhotos = await ctx.photos(of: .issueReport(issueId: id))
@@ -167,6 +177,25 @@ public final class IssueViewModel: ObservableObject {
         switch await ctx.coreAsync({ try await $0.openEvidence(hash: hash) }) {
         case let .ok(path): openedPhotoPath = path; error = nil; return true
         case let .failed(e): error = e; return false
+        }
+    }
+
+    /// The 合并 picker's search box: blank shows the core's suggestions again.
+    public func searchMerge(_ text: String) async {
+        mergeSearch = text
+        await loadMergeOptions(text)
+    }
+
+    private func loadMergeOptions(_ search: String) async {
+        let id = issueId
+        let query: String? = search.trimmingCharacters(in: .whitespaces).isEmpty ? nil : search
+        switch await ctx.core({ try $0.mergeCandidates(issueId: id, search: query, offset: 0, limit: 30) }) {
+        case let .ok(page):
+            mergeOptions = page.items.map { c in
+                MergeOption(issueId: c.issue.id, title: c.issue.title,
+                            detail: [c.issue.stateLabel, c.note].filter { !$0.isEmpty }.joined(separator: " · "), suggested: c.suggested)
+            }
+        case let .failed(e): error = e
         }
     }
 

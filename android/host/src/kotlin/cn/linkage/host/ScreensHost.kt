@@ -57,6 +57,15 @@ import cn.linkage.app.ui.SyncBar
 import cn.linkage.app.ui.TodayScreen
 import cn.linkage.app.ui.TriageScreen
 import cn.linkage.app.ui.VisitScreen
+import cn.linkage.app.ui.DashboardScreen
+import cn.linkage.app.ui.DueHouseholdsScreen
+import cn.linkage.app.ui.OverviewScreen
+import cn.linkage.app.ui.SilentNodesScreen
+import cn.linkage.shell.DashboardPresenter
+import cn.linkage.shell.DueHouseholdsPresenter
+import cn.linkage.shell.MergeOption
+import cn.linkage.shell.OverviewPresenter
+import cn.linkage.shell.SilentNodesPresenter
 import cn.linkage.core.ActionForm
 import cn.linkage.core.ActionSpec
 import cn.linkage.core.DirectiveDraft
@@ -425,7 +434,20 @@ fun renderRole(f: Fixture, user: String) {
         Home.TRIAGE -> {
             val p = TriagePresenter(f.ctx)
             runBlocking { p.load() }
-            shoot("$user-home") { Frame(f, false, true) { TriageScreen(p.state.value, s, {}, {}, {}, none) } }
+            shoot("$user-home") { Frame(f, false, true) { TriageScreen(p.state.value, s, {}, {}, {}, none, onOverview = {}, onDashboard = {}) } }
+            // The overview (every open issue by node and filter), the dashboard and the lists behind its figures.
+            val o = OverviewPresenter(f.ctx)
+            runBlocking { o.load() }
+            shoot("$user-overview") { Frame(f, true, false) { OverviewScreen(o.state.value, s, {}, {}, {}, {}, none) } }
+            val d = DashboardPresenter(f.ctx)
+            runBlocking { d.load() }
+            shoot("$user-dashboard") { Frame(f, true, false) { DashboardScreen(d.state.value, s, {}, {}) } }
+            val due = DueHouseholdsPresenter(f.ctx, null)
+            runBlocking { due.load() }
+            shoot("$user-due-households") { Frame(f, true, false) { DueHouseholdsScreen(due.state.value, s, {}, {}, none) } }
+            val silent = SilentNodesPresenter(f.ctx)
+            runBlocking { silent.load() }
+            shoot("$user-silent-nodes") { Frame(f, true, false) { SilentNodesScreen(silent.state.value, s, {}, none) } }
         }
         Home.BRANCH -> {
             val p = BranchHomePresenter(f.ctx)
@@ -529,7 +551,7 @@ fun renderSignIn(f: Fixture) {
 // ---- interaction: a dialog's submit builds the command the core expects ---------------------------------
 
 /** What to type or pick in a dialog for [a], and the form the core should receive. */
-private fun plan(a: ActionSpec, assignees: List<Option<String>>, otherIssue: String): Pair<ActionForm, List<Pair<String, String>>> {
+private fun plan(a: ActionSpec, assignees: List<Option<String>>, merges: List<MergeOption>, otherIssue: String): Pair<ActionForm, List<Pair<String, String>>> {
     val inputs = mutableListOf<Pair<String, String>>()
     var form = ActionForm()
     a.choices.firstOrNull()?.let { c -> inputs += "pick" to c.label; form = form.copy(choice = c.id) }
@@ -539,7 +561,12 @@ private fun plan(a: ActionSpec, assignees: List<Option<String>>, otherIssue: Str
         inputs += "pick" to person.label
         form = form.copy(personId = person.value)
     }
-    if (a.needsOtherIssue) { inputs += a.otherIssueLabel to otherIssue; form = form.copy(otherIssueId = otherIssue) }
+    if (a.needsOtherIssue) {
+        // Picked from the core's suggestions shown in the dialog, never typed.
+        val target = merges.firstOrNull { it.issueId == otherIssue } ?: error("the core does not suggest $otherIssue (offers ${merges.map { it.issueId }})")
+        inputs += "pick" to target.title
+        form = form.copy(otherIssueId = target.issueId)
+    }
     if (a.text != TextNeed.NONE) { inputs += a.textLabel to "界面测试填写"; form = form.copy(text = "界面测试填写") }
     return form to inputs
 }
@@ -557,7 +584,7 @@ fun interact(f: Fixture, user: String, issueId: String, kind: IssueActionKind, o
     runBlocking { p.load() }
     val spec = p.state.value.actions.singleOrNull { it.kind == kind } ?: return fail("$name: no such button (core allows ${p.state.value.actions.map { it.kind }})")
     if (spec.draft != null) return interactDraft(f, name, p, spec)
-    val (want, inputs) = plan(spec, p.state.value.assigneeOptions, otherIssue)
+    val (want, inputs) = plan(spec, p.state.value.assigneeOptions, p.state.value.mergeOptions, otherIssue)
     var got: Pair<IssueActionKind, ActionForm>? = null
     val before = f.app.issueTimeline(issueId).size
     runDesktopComposeUiTest((WIDTH_DP * DENSITY).toInt(), (MIN_HEIGHT_DP * DENSITY).toInt()) {

@@ -6,6 +6,7 @@ import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.SavedStateHandle
 import androidx.lifecycle.viewModelScope
 import cn.linkage.core.IssueActionKind
+import cn.linkage.core.OverviewFilter
 import cn.linkage.shell.DraftTarget
 import cn.linkage.shell.Lang
 import cn.linkage.shell.SessionPresenter
@@ -49,6 +50,14 @@ sealed interface Route {
     data class HouseholdEdit(val id: String) : Route
     /** 设置: text size, language, server, version, background-sync guide, sign-out. */
     data object Settings : Route
+    /** The overview of every open issue (县级总览), under a node and filter (a dashboard figure's list). */
+    data class Overview(val nodeId: String? = null, val filter: OverviewFilter = OverviewFilter.OPEN) : Route
+    /** The staff dashboard (工作台). */
+    data object Dashboard : Route
+    /** The households due a visit under a node (behind 走访覆盖率 / 未走访户). */
+    data class DueHouseholds(val nodeId: String?) : Route
+    /** The child nodes silent on current directives (逾期未签收). */
+    data object SilentNodes : Route
 
     /** One line per route for the saved state ("visit\th1\t"). */
     fun encode(): String = when (this) {
@@ -66,6 +75,10 @@ sealed interface Route {
         Households -> "households"
         is HouseholdEdit -> "household-edit\t$id"
         Settings -> "settings"
+        is Overview -> "overview\t${nodeId.orEmpty()}\t${filter.name}"
+        Dashboard -> "dashboard"
+        is DueHouseholds -> "due-households\t${nodeId.orEmpty()}"
+        SilentNodes -> "silent-nodes"
     }
 
     companion object {
@@ -89,6 +102,10 @@ sealed interface Route {
                 }
                 "task-completion" -> arg(1)?.let(::TaskCompletion)
                 "draft" -> arg(1)?.let(::DraftForm)
+                "overview" -> Overview(arg(1), OverviewFilter.entries.firstOrNull { it.name == arg(2) } ?: OverviewFilter.OPEN)
+                "dashboard" -> Dashboard
+                "due-households" -> DueHouseholds(arg(1))
+                "silent-nodes" -> SilentNodes
                 else -> null
             }
         }

@@ -27,6 +27,16 @@ import cn.linkage.app.ui.TodayScreen
 import cn.linkage.app.ui.TriageScreen
 import cn.linkage.app.ui.BranchHomeScreen
 import cn.linkage.app.ui.VisitScreen
+import cn.linkage.app.ui.DashboardScreen
+import cn.linkage.app.ui.DueHouseholdsScreen
+import cn.linkage.app.ui.OverviewScreen
+import cn.linkage.app.ui.SilentNodesScreen
+import cn.linkage.core.FigureList
+import cn.linkage.core.IssueQuery
+import cn.linkage.shell.DashboardPresenter
+import cn.linkage.shell.DueHouseholdsPresenter
+import cn.linkage.shell.OverviewPresenter
+import cn.linkage.shell.SilentNodesPresenter
 import cn.linkage.shell.DirectiveDetailPresenter
 import cn.linkage.shell.DirectiveInboxPresenter
 import cn.linkage.shell.DraftFormPresenter
@@ -108,6 +118,10 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
                 is Route.HouseholdEdit -> HouseholdEditRoute(vm, s, route.id)
                 Route.Settings -> SettingsRoute(vm, s)
                 is Route.ActionDraft, is Route.TaskCompletion, is Route.DraftForm -> DraftFormRoute(vm, s, route)
+                is Route.Overview -> OverviewRoute(vm, s, route)
+                Route.Dashboard -> DashboardRoute(vm, s)
+                is Route.DueHouseholds -> DueHouseholdsRoute(vm, s, route.nodeId)
+                Route.SilentNodes -> SilentNodesRoute(vm, s)
             }
         }
     }
@@ -166,6 +180,8 @@ private fun TriageRoute(vm: MainViewModel, s: Strings) {
         onRetry = { vm.launch { p.load() } },
         onMore = { vm.launch { p.loadMore() } },
         onOpenIssue = { vm.open(Route.Issue(it)) },
+        onOverview = { vm.open(Route.Overview()) },
+        onDashboard = { vm.open(Route.Dashboard) },
     )
 }
 
@@ -181,6 +197,58 @@ private fun BranchHomeRoute(vm: MainViewModel, s: Strings) {
         onMore = { vm.launch { p.loadMore() } },
         onOpenIssue = { vm.open(Route.Issue(it)) },
     )
+}
+
+@Composable
+private fun OverviewRoute(vm: MainViewModel, s: Strings, route: Route.Overview) {
+    val p = vm.presenter(route) { OverviewPresenter(it, IssueQuery(route.nodeId, route.filter)) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    OverviewScreen(
+        st, s,
+        onFilter = { f -> vm.launch { p.setFilter(f) } },
+        onNode = { n -> vm.launch { p.setNode(n) } },
+        onRetry = { vm.launch { p.load() } },
+        onMore = { vm.launch { p.loadMore() } },
+        onOpenIssue = { vm.open(Route.Issue(it)) },
+    )
+}
+
+@Composable
+private fun DashboardRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.Dashboard) { DashboardPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    DashboardScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        // The list the core names behind the figure.
+        onOpenList = { list ->
+            vm.open(
+                when (list) {
+                    is FigureList.Issues -> Route.Overview(list.query.nodeId, list.query.filter)
+                    is FigureList.OverdueHouseholds -> Route.DueHouseholds(list.nodeId)
+                    FigureList.SilentNodes -> Route.SilentNodes
+                },
+            )
+        },
+    )
+}
+
+@Composable
+private fun DueHouseholdsRoute(vm: MainViewModel, s: Strings, nodeId: String?) {
+    val p = vm.presenter(Route.DueHouseholds(nodeId)) { DueHouseholdsPresenter(it, nodeId) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    DueHouseholdsScreen(st, s, onRetry = { vm.launch { p.load() } }, onMore = { vm.launch { p.loadMore() } }, onOpenHousehold = { vm.open(Route.Household(it)) })
+}
+
+@Composable
+private fun SilentNodesRoute(vm: MainViewModel, s: Strings) {
+    val p = vm.presenter(Route.SilentNodes) { SilentNodesPresenter(it) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    SilentNodesScreen(st, s, onRetry = { vm.launch { p.load() } }, onOpenDirective = { vm.open(Route.Directive(it)) })
 }
 
 @Composable
@@ -317,6 +385,7 @@ private fun IssueRoute(vm: MainViewModel, s: Strings, issueId: String) {
         onClosePhoto = p::closePhoto,
         onAction = { kind, form -> vm.launch { if (p.perform(kind, form)) vm.changed() } },
         onOpenDraft = { kind -> vm.open(Route.ActionDraft(issueId, kind)) },
+        onMergeSearch = { q -> vm.launch { p.searchMerge(q) } },
     )
 }
 
@@ -371,6 +440,8 @@ private fun DraftFormRoute(vm: MainViewModel, s: Strings, route: Route) {
     LaunchedEffect(p) { p.open() }
     val st by p.state.collectAsStateWithLifecycle()
     val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
+    // The live fix stamps the photos and, on a 回访 form, makes the verification an on-site return visit.
+    LiveLocation { fix -> p.onFix(fix) }
     DraftFormScreen(
         st, s,
         onChoice = p::setChoice,

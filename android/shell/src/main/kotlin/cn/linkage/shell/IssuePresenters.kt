@@ -87,6 +87,12 @@ class TriagePresenter(ctx: ShellContext, private val pageSize: UInt = 50u) :
  */
 typealias ActionButton = ActionSpec
 
+/** An issue the 合并 picker offers: its title, its state and the core's note (疑似重复 · 相距 35 米). */
+data class MergeOption(val issueId: String, val title: String, val detail: String, val suggested: Boolean) {
+    /** What the picker's chip says. */
+    val label: String get() = if (detail.isEmpty()) title else "$title · $detail"
+}
+
 /** The badges of an issue (督办, 挂起, 延期待批, 超期, 就地解决): the core's flags, the shell's words. */
 fun IssueSummary.badges(s: Strings): List<String> = listOfNotNull(
     supervisionLabel.ifEmpty { null },
@@ -126,8 +132,14 @@ data class IssuePageState(
     val timeline: List<TimelineRow> = emptyList(),
     val actions: List<ActionButton> = emptyList(),
     val noActionsText: String? = null,
-    /** The 交办 picker: the people the core says this issue may be assigned to (name · where they work). */
+    /** The 交办 picker: the people the core says this issue may be assigned to (name · where they work · 在办 N 件). */
     val assigneeOptions: List<Option<String>> = emptyList(),
+    /**
+     * The 合并 picker: the core's duplicate suggestions for this issue, or the open issues whose title contains
+     * [mergeSearch]; the picked id goes into `ActionForm.otherIssueId` (no typed ids).
+     */
+    val mergeOptions: List<MergeOption> = emptyList(),
+    val mergeSearch: String = "",
     /** Photos of the report and of the resolution (办结), a colleague's fetched by the core. */
     val reportPhotos: List<PhotoView> = emptyList(),
     val resolutionPhotos: List<PhotoView> = emptyList(),
@@ -149,10 +161,11 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
         val detail = core { issue(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
         val timeline = core { issueTimeline(issueId) }.getOr { e -> update { it.copy(loading = false, error = e) } } ?: return
         val assignees = if (detail.actions.any { it.needsPerson }) {
-            core { assigneeCandidates(issueId) }.getOr { e -> update { it.copy(error = e) } }
-                ?.map { p -> Option(p.userId, s.personChoice(p.name, p.roleLabel, p.nodeName)) }
+            core { assigneePicker(issueId) }.getOr { e -> update { it.copy(error = e) } }
+                ?.map { o -> Option(o.person.userId, "${s.personChoice(o.person.name, o.person.roleLabel, o.person.nodeName)} · ${o.loadLabel}") }
         } else null
-        update { show(it, detail, timeline).copy(loading = false, assigneeOptions = assignees ?: emptyList()) }
+        val merge = if (detail.actions.any { it.needsOtherIssue }) loadMergeOptions(state.value.mergeSearch) else null
+        update { show(it, detail, timeline).copy(loading = false, assigneeOptions = assignees ?: emptyList(), mergeOptions = merge ?: emptyList()) }
         // Thumbnails after the page is up: a colleague's photo may need a download.
         val report = photosOf(EvidenceTarget.IssueReport(issueId))
         val resolution = photosOf(EvidenceTarget.Resolution(issueId))
@@ -194,6 +207,17 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
     }
 
     fun dismissError() = update { it.copy(error = null) }
+
+    /** The 合并 picker's search box: blank shows the core's suggestions again. */
+    suspend fun searchMerge(text: String) {
+        update { it.copy(mergeSearch = text) }
+        val found = loadMergeOptions(text) ?: return
+        update { it.copy(mergeOptions = found) }
+    }
+
+    private suspend fun loadMergeOptions(search: String): List<MergeOption>? =
+        core { mergeCandidates(issueId, search.ifBlank { null }, 0u, 30u) }.getOr { e -> update { it.copy(error = e) } }
+            ?.items?.map { c -> MergeOption(c.issue.id, c.issue.title, listOf(c.issue.stateLabel, c.note).filter { it.isNotEmpty() }.joinToString(" · "), c.suggested) }
 
     private fun show(st: IssuePageState, d: IssueDetail, timeline: List<TimelineEntry>): IssuePageState {
         val sum = d.summary

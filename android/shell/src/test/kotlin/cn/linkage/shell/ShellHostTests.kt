@@ -45,7 +45,7 @@ import kotlin.test.assertTrue
 // Run by scripts/test-shells.sh (kotlinc + java) and by `./gradlew :shell:hostTest`.
 // Usage: ShellHostTestsKt <path to core/tests/fixtures/bundle.json>
 
-private lateinit var bundle: File
+internal lateinit var bundle: File
 
 /** A store key as the app's StoreKeyVault makes one (32 random bytes; on a phone wrapped by the Keystore). */
 private fun newStoreKey(): ByteArray = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
@@ -109,6 +109,9 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "report from a place: duplicates offered before saving; joining one files nothing; no place is refused" to ::placeReportDuplicates,
     "settings: text size persisted by the core, sign-out warns about unsent records, background-sync guide" to ::settingsAndSignOut,
     "demo server: the grid worker's day (search, correct a phone, report from a place, two visits, coverage moves)" to ::gridWorkerDay,
+    "triage pickers: 交办 with each person's load, 合并 from the core's suggestions or a search" to ::triagePickers,
+    "county overview: every open issue by township and filter; 待我审批 leads to 延期审批" to ::countyOverview,
+    "staff dashboard: lit figures per node and child; a tap opens the list behind a figure" to ::staffDashboard,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */
@@ -194,7 +197,7 @@ fun issuePageActions() = Phone().use { p ->
     assertTrue(assign.needsPerson)
     assertEquals("交办给", assign.personLabel)
     assertEquals(listOf("gw", "ts"), st.assigneeOptions.map { it.value })
-    assertEquals("网格员（网格员 · 石堡村党支部）", st.assigneeOptions.first().label)
+    assertEquals("网格员（网格员 · 石堡村党支部） · 在办 0 件", st.assigneeOptions.first().label)
     assertFalse(runBlocking { page.perform(IssueActionKind.ASSIGN) })
     assertEquals("「承办人」填写有误", page.state.value.error!!.message)
     assertTrue(runBlocking { page.perform(IssueActionKind.ASSIGN, ActionForm(personId = st.assigneeOptions.first().value)) })

@@ -19,6 +19,8 @@ import androidx.compose.material3.FilterChip
 import androidx.compose.material3.LinearProgressIndicator
 import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.RadioButton
+import androidx.compose.foundation.selection.selectable
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
@@ -38,6 +40,11 @@ import cn.linkage.core.TextNeed
 import cn.linkage.shell.ActionButton
 import cn.linkage.shell.IssueListState
 import cn.linkage.shell.IssuePageState
+import cn.linkage.shell.MergeOption
+import cn.linkage.shell.mergeSearchLabel
+import cn.linkage.shell.overviewTitle
+import cn.linkage.shell.dashboardTitle
+import cn.linkage.shell.noMergeCandidates
 import cn.linkage.shell.Option
 import cn.linkage.shell.Strings
 
@@ -51,8 +58,17 @@ fun TriageScreen(
     onRetry: () -> Unit,
     onMore: () -> Unit,
     onOpenIssue: (String) -> Unit,
+    /** The overview of every open issue (督办, 延期审批 from there) and the dashboard: one tap from home. */
+    onOverview: (() -> Unit)? = null,
+    onDashboard: (() -> Unit)? = null,
 ) {
     LazyColumn(Modifier.fillMaxSize()) {
+        if (onOverview != null || onDashboard != null) item {
+            FlowRow(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 4.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                onOverview?.let { Button(modifier = Modifier.touchTarget(), onClick = it) { Text(s.overviewTitle) } }
+                onDashboard?.let { Button(modifier = Modifier.touchTarget(), onClick = it) { Text(s.dashboardTitle) } }
+            }
+        }
         item {
             FlowRow(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 8.dp), horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                 st.filters.forEach { f ->
@@ -87,6 +103,8 @@ fun IssueScreen(
     onAction: (IssueActionKind, ActionForm) -> Unit,
     /** 办结 / 回访: the core's `ActionSpec.draft` says the action is a draft form (kept as the user types). */
     onOpenDraft: (IssueActionKind) -> Unit,
+    /** The 合并 picker's search box (blank: the core's suggestions). */
+    onMergeSearch: (String) -> Unit = {},
 ) {
     var dialog by remember { mutableStateOf<ActionButton?>(null) }
     LazyColumn(Modifier.fillMaxSize()) {
@@ -140,7 +158,7 @@ fun IssueScreen(
     }
     OpenedPhoto(st.openedPhotoPath, onClosePhoto)
     dialog?.let { a ->
-        ActionDialog(a, s, st.assigneeOptions, onDismiss = { dialog = null }) { form ->
+        ActionDialog(a, s, st.assigneeOptions, st.mergeOptions, st.mergeSearch, onMergeSearch, onDismiss = { dialog = null }) { form ->
             dialog = null
             onAction(a.kind, form)
         }
@@ -157,6 +175,9 @@ fun ActionDialog(
     a: ActionButton,
     s: Strings,
     assigneeOptions: List<Option<String>>,
+    mergeOptions: List<MergeOption>,
+    mergeSearch: String,
+    onMergeSearch: (String) -> Unit,
     onDismiss: () -> Unit,
     onConfirm: (ActionForm) -> Unit,
 ) {
@@ -164,7 +185,7 @@ fun ActionDialog(
     var choice by remember { mutableStateOf<String?>(null) }
     var days by remember { mutableStateOf("") }
     var person by remember { mutableStateOf<String?>(null) }
-    var otherIssue by remember { mutableStateOf("") }
+    var otherIssue by remember { mutableStateOf<String?>(null) }
     AlertDialog(
         onDismissRequest = onDismiss,
         title = { Text(a.label) },
@@ -185,7 +206,25 @@ fun ActionDialog(
                     Text(a.personLabel)
                     ChoiceChips(assigneeOptions, person) { person = it }
                 }
-                if (a.needsOtherIssue) OutlinedTextField(otherIssue, { otherIssue = it }, label = { Text(a.otherIssueLabel) }, modifier = Modifier.touchTarget().fillMaxWidth())
+                // The core's suggestions for this issue, or its search by title: picked, never typed.
+                if (a.needsOtherIssue) {
+                    Text(a.otherIssueLabel)
+                    OutlinedTextField(mergeSearch, onMergeSearch, label = { Text(s.mergeSearchLabel) }, singleLine = true, modifier = Modifier.touchTarget().fillMaxWidth())
+                    if (mergeOptions.isEmpty()) Text(s.noMergeCandidates, style = MaterialTheme.typography.bodyMedium)
+                    mergeOptions.forEach { o ->
+                        Row(
+                            Modifier.fillMaxWidth().touchTarget().selectable(selected = otherIssue == o.issueId, onClick = { otherIssue = o.issueId }),
+                            verticalAlignment = Alignment.CenterVertically,
+                        ) {
+                            RadioButton(selected = otherIssue == o.issueId, onClick = null)
+                            Spacer(Modifier.width(8.dp))
+                            Column(Modifier.weight(1f)) {
+                                Text(o.title, style = MaterialTheme.typography.bodyLarge)
+                                if (o.detail.isNotEmpty()) Text(o.detail, style = MaterialTheme.typography.bodySmall)
+                            }
+                        }
+                    }
+                }
                 if (a.text != TextNeed.NONE) OutlinedTextField(text, { text = it }, label = { Text(a.textLabel) }, modifier = Modifier.touchTarget().fillMaxWidth())
             }
         },
@@ -197,7 +236,7 @@ fun ActionDialog(
                         workingDays = days.toUIntOrNull(),
                         choice = choice,
                         personId = person,
-                        otherIssueId = otherIssue.ifBlank { null },
+                        otherIssueId = otherIssue,
                     ),
                 )
             }) { Text(a.label) }
