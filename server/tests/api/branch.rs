@@ -34,23 +34,7 @@ async fn village(intake: Option<IntakeLevel>) -> TestServer {
 
 /// An event by any user (the fixture's `event` knows only the fixture users).
 fn ev(user: &str, role: Role, node: &str, issue_id: &str, action: IssueAction) -> Operation {
-    let id = uuid();
-    let at = now_ms();
-    let hlc = linkage_protocol::hlc::Hlc { wall_ms: at, counter: 0 }.encode("test");
-    Operation {
-        op_id: id.clone(),
-        hlc: hlc.clone(),
-        body: OpBody::IssueEvent(IssueEvent {
-            event_id: id,
-            issue_id: issue_id.into(),
-            actor_id: user.into(),
-            actor_role: role,
-            actor_node_id: node.into(),
-            hlc,
-            at_ms: at,
-            action,
-        }),
-    }
+    event_by(user, role, node, issue_id, action)
 }
 
 fn bs1(issue: &str, action: IssueAction) -> Operation {

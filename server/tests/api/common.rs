@@ -155,6 +155,11 @@ pub fn who(user: &str) -> (Role, &'static str) {
 /// An issue event op by a fixture user (op id = event id, as the phone does).
 pub fn event(user: &str, issue_id: &str, action: IssueAction) -> Operation {
     let (role, node) = who(user);
+    event_by(user, role, node, issue_id, action)
+}
+
+/// An issue event op by any user, given its role and node (for users the fixture does not know).
+pub fn event_by(user: &str, role: Role, node: &str, issue_id: &str, action: IssueAction) -> Operation {
     let id = uuid();
     let at = now_ms();
     let hlc = linkage_protocol::hlc::Hlc { wall_ms: at, counter: 0 }.encode("test");
