@@ -184,23 +184,29 @@ fn server_killed_mid_push_then_restarted_keeps_every_op_once() {
     });
 }
 
+/// A liaison head's report that the township's office PC rejects while its field phone (same user, two devices,
+/// both offline after seeing the report) accepts it: neither has synced its step yet. Returns the issue id, the
+/// office and the field phone.
+pub async fn office_rejects_while_field_accepts(url: &str) -> (String, SyncPhone, SyncPhone) {
+    let lh = connected_phone(url, "lh").await;
+    let id = lh.app.report_issue(heating_issue()).unwrap().id;
+    lh.app.sync(None).await.unwrap();
+    let office = connected_phone(url, "ts").await;
+    let field = connected_phone(url, "ts").await;
+    office.app.sync(None).await.unwrap();
+    field.app.sync(None).await.unwrap();
+    office.app.perform_issue_action(id.clone(), IssueCommand::Reject { reason: "不属于本镇职责".into() }).unwrap();
+    field.app.perform_issue_action(id.clone(), IssueCommand::Accept).unwrap();
+    (id, office, field)
+}
+
 #[test]
 fn an_op_the_server_rejects_is_quarantined_and_later_ops_go_through() {
     let rt = runtime();
     let server = TestServer::start();
     let url = server.url();
     rt.block_on(async {
-        let lh = connected_phone(&url, "lh").await;
-        let id = lh.app.report_issue(heating_issue()).unwrap().id;
-        lh.app.sync(None).await.unwrap();
-
-        // The township's office PC and phone (same user, two devices) both see the report, then go offline.
-        let office = connected_phone(&url, "ts").await;
-        let field = connected_phone(&url, "ts").await;
-        office.app.sync(None).await.unwrap();
-        field.app.sync(None).await.unwrap();
-        office.app.perform_issue_action(id.clone(), IssueCommand::Reject { reason: "不属于本镇职责".into() }).unwrap();
-        field.app.perform_issue_action(id.clone(), IssueCommand::Accept).unwrap();
+        let (id, office, field) = office_rejects_while_field_accepts(&url).await;
         let later = field
             .app
             .report_issue(IssueDraft { title: "道路塌方".into(), category: IssueCategory::SafetyHazard, ..heating_issue() })

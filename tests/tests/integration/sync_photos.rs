@@ -8,7 +8,7 @@ use linkage_core::api::*;
 use linkage_core::{ApiError, PhotoProblem};
 
 use crate::server::*;
-use crate::sync_story::{heating_issue, photo};
+use crate::sync_story::photo;
 
 fn visit_with_photo(gw: &SyncPhone, name: &str) -> (VisitSummary, EvidenceSummary) {
     let fix = GpsFix { lat: 35.58003, lon: 109.26002, accuracy_m: 8.0, fix_time_ms: now_ms(), mocked: false };
@@ -105,17 +105,9 @@ fn the_photo_of_a_refused_record_stays_on_the_phone_and_does_not_stop_the_sync()
     let server = TestServer::start();
     let url = server.url();
     rt.block_on(async {
-        let lh = connected_phone(&url, "lh").await;
-        let id = lh.app.report_issue(heating_issue()).unwrap().id;
-        lh.app.sync(None).await.unwrap();
         // The township's office PC rejects the report while its field phone, offline, accepts and resolves it
         // with a photo: both steps are refused, so no applied record of the user cites the photo.
-        let office = connected_phone(&url, "ts").await;
-        let field = connected_phone(&url, "ts").await;
-        office.app.sync(None).await.unwrap();
-        field.app.sync(None).await.unwrap();
-        office.app.perform_issue_action(id.clone(), IssueCommand::Reject { reason: "不属于本镇职责".into() }).unwrap();
-        field.app.perform_issue_action(id.clone(), IssueCommand::Accept).unwrap();
+        let (id, office, field) = crate::sync_faults::office_rejects_while_field_accepts(&url).await;
         let shot = field.app.add_evidence(photo(field.dir.path(), "fix.png"), None, None).unwrap();
         field
             .app
