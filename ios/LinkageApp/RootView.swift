@@ -45,6 +45,12 @@ struct SignedInView: View {
                         NavigationLink(ctx.strings.householdsTitle, destination: HouseholdSearchView(ctx: ctx))
                     }
                     ToolbarItem(placement: .navigationBarTrailing) {
+                        // Every role's directive inbox (签收, 转发, 朗读; 下达指令 and 催办 where the core allows).
+                        if user.capabilities.directiveInbox {
+                            NavigationLink(ctx.strings.directivesTitle, destination: InboxView(ctx: ctx))
+                        }
+                    }
+                    ToolbarItem(placement: .navigationBarTrailing) {
                         // Sign-out lives in settings, behind the core's count of unsent records.
                         NavigationLink(ctx.strings.settingsTitle, destination: SettingsView(ctx: ctx) { Task { await session.signOut() } })
                     }

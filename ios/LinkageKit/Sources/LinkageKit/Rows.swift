@@ -92,6 +92,17 @@ public struct DirectiveRow: Identifiable, Equatable {
     public let showAcknowledge: Bool
     public let showRelay: Bool
     public let showReportCompletion: Bool
+    /// 上级已催办 (…), while my node has not signed for it.
+    public var remindedText: String? = nil
+    /// 完成情况：待审核 / 已通过 (my node's report), or why it was sent back.
+    public var reportStatusText: String? = nil
+    public var returnedText: String? = nil
+    /// 待审核 N 份 (the issuing node's reports to review).
+    public var reportsWaitingText: String? = nil
+    /// The issuer's photos (evidence hashes).
+    public var photoHashes: [String] = []
+    /// What 朗读 reads: kind, title and the full text.
+    public var readAloudText: String = ""
 }
 
 extension DirectiveSummary {
@@ -101,7 +112,13 @@ extension DirectiveSummary {
                      acknowledged: acknowledgedAtMs != nil, relayed: relayedAtMs != nil,
                      householdsText: householdsTotal > 0 ? s.householdsAcked(householdsAcknowledged, householdsTotal) : nil,
                      isTask: kind == .task, completedText: completedAtMs.map { s.completedAt(f.dateTime($0)) },
-                     showAcknowledge: canAcknowledge, showRelay: canRelay, showReportCompletion: canReportCompletion)
+                     showAcknowledge: canAcknowledge, showRelay: canRelay, showReportCompletion: canReportCompletion,
+                     remindedText: remindedAtMs.map { s.youWereReminded(f.dateTime($0)) },
+                     reportStatusText: reportReturnReason == nil ? reportStatusLabel.map { s.reportStatus($0) } : nil,
+                     returnedText: reportReturnReason.map { s.reportReturned($0) },
+                     reportsWaitingText: reportsWaiting > 0 ? s.reportsWaiting(reportsWaiting) : nil,
+                     photoHashes: evidence,
+                     readAloudText: "\(kindLabel)。\(title)。\(body)")
     }
 }
 

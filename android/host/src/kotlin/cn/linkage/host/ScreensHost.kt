@@ -139,7 +139,7 @@ private var checksRun = 0
 private var rendered = 0
 private val dialogKinds = mutableSetOf<IssueActionKind>()
 
-private fun fail(msg: String) {
+internal fun fail(msg: String) {
     failures += msg
     println("FAIL $msg")
 }
@@ -398,7 +398,7 @@ private fun Fixture.directiveSteps(id: String) = app.directive(id).let { d ->
 
 /** The signed-in frame around a screen, with the real sync bar state. */
 @Composable
-private fun Frame(f: Fixture, canGoBack: Boolean, home: Boolean, content: @Composable () -> Unit) =
+internal fun Frame(f: Fixture, canGoBack: Boolean, home: Boolean, content: @Composable () -> Unit) =
     Frame(f.app, f.ctx, canGoBack, home, content)
 
 @Composable
@@ -458,7 +458,7 @@ fun renderRole(f: Fixture, user: String) {
     if (session.capabilities.directiveInbox) {
         val p = DirectiveInboxPresenter(f.ctx)
         runBlocking { p.load() }
-        shoot("$user-inbox") { Frame(f, true, false) { InboxScreen(p.state.value, s, {}, none, none, none) } }
+        shoot("$user-inbox") { Frame(f, true, false) { InboxScreen(p.state.value, s, {}, none, none, none, {}, none, { _, _ -> }) } }
     }
     run {
         val p = HouseholdPresenter(f.ctx, "h1")
@@ -753,6 +753,7 @@ fun main(args: Array<String>) {
             renderSignIn(f)
             renderLights(f)
             interactions(f)
+            renderDirectives(f)
         }
     } catch (e: Throwable) {
         e.printStackTrace(System.out)

@@ -36,6 +36,8 @@ sealed interface Route {
     data class Report(val householdId: String?, val nodeId: String? = null) : Route
     data class Issue(val id: String) : Route
     data class Directive(val id: String) : Route
+    /** The directive composer (下达指令). */
+    data object Composer : Route
     /** "继续填写": the user's drafts. */
     data object Drafts : Route
     /** The draft form of an issue action whose `ActionSpec.draft` is set (办结, 回访). */
@@ -64,6 +66,7 @@ sealed interface Route {
         Home -> "home"
         Inbox -> "inbox"
         Drafts -> "drafts"
+        Composer -> "composer"
         is Household -> "household\t$id"
         is Visit -> "visit\t$householdId\t${issueId.orEmpty()}"
         is Report -> "report\t${householdId.orEmpty()}\t${nodeId.orEmpty()}"
@@ -97,6 +100,7 @@ sealed interface Route {
                 "households" -> Households
                 "household-edit" -> arg(1)?.let(::HouseholdEdit)
                 "settings" -> Settings
+                "composer" -> Composer
                 "action-draft" -> arg(1)?.let { id ->
                     IssueActionKind.entries.firstOrNull { it.name == arg(2) }?.let { ActionDraft(id, it) }
                 }

@@ -6,7 +6,6 @@ import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
-import cn.linkage.app.ui.DirectiveScreen
 import cn.linkage.app.ui.DraftFormScreen
 import cn.linkage.app.ui.DraftsEntry
 import cn.linkage.app.ui.DraftsScreen
@@ -14,7 +13,6 @@ import cn.linkage.app.ui.HouseholdEditScreen
 import cn.linkage.app.ui.HouseholdScreen
 import cn.linkage.app.ui.HouseholdSearchScreen
 import cn.linkage.app.ui.SettingsScreen
-import cn.linkage.app.ui.InboxScreen
 import cn.linkage.app.ui.IssueScreen
 import cn.linkage.app.ui.LiaisonHomeScreen
 import cn.linkage.app.ui.LocalImages
@@ -37,8 +35,6 @@ import cn.linkage.shell.DashboardPresenter
 import cn.linkage.shell.DueHouseholdsPresenter
 import cn.linkage.shell.OverviewPresenter
 import cn.linkage.shell.SilentNodesPresenter
-import cn.linkage.shell.DirectiveDetailPresenter
-import cn.linkage.shell.DirectiveInboxPresenter
 import cn.linkage.shell.DraftFormPresenter
 import cn.linkage.shell.DraftListPresenter
 import cn.linkage.shell.actionDraftForm
@@ -113,6 +109,7 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
                 is Route.Report -> ReportRoute(vm, s, route)
                 is Route.Issue -> IssueRoute(vm, s, route.id)
                 is Route.Directive -> DirectiveRoute(vm, s, route.id)
+                Route.Composer -> ComposerRoute(vm, s)
                 Route.Drafts -> DraftsRoute(vm, s)
                 Route.Households -> HouseholdSearchRoute(vm, s)
                 is Route.HouseholdEdit -> HouseholdEditRoute(vm, s, route.id)
@@ -386,40 +383,6 @@ private fun IssueRoute(vm: MainViewModel, s: Strings, issueId: String) {
         onAction = { kind, form -> vm.launch { if (p.perform(kind, form)) vm.changed() } },
         onOpenDraft = { kind -> vm.open(Route.ActionDraft(issueId, kind)) },
         onMergeSearch = { q -> vm.launch { p.searchMerge(q) } },
-    )
-}
-
-@Composable
-private fun InboxRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
-    InboxScreen(
-        st, s,
-        onRetry = { vm.launch { p.load() } },
-        onAcknowledge = { id -> vm.launch { p.acknowledge(id); vm.changed() } },
-        onRelay = { id -> vm.launch { p.relay(id); vm.changed() } },
-        onOpenDirective = { vm.open(Route.Directive(it)) },
-    )
-}
-
-@Composable
-private fun DirectiveRoute(vm: MainViewModel, s: Strings, directiveId: String) {
-    val p = vm.presenter(Route.Directive(directiveId)) { DirectiveDetailPresenter(it, directiveId) }
-    val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    val inboxState by inbox.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
-    DirectiveScreen(
-        st, s,
-        stepError = inboxState.error,
-        onRetry = { vm.launch { p.load() } },
-        onAcknowledge = { id -> vm.launch { inbox.acknowledge(id); p.load(); vm.changed() } },
-        onRelay = { id -> vm.launch { inbox.relay(id); p.load(); vm.changed() } },
-        onReportCompletion = { vm.open(Route.TaskCompletion(directiveId)) },
-        onMoreSilent = { vm.launch { p.loadMoreSilent() } },
-        onRecordAck = { id, means -> vm.launch { p.recordAck(id, means); vm.changed() } },
-        onMoreHouseholds = { vm.launch { p.loadMoreHouseholds() } },
     )
 }
 

@@ -13,7 +13,16 @@ data class InboxState(
     val nextOffset: UInt? = null,
     val busyId: String? = null,
     val error: UiError? = null,
+    /** 下达指令 is offered (county, township, branch: the core's capability). */
+    val canCompose: Boolean = false,
+    /** The units directly below me silent past their window (逾期未签收, the core's flags), with 催办. */
+    val silentChildren: List<SilentChildRow> = emptyList(),
+    /** What the last 催办 did (已催办 …). */
+    val notice: String? = null,
 )
+
+/** A unit below me that has not signed for a directive past its window: [directiveId] + [nodeId] for 催办. */
+data class SilentChildRow(val directiveId: String, val nodeId: String, val nodeText: String, val detail: String)
 
 /** Directives reaching my node, a page at a time: acknowledge (签收) and relay (转发) down the chain. */
 class DirectiveInboxPresenter(ctx: ShellContext, private val pageSize: UInt = 50u) : Presenter<InboxState>(InboxState(), ctx) {
@@ -23,11 +32,31 @@ class DirectiveInboxPresenter(ctx: ShellContext, private val pageSize: UInt = 50
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
+        val can = core { session() }.getOr { e -> update { it.copy(error = e) } }?.capabilities
+        val silent = core { silentNodesForMe(0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
         when (val r = core { directiveInbox(0u, pageSize) }) {
             is Outcome.Ok -> update {
-                it.copy(loading = false, rows = r.value.items.map { d -> d.toRow(s, fmt) }, total = r.value.total.toLong(), nextOffset = r.value.nextOffset)
+                it.copy(
+                    loading = false,
+                    rows = r.value.items.map { d -> d.toRow(s, fmt) },
+                    total = r.value.total.toLong(),
+                    nextOffset = r.value.nextOffset,
+                    canCompose = can?.issueDirectives == true,
+                    silentChildren = silent?.items?.map { c ->
+                        SilentChildRow(c.directiveId, c.nodeId, "${c.levelLabel} ${c.nodeName}", s.silentFor(c.directiveTitle, c.overdueMs / 3_600_000L))
+                    } ?: it.silentChildren,
+                )
             }
             is Outcome.Failed -> update { it.copy(loading = false, error = r.error) }
+        }
+    }
+
+    /** 催办 one unit below me that is silent past its window; its phones show it after their next sync. */
+    suspend fun remind(directiveId: String, nodeId: String) {
+        update { it.copy(busyId = nodeId, error = null, notice = null) }
+        when (val r = core { remindNode(directiveId, nodeId) }) {
+            is Outcome.Ok -> update { it.copy(busyId = null, notice = s.remindedCount(1u)) }
+            is Outcome.Failed -> update { it.copy(busyId = null, error = r.error) }
         }
     }
 
@@ -64,10 +93,28 @@ data class AckRow(val household: HouseholdRow, val recorded: String?)
  */
 data class CoverageView(
     val levels: List<String>,
-    val silent: List<String>,
+    val silent: List<SilentRow>,
     val silentTotalText: String? = null,
     val silentNextOffset: UInt? = null,
     val tasksCompletedText: String? = null,
+    /** 全部已签收 when no unit in view is silent. */
+    val allAcknowledgedText: String? = null,
+    /** 一键催办 is offered (silent units below me). */
+    val canRemind: Boolean = false,
+)
+
+/** A silent unit of a directive's area: `乡镇 石堡镇`, and when it was last reminded (催办). */
+data class SilentRow(val nodeId: String, val text: String, val remindedText: String?)
+
+/** A node's completion report as the issuer reviews it: 通过 / 退回 only when [canReview]. */
+data class TaskReportView(
+    val nodeId: String,
+    val title: String,
+    val note: String,
+    val statusText: String,
+    val reasonText: String?,
+    val photoHashes: List<String>,
+    val canReview: Boolean,
 )
 
 data class DirectiveDetailState(
@@ -81,6 +128,17 @@ data class DirectiveDetailState(
     val coverage: CoverageView? = null,
     val busyHouseholdId: String? = null,
     val error: UiError? = null,
+    /** The task's completion reports (the issuer reviews them), waiting ones first. */
+    val reports: List<TaskReportView> = emptyList(),
+    val reportsNextOffset: UInt? = null,
+    /** The report being sent back (退回): its node and the reason typed so far. */
+    val sendingBackNodeId: String? = null,
+    val sendBackReason: String = "",
+    /** The issuer's photos, thumbnails fetched by the core. */
+    val photos: List<PhotoView> = emptyList(),
+    /** What the last 催办 did. */
+    val notice: String? = null,
+    val busy: Boolean = false,
 ) {
     /**
      * 上报完成情况 (task directives, once my node acknowledged, as the core says): opens the draft form
@@ -107,23 +165,119 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
-        val can = core { session() }.getOr { e -> update { it.copy(error = e) } }?.capabilities
+        val session = core { session() }.getOr { e -> update { it.copy(error = e) } }
+        val can = session?.capabilities
         val directive = core { directive(directiveId) }.getOr { e -> update { it.copy(error = e) } }
-        val coverage = if (can?.issueDirectives == true) {
+        // Coverage for the issuer, and for the levels above that do not tell households themselves (a branch
+        // chases its silent groups from the inbox's 逾期未签收的下级 and tells its households here).
+        val mine = directive != null && directive.issuerNodeId == session?.nodeId
+        val coverage = if (can?.issueDirectives == true && (mine || can?.recordHouseholdAcks != true)) {
             core { directiveCoverage(directiveId) }.getOr { e -> update { it.copy(error = e) } }
         } else null
         val silent = if (coverage != null) {
             core { directiveSilentNodes(directiveId, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
         } else null
+        val reports = if (directive?.kind == cn.linkage.core.DirectiveKind.TASK && coverage != null) {
+            core { directiveTaskReports(directiveId, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }
+        } else null
+        val photos = directive?.evidence?.map { hash ->
+            when (val r = coreAsync { evidenceThumbnail(hash) }) {
+                is Outcome.Ok -> PhotoView(hash, r.value, false)
+                is Outcome.Failed -> PhotoView(hash, null, false, r.error.message)
+            }
+        }
         update { st ->
             st.copy(
                 loading = false,
                 directive = directive?.toRow(s, fmt) ?: st.directive,
                 coverage = coverage?.toView(directive?.kind == cn.linkage.core.DirectiveKind.TASK, silent) ?: st.coverage,
+                reports = reports?.items?.map { it.toView() } ?: st.reports,
+                reportsNextOffset = reports?.nextOffset ?: st.reportsNextOffset,
+                photos = photos ?: st.photos,
             )
         }
         if (can?.recordHouseholdAcks == true) loadHouseholds(0u)
     }
+
+    /** 一键催办: every unit of the area below me that has not signed for it; they see it after their next sync. */
+    suspend fun remindSilent() {
+        update { it.copy(busy = true, error = null, notice = null) }
+        when (val r = core { remindSilentNodes(directiveId) }) {
+            is Outcome.Ok -> { update { it.copy(busy = false, notice = s.remindedCount(r.value)) }; reloadSilent() }
+            is Outcome.Failed -> update { it.copy(busy = false, error = r.error) }
+        }
+    }
+
+    /** 催办 one silent unit. */
+    suspend fun remindNode(nodeId: String) {
+        update { it.copy(busy = true, error = null, notice = null) }
+        when (val r = core { remindNode(directiveId, nodeId) }) {
+            is Outcome.Ok -> { update { it.copy(busy = false, notice = s.remindedCount(1u)) }; reloadSilent() }
+            is Outcome.Failed -> update { it.copy(busy = false, error = r.error) }
+        }
+    }
+
+    private suspend fun reloadSilent() {
+        val cov = state.value.coverage ?: return
+        val loaded = cov.silent.size.toUInt().coerceAtLeast(pageSize)
+        val page = core { directiveSilentNodes(directiveId, 0u, loaded) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { st -> st.copy(coverage = cov.copy(silent = page.items.map { it.toSilentRow() }, silentNextOffset = page.nextOffset)) }
+    }
+
+    /** 通过: accept a node's waiting completion report. */
+    suspend fun accept(nodeId: String) = review(nodeId, true, "")
+
+    /** 退回: opens the reason field for a node's report. */
+    fun startSendBack(nodeId: String) = update { it.copy(sendingBackNodeId = nodeId, sendBackReason = "", error = null) }
+    fun setSendBackReason(v: String) = update { it.copy(sendBackReason = v, error = null) }
+    fun cancelSendBack() = update { it.copy(sendingBackNodeId = null, sendBackReason = "") }
+
+    /** 确认退回: the core checks the reason (required) and that the report still waits. */
+    suspend fun confirmSendBack() {
+        val nodeId = state.value.sendingBackNodeId ?: return
+        review(nodeId, false, state.value.sendBackReason)
+    }
+
+    private suspend fun review(nodeId: String, accept: Boolean, reason: String) {
+        update { it.copy(busy = true, error = null) }
+        when (val r = core { reviewTaskReport(directiveId, nodeId, accept, reason) }) {
+            is Outcome.Ok -> {
+                val page = core { directiveTaskReports(directiveId, 0u, state.value.reports.size.toUInt().coerceAtLeast(pageSize)) }
+                    .getOr { e -> update { it.copy(error = e) } }
+                val directive = core { directive(directiveId) }.getOr { e -> update { it.copy(error = e) } }
+                update { st ->
+                    st.copy(
+                        busy = false,
+                        sendingBackNodeId = null,
+                        sendBackReason = "",
+                        reports = page?.items?.map { it.toView() } ?: st.reports,
+                        reportsNextOffset = page?.nextOffset,
+                        directive = directive?.toRow(s, fmt) ?: st.directive,
+                    )
+                }
+            }
+            is Outcome.Failed -> update { it.copy(busy = false, error = r.error) }
+        }
+    }
+
+    /** The next page of completion reports. */
+    suspend fun loadMoreReports() {
+        val offset = state.value.reportsNextOffset ?: return
+        val page = core { directiveTaskReports(directiveId, offset, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
+        update { st -> st.copy(reports = st.reports + page.items.map { it.toView() }, reportsNextOffset = page.nextOffset) }
+    }
+
+    private fun cn.linkage.core.TaskReportSummary.toView() = TaskReportView(
+        nodeId = nodeId,
+        title = s.reportBy("$levelLabel $nodeName", reportedByName, fmt.dateTime(atMs)),
+        note = note,
+        statusText = statusLabel,
+        reasonText = reviewReason,
+        photoHashes = evidence,
+        canReview = canReview,
+    )
+
+    private fun cn.linkage.core.SilentNode.toSilentRow() = SilentRow(nodeId, "$levelLabel $name", remindedAtMs?.let { s.remindedAt(fmt.dateTime(it)) })
 
     /** The next page of households (untold first). */
     suspend fun loadMoreHouseholds() {
@@ -135,7 +289,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
         val cov = state.value.coverage ?: return
         val offset = cov.silentNextOffset ?: return
         val page = core { directiveSilentNodes(directiveId, offset, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
-        update { st -> st.copy(coverage = cov.copy(silent = cov.silent + page.items.map { n -> "${n.levelLabel} ${n.name}" }, silentNextOffset = page.nextOffset)) }
+        update { st -> st.copy(coverage = cov.copy(silent = cov.silent + page.items.map { n -> n.toSilentRow() }, silentNextOffset = page.nextOffset)) }
     }
 
     private suspend fun loadHouseholds(offset: UInt) {
@@ -176,11 +330,13 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
     )
 
     private fun DirectiveCoverage.toView(task: Boolean, silent: cn.linkage.core.SilentNodePage?) = CoverageView(
-        levels = levels.map { "${it.levelLabel} ${it.acknowledged}/${it.total}" },
-        silent = silent?.items?.map { "${it.levelLabel} ${it.name}" } ?: emptyList(),
+        levels = levels.map { s.levelCoverage(it.levelLabel, it.acknowledged, it.total) },
+        silent = silent?.items?.map { it.toSilentRow() } ?: emptyList(),
         silentTotalText = if (silentTotal > 0u) s.silentTotal(silentTotal.toULong()) else null,
         silentNextOffset = silent?.nextOffset,
         tasksCompletedText = if (task || tasksCompleted > 0u) s.tasksCompleted(tasksCompleted) else null,
+        allAcknowledgedText = if (silentTotal == 0u) s.allAcknowledged else null,
+        canRemind = silentTotal > 0u,
     )
 }
 
@@ -196,6 +352,10 @@ data class ComposerState(
     val body: String = "",
     /** A due time in hours from now (tasks need one; the core checks). */
     val dueInHours: UInt? = null,
+    /** The due times offered (tasks need one; the core checks): hours from now. */
+    val dueOptions: List<Option<UInt?>> = emptyList(),
+    /** Photos added so far (through the core's evidence pipeline). */
+    val photos: List<PhotoView> = emptyList(),
     val sending: Boolean = false,
     val issued: DirectiveRow? = null,
     val error: UiError? = null,
@@ -205,15 +365,32 @@ data class ComposerState(
 }
 
 /**
- * The directive composer (county and township staff): the target picked from the org tree the core returns
- * (`orgTree`, a page at a time — never a typed node id), the kind, title, body and due time.
+ * The directive composer (county and township staff, a branch for its groups): the target picked from the org
+ * tree the core returns (`orgTree`, a page at a time — never a typed node id), the kind, title, full text, photos
+ * and due time.
  */
 class DirectiveComposerPresenter(ctx: ShellContext, private val depth: UInt = 2u, private val pageSize: UInt = 100u) :
     Presenter<ComposerState>(ComposerState(), ctx) {
 
     init {
-        update { it.copy(kindOptions = cn.linkage.core.DirectiveKind.entries.map { k -> Option(k, s.directiveKind(k)) }) }
+        update {
+            it.copy(
+                kindOptions = cn.linkage.core.DirectiveKind.entries.map { k -> Option(k, s.directiveKind(k)) },
+                dueOptions = listOf(Option<UInt?>(null, s.noDue)) + listOf(2u, 6u, 24u, 72u, 168u).map { h -> Option<UInt?>(h, s.dueInHours(h)) },
+            )
+        }
     }
+
+    /** A photo from the camera or gallery: the core watermarks, stores and names it by its hash. */
+    suspend fun addPhoto(path: String): Boolean {
+        update { it.copy(error = null) }
+        return when (val r = core { addEvidence(path, null, null) }) {
+            is Outcome.Ok -> { update { it.copy(photos = it.photos + PhotoView(r.value.hash, r.value.thumbnailPath, true)) }; true }
+            is Outcome.Failed -> { update { it.copy(error = r.error) }; false }
+        }
+    }
+
+    fun removePhoto(hash: String) = update { it.copy(photos = it.photos.filterNot { p -> p.hash == hash }) }
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
@@ -251,7 +428,8 @@ class DirectiveComposerPresenter(ctx: ShellContext, private val depth: UInt = 2u
         if (!f.canSend) return null
         update { it.copy(sending = true, error = null) }
         val due = f.dueInHours?.let { ctx.clock() + it.toLong() * 3_600_000L }
-        return when (val r = core { issueDirective(cn.linkage.core.DirectiveDraft(target, f.kind, f.title, f.body, due)) }) {
+        val draft = cn.linkage.core.DirectiveDraft(target, f.kind, f.title, f.body, due, f.photos.map { it.hash })
+        return when (val r = core { issueDirective(draft) }) {
             is Outcome.Ok -> r.value.toRow(s, fmt).also { row -> update { it.copy(sending = false, issued = row) } }
             is Outcome.Failed -> { update { it.copy(sending = false, error = r.error) }; null }
         }

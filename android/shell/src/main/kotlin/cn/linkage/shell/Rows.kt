@@ -108,6 +108,17 @@ data class DirectiveRow(
     val showAcknowledge: Boolean,
     val showRelay: Boolean,
     val showReportCompletion: Boolean,
+    /** 上级已催办 (…), while my node has not signed for it. */
+    val remindedText: String? = null,
+    /** 完成情况：待审核 / 已通过 (my node's report), or why it was sent back. */
+    val reportStatusText: String? = null,
+    val returnedText: String? = null,
+    /** 待审核 N 份 (the issuing node's reports to review). */
+    val reportsWaitingText: String? = null,
+    /** The issuer's photos (evidence hashes). */
+    val photoHashes: List<String> = emptyList(),
+    /** What 朗读 reads: kind, title and the full text. */
+    val readAloudText: String = "",
 )
 
 fun DirectiveSummary.toRow(s: Strings, f: Format) = DirectiveRow(
@@ -127,4 +138,10 @@ fun DirectiveSummary.toRow(s: Strings, f: Format) = DirectiveRow(
     showAcknowledge = canAcknowledge,
     showRelay = canRelay,
     showReportCompletion = canReportCompletion,
+    remindedText = remindedAtMs?.let { s.youWereReminded(f.dateTime(it)) },
+    reportStatusText = if (reportReturnReason == null) reportStatusLabel?.let { s.reportStatus(it) } else null,
+    returnedText = reportReturnReason?.let { s.reportReturned(it) },
+    reportsWaitingText = if (reportsWaiting > 0u) s.reportsWaiting(reportsWaiting) else null,
+    photoHashes = evidence,
+    readAloudText = "$kindLabel。$title。$body",
 )

@@ -54,7 +54,7 @@ private fun newStoreKey(): ByteArray = ByteArray(32).also { java.security.Secure
 private fun openStore(path: String, key: ByteArray = newStoreKey()): FieldApp = FieldApp.open(path, key)
 
 /** A fresh phone: a new database with the fixture county loaded (users cs ts ts2 gw gw2 lh lh2, h1..h5). */
-private class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
+internal class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
     val dir: File = Files.createTempDirectory("linkage-shell").toFile()
     val app = openStore(File(dir, "linkage.db").path).also { it.loadBundle(bundle.path) }
     // These tests switch users on one phone: screens reload when told to (live refresh has its own tests).
@@ -72,7 +72,7 @@ private class Phone(lang: Lang = Lang.ZH_CN) : AutoCloseable {
 }
 
 /** A camera file (a JPEG made with ImageIO, as in core/tests/bindings/kotlin/BindingStoryTest.kt). */
-private fun cameraPhoto(dir: File, name: String = "DCIM_0001.jpg"): File {
+internal fun cameraPhoto(dir: File, name: String = "DCIM_0001.jpg"): File {
     val image = BufferedImage(800, 600, BufferedImage.TYPE_INT_RGB)
     for (y in 0 until 600) for (x in 0 until 800) image.setRGB(x, y, ((x % 256) shl 16) or ((y % 256) shl 8) or ((x + y) % 256))
     return File(dir, name).also { ImageIO.write(image, "jpg", it) }
@@ -97,6 +97,7 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "report form: resolved on the spot (就地解决)" to ::resolvedOnSpot,
     "task directive: completion report after acknowledging" to ::taskCompletion,
     "directive composer: targets from the core's org tree" to ::directiveComposer,
+    "directive follow-up: composer photos, 催办 to silent units, task report sent back and accepted, 朗读 text" to ::directiveFollowUp,
     "demo server: a colleague's visit photo opened after sync; a throwing sync observer" to ::colleaguesPhotoAfterSync,
     "drafts: the visit form resumes notes and photos in a new process, saves one visit" to ::visitDraftResumes,
     "drafts: 办结 typed → 继续填写 lists it → resumed → submitted; 回访 choices from the core; bad drafts are typed errors" to ::resolutionDraftAndBadInput,
@@ -508,7 +509,7 @@ fun directiveFlow() = Phone().use { p ->
     assertTrue(cov.levels.isNotEmpty())
     // Silent nodes a page at a time with the total: only 二组 (g2) is silent.
     assertEquals("尚未签收 1 个", cov.silentTotalText)
-    assertEquals(listOf("村民小组 二组"), cov.silent)
+    assertEquals(listOf("村民小组 二组"), cov.silent.map { it.text })
     assertNull(cov.silentNextOffset)
 }
 
