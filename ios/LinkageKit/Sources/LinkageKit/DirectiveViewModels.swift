@@ -102,7 +102,7 @@ public struct AckRow: Identifiable, Equatable {
 public struct CoverageView: Equatable {
     public let levels: [String]
     /// The silent nodes loaded so far (a page at a time; `silentNextOffset` for more), of `silentTotalText`.
-    public var silent: [SilentRow]
+    public var silent: [SilentUnitRow]
     public let silentTotalText: String?
     public var silentNextOffset: UInt32?
     /// How many nodes in view reported a task done (tasks only).
@@ -114,7 +114,7 @@ public struct CoverageView: Equatable {
 }
 
 /// A silent unit of a directive's area and when it was last reminded (催办).
-public struct SilentRow: Identifiable, Equatable {
+public struct SilentUnitRow: Identifiable, Equatable {
     public var id: String { nodeId }
     public let nodeId: String
     public let text: String
@@ -249,8 +249,8 @@ public final class DirectiveDetailViewModel: ObservableObject {
         }
     }
 
-    private func silentRow(_ n: SilentNode) -> SilentRow {
-        SilentRow(nodeId: n.nodeId, text: "\(n.levelLabel) \(n.name)", remindedText: n.remindedAtMs.map { ctx.strings.remindedAt(ctx.format.dateTime($0)) })
+    private func silentRow(_ n: SilentNode) -> SilentUnitRow {
+        SilentUnitRow(nodeId: n.nodeId, text: "\(n.levelLabel) \(n.name)", remindedText: n.remindedAtMs.map { ctx.strings.remindedAt(ctx.format.dateTime($0)) })
     }
 
     /// 一键催办: every unit of the area below me that has not signed for it; they see it after their next sync.

@@ -93,7 +93,7 @@ data class AckRow(val household: HouseholdRow, val recorded: String?)
  */
 data class CoverageView(
     val levels: List<String>,
-    val silent: List<SilentRow>,
+    val silent: List<SilentUnitRow>,
     val silentTotalText: String? = null,
     val silentNextOffset: UInt? = null,
     val tasksCompletedText: String? = null,
@@ -104,7 +104,7 @@ data class CoverageView(
 )
 
 /** A silent unit of a directive's area: `乡镇 石堡镇`, and when it was last reminded (催办). */
-data class SilentRow(val nodeId: String, val text: String, val remindedText: String?)
+data class SilentUnitRow(val nodeId: String, val text: String, val remindedText: String?)
 
 /** A node's completion report as the issuer reviews it: 通过 / 退回 only when [canReview]. */
 data class TaskReportView(
@@ -277,7 +277,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
         canReview = canReview,
     )
 
-    private fun cn.linkage.core.SilentNode.toSilentRow() = SilentRow(nodeId, "$levelLabel $name", remindedAtMs?.let { s.remindedAt(fmt.dateTime(it)) })
+    private fun cn.linkage.core.SilentNode.toSilentRow() = SilentUnitRow(nodeId, "$levelLabel $name", remindedAtMs?.let { s.remindedAt(fmt.dateTime(it)) })
 
     /** The next page of households (untold first). */
     suspend fun loadMoreHouseholds() {
