@@ -107,17 +107,23 @@ fn routes() -> Routes {
         .add(MethodFilter::PUT, paths::BLOB, blob_upload)
         .add(MethodFilter::HEAD, paths::BLOB, blob_head)
         .add(MethodFilter::GET, paths::OPENAPI, openapi)
+        .merge_console()
 }
 
 /// A router being built, with the (method, path) of every route added.
 #[derive(Default)]
-struct Routes {
+pub(crate) struct Routes {
     router: Router<AppState>,
     registered: Vec<(&'static str, &'static str)>,
 }
 
 impl Routes {
-    fn add<H: Handler<T, AppState>, T: 'static>(mut self, method: MethodFilter, path: &'static str, handler: H) -> Routes {
+    /// The console's routes (`crate::console`), registered and documented like the sync API's.
+    fn merge_console(self) -> Routes {
+        crate::console::routes(self)
+    }
+
+    pub(crate) fn add<H: Handler<T, AppState>, T: 'static>(mut self, method: MethodFilter, path: &'static str, handler: H) -> Routes {
         let name = [
             (MethodFilter::GET, "get"),
             (MethodFilter::PUT, "put"),
@@ -379,7 +385,7 @@ impl ApiError {
         ApiError::unauthorized("账号或密码错误 / wrong user id or password")
     }
 
-    fn unauthorized(message: &str) -> ApiError {
+    pub(crate) fn unauthorized(message: &str) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
@@ -389,15 +395,15 @@ impl ApiError {
         e
     }
 
-    fn invalid(message: impl Into<String>) -> ApiError {
+    pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidInput, message)
     }
 
-    fn not_found(message: &str) -> ApiError {
+    pub(crate) fn not_found(message: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
     }
 
-    fn too_large(message: impl Into<String>) -> ApiError {
+    pub(crate) fn too_large(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, message)
     }
 }
@@ -431,17 +437,17 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// Runs blocking storage work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> ApiResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Error> + Send + 'static) -> ApiResult<T> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r.map_err(ApiError::from),
         Err(e) => Err(ApiError::from(Error::Corrupt(format!("worker failed: {e}")))),
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -535,7 +541,7 @@ fn addr_text(addr: Option<std::net::IpAddr>) -> String {
 }
 
 /// Records an audit event; a failure to record is logged, never shown to the client.
-async fn record(state: &AppState, event: audit::Event) {
+pub(crate) async fn record(state: &AppState, event: audit::Event) {
     let storage = state.storage.clone();
     if let Err(e) = blocking(move || storage.audit(&event, now_ms())).await {
         eprintln!("linkage-server: audit record failed: {e:?}");

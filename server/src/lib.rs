@@ -7,6 +7,7 @@ pub mod api;
 pub mod apply;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod county_settings;
 pub mod demo;
 pub mod directive_cli;

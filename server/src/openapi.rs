@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use crate::api::{BundleParams, PullParams, UploadParams, UploadStatus, MAX_BLOB_BYTES, MAX_JSON_BYTES};
 
 /// What a route takes as its request body.
-enum Body {
+pub(crate) enum Body {
     None,
     /// A JSON body of this schema (a `$ref`), with an example.
     Json(Value, Value),
@@ -33,7 +33,7 @@ enum Body {
 }
 
 /// What a route answers on success.
-enum Success {
+pub(crate) enum Success {
     /// 200 with a JSON body of this schema (a `$ref`), and an example.
     Json(&'static str, Value, Option<Value>),
     /// 200 with the photo's bytes.
@@ -45,11 +45,11 @@ enum Success {
 }
 
 impl Success {
-    fn json(what: &'static str, schema: Value) -> Success {
+    pub(crate) fn json(what: &'static str, schema: Value) -> Success {
         Success::Json(what, schema, None)
     }
 
-    fn with_example(self, example: Value) -> Success {
+    pub(crate) fn with_example(self, example: Value) -> Success {
         match self {
             Success::Json(what, schema, _) => Success::Json(what, schema, Some(example)),
             other => other,
@@ -57,28 +57,29 @@ impl Success {
     }
 }
 
-/// One documented route.
-struct Route {
-    method: &'static str,
-    path: &'static str,
-    id: &'static str,
-    summary: &'static str,
-    description: &'static str,
+/// One documented route. Path parameters other than `{hash}` (`{id}`, ...) are described from the path itself
+/// as ids (`ID_PATTERN`).
+pub(crate) struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub id: &'static str,
+    pub summary: &'static str,
+    pub description: &'static str,
     /// Needs a device token.
-    auth: bool,
+    pub auth: bool,
     /// Query parameters: the inline schema of the handler's query struct.
-    query: Option<Value>,
+    pub query: Option<Value>,
     /// The `{hash}` path parameter.
-    hash: bool,
-    body: Body,
-    ok: Success,
+    pub hash: bool,
+    pub body: Body,
+    pub ok: Success,
     /// Error statuses, each with the codes it carries and when.
-    errors: Vec<(u16, Vec<ErrorCode>, &'static str)>,
+    pub errors: Vec<(u16, Vec<ErrorCode>, &'static str)>,
 }
 
 use ErrorCode::*;
 
-fn auth_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
+pub(crate) fn auth_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
     vec![
         (
             401,
@@ -101,7 +102,7 @@ fn sign_in_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
     ]
 }
 
-fn json_body_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
+pub(crate) fn json_body_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
     vec![
         (400, vec![InvalidInput], "the body is not valid JSON of the schema, or a field breaks its declared limits"),
         (413, vec![PayloadTooLarge], "the body is over 16 MiB (after decompression)"),
@@ -109,7 +110,7 @@ fn json_body_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
     ]
 }
 
-fn internal() -> (u16, Vec<ErrorCode>, &'static str) {
+pub(crate) fn internal() -> (u16, Vec<ErrorCode>, &'static str) {
     (500, vec![Internal], "the server failed; retry later")
 }
 
@@ -406,7 +407,7 @@ fn routes(gen: &mut SchemaGenerator) -> Vec<Route> {
     ]
 }
 
-fn ref_of<T: JsonSchema>(gen: &mut SchemaGenerator) -> Value {
+pub(crate) fn ref_of<T: JsonSchema>(gen: &mut SchemaGenerator) -> Value {
     gen.subschema_for::<T>().to_value()
 }
 
@@ -452,6 +453,10 @@ fn operation(route: &Route) -> Value {
     let mut parameters = Vec::new();
     if route.hash {
         parameters.push(hash_parameter());
+    }
+    for name in route.path.split('/').filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}')).filter(|n| *n != "hash") {
+        parameters.push(json!({ "name": name, "in": "path", "required": true, "description": "an id: 1–64 of `[A-Za-z0-9_-]`",
+            "schema": { "type": "string", "pattern": linkage_protocol::sync::ID_PATTERN, "minLength": 1, "maxLength": 64 } }));
     }
     if let Some(q) = &route.query {
         parameters.extend(query_parameters(q));
@@ -550,7 +555,8 @@ pub fn document() -> Value {
             s.meta_schema = None;
         })
         .into_generator();
-    let routes = routes(&mut gen);
+    let mut routes = routes(&mut gen);
+    routes.extend(crate::console::openapi_routes(&mut gen));
     // Every error body and reject code is described even where no route names it directly.
     gen.subschema_for::<ErrorBody>();
     gen.subschema_for::<RejectCode>();

@@ -93,6 +93,8 @@ fn backfill_measure_columns(conn: &mut Connection) -> Result<()> {
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    /// The database file (read-only connections for the console, `Storage::sql_reader`).
+    db_path: PathBuf,
     blob_dir: PathBuf,
     /// Serializes blob file writes (uploads of the same hash from two devices).
     blob_lock: Mutex<()>,
@@ -145,7 +147,7 @@ impl SqliteStorage {
         }
         backfill_measure_columns(&mut conn)?;
         let head = feed_head_of(&conn)?;
-        Ok(SqliteStorage { conn: Mutex::new(conn), blob_dir, blob_lock: Mutex::new(()), feed: tokio::sync::watch::Sender::new(head) })
+        Ok(SqliteStorage { conn: Mutex::new(conn), db_path, blob_dir, blob_lock: Mutex::new(()), feed: tokio::sync::watch::Sender::new(head) })
     }
 
     /// Publishes the feed's head read on `conn` (after a commit) if it moved forward; waiters wake.
@@ -1474,6 +1476,12 @@ impl Storage for SqliteStorage {
             directives: count("directives")?,
             changes: count("changes WHERE op_json != ''")?,
         })
+    }
+
+    fn sql_reader(&self) -> Result<Option<Connection>> {
+        let conn = Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(Some(conn))
     }
 
     fn users_with_role(&self, role: Role, limit: u32) -> Result<Vec<UserInfo>> {

@@ -292,4 +292,10 @@ pub trait Storage: Send + Sync + 'static {
     fn counts(&self) -> Result<Counts>;
     /// Users of a role, ordered by id (demo banner, tests).
     fn users_with_role(&self, role: Role, limit: u32) -> Result<Vec<UserInfo>>;
+    /// A read-only SQL connection on the database (its own, never the writer's), for the console's queries
+    /// (lists, pages, coverage, exports; `crate::console`). `None`: this backend has none, and the console's
+    /// read endpoints answer that they are not available.
+    fn sql_reader(&self) -> Result<Option<rusqlite::Connection>> {
+        Ok(None)
+    }
 }

@@ -172,6 +172,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/issues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: issues of the caller's area, filtered and paged
+         * @description County or township staff only. Filters: state (default open), light, category, township, red card (红牌督办), waiting for the caller's decision (延期审批), words in the title. Also counts task completion reports waiting for the caller's review.
+         */
+        get: operations["consoleIssues"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/issues/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: one issue's page — timeline, photos, visits with GPS, the actions the caller may take
+         * @description The issue folded from its events in the server's receipt order, lit by the county's time limits; the actions are those the shared lifecycle rules allow the caller now, each with what its dialog needs.
+         */
+        get: operations["consoleIssue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/issues/{id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: take an action on an issue (交办, 督办, 延期审批, 上报上级, 办结, 回访核实, ...)
+         * @description Made as the signed-in staff member and applied through the phones' push path (same rules, change feed, receipt order). The op id is the idempotency key: a repeated submit answers `duplicate`. A refusal by the rules is `rejected` with the reason in Chinese. 上报上级 may leave `to_node_id` empty: the parent of the owning level is filled in.
+         */
+        post: operations["consoleIssueAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/issues/{id}/assignees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: the people 交办 may pick for the issue, nearest first, with their open issues
+         * @description Staff and grid workers working where the issue is or above it, within the owning level (`lifecycle::check_assignee`).
+         */
+        get: operations["consoleIssueAssignees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/photos/{hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: a photo of a record in the caller's scope
+         * @description The blob rules of `GET /v1/blobs/{hash}`: only a photo some record in the caller's scope refers to; audited.
+         */
+        get: operations["consolePhoto"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ops": {
         parameters: {
             query?: never;
@@ -212,6 +312,67 @@ export interface components {
              * @default 24
              */
             notice_hours: number;
+        };
+        /**
+         * @description How a console action ended (the answer of every action endpoint). Like a phone's push: `applied` (stored
+         *     now), `duplicate` (the same `op_id` was already done: a double submit changes nothing), or `rejected` with
+         *     the shared rules' reason in Chinese.
+         */
+        ActionAnswer: {
+            /** @description What happened, in Chinese (English after ` / `). */
+            message: string;
+            /** @description `applied`, `duplicate` or `rejected`. */
+            outcome: string;
+            /** @description The rule's reject code when rejected (see `RejectCode`). */
+            reject_code?: components["schemas"]["RejectCode"] | null;
+        };
+        /**
+         * @description An action from the console: the page's op id (one per submit) and the action with its payload, as a phone
+         *     sends it in an `IssueEvent` (`{"type": "supervise", "level": "red", "note": "..."}`).
+         */
+        ActionRequest: {
+            action: components["schemas"]["ConsoleAction"];
+            /** @description Made once per submit by the page (a UUID): a repeated submit of the same op id is done once. */
+            op_id: string;
+        };
+        /** @description An action the caller may take now, with what its dialog must collect (`lifecycle::needs`). */
+        ActionSpec: {
+            /** @description `IssueActionKind`'s snake_case name: the `type` of the action to send. */
+            action: string;
+            /** @description `satisfaction`, `supervision_level` or `decision`. */
+            choice?: string | null;
+            /** Format: uint32 */
+            days_max?: number | null;
+            /**
+             * Format: uint32
+             * @description Working days allowed (申请延期).
+             */
+            days_min?: number | null;
+            label: string;
+            /** Format: uint32 */
+            max_photos: number;
+            /** Format: uint32 */
+            max_text_chars: number;
+            /** @description Pick another issue (合并). */
+            other_issue: boolean;
+            /** @description Pick a person (交办: `GET .../assignees`). */
+            person: boolean;
+            /** @description `none`, `optional` or `required`. */
+            text: string;
+            /** @description The payload field the text goes into (`reason` or `note`). */
+            text_field?: string | null;
+        };
+        /** @description A person 交办 may pick, with their load. */
+        Assignee: {
+            name: string;
+            node_name: string;
+            /**
+             * Format: uint32
+             * @description Issues assigned to them still being handled (在办).
+             */
+            open_issues: number;
+            role_label: string;
+            user_id: string;
         };
         /** @description `POST /v1/blobs/missing`: which of these evidence hashes does the server lack? */
         BlobsMissingRequest: {
@@ -351,6 +512,72 @@ export interface components {
             /** @description The current password. */
             password: string;
             user_id: string;
+        };
+        /**
+         * @description The actions staff take on an issue's page (the buttons of `lifecycle::is_button`), with the payload of the
+         *     `IssueAction` each becomes. Optional texts may be left out.
+         */
+        ConsoleAction: {
+            /** @constant */
+            type: "accept";
+        } | {
+            reason: string;
+            /** @constant */
+            type: "reject";
+        } | {
+            into_issue_id: string;
+            /** @constant */
+            type: "merge";
+        } | {
+            assignee_id: string;
+            /** @constant */
+            type: "assign";
+        } | {
+            /** @constant */
+            type: "start";
+        } | {
+            /** @default [] */
+            evidence: string[];
+            note: string;
+            /** @constant */
+            type: "resolve";
+        } | {
+            reason: string;
+            /** @default  */
+            to_node_id: string;
+            /** @constant */
+            type: "escalate";
+        } | {
+            /** @default  */
+            note: string;
+            satisfaction: components["schemas"]["Satisfaction"];
+            /** @constant */
+            type: "verify";
+        } | {
+            reason: string;
+            /** @constant */
+            type: "suspend";
+        } | {
+            /** @constant */
+            type: "resume";
+        } | {
+            reason: string;
+            /** @constant */
+            type: "request_extension";
+            /** Format: uint32 */
+            working_days: number;
+        } | {
+            approved: boolean;
+            /** @default  */
+            note: string;
+            /** @constant */
+            type: "decide_extension";
+        } | {
+            level: components["schemas"]["SupervisionLevel"];
+            /** @default  */
+            note: string;
+            /** @constant */
+            type: "supervise";
         };
         /** @description What a county configures for its phones and server (DESIGN §2: county staff set categories, SLA, cadence). */
         CountyConfig: {
@@ -628,6 +855,38 @@ export interface components {
         };
         /** @description Issue category (诉求类别); with urgency it selects the time limits. */
         IssueCategory: "infrastructure" | "dispute" | "livelihood_aid" | "safety_hazard" | "sanitation" | "forest_fire" | "petition" | "policy_consultation" | "other";
+        /** @description The issue page. */
+        IssueDetail: {
+            actions: components["schemas"]["ActionSpec"][];
+            description: string;
+            /** Format: uint32 */
+            escalation_count: number;
+            household_address?: string | null;
+            household_id?: string | null;
+            /**
+             * Format: double
+             * @description Household's recorded point (WGS-84).
+             */
+            household_lat?: number | null;
+            /** Format: double */
+            household_lon?: number | null;
+            issue: components["schemas"]["IssueRow"];
+            /** @description Every photo of the issue (report, resolution, visits). */
+            photos: string[];
+            /** Format: double */
+            report_accuracy_m?: number | null;
+            /**
+             * Format: double
+             * @description Where it was reported from (the report's GPS fix).
+             */
+            report_lat?: number | null;
+            /** Format: double */
+            report_lon?: number | null;
+            reporter_name: string;
+            satisfaction_label?: string | null;
+            timeline: components["schemas"]["TimelineEntry"][];
+            visits: components["schemas"]["IssueVisit"][];
+        };
         /** @description One event in an issue's append-only log. */
         IssueEvent: {
             action: components["schemas"]["IssueAction"];
@@ -643,6 +902,21 @@ export interface components {
             /** @description Hybrid-logical-clock time (encoded, sortable). */
             hlc: string;
             issue_id: string;
+        };
+        /** @description A page of the list. */
+        IssuePage: {
+            items: components["schemas"]["IssueRow"][];
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /** Format: uint32 */
+            total: number;
+            /**
+             * Format: uint32
+             * @description Task completion reports waiting for the caller's review (待我审批, on the directives page).
+             */
+            waiting_task_reports: number;
         };
         /** @description The first event of every issue: what was reported, where, and which level owns it first. */
         IssueReport: {
@@ -660,6 +934,71 @@ export interface components {
             title: string;
             urgency: components["schemas"]["Urgency"];
         };
+        /** @description One issue in the list. */
+        IssueRow: {
+            assignee_name?: string | null;
+            category: components["schemas"]["IssueCategory"];
+            category_label: string;
+            /**
+             * Format: int64
+             * @description When the current step is due (unix ms), if a clock runs.
+             */
+            deadline_ms?: number | null;
+            id: string;
+            /** @description `green`, `yellow`, `red`, or `none` (no clock runs). */
+            light: string;
+            light_label: string;
+            /** @description The sweep found the current step overdue (proposed for escalation). */
+            overdue: boolean;
+            owner_name: string;
+            owner_node_id: string;
+            /**
+             * Format: uint32
+             * @description Working days of a 延期 request waiting for the level above.
+             */
+            pending_extension_days?: number | null;
+            /** @description The node the issue is about (a group, a branch...). */
+            place_name: string;
+            /** Format: int64 */
+            reported_at_ms: number;
+            /** Format: uint32 */
+            rework_count: number;
+            /** @description `reported`, `accepted`, `assigned`, `in_progress`, `resolved`, `closed`, `rejected`, `merged`. */
+            state: string;
+            state_label: string;
+            supervision?: components["schemas"]["SupervisionLevel"] | null;
+            supervision_label: string;
+            /** @description 挂起: the clock is stopped. */
+            suspended: boolean;
+            title: string;
+            township_id?: string | null;
+            township_name: string;
+            urgency: components["schemas"]["Urgency"];
+            urgency_label: string;
+            /** @description The caller may decide something on it now (延期审批). */
+            waiting_for_me: boolean;
+        };
+        /** @description A visit recorded for the issue (回访 and others), with its GPS. */
+        IssueVisit: {
+            /** Format: double */
+            accuracy_m?: number | null;
+            /** Format: double */
+            distance_m?: number | null;
+            id: string;
+            kind_label: string;
+            /** Format: double */
+            lat?: number | null;
+            /** Format: double */
+            lon?: number | null;
+            notes: string;
+            photos: string[];
+            /** Format: int64 */
+            started_at_ms: number;
+            verdict_label: string;
+            visitor_name: string;
+        };
+        /** @description A light filter. */
+        LightFilter: "green" | "yellow" | "red";
         /** @description A time limit such as "3 working days". */
         Limit: {
             /** Format: uint32 */
@@ -909,6 +1248,8 @@ export interface components {
         };
         /** @description A handling step that has its own time limit. */
         SlaStep: "accept" | "sign_for" | "resolve" | "verify";
+        /** @description Which issues by state (`open`: every state not closed, rejected or merged; the default). */
+        StateFilter: "open" | "all" | "reported" | "accepted" | "assigned" | "in_progress" | "resolved" | "closed" | "rejected" | "merged";
         /** @description How strongly the level above supervises an issue (督办). */
         SupervisionLevel: "normal" | "yellow" | "red";
         /** @description A node's completion report for a task directive (任务完成情况), with what was done and photos. */
@@ -943,6 +1284,29 @@ export interface components {
              */
             report_at_ms: number;
             user_id: string;
+        };
+        /** @description One step in an issue's timeline. */
+        TimelineEntry: {
+            /** @description The action (`IssueActionKind`'s snake_case name). */
+            action: string;
+            action_label: string;
+            actor_name: string;
+            actor_role_label: string;
+            /**
+             * Format: int64
+             * @description When it was done (the device's clock, unix ms).
+             */
+            at_ms: number;
+            /** @description What the step says in words: reason, note, satisfaction, level, days, who it went to. */
+            detail: string;
+            event_id: string;
+            /** @description Photos of the step (SHA-256; `GET /v1/console/photos/{hash}`). */
+            photos: string[];
+            /**
+             * Format: int64
+             * @description When the server received it.
+             */
+            received_at_ms: number;
         };
         /** @description The state of a blob after an upload step (the body of `PUT /v1/blobs/{hash}`). */
         UploadStatus: {
@@ -2252,6 +2616,761 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "busy";
+                    };
+                };
+            };
+        };
+    };
+    consoleIssues: {
+        parameters: {
+            query?: {
+                category?: components["schemas"]["IssueCategory"] | null;
+                /** @description Traffic light of the current step (open issues only). */
+                light?: components["schemas"]["LightFilter"] | null;
+                /** @description Page, from 1. */
+                page?: number;
+                /** @description Rows per page, 1–100 (default 20). */
+                page_size?: number;
+                /** @description Words in the title. */
+                q?: string;
+                /** @description Only issues under 红牌督办. */
+                red_card?: boolean;
+                /** @description State (default `open`). */
+                state?: components["schemas"]["StateFilter"] | null;
+                /** @description A township (or any node) in the caller's scope: only issues under it. */
+                township?: string;
+                /** @description Only issues waiting for the caller's decision (a 延期 request the caller may approve). */
+                waiting?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of issues */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuePage"];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — the township is not in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "the township is not in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleIssue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the issue */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssueDetail"];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such issue in the caller's scope (one answer for missing and out of scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such issue in the caller's scope (one answer for missing and out of scope)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleIssueAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (`Content-Type: application/json`), at most 16 MiB; may be sent with `Content-Encoding: gzip` or `zstd`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "action": {
+                 *         "level": "red",
+                 *         "note": "请三日内办结",
+                 *         "type": "supervise"
+                 *       },
+                 *       "op_id": "0194f3a2-7c1e-7b3a-9f10-1234567890ad"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            /** @description how the action ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionAnswer"];
+                };
+            };
+            /** @description `invalid_input` — the body is not valid JSON of the schema, or a field breaks its declared limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such issue in the caller's scope (one answer for missing and out of scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such issue in the caller's scope (one answer for missing and out of scope)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — the body is over 16 MiB (after decompression) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — the request does not say `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleIssueAssignees: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description people */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assignee"][];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such issue in the caller's scope (one answer for missing and out of scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such issue in the caller's scope (one answer for missing and out of scope)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consolePhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the blob's name: lowercase hex SHA-256 of its bytes */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the photo */
+            200: {
+                headers: {
+                    /** @description private, immutable: a blob never changes */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description `invalid_input` — the hash is not a lowercase hex SHA-256 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the hash is not a lowercase hex SHA-256",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — not referenced in the caller's scope, or not uploaded yet (one answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "not referenced in the caller's scope, or not uploaded yet (one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
                     };
                 };
             };

@@ -9,6 +9,7 @@ mod blobs;
 mod branch;
 mod bundle;
 mod cli;
+mod console_issues;
 mod county;
 mod demo;
 mod directive_cli;
