@@ -160,6 +160,9 @@ pub fn op_kind_label(kind: &str, locale: Locale) -> &'static str {
         "task_reported" => locale.pick("任务完成情况", "Task completion report"),
         "directive_reminded" => locale.pick("指令催办", "Directive reminder"),
         "task_report_reviewed" => locale.pick("任务完成情况审核", "Task report review"),
+        "form_response_submitted" => locale.pick("问卷答卷", "Form response"),
+        "form_published" => locale.pick("问卷发布", "Form published"),
+        "form_retired" => locale.pick("问卷停用", "Form retired"),
         _ => locale.pick("操作", "Operation"),
     }
 }

@@ -3,6 +3,7 @@
 //! server (DESIGN §1, §8). Nothing here does I/O.
 
 pub mod digest;
+pub mod forms;
 pub mod hlc;
 pub mod labels;
 pub mod model;

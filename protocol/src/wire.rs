@@ -93,6 +93,9 @@ impl<'de> Deserialize<'de> for Operation {
             CountyConfigSet,
             DirectiveReminded,
             TaskReportReviewed,
+            FormPublished,
+            FormRetired,
+            FormResponseSubmitted,
         }
         #[derive(Deserialize)]
         struct Wire {
@@ -117,6 +120,9 @@ impl<'de> Deserialize<'de> for Operation {
             Kind::CountyConfigSet => OpBody::CountyConfigSet(parse(&w.body)?),
             Kind::DirectiveReminded => OpBody::DirectiveReminded(parse(&w.body)?),
             Kind::TaskReportReviewed => OpBody::TaskReportReviewed(parse(&w.body)?),
+            Kind::FormPublished => OpBody::FormPublished(parse(&w.body)?),
+            Kind::FormRetired => OpBody::FormRetired(parse(&w.body)?),
+            Kind::FormResponseSubmitted => OpBody::FormResponseSubmitted(parse(&w.body)?),
         };
         Ok(Operation { op_id: w.op_id, hlc: w.hlc, body })
     }
@@ -142,6 +148,14 @@ pub enum OpBody {
     DirectiveReminded(DirectiveReminder),
     /// The issuer accepts a task's completion report (通过) or sends it back (退回) with a reason.
     TaskReportReviewed(TaskReview),
+    /// A form version published to the phones it targets (made by the server's `form import`, never by a
+    /// phone).
+    FormPublished(FormPublication),
+    /// A form version no longer takes responses (made by the server, never by a phone).
+    FormRetired(FormRetirement),
+    /// A filled form (问卷/排查表) submitted from a phone: judged by the server with the same
+    /// `forms::validate_response` the phone used.
+    FormResponseSubmitted(FormResponse),
 }
 
 impl OpBody {
@@ -159,6 +173,9 @@ impl OpBody {
             OpBody::CountyConfigSet(_) => "county_config_set",
             OpBody::DirectiveReminded(_) => "directive_reminded",
             OpBody::TaskReportReviewed(_) => "task_report_reviewed",
+            OpBody::FormPublished(_) => "form_published",
+            OpBody::FormRetired(_) => "form_retired",
+            OpBody::FormResponseSubmitted(_) => "form_response_submitted",
         }
     }
 }
@@ -377,6 +394,56 @@ pub struct TaskReview {
     pub report_at_ms: i64,
     #[serde(deserialize_with = "whole::deserialize")]
     pub at_ms: i64,
+}
+
+/// A form version in the change feed (表单发布): the whole definition, for the phones it targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct FormPublication {
+    pub form: crate::forms::FormDef,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub published_at_ms: i64,
+}
+
+/// A form version retired (停用): responses to it are refused from now on; drafts of it cannot be sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct FormRetirement {
+    pub form_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub version: u32,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub retired_at_ms: i64,
+}
+
+/// A submitted form response (问卷答卷): who filled which form version about what (a household, or a node
+/// such as a village for a village questionnaire), optionally as part of a visit, with the answers and the
+/// photos they cite (every image answer's hash, uploaded through the evidence pipeline). Immutable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct FormResponse {
+    /// Made on the phone (UUIDv7 or another id of 1–64 `[A-Za-z0-9_-]`).
+    pub response_id: String,
+    pub form_id: String,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub form_version: u32,
+    /// The user who filled it (the signed-in user).
+    pub respondent_id: String,
+    /// The node the response is about: the household's group, or the node surveyed (e.g. a village).
+    pub node_id: String,
+    #[serde(default)]
+    pub household_id: Option<String>,
+    /// The visit it was filled in, if any (its GPS verdict is the response's).
+    #[serde(default)]
+    pub visit_id: Option<String>,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub started_at_ms: i64,
+    #[serde(deserialize_with = "whole::deserialize")]
+    pub submitted_at_ms: i64,
+    pub answers: crate::forms::Answers,
+    /// Exactly the photo hashes the image answers cite (sorted, no repeats: `Answers::image_hashes`).
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 /// A node acknowledges receipt of a directive (签收).
@@ -789,6 +856,74 @@ mod tests {
         )
         .unwrap();
         assert_eq!((d.due_at_ms, d.issued_at_ms), (None, 1));
+    }
+
+    #[test]
+    fn operation_snapshot_form_response_and_publication() {
+        use crate::forms::{AnswerValue, Answers, FormDef, FormTarget, LocalText, Question, QuestionKind, RepeatInstance};
+        let mut answers = Answers::default();
+        answers.values.insert("households".into(), AnswerValue::Integer(120));
+        answers.values.insert("has_road".into(), AnswerValue::Choice("yes".into()));
+        answers.values.insert("needs".into(), AnswerValue::Choices(vec!["water".into(), "road".into()]));
+        answers.values.insert("photo".into(), AnswerValue::Image("ab".repeat(32)));
+        answers.repeats.insert(
+            "members".into(),
+            vec![RepeatInstance { values: [("age".to_string(), AnswerValue::Decimal(61.5))].into_iter().collect() }],
+        );
+        let op = Operation {
+            op_id: "op-f".into(),
+            hlc: "000001700000000-000003-dev3".into(),
+            body: OpBody::FormResponseSubmitted(FormResponse {
+                response_id: "r1".into(),
+                form_id: "village".into(),
+                form_version: 2,
+                respondent_id: "g1".into(),
+                node_id: "b1".into(),
+                household_id: None,
+                visit_id: Some("v1".into()),
+                started_at_ms: 1,
+                submitted_at_ms: 2,
+                evidence: answers.image_hashes(),
+                answers,
+            }),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"op_id":"op-f","hlc":"000001700000000-000003-dev3","kind":"form_response_submitted","body":{{"response_id":"r1","form_id":"village","form_version":2,"respondent_id":"g1","node_id":"b1","household_id":null,"visit_id":"v1","started_at_ms":1,"submitted_at_ms":2,"answers":{{"values":{{"has_road":{{"type":"choice","value":"yes"}},"households":{{"type":"integer","value":120}},"needs":{{"type":"choices","value":["water","road"]}},"photo":{{"type":"image","value":"{h}"}}}},"repeats":{{"members":[{{"values":{{"age":{{"type":"decimal","value":61.5}}}}}}]}}}},"evidence":["{h}"]}}}}"#,
+                h = "ab".repeat(32)
+            )
+        );
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
+        assert_eq!(op.body.kind(), "form_response_submitted");
+
+        let mut q = Question::new("age", QuestionKind::Integer, "年龄");
+        q.required = true;
+        q.constraint = Some(". >= 0".into());
+        let publication = OpBody::FormPublished(FormPublication {
+            form: FormDef {
+                form_id: "f".into(),
+                version: 1,
+                title: LocalText { zh: "问卷".into(), en: Some("Survey".into()) },
+                questions: vec![q],
+                choice_lists: Default::default(),
+                target: FormTarget { node_id: Some("t1".into()), roles: vec![Role::GridWorker], household_tags: vec!["低保".into()] },
+            },
+            published_at_ms: 9,
+        });
+        assert_eq!(
+            serde_json::to_string(&publication).unwrap(),
+            r#"{"kind":"form_published","body":{"form":{"form_id":"f","version":1,"title":{"zh":"问卷","en":"Survey"},"questions":[{"name":"age","kind":"integer","label":{"zh":"年龄"},"required":true,"constraint":". >= 0"}],"choice_lists":{},"target":{"node_id":"t1","roles":["grid_worker"],"household_tags":["低保"]}},"published_at_ms":9}}"#
+        );
+        let retired = OpBody::FormRetired(FormRetirement { form_id: "f".into(), version: 1, retired_at_ms: 10 });
+        assert_eq!(
+            serde_json::to_string(&retired).unwrap(),
+            r#"{"kind":"form_retired","body":{"form_id":"f","version":1,"retired_at_ms":10}}"#
+        );
+        // Integers may be whole floats here too.
+        let floats = json.replace(r#""form_version":2"#, r#""form_version":2.0"#);
+        assert_eq!(serde_json::from_str::<Operation>(&floats).unwrap(), op);
     }
 
     #[test]

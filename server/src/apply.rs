@@ -243,7 +243,10 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::DirectiveReminded(reminder) => directive_reminded(ledger, &actor, reminder, now_ms),
         OpBody::TaskReportReviewed(review) => task_report_reviewed(ledger, &actor, review, now_ms),
         // The county's settings come from the server's administrators, never from a phone.
-        OpBody::CountyConfigSet(_) => Ok(Err(Reject::from(RuleError::NotPermitted(Denial::SystemOnly)))),
+        OpBody::CountyConfigSet(_) | OpBody::FormPublished(_) | OpBody::FormRetired(_) => {
+            Ok(Err(Reject::from(RuleError::NotPermitted(Denial::SystemOnly))))
+        }
+        OpBody::FormResponseSubmitted(_) => Ok(Err(Reject::new(RejectCode::UnknownReference, "此服务器尚未启用问卷 (forms are not enabled on this server yet)"))),
     }
 }
 

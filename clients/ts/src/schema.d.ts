@@ -362,6 +362,55 @@ export interface components {
             /** @description The payload field the text goes into (`reason` or `note`). */
             text_field?: string | null;
         };
+        /** @description One answer, tagged with its type so that a wrong type is reported, never guessed. */
+        AnswerValue: {
+            /** @constant */
+            type: "text";
+            value: string;
+        } | {
+            /** @constant */
+            type: "integer";
+            /** Format: int64 */
+            value: number;
+        } | {
+            /** @constant */
+            type: "decimal";
+            /** Format: double */
+            value: number;
+        } | {
+            /** @constant */
+            type: "choice";
+            value: string;
+        } | {
+            /** @constant */
+            type: "choices";
+            value: string[];
+        } | {
+            /** @constant */
+            type: "date";
+            value: string;
+        } | {
+            /** @constant */
+            type: "geopoint";
+            value: components["schemas"]["GeoAnswer"];
+        } | {
+            /** @constant */
+            type: "image";
+            value: string;
+        };
+        /**
+         * @description The answers of a response or a draft: top-level questions' values by name, and each repeat's instances
+         *     (each holding the values of the repeat's questions). Unanswered questions are absent.
+         */
+        Answers: {
+            repeats?: {
+                [key: string]: components["schemas"]["RepeatInstance"][];
+            };
+            /** @default {} */
+            values: {
+                [key: string]: components["schemas"]["AnswerValue"];
+            };
+        };
         /** @description A person 交办 may pick, with their load. */
         Assignee: {
             name: string;
@@ -512,6 +561,12 @@ export interface components {
             /** @description The current password. */
             password: string;
             user_id: string;
+        };
+        /** @description One option of a choice list. */
+        Choice: {
+            label: components["schemas"]["LocalText"];
+            /** @description The value stored in answers and compared in expressions (XLSForm `name`), e.g. `1` or `yes`. */
+            name: string;
         };
         /**
          * @description The actions staff take on an issue's page (the buttons of `lifecycle::is_button`), with the payload of the
@@ -697,6 +752,100 @@ export interface components {
          *     that lists them.
          */
         ErrorCode: "unauthorized" | "token_expired" | "device_revoked" | "forbidden" | "not_found" | "invalid_input" | "payload_too_large" | "busy" | "rate_limited" | "account_locked" | "password_change_required" | "weak_password" | "device_taken" | "internal";
+        /**
+         * @description A form definition (表单), as the server stores it and phones receive it. `form_id` + `version` identify
+         *     it; a new version is a new definition, and answers are always judged by the version they were given to.
+         */
+        FormDef: {
+            /**
+             * @description Choice lists by name, shared by the select questions naming them.
+             * @default {}
+             */
+            choice_lists: {
+                [key: string]: components["schemas"]["Choice"][];
+            };
+            /** @description 1–64 of `[A-Za-z0-9_-]`. */
+            form_id: string;
+            /** @description The questions in order (groups and repeats hold theirs in `children`). */
+            questions: components["schemas"]["Question"][];
+            /** @default {} */
+            target: components["schemas"]["FormTarget"];
+            title: components["schemas"]["LocalText"];
+            /**
+             * Format: uint32
+             * @description Increasing per form, from 1.
+             */
+            version: number;
+        };
+        /** @description A form version in the change feed (表单发布): the whole definition, for the phones it targets. */
+        FormPublication: {
+            form: components["schemas"]["FormDef"];
+            /** Format: int64 */
+            published_at_ms: number;
+        };
+        /**
+         * @description A submitted form response (问卷答卷): who filled which form version about what (a household, or a node
+         *     such as a village for a village questionnaire), optionally as part of a visit, with the answers and the
+         *     photos they cite (every image answer's hash, uploaded through the evidence pipeline). Immutable.
+         */
+        FormResponse: {
+            answers: components["schemas"]["Answers"];
+            /**
+             * @description Exactly the photo hashes the image answers cite (sorted, no repeats: `Answers::image_hashes`).
+             * @default []
+             */
+            evidence: string[];
+            form_id: string;
+            /** Format: uint32 */
+            form_version: number;
+            /** @default null */
+            household_id: string | null;
+            /** @description The node the response is about: the household's group, or the node surveyed (e.g. a village). */
+            node_id: string;
+            /** @description The user who filled it (the signed-in user). */
+            respondent_id: string;
+            /** @description Made on the phone (UUIDv7 or another id of 1–64 `[A-Za-z0-9_-]`). */
+            response_id: string;
+            /** Format: int64 */
+            started_at_ms: number;
+            /** Format: int64 */
+            submitted_at_ms: number;
+            /**
+             * @description The visit it was filled in, if any (its GPS verdict is the response's).
+             * @default null
+             */
+            visit_id: string | null;
+        };
+        /** @description A form version retired (停用): responses to it are refused from now on; drafts of it cannot be sent. */
+        FormRetirement: {
+            form_id: string;
+            /** Format: int64 */
+            retired_at_ms: number;
+            /** Format: uint32 */
+            version: number;
+        };
+        /**
+         * @description Who receives the form: the users of `roles` (empty: every field role) at or under `node_id` (none: the
+         *     whole county); `household_tags` (empty: any household) restricts which households it is filled for,
+         *     e.g. 低保 for a 防返贫 check.
+         */
+        FormTarget: {
+            household_tags?: string[];
+            node_id?: string | null;
+            roles?: components["schemas"]["Role"][];
+        };
+        /** @description A point answer (WGS-84). */
+        GeoAnswer: {
+            /**
+             * Format: double
+             * @description Accuracy radius in metres.
+             */
+            accuracy_m: number;
+            /** Format: double */
+            lat: number;
+            /** Format: double */
+            lon: number;
+        };
         /** @description A GPS fix as the phone's location provider reported it (WGS-84). */
         GpsFix: {
             /**
@@ -1007,6 +1156,11 @@ export interface components {
         };
         /** @description Unit of a time limit. */
         LimitUnit: "calendar_hours" | "working_hours" | "working_days";
+        /** @description A text shown to people: Chinese always, English optionally (the fallback language of the app). */
+        LocalText: {
+            en?: string | null;
+            zh: string;
+        };
         /** @description A blob to upload and where to resume. */
         MissingBlob: {
             hash: string;
@@ -1121,6 +1275,18 @@ export interface components {
             body: components["schemas"]["TaskReview"];
             /** @constant */
             kind: "task_report_reviewed";
+        } | {
+            body: components["schemas"]["FormPublication"];
+            /** @constant */
+            kind: "form_published";
+        } | {
+            body: components["schemas"]["FormRetirement"];
+            /** @constant */
+            kind: "form_retired";
+        } | {
+            body: components["schemas"]["FormResponse"];
+            /** @constant */
+            kind: "form_response_submitted";
         });
         /** @description A level of the five-level chain (五级联动): 县 → 乡镇 → 村(社区)党支部 → 村民小组/联户单元 → 户. */
         OrgLevel: "county" | "township" | "branch" | "group" | "household";
@@ -1187,12 +1353,48 @@ export interface components {
             /** Format: int64 */
             server_time_ms: number;
         };
+        /** @description One row of the form: a question, a note, a calculation, or a group/repeat holding `children`. */
+        Question: {
+            /** @description A `calculate` question's expression. */
+            calculation?: string | null;
+            /** @description The questions inside a group or repeat. */
+            children?: components["schemas"]["Question"][];
+            /** @description The choice list of a select question (a key of [`FormDef::choice_lists`]). */
+            choices?: string | null;
+            /** @description Must hold for an answer (`.` is the answer), e.g. `. >= 0 and . <= 200`. */
+            constraint?: string | null;
+            /** @description Shown when the constraint fails (default: 答案不符合要求). */
+            constraint_message?: components["schemas"]["LocalText"] | null;
+            hint?: components["schemas"]["LocalText"] | null;
+            kind: components["schemas"]["QuestionKind"];
+            label: components["schemas"]["LocalText"];
+            /**
+             * Format: uint32
+             * @description Most instances a repeat may have (default and ceiling [`compile::MAX_INSTANCES`]).
+             */
+            max_instances?: number | null;
+            /** @description Unique in the form: `[A-Za-z_][A-Za-z0-9_]*`, at most 64; referenced as `${name}` in expressions. */
+            name: string;
+            /** @description Skip logic: the question (group, repeat) is shown only when this holds. */
+            relevant?: string | null;
+            /** @description Must be answered when visible. */
+            required?: boolean;
+        };
+        /** @description What a question asks for (XLSForm `type`). */
+        QuestionKind: "text" | "integer" | "decimal" | "select_one" | "select_multiple" | "date" | "geopoint" | "image" | "note" | "calculate" | "group" | "repeat";
         /**
          * @description Why an operation was refused. Stable codes the phone can show and count. Whatever the code, the client
          *     quarantines the op with its reason (shown to the user), never resends it unchanged, and goes on with the
          *     rest of its queue.
          */
         RejectCode: "conflict" | "out_of_scope" | "illegal_transition" | "not_permitted" | "invalid_input" | "unknown_reference" | "actor_mismatch" | "impossible_time";
+        /** @description One instance of a repeat (e.g. one member of a household roster). */
+        RepeatInstance: {
+            /** @default {} */
+            values: {
+                [key: string]: components["schemas"]["AnswerValue"];
+            };
+        };
         /** @description Risk rating of a household (高/中/低). */
         RiskLevel: "low" | "medium" | "high";
         /** @description The role a user holds at the one node they are bound to (DESIGN §2). */

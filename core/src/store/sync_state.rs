@@ -94,6 +94,8 @@ impl Store {
                     }
                     OpBody::DirectiveReminded(r) => super::directive_followup::persist_reminder(&w.tx, r)?,
                     OpBody::TaskReportReviewed(r) => super::directive_followup::persist_task_review(&w.tx, r)?,
+                    // Forms (#15): the phone's form store takes these over; until then they are not kept.
+                    OpBody::FormPublished(_) | OpBody::FormRetired(_) | OpBody::FormResponseSubmitted(_) => false,
                     // The county's new settings: stored with the page, in force once it commits. Settings
                     // this release cannot use are skipped (the current ones stay), never half-applied.
                     OpBody::CountyConfigSet(c) => match c.config.validate() {
