@@ -30,6 +30,8 @@ pub(crate) enum Body {
     Json(Value, Value),
     /// Raw bytes (a blob part).
     Bytes,
+    /// A JPEG photo (the console's upload).
+    Jpeg,
 }
 
 /// What a route answers on success.
@@ -509,6 +511,11 @@ fn operation(route: &Route) -> Value {
                 "description": format!("JSON (`Content-Type: application/json`), at most {} MiB; may be sent with \
                                         `Content-Encoding: gzip` or `zstd`.", MAX_JSON_BYTES >> 20),
                 "content": { "application/json": { "schema": schema, "example": example } } });
+        }
+        Body::Jpeg => {
+            op["requestBody"] = json!({ "required": true,
+                "description": format!("a JPEG photo, at most {MAX_BLOB_BYTES} bytes (10 MiB)"),
+                "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } } } });
         }
         Body::Bytes => {
             op["requestBody"] = json!({ "required": false,

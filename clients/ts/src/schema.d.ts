@@ -172,6 +172,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/directives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: directives issued in or to the caller's area, newest first, with coverage
+         * @description County or township staff only. Coverage counts the nodes of the caller's view (the issuing node excluded) and their households.
+         */
+        get: operations["consoleDirectives"];
+        put?: never;
+        /**
+         * Console: issue a directive (通知 / 预警 / 任务) to a subtree
+         * @description Made as the signed-in staff member and applied through the phones' push path; audited. The op id is also the directive's id: a repeated submit answers `duplicate`. A refusal by the rules is `rejected` with the reason in Chinese.
+         */
+        post: operations["consoleIssueDirective"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/directives/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: a directive's page — full text, photos, coverage by level, silent nodes, completion reports
+         * @description The view is the deeper of the target and the caller's node.
+         */
+        get: operations["consoleDirective"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/directives/{id}/reminders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: 催办 a node that has not signed for the directive
+         * @description The phones' `directive_reminded` operation, judged by the shared rule (a node above it in the directive's area).
+         */
+        post: operations["consoleRemindDirective"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/directives/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: accept (通过) or send back (退回, with a reason) a node's task completion report
+         * @description Only the issuing node's staff; bound to the report waiting now.
+         */
+        post: operations["consoleReviewTaskReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/directives/{id}/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: coverage tree — the children of a node with their own 签收 and their subtree's figures
+         * @description Opens the coverage tree level by level.
+         */
+        get: operations["consoleDirectiveTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/issues": {
         parameters: {
             query?: never;
@@ -246,6 +350,26 @@ export interface paths {
         get: operations["consoleIssueAssignees"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/photos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: upload a JPEG photo (≤ 10 MiB) to cite in a directive or an issue step
+         * @description Answers the photo's SHA-256. A photo never cited is collected after the grace period.
+         */
+        post: operations["consoleUploadPhoto"];
         delete?: never;
         options?: never;
         head?: never;
@@ -568,6 +692,32 @@ export interface components {
             /** @description The value stored in answers and compared in expressions (XLSForm `name`), e.g. `1` or `yes`. */
             name: string;
         };
+        /** @description How issuing ended, and the directive's id. */
+        ComposeAnswer: {
+            answer: components["schemas"]["ActionAnswer"];
+            directive_id: string;
+        };
+        /** @description A directive composed on the console. */
+        ComposeRequest: {
+            /** @description The full text. */
+            body: string;
+            /**
+             * Format: int64
+             * @description Due time (unix ms); a task needs one, and it must lie in the future.
+             */
+            due_at_ms?: number | null;
+            kind: components["schemas"]["DirectiveKind"];
+            /** @description Made once per submit by the page: also the directive's id (a repeated submit issues it once). */
+            op_id: string;
+            /**
+             * @description Photos uploaded first with `POST /v1/console/photos` (SHA-256).
+             * @default []
+             */
+            photos: string[];
+            /** @description The root of the subtree it goes to (the caller's node or one under it). */
+            target_node_id: string;
+            title: string;
+        };
         /**
          * @description The actions staff take on an issue's page (the buttons of `lifecycle::is_button`), with the payload of the
          *     `IssueAction` each becomes. Optional texts may be left out.
@@ -705,8 +855,39 @@ export interface components {
             target_node_id: string;
             title: string;
         };
+        /** @description The directive's page. */
+        DirectiveDetail: {
+            /**
+             * Format: int64
+             * @description When every reached node must have signed (the earlier of the due time and the kind's window).
+             */
+            ack_deadline_ms?: number | null;
+            body: string;
+            directive: components["schemas"]["DirectiveRow"];
+            /** @description The caller's view, top-down, households last. */
+            levels: components["schemas"]["LevelCoverage"][];
+            photos: string[];
+            reports: components["schemas"]["TaskReportRow"][];
+            /** @description The first 200 silent nodes of the view, top-down. */
+            silent_nodes: components["schemas"]["SilentNode"][];
+            /** Format: uint32 */
+            silent_total: number;
+            target_node_id: string;
+            /** @description The root of the coverage tree (`GET .../tree?node=`). */
+            view_node_id: string;
+        };
         /** @description Kind of directive (指令). */
         DirectiveKind: "notice" | "alert" | "task";
+        /** @description A page of directives, newest first. */
+        DirectivePage: {
+            items: components["schemas"]["DirectiveRow"][];
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            page_size: number;
+            /** Format: uint32 */
+            total: number;
+        };
         /** @description A reminder (催办) to a node that has not acknowledged a directive, sent by a node above it. */
         DirectiveReminder: {
             /** Format: int64 */
@@ -715,6 +896,43 @@ export interface components {
             /** @description The silent node reminded. */
             node_id: string;
             user_id: string;
+        };
+        /** @description One directive in the list. */
+        DirectiveRow: {
+            /** Format: int64 */
+            due_at_ms?: number | null;
+            /** Format: uint32 */
+            households_acked: number;
+            /** Format: uint32 */
+            households_total: number;
+            id: string;
+            /** Format: int64 */
+            issued_at_ms: number;
+            /** @description Issued by the caller's own node. */
+            issued_by_my_node: boolean;
+            issuer_name: string;
+            issuer_node_name: string;
+            kind: components["schemas"]["DirectiveKind"];
+            kind_label: string;
+            /**
+             * Format: uint32
+             * @description Nodes of the caller's view that signed for it, and that owe it.
+             */
+            nodes_acked: number;
+            /** Format: uint32 */
+            nodes_total: number;
+            /**
+             * Format: uint32
+             * @description Completion reports waiting for the caller's review (its node issued the task).
+             */
+            reports_waiting: number;
+            /**
+             * Format: uint32
+             * @description Nodes of the view silent past the acknowledgement deadline.
+             */
+            silent: number;
+            target_name: string;
+            title: string;
         };
         /** @description How near and how recent an open issue must be to be offered as a possible duplicate; county-configurable. */
         DuplicatePolicy: {
@@ -1146,6 +1364,15 @@ export interface components {
             verdict_label: string;
             visitor_name: string;
         };
+        /** @description A level's coverage (签收 of the nodes at that level; households: their acknowledgements). */
+        LevelCoverage: {
+            /** Format: uint32 */
+            acked: number;
+            level: components["schemas"]["OrgLevel"];
+            level_label: string;
+            /** Format: uint32 */
+            total: number;
+        };
         /** @description A light filter. */
         LightFilter: "green" | "yellow" | "red";
         /** @description A time limit such as "3 working days". */
@@ -1299,6 +1526,13 @@ export interface components {
             /** @default null */
             urgency: components["schemas"]["Urgency"] | null;
         };
+        /** @description A stored photo's name. */
+        PhotoAnswer: {
+            /** @description SHA-256 of the bytes: cite it in a directive's `photos` or an issue step's `evidence`. */
+            hash: string;
+            /** Format: uint64 */
+            size: number;
+        };
         /** @description The county's setting of which tags are sensitive (敏感个人信息) and which roles receive them. */
         PrivacyPolicy: {
             /**
@@ -1388,12 +1622,26 @@ export interface components {
          *     rest of its queue.
          */
         RejectCode: "conflict" | "out_of_scope" | "illegal_transition" | "not_permitted" | "invalid_input" | "unknown_reference" | "actor_mismatch" | "impossible_time";
+        /** @description 催办 a silent node. */
+        RemindRequest: {
+            node_id: string;
+            op_id: string;
+        };
         /** @description One instance of a repeat (e.g. one member of a household roster). */
         RepeatInstance: {
             /** @default {} */
             values: {
                 [key: string]: components["schemas"]["AnswerValue"];
             };
+        };
+        /** @description The issuer's decision on a node's completion report. */
+        ReviewRequest: {
+            /** @description 通过 (`true`) or 退回 (`false`, with a reason). */
+            accepted: boolean;
+            node_id: string;
+            op_id: string;
+            /** @default  */
+            reason: string;
         };
         /** @description Risk rating of a household (高/中/低). */
         RiskLevel: "low" | "medium" | "high";
@@ -1434,6 +1682,21 @@ export interface components {
             user_id: string;
             user_name: string;
         };
+        /** @description A node that has not signed for the directive. */
+        SilentNode: {
+            level_label: string;
+            /** @description The caller may 催办 it now. */
+            may_remind: boolean;
+            name: string;
+            node_id: string;
+            /** @description Past the acknowledgement deadline (逾期未签收), not only not yet signed. */
+            overdue: boolean;
+            /**
+             * Format: int64
+             * @description The last 催办, if any.
+             */
+            reminded_at_ms?: number | null;
+        };
         /**
          * @description County-editable override file:
          *     ```json
@@ -1463,6 +1726,22 @@ export interface components {
             node_id: string;
             note: string;
             user_id: string;
+        };
+        /** @description A node's task completion report. */
+        TaskReportRow: {
+            /** Format: int64 */
+            at_ms: number;
+            /** @description The caller may accept or send it back now. */
+            may_review: boolean;
+            node_id: string;
+            node_name: string;
+            note: string;
+            photos: string[];
+            reporter_name: string;
+            review_reason?: string | null;
+            /** @description `pending` (待审核), `accepted` (已通过), `returned` (已退回). */
+            status: string;
+            status_label: string;
         };
         /**
          * @description The issuer's decision on a node's task completion report: accepted (通过), or sent back (退回) with a
@@ -1509,6 +1788,33 @@ export interface components {
              * @description When the server received it.
              */
             received_at_ms: number;
+        };
+        /** @description A child node in the coverage tree. */
+        TreeNode: {
+            /**
+             * Format: int64
+             * @description Its own 签收 (`None`: not signed; the issuing node never signs).
+             */
+            acked_at_ms?: number | null;
+            /** @description It has children to open. */
+            has_children: boolean;
+            /** Format: uint32 */
+            households_acked: number;
+            /** Format: uint32 */
+            households_total: number;
+            /** @description It is the issuing node (owes nothing). */
+            issuer: boolean;
+            level_label: string;
+            name: string;
+            node_id: string;
+            /**
+             * Format: uint32
+             * @description Nodes under it (itself included, the issuing node excluded) that signed / owe.
+             */
+            nodes_acked: number;
+            /** Format: uint32 */
+            nodes_total: number;
+            relayed: boolean;
         };
         /** @description The state of a blob after an upload step (the body of `PUT /v1/blobs/{hash}`). */
         UploadStatus: {
@@ -2823,6 +3129,946 @@ export interface operations {
             };
         };
     };
+    consoleDirectives: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+                /** @description Only those with completion reports waiting for the caller's review (待我审批). */
+                waiting?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of directives */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectivePage"];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleIssueDirective: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (`Content-Type: application/json`), at most 16 MiB; may be sent with `Content-Encoding: gzip` or `zstd`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "今明两天大风，严禁野外用火。",
+                 *       "due_at_ms": null,
+                 *       "kind": "alert",
+                 *       "op_id": "0194f3a2-7c1e-7b3a-9f10-1234567890ae",
+                 *       "photos": [],
+                 *       "target_node_id": "t1",
+                 *       "title": "护林防火预警"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ComposeRequest"];
+            };
+        };
+        responses: {
+            /** @description how issuing ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposeAnswer"];
+                };
+            };
+            /** @description `invalid_input` — the body is not valid JSON of the schema, or a field breaks its declared limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — the body is over 16 MiB (after decompression) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — the request does not say `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleDirective: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the directive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectiveDetail"];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such directive in the caller's scope (one answer for missing and out of scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such directive in the caller's scope (one answer for missing and out of scope)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleRemindDirective: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (`Content-Type: application/json`), at most 16 MiB; may be sent with `Content-Encoding: gzip` or `zstd`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "node_id": "b1",
+                 *       "op_id": "0194f3a2-7c1e-7b3a-9f10-1234567890af"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RemindRequest"];
+            };
+        };
+        responses: {
+            /** @description how it ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionAnswer"];
+                };
+            };
+            /** @description `invalid_input` — the body is not valid JSON of the schema, or a field breaks its declared limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such directive in the caller's scope (one answer for missing and out of scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such directive in the caller's scope (one answer for missing and out of scope)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — the body is over 16 MiB (after decompression) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — the request does not say `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleReviewTaskReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description JSON (`Content-Type: application/json`), at most 16 MiB; may be sent with `Content-Encoding: gzip` or `zstd`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "accepted": false,
+                 *       "node_id": "b1",
+                 *       "op_id": "0194f3a2-7c1e-7b3a-9f10-1234567890b0",
+                 *       "reason": "缺少现场照片"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReviewRequest"];
+            };
+        };
+        responses: {
+            /** @description how it ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionAnswer"];
+                };
+            };
+            /** @description `invalid_input` — the body is not valid JSON of the schema, or a field breaks its declared limits */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema, or a field breaks its declared limits",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such directive in the caller's scope (one answer for missing and out of scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such directive in the caller's scope (one answer for missing and out of scope)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — the body is over 16 MiB (after decompression) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB (after decompression)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — the request does not say `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleDirectiveTree: {
+        parameters: {
+            query?: {
+                /** @description The node whose children are shown (default: the root of the caller's view itself, alone). */
+                node?: string;
+            };
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description children */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeNode"][];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such directive, or node in its view, in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such directive, or node in its view, in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
     consoleIssues: {
         parameters: {
             query?: {
@@ -3396,6 +4642,164 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleUploadPhoto: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description a JPEG photo, at most 10485760 bytes (10 MiB) */
+        requestBody: {
+            content: {
+                "image/jpeg": string;
+            };
+        };
+        responses: {
+            /** @description the stored photo */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PhotoAnswer"];
+                };
+            };
+            /** @description `invalid_input` — the bytes are not a JPEG */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the bytes are not a JPEG",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — over 10 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "over 10 MiB",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — not sent as `image/jpeg` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "not sent as `image/jpeg`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
                     };
                 };
             };

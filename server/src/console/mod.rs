@@ -2,6 +2,7 @@
 //! actions judged by the same shared rules and scopes as the phones. Each area is a module with its routes and
 //! their OpenAPI descriptions; this router merges them.
 
+pub mod directives;
 pub mod issues;
 pub mod staff;
 
@@ -10,10 +11,13 @@ use crate::openapi::Route;
 
 /// Every console route, added to the API's router (registered, so the OpenAPI test sees them).
 pub(crate) fn routes(r: Routes) -> Routes {
-    issues::routes(r)
+    let r = issues::routes(r);
+    directives::routes(r)
 }
 
 /// The OpenAPI descriptions of the console routes.
 pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> {
-    issues::openapi_routes(gen)
+    let mut out = issues::openapi_routes(gen);
+    out.extend(directives::openapi_routes(gen));
+    out
 }
