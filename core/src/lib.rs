@@ -12,6 +12,7 @@ mod directives_api;
 mod drafts_api;
 pub mod error;
 mod facade;
+pub mod forms;
 pub mod overview;
 mod ledger_api;
 pub mod messages;

@@ -40,6 +40,11 @@ pub fn field_label(field: &str, l: Locale) -> &'static str {
         "household_id" => ("住户", "Household"),
         "node_id" | "target_node_id" => ("组织", "Unit"),
         "bundle" | "json" | "path" | "db_path" => ("数据文件", "Data file"),
+        "answer" => ("答案", "Answer"),
+        "repeat" => ("重复填写的条目", "Repeated entry"),
+        "form" | "form_version" => ("问卷", "Form"),
+        "page" => ("页码", "Page"),
+        "visit_id" => ("走访记录", "Visit"),
         _ => ("填写的内容", "The input"),
     };
     l.pick(zh, en)

@@ -99,8 +99,8 @@ impl Topics {
             | OpBody::DirectiveReminded(_)
             | OpBody::TaskReportReviewed(_) => &[ChangeTopic::Directives],
             OpBody::HouseholdEdited(_) => &[ChangeTopic::Households],
-            // Forms (#15): no screen shows them yet.
-            OpBody::FormPublished(_) | OpBody::FormRetired(_) | OpBody::FormResponseSubmitted(_) => &[],
+            // Forms (问卷): the form lists and "继续填写" show them with the drafts.
+            OpBody::FormPublished(_) | OpBody::FormRetired(_) | OpBody::FormResponseSubmitted(_) => &[ChangeTopic::Drafts],
             // New county settings change deadlines, lights and verdicts everywhere.
             OpBody::CountyConfigSet(_) => return Topics::all(),
         })

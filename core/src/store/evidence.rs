@@ -27,6 +27,8 @@ pub enum EvidenceTarget {
     Acknowledgement(String),
     /// A draft (草稿) being filled in.
     Draft(String),
+    /// A questionnaire draft (问卷草稿): an image question's photo.
+    FormDraft(String),
 }
 
 impl EvidenceTarget {
@@ -37,6 +39,7 @@ impl EvidenceTarget {
             EvidenceTarget::Resolution(_) => "issue_resolution",
             EvidenceTarget::Acknowledgement(_) => "directive_ack",
             EvidenceTarget::Draft(_) => "draft",
+            EvidenceTarget::FormDraft(_) => "form_draft",
         }
     }
 
@@ -46,7 +49,8 @@ impl EvidenceTarget {
             | EvidenceTarget::IssueReport(id)
             | EvidenceTarget::Resolution(id)
             | EvidenceTarget::Acknowledgement(id)
-            | EvidenceTarget::Draft(id) => id,
+            | EvidenceTarget::Draft(id)
+            | EvidenceTarget::FormDraft(id) => id,
         }
     }
 }
@@ -173,6 +177,17 @@ impl Store {
                 if matches!(attach, Some(EvidenceTarget::Resolution(_))) { "诉求办结" } else { "诉求上报" }
             }
             Some(EvidenceTarget::Acknowledgement(_)) => "任务完成",
+            Some(EvidenceTarget::FormDraft(id)) => {
+                let household: Option<String> = self
+                    .conn()
+                    .query_row("SELECT household_id FROM form_drafts WHERE id = ?1", [id], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                if let Some(hid) = household {
+                    node_id = household_node(&hid)?;
+                }
+                "问卷调查"
+            }
             Some(EvidenceTarget::Draft(id)) => {
                 let d = self.draft(id)?;
                 if let Some(hid) = &d.household_id {
@@ -217,6 +232,19 @@ impl Store {
             EvidenceTarget::Visit(id) => self.visit(id).map(|_| ()),
             EvidenceTarget::IssueReport(id) | EvidenceTarget::Resolution(id) => self.issue_row(id).map(|_| ()),
             EvidenceTarget::Acknowledgement(id) => self.directive(id).map(|_| ()),
+            EvidenceTarget::FormDraft(id) => {
+                let user_id = &self.actor()?.user_id;
+                let held: bool = self.conn().query_row(
+                    "SELECT EXISTS (SELECT 1 FROM form_drafts WHERE id = ?1 AND user_id = ?2)",
+                    params![id, user_id],
+                    |r| r.get(0),
+                )?;
+                if held {
+                    Ok(())
+                } else {
+                    Err(Error::not_found("form_draft", id))
+                }
+            }
             EvidenceTarget::Draft(id) => {
                 let user_id = &self.actor()?.user_id;
                 let held: bool = self.conn().query_row(

@@ -234,7 +234,7 @@ impl Store {
             EvidenceTarget::IssueReport(id) | EvidenceTarget::Resolution(id) => self.issue_row(id).map(|_| ()),
             EvidenceTarget::Acknowledgement(id) => self.directive(id).map(|_| ()),
             // A draft's photos are this device's own: never downloaded.
-            EvidenceTarget::Draft(id) => Err(Error::not_found("record", id)),
+            EvidenceTarget::Draft(id) | EvidenceTarget::FormDraft(id) => Err(Error::not_found("record", id)),
         }
     }
 }

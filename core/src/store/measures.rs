@@ -710,6 +710,7 @@ mod tests {
                      ALTER TABLE directives DROP COLUMN evidence; DROP TABLE directive_reminders;
                      ALTER TABLE directive_task_reports DROP COLUMN status; ALTER TABLE directive_task_reports DROP COLUMN reviewed_by;
                      ALTER TABLE directive_task_reports DROP COLUMN reviewed_at_ms; ALTER TABLE directive_task_reports DROP COLUMN review_reason;
+                     DROP TABLE form_draft_answers; DROP TABLE form_drafts; DROP TABLE forms; DROP TABLE form_responses;
                      PRAGMA user_version = 7;",
                 )
                 .unwrap();

@@ -10,7 +10,7 @@ mod directive_followup;
 mod directives;
 mod drafts;
 mod duplicates;
-mod evidence;
+pub(crate) mod evidence;
 mod evidence_cache;
 mod households;
 mod issues;
@@ -138,6 +138,8 @@ pub struct Store {
     queued_op: bool,
     /// A draft that the next write transaction turns into its record: deleted in that same transaction.
     finishing_draft: Option<String>,
+    /// Compiled forms and the live evaluation of the form draft being filled (问卷).
+    pub(crate) forms: crate::forms::FormCache,
 }
 
 /// A write transaction: the change and its outbox operation commit together or not at all.
@@ -267,6 +269,7 @@ impl Store {
             changed: Topics::NONE,
             queued_op: false,
             finishing_draft: None,
+            forms: Default::default(),
         };
         if let Some(user_id) = meta_get(&store.conn, "session_user_id")? {
             // A session whose user vanished (bundle replaced) is simply dropped.

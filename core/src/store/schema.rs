@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../../sql/008_issue_measure_facts.sql"),
     include_str!("../../sql/009_directive_photos_reminders_reviews.sql"),
     include_str!("../../sql/010_issue_measure_facts_branch.sql"),
+    include_str!("../../sql/011_forms.sql"),
 ];
 
 /// The schema version this build writes.

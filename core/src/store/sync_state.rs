@@ -94,8 +94,10 @@ impl Store {
                     }
                     OpBody::DirectiveReminded(r) => super::directive_followup::persist_reminder(&w.tx, r)?,
                     OpBody::TaskReportReviewed(r) => super::directive_followup::persist_task_review(&w.tx, r)?,
-                    // Forms (#15): the phone's form store takes these over; until then they are not kept.
-                    OpBody::FormPublished(_) | OpBody::FormRetired(_) | OpBody::FormResponseSubmitted(_) => false,
+                    // Forms (问卷): a version for the phone's users, a retired one, a response filled in scope.
+                    OpBody::FormPublished(p) => crate::forms::persist_form(&w.tx, &p.form, w.now_ms)?,
+                    OpBody::FormRetired(r) => crate::forms::retire_form(&w.tx, &r.form_id, r.version)?,
+                    OpBody::FormResponseSubmitted(r) => crate::forms::persist_response(&w.tx, r)?,
                     // The county's new settings: stored with the page, in force once it commits. Settings
                     // this release cannot use are skipped (the current ones stay), never half-applied.
                     OpBody::CountyConfigSet(c) => match c.config.validate() {
