@@ -18,7 +18,7 @@ use linkage_protocol::rules::{intake, Denial, RuleError};
 use linkage_protocol::sync::RejectCode;
 use linkage_protocol::validate::{self, limits, FieldError};
 use linkage_protocol::wire::{
-    Directive, HouseholdAck, HouseholdEdit, HouseholdField, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation,
+    Directive, FormResponse, HouseholdAck, HouseholdEdit, HouseholdField, IssueAction, IssueEvent, NodeAck, NodeRelay, OpBody, Operation,
     DirectiveReminder, TaskReport, TaskReview, Visit,
 };
 use linkage_protocol::rules::directive::TaskReportStatus;
@@ -73,7 +73,7 @@ pub struct VisitInfo {
 }
 
 /// Reads and writes of one transaction, as the op rules see them. Implemented by each storage backend.
-pub trait Ledger {
+pub trait Ledger: FormLedger {
     /// An org node by id.
     fn node(&mut self, id: &str) -> Result<Option<NodeInfo>>;
     /// A user by id, with their node's path.
@@ -135,6 +135,27 @@ pub trait Ledger {
     fn put_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
     /// Records photos readable by the whole subtree under `path` (a directive's, for everyone it reaches).
     fn put_broadcast_evidence_refs(&mut self, hashes: &[String], path: &str) -> Result<()>;
+}
+
+/// A stored form version as the rules need it.
+#[derive(Debug, Clone)]
+pub struct StoredForm {
+    pub def: linkage_protocol::forms::FormDef,
+    /// The subtree it was published to.
+    pub target_path: String,
+    pub retired: bool,
+}
+
+/// Reads and writes for form responses (问卷答卷), part of every backend's [`Ledger`].
+pub trait FormLedger {
+    /// A form version.
+    fn form(&mut self, form_id: &str, version: u32) -> Result<Option<StoredForm>>;
+    /// Whether a response with this id is stored.
+    fn form_response_exists(&mut self, response_id: &str) -> Result<bool>;
+    /// A household's tags (targeting by tag).
+    fn household_tags(&mut self, household_id: &str) -> Result<Vec<String>>;
+    /// Stores an accepted response under `path`.
+    fn put_form_response(&mut self, response: &FormResponse, path: &str, received_at_ms: i64) -> Result<()>;
 }
 
 /// Why an op is refused: the stable code and a message for the quarantine list.
@@ -246,7 +267,7 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
         OpBody::CountyConfigSet(_) | OpBody::FormPublished(_) | OpBody::FormRetired(_) => {
             Ok(Err(Reject::from(RuleError::NotPermitted(Denial::SystemOnly))))
         }
-        OpBody::FormResponseSubmitted(_) => Ok(Err(Reject::new(RejectCode::UnknownReference, "此服务器尚未启用问卷 (forms are not enabled on this server yet)"))),
+        OpBody::FormResponseSubmitted(r) => form_response_submitted(ledger, &actor, r, now_ms),
     }
 }
 
@@ -426,6 +447,92 @@ fn visit_recorded(
     ledger.put_evidence_refs(&stored.evidence, &household.path)?;
     let op = corrected.map(|v| Operation { body: OpBody::VisitRecorded(v), op_id: op.op_id.clone(), hlc: op.hlc.clone() });
     Ok(Ok(Applied { op, path: household.path, broadcast: false, changed: true }))
+}
+
+/// A filled form (问卷答卷): the respondent is the user, the form version exists and still takes responses,
+/// the subject (household or node) lies in the user's scope and the form's target, the linked visit exists,
+/// the photos are exactly the image answers', and the answers pass the form's own rules — judged by
+/// `forms::validate_response`, the function the phone ran before queuing it, on the day it was submitted.
+fn form_response_submitted(ledger: &mut dyn Ledger, actor: &Actor, r: &FormResponse, now_ms: i64) -> Result<Judged> {
+    use linkage_protocol::forms::{validate_response, CompiledForm, FormClock};
+    if r.respondent_id != actor.user_id {
+        refuse!(mismatch("respondent_id"));
+    }
+    check!(validate::id("response_id", &r.response_id));
+    check!(validate::id("form_id", &r.form_id));
+    check!(validate::id("node_id", &r.node_id));
+    if let Some(h) = &r.household_id {
+        check!(validate::id("household_id", h));
+    }
+    if let Some(v) = &r.visit_id {
+        check!(validate::id("visit_id", v));
+    }
+    check!(times::check("submitted_at_ms", r.submitted_at_ms, None, now_ms));
+    if r.started_at_ms > r.submitted_at_ms {
+        refuse!(Reject::new(RejectCode::ImpossibleTime, "started_at_ms: 开始填写时间晚于提交时间 (started after it was submitted)"));
+    }
+    let Some(form) = ledger.form(&r.form_id, r.form_version)? else {
+        refuse!(Reject::new(
+            RejectCode::UnknownReference,
+            format!("问卷「{}」第 {} 版在服务器上不存在 (form version does not exist)", r.form_id, r.form_version)
+        ))
+    };
+    if form.retired {
+        refuse!(Reject::new(
+            RejectCode::IllegalTransition,
+            format!(
+                "问卷「{}」第 {} 版已停用，不再接收答卷；请同步后用新版本重新填写 (this form version is retired)",
+                form.def.title.zh, r.form_version
+            )
+        ));
+    }
+    if ledger.form_response_exists(&r.response_id)? {
+        refuse!(Reject::new(RejectCode::Conflict, format!("response '{}' already exists", r.response_id)));
+    }
+    let path = match &r.household_id {
+        Some(hid) => {
+            let Some(h) = ledger.household(hid)? else { refuse!(unknown("household", hid)) };
+            if h.group_id != r.node_id {
+                refuse!(Reject::new(RejectCode::InvalidInput, "node_id: 须为住户所在的组 (must be the household's group)"));
+            }
+            if !form.def.target.admits_household(&ledger.household_tags(hid)?) {
+                refuse!(Reject::new(RejectCode::NotPermitted, "此住户不在该问卷的对象范围内（住户标签不符） (household not targeted by its tags)"));
+            }
+            h.path
+        }
+        None => {
+            let Some(n) = ledger.node(&r.node_id)? else { refuse!(unknown("node", &r.node_id)) };
+            n.path
+        }
+    };
+    if !linkage_protocol::rules::scope::within(&actor.node_path, &path) {
+        refuse!(Reject::from(RuleError::OutOfScope));
+    }
+    if !linkage_protocol::rules::scope::within(&form.target_path, &path) || !form.def.target.admits_role(actor.role) {
+        refuse!(Reject::new(RejectCode::NotPermitted, "该问卷不是下发给此用户或此地区的 (form not targeted at this user or area)"));
+    }
+    if let Some(vid) = &r.visit_id {
+        let Some(v) = ledger.visit(vid)? else { refuse!(unknown("visit", vid)) };
+        if r.household_id.as_ref().is_some_and(|h| *h != v.household_id) {
+            refuse!(Reject::new(RejectCode::InvalidInput, "visit_id: 走访的住户与答卷的住户不同 (visit is of another household)"));
+        }
+    }
+    check!(validate::evidence("evidence", &r.evidence));
+    if r.evidence != r.answers.image_hashes() {
+        refuse!(Reject::new(RejectCode::InvalidInput, "evidence: 须正好列出照片题的全部照片 (must list exactly the image answers' photos)"));
+    }
+    let compiled = match CompiledForm::compile(form.def) {
+        Ok(c) => std::sync::Arc::new(c),
+        Err(e) => return Err(crate::Error::Corrupt(format!("stored form {} v{} does not compile: {e:?}", r.form_id, r.form_version))),
+    };
+    if let Err(errors) = validate_response(&compiled, &r.answers, FormClock::china_at_ms(r.submitted_at_ms)) {
+        let shown: Vec<String> = errors.iter().take(5).map(ToString::to_string).collect();
+        let more = if errors.len() > 5 { format!("；另有 {} 处", errors.len() - 5) } else { String::new() };
+        refuse!(Reject::new(RejectCode::InvalidInput, format!("答卷有误：{}{more}", shown.join("；"))));
+    }
+    ledger.put_form_response(r, &path, now_ms)?;
+    ledger.put_evidence_refs(&r.evidence, &path)?;
+    Ok(Ok(Applied { op: None, path, broadcast: false, changed: true }))
 }
 
 fn directive_issued(ledger: &mut dyn Ledger, actor: &Actor, d: &Directive, now_ms: i64) -> Result<Judged> {

@@ -43,6 +43,9 @@ pub enum Action {
     CalendarImport,
     CountySettingsSet,
     DirectiveIssued,
+    FormImported,
+    FormRetired,
+    FormExport,
 }
 
 impl Action {
@@ -72,6 +75,9 @@ impl Action {
             Action::CalendarImport => "calendar_import",
             Action::CountySettingsSet => "county_settings_set",
             Action::DirectiveIssued => "directive_issued",
+            Action::FormImported => "form_imported",
+            Action::FormRetired => "form_retired",
+            Action::FormExport => "form_export",
         }
     }
 }

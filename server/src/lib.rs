@@ -12,6 +12,7 @@ pub mod county_settings;
 pub mod demo;
 pub mod directive_cli;
 pub mod error;
+pub mod forms;
 pub mod guard;
 pub mod import;
 pub mod measures;

@@ -89,6 +89,11 @@ enum Command {
         #[command(subcommand)]
         command: DirectiveCommand,
     },
+    /// Questionnaires and checklists (问卷, 排查表): import an XLSForm, list, retire, tabulate, export.
+    Form {
+        #[command(subcommand)]
+        command: FormCommand,
+    },
     /// Seed a synthetic county (if the data dir has none) and serve it.
     Demo {
         #[arg(long, default_value = "./linkage-demo-data")]
@@ -228,6 +233,62 @@ enum AuditCommand {
 enum FormatArg {
     Csv,
     Xlsx,
+}
+
+#[derive(Subcommand)]
+enum FormCommand {
+    /// Import an XLSForm (.xlsx with survey/choices/settings sheets) as a new form version, published to the
+    /// phones of the node's subtree (default: the whole county) and roles (default: every role). Every bad row
+    /// is named with its sheet, row and reason, and nothing is stored.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// Org node id whose subtree receives the form.
+        #[arg(long)]
+        node: Option<String>,
+        /// Role that fills it (repeat for several).
+        #[arg(long, value_enum)]
+        role: Vec<RoleArg>,
+    },
+    /// List the stored form versions with their response counts.
+    List {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
+    /// Retire a form version: phones stop offering it, and responses to it are refused.
+    Retire {
+        form_id: String,
+        #[arg(long)]
+        version: u32,
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
+    /// Tabulate a form version's responses (default: the newest version, the whole county): count per node,
+    /// per-question answers, choice frequencies, means and totals.
+    Report {
+        form_id: String,
+        #[arg(long)]
+        version: Option<u32>,
+        #[arg(long)]
+        node: Option<String>,
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
+    /// Export a form version's responses to XLSX: one row per response (household, node, visit time, GPS
+    /// verdict, answers), a sheet per repeat, and the tabulation.
+    Export {
+        form_id: String,
+        #[arg(long)]
+        version: Option<u32>,
+        #[arg(long)]
+        node: Option<String>,
+        /// Output file (default `form-<id>-v<version>.xlsx`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -693,6 +754,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             runtime()?.block_on(serve(storage, listen, options))
         }
+        Command::Form { command } => form_command(command),
         Command::Measures { data_dir, node, from, to, format, out } => {
             let dates = measures::DateRange::parse(&from, &to)?;
             // An existing database is migrated if needed (a newer schema fails here); a missing one is not
@@ -746,6 +808,68 @@ fn calendar_status(storage: &dyn Storage, now_ms: i64) -> Result<(), Error> {
         eprintln!("WARNING 警告: {w}");
     }
     Ok(())
+}
+
+fn form_command(command: FormCommand) -> Result<(), Error> {
+    use linkage_server::forms;
+    let now = chrono::Utc::now().timestamp_millis();
+    match command {
+        FormCommand::Import { file, data_dir, node, role } => {
+            let storage = open(&data_dir)?;
+            let roles: Vec<Role> = role.into_iter().map(Into::into).collect();
+            let imported = forms::import_xlsform(storage.as_ref(), &file, node.as_deref(), &roles, now)?;
+            let detail = serde_json::json!({ "form_id": imported.def.form_id, "version": imported.def.version, "target": imported.target_path });
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::FormImported, file.display().to_string(), "").with(detail), now)?;
+            println!(
+                "问卷「{}」（{} 第 {} 版，{} 题）已导入，下发到 {}；各手机下次同步时收到 / imported; phones get it with their next sync",
+                imported.def.title.zh, imported.def.form_id, imported.def.version, imported.questions, imported.target_path
+            );
+            Ok(())
+        }
+        FormCommand::List { data_dir } => {
+            let storage = open(&data_dir)?;
+            for f in storage.forms()? {
+                let state = if f.retired_at_ms.is_some() { "已停用" } else { "使用中" };
+                println!("{}	第 {} 版	{}	{}	{} 份答卷	{}", f.form_id, f.version, state, f.target_path, f.responses, f.title);
+            }
+            Ok(())
+        }
+        FormCommand::Retire { form_id, version, data_dir } => {
+            let storage = open(&data_dir)?;
+            if !storage.retire_form(&form_id, version, now)? {
+                return Err(Error::Invalid(format!("没有使用中的问卷「{form_id}」第 {version} 版")));
+            }
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::FormRetired, &form_id, "").with(serde_json::json!({ "version": version })), now)?;
+            println!("问卷「{form_id}」第 {version} 版已停用 / retired");
+            Ok(())
+        }
+        FormCommand::Report { form_id, version, node, data_dir } => {
+            let conn = read_only(&data_dir)?;
+            let data = forms::load(&conn, &form_id, version, node.as_deref())?;
+            print!("{}", forms::tabulate(&data).text());
+            Ok(())
+        }
+        FormCommand::Export { form_id, version, node, out, data_dir } => {
+            let conn = read_only(&data_dir)?;
+            let data = forms::load(&conn, &form_id, version, node.as_deref())?;
+            let bytes = forms::export_xlsx(&data)?;
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("form-{form_id}-v{}.xlsx", data.form.def.version)));
+            std::fs::write(&out, bytes).map_err(|e| Error::Invalid(format!("cannot write {}: {e}", out.display())))?;
+            let storage = open(&data_dir)?;
+            let detail = serde_json::json!({ "version": data.form.def.version, "node": node, "out": out.display().to_string(), "responses": data.responses.len() });
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::FormExport, &form_id, "").with(detail), now)?;
+            println!("{} 份答卷已导出到 {} / exported", data.responses.len(), out.display());
+            Ok(())
+        }
+    }
+}
+
+/// A read-only connection to the data directory's database, migrated first if it exists.
+fn read_only(data_dir: &Path) -> Result<rusqlite::Connection, Error> {
+    if data_dir.join(measures::DB_FILE).is_file() {
+        drop(SqliteStorage::open(data_dir)?);
+    }
+    measures::open_read_only(data_dir)
 }
 
 fn main() -> std::process::ExitCode {

@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/007_blob_uploads_and_citations.sql"),
     include_str!("../sql/008_directive_reminders_and_reviews.sql"),
     include_str!("../sql/009_receipt_times_of_acks_and_reports.sql"),
+    include_str!("../sql/010_forms.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
@@ -629,6 +630,73 @@ impl Ledger for SqlLedger<'_> {
         }
         Ok(())
     }
+}
+
+impl apply::FormLedger for SqlLedger<'_> {
+    fn form(&mut self, form_id: &str, version: u32) -> Result<Option<apply::StoredForm>> {
+        let row: Option<(String, String, Option<i64>)> = self
+            .tx
+            .prepare_cached("SELECT def_json, target_path, retired_at_ms FROM forms WHERE form_id = ?1 AND version = ?2")?
+            .query_row(params![form_id, version], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        row.map(|(def, target_path, retired)| {
+            Ok(apply::StoredForm { def: serde_json::from_str(&def)?, target_path, retired: retired.is_some() })
+        })
+        .transpose()
+    }
+
+    fn form_response_exists(&mut self, response_id: &str) -> Result<bool> {
+        Ok(self.tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM form_responses WHERE response_id = ?1)")?.query_row([response_id], |r| r.get(0))?)
+    }
+
+    fn household_tags(&mut self, household_id: &str) -> Result<Vec<String>> {
+        let tags: Option<String> =
+            self.tx.prepare_cached("SELECT tags FROM households WHERE id = ?1")?.query_row([household_id], |r| r.get(0)).optional()?;
+        Ok(match tags {
+            Some(t) => serde_json::from_str(&t)?,
+            None => Vec::new(),
+        })
+    }
+
+    fn put_form_response(&mut self, r: &linkage_protocol::wire::FormResponse, path: &str, received_at_ms: i64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO form_responses (response_id, form_id, form_version, respondent_id, node_id, household_id, visit_id,
+                     path, started_at_ms, submitted_at_ms, received_at_ms, answers_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                r.response_id,
+                r.form_id,
+                r.form_version,
+                r.respondent_id,
+                r.node_id,
+                r.household_id,
+                r.visit_id,
+                path,
+                r.started_at_ms,
+                r.submitted_at_ms,
+                received_at_ms,
+                serde_json::to_string(&r.answers)?
+            ])?;
+        Ok(())
+    }
+}
+
+/// Puts a form publication or retirement into the change feed, broadcast from `path` (every phone of the
+/// subtree pulls it; each shows only the forms for its role), inside the caller's transaction.
+fn feed_form_op(tx: &Connection, body: linkage_protocol::wire::OpBody, path: &str, now_ms: i64) -> Result<()> {
+    let op = Operation {
+        op_id: uuid::Uuid::now_v7().to_string(),
+        hlc: linkage_protocol::hlc::Hlc { wall_ms: now_ms, counter: 0 }.encode(apply::SYSTEM_ACTOR),
+        body,
+    };
+    tx.prepare_cached(
+        "INSERT INTO changes (op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
+    )?
+    .execute(params![op.op_id, BODY_IS_OP_JSON, apply::SYSTEM_ACTOR, path, serde_json::to_string(&op)?, now_ms])?;
+    Ok(())
 }
 
 /// One push batch in one IMMEDIATE transaction. Without savepoints, returns `None` (and commits nothing)
@@ -1482,6 +1550,79 @@ impl Storage for SqliteStorage {
         let conn = Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Some(conn))
+    }
+
+    fn publish_form(&self, def: &linkage_protocol::forms::FormDef, now_ms: i64) -> Result<String> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let target: Option<String> = match &def.target.node_id {
+            Some(id) => tx.query_row("SELECT path FROM org_nodes WHERE id = ?1", [id], |r| r.get(0)).optional()?,
+            None => tx.query_row("SELECT path FROM org_nodes WHERE level = 'county' ORDER BY path LIMIT 1", [], |r| r.get(0)).optional()?,
+        };
+        let Some(target_path) = target else {
+            return Err(Error::Invalid(match &def.target.node_id {
+                Some(id) => format!("组织节点「{id}」不存在 / unknown node"),
+                None => "还没有县级组织节点：请先导入组织架构（import --nodes） / import the org tree first".into(),
+            }));
+        };
+        let target_path = target_path.as_str();
+        let newest: Option<u32> =
+            tx.query_row("SELECT MAX(version) FROM forms WHERE form_id = ?1", [&def.form_id], |r| r.get(0))?;
+        if let Some(v) = newest.filter(|&v| v >= def.version) {
+            return Err(Error::Invalid(format!(
+                "问卷「{}」已有第 {v} 版：新版本号须大于 {v}（在 settings 表的 version 列填写）/ version must be above {v}",
+                def.form_id
+            )));
+        }
+        tx.execute(
+            "INSERT INTO forms (form_id, version, title, def_json, target_path, published_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![def.form_id, def.version, def.title.zh, serde_json::to_string(def)?, target_path, now_ms],
+        )?;
+        let body = linkage_protocol::wire::OpBody::FormPublished(linkage_protocol::wire::FormPublication { form: def.clone(), published_at_ms: now_ms });
+        feed_form_op(&tx, body, target_path, now_ms)?;
+        tx.commit()?;
+        self.publish_head(&conn)?;
+        Ok(target_path.to_string())
+    }
+
+    fn retire_form(&self, form_id: &str, version: u32, now_ms: i64) -> Result<bool> {
+        let mut conn = lock(&self.conn);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let target: Option<String> = tx
+            .query_row("SELECT target_path FROM forms WHERE form_id = ?1 AND version = ?2 AND retired_at_ms IS NULL", params![form_id, version], |r| r.get(0))
+            .optional()?;
+        let Some(path) = target else { return Ok(false) };
+        tx.execute("UPDATE forms SET retired_at_ms = ?3 WHERE form_id = ?1 AND version = ?2", params![form_id, version, now_ms])?;
+        let body = linkage_protocol::wire::OpBody::FormRetired(linkage_protocol::wire::FormRetirement {
+            form_id: form_id.to_string(),
+            version,
+            retired_at_ms: now_ms,
+        });
+        feed_form_op(&tx, body, &path, now_ms)?;
+        tx.commit()?;
+        self.publish_head(&conn)?;
+        Ok(true)
+    }
+
+    fn forms(&self) -> Result<Vec<crate::storage::FormRow>> {
+        let conn = lock(&self.conn);
+        let mut stmt = conn.prepare(
+            "SELECT f.form_id, f.version, f.title, f.target_path, f.published_at_ms, f.retired_at_ms,
+                    (SELECT COUNT(*) FROM form_responses r WHERE r.form_id = f.form_id AND r.form_version = f.version)
+             FROM forms f ORDER BY f.form_id, f.version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::storage::FormRow {
+                form_id: r.get(0)?,
+                version: r.get(1)?,
+                title: r.get(2)?,
+                target_path: r.get(3)?,
+                published_at_ms: r.get(4)?,
+                retired_at_ms: r.get(5)?,
+                responses: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn users_with_role(&self, role: Role, limit: u32) -> Result<Vec<UserInfo>> {

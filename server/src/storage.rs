@@ -189,6 +189,18 @@ pub struct BlobGc {
     pub bytes_freed: u64,
 }
 
+/// A stored form version, for `form list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormRow {
+    pub form_id: String,
+    pub version: u32,
+    pub title: String,
+    pub target_path: String,
+    pub published_at_ms: i64,
+    pub retired_at_ms: Option<i64>,
+    pub responses: u64,
+}
+
 /// Everything the server stores.
 pub trait Storage: Send + Sync + 'static {
     /// A user with their node, and the password hash.
@@ -290,6 +302,16 @@ pub trait Storage: Send + Sync + 'static {
     fn blob_referenced_within(&self, hash: &str, scope_path: &str) -> Result<bool>;
     /// Row counts.
     fn counts(&self) -> Result<Counts>;
+    /// Stores a checked form version published to the subtree of `def.target.node_id` (none: the county) and
+    /// puts it into the change feed for the phones there, in one transaction; returns the subtree's path. A
+    /// version not above the form's newest one is refused (`Error::Invalid`): stored versions never change,
+    /// so old answers keep their definition.
+    fn publish_form(&self, def: &linkage_protocol::forms::FormDef, now_ms: i64) -> Result<String>;
+    /// Retires a form version (its responses are refused from now on) and tells the phones. False if no such
+    /// version is in force.
+    fn retire_form(&self, form_id: &str, version: u32, now_ms: i64) -> Result<bool>;
+    /// Every stored form version with its count of responses, by form id and version.
+    fn forms(&self) -> Result<Vec<FormRow>>;
     /// Users of a role, ordered by id (demo banner, tests).
     fn users_with_role(&self, role: Role, limit: u32) -> Result<Vec<UserInfo>>;
     /// A read-only SQL connection on the database (its own, never the writer's), for the console's queries

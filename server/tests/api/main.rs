@@ -14,6 +14,7 @@ mod console_issues;
 mod county;
 mod demo;
 mod directive_cli;
+mod forms;
 mod logs;
 mod longpoll;
 mod matrix;
