@@ -57,6 +57,8 @@ pub struct Config {
     pub limits: Limits,
     /// Take the client address from the last `X-Forwarded-For` entry (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// The web console: where its built files are, the optional map tile layer.
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// Shared state of the handlers.
@@ -68,11 +70,11 @@ pub struct AppState {
     waiters: Arc<tokio::sync::Semaphore>,
     /// Turns `true` when the server is shutting down: waiting pulls answer at once (`None`: never).
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
-    config: Arc<Config>,
+    pub(crate) config: Arc<Config>,
     /// Failed sign-ins per account and address (growing delays).
     throttle: Arc<Throttle>,
     /// Per-device work cap.
-    work: Arc<WorkCap>,
+    pub(crate) work: Arc<WorkCap>,
     /// Password checks running at once (`Limits::concurrent_password_checks`).
     password_checks: Arc<tokio::sync::Semaphore>,
 }
@@ -166,8 +168,7 @@ pub fn router_with_shutdown(storage: Arc<dyn Storage>, config: Config, shutdown:
 }
 
 fn build(state: AppState) -> Router {
-    routes()
-        .router
+    crate::console::serve_files(routes().router)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(RequestDecompressionLayer::new())
@@ -371,17 +372,17 @@ impl ApiError {
     }
 
     /// 429 `rate_limited`, retry after `ms` (rounded up to whole seconds).
-    fn rate_limited(message: &str, ms: u64) -> ApiError {
+    pub(crate) fn rate_limited(message: &str, ms: u64) -> ApiError {
         let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message);
         e.retry_after = Some(ms.div_ceil(1000).max(1));
         e
     }
 
-    fn locked(message: &str) -> ApiError {
+    pub(crate) fn locked(message: &str) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, ErrorCode::AccountLocked, message)
     }
 
-    fn wrong_password() -> ApiError {
+    pub(crate) fn wrong_password() -> ApiError {
         ApiError::unauthorized("账号或密码错误 / wrong user id or password")
     }
 
@@ -389,7 +390,7 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
     }
 
-    fn revoked() -> ApiError {
+    pub(crate) fn revoked() -> ApiError {
         let mut e = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::DeviceRevoked, "this device was revoked; delete local data");
         e.body.wipe = true;
         e
@@ -536,7 +537,7 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-fn addr_text(addr: Option<std::net::IpAddr>) -> String {
+pub(crate) fn addr_text(addr: Option<std::net::IpAddr>) -> String {
     addr.map(|a| a.to_string()).unwrap_or_default()
 }
 
@@ -557,7 +558,7 @@ fn account_key(user_id: &str) -> String {
 /// (429 before any work), at most `concurrent_password_checks` argon2 runs at once (503 past the wait), a dummy
 /// hash for unknown ids (same work, same answer), failure counting with the lock-out, and the locked/disabled
 /// answers. Every outcome is audited. Returns the account when the password is right and the account usable.
-async fn authenticate(state: &AppState, addr: Option<std::net::IpAddr>, user_id: &str, password: &str) -> ApiResult<Account> {
+pub(crate) async fn authenticate(state: &AppState, addr: Option<std::net::IpAddr>, user_id: &str, password: &str) -> ApiResult<Account> {
     let limits = &state.config.limits;
     let key = account_key(user_id);
     let address = addr_text(addr);

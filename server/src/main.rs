@@ -164,6 +164,13 @@ struct ServingArgs {
     /// Failed sign-ins from one client address (any account) before the growing delays start.
     #[arg(long, default_value_t = linkage_server::guard::Limits::default().free_address_failures)]
     address_free_failures: u32,
+    /// The built web console (`console/dist`) served at /console/. Default: $LINKAGE_CONSOLE_DIR, else the
+    /// source tree's console/dist, else `console/` beside the binary.
+    #[arg(long)]
+    console_dir: Option<PathBuf>,
+    /// A map tile layer for the console's map (天地图 or the county's own server), with {z}/{x}/{y} in the URL.
+    #[arg(long)]
+    map_tiles: Option<String>,
 }
 
 impl ServingArgs {
@@ -181,7 +188,14 @@ impl ServingArgs {
             ..Default::default()
         };
         Ok(api::ServeOptions {
-            config: api::Config { limits, trust_forwarded_for: self.trust_forwarded_for },
+            config: api::Config {
+                limits,
+                trust_forwarded_for: self.trust_forwarded_for,
+                console: linkage_server::console::ConsoleConfig {
+                    dir: self.console_dir.clone().or_else(linkage_server::console::ConsoleConfig::default_dir),
+                    tile_url: self.map_tiles.clone(),
+                },
+            },
             timeouts: transport::Timeouts::default(),
             tls,
             audit_retention_days: self.audit_retention_days,
@@ -515,6 +529,7 @@ fn banner(listen: SocketAddr, tls: bool, summary: Option<&demo::DemoSummary>, st
     println!("\n五级联动 Linkage 演示服务器 / demo server");
     println!("  演示数据仅供演示 Demo data only: never run `demo` on a county's data directory.");
     println!("  地址 URL:      {url}   (API 文档 OpenAPI: {url}/openapi.json)");
+    println!("  网页控制台 Console: {url}/console/   (县级、乡镇干部账号 county/township staff accounts)");
     println!(
         "  数据 Data:     {} 个组织节点 nodes, {} 户 households, {} 名用户 users, {} 件诉求 issues, {} 次走访 visits",
         c.nodes, c.households, c.users, c.issues, c.visits

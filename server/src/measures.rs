@@ -268,14 +268,63 @@ pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
 /// Computes the measures of `node_id`'s area over `dates` at `now_ms`. Issues are read from their projection
 /// rows' measure columns (kept by the op rules, schema version 4): one row per issue.
 pub fn compute(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
-    compute_with(conn, node_id, dates, now_ms, policy, load_issues)
+    compute_with(conn, node_id, dates, now_ms, policy, load_issues).map(|(report, _)| report)
+}
+
+/// The issue measures of one week of a report's period, for the node and each child (the console's trends).
+#[derive(Debug, Clone)]
+pub struct WeekMeasures {
+    /// First day of the week (a Monday, or the period's first day), China Standard Time.
+    pub from: NaiveDate,
+    /// Last day (a Sunday, or the period's last day), inclusive.
+    pub to: NaiveDate,
+    /// The node's area.
+    pub total: IssueMeasures,
+    /// Each child's area, in the order of the report's rows after the first.
+    pub children: Vec<IssueMeasures>,
+}
+
+/// [`compute`], and the same issue measures week by week (Monday to Sunday, clipped to the period) from the
+/// issues read once: each issue's facts are worked out once and tallied again per week in memory, so the
+/// trends cost a few passes over the facts, not a new query per week.
+pub fn compute_with_weeks(
+    conn: &Connection,
+    node_id: &str,
+    dates: DateRange,
+    now_ms: i64,
+    policy: &MeasuresPolicy,
+) -> Result<(MeasuresReport, Vec<WeekMeasures>)> {
+    let (report, facts) = compute_with(conn, node_id, dates, now_ms, policy, load_issues)?;
+    let areas: Vec<&str> = report.rows[1..].iter().map(|r| r.node.path.as_str()).collect();
+    let weeks = weeks_of(dates)
+        .into_iter()
+        .map(|week| {
+            let (total, children) = measures::issue_measures_of_facts_by_area(&facts, &areas, week.period(), now_ms);
+            WeekMeasures { from: week.from, to: week.to, total, children }
+        })
+        .collect();
+    Ok((report, weeks))
+}
+
+/// The weeks of a period, Monday to Sunday, the first and last clipped to it.
+pub fn weeks_of(dates: DateRange) -> Vec<DateRange> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut from = dates.from;
+    while from <= dates.to {
+        let sunday = from + Duration::days(6 - i64::from(from.weekday().num_days_from_monday()));
+        let to = sunday.min(dates.to);
+        out.push(DateRange { from, to });
+        from = to + Duration::days(1);
+    }
+    out
 }
 
 /// [`compute`] from scratch: every issue's events parsed and folded in receipt order (the definition the
 /// measure columns must reproduce; tests and the benchmark compare both).
 #[doc(hidden)]
 pub fn compute_from_events(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
-    compute_with(conn, node_id, dates, now_ms, policy, load_issues_from_events)
+    compute_with(conn, node_id, dates, now_ms, policy, load_issues_from_events).map(|(report, _)| report)
 }
 
 type IssueLoader = fn(&Connection, &str, Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>>;
@@ -287,7 +336,7 @@ fn compute_with(
     now_ms: i64,
     policy: &MeasuresPolicy,
     load: IssueLoader,
-) -> Result<MeasuresReport> {
+) -> Result<(MeasuresReport, Vec<measures::IssueFacts>)> {
     // One snapshot for every read below; rolled back (nothing written) when dropped.
     let tx = conn.unchecked_transaction()?;
     let node = node(&tx, node_id)?.ok_or_else(|| Error::NotFound(format!("node '{node_id}'")))?;
@@ -302,10 +351,14 @@ fn compute_with(
     let last_visits = last_onsite_visits(&tx, &node.path, visits_as_of_ms)?;
     let late = load_late_entries(&tx, &node.path, period)?;
 
-    let histories: Vec<IssueHistory<'_>> = issues.iter().map(|(p, e)| IssueHistory { projection: p, events: e }).collect();
-    // One pass over the issues: each one's deadlines worked out once, added to the node's row and its child's.
+    // One pass over the issues: each one's deadlines worked out once (its facts, kept for the weekly trends),
+    // added to the node's row and its child's (equal to `issue_measures_by_area` by construction).
+    let facts: Vec<measures::IssueFacts> = issues
+        .iter()
+        .map(|(p, e)| measures::IssueFacts::of(&IssueHistory { projection: p, events: e }, &policy.sla))
+        .collect();
     let areas: Vec<&str> = row_nodes[1..].iter().map(|n| n.path.as_str()).collect();
-    let (total, per_child) = measures::issue_measures_by_area(&histories, &areas, period, now_ms, &policy.sla);
+    let (total, per_child) = measures::issue_measures_of_facts_by_area(&facts, &areas, period, now_ms);
     let rows = row_nodes
         .into_iter()
         .zip(std::iter::once(total).chain(per_child))
@@ -325,7 +378,7 @@ fn compute_with(
             }
         })
         .collect();
-    Ok(MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows, late })
+    Ok((MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows, late }, facts))
 }
 
 /// The issues of the area reported in `[from − LOOKBACK, to)` from their projection rows: the projection's

@@ -525,6 +525,8 @@ fn operation(route: &Route) -> Value {
     }
     if !route.auth {
         op["security"] = json!([]);
+    } else if route.path.starts_with("/v1/console/") {
+        op["security"] = json!([{ "bearer": [] }, { "consoleSession": [] }]);
     }
     op
 }
@@ -589,8 +591,12 @@ pub fn document() -> Value {
         "security": [{ "bearer": [] }],
         "paths": paths_obj,
         "components": {
-            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer",
-                "description": "the device token from sign-in (`Authorization: Bearer <token>`), valid 30 days; revocable" } },
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer",
+                    "description": "the device token from sign-in (`Authorization: Bearer <token>`), valid 30 days; revocable" },
+                "consoleSession": { "type": "apiKey", "in": "cookie", "name": "linkage_console",
+                    "description": "the web console's session (`POST /v1/console/session`), HttpOnly, 12 hours; requests that \
+                                    change something also send `X-CSRF-Token` (the `linkage_csrf` cookie's value)" } },
             "schemas": schemas
         }
     });

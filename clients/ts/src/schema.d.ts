@@ -172,6 +172,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard (工作台): the §5 measures of a node and each child, lit, by week, children ranked
+         * @description Default node: the user's; any node of the user's area may be asked for (others: 403). Default period: the current quarter up to today (China Standard Time), at most a year. The same figures as `linkage-server measures`.
+         */
+        get: operations["consoleDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/directives": {
         parameters: {
             query?: never;
@@ -356,6 +376,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The map (地图): boundaries, household points (visited or not) and open issues of a node's area
+         * @description Default node: the user's; any node of the user's area may be asked for (others: 403). Coordinates are WGS-84 `[lon, lat]`.
+         */
+        get: operations["consoleMap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/photos": {
         parameters: {
             query?: never;
@@ -391,6 +431,34 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is signed in to the console, with the session's CSRF value
+         * @description By the session cookie or a bearer token (county and township staff).
+         */
+        get: operations["consoleSession"];
+        put?: never;
+        /**
+         * Sign in to the web console (county and township staff); sets the session cookies
+         * @description Checks the password as `POST /v1/auth/sign-in` does (same delays, lock-out and audit). Sets `linkage_console` (HttpOnly, SameSite=Strict: the session, 12 hours) and `linkage_csrf` (readable): send its value as `X-CSRF-Token` with every request that changes something. Other roles are refused (403 `forbidden`); an initial password answers `password_change_required`.
+         */
+        post: operations["consoleSignIn"];
+        /**
+         * Sign out of the console (the session's token stops working; cookies cleared)
+         * @description Needs `X-CSRF-Token` with the cookie. A phone's bearer token is not ended here (403).
+         */
+        delete: operations["consoleSignOut"];
         options?: never;
         head?: never;
         patch?: never;
@@ -784,6 +852,39 @@ export interface components {
             /** @constant */
             type: "supervise";
         };
+        /** @description An org node as the console shows it. */
+        ConsoleNode: {
+            id: string;
+            level: components["schemas"]["OrgLevel"];
+            /** @description 县 / 乡镇 / 村 / 组. */
+            level_label: string;
+            name: string;
+        };
+        /** @description Who is signed in, and the session's CSRF value. */
+        ConsoleSession: {
+            /** @description Send as `X-CSRF-Token` with every request that changes something (cookie sessions). */
+            csrf_token: string;
+            /**
+             * Format: int64
+             * @description When the session ends (ms since the epoch).
+             */
+            expires_at_ms: number;
+            name: string;
+            /** @description The user's node: the root of what the console shows. */
+            node: components["schemas"]["ConsoleNode"];
+            role: components["schemas"]["Role"];
+            /** @description 县级干部 / 乡镇干部. */
+            role_label: string;
+            /** @description The map's optional tile layer (`{z}/{x}/{y}`), from the server's configuration. */
+            tile_url?: string | null;
+            user_id: string;
+        };
+        /** @description `POST /v1/console/session`: sign in to the console. */
+        ConsoleSignIn: {
+            password: string;
+            /** @description The account's id (e.g. `cs1`); an unknown one is answered like a wrong password. */
+            user_id: string;
+        };
         /** @description What a county configures for its phones and server (DESIGN §2: county staff set categories, SLA, cadence). */
         CountyConfig: {
             /** @description Directive acknowledgement windows (default alert 2 h, notice 24 h). */
@@ -835,6 +936,33 @@ export interface components {
              * @description When the server stored them.
              */
             set_at_ms: number;
+        };
+        /** @description `GET /v1/console/dashboard`. */
+        Dashboard: {
+            /** Format: int64 */
+            computed_at_ms: number;
+            from: string;
+            node: components["schemas"]["ConsoleNode"];
+            /** @description The node's parent, when it lies in the user's area (to go up a level). */
+            parent_id?: string | null;
+            /** @description The children, best first. */
+            ranking: components["schemas"]["RankRow"][];
+            /** @description The node first, then each child in path order. */
+            rows: components["schemas"]["DashboardRow"][];
+            to: string;
+            /**
+             * Format: int64
+             * @description Visit coverage is measured at this instant (`min(period end, now)`).
+             */
+            visits_as_of_ms: number;
+            weeks: components["schemas"]["WeekRow"][];
+        };
+        /** @description The figures of one node's area. */
+        DashboardRow: {
+            figures: components["schemas"]["Figure"][];
+            node: components["schemas"]["ConsoleNode"];
+            /** @description The dashboard's own node (the first row) rather than a child. */
+            own: boolean;
         };
         /** @description A directive issued to a subtree (指令下达). */
         Directive: {
@@ -970,6 +1098,40 @@ export interface components {
          *     that lists them.
          */
         ErrorCode: "unauthorized" | "token_expired" | "device_revoked" | "forbidden" | "not_found" | "invalid_input" | "payload_too_large" | "busy" | "rate_limited" | "account_locked" | "password_change_required" | "weak_password" | "device_taken" | "internal";
+        /** @description One figure of a row: a rate (numerator of denominator), a duration or a count. */
+        Figure: {
+            /**
+             * @description The list behind the figure: the issues page's `measure` filter (`reported`, `accepted`, `resolve_due`,
+             *     `verified`, ...), or `households` / `directives` for the ledger and directives pages.
+             */
+            cohort: string;
+            /** Format: uint32 */
+            denominator?: number | null;
+            /**
+             * @description Stable key: `accepted_on_time`, `resolved_on_time`, `rework`, `satisfied`, `escalated`,
+             *     `median_accept_hours`, `median_resolve_hours`, `ack_<level>`, `visits`, `branch_visits`, `reported`, `open`.
+             */
+            key: string;
+            /** @description zh-CN label. */
+            label: string;
+            light: components["schemas"]["FigureLight"];
+            /**
+             * @description The part that missed the target, as a `measure` filter (`accept_late`, `resolve_late`, `dissatisfied`,
+             *     `reworked`, `escalated`), or `households_not_visited`.
+             */
+            misses?: string | null;
+            /** Format: uint32 */
+            numerator?: number | null;
+            /** @description What is shown: `97.5%`, `12.3 小时`, `40`, or `—`. */
+            text: string;
+            /**
+             * Format: double
+             * @description The percentage (rates), hours (durations) or count; absent when there is nothing to measure.
+             */
+            value?: number | null;
+        };
+        /** @description A traffic light of a figure. */
+        FigureLight: ("green" | "yellow" | "red") | "none";
         /**
          * @description A form definition (表单), as the server stores it and phones receive it. `form_id` + `version` identify
          *     it; a new version is a new definition, and answers are always judged by the version they were given to.
@@ -1388,6 +1550,55 @@ export interface components {
             en?: string | null;
             zh: string;
         };
+        /** @description A node of the area with its boundary ring. */
+        MapArea: {
+            /**
+             * Format: uint32
+             * @description Households of the area.
+             */
+            households: number;
+            node: components["schemas"]["ConsoleNode"];
+            /**
+             * Format: uint32
+             * @description Open issues of the area.
+             */
+            open_issues: number;
+            /** @description Its parent (to nest the areas). */
+            parent_id?: string | null;
+            /** @description The boundary ring, `[lon, lat]` pairs (empty: none recorded). */
+            ring: number[][];
+            /**
+             * Format: uint32
+             * @description Of those, visited on site within the branch cadence.
+             */
+            visited: number;
+        };
+        /** @description `GET /v1/console/map`. */
+        MapData: {
+            /** @description The node and the nodes one and two levels below it that have a boundary or households. */
+            areas: components["schemas"]["MapArea"][];
+            /**
+             * Format: uint32
+             * @description Branch visit cadence (days) the `visited` flag uses.
+             */
+            cadence_days: number;
+            /** @description Household points `[lon, lat, visited]` (`visited` 1: on site within the branch cadence, else 0). */
+            households: number[][];
+            /** @description Open issues with a place (the household's point, else the report's GPS fix). */
+            issues: components["schemas"]["MapIssue"][];
+            node: components["schemas"]["ConsoleNode"];
+            /** @description Optional tile layer (`{z}/{x}/{y}`) from the server's configuration. */
+            tile_url?: string | null;
+        };
+        /** @description An open issue where it is. */
+        MapIssue: {
+            /** @description `[lon, lat]`. */
+            at: number[];
+            id: string;
+            /** @description The state's snake_case name (`reported`, `accepted`, `assigned`, `in_progress`, `resolved`, ...). */
+            state: string;
+            title: string;
+        };
         /** @description A blob to upload and where to resume. */
         MissingBlob: {
             hash: string;
@@ -1616,6 +1827,18 @@ export interface components {
         };
         /** @description What a question asks for (XLSForm `type`). */
         QuestionKind: "text" | "integer" | "decimal" | "select_one" | "select_multiple" | "date" | "geopoint" | "image" | "note" | "calculate" | "group" | "repeat";
+        /** @description A child's place in the ranking. */
+        RankRow: {
+            light: components["schemas"]["FigureLight"];
+            node: components["schemas"]["ConsoleNode"];
+            /** Format: uint32 */
+            rank: number;
+            /**
+             * Format: double
+             * @description Mean of the percentages of 按期受理率, 按期办结率, 满意率 and 走访覆盖率 that have a cohort (`null`: none).
+             */
+            score?: number | null;
+        };
         /**
          * @description Why an operation was refused. Stable codes the phone can show and count. Whatever the code, the client
          *     quarantines the op with its reason (shown to the user), never resends it unchanged, and goes on with the
@@ -1681,6 +1904,10 @@ export interface components {
             token: string;
             user_id: string;
             user_name: string;
+        };
+        /** @description The answer to a sign-out. */
+        SignedOut: {
+            signed_out: boolean;
         };
         /** @description A node that has not signed for the directive. */
         SilentNode: {
@@ -1854,6 +2081,17 @@ export interface components {
         };
         /** @description Kind of household visit (入户走访). */
         VisitKind: "routine" | "return_visit" | "petition_visit" | "emergency_check";
+        /** @description One week of the trends. */
+        WeekRow: {
+            /** @description 按期办结率 (percent) of each child that week, in the order of `rows` after the first (`null`: none due). */
+            children_resolved_on_time: (number | null)[];
+            /** @description 上报, 按期受理率, 按期办结率, 满意率, 返工率 of the node's area that week. */
+            figures: components["schemas"]["Figure"][];
+            /** @description Monday (or the period's first day), YYYY-MM-DD. */
+            from: string;
+            /** @description Sunday (or the period's last day), inclusive. */
+            to: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -3124,6 +3362,131 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "busy";
+                    };
+                };
+            };
+        };
+    };
+    consoleDashboard: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First day, YYYY-MM-DD (China Standard Time). Default: the first day of the current quarter. After `to`:
+                 *     the two are swapped; more than a year before `to`: the period is cut to the year ending at `to`.
+                 */
+                from?: string;
+                /** @description The node whose area to show (default: the user's node); must lie in the user's area. */
+                node?: string;
+                /** @description Last day (inclusive). Default: today. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the dashboard */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            /** @description `invalid_input` — a date is not a day (YYYY-MM-DD), or a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a date is not a day (YYYY-MM-DD), or a query parameter is malformed",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired` — not signed in (no session cookie or bearer token), signed out, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "not signed in (no session cookie or bearer token), signed out, or the session expired",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — the session's work cap is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "the session's work cap is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4685,6 +5048,124 @@ export interface operations {
             };
         };
     };
+    consoleMap: {
+        parameters: {
+            query?: {
+                /** @description The node whose area to draw (default: the user's node); must lie in the user's area. */
+                node?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the map's data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MapData"];
+                };
+            };
+            /** @description `invalid_input` — a query parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a query parameter is malformed",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired` — not signed in (no session cookie or bearer token), signed out, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "not signed in (no session cookie or bearer token), signed out, or the session expired",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — the session's work cap is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "the session's work cap is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
     consoleUploadPhoto: {
         parameters: {
             query?: never;
@@ -4952,6 +5433,381 @@ export interface operations {
                      * @example {
                      *       "code": "rate_limited",
                      *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the signed-in staff member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description `unauthorized`, `token_expired` — not signed in (no session cookie or bearer token), signed out, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "not signed in (no session cookie or bearer token), signed out, or the session expired",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — the session's work cap is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "the session's work cap is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description JSON (`Content-Type: application/json`), at most 16 MiB; may be sent with `Content-Encoding: gzip` or `zstd`. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "password": "linkage2026",
+                 *       "user_id": "ts1"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConsoleSignIn"];
+            };
+        };
+        responses: {
+            /** @description signed in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsoleSession"];
+                };
+            };
+            /** @description `invalid_input` — the body is not valid JSON of the schema */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the body is not valid JSON of the schema",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized` — wrong or unknown user id or password (one answer for both) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "wrong or unknown user id or password (one answer for both)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `account_locked`, `password_change_required`, `forbidden` — locked or disabled; an initial password; or not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "account_locked",
+                     *       "message": "locked or disabled; an initial password; or not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "account_locked" | "password_change_required" | "forbidden";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — the body is over 16 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "the body is over 16 MiB",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `invalid_input` — the request does not say `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "the request does not say `Content-Type: application/json`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — too many failed sign-ins for this account or address: wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "too many failed sign-ins for this account or address: wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description `busy` — too many password checks at once; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "busy",
+                     *       "message": "too many password checks at once; retry shortly",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "busy";
+                    };
+                };
+            };
+        };
+    };
+    consoleSignOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description signed out */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedOut"];
+                };
+            };
+            /** @description `unauthorized`, `token_expired` — not signed in (no session cookie or bearer token), signed out, or the session expired */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "not signed in (no session cookie or bearer token), signed out, or the session expired",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired";
+                    };
+                };
+            };
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — the session's work cap is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "the session's work cap is used up; wait `Retry-After` seconds",
                      *       "wipe": false
                      *     }
                      */

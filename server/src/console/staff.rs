@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{blocking, ApiError, ApiResult, AppState, Caller};
+use crate::api::{blocking, ApiError, ApiResult, AppState};
 use crate::apply::{NodeInfo, UserInfo};
 use crate::error::{Error, Result};
 use crate::sqlite::parse_enum;
@@ -52,12 +52,9 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> std::result::Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        let user = caller.record.user;
-        if !matches!(user.role, Role::CountyStaff | Role::TownshipStaff) {
-            return Err(not_staff());
-        }
-        Ok(Staff { user, device_id: caller.record.device_id, address: caller.address })
+        // The console session (cookie + CSRF header on changes) or a bearer token; staff roles only.
+        let who = super::ConsoleUser::from_request_parts(parts, state).await?;
+        Ok(Staff { user: who.user, device_id: who.device_id, address: who.address })
     }
 }
 

@@ -9,6 +9,7 @@ mod blobs;
 mod branch;
 mod bundle;
 mod cli;
+mod console;
 mod console_directives;
 mod console_issues;
 mod county;

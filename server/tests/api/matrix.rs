@@ -141,8 +141,9 @@ async fn every_route_answers_each_role_in_and_out_of_scope_as_expected() {
         ("get", paths::OPENAPI, Scope::None, 200, ""),
     ];
     let needs_token = |path: &str| ![paths::SIGN_IN, paths::CHANGE_PASSWORD, paths::OPENAPI].contains(&path);
-    // Every registered route has a row.
-    for (method, path) in linkage_server::api::registered_routes() {
+    // Every registered route has a row (the console's `/v1/console/...` routes are judged per role and scope by
+    // their own modules: console.rs, console_issues.rs, console_directives.rs, ...).
+    for (method, path) in linkage_server::api::registered_routes().into_iter().filter(|(_, p)| !p.starts_with("/v1/console/")) {
         assert!(cells.iter().any(|c| c.0 == method && c.1 == path), "no matrix row for {method} {path}");
     }
     let mut failures = Vec::new();

@@ -55,7 +55,7 @@ async fn failures(s: &TestServer, user: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn brute_force_is_slowed_then_locked_and_unknown_ids_answer_alike() {
-    let s = start_with_config(Config { limits: fast_limits(), trust_forwarded_for: false }).await;
+    let s = start_with_config(Config { limits: fast_limits(), ..Config::default() }).await;
     let known = failures(&s, "ts1").await;
     assert_eq!(
         known,
@@ -98,7 +98,7 @@ async fn brute_force_is_slowed_then_locked_and_unknown_ids_answer_alike() {
 #[tokio::test]
 async fn failures_from_one_address_slow_every_account_from_it() {
     let limits = Limits { free_account_failures: 100, free_address_failures: 4, base_delay_ms: 60_000, ..fast_limits() };
-    let s = start_with_config(Config { limits, trust_forwarded_for: false }).await;
+    let s = start_with_config(Config { limits, ..Config::default() }).await;
     for user in ["ts1", "ts2", "gw1", "nobody"] {
         assert_eq!(sign_in(&s, user, "wrong-password-1", "dev-x", "").await.0, 401);
     }
@@ -235,7 +235,7 @@ async fn an_initial_password_must_be_changed_first() {
 #[tokio::test]
 async fn each_device_has_a_work_cap() {
     let limits = Limits { ops_per_minute: 3, requests_per_minute: 1_000, ..Limits::default() };
-    let s = start_with_config(Config { limits, trust_forwarded_for: false }).await;
+    let s = start_with_config(Config { limits, ..Config::default() }).await;
     let lh1 = s.token("lh1").await;
     let ops: Vec<_> = (0..3).map(|i| report("lh1", &format!("cap-{i}"), "h1")).collect();
     assert!(s.push(&lh1, ops).await.results.iter().all(|r| r.outcome == OpOutcome::Applied));

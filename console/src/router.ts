@@ -1,0 +1,62 @@
+// THE route list of the console: the side menu is drawn from `pages` (entries with a `menu` title), so a new
+// page is one entry here (engineer c2 adds issues, directives, ledger, import, people).
+//
+// Query filters agreed between pages (built and parsed in src/logic/links.ts — use those functions):
+//   /issues?node=<node id>&light=green|yellow|red&state=reported,accepted,...&category=<category>
+//          &red_card=1&waiting=1&overdue=1&measure=<cohort>&from=YYYY-MM-DD&to=YYYY-MM-DD
+//     measure = reported | accepted | accept_late | resolve_due | resolve_late | verified | dissatisfied
+//               | reworked | escalated  (the issues a dashboard figure counts over from–to)
+//   /households?node=<node id>&visited=0        (visited=0: not visited on site within the cadence)
+//   /directives?node=<node id>
+//   /dashboard?node=<node id>&from=YYYY-MM-DD&to=YYYY-MM-DD
+//   /map?node=<node id>
+// An id outside the signed-in user's area is refused by the server (403, shown as a zh-CN message).
+import { createRouter, createWebHistory, type RouteRecordRaw, type RouteComponent } from 'vue-router'
+import { session, loadSession } from './session'
+
+export interface Page {
+  path: string
+  name: string
+  /** The side menu's label (zh-CN); pages without one are reachable by link only (e.g. an issue's page). */
+  menu?: string
+  /** Roles that see the menu entry (default: every staff role). */
+  roles?: Array<'county_staff' | 'township_staff'>
+  component: () => Promise<RouteComponent | { default: RouteComponent }>
+}
+
+export const pages: Page[] = [
+  { path: '/dashboard', name: 'dashboard', menu: '工作台', component: () => import('./views/DashboardView.vue') },
+  { path: '/map', name: 'map', menu: '地图', component: () => import('./views/MapView.vue') },
+  // c2: { path: '/issues', name: 'issues', menu: '诉求', component: () => import('./views/IssuesView.vue') },
+  // c2: { path: '/issues/:id', name: 'issue', component: () => import('./views/IssueView.vue') },
+  // c2: directives, households (ledger), import, users/devices ...
+]
+
+const routes: RouteRecordRaw[] = [
+  { path: '/signin', name: 'signin', component: () => import('./views/SignInView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: () => import('./views/LayoutView.vue'),
+    children: [
+      { path: '', redirect: '/dashboard' },
+      ...pages.map((p) => ({ path: p.path.replace(/^\//, ''), name: p.name, component: p.component })),
+      { path: ':rest(.*)*', name: 'notfound', component: () => import('./views/NotFoundView.vue') },
+    ],
+  },
+]
+
+export const router = createRouter({ history: createWebHistory('/console/'), routes })
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!session.value) {
+    await loadSession()
+    if (!session.value) return { name: 'signin', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  }
+  return true
+})
+
+/** The menu entries the signed-in role sees. */
+export function menuFor(role: string | undefined): Page[] {
+  return pages.filter((p) => p.menu && (!p.roles || (role !== undefined && (p.roles as string[]).includes(role))))
+}
