@@ -11,6 +11,7 @@
 #     .tools/compose/<hash of the pom>/), plus Debian's fonts-noto-cjk, for the host screen harness
 #     (scripts/test-screens.sh), and Animal Sniffer with the Android API-24 signature (android/host/api24/pom.xml,
 #     into .tools/api24/<hash>/) for its API-level check
+#   - PostgreSQL (Debian `postgresql`) for the server tests' second run against it (scripts/pg.sh)
 #   - nasm for the x86 SIMD of libjpeg-turbo in mozjpeg-sys (photo pipeline; the
 #     build falls back to portable C without it, with a cargo warning)
 set -euo pipefail
@@ -32,6 +33,9 @@ command -v npm >/dev/null || need_apt+=(npm)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v fc-match >/dev/null || need_apt+=(fontconfig)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+# PostgreSQL server binaries for the second run of the server tests (scripts/pg.sh starts a throwaway
+# cluster; the Debian package's own service is not used).
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   as_root apt-get update -qq

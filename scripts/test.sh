@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs every Rust test in the
-# workspace, the binding tests, the shell tests, the Android screens rendered and checked on the host JVM,
-# the API conformance test (schemathesis against a real
+# workspace, the server API tests a second time on PostgreSQL (scripts/pg.sh), the
+# binding tests, the shell tests, the Android screens rendered and checked on the host JVM, the API
+# conformance test (schemathesis against a real
 # server, every role) and the TypeScript client test (generated from the OpenAPI document, against a real
 # server). Works on a fresh Debian machine (installs the Rust
 # toolchain too when it is missing).
@@ -12,6 +13,15 @@ cd "$root"
 "$root/scripts/setup.sh"
 echo "== cargo test (workspace)"
 cargo test --workspace --quiet
+echo "== the server API tests again, on PostgreSQL (a throwaway cluster)"
+pgdir="$(mktemp -d)"
+trap '"$root/scripts/pg.sh" stop "$pgdir/pg"; rm -rf "$pgdir"' EXIT
+pg_url="$("$root/scripts/pg.sh" start "$pgdir/pg")"
+export LINKAGE_TEST_DATABASE="$pg_url"
+# The console's read endpoints use the SQLite reader (Storage::sql_reader): not on PostgreSQL yet.
+cargo test --quiet -p linkage-server --test api -- --skip console_
+unset LINKAGE_TEST_DATABASE
+"$root/scripts/pg.sh" stop "$pgdir/pg"
 echo "== binding tests"
 "$root/scripts/test-bindings.sh"
 echo "== shell tests"

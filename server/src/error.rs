@@ -6,6 +6,8 @@
 pub enum Error {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error("json: {0}")]

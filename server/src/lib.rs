@@ -17,6 +17,7 @@ pub mod guard;
 pub mod import;
 pub mod measures;
 pub mod openapi;
+pub mod postgres;
 pub mod sqlite;
 pub mod storage;
 pub mod transport;

@@ -10,7 +10,6 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use linkage_protocol::model::Role;
 use linkage_protocol::validate::{self, limits};
-use linkage_server::sqlite::SqliteStorage;
 use linkage_server::storage::{NewUser, Storage};
 use linkage_server::audit::{self, Action};
 use linkage_server::{api, auth, demo, import, measures, transport, Error};
@@ -18,6 +17,10 @@ use linkage_server::{api, auth, demo, import, measures, transport, Error};
 #[derive(Parser)]
 #[command(name = "linkage-server", version, about = "Linkage (五级联动) sync server")]
 struct Cli {
+    /// Store in this PostgreSQL database (`postgres://user@host:port/db`) instead of the SQLite file in
+    /// --data-dir (blobs stay in --data-dir/blobs: point every server of a deployment at one shared folder).
+    #[arg(long, global = true)]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -93,6 +96,16 @@ enum Command {
     Form {
         #[command(subcommand)]
         command: FormCommand,
+    },
+    /// Move this data directory's SQLite database into an empty PostgreSQL database (all or nothing): feed
+    /// numbers, audit chain and accounts are kept; then serve with `--database URL` and the same --data-dir
+    /// (its blobs/ folder).
+    Migrate {
+        #[arg(long, default_value = "./linkage-data")]
+        data_dir: PathBuf,
+        /// The PostgreSQL database to fill, `postgres://user@host:port/db`.
+        #[arg(long)]
+        to: String,
     },
     /// Seed a synthetic county (if the data dir has none) and serve it.
     Demo {
@@ -464,8 +477,8 @@ impl From<RoleArg> for Role {
     }
 }
 
-fn open(data_dir: &Path) -> Result<Arc<SqliteStorage>, Error> {
-    Ok(Arc::new(SqliteStorage::open(data_dir)?))
+fn open(data_dir: &Path, database: Option<&str>) -> Result<Arc<dyn Storage>, Error> {
+    linkage_server::storage::open(database, data_dir)
 }
 
 /// Creates a user, or resets an existing user's password (their devices are signed out). The password must meet
@@ -494,7 +507,7 @@ fn add_user(storage: &dyn Storage, id: &str, name: &str, role: Role, node: &str,
     Ok(())
 }
 
-async fn serve(storage: Arc<SqliteStorage>, listen: SocketAddr, options: api::ServeOptions) -> Result<(), Error> {
+async fn serve(storage: Arc<dyn Storage>, listen: SocketAddr, options: api::ServeOptions) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let scheme = if options.tls.is_some() { "https" } else { "http" };
     eprintln!("linkage-server listening on {scheme}://{}", listener.local_addr()?);
@@ -559,17 +572,41 @@ fn banner(listen: SocketAddr, tls: bool, summary: Option<&demo::DemoSummary>, st
 
 fn run(cli: Cli) -> Result<(), Error> {
     let runtime = || tokio::runtime::Builder::new_multi_thread().enable_all().build();
-    match cli.command {
+    let Cli { database, command } = cli;
+    let db = database.as_deref();
+    match command {
         Command::Serve { data_dir, listen, serving } => {
             let options = serving.options()?;
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             runtime()?.block_on(serve(storage, listen, options))
+        }
+        Command::Migrate { data_dir, to } => {
+            if !linkage_server::postgres::is_postgres_url(&to) {
+                return Err(Error::Invalid(format!("--to: '{to}' is not a postgres:// URL")));
+            }
+            if !data_dir.join(measures::DB_FILE).is_file() {
+                return Err(Error::NotFound(format!("database {}", data_dir.join(measures::DB_FILE).display())));
+            }
+            let started = Instant::now();
+            let moved = linkage_server::postgres::from_sqlite::move_county(&data_dir, &to)?;
+            for (table, rows) in &moved.tables {
+                println!("{table:<26} {rows} row(s)");
+            }
+            let storage = open(&data_dir, Some(&to))?;
+            let detail = serde_json::json!({ "from": data_dir.display().to_string(), "tables": moved.tables.len(), "feed_base": moved.feed_base });
+            storage.audit(&audit::Event::new(audit::cli_actor(), Action::Import, "migrate", "").with(detail), chrono::Utc::now().timestamp_millis())?;
+            println!(
+                "moved to PostgreSQL in {:.1} s; serve with: linkage-server serve --database <URL> --data-dir {}",
+                started.elapsed().as_secs_f64(),
+                data_dir.display()
+            );
+            Ok(())
         }
         Command::Import { data_dir, nodes, households } => {
             if nodes.is_none() && households.is_none() {
                 return Err(Error::Invalid("give --nodes and/or --households".into()));
             }
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let r = import::import_files(storage.as_ref(), nodes.as_deref(), households.as_deref())?;
             let files: Vec<String> = nodes.iter().chain(households.iter()).map(|p| p.display().to_string()).collect();
             let detail = serde_json::json!({ "nodes": r.nodes, "households": r.households });
@@ -586,13 +623,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             add_user(storage.as_ref(), &id, &name, role.into(), &node, &password)?;
             println!("user {id} saved; the password is initial: it must be changed at the first sign-in");
             Ok(())
         }
         Command::User { command: UserCommand::Unlock { data_dir, id } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             if !storage.unlock_user(&id)? {
                 return Err(Error::NotFound(format!("user '{id}'")));
             }
@@ -601,7 +638,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::User { command: UserCommand::Disable { data_dir, id } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let revoked = storage.disable_user(&id)?.ok_or_else(|| Error::NotFound(format!("user '{id}'")))?;
             storage.audit(
                 &audit::Event::new(audit::cli_actor(), Action::UserDisabled, &id, "").with(serde_json::json!({ "devices_revoked": revoked })),
@@ -611,7 +648,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Device { command: DeviceCommand::List { data_dir, user } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let devices = storage.devices(user.as_deref())?;
             println!("{:<24} {:<14} {:<16} {:<16} {:<16} 状态 state", "设备 device", "用户 user", "名称 name", "登记 enrolled", "最近 last seen");
             for d in &devices {
@@ -638,7 +675,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Audit { command: AuditCommand::Verify { data_dir } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let v = storage.audit_verify()?;
             let head = v.head.as_ref().map_or_else(|| "none".to_string(), |(seq, hash)| format!("seq {seq} sha256 {hash}"));
             match v.problem {
@@ -651,7 +688,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Audit { command: AuditCommand::Export { data_dir, from, to, out } } => {
             let dates = measures::DateRange::parse(&from, &to)?;
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let period = dates.period();
             let (from_ms, to_ms) = (period.from_ms, period.to_ms);
             let rows = storage.audit_rows(from_ms, to_ms)?;
@@ -676,7 +713,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Blobs { command: BlobsCommand::Gc { data_dir, partial_hours, grace_hours } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let policy = linkage_server::storage::BlobGcPolicy {
                 partial_ttl_ms: i64::from(partial_hours) * 3_600_000,
                 unreferenced_grace_ms: i64::from(grace_hours) * 3_600_000,
@@ -689,7 +726,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Sweep { data_dir } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let now = chrono::Utc::now().timestamp_millis();
             let (rules, warning) = linkage_server::api::county_sla(storage.as_ref(), now)?;
             if let Some(w) = warning {
@@ -700,7 +737,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Calendar { command: CalendarCommand::Import { data_dir, file } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", file.display())))?;
             let now = chrono::Utc::now().timestamp_millis();
@@ -710,18 +747,18 @@ fn run(cli: Cli) -> Result<(), Error> {
             calendar_status(storage.as_ref(), now)
         }
         Command::Calendar { command: CalendarCommand::Status { data_dir } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             calendar_status(storage.as_ref(), chrono::Utc::now().timestamp_millis())
         }
         Command::County { command: CountyCommand::Show { data_dir } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             for (setting, value) in linkage_server::county_settings::show(&storage.county_config()?) {
                 println!("{:<26} {:<12} {} / {}", setting.key, value, setting.zh, setting.en);
             }
             Ok(())
         }
         Command::County { command: CountyCommand::Set { data_dir, key, value } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let current = storage.county_config()?;
             let next = linkage_server::county_settings::set(&current, &key, &value).map_err(|e| Error::Invalid(e.to_string()))?;
             if next == current {
@@ -735,14 +772,14 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Directive { command: DirectiveCommand::Issue { data_dir, as_user, target, kind, title, body, due } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let req = linkage_server::directive_cli::IssueRequest { as_user, target, kind, title, body, due };
             let d = linkage_server::directive_cli::issue(storage.as_ref(), &req, chrono::Utc::now().timestamp_millis())?;
             println!("指令已下达 / directive issued: {} 「{}」 → {}; 各手机下次同步时收到 / phones get it with their next sync", d.id, d.title, d.target_node_id);
             Ok(())
         }
         Command::Device { command: DeviceCommand::Revoke { data_dir, device } } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             if !storage.revoke_device(&device)? {
                 return Err(Error::NotFound(format!("device '{device}'")));
             }
@@ -753,13 +790,16 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Demo { data_dir, listen, households, seed_only, serving } => {
             let options = serving.options()?;
             let started = Instant::now();
-            let mut storage = open(&data_dir)?;
+            let mut storage = open(&data_dir, db)?;
             if demo::seeding_incomplete(storage.as_ref())? {
+                if db.is_some() {
+                    return Err(Error::Invalid("an earlier demo seeding of this database did not finish: drop the database and create it again".into()));
+                }
                 // A seeding killed midway: its data dir holds part of a county. Start it again from nothing.
                 eprintln!("an earlier demo seeding did not finish: seeding {} again from scratch", data_dir.display());
                 drop(storage);
                 demo::remove_data(&data_dir)?;
-                storage = open(&data_dir)?;
+                storage = open(&data_dir, db)?;
             }
             let now = chrono::Utc::now().timestamp_millis();
             let summary = demo::seed(storage.as_ref(), households, now)?;
@@ -769,20 +809,23 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             runtime()?.block_on(serve(storage, listen, options))
         }
-        Command::Form { command } => form_command(command),
+        Command::Form { command } => form_command(command, db),
         Command::Measures { data_dir, node, from, to, format, out } => {
             let dates = measures::DateRange::parse(&from, &to)?;
+            if db.is_some() {
+                return Err(Error::Invalid("measures: the export reads the SQLite file; on PostgreSQL it is not available yet".into()));
+            }
             // An existing database is migrated if needed (a newer schema fails here); a missing one is not
             // created. Then the reads run on a read-only connection.
             if data_dir.join(measures::DB_FILE).is_file() {
-                drop(SqliteStorage::open(&data_dir)?);
+                drop(linkage_server::sqlite::SqliteStorage::open(&data_dir)?);
             }
             let conn = measures::open_read_only(&data_dir)?;
             let now = chrono::Utc::now().timestamp_millis();
             let policy = measures::MeasuresPolicy::for_county(&linkage_server::sqlite::read_county_config(&conn)?);
             let report = measures::compute(&conn, &node, dates, now, &policy)?;
             {
-                let storage = open(&data_dir)?;
+                let storage = open(&data_dir, db)?;
                 let target = out.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
                 let detail = serde_json::json!({ "node": node, "from": from, "to": to, "out": target });
                 storage.audit(&audit::Event::new(audit::cli_actor(), Action::MeasuresExport, &node, "").with(detail), now)?;
@@ -825,12 +868,12 @@ fn calendar_status(storage: &dyn Storage, now_ms: i64) -> Result<(), Error> {
     Ok(())
 }
 
-fn form_command(command: FormCommand) -> Result<(), Error> {
+fn form_command(command: FormCommand, db: Option<&str>) -> Result<(), Error> {
     use linkage_server::forms;
     let now = chrono::Utc::now().timestamp_millis();
     match command {
         FormCommand::Import { file, data_dir, node, role } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let roles: Vec<Role> = role.into_iter().map(Into::into).collect();
             let imported = forms::import_xlsform(storage.as_ref(), &file, node.as_deref(), &roles, now)?;
             let detail = serde_json::json!({ "form_id": imported.def.form_id, "version": imported.def.version, "target": imported.target_path });
@@ -842,7 +885,7 @@ fn form_command(command: FormCommand) -> Result<(), Error> {
             Ok(())
         }
         FormCommand::List { data_dir } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             for f in storage.forms()? {
                 let state = if f.retired_at_ms.is_some() { "已停用" } else { "使用中" };
                 println!("{}	第 {} 版	{}	{}	{} 份答卷	{}", f.form_id, f.version, state, f.target_path, f.responses, f.title);
@@ -850,7 +893,7 @@ fn form_command(command: FormCommand) -> Result<(), Error> {
             Ok(())
         }
         FormCommand::Retire { form_id, version, data_dir } => {
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             if !storage.retire_form(&form_id, version, now)? {
                 return Err(Error::Invalid(format!("没有使用中的问卷「{form_id}」第 {version} 版")));
             }
@@ -859,18 +902,18 @@ fn form_command(command: FormCommand) -> Result<(), Error> {
             Ok(())
         }
         FormCommand::Report { form_id, version, node, data_dir } => {
-            let conn = read_only(&data_dir)?;
+            let conn = read_only(&data_dir, db)?;
             let data = forms::load(&conn, &form_id, version, node.as_deref())?;
             print!("{}", forms::tabulate(&data).text());
             Ok(())
         }
         FormCommand::Export { form_id, version, node, out, data_dir } => {
-            let conn = read_only(&data_dir)?;
+            let conn = read_only(&data_dir, db)?;
             let data = forms::load(&conn, &form_id, version, node.as_deref())?;
             let bytes = forms::export_xlsx(&data)?;
             let out = out.unwrap_or_else(|| PathBuf::from(format!("form-{form_id}-v{}.xlsx", data.form.def.version)));
             std::fs::write(&out, bytes).map_err(|e| Error::Invalid(format!("cannot write {}: {e}", out.display())))?;
-            let storage = open(&data_dir)?;
+            let storage = open(&data_dir, db)?;
             let detail = serde_json::json!({ "version": data.form.def.version, "node": node, "out": out.display().to_string(), "responses": data.responses.len() });
             storage.audit(&audit::Event::new(audit::cli_actor(), Action::FormExport, &form_id, "").with(detail), now)?;
             println!("{} 份答卷已导出到 {} / exported", data.responses.len(), out.display());
@@ -880,9 +923,12 @@ fn form_command(command: FormCommand) -> Result<(), Error> {
 }
 
 /// A read-only connection to the data directory's database, migrated first if it exists.
-fn read_only(data_dir: &Path) -> Result<rusqlite::Connection, Error> {
+fn read_only(data_dir: &Path, db: Option<&str>) -> Result<rusqlite::Connection, Error> {
+    if db.is_some() {
+        return Err(Error::Invalid("form report/export read the SQLite file; on PostgreSQL they are not available yet".into()));
+    }
     if data_dir.join(measures::DB_FILE).is_file() {
-        drop(SqliteStorage::open(data_dir)?);
+        drop(linkage_server::sqlite::SqliteStorage::open(data_dir)?);
     }
     measures::open_read_only(data_dir)
 }

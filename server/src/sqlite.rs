@@ -52,7 +52,7 @@ pub struct ClockInputs {
 }
 
 /// The `clock` column of a projection.
-fn clock_json(p: &IssueProjection) -> Result<String> {
+pub(crate) fn clock_json(p: &IssueProjection) -> Result<String> {
     Ok(serde_json::to_string(&ClockInputs { suspensions: p.suspensions.clone(), extensions_days: p.extensions_days.clone() })?)
 }
 

@@ -201,6 +201,30 @@ pub struct FormRow {
     pub responses: u64,
 }
 
+/// Opens the storage a command names: PostgreSQL when `database` is a `postgres://` URL (blobs in
+/// `data_dir/blobs`, a directory every server of the deployment shares), else SQLite in `data_dir`.
+pub fn open(database: Option<&str>, data_dir: &std::path::Path) -> Result<std::sync::Arc<dyn Storage>> {
+    match database {
+        Some(url) if crate::postgres::is_postgres_url(url) => Ok(std::sync::Arc::new(crate::postgres::PgStorage::open(url, data_dir)?)),
+        Some(other) => Err(crate::Error::Invalid(format!("--database: '{other}' is not a postgres:// URL"))),
+        None => Ok(std::sync::Arc::new(crate::sqlite::SqliteStorage::open(data_dir)?)),
+    }
+}
+
+/// The storage a test runs on: its own PostgreSQL database when `LINKAGE_TEST_DATABASE` names a cluster
+/// (the second run of the suite, scripts/test.sh), else SQLite in `data_dir`; and that database's URL.
+#[doc(hidden)]
+pub fn open_for_test(data_dir: &std::path::Path) -> (std::sync::Arc<dyn Storage>, Option<String>) {
+    let url = crate::postgres::test_database();
+    (open(url.as_deref(), data_dir).unwrap_or_else(|e| panic!("test storage: {e}")), url)
+}
+
+/// Whether the tests run on PostgreSQL (`LINKAGE_TEST_DATABASE`).
+#[doc(hidden)]
+pub fn testing_postgres() -> bool {
+    std::env::var("LINKAGE_TEST_DATABASE").is_ok_and(|u| crate::postgres::is_postgres_url(&u))
+}
+
 /// Everything the server stores.
 pub trait Storage: Send + Sync + 'static {
     /// A user with their node, and the password hash.

@@ -1,7 +1,7 @@
 //! Sign-in, refresh, expiry of the old token, and revoked devices.
 
 use linkage_protocol::sync::{paths, ErrorBody, SignInResponse};
-use linkage_server::storage::Storage;
+
 
 use crate::common::*;
 

@@ -6,7 +6,6 @@ use linkage_protocol::model::{GpsFix, IssueCategory, OrgLevel, RiskLevel, Role, 
 use linkage_protocol::sync::{paths, PullResponse, PushRequest, PushResponse, SignInRequest, SignInResponse};
 use linkage_protocol::wire::{BundleHousehold, BundleNode, IssueAction, IssueEvent, IssueReport, OpBody, Operation};
 use linkage_server::import::{self, Sourced};
-use linkage_server::sqlite::SqliteStorage;
 use linkage_server::storage::{NewUser, Storage};
 
 pub const PASSWORD: &str = "password-1";
@@ -16,10 +15,12 @@ pub const PASSWORD: &str = "password-1";
 ///            └ t2 ─ b2 ─ g2 ─ h2                     users ts2, gw2, lh2
 pub struct TestServer {
     pub base: String,
-    pub storage: Arc<SqliteStorage>,
+    pub storage: Arc<dyn Storage>,
     pub http: reqwest::Client,
     /// The data directory (the measures export reads the database file in it).
     pub dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database (`LINKAGE_TEST_DATABASE` set), else `None` (SQLite in `dir`).
+    pub database: Option<String>,
 }
 
 pub fn node(id: &str, parent: Option<&str>, level: OrgLevel, code: &str) -> Sourced<BundleNode> {
@@ -66,7 +67,7 @@ pub async fn start_with_config(config: linkage_server::api::Config) -> TestServe
 
 async fn start_configured(households: Vec<Sourced<BundleHousehold>>, config: linkage_server::api::Config) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
+    let (storage, database) = linkage_server::storage::open_for_test(dir.path());
     let nodes = vec![
         node("c", None, OrgLevel::County, "610631000000"),
         node("t1", Some("c"), OrgLevel::Township, "610631101000"),
@@ -97,7 +98,7 @@ async fn start_configured(households: Vec<Sourced<BundleHousehold>>, config: lin
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap()
     });
-    TestServer { base, storage, http: reqwest::Client::new(), dir }
+    TestServer { base, storage, http: reqwest::Client::new(), dir, database }
 }
 
 impl TestServer {
@@ -202,4 +203,14 @@ pub fn report(user: &str, issue_id: &str, household: &str) -> Operation {
             evidence: vec![],
         }),
     )
+}
+
+/// True (and the test should return) when the suite runs on PostgreSQL and this test reads or writes the
+/// SQLite file itself (`why`): such a test proves a SQLite-only matter.
+pub fn sqlite_only(why: &str) -> bool {
+    let pg = linkage_server::storage::testing_postgres();
+    if pg {
+        eprintln!("skipped on PostgreSQL: {why}");
+    }
+    pg
 }

@@ -6,7 +6,7 @@ use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, VisitKind};
 use linkage_protocol::rules::geo::OnSitePolicy;
 use linkage_protocol::sync::OpOutcome;
 use linkage_protocol::wire::{CountyConfig, CountyConfigSet, OpBody, Operation, Visit};
-use linkage_server::storage::Storage;
+
 
 use crate::common::*;
 

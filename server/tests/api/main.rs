@@ -23,6 +23,7 @@ mod measures;
 mod privacy;
 mod push;
 mod point_moves;
+mod postgres;
 mod scope;
 mod times;
 mod security;

@@ -8,7 +8,7 @@ use linkage_protocol::sync::{paths, OpOutcome, RejectCode};
 use linkage_protocol::wire::{Bundle, HouseholdEdit, HouseholdField, OpBody, Operation, Visit};
 
 use crate::common::*;
-use linkage_server::storage::Storage;
+
 
 const ID_NUMBER: &str = "610631195001011234";
 

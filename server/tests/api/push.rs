@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use linkage_protocol::model::{GpsFix, OnSiteVerdict, OrgLevel, Role, Satisfaction, VisitKind};
-use linkage_server::storage::{NewUser, Storage};
+use linkage_server::storage::NewUser;
 use linkage_protocol::sync::{paths, OpOutcome, PushRequest, PushResponse, RejectCode};
 use linkage_protocol::wire::{IssueAction, OpBody, Visit};
 
