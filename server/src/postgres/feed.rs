@@ -1,4 +1,4 @@
-//! The change feed's order on PostgreSQL (ADR 0011). Several transactions write the feed at once, on one or
+//! The change feed's order on PostgreSQL (ADR 0015). Several transactions write the feed at once, on one or
 //! several servers; a plain sequence would hand out numbers in start order while rows become visible in
 //! commit order, and a phone whose cursor passed a number could skip a row that committed after it.
 //!

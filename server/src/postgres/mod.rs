@@ -8,7 +8,7 @@
 //!   a household's field clocks, the audit chain) by transaction-scoped advisory locks; an op id reused by two
 //!   servers at once loses the unique-key race and its batch is judged again (then it is a duplicate).
 //! * The change feed is ordered by the writing transaction's id, and readers serve only rows below their
-//!   snapshot's `xmin`, so a row that commits late is never skipped (ADR 0011, [`feed`]).
+//!   snapshot's `xmin`, so a row that commits late is never skipped (ADR 0015, [`feed`]).
 //! * The overdue sweep runs on one server at a time (a session advisory lock); blobs live as files in a
 //!   directory every server shares (`<data-dir>/blobs`), uploads serialized per hash by advisory locks.
 

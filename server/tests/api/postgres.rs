@@ -43,7 +43,7 @@ fn pull_all(storage: &dyn Storage, scope: &str, mut after: i64) -> (Vec<(i64, St
 }
 
 /// A push that took its feed number first but commits last is served after the rows that committed before
-/// it, and the reader's cursor never passes it meanwhile (ADR 0011).
+/// it, and the reader's cursor never passes it meanwhile (ADR 0015).
 #[test]
 fn a_row_that_commits_late_is_served_late_never_skipped() {
     if !on_postgres() {
