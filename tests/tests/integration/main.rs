@@ -10,6 +10,7 @@ mod county;
 mod directives;
 mod drafts;
 mod fault_proxy;
+mod forms;
 mod grid_worker_day;
 mod households;
 mod issues;
