@@ -12,6 +12,7 @@
 #     (scripts/test-screens.sh), and Animal Sniffer with the Android API-24 signature (android/host/api24/pom.xml,
 #     into .tools/api24/<hash>/) for its API-level check
 #   - PostgreSQL (Debian `postgresql`) for the server tests' second run against it (scripts/pg.sh)
+#   - Debian's chromium for the web console's Playwright e2e tests (scripts/test-console.sh)
 #   - nasm for the x86 SIMD of libjpeg-turbo in mozjpeg-sys (photo pipeline; the
 #     build falls back to portable C without it, with a cargo warning)
 set -euo pipefail
@@ -36,6 +37,7 @@ command -v fc-match >/dev/null || need_apt+=(fontconfig)
 # PostgreSQL server binaries for the second run of the server tests (scripts/pg.sh starts a throwaway
 # cluster; the Debian package's own service is not used).
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v chromium >/dev/null || need_apt+=(chromium)                 # the console's e2e tests (Playwright)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   as_root apt-get update -qq

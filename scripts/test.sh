@@ -4,7 +4,7 @@
 # binding tests, the shell tests, the Android screens rendered and checked on the host JVM, the API
 # conformance test (schemathesis against a real
 # server, every role) and the TypeScript client test (generated from the OpenAPI document, against a real
-# server). Works on a fresh Debian machine (installs the Rust
+# server) and the web console's tests (Vitest, Playwright with headless Chromium). Works on a fresh Debian machine (installs the Rust
 # toolchain too when it is missing).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -34,4 +34,6 @@ echo "== API conformance (schemathesis, every role)"
 "$root/scripts/test-api-conformance.sh"
 echo "== TypeScript client generated from the OpenAPI document"
 "$root/scripts/test-ts-client.sh"
+echo "== web console: Vitest and Playwright e2e (headless Chromium against a real server)"
+"$root/scripts/test-console.sh"
 echo "all tests: ok"

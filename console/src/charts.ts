@@ -29,7 +29,8 @@ export function useChart(el: Ref<HTMLElement | null>, source: Ref<unknown>, opti
     draw()
     window.addEventListener('resize', resize)
   })
-  watch(source, draw, { deep: false })
+  // After the DOM update: the chart's element may appear with the data (v-if).
+  watch(source, draw, { flush: 'post' })
   onBeforeUnmount(() => {
     window.removeEventListener('resize', resize)
     chart?.dispose()

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The web console's gallery (docs/console.md): builds the server and the console, starts a demo county with
+# 20,000 households on a free loopback port, and has headless Chromium (Debian's) save the dashboard and the map
+# at 1366×768 into docs/ (console-dashboard.png, console-map.png, console-dashboard-township.png).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+. "$root/scripts/rust-toolchain.sh"
+command -v chromium >/dev/null || "$root/scripts/setup.sh"
+cargo build --quiet -p linkage-server
+cd console
+[ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+npm run --silent build >/dev/null
+SCREENSHOTS="$root/docs" E2E_HOUSEHOLDS="${E2E_HOUSEHOLDS:-20000}" npx playwright test e2e/screenshots.spec.ts
+ls -l "$root"/docs/console-*.png
