@@ -301,7 +301,7 @@ pub fn place(
 }
 
 /// [`place`], adding the problems to `errors` (the rows placed are only good to store if it stays empty).
-fn place_into(
+pub(crate) fn place_into(
     storage: &dyn Storage,
     nodes: Vec<Sourced<BundleNode>>,
     households: Vec<Sourced<BundleHousehold>>,

@@ -32,6 +32,8 @@ pub(crate) enum Body {
     Bytes,
     /// A JPEG photo (the console's upload).
     Jpeg,
+    /// A CSV or XLSX file (the console's import).
+    Upload,
 }
 
 /// What a route answers on success.
@@ -44,6 +46,8 @@ pub(crate) enum Success {
     UploadHeaders,
     /// 200 with this document.
     Document,
+    /// 200 with an XLSX workbook (an export).
+    Xlsx,
 }
 
 impl Success {
@@ -481,6 +485,8 @@ fn operation(route: &Route) -> Value {
                                    "schema": { "type": "integer", "minimum": 0, "maximum": MAX_BLOB_BYTES } },
                 "x-blob-complete": { "required": true, "description": "`true` once all bytes arrived and hash to the name",
                                      "schema": { "type": "string", "enum": ["true", "false"] } } } }),
+        Success::Xlsx => json!({ "description": "the workbook", "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } } } }),
         Success::Document => json!({ "description": "OpenAPI 3.1", "content": { "application/json": { "schema": { "type": "object" } } } }),
     };
     responses.insert("200".into(), ok);
@@ -516,6 +522,13 @@ fn operation(route: &Route) -> Value {
             op["requestBody"] = json!({ "required": true,
                 "description": format!("a JPEG photo, at most {MAX_BLOB_BYTES} bytes (10 MiB)"),
                 "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } } } });
+        }
+        Body::Upload => {
+            op["requestBody"] = json!({ "required": true,
+                "description": "a CSV file (UTF-8, or GBK as Excel on Chinese Windows saves it) or an XLSX workbook (first sheet), at most 8 MiB",
+                "content": {
+                    "text/csv": { "schema": { "type": "string", "format": "binary" } },
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } } } });
         }
         Body::Bytes => {
             op["requestBody"] = json!({ "required": false,

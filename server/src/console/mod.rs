@@ -22,7 +22,9 @@ use crate::openapi::Route;
 pub mod dashboard;
 pub mod directives;
 pub mod issues;
+pub mod ledger;
 pub mod map;
+pub mod people;
 pub mod session;
 pub mod staff;
 
@@ -67,7 +69,9 @@ pub(crate) fn routes(r: Routes) -> Routes {
     let r = dashboard::routes(r);
     let r = map::routes(r);
     let r = issues::routes(r);
-    directives::routes(r)
+    let r = directives::routes(r);
+    let r = ledger::routes(r);
+    people::routes(r)
 }
 
 /// The OpenAPI descriptions of the console routes, in the order of [`routes`].
@@ -77,6 +81,8 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
     out.extend(map::docs(gen));
     out.extend(issues::openapi_routes(gen));
     out.extend(directives::openapi_routes(gen));
+    out.extend(ledger::openapi_routes(gen));
+    out.extend(people::openapi_routes(gen));
     out
 }
 

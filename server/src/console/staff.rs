@@ -74,6 +74,18 @@ pub async fn read<T: Send + 'static>(state: &AppState, f: impl FnOnce(&Connectio
     .await
 }
 
+/// [`read`] without the surrounding transaction, for work that opens its own (`measures::compute`).
+pub async fn read_raw<T: Send + 'static>(state: &AppState, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> ApiResult<T> {
+    let storage = state.storage.clone();
+    blocking(move || {
+        let Some(conn) = storage.sql_reader()? else {
+            return Err(Error::Invalid("此数据库暂不支持控制台查询 / this storage backend has no console queries".into()));
+        };
+        f(&conn)
+    })
+    .await
+}
+
 /// An id from a URL or query, checked as the sync API checks ids.
 pub fn check_id(field: &'static str, id: &str) -> ApiResult<()> {
     linkage_protocol::validate::id(field, id).map_err(|e| ApiError::invalid(format!("编号格式不对 / {e}")))

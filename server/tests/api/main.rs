@@ -12,6 +12,7 @@ mod cli;
 mod console;
 mod console_directives;
 mod console_issues;
+mod console_ledger;
 mod county;
 mod demo;
 mod directive_cli;
