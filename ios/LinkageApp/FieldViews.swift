@@ -177,6 +177,8 @@ struct VisitFormView: View {
                     Text(r.verdictLabel).font(.title2.bold()).foregroundColor(r.onSite ? .green : .red)
                     ForEach([r.distanceText, r.accuracyText].compactMap { $0 }, id: \.self) { Text($0) }
                     Text(r.savedText).font(.caption)
+                    // The questionnaires and checklists filled during this visit (问卷, 排查表).
+                    NavigationLink(s.fillForm, destination: FormListView(model: FormListViewModel(ctx, householdId: model.householdId, visitId: r.visitId), ctx: ctx))
                 }
             } else {
                 Button(s.takePhoto) { showCamera = true }.disabled(model.addingPhoto)

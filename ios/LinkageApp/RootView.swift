@@ -45,6 +45,12 @@ struct SignedInView: View {
                         NavigationLink(ctx.strings.householdsTitle, destination: HouseholdSearchView(ctx: ctx))
                     }
                     ToolbarItem(placement: .navigationBarTrailing) {
+                        // Field roles fill questionnaires and checklists (问卷, 排查表) from their home.
+                        if user.home != .triage {
+                            NavigationLink(ctx.strings.formsTitle, destination: FormListView(model: FormListViewModel(ctx), ctx: ctx))
+                        }
+                    }
+                    ToolbarItem(placement: .navigationBarTrailing) {
                         // Every role's directive inbox (签收, 转发, 朗读; 下达指令 and 催办 where the core allows).
                         if user.capabilities.directiveInbox {
                             NavigationLink(ctx.strings.directivesTitle, destination: InboxView(ctx: ctx))

@@ -83,6 +83,8 @@ private fun fixNearH1(accuracy: Double = 8.0) =
     GpsFix(lat = 35.5801, lon = 109.2601, accuracyM = accuracy, fixTimeMs = System.currentTimeMillis(), mocked = false)
 
 val tests: List<Pair<String, () -> Unit>> = listOf(
+    "questionnaire: filled from a visit, the app killed and resumed, submitted into the outbox" to ::formFilledResumedSubmitted,
+    "questionnaire: a refused submit and a hidden question in the core's words" to ::formRefusalsAreTheCoresWords,
     "app lock: the shell asks the core when the device credential is due (cold start), and reports the unlock" to ::appLockFollowsTheCore,
     "store: encrypted with the shell's key; not SQLite without it; another key reads as plain Chinese" to ::encryptedStore,
     "triage presenter loads the queue into UI state" to ::triageQueueLoads,
