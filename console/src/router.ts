@@ -27,8 +27,8 @@ export interface Page {
 export const pages: Page[] = [
   { path: '/dashboard', name: 'dashboard', menu: '工作台', component: () => import('./views/DashboardView.vue') },
   { path: '/map', name: 'map', menu: '地图', component: () => import('./views/MapView.vue') },
-  // c2: { path: '/issues', name: 'issues', menu: '诉求', component: () => import('./views/IssuesView.vue') },
-  // c2: { path: '/issues/:id', name: 'issue', component: () => import('./views/IssueView.vue') },
+  { path: '/issues', name: 'issues', menu: '诉求', component: () => import('./views/issues/IssuesView.vue') },
+  { path: '/issues/:id', name: 'issue', component: () => import('./views/issues/IssueView.vue') },
   // c2: directives, households (ledger), import, users/devices ...
 ]
 
