@@ -297,7 +297,7 @@ pub fn command(kind: IssueActionKind, form: ActionForm) -> Result<IssueCommand> 
             working_days: form.working_days.ok_or_else(|| required("working_days", "a number of working days"))?,
             reason: form.text,
         },
-        IssueActionKind::Report | IssueActionKind::ResolveOnSpot | IssueActionKind::MarkOverdue => {
+        IssueActionKind::Report | IssueActionKind::ResolveOnSpot | IssueActionKind::MarkOverdue | IssueActionKind::Join => {
             return Err(Error::invalid("action", "taken on the report form or by the server, never on an issue's page"));
         }
     })

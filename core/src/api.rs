@@ -96,6 +96,7 @@ pub enum IssueActionKind {
     Supervise,
     ResolveOnSpot,
     MarkOverdue,
+    Join,
 }
 
 #[uniffi::remote(Enum)]
@@ -475,6 +476,9 @@ pub struct TimelineEntry {
     pub actor_name: Option<String>,
     pub at_ms: i64,
     pub detail: String,
+    /// The photos this step brought (a report's, a resolution's, a 补充反映's): evidence hashes, shown with it
+    /// (the issue's `record_photos(IssueReport / Resolution)` lists them with their thumbnails).
+    pub evidence: Vec<String>,
     /// Still waiting to be sent.
     pub pending_sync: bool,
 }
@@ -537,6 +541,10 @@ pub struct LevelCoverage {
     pub level_label: String,
     pub acknowledged: u32,
     pub total: u32,
+    /// `100 × acknowledged ÷ total` (`None` when the level has nobody, never NaN).
+    pub percent: Option<f64>,
+    /// The percent as shown: "100%", "66.7%", or "—" for an empty level.
+    pub percent_text: String,
 }
 
 /// A node that has not acknowledged.
@@ -554,6 +562,8 @@ pub struct SilentNode {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct TaskReportSummary {
     pub directive_id: String,
+    /// The task's title (待我审批 gathers reports of several tasks).
+    pub directive_title: String,
     pub node_id: String,
     pub node_name: String,
     pub level_label: String,
@@ -826,6 +836,7 @@ pub(crate) fn timeline(t: store::TimelineRow, l: Locale) -> TimelineEntry {
         actor_name: t.actor_name,
         at_ms: t.at_ms,
         detail: t.detail,
+        evidence: t.evidence,
         pending_sync: t.pending_sync,
     }
 }
@@ -877,6 +888,7 @@ pub(crate) fn task_report(r: store::TaskReportRow, l: Locale) -> TaskReportSumma
         waiting: r.status == linkage_protocol::rules::directive::TaskReportStatus::Pending,
         reported_by_name: r.reported_by_name.unwrap_or(r.reported_by),
         directive_id: r.directive_id,
+        directive_title: r.directive_title,
         node_id: r.node_id,
         node_name: r.node_name,
         at_ms: r.at_ms,
@@ -911,7 +923,17 @@ pub(crate) fn coverage(id: &str, c: store::DirectiveCoverageRow, l: Locale) -> D
         levels: c
             .levels
             .into_iter()
-            .map(|(level, acknowledged, total)| LevelCoverage { level, level_label: level.label(l).into(), acknowledged, total })
+            .map(|(level, acknowledged, total)| {
+                let percent = linkage_protocol::rules::measures::percent(acknowledged, total);
+                LevelCoverage {
+                    level,
+                    level_label: level.label(l).into(),
+                    acknowledged,
+                    total,
+                    percent,
+                    percent_text: crate::overview::pct_text(percent),
+                }
+            })
             .collect(),
         silent_total: c.silent_total,
         tasks_completed: c.tasks_completed,

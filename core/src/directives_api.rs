@@ -32,6 +32,17 @@ impl FieldApp {
         })
     }
 
+    /// The completion reports waiting for my review across every task I issued (待我审批, beside the issues
+    /// of `issue_overview(WaitingForMe)`), oldest first, paged; each opens its directive's page
+    /// (`directive_id`), where 通过 / 退回 are. I/O: DB reads; not the UI thread.
+    pub fn waiting_task_reports(&self, offset: u32, limit: u32) -> ApiResult<TaskReportPage> {
+        self.with(|s, l| {
+            let (rows, total) = s.task_reports_waiting_for_me(offset, limit)?;
+            let next_offset = api::next_offset(offset, rows.len(), total);
+            Ok(TaskReportPage { items: rows.into_iter().map(|r| api::task_report(r, l)).collect(), total, next_offset })
+        })
+    }
+
     /// Accepts (通过, `accept = true`) a node's waiting completion report, or sends it back (退回) with a
     /// `reason` (required then); the node sees the reason and reports again. Only the issuing node reviews.
     /// I/O: DB write.

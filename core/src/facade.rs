@@ -787,17 +787,7 @@ pub fn gcj02_to_wgs84(point: MapPoint) -> ApiResult<MapPoint> {
 mod field_workflow_tests {
     //! The field-workflow calls through the exported object: records, labels and error conversion.
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::store::testing::{bundle_json, NOW};
-
-    fn app() -> (Arc<FieldApp>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let bundle = dir.path().join("bundle.json");
-        std::fs::write(&bundle, bundle_json()).unwrap();
-        let app = FieldApp::open_with_clock(&dir.path().join("linkage.db"), Arc::new(ManualClock::new(NOW))).unwrap();
-        app.load_bundle(bundle.to_string_lossy().into_owned()).unwrap();
-        (app, dir)
-    }
+    use crate::store::testing::{app, NOW};
 
     fn draft() -> IssueDraft {
         IssueDraft {

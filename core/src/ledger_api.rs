@@ -8,7 +8,7 @@ use linkage_protocol::labels::Label;
 use linkage_protocol::model::RiskLevel;
 
 use crate::api::{self, GpsFix, HouseholdSummary, IssueDetail, IssuePage, VisitSummary};
-use crate::error::{ApiError, Error};
+use crate::error::ApiError;
 use crate::facade::FieldApp;
 
 /// One page of a household's visits, newest first.
@@ -87,22 +87,14 @@ impl FieldApp {
         self.with(|s, l| Ok(api::household(s.mark_household_here(&household_id, &fix)?, l)))
     }
 
-    /// "是这件事吗？" → 不重复上报: the reporter picked an existing issue among the duplicate suggestions instead of
-    /// filing a second one. The issue must be one the user sees and still open (else `NotFound` /
-    /// `InvalidInput` on `issue_id`, and the draft stays); then the report draft is discarded (with the photos
-    /// only it used) and the existing issue's page is returned to show. I/O: DB write, file deletions.
+    /// "是这件事吗？" → 是这件，不重复上报: the reporter picked an existing issue among the duplicate suggestions
+    /// instead of filing a second one. The issue must be one the user sees and still open (else `NotFound` /
+    /// `InvalidInput` on `issue_id`, and the draft stays). The draft's title, description and photos are added
+    /// to that issue as a 补充反映 (shown in its timeline, the photos with its report's), queued for sync in
+    /// the same transaction that removes the draft; the existing issue's page is returned to show.
+    /// I/O: DB write.
     pub fn join_existing_issue(&self, draft_id: String, issue_id: String) -> Result<IssueDetail, ApiError> {
-        let row = self.with(|s, _| {
-            if s.draft(&draft_id)?.kind != crate::store::DraftKind::IssueReport {
-                return Err(Error::invalid("draft_id", "only a report draft can join an existing issue"));
-            }
-            let row = s.issue_row(&issue_id)?;
-            if row.projection.state.is_terminal() {
-                return Err(Error::invalid("issue_id", "the issue is already closed: report a new one"));
-            }
-            s.discard_draft(&draft_id)?;
-            Ok(row)
-        })?;
+        let row = self.with(|s, _| s.join_issue_from_draft(&draft_id, &issue_id))?;
         self.issue(row.projection.id)
     }
 }

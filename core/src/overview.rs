@@ -109,7 +109,8 @@ pub struct Dashboard {
     pub visit_note: String,
 }
 
-fn pct_text(p: Option<f64>) -> String {
+/// A percent as the screens show it: whole numbers without a decimal, else one decimal; "—" for none.
+pub(crate) fn pct_text(p: Option<f64>) -> String {
     match p {
         None => "—".into(),
         Some(v) if (v * 10.0).round() % 10.0 == 0.0 => format!("{:.0}%", v),
@@ -272,6 +273,17 @@ impl FieldApp {
         })
     }
 
+    /// The staff dashboard (工作台) of the last `days` days up to now, "now" being the core's server-corrected
+    /// clock (not the phone's wall clock): `[now − days, now + 1 ms)`, as [`FieldApp::dashboard`]. `days` 0 or
+    /// more than 3,660 is `InvalidInput`. I/O: DB reads; never on the UI thread.
+    pub fn dashboard_last_days(&self, days: u32) -> ApiResult<Dashboard> {
+        if days == 0 || days > 3_660 {
+            return self.with(|_, _| Err(crate::error::Error::invalid("days", "must be 1 to 3660")));
+        }
+        let now = self.with(|s, _| Ok(s.now_ms()))?;
+        self.dashboard(now - i64::from(days) * 86_400_000, now + 1)
+    }
+
     /// The staff dashboard (工作台) of `[from_ms, to_ms)`: the user's node and each direct child (townships for
     /// the county, branches for a township), each with its measures lit against the shared targets, visit
     /// coverage at the user's level and the households due, the open, overdue (红灯) and red-card issues; the
@@ -304,10 +316,8 @@ impl FieldApp {
 mod tests {
     //! The exported records: the figures' words, lights and the lists behind them.
     use super::*;
-    use std::sync::Arc;
     use crate::api::{IssueCategory, IssueDraft, Urgency};
-    use crate::clock::ManualClock;
-    use crate::store::testing::{bundle_json, NOW};
+    use crate::store::testing::NOW;
 
     fn draft(urgency: Urgency) -> IssueDraft {
         IssueDraft {
@@ -325,12 +335,7 @@ mod tests {
 
     #[test]
     fn dashboard_figures_are_lit_and_open_their_lists() {
-        let dir = tempfile::tempdir().unwrap();
-        let bundle = dir.path().join("bundle.json");
-        std::fs::write(&bundle, bundle_json()).unwrap();
-        let clock = Arc::new(ManualClock::new(NOW));
-        let app = FieldApp::open_with_clock(&dir.path().join("linkage.db"), clock.clone()).unwrap();
-        app.load_bundle(bundle.to_string_lossy().into_owned()).unwrap();
+        let (app, clock, _dir) = crate::store::testing::app_with_clock();
         app.sign_in("gw".into()).unwrap();
         let critical = app.report_issue(draft(Urgency::Critical)).unwrap();
         let second = app.report_issue(IssueDraft { title: "护栏又断一处".into(), ..draft(Urgency::Normal) }).unwrap();
@@ -365,5 +370,16 @@ mod tests {
         assert_eq!(app.overview_filters().iter().map(|f| f.label.as_str()).collect::<Vec<_>>(), ["全部未结案", "红灯", "黄灯", "绿灯", "红牌督办", "返工", "待我审批"]);
         assert!(matches!(app.issue_overview(IssueQuery { node_id: Some("t2".into()), filter: OverviewFilter::Open }, 0, 10), Err(ApiError::NotFound { .. })));
         assert_eq!((pct_text(Some(100.0)), pct_text(Some(66.666)), pct_text(None)), ("100%".to_string(), "66.7%".to_string(), "—".to_string()));
+
+        // "The last N days" ends at the core's server-corrected now, not the phone's wall clock.
+        let skew = 3 * 86_400_000;
+        app.store().set_clock_offset(skew).unwrap();
+        let now = NOW + 121 * 60_000 + skew;
+        let last = app.dashboard_last_days(90).unwrap();
+        assert_eq!((last.from_ms, last.to_ms), (now - 90 * 86_400_000, now + 1));
+        assert_eq!(last.own.figures, app.dashboard(now - 90 * 86_400_000, now + 1).unwrap().own.figures);
+        for bad in [0, 3_661] {
+            assert!(matches!(app.dashboard_last_days(bad), Err(ApiError::InvalidInput { .. })), "{bad} days");
+        }
     }
 }

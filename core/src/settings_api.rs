@@ -309,17 +309,9 @@ fn guide(l: Locale) -> BackgroundSyncGuide {
 mod tests {
     use super::*;
     use crate::clock::ManualClock;
-    use crate::store::testing::{bundle_json, NOW};
+    use crate::store::testing::{app, NOW};
     use std::sync::Arc;
 
-    fn app() -> (Arc<FieldApp>, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let bundle = dir.path().join("bundle.json");
-        std::fs::write(&bundle, bundle_json()).unwrap();
-        let app = FieldApp::open_with_clock(&dir.path().join("linkage.db"), Arc::new(ManualClock::new(NOW))).unwrap();
-        app.load_bundle(bundle.to_string_lossy().into_owned()).unwrap();
-        (app, dir)
-    }
 
     /// 大字模式 and the language persist in the store (a reopened app keeps them); only offered values pass.
     #[test]

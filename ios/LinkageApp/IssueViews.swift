@@ -105,6 +105,12 @@ struct IssueView: View {
                     VStack(alignment: .leading) {
                         Text("\(t.whenText) · \(t.label) · \(t.actor)").font(.caption.bold())
                         if !t.detail.isEmpty { Text(t.detail).font(.caption) }
+                        // The step's own photos (a 补充反映's, a resolution's), from the page's loaded thumbnails.
+                        if !t.photoHashes.isEmpty {
+                            RecordPhotoStrip(photos: (model.reportPhotos + model.resolutionPhotos).filter { t.photoHashes.contains($0.hash) }) { hash in
+                                Task { await model.openPhoto(hash: hash) }
+                            }
+                        }
                         if t.pendingSync { Text(s.pendingSync).font(.caption2).foregroundColor(.secondary) }
                     }
                 }

@@ -124,7 +124,7 @@ struct SettingsView: View {
         Form {
             Section(header: Text(s.textSize)) {
                 ForEach(model.textScales, id: \.scale) { c in
-                    Button { Task { await model.pickTextScale(c.scale) } } label: {
+                    Button { Task { await model.pickTextScale(c.scale); app.refreshTextScale() } } label: {
                         HStack { Text(c.label); Spacer(); if c.selected { Image(systemName: "checkmark") } }
                     }
                 }

@@ -21,6 +21,10 @@ struct LinkageApp: App {
         WindowGroup {
             RootView()
                 .environmentObject(model)
+                // 大字模式: the scale kept by the core, as a floor on the system's Dynamic Type size.
+                .dynamicTypeSize(model.typeSizes)
+                // The language picked in 设置 (kept by the core), else the phone's: dates and numbers follow it.
+                .environment(\.locale, Locale(identifier: model.lang.tag))
                 // Privacy overlay: the app switcher's snapshot and a locked app show no personal data.
                 .overlay { if model.obscured { PrivacyCover() } }
         }
@@ -39,6 +43,10 @@ final class AppModel: ObservableObject {
     @Published private(set) var session: SessionViewModel?
     @Published private(set) var syncBar: SyncBarViewModel?
     @Published private(set) var openError: String?
+    /// 大字模式: the text scale kept by the core (1.0, 1.3, 1.6), read at start and after 设置 changes it.
+    @Published private(set) var textScale: Float = 1.0
+    /// The UI language: the one picked in 设置 (kept by the core), else the phone's.
+    @Published private(set) var lang = Lang.fromTag(Locale.preferredLanguages.first ?? "zh-CN")
     /// Covered while inactive or in the background (the app switcher's snapshot) and while the app lock is due.
     @Published private(set) var obscured = true
     private let network = NWPathMonitor()
@@ -48,10 +56,18 @@ final class AppModel: ObservableObject {
     }
 
     private func open() async {
-        let lang = Lang.fromTag(Locale.preferredLanguages.first ?? "zh-CN")
+        let phone = lang
         do {
-            let ctx = try await Task.detached { try ShellContext.openDefault(lang: lang) }.value
+            // The language and 大字模式 chosen in 设置 are kept by the core: read them before the first screen.
+            let (ctx, scale) = try await Task.detached { () -> (ShellContext, Float) in
+                let app = try ShellContext.openStore()
+                let chosen: String? = (try? app.chosenLanguage()) ?? nil
+                let scale = (try? app.textScale()) ?? 1.0
+                return (ShellContext(app: app, lang: chosen.map(Lang.fromTag) ?? phone), scale)
+            }.value
             SharedCore.instance.set(ctx.app)
+            lang = ctx.lang
+            textScale = scale
             let session = SessionViewModel(ctx)
             let syncBar = SyncBarViewModel(ctx)
             await session.restore()
@@ -103,7 +119,7 @@ final class AppModel: ObservableObject {
             obscured = false
             return
         }
-        let reason = Strings(Lang.fromTag(Locale.preferredLanguages.first ?? "zh-CN")).unlockReason
+        let reason = Strings(lang).unlockReason
         context.evaluatePolicy(.deviceOwnerAuthentication, localizedReason: reason) { ok, _ in
             Task { @MainActor in
                 if ok {
@@ -133,6 +149,22 @@ final class AppModel: ObservableObject {
 
     func changed() {
         Task { await syncBar?.refresh() }
+    }
+
+    /// Re-reads 大字模式 from the core after 设置 changed it (the whole app re-renders with the new size).
+    func refreshTextScale() {
+        guard let app = ctx?.app else { return }
+        Task {
+            let scale = await Task.detached { (try? app.textScale()) ?? 1.0 }.value
+            textScale = scale
+        }
+    }
+
+    /// The Dynamic Type sizes the app allows: 大字模式 raises the floor (×1.3 ≈ xxxLarge, ×1.6 ≈ accessibility1,
+    /// the body sizes nearest 17 pt × the scale); a larger system setting still wins.
+    var typeSizes: ClosedRange<DynamicTypeSize> {
+        let floor: DynamicTypeSize = textScale >= 1.6 ? .accessibility1 : textScale >= 1.3 ? .xxxLarge : .xSmall
+        return floor ... .accessibility5
     }
 }
 

@@ -36,6 +36,20 @@ struct OverviewView: View {
                 }
             }
             ErrorBanner(error: model.error, s: s) { Task { await model.load() } }
+            // 待我审批: the task reports waiting for my review (通过 / 退回 on the directive's page), then the issues.
+            if !model.taskReports.isEmpty {
+                Section(header: Text(s.taskReportsWaiting)) {
+                    ForEach(model.taskReports) { r in
+                        NavigationLink(destination: DirectiveView(ctx: ctx, directiveId: r.directiveId)) {
+                            VStack(alignment: .leading) {
+                                Text(r.title).font(.headline)
+                                Text(r.detail).font(.subheadline)
+                            }
+                            .frame(minHeight: 48)
+                        }
+                    }
+                }
+            }
             ForEach(model.rows) { row in
                 NavigationLink(destination: IssueView(ctx: ctx, issueId: row.id)) { IssueRowView(row: row) }
             }

@@ -70,6 +70,7 @@ labels!(IssueActionKind {
     Resume => "恢复办理", "Resume"; RequestExtension => "申请延期", "Request extension";
     DecideExtension => "延期审批", "Decide extension"; Supervise => "督办", "Supervise";
     ResolveOnSpot => "就地解决", "Resolved on the spot"; MarkOverdue => "超期预警", "Marked overdue";
+    Join => "补充反映", "Also reported";
 });
 labels!(SupervisionLevel { Normal => "普通督办", "Supervised"; Yellow => "黄牌督办", "Yellow card"; Red => "红牌督办", "Red card"; });
 labels!(OnSiteVerdict {

@@ -249,11 +249,14 @@ pub enum IssueActionKind {
     ResolveOnSpot,
     /// 超期标记: the server's sweep marks an overdue step (proposed for escalation). Never a user's action.
     MarkOverdue,
+    /// 补充反映: someone reporting the same matter (是这件，不重复上报) adds their note and photos to the open
+    /// issue instead of filing a second one. Anyone in scope; changes no state, stops no clock.
+    Join,
 }
 
 impl IssueActionKind {
     /// Every action that applies to an existing issue (all but `Report`).
-    pub const ON_EXISTING: [IssueActionKind; 15] = [
+    pub const ON_EXISTING: [IssueActionKind; 16] = [
         IssueActionKind::Accept,
         IssueActionKind::Reject,
         IssueActionKind::Merge,
@@ -269,6 +272,7 @@ impl IssueActionKind {
         IssueActionKind::Supervise,
         IssueActionKind::ResolveOnSpot,
         IssueActionKind::MarkOverdue,
+        IssueActionKind::Join,
     ];
 }
 

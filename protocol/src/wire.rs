@@ -275,6 +275,9 @@ pub enum IssueAction {
         #[serde(deserialize_with = "whole::deserialize")]
         due_at_ms: i64,
     },
+    /// 补充反映: the same matter reported again by someone in scope — their note and photos join the open
+    /// issue (是这件，不重复上报) instead of a second issue. Changes no state.
+    Join { note: String, evidence: Vec<String> },
 }
 
 impl IssueAction {
@@ -297,6 +300,7 @@ impl IssueAction {
             IssueAction::Supervise { .. } => IssueActionKind::Supervise,
             IssueAction::ResolveOnSpot { .. } => IssueActionKind::ResolveOnSpot,
             IssueAction::MarkOverdue { .. } => IssueActionKind::MarkOverdue,
+            IssueAction::Join { .. } => IssueActionKind::Join,
         }
     }
 }
@@ -722,6 +726,34 @@ mod tests {
         );
         let back: Operation = serde_json::from_str(&json).unwrap();
         assert_eq!(back, op);
+    }
+
+    /// 补充反映 (是这件，不重复上报): the reporter's note and photos joined to an existing issue.
+    #[test]
+    fn operation_snapshot_issue_joined() {
+        let op = Operation {
+            op_id: "0190f5c2-0000-7000-8000-000000000002".into(),
+            hlc: "000001700000000-000001-dev2".into(),
+            body: OpBody::IssueEvent(IssueEvent {
+                event_id: "e2".into(),
+                issue_id: "i1".into(),
+                actor_id: "lh1".into(),
+                actor_role: Role::LiaisonHead,
+                actor_node_id: "g1".into(),
+                hlc: "000001700000000-000001-dev2".into(),
+                at_ms: 1_700_000_000_500,
+                action: IssueAction::Join { note: "桥边护栏也断了".into(), evidence: vec!["ab".repeat(32)] },
+            }),
+        };
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"op_id":"0190f5c2-0000-7000-8000-000000000002","hlc":"000001700000000-000001-dev2","kind":"issue_event","body":{{"event_id":"e2","issue_id":"i1","actor_id":"lh1","actor_role":"liaison_head","actor_node_id":"g1","hlc":"000001700000000-000001-dev2","at_ms":1700000000500,"action":{{"type":"join","note":"桥边护栏也断了","evidence":["{}"]}}}}}}"#,
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
     }
 
     #[test]

@@ -380,7 +380,9 @@ fn issue_event(
         debug_assert_ne!(kind, IssueActionKind::Report);
         check!(projection.apply(event));
         // Judged: only now write (the photos of a resolution become readable in the issue's scope).
-        if let IssueAction::Resolve { evidence, .. } | IssueAction::ResolveOnSpot { evidence, .. } = &event.action {
+        if let IssueAction::Resolve { evidence, .. } | IssueAction::ResolveOnSpot { evidence, .. } | IssueAction::Join { evidence, .. } =
+            &event.action
+        {
             ledger.put_evidence_refs(evidence, &projection.path)?;
         }
         projection

@@ -1666,6 +1666,11 @@ export interface components {
             step: components["schemas"]["SlaStep"];
             /** @constant */
             type: "mark_overdue";
+        } | {
+            evidence: string[];
+            note: string;
+            /** @constant */
+            type: "join";
         };
         /** @description Issue category (诉求类别); with urgency it selects the time limits. */
         IssueCategory: "infrastructure" | "dispute" | "livelihood_aid" | "safety_hazard" | "sanitation" | "forest_fire" | "petition" | "policy_consultation" | "other";

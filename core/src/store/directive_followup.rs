@@ -18,6 +18,8 @@ use crate::error::Result;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskReportRow {
     pub directive_id: String,
+    /// The task's title, for lists that gather reports of several tasks (待我审批).
+    pub directive_title: String,
     pub node_id: String,
     pub node_name: String,
     pub node_level: OrgLevel,
@@ -111,6 +113,7 @@ impl Store {
             let can_review = rules::authorize_task_review(&actor, facts(&row, &target_path), Some(status)).is_ok();
             items.push(TaskReportRow {
                 directive_id: id.to_string(),
+                directive_title: row.directive.title.clone(),
                 node_id,
                 node_name,
                 node_level: parse_enum(&level)?,
@@ -132,6 +135,29 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok((items, total))
+    }
+
+    /// The completion reports waiting for the user's review (待我审批, beside the issues waiting for a decision):
+    /// every waiting report the shared rule lets the user accept or send back now, oldest first; paged, with
+    /// the total.
+    pub fn task_reports_waiting_for_me(&self, offset: u32, limit: u32) -> Result<(Vec<TaskReportRow>, u64)> {
+        let directives: Vec<String> = self
+            .conn()
+            .prepare_cached("SELECT DISTINCT directive_id FROM directive_task_reports WHERE status = 'pending' ORDER BY directive_id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut waiting = Vec::new();
+        for id in directives {
+            match self.directive_task_reports(&id, 0, u32::MAX) {
+                Ok((rows, _)) => waiting.extend(rows.into_iter().filter(|r| r.can_review && r.status == TaskReportStatus::Pending)),
+                // A directive outside the user's view: none of its reports are theirs to review.
+                Err(crate::error::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        waiting.sort_by(|a, b| (a.at_ms, &a.directive_id, &a.node_id).cmp(&(b.at_ms, &b.directive_id, &b.node_id)));
+        let total = waiting.len() as u64;
+        Ok((waiting.into_iter().skip(offset as usize).take(page_limit(limit) as usize).collect(), total))
     }
 
     /// Accepts (通过) a node's waiting completion report, or sends it back (退回) with a reason (required).
@@ -268,6 +294,13 @@ mod tests {
         s.report_task_completion(&task, "已清理可燃物", &[]).unwrap();
         s.sign_in("ts").unwrap();
         assert_eq!(s.directive(&task).unwrap().reports_waiting, 1);
+        // 待我审批 lists it beside the issues, with the task's title; the dashboard counts it.
+        let (waiting, n) = s.task_reports_waiting_for_me(0, 10).unwrap();
+        assert_eq!((n, waiting[0].directive_id.as_str(), waiting[0].directive_title.as_str(), waiting[0].node_id.as_str()), (1, task.as_str(), "护林防火预警", "b1"));
+        assert_eq!(s.dashboard(NOW - 86_400_000, NOW + 86_400_000).unwrap().waiting_for_me, 1);
+        s.sign_in("cs").unwrap();
+        assert_eq!(s.task_reports_waiting_for_me(0, 10).unwrap().1, 0, "the county did not issue it: not the county's to review");
+        s.sign_in("ts").unwrap();
         let (reports, total) = s.directive_task_reports(&task, 0, 10).unwrap();
         assert_eq!((total, reports[0].node_id.as_str(), reports[0].status, reports[0].can_review), (1, "b1", TaskReportStatus::Pending, true));
         // Sending back needs a reason; nothing is written without one.
@@ -290,8 +323,10 @@ mod tests {
         s.sign_in("cs").unwrap();
         assert!(matches!(s.review_task_report(&task, "b1", true, ""), Err(Error::Rule(RuleError::NotPermitted(Denial::NotTaskIssuer)))));
         s.sign_in("ts").unwrap();
+        assert_eq!(s.task_reports_waiting_for_me(0, 10).unwrap().1, 1, "reported again: waiting again");
         let ok = s.review_task_report(&task, "b1", true, "").unwrap();
         assert_eq!((ok.status, ok.note.as_str()), (TaskReportStatus::Accepted, "已补拍清理前后照片"));
+        assert_eq!(s.task_reports_waiting_for_me(0, 10).unwrap().1, 0);
         assert_eq!(s.directive(&task).unwrap().reports_waiting, 0);
         // report, review, report, review, issue, ack: six operations, in order.
         let kinds: Vec<&str> = s.pending_operations(100).unwrap().iter().map(|o| o.body.kind()).collect::<Vec<_>>().leak().to_vec();

@@ -497,6 +497,8 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::store::evidence::tests::jpeg;
+    use linkage_protocol::model::IssueState;
+    use linkage_protocol::wire::IssueAction;
 
     fn phone() -> (Store, tempfile::TempDir) {
         let (mut s, _) = store();
@@ -592,6 +594,45 @@ mod tests {
         assert_eq!((count(&s, "issues"), count(&s, "drafts")), (1, 0));
         let (topics, queued) = s.take_changes();
         assert!(queued && topics.contains(ChangeTopic::Issues) && topics.contains(ChangeTopic::Drafts));
+    }
+
+    /// 是这件，不重复上报: the draft's words and photos join the existing issue as a 补充反映 — one event, its
+    /// outbox op and the draft's deletion in one transaction; the photos become the issue's report photos. A
+    /// closed issue or a foreign one refuses, and the draft stays as it was.
+    #[test]
+    fn joining_an_existing_issue_keeps_the_reporters_note_and_photos() {
+        let (mut s, dir) = phone();
+        let existing = s.report_issue(crate::store::issues::tests_support::draft()).unwrap().projection.id;
+        let d = s.start_issue_draft(Some("h1"), None).unwrap();
+        let fields = DraftFieldsRow { category: Some(IssueCategory::SafetyHazard), title: "护栏断了".into(), notes: " 孩子上学经过，很危险 ".into(), ..d.fields.clone() };
+        s.update_draft(&d.id, fields).unwrap();
+        let photo = s.add_draft_photo(&d.id, &jpeg(dir.path(), "a.jpg", 320, 240), None).unwrap().photos[0].hash.clone();
+        let ops_before = s.pending_operations(100).unwrap().len();
+
+        let row = s.join_issue_from_draft(&d.id, &existing).unwrap();
+        assert_eq!(row.projection.state, IssueState::Reported, "a join changes no state");
+        assert_eq!((count(&s, "issues"), count(&s, "drafts")), (1, 0), "no second issue, the draft gone");
+        let ops = s.pending_operations(100).unwrap();
+        assert_eq!(ops.len(), ops_before + 1);
+        let linkage_protocol::wire::OpBody::IssueEvent(e) = &ops.last().unwrap().body else { panic!("an issue event") };
+        assert_eq!(e.action, IssueAction::Join { note: "护栏断了：孩子上学经过，很危险".into(), evidence: vec![photo.clone()] });
+        let last = s.issue_timeline(&existing).unwrap().pop().unwrap();
+        assert_eq!((last.action, last.detail.as_str(), last.evidence.clone()), (IssueActionKind::Join, "护栏断了：孩子上学经过，很危险", vec![photo.clone()]));
+        let photos = s.record_photos(&crate::store::EvidenceTarget::IssueReport(existing.clone())).unwrap();
+        assert_eq!(photos.iter().map(|p| p.hash.clone()).collect::<Vec<_>>(), [photo.clone()]);
+        assert!(s.delete_evidence(&photo).is_err(), "the photo is the issue's now");
+
+        // A closed issue takes no join: the draft stays, nothing written.
+        let d2 = s.start_issue_draft(Some("h1"), None).unwrap();
+        s.update_draft(&d2.id, DraftFieldsRow { title: "又坏了".into(), ..d2.fields.clone() }).unwrap();
+        s.sign_in("ts").unwrap();
+        s.perform_issue_action(&existing, IssueCommand::Reject { reason: "已修复".into() }).unwrap();
+        s.sign_in("gw").unwrap();
+        let before = snapshot(&s);
+        assert!(matches!(s.join_issue_from_draft(&d2.id, &existing), Err(Error::Field(f)) if f.field == "issue_id"));
+        // Another township's issue is not there for this user.
+        assert!(matches!(s.join_issue_from_draft(&d2.id, "nope"), Err(Error::NotFound { .. })));
+        assert_eq!(snapshot(&s), before);
     }
 
     #[test]

@@ -124,6 +124,8 @@ pub struct TimelineRow {
     pub at_ms: i64,
     /// Reason, note, assignee or satisfaction, ready to display.
     pub detail: String,
+    /// The photos this event brought (report, resolution, 补充反映).
+    pub evidence: Vec<String>,
     /// Still waiting in the outbox.
     pub pending_sync: bool,
 }
@@ -341,6 +343,37 @@ impl Store {
         self.issue_row(issue_id)
     }
 
+    /// 是这件，不重复上报: the report draft joins the open issue `issue_id` instead of filing a second one — the
+    /// draft's title and description become the 补充反映's note and its photos join the issue's report photos;
+    /// the event, its outbox operation and the draft's deletion commit in ONE transaction. Judged by the shared
+    /// lifecycle rules (anyone in scope, an open issue); a refusal leaves the draft as it was.
+    pub fn join_issue_from_draft(&mut self, draft_id: &str, issue_id: &str) -> Result<IssueRow> {
+        let d = self.draft(draft_id)?;
+        if d.kind != super::DraftKind::IssueReport {
+            return Err(Error::invalid("draft_id", "only a report draft can join an existing issue"));
+        }
+        let actor = self.actor()?.clone();
+        let mut projection = self.issue_row(issue_id)?.projection;
+        if projection.state.is_terminal() {
+            return Err(Error::invalid("issue_id", "the issue is already closed: report a new one"));
+        }
+        let owner = self.node(&projection.owner_node_id)?;
+        lifecycle::authorize(&actor, &projection.facts(owner.parent_id.is_some()), IssueActionKind::Join)?;
+        let note = join_note(&d.fields.title, &d.fields.notes);
+        let evidence = d.photos.iter().map(|p| p.hash.clone()).collect();
+        let action = lifecycle::normalize_payload(IssueAction::Join { note, evidence })?;
+        let sla = self.policies.sla.clone();
+        self.write(|w| {
+            let event = new_event(w, None, &actor, issue_id, action);
+            projection.apply(&event)?;
+            append_event(w, &event, &projection, &sla)?;
+            super::drafts::delete_draft_rows(&w.tx, draft_id)?;
+            w.topics.add(crate::observe::Topics::of(&[crate::observe::ChangeTopic::Drafts]));
+            Ok(())
+        })?;
+        self.issue_row(issue_id)
+    }
+
     /// The actions the signed-in user may take on the issue now (the issue page's buttons).
     pub fn allowed_issue_actions(&self, issue_id: &str) -> Result<Vec<IssueActionKind>> {
         let actor = self.actor()?;
@@ -480,6 +513,7 @@ impl Store {
                 event_id,
                 action: event.action.kind(),
                 detail: self.describe(&event.action, locale)?,
+                evidence: event_evidence(&event.action).to_vec(),
                 actor_id: event.actor_id,
                 actor_name,
                 at_ms: event.at_ms,
@@ -521,7 +555,26 @@ impl Store {
                 Locale::ZhCn => "超期未办，建议上报上级".to_string(),
                 Locale::En => "Overdue: proposed for escalation".to_string(),
             },
+            IssueAction::Join { note, evidence } if note.is_empty() => match locale {
+                Locale::ZhCn => format!("同一件事再次反映 · {} 张照片", evidence.len()),
+                Locale::En => format!("The same matter reported again · {} photo(s)", evidence.len()),
+            },
+            IssueAction::Join { note, .. } => note.clone(),
         })
+    }
+}
+
+/// A 补充反映's note from a report draft: its title and description (the description alone when both would
+/// not fit one note).
+fn join_note(title: &str, description: &str) -> String {
+    let (title, description) = (title.trim(), description.trim());
+    match (title.is_empty(), description.is_empty()) {
+        (_, true) => title.to_string(),
+        (true, false) => description.to_string(),
+        (false, false) => {
+            let both = format!("{title}：{description}");
+            if both.chars().count() <= limits::NOTE { both } else { description.to_string() }
+        }
     }
 }
 
@@ -630,6 +683,15 @@ fn refold(tx: &rusqlite::Connection, now_ms: i64, issue_id: &str, sla: &SlaRules
     }
 }
 
+/// The photos an event brings: a report's, a resolution's, a 补充反映's.
+fn event_evidence(action: &IssueAction) -> &[String] {
+    match action {
+        IssueAction::Report(r) => &r.evidence,
+        IssueAction::Resolve { evidence, .. } | IssueAction::ResolveOnSpot { evidence, .. } | IssueAction::Join { evidence, .. } => evidence,
+        _ => &[],
+    }
+}
+
 /// Inserts an event into the log and links its photos; false if the event id is already there.
 fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> {
     let inserted = tx.execute(
@@ -645,12 +707,9 @@ fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> 
             serde_json::to_string(event)?
         ],
     )?;
-    let evidence: &[String] = match &event.action {
-        IssueAction::Report(r) => &r.evidence,
-        IssueAction::Resolve { evidence, .. } | IssueAction::ResolveOnSpot { evidence, .. } => evidence,
-        _ => &[],
-    };
-    let entity_kind = if matches!(event.action, IssueAction::Report(_)) { "issue_report" } else { "issue_resolution" };
+    let evidence = event_evidence(&event.action);
+    // A 补充反映's photos are the report's: the same matter, seen by one more reporter.
+    let entity_kind = if matches!(event.action, IssueAction::Report(_) | IssueAction::Join { .. }) { "issue_report" } else { "issue_resolution" };
     for hash in evidence {
         tx.execute(
             "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)",

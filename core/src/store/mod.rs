@@ -446,6 +446,24 @@ pub(crate) mod testing {
         (store, clock)
     }
 
+    /// A `FieldApp` on a file store in a temporary directory with the fixture bundle loaded, its clock at
+    /// [`NOW`]. Keep the directory alive as long as the app.
+    pub fn app() -> (Arc<crate::facade::FieldApp>, tempfile::TempDir) {
+        let (app, _, dir) = app_with_clock();
+        (app, dir)
+    }
+
+    /// [`app`] with its clock, for tests that move time.
+    pub fn app_with_clock() -> (Arc<crate::facade::FieldApp>, Arc<ManualClock>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = dir.path().join("bundle.json");
+        std::fs::write(&bundle, bundle_json()).unwrap();
+        let clock = Arc::new(ManualClock::new(NOW));
+        let app = crate::facade::FieldApp::open_with_clock(&dir.path().join("linkage.db"), clock.clone()).unwrap();
+        app.load_bundle(bundle.to_string_lossy().into_owned()).unwrap();
+        (app, clock, dir)
+    }
+
     /// Every row of every table, for "nothing changed" assertions.
     pub fn snapshot(store: &Store) -> Vec<String> {
         let conn = store.conn();

@@ -94,7 +94,7 @@ pub struct DashboardReport {
     pub visit_interval_days: Option<u32>,
     /// Child nodes silent past their window on current directives (逾期未签收).
     pub silent_nodes: u64,
-    /// Issues waiting for a decision of mine.
+    /// Decisions waiting for me: issues (延期审批) and task completion reports (通过 / 退回).
     pub waiting_for_me: u64,
 }
 
@@ -320,7 +320,7 @@ impl Store {
             visit_level: coverage.level,
             visit_interval_days: coverage.interval_days,
             silent_nodes: self.silent_nodes_for_me(0, 1)?.1,
-            waiting_for_me: self.issue_overview(None, OverviewFilter::WaitingForMe, 0, 1)?.1,
+            waiting_for_me: self.issue_overview(None, OverviewFilter::WaitingForMe, 0, 1)?.1 + self.task_reports_waiting_for_me(0, 1)?.1,
         })
     }
 }

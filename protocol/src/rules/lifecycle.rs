@@ -51,7 +51,9 @@ pub fn legal_from(action: IssueActionKind) -> &'static [IssueState] {
         | IssueActionKind::Resume
         | IssueActionKind::RequestExtension
         | IssueActionKind::DecideExtension => &[Accepted, Assigned, InProgress],
-        IssueActionKind::Supervise | IssueActionKind::MarkOverdue => &[Reported, Accepted, Assigned, InProgress, Resolved],
+        IssueActionKind::Supervise | IssueActionKind::MarkOverdue | IssueActionKind::Join => {
+            &[Reported, Accepted, Assigned, InProgress, Resolved]
+        }
         IssueActionKind::ResolveOnSpot => &[Reported],
     }
 }
@@ -125,6 +127,8 @@ pub fn authorize(actor: &Actor, issue: &IssueFacts<'_>, action: IssueActionKind)
             .then_some(())
             .ok_or(RuleError::NotPermitted(Denial::NotOnSpotReporter)),
         IssueActionKind::MarkOverdue => Err(RuleError::NotPermitted(Denial::SystemOnly)),
+        // Anyone who may report about the issue's place may add to it (the scope was checked above).
+        IssueActionKind::Join => Ok(()),
     }
 }
 
@@ -187,6 +191,10 @@ pub fn normalize_payload(action: IssueAction) -> Result<IssueAction, crate::vali
             validate::evidence("evidence", &evidence)?;
             IssueAction::ResolveOnSpot { note: n, evidence }
         }
+        IssueAction::Join { note: n, evidence } => {
+            validate::evidence("evidence", &evidence)?;
+            IssueAction::Join { note: note(&n, 0)?, evidence }
+        }
         other @ (IssueAction::Report(_)
         | IssueAction::Accept
         | IssueAction::Merge { .. }
@@ -240,10 +248,10 @@ pub struct ActionNeeds {
     pub other_issue: bool,
 }
 
-/// Actions that are never a button on an existing issue's page: reporting (and 就地解决) is the report form,
-/// 超期预警 is the server's sweep.
+/// Actions that are never a button on an existing issue's page: reporting (and 就地解决, 补充反映) is the report
+/// form, 超期预警 is the server's sweep.
 pub fn is_button(action: IssueActionKind) -> bool {
-    !matches!(action, IssueActionKind::Report | IssueActionKind::ResolveOnSpot | IssueActionKind::MarkOverdue)
+    !matches!(action, IssueActionKind::Report | IssueActionKind::ResolveOnSpot | IssueActionKind::MarkOverdue | IssueActionKind::Join)
 }
 
 /// What `action`'s dialog must collect (see [`ActionNeeds`]).
@@ -266,6 +274,7 @@ pub fn needs(action: IssueActionKind) -> ActionNeeds {
     match action {
         IssueActionKind::Accept | IssueActionKind::Start | IssueActionKind::Resume | IssueActionKind::MarkOverdue => none,
         IssueActionKind::Report => ActionNeeds { max_photos: photos, ..none },
+        IssueActionKind::Join => ActionNeeds { max_photos: photos, ..note(TextNeed::Optional) },
         IssueActionKind::Reject | IssueActionKind::Escalate | IssueActionKind::Suspend => reason,
         IssueActionKind::Resolve => ActionNeeds { max_photos: photos, ..note(TextNeed::Required) },
         IssueActionKind::ResolveOnSpot => ActionNeeds { min_photos: 1, max_photos: photos, ..note(TextNeed::Required) },
@@ -278,9 +287,13 @@ pub fn needs(action: IssueActionKind) -> ActionNeeds {
     }
 }
 
-/// Every action `actor` may take on the issue now (for the issue page's buttons).
+/// Every action `actor` may take on the issue now (for the issue page's buttons). A 补充反映 (`Join`) is open to
+/// everyone in scope but is made from the report form (是这件，不重复上报), never listed here.
 pub fn allowed_actions(actor: &Actor, issue: &IssueFacts<'_>) -> Vec<IssueActionKind> {
-    IssueActionKind::ON_EXISTING.into_iter().filter(|a| authorize(actor, issue, *a).is_ok()).collect()
+    IssueActionKind::ON_EXISTING
+        .into_iter()
+        .filter(|a| *a != IssueActionKind::Join && authorize(actor, issue, *a).is_ok())
+        .collect()
 }
 
 /// The current state of an issue: the fold of its events.
@@ -486,6 +499,8 @@ impl IssueProjection {
                 self.resolved_on_spot = true;
             }
             IssueAction::MarkOverdue { step, .. } => self.overdue_step = Some(*step),
+            // One more report of the same matter: recorded in the log, the state and clocks are as they were.
+            IssueAction::Join { .. } => {}
         }
         self.last_hlc = event.hlc.clone();
         Ok(())
@@ -535,6 +550,7 @@ mod needs_tests {
             IssueActionKind::RequestExtension => IssueAction::RequestExtension { working_days: days, reason: text.into() },
             IssueActionKind::DecideExtension => IssueAction::DecideExtension { approved: true, note: text.into() },
             IssueActionKind::Supervise => IssueAction::Supervise { level: SupervisionLevel::Red, note: text.into() },
+            IssueActionKind::Join => IssueAction::Join { note: text.into(), evidence },
             _ => return None,
         })
     }
@@ -566,7 +582,7 @@ mod needs_tests {
             assert!(validate_payload(&payload(kind, &long, n.min_photos as usize, days).unwrap()).is_err(), "{kind:?} long");
         }
         assert!(needs(IssueActionKind::Assign).person && needs(IssueActionKind::Merge).other_issue);
-        assert!(!is_button(IssueActionKind::ResolveOnSpot) && is_button(IssueActionKind::Verify));
+        assert!(!is_button(IssueActionKind::ResolveOnSpot) && is_button(IssueActionKind::Verify) && !is_button(IssueActionKind::Join));
     }
 }
 
@@ -689,6 +705,13 @@ mod tests {
             ("branch_secretary", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
             ("branch_secretary", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
             ("branch_secretary", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            // 补充反映: anyone who sees the issue adds to it while it is open; a closed one takes a new report.
+            ("county", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("owner", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("branch_secretary", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
         ];
         let mut checked = 0;
         for (who, action, row) in table {
@@ -742,7 +765,7 @@ mod tests {
             }
         }
         assert_eq!(table.len(), 6 * IssueActionKind::ON_EXISTING.len(), "every actor × every action");
-        assert_eq!(checked, 7 * 15 * 8);
+        assert_eq!(checked, 7 * 16 * 8);
     }
 
     /// Exhaustive at the village branch (ADR 0008): an issue of household h1 reported by the liaison head `lh`
@@ -851,6 +874,12 @@ mod tests {
             ("liaison", IssueActionKind::Supervise, ["AB", "AB", "AB", "AB", "AB", "IT", "IT", "IT"]),
             ("liaison", IssueActionKind::ResolveOnSpot, ["RS", "IT", "IT", "IT", "IT", "IT", "IT", "IT"]),
             ("liaison", IssueActionKind::MarkOverdue, ["SY", "SY", "SY", "SY", "SY", "IT", "IT", "IT"]),
+            ("secretary", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("township", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("county", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("assignee", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("grid_worker", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
+            ("liaison", IssueActionKind::Join, ["ok", "ok", "ok", "ok", "ok", "IT", "IT", "IT"]),
         ];
         let mut checked = 0;
         for (who, action, row) in table {
@@ -904,7 +933,7 @@ mod tests {
             }
         }
         assert_eq!(table.len(), 6 * IssueActionKind::ON_EXISTING.len(), "every actor × every action");
-        assert_eq!(checked, 7 * 15 * 8);
+        assert_eq!(checked, 7 * 16 * 8);
         // An extension the secretary asks for is decided by the township above; after 上报乡镇 the township
         // owns it and the secretary may no longer act as owner.
         let pending = IssueFacts {
@@ -1185,6 +1214,29 @@ mod tests {
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].event_id, "e3");
         assert!(fold(&[ev(1, IssueAction::Accept)]).is_none());
+    }
+
+    /// 补充反映 changes nothing but the log: the state, the owner, the clocks and the latest step stay; a
+    /// closed issue takes no more (a new report instead); an oversize note or photo list is refused.
+    #[test]
+    fn a_join_changes_no_state_and_only_joins_open_issues() {
+        let join = || IssueAction::Join { note: "我家门口也坏了".into(), evidence: vec![format!("{:064x}", 7)] };
+        let (mut p, _) = fold(&[ev(1, report()), ev(2, IssueAction::Accept)]).unwrap();
+        let before = p.clone();
+        p.apply(&ev(3, join())).unwrap();
+        assert_eq!(IssueProjection { last_hlc: before.last_hlc.clone(), ..p.clone() }, before);
+        assert_eq!(p.latest_at_ms(), before.latest_at_ms(), "a join moves no step time");
+        let (mut closed, _) = fold(&[
+            ev(1, report()),
+            ev(2, IssueAction::Accept),
+            ev(3, IssueAction::Resolve { note: "修好".into(), evidence: vec![] }),
+            ev(4, IssueAction::Verify { satisfaction: Satisfaction::Satisfied, note: String::new() }),
+        ])
+        .unwrap();
+        assert_eq!(closed.apply(&ev(5, join())), Err(RuleError::IllegalTransition { from: Closed, action: IssueActionKind::Join }));
+        assert_eq!(normalize_payload(IssueAction::Join { note: "  补充  ".into(), evidence: vec![] }).unwrap(), IssueAction::Join { note: "补充".into(), evidence: vec![] });
+        let too_many = IssueAction::Join { note: String::new(), evidence: (0..21).map(|i| format!("{i:064x}")).collect() };
+        assert_eq!(validate_payload(&too_many).unwrap_err().field, "evidence");
     }
 
     #[test]

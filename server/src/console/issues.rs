@@ -509,6 +509,7 @@ fn detail_of(event: &IssueEvent, names: &mut Names, conn: &Connection) -> Result
         IssueAction::DecideExtension { approved, note } => (join(if *approved { "同意延期" } else { "不同意延期" }, note), vec![]),
         IssueAction::Supervise { level, note } => (join(level.label(ZH), note), vec![]),
         IssueAction::MarkOverdue { due_at_ms, .. } => (format!("已超过办理时限（{}），建议上报上级", fmt_time(*due_at_ms)), vec![]),
+        IssueAction::Join { note, evidence } => (join("同一事项再次反映", note), evidence.clone()),
     })
 }
 

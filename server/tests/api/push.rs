@@ -284,3 +284,39 @@ async fn a_place_report_without_point_or_description_is_rejected() {
     }
     assert_eq!(r.results[1].outcome, OpOutcome::Applied);
 }
+
+/// 补充反映 (是这件，不重复上报): anyone who sees an open issue may add a note and photos to it; the server judges
+/// it with the shared lifecycle rules (scope, open states, payload limits), keeps the state as it was and sends
+/// the event to the phones in scope.
+#[tokio::test]
+async fn a_join_adds_to_an_open_issue_in_scope_only() {
+    let s = start().await;
+    let (lh1, gw1, lh2, ts1) = (s.token("lh1").await, s.token("gw1").await, s.token("lh2").await, s.token("ts1").await);
+    assert_eq!(s.push(&lh1, vec![report("lh1", "i1", "h1")]).await.results[0].outcome, OpOutcome::Applied);
+    let photo = "ab".repeat(32);
+    let join = |user: &str, evidence: Vec<String>| event(user, "i1", IssueAction::Join { note: "我家也没煤了".into(), evidence });
+    let r = s
+        .push(&gw1, vec![join("gw1", vec![photo.clone()]), join("gw1", (0..21).map(|i| format!("{i:064x}")).collect())])
+        .await;
+    let codes: Vec<_> = r.results.iter().map(|x| rejected(&x.outcome)).collect();
+    assert_eq!(codes, vec![None, Some(RejectCode::InvalidInput)], "{r:?}");
+    // Another township's liaison head does not see the issue.
+    let r = s.push(&lh2, vec![event("lh2", "i1", IssueAction::Join { note: "也是".into(), evidence: vec![] })]).await;
+    assert_eq!(rejected(&r.results[0].outcome), Some(RejectCode::OutOfScope));
+    // The township pulls the report and the join; the issue is still waiting to be accepted.
+    let pulled = s.pull(&ts1, 0, 100).await;
+    let joins: Vec<_> = pulled
+        .changes
+        .iter()
+        .filter_map(|c| match &c.op.body {
+            OpBody::IssueEvent(e) if matches!(e.action, IssueAction::Join { .. }) => Some(e.actor_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(joins, ["gw1"]);
+    // A closed issue takes no more joins: a new report instead.
+    let r = s.push(&ts1, vec![event("ts1", "i1", IssueAction::Reject { reason: "已解决".into() })]).await;
+    assert_eq!(r.results[0].outcome, OpOutcome::Applied);
+    let r = s.push(&gw1, vec![join("gw1", vec![])]).await;
+    assert_eq!(rejected(&r.results[0].outcome), Some(RejectCode::IllegalTransition));
+}

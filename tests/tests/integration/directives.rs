@@ -53,6 +53,9 @@ fn county_alert_reaches_households_and_coverage_shows_the_silent() {
             (OrgLevel::Household, 2, 5)
         ]
     );
+    // The percent is the core's, shown as is by both shells.
+    let shown: Vec<_> = cov.levels.iter().map(|l| (l.percent.map(|p| p.round() as u32), l.percent_text.as_str())).collect();
+    assert_eq!(shown, [(Some(50), "50%"), (Some(50), "50%"), (Some(33), "33.3%"), (Some(40), "40%")]);
     assert_eq!(cov.silent_total, 4);
     let page = app.directive_silent_nodes(d.id.clone(), 0, 3).unwrap();
     let silent: Vec<_> = page.items.iter().map(|n| n.node_id.as_str()).collect();

@@ -1,13 +1,14 @@
 //! 网格员的一天 (the grid worker's day) through the real server: search a household that is not overdue (it is
 //! not on the overdue list, so only search reaches it), correct its phone number, report smoke on a hillside
 //! from a place with no household (GPS point + description; the duplicate check runs first and finds nothing;
-//! a second worker's report of the same smoke is offered it and joins it instead of filing a second), record
+//! a second worker's report of the same smoke is offered it and joins it instead of filing a second — its note
+//! and photo reach the township on the existing issue as a 补充反映), record
 //! two visits; the branch's visit coverage moves by two households. The township sees all of it after sync.
 //! A report about no household with neither a point nor a description is refused (the server's side:
 //! `server/tests/api/push.rs`).
 
 use linkage_core::api::*;
-use linkage_core::ApiError;
+use linkage_core::{ApiError, DraftFields};
 
 use crate::server::*;
 
@@ -95,20 +96,45 @@ fn grid_worker_day_search_correct_report_from_a_place_and_visit() {
         let lh2 = connected_phone(&url, "lh2").await;
         lh2.app.sync(None).await.unwrap();
         let draft = lh2.app.start_issue_draft(None, Some("g2".into())).unwrap();
+        // What the liaison head typed and photographed before the suggestion came up is not lost.
+        let typed = DraftFields {
+            category: Some(IssueCategory::ForestFire),
+            title: "后山着火".into(),
+            notes: "烟往村子方向飘，已通知组里村民不要上山".into(),
+            ..draft.fields.clone()
+        };
+        lh2.app.update_draft(draft.id.clone(), typed).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let shot = lh2.app.add_draft_photo(draft.id.clone(), crate::sync_story::photo(dir.path(), "smoke.png"), None).unwrap().photos[0].hash.clone();
         let near = IssueDraft { location: Some(fix_at(35.5950, 109.2750)), ..smoke.clone() };
         let offered = lh2.app.suggest_duplicates(near).unwrap();
         assert_eq!(offered.iter().map(|d| d.issue.id.clone()).collect::<Vec<_>>(), [reported.id.clone()]);
         let joined = lh2.app.join_existing_issue(draft.id.clone(), reported.id.clone()).unwrap();
         assert_eq!(joined.summary.id, reported.id);
         assert!(lh2.app.drafts().unwrap().is_empty(), "the draft is gone, no second issue");
+        let timeline = lh2.app.issue_timeline(reported.id.clone()).unwrap();
+        let last = timeline.last().unwrap();
+        assert_eq!((last.action, last.action_label.as_str(), last.evidence.clone()), (IssueActionKind::Join, "补充反映", vec![shot.clone()]));
+        assert_eq!(last.detail, "后山着火：烟往村子方向飘，已通知组里村民不要上山");
         lh2.app.sync(None).await.unwrap();
+        assert!(lh2.app.quarantined_operations().unwrap().is_empty());
         assert_eq!(server.count("SELECT count(*) FROM issues WHERE category = 'forest_fire'"), 1);
+        // The server judged and applied the 补充反映: in the issue's log, its photo uploaded and cited.
+        assert_eq!(server.count(&format!("SELECT count(*) FROM issue_events WHERE issue_id = '{}' AND action = 'join'", reported.id)), 1);
+        assert_eq!(server.count(&format!("SELECT count(*) FROM blobs WHERE hash = '{shot}'")), 1);
 
         // The township: the report in its queue; the branch's coverage at the township level is its own.
         let ts = connected_phone(&url, "ts").await;
         ts.app.sync(None).await.unwrap();
         let queue = ts.app.triage_queue(vec![], 0, 20).unwrap();
         assert!(queue.items.iter().any(|i| i.id == reported.id && i.household_id.is_none()));
+        // The township sees who else reported it, with the photo among the report's (fetched from the server).
+        let timeline = ts.app.issue_timeline(reported.id.clone()).unwrap();
+        let join = timeline.iter().find(|t| t.action == IssueActionKind::Join).expect("the 补充反映 in the timeline");
+        assert_eq!((join.actor_id.as_str(), join.evidence.clone()), ("lh2", vec![shot.clone()]));
+        let photos = ts.app.record_photos(EvidenceTarget::IssueReport { issue_id: reported.id.clone() }).unwrap();
+        assert_eq!(photos.iter().map(|p| p.hash.clone()).collect::<Vec<_>>(), [shot.clone()]);
+        assert!(std::path::Path::new(&ts.app.evidence_thumbnail(shot.clone()).await.unwrap()).exists());
         let h1 = ts.app.household("h1".into()).unwrap();
         assert_eq!(h1.phone_masked.as_deref(), Some("139****4321"));
         let page = ts.app.household_visit_page("h1".into(), 0, 10).unwrap();

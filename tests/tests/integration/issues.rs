@@ -196,7 +196,8 @@ fn every_state_action_and_user_through_the_api() {
     for state in IssueState::ALL {
         assert!(COLUMN_STATES.contains(&state), "the table has no column for {state:?}: extend it");
     }
-    let commands: Vec<A> = A::ON_EXISTING.into_iter().filter(|a| !matches!(a, A::ResolveOnSpot | A::MarkOverdue)).collect();
+    // 就地解决 and 补充反映 are made from the report form (their own tests), 超期预警 by the server's sweep.
+    let commands: Vec<A> = A::ON_EXISTING.into_iter().filter(|a| !matches!(a, A::ResolveOnSpot | A::MarkOverdue | A::Join)).collect();
     for action in commands.iter().copied() {
         for user in ["cs", "ts", "gw", "lh"] {
             assert!(table.iter().any(|(w, a, _)| *w == user && *a == action), "the table has no row for {user} {action:?}: extend it");

@@ -1,21 +1,17 @@
 import Foundation
 
-/// 支部书记 home (ADR 0008), mirroring the Kotlin `BranchHomePresenter`: the branch's own queue (`issueQueue`:
-/// issues that landed at the village branch, the core's filter chips) and the issues assigned to the secretary
-/// (`assignedToMe`). The issue page and its buttons are the township's (`IssueViewModel`, the core's `ActionSpec`s).
+/// 支部书记 home (ADR 0008), mirroring the Kotlin `BranchHomePresenter`: the branch's own queue and the issues
+/// assigned to the secretary (`assignedToMe`). The queue IS the township's triage list (`TriageViewModel`: the
+/// core's `issueQueue` over the issues that landed at the user's node, its filter chips, calendar banner and
+/// paging), composed rather than repeated. The issue page and its buttons are the township's too
+/// (`IssueViewModel`, the core's `ActionSpec`s).
 @MainActor
 public final class BranchHomeViewModel: ObservableObject {
-    @Published public private(set) var filters: [IssueFilterSpec] = []
-    @Published public private(set) var filter: IssueFilter = .open
-    @Published public private(set) var calendarWarning: String?
     /// 本村待办: the branch's queue.
-    @Published public private(set) var rows: [IssueRow] = []
-    @Published public private(set) var total: UInt64 = 0
-    @Published public private(set) var nextOffset: UInt32?
+    public let queue: TriageViewModel
     /// 交办给我的.
     @Published public private(set) var assigned: [IssueRow] = []
-    @Published public private(set) var loading = false
-    @Published public private(set) var error: UiError?
+    @Published public private(set) var assignedError: UiError?
 
     let ctx: ShellContext
     let pageSize: UInt32
@@ -24,48 +20,35 @@ public final class BranchHomeViewModel: ObservableObject {
     public init(_ ctx: ShellContext, pageSize: UInt32 = 50) {
         self.ctx = ctx
         self.pageSize = pageSize
-        subscription = ctx.changes.subscribe([.issues, .session]) { [weak self] in await self?.load() }
+        // The queue refreshes itself on the core's change topics; the view observes it directly.
+        queue = TriageViewModel(ctx, pageSize: pageSize)
+        subscription = ctx.changes.subscribe([.issues, .session]) { [weak self] in await self?.loadAssigned() }
     }
 
+    /// The queue's error, else the assigned list's.
+    public var error: UiError? { queue.error ?? assignedError }
+
     public func setFilter(_ f: IssueFilter) async {
-        filter = f
-        await load()
+        await queue.setFilter(f)
     }
 
     public func load() async {
-        loading = true
-        error = nil
-        if filters.isEmpty, let f = await ctx.core({ $0.issueFilters() }).value { filters = f }
-        calendarWarning = await ctx.core({ $0.calendarWarning() }).value??.message
-        let chosen = filter
-        let size = pageSize
-        let assignedPage = await ctx.core { try $0.assignedToMe(offset: 0, limit: size) }
-        if let page = assignedPage.value { assigned = page.items.map { $0.toRow(ctx.strings, ctx.format) } }
-        error = assignedPage.error
-        switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: 0, limit: size) }) {
-        case let .ok(page):
-            rows = page.items.map { $0.toRow(ctx.strings, ctx.format) }
-            total = page.total
-            nextOffset = page.nextOffset
-        case let .failed(e):
-            error = e
-        }
-        loading = false
+        await loadAssigned()
+        await queue.load()
     }
 
     public func loadMore() async {
-        guard let offset = nextOffset, !loading else { return }
-        loading = true
-        let chosen = filter
+        await queue.loadMore()
+    }
+
+    private func loadAssigned() async {
         let size = pageSize
-        switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: offset, limit: size) }) {
+        switch await ctx.core({ try $0.assignedToMe(offset: 0, limit: size) }) {
         case let .ok(page):
-            rows += page.items.map { $0.toRow(ctx.strings, ctx.format) }
-            total = page.total
-            nextOffset = page.nextOffset
+            assigned = page.items.map { $0.toRow(ctx.strings, ctx.format) }
+            assignedError = nil
         case let .failed(e):
-            error = e
+            assignedError = e
         }
-        loading = false
     }
 }

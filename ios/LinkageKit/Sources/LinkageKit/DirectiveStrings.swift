@@ -21,8 +21,9 @@ extension Strings {
     public func remindedCount(_ n: UInt32) -> String { n == 0 ? d("没有需要催办的单位", "Nobody to remind") : d("已向 \(n) 个单位发出催办", "Reminder sent to \(n) unit(s)") }
     public func youWereReminded(_ when: String) -> String { d("上级已催办（\(when)），请尽快签收", "Reminded by the level above (\(when)): please acknowledge") }
     public var allAcknowledged: String { d("全部已签收，没有未签收的单位", "Everyone has acknowledged") }
-    public func levelCoverage(_ level: String, _ a: UInt32, _ total: UInt32) -> String {
-        total == 0 ? "\(level) 0/0" : d("\(level) \(a)/\(total)（\(a * 100 / total)%）", "\(level) \(a)/\(total) (\(a * 100 / total)%)")
+    /// One level's line; the percent text comes from the core (`LevelCoverage.percentText`).
+    public func levelCoverage(_ level: String, _ a: UInt32, _ total: UInt32, _ percentText: String) -> String {
+        d("\(level) \(a)/\(total)（\(percentText)）", "\(level) \(a)/\(total) (\(percentText))")
     }
     public var silentChildren: String { d("逾期未签收的下级", "Units below me past their window") }
     public func silentFor(_ title: String, _ hours: Int64) -> String { d("「\(title)」逾期 \(hours) 小时", "“\(title)”: \(hours) h overdue") }

@@ -214,7 +214,7 @@ public final class DirectiveDetailViewModel: ObservableObject {
             let c = await ctx.core { try $0.directiveCoverage(directiveId: id) }
             let silent = await ctx.core { try $0.directiveSilentNodes(directiveId: id, offset: 0, limit: limit) }
             if let c = c.value, let silent = silent.value {
-                coverage = CoverageView(levels: c.levels.map { ctx.strings.levelCoverage($0.levelLabel, $0.acknowledged, $0.total) },
+                coverage = CoverageView(levels: c.levels.map { ctx.strings.levelCoverage($0.levelLabel, $0.acknowledged, $0.total, $0.percentText) },
                                         silent: silent.items.map(silentRow),
                                         silentTotalText: c.silentTotal > 0 ? ctx.strings.silentTotal(UInt64(c.silentTotal)) : nil,
                                         silentNextOffset: silent.nextOffset,

@@ -35,29 +35,25 @@ public final class TriageViewModel: ObservableObject {
         error = nil
         if filters.isEmpty, let f = await ctx.core({ $0.issueFilters() }).value { filters = f }
         calendarWarning = await ctx.core({ $0.calendarWarning() }).value??.message
-        let chosen = filter
-        let size = pageSize
-        switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: 0, limit: size) }) {
-        case let .ok(page):
-            rows = page.items.map { $0.toRow(ctx.strings, ctx.format) }
-            total = page.total
-            nextOffset = page.nextOffset
-        case let .failed(e):
-            error = e
-        }
-        loading = false
+        await page(0, replace: true)
     }
 
     public func loadMore() async {
         guard let offset = nextOffset, !loading else { return }
         loading = true
+        await page(offset, replace: false)
+    }
+
+    /// One page of the queue: the first replaces the rows, the next ones append.
+    private func page(_ offset: UInt32, replace: Bool) async {
         let chosen = filter
         let size = pageSize
         switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: offset, limit: size) }) {
-        case let .ok(page):
-            rows += page.items.map { $0.toRow(ctx.strings, ctx.format) }
-            total = page.total
-            nextOffset = page.nextOffset
+        case let .ok(p):
+            let more = p.items.map { $0.toRow(ctx.strings, ctx.format) }
+            rows = replace ? more : rows + more
+            total = p.total
+            nextOffset = p.nextOffset
         case let .failed(e):
             error = e
         }
@@ -107,6 +103,8 @@ public struct TimelineRow: Identifiable, Equatable {
     public let whenText: String
     public let detail: String
     public let pendingSync: Bool
+    /// The photos this step brought (report, 办结, 补充反映): hashes among the page's report and resolution photos.
+    public var photoHashes: [String] = []
 }
 
 /// The issue page: summary, timeline, and exactly the actions this user may take now.
@@ -229,7 +227,7 @@ public final class IssueViewModel: ObservableObject {
                              badges: sum.badges(s))
         timeline = t.map {
             TimelineRow(id: $0.eventId, label: $0.actionLabel, actor: $0.actorName ?? $0.actorId,
-                        whenText: f.dateTime($0.atMs), detail: $0.detail, pendingSync: $0.pendingSync)
+                        whenText: f.dateTime($0.atMs), detail: $0.detail, pendingSync: $0.pendingSync, photoHashes: $0.evidence)
         }
         actions = d.actions
         noActionsText = actions.isEmpty ? s.noActions : nil

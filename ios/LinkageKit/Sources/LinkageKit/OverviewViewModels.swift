@@ -26,6 +26,8 @@ public extension Strings {
     var fewerFigures: String { tr("收起", "Fewer") }
     var mergeSearchLabel: String { tr("搜索诉求标题", "Search issue titles") }
     var noMergeCandidates: String { tr("没有可合并的诉求，可输入标题搜索", "No issue to merge into; search by title") }
+    var taskReportsWaiting: String { tr("待审核的完成情况", "Completion reports to review") }
+    var issuesWaiting: String { tr("待决定的诉求", "Issues waiting for a decision") }
     func lastDays(_ days: Int64) -> String { tr("近 \(days) 天", "Last \(days) days") }
     func lateBy(_ ms: Int64) -> String {
         let hours = ms / 3_600_000
@@ -41,6 +43,15 @@ public extension Strings {
     }
 }
 
+/// A completion report waiting for my review: the task's title, who reported and when; opens the directive.
+public struct WaitingReportView: Identifiable, Equatable {
+    public let directiveId: String
+    public let nodeId: String
+    public let title: String
+    public let detail: String
+    public var id: String { "\(directiveId)/\(nodeId)" }
+}
+
 /// The overview (县委领导): every open issue of the user's area by node and filter, deadline first.
 @MainActor
 public final class OverviewViewModel: ObservableObject {
@@ -52,6 +63,8 @@ public final class OverviewViewModel: ObservableObject {
     @Published public private(set) var rows: [IssueRow] = []
     @Published public private(set) var total: UInt64 = 0
     @Published public private(set) var nextOffset: UInt32?
+    /// Under 待我审批: the task completion reports waiting for my review (通过 / 退回 on the directive's page).
+    @Published public private(set) var taskReports: [WaitingReportView] = []
     @Published public private(set) var loading = false
     @Published public private(set) var error: UiError?
 
@@ -64,7 +77,7 @@ public final class OverviewViewModel: ObservableObject {
         self.pageSize = pageSize
         filter = query?.filter ?? .open
         nodeId = query?.nodeId
-        subscription = ctx.changes.subscribe([.issues, .session]) { [weak self] in await self?.load() }
+        subscription = ctx.changes.subscribe([.issues, .directives, .session]) { [weak self] in await self?.load() }
     }
 
     public func setFilter(_ f: OverviewFilter) async {
@@ -88,28 +101,38 @@ public final class OverviewViewModel: ObservableObject {
             case let .failed(e): error = e
             }
         }
-        let query = IssueQuery(nodeId: nodeId, filter: filter)
         let size = pageSize
-        switch await ctx.core({ try $0.issueOverview(query: query, offset: 0, limit: size) }) {
-        case let .ok(page):
-            rows = page.items.map { $0.toRow(ctx.strings, ctx.format) }
-            total = page.total
-            nextOffset = page.nextOffset
-        case let .failed(e): error = e
+        // 待我审批 gathers the task reports waiting for me too (the core's list; the same for every node chip).
+        taskReports = []
+        if filter == .waitingForMe {
+            switch await ctx.core({ try $0.waitingTaskReports(offset: 0, limit: size) }) {
+            case let .ok(page):
+                taskReports = page.items.map {
+                    WaitingReportView(directiveId: $0.directiveId, nodeId: $0.nodeId, title: $0.directiveTitle,
+                                      detail: "\($0.levelLabel) \($0.nodeName) · \($0.reportedByName) · \(ctx.format.dateTime($0.atMs))")
+                }
+            case let .failed(e): error = e
+            }
         }
-        loading = false
+        await page(0, replace: true)
     }
 
     public func loadMore() async {
         guard let offset = nextOffset, !loading else { return }
         loading = true
+        await page(offset, replace: false)
+    }
+
+    /// One page of the overview: the first replaces the rows, the next ones append (as DueHouseholdsViewModel).
+    private func page(_ offset: UInt32, replace: Bool) async {
         let query = IssueQuery(nodeId: nodeId, filter: filter)
         let size = pageSize
         switch await ctx.core({ try $0.issueOverview(query: query, offset: offset, limit: size) }) {
-        case let .ok(page):
-            rows += page.items.map { $0.toRow(ctx.strings, ctx.format) }
-            total = page.total
-            nextOffset = page.nextOffset
+        case let .ok(p):
+            let more = p.items.map { $0.toRow(ctx.strings, ctx.format) }
+            rows = replace ? more : rows + more
+            total = p.total
+            nextOffset = p.nextOffset
         case let .failed(e): error = e
         }
         loading = false
@@ -158,9 +181,8 @@ public final class DashboardViewModel: ObservableObject {
     public func load() async {
         loading = true
         error = nil
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let from = now - days * 86_400_000
-        switch await ctx.core({ try $0.dashboard(fromMs: from, toMs: now + 1) }) {
+        let n = UInt32(days)
+        switch await ctx.core({ try $0.dashboardLastDays(days: n) }) {
         case let .ok(d):
             periodText = ctx.strings.lastDays(days)
             visitNote = d.visitNote

@@ -208,6 +208,7 @@ private fun OverviewRoute(vm: MainViewModel, s: Strings, route: Route.Overview) 
         onRetry = { vm.launch { p.load() } },
         onMore = { vm.launch { p.loadMore() } },
         onOpenIssue = { vm.open(Route.Issue(it)) },
+        onOpenDirective = { vm.open(Route.Directive(it)) },
     )
 }
 

@@ -330,7 +330,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
     )
 
     private fun DirectiveCoverage.toView(task: Boolean, silent: cn.linkage.core.SilentNodePage?) = CoverageView(
-        levels = levels.map { s.levelCoverage(it.levelLabel, it.acknowledged, it.total) },
+        levels = levels.map { s.levelCoverage(it.levelLabel, it.acknowledged, it.total, it.percentText) },
         silent = silent?.items?.map { it.toSilentRow() } ?: emptyList(),
         silentTotalText = if (silentTotal > 0u) s.silentTotal(silentTotal.toULong()) else null,
         silentNextOffset = silent?.nextOffset,

@@ -26,9 +26,9 @@ fun Strings.remindedAt(whenText: String) = tt("已催办 $whenText", "Reminded $
 fun Strings.remindedCount(n: UInt) = if (n == 0u) tt("没有需要催办的单位", "Nobody to remind") else tt("已向 $n 个单位发出催办", "Reminder sent to $n unit(s)")
 fun Strings.youWereReminded(whenText: String) = tt("上级已催办（$whenText），请尽快签收", "Reminded by the level above ($whenText): please acknowledge")
 val Strings.allAcknowledged get() = tt("全部已签收，没有未签收的单位", "Everyone has acknowledged")
-fun Strings.levelCoverage(level: String, a: UInt, total: UInt) =
-    if (total == 0u) tt("$level 0/0", "$level 0/0")
-    else (a.toLong() * 100 / total.toLong()).let { pct -> tt("$level $a/$total（$pct%）", "$level $a/$total ($pct%)") }
+/** One level's line; the percent text comes from the core (`LevelCoverage.percentText`). */
+fun Strings.levelCoverage(level: String, a: UInt, total: UInt, percentText: String) =
+    tt("$level $a/$total（$percentText）", "$level $a/$total ($percentText)")
 val Strings.silentChildren get() = tt("逾期未签收的下级", "Units below me past their window")
 fun Strings.silentFor(title: String, hours: Long) = tt("「$title」逾期 $hours 小时", "“$title”: $hours h overdue")
 

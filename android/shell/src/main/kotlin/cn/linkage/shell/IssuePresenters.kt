@@ -124,6 +124,8 @@ data class TimelineRow(
     val whenText: String,
     val detail: String,
     val pendingSync: Boolean,
+    /** The photos this step brought (report, 办结, 补充反映): hashes among the page's report and resolution photos. */
+    val photoHashes: List<String> = emptyList(),
 )
 
 data class IssuePageState(
@@ -241,7 +243,7 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
                 badges = sum.badges(s),
             ),
             timeline = timeline.map {
-                TimelineRow(it.action, it.actionLabel, it.actorName ?: it.actorId, fmt.dateTime(it.atMs), it.detail, it.pendingSync)
+                TimelineRow(it.action, it.actionLabel, it.actorName ?: it.actorId, fmt.dateTime(it.atMs), it.detail, it.pendingSync, it.evidence)
             },
             actions = actions,
             noActionsText = if (actions.isEmpty()) s.noActions else null,

@@ -24,9 +24,14 @@ data class OverviewState(
     val rows: List<IssueRow> = emptyList(),
     val total: Long = 0,
     val nextOffset: UInt? = null,
+    /** Under 待我审批: the task completion reports waiting for my review (通过 / 退回 on the directive's page). */
+    val taskReports: List<WaitingReportView> = emptyList(),
     val loading: Boolean = false,
     val error: UiError? = null,
 )
+
+/** A completion report waiting for my review: the task's title, who reported and when; opens the directive. */
+data class WaitingReportView(val directiveId: String, val nodeId: String, val title: String, val detail: String)
 
 /**
  * The overview (县委领导): every open issue of the user's area, not only those escalated to them, by node and
@@ -36,7 +41,7 @@ data class OverviewState(
 class OverviewPresenter(ctx: ShellContext, query: IssueQuery? = null, private val pageSize: UInt = 50u) :
     Presenter<OverviewState>(OverviewState(filter = query?.filter ?: OverviewFilter.OPEN, nodeId = query?.nodeId), ctx) {
     init {
-        refreshOn(ChangeTopic.ISSUES, ChangeTopic.SESSION) { load() }
+        refreshOn(ChangeTopic.ISSUES, ChangeTopic.DIRECTIVES, ChangeTopic.SESSION) { load() }
     }
 
     suspend fun setFilter(filter: OverviewFilter) {
@@ -58,11 +63,22 @@ class OverviewPresenter(ctx: ShellContext, query: IssueQuery? = null, private va
             update { it.copy(filters = filters, nodes = nodes) }
         }
         val st = state.value
+        // 待我审批 gathers the task reports waiting for me too (the core's list; the same for every node chip).
+        val reports = if (st.filter != OverviewFilter.WAITING_FOR_ME) emptyList()
+        else core { waitingTaskReports(0u, pageSize) }.getOr { e -> update { it.copy(error = e) } }?.items.orEmpty().map { r ->
+            WaitingReportView(r.directiveId, r.nodeId, r.directiveTitle, s.reportBy("${r.levelLabel} ${r.nodeName}", r.reportedByName, fmt.dateTime(r.atMs)))
+        }
         when (val r = core { issueOverview(IssueQuery(st.nodeId, st.filter), 0u, pageSize) }) {
             is Outcome.Ok -> update {
-                it.copy(loading = false, rows = r.value.items.map { i -> i.toRow(s, fmt) }, total = r.value.total.toLong(), nextOffset = r.value.nextOffset)
+                it.copy(
+                    loading = false,
+                    rows = r.value.items.map { i -> i.toRow(s, fmt) },
+                    total = r.value.total.toLong(),
+                    nextOffset = r.value.nextOffset,
+                    taskReports = reports,
+                )
             }
-            is Outcome.Failed -> update { it.copy(loading = false, error = r.error) }
+            is Outcome.Failed -> update { it.copy(loading = false, error = r.error, taskReports = reports) }
         }
     }
 
@@ -109,8 +125,7 @@ class DashboardPresenter(ctx: ShellContext, private val days: Long = 90) : Prese
 
     suspend fun load() {
         update { it.copy(loading = true, error = null) }
-        val now = ctx.clock()
-        when (val r = core { dashboard(now - days * 86_400_000L, now + 1) }) {
+        when (val r = core { dashboardLastDays(days.toUInt()) }) {
             is Outcome.Ok -> update {
                 it.copy(
                     loading = false,

@@ -28,3 +28,5 @@ fun Strings.figureLight(l: Light) = when (l) {
     Light.RED -> tr("未达标", "Off target")
     Light.NONE -> ""
 }
+val Strings.taskReportsWaiting get() = tr("待审核的完成情况", "Completion reports to review")
+val Strings.issuesWaiting get() = tr("待决定的诉求", "Issues waiting for a decision")

@@ -115,6 +115,8 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "triage pickers: 交办 with each person's load, 合并 from the core's suggestions or a search" to ::triagePickers,
     "county overview: every open issue by township and filter; 待我审批 leads to 延期审批" to ::countyOverview,
     "staff dashboard: lit figures per node and child; a tap opens the list behind a figure" to ::staffDashboard,
+    "township day: five reports triaged with pickers, one merged, one joined with a photo, 办结 with a photo, GPS 回访, 延期 approved and a task report accepted from the county's 待我审批" to ::townshipDay,
+    "fire-alert day: composed, signed and relayed down to every household at 100 %; a silent group flagged to its branch after the window" to ::fireAlertDay,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */

@@ -152,6 +152,8 @@ fun IssueScreen(
             Column(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 6.dp)) {
                 Text("${t.whenText} · ${t.label} · ${t.actor}", style = MaterialTheme.typography.labelMedium)
                 if (t.detail.isNotBlank()) Text(t.detail, style = MaterialTheme.typography.bodySmall)
+                // The step's own photos (a 补充反映's, a resolution's), from the page's loaded thumbnails.
+                if (t.photoHashes.isNotEmpty()) RecordPhotos((st.reportPhotos + st.resolutionPhotos).filter { it.hash in t.photoHashes }, onOpenPhoto)
                 if (t.pendingSync) Text(s.pendingSync, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.outline)
             }
         }

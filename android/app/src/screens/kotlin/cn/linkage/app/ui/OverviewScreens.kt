@@ -41,6 +41,8 @@ import cn.linkage.shell.FigureView
 import cn.linkage.shell.OverviewState
 import cn.linkage.shell.SilentNodesState
 import cn.linkage.shell.Strings
+import cn.linkage.shell.issuesWaiting
+import cn.linkage.shell.taskReportsWaiting
 
 /**
  * The overview (县委领导 / 乡镇): every open issue of the area, by node chip and filter chip (the core's words),
@@ -56,6 +58,7 @@ fun OverviewScreen(
     onRetry: () -> Unit,
     onMore: () -> Unit,
     onOpenIssue: (String) -> Unit,
+    onOpenDirective: (String) -> Unit = {},
 ) {
     LazyColumn(Modifier.fillMaxSize()) {
         item {
@@ -74,7 +77,18 @@ fun OverviewScreen(
         }
         item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
-        if (!st.loading && st.rows.isEmpty()) item { EmptyLine(s) }
+        // 待我审批: the task reports waiting for my review, then the issues.
+        if (st.taskReports.isNotEmpty()) item { SectionTitle(s.taskReportsWaiting) }
+        items(st.taskReports, key = { "report/${it.directiveId}/${it.nodeId}" }) { r ->
+            Card(Modifier.fillMaxWidth().padding(horizontal = 16.dp, vertical = 4.dp).touchTarget().clickable { onOpenDirective(r.directiveId) }) {
+                Column(Modifier.padding(12.dp)) {
+                    Text(r.title, style = MaterialTheme.typography.titleMedium, fontWeight = FontWeight.Bold)
+                    Text(r.detail, style = MaterialTheme.typography.bodyMedium)
+                }
+            }
+        }
+        if (st.taskReports.isNotEmpty() && st.rows.isNotEmpty()) item { SectionTitle(s.issuesWaiting) }
+        if (!st.loading && st.rows.isEmpty() && st.taskReports.isEmpty()) item { EmptyLine(s) }
         items(st.rows, key = { it.id }) { row -> IssueRowItem(row) { onOpenIssue(row.id) } }
         if (st.nextOffset != null) item {
             TextButton(onClick = onMore, modifier = Modifier.touchTarget().padding(16.dp)) { Text(s.more) }
