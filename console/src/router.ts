@@ -29,6 +29,7 @@ export const pages: Page[] = [
   { path: '/map', name: 'map', menu: '地图', component: () => import('./views/MapView.vue') },
   { path: '/issues', name: 'issues', menu: '诉求', component: () => import('./views/issues/IssuesView.vue') },
   { path: '/issues/:id', name: 'issue', component: () => import('./views/issues/IssueView.vue') },
+  { path: '/import', name: 'import', menu: '台账导入', roles: ['county_staff'], component: () => import('./views/people/ImportView.vue') },
   // c2: directives, households (ledger), import, users/devices ...
 ]
 
