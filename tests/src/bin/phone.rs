@@ -1,0 +1,94 @@
+//! A real phone core (`FieldApp`, SQLCipher store, sync) driven from the command line, for the web console's
+//! end-to-end tests (console/e2e/README.md): a spec makes a change in the browser, then asks a phone to sync
+//! and reads what the phone shows, as JSON on stdout. Test-only: not part of the app.
+//!
+//! ```text
+//! phone --db DIR --server URL --user ID [--password PW] sync
+//! phone --db DIR --server URL --user ID issue <issue id>          # sync, then the issue as the phone shows it
+//! phone --db DIR --server URL --user ID directives                # sync, then the directives to acknowledge
+//! phone --db DIR --server URL --user ID ack <directive id>         # acknowledge (签收) and sync it up
+//! ```
+//! The first call signs in (the store lives in DIR/phone.db and is kept between calls). Errors: a JSON
+//! `{"error": ...}` and exit status 1.
+
+use std::sync::Arc;
+
+use linkage_core::clock::SystemClock;
+use linkage_core::FieldApp;
+use serde_json::{json, Value};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+async fn run(args: Vec<String>) -> Result<Value, String> {
+    let dir = arg(&args, "--db").ok_or("--db DIR")?;
+    let server = arg(&args, "--server").ok_or("--server URL")?;
+    let user = arg(&args, "--user").ok_or("--user ID")?;
+    let password = arg(&args, "--password").unwrap_or_else(|| "linkage2026".into());
+    let flags = ["--db", "--server", "--user", "--password"];
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if flags.contains(&args[i].as_str()) {
+            i += 2;
+        } else {
+            rest.push(args[i].clone());
+            i += 1;
+        }
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let db = std::path::Path::new(&dir).join("phone.db");
+    let first = !db.exists();
+    let app: Arc<FieldApp> = FieldApp::open_with_clock(&db, Arc::new(SystemClock)).map_err(|e| format!("{e:?}"))?;
+    if first {
+        app.connect(server, user, password).await.map_err(|e| format!("{e:?}"))?;
+    }
+    let sync = |app: Arc<FieldApp>| async move { app.sync(None).await.map(|_| ()).map_err(|e| format!("{e:?}")) };
+    match rest.first().map(String::as_str) {
+        Some("sync") => {
+            sync(app.clone()).await?;
+            Ok(json!({ "synced": true }))
+        }
+        Some("issue") => {
+            let id = rest.get(1).ok_or("issue <id>")?.clone();
+            sync(app.clone()).await?;
+            let d = app.issue(id).map_err(|e| format!("{e:?}"))?;
+            let s = &d.summary;
+            Ok(json!({
+                "id": s.id, "title": s.title, "state": format!("{:?}", s.state), "state_label": s.state_label,
+                "owner_node_id": s.owner_node_id, "assignee_id": s.assignee_id, "light": format!("{:?}", s.light),
+                "supervision": s.supervision.map(|v| format!("{v:?}")), "supervision_label": s.supervision_label,
+                "due_at_ms": s.due_at_ms, "rework_count": s.rework_count, "escalation_count": s.escalation_count,
+                "allowed_actions": d.allowed_actions.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>(),
+            }))
+        }
+        Some("directives") => {
+            sync(app.clone()).await?;
+            let page = app.directives_to_acknowledge(0, 100).map_err(|e| format!("{e:?}"))?;
+            Ok(json!({ "directives": page.items.iter().map(|d| json!({
+                "id": d.id, "title": d.title, "kind_label": d.kind_label, "acknowledged_at_ms": d.acknowledged_at_ms,
+            })).collect::<Vec<_>>() }))
+        }
+        Some("ack") => {
+            let id = rest.get(1).ok_or("ack <directive id>")?.clone();
+            sync(app.clone()).await?;
+            let d = app.acknowledge_directive(id).map_err(|e| format!("{e:?}"))?;
+            sync(app.clone()).await?;
+            Ok(json!({ "id": d.id, "acknowledged_at_ms": d.acknowledged_at_ms }))
+        }
+        _ => Err("command: sync | issue <id> | directives | ack <directive id>".into()),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    match rt.block_on(run(args)) {
+        Ok(v) => println!("{v}"),
+        Err(e) => {
+            println!("{}", json!({ "error": e }));
+            std::process::exit(1);
+        }
+    }
+}
