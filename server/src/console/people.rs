@@ -203,7 +203,7 @@ async fn disable_user(State(state): State<AppState>, staff: Staff, Path(id): Pat
     county_only(&staff)?;
     staff::check_id("id", &id)?;
     if id == staff.user.id {
-        return Err(refuse("不能停用自己正在使用的账号".into(), "you cannot disable your own account"));
+        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidInput, "不能停用自己正在使用的账号 / you cannot disable your own account"));
     }
     let storage = state.storage.clone();
     let uid = id.clone();
@@ -256,7 +256,7 @@ async fn revoke_device(State(state): State<AppState>, staff: Staff, Path(id): Pa
     county_only(&staff)?;
     staff::check_id("id", &id)?;
     if id == staff.device_id {
-        return Err(refuse("不能停用自己正在使用的设备".into(), "you cannot revoke the device you are using"));
+        return Err(ApiError::new(StatusCode::CONFLICT, ErrorCode::InvalidInput, "不能停用自己正在使用的设备 / you cannot revoke the device you are using"));
     }
     let storage = state.storage.clone();
     let did = id.clone();
@@ -448,13 +448,13 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
         route("post", USER_DISABLE, "consoleDisableUser", "Console: disable an account (as `linkage-server user disable`)",
             "It cannot sign in; each of its devices is told to wipe its data. Not one's own account. Audited.", None, Body::None,
             Success::json("done", ref_of::<AdminAnswer>(gen)),
-            sorted([vec![bad_id.clone(), (404, vec![ErrorCode::NotFound], "no such user")], admin_errors()].concat())),
+            sorted([vec![bad_id.clone(), (404, vec![ErrorCode::NotFound], "no such user"), (409, vec![ErrorCode::InvalidInput], "the caller's own account")], admin_errors()].concat())),
         route("get", DEVICES, "consoleDevices", "Console: every enrolled device (as `linkage-server device list`)", "County staff only.", None, Body::None,
             Success::json("devices", ref_of::<Vec<DeviceInfo>>(gen)), sorted(admin_errors())),
         route("post", DEVICE_REVOKE, "consoleRevokeDevice", "Console: revoke a device (as `linkage-server device revoke`)",
             "Its next request is answered with a wipe order. Not the device in use. Audited.", None, Body::None,
             Success::json("done", ref_of::<AdminAnswer>(gen)),
-            sorted([vec![bad_id, (404, vec![ErrorCode::NotFound], "no such device")], admin_errors()].concat())),
+            sorted([vec![bad_id, (404, vec![ErrorCode::NotFound], "no such device"), (409, vec![ErrorCode::InvalidInput], "the device the caller is using")], admin_errors()].concat())),
         route("post", IMPORT, "consoleImport", "Console: import nodes or households from CSV (UTF-8 or GBK) or XLSX, all or nothing",
             "The rows are checked as `linkage-server import` checks them; any problem is reported by line and nothing is stored. \
              `dry_run` only checks. A CSV in an unknown encoding is refused with how to save it as UTF-8. Audited.",

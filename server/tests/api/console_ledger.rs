@@ -149,7 +149,8 @@ async fn only_county_administrators_manage_users_and_devices() {
     assert_eq!(resp.status(), 200);
     assert_eq!(s.storage.device_revoked("dev-gw1").unwrap(), Some(true));
     // Disable: not oneself; another account cannot sign in afterwards.
-    assert_eq!(s.http.post(s.url("/v1/console/users/cs/disable")).bearer_auth(&cs).send().await.unwrap().status(), 400);
+    assert_eq!(s.http.post(s.url("/v1/console/users/cs/disable")).bearer_auth(&cs).send().await.unwrap().status(), 409);
+    assert_eq!(s.http.post(s.url("/v1/console/devices/dev-cs/revoke")).bearer_auth(&cs).send().await.unwrap().status(), 409);
     assert_eq!(s.http.post(s.url("/v1/console/users/lh1/disable")).bearer_auth(&cs).send().await.unwrap().status(), 200);
     assert_eq!(s.sign_in_raw("lh1", PASSWORD, "dev-lh1").await.status(), 403);
     // Every step is in the audit trail under the acting user.
