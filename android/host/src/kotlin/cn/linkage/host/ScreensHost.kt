@@ -754,6 +754,7 @@ fun main(args: Array<String>) {
             renderLights(f)
             interactions(f)
             renderDirectives(f)
+            renderForms(f)
         }
     } catch (e: Throwable) {
         e.printStackTrace(System.out)

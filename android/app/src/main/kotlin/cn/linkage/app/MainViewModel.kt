@@ -60,6 +60,10 @@ sealed interface Route {
     data class DueHouseholds(val nodeId: String?) : Route
     /** The child nodes silent on current directives (逾期未签收). */
     data object SilentNodes : Route
+    /** 问卷与排查表: the forms this user may fill, from the home or for a household / a saved visit. */
+    data class Forms(val householdId: String? = null, val visitId: String? = null) : Route
+    /** A form being filled: a new or resumed draft of [formId], or the draft [draftId] (继续填写). */
+    data class Form(val formId: String? = null, val draftId: String? = null, val householdId: String? = null, val visitId: String? = null) : Route
 
     /** One line per route for the saved state ("visit\th1\t"). */
     fun encode(): String = when (this) {
@@ -82,6 +86,8 @@ sealed interface Route {
         Dashboard -> "dashboard"
         is DueHouseholds -> "due-households\t${nodeId.orEmpty()}"
         SilentNodes -> "silent-nodes"
+        is Forms -> "forms\t${householdId.orEmpty()}\t${visitId.orEmpty()}"
+        is Form -> "form\t${formId.orEmpty()}\t${draftId.orEmpty()}\t${householdId.orEmpty()}\t${visitId.orEmpty()}"
     }
 
     companion object {
@@ -108,6 +114,8 @@ sealed interface Route {
                 "draft" -> arg(1)?.let(::DraftForm)
                 "overview" -> Overview(arg(1), OverviewFilter.entries.firstOrNull { it.name == arg(2) } ?: OverviewFilter.OPEN)
                 "dashboard" -> Dashboard
+                "forms" -> Forms(arg(1), arg(2))
+                "form" -> if (arg(1) == null && arg(2) == null) null else Form(arg(1), arg(2), arg(3), arg(4))
                 "due-households" -> DueHouseholds(arg(1))
                 "silent-nodes" -> SilentNodes
                 else -> null

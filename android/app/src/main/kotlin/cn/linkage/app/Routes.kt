@@ -5,10 +5,16 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
 import cn.linkage.app.ui.DraftFormScreen
 import cn.linkage.app.ui.DraftsEntry
 import cn.linkage.app.ui.DraftsScreen
+import cn.linkage.app.ui.FormCallbacks
+import cn.linkage.app.ui.FormListScreen
+import cn.linkage.app.ui.FormScreen
 import cn.linkage.app.ui.HouseholdEditScreen
 import cn.linkage.app.ui.HouseholdScreen
 import cn.linkage.app.ui.HouseholdSearchScreen
@@ -30,7 +36,12 @@ import cn.linkage.app.ui.DueHouseholdsScreen
 import cn.linkage.app.ui.OverviewScreen
 import cn.linkage.app.ui.SilentNodesScreen
 import cn.linkage.core.FigureList
+import cn.linkage.core.GpsFix
 import cn.linkage.core.IssueQuery
+import cn.linkage.shell.FormListPresenter
+import cn.linkage.shell.FormPresenter
+import cn.linkage.shell.fillForm
+import cn.linkage.shell.formsTitle
 import cn.linkage.shell.DashboardPresenter
 import cn.linkage.shell.DueHouseholdsPresenter
 import cn.linkage.shell.OverviewPresenter
@@ -94,6 +105,8 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
             syncBar = {
                 SyncBarRoute(vm.syncBar, s, vm)
                 if (route == Route.Home) DraftsEntryRoute(vm, s)
+                // Field roles fill questionnaires and checklists (问卷, 排查表) from their home.
+                if (route == Route.Home && session.home != Home.TRIAGE) DraftsEntry(s.formsTitle, onOpen = { vm.open(Route.Forms()) })
             },
         ) {
             when (route) {
@@ -119,6 +132,8 @@ fun LinkageRoot(vm: MainViewModel, onExit: () -> Unit) {
                 Route.Dashboard -> DashboardRoute(vm, s)
                 is Route.DueHouseholds -> DueHouseholdsRoute(vm, s, route.nodeId)
                 Route.SilentNodes -> SilentNodesRoute(vm, s)
+                is Route.Forms -> FormsRoute(vm, s, route)
+                is Route.Form -> FormRoute(vm, s, route)
             }
         }
     }
@@ -341,6 +356,52 @@ private fun VisitRoute(vm: MainViewModel, s: Strings, route: Route.Visit) {
         onNotes = p::setNotes,
         onTakePhoto = camera,
         onSave = { vm.launch { if (p.save() != null) vm.changed() } },
+    )
+    // A saved visit takes the questionnaires and checklists filled during it (问卷, 排查表).
+    st.result?.let { r -> DraftsEntry(s.fillForm, onOpen = { vm.open(Route.Forms(route.householdId, r.visitId)) }) }
+}
+
+/** The forms this user may fill (for a household or a saved visit when given) and the unfinished ones. */
+@Composable
+private fun FormsRoute(vm: MainViewModel, s: Strings, route: Route.Forms) {
+    val p = vm.presenter(route) { FormListPresenter(it, route.householdId, route.visitId) }
+    val st by p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.load() }
+    FormListScreen(
+        st, s,
+        onRetry = { vm.launch { p.load() } },
+        onStart = { formId -> vm.open(Route.Form(formId = formId, householdId = route.householdId, visitId = route.visitId)) },
+        onResume = { draftId -> vm.open(Route.Form(draftId = draftId)) },
+    )
+}
+
+/** The generic form screen: every answer goes to the core, which returns the page to draw. */
+@Composable
+private fun FormRoute(vm: MainViewModel, s: Strings, route: Route.Form) {
+    val p = vm.presenter(route) { ctx ->
+        FormPresenter(ctx) {
+            if (route.draftId != null) formDraft(route.draftId) else startFormDraft(route.formId!!, route.householdId, null, route.visitId)
+        }
+    }
+    LaunchedEffect(p) { p.open() }
+    val st by p.state.collectAsStateWithLifecycle()
+    var lastFix by remember { mutableStateOf<GpsFix?>(null) }
+    LiveLocation { fix -> lastFix = fix }
+    var photoFor by remember { mutableStateOf<String?>(null) }
+    val camera = rememberCamera(vm) { file -> val path = photoFor; vm.launch { if (path != null) p.photo(path, file.path, lastFix); file.delete() } }
+    FormScreen(
+        st, s,
+        FormCallbacks(
+            onText = { path, text -> vm.launch { p.type(path, text) } },
+            onPick = { path, id -> vm.launch { p.pick(path, id) } },
+            onToggle = { path, id -> vm.launch { p.toggle(path, id) } },
+            onLocation = { path -> lastFix?.let { fix -> vm.launch { p.location(path, fix) } } },
+            onPhoto = { path -> photoFor = path; camera() },
+            onAddInstance = { path -> vm.launch { p.addInstance(path) } },
+            onRemoveInstance = { path -> vm.launch { p.removeInstance(path) } },
+            onPage = { page -> vm.launch { p.goToPage(page) } },
+            onSubmit = { vm.launch { if (p.submit() != null) vm.changed() } },
+        ),
     )
 }
 
