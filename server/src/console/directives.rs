@@ -30,7 +30,8 @@ use super::staff::{self, ActionAnswer, Names, Staff};
 use crate::api::{blocking, record, ApiError, ApiResult, AppState, JsonBody, Routes, MAX_BLOB_BYTES};
 use crate::audit::{self, Action};
 use crate::error::Result;
-use crate::openapi::{auth_errors, internal, json_body_errors, ref_of, Body, Route, Success};
+use super::{staff_errors, sorted};
+use crate::openapi::{json_body_errors, ref_of, Body, Route, Success};
 use crate::sqlite::parse_enum;
 use crate::storage::{BlobLimits, BlobWrite, Uploader};
 
@@ -763,18 +764,6 @@ async fn upload_photo(State(state): State<AppState>, staff: Staff, headers: Head
         BlobWrite::TooLarge => Err(ApiError::too_large("照片过大 / too large")),
         _ => Err(ApiError::invalid("照片未能保存，请重新上传 / the photo was not stored; upload it again")),
     }
-}
-
-fn staff_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    let mut v = auth_errors();
-    v.push((403, vec![ErrorCode::Forbidden], "the signed-in user is not county or township staff"));
-    v.push(internal());
-    v
-}
-
-fn sorted(mut v: Vec<(u16, Vec<ErrorCode>, &'static str)>) -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    v.sort_by_key(|e| e.0);
-    v
 }
 
 pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> {

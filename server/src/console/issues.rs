@@ -29,7 +29,8 @@ use super::staff::{self, ActionAnswer, Names, Staff};
 use crate::api::{record, ApiError, ApiResult, AppState, JsonBody, Routes};
 use crate::audit::{self, Action};
 use crate::error::Result;
-use crate::openapi::{auth_errors, internal, json_body_errors, ref_of, Body, Route, Success};
+use super::{staff_errors, sorted};
+use crate::openapi::{json_body_errors, ref_of, Body, Route, Success};
 
 /// The list.
 pub const LIST: &str = "/v1/console/issues";
@@ -891,18 +892,6 @@ async fn photo(State(state): State<AppState>, staff: Staff, Path(hash): Path<Str
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ];
     Ok((StatusCode::OK, headers, axum::body::Bytes::from(bytes)).into_response())
-}
-
-fn staff_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    let mut v = auth_errors();
-    v.push((403, vec![ErrorCode::Forbidden], "the signed-in user is not county or township staff"));
-    v.push(internal());
-    v
-}
-
-fn sorted(mut v: Vec<(u16, Vec<ErrorCode>, &'static str)>) -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    v.sort_by_key(|e| e.0);
-    v
 }
 
 pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> {

@@ -22,7 +22,8 @@ use super::staff::{self, Names, Staff};
 use crate::api::{record, ApiError, ApiResult, AppState, Routes};
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
-use crate::openapi::{auth_errors, internal, ref_of, Body, Route, Success};
+use super::{staff_errors, sorted};
+use crate::openapi::{ref_of, Body, Route, Success};
 use crate::sqlite::parse_enum;
 
 pub const HOUSEHOLDS: &str = "/v1/console/households";
@@ -313,18 +314,6 @@ async fn export_measures(State(state): State<AppState>, staff: Staff, params: st
     let file = format!("attachment; filename=\"measures-{node_id}-{}-{}.xlsx\"", params.from, params.to);
     let disposition = header::HeaderValue::from_str(&file).map_err(|_| ApiError::from(Error::Invalid("file name".into())))?;
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, header::HeaderValue::from_static(XLSX)), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
-}
-
-fn staff_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    let mut v = auth_errors();
-    v.push((403, vec![ErrorCode::Forbidden], "the signed-in user is not county or township staff"));
-    v.push(internal());
-    v
-}
-
-fn sorted(mut v: Vec<(u16, Vec<ErrorCode>, &'static str)>) -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    v.sort_by_key(|e| e.0);
-    v
 }
 
 pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> {

@@ -198,6 +198,21 @@ and start the server with <code>--console-dir console/dist</code>.</p></body></h
     resp
 }
 
+/// The errors every staff-only console operation may answer (documented in the OpenAPI file): not signed in, not
+/// county or township staff, an internal failure.
+pub(crate) fn staff_errors() -> Vec<(u16, Vec<linkage_protocol::sync::ErrorCode>, &'static str)> {
+    let mut v = crate::openapi::auth_errors();
+    v.push((403, vec![linkage_protocol::sync::ErrorCode::Forbidden], "the signed-in user is not county or township staff"));
+    v.push(crate::openapi::internal());
+    v
+}
+
+/// Documented error responses in status order.
+pub(crate) fn sorted(mut v: Vec<(u16, Vec<linkage_protocol::sync::ErrorCode>, &'static str)>) -> Vec<(u16, Vec<linkage_protocol::sync::ErrorCode>, &'static str)> {
+    v.sort_by_key(|e| e.0);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

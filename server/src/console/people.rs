@@ -22,6 +22,7 @@ use super::staff::{self, Staff};
 use crate::api::{blocking, record, ApiError, ApiResult, AppState, JsonBody, Routes};
 use crate::audit::{self, Action};
 use crate::error::Result;
+use super::{sorted};
 use crate::openapi::{auth_errors, internal, json_body_errors, ref_of, Body, Route, Success};
 use crate::storage::NewUser;
 
@@ -420,11 +421,6 @@ fn admin_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
 fn body_errors(when_400: &'static str) -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
     let mut v: Vec<_> = json_body_errors().into_iter().filter(|e| e.0 != 400).collect();
     v.push((400, vec![ErrorCode::InvalidInput, ErrorCode::WeakPassword], when_400));
-    v
-}
-
-fn sorted(mut v: Vec<(u16, Vec<ErrorCode>, &'static str)>) -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
-    v.sort_by_key(|e| e.0);
     v
 }
 
