@@ -482,55 +482,49 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    fn equality(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.relational()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Eq) => BinOp::Eq,
-                Some(Tok::Ne) => BinOp::Ne,
-                _ => return Ok(e),
-            };
-            e = self.bin(op, e, Self::relational)?;
+    /// One left-associative level of the grammar: `next (op next)*`, the operator read by `op_of` (`None` ends
+    /// the level). Equality, comparison, sums and products differ only in their operators and the level below.
+    fn level(&mut self, next: fn(&mut Self) -> Result<Expr, ParseError>, op_of: fn(&Tok) -> Option<BinOp>) -> Result<Expr, ParseError> {
+        let mut e = next(self)?;
+        while let Some(op) = self.peek().and_then(op_of) {
+            e = self.bin(op, e, next)?;
         }
+        Ok(e)
+    }
+
+    fn equality(&mut self) -> Result<Expr, ParseError> {
+        self.level(Self::relational, |t| match t {
+            Tok::Eq => Some(BinOp::Eq),
+            Tok::Ne => Some(BinOp::Ne),
+            _ => None,
+        })
     }
 
     fn relational(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.additive()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Lt) => BinOp::Lt,
-                Some(Tok::Le) => BinOp::Le,
-                Some(Tok::Gt) => BinOp::Gt,
-                Some(Tok::Ge) => BinOp::Ge,
-                _ => return Ok(e),
-            };
-            e = self.bin(op, e, Self::additive)?;
-        }
+        self.level(Self::additive, |t| match t {
+            Tok::Lt => Some(BinOp::Lt),
+            Tok::Le => Some(BinOp::Le),
+            Tok::Gt => Some(BinOp::Gt),
+            Tok::Ge => Some(BinOp::Ge),
+            _ => None,
+        })
     }
 
     fn additive(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Plus) => BinOp::Add,
-                Some(Tok::Minus) => BinOp::Sub,
-                _ => return Ok(e),
-            };
-            e = self.bin(op, e, Self::multiplicative)?;
-        }
+        self.level(Self::multiplicative, |t| match t {
+            Tok::Plus => Some(BinOp::Add),
+            Tok::Minus => Some(BinOp::Sub),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> Result<Expr, ParseError> {
-        let mut e = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Some(Tok::Star) => BinOp::Mul,
-                Some(Tok::Ident(w)) if w == "div" => BinOp::Div,
-                Some(Tok::Ident(w)) if w == "mod" => BinOp::Mod,
-                _ => return Ok(e),
-            };
-            e = self.bin(op, e, Self::unary)?;
-        }
+        self.level(Self::unary, |t| match t {
+            Tok::Star => Some(BinOp::Mul),
+            Tok::Ident(w) if w == "div" => Some(BinOp::Div),
+            Tok::Ident(w) if w == "mod" => Some(BinOp::Mod),
+            _ => None,
+        })
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
