@@ -20,9 +20,9 @@ use linkage_protocol::forms::{
     AnswerValue, Answers, Choice, CompiledForm, FormClock, FormDef, FormSession, FormTarget, LocalText, Question, QuestionKind,
 };
 use linkage_protocol::model::Role;
-use rusqlite::{params, Connection};
 
 use crate::error::{Error, Result};
+use crate::readtx::{self, params, ReadTx};
 use crate::storage::Storage;
 
 /// One problem of a spreadsheet, where it is: `survey 表第 5 行：未知题型「texte」`.
@@ -385,23 +385,29 @@ pub struct FormData {
 }
 
 /// Loads a form version (default: the newest) and its responses within `node`'s subtree (default: all).
-pub fn load(conn: &Connection, form_id: &str, version: Option<u32>, node: Option<&str>) -> Result<FormData> {
-    let row: Option<(u32, String)> = rusqlite::OptionalExtension::optional(conn.query_row(
-        "SELECT version, def_json FROM forms WHERE form_id = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1",
-        params![form_id, version],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    ))?;
+pub fn load<R: readtx::Reader + ?Sized>(conn: &R, form_id: &str, version: Option<u32>, node: Option<&str>) -> Result<FormData> {
+    conn.snapshot(|tx| load_in(tx, form_id, version, node))
+}
+
+fn load_in(conn: &ReadTx<'_>, form_id: &str, version: Option<u32>, node: Option<&str>) -> Result<FormData> {
+    let of = |r: &crate::readtx::Row<'_>| Ok((r.get::<u32>(0)?, r.get::<String>(1)?));
+    let row = match version {
+        Some(v) => conn.query_opt("SELECT version, def_json FROM forms WHERE form_id = ?1 AND version = ?2", params![form_id, v], of)?,
+        None => conn.query_opt("SELECT version, def_json FROM forms WHERE form_id = ?1 ORDER BY version DESC LIMIT 1", params![form_id], of)?,
+    };
     let Some((version, def_json)) = row else {
         return Err(Error::Invalid(format!("没有问卷「{form_id}」{}", version.map(|v| format!("第 {v} 版")).unwrap_or_default())));
     };
     let def: FormDef = serde_json::from_str(&def_json)?;
     let form = Arc::new(CompiledForm::compile(def).map_err(|e| Error::Corrupt(format!("stored form does not compile: {e:?}")))?);
     let scope = match node {
-        Some(id) => rusqlite::OptionalExtension::optional(conn.query_row("SELECT path FROM org_nodes WHERE id = ?1", [id], |r| r.get::<_, String>(0)))?
+        Some(id) => conn
+            .query_opt("SELECT path FROM org_nodes WHERE id = ?1", params![id], |r| r.get::<String>(0))?
             .ok_or_else(|| Error::Invalid(format!("组织节点「{id}」不存在")))?,
         None => "/".to_string(),
     };
-    let mut stmt = conn.prepare(
+    let upper = linkage_protocol::rules::scope::upper_bound(&scope);
+    let responses = conn.query_map(
         "SELECT r.response_id, r.form_version, r.node_id, COALESCE(n.name, r.node_id), r.household_id, h.head_name, r.respondent_id,
                 r.submitted_at_ms, v.started_at_ms, v.verdict, r.answers_json
          FROM form_responses r
@@ -410,40 +416,23 @@ pub fn load(conn: &Connection, form_id: &str, version: Option<u32>, node: Option
          LEFT JOIN visits v ON v.id = r.visit_id
          WHERE r.form_id = ?1 AND r.form_version = ?2 AND r.path >= ?3 AND r.path < ?4
          ORDER BY r.submitted_at_ms, r.response_id",
+        params![form_id, version, scope, upper],
+        |r| {
+            Ok(ResponseRow {
+                response_id: r.get(0)?,
+                form_version: r.get(1)?,
+                node_id: r.get(2)?,
+                node_name: r.get(3)?,
+                household_id: r.get(4)?,
+                household_head: r.get(5)?,
+                respondent_id: r.get(6)?,
+                submitted_at_ms: r.get(7)?,
+                visit_started_at_ms: r.get(8)?,
+                verdict: r.get(9)?,
+                answers: serde_json::from_str(&r.get::<String>(10)?)?,
+            })
+        },
     )?;
-    let upper = linkage_protocol::rules::scope::upper_bound(&scope);
-    let rows = stmt.query_map(params![form_id, version, scope, upper], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, u32>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, String>(6)?,
-            r.get::<_, i64>(7)?,
-            r.get::<_, Option<i64>>(8)?,
-            r.get::<_, Option<String>>(9)?,
-            r.get::<_, String>(10)?,
-        ))
-    })?;
-    let mut responses = Vec::new();
-    for row in rows {
-        let (response_id, form_version, node_id, node_name, household_id, household_head, respondent_id, submitted_at_ms, visit, verdict, json) = row?;
-        responses.push(ResponseRow {
-            response_id,
-            form_version,
-            node_id,
-            node_name,
-            household_id,
-            household_head,
-            respondent_id,
-            submitted_at_ms,
-            visit_started_at_ms: visit,
-            verdict,
-            answers: serde_json::from_str(&json)?,
-        });
-    }
     Ok(FormData { form, scope_node: node.unwrap_or("").to_string(), responses })
 }
 

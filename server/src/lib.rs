@@ -18,6 +18,7 @@ pub mod import;
 pub mod measures;
 pub mod openapi;
 pub mod postgres;
+pub mod readtx;
 pub mod sqlite;
 pub mod storage;
 pub mod transport;

@@ -812,20 +812,13 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::Form { command } => form_command(command, db),
         Command::Measures { data_dir, node, from, to, format, out } => {
             let dates = measures::DateRange::parse(&from, &to)?;
-            if db.is_some() {
-                return Err(Error::Invalid("measures: the export reads the SQLite file; on PostgreSQL it is not available yet".into()));
-            }
-            // An existing database is migrated if needed (a newer schema fails here); a missing one is not
-            // created. Then the reads run on a read-only connection.
-            if data_dir.join(measures::DB_FILE).is_file() {
-                drop(linkage_server::sqlite::SqliteStorage::open(&data_dir)?);
-            }
-            let conn = measures::open_read_only(&data_dir)?;
+            // An existing database is migrated if needed (a newer schema fails here); a missing SQLite file is
+            // not created. Then the reads run in one read-only snapshot (either backend).
+            let storage = open_existing(&data_dir, db)?;
             let now = chrono::Utc::now().timestamp_millis();
-            let policy = measures::MeasuresPolicy::for_county(&linkage_server::sqlite::read_county_config(&conn)?);
-            let report = measures::compute(&conn, &node, dates, now, &policy)?;
+            let policy = measures::MeasuresPolicy::for_county(&linkage_server::readtx::read(storage.as_ref(), linkage_server::readtx::county_config)?);
+            let report = measures::compute(storage.as_ref(), &node, dates, now, &policy)?;
             {
-                let storage = open(&data_dir, db)?;
                 let target = out.as_ref().map_or_else(|| "stdout".to_string(), |p| p.display().to_string());
                 let detail = serde_json::json!({ "node": node, "from": from, "to": to, "out": target });
                 storage.audit(&audit::Event::new(audit::cli_actor(), Action::MeasuresExport, &node, "").with(detail), now)?;
@@ -902,18 +895,17 @@ fn form_command(command: FormCommand, db: Option<&str>) -> Result<(), Error> {
             Ok(())
         }
         FormCommand::Report { form_id, version, node, data_dir } => {
-            let conn = read_only(&data_dir, db)?;
-            let data = forms::load(&conn, &form_id, version, node.as_deref())?;
+            let storage = open_existing(&data_dir, db)?;
+            let data = forms::load(storage.as_ref(), &form_id, version, node.as_deref())?;
             print!("{}", forms::tabulate(&data).text());
             Ok(())
         }
         FormCommand::Export { form_id, version, node, out, data_dir } => {
-            let conn = read_only(&data_dir, db)?;
-            let data = forms::load(&conn, &form_id, version, node.as_deref())?;
+            let storage = open_existing(&data_dir, db)?;
+            let data = forms::load(storage.as_ref(), &form_id, version, node.as_deref())?;
             let bytes = forms::export_xlsx(&data)?;
             let out = out.unwrap_or_else(|| PathBuf::from(format!("form-{form_id}-v{}.xlsx", data.form.def.version)));
             std::fs::write(&out, bytes).map_err(|e| Error::Invalid(format!("cannot write {}: {e}", out.display())))?;
-            let storage = open(&data_dir, db)?;
             let detail = serde_json::json!({ "version": data.form.def.version, "node": node, "out": out.display().to_string(), "responses": data.responses.len() });
             storage.audit(&audit::Event::new(audit::cli_actor(), Action::FormExport, &form_id, "").with(detail), now)?;
             println!("{} 份答卷已导出到 {} / exported", data.responses.len(), out.display());
@@ -922,15 +914,13 @@ fn form_command(command: FormCommand, db: Option<&str>) -> Result<(), Error> {
     }
 }
 
-/// A read-only connection to the data directory's database, migrated first if it exists.
-fn read_only(data_dir: &Path, db: Option<&str>) -> Result<rusqlite::Connection, Error> {
-    if db.is_some() {
-        return Err(Error::Invalid("form report/export read the SQLite file; on PostgreSQL they are not available yet".into()));
+/// The storage of an existing database for a command that only reads (and audits): PostgreSQL when `db` names
+/// one, else the data directory's SQLite file, which must exist (it is migrated if needed, never created).
+fn open_existing(data_dir: &Path, db: Option<&str>) -> Result<Arc<dyn Storage>, Error> {
+    if db.is_none() && !data_dir.join(measures::DB_FILE).is_file() {
+        return Err(Error::NotFound(format!("database {}", data_dir.join(measures::DB_FILE).display())));
     }
-    if data_dir.join(measures::DB_FILE).is_file() {
-        drop(linkage_server::sqlite::SqliteStorage::open(data_dir)?);
-    }
-    measures::open_read_only(data_dir)
+    open(data_dir, db)
 }
 
 fn main() -> std::process::ExitCode {

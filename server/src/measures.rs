@@ -19,8 +19,9 @@
 //! A period is given as dates in China Standard Time (UTC+8, no daylight saving), `to` inclusive: it is the
 //! half-open `[from 00:00 CST, (to + 1 day) 00:00 CST)`.
 //!
-//! All reads run in one read transaction on their own connection ([`open_read_only`]): a consistent snapshot
-//! that never holds the server's writer lock, so an export can run while the server serves.
+//! All reads run in one read-only snapshot (`crate::readtx`, on SQLite or PostgreSQL: the queries are written
+//! once): a consistent state that never holds the server's writer lock, so an export can run while the server
+//! serves.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -35,10 +36,11 @@ use linkage_protocol::rules::measures::{self, AckSample, IssueHistory, IssueMeas
 use linkage_protocol::rules::scope;
 use linkage_protocol::rules::sla::SlaRules;
 use linkage_protocol::wire::{Directive, IssueAction, IssueEvent};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 
 use crate::apply::NodeInfo;
 use crate::error::{Error, Result};
+use crate::readtx::{params, ReadTx, Reader};
 use crate::sqlite::{enum_str, parse_enum};
 
 /// The database file inside a data directory (as `SqliteStorage::open` names it).
@@ -177,25 +179,21 @@ pub struct LateEntry {
 /// The steps of the area received in the period more than the skew after their claimed time, oldest receipt
 /// first: issue steps, then (at equal receipt) directive acknowledgements and task reports. Rows stored before
 /// the receipt time was kept (schema 9) have none and are not listed.
-fn load_late_entries(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<LateEntry>> {
+fn load_late_entries(conn: &ReadTx<'_>, scope_path: &str, period: Period) -> Result<Vec<LateEntry>> {
     let skew = linkage_protocol::validate::limits::FUTURE_SKEW_MS;
     let upper = scope::upper_bound(scope_path);
-    let mut stmt = conn.prepare_cached(
+    let mut late = conn.query_map(
         "SELECT e.issue_id, i.path, e.action, e.at_ms, e.received_at_ms FROM issue_events e JOIN issues i ON i.id = e.issue_id
          WHERE i.path >= ?1 AND i.path < ?2 AND e.received_at_ms >= ?3 AND e.received_at_ms < ?4 AND e.received_at_ms - e.at_ms > ?5
          ORDER BY e.received_at_ms, e.rowid",
-    )?;
-    let rows = stmt.query_map(params![scope_path, upper, period.from_ms, period.to_ms, skew], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?))
-    })?;
-    let mut late = rows
-        .map(|r| {
-            let (record_id, path, action, claimed_at_ms, received_at_ms) = r?;
+        params![scope_path, upper, period.from_ms, period.to_ms, skew],
+        |r| {
+            let action: String = r.get(2)?;
             let action = parse_enum::<IssueActionKind>(&action).map_or(action, |k| k.label(Locale::ZhCn).to_string());
-            Ok(LateEntry { record_id, path, action, unit: String::new(), claimed_at_ms, received_at_ms })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let mut stmt = conn.prepare_cached(
+            Ok(LateEntry { record_id: r.get(0)?, path: r.get(1)?, action, unit: String::new(), claimed_at_ms: r.get(3)?, received_at_ms: r.get(4)? })
+        },
+    )?;
+    conn.each(
         "SELECT a.directive_id, n.path, 'node_acknowledged', n.name, a.acked_at_ms, a.received_at_ms
          FROM directive_acks a JOIN org_nodes n ON n.id = a.node_id
          WHERE n.path >= ?1 AND n.path < ?2 AND a.received_at_ms >= ?3 AND a.received_at_ms < ?4 AND a.received_at_ms - a.acked_at_ms > ?5
@@ -208,20 +206,19 @@ fn load_late_entries(conn: &Connection, scope_path: &str, period: Period) -> Res
          FROM directive_task_reports r JOIN org_nodes n ON n.id = r.node_id
          WHERE n.path >= ?1 AND n.path < ?2 AND r.received_at_ms >= ?3 AND r.received_at_ms < ?4 AND r.received_at_ms - r.at_ms > ?5
          ORDER BY 6, 1, 2",
+        params![scope_path, upper, period.from_ms, period.to_ms, skew],
+        |r| {
+            late.push(LateEntry {
+                record_id: r.get(0)?,
+                path: r.get(1)?,
+                action: linkage_protocol::labels::op_kind_label(&r.get::<String>(2)?, Locale::ZhCn).to_string(),
+                unit: r.get(3)?,
+                claimed_at_ms: r.get(4)?,
+                received_at_ms: r.get(5)?,
+            });
+            Ok(())
+        },
     )?;
-    let rows = stmt.query_map(params![scope_path, upper, period.from_ms, period.to_ms, skew], |r| {
-        Ok(LateEntry {
-            record_id: r.get(0)?,
-            path: r.get(1)?,
-            action: linkage_protocol::labels::op_kind_label(&r.get::<_, String>(2)?, Locale::ZhCn).to_string(),
-            unit: r.get(3)?,
-            claimed_at_ms: r.get(4)?,
-            received_at_ms: r.get(5)?,
-        })
-    })?;
-    for r in rows {
-        late.push(r?);
-    }
     // Stable: issue steps keep their receipt order ahead of directive steps received at the same instant.
     late.sort_by_key(|l| l.received_at_ms);
     Ok(late)
@@ -267,7 +264,7 @@ pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
 
 /// Computes the measures of `node_id`'s area over `dates` at `now_ms`. Issues are read from their projection
 /// rows' measure columns (kept by the op rules, schema version 4): one row per issue.
-pub fn compute(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
+pub fn compute<R: Reader + ?Sized>(conn: &R, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
     compute_with(conn, node_id, dates, now_ms, policy, load_issues).map(|(report, _)| report)
 }
 
@@ -287,8 +284,8 @@ pub struct WeekMeasures {
 /// [`compute`], and the same issue measures week by week (Monday to Sunday, clipped to the period) from the
 /// issues read once: each issue's facts are worked out once and tallied again per week in memory, so the
 /// trends cost a few passes over the facts, not a new query per week.
-pub fn compute_with_weeks(
-    conn: &Connection,
+pub fn compute_with_weeks<R: Reader + ?Sized>(
+    conn: &R,
     node_id: &str,
     dates: DateRange,
     now_ms: i64,
@@ -323,33 +320,43 @@ pub fn weeks_of(dates: DateRange) -> Vec<DateRange> {
 /// [`compute`] from scratch: every issue's events parsed and folded in receipt order (the definition the
 /// measure columns must reproduce; tests and the benchmark compare both).
 #[doc(hidden)]
-pub fn compute_from_events(conn: &Connection, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
+pub fn compute_from_events<R: Reader + ?Sized>(conn: &R, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
     compute_with(conn, node_id, dates, now_ms, policy, load_issues_from_events).map(|(report, _)| report)
 }
 
-type IssueLoader = fn(&Connection, &str, Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>>;
+type IssueLoader = fn(&ReadTx<'_>, &str, Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>>;
 
-fn compute_with(
-    conn: &Connection,
+fn compute_with<R: Reader + ?Sized>(
+    conn: &R,
     node_id: &str,
     dates: DateRange,
     now_ms: i64,
     policy: &MeasuresPolicy,
     load: IssueLoader,
 ) -> Result<(MeasuresReport, Vec<measures::IssueFacts>)> {
-    // One snapshot for every read below; rolled back (nothing written) when dropped.
-    let tx = conn.unchecked_transaction()?;
-    let node = node(&tx, node_id)?.ok_or_else(|| Error::NotFound(format!("node '{node_id}'")))?;
+    // One snapshot for every read below (either backend); nothing is written.
+    conn.snapshot(|tx| compute_in(tx, node_id, dates, now_ms, policy, load))
+}
+
+fn compute_in(
+    tx: &ReadTx<'_>,
+    node_id: &str,
+    dates: DateRange,
+    now_ms: i64,
+    policy: &MeasuresPolicy,
+    load: IssueLoader,
+) -> Result<(MeasuresReport, Vec<measures::IssueFacts>)> {
+    let node = node(tx, node_id)?.ok_or_else(|| Error::NotFound(format!("node '{node_id}'")))?;
     let period = dates.period();
     let mut row_nodes = vec![node.clone()];
-    row_nodes.extend(children(&tx, &node.id)?);
+    row_nodes.extend(children(tx, &node.id)?);
 
-    let issues = load(&tx, &node.path, period)?;
-    let acks = AckData::load(&tx, &node.path, period)?;
-    let households = load_households(&tx, &node.path)?;
+    let issues = load(tx, &node.path, period)?;
+    let acks = AckData::load(tx, &node.path, period)?;
+    let households = load_households(tx, &node.path)?;
     let visits_as_of_ms = period.to_ms.min(now_ms);
-    let last_visits = last_onsite_visits(&tx, &node.path, visits_as_of_ms)?;
-    let late = load_late_entries(&tx, &node.path, period)?;
+    let last_visits = last_onsite_visits(tx, &node.path, visits_as_of_ms)?;
+    let late = load_late_entries(tx, &node.path, period)?;
 
     // One pass over the issues: each one's deadlines worked out once (its facts, kept for the weekly trends),
     // added to the node's row and its child's (equal to `issue_measures_by_area` by construction).
@@ -384,14 +391,8 @@ fn compute_with(
 /// The issues of the area reported in `[from − LOOKBACK, to)` from their projection rows: the projection's
 /// lifecycle times and clock inputs, and the verify and escalate events the measures read, rebuilt from the
 /// row's first escalation and return visits (the only fields of those events the measures look at).
-fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
-                owner_node_id
-         FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4",
-    )?;
+fn load_issues(conn: &ReadTx<'_>, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
     let since = period.from_ms.saturating_sub(LOOKBACK_MS);
-    let mut rows = stmt.query(params![scope_path, scope::upper_bound(scope_path), since, period.to_ms])?;
     let mut out = Vec::new();
     let event = |issue_id: &str, at_ms: i64, action: IssueAction| IssueEvent {
         event_id: String::new(),
@@ -403,7 +404,10 @@ fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Ve
         at_ms,
         action,
     };
-    while let Some(r) = rows.next()? {
+    let sql = "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
+                owner_node_id
+         FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4";
+    conn.each(sql, params![scope_path, scope::upper_bound(scope_path), since, period.to_ms], |r| {
         let id: String = r.get(0)?;
         let clock: Option<String> = r.get(8)?;
         let clock: crate::sqlite::ClockInputs = match clock.as_deref() {
@@ -411,7 +415,7 @@ fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Ve
             Some(c) => serde_json::from_str(c)?,
         };
         let mut events = Vec::new();
-        if let Some(at) = r.get::<_, Option<i64>>(9)? {
+        if let Some(at) = r.get::<Option<i64>>(9)? {
             events.push(event(&id, at, IssueAction::Escalate { reason: String::new(), to_node_id: String::new() }));
         }
         let verifications: String = r.get(10)?;
@@ -422,9 +426,9 @@ fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Ve
         }
         let projection = IssueProjection {
             id,
-            state: parse_enum(&r.get::<_, String>(2)?)?,
-            category: parse_enum(&r.get::<_, String>(3)?)?,
-            urgency: parse_enum(&r.get::<_, String>(4)?)?,
+            state: parse_enum(&r.get::<String>(2)?)?,
+            category: parse_enum(&r.get::<String>(3)?)?,
+            urgency: parse_enum(&r.get::<String>(4)?)?,
             title: String::new(),
             description: String::new(),
             node_id: String::new(),
@@ -453,41 +457,32 @@ fn load_issues(conn: &Connection, scope_path: &str, period: Period) -> Result<Ve
             resolved_on_spot: false,
         };
         out.push((projection, events));
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
-fn node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
-    conn.query_row("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", [id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
-    })
-    .optional()?
-    .map(|(id, parent_id, level, name, path)| Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path }))
-    .transpose()
+fn node_of(r: &crate::readtx::Row<'_>) -> Result<NodeInfo> {
+    Ok(NodeInfo { id: r.get(0)?, parent_id: r.get(1)?, level: parse_enum(&r.get::<String>(2)?)?, name: r.get(3)?, path: r.get(4)? })
 }
 
-fn children(conn: &Connection, id: &str) -> Result<Vec<NodeInfo>> {
-    let mut stmt = conn.prepare("SELECT id, parent_id, level, name, path FROM org_nodes WHERE parent_id = ?1 ORDER BY path")?;
-    let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))?;
-    rows.map(|r| {
-        let (id, parent_id, level, name, path) = r?;
-        Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path })
-    })
-    .collect()
+fn node(conn: &ReadTx<'_>, id: &str) -> Result<Option<NodeInfo>> {
+    conn.query_opt("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", params![id], node_of)
+}
+
+fn children(conn: &ReadTx<'_>, id: &str) -> Result<Vec<NodeInfo>> {
+    conn.query_map("SELECT id, parent_id, level, name, path FROM org_nodes WHERE parent_id = ?1 ORDER BY path", params![id], node_of)
 }
 
 /// The issues of the area reported in `[from − LOOKBACK, to)`: each one's projection (its events folded in
 /// receipt order) and its verify and escalate events (the history the projection does not keep).
-fn load_issues_from_events(conn: &Connection, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
+fn load_issues_from_events(conn: &ReadTx<'_>, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
     // Grouped by issue, each issue's events in receipt order (rowid). Ordering by the indexed path first keeps
     // the sort to the rows of one path at a time ("temp b-tree for right part of order by"), not the whole set.
-    let mut stmt = conn.prepare(
-        "SELECT e.issue_id, e.rowid, e.body FROM issues i JOIN issue_events e ON e.issue_id = i.id
+    let sql = "SELECT e.issue_id, e.rowid, e.body FROM issues i JOIN issue_events e ON e.issue_id = i.id
          WHERE i.path >= ?1 AND i.path < ?2 AND i.reported_at_ms >= ?3 AND i.reported_at_ms < ?4
-         ORDER BY i.path, i.id, e.rowid",
-    )?;
+         ORDER BY i.path, i.id, e.rowid";
     let since = period.from_ms.saturating_sub(LOOKBACK_MS);
-    let mut rows = stmt.query(params![scope_path, scope::upper_bound(scope_path), since, period.to_ms])?;
     let mut out = Vec::new();
     let mut current: Option<String> = None;
     let mut group: Vec<(i64, IssueEvent)> = Vec::new();
@@ -508,7 +503,7 @@ fn load_issues_from_events(conn: &Connection, scope_path: &str, period: Period) 
         out.push((projection, kept));
         Ok(())
     };
-    while let Some(row) = rows.next()? {
+    conn.each(sql, params![scope_path, scope::upper_bound(scope_path), since, period.to_ms], |row| {
         let issue_id: String = row.get(0)?;
         if current.as_deref() != Some(issue_id.as_str()) {
             if let Some(done) = current.take() {
@@ -518,7 +513,8 @@ fn load_issues_from_events(conn: &Connection, scope_path: &str, period: Period) 
         }
         let body: String = row.get(2)?;
         group.push((row.get(1)?, serde_json::from_str(&body)?));
-    }
+        Ok(())
+    })?;
     if let Some(done) = current {
         finish(&done, &mut group)?;
     }
@@ -531,31 +527,29 @@ struct HouseholdRow {
     county_contact: bool,
 }
 
-fn load_households(conn: &Connection, scope_path: &str) -> Result<HashMap<String, HouseholdRow>> {
-    let mut stmt = conn.prepare("SELECT id, path, county_contact FROM households WHERE path >= ?1 AND path < ?2")?;
-    let rows = stmt.query_map(params![scope_path, scope::upper_bound(scope_path)], |r| {
-        Ok((r.get::<_, String>(0)?, HouseholdRow { path: r.get(1)?, county_contact: r.get(2)? }))
+fn load_households(conn: &ReadTx<'_>, scope_path: &str) -> Result<HashMap<String, HouseholdRow>> {
+    let mut out = HashMap::new();
+    conn.each("SELECT id, path, county_contact FROM households WHERE path >= ?1 AND path < ?2", params![scope_path, scope::upper_bound(scope_path)], |r| {
+        out.insert(r.get::<String>(0)?, HouseholdRow { path: r.get(1)?, county_contact: r.get(2)? });
+        Ok(())
     })?;
-    Ok(rows.collect::<rusqlite::Result<HashMap<_, _>>>()?)
+    Ok(out)
 }
 
 /// The last on-site visit before `as_of_ms` per household and visitor level (a correction — an amendment —
 /// is not a visit of its own, as on the phone).
-fn last_onsite_visits(conn: &Connection, scope_path: &str, as_of_ms: i64) -> Result<HashMap<(String, OrgLevel), i64>> {
-    let mut stmt = conn.prepare(
+fn last_onsite_visits(conn: &ReadTx<'_>, scope_path: &str, as_of_ms: i64) -> Result<HashMap<(String, OrgLevel), i64>> {
+    let mut out = HashMap::new();
+    conn.each(
         "SELECT household_id, visitor_level, max(started_at_ms) FROM visits
          WHERE path >= ?1 AND path < ?2 AND verdict = ?3 AND amends_visit_id IS NULL AND started_at_ms < ?4
          GROUP BY household_id, visitor_level",
-    )?;
-    let rows = stmt.query_map(
         params![scope_path, scope::upper_bound(scope_path), enum_str(&OnSiteVerdict::OnSite), as_of_ms],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)),
+        |r| {
+            out.insert((r.get::<String>(0)?, parse_enum(&r.get::<String>(1)?)?), r.get::<i64>(2)?);
+            Ok(())
+        },
     )?;
-    let mut out = HashMap::new();
-    for row in rows {
-        let (household, level, at) = row?;
-        out.insert((household, parse_enum(&level)?), at);
-    }
     Ok(out)
 }
 
@@ -603,26 +597,28 @@ struct AckData {
 }
 
 impl AckData {
-    fn load(conn: &Connection, scope_path: &str, period: Period) -> Result<AckData> {
+    fn load(conn: &ReadTx<'_>, scope_path: &str, period: Period) -> Result<AckData> {
         let upper = scope::upper_bound(scope_path);
-        let mut stmt = conn.prepare(
+        let rows = conn.query_map(
             "SELECT id, issuer_node_id, target_path, body, issued_at_ms FROM directives
              WHERE issued_at_ms >= ?1 AND issued_at_ms < ?2
                AND ((target_path >= ?3 AND target_path < ?4) OR substr(?3, 1, length(target_path)) = target_path)
              ORDER BY issued_at_ms, id",
+            params![period.from_ms, period.to_ms, scope_path, upper],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?, r.get::<i64>(4)?)),
         )?;
-        let rows = stmt
-            .query_map(params![period.from_ms, period.to_ms, scope_path, upper], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut node_acks = conn.prepare("SELECT node_id, acked_at_ms FROM directive_acks WHERE directive_id = ?1")?;
-        let mut household_acks = conn.prepare("SELECT household_id, at_ms FROM directive_household_acks WHERE directive_id = ?1")?;
         let mut directives = Vec::with_capacity(rows.len());
         for (id, issuer_node_id, target_path, body, issued_at_ms) in rows {
-            let nodes = node_acks.query_map([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<rusqlite::Result<_>>()?;
-            let households =
-                household_acks.query_map([&id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            let mut nodes = HashMap::new();
+            conn.each("SELECT node_id, acked_at_ms FROM directive_acks WHERE directive_id = ?1", params![id], |r| {
+                nodes.insert(r.get::<String>(0)?, r.get::<i64>(1)?);
+                Ok(())
+            })?;
+            let mut households = HashMap::new();
+            conn.each("SELECT household_id, at_ms FROM directive_household_acks WHERE directive_id = ?1", params![id], |r| {
+                households.insert(r.get::<String>(0)?, r.get::<i64>(1)?);
+                Ok(())
+            })?;
             directives.push(DirectiveAcks {
                 issuer_node_id,
                 target_path,
@@ -632,14 +628,9 @@ impl AckData {
                 households,
             });
         }
-        let mut stmt = conn.prepare("SELECT id, level, path FROM org_nodes WHERE path >= ?1 AND path < ?2")?;
-        let nodes = stmt
-            .query_map(params![scope_path, upper], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-            .map(|r| {
-                let (id, level, path) = r?;
-                Ok((id, parse_enum(&level)?, path))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let nodes = conn.query_map("SELECT id, level, path FROM org_nodes WHERE path >= ?1 AND path < ?2", params![scope_path, upper], |r| {
+            Ok((r.get::<String>(0)?, parse_enum(&r.get::<String>(1)?)?, r.get::<String>(2)?))
+        })?;
         Ok(AckData { directives, nodes })
     }
 

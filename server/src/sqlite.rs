@@ -94,7 +94,7 @@ fn backfill_measure_columns(conn: &mut Connection) -> Result<()> {
 #[derive(Debug)]
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
-    /// The database file (read-only connections for the console, `Storage::sql_reader`).
+    /// The database file (read-only connections for the snapshots of `Storage::read_snapshot`).
     db_path: PathBuf,
     blob_dir: PathBuf,
     /// Serializes blob file writes (uploads of the same hash from two devices).
@@ -1546,10 +1546,15 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn sql_reader(&self) -> Result<Option<Connection>> {
+    fn read_snapshot(&self, f: &mut (dyn FnMut(&crate::readtx::ReadTx<'_>) -> Result<()> + Send)) -> Result<()> {
+        // A connection of its own (never the writer's): the snapshot holds no lock the writer waits for (WAL).
         let conn = Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        Ok(Some(conn))
+        // Deferred: the snapshot is taken at the first read; rolled back (nothing written) when dropped.
+        let tx = conn.unchecked_transaction()?;
+        let read = crate::readtx::ReadTx::sqlite(&tx);
+        let out = f(&read);
+        out
     }
 
     fn publish_form(&self, def: &linkage_protocol::forms::FormDef, now_ms: i64) -> Result<String> {

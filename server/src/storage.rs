@@ -338,10 +338,9 @@ pub trait Storage: Send + Sync + 'static {
     fn forms(&self) -> Result<Vec<FormRow>>;
     /// Users of a role, ordered by id (demo banner, tests).
     fn users_with_role(&self, role: Role, limit: u32) -> Result<Vec<UserInfo>>;
-    /// A read-only SQL connection on the database (its own, never the writer's), for the console's queries
-    /// (lists, pages, coverage, exports; `crate::console`). `None`: this backend has none, and the console's
-    /// read endpoints answer that they are not available.
-    fn sql_reader(&self) -> Result<Option<rusqlite::Connection>> {
-        Ok(None)
-    }
+    /// Runs `f` in one read-only snapshot transaction of the database (`crate::readtx`): the console's lists,
+    /// pages and dashboard, the measures export and the form report read through it, with queries written once
+    /// for both backends. Every statement of `f` sees the same committed state; nothing is written. Blocking;
+    /// call [`crate::readtx::read`] for a typed answer.
+    fn read_snapshot(&self, f: &mut (dyn FnMut(&crate::readtx::ReadTx<'_>) -> Result<()> + Send)) -> Result<()>;
 }

@@ -314,7 +314,7 @@ async fn dashboard(
     let parent_id = node.parent_id.clone().filter(|_| node.id != who.node.id);
     let node_id = node.id.clone();
     let (report, weeks) = super::read(&state, move |tx| {
-        let policy = MeasuresPolicy::for_county(&crate::sqlite::read_county_config(tx)?);
+        let policy = MeasuresPolicy::for_county(&crate::readtx::county_config(tx)?);
         measures::compute_with_weeks(tx, &node_id, dates, now, &policy)
     })
     .await?;

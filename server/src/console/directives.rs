@@ -22,7 +22,6 @@ use linkage_protocol::rules::{scope, RuleError};
 use linkage_protocol::sync::{ErrorCode, RejectCode};
 use linkage_protocol::validate::{self, limits};
 use linkage_protocol::wire::{Directive, DirectiveReminder, OpBody, Operation, TaskReview};
-use rusqlite::{params, Connection, OptionalExtension};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +29,7 @@ use super::staff::{self, ActionAnswer, Names, Staff};
 use crate::api::{blocking, record, ApiError, ApiResult, AppState, JsonBody, Routes, MAX_BLOB_BYTES};
 use crate::audit::{self, Action};
 use crate::error::Result;
+use crate::readtx::{params, ReadTx};
 use super::{staff_errors, sorted};
 use crate::openapi::{json_body_errors, ref_of, Body, Route, Success};
 use crate::sqlite::parse_enum;
@@ -61,16 +61,13 @@ struct Stored {
     target_path: String,
 }
 
-fn load(conn: &Connection, id: &str) -> Result<Option<Stored>> {
-    let row: Option<(String, String)> = conn
-        .prepare_cached("SELECT body, target_path FROM directives WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+fn load(conn: &ReadTx<'_>, id: &str) -> Result<Option<Stored>> {
+    let row: Option<(String, String)> = conn.query_opt("SELECT body, target_path FROM directives WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     row.map(|(body, target_path)| Ok(Stored { d: serde_json::from_str(&body)?, target_path })).transpose()
 }
 
 /// The directive if it reaches the caller's area or was issued within it; one answer otherwise.
-fn load_visible(conn: &Connection, staff: &Staff, id: &str) -> Result<std::result::Result<Stored, ApiError>> {
+fn load_visible(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<Stored, ApiError>> {
     Ok(match load(conn, id)? {
         Some(s) if visible(&staff.user.node_path, &s.target_path) => Ok(s),
         _ => Err(ApiError::not_found("您的辖区内没有这条指令 / no such directive in your scope")),
@@ -86,26 +83,28 @@ fn view_of(user_path: &str, target_path: &str) -> String {
     if scope::within(target_path, user_path) { user_path.to_string() } else { target_path.to_string() }
 }
 
-fn ack_policy(conn: &Connection) -> Result<AckWindowPolicy> {
-    let config = crate::sqlite::read_county_config(conn)?;
+fn ack_policy(conn: &ReadTx<'_>) -> Result<AckWindowPolicy> {
+    let config = crate::readtx::county_config(conn)?;
     Ok(linkage_protocol::rules::county::CountyRules::from_config(&config).ack_windows)
 }
 
 /// Signed-for / owed counts of the nodes under `path` (the issuing node excluded) and of its households.
-fn counts_under(conn: &Connection, id: &str, path: &str, issuer_node: &str) -> Result<(u32, u32, u32, u32)> {
+fn counts_under(conn: &ReadTx<'_>, id: &str, path: &str, issuer_node: &str) -> Result<(u32, u32, u32, u32)> {
     let upper = scope::upper_bound(path);
-    let (acked, total): (u32, u32) = conn.prepare_cached(
+    let (acked, total): (u32, u32) = conn.query_row(
         "SELECT count(a.node_id), count(*) FROM org_nodes n
          LEFT JOIN directive_acks a ON a.directive_id = ?1 AND a.node_id = n.id
          WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4",
-    )?
-    .query_row(params![id, path, upper, issuer_node], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let (ha, ht): (u32, u32) = conn.prepare_cached(
+        params![id, path, upper, issuer_node],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (ha, ht): (u32, u32) = conn.query_row(
         "SELECT count(ha.household_id), count(*) FROM households h
          LEFT JOIN directive_household_acks ha ON ha.directive_id = ?1 AND ha.household_id = h.id
          WHERE h.path >= ?2 AND h.path < ?3",
-    )?
-    .query_row(params![id, path, upper], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        params![id, path, upper],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok((acked, total, ha, ht))
 }
 
@@ -154,7 +153,7 @@ pub struct DirectivePage {
     pub items: Vec<DirectiveRow>,
 }
 
-fn silent_count(conn: &Connection, s: &Stored, view: &str, now: i64, policy: &AckWindowPolicy) -> Result<u32> {
+fn silent_count(conn: &ReadTx<'_>, s: &Stored, view: &str, now: i64, policy: &AckWindowPolicy) -> Result<u32> {
     let deadline = ack_window::ack_deadline_ms(s.d.kind, s.d.issued_at_ms, s.d.due_at_ms, policy);
     if ack_window::silent_for_ms(deadline, None, now).is_none() {
         return Ok(0);
@@ -163,16 +162,14 @@ fn silent_count(conn: &Connection, s: &Stored, view: &str, now: i64, policy: &Ac
     Ok(total - acked)
 }
 
-fn reports_waiting(conn: &Connection, staff: &Staff, s: &Stored) -> Result<u32> {
+fn reports_waiting(conn: &ReadTx<'_>, staff: &Staff, s: &Stored) -> Result<u32> {
     if s.d.issuer_node_id != staff.user.node_id {
         return Ok(0);
     }
-    Ok(conn
-        .prepare_cached("SELECT count(*) FROM directive_task_reports WHERE directive_id = ?1 AND status = 'pending'")?
-        .query_row([&s.d.id], |r| r.get(0))?)
+    conn.query_row("SELECT count(*) FROM directive_task_reports WHERE directive_id = ?1 AND status = 'pending'", params![s.d.id], |r| r.get(0))
 }
 
-fn row(conn: &Connection, staff: &Staff, s: &Stored, names: &mut Names, now: i64, policy: &AckWindowPolicy) -> Result<DirectiveRow> {
+fn row(conn: &ReadTx<'_>, staff: &Staff, s: &Stored, names: &mut Names, now: i64, policy: &AckWindowPolicy) -> Result<DirectiveRow> {
     let view = view_of(&staff.user.node_path, &s.target_path);
     let (nodes_acked, nodes_total, households_acked, households_total) = counts_under(conn, &s.d.id, &view, &s.d.issuer_node_id)?;
     Ok(DirectiveRow {
@@ -195,18 +192,19 @@ fn row(conn: &Connection, staff: &Staff, s: &Stored, names: &mut Names, now: i64
     })
 }
 
-fn list_directives(conn: &Connection, staff: &Staff, params: &ListParams) -> Result<std::result::Result<DirectivePage, ApiError>> {
+fn list_directives(conn: &ReadTx<'_>, staff: &Staff, params: &ListParams) -> Result<std::result::Result<DirectivePage, ApiError>> {
     let (page, size) = match staff::paging(params.page, params.page_size) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
     let path = &staff.user.node_path;
     // Issued to the caller's area (or within it), and issued above to a subtree holding the caller.
-    let mut stmt = conn.prepare_cached(
+    let ids = conn.query_map(
         "SELECT id FROM directives WHERE (target_path >= ?1 AND target_path < ?2) OR instr(?1, target_path) = 1
          ORDER BY issued_at_ms DESC, id",
+        params![path, scope::upper_bound(path)],
+        |r| r.get::<String>(0),
     )?;
-    let ids = stmt.query_map(params![path, scope::upper_bound(path)], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
     let now = crate::api::now_ms();
     let policy = ack_policy(conn)?;
     let mut names = Names::default();
@@ -295,7 +293,7 @@ fn level_label(l: OrgLevel) -> String {
     l.label(ZH).into()
 }
 
-fn directive_detail(conn: &Connection, staff: &Staff, id: &str) -> Result<std::result::Result<DirectiveDetail, ApiError>> {
+fn directive_detail(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<DirectiveDetail, ApiError>> {
     let s = match load_visible(conn, staff, id)? {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
@@ -308,14 +306,14 @@ fn directive_detail(conn: &Connection, staff: &Staff, id: &str) -> Result<std::r
     let upper = scope::upper_bound(&view);
     let mut levels = Vec::new();
     {
-        let mut stmt = conn.prepare_cached(
+        let rows = conn.query_map(
             "SELECT n.level, count(a.node_id), count(*) FROM org_nodes n
              LEFT JOIN directive_acks a ON a.directive_id = ?1 AND a.node_id = n.id
              WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4 GROUP BY n.level",
+            params![id, view, upper, s.d.issuer_node_id],
+            |r| Ok((r.get::<String>(0)?, r.get::<u32>(1)?, r.get::<u32>(2)?)),
         )?;
-        let rows = stmt.query_map(params![id, view, upper, s.d.issuer_node_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)))?;
-        for r in rows {
-            let (l, acked, total) = r?;
+        for (l, acked, total) in rows {
             let level: OrgLevel = parse_enum(&l)?;
             levels.push(LevelCoverage { level, level_label: level_label(level), acked, total });
         }
@@ -333,19 +331,17 @@ fn directive_detail(conn: &Connection, staff: &Staff, id: &str) -> Result<std::r
     let actor = staff.actor();
     let mut silent_nodes = Vec::new();
     {
-        let mut stmt = conn.prepare_cached(
+        let rows = conn.query_map(
             "SELECT n.id, n.name, n.level, n.path,
                 (SELECT max(r.at_ms) FROM directive_reminders r WHERE r.directive_id = ?1 AND r.node_id = n.id)
              FROM org_nodes n
              WHERE n.path >= ?2 AND n.path < ?3 AND n.id != ?4
                AND NOT EXISTS (SELECT 1 FROM directive_acks a WHERE a.directive_id = ?1 AND a.node_id = n.id)
              ORDER BY length(n.path) - length(replace(n.path, '/', '')), n.path LIMIT 200",
+            params![id, view, upper, s.d.issuer_node_id],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?, r.get::<Option<i64>>(4)?)),
         )?;
-        let rows = stmt.query_map(params![id, view, upper, s.d.issuer_node_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, Option<i64>>(4)?))
-        })?;
-        for r in rows {
-            let (node_id, name, level, path, reminded_at_ms) = r?;
+        for (node_id, name, level, path, reminded_at_ms) in rows {
             let may_remind = drules::authorize_remind(&actor, facts, &node_id, &path, false).is_ok();
             silent_nodes.push(SilentNode { node_id, name, level_label: level_label(parse_enum(&level)?), overdue, reminded_at_ms, may_remind });
         }
@@ -353,25 +349,25 @@ fn directive_detail(conn: &Connection, staff: &Staff, id: &str) -> Result<std::r
     let silent_total = directive.nodes_total - directive.nodes_acked;
     let mut reports = Vec::new();
     {
-        let mut stmt = conn.prepare_cached(
+        let rows = conn.query_map(
             "SELECT r.node_id, n.name, r.reported_by, r.at_ms, r.note, r.evidence, r.status, r.review_reason
              FROM directive_task_reports r JOIN org_nodes n ON n.id = r.node_id
              WHERE r.directive_id = ?1 AND n.path >= ?2 AND n.path < ?3 ORDER BY r.status != 'pending', n.path",
-        )?;
-        let rows = stmt.query_map(params![id, view, upper], |r| {
+            params![id, view, upper],
+            |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, Option<String>>(7)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<i64>(3)?,
+                r.get::<String>(4)?,
+                r.get::<String>(5)?,
+                r.get::<String>(6)?,
+                r.get::<Option<String>>(7)?,
             ))
-        })?;
-        for r in rows {
-            let (node_id, node_name, reporter, at_ms, note, evidence, status, review_reason) = r?;
+            },
+        )?;
+        for (node_id, node_name, reporter, at_ms, note, evidence, status, review_reason) in rows {
             let st: TaskReportStatus = parse_enum(&status)?;
             let may_review = drules::authorize_task_review(&actor, facts, Some(st)).is_ok();
             reports.push(TaskReportRow {
@@ -442,7 +438,7 @@ pub struct TreeNode {
     pub has_children: bool,
 }
 
-fn tree_children(conn: &Connection, staff: &Staff, id: &str, node: Option<&str>) -> Result<std::result::Result<Vec<TreeNode>, ApiError>> {
+fn tree_children(conn: &ReadTx<'_>, staff: &Staff, id: &str, node: Option<&str>) -> Result<std::result::Result<Vec<TreeNode>, ApiError>> {
     let s = match load_visible(conn, staff, id)? {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
@@ -461,12 +457,13 @@ fn tree_children(conn: &Connection, staff: &Staff, id: &str, node: Option<&str>)
     };
     let mut out = Vec::new();
     for child in nodes {
-        let ack: Option<(i64, Option<i64>)> = conn
-            .prepare_cached("SELECT acked_at_ms, relayed_at_ms FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2")?
-            .query_row([id, &child.id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let ack: Option<(i64, Option<i64>)> = conn.query_opt(
+            "SELECT acked_at_ms, relayed_at_ms FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2",
+            params![id, child.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let (nodes_acked, nodes_total, households_acked, households_total) = counts_under(conn, id, &child.path, &s.d.issuer_node_id)?;
-        let has_children: bool = conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM org_nodes WHERE parent_id = ?1)")?.query_row([&child.id], |r| r.get(0))?;
+        let has_children: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM org_nodes WHERE parent_id = ?1)", params![child.id], |r| r.get(0))?;
         out.push(TreeNode {
             issuer: child.id == s.d.issuer_node_id,
             node_id: child.id,
@@ -555,7 +552,7 @@ async fn compose(State(state): State<AppState>, staff: Staff, JsonBody(req): Jso
     let hlc = staff::hlc_now(&staff, 0);
     let device = hlc.rsplit_once('-').map(|(_, d)| d.to_string()).unwrap_or_default();
     let target_id = req.target_node_id.clone();
-    let build = move |conn: &Connection, now: i64| -> Result<std::result::Result<Operation, ActionAnswer>> {
+    let build = move |conn: &ReadTx<'_>, now: i64| -> Result<std::result::Result<Operation, ActionAnswer>> {
         let target = match staff::node_in_scope(conn, &user, &req.target_node_id)? {
             Ok(t) => t,
             Err(_) => return Ok(Err(ActionAnswer::rejected(RejectCode::OutOfScope, Some(RuleError::OutOfScope)))),
@@ -628,7 +625,7 @@ async fn remind(
     .await??;
     let (user, hlc_base) = (staff.user.clone(), staff::hlc_now(&staff, 0));
     let device = hlc_base.rsplit_once('-').map(|(_, d)| d.to_string()).unwrap_or_default();
-    let build = move |_: &Connection, now: i64| -> Result<std::result::Result<Operation, ActionAnswer>> {
+    let build = move |_: &ReadTx<'_>, now: i64| -> Result<std::result::Result<Operation, ActionAnswer>> {
         Ok(Ok(Operation {
             op_id: req.op_id,
             hlc: linkage_protocol::hlc::Hlc { wall_ms: now, counter: 0 }.encode(&device),
@@ -636,12 +633,11 @@ async fn remind(
         }))
     };
     let actor = staff.actor();
-    let why = move |conn: &Connection, op: &Operation| -> Result<Option<RuleError>> {
+    let why = move |conn: &ReadTx<'_>, op: &Operation| -> Result<Option<RuleError>> {
         let OpBody::DirectiveReminded(r) = &op.body else { return Ok(None) };
         let (Some(s), Some(n)) = (load(conn, &r.directive_id)?, staff::node(conn, &r.node_id)?) else { return Ok(None) };
-        let acked: bool = conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2)")?
-            .query_row([&r.directive_id, &r.node_id], |row| row.get(0))?;
+        let acked: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM directive_acks WHERE directive_id = ?1 AND node_id = ?2)", params![r.directive_id, r.node_id], |row| row.get(0))?;
         let facts = DirectiveFacts { target_path: &s.target_path, issuer_node_id: &s.d.issuer_node_id };
         Ok(drules::authorize_remind(&actor, facts, &n.id, &n.path, acked).err())
     };
@@ -674,10 +670,11 @@ async fn review(
     // The report under review: its time binds the decision to it (a newer report is not decided by this one).
     let report_at = staff::read(&state, move |conn| {
         Ok(match load(conn, &check.1)? {
-            Some(s) if visible(&check.0, &s.target_path) => Ok(conn
-                .prepare_cached("SELECT at_ms FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2")?
-                .query_row([&check.1, &check.2], |r| r.get::<_, i64>(0))
-                .optional()?),
+            Some(s) if visible(&check.0, &s.target_path) => Ok(conn.query_opt(
+                "SELECT at_ms FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2",
+                params![check.1, check.2],
+                |r| r.get::<i64>(0),
+            )?),
             _ => Err(ApiError::not_found("您的辖区内没有这条指令 / no such directive in your scope")),
         })
     })
@@ -693,7 +690,7 @@ async fn review(
     }
     let (user, hlc_base) = (staff.user.clone(), staff::hlc_now(&staff, 0));
     let device = hlc_base.rsplit_once('-').map(|(_, d)| d.to_string()).unwrap_or_default();
-    let build = move |_: &Connection, now: i64| -> Result<std::result::Result<Operation, ActionAnswer>> {
+    let build = move |_: &ReadTx<'_>, now: i64| -> Result<std::result::Result<Operation, ActionAnswer>> {
         Ok(Ok(Operation {
             op_id: req.op_id,
             hlc: linkage_protocol::hlc::Hlc { wall_ms: now, counter: 0 }.encode(&device),
@@ -709,13 +706,11 @@ async fn review(
         }))
     };
     let actor = staff.actor();
-    let why = move |conn: &Connection, op: &Operation| -> Result<Option<RuleError>> {
+    let why = move |conn: &ReadTx<'_>, op: &Operation| -> Result<Option<RuleError>> {
         let OpBody::TaskReportReviewed(r) = &op.body else { return Ok(None) };
         let Some(s) = load(conn, &r.directive_id)? else { return Ok(None) };
-        let status: Option<String> = conn
-            .prepare_cached("SELECT status FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2")?
-            .query_row([&r.directive_id, &r.node_id], |row| row.get(0))
-            .optional()?;
+        let status: Option<String> =
+            conn.query_opt("SELECT status FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2", params![r.directive_id, r.node_id], |row| row.get(0))?;
         let status = status.map(|s| parse_enum::<TaskReportStatus>(&s)).transpose()?;
         let facts = DirectiveFacts { target_path: &s.target_path, issuer_node_id: &s.d.issuer_node_id };
         Ok(drules::authorize_task_review(&actor, facts, status).err())

@@ -21,7 +21,6 @@ use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::{scope, RuleError};
 use linkage_protocol::sync::{ErrorCode, RejectCode};
 use linkage_protocol::wire::{IssueAction, IssueEvent, OpBody, Operation, Visit};
-use rusqlite::{params, Connection};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +28,7 @@ use super::staff::{self, ActionAnswer, Names, Staff};
 use crate::api::{record, ApiError, ApiResult, AppState, JsonBody, Routes};
 use crate::audit::{self, Action};
 use crate::error::Result;
+use crate::readtx::{params, ReadTx};
 use super::{staff_errors, sorted};
 use crate::openapi::{json_body_errors, ref_of, Body, Route, Success};
 
@@ -167,8 +167,8 @@ pub struct IssuePage {
 }
 
 /// The rules and caches of one request.
-struct Ctx<'a> {
-    conn: &'a Connection,
+struct Ctx<'a, 't> {
+    conn: &'a ReadTx<'t>,
     staff: &'a Staff,
     sla: SlaRules,
     now: i64,
@@ -176,9 +176,9 @@ struct Ctx<'a> {
     parents: HashMap<String, bool>,
 }
 
-impl<'a> Ctx<'a> {
-    fn new(conn: &'a Connection, staff: &'a Staff) -> Result<Ctx<'a>> {
-        let config = crate::sqlite::read_county_config(conn)?;
+impl<'a, 't> Ctx<'a, 't> {
+    fn new(conn: &'a ReadTx<'t>, staff: &'a Staff) -> Result<Ctx<'a, 't>> {
+        let config = crate::readtx::county_config(conn)?;
         let sla = linkage_protocol::rules::county::CountyRules::from_config(&config).sla;
         Ok(Ctx { conn, staff, sla, now: crate::api::now_ms(), names: Names::default(), parents: HashMap::new() })
     }
@@ -266,22 +266,17 @@ fn light_label(l: Light) -> &'static str {
 }
 
 /// An issue's events in receipt order, folded; `None` when it does not exist.
-fn load(conn: &Connection, id: &str) -> Result<Option<(IssueProjection, Vec<(IssueEvent, i64)>)>> {
-    let mut stmt = conn.prepare_cached("SELECT body, received_at_ms FROM issue_events WHERE issue_id = ?1 ORDER BY rowid")?;
-    let events = stmt
-        .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-        .map(|row| {
-            let (body, at) = row?;
-            Ok((serde_json::from_str::<IssueEvent>(&body)?, at))
-        })
-        .collect::<Result<Vec<_>>>()?;
+fn load(conn: &ReadTx<'_>, id: &str) -> Result<Option<(IssueProjection, Vec<(IssueEvent, i64)>)>> {
+    let events = conn.query_map("SELECT body, received_at_ms FROM issue_events WHERE issue_id = ?1 ORDER BY rowid", params![id], |r| {
+        Ok((serde_json::from_str::<IssueEvent>(&r.get::<String>(0)?)?, r.get::<i64>(1)?))
+    })?;
     let refs: Vec<&IssueEvent> = events.iter().map(|(e, _)| e).collect();
     let Some((projection, _)) = lifecycle::fold_ordered(&refs) else { return Ok(None) };
     Ok(Some((projection, events)))
 }
 
 /// The issue if the user sees it; one answer for missing and out of scope.
-fn load_in_scope(conn: &Connection, staff: &Staff, id: &str) -> Result<std::result::Result<(IssueProjection, Vec<(IssueEvent, i64)>), ApiError>> {
+fn load_in_scope(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<(IssueProjection, Vec<(IssueEvent, i64)>), ApiError>> {
     Ok(match load(conn, id)? {
         Some(found) if scope::within(&staff.user.node_path, &found.0.path) => Ok(found),
         _ => Err(ApiError::not_found("您的辖区内没有这件诉求 / no such issue in your scope")),
@@ -291,7 +286,7 @@ fn load_in_scope(conn: &Connection, staff: &Staff, id: &str) -> Result<std::resu
 fn state_sql(filter: StateFilter) -> &'static str {
     match filter {
         StateFilter::Open => "state NOT IN ('closed', 'rejected', 'merged')",
-        StateFilter::All => "1",
+        StateFilter::All => "TRUE",
         StateFilter::Reported => "state = 'reported'",
         StateFilter::Accepted => "state = 'accepted'",
         StateFilter::Assigned => "state = 'assigned'",
@@ -304,16 +299,16 @@ fn state_sql(filter: StateFilter) -> &'static str {
 }
 
 /// Task completion reports waiting for review by the caller's node (issued there).
-pub fn waiting_task_reports(conn: &Connection, staff: &Staff) -> Result<u32> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT count(*) FROM directive_task_reports r JOIN directives d ON d.id = r.directive_id
-             WHERE d.issuer_node_id = ?1 AND r.status = 'pending'",
-        )?
-        .query_row([&staff.user.node_id], |r| r.get(0))?)
+pub fn waiting_task_reports(conn: &ReadTx<'_>, staff: &Staff) -> Result<u32> {
+    conn.query_row(
+        "SELECT count(*) FROM directive_task_reports r JOIN directives d ON d.id = r.directive_id
+         WHERE d.issuer_node_id = ?1 AND r.status = 'pending'",
+        params![staff.user.node_id],
+        |r| r.get(0),
+    )
 }
 
-fn list_issues(conn: &Connection, staff: &Staff, params: &ListParams) -> Result<std::result::Result<IssuePage, ApiError>> {
+fn list_issues(conn: &ReadTx<'_>, staff: &Staff, params: &ListParams) -> Result<std::result::Result<IssuePage, ApiError>> {
     let (page, size) = match staff::paging(params.page, params.page_size) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
@@ -338,29 +333,17 @@ fn list_issues(conn: &Connection, staff: &Staff, params: &ListParams) -> Result<
     }
     let q = params.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if q.is_some() {
-        sql.push_str(" AND instr(title, ?4) > 0");
+        // The next parameter: `?3` without a category.
+        sql.push_str(if params.category.is_some() { " AND instr(title, ?4) > 0" } else { " AND instr(title, ?3) > 0" });
     }
     sql.push_str(" ORDER BY reported_at_ms DESC, id");
     let category = params.category.map(|c| crate::sqlite::enum_str(&c));
     let upper = scope::upper_bound(&area);
-    let ids: Vec<String> = {
-        let mut stmt = conn.prepare(&sql)?;
-        let mut bind: Vec<(usize, String)> = vec![(1, area.clone()), (2, upper)];
-        if let Some(c) = &category {
-            bind.push((3, c.clone()));
-        }
-        if let Some(q) = q {
-            bind.push((4, q.to_string()));
-        }
-        for (i, v) in &bind {
-            stmt.raw_bind_parameter(*i, v)?;
-        }
-        let mut rows = stmt.raw_query();
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(r.get(0)?);
-        }
-        out
+    let ids: Vec<String> = match (&category, q) {
+        (None, None) => conn.query_map(&sql, params![area, upper], |r| r.get(0))?,
+        (Some(c), None) => conn.query_map(&sql, params![area, upper, c], |r| r.get(0))?,
+        (Some(c), Some(q)) => conn.query_map(&sql, params![area, upper, c, q], |r| r.get(0))?,
+        (None, Some(q)) => conn.query_map(&sql, params![area, upper, q], |r| r.get(0))?,
     };
     let offset = ((page - 1) * size) as usize;
     let mut items = Vec::new();
@@ -496,7 +479,7 @@ pub struct IssueDetail {
     pub actions: Vec<ActionSpec>,
 }
 
-fn detail_of(event: &IssueEvent, names: &mut Names, conn: &Connection) -> Result<(String, Vec<String>)> {
+fn detail_of(event: &IssueEvent, names: &mut Names, conn: &ReadTx<'_>) -> Result<(String, Vec<String>)> {
     Ok(match &event.action {
         IssueAction::Report(r) => (format!("{}（{}）", r.description, r.urgency.label(ZH)), r.evidence.clone()),
         IssueAction::Accept | IssueAction::Start | IssueAction::Resume => (String::new(), vec![]),
@@ -558,15 +541,16 @@ fn action_spec(kind: IssueActionKind) -> ActionSpec {
 }
 
 /// Visits that name the issue (stored in the feed under the household's path).
-fn visits_of(conn: &Connection, p: &IssueProjection, names: &mut Names) -> Result<Vec<IssueVisit>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT op_json FROM changes WHERE path >= ?1 AND path < ?2 AND op_json LIKE '%\"kind\":\"visit_recorded\"%' AND instr(op_json, ?3) > 0 ORDER BY seq",
-    )?;
+fn visits_of(conn: &ReadTx<'_>, p: &IssueProjection, names: &mut Names) -> Result<Vec<IssueVisit>> {
     let needle = format!("\"issue_id\":\"{}\"", p.id);
-    let rows = stmt.query_map(params![p.path, scope::upper_bound(&p.path), needle], |r| r.get::<_, String>(0))?;
+    let rows = conn.query_map(
+        "SELECT op_json FROM changes WHERE path >= ?1 AND path < ?2 AND op_json LIKE '%\"kind\":\"visit_recorded\"%' AND instr(op_json, ?3) > 0 ORDER BY seq",
+        params![p.path, scope::upper_bound(&p.path), needle],
+        |r| r.get::<String>(0),
+    )?;
     let mut out = Vec::new();
     for json in rows {
-        let op: Operation = serde_json::from_str(&json?)?;
+        let op: Operation = serde_json::from_str(&json)?;
         let OpBody::VisitRecorded(v) = op.body else { continue };
         if v.issue_id.as_deref() != Some(p.id.as_str()) {
             continue;
@@ -576,7 +560,7 @@ fn visits_of(conn: &Connection, p: &IssueProjection, names: &mut Names) -> Resul
     Ok(out)
 }
 
-fn visit_row(v: &Visit, names: &mut Names, conn: &Connection) -> Result<IssueVisit> {
+fn visit_row(v: &Visit, names: &mut Names, conn: &ReadTx<'_>) -> Result<IssueVisit> {
     Ok(IssueVisit {
         id: v.id.clone(),
         visitor_name: names.user(conn, &v.visitor_id)?.0,
@@ -592,7 +576,7 @@ fn visit_row(v: &Visit, names: &mut Names, conn: &Connection) -> Result<IssueVis
     })
 }
 
-fn issue_detail(conn: &Connection, staff: &Staff, id: &str) -> Result<std::result::Result<IssueDetail, ApiError>> {
+fn issue_detail(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<IssueDetail, ApiError>> {
     let (p, events) = match load_in_scope(conn, staff, id)? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
@@ -625,10 +609,9 @@ fn issue_detail(conn: &Connection, staff: &Staff, id: &str) -> Result<std::resul
     }
     photos.dedup();
     let household = match &p.household_id {
-        Some(h) => conn
-            .prepare_cached("SELECT address, lat, lon FROM households WHERE id = ?1")?
-            .query_row([h], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<f64>>(1)?, r.get::<_, Option<f64>>(2)?)))
-            .ok(),
+        Some(h) => conn.query_opt("SELECT address, lat, lon FROM households WHERE id = ?1", params![h], |r| {
+            Ok((r.get::<String>(0)?, r.get::<Option<f64>>(1)?, r.get::<Option<f64>>(2)?))
+        })?,
         None => None,
     };
     let has_parent = ctx.owner_has_parent(&p.owner_node_id)?;
@@ -674,7 +657,7 @@ pub struct Assignee {
     pub open_issues: u32,
 }
 
-fn assignee_list(conn: &Connection, staff: &Staff, id: &str) -> Result<std::result::Result<Vec<Assignee>, ApiError>> {
+fn assignee_list(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<Vec<Assignee>, ApiError>> {
     let (p, _) = match load_in_scope(conn, staff, id)? {
         Ok(found) => found,
         Err(e) => return Ok(Err(e)),
@@ -684,17 +667,15 @@ fn assignee_list(conn: &Connection, staff: &Staff, id: &str) -> Result<std::resu
     let segments: Vec<&str> = p.path.split('/').filter(|s| !s.is_empty()).collect();
     let start = segments.iter().position(|s| *s == owner.id).unwrap_or(segments.len());
     let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT u.id, u.name, u.role, n.name, n.path,
-                (SELECT count(*) FROM issues i WHERE i.assignee_id = u.id AND i.state IN ('assigned', 'in_progress'))
-         FROM users u JOIN org_nodes n ON n.id = u.node_id WHERE u.node_id = ?1 AND u.disabled = 0 ORDER BY u.id",
-    )?;
     for node_id in &segments[start..] {
-        let rows = stmt.query_map([node_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get::<_, u32>(5)?))
-        })?;
-        for row in rows {
-            let (user_id, name, role, node_name, path, open_issues) = row?;
+        let rows = conn.query_map(
+            "SELECT u.id, u.name, u.role, n.name, n.path,
+                    (SELECT count(*) FROM issues i WHERE i.assignee_id = u.id AND i.state IN ('assigned', 'in_progress'))
+             FROM users u JOIN org_nodes n ON n.id = u.node_id WHERE u.node_id = ?1 AND NOT u.disabled ORDER BY u.id",
+            params![node_id],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?, r.get::<String>(4)?, r.get::<u32>(5)?)),
+        )?;
+        for (user_id, name, role, node_name, path, open_issues) in rows {
             let role: Role = crate::sqlite::parse_enum(&role)?;
             if lifecycle::check_assignee(&owner.path, &p.path, role, &path).is_ok() {
                 out.push(Assignee { user_id, name, role_label: role.label(ZH).into(), node_name, open_issues });
@@ -827,7 +808,7 @@ async fn act(
     let hlc_staff = Staff { user: staff.user.clone(), device_id: staff.device_id.clone(), address: String::new() };
     let op_id = req.op_id.clone();
     let issue_id = id.clone();
-    let build = move |conn: &Connection, now: i64| {
+    let build = move |conn: &ReadTx<'_>, now: i64| {
         // 上报上级: to the parent of the owning node (the only legal target), filled in here when left empty.
         let action = fill_escalation_target(conn, &issue_id, action)?;
         Ok(Ok(Operation {
@@ -846,7 +827,7 @@ async fn act(
         }))
     };
     let why_staff = staff.actor();
-    let why = move |conn: &Connection, op: &Operation| -> Result<Option<RuleError>> {
+    let why = move |conn: &ReadTx<'_>, op: &Operation| -> Result<Option<RuleError>> {
         let OpBody::IssueEvent(e) = &op.body else { return Ok(None) };
         let Some((p, _)) = load(conn, &e.issue_id)? else { return Ok(None) };
         let has_parent = staff::node(conn, &p.owner_node_id)?.is_some_and(|n| n.parent_id.is_some());
@@ -859,7 +840,7 @@ async fn act(
 }
 
 /// Escalation needs the parent of the owner: the page sends `to_node_id` empty and it is filled here.
-pub fn fill_escalation_target(conn: &Connection, issue_id: &str, action: IssueAction) -> Result<IssueAction> {
+pub fn fill_escalation_target(conn: &ReadTx<'_>, issue_id: &str, action: IssueAction) -> Result<IssueAction> {
     match action {
         IssueAction::Escalate { reason, to_node_id } if to_node_id.is_empty() => {
             let parent = match load(conn, issue_id)? {

@@ -14,7 +14,7 @@ use linkage_protocol::rules::scope;
 use linkage_protocol::sync::ErrorCode;
 use linkage_protocol::validate::{mask_id_number, mask_phone};
 use linkage_protocol::wire::BundleHousehold;
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::readtx::{params, ReadTx, Row};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -84,13 +84,13 @@ pub struct HouseholdPage {
     pub items: Vec<HouseholdRow>,
 }
 
-fn privacy(conn: &Connection) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy> {
-    Ok(linkage_protocol::rules::county::CountyRules::from_config(&crate::sqlite::read_county_config(conn)?).privacy)
+fn privacy(conn: &ReadTx<'_>) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy> {
+    Ok(linkage_protocol::rules::county::CountyRules::from_config(&crate::readtx::county_config(conn)?).privacy)
 }
 
 const HOUSEHOLD_COLUMNS: &str = "id, group_id, head_name, members, phone, id_number, address, lat, lon, tags, risk_level, county_contact, path";
 
-fn household_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BundleHousehold, String, String)> {
+fn household_of(r: &Row<'_>) -> Result<(BundleHousehold, String, String)> {
     Ok((
         BundleHousehold {
             id: r.get(0)?,
@@ -107,7 +107,7 @@ fn household_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(BundleHousehold, Str
             county_contact: r.get(11)?,
         },
         // tags JSON and risk level, parsed after.
-        format!("{}\u{1}{}", r.get::<_, String>(9)?, r.get::<_, String>(10)?),
+        format!("{}\u{1}{}", r.get::<String>(9)?, r.get::<String>(10)?),
         r.get(12)?,
     ))
 }
@@ -120,13 +120,11 @@ fn finish(raw: (BundleHousehold, String, String)) -> Result<(BundleHousehold, St
     Ok((h, path))
 }
 
-fn last_visit(conn: &Connection, id: &str) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT max(started_at_ms) FROM visits WHERE household_id = ?1 AND verdict = 'on_site'")?
-        .query_row([id], |r| r.get(0))?)
+fn last_visit(conn: &ReadTx<'_>, id: &str) -> Result<Option<i64>> {
+    conn.query_row("SELECT max(started_at_ms) FROM visits WHERE household_id = ?1 AND verdict = 'on_site'", params![id], |r| r.get(0))
 }
 
-fn search_households(conn: &Connection, staff: &Staff, p: &SearchParams) -> Result<std::result::Result<HouseholdPage, ApiError>> {
+fn search_households(conn: &ReadTx<'_>, staff: &Staff, p: &SearchParams) -> Result<std::result::Result<HouseholdPage, ApiError>> {
     let (page, size) = match staff::paging(p.page, p.page_size) {
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
@@ -145,8 +143,11 @@ fn search_households(conn: &Connection, staff: &Staff, p: &SearchParams) -> Resu
                   AND (?4 = '' OR instr(tags, ?4) > 0) AND (?5 = '' OR risk_level = ?5)";
     let upper = scope::upper_bound(&area);
     let total: u32 = conn.query_row(&format!("SELECT count(*) FROM households WHERE {filter}"), params![area, upper, q, tag, risk], |r| r.get(0))?;
-    let mut stmt = conn.prepare(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE {filter} ORDER BY path LIMIT ?6 OFFSET ?7"))?;
-    let rows = stmt.query_map(params![area, upper, q, tag, risk, size, (page - 1) * size], household_of)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = conn.query_map(
+        &format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE {filter} ORDER BY path LIMIT ?6 OFFSET ?7"),
+        params![area, upper, q, tag, risk, size, (page - 1) * size],
+        household_of,
+    )?;
     let policy = privacy(conn)?;
     let mut names = Names::default();
     let mut items = Vec::new();
@@ -217,11 +218,8 @@ pub struct HouseholdDetail {
     pub issues: Vec<HouseholdIssue>,
 }
 
-fn household_page(conn: &Connection, staff: &Staff, id: &str) -> Result<std::result::Result<HouseholdDetail, ApiError>> {
-    let found = conn
-        .prepare_cached(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = ?1"))?
-        .query_row([id], household_of)
-        .optional()?;
+fn household_page(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<HouseholdDetail, ApiError>> {
+    let found = conn.query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = ?1"), params![id], household_of)?;
     let (mut h, path) = match found.map(finish).transpose()? {
         Some((h, path)) if scope::within(&staff.user.node_path, &path) => (h, path),
         _ => return Ok(Err(ApiError::not_found("您的辖区内没有这一户 / no such household in your scope"))),
@@ -242,22 +240,24 @@ fn household_page(conn: &Connection, staff: &Staff, id: &str) -> Result<std::res
     };
     let mut visits = Vec::new();
     {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, visitor_id, started_at_ms, verdict, distance_m FROM visits WHERE household_id = ?1 ORDER BY started_at_ms DESC LIMIT 50",
+        let rows = conn.query_map(
+            "SELECT id, visitor_id, started_at_ms, verdict, distance_m FROM visits WHERE household_id = ?1 ORDER BY started_at_ms DESC, id LIMIT 50",
+            params![id],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?, r.get::<String>(3)?, r.get::<Option<f64>>(4)?)),
         )?;
-        let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, Option<f64>>(4)?)))?;
-        for row in rows {
-            let (vid, visitor, at, verdict, distance_m) = row?;
+        for (vid, visitor, at, verdict, distance_m) in rows {
             let verdict: OnSiteVerdict = parse_enum(&verdict)?;
             visits.push(HouseholdVisit { id: vid, visitor_name: names.user(conn, &visitor)?.0, started_at_ms: at, verdict_label: verdict.label(ZH).into(), distance_m });
         }
     }
     let mut issues = Vec::new();
     {
-        let mut stmt = conn.prepare_cached("SELECT id, title, category, state, reported_at_ms FROM issues WHERE path = ?1 ORDER BY reported_at_ms DESC LIMIT 50")?;
-        let rows = stmt.query_map([&path], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?)))?;
-        for row in rows {
-            let (iid, title, category, state, at) = row?;
+        let rows = conn.query_map(
+            "SELECT id, title, category, state, reported_at_ms FROM issues WHERE path = ?1 ORDER BY reported_at_ms DESC, id LIMIT 50",
+            params![path],
+            |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?, r.get::<i64>(4)?)),
+        )?;
+        for (iid, title, category, state, at) in rows {
             let category: IssueCategory = parse_enum(&category)?;
             let state: IssueState = parse_enum(&state)?;
             issues.push(HouseholdIssue { id: iid, title, category_label: category.label(ZH).into(), state_label: state.label(ZH).into(), reported_at_ms: at });
@@ -298,13 +298,13 @@ async fn export_measures(State(state): State<AppState>, staff: Staff, params: st
     }
     let user = staff.user.clone();
     let node = params.node.clone();
-    let (node_id, bytes) = staff::read_raw(&state, move |conn| {
+    let (node_id, bytes) = staff::read(&state, move |conn| {
         let node_id = node.unwrap_or_else(|| user.node_id.clone());
         match staff::node_in_scope(conn, &user, &node_id)? {
             Ok(_) => {}
             Err(e) => return Ok(Err(e)),
         }
-        let policy = crate::measures::MeasuresPolicy::for_county(&crate::sqlite::read_county_config(conn)?);
+        let policy = crate::measures::MeasuresPolicy::for_county(&crate::readtx::county_config(conn)?);
         let report = crate::measures::compute(conn, &node_id, dates, crate::api::now_ms(), &policy)?;
         Ok(Ok((node_id, report.to_xlsx()?)))
     })

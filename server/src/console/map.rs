@@ -13,13 +13,13 @@ use axum::routing::MethodFilter;
 use linkage_protocol::model::OrgLevel;
 use linkage_protocol::rules::scope;
 use linkage_protocol::wire::{IssueAction, IssueEvent};
-use rusqlite::params;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::session::{ConsoleNode, ConsoleUser};
 use crate::api::{ApiResult, AppState, Routes};
 use crate::measures::MeasuresPolicy;
+use crate::readtx::{params, ReadTx};
 use crate::openapi::{Body, Route, Success};
 use crate::sqlite::parse_enum;
 
@@ -80,27 +80,23 @@ pub struct MapData {
 
 const OPEN: &str = "state NOT IN ('closed', 'rejected', 'merged')";
 
-fn load(conn: &rusqlite::Connection, node: &crate::storage::NodeInfo, now_ms: i64) -> crate::Result<(Vec<MapArea>, Vec<[f64; 3]>, Vec<MapIssue>, u32)> {
-    // One snapshot for every read below.
-    let tx = conn.unchecked_transaction()?;
+fn load(tx: &ReadTx<'_>, node: &crate::storage::NodeInfo, now_ms: i64) -> crate::Result<(Vec<MapArea>, Vec<[f64; 3]>, Vec<MapIssue>, u32)> {
     let upper = scope::upper_bound(&node.path);
-    let policy = MeasuresPolicy::for_county(&crate::sqlite::read_county_config(&tx)?);
+    let policy = MeasuresPolicy::for_county(&crate::readtx::county_config(tx)?);
     let cadence_days = policy.cadence.interval_days(OrgLevel::Branch).unwrap_or(60);
     let since = now_ms - i64::from(cadence_days) * 86_400_000;
     let depth = node.path.matches('/').count();
 
     // Nodes one and two levels below (and the node itself).
     let mut areas = Vec::new();
-    let mut stmt = tx.prepare("SELECT id, parent_id, level, name, path, boundary FROM org_nodes WHERE path >= ?1 AND path < ?2 ORDER BY path")?;
-    let mut rows = stmt.query(params![node.path, upper])?;
     let mut paths: Vec<String> = Vec::new();
-    while let Some(r) = rows.next()? {
+    tx.each("SELECT id, parent_id, level, name, path, boundary FROM org_nodes WHERE path >= ?1 AND path < ?2 ORDER BY path", params![node.path, upper], |r| {
         let path: String = r.get(4)?;
         if path.matches('/').count() > depth + 2 {
-            continue;
+            return Ok(());
         }
-        let ring: Vec<(f64, f64)> = r.get::<_, Option<String>>(5)?.map(|b| serde_json::from_str(&b)).transpose()?.unwrap_or_default();
-        let info = crate::storage::NodeInfo { id: r.get(0)?, parent_id: r.get(1)?, level: parse_enum(&r.get::<_, String>(2)?)?, name: r.get(3)?, path: path.clone() };
+        let ring: Vec<(f64, f64)> = r.get::<Option<String>>(5)?.map(|b| serde_json::from_str(&b)).transpose()?.unwrap_or_default();
+        let info = crate::storage::NodeInfo { id: r.get(0)?, parent_id: r.get(1)?, level: parse_enum(&r.get::<String>(2)?)?, name: r.get(3)?, path: path.clone() };
         areas.push(MapArea {
             node: (&info).into(),
             parent_id: info.parent_id.clone(),
@@ -110,49 +106,53 @@ fn load(conn: &rusqlite::Connection, node: &crate::storage::NodeInfo, now_ms: i6
             open_issues: 0,
         });
         paths.push(path);
-    }
+        Ok(())
+    })?;
     let area_of = |p: &str, paths: &[String]| -> Vec<usize> { paths.iter().enumerate().filter(|(_, a)| scope::within(a, p)).map(|(i, _)| i).collect() };
 
     // Households visited on site at branch level within the cadence.
     let mut visited: HashSet<String> = HashSet::new();
-    let mut stmt = tx.prepare(
+    tx.each(
         "SELECT DISTINCT household_id FROM visits WHERE path >= ?1 AND path < ?2 AND visitor_level = 'branch' AND verdict = 'on_site'
          AND amends_visit_id IS NULL AND started_at_ms >= ?3",
+        params![node.path, upper, since],
+        |r| {
+            visited.insert(r.get(0)?);
+            Ok(())
+        },
     )?;
-    for id in stmt.query_map(params![node.path, upper, since], |r| r.get::<_, String>(0))? {
-        visited.insert(id?);
-    }
     let mut points = Vec::new();
     let mut points_by_path: HashMap<String, [f64; 2]> = HashMap::new();
-    let mut stmt = tx.prepare("SELECT id, path, lat, lon FROM households WHERE path >= ?1 AND path < ?2")?;
-    let mut rows = stmt.query(params![node.path, upper])?;
-    while let Some(r) = rows.next()? {
+    tx.each("SELECT id, path, lat, lon FROM households WHERE path >= ?1 AND path < ?2", params![node.path, upper], |r| {
         let (id, path): (String, String) = (r.get(0)?, r.get(1)?);
         let seen = visited.contains(&id);
         for i in area_of(&path, &paths) {
             areas[i].households += 1;
             areas[i].visited += u32::from(seen);
         }
-        if let (Some(lat), Some(lon)) = (r.get::<_, Option<f64>>(2)?, r.get::<_, Option<f64>>(3)?) {
+        if let (Some(lat), Some(lon)) = (r.get::<Option<f64>>(2)?, r.get::<Option<f64>>(3)?) {
             points.push([lon, lat, if seen { 1.0 } else { 0.0 }]);
             points_by_path.insert(path, [lon, lat]);
         }
-    }
+        Ok(())
+    })?;
 
     // Open issues: at their household's point, else at the report's GPS fix.
+    let open = tx.query_map(
+        &format!("SELECT id, path, title, state FROM issues WHERE path >= ?1 AND path < ?2 AND {OPEN} ORDER BY reported_at_ms DESC, id"),
+        params![node.path, upper],
+        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?)),
+    )?;
     let mut issues = Vec::new();
-    let mut stmt = tx.prepare(&format!("SELECT id, path, title, state FROM issues WHERE path >= ?1 AND path < ?2 AND {OPEN} ORDER BY reported_at_ms DESC"))?;
-    let mut report = tx.prepare("SELECT body FROM issue_events WHERE issue_id = ?1 AND action = 'report' LIMIT 1")?;
-    let mut rows = stmt.query(params![node.path, upper])?;
-    while let Some(r) = rows.next()? {
-        let (id, path): (String, String) = (r.get(0)?, r.get(1)?);
+    for (id, path, title, state) in open {
         for i in area_of(&path, &paths) {
             areas[i].open_issues += 1;
         }
         let at = match points_by_path.get(&path) {
             Some(p) => Some(*p),
             None => {
-                let body: Option<String> = report.query_row([&id], |r| r.get(0)).ok();
+                let body: Option<String> =
+                    tx.query_opt("SELECT body FROM issue_events WHERE issue_id = ?1 AND action = 'report' LIMIT 1", params![id], |r| r.get(0))?;
                 body.and_then(|b| serde_json::from_str::<IssueEvent>(&b).ok()).and_then(|e| match e.action {
                     IssueAction::Report(rep) => rep.location.map(|f| [f.lon, f.lat]),
                     _ => None,
@@ -160,7 +160,7 @@ fn load(conn: &rusqlite::Connection, node: &crate::storage::NodeInfo, now_ms: i6
             }
         };
         if let Some(at) = at {
-            issues.push(MapIssue { id, title: r.get(2)?, state: r.get(3)?, at });
+            issues.push(MapIssue { id, title, state, at });
         }
     }
     Ok((areas, points, issues, cadence_days))

@@ -4,8 +4,8 @@
 //! Every console module adds its routes in [`routes`] and documents them in [`openapi_routes`] (the OpenAPI document's
 //! test checks the two lists are equal). Handlers take a [`ConsoleUser`] (signed in by cookie + CSRF header or
 //! by a bearer token, staff roles only) and answer only within its scope ([`ConsoleUser::node_in_scope`]).
-//! Reads run on a read-only connection ([`read`], `staff::read`); writes go through the same op rules as
-//! the phones (`Storage::apply_ops`).
+//! Reads run in one read-only snapshot of either database ([`read`], `staff::read`: queries written once, see
+//! `crate::readtx`); writes go through the same op rules as the phones (`Storage::apply_ops`).
 
 use std::path::{Path, PathBuf};
 
@@ -86,20 +86,14 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
     out
 }
 
-/// Runs `f` on a fresh read-only connection, off the async threads, without opening a transaction (for
-/// `measures::compute`, which opens its own; `staff::read` gives the lists one snapshot transaction).
+/// Runs `f` in one read-only snapshot of the database (`Storage::read_snapshot`, either backend), off the
+/// async threads.
 pub(crate) async fn read<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&rusqlite::Connection) -> crate::Result<T> + Send + 'static,
+    f: impl FnOnce(&crate::readtx::ReadTx<'_>) -> crate::Result<T> + Send + 'static,
 ) -> ApiResult<T> {
     let storage = state.storage.clone();
-    crate::api::blocking(move || {
-        let Some(conn) = storage.sql_reader()? else {
-            return Err(crate::Error::Invalid("此数据库暂不支持控制台查询 / this storage backend has no console queries".into()));
-        };
-        f(&conn)
-    })
-    .await
+    crate::api::blocking(move || crate::readtx::read(storage.as_ref(), f)).await
 }
 
 /// `403 forbidden` with a zh-CN message (English after the slash).

@@ -14,7 +14,7 @@ use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::Role;
 use linkage_protocol::sync::ErrorCode;
 use linkage_protocol::validate::{self, limits};
-use rusqlite::Connection;
+use crate::readtx::{params, ReadTx};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -71,20 +71,26 @@ pub struct UserRow {
     pub must_change_password: bool,
 }
 
-fn users(conn: &Connection) -> Result<Vec<UserRow>> {
-    let mut stmt = conn.prepare(
+fn users(conn: &ReadTx<'_>) -> Result<Vec<UserRow>> {
+    conn.query_map(
         "SELECT u.id, u.name, u.role, u.node_id, n.name, u.locked, u.disabled, u.must_change_password
          FROM users u JOIN org_nodes n ON n.id = u.node_id ORDER BY n.path, u.id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
-    })?;
-    rows.map(|row| {
-        let (id, name, role, node_id, node_name, locked, disabled, must_change_password) = row?;
-        let role: Role = crate::sqlite::parse_enum(&role)?;
-        Ok(UserRow { id, name, role_label: role.label(ZH).into(), role, node_id, node_name, locked, disabled, must_change_password })
-    })
-    .collect()
+        params![],
+        |r| {
+            let role: Role = crate::sqlite::parse_enum(&r.get::<String>(2)?)?;
+            Ok(UserRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role_label: role.label(ZH).into(),
+                role,
+                node_id: r.get(3)?,
+                node_name: r.get(4)?,
+                locked: r.get(5)?,
+                disabled: r.get(6)?,
+                must_change_password: r.get(7)?,
+            })
+        },
+    )
 }
 
 async fn list_users(State(state): State<AppState>, staff: Staff) -> ApiResult<axum::Json<Vec<UserRow>>> {

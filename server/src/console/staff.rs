@@ -1,6 +1,6 @@
 //! What every console module of c2 (issues, directives, ledger, people, import) shares: the signed-in staff
 //! member (县级干部 / 乡镇干部 only: the console is a desk tool of the county and township offices), read-only
-//! SQL snapshots for the lists, names of nodes and users, and writing an operation through the very path a
+//! snapshots of either database for the lists (`crate::readtx`), names of nodes and users, and writing an operation through the very path a
 //! phone's push takes (`Storage::apply_ops`: the shared rules of `apply.rs`, the change feed, idempotency by op
 //! id, receipt order) with zh-CN answers.
 
@@ -13,13 +13,13 @@ use linkage_protocol::model::Role;
 use linkage_protocol::rules::{scope, RuleError};
 use linkage_protocol::sync::{ErrorCode, OpOutcome, RejectCode};
 use linkage_protocol::wire::Operation;
-use rusqlite::{Connection, OptionalExtension};
+use crate::readtx::{params, ReadTx};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{blocking, ApiError, ApiResult, AppState};
 use crate::apply::{NodeInfo, UserInfo};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::sqlite::parse_enum;
 
 /// The signed-in console user: county or township staff, with the device (session) their actions are made on.
@@ -58,32 +58,9 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// Runs `f` on a read-only snapshot of the database, off the async threads.
-pub async fn read<T: Send + 'static>(state: &AppState, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> ApiResult<T> {
-    let storage = state.storage.clone();
-    blocking(move || {
-        let Some(conn) = storage.sql_reader()? else {
-            return Err(Error::Invalid("此数据库暂不支持控制台查询 / this storage backend has no console queries".into()));
-        };
-        // One snapshot for every read of the request; nothing is written (dropped = rolled back).
-        let tx = conn.unchecked_transaction()?;
-        let out = f(&tx)?;
-        drop(tx);
-        Ok(out)
-    })
-    .await
-}
-
-/// [`read`] without the surrounding transaction, for work that opens its own (`measures::compute`).
-pub async fn read_raw<T: Send + 'static>(state: &AppState, f: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> ApiResult<T> {
-    let storage = state.storage.clone();
-    blocking(move || {
-        let Some(conn) = storage.sql_reader()? else {
-            return Err(Error::Invalid("此数据库暂不支持控制台查询 / this storage backend has no console queries".into()));
-        };
-        f(&conn)
-    })
-    .await
+/// Runs `f` in one read-only snapshot of the database (either backend), off the async threads.
+pub async fn read<T: Send + 'static>(state: &AppState, f: impl FnOnce(&ReadTx<'_>) -> Result<T> + Send + 'static) -> ApiResult<T> {
+    super::read(state, f).await
 }
 
 /// An id from a URL or query, checked as the sync API checks ids.
@@ -92,16 +69,16 @@ pub fn check_id(field: &'static str, id: &str) -> ApiResult<()> {
 }
 
 /// One org node.
-pub fn node(conn: &Connection, id: &str) -> Result<Option<NodeInfo>> {
-    conn.prepare_cached("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))
-        .optional()?
-        .map(|(id, parent_id, level, name, path)| Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path }))
-        .transpose()
+pub fn node(conn: &ReadTx<'_>, id: &str) -> Result<Option<NodeInfo>> {
+    conn.query_opt("SELECT id, parent_id, level, name, path FROM org_nodes WHERE id = ?1", params![id], node_of)
+}
+
+fn node_of(r: &crate::readtx::Row<'_>) -> Result<NodeInfo> {
+    Ok(NodeInfo { id: r.get(0)?, parent_id: r.get(1)?, level: parse_enum(&r.get::<String>(2)?)?, name: r.get(3)?, path: r.get(4)? })
 }
 
 /// A node within the user's scope, or the one answer for missing and out of scope alike.
-pub fn node_in_scope(conn: &Connection, user: &UserInfo, id: &str) -> Result<std::result::Result<NodeInfo, ApiError>> {
+pub fn node_in_scope(conn: &ReadTx<'_>, user: &UserInfo, id: &str) -> Result<std::result::Result<NodeInfo, ApiError>> {
     Ok(match node(conn, id)? {
         Some(n) if scope::within(&user.node_path, &n.path) => Ok(n),
         _ => Err(ApiError::not_found("您的辖区内没有这个单位 / no such node in your scope")),
@@ -109,14 +86,8 @@ pub fn node_in_scope(conn: &Connection, user: &UserInfo, id: &str) -> Result<std
 }
 
 /// The direct children of a node, by path.
-pub fn children(conn: &Connection, id: &str) -> Result<Vec<NodeInfo>> {
-    let mut stmt = conn.prepare_cached("SELECT id, parent_id, level, name, path FROM org_nodes WHERE parent_id = ?1 ORDER BY path")?;
-    let rows = stmt.query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?)))?;
-    rows.map(|r| {
-        let (id, parent_id, level, name, path) = r?;
-        Ok(NodeInfo { id, parent_id, level: parse_enum(&level)?, name, path })
-    })
-    .collect()
+pub fn children(conn: &ReadTx<'_>, id: &str) -> Result<Vec<NodeInfo>> {
+    conn.query_map("SELECT id, parent_id, level, name, path FROM org_nodes WHERE parent_id = ?1 ORDER BY path", params![id], node_of)
 }
 
 /// Names of nodes and users looked up once per request.
@@ -128,24 +99,21 @@ pub struct Names {
 
 impl Names {
     /// A node's name ("" when unknown).
-    pub fn node(&mut self, conn: &Connection, id: &str) -> Result<String> {
+    pub fn node(&mut self, conn: &ReadTx<'_>, id: &str) -> Result<String> {
         if !self.nodes.contains_key(id) {
-            let name = conn.prepare_cached("SELECT name FROM org_nodes WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+            let name = conn.query_opt("SELECT name FROM org_nodes WHERE id = ?1", params![id], |r| r.get(0))?;
             self.nodes.insert(id.to_string(), name);
         }
         Ok(self.nodes[id].clone().unwrap_or_default())
     }
 
     /// A user's name and role (`系统` for the overdue sweep; the id when unknown).
-    pub fn user(&mut self, conn: &Connection, id: &str) -> Result<(String, Option<Role>)> {
+    pub fn user(&mut self, conn: &ReadTx<'_>, id: &str) -> Result<(String, Option<Role>)> {
         if id == crate::apply::SYSTEM_ACTOR {
             return Ok(("系统".into(), None));
         }
         if !self.users.contains_key(id) {
-            let row = conn
-                .prepare_cached("SELECT name, role FROM users WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-                .optional()?;
+            let row = conn.query_opt("SELECT name, role FROM users WHERE id = ?1", params![id], |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?)))?;
             let row = match row {
                 Some((name, role)) => Some((name, parse_enum(&role)?)),
                 None => None,
@@ -211,8 +179,8 @@ pub fn check_op_id(op_id: &str) -> ApiResult<()> {
 }
 
 /// Whether `op_id` was applied before, and by whom.
-fn applied_by(conn: &Connection, op_id: &str) -> Result<Option<String>> {
-    Ok(conn.prepare_cached("SELECT user_id FROM changes WHERE op_id = ?1")?.query_row([op_id], |r| r.get(0)).optional()?)
+fn applied_by(conn: &ReadTx<'_>, op_id: &str) -> Result<Option<String>> {
+    conn.query_opt("SELECT user_id FROM changes WHERE op_id = ?1", params![op_id], |r| r.get(0))
 }
 
 /// The HLC time of an op the console makes now for `staff` (device part: the console session's device).
@@ -227,16 +195,13 @@ pub async fn apply(
     state: &AppState,
     staff: &Staff,
     what: &'static str,
-    build: impl FnOnce(&Connection, i64) -> Result<std::result::Result<Operation, ActionAnswer>> + Send + 'static,
-    why: impl FnOnce(&Connection, &Operation) -> Result<Option<RuleError>> + Send + 'static,
+    build: impl FnOnce(&ReadTx<'_>, i64) -> Result<std::result::Result<Operation, ActionAnswer>> + Send + 'static,
+    why: impl FnOnce(&ReadTx<'_>, &Operation) -> Result<Option<RuleError>> + Send + 'static,
 ) -> ApiResult<ActionAnswer> {
     let storage = state.storage.clone();
     let user = staff.user.clone();
     blocking(move || {
-        let Some(conn) = storage.sql_reader()? else {
-            return Err(Error::Invalid("此数据库暂不支持控制台操作 / this storage backend has no console".into()));
-        };
-        let seen = |conn: &Connection, op_id: &str| -> Result<Option<ActionAnswer>> {
+        let seen = |conn: &ReadTx<'_>, op_id: &str| -> Result<Option<ActionAnswer>> {
             Ok(applied_by(conn, op_id)?.map(|by| {
                 if by == user.id {
                     ActionAnswer::duplicate(what)
@@ -246,29 +211,38 @@ pub async fn apply(
             }))
         };
         let now = crate::api::now_ms();
-        let op = match build(&conn, now)? {
+        // Built and checked in one snapshot, which ends before the write (the write takes its own connection).
+        let op = crate::readtx::read(storage.as_ref(), |conn| {
+            Ok(match build(conn, now)? {
+                Ok(op) => match seen(conn, &op.op_id)? {
+                    Some(answer) => Err(answer),
+                    None => Ok(op),
+                },
+                Err(answer) => Err(answer),
+            })
+        })?;
+        let op = match op {
             Ok(op) => op,
             Err(answer) => return Ok(answer),
         };
-        if let Some(answer) = seen(&conn, &op.op_id)? {
-            return Ok(answer);
-        }
         let outcome = storage.apply_ops(&user, std::slice::from_ref(&op), now)?.remove(0);
         Ok(match outcome {
             OpOutcome::Applied => ActionAnswer::applied(what),
             OpOutcome::Duplicate => ActionAnswer::duplicate(what),
-            OpOutcome::Rejected { code: RejectCode::Conflict, .. } if seen(&conn, &op.op_id)?.is_some() => {
-                // Two submits at once: the other one was applied first.
-                seen(&conn, &op.op_id)?.unwrap_or_else(|| ActionAnswer::duplicate(what))
-            }
-            OpOutcome::Rejected { code, message } => {
-                let reason = why(&conn, &op)?;
+            OpOutcome::Rejected { code, message } => crate::readtx::read(storage.as_ref(), |conn| {
+                if code == RejectCode::Conflict {
+                    if let Some(answer) = seen(conn, &op.op_id)? {
+                        // Two submits at once: the other one was applied first.
+                        return Ok(answer);
+                    }
+                }
+                let reason = why(conn, &op)?;
                 let mut answer = ActionAnswer::rejected(code, reason);
                 if reason_is_field(code) {
                     answer.message = format!("{}（{message}）", answer.message);
                 }
-                answer
-            }
+                Ok(answer)
+            })?,
         })
     })
     .await

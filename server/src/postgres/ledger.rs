@@ -433,7 +433,7 @@ const BODY_IS_OP_JSON: &str = "";
 /// One push batch in one transaction. Without savepoints, returns `None` (and commits nothing) when a refused
 /// op wrote something.
 pub fn apply_batch(conn: &mut Conn, user: &UserInfo, ops: &[Operation], now_ms: i64, savepoints: bool) -> Result<Option<Vec<OpOutcome>>> {
-    let Conn { client, stmts } = conn;
+    let Conn { client, stmts, .. } = conn;
     let mut tx = client.transaction()?;
     let mut outcomes = Vec::with_capacity(ops.len());
     {
@@ -501,7 +501,7 @@ pub fn sweep_page(
     now_ms: i64,
     rules: &linkage_protocol::rules::sla::SlaRules,
 ) -> Result<(u32, i64, Option<String>)> {
-    let Conn { client, stmts } = conn;
+    let Conn { client, stmts, .. } = conn;
     let mut tx = client.transaction()?;
     let (marked, len, last) = {
         let mut ledger = PgLedger::new(Db { c: &mut tx, stmts });

@@ -127,7 +127,7 @@ fn db(conn: &mut Conn) -> Db<'_, postgres::Client> {
 
 /// Runs `f` in a transaction of `conn`, committed if it returns `Ok`.
 fn in_tx<T>(conn: &mut Conn, f: impl FnOnce(&mut Db<'_, postgres::Transaction<'_>>) -> Result<T>) -> Result<T> {
-    let Conn { client, stmts } = conn;
+    let Conn { client, stmts, .. } = conn;
     let mut tx = client.transaction()?;
     let out = f(&mut Db { c: &mut tx, stmts })?;
     tx.commit()?;
@@ -1045,6 +1045,17 @@ impl Storage for PgStorage {
                 &[&enum_str(&role), &i64::from(limit)],
             )?;
             rows.iter().map(|r| Ok(map_user(r)?.0)).collect()
+        })
+    }
+
+    fn read_snapshot(&self, f: &mut (dyn FnMut(&crate::readtx::ReadTx<'_>) -> Result<()> + Send)) -> Result<()> {
+        self.run(|conn| {
+            let Conn { client, reads, .. } = conn;
+            // One snapshot for every statement; the server refuses any write in it.
+            let tx = client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+            let read = crate::readtx::ReadTx::postgres(tx, reads);
+            f(&read)?;
+            read.finish()
         })
     }
 }

@@ -18,6 +18,8 @@ pub type Stmts = HashMap<&'static str, Statement>;
 pub struct Conn {
     pub client: Client,
     pub stmts: Stmts,
+    /// Statements of the portable read queries (`crate::readtx`), by their portable SQL.
+    pub reads: crate::readtx::PgStatements,
 }
 
 impl std::fmt::Debug for Conn {
@@ -118,7 +120,7 @@ impl Pool {
                 state.1 += 1;
                 drop(state);
                 return match self.config.connect(NoTls) {
-                    Ok(client) => Ok(Pooled { pool: self, conn: Some(Conn { client, stmts: HashMap::new() }) }),
+                    Ok(client) => Ok(Pooled { pool: self, conn: Some(Conn { client, stmts: HashMap::new(), reads: HashMap::new() }) }),
                     Err(e) => {
                         lock(&self.state).1 -= 1;
                         self.freed.notify_one();

@@ -124,16 +124,13 @@ async fn the_branch_accepts_assigns_in_the_village_settles_and_verifies() {
     assert_eq!(events, 7, "report, accept, assign, supervise, start, resolve, verify");
     // 支部办结: counted at the branch's township row and in the county's total, by the projection rows and from
     // the events alike (the export's two ways).
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
-    let conn = linkage_server::measures::open_read_only(s.dir.path()).unwrap();
+    let conn = s.storage.clone();
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
     let dates = || linkage_server::measures::DateRange::parse(&today, &today).unwrap();
     let policy = linkage_server::measures::MeasuresPolicy::default();
     for report in [
-        linkage_server::measures::compute(&conn, "c", dates(), now_ms(), &policy).unwrap(),
-        linkage_server::measures::compute_from_events(&conn, "c", dates(), now_ms(), &policy).unwrap(),
+        linkage_server::measures::compute(conn.as_ref(), "c", dates(), now_ms(), &policy).unwrap(),
+        linkage_server::measures::compute_from_events(conn.as_ref(), "c", dates(), now_ms(), &policy).unwrap(),
     ] {
         let row = |node: &str| report.rows.iter().find(|r| r.node.id == node).unwrap().issues.settled_at_branch;
         assert_eq!((row("c"), row("t1"), row("t2")), (1, 1, 0));

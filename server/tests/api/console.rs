@@ -164,9 +164,9 @@ async fn console_dashboard_and_map_are_scoped() {
     assert_eq!(reported_by_week, 2.0, "the weeks add up to the period");
 
     // The same figures as the measures export (one definition).
-    let conn = linkage_server::measures::open_read_only(s.dir.path()).unwrap();
+    let conn = s.storage.clone();
     let dates = linkage_server::measures::DateRange::parse(d["from"].as_str().unwrap(), d["to"].as_str().unwrap()).unwrap();
-    let report = linkage_server::measures::compute(&conn, "c", dates, common::now_ms(), &Default::default()).unwrap();
+    let report = linkage_server::measures::compute(conn.as_ref(), "c", dates, common::now_ms(), &Default::default()).unwrap();
     assert_eq!(fig(2, "reported")["value"], f64::from(report.rows[2].issues.reported));
 
     // Township staff: its township only; another township's id (or an unknown one) is refused the same way.

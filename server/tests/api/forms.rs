@@ -13,7 +13,7 @@ use linkage_server::forms;
 
 use crate::common::{now_ms, start, uuid, TestServer};
 
-fn example() -> PathBuf {
+pub(crate) fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/forms/yunlian-village-questionnaire.xlsx")
 }
 
@@ -31,7 +31,7 @@ fn choice(s: &str) -> AnswerValue {
 }
 
 /// A complete, valid answer set for the village questionnaire.
-fn village_answers(village_type: &str, households: i64, satisfaction: &str, problems: &[(&str, &str)]) -> Answers {
+pub(crate) fn village_answers(village_type: &str, households: i64, satisfaction: &str, problems: &[(&str, &str)]) -> Answers {
     let mut a = Answers::default();
     let v = &mut a.values;
     v.insert("interview_date".into(), AnswerValue::Date("2026-11-30".into()));
@@ -253,11 +253,8 @@ async fn responses_are_judged_with_the_shared_rules_and_tabulated() {
     // households mean (300 + 100 + 500) / 3 = 300, total 900; persons per household 3 each; satisfaction
     // one of each; dissatisfaction reason answered once; problems 3 over the three responses (2 + 0 + 1),
     // problem_count (calculated) mean 1.
-    if crate::common::sqlite_only("tabulation reads the SQLite file") {
-        return;
-    }
-    let conn = linkage_server::measures::open_read_only(s.dir.path()).unwrap();
-    let data = forms::load(&conn, "yunlian_village", None, None).unwrap();
+    let conn = s.storage.clone();
+    let data = forms::load(conn.as_ref(), "yunlian_village", None, None).unwrap();
     let t = forms::tabulate(&data);
     assert_eq!(t.responses, 3);
     assert_eq!(t.per_node, vec![("b1".into(), "节点b1".into(), 1), ("b2".into(), "节点b2".into(), 1), ("g1".into(), "节点g1".into(), 1)]);
@@ -273,7 +270,7 @@ async fn responses_are_judged_with_the_shared_rules_and_tabulated() {
     assert_eq!(q("idle_asset_use").frequencies.iter().map(|f| f.2).collect::<Vec<_>>(), vec![3, 3, 0, 0]);
     assert!(t.text().contains("共 3 份答卷"));
     // Within township t1 only r1 and r2.
-    assert_eq!(forms::tabulate(&forms::load(&conn, "yunlian_village", Some(1), Some("t1")).unwrap()).responses, 2);
+    assert_eq!(forms::tabulate(&forms::load(conn.as_ref(), "yunlian_village", Some(1), Some("t1")).unwrap()).responses, 2);
 
     // The export: one row per response with household, node, visit time and verdict; a sheet per repeat.
     let bytes = forms::export_xlsx(&data).unwrap();
@@ -298,7 +295,7 @@ async fn responses_are_judged_with_the_shared_rules_and_tabulated() {
     let (code, message) = rejected(&push_one(&s, &gw1, OpBody::FormResponseSubmitted(base())).await);
     assert_eq!(code, RejectCode::IllegalTransition);
     assert!(message.contains("已停用"), "{message}");
-    assert_eq!(forms::tabulate(&forms::load(&conn, "yunlian_village", None, None).unwrap()).responses, 3);
+    assert_eq!(forms::tabulate(&forms::load(conn.as_ref(), "yunlian_village", None, None).unwrap()).responses, 3);
     assert_eq!(forms_in_feed(&s, "gw2").await, vec![("yunlian_village".into(), 1, true), ("yunlian_village".into(), 1, false)]);
 }
 
@@ -382,7 +379,9 @@ fn the_cli_imports_reports_and_exports_and_exits_non_zero_on_a_bad_form() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::write(dir.path().join("nodes.csv"), "id,parent_id,level,name,code,boundary\nyl,,县,筠连县,511529000000,\nxs,yl,乡镇,巡司镇,511529101000,\n").unwrap();
-    let run = |args: &[&str]| std::process::Command::new(BIN).args(args).arg("--data-dir").arg(&data).output().unwrap();
+    // On the test's own PostgreSQL database in the suite's PostgreSQL run (report and export read either backend).
+    let db: Vec<String> = linkage_server::postgres::test_database().map(|url| vec!["--database".into(), url]).unwrap_or_default();
+    let run = |args: &[&str]| std::process::Command::new(BIN).args(&db).args(args).arg("--data-dir").arg(&data).output().unwrap();
     assert!(run(&["import", "--nodes", dir.path().join("nodes.csv").to_str().unwrap()]).status.success());
     let out = run(&["form", "import", example().to_str().unwrap(), "--node", "xs", "--role", "grid_worker"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

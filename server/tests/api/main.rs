@@ -24,6 +24,7 @@ mod measures;
 mod privacy;
 mod push;
 mod point_moves;
+mod portable;
 mod postgres;
 mod scope;
 mod times;

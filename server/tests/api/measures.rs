@@ -63,9 +63,9 @@ impl Server {
     }
 
     fn report(&self, node: &str) -> MeasuresReport {
-        let conn = measures::open_read_only(self.dir.path()).unwrap();
+        let conn = self.storage.clone();
         // Computed long after the period: everything due in it is due.
-        measures::compute(&conn, node, DateRange::parse(FROM, TO).unwrap(), T0 + 30 * D, &MeasuresPolicy::default()).unwrap()
+        measures::compute(conn.as_ref(), node, DateRange::parse(FROM, TO).unwrap(), T0 + 30 * D, &MeasuresPolicy::default()).unwrap()
     }
 }
 
@@ -245,9 +245,6 @@ const HEADER: &str = "单位,节点编号,层级,上报数,待受理(件),已受
 
 #[tokio::test]
 async fn hand_computed_measures_for_the_county_and_its_townships() {
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
     let s = start().await;
     story(&s).await;
     let county = s.report("c");
@@ -320,21 +317,18 @@ async fn hand_computed_measures_for_the_county_and_its_townships() {
     assert_eq!(t1_table[1][32..], row(&["50.0% (1/2)", "50.0% (1/2)", "0", "0"])[..]);
 
     // A period before anything happened: zero counts, every rate —.
-    let conn = measures::open_read_only(s.dir.path()).unwrap();
-    let empty = measures::compute(&conn, "c", DateRange::parse("2026-01-01", "2026-01-31").unwrap(), T0 + 30 * D, &MeasuresPolicy::default()).unwrap();
+    let conn = s.storage.clone();
+    let empty = measures::compute(conn.as_ref(), "c", DateRange::parse("2026-01-01", "2026-01-31").unwrap(), T0 + 30 * D, &MeasuresPolicy::default()).unwrap();
     let e = &texts(&empty)[0];
     assert_eq!((e[3].as_str(), e[12].as_str(), e[19].as_str()), ("0", "—", "0"));
 
     // Unknown node.
-    let err = measures::compute(&conn, "nowhere", DateRange::parse(FROM, TO).unwrap(), T0, &MeasuresPolicy::default()).unwrap_err();
+    let err = measures::compute(conn.as_ref(), "nowhere", DateRange::parse(FROM, TO).unwrap(), T0, &MeasuresPolicy::default()).unwrap_err();
     assert_eq!(err.to_string(), "node 'nowhere' not found");
 }
 
 #[tokio::test]
 async fn csv_has_a_bom_and_chinese_headers_and_xlsx_is_a_workbook() {
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
     let s = start().await;
     story(&s).await;
     let report = s.report("c");
@@ -360,8 +354,9 @@ async fn csv_has_a_bom_and_chinese_headers_and_xlsx_is_a_workbook() {
     assert!(workbook.contains("考核指标") && workbook.contains("说明"), "{workbook}");
 }
 
-fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
+fn cli(dir: &Path, database: Option<&str>, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_linkage-server"))
+        .args(database.map(|d| vec!["--database", d]).unwrap_or_default())
         .arg("measures")
         .arg("--data-dir")
         .arg(dir)
@@ -372,38 +367,38 @@ fn cli(dir: &Path, args: &[&str]) -> std::process::Output {
 
 #[tokio::test]
 async fn the_cli_writes_both_formats_and_explains_bad_input() {
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
     let s = start().await;
     story(&s).await;
     let dir = s.dir.path();
+    let db = s.database.as_deref();
     // CSV to stdout.
-    let out = cli(dir, &["--node", "c", "--from", FROM, "--to", TO, "--format", "csv"]);
+    let out = cli(dir, db, &["--node", "c", "--from", FROM, "--to", TO, "--format", "csv"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.starts_with("\u{feff}单位,节点编号,".as_bytes()));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 4);
     // XLSX to a file.
     let file = dir.join("q1.xlsx");
-    let out = cli(dir, &["--node", "t1", "--from", FROM, "--to", TO, "--format", "xlsx", "--out", file.to_str().unwrap()]);
+    let out = cli(dir, db, &["--node", "t1", "--from", FROM, "--to", TO, "--format", "xlsx", "--out", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(&std::fs::read(&file).unwrap()[..2], b"PK");
     // Errors.
     let err = |args: &[&str]| {
-        let out = cli(dir, args);
+        let out = cli(dir, db, args);
         assert!(!out.status.success());
         String::from_utf8(out.stderr).unwrap()
     };
     assert!(err(&["--node", "x9", "--from", FROM, "--to", TO]).contains("node 'x9' not found"));
     assert!(err(&["--node", "c", "--from", "2026-02-30", "--to", TO]).contains("--from: '2026-02-30' is not a date"));
     assert!(err(&["--node", "c", "--from", "2026-03-09", "--to", "2026-03-08"]).contains("--from 2026-03-09 is after --to 2026-03-08"));
-    let missing = tempfile::tempdir().unwrap();
-    assert!(err_in(missing.path()).contains("not found"));
-    assert!(!missing.path().join(measures::DB_FILE).exists(), "a missing database is not created");
+    if db.is_none() {
+        let missing = tempfile::tempdir().unwrap();
+        assert!(err_in(missing.path()).contains("not found"));
+        assert!(!missing.path().join(measures::DB_FILE).exists(), "a missing database is not created");
+    }
 }
 
 fn err_in(dir: &Path) -> String {
-    let out = cli(dir, &["--node", "c", "--from", FROM, "--to", TO]);
+    let out = cli(dir, None, &["--node", "c", "--from", FROM, "--to", TO]);
     assert!(!out.status.success());
     String::from_utf8(out.stderr).unwrap()
 }
@@ -413,9 +408,6 @@ fn err_in(dir: &Path) -> String {
 /// by folding every event, for the county and each township, over several periods and "now"s.
 #[tokio::test]
 async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
     let s = start().await;
     let seed = std::cell::Cell::new(0x853c_49e6_748f_ea9bu64);
     let next = |n: u64| {
@@ -480,14 +472,14 @@ async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
         }
     }
     assert!(applied > 120, "the histories go beyond their reports: {applied} ops applied");
-    let conn = measures::open_read_only(s.dir.path()).unwrap();
+    let conn = s.storage.clone();
     let policy = MeasuresPolicy::default();
     for (from, to) in [(FROM, TO), ("2026-02-20", "2026-03-20"), ("2026-03-04", "2026-03-05")] {
         let dates = DateRange::parse(from, to).unwrap();
         for now in [T0 + D, T0 + 4 * D, T0 + 40 * D] {
             for node in ["c", "t1", "t2"] {
-                let fast = measures::compute(&conn, node, dates, now, &policy).unwrap();
-                let scratch = measures::compute_from_events(&conn, node, dates, now, &policy).unwrap();
+                let fast = measures::compute(conn.as_ref(), node, dates, now, &policy).unwrap();
+                let scratch = measures::compute_from_events(conn.as_ref(), node, dates, now, &policy).unwrap();
                 assert_eq!(format!("{:?}", fast.rows), format!("{:?}", scratch.rows), "{node} {from}..{to} at {now}");
             }
         }
@@ -498,17 +490,14 @@ async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
 /// listed on the XLSX sheet 时间差异; a step received at once is not listed.
 #[tokio::test]
 async fn steps_received_well_after_their_claimed_time_show_both_times() {
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
     let s = start().await;
     let now = chrono::Utc::now().timestamp_millis();
     // Reported 3 h ago and accepted 2 h ago on a phone without signal, both received now; then 办结 at once.
     s.push("lh1", vec![report("lh1", "late", "h1", now - 3 * H)]).await;
     s.push("ts1", vec![ev("ts1", "late", now - 2 * H, accept()), ev("ts1", "late", now, resolve())]).await;
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
-    let conn = measures::open_read_only(s.dir.path()).unwrap();
-    let report = measures::compute(&conn, "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    let conn = s.storage.clone();
+    let report = measures::compute(conn.as_ref(), "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
     let steps: Vec<(&str, i64)> = report.late.iter().map(|l| (l.action.as_str(), l.claimed_at_ms)).collect();
     assert_eq!(steps, vec![("上报", now - 3 * H), ("受理", now - 2 * H)]);
     assert!(report.late.iter().all(|l| l.record_id == "late" && l.unit.is_empty() && l.received_at_ms >= now && l.received_at_ms - l.claimed_at_ms > 10 * 60_000));
@@ -534,9 +523,6 @@ async fn steps_received_well_after_their_claimed_time_show_both_times() {
 /// are for; an acknowledgement received at once is not listed.
 #[tokio::test]
 async fn acknowledgements_and_task_reports_received_well_after_their_claimed_time_show_both_times() {
-    if crate::common::sqlite_only("the measures export reads the SQLite file") {
-        return;
-    }
     let s = start().await;
     let now = chrono::Utc::now().timestamp_millis();
     let directive = |id: &str, kind: DirectiveKind, at: i64| Directive {
@@ -569,8 +555,8 @@ async fn acknowledgements_and_task_reports_received_well_after_their_claimed_tim
     s.push("gw1", vec![node_ack("gw1", "alert-late", now)]).await;
 
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).format("%Y-%m-%d").to_string();
-    let conn = measures::open_read_only(s.dir.path()).unwrap();
-    let report = measures::compute(&conn, "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    let conn = s.storage.clone();
+    let report = measures::compute(conn.as_ref(), "c", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
     let mut steps: Vec<(&str, &str, &str, i64)> =
         report.late.iter().map(|l| (l.record_id.as_str(), l.action.as_str(), l.unit.as_str(), l.claimed_at_ms)).collect();
     steps.sort_by_key(|s| s.3);
@@ -588,9 +574,9 @@ async fn acknowledgements_and_task_reports_received_well_after_their_claimed_tim
     let counts: Vec<(&str, u32)> = report.rows.iter().map(|r| (r.node.id.as_str(), r.late_entries)).collect();
     assert_eq!(counts, vec![("c", 4), ("t1", 4), ("t2", 0)]);
     // The township's own export lists only its area's steps.
-    let t1 = measures::compute(&conn, "t1", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    let t1 = measures::compute(conn.as_ref(), "t1", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
     assert_eq!(t1.late.len(), 4);
-    let t2 = measures::compute(&conn, "t2", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
+    let t2 = measures::compute(conn.as_ref(), "t2", DateRange::parse(&today, &today).unwrap(), now + H, &MeasuresPolicy::default()).unwrap();
     assert!(t2.late.is_empty(), "{:?}", t2.late);
 
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(report.to_xlsx().unwrap())).unwrap();
