@@ -112,3 +112,42 @@ fn the_same_county_gives_the_same_measures_and_form_figures_on_sqlite_and_postgr
     assert_eq!((households.mean, households.sum), (Some(300.0), Some(900.0)));
     assert_eq!(forms::tabulate(&forms::load(pg.as_ref(), "yunlian_village", None, Some("hl-t1")).unwrap()).responses, 2);
 }
+
+/// The dialect layer itself on PostgreSQL: an `i64` binds to an `integer` placeholder, a `bool` to a
+/// `boolean`; `bigint`, `integer`, `boolean`, `double precision` and text columns read into Rust types; SQLite's
+/// `instr` and numbered parameters are translated; a `numeric` column is an error naming it; and a query
+/// started inside another's row callback is refused (rows stream from one cursor) — on SQLite it is allowed.
+#[test]
+fn the_read_layer_binds_and_reads_postgresql_types() {
+    let Some(url) = linkage_server::postgres::test_database() else {
+        eprintln!("skipped: runs on PostgreSQL only (LINKAGE_TEST_DATABASE)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pg: Arc<dyn Storage> = Arc::new(linkage_server::postgres::PgStorage::open(&url, dir.path()).unwrap());
+    let lite_dir = tempfile::tempdir().unwrap();
+    let lite: Arc<dyn Storage> = Arc::new(linkage_server::sqlite::SqliteStorage::open(lite_dir.path()).unwrap());
+    for (storage, on_pg) in [(pg.as_ref(), true), (lite.as_ref(), false)] {
+        let row = readtx::read(storage, |tx| {
+            assert_eq!(tx.is_postgres(), on_pg);
+            tx.query_row(
+                "SELECT ?1 + 1, instr(?2, 'b'), NOT ?3, count(*), CAST(?4 AS DOUBLE PRECISION) * 2, ?2 || '!' FROM org_nodes WHERE ?3 OR TRUE",
+                readtx::params![41_i64, "abc", false, 0.25],
+                |r| Ok((r.get::<i64>(0)?, r.get::<u32>(1)?, r.get::<bool>(2)?, r.get::<u32>(3)?, r.get::<f64>(4)?, r.get::<String>(5)?)),
+            )
+        })
+        .unwrap();
+        assert_eq!(row, (42, 2, true, 0, 0.5, "abc!".to_string()), "on PostgreSQL: {on_pg}");
+        let nested = readtx::read(storage, |tx| {
+            tx.each("SELECT 1 UNION ALL SELECT 2", readtx::params![], |_| tx.query_row("SELECT 3", readtx::params![], |r| r.get::<i64>(0)).map(drop))
+        });
+        assert_eq!(nested.is_err(), on_pg, "{nested:?}");
+    }
+    let numeric = readtx::read(pg.as_ref(), |tx| tx.query_row("SELECT sum(members) FROM households", readtx::params![], |r| r.get::<Option<i64>>(0)));
+    let err = numeric.unwrap_err().to_string();
+    assert!(err.contains("column 0") && err.contains("numeric"), "{err}");
+    // A read snapshot writes nothing, whatever it is asked.
+    let write = readtx::read(pg.as_ref(), |tx| tx.query_row("INSERT INTO server_meta (key, value) VALUES ('x', 'y') RETURNING key", readtx::params![], |r| r.get::<String>(0)));
+    assert!(write.is_err());
+    assert_eq!(pg.server_meta("x").unwrap(), None);
+}
