@@ -7,7 +7,7 @@
 //     measure = reported | accepted | accept_late | resolve_due | resolve_late | verified | dissatisfied
 //               | reworked | escalated  (the issues a dashboard figure counts over from–to)
 //   /households?node=<node id>&visited=0        (visited=0: not visited on site within the cadence)
-//   /directives?node=<node id>
+//   /directives?node=<node id>&side=issued|received&waiting=1   (built and parsed in src/logic/directives.ts)
 //   /dashboard?node=<node id>&from=YYYY-MM-DD&to=YYYY-MM-DD
 //   /map?node=<node id>
 // An id outside the signed-in user's area is refused by the server (403, shown as a zh-CN message).
@@ -29,6 +29,9 @@ export const pages: Page[] = [
   { path: '/map', name: 'map', menu: '地图', component: () => import('./views/MapView.vue') },
   { path: '/issues', name: 'issues', menu: '诉求', component: () => import('./views/issues/IssuesView.vue') },
   { path: '/issues/:id', name: 'issue', component: () => import('./views/issues/IssueView.vue') },
+  { path: '/directives', name: 'directives', menu: '指令', component: () => import('./views/directives/DirectivesView.vue') },
+  { path: '/directives/new', name: 'directive-new', component: () => import('./views/directives/ComposeView.vue') },
+  { path: '/directives/:id', name: 'directive', component: () => import('./views/directives/DirectiveView.vue') },
   { path: '/import', name: 'import', menu: '台账导入', roles: ['county_staff'], component: () => import('./views/people/ImportView.vue') },
   // c2: directives, households (ledger), import, users/devices ...
 ]

@@ -241,7 +241,7 @@ export interface paths {
         };
         /**
          * Console: directives issued in or to the caller's area, newest first, with coverage
-         * @description County or township staff only. Coverage counts the nodes of the caller's view (the issuing node excluded) and their households.
+         * @description County or township staff only. Coverage counts the nodes of the view (the deeper of the target and the caller's node, or `node`; the issuing node excluded) and their households. Filters: `side` (issued by the caller's node or not), `waiting` (completion reports waiting for the caller's review).
          */
         get: operations["consoleDirectives"];
         put?: never;
@@ -250,6 +250,46 @@ export interface paths {
          * @description Made as the signed-in staff member and applied through the phones' push path; audited. The op id is also the directive's id: a repeated submit answers `duplicate`. A refusal by the rules is `rejected` with the reason in Chinese.
          */
         post: operations["consoleIssueDirective"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/directives/form": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: what the compose page offers — kinds (and which need a due time), limits, the caller's node
+         * @description County or township staff only. Whether a kind needs a due time comes from the shared issuing rule.
+         */
+        get: operations["consoleDirectiveForm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/directives/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: the children of a node in the caller's scope, to pick a directive's target subtree
+         * @description Opens the org tree level by level from the caller's node (`GET .../form` gives it).
+         */
+        get: operations["consoleDirectiveTargets"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -954,6 +994,23 @@ export interface components {
             answer: components["schemas"]["ActionAnswer"];
             directive_id: string;
         };
+        /** @description What the compose page offers the caller. */
+        ComposeForm: {
+            /** Format: uint32 */
+            body_max: number;
+            kinds: components["schemas"]["KindSpec"][];
+            /** Format: uint64 */
+            photo_max_bytes: number;
+            /** Format: uint32 */
+            photos_max: number;
+            /** @description The caller's node: the top of the tree the target is picked from. */
+            root: components["schemas"]["TargetNode"];
+            /**
+             * Format: uint32
+             * @description Characters of the title, the full text; photos per directive and bytes per photo.
+             */
+            title_max: number;
+        };
         /** @description A directive composed on the console. */
         ComposeRequest: {
             /** @description The full text. */
@@ -1233,6 +1290,11 @@ export interface components {
             due_at_ms?: number | null;
             /** Format: uint32 */
             households_acked: number;
+            /**
+             * Format: double
+             * @description `100 × households_acked ÷ households_total`; `None` without households.
+             */
+            households_percent?: number | null;
             /** Format: uint32 */
             households_total: number;
             id: string;
@@ -1249,6 +1311,11 @@ export interface components {
              * @description Nodes of the caller's view that signed for it, and that owe it.
              */
             nodes_acked: number;
+            /**
+             * Format: double
+             * @description `100 × nodes_acked ÷ nodes_total` (`rules::measures::percent`); `None` when no node owes it.
+             */
+            nodes_percent?: number | null;
             /** Format: uint32 */
             nodes_total: number;
             /**
@@ -1264,6 +1331,11 @@ export interface components {
             target_name: string;
             title: string;
         };
+        /**
+         * @description Which directives of the list: those the caller's node issued, or the others (issued above to a subtree
+         *     holding the caller's area, or by a node within it).
+         */
+        DirectiveSide: "issued" | "received";
         /** @description How near and how recent an open issue must be to be offered as a possible duplicate; county-configurable. */
         DuplicatePolicy: {
             /**
@@ -1816,12 +1888,24 @@ export interface components {
             verdict_label: string;
             visitor_name: string;
         };
+        /** @description A kind of directive the compose page offers. */
+        KindSpec: {
+            /** @description It needs a due time (任务), by the shared rule (`rules::directive::authorize_issue`). */
+            due_required: boolean;
+            kind: components["schemas"]["DirectiveKind"];
+            label: string;
+        };
         /** @description A level's coverage (签收 of the nodes at that level; households: their acknowledgements). */
         LevelCoverage: {
             /** Format: uint32 */
             acked: number;
             level: components["schemas"]["OrgLevel"];
             level_label: string;
+            /**
+             * Format: double
+             * @description `100 × acked ÷ total`; `None` when the level owes nothing.
+             */
+            percent?: number | null;
             /** Format: uint32 */
             total: number;
         };
@@ -2248,6 +2332,19 @@ export interface components {
         StateFilter: "open" | "all" | "reported" | "accepted" | "assigned" | "in_progress" | "resolved" | "closed" | "rejected" | "merged";
         /** @description How strongly the level above supervises an issue (督办). */
         SupervisionLevel: "normal" | "yellow" | "red";
+        /** @description A node that may be picked as a directive's target (the root of the subtree it goes to). */
+        TargetNode: {
+            /** @description It has children to open. */
+            has_children: boolean;
+            /**
+             * Format: uint32
+             * @description Households under it.
+             */
+            households: number;
+            level_label: string;
+            name: string;
+            node_id: string;
+        };
         /** @description A node's completion report for a task directive (任务完成情况), with what was done and photos. */
         TaskReport: {
             /** Format: int64 */
@@ -2331,6 +2428,8 @@ export interface components {
             has_children: boolean;
             /** Format: uint32 */
             households_acked: number;
+            /** Format: double */
+            households_percent?: number | null;
             /** Format: uint32 */
             households_total: number;
             /** @description It is the issuing node (owes nothing). */
@@ -2343,6 +2442,8 @@ export interface components {
              * @description Nodes under it (itself included, the issuing node excluded) that signed / owe.
              */
             nodes_acked: number;
+            /** Format: double */
+            nodes_percent?: number | null;
             /** Format: uint32 */
             nodes_total: number;
             relayed: boolean;
@@ -4064,8 +4165,15 @@ export interface operations {
     consoleDirectives: {
         parameters: {
             query?: {
+                /**
+                 * @description A node in the caller's scope: the directives reaching its area, their coverage counted over it (the
+                 *     dashboard's acknowledgement figures open this). Default: the caller's node.
+                 */
+                node?: string;
                 page?: number;
                 page_size?: number;
+                /** @description Only those issued by the caller's node, or only the others. */
+                side?: components["schemas"]["DirectiveSide"] | null;
                 /** @description Only those with completion reports waiting for the caller's review (待我审批). */
                 waiting?: boolean;
             };
@@ -4138,6 +4246,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — the node is not in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "the node is not in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
                     };
                 };
             };
@@ -4307,6 +4434,239 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleDirectiveForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the compose form */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComposeForm"];
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleDirectiveTargets: {
+        parameters: {
+            query: {
+                /** @description The node whose children are listed (the caller's node or one under it). */
+                node: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the children */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TargetNode"][];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such node in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such node in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
                     };
                 };
             };

@@ -18,6 +18,7 @@ use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::{DirectiveKind, OrgLevel};
 use linkage_protocol::rules::ack_window::{self, AckWindowPolicy};
 use linkage_protocol::rules::directive::{self as drules, DirectiveFacts, DirectiveInputError, TaskReportStatus};
+use linkage_protocol::rules::measures::percent;
 use linkage_protocol::rules::{scope, RuleError};
 use linkage_protocol::sync::{ErrorCode, RejectCode};
 use linkage_protocol::validate::{self, limits};
@@ -40,6 +41,10 @@ pub const DIRECTIVE: &str = "/v1/console/directives/{id}";
 pub const TREE: &str = "/v1/console/directives/{id}/tree";
 pub const REMIND: &str = "/v1/console/directives/{id}/reminders";
 pub const REVIEW: &str = "/v1/console/directives/{id}/reviews";
+/// What the compose page offers: the kinds (and which need a due time), the limits, the caller's node.
+pub const FORM: &str = "/v1/console/directives/form";
+/// The org tree under a node, opened level by level, to pick a directive's target subtree.
+pub const TARGETS: &str = "/v1/console/directives/targets";
 /// Upload a photo for a directive (or an issue step) before citing it.
 pub const PHOTOS: &str = "/v1/console/photos";
 
@@ -48,6 +53,8 @@ const ZH: Locale = Locale::ZhCn;
 pub(crate) fn routes(r: Routes) -> Routes {
     r.add(MethodFilter::GET, LIST, list)
         .add(MethodFilter::POST, LIST, compose)
+        .add(MethodFilter::GET, FORM, form)
+        .add(MethodFilter::GET, TARGETS, targets)
         .add(MethodFilter::GET, DIRECTIVE, page)
         .add(MethodFilter::GET, TREE, tree)
         .add(MethodFilter::POST, REMIND, remind)
@@ -127,15 +134,36 @@ pub struct DirectiveRow {
     pub nodes_total: u32,
     pub households_acked: u32,
     pub households_total: u32,
+    /// `100 × nodes_acked ÷ nodes_total` (`rules::measures::percent`); `None` when no node owes it.
+    pub nodes_percent: Option<f64>,
+    /// `100 × households_acked ÷ households_total`; `None` without households.
+    pub households_percent: Option<f64>,
     /// Nodes of the view silent past the acknowledgement deadline.
     pub silent: u32,
     /// Completion reports waiting for the caller's review (its node issued the task).
     pub reports_waiting: u32,
 }
 
+/// Which directives of the list: those the caller's node issued, or the others (issued above to a subtree
+/// holding the caller's area, or by a node within it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectiveSide {
+    /// 本单位下达.
+    Issued,
+    /// 收到及辖区内 (issued by another node).
+    Received,
+}
+
 /// Query of `GET /v1/console/directives`.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct ListParams {
+    /// A node in the caller's scope: the directives reaching its area, their coverage counted over it (the
+    /// dashboard's acknowledgement figures open this). Default: the caller's node.
+    #[schemars(length(min = 1, max = 64), regex(pattern = "^[A-Za-z0-9_-]+$"))]
+    pub node: Option<String>,
+    /// Only those issued by the caller's node, or only the others.
+    pub side: Option<DirectiveSide>,
     /// Only those with completion reports waiting for the caller's review (待我审批).
     pub waiting: Option<bool>,
     #[schemars(range(min = 1, max = 100000))]
@@ -169,8 +197,9 @@ fn reports_waiting(conn: &ReadTx<'_>, staff: &Staff, s: &Stored) -> Result<u32> 
     conn.query_row("SELECT count(*) FROM directive_task_reports WHERE directive_id = ?1 AND status = 'pending'", params![s.d.id], |r| r.get(0))
 }
 
-fn row(conn: &ReadTx<'_>, staff: &Staff, s: &Stored, names: &mut Names, now: i64, policy: &AckWindowPolicy) -> Result<DirectiveRow> {
-    let view = view_of(&staff.user.node_path, &s.target_path);
+/// The list row of `s` seen from the node at `root_path` (the caller's node, or a node in its scope).
+fn row(conn: &ReadTx<'_>, staff: &Staff, root_path: &str, s: &Stored, names: &mut Names, now: i64, policy: &AckWindowPolicy) -> Result<DirectiveRow> {
+    let view = view_of(root_path, &s.target_path);
     let (nodes_acked, nodes_total, households_acked, households_total) = counts_under(conn, &s.d.id, &view, &s.d.issuer_node_id)?;
     Ok(DirectiveRow {
         id: s.d.id.clone(),
@@ -187,6 +216,8 @@ fn row(conn: &ReadTx<'_>, staff: &Staff, s: &Stored, names: &mut Names, now: i64
         nodes_total,
         households_acked,
         households_total,
+        nodes_percent: percent(nodes_acked, nodes_total),
+        households_percent: percent(households_acked, households_total),
         silent: silent_count(conn, s, &view, now, policy)?,
         reports_waiting: reports_waiting(conn, staff, s)?,
     })
@@ -197,7 +228,14 @@ fn list_directives(conn: &ReadTx<'_>, staff: &Staff, params: &ListParams) -> Res
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
     };
-    let path = &staff.user.node_path;
+    let root = match &params.node {
+        Some(n) => match staff::node_in_scope(conn, &staff.user, n)? {
+            Ok(info) => info.path,
+            Err(e) => return Ok(Err(e)),
+        },
+        None => staff.user.node_path.clone(),
+    };
+    let path = &root;
     // Issued to the caller's area (or within it), and issued above to a subtree holding the caller.
     let ids = conn.query_map(
         "SELECT id FROM directives WHERE (target_path >= ?1 AND target_path < ?2) OR instr(?1, target_path) = 1
@@ -217,15 +255,22 @@ fn list_directives(conn: &ReadTx<'_>, staff: &Staff, params: &ListParams) -> Res
         if params.waiting == Some(true) && reports_waiting(conn, staff, &s)? == 0 {
             continue;
         }
+        let mine = s.d.issuer_node_id == staff.user.node_id;
+        if matches!((params.side, mine), (Some(DirectiveSide::Issued), false) | (Some(DirectiveSide::Received), true)) {
+            continue;
+        }
         stored.push(s);
     }
     let offset = ((page - 1) * size) as usize;
-    let items = stored.iter().skip(offset).take(size as usize).map(|s| row(conn, staff, s, &mut names, now, &policy)).collect::<Result<Vec<_>>>()?;
+    let items = stored.iter().skip(offset).take(size as usize).map(|s| row(conn, staff, path, s, &mut names, now, &policy)).collect::<Result<Vec<_>>>()?;
     Ok(Ok(DirectivePage { total: stored.len() as u32, page, page_size: size, items }))
 }
 
 async fn list(State(state): State<AppState>, staff: Staff, params: std::result::Result<Query<ListParams>, QueryRejection>) -> ApiResult<axum::Json<DirectivePage>> {
     let Query(params) = params?;
+    if let Some(n) = &params.node {
+        staff::check_id("node", n)?;
+    }
     let page = staff::read(&state, move |conn| list_directives(conn, &staff, &params)).await??;
     Ok(axum::Json(page))
 }
@@ -237,6 +282,8 @@ pub struct LevelCoverage {
     pub level_label: String,
     pub acked: u32,
     pub total: u32,
+    /// `100 × acked ÷ total`; `None` when the level owes nothing.
+    pub percent: Option<f64>,
 }
 
 /// A node that has not signed for the directive.
@@ -301,7 +348,7 @@ fn directive_detail(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::r
     let now = crate::api::now_ms();
     let policy = ack_policy(conn)?;
     let mut names = Names::default();
-    let directive = row(conn, staff, &s, &mut names, now, &policy)?;
+    let directive = row(conn, staff, &staff.user.node_path, &s, &mut names, now, &policy)?;
     let view = view_of(&staff.user.node_path, &s.target_path);
     let upper = scope::upper_bound(&view);
     let mut levels = Vec::new();
@@ -315,7 +362,7 @@ fn directive_detail(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::r
         )?;
         for (l, acked, total) in rows {
             let level: OrgLevel = parse_enum(&l)?;
-            levels.push(LevelCoverage { level, level_label: level_label(level), acked, total });
+            levels.push(LevelCoverage { level, level_label: level_label(level), acked, total, percent: percent(acked, total) });
         }
     }
     levels.sort_by_key(|l| l.level);
@@ -324,6 +371,7 @@ fn directive_detail(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::r
         level_label: level_label(OrgLevel::Household),
         acked: directive.households_acked,
         total: directive.households_total,
+        percent: directive.households_percent,
     });
     let deadline = ack_window::ack_deadline_ms(s.d.kind, s.d.issued_at_ms, s.d.due_at_ms, &policy);
     let overdue = ack_window::silent_for_ms(deadline, None, now).is_some();
@@ -434,6 +482,8 @@ pub struct TreeNode {
     pub nodes_total: u32,
     pub households_acked: u32,
     pub households_total: u32,
+    pub nodes_percent: Option<f64>,
+    pub households_percent: Option<f64>,
     /// It has children to open.
     pub has_children: bool,
 }
@@ -475,6 +525,8 @@ fn tree_children(conn: &ReadTx<'_>, staff: &Staff, id: &str, node: Option<&str>)
             nodes_total,
             households_acked,
             households_total,
+            nodes_percent: percent(nodes_acked, nodes_total),
+            households_percent: percent(households_acked, households_total),
             has_children,
         });
     }
@@ -595,6 +647,105 @@ async fn compose(State(state): State<AppState>, staff: Staff, JsonBody(req): Jso
         record(&state, audit::Event::new(staff.user.id.clone(), Action::DirectiveIssued, &directive_id, staff.address.clone()).with(detail)).await;
     }
     Ok(axum::Json(ComposeAnswer { answer, directive_id }))
+}
+
+/// A kind of directive the compose page offers.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct KindSpec {
+    pub kind: DirectiveKind,
+    pub label: String,
+    /// It needs a due time (任务), by the shared rule (`rules::directive::authorize_issue`).
+    pub due_required: bool,
+}
+
+/// A node that may be picked as a directive's target (the root of the subtree it goes to).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TargetNode {
+    pub node_id: String,
+    pub name: String,
+    pub level_label: String,
+    /// Households under it.
+    pub households: u32,
+    /// It has children to open.
+    pub has_children: bool,
+}
+
+/// What the compose page offers the caller.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ComposeForm {
+    pub kinds: Vec<KindSpec>,
+    /// Characters of the title, the full text; photos per directive and bytes per photo.
+    pub title_max: u32,
+    pub body_max: u32,
+    pub photos_max: u32,
+    pub photo_max_bytes: u64,
+    /// The caller's node: the top of the tree the target is picked from.
+    pub root: TargetNode,
+}
+
+/// Query of the target picker.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct TargetParams {
+    /// The node whose children are listed (the caller's node or one under it).
+    #[schemars(length(min = 1, max = 64), regex(pattern = "^[A-Za-z0-9_-]+$"))]
+    pub node: String,
+}
+
+fn target_node(conn: &ReadTx<'_>, n: crate::apply::NodeInfo) -> Result<TargetNode> {
+    let households: u32 = conn.query_row("SELECT count(*) FROM households WHERE path >= ?1 AND path < ?2", params![n.path, scope::upper_bound(&n.path)], |r| r.get(0))?;
+    let has_children: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM org_nodes WHERE parent_id = ?1)", params![n.id], |r| r.get(0))?;
+    Ok(TargetNode { level_label: level_label(n.level), node_id: n.id, name: n.name, households, has_children })
+}
+
+fn compose_form(conn: &ReadTx<'_>, staff: &Staff) -> Result<std::result::Result<ComposeForm, ApiError>> {
+    let root = match staff::node_in_scope(conn, &staff.user, &staff.user.node_id)? {
+        Ok(n) => target_node(conn, n)?,
+        Err(e) => return Ok(Err(e)),
+    };
+    let actor = staff.actor();
+    let now = crate::api::now_ms();
+    let kinds = [DirectiveKind::Notice, DirectiveKind::Alert, DirectiveKind::Task]
+        .into_iter()
+        .map(|kind| KindSpec {
+            kind,
+            label: kind.label(ZH).into(),
+            due_required: matches!(
+                drules::authorize_issue(&actor, &staff.user.node_path, kind, None, now),
+                Err(DirectiveInputError::DueTimeRequired)
+            ),
+        })
+        .collect();
+    Ok(Ok(ComposeForm {
+        kinds,
+        title_max: limits::TITLE as u32,
+        body_max: limits::DESCRIPTION as u32,
+        photos_max: limits::EVIDENCE_PER_RECORD as u32,
+        photo_max_bytes: MAX_BLOB_BYTES,
+        root,
+    }))
+}
+
+async fn form(State(state): State<AppState>, staff: Staff) -> ApiResult<axum::Json<ComposeForm>> {
+    let form = staff::read(&state, move |conn| compose_form(conn, &staff)).await??;
+    Ok(axum::Json(form))
+}
+
+async fn targets(
+    State(state): State<AppState>,
+    staff: Staff,
+    params: std::result::Result<Query<TargetParams>, QueryRejection>,
+) -> ApiResult<axum::Json<Vec<TargetNode>>> {
+    let Query(params) = params?;
+    staff::check_id("node", &params.node)?;
+    let nodes = staff::read(&state, move |conn| {
+        let parent = match staff::node_in_scope(conn, &staff.user, &params.node)? {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(Ok(staff::children(conn, &parent.id)?.into_iter().map(|c| target_node(conn, c)).collect::<Result<Vec<_>>>()?))
+    })
+    .await??;
+    Ok(axum::Json(nodes))
 }
 
 /// 催办 a silent node.
@@ -787,11 +938,13 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
             LIST,
             "consoleDirectives",
             "Console: directives issued in or to the caller's area, newest first, with coverage",
-            "County or township staff only. Coverage counts the nodes of the caller's view (the issuing node excluded) and their households.",
+            "County or township staff only. Coverage counts the nodes of the view (the deeper of the target and the caller's node, \
+             or `node`; the issuing node excluded) and their households. Filters: `side` (issued by the caller's node or not), \
+             `waiting` (completion reports waiting for the caller's review).",
             Some(<ListParams as JsonSchema>::json_schema(gen).to_value()),
             Body::None,
             Success::json("a page of directives", ref_of::<DirectivePage>(gen)),
-            sorted([vec![bad.clone()], staff_errors()].concat()),
+            sorted([vec![bad.clone(), (404, vec![ErrorCode::NotFound], "the node is not in the caller's scope")], staff_errors()].concat()),
         ),
         route(
             "post",
@@ -804,6 +957,28 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
             Body::Json(ref_of::<ComposeRequest>(gen), compose_example),
             Success::json("how issuing ended", ref_of::<ComposeAnswer>(gen)),
             sorted([json_body_errors(), staff_errors()].concat()),
+        ),
+        route(
+            "get",
+            FORM,
+            "consoleDirectiveForm",
+            "Console: what the compose page offers — kinds (and which need a due time), limits, the caller's node",
+            "County or township staff only. Whether a kind needs a due time comes from the shared issuing rule.",
+            None,
+            Body::None,
+            Success::json("the compose form", ref_of::<ComposeForm>(gen)),
+            staff_errors(),
+        ),
+        route(
+            "get",
+            TARGETS,
+            "consoleDirectiveTargets",
+            "Console: the children of a node in the caller's scope, to pick a directive's target subtree",
+            "Opens the org tree level by level from the caller's node (`GET .../form` gives it).",
+            Some(<TargetParams as JsonSchema>::json_schema(gen).to_value()),
+            Body::None,
+            Success::json("the children", ref_of::<Vec<TargetNode>>(gen)),
+            sorted([vec![bad.clone(), (404, vec![ErrorCode::NotFound], "no such node in the caller's scope")], staff_errors()].concat()),
         ),
         route(
             "get",

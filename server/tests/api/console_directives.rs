@@ -4,7 +4,9 @@
 use linkage_protocol::model::DirectiveKind;
 use linkage_protocol::sync::OpOutcome;
 use linkage_protocol::wire::{NodeAck, OpBody, Operation, TaskReport};
-use linkage_server::console::directives::{ComposeAnswer, ComposeRequest, DirectiveDetail, DirectivePage, PhotoAnswer, RemindRequest, ReviewRequest, TreeNode};
+use linkage_server::console::directives::{
+    ComposeAnswer, ComposeForm, ComposeRequest, DirectiveDetail, DirectivePage, PhotoAnswer, RemindRequest, ReviewRequest, TargetNode, TreeNode,
+};
 use linkage_server::console::staff::ActionAnswer;
 
 use crate::common::{now_ms, start, uuid, TestServer};
@@ -152,4 +154,64 @@ async fn task_reports_wait_for_the_issuer_who_sends_one_back_with_a_reason() {
     // The phone pulls the review.
     let pulled = s.pull(&gw1, 0, 1000).await;
     assert!(pulled.changes.iter().any(|c| matches!(&c.op.body, OpBody::TaskReportReviewed(r) if !r.accepted && r.reason == "缺少现场照片")));
+}
+
+#[tokio::test]
+async fn the_compose_form_and_target_tree_come_from_the_rules_and_the_callers_scope() {
+    let s = start().await;
+    let ts1 = s.token("ts1").await;
+    let (status, form) = get::<ComposeForm>(&s, &ts1, "/v1/console/directives/form").await;
+    assert_eq!(status, 200);
+    let form = form.unwrap();
+    let kinds: Vec<(String, bool)> = form.kinds.iter().map(|k| (k.label.clone(), k.due_required)).collect();
+    assert_eq!(kinds, vec![("通知".into(), false), ("预警".into(), false), ("任务".into(), true)]);
+    assert_eq!((form.root.node_id.as_str(), form.root.households, form.root.has_children), ("t1", 1, true));
+    assert_eq!(form.title_max, linkage_protocol::validate::limits::TITLE as u32);
+
+    // The tree opens level by level inside the caller's scope only.
+    let under = get::<Vec<TargetNode>>(&s, &ts1, "/v1/console/directives/targets?node=t1").await.1.unwrap();
+    assert_eq!(under.iter().map(|n| (n.node_id.as_str(), n.level_label.as_str(), n.households)).collect::<Vec<_>>(), vec![("b1", "村党支部", 1)]);
+    let groups = get::<Vec<TargetNode>>(&s, &ts1, "/v1/console/directives/targets?node=b1").await.1.unwrap();
+    assert_eq!((groups.len(), groups[0].has_children), (1, false));
+    assert_eq!(get::<Vec<TargetNode>>(&s, &ts1, "/v1/console/directives/targets?node=t2").await.0, 404, "t2 is outside ts1's scope");
+    assert_eq!(get::<Vec<TargetNode>>(&s, &ts1, "/v1/console/directives/targets?node=no%20such").await.0, 400);
+    assert_eq!(get::<Vec<TargetNode>>(&s, &ts1, "/v1/console/directives/targets").await.0, 400, "node is required");
+    let cs = s.token("cs").await;
+    let county = get::<Vec<TargetNode>>(&s, &cs, "/v1/console/directives/targets?node=c").await.1.unwrap();
+    assert_eq!(county.iter().map(|n| n.node_id.as_str()).collect::<Vec<_>>(), vec!["t1", "t2"]);
+    // Phones' roles are not console users.
+    let gw1 = s.token("gw1").await;
+    assert_eq!(s.http.get(s.url("/v1/console/directives/form")).bearer_auth(&gw1).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+async fn the_list_filters_by_issuer_side_and_counts_coverage_over_a_chosen_node() {
+    let s = start().await;
+    let cs = s.token("cs").await;
+    let ts1 = s.token("ts1").await;
+    let (_, county) = post::<ComposeAnswer>(&s, &cs, "/v1/console/directives", &compose(&uuid(), DirectiveKind::Alert, "c", None, vec![])).await;
+    let county = county.unwrap();
+    assert_eq!(county.answer.outcome, "applied", "{}", county.answer.message);
+    let (_, own) = post::<ComposeAnswer>(&s, &ts1, "/v1/console/directives", &compose(&uuid(), DirectiveKind::Notice, "b1", None, vec![])).await;
+    let own = own.unwrap().directive_id;
+
+    let ids = |p: DirectivePage| p.items.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(get::<DirectivePage>(&s, &ts1, "/v1/console/directives?side=issued").await.1.unwrap()), vec![own.clone()]);
+    assert_eq!(ids(get::<DirectivePage>(&s, &ts1, "/v1/console/directives?side=received").await.1.unwrap()), vec![county.directive_id.clone()]);
+    assert_eq!(get::<DirectivePage>(&s, &ts1, "/v1/console/directives").await.1.unwrap().total, 2);
+    assert_eq!(get::<DirectivePage>(&s, &ts1, "/v1/console/directives?side=bogus").await.0, 400);
+
+    // The county's alert over t1 alone: t1, b1, g1 owe it; t1 signs → 1 of 3 (33%).
+    s.push(&ts1, vec![ack(&county.directive_id, "ts1", "t1")]).await;
+    let over_t1 = get::<DirectivePage>(&s, &cs, "/v1/console/directives?node=t1").await.1.unwrap();
+    assert_eq!(over_t1.total, 2, "the county's alert reaches t1; the township's notice to b1 lies within it");
+    let row = over_t1.items.iter().find(|r| r.id == county.directive_id).unwrap();
+    assert_eq!((row.nodes_acked, row.nodes_total), (1, 3));
+    assert_eq!(row.nodes_percent.map(|p| p.round()), Some(33.0));
+    let whole = get::<DirectivePage>(&s, &cs, "/v1/console/directives").await.1.unwrap();
+    let row = whole.items.iter().find(|r| r.id == county.directive_id).unwrap();
+    assert_eq!((row.nodes_acked, row.nodes_total), (1, 6), "over the county: both townships' subtrees");
+    assert_eq!(get::<DirectivePage>(&s, &ts1, "/v1/console/directives?node=t2").await.0, 404, "t2 is outside ts1's scope");
+    let page = get::<DirectiveDetail>(&s, &cs, &format!("/v1/console/directives/{}", county.directive_id)).await.1.unwrap();
+    assert_eq!(page.levels[0].percent, Some(50.0), "townships: 1 of 2");
 }
