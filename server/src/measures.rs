@@ -521,32 +521,61 @@ fn load_issues_from_events(conn: &ReadTx<'_>, scope_path: &str, period: Period) 
     Ok(out)
 }
 
-/// A household of the area: its path and whether it is one of the county's contact households.
+/// A household of the area: its id, its path and whether it is one of the county's contact households.
 struct HouseholdRow {
+    id: String,
     path: String,
     county_contact: bool,
 }
 
-fn load_households(conn: &ReadTx<'_>, scope_path: &str) -> Result<HashMap<String, HouseholdRow>> {
-    let mut out = HashMap::new();
+/// The households of an area in path order, so that those under any node are one contiguous run
+/// ([`Households::under`]): each row of a report reads its own households, not the whole county's.
+struct Households(Vec<HouseholdRow>);
+
+impl Households {
+    /// The households whose path lies under `scope_path` (paths sharing a prefix sort together).
+    fn under(&self, scope_path: &str) -> &[HouseholdRow] {
+        let start = self.0.partition_point(|h| h.path.as_str() < scope_path);
+        let len = self.0[start..].partition_point(|h| scope::within(scope_path, &h.path));
+        &self.0[start..start + len]
+    }
+}
+
+fn load_households(conn: &ReadTx<'_>, scope_path: &str) -> Result<Households> {
+    let mut all = Vec::new();
     conn.each("SELECT id, path, county_contact FROM households WHERE path >= ?1 AND path < ?2", params![scope_path, scope::upper_bound(scope_path)], |r| {
-        out.insert(r.get::<String>(0)?, HouseholdRow { path: r.get(1)?, county_contact: r.get(2)? });
+        all.push(HouseholdRow { id: r.get(0)?, path: r.get(1)?, county_contact: r.get(2)? });
         Ok(())
     })?;
-    Ok(out)
+    // Sorted here (bytewise, as `scope::within` ranges assume), not by the query: the backends' collations differ.
+    all.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    Ok(Households(all))
+}
+
+/// The last on-site visit per level of one household (indexed by [`level_index`]).
+type LastVisits = HashMap<String, [Option<i64>; 5]>;
+
+fn level_index(level: OrgLevel) -> usize {
+    match level {
+        OrgLevel::County => 0,
+        OrgLevel::Township => 1,
+        OrgLevel::Branch => 2,
+        OrgLevel::Group => 3,
+        OrgLevel::Household => 4,
+    }
 }
 
 /// The last on-site visit before `as_of_ms` per household and visitor level (a correction — an amendment —
 /// is not a visit of its own, as on the phone).
-fn last_onsite_visits(conn: &ReadTx<'_>, scope_path: &str, as_of_ms: i64) -> Result<HashMap<(String, OrgLevel), i64>> {
-    let mut out = HashMap::new();
+fn last_onsite_visits(conn: &ReadTx<'_>, scope_path: &str, as_of_ms: i64) -> Result<LastVisits> {
+    let mut out = LastVisits::new();
     conn.each(
         "SELECT household_id, visitor_level, max(started_at_ms) FROM visits
          WHERE path >= ?1 AND path < ?2 AND verdict = ?3 AND amends_visit_id IS NULL AND started_at_ms < ?4
          GROUP BY household_id, visitor_level",
         params![scope_path, scope::upper_bound(scope_path), enum_str(&OnSiteVerdict::OnSite), as_of_ms],
         |r| {
-            out.insert((r.get::<String>(0)?, parse_enum(&r.get::<String>(1)?)?), r.get::<i64>(2)?);
+            out.entry(r.get::<String>(0)?).or_default()[level_index(parse_enum(&r.get::<String>(1)?)?)] = Some(r.get::<i64>(2)?);
             Ok(())
         },
     )?;
@@ -557,20 +586,19 @@ fn visit_coverage(
     scope_path: &str,
     level: OrgLevel,
     interval_days: Option<u32>,
-    households: &HashMap<String, HouseholdRow>,
-    last_visits: &HashMap<(String, OrgLevel), i64>,
+    households: &Households,
+    last_visits: &LastVisits,
     as_of_ms: i64,
 ) -> VisitCoverage {
     let threshold = interval_days.map_or(i64::MIN, |d| cadence::overdue_threshold_ms(as_of_ms, d));
     let mut c = VisitCoverage { level, interval_days, households: 0, visited: 0 };
-    let mut key = (String::new(), level);
-    for (id, h) in households {
-        if !scope::within(scope_path, &h.path) || (level == OrgLevel::County && !h.county_contact) {
+    let l = level_index(level);
+    for h in households.under(scope_path) {
+        if level == OrgLevel::County && !h.county_contact {
             continue;
         }
         c.households += 1;
-        key.0.clone_from(id);
-        if last_visits.get(&key).is_some_and(|at| *at >= threshold) {
+        if last_visits.get(&h.id).and_then(|v| v[l]).is_some_and(|at| at >= threshold) {
             c.visited += 1;
         }
     }
@@ -636,7 +664,7 @@ impl AckData {
 
     /// The directives reaching the area at `scope_path` and one sample per directive and level: the nodes (and
     /// households) it reached inside the area, except the issuing node, with their acknowledgement latencies.
-    fn samples(&self, scope_path: &str, households: &HashMap<String, HouseholdRow>, policy: &AckWindowPolicy) -> (u32, Vec<AckSample>) {
+    fn samples(&self, scope_path: &str, households: &Households, policy: &AckWindowPolicy) -> (u32, Vec<AckSample>) {
         let mut count = 0;
         let mut samples = Vec::new();
         for d in &self.directives {
@@ -670,12 +698,10 @@ impl AckData {
             by_level.sort_by_key(|s| s.level);
             samples.extend(by_level);
             let mut household = AckSample { level: OrgLevel::Household, reached: 0, latencies_ms: vec![], window_ms };
-            for (id, h) in households {
-                if scope::within(view, &h.path) {
-                    household.reached += 1;
-                    if let Some(at) = d.households.get(id) {
-                        household.latencies_ms.push(at - d.issued_at_ms);
-                    }
+            for h in households.under(view) {
+                household.reached += 1;
+                if let Some(at) = d.households.get(&h.id) {
+                    household.latencies_ms.push(at - d.issued_at_ms);
                 }
             }
             samples.push(household);

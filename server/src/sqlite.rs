@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../sql/008_directive_reminders_and_reviews.sql"),
     include_str!("../sql/009_receipt_times_of_acks_and_reports.sql"),
     include_str!("../sql/010_forms.sql"),
+    include_str!("../sql/011_issue_events_received_index.sql"),
 ];
 
 /// `issues.clock`: the time-limit clock's inputs of a projection (挂起 intervals, approved 延期).
