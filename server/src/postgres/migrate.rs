@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "001-initial.sql", include_str!("../../pg/001-initial.sql")),
     (2, "002-feed-origin.sql", include_str!("../../pg/002-feed-origin.sql")),
     (3, "003-forms.sql", include_str!("../../pg/003-forms.sql")),
+    (4, "004-issue-events-received-index.sql", include_str!("../../pg/004-issue-events-received-index.sql")),
 ];
 
 /// The schema version of the database (0: empty).
