@@ -123,11 +123,28 @@ fn yes_no(v: &str) -> Option<bool> {
 const IGNORED_TYPES: [&str; 11] =
     ["start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber", "username", "email", "audit", "start-geopoint"];
 
-/// Reads an XLSForm workbook into a checked form definition (version and target left to the caller when the
-/// settings sheet has none), or every problem found with its sheet and row.
+/// Reads an XLSForm workbook file into a checked form definition (version and target left to the caller when
+/// the settings sheet has none), or every problem found with its sheet and row.
 pub fn parse_xlsform(path: &Path) -> std::result::Result<FormDef, Vec<RowError>> {
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path)
-        .map_err(|e| vec![RowError { sheet: "文件", row: 0, reason: format!("无法读取 XLSX 文件：{e}") }])?;
+    let bytes = std::fs::read(path).map_err(|_| vec![RowError { sheet: "文件", row: 0, reason: "无法读取 XLSX 文件：文件不存在或没有读取权限".into() }])?;
+    parse_xlsform_bytes(&bytes).map(|p| p.def)
+}
+
+/// A checked XLSForm and what its settings sheet said about the version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedForm {
+    pub def: FormDef,
+    /// The settings sheet names the version (else the importer numbers it: the next one).
+    pub explicit_version: bool,
+    /// The settings sheet's data row (0 when there is none), for problems about the version.
+    pub settings_row: usize,
+}
+
+/// [`parse_xlsform`] over the bytes of an uploaded workbook (the console's import).
+pub fn parse_xlsform_bytes(bytes: &[u8]) -> std::result::Result<ParsedForm, Vec<RowError>> {
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| {
+        vec![RowError { sheet: "文件", row: 0, reason: "无法读取 XLSX 文件：请确认是 Excel 的 .xlsx 格式（不是旧版 .xls，也不是改了扩展名的其他文件）".into() }]
+    })?;
     let names = book.sheet_names().to_vec();
     let mut sheet = |want: &str| -> Option<Sheet> {
         let name = names.iter().find(|n| n.trim().eq_ignore_ascii_case(want))?;
@@ -318,7 +335,8 @@ pub fn parse_xlsform(path: &Path) -> std::result::Result<FormDef, Vec<RowError>>
             })
             .collect());
     }
-    Ok(def)
+    let explicit_version = setting("version").is_some();
+    Ok(ParsedForm { def, explicit_version, settings_row: settings_row.as_ref().map_or(0, |r| r.0) })
 }
 
 /// What an import stored.
@@ -333,31 +351,39 @@ pub struct Imported {
 /// (default: every role), numbers it (the settings' version, or the next one), stores it and puts it into
 /// the change feed. Nothing is stored when anything is wrong; the error lists every bad row.
 pub fn import_xlsform(storage: &dyn Storage, path: &Path, node: Option<&str>, roles: &[Role], now_ms: i64) -> Result<Imported> {
-    let mut def = parse_xlsform(path).map_err(|errors| {
-        Error::Invalid(format!(
-            "{} 有 {} 处错误，未导入：\n{}",
-            path.display(),
-            errors.len(),
-            errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
-        ))
-    })?;
+    let parsed = std::fs::read(path)
+        .map_err(|_| vec![RowError { sheet: "文件", row: 0, reason: "无法读取 XLSX 文件：文件不存在或没有读取权限".into() }])
+        .and_then(|bytes| parse_xlsform_bytes(&bytes))
+        .map_err(|errors| {
+            Error::Invalid(format!(
+                "{} 有 {} 处错误，未导入：\n{}",
+                path.display(),
+                errors.len(),
+                errors.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n")
+            ))
+        })?;
+    publish_parsed(storage, parsed, node, roles, now_ms)
+}
+
+/// The version an import of `parsed` gets: the settings' one, or the one after the newest stored (1 for a new
+/// form), with the stored versions of the form. Publishing refuses a version not above the newest.
+pub fn next_version(storage: &dyn Storage, parsed: &ParsedForm) -> Result<(u32, Vec<u32>)> {
+    let existing: Vec<u32> = storage.forms()?.into_iter().filter(|f| f.form_id == parsed.def.form_id).map(|f| f.version).collect();
+    let version = if parsed.explicit_version { parsed.def.version } else { existing.iter().max().map_or(1, |v| v + 1) };
+    Ok((version, existing))
+}
+
+/// Stores a parsed XLSForm targeted at `node` (default: the county) and `roles` (default: every role),
+/// numbered by [`next_version`], and puts it into the change feed (`form import` and the console's import).
+pub fn publish_parsed(storage: &dyn Storage, parsed: ParsedForm, node: Option<&str>, roles: &[Role], now_ms: i64) -> Result<Imported> {
+    let (version, _) = next_version(storage, &parsed)?;
+    let mut def = parsed.def;
+    def.version = version;
     def.target.node_id = node.map(str::to_string);
     def.target.roles = roles.to_vec();
-    let existing: Vec<u32> = storage.forms()?.into_iter().filter(|f| f.form_id == def.form_id).map(|f| f.version).collect();
-    let explicit = parse_xlsform_version(path);
-    if explicit.is_none() {
-        def.version = existing.iter().max().map_or(1, |v| v + 1);
-    }
     let questions = CompiledForm::compile(def.clone()).map_err(|e| Error::Invalid(format!("{e:?}")))?.nodes.len();
     let target_path = storage.publish_form(&def, now_ms)?;
     Ok(Imported { def, target_path, questions })
-}
-
-fn parse_xlsform_version(path: &Path) -> Option<u32> {
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).ok()?;
-    let name = book.sheet_names().iter().find(|n| n.trim().eq_ignore_ascii_case("settings"))?.clone();
-    let sheet = Sheet::read(&book.worksheet_range(&name).ok()?);
-    sheet.rows.first()?.1.get("version")?.parse().ok()
 }
 
 /// One stored response with what the export shows beside its answers.

@@ -376,6 +376,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: the form versions reaching the caller's area, with targets and response counts
+         * @description Responses are counted within the caller's area. Also the nodes and roles an import may target, and whether the caller may import and retire (county staff).
+         */
+        get: operations["consoleForms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/forms/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: import an XLSForm workbook (.xlsx) as a new form version (as `linkage-server form import`)
+         * @description The workbook is checked as `form import` checks it (the shared compiler); every problem is reported with its sheet and row and nothing is stored. A version not above the newest stored one is a problem of the settings row. `dry_run` only checks. County staff only; audited.
+         */
+        post: operations["consoleFormImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/forms/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: a form version's responses within a node of the caller's area, as XLSX (as `linkage-server form export`)
+         * @description Sheet 答卷 (one row per response with household, node, visit time and GPS verdict), a sheet per repeat, and 统计. Audited.
+         */
+        get: operations["consoleFormExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/forms/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Console: a form version's tabulation within a node of the caller's area (as `linkage-server form report`)
+         * @description The count of responses, per node, per child node, and per question the answers, choice frequencies, means and totals.
+         */
+        get: operations["consoleFormReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/console/forms/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Console: retire a form version (as `linkage-server form retire`)
+         * @description Phones stop offering it at their next sync; responses to it are refused from then on. County staff only; audited.
+         */
+        post: operations["consoleFormRetire"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/households": {
         parameters: {
             query?: never;
@@ -989,6 +1089,18 @@ export interface components {
             /** @description The value stored in answers and compared in expressions (XLSForm `name`), e.g. `1` or `yes`. */
             name: string;
         };
+        /** @description A choice of a select question and how often it was picked. */
+        ChoiceCount: {
+            choice: string;
+            /** Format: uint32 */
+            count: number;
+            label: string;
+            /**
+             * Format: double
+             * @description Of the responses answering the question, the share that picked it, in percent (one decimal).
+             */
+            percent?: number | null;
+        };
         /** @description How issuing ended, and the directive's id. */
         ComposeAnswer: {
             answer: components["schemas"]["ActionAnswer"];
@@ -1406,6 +1518,10 @@ export interface components {
         };
         /** @description A traffic light of a figure. */
         FigureLight: ("green" | "yellow" | "red") | "none";
+        /** @description What a form action did, in Chinese. */
+        FormActionAnswer: {
+            message: string;
+        };
         /**
          * @description A form definition (表单), as the server stores it and phones receive it. `form_id` + `version` identify
          *     it; a new version is a new definition, and answers are always judged by the version they were given to.
@@ -1431,11 +1547,65 @@ export interface components {
              */
             version: number;
         };
+        /** @description The outcome of an import: stored (or, checking only, storable), or the problems with nothing stored. */
+        FormImportAnswer: {
+            /** @description The form read (absent when the workbook could not be read as a form). */
+            form_id?: string | null;
+            /** @description What happened, in Chinese. */
+            message: string;
+            /** @description Every problem with its sheet and row; nothing is stored when there is one. */
+            problems: components["schemas"]["FormProblem"][];
+            /**
+             * Format: uint32
+             * @description Questions asked (0 when not read).
+             */
+            questions: number;
+            roles_label?: string | null;
+            stored: boolean;
+            /** @description Where it goes (`黄龙县`, `石堡镇`) and who fills it (`所有角色`, `网格员、联户长`). */
+            target_name?: string | null;
+            title?: string | null;
+            /** Format: uint32 */
+            version?: number | null;
+        };
+        /** @description One problem of the workbook, where it is (as `form import` prints it). */
+        FormProblem: {
+            reason: string;
+            /**
+             * Format: uint32
+             * @description The Excel row number (1 = the header); 0: the sheet as a whole.
+             */
+            row: number;
+            /** @description `survey`, `choices`, `settings`, or `文件` (the file as a whole). */
+            sheet: string;
+            /** @description The whole line: `survey 表第 5 行：未知题型「texte」`. */
+            text: string;
+        };
         /** @description A form version in the change feed (表单发布): the whole definition, for the phones it targets. */
         FormPublication: {
             form: components["schemas"]["FormDef"];
             /** Format: int64 */
             published_at_ms: number;
+        };
+        /** @description The tabulation of a form version within a node's area (`linkage-server form report`). */
+        FormReport: {
+            /** @description The node's direct children, each with its responses (to look closer). */
+            children: components["schemas"]["NodeCount"][];
+            form_id: string;
+            /** @description The node tabulated and its name. */
+            node_id: string;
+            node_name: string;
+            /** @description Responses per node they are about (a village or a group), by name. */
+            per_node: components["schemas"]["NodeCount"][];
+            questions: components["schemas"]["QuestionReport"][];
+            /** Format: uint32 */
+            responses: number;
+            retired: boolean;
+            title: string;
+            /** Format: uint32 */
+            version: number;
+            /** @description The versions of this form reaching the caller's area, newest first. */
+            versions: number[];
         };
         /**
          * @description A submitted form response (问卷答卷): who filled which form version about what (a household, or a node
@@ -1487,6 +1657,47 @@ export interface components {
             household_tags?: string[];
             node_id?: string | null;
             roles?: components["schemas"]["Role"][];
+        };
+        /** @description A stored form version as the list shows it. */
+        FormVersionRow: {
+            form_id: string;
+            /** @description Only households with one of these tags (empty: any household). */
+            household_tags: string[];
+            /** Format: int64 */
+            published_at_ms: number;
+            /**
+             * Format: uint32
+             * @description Questions asked (notes and computed values not counted).
+             */
+            questions: number;
+            /**
+             * Format: uint32
+             * @description Responses received from within the caller's area.
+             */
+            responses: number;
+            /** Format: int64 */
+            retired_at_ms?: number | null;
+            /** @description The roles that fill it (empty: every role), and in words (`网格员、联户长` or `所有角色`). */
+            roles: components["schemas"]["Role"][];
+            roles_label: string;
+            /** @description `使用中` or `已停用`. */
+            state_label: string;
+            target_name: string;
+            /** @description The node whose subtree receives it, and its name. */
+            target_node_id: string;
+            title: string;
+            /** Format: uint32 */
+            version: number;
+        };
+        /**
+         * @description The forms page: the versions reaching the caller's area (by form, newest version first), the nodes and roles
+         *     an import may target, and whether the caller may import and retire.
+         */
+        FormsPage: {
+            can_manage: boolean;
+            forms: components["schemas"]["FormVersionRow"][];
+            nodes: components["schemas"]["NodeOption"][];
+            roles: components["schemas"]["RoleOption"][];
         };
         /** @description A point answer (WGS-84). */
         GeoAnswer: {
@@ -1997,6 +2208,20 @@ export interface components {
             node_id: string;
             user_id: string;
         };
+        /** @description A node with its count of responses. */
+        NodeCount: {
+            node_id: string;
+            node_name: string;
+            /** Format: uint32 */
+            responses: number;
+        };
+        /** @description A node a form can be targeted at or tabulated for (the caller's node and the townships and villages under it). */
+        NodeOption: {
+            id: string;
+            /** @description The name with its ancestors below the caller's node: `石堡镇 / 石堡村`. */
+            label: string;
+            level: components["schemas"]["OrgLevel"];
+        };
         /** @description A node relays a directive to the level below (转发). */
         NodeRelay: {
             /** Format: int64 */
@@ -2215,6 +2440,27 @@ export interface components {
         };
         /** @description What a question asks for (XLSForm `type`). */
         QuestionKind: "text" | "integer" | "decimal" | "select_one" | "select_multiple" | "date" | "geopoint" | "image" | "note" | "calculate" | "group" | "repeat";
+        /** @description One question's figures. */
+        QuestionReport: {
+            /**
+             * Format: uint32
+             * @description Answers (or computed values) given where the question was shown (inside a repeat: every entry).
+             */
+            answered: number;
+            /** @description Select questions: each choice in the list's order. */
+            frequencies: components["schemas"]["ChoiceCount"][];
+            /** @description `单选`, `整数`, ... */
+            kind_label: string;
+            label: string;
+            /**
+             * Format: double
+             * @description Numbers (integers, decimals, numeric calculations): the mean and the total (two decimals).
+             */
+            mean?: number | null;
+            name: string;
+            /** Format: double */
+            sum?: number | null;
+        };
         /** @description A child's place in the ranking. */
         RankRow: {
             light: components["schemas"]["FigureLight"];
@@ -2258,6 +2504,11 @@ export interface components {
         RiskLevel: "low" | "medium" | "high";
         /** @description The role a user holds at the one node they are bound to (DESIGN §2). */
         Role: "county_staff" | "township_staff" | "grid_worker" | "liaison_head" | "branch_secretary";
+        /** @description A role a form can be targeted at, with its zh-CN name. */
+        RoleOption: {
+            label: string;
+            role: components["schemas"]["Role"];
+        };
         /** @description The resident's verdict at the return visit (回访满意度). */
         Satisfaction: "satisfied" | "basically_satisfied" | "dissatisfied";
         /** @description `POST /v1/auth/sign-in`: a user signs in on a device. */
@@ -5312,6 +5563,691 @@ export interface operations {
                      * @example {
                      *       "code": "not_found",
                      *       "message": "no such directive, or node in its view, in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleForms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the forms page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormsPage"];
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleFormImport: {
+        parameters: {
+            query?: {
+                /** @description Check only: report the problems (or what would be stored) without storing. */
+                dry_run?: boolean;
+                /** @description The node whose subtree receives the form (default: the whole county). */
+                node?: string;
+                /** @description The roles that fill it, separated by commas (default: every role). */
+                roles?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description a CSV file (UTF-8, or GBK as Excel on Chinese Windows saves it) or an XLSX workbook (first sheet), at most 8 MiB */
+        requestBody: {
+            content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description the import's outcome and its problems */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormImportAnswer"];
+                };
+            };
+            /** @description `invalid_input` — an empty file, a malformed query, or no county node yet */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "an empty file, a malformed query, or no county node yet",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county staff (county staff import and retire forms) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county staff (county staff import and retire forms)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — the target node is not in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "the target node is not in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `payload_too_large` — over 8 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "payload_too_large",
+                     *       "message": "over 8 MiB",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleFormExport: {
+        parameters: {
+            query?: {
+                /** @description A node of the caller's area (default: the caller's own). */
+                node?: string;
+                /** @description The version (default: the newest). */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such form version reaching the caller's area, or the node is not in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such form version reaching the caller's area, or the node is not in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleFormReport: {
+        parameters: {
+            query?: {
+                /** @description A node of the caller's area (default: the caller's own). */
+                node?: string;
+                /** @description The version (default: the newest). */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tabulation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormReport"];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county or township staff */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county or township staff",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such form version reaching the caller's area, or the node is not in the caller's scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such form version reaching the caller's area, or the node is not in the caller's scope",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `rate_limited` — this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "rate_limited",
+                     *       "message": "this device's work cap (requests or operations per minute) is used up; wait `Retry-After` seconds",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "rate_limited";
+                    };
+                };
+            };
+            /** @description `internal` — the server failed; retry later */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "internal",
+                     *       "message": "the server failed; retry later",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "internal";
+                    };
+                };
+            };
+        };
+    };
+    consoleFormRetire: {
+        parameters: {
+            query: {
+                version: number;
+            };
+            header?: never;
+            path: {
+                /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormActionAnswer"];
+                };
+            };
+            /** @description `invalid_input` — a malformed id or query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "invalid_input",
+                     *       "message": "a malformed id or query",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "invalid_input";
+                    };
+                };
+            };
+            /** @description `unauthorized`, `token_expired`, `device_revoked` — no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "unauthorized",
+                     *       "message": "no valid token: `unauthorized` (missing, unknown, replaced, or ended by a password change), `token_expired`, or `device_revoked` with `wipe: true`",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "unauthorized" | "token_expired" | "device_revoked";
+                    };
+                };
+            };
+            /** @description `forbidden` — the signed-in user is not county staff (county staff import and retire forms) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "forbidden",
+                     *       "message": "the signed-in user is not county staff (county staff import and retire forms)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — no such form version in use */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "no such form version in use",
                      *       "wipe": false
                      *     }
                      */

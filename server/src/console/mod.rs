@@ -21,6 +21,7 @@ use crate::openapi::Route;
 
 pub mod dashboard;
 pub mod directives;
+pub mod forms;
 pub mod issues;
 pub mod ledger;
 pub mod map;
@@ -71,7 +72,8 @@ pub(crate) fn routes(r: Routes) -> Routes {
     let r = issues::routes(r);
     let r = directives::routes(r);
     let r = ledger::routes(r);
-    people::routes(r)
+    let r = people::routes(r);
+    forms::routes(r)
 }
 
 /// The OpenAPI descriptions of the console routes, in the order of [`routes`].
@@ -83,6 +85,7 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
     out.extend(directives::openapi_routes(gen));
     out.extend(ledger::openapi_routes(gen));
     out.extend(people::openapi_routes(gen));
+    out.extend(forms::openapi_routes(gen));
     out
 }
 

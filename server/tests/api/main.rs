@@ -11,6 +11,7 @@ mod bundle;
 mod cli;
 mod console;
 mod console_directives;
+mod console_forms;
 mod console_issues;
 mod console_ledger;
 mod county;
