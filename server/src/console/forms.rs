@@ -22,7 +22,6 @@ use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::{OrgLevel, Role};
 use linkage_protocol::rules::scope;
 use linkage_protocol::sync::ErrorCode;
-use rusqlite::{params, Connection, OptionalExtension};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +32,7 @@ use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::forms::{self as forms_core, RowError};
 use crate::openapi::{ref_of, Body, Route, Success};
+use crate::readtx::{params, ReadTx, Row};
 use crate::sqlite::parse_enum;
 
 pub const FORMS: &str = "/v1/console/forms";
@@ -143,32 +143,31 @@ struct StoredForm {
     retired_at_ms: Option<i64>,
 }
 
-fn stored_forms(conn: &Connection, form_id: Option<&str>) -> Result<Vec<StoredForm>> {
-    let mut stmt = conn.prepare(
-        "SELECT def_json, target_path, published_at_ms, retired_at_ms FROM forms
-         WHERE (?1 IS NULL OR form_id = ?1) ORDER BY form_id, version DESC",
-    )?;
-    let rows = stmt.query_map(params![form_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<i64>>(3)?)))?;
-    rows.map(|row| {
-        let (json, target_path, published_at_ms, retired_at_ms) = row?;
-        Ok(StoredForm { def: serde_json::from_str(&json)?, target_path, published_at_ms, retired_at_ms })
-    })
-    .collect()
+fn stored_form(r: &Row<'_>) -> Result<StoredForm> {
+    Ok(StoredForm { def: serde_json::from_str(&r.get::<String>(0)?)?, target_path: r.get(1)?, published_at_ms: r.get(2)?, retired_at_ms: r.get(3)? })
 }
 
-fn node_name(conn: &Connection, id: &str) -> Result<String> {
-    Ok(conn.prepare_cached("SELECT name FROM org_nodes WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?.unwrap_or_else(|| id.to_string()))
+/// Every stored version (of one form, or of all), by form id, newest version first.
+fn stored_forms(conn: &ReadTx<'_>, form_id: Option<&str>) -> Result<Vec<StoredForm>> {
+    const COLUMNS: &str = "SELECT def_json, target_path, published_at_ms, retired_at_ms FROM forms";
+    match form_id {
+        Some(id) => conn.query_map(&format!("{COLUMNS} WHERE form_id = ?1 ORDER BY version DESC"), params![id], stored_form),
+        None => conn.query_map(&format!("{COLUMNS} ORDER BY form_id, version DESC"), params![], stored_form),
+    }
+}
+
+fn node_name(conn: &ReadTx<'_>, id: &str) -> Result<String> {
+    Ok(conn.query_opt("SELECT name FROM org_nodes WHERE id = ?1", params![id], |r| r.get(0))?.unwrap_or_else(|| id.to_string()))
 }
 
 /// The caller's node and the townships and villages under it, each labelled with its ancestors below the caller.
-fn node_options(conn: &Connection, staff: &Staff) -> Result<Vec<NodeOption>> {
+fn node_options(conn: &ReadTx<'_>, staff: &Staff) -> Result<Vec<NodeOption>> {
     let area = &staff.user.node_path;
-    let mut stmt = conn.prepare(
+    let rows = conn.query_map(
         "SELECT id, name, level, path FROM org_nodes WHERE path >= ?1 AND path < ?2 AND level IN ('county', 'township', 'branch') ORDER BY path",
+        params![area, scope::upper_bound(area)],
+        |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?)),
     )?;
-    let rows = stmt
-        .query_map(params![area, scope::upper_bound(area)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     let names: HashMap<&str, &str> = rows.iter().map(|(id, name, _, _)| (id.as_str(), name.as_str())).collect();
     let own_depth = area.split('/').filter(|s| !s.is_empty()).count();
     rows.iter()
@@ -188,19 +187,16 @@ fn question_count(def: &FormDef) -> u32 {
     CompiledForm::compile(def.clone()).map_or(0, |c| c.nodes.iter().filter(|n| n.kind.is_answerable()).count() as u32)
 }
 
-fn forms_page(conn: &Connection, staff: &Staff) -> Result<FormsPage> {
+fn forms_page(conn: &ReadTx<'_>, staff: &Staff) -> Result<FormsPage> {
     let area = staff.user.node_path.clone();
-    let mut counts: HashMap<(String, u32), u32> = HashMap::new();
-    {
-        let mut stmt = conn.prepare(
+    let counts: HashMap<(String, u32), u32> = conn
+        .query_map(
             "SELECT form_id, form_version, count(*) FROM form_responses WHERE path >= ?1 AND path < ?2 GROUP BY form_id, form_version",
-        )?;
-        let rows = stmt.query_map(params![area, scope::upper_bound(&area)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?, r.get::<_, u32>(2)?)))?;
-        for row in rows {
-            let (id, version, n) = row?;
-            counts.insert((id, version), n);
-        }
-    }
+            params![area, scope::upper_bound(&area)],
+            |r| Ok(((r.get::<String>(0)?, r.get::<u32>(1)?), r.get::<u32>(2)?)),
+        )?
+        .into_iter()
+        .collect();
     let mut forms = Vec::new();
     for f in stored_forms(conn, None)?.into_iter().filter(|f| reaches(&f.target_path, &area)) {
         let target_node_id = path_node(&f.target_path).to_string();
@@ -341,7 +337,7 @@ async fn import(
     let target_name = staff::read(&state, move |conn| {
         Ok(match node {
             Some(id) => staff::node_in_scope(conn, &user, &id)?.map(|n| n.name),
-            None => match conn.query_row("SELECT name FROM org_nodes WHERE level = 'county' ORDER BY path LIMIT 1", [], |r| r.get::<_, String>(0)).optional()? {
+            None => match conn.query_opt("SELECT name FROM org_nodes WHERE level = 'county' ORDER BY path LIMIT 1", params![], |r| r.get::<String>(0))? {
                 Some(name) => Ok(name),
                 None => Err(ApiError::invalid("还没有县级组织节点：请先导入组织架构 / import the org tree first")),
             },
@@ -499,7 +495,7 @@ fn round(x: f64, places: i32) -> f64 {
 
 /// Finds the form version (default: the newest) that reaches the caller's area and the node (default: the
 /// caller's) to tabulate; the one 404 for a form, version or node missing or outside the area.
-fn locate(conn: &Connection, staff: &Staff, form_id: &str, p: &ReportParams) -> Result<std::result::Result<(u32, Vec<u32>, bool, String, String), ApiError>> {
+fn locate(conn: &ReadTx<'_>, staff: &Staff, form_id: &str, p: &ReportParams) -> Result<std::result::Result<(u32, Vec<u32>, bool, String, String), ApiError>> {
     let area = &staff.user.node_path;
     let versions: Vec<StoredForm> = stored_forms(conn, Some(form_id))?.into_iter().filter(|f| reaches(&f.target_path, area)).collect();
     let chosen = match p.version {
@@ -517,7 +513,7 @@ fn locate(conn: &Connection, staff: &Staff, form_id: &str, p: &ReportParams) -> 
     Ok(Ok((chosen.def.version, versions.iter().map(|f| f.def.version).collect(), chosen.retired_at_ms.is_some(), node.id, node.name)))
 }
 
-fn form_report(conn: &Connection, staff: &Staff, form_id: &str, p: &ReportParams) -> Result<std::result::Result<FormReport, ApiError>> {
+fn form_report(conn: &ReadTx<'_>, staff: &Staff, form_id: &str, p: &ReportParams) -> Result<std::result::Result<FormReport, ApiError>> {
     let (version, versions, retired, node_id, node_name) = match locate(conn, staff, form_id, p)? {
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
