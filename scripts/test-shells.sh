@@ -57,8 +57,42 @@ done
 printf 'initial-Pass-1\n' | "$target/debug/linkage-server" user add --data-dir "$demo_dir" --id gw-new --name 新网格员 \
   --role grid_worker --node hl-t1-b1 --password-stdin >/dev/null
 
-echo "== kotlin: shell host tests on the JVM (real core, fixture county, demo server)"
+# The fixture county (core/tests/fixtures/bundle.json, the county of the Rust phone <-> server tests) as a server
+# data directory: its nodes and households imported from CSV, its users (and a branch secretary `bs` at b1) added
+# with an initial password. The day tests copy it and start `linkage-server serve` on it, one server per day.
+county_dir="$demo_dir/fixture-county"
+mkdir -p "$county_dir"
+python3 - core/tests/fixtures/bundle.json "$county_dir" <<'PY'
+import csv, json, sys
+bundle, out = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2]
+with open(f"{out}/nodes.csv", "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "parent_id", "level", "name", "code", "boundary"])
+    for n in bundle["nodes"]:
+        w.writerow([n["id"], n.get("parent_id") or "", n["level"], n["name"], n["code"],
+                    ";".join(f"{lat} {lon}" for lat, lon in n.get("boundary", []))])
+with open(f"{out}/households.csv", "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "group_id", "head_name", "members", "phone", "id_number", "address", "lat", "lon", "tags",
+                "risk_level", "county_contact"])
+    for h in bundle["households"]:
+        w.writerow([h["id"], h["group_id"], h["head_name"], h["members"], h.get("phone") or "", h.get("id_number") or "",
+                    h["address"], h.get("lat", ""), h.get("lon", ""), ";".join(h.get("tags", [])), h["risk_level"],
+                    "1" if h.get("county_contact") else "0"])
+users = bundle["users"] + [{"id": "bs", "name": "村支书", "role": "branch_secretary", "node_id": "b1"}]
+with open(f"{out}/users.tsv", "w", encoding="utf-8") as f:
+    f.writelines(f"{u['id']}\t{u['name']}\t{u['role']}\t{u['node_id']}\n" for u in users)
+PY
+"$target/debug/linkage-server" import --data-dir "$county_dir/data" --nodes "$county_dir/nodes.csv" \
+  --households "$county_dir/households.csv" >/dev/null
+while IFS=$'\t' read -r id name role node; do
+  printf '初始口令-2026a\n' | "$target/debug/linkage-server" user add --data-dir "$county_dir/data" --id "$id" --name "$name" \
+    --role "$role" --node "$node" --password-stdin >/dev/null
+done <"$county_dir/users.tsv"
+
+echo "== kotlin: shell host tests on the JVM (real core, fixture county, demo server, a server per day)"
 java -Djna.library.path="$target/debug" -Dlinkage.server="http://127.0.0.1:$port" \
+  -Dlinkage.serverBin="$target/debug/linkage-server" -Dlinkage.countyData="$county_dir/data" \
   -cp "$classes:$jna:$kotlin_home/lib/kotlin-stdlib.jar:$kotlin_home/lib/kotlin-test.jar:$coroutines" \
   cn.linkage.shell.ShellHostTestsKt core/tests/fixtures/bundle.json "http://127.0.0.1:$port"
 

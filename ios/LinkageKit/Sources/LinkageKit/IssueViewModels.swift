@@ -8,11 +8,14 @@ public final class TriageViewModel: ObservableObject {
     @Published public private(set) var filter: IssueFilter = .open
     /// The staff banner: a year without the county's holiday calendar (the core's words), or nil.
     @Published public private(set) var calendarWarning: String?
-    @Published public private(set) var rows: [IssueRow] = []
-    @Published public private(set) var total: UInt64 = 0
-    @Published public private(set) var nextOffset: UInt32?
+    /// The queue's rows, total and next page (`PagedRows`).
+    @Published public private(set) var list = PagedRows<IssueRow>()
     @Published public private(set) var loading = false
     @Published public private(set) var error: UiError?
+
+    public var rows: [IssueRow] { list.rows }
+    public var total: UInt64 { list.total }
+    public var nextOffset: UInt32? { list.nextOffset }
 
     let ctx: ShellContext
     let pageSize: UInt32
@@ -48,15 +51,9 @@ public final class TriageViewModel: ObservableObject {
     private func page(_ offset: UInt32, replace: Bool) async {
         let chosen = filter
         let size = pageSize
-        switch await ctx.core({ try $0.issueQueue(filter: chosen, offset: offset, limit: size) }) {
-        case let .ok(p):
-            let more = p.items.map { $0.toRow(ctx.strings, ctx.format) }
-            rows = replace ? more : rows + more
-            total = p.total
-            nextOffset = p.nextOffset
-        case let .failed(e):
-            error = e
-        }
+        let (s, f) = (ctx.strings, ctx.format)
+        let outcome = await ctx.core({ try $0.issueQueue(filter: chosen, offset: offset, limit: size) })
+        if let e = list.take(outcome, replace: replace, { $0.toRow(s, f) }) { error = e }
         loading = false
     }
 }

@@ -60,13 +60,16 @@ public final class OverviewViewModel: ObservableObject {
     /// 全部, then the children of the user's node (townships for the county).
     @Published public private(set) var nodes: [Option<String?>] = []
     @Published public private(set) var nodeId: String?
-    @Published public private(set) var rows: [IssueRow] = []
-    @Published public private(set) var total: UInt64 = 0
-    @Published public private(set) var nextOffset: UInt32?
+    /// The overview's rows, total and next page (`PagedRows`).
+    @Published public private(set) var list = PagedRows<IssueRow>()
     /// Under 待我审批: the task completion reports waiting for my review (通过 / 退回 on the directive's page).
     @Published public private(set) var taskReports: [WaitingReportView] = []
     @Published public private(set) var loading = false
     @Published public private(set) var error: UiError?
+
+    public var rows: [IssueRow] { list.rows }
+    public var total: UInt64 { list.total }
+    public var nextOffset: UInt32? { list.nextOffset }
 
     let ctx: ShellContext
     let pageSize: UInt32
@@ -123,18 +126,13 @@ public final class OverviewViewModel: ObservableObject {
         await page(offset, replace: false)
     }
 
-    /// One page of the overview: the first replaces the rows, the next ones append (as DueHouseholdsViewModel).
+    /// One page of the overview: the first replaces the rows, the next ones append (`PagedRows`).
     private func page(_ offset: UInt32, replace: Bool) async {
         let query = IssueQuery(nodeId: nodeId, filter: filter)
         let size = pageSize
-        switch await ctx.core({ try $0.issueOverview(query: query, offset: offset, limit: size) }) {
-        case let .ok(p):
-            let more = p.items.map { $0.toRow(ctx.strings, ctx.format) }
-            rows = replace ? more : rows + more
-            total = p.total
-            nextOffset = p.nextOffset
-        case let .failed(e): error = e
-        }
+        let (s, f) = (ctx.strings, ctx.format)
+        let outcome = await ctx.core({ try $0.issueOverview(query: query, offset: offset, limit: size) })
+        if let e = list.take(outcome, replace: replace, { $0.toRow(s, f) }) { error = e }
         loading = false
     }
 }
@@ -203,11 +201,14 @@ public final class DashboardViewModel: ObservableObject {
 /// The households under a node overdue for a visit at the user's level (behind 走访覆盖率 / 未走访户).
 @MainActor
 public final class DueHouseholdsViewModel: ObservableObject {
-    @Published public private(set) var rows: [OverdueRow] = []
-    @Published public private(set) var total: UInt64 = 0
-    @Published public private(set) var nextOffset: UInt32?
+    /// The households' rows, total and next page (`PagedRows`).
+    @Published public private(set) var list = PagedRows<OverdueRow>()
     @Published public private(set) var loading = false
     @Published public private(set) var error: UiError?
+
+    public var rows: [OverdueRow] { list.rows }
+    public var total: UInt64 { list.total }
+    public var nextOffset: UInt32? { list.nextOffset }
 
     let ctx: ShellContext
     public let nodeId: String?
@@ -231,14 +232,9 @@ public final class DueHouseholdsViewModel: ObservableObject {
         error = nil
         let node = nodeId
         let size = pageSize
-        switch await ctx.core({ try $0.overdueHouseholdsUnder(nodeId: node, offset: offset, limit: size) }) {
-        case let .ok(p):
-            let more = p.items.map { $0.toRow(ctx.strings, ctx.format) }
-            rows = replace ? more : rows + more
-            total = p.total
-            nextOffset = p.nextOffset
-        case let .failed(e): error = e
-        }
+        let (s, f) = (ctx.strings, ctx.format)
+        let outcome = await ctx.core({ try $0.overdueHouseholdsUnder(nodeId: node, offset: offset, limit: size) })
+        if let e = list.take(outcome, replace: replace, { $0.toRow(s, f) }) { error = e }
         loading = false
     }
 }

@@ -4,7 +4,6 @@ import android.content.Context
 import android.speech.tts.TextToSpeech
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.DisposableEffect
-import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.remember
 import androidx.compose.ui.platform.LocalContext
@@ -46,10 +45,9 @@ private fun rememberSpeaker(): (String) -> Unit {
 
 @Composable
 internal fun InboxRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
+    val (p, state) = vm.shown(Route.Inbox, { load() }) { DirectiveInboxPresenter(it) }
+    val st by state
     val speak = rememberSpeaker()
-    LaunchedEffect(p) { p.load() }
     InboxScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -64,12 +62,11 @@ internal fun InboxRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 internal fun DirectiveRoute(vm: MainViewModel, s: Strings, directiveId: String) {
-    val p = vm.presenter(Route.Directive(directiveId)) { DirectiveDetailPresenter(it, directiveId) }
+    val (p, state) = vm.shown(Route.Directive(directiveId), { load() }) { DirectiveDetailPresenter(it, directiveId) }
+    val st by state
     val inbox = vm.presenter(Route.Inbox) { DirectiveInboxPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
     val inboxState by inbox.state.collectAsStateWithLifecycle()
     val speak = rememberSpeaker()
-    LaunchedEffect(p) { p.load() }
     DirectiveScreen(
         st, s,
         stepError = inboxState.error,
@@ -93,9 +90,8 @@ internal fun DirectiveRoute(vm: MainViewModel, s: Strings, directiveId: String) 
 
 @Composable
 internal fun ComposerRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Composer) { DirectiveComposerPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Composer, { load() }) { DirectiveComposerPresenter(it) }
+    val st by state
     val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     ComposerScreen(
         st, s,

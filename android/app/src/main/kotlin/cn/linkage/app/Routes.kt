@@ -4,6 +4,7 @@ import androidx.activity.compose.BackHandler
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.State
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -45,6 +46,8 @@ import cn.linkage.shell.formsTitle
 import cn.linkage.shell.DashboardPresenter
 import cn.linkage.shell.DueHouseholdsPresenter
 import cn.linkage.shell.OverviewPresenter
+import cn.linkage.shell.Presenter
+import cn.linkage.shell.ShellContext
 import cn.linkage.shell.SilentNodesPresenter
 import cn.linkage.shell.DraftFormPresenter
 import cn.linkage.shell.DraftListPresenter
@@ -70,6 +73,19 @@ import kotlinx.coroutines.delay
 // The route layer (nowinandroid's *Route functions): per route, the presenter from the view model, its
 // state collected with the lifecycle, the platform pieces (live location, camera, back), and the stateless
 // screen from src/screens/ with callbacks that call the presenter. No layout here, and no rule.
+
+/**
+ * How every route below starts: the route's presenter from the view model (made by [make] once, kept while the
+ * route is on the back stack), its state collected with the lifecycle (read it with `val st by state`, so
+ * callbacks see the latest), and [start] — load the list, open the draft — run when the presenter is first shown.
+ */
+@Composable
+internal fun <S, P : Presenter<S>> MainViewModel.shown(route: Route, start: suspend P.() -> Unit, make: (ShellContext) -> P): Pair<P, State<S>> {
+    val p = presenter(route, make)
+    val state = p.state.collectAsStateWithLifecycle()
+    LaunchedEffect(p) { p.start() }
+    return p to state
+}
 
 /** Opens the core, then shows sign-in or the signed-in user's screens. */
 @Composable
@@ -154,9 +170,8 @@ private fun SyncBarRoute(p: SyncBarPresenter, s: Strings, vm: MainViewModel) {
 
 @Composable
 private fun TodayRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { TodayPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Home, { load() }) { TodayPresenter(it) }
+    val st by state
     LiveLocation { fix -> vm.launch { p.onLocation(fix) } }
     TodayScreen(
         st, s,
@@ -169,9 +184,8 @@ private fun TodayRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun LiaisonHomeRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { LiaisonHomePresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Home, { load() }) { LiaisonHomePresenter(it) }
+    val st by state
     LiaisonHomeScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -183,9 +197,8 @@ private fun LiaisonHomeRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun TriageRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { TriagePresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Home, { load() }) { TriagePresenter(it) }
+    val st by state
     TriageScreen(
         st, s,
         onFilter = { f -> vm.launch { p.setFilter(f) } },
@@ -199,9 +212,8 @@ private fun TriageRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun BranchHomeRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Home) { BranchHomePresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Home, { load() }) { BranchHomePresenter(it) }
+    val st by state
     BranchHomeScreen(
         st, s,
         onFilter = { f -> vm.launch { p.setFilter(f) } },
@@ -213,9 +225,8 @@ private fun BranchHomeRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun OverviewRoute(vm: MainViewModel, s: Strings, route: Route.Overview) {
-    val p = vm.presenter(route) { OverviewPresenter(it, IssueQuery(route.nodeId, route.filter)) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(route, { load() }) { OverviewPresenter(it, IssueQuery(route.nodeId, route.filter)) }
+    val st by state
     OverviewScreen(
         st, s,
         onFilter = { f -> vm.launch { p.setFilter(f) } },
@@ -229,9 +240,8 @@ private fun OverviewRoute(vm: MainViewModel, s: Strings, route: Route.Overview) 
 
 @Composable
 private fun DashboardRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Dashboard) { DashboardPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Dashboard, { load() }) { DashboardPresenter(it) }
+    val st by state
     DashboardScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -250,25 +260,22 @@ private fun DashboardRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun DueHouseholdsRoute(vm: MainViewModel, s: Strings, nodeId: String?) {
-    val p = vm.presenter(Route.DueHouseholds(nodeId)) { DueHouseholdsPresenter(it, nodeId) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.DueHouseholds(nodeId), { load() }) { DueHouseholdsPresenter(it, nodeId) }
+    val st by state
     DueHouseholdsScreen(st, s, onRetry = { vm.launch { p.load() } }, onMore = { vm.launch { p.loadMore() } }, onOpenHousehold = { vm.open(Route.Household(it)) })
 }
 
 @Composable
 private fun SilentNodesRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.SilentNodes) { SilentNodesPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.SilentNodes, { load() }) { SilentNodesPresenter(it) }
+    val st by state
     SilentNodesScreen(st, s, onRetry = { vm.launch { p.load() } }, onOpenDirective = { vm.open(Route.Directive(it)) })
 }
 
 @Composable
 private fun HouseholdRoute(vm: MainViewModel, s: Strings, householdId: String) {
-    val p = vm.presenter(Route.Household(householdId)) { HouseholdPresenter(it, householdId) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Household(householdId), { load() }) { HouseholdPresenter(it, householdId) }
+    val st by state
     HouseholdScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -285,9 +292,8 @@ private fun HouseholdRoute(vm: MainViewModel, s: Strings, householdId: String) {
 
 @Composable
 private fun HouseholdSearchRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Households) { HouseholdSearchPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Households, { load() }) { HouseholdSearchPresenter(it) }
+    val st by state
     HouseholdSearchScreen(
         st, s,
         onName = p::setName,
@@ -302,9 +308,8 @@ private fun HouseholdSearchRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun HouseholdEditRoute(vm: MainViewModel, s: Strings, householdId: String) {
-    val p = vm.presenter(Route.HouseholdEdit(householdId)) { HouseholdEditPresenter(it, householdId) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.HouseholdEdit(householdId), { load() }) { HouseholdEditPresenter(it, householdId) }
+    val st by state
     LiveLocation(onFix = p::onFix, onProblem = {})
     HouseholdEditScreen(
         st, s,
@@ -321,9 +326,8 @@ private fun HouseholdEditRoute(vm: MainViewModel, s: Strings, householdId: Strin
 
 @Composable
 private fun SettingsRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Settings) { SettingsPresenter(it, vm.appVersion) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Settings, { load() }) { SettingsPresenter(it, vm.appVersion) }
+    val st by state
     SettingsScreen(
         st, s,
         // The theme reads the core's text scale on the next recomposition (MainViewModel.textScale).
@@ -340,10 +344,9 @@ private fun SettingsRoute(vm: MainViewModel, s: Strings) {
 
 @Composable
 private fun VisitRoute(vm: MainViewModel, s: Strings, route: Route.Visit) {
-    val p = vm.presenter(route) { VisitFormPresenter(it, route.householdId, issueId = route.issueId) }
     // Starts the core's draft, or resumes the one the user left (also after Android killed the app).
-    LaunchedEffect(p) { p.open() }
-    val st by p.state.collectAsStateWithLifecycle()
+    val (p, state) = vm.shown(route, { open() }) { VisitFormPresenter(it, route.householdId, issueId = route.issueId) }
+    val st by state
     if (st.result == null) {
         LiveLocation(onFix = { fix -> p.onFix(fix); vm.launch { p.previewVerdict() } }, onProblem = p::onLocationProblem)
         // A fix ages: the core's live verdict is refreshed every few seconds.
@@ -364,9 +367,8 @@ private fun VisitRoute(vm: MainViewModel, s: Strings, route: Route.Visit) {
 /** The forms this user may fill (for a household or a saved visit when given) and the unfinished ones. */
 @Composable
 private fun FormsRoute(vm: MainViewModel, s: Strings, route: Route.Forms) {
-    val p = vm.presenter(route) { FormListPresenter(it, route.householdId, route.visitId) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(route, { load() }) { FormListPresenter(it, route.householdId, route.visitId) }
+    val st by state
     FormListScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -378,13 +380,12 @@ private fun FormsRoute(vm: MainViewModel, s: Strings, route: Route.Forms) {
 /** The generic form screen: every answer goes to the core, which returns the page to draw. */
 @Composable
 private fun FormRoute(vm: MainViewModel, s: Strings, route: Route.Form) {
-    val p = vm.presenter(route) { ctx ->
+    val (p, state) = vm.shown(route, { open() }) { ctx ->
         FormPresenter(ctx) {
             if (route.draftId != null) formDraft(route.draftId) else startFormDraft(route.formId!!, route.householdId, null, route.visitId)
         }
     }
-    LaunchedEffect(p) { p.open() }
-    val st by p.state.collectAsStateWithLifecycle()
+    val st by state
     var lastFix by remember { mutableStateOf<GpsFix?>(null) }
     LiveLocation { fix -> lastFix = fix }
     var photoFor by remember { mutableStateOf<String?>(null) }
@@ -407,9 +408,8 @@ private fun FormRoute(vm: MainViewModel, s: Strings, route: Route.Form) {
 
 @Composable
 private fun ReportRoute(vm: MainViewModel, s: Strings, route: Route.Report) {
-    val p = vm.presenter(route) { ReportIssuePresenter(it, route.householdId, route.nodeId) }
-    LaunchedEffect(p) { p.open() }
-    val st by p.state.collectAsStateWithLifecycle()
+    val (p, state) = vm.shown(route, { open() }) { ReportIssuePresenter(it, route.householdId, route.nodeId) }
+    val st by state
     if (st.reported == null && st.joined == null) LiveLocation(
         // The first fix places the draft: the core is asked for similar reports nearby (是其中一件吗？).
         onFix = { fix -> val first = st.fix == null; p.onFix(fix); if (first) vm.launch { p.checkDuplicates() } },
@@ -433,9 +433,8 @@ private fun ReportRoute(vm: MainViewModel, s: Strings, route: Route.Report) {
 
 @Composable
 private fun IssueRoute(vm: MainViewModel, s: Strings, issueId: String) {
-    val p = vm.presenter(Route.Issue(issueId)) { IssuePresenter(it, issueId) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Issue(issueId), { load() }) { IssuePresenter(it, issueId) }
+    val st by state
     IssueScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -449,21 +448,18 @@ private fun IssueRoute(vm: MainViewModel, s: Strings, issueId: String) {
 }
 
 /** The presenter of a draft-form route: started by the issue action, the task directive, or resumed by id. */
-private fun MainViewModel.draftForm(route: Route): DraftFormPresenter = presenter(route) { ctx ->
-    when (route) {
-        is Route.ActionDraft -> actionDraftForm(ctx, route.issueId, route.action)
-        is Route.TaskCompletion -> taskCompletionForm(ctx, route.directiveId)
-        is Route.DraftForm -> resumedDraftForm(ctx, route.draftId)
-        else -> error("not a draft form: $route")
-    }
+private fun draftForm(ctx: ShellContext, route: Route): DraftFormPresenter = when (route) {
+    is Route.ActionDraft -> actionDraftForm(ctx, route.issueId, route.action)
+    is Route.TaskCompletion -> taskCompletionForm(ctx, route.directiveId)
+    is Route.DraftForm -> resumedDraftForm(ctx, route.draftId)
+    else -> error("not a draft form: $route")
 }
 
 /** 办结, 回访, 任务完成情况: the core's draft, resumed after a restart; back keeps it unless nothing was entered. */
 @Composable
 private fun DraftFormRoute(vm: MainViewModel, s: Strings, route: Route) {
-    val p = vm.draftForm(route)
-    LaunchedEffect(p) { p.open() }
-    val st by p.state.collectAsStateWithLifecycle()
+    val (p, state) = vm.shown(route, { open() }) { draftForm(it, route) }
+    val st by state
     val camera = rememberCamera(vm) { file -> vm.launch { p.addPhoto(file.path); file.delete() } }
     // The live fix stamps the photos and, on a 回访 form, makes the verification an on-site return visit.
     LiveLocation { fix -> p.onFix(fix) }
@@ -478,9 +474,8 @@ private fun DraftFormRoute(vm: MainViewModel, s: Strings, route: Route) {
 
 @Composable
 private fun DraftsRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Drafts) { DraftListPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Drafts, { load() }) { DraftListPresenter(it) }
+    val st by state
     DraftsScreen(
         st, s,
         onRetry = { vm.launch { p.load() } },
@@ -492,8 +487,7 @@ private fun DraftsRoute(vm: MainViewModel, s: Strings) {
 /** "继续填写（N）" on every role's home (under the sync bar). */
 @Composable
 private fun DraftsEntryRoute(vm: MainViewModel, s: Strings) {
-    val p = vm.presenter(Route.Drafts) { DraftListPresenter(it) }
-    val st by p.state.collectAsStateWithLifecycle()
-    LaunchedEffect(p) { p.load() }
+    val (p, state) = vm.shown(Route.Drafts, { load() }) { DraftListPresenter(it) }
+    val st by state
     DraftsEntry(st.entryText(s), onOpen = { vm.open(Route.Drafts) })
 }

@@ -19,8 +19,8 @@ import kotlin.test.assertNotNull
 import kotlin.test.assertNull
 import kotlin.test.assertTrue
 
-// Host tests of the household ledger (民生台账), place reports with duplicate suggestions, settings, and the
-// grid worker's day on the demo server: presenters over the real core, as in ShellHostTests.kt.
+// Host tests of the household ledger (民生台账), place reports with duplicate suggestions and settings: presenters
+// over the real core, as in ShellHostTests.kt. The grid worker's day on a server is GridWorkerDayTest.kt.
 
 private val ledgerBundle: File get() = File(System.getProperty("linkage.bundle") ?: "core/tests/fixtures/bundle.json")
 
@@ -186,72 +186,4 @@ fun settingsAndSignOut() = LedgerPhone().use { p ->
     settings.openGuide()
     val guide = settings.state.value.guide!!
     assertEquals(listOf("华为 / 荣耀", "小米 / 红米", "OPPO / 一加 / realme", "vivo / iQOO"), guide.brands.map { it.brand })
-}
-
-/**
- * 网格员的一天 against the demo server test-shells.sh starts: two households on the overdue list; the first is
- * visited on site and leaves the list, then found by name (search reaches households the overdue list does
- * not show), its phone corrected; smoke reported from a place; the second visited; the branch's coverage
- * moves by two; everything syncs and nothing is refused.
- */
-fun gridWorkerDay() {
-    val url = System.getProperty("linkage.server") ?: error("run by scripts/test-shells.sh, which starts a server")
-    val dir = Files.createTempDirectory("linkage-ledger-day").toFile()
-    val gw = FieldApp.open(File(dir, "gw.db").path, ByteArray(32).also { java.security.SecureRandom().nextBytes(it) })
-    try {
-        runBlocking { gw.connect(url, "gw1-1", "linkage2026"); gw.sync(null) }
-        val ctx = ShellContext(gw, Lang.ZH_CN, liveRefresh = false)
-        val overdue = gw.overdueHouseholds(null, 0u, 200u)
-        val due = overdue.items.map { it.household }.filter { it.lat != null && it.lon != null }
-        assertTrue(due.size >= 2, "the demo branch has households due a visit")
-        val (a, b) = due
-        val before = gw.visitCoverage().total
-
-        fun visit(h: cn.linkage.core.HouseholdSummary) {
-            val form = VisitFormPresenter(ctx, h.id)
-            runBlocking {
-                assertTrue(form.open())
-                form.onFix(freshFix(h.lat!!, h.lon!!))
-                form.setNotes("入户走访，家中安好")
-                val r = form.save()
-                assertNotNull(r, "${form.state.value.error}")
-                assertTrue(r.onSite, r.verdictLabel)
-            }
-        }
-
-        visit(a)
-        assertEquals(overdue.total - 1uL, gw.overdueHouseholds(null, 0u, 1u).total, "visited: off the overdue list")
-        val search = HouseholdSearchPresenter(ctx)
-        search.setName(a.headName)
-        runBlocking { search.search() }
-        assertTrue(search.state.value.items.any { it.id == a.id }, "found by name though not overdue")
-        val edit = HouseholdEditPresenter(ctx, a.id)
-        runBlocking { edit.load() }
-        edit.setPhone("13700001111")
-        assertTrue(runBlocking { edit.save() }, "${edit.state.value.error}")
-        assertEquals("137****1111", gw.household(a.id).phoneMasked)
-
-        val place = ReportIssuePresenter(ctx, null, a.groupId)
-        runBlocking {
-            place.open()
-            place.onFix(freshFix(a.lat!! + 0.004, a.lon!! + 0.004))
-            place.pickCategory(IssueCategory.FOREST_FIRE)
-            place.setTitle("后山冒烟")
-            place.setDescription("村后山坡松树林有烟，离最近的人家约四百米")
-        }
-        val reported = runBlocking { place.submit() }
-        assertNotNull(reported, "${place.state.value.error}")
-
-        visit(b)
-        val after = gw.visitCoverage().total
-        assertEquals(before.households, after.households)
-        assertEquals(before.visited + 2u, after.visited, "coverage moves by the two visits")
-
-        runBlocking { gw.sync(null) }
-        assertEquals(0uL, gw.outboxStatus().pending)
-        assertEquals(0uL, gw.outboxStatus().quarantined, "${gw.quarantinedOperations()}")
-    } finally {
-        gw.destroy()
-        dir.deleteRecursively()
-    }
 }

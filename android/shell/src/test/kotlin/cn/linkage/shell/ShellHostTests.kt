@@ -106,17 +106,17 @@ val tests: List<Pair<String, () -> Unit>> = listOf(
     "a throwing ChangeObserver is a typed error; the write stays" to ::throwingObserver,
     "live: an open triage screen lists an issue the automatic sync pulls" to ::liveTriageRefresh,
     "sign-in: an initial password asks for a new one, the core checks it, then the user is in" to ::initialPasswordChanged,
-    "branch day: a neighbour dispute settled and closed at the branch, never in the township's queue" to ::branchDay,
+    "branch day (4 phones, a server): a neighbour dispute settled and closed at the branch, never in the township's queue" to ::branchDay,
     "households: search by name, address, tag and risk, paged; the household page pages visits and issues" to ::householdSearchAndPages,
     "households: corrections (phone, members, tags) and the house is here through the core's field-wise edit" to ::householdCorrections,
     "report from a place: duplicates offered before saving; joining one files nothing; no place is refused" to ::placeReportDuplicates,
     "settings: text size persisted by the core, sign-out warns about unsent records, background-sync guide" to ::settingsAndSignOut,
-    "demo server: the grid worker's day (search, correct a phone, report from a place, two visits, coverage moves)" to ::gridWorkerDay,
+    "grid worker day (3 phones, a server): search, correct a phone, report from a place (joined by a second reporter), two visits, the dashboard moves" to ::gridWorkerDay,
     "triage pickers: 交办 with each person's load, 合并 from the core's suggestions or a search" to ::triagePickers,
     "county overview: every open issue by township and filter; 待我审批 leads to 延期审批" to ::countyOverview,
     "staff dashboard: lit figures per node and child; a tap opens the list behind a figure" to ::staffDashboard,
-    "township day: five reports triaged with pickers, one merged, one joined with a photo, 办结 with a photo, GPS 回访, 延期 approved and a task report accepted from the county's 待我审批" to ::townshipDay,
-    "fire-alert day: composed, signed and relayed down to every household at 100 %; a silent group flagged to its branch after the window" to ::fireAlertDay,
+    "township day (5 phones, a server): five reports triaged with pickers, one merged, one joined with a photo, 办结 with a photo, GPS 回访, 延期 approved and a task report accepted from the county's 待我审批" to ::townshipDay,
+    "fire-alert day (6 phones, a server): composed, signed and relayed down to every household at 100 %; a silent group flagged to its branch after the window, reminded, signs" to ::fireAlertDay,
 )
 
 /** The demo server the script started (`linkage-server demo`), or `null` when run without one. */
