@@ -401,5 +401,5 @@ fn main() {
 /// (10,000 ops and 600 requests per device per minute) would cut into.
 fn unmetered_router(storage: std::sync::Arc<linkage_server::sqlite::SqliteStorage>) -> axum::Router {
     let limits = linkage_server::guard::Limits { ops_per_minute: u32::MAX / 2, requests_per_minute: u32::MAX / 2, ..Default::default() };
-    linkage_server::api::router_with_config(storage, linkage_server::api::Config { limits, trust_forwarded_for: false })
+    linkage_server::api::router_with_config(storage, linkage_server::api::Config { limits, trust_forwarded_for: false, ..Default::default() })
 }
