@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::{OrgLevel, RiskLevel};
 use linkage_protocol::rules::{geo, scope};
 use linkage_protocol::validate::{self, limits};
@@ -96,16 +97,31 @@ fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
+/// `file line N` as `file 第 N 行`.
+fn say_line(origin: &str) -> String {
+    match origin.rsplit_once(" line ") {
+        Some((file, line)) => format!("{file} 第 {line} 行"),
+        None => origin.to_string(),
+    }
+}
+
+/// One problem of the row-level report, in Chinese first (what the console shows) and English after ` / `:
+/// `households.csv 第 3 行：… / households.csv line 3: …`. `origin` is a row's `file line N`.
+fn say(origin: &str, zh: impl std::fmt::Display, en: impl std::fmt::Display) -> String {
+    format!("{}：{zh} / {origin}: {en}", say_line(origin))
+}
+
 fn records(text: &str, file: &str, expected: &[&str], errors: &mut Vec<String>) -> Vec<(u64, csv::StringRecord)> {
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
     match reader.headers() {
         Ok(h) if h.iter().collect::<Vec<_>>() == expected => {}
         Ok(h) => {
-            errors.push(format!("{file} line 1: header must be `{}`, found `{}`", expected.join(","), h.iter().collect::<Vec<_>>().join(",")));
+            let (want, found) = (expected.join(","), h.iter().collect::<Vec<_>>().join(","));
+            errors.push(say(&format!("{file} line 1"), format!("表头应为“{want}”，实际是“{found}”（请用模板的表头）"), format!("header must be `{want}`, found `{found}`")));
             return Vec::new();
         }
         Err(e) => {
-            errors.push(format!("{file} line 1: {e}"));
+            errors.push(say(&format!("{file} line 1"), "无法读取表头", e));
             return Vec::new();
         }
     }
@@ -115,7 +131,7 @@ fn records(text: &str, file: &str, expected: &[&str], errors: &mut Vec<String>) 
             Ok(r) => out.push((r.position().map_or(0, |p| p.line()), r)),
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
-                errors.push(format!("{file} line {line}: {e}"));
+                errors.push(say(&format!("{file} line {line}"), "无法读取这一行（列数与表头不同？）", e));
             }
         }
     }
@@ -150,7 +166,7 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-fn parse_boundary(s: &str) -> std::result::Result<Vec<(f64, f64)>, String> {
+fn parse_boundary(s: &str) -> std::result::Result<Vec<(f64, f64)>, (String, String)> {
     s.split(';')
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -158,7 +174,7 @@ fn parse_boundary(s: &str) -> std::result::Result<Vec<(f64, f64)>, String> {
             let mut it = p.split_whitespace().map(str::parse::<f64>);
             match (it.next(), it.next(), it.next()) {
                 (Some(Ok(lat)), Some(Ok(lon)), None) => Ok((lat, lon)),
-                _ => Err(format!("boundary point `{p}` must be `lat lon`")),
+                _ => Err((format!("边界点“{p}”应写成“纬度 经度”"), format!("boundary point `{p}` must be `lat lon`"))),
             }
         })
         .collect()
@@ -174,13 +190,13 @@ pub fn parse_nodes(text: &str, file: &str, errors: &mut Vec<String>) -> Vec<Sour
     for (line, r) in records(text, file, &NODE_HEADERS, errors) {
         let origin = format!("{file} line {line}");
         let Some(level) = parse_level(&r[2]) else {
-            errors.push(format!("{origin}: level `{}` must be county, township, branch or group", &r[2]));
+            errors.push(say(&origin, format!("层级“{}”应为 县、乡镇、村、组 之一", &r[2]), format!("level `{}` must be county, township, branch or group", &r[2])));
             continue;
         };
         let boundary = match parse_boundary(&r[5]) {
             Ok(b) => b,
-            Err(e) => {
-                errors.push(format!("{origin}: {e}"));
+            Err((zh, en)) => {
+                errors.push(say(&origin, zh, en));
                 continue;
             }
         };
@@ -197,29 +213,32 @@ pub fn parse_households(text: &str, file: &str, errors: &mut Vec<String>) -> Vec
     let mut out = Vec::new();
     for (line, r) in records(text, file, &HOUSEHOLD_HEADERS, errors) {
         let origin = format!("{file} line {line}");
-        let mut problems = Vec::new();
+        // (zh, en) per problem of the row.
+        let mut problems: Vec<(String, String)> = Vec::new();
         let members = if r[3].is_empty() { Some(0) } else { r[3].parse::<u32>().ok() };
         if members.is_none() {
-            problems.push(format!("members `{}` must be a whole number", &r[3]));
+            problems.push((format!("家庭人口“{}”应为整数", &r[3]), format!("members `{}` must be a whole number", &r[3])));
         }
-        let coord = |s: &str, name: &str, problems: &mut Vec<String>| -> Option<f64> {
+        let coord = |s: &str, name: &str, zh: &str, problems: &mut Vec<(String, String)>| -> Option<f64> {
             if s.is_empty() {
                 return None;
             }
-            s.parse::<f64>().map_err(|_| problems.push(format!("{name} `{s}` must be a number"))).ok()
+            s.parse::<f64>().map_err(|_| problems.push((format!("{zh}“{s}”应为数字"), format!("{name} `{s}` must be a number")))).ok()
         };
-        let lat = coord(&r[7], "lat", &mut problems);
-        let lon = coord(&r[8], "lon", &mut problems);
+        let lat = coord(&r[7], "lat", "纬度", &mut problems);
+        let lon = coord(&r[8], "lon", "经度", &mut problems);
         let risk = parse_risk(&r[10]);
         if risk.is_none() {
-            problems.push(format!("risk_level `{}` must be low, medium or high", &r[10]));
+            problems.push((format!("风险等级“{}”应为 低、中、高 之一", &r[10]), format!("risk_level `{}` must be low, medium or high", &r[10])));
         }
         let contact = parse_bool(&r[11]);
         if contact.is_none() {
-            problems.push(format!("county_contact `{}` must be 1 or 0", &r[11]));
+            problems.push((format!("县级联系户“{}”应为 是 或 否（1 或 0）", &r[11]), format!("county_contact `{}` must be 1 or 0", &r[11])));
         }
         if !problems.is_empty() {
-            errors.push(format!("{origin}: {}", problems.join("; ")));
+            let zh: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
+            let en: Vec<&str> = problems.iter().map(|p| p.1.as_str()).collect();
+            errors.push(say(&origin, zh.join("；"), en.join("; ")));
             continue;
         }
         let tags = r[9].split([';', '|', '、']).map(str::trim).filter(|t| !t.is_empty()).map(str::to_string).collect();
@@ -318,26 +337,30 @@ pub(crate) fn place_into(
     let mut seen = HashMap::new();
     for Sourced { origin, item } in nodes {
         if let Err(e) = check_node(&item) {
-            errors.push(format!("{origin}: {e}"));
+            errors.push(say(&origin, format!("有字段不合要求（{e}）"), e));
             continue;
         }
         if let Some(first) = seen.insert(item.id.clone(), origin.clone()) {
-            errors.push(format!("{origin}: id '{}' repeats {first}", item.id));
+            errors.push(say(&origin, format!("编号“{}”与{}重复", item.id, say_line(&first)), format!("id '{}' repeats {first}", item.id)));
             continue;
         }
         let path = match &item.parent_id {
             None if item.level == OrgLevel::County => format!("/{}/", item.id),
             None => {
-                errors.push(format!("{origin}: only the county may have no parent"));
+                errors.push(say(&origin, "只有县可以没有上级（parent_id 不能为空）", "only the county may have no parent"));
                 continue;
             }
             Some(pid) => match lookup(&known, pid)? {
                 None => {
-                    errors.push(format!("{origin}: parent '{pid}' is unknown (parents must come first)"));
+                    errors.push(say(&origin, format!("上级“{pid}”不存在（上级须写在前面的行）"), format!("parent '{pid}' is unknown (parents must come first)")));
                     continue;
                 }
                 Some((plevel, _)) if plevel.child() != Some(item.level) => {
-                    errors.push(format!("{origin}: a {:?} cannot sit under a {:?}", item.level, plevel));
+                    errors.push(say(
+                        &origin,
+                        format!("{}不能设在{}之下", item.level.label(Locale::ZhCn), plevel.label(Locale::ZhCn)),
+                        format!("a {:?} cannot sit under a {:?}", item.level, plevel),
+                    ));
                     continue;
                 }
                 Some((_, ppath)) => scope::child_path(&ppath, &item.id),
@@ -345,7 +368,11 @@ pub(crate) fn place_into(
         };
         if let Some(existing) = storage.node(&item.id)? {
             if existing.path != path {
-                errors.push(format!("{origin}: node '{}' exists under another parent; moving nodes is not supported", item.id));
+                errors.push(say(
+                    &origin,
+                    format!("单位“{}”已在另一个上级之下，不支持用导入调整隶属关系", item.id),
+                    format!("node '{}' exists under another parent; moving nodes is not supported", item.id),
+                ));
                 continue;
             }
         }
@@ -356,11 +383,11 @@ pub(crate) fn place_into(
     let mut seen = HashMap::new();
     for Sourced { origin, item } in households {
         if let Err(e) = check_household(&item) {
-            errors.push(format!("{origin}: {e}"));
+            errors.push(say(&origin, format!("有字段不合要求（{e}）"), e));
             continue;
         }
         if let Some(first) = seen.insert(item.id.clone(), origin.clone()) {
-            errors.push(format!("{origin}: id '{}' repeats {first}", item.id));
+            errors.push(say(&origin, format!("编号“{}”与{}重复", item.id, say_line(&first)), format!("id '{}' repeats {first}", item.id)));
             continue;
         }
         match lookup(&known, &item.group_id)? {
@@ -368,8 +395,8 @@ pub(crate) fn place_into(
                 let path = scope::child_path(&gpath, &item.id);
                 placed_households.push(PlacedHousehold { household: item, path });
             }
-            Some(_) => errors.push(format!("{origin}: '{}' is not a villager group", item.group_id)),
-            None => errors.push(format!("{origin}: group '{}' is unknown", item.group_id)),
+            Some(_) => errors.push(say(&origin, format!("“{}”不是村民小组（住户须挂在村民小组下）", item.group_id), format!("'{}' is not a villager group", item.group_id))),
+            None => errors.push(say(&origin, format!("村民小组“{}”不存在", item.group_id), format!("group '{}' is unknown", item.group_id))),
         }
     }
     Ok((placed_nodes, placed_households))
@@ -386,13 +413,16 @@ mod tests {
         let rows = parse_nodes(nodes, "nodes.csv", &mut errors);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].item.boundary.len(), 3);
-        assert_eq!(errors, vec!["nodes.csv line 4: level `省` must be county, township, branch or group".to_string()]);
+        assert_eq!(
+            errors,
+            vec!["nodes.csv 第 4 行：层级“省”应为 县、乡镇、村、组 之一 / nodes.csv line 4: level `省` must be county, township, branch or group".to_string()]
+        );
         let hh = "id,group_id,head_name,members,phone,id_number,address,lat,lon,tags,risk_level,county_contact\nh1,g1,王秀英,3,,,石堡镇一村一组1号,35.5,109.8,低保、独居老人,高,是\nh2,g1,李,x,,,addr,,,,low,0\n";
         let rows = parse_households(hh, "households.csv", &mut errors);
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].item.tags, vec!["低保".to_string(), "独居老人".to_string()]);
         assert_eq!(rows[0].item.risk_level, RiskLevel::High);
         assert!(rows[0].item.county_contact);
-        assert!(errors[1].starts_with("households.csv line 3: members"));
+        assert!(errors[1].starts_with("households.csv 第 3 行：家庭人口“x”应为整数 / households.csv line 3: members"), "{}", errors[1]);
     }
 }
