@@ -33,10 +33,11 @@ test('township staff see their township only; another township is refused', asyn
   await expect(page.locator('[data-test=measures]')).toHaveCount(0)
   await page.goto(url + '/console/map?node=hl')
   await expect(page.locator('[data-test=map-error]')).toContainText('不在您的管辖范围内')
-  // The API says the same to the page's own requests.
+  // The API says the same to the page's own requests: 404, as for an id that does not exist (nothing leaks).
   const r = await pageFetch(page, '/v1/console/map?node=hl-t2')
-  expect(r.status).toBe(403)
+  expect(r.status).toBe(404)
   expect(r.body.message).toContain('不在您的管辖范围内')
+  expect(await pageFetch(page, '/v1/console/map?node=hl-t99')).toEqual(r)
 })
 
 test('field roles cannot sign in to the console', async ({ page, url }) => {

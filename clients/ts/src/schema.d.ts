@@ -181,7 +181,7 @@ export interface paths {
         };
         /**
          * The dashboard (工作台): the §5 measures of a node and each child, lit, by week, children ranked
-         * @description Default node: the user's; any node of the user's area may be asked for (others: 403). Default period: the current quarter up to today (China Standard Time), at most a year. The same figures as `linkage-server measures`.
+         * @description Default node: the user's; any node of the user's area may be asked for (others, and unknown ids: 404, one answer). Default period: the current quarter up to today (China Standard Time), at most a year. The same figures as `linkage-server measures`.
          */
         get: operations["consoleDashboard"];
         put?: never;
@@ -504,8 +504,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Console: a household's page — ledger entry (as the role may see it), visits, issues
-         * @description Personal data as the county's privacy rules give it to the caller's role; the ID number masked.
+         * Console: a household's page — ledger entry (as the role may see it), visits, issues (paged)
+         * @description Personal data as the county's privacy rules give it to the caller's role; the ID number masked. Visits and issues newest first, a page of each.
          */
         get: operations["consoleHousehold"];
         put?: never;
@@ -625,7 +625,7 @@ export interface paths {
         };
         /**
          * The map (地图): boundaries, household points (visited or not) and open issues of a node's area
-         * @description Default node: the user's; any node of the user's area may be asked for (others: 403). Coordinates are WGS-84 `[lon, lat]`.
+         * @description Default node: the user's; any node of the user's area may be asked for (others, and unknown ids: 404, one answer). Coordinates are WGS-84 `[lon, lat]`.
          */
         get: operations["consoleMap"];
         put?: never;
@@ -1745,10 +1745,30 @@ export interface components {
          */
         HouseholdDetail: {
             household: components["schemas"]["BundleHousehold"];
+            /** @description A page of its issues, newest first (`issues_page`), and how many there are. */
             issues: components["schemas"]["HouseholdIssue"][];
+            /** Format: uint32 */
+            issues_page: number;
+            /** Format: uint32 */
+            issues_total: number;
+            /**
+             * Format: int64
+             * @description The last on-site visit, if any.
+             */
+            last_visit_at_ms?: number | null;
+            /**
+             * Format: uint32
+             * @description Rows per page of both lists.
+             */
+            page_size: number;
             place: string;
             risk_label: string;
+            /** @description A page of its visits, newest first (`visits_page`), and how many there are. */
             visits: components["schemas"]["HouseholdVisit"][];
+            /** Format: uint32 */
+            visits_page: number;
+            /** Format: uint32 */
+            visits_total: number;
         };
         /**
          * @description An edit of a household's ledger entry (民生台账): only the fields that changed, each stamped with the
@@ -1810,6 +1830,14 @@ export interface components {
         };
         /** @description A page of households. */
         HouseholdPage: {
+            /** @description The area searched: the `node` asked for, else the caller's own. */
+            area_id: string;
+            area_name: string;
+            /**
+             * Format: uint32
+             * @description The branch cadence in days (what `visited` is judged by).
+             */
+            cadence_days: number;
             items: components["schemas"]["HouseholdRow"][];
             /** Format: uint32 */
             page: number;
@@ -4102,7 +4130,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4111,13 +4139,32 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "forbidden",
-                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — the node is not in the caller's area, or unknown (one answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "the node is not in the caller's area, or unknown (one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
                     };
                 };
             };
@@ -6309,6 +6356,11 @@ export interface operations {
                 risk?: components["schemas"]["RiskLevel"] | null;
                 /** @description A tag (低保, 独居老人, ...). */
                 tag?: string;
+                /**
+                 * @description `false`: only households not visited on site by their grid worker (branch level) within the county's
+                 *     branch cadence (as the map colours them; the dashboard's "not visited" link); `true`: only those visited.
+                 */
+                visited?: boolean;
             };
             header?: never;
             path?: never;
@@ -6443,7 +6495,12 @@ export interface operations {
     };
     consoleHousehold: {
         parameters: {
-            query?: never;
+            query?: {
+                issues_page?: number;
+                /** @description Rows per page of both lists, 1–100 (default 20). */
+                page_size?: number;
+                visits_page?: number;
+            };
             header?: never;
             path: {
                 /** @description an id: 1–64 of `[A-Za-z0-9_-]` */
@@ -6519,7 +6576,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `not_found` — no such household in the caller's scope */
+            /** @description `not_found` — no such household in the caller's scope (one answer for missing and out of scope) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6528,7 +6585,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "not_found",
-                     *       "message": "no such household in the caller's scope",
+                     *       "message": "no such household in the caller's scope (one answer for missing and out of scope)",
                      *       "wipe": false
                      *     }
                      */
@@ -7397,7 +7454,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7406,13 +7463,32 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "forbidden",
-                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`",
                      *       "wipe": false
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"] & {
                         /** @enum {unknown} */
                         code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `not_found` — the node is not in the caller's area, or unknown (one answer) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "not_found",
+                     *       "message": "the node is not in the caller's area, or unknown (one answer)",
+                     *       "wipe": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        /** @enum {unknown} */
+                        code?: "not_found";
                     };
                 };
             };
@@ -7931,7 +8007,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7940,7 +8016,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "forbidden",
-                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`",
                      *       "wipe": false
                      *     }
                      */
@@ -8210,7 +8286,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer) */
+            /** @description `forbidden` — not county or township staff; a cookie session changing something without the current `X-CSRF-Token` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8219,7 +8295,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "code": "forbidden",
-                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; or an id outside the caller's area (or unknown: one answer)",
+                     *       "message": "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`",
                      *       "wipe": false
                      *     }
                      */

@@ -354,13 +354,14 @@ pub(crate) fn routes(r: Routes) -> Routes {
 pub(crate) fn docs(gen: &mut schemars::SchemaGenerator) -> Vec<Route> {
     let mut errors = super::session::console_errors();
     errors.push((400, vec![ErrorCode::InvalidInput], "a date is not a day (YYYY-MM-DD), or a query parameter is malformed"));
+    errors.push((404, vec![ErrorCode::NotFound], "the node is not in the caller's area, or unknown (one answer)"));
     errors.sort_by_key(|e| e.0);
     vec![Route {
         method: "get",
         path: DASHBOARD_PATH,
         id: "consoleDashboard",
         summary: "The dashboard (工作台): the §5 measures of a node and each child, lit, by week, children ranked",
-        description: "Default node: the user's; any node of the user's area may be asked for (others: 403). Default \
+        description: "Default node: the user's; any node of the user's area may be asked for (others, and unknown ids: 404, one answer). Default \
                       period: the current quarter up to today (China Standard Time), at most a year. The same figures \
                       as `linkage-server measures`.",
         auth: true,

@@ -26,7 +26,7 @@ use linkage_protocol::wire::{Directive, DirectiveReminder, OpBody, Operation, Ta
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::staff::{self, ActionAnswer, Names, Staff};
+use super::staff::{self, ActionAnswer, Names, Record, Staff};
 use crate::api::{blocking, record, ApiError, ApiResult, AppState, JsonBody, Routes, MAX_BLOB_BYTES};
 use crate::audit::{self, Action};
 use crate::error::Result;
@@ -75,10 +75,7 @@ fn load(conn: &ReadTx<'_>, id: &str) -> Result<Option<Stored>> {
 
 /// The directive if it reaches the caller's area or was issued within it; one answer otherwise.
 fn load_visible(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<Stored, ApiError>> {
-    Ok(match load(conn, id)? {
-        Some(s) if visible(&staff.user.node_path, &s.target_path) => Ok(s),
-        _ => Err(ApiError::not_found("您的辖区内没有这条指令 / no such directive in your scope")),
-    })
+    Ok(staff::checked(load(conn, id)?, Record::Directive, |s| visible(&staff.user.node_path, &s.target_path)))
 }
 
 fn visible(user_path: &str, target_path: &str) -> bool {
@@ -500,9 +497,9 @@ fn tree_children(conn: &ReadTx<'_>, staff: &Staff, id: &str, node: Option<&str>)
             let root = view.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_string();
             staff::node(conn, &root)?.into_iter().collect()
         }
-        Some(n) => match staff::node(conn, n)? {
-            Some(info) if scope::within(&view, &info.path) => staff::children(conn, &info.id)?,
-            _ => return Ok(Err(ApiError::not_found("这条指令在您辖区内没有这个单位 / no such node in the directive's view"))),
+        Some(n) => match staff::checked(staff::node(conn, n)?, Record::Node, |info| scope::within(&view, &info.path)) {
+            Ok(info) => staff::children(conn, &info.id)?,
+            Err(e) => return Ok(Err(e)),
         },
     };
     let mut out = Vec::new();
@@ -768,10 +765,7 @@ async fn remind(
     staff::check_id("node_id", &req.node_id)?;
     let check = (staff.user.node_path.clone(), id.clone());
     staff::read(&state, move |conn| {
-        Ok(match load(conn, &check.1)? {
-            Some(s) if visible(&check.0, &s.target_path) => Ok(()),
-            _ => Err(ApiError::not_found("您的辖区内没有这条指令 / no such directive in your scope")),
-        })
+        Ok(staff::checked(load(conn, &check.1)?, Record::Directive, |s| visible(&check.0, &s.target_path)).map(|_| ()))
     })
     .await??;
     let (user, hlc_base) = (staff.user.clone(), staff::hlc_now(&staff, 0));
@@ -820,13 +814,13 @@ async fn review(
     let check = (staff.user.node_path.clone(), id.clone(), req.node_id.clone());
     // The report under review: its time binds the decision to it (a newer report is not decided by this one).
     let report_at = staff::read(&state, move |conn| {
-        Ok(match load(conn, &check.1)? {
-            Some(s) if visible(&check.0, &s.target_path) => Ok(conn.query_opt(
+        Ok(match staff::checked(load(conn, &check.1)?, Record::Directive, |s| visible(&check.0, &s.target_path)) {
+            Ok(_) => Ok(conn.query_opt(
                 "SELECT at_ms FROM directive_task_reports WHERE directive_id = ?1 AND node_id = ?2",
                 params![check.1, check.2],
                 |r| r.get::<i64>(0),
             )?),
-            _ => Err(ApiError::not_found("您的辖区内没有这条指令 / no such directive in your scope")),
+            Err(e) => Err(e),
         })
     })
     .await??;

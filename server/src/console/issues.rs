@@ -15,7 +15,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodFilter;
 use linkage_protocol::labels::{Label, Locale};
-use linkage_protocol::model::{IssueActionKind, IssueCategory, Role, Satisfaction, SupervisionLevel, Urgency};
+use linkage_protocol::model::{IssueActionKind, IssueCategory, IssueState, Role, Satisfaction, SupervisionLevel, Urgency};
 use linkage_protocol::rules::lifecycle::{self, ChoiceNeed, IssueProjection, TextNeed};
 use linkage_protocol::rules::sla::{Light, SlaRules};
 use linkage_protocol::rules::{scope, RuleError};
@@ -24,7 +24,7 @@ use linkage_protocol::wire::{IssueAction, IssueEvent, OpBody, Operation, Visit};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::staff::{self, ActionAnswer, Names, Staff};
+use super::staff::{self, ActionAnswer, Names, Record, Staff};
 use crate::api::{record, ApiError, ApiResult, AppState, JsonBody, Routes};
 use crate::audit::{self, Action};
 use crate::error::Result;
@@ -53,30 +53,85 @@ pub(crate) fn routes(r: Routes) -> Routes {
         .add(MethodFilter::GET, PHOTO, photo)
 }
 
-/// Which issues by state (`open`: every state not closed, rejected or merged; the default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
+/// Which issues by state: `open` (every state not terminal; the default), `all`, or one state of the protocol's
+/// [`IssueState`] by its snake_case name. Derived from `IssueState::ALL` (parsing, the OpenAPI enum and the SQL),
+/// so a state added to the protocol is a filter here without a second list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StateFilter {
-    /// 在办 — not closed, rejected or merged.
+    /// 在办 — not closed, rejected or merged (`IssueState::is_terminal`).
     Open,
     /// 全部 — every state.
     All,
-    /// 上报
-    Reported,
-    /// 受理
-    Accepted,
-    /// 交办
-    Assigned,
-    /// 处置中
-    InProgress,
-    /// 办结待回访
-    Resolved,
-    /// 结案
-    Closed,
-    /// 不予受理
-    Rejected,
-    /// 已合并
-    Merged,
+    /// One state.
+    Is(IssueState),
+}
+
+impl StateFilter {
+    /// The query-string name (`open`, `all`, or the state's `as_str`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateFilter::Open => "open",
+            StateFilter::All => "all",
+            StateFilter::Is(s) => s.as_str(),
+        }
+    }
+
+    /// Every filter, in the order the OpenAPI enum lists them.
+    pub fn all() -> impl Iterator<Item = StateFilter> {
+        [StateFilter::Open, StateFilter::All].into_iter().chain(IssueState::ALL.into_iter().map(StateFilter::Is))
+    }
+
+    /// The filter named `name`.
+    pub fn parse(name: &str) -> Option<StateFilter> {
+        StateFilter::all().find(|f| f.as_str() == name)
+    }
+
+    fn description(self) -> String {
+        match self {
+            StateFilter::Open => {
+                let terminal: Vec<&str> = IssueState::ALL.iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect();
+                match terminal.split_last() {
+                    Some((last, [])) => format!("在办 — not {last}."),
+                    Some((last, rest)) => format!("在办 — not {} or {last}.", rest.join(", ")),
+                    None => "在办 — every state.".into(),
+                }
+            }
+            StateFilter::All => "全部 — every state.".into(),
+            StateFilter::Is(s) => s.label(ZH).into(),
+        }
+    }
+}
+
+impl Serialize for StateFilter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for StateFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(d)?;
+        StateFilter::parse(&name).ok_or_else(|| {
+            let names: Vec<&str> = StateFilter::all().map(StateFilter::as_str).collect();
+            serde::de::Error::custom(format!("state: 状态只能是 {} 之一 / unknown state `{name}`", names.join("、")))
+        })
+    }
+}
+
+impl JsonSchema for StateFilter {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StateFilter".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let one_of: Vec<serde_json::Value> = StateFilter::all()
+            .map(|f| serde_json::json!({ "const": f.as_str(), "description": f.description(), "type": "string" }))
+            .collect();
+        schemars::json_schema!({
+            "description": "Which issues by state (`open`: every state not closed, rejected or merged; the default).",
+            "oneOf": one_of,
+        })
+    }
 }
 
 /// A light filter.
@@ -277,24 +332,16 @@ fn load(conn: &ReadTx<'_>, id: &str) -> Result<Option<(IssueProjection, Vec<(Iss
 
 /// The issue if the user sees it; one answer for missing and out of scope.
 fn load_in_scope(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<(IssueProjection, Vec<(IssueEvent, i64)>), ApiError>> {
-    Ok(match load(conn, id)? {
-        Some(found) if scope::within(&staff.user.node_path, &found.0.path) => Ok(found),
-        _ => Err(ApiError::not_found("您的辖区内没有这件诉求 / no such issue in your scope")),
-    })
+    Ok(staff::checked(load(conn, id)?, Record::Issue, |found| staff::sees(&staff.user, &found.0.path)))
 }
 
-fn state_sql(filter: StateFilter) -> &'static str {
+fn state_sql(filter: StateFilter) -> String {
+    // The names are the protocol's fixed snake_case names (`IssueState::as_str`), never user text.
+    let list = |states: Vec<IssueState>| states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
     match filter {
-        StateFilter::Open => "state NOT IN ('closed', 'rejected', 'merged')",
-        StateFilter::All => "TRUE",
-        StateFilter::Reported => "state = 'reported'",
-        StateFilter::Accepted => "state = 'accepted'",
-        StateFilter::Assigned => "state = 'assigned'",
-        StateFilter::InProgress => "state = 'in_progress'",
-        StateFilter::Resolved => "state = 'resolved'",
-        StateFilter::Closed => "state = 'closed'",
-        StateFilter::Rejected => "state = 'rejected'",
-        StateFilter::Merged => "state = 'merged'",
+        StateFilter::Open => format!("state NOT IN ({})", list(IssueState::ALL.into_iter().filter(|s| s.is_terminal()).collect())),
+        StateFilter::All => "TRUE".into(),
+        StateFilter::Is(s) => format!("state = '{}'", s.as_str()),
     }
 }
 
@@ -326,7 +373,8 @@ fn list_issues(conn: &ReadTx<'_>, staff: &Staff, params: &ListParams) -> Result<
     let mut sql = format!("SELECT id FROM issues WHERE path >= ?1 AND path < ?2 AND {}", state_sql(state));
     if folded_filter {
         // Lights, cards and decisions concern issues still being handled.
-        sql.push_str(" AND state NOT IN ('closed', 'rejected', 'merged')");
+        sql.push_str(" AND ");
+        sql.push_str(&state_sql(StateFilter::Open));
     }
     if params.category.is_some() {
         sql.push_str(" AND category = ?3");
@@ -865,7 +913,7 @@ async fn photo(State(state): State<AppState>, staff: Staff, Path(hash): Path<Str
         storage.blob_read(&h)
     })
     .await?
-    .ok_or_else(|| ApiError::not_found("您的辖区内没有这张照片（或尚未上传）/ no such photo in your scope (or not uploaded yet)"))?;
+    .ok_or_else(|| staff::out_of_scope(Record::Photo))?;
     record(&state, audit::Event::new(staff.user.id.clone(), Action::BlobDownload, hash, staff.address.clone())).await;
     let headers = [
         (header::CONTENT_TYPE, "image/jpeg"),
@@ -966,4 +1014,36 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
             ),
         },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_filters_are_the_protocols_states() {
+        // Every protocol state is a filter by its own name, plus `open` and `all`; nothing else.
+        let names: Vec<&str> = StateFilter::all().map(StateFilter::as_str).collect();
+        let mut expected = vec!["open", "all"];
+        expected.extend(IssueState::ALL.iter().map(|s| s.as_str()));
+        assert_eq!(names, expected);
+        for s in IssueState::ALL {
+            let f: StateFilter = serde_json::from_value(serde_json::json!(s.as_str())).unwrap();
+            assert_eq!(f, StateFilter::Is(s));
+            assert_eq!(state_sql(f), format!("state = '{}'", s.as_str()));
+        }
+        let err = serde_json::from_value::<StateFilter>(serde_json::json!("pending")).unwrap_err().to_string();
+        assert!(err.contains("状态只能是") && err.contains("in_progress"), "{err}");
+        // `open` leaves out exactly the terminal states.
+        let open = state_sql(StateFilter::Open);
+        for s in IssueState::ALL {
+            assert_eq!(open.contains(&format!("'{}'", s.as_str())), s.is_terminal(), "{open}");
+        }
+        // The OpenAPI enum lists them all, with the zh-CN labels.
+        let schema = <StateFilter as JsonSchema>::json_schema(&mut schemars::SchemaGenerator::default()).to_value();
+        let consts: Vec<&str> = schema["oneOf"].as_array().unwrap().iter().map(|v| v["const"].as_str().unwrap()).collect();
+        assert_eq!(consts, expected);
+        assert_eq!(schema["oneOf"][6]["description"], "办结待回访");
+        assert_eq!(schema["oneOf"][0]["description"], "在办 — not closed, rejected or merged.");
+    }
 }

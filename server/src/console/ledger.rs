@@ -18,7 +18,7 @@ use crate::readtx::{params, ReadTx, Row};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::staff::{self, Names, Staff};
+use super::staff::{self, Names, Record, Staff};
 use crate::api::{record, ApiError, ApiResult, AppState, Routes};
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
@@ -52,6 +52,9 @@ pub struct SearchParams {
     /// A node in the caller's scope: only households under it.
     #[schemars(length(min = 1, max = 64), regex(pattern = "^[A-Za-z0-9_-]+$"))]
     pub node: Option<String>,
+    /// `false`: only households not visited on site by their grid worker (branch level) within the county's
+    /// branch cadence (as the map colours them; the dashboard's "not visited" link); `true`: only those visited.
+    pub visited: Option<bool>,
     #[schemars(range(min = 1, max = 100000))]
     pub page: Option<u32>,
     #[schemars(range(min = 1, max = 100))]
@@ -82,6 +85,11 @@ pub struct HouseholdPage {
     pub page: u32,
     pub page_size: u32,
     pub items: Vec<HouseholdRow>,
+    /// The branch cadence in days (what `visited` is judged by).
+    pub cadence_days: u32,
+    /// The area searched: the `node` asked for, else the caller's own.
+    pub area_id: String,
+    pub area_name: String,
 }
 
 fn privacy(conn: &ReadTx<'_>) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy> {
@@ -120,8 +128,28 @@ fn finish(raw: (BundleHousehold, String, String)) -> Result<(BundleHousehold, St
     Ok((h, path))
 }
 
-fn last_visit(conn: &ReadTx<'_>, id: &str) -> Result<Option<i64>> {
-    conn.query_row("SELECT max(started_at_ms) FROM visits WHERE household_id = ?1 AND verdict = 'on_site'", params![id], |r| r.get(0))
+/// The last on-site visit of each of `ids` (one pass over the visits for a page of households).
+fn last_visits(conn: &ReadTx<'_>, ids: &[String]) -> Result<std::collections::HashMap<String, i64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+    let params: Vec<&dyn crate::readtx::Param> = ids.iter().map(|id| id as &dyn crate::readtx::Param).collect();
+    let rows = conn.query_map(
+        &format!(
+            "SELECT household_id, max(started_at_ms) FROM visits WHERE verdict = 'on_site' AND household_id IN ({}) GROUP BY household_id",
+            marks.join(", ")
+        ),
+        &params,
+        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+    )?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The branch cadence (days) the `visited` filter judges by, as the map does.
+fn branch_cadence_days(conn: &ReadTx<'_>) -> Result<u32> {
+    let policy = crate::measures::MeasuresPolicy::for_county(&crate::readtx::county_config(conn)?);
+    Ok(policy.cadence.interval_days(linkage_protocol::model::OrgLevel::Branch).unwrap_or(60))
 }
 
 fn search_households(conn: &ReadTx<'_>, staff: &Staff, p: &SearchParams) -> Result<std::result::Result<HouseholdPage, ApiError>> {
@@ -129,25 +157,42 @@ fn search_households(conn: &ReadTx<'_>, staff: &Staff, p: &SearchParams) -> Resu
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
-    let area = match &p.node {
-        Some(n) => match staff::node_in_scope(conn, &staff.user, n)? {
-            Ok(n) => n.path,
-            Err(e) => return Ok(Err(e)),
-        },
-        None => staff.user.node_path.clone(),
+    let area_id = p.node.clone().unwrap_or_else(|| staff.user.node_id.clone());
+    let (area, area_name) = match staff::node_in_scope(conn, &staff.user, &area_id)? {
+        Ok(n) => (n.path, n.name),
+        Err(e) => return Ok(Err(e)),
     };
     let q = p.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("").to_string();
     let tag = p.tag.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|t| serde_json::to_string(t).unwrap_or_default()).unwrap_or_default();
     let risk = p.risk.map(|r| crate::sqlite::enum_str(&r).to_string()).unwrap_or_default();
-    let filter = "path >= ?1 AND path < ?2 AND (?3 = '' OR instr(head_name, ?3) > 0 OR instr(address, ?3) > 0)
-                  AND (?4 = '' OR instr(tags, ?4) > 0) AND (?5 = '' OR risk_level = ?5)";
+    let cadence_days = branch_cadence_days(conn)?;
+    let since = linkage_protocol::rules::cadence::overdue_threshold_ms(crate::api::now_ms(), cadence_days);
+    let mut filter = "path >= ?1 AND path < ?2 AND (?3 = '' OR instr(head_name, ?3) > 0 OR instr(address, ?3) > 0)
+                  AND (?4 = '' OR instr(tags, ?4) > 0) AND (?5 = '' OR risk_level = ?5)"
+        .to_string();
     let upper = scope::upper_bound(&area);
-    let total: u32 = conn.query_row(&format!("SELECT count(*) FROM households WHERE {filter}"), params![area, upper, q, tag, risk], |r| r.get(0))?;
+    let mut args: Vec<&dyn crate::readtx::Param> = vec![&area, &upper, &q, &tag, &risk];
+    if let Some(visited) = p.visited {
+        // One pass over the area's visits (the subquery is not correlated: built once).
+        filter.push_str(if visited { " AND id IN " } else { " AND id NOT IN " });
+        filter.push_str(
+            "(SELECT household_id FROM visits WHERE path >= ?1 AND path < ?2 AND visitor_level = 'branch' AND verdict = 'on_site'
+              AND amends_visit_id IS NULL AND started_at_ms >= ?6)",
+        );
+        args.push(&since);
+    }
+    let total: u32 = conn.query_row(&format!("SELECT count(*) FROM households WHERE {filter}"), &args, |r| r.get(0))?;
+    let (limit, offset) = (size, (page - 1) * size);
+    let n = args.len();
+    args.push(&limit);
+    args.push(&offset);
     let rows = conn.query_map(
-        &format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE {filter} ORDER BY path LIMIT ?6 OFFSET ?7"),
-        params![area, upper, q, tag, risk, size, (page - 1) * size],
+        &format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE {filter} ORDER BY path LIMIT ?{} OFFSET ?{}", n + 1, n + 2),
+        &args,
         household_of,
     )?;
+    let ids: Vec<String> = rows.iter().map(|r| r.0.id.clone()).collect();
+    let last = last_visits(conn, &ids)?;
     let policy = privacy(conn)?;
     let mut names = Names::default();
     let mut items = Vec::new();
@@ -159,7 +204,7 @@ fn search_households(conn: &ReadTx<'_>, staff: &Staff, p: &SearchParams) -> Resu
             None => String::new(),
         };
         items.push(HouseholdRow {
-            last_visit_at_ms: last_visit(conn, &h.id)?,
+            last_visit_at_ms: last.get(&h.id).copied(),
             group_name: names.node(conn, &h.group_id)?,
             township_name,
             id: h.id,
@@ -172,7 +217,7 @@ fn search_households(conn: &ReadTx<'_>, staff: &Staff, p: &SearchParams) -> Resu
             risk_level: h.risk_level,
         });
     }
-    Ok(Ok(HouseholdPage { total, page, page_size: size, items }))
+    Ok(Ok(HouseholdPage { total, page, page_size: size, items, cadence_days, area_id, area_name }))
 }
 
 async fn search(State(state): State<AppState>, staff: Staff, params: std::result::Result<Query<SearchParams>, QueryRejection>) -> ApiResult<axum::Json<HouseholdPage>> {
@@ -214,15 +259,41 @@ pub struct HouseholdDetail {
     pub household: BundleHousehold,
     pub risk_label: String,
     pub place: String,
+    /// A page of its visits, newest first (`visits_page`), and how many there are.
     pub visits: Vec<HouseholdVisit>,
+    pub visits_total: u32,
+    pub visits_page: u32,
+    /// A page of its issues, newest first (`issues_page`), and how many there are.
     pub issues: Vec<HouseholdIssue>,
+    pub issues_total: u32,
+    pub issues_page: u32,
+    /// Rows per page of both lists.
+    pub page_size: u32,
+    /// The last on-site visit, if any.
+    pub last_visit_at_ms: Option<i64>,
 }
 
-fn household_page(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::result::Result<HouseholdDetail, ApiError>> {
+/// Query of the household's page: which page of its visits and of its issues.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct DetailParams {
+    #[schemars(range(min = 1, max = 100000))]
+    pub visits_page: Option<u32>,
+    #[schemars(range(min = 1, max = 100000))]
+    pub issues_page: Option<u32>,
+    /// Rows per page of both lists, 1–100 (default 20).
+    #[schemars(range(min = 1, max = 100))]
+    pub page_size: Option<u32>,
+}
+
+fn household_page(conn: &ReadTx<'_>, staff: &Staff, id: &str, p: &DetailParams) -> Result<std::result::Result<HouseholdDetail, ApiError>> {
+    let ((visits_page, size), (issues_page, _)) = match (staff::paging(p.visits_page, p.page_size), staff::paging(p.issues_page, p.page_size)) {
+        (Ok(v), Ok(i)) => (v, i),
+        (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+    };
     let found = conn.query_opt(&format!("SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = ?1"), params![id], household_of)?;
-    let (mut h, path) = match found.map(finish).transpose()? {
-        Some((h, path)) if scope::within(&staff.user.node_path, &path) => (h, path),
-        _ => return Ok(Err(ApiError::not_found("您的辖区内没有这一户 / no such household in your scope"))),
+    let (mut h, path) = match staff::checked(found.map(finish).transpose()?, Record::Household, |(_, path)| staff::sees(&staff.user, path)) {
+        Ok(found) => found,
+        Err(e) => return Ok(Err(e)),
     };
     privacy(conn)?.project_household(staff.user.role, &mut h);
     if let Some(n) = h.id_number.take() {
@@ -241,8 +312,8 @@ fn household_page(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::res
     let mut visits = Vec::new();
     {
         let rows = conn.query_map(
-            "SELECT id, visitor_id, started_at_ms, verdict, distance_m FROM visits WHERE household_id = ?1 ORDER BY started_at_ms DESC, id LIMIT 50",
-            params![id],
+            "SELECT id, visitor_id, started_at_ms, verdict, distance_m FROM visits WHERE household_id = ?1 ORDER BY started_at_ms DESC, id LIMIT ?2 OFFSET ?3",
+            params![id, size, (visits_page - 1) * size],
             |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<i64>(2)?, r.get::<String>(3)?, r.get::<Option<f64>>(4)?)),
         )?;
         for (vid, visitor, at, verdict, distance_m) in rows {
@@ -253,8 +324,8 @@ fn household_page(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::res
     let mut issues = Vec::new();
     {
         let rows = conn.query_map(
-            "SELECT id, title, category, state, reported_at_ms FROM issues WHERE path = ?1 ORDER BY reported_at_ms DESC, id LIMIT 50",
-            params![path],
+            "SELECT id, title, category, state, reported_at_ms FROM issues WHERE path = ?1 ORDER BY reported_at_ms DESC, id LIMIT ?2 OFFSET ?3",
+            params![path, size, (issues_page - 1) * size],
             |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?, r.get::<i64>(4)?)),
         )?;
         for (iid, title, category, state, at) in rows {
@@ -263,12 +334,36 @@ fn household_page(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::res
             issues.push(HouseholdIssue { id: iid, title, category_label: category.label(ZH).into(), state_label: state.label(ZH).into(), reported_at_ms: at });
         }
     }
-    Ok(Ok(HouseholdDetail { risk_label: h.risk_level.label(ZH).into(), household: h, place, visits, issues }))
+    let (visits_total, last_visit_at_ms): (u32, Option<i64>) = conn.query_row(
+        "SELECT count(*), max(CASE WHEN verdict = 'on_site' THEN started_at_ms END) FROM visits WHERE household_id = ?1",
+        params![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let issues_total: u32 = conn.query_row("SELECT count(*) FROM issues WHERE path = ?1", params![path], |r| r.get(0))?;
+    Ok(Ok(HouseholdDetail {
+        risk_label: h.risk_level.label(ZH).into(),
+        household: h,
+        place,
+        visits,
+        visits_total,
+        visits_page,
+        issues,
+        issues_total,
+        issues_page,
+        page_size: size,
+        last_visit_at_ms,
+    }))
 }
 
-async fn page(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> ApiResult<axum::Json<HouseholdDetail>> {
+async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    params: std::result::Result<Query<DetailParams>, QueryRejection>,
+) -> ApiResult<axum::Json<HouseholdDetail>> {
+    let Query(params) = params?;
     staff::check_id("id", &id)?;
-    let detail = staff::read(&state, move |conn| household_page(conn, &staff, &id)).await??;
+    let detail = staff::read(&state, move |conn| household_page(conn, &staff, &id, &params)).await??;
     Ok(axum::Json(detail))
 }
 
@@ -337,14 +432,15 @@ pub(crate) fn openapi_routes(gen: &mut schemars::SchemaGenerator) -> Vec<Route> 
             method: "get",
             path: HOUSEHOLD,
             id: "consoleHousehold",
-            summary: "Console: a household's page — ledger entry (as the role may see it), visits, issues",
-            description: "Personal data as the county's privacy rules give it to the caller's role; the ID number masked.",
+            summary: "Console: a household's page — ledger entry (as the role may see it), visits, issues (paged)",
+            description: "Personal data as the county's privacy rules give it to the caller's role; the ID number masked. \
+                          Visits and issues newest first, a page of each.",
             auth: true,
-            query: None,
+            query: Some(<DetailParams as JsonSchema>::json_schema(gen).to_value()),
             hash: false,
             body: Body::None,
             ok: Success::json("the household", ref_of::<HouseholdDetail>(gen)),
-            errors: sorted([vec![bad.clone(), (404, vec![ErrorCode::NotFound], "no such household in the caller's scope")], staff_errors()].concat()),
+            errors: sorted([vec![bad.clone(), (404, vec![ErrorCode::NotFound], "no such household in the caller's scope (one answer for missing and out of scope)")], staff_errors()].concat()),
         },
         Route {
             method: "get",

@@ -189,13 +189,14 @@ pub(crate) fn routes(r: Routes) -> Routes {
 pub(crate) fn docs(gen: &mut schemars::SchemaGenerator) -> Vec<Route> {
     let mut errors = super::session::console_errors();
     errors.push((400, vec![linkage_protocol::sync::ErrorCode::InvalidInput], "a query parameter is malformed"));
+    errors.push((404, vec![linkage_protocol::sync::ErrorCode::NotFound], "the node is not in the caller's area, or unknown (one answer)"));
     errors.sort_by_key(|e| e.0);
     vec![Route {
         method: "get",
         path: MAP_PATH,
         id: "consoleMap",
         summary: "The map (地图): boundaries, household points (visited or not) and open issues of a node's area",
-        description: "Default node: the user's; any node of the user's area may be asked for (others: 403). \
+        description: "Default node: the user's; any node of the user's area may be asked for (others, and unknown ids: 404, one answer). \
                       Coordinates are WGS-84 `[lon, lat]`.",
         auth: true,
         query: Some(<MapParams as JsonSchema>::json_schema(gen).to_value()),

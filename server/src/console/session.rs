@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodFilter;
 use base64::Engine;
 use linkage_protocol::model::{OrgLevel, Role};
-use linkage_protocol::rules::scope;
 use linkage_protocol::sync::ErrorCode;
 use linkage_protocol::validate;
 use schemars::JsonSchema;
@@ -71,29 +70,23 @@ impl ConsoleUser {
         &self.user.node_path
     }
 
-    /// Whether a record at `path` lies in the user's scope.
+    /// Whether a record at `path` lies in the user's scope (`staff::sees`).
     pub fn sees(&self, path: &str) -> bool {
-        scope::within(&self.user.node_path, path)
+        super::staff::sees(&self.user, path)
     }
 
     /// The node `node_id` if it lies in the user's scope; otherwise (or if it does not exist, or is malformed)
-    /// the one refusal [`out_of_scope`], so ids outside the scope are not confirmed to exist.
+    /// the one answer `staff::out_of_scope` (404), so ids outside the scope are not confirmed to exist.
     pub async fn node_in_scope(&self, state: &AppState, node_id: &str) -> ApiResult<NodeInfo> {
+        use super::staff::{checked, out_of_scope, Record};
         if validate::id("node", node_id).is_err() {
-            return Err(out_of_scope());
+            return Err(out_of_scope(Record::Node));
         }
         let storage = state.storage.clone();
         let id = node_id.to_string();
-        match api::blocking(move || storage.node(&id)).await? {
-            Some(n) if self.sees(&n.path) => Ok(n),
-            _ => Err(out_of_scope()),
-        }
+        let found = api::blocking(move || storage.node(&id)).await?;
+        checked(found, Record::Node, |n| self.sees(&n.path))
     }
-}
-
-/// The answer for an id outside the caller's scope (or unknown: the same words, nothing leaked).
-pub fn out_of_scope() -> ApiError {
-    super::forbidden("不在您的管辖范围内，或不存在 / outside your area, or no such record")
 }
 
 /// The CSRF value of a session token: a digest of the token, so only a page that was given it (the sign-in
@@ -369,8 +362,7 @@ pub(crate) fn console_errors() -> Vec<(u16, Vec<ErrorCode>, &'static str)> {
     use ErrorCode::*;
     vec![
         (401, vec![Unauthorized, TokenExpired], "not signed in (no session cookie or bearer token), signed out, or the session expired"),
-        (403, vec![Forbidden], "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`; \
-                                or an id outside the caller's area (or unknown: one answer)"),
+        (403, vec![Forbidden], "not county or township staff; a cookie session changing something without the current `X-CSRF-Token`"),
         (429, vec![RateLimited], "the session's work cap is used up; wait `Retry-After` seconds"),
         (500, vec![Internal], "the server failed; retry later"),
     ]

@@ -77,12 +77,63 @@ fn node_of(r: &crate::readtx::Row<'_>) -> Result<NodeInfo> {
     Ok(NodeInfo { id: r.get(0)?, parent_id: r.get(1)?, level: parse_enum(&r.get::<String>(2)?)?, name: r.get(3)?, path: r.get(4)? })
 }
 
+/// What a console URL or query names by id: the noun of the one out-of-scope answer ([`out_of_scope`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// 单位 (an org node).
+    Node,
+    /// 住户.
+    Household,
+    /// 诉求.
+    Issue,
+    /// 指令.
+    Directive,
+    /// 照片.
+    Photo,
+}
+
+impl Record {
+    fn zh(self) -> &'static str {
+        match self {
+            Record::Node => "这个单位",
+            Record::Household => "这一户",
+            Record::Issue => "这件诉求",
+            Record::Directive => "这条指令",
+            Record::Photo => "这张照片",
+        }
+    }
+}
+
+/// THE answer of every console module for an id that does not exist or lies outside the caller's scope: one
+/// `404 not_found` for both, with the same words, so an id outside the scope is never confirmed to exist
+/// (a 403 for "exists, not yours" beside a 404 for "no such id" would tell them apart).
+pub fn out_of_scope(what: Record) -> ApiError {
+    ApiError::not_found(&format!("{}不存在，或不在您的管辖范围内 / not found or not in your scope", what.zh()))
+}
+
+/// Whether a record at `path` lies in the user's scope (the subtree of the user's node): the shared rule
+/// (`rules::scope::within`), as the phones' sync applies it.
+pub fn sees(user: &UserInfo, path: &str) -> bool {
+    scope::within(&user.node_path, path)
+}
+
+/// THE scope check of every console module: `found` if it exists and `visible` says the caller may see it,
+/// otherwise [`out_of_scope`]. Most records use [`sees`] on their path; a directive is also visible to the
+/// nodes under its target (`directives::visible`).
+pub fn checked<T>(found: Option<T>, what: Record, visible: impl FnOnce(&T) -> bool) -> std::result::Result<T, ApiError> {
+    match found {
+        Some(t) if visible(&t) => Ok(t),
+        _ => Err(out_of_scope(what)),
+    }
+}
+
 /// A node within the user's scope, or the one answer for missing and out of scope alike.
 pub fn node_in_scope(conn: &ReadTx<'_>, user: &UserInfo, id: &str) -> Result<std::result::Result<NodeInfo, ApiError>> {
-    Ok(match node(conn, id)? {
-        Some(n) if scope::within(&user.node_path, &n.path) => Ok(n),
-        _ => Err(ApiError::not_found("您的辖区内没有这个单位 / no such node in your scope")),
-    })
+    if linkage_protocol::validate::id("node", id).is_err() {
+        // A malformed id cannot name a node: the same answer as an unknown one.
+        return Ok(Err(out_of_scope(Record::Node)));
+    }
+    Ok(checked(node(conn, id)?, Record::Node, |n| sees(user, &n.path)))
 }
 
 /// The direct children of a node, by path.

@@ -177,8 +177,8 @@ async fn console_dashboard_and_map_are_scoped() {
     assert_eq!(t1.get_json("/v1/console/dashboard?node=b1").await["node"]["id"], "b1");
     for path in ["/v1/console/dashboard?node=t2", "/v1/console/dashboard?node=c", "/v1/console/dashboard?node=nope", "/v1/console/map?node=b2"] {
         let (status, code, msg) = message(t1.get(path).await).await;
-        assert_eq!((status, code.as_str()), (403, "forbidden"), "{path}");
-        assert!(msg.starts_with("不在您的管辖范围内"), "{msg}");
+        assert_eq!((status, code.as_str()), (404, "not_found"), "{path}");
+        assert_eq!(msg, "这个单位不存在，或不在您的管辖范围内 / not found or not in your scope");
         assert!(!msg.contains("t2") && !msg.contains("节点"), "nothing about the node leaks: {msg}");
     }
     let (status, _, msg) = message(t1.get("/v1/console/dashboard?from=2026-02-30").await).await;
@@ -226,4 +226,69 @@ async fn console_files_and_not_built_page() {
     let r = s.http.get(s.url("/console/")).send().await.unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("网页控制台尚未构建"));
+}
+
+/// Review mend (#14 bad input): every console module answers an id outside the caller's scope exactly as an id
+/// that does not exist — one `404 not_found` with the same words (`staff::out_of_scope`) — for nodes in any
+/// query, issues, households and directives alike, so a township cannot probe which ids exist elsewhere.
+#[tokio::test]
+async fn console_out_of_scope_and_unknown_ids_get_one_answer_in_every_module() {
+    let s = common::start().await;
+    let gw2 = s.token("gw2").await;
+    let i2 = common::uuid();
+    s.push(&gw2, vec![common::report("gw2", &i2, "h2")]).await;
+    let ts2 = ConsoleClient::sign_in(&s, "ts2").await;
+    let d2 = common::uuid();
+    let body = serde_json::json!({ "op_id": d2, "kind": "notice", "title": "通知", "body": "今晚停电。", "target_node_id": "t2", "photos": [] });
+    let resp = ts2.send(reqwest::Method::POST, "/v1/console/directives", Some(body)).await;
+    assert_eq!(resp.status(), 200);
+    let directive: Value = resp.json().await.unwrap();
+    assert_eq!(directive["answer"]["outcome"], "applied", "{directive}");
+
+    let t1 = ConsoleClient::sign_in(&s, "ts1").await;
+    let (issue, assignees, dir, tree) =
+        (format!("/v1/console/issues/{i2}"), format!("/v1/console/issues/{i2}/assignees"), format!("/v1/console/directives/{d2}"), format!("/v1/console/directives/{d2}/tree"));
+    let paths: [(&str, &str, &str); 10] = [
+        // (exists in t2, does not exist anywhere), and the noun the answer names.
+        ("/v1/console/dashboard?node=t2", "/v1/console/dashboard?node=t9", "这个单位"),
+        ("/v1/console/map?node=t2", "/v1/console/map?node=t9", "这个单位"),
+        ("/v1/console/issues?township=t2", "/v1/console/issues?township=t9", "这个单位"),
+        ("/v1/console/households?node=t2", "/v1/console/households?node=t9", "这个单位"),
+        ("/v1/console/measures/export?node=t2&from=2026-10-01&to=2026-10-31", "/v1/console/measures/export?node=t9&from=2026-10-01&to=2026-10-31", "这个单位"),
+        (&issue, "/v1/console/issues/no-such-issue", "这件诉求"),
+        (&assignees, "/v1/console/issues/no-such-issue/assignees", "这件诉求"),
+        ("/v1/console/households/h2", "/v1/console/households/h9", "这一户"),
+        (&dir, "/v1/console/directives/no-such-directive", "这条指令"),
+        (&tree, "/v1/console/directives/no-such-directive/tree", "这条指令"),
+    ];
+    for (elsewhere, unknown, noun) in paths {
+        let a = message(t1.get(elsewhere).await).await;
+        let b = message(t1.get(unknown).await).await;
+        assert_eq!(a, b, "{elsewhere} and {unknown} answer alike");
+        assert_eq!((a.0, a.1.as_str()), (404, "not_found"), "{elsewhere}");
+        assert_eq!(a.2, format!("{noun}不存在，或不在您的管辖范围内 / not found or not in your scope"));
+    }
+    // An action on an issue elsewhere: the same answer, and nothing is written.
+    let act = serde_json::json!({ "op_id": common::uuid(), "action": { "type": "supervise", "level": "red", "note": "" } });
+    let a = message(t1.send(reqwest::Method::POST, &format!("/v1/console/issues/{i2}/actions"), Some(act.clone())).await).await;
+    let b = message(t1.send(reqwest::Method::POST, "/v1/console/issues/no-such-issue/actions", Some(act)).await).await;
+    assert_eq!(a, b);
+    assert_eq!(a.0, 404);
+    // The county sees all of them.
+    let county = ConsoleClient::sign_in(&s, "cs").await;
+    assert_eq!(county.get(&format!("/v1/console/issues/{i2}")).await.status(), 200);
+    assert_eq!(county.get("/v1/console/households/h2").await.status(), 200);
+    assert_eq!(county.get(&format!("/v1/console/directives/{d2}")).await.status(), 200);
+
+    // The ledger's "visited within the cadence" filter splits the area; the household page pages its issues.
+    let total = |v: Value| v["total"].as_u64().unwrap();
+    let all = total(county.get_json("/v1/console/households").await);
+    let not_visited = total(county.get_json("/v1/console/households?visited=false").await);
+    let visited = total(county.get_json("/v1/console/households?visited=true").await);
+    assert_eq!((visited + not_visited, all), (all, 2), "no visits yet: both households unvisited");
+    assert_eq!(not_visited, 2);
+    let h2 = county.get_json("/v1/console/households/h2?issues_page=1&page_size=1").await;
+    assert_eq!((h2["issues_total"].as_u64(), h2["issues"].as_array().unwrap().len(), h2["visits_total"].as_u64()), (Some(1), 1, Some(0)));
+    assert_eq!(county.get_json("/v1/console/households/h2?issues_page=2&page_size=1").await["issues"].as_array().unwrap().len(), 0);
+    assert_eq!(county.get("/v1/console/households/h2?page_size=0").await.status(), 400);
 }
