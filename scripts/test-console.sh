@@ -7,8 +7,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 . "$root/scripts/rust-toolchain.sh"
 command -v chromium >/dev/null && command -v npm >/dev/null || "$root/scripts/setup.sh"
-echo "== console: build linkage-server"
+echo "== console: build linkage-server and the test phone (a real phone core for the specs, console/e2e/README.md)"
 cargo build --quiet -p linkage-server
+cargo build --quiet -p integration-tests --bin phone
 cd "$root/console"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   echo "== console: npm ci"

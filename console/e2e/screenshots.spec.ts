@@ -1,12 +1,12 @@
-// The gallery of docs/console.md: the dashboard and the map at 1366×768 (only with SCREENSHOTS=<dir>, from
-// scripts/console-screenshots.sh).
+// The gallery of docs/console.md: the dashboard, the map and the ledger at 1366×768 (only with
+// SCREENSHOTS=<dir>, from scripts/console-screenshots.sh).
 import { test, expect, signIn } from './fixtures'
 
 const out = process.env.SCREENSHOTS
 
 test.skip(!out, 'screenshots only on demand')
 
-test('dashboard and map at 1366×768', async ({ page, url }) => {
+test('dashboard, map and ledger at 1366×768', async ({ page, url }) => {
   await signIn(page, url, 'cs1')
   await expect(page.locator('[data-test=measures]')).toBeVisible()
   await page.waitForTimeout(1200) // the charts' entry animation
@@ -19,4 +19,10 @@ test('dashboard and map at 1366×768', async ({ page, url }) => {
   await expect(page.locator('[data-test=dash-title]')).toHaveText('石堡镇 · 工作台')
   await page.waitForTimeout(1200)
   await page.screenshot({ path: `${out}/console-dashboard-township.png` })
+  await page.goto(url + '/console/households?node=hl-t1&risk=high')
+  await expect(page.locator('[data-test=households] tbody tr').first()).toBeVisible()
+  await page.screenshot({ path: `${out}/console-households.png` })
+  await page.locator('[data-test=households] tbody tr').first().click()
+  await expect(page.locator('[data-test=household-title]')).toBeVisible()
+  await page.screenshot({ path: `${out}/console-household.png` })
 })

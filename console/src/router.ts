@@ -6,11 +6,14 @@
 //          &red_card=1&waiting=1&overdue=1&measure=<cohort>&from=YYYY-MM-DD&to=YYYY-MM-DD
 //     measure = reported | accepted | accept_late | resolve_due | resolve_late | verified | dissatisfied
 //               | reworked | escalated  (the issues a dashboard figure counts over from–to)
-//   /households?node=<node id>&visited=0        (visited=0: not visited on site within the cadence)
+//   /households?node=<node id>&visited=0|1&q=<words>&tag=<tag>&risk=low|medium|high&page=N
+//          (visited=0: not visited on site by the grid worker within the branch cadence; src/logic/ledger.ts)
+//   /households/<id>?visits=N&issues=N           (a household's page; its visits' and issues' pages)
 //   /directives?node=<node id>&side=issued|received&waiting=1   (built and parsed in src/logic/directives.ts)
 //   /dashboard?node=<node id>&from=YYYY-MM-DD&to=YYYY-MM-DD
 //   /map?node=<node id>
-// An id outside the signed-in user's area is refused by the server (403, shown as a zh-CN message).
+// An id outside the signed-in user's area is answered by the server as an unknown one (404, shown as its zh-CN
+// message); a page for county administrators only answers 403 to others (also shown as its words).
 import { createRouter, createWebHistory, type RouteRecordRaw, type RouteComponent } from 'vue-router'
 import { session, loadSession } from './session'
 
@@ -32,8 +35,11 @@ export const pages: Page[] = [
   { path: '/directives', name: 'directives', menu: '指令', component: () => import('./views/directives/DirectivesView.vue') },
   { path: '/directives/new', name: 'directive-new', component: () => import('./views/directives/ComposeView.vue') },
   { path: '/directives/:id', name: 'directive', component: () => import('./views/directives/DirectiveView.vue') },
+  { path: '/households', name: 'households', menu: '住户台账', component: () => import('./views/ledger/HouseholdsView.vue') },
+  { path: '/households/:id', name: 'household', component: () => import('./views/ledger/HouseholdView.vue') },
   { path: '/import', name: 'import', menu: '台账导入', roles: ['county_staff'], component: () => import('./views/people/ImportView.vue') },
-  // c2: directives, households (ledger), import, users/devices ...
+  { path: '/users', name: 'users', menu: '账号管理', roles: ['county_staff'], component: () => import('./views/people/UsersView.vue') },
+  { path: '/devices', name: 'devices', menu: '设备管理', roles: ['county_staff'], component: () => import('./views/people/DevicesView.vue') },
 ]
 
 const routes: RouteRecordRaw[] = [
