@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what the tests need, then runs every Rust test in the
-# workspace, the server API tests a second time on PostgreSQL (scripts/pg.sh), the
+# workspace, the server API tests and the phone ↔ server tests a second time on PostgreSQL (scripts/pg.sh), the
 # binding tests, the shell tests, the Android screens rendered and checked on the host JVM, the API
 # conformance test (schemathesis against a real
 # server, every role) and the TypeScript client test (generated from the OpenAPI document, against a real
@@ -20,6 +20,9 @@ pg_url="$("$root/scripts/pg.sh" start "$pgdir/pg")"
 export LINKAGE_TEST_DATABASE="$pg_url"
 # Every API test, the console's included (its reads are portable: ADR 0016).
 cargo test --quiet -p linkage-server --test api
+echo "== the phone ↔ server tests again, on PostgreSQL (each server on a database of its own; several servers)"
+# The modules without a server (the phone alone on its file) ran above; they would only repeat themselves.
+cargo test --quiet -p integration-tests --test integration -- --skip drafts:: --skip households:: --skip issues:: --skip robustness::
 unset LINKAGE_TEST_DATABASE
 "$root/scripts/pg.sh" stop "$pgdir/pg"
 echo "== binding tests"

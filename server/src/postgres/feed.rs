@@ -76,12 +76,32 @@ pub fn head_and_top<C: GenericClient>(db: &mut Db<'_, C>) -> Result<(i64, i64)> 
     Ok((r.get(0), r.get(1)))
 }
 
-/// Keeps a process's feed head current (its thread, [`super::PgStorage`]): nudged after each of its commits,
-/// it publishes the head until every committed row is servable (an older transaction of another writer may
-/// hold them back for a moment), and every [`HEAD_POLL`] it reads the head for commits of other servers, so
-/// long-polls wake for them too.
-pub fn keep_head(pool: std::sync::Arc<super::pool::Pool>, feed: std::sync::Arc<tokio::sync::watch::Sender<i64>>, nudges: std::sync::mpsc::Receiver<()>) {
-    use std::sync::mpsc::RecvTimeoutError;
+/// The channel the servers of one database announce their feed commits on (`LISTEN`/`NOTIFY`); the payload
+/// is the announcing storage's instance id, so a server skips its own announcements.
+pub const CHANNEL: &str = "linkage_feed";
+
+/// Why the head thread woke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nudge {
+    /// This process committed feed rows: announce it to the other servers, then follow the head.
+    Local,
+    /// Another process announced a commit, the listener (re)connected, or a periodic recheck: follow the head.
+    Remote,
+}
+
+/// Keeps a process's feed head current (its thread, [`super::PgStorage`]): nudged after each of its commits, it
+/// announces them on [`CHANNEL`] (one `NOTIFY` for all the commits since its last round, off the request path
+/// and outside the writing transactions: a `NOTIFY` in them would serialize every commit of the cluster on
+/// PostgreSQL's notify lock, the single commit order ADR 0015 avoids), then publishes the head until every
+/// committed row is servable (an older transaction of another writer may hold them back for a while).
+/// Nudged by [`listen`] for other servers' announcements, it follows the head the same way, so their commits
+/// wake this server's long-polls at once. Ends when every sender of `nudges` is gone.
+pub fn keep_head(
+    pool: std::sync::Arc<super::pool::Pool>,
+    feed: std::sync::Arc<tokio::sync::watch::Sender<i64>>,
+    nudges: std::sync::mpsc::Receiver<Nudge>,
+    instance: String,
+) {
     let publish = |head: i64| {
         feed.send_if_modified(|h| {
             let moved = head > *h;
@@ -91,18 +111,31 @@ pub fn keep_head(pool: std::sync::Arc<super::pool::Pool>, feed: std::sync::Arc<t
             moved
         });
     };
-    loop {
-        match nudges.recv_timeout(HEAD_POLL) {
-            Err(RecvTimeoutError::Disconnected) => return,
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-        }
-        while nudges.try_recv().is_ok() {}
-        let deadline = std::time::Instant::now() + SETTLE;
+    // Only characters that need no quoting (a uuid's hex digits): the payload goes into the statement text.
+    debug_assert!(instance.bytes().all(|b| b.is_ascii_alphanumeric()));
+    let announce = format!("BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify('{CHANNEL}', '{instance}'); COMMIT");
+    while let Ok(first) = nudges.recv() {
+        let mut pending = Some(first);
+        let started = std::time::Instant::now();
         loop {
+            let mut local = pending.take() == Some(Nudge::Local);
+            loop {
+                match nudges.try_recv() {
+                    Ok(n) => local |= n == Nudge::Local,
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => return,
+                }
+            }
+            if local {
+                // Not durable (nothing is lost if it is: the others re-read their head every FEED_HEAD_RECHECK).
+                if let Err(e) = pool.run(|c| Ok(c.client.batch_execute(&announce)?)) {
+                    eprintln!("feed announcement failed (the other servers see it at their next head check): {e}");
+                }
+            }
             match pool.run(|c| head_and_top(&mut db(c))) {
                 Ok((head, top)) => {
                     publish(head);
-                    if head >= top || std::time::Instant::now() >= deadline {
+                    if head >= top {
                         break;
                     }
                 }
@@ -111,13 +144,107 @@ pub fn keep_head(pool: std::sync::Arc<super::pool::Pool>, feed: std::sync::Arc<t
                     break;
                 }
             }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+            // Rows held back by an older open transaction (of any database of the cluster): followed closely
+            // for a moment, then less often until it ends.
+            std::thread::sleep(if started.elapsed() < SETTLE { HELD_BACK_QUICK } else { HELD_BACK_SLOW });
         }
     }
 }
 
-/// How often a server reads the feed head for other servers' commits.
-pub const HEAD_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often the head is re-read while committed rows are held back, first, and after [`SETTLE`].
+const HELD_BACK_QUICK: std::time::Duration = std::time::Duration::from_millis(5);
+const HELD_BACK_SLOW: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The listening side of [`CHANNEL`]: a thread with a connection of its own; dropping this ends it (within
+/// [`LISTEN_TICK`]).
+#[derive(Debug)]
+pub struct Listener {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How often the listening thread looks whether it should end, and how long it waits between reconnections.
+const LISTEN_TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Starts listening on [`CHANNEL`] with a connection of its own to `config`'s database: every announcement of
+/// another storage instance (payload ≠ `instance`) nudges the head thread. Returns once `LISTEN` is in force
+/// (a commit announced after this returns is heard). A broken connection is reopened (then the head is read
+/// once, for announcements missed meanwhile).
+pub fn listen(config: postgres::Config, instance: String, nudge: std::sync::mpsc::Sender<Nudge>) -> Result<Listener> {
+    use std::sync::atomic::Ordering;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let connect = move |config: &postgres::Config| -> Result<postgres::Client> {
+        let mut client = config.connect(postgres::NoTls)?;
+        client.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+        Ok(client)
+    };
+    let (ready, started) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("linkage-feed-listen".into()).spawn({
+        let stop = stop.clone();
+        move || {
+            let mut client = match connect(&config) {
+                Ok(c) => {
+                    let _ = ready.send(Ok(()));
+                    c
+                }
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            while !stop.load(Ordering::Relaxed) {
+                let broken = {
+                    let mut notes = client.notifications();
+                    let mut iter = notes.timeout_iter(LISTEN_TICK);
+                    loop {
+                        match postgres::fallible_iterator::FallibleIterator::next(&mut iter) {
+                            // The head thread takes every nudge waiting at once: one head check for many.
+                            Ok(Some(note)) if note.payload() != instance => {
+                                if nudge.send(Nudge::Remote).is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(Some(_own)) => {}
+                            Err(e) => break Some(e),
+                            Ok(None) => break None,
+                        }
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                    }
+                };
+                if broken.is_some() || client.is_closed() {
+                    if let Some(e) = broken {
+                        eprintln!("feed listener lost its connection (reconnecting): {e}");
+                    }
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        std::thread::sleep(LISTEN_TICK);
+                        if let Ok(c) = connect(&config) {
+                            client = c;
+                            break;
+                        }
+                    }
+                    if nudge.send(Nudge::Remote).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })?;
+    match started.recv() {
+        Ok(Ok(())) => Ok(Listener { stop }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(Error::Invalid("the feed listener did not start".into())),
+    }
+}
 
 /// How long a pull waits for transactions older than rows already committed (a push of another phone
 /// still committing) before it serves what it may: read-your-writes for a phone that just pushed.

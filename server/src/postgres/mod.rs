@@ -141,7 +141,9 @@ pub struct PgStorage {
     blob_dir: PathBuf,
     feed: std::sync::Arc<tokio::sync::watch::Sender<i64>>,
     /// Wakes the thread that keeps the head current ([`feed::keep_head`]); it ends when this is dropped.
-    nudge: std::sync::mpsc::Sender<()>,
+    nudge: std::sync::mpsc::Sender<feed::Nudge>,
+    /// Hears the other servers' feed commits (`LISTEN`, [`feed::listen`]); stops when this is dropped.
+    _listener: feed::Listener,
 }
 
 impl PgStorage {
@@ -155,17 +157,28 @@ impl PgStorage {
         let head = pool.run(|conn| feed::head(&mut db(conn)))?;
         let feed = std::sync::Arc::new(tokio::sync::watch::Sender::new(head));
         let (nudge, nudges) = std::sync::mpsc::channel();
+        // This storage's name on the feed channel (its own announcements are not news to it).
+        let instance = uuid::Uuid::new_v4().simple().to_string();
         std::thread::Builder::new().name("linkage-feed-head".into()).spawn({
-            let (pool, feed) = (pool.clone(), feed.clone());
-            move || feed::keep_head(pool, feed, nudges)
+            let (pool, feed, instance) = (pool.clone(), feed.clone(), instance.clone());
+            move || feed::keep_head(pool, feed, nudges, instance)
         })?;
-        Ok(PgStorage { pool, blob_dir, feed, nudge })
+        let _listener = feed::listen(pool.config().clone(), instance, nudge.clone())?;
+        // A commit of another server between the head read above and LISTEN: read the head once more.
+        let _ = nudge.send(feed::Nudge::Remote);
+        Ok(PgStorage { pool, blob_dir, feed, nudge, _listener })
     }
 
-    /// Publishes the feed's head if it moved forward (waiters wake), and has it followed until rows held back
-    /// by an older open transaction become servable.
+    /// After a commit of this process that added to the feed: publishes the feed's head if it moved forward
+    /// (waiters wake), has the other servers told and the head followed until rows held back by an older open
+    /// transaction become servable.
     fn publish_head(&self) -> Result<i64> {
-        let _ = self.nudge.send(());
+        self.publish_head_after(feed::Nudge::Local)
+    }
+
+    /// [`Self::publish_head`]; `why` says whether this process committed (then the other servers are told).
+    fn publish_head_after(&self, why: feed::Nudge) -> Result<i64> {
+        let _ = self.nudge.send(why);
         let head = self.pool.run(|conn| feed::head(&mut db(conn)))?;
         self.feed.send_if_modified(|h| {
             let moved = head > *h;
@@ -739,7 +752,7 @@ impl Storage for PgStorage {
     }
 
     fn refresh_feed_head(&self) -> Result<i64> {
-        self.publish_head()
+        self.publish_head_after(feed::Nudge::Remote)
     }
 
     fn changes(&self, scope_path: &str, after: i64, limit: u32) -> Result<(Vec<Change>, bool)> {

@@ -109,6 +109,11 @@ impl Pool {
         Ok(Pool { config, max: max.max(1), state: Mutex::new((Vec::new(), 0)), freed: Condvar::new() })
     }
 
+    /// The connection settings (for a connection of its own outside the pool: the feed listener).
+    pub fn config(&self) -> &postgres::Config {
+        &self.config
+    }
+
     /// Takes an idle connection, opens one, or waits for one. Call only off a tokio runtime ([`Pool::run`]).
     fn get(&self) -> Result<Pooled<'_>> {
         let mut state = lock(&self.state);

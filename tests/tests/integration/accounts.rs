@@ -4,7 +4,6 @@
 
 use linkage_core::error::ErrorCode;
 use linkage_core::ApiError;
-use linkage_server::storage::Storage;
 
 use crate::server::*;
 

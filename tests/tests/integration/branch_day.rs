@@ -8,7 +8,7 @@ use linkage_core::actions::{ActionForm, Home, IssueFilter};
 use linkage_core::api::*;
 use linkage_protocol::rules::intake::{IntakeLevel, IntakePolicy};
 use linkage_protocol::wire::CountyConfig;
-use linkage_server::storage::{NewUser, Storage};
+use linkage_server::storage::NewUser;
 
 use crate::server::*;
 

@@ -7,7 +7,6 @@ use linkage_protocol::rules::county::missing_calendar_years;
 use linkage_protocol::rules::geo::OnSitePolicy;
 use linkage_protocol::rules::calendar::WorkCalendar;
 use linkage_protocol::wire::CountyConfig;
-use linkage_server::storage::Storage;
 
 use crate::server::*;
 

@@ -101,11 +101,8 @@ fn the_village_questionnaire_is_filled_on_phones_synced_and_tabulated() {
             p.app.sync(None).await.unwrap();
         }
         assert_eq!(server.count("SELECT COUNT(*) FROM form_responses"), 3);
-        let ids: Vec<String> = {
-            let conn = rusqlite::Connection::open(server.dir.path().join("linkage.db")).unwrap();
-            let mut stmt = conn.prepare("SELECT response_id FROM form_responses ORDER BY response_id").unwrap();
-            stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
-        };
+        let ids: Vec<String> =
+            server.texts("SELECT response_id FROM form_responses ORDER BY response_id").into_iter().map(|r| r[0].clone().unwrap()).collect();
         let mut expected = vec![r1.response_id.clone(), r2.response_id.clone(), r3.response_id.clone()];
         expected.sort();
         assert_eq!(ids, expected, "every submitted response reached the server and was accepted");
@@ -113,9 +110,9 @@ fn the_village_questionnaire_is_filled_on_phones_synced_and_tabulated() {
         // Tabulated on the server, counted by hand: 3 responses, b1 2 and b2 1; village types key 2, weak 1;
         // households (200 + 400 + 210) / 3 = 270, total 810; satisfaction satisfied 1 (r3), basically 1,
         // unsatisfied 1; 3 problems (2 + 1 + 0) — tasks: resources 1, development 1, governance 1; the
-        // merged count never asked (every answer 'no').
-        let conn = linkage_server::measures::open_read_only(server.dir.path()).unwrap();
-        let t = forms::tabulate(&forms::load(&conn, "yunlian_village", None, None).unwrap());
+        // merged count never asked (every answer 'no'). Read through the server's storage (either backend).
+        let conn = server.storage();
+        let t = forms::tabulate(&forms::load(conn, "yunlian_village", None, None).unwrap());
         assert_eq!(t.responses, 3);
         assert_eq!(t.per_node.iter().map(|(id, _, n)| (id.as_str(), *n)).collect::<Vec<_>>(), [("b2", 1), ("b1", 2)]);
         let q = |name: &str| t.questions.iter().find(|q| q.name == name).unwrap().clone();
@@ -129,6 +126,6 @@ fn the_village_questionnaire_is_filled_on_phones_synced_and_tabulated() {
         assert_eq!(q("merged_count").answered, 0);
         assert_eq!(q("persons_per_household").mean, Some(3.0), "every village 3 persons per household");
         // Within 石堡镇 (t1): gw's two responses.
-        assert_eq!(forms::tabulate(&forms::load(&conn, "yunlian_village", None, Some("t1")).unwrap()).responses, 2);
+        assert_eq!(forms::tabulate(&forms::load(conn, "yunlian_village", None, Some("t1")).unwrap()).responses, 2);
     });
 }

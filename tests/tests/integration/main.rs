@@ -1,6 +1,8 @@
 //! Workspace-level integration tests: the public `FieldApp` API as a shell uses it, on real database files.
 //! One binary, one module per area; `server` runs the real sync server on loopback for the phone ↔ server
-//! modules (`sync_*`), `fault_proxy` sits between them to inject network faults.
+//! modules (`sync_*`), `fault_proxy` sits between them to inject network faults. With `LINKAGE_TEST_DATABASE`
+//! naming a PostgreSQL cluster the server runs on a database of its own there (scripts/test.sh's second run),
+//! and `several_servers` puts two servers behind one database.
 
 mod accounts;
 mod autosync;
@@ -16,6 +18,7 @@ mod households;
 mod issues;
 mod robustness;
 mod server;
+mod several_servers;
 mod sync_faults;
 mod sync_longpoll;
 mod sync_merge;

@@ -1,7 +1,9 @@
-//! A real sync server for phone ↔ server tests: `linkage-server`'s router over its embedded SQLite storage in a
-//! temporary data directory, on a loopback port, loaded with the same fixture county the phones' unit tests use.
-//! The server runs on a runtime of its own so a test can kill it (every task and connection dropped mid-flight,
-//! as a crash would) and start it again on the same port and data directory.
+//! A real sync server for phone ↔ server tests: `linkage-server`'s router on a loopback port, loaded with the same
+//! fixture county the phones' unit tests use, over the storage the suite runs on: the embedded SQLite in a
+//! temporary data directory, or — when `LINKAGE_TEST_DATABASE` names a PostgreSQL cluster (scripts/test.sh's
+//! second run) — a database of its own on that cluster (blobs still in the data directory), so every phone ↔
+//! server rule is proven on both backends. The server runs on a runtime of its own so a test can kill it (every
+//! task and connection dropped mid-flight, as a crash would) and start it again on the same port and storage.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +15,7 @@ use linkage_core::sync::{RetryPolicy, SyncLimits};
 use linkage_core::FieldApp;
 use linkage_protocol::wire::Bundle;
 use linkage_server::import;
-use linkage_server::sqlite::SqliteStorage;
+use linkage_server::storage::Storage;
 
 use crate::common::fixture_path;
 
@@ -23,26 +25,39 @@ pub const PASSWORD: &str = "测试口令-2026";
 /// A running (or killed) server.
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub dir: tempfile::TempDir,
+    /// The data directory (SQLite's database file; the blob folder on both backends, shared by [`Self::another`]).
+    pub dir: Arc<tempfile::TempDir>,
+    /// The server's PostgreSQL database (`LINKAGE_TEST_DATABASE` set), else `None` (SQLite in `dir`).
+    pub database: Option<String>,
     runtime: Option<tokio::runtime::Runtime>,
-    storage: Option<Arc<SqliteStorage>>,
+    storage: Option<Arc<dyn Storage>>,
 }
 
 impl TestServer {
     /// A fresh server with the fixture county (nodes, households) and its users, passwords [`PASSWORD`].
     pub fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let (storage, database) = linkage_server::storage::open_for_test(dir.path());
         let bundle: Bundle = serde_json::from_str(&std::fs::read_to_string(fixture_path()).unwrap()).unwrap();
-        import::import_bundle(&storage, bundle, &linkage_server::auth::hash_password(PASSWORD).unwrap()).unwrap();
+        import::import_bundle(storage.as_ref(), bundle, &linkage_server::auth::hash_password(PASSWORD).unwrap()).unwrap();
         drop(storage);
-        let mut server = TestServer { addr: "127.0.0.1:0".parse().unwrap(), dir, runtime: None, storage: None };
+        let mut server = TestServer { addr: "127.0.0.1:0".parse().unwrap(), dir: Arc::new(dir), database, runtime: None, storage: None };
         server.run();
         server
     }
 
+    /// A second server on its own port over the same PostgreSQL database and the same data directory (the
+    /// blob folder every server of a deployment shares): its own connection pool, feed head and listener, as
+    /// another `linkage-server serve` process would have. `None` on SQLite (one server per database file).
+    pub fn another(&self) -> Option<TestServer> {
+        let database = self.database.clone()?;
+        let mut server = TestServer { addr: "127.0.0.1:0".parse().unwrap(), dir: self.dir.clone(), database: Some(database), runtime: None, storage: None };
+        server.run();
+        Some(server)
+    }
+
     fn run(&mut self) {
-        let storage = Arc::new(SqliteStorage::open(self.dir.path()).unwrap());
+        let storage = linkage_server::storage::open(self.database.as_deref(), self.dir.path()).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         // The port of a killed server may linger briefly: retry the bind. (Plain std calls: this may run
         // inside a test's async block, where blocking on another runtime is not allowed.)
@@ -75,7 +90,7 @@ impl TestServer {
     }
 
     /// The server's storage (for assertions straight on the server's records).
-    pub fn storage(&self) -> &SqliteStorage {
+    pub fn storage(&self) -> &dyn Storage {
         self.storage.as_deref().expect("server is running")
     }
 
@@ -93,10 +108,41 @@ impl TestServer {
         self.run();
     }
 
-    /// One number from the server's database file (row counts of ops, changes, ...).
+    /// One number from the server's database (row counts of ops, changes, ...): SQL both backends read alike.
     pub fn count(&self, sql: &str) -> i64 {
-        let conn = rusqlite::Connection::open(self.dir.path().join("linkage.db")).unwrap();
-        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+        match &self.database {
+            Some(url) => linkage_server::postgres::query_i64(url, sql).unwrap_or_else(|e| panic!("{sql}: {e}")),
+            None => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("linkage.db")).unwrap();
+                conn.query_row(sql, [], |r| r.get(0)).unwrap()
+            }
+        }
+    }
+
+    /// The rows of `sql` from the server's database, every column text (`CAST(x AS TEXT)` for others; NULL
+    /// reads as `None`): SQL both backends read alike.
+    pub fn texts(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.database {
+            // The synchronous client refuses to run inside a runtime (tests call this from async blocks).
+            Some(url) => std::thread::scope(|s| {
+                s.spawn(|| {
+                    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                    let rows = client.query(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                    rows.iter().map(|r| (0..r.len()).map(|i| r.get::<_, Option<String>>(i)).collect()).collect()
+                })
+                .join()
+                .unwrap()
+            }),
+            None => {
+                let conn = rusqlite::Connection::open(self.dir.path().join("linkage.db")).unwrap();
+                let mut stmt = conn.prepare(sql).unwrap();
+                let n = stmt.column_count();
+                stmt.query_map([], |r| (0..n).map(|i| r.get::<_, Option<String>>(i)).collect::<Result<Vec<_>, _>>())
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+        }
     }
 }
 

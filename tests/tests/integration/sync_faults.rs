@@ -107,7 +107,7 @@ fn proxy_faults_lose_nothing_and_duplicate_nothing() {
         assert_eq!(server.count("SELECT count(*) FROM changes"), local_ops);
         assert_eq!(server.count("SELECT count(*) FROM issues"), 9);
         assert_eq!(server.count("SELECT count(*) FROM visits"), 4);
-        assert_eq!(server.count("SELECT count(*) FROM (SELECT event_id FROM issue_events GROUP BY event_id HAVING count(*) > 1)"), 0);
+        assert_eq!(server.count("SELECT count(*) FROM (SELECT event_id FROM issue_events GROUP BY event_id HAVING count(*) > 1) AS twice"), 0);
         for phone in [&lh, &gw] {
             let status = phone.app.outbox_status().unwrap();
             assert_eq!((status.pending, status.quarantined), (0, 0));
@@ -243,11 +243,7 @@ fn a_revoked_device_wipes_its_data_and_photos() {
         let shot = gw.app.add_evidence(crate::sync_story::photo(gw.dir.path(), "p.png"), None, None).unwrap();
         assert!(std::path::Path::new(&shot.path).exists());
 
-        let device: String = {
-            let conn = rusqlite::Connection::open(server.dir.path().join("linkage.db")).unwrap();
-            conn.query_row("SELECT device_id FROM devices WHERE user_id = 'gw'", [], |r| r.get(0)).unwrap()
-        };
-        use linkage_server::storage::Storage;
+        let device = server.texts("SELECT device_id FROM devices WHERE user_id = 'gw'")[0][0].clone().unwrap();
         assert!(server.storage().revoke_device(&device).unwrap());
 
         let r = gw.app.sync(None).await;

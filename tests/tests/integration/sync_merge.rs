@@ -77,13 +77,9 @@ fn two_phones_edit_one_household_offline_and_merge_field_by_field() {
         let mut got = view(&ts.app.household("h1".into()).unwrap());
         got.4.sort();
         assert_eq!(got, expected_sorted);
-        let conn = rusqlite::Connection::open(server.dir.path().join("linkage.db")).unwrap();
-        let (members, address, phone, tags): (u32, String, String, String) = conn
-            .query_row("SELECT members, address, phone, tags FROM households WHERE id = 'h1'", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .unwrap();
-        assert_eq!((members, address.as_str(), phone.as_str()), (4, "一组15号", "13987654321"));
+        let row = server.texts("SELECT CAST(members AS TEXT), address, phone, CAST(tags AS TEXT) FROM households WHERE id = 'h1'").remove(0);
+        let [members, address, phone, tags] = <[Option<String>; 4]>::try_from(row).unwrap().map(Option::unwrap);
+        assert_eq!((members.as_str(), address.as_str(), phone.as_str()), ("4", "一组15号", "13987654321"));
         let mut tags: Vec<String> = serde_json::from_str(&tags).unwrap();
         tags.sort();
         assert_eq!(tags, expected_sorted.4);

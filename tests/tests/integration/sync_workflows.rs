@@ -6,7 +6,6 @@
 use linkage_core::api::*;
 use linkage_core::ApiError;
 use linkage_protocol::rules::sla::SlaRules;
-use linkage_server::storage::Storage;
 
 use crate::server::*;
 use crate::sync_story::{heating_issue, photo};
