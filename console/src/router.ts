@@ -40,6 +40,8 @@ export const pages: Page[] = [
   { path: '/import', name: 'import', menu: '台账导入', roles: ['county_staff'], component: () => import('./views/people/ImportView.vue') },
   { path: '/users', name: 'users', menu: '账号管理', roles: ['county_staff'], component: () => import('./views/people/UsersView.vue') },
   { path: '/devices', name: 'devices', menu: '设备管理', roles: ['county_staff'], component: () => import('./views/people/DevicesView.vue') },
+  { path: '/forms', name: 'forms', menu: '问卷', component: () => import('./views/forms/FormsView.vue') },
+  { path: '/forms/:id', name: 'form-report', component: () => import('./views/forms/FormReportView.vue') },
 ]
 
 const routes: RouteRecordRaw[] = [
