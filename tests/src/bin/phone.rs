@@ -7,6 +7,9 @@
 //! phone --db DIR --server URL --user ID issue <issue id>          # sync, then the issue as the phone shows it
 //! phone --db DIR --server URL --user ID directives                # sync, then the directives to acknowledge
 //! phone --db DIR --server URL --user ID ack <directive id>         # acknowledge (签收) and sync it up
+//! phone --db DIR --server URL --user ID directive <directive id>   # sync, then my node's state of it (催办, report)
+//! phone --db DIR --server URL --user ID report <directive id> <note> [--photo JPEG]
+//!                                                                  # report the task done (with a photo), sync it up
 //! ```
 //! The first call signs in (the store lives in DIR/phone.db and is kept between calls). Errors: a JSON
 //! `{"error": ...}` and exit status 1.
@@ -26,7 +29,8 @@ async fn run(args: Vec<String>) -> Result<Value, String> {
     let server = arg(&args, "--server").ok_or("--server URL")?;
     let user = arg(&args, "--user").ok_or("--user ID")?;
     let password = arg(&args, "--password").unwrap_or_else(|| "linkage2026".into());
-    let flags = ["--db", "--server", "--user", "--password"];
+    let photo = arg(&args, "--photo");
+    let flags = ["--db", "--server", "--user", "--password", "--photo"];
     let mut rest = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -77,8 +81,37 @@ async fn run(args: Vec<String>) -> Result<Value, String> {
             sync(app.clone()).await?;
             Ok(json!({ "id": d.id, "acknowledged_at_ms": d.acknowledged_at_ms }))
         }
-        _ => Err("command: sync | issue <id> | directives | ack <directive id>".into()),
+        Some("directive") => {
+            let id = rest.get(1).ok_or("directive <directive id>")?.clone();
+            sync(app.clone()).await?;
+            Ok(directive_json(&app.directive(id).map_err(|e| format!("{e:?}"))?))
+        }
+        Some("report") => {
+            let (id, note) = (rest.get(1).ok_or("report <directive id> <note>")?.clone(), rest.get(2).ok_or("report <directive id> <note>")?.clone());
+            sync(app.clone()).await?;
+            let mut evidence = Vec::new();
+            if let Some(path) = photo {
+                let target = linkage_core::api::EvidenceTarget::Acknowledgement { directive_id: id.clone() };
+                evidence.push(app.add_evidence(path, None, Some(target)).map_err(|e| format!("{e:?}"))?.hash);
+            }
+            app.report_task_completion(id.clone(), note, evidence.clone()).map_err(|e| format!("{e:?}"))?;
+            sync(app.clone()).await?;
+            let mut out = directive_json(&app.directive(id).map_err(|e| format!("{e:?}"))?);
+            out["evidence"] = json!(evidence);
+            Ok(out)
+        }
+        _ => Err("command: sync | issue <id> | directives | ack <directive id> | directive <directive id> | report <directive id> <note> [--photo JPEG]".into()),
     }
+}
+
+/// What the phone shows of a directive for its user's node.
+fn directive_json(d: &linkage_core::api::DirectiveSummary) -> Value {
+    json!({
+        "id": d.id, "title": d.title, "acknowledged_at_ms": d.acknowledged_at_ms, "relayed_at_ms": d.relayed_at_ms,
+        "reminded_at_ms": d.reminded_at_ms, "completed_at_ms": d.completed_at_ms, "can_acknowledge": d.can_acknowledge,
+        "can_report_completion": d.can_report_completion, "report_status_label": d.report_status_label,
+        "report_return_reason": d.report_return_reason,
+    })
 }
 
 fn main() {
