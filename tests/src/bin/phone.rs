@@ -10,13 +10,20 @@
 //! phone --db DIR --server URL --user ID directive <directive id>   # sync, then my node's state of it (催办, report)
 //! phone --db DIR --server URL --user ID report <directive id> <note> [--photo JPEG]
 //!                                                                  # report the task done (with a photo), sync it up
+//! phone --db DIR --server URL --user ID form <form id> <steps.json> [node id]
+//!                                          # sync, fill the form offline through the core's form model, submit, sync it up
 //! ```
+//! `steps.json` is a list of steps applied in order: `{"path": "households", "text": "300"}`,
+//! `{"path": "village_type", "choice": "key"}`, `{"path": "idle_asset_use", "choices": ["lease"]}`,
+//! `{"add": "problems"}` (a repeat entry; its questions are then `problems[1]/problem`). The form is about
+//! `node id` (default: the user's own node).
 //! The first call signs in (the store lives in DIR/phone.db and is kept between calls). Errors: a JSON
 //! `{"error": ...}` and exit status 1.
 
 use std::sync::Arc;
 
 use linkage_core::clock::SystemClock;
+use linkage_core::forms::FormAnswer;
 use linkage_core::FieldApp;
 use serde_json::{json, Value};
 
@@ -100,7 +107,35 @@ async fn run(args: Vec<String>) -> Result<Value, String> {
             out["evidence"] = json!(evidence);
             Ok(out)
         }
-        _ => Err("command: sync | issue <id> | directives | ack <directive id> | directive <directive id> | report <directive id> <note> [--photo JPEG]".into()),
+
+        Some("form") => {
+            let form_id = rest.get(1).ok_or("form <form id> <steps.json> [node id]")?.clone();
+            let steps_file = rest.get(2).ok_or("form <form id> <steps.json> [node id]")?;
+            let steps: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(steps_file).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+            sync(app.clone()).await?;
+            let model = app.start_form_draft(form_id, None, rest.get(3).cloned(), None).map_err(|e| format!("{e:?}"))?;
+            let draft = model.draft_id.clone();
+            for step in &steps {
+                let path = step["path"].as_str().unwrap_or_default().to_string();
+                let done = if let Some(repeat) = step["add"].as_str() {
+                    app.add_repeat_instance(draft.clone(), repeat.into())
+                } else if let Some(text) = step["text"].as_str() {
+                    app.set_answer(draft.clone(), path, FormAnswer::Text { value: text.into() })
+                } else if let Some(id) = step["choice"].as_str() {
+                    app.set_answer(draft.clone(), path, FormAnswer::Choice { id: id.into() })
+                } else if let Some(ids) = step["choices"].as_array() {
+                    let ids = ids.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+                    app.set_answer(draft.clone(), path, FormAnswer::Choices { ids })
+                } else {
+                    return Err(format!("unknown step {step}"));
+                };
+                done.map_err(|e| format!("{step}: {e:?}"))?;
+            }
+            let submitted = app.submit_form(draft).map_err(|e| format!("{e:?}"))?;
+            sync(app.clone()).await?;
+            Ok(json!({ "response_id": submitted.response_id, "form_id": submitted.form_id, "version": submitted.version, "answered": submitted.answered }))
+        }
+        _ => Err("command: sync | issue <id> | directives | ack <directive id> | directive <directive id> | report <directive id> <note> [--photo JPEG] | form <form id> <steps.json> [node id]".into()),
     }
 }
 
