@@ -129,7 +129,7 @@ test('a township sees its own area; the county retires the version', async ({ pa
   await expect(page.locator('[data-test=form-import]')).toHaveCount(0)
   await expect(page.locator('[data-test=retire-yunlian_village-1]')).toHaveCount(0)
   await page.goto(url + '/console/forms/yunlian_village?node=hl-t1')
-  await expect(page.locator('.el-alert')).toContainText('您的辖区内没有这个单位')
+  await expect(page.locator('.el-alert')).toContainText('不在您的管辖范围内')
   const r = await pageFetch(page, '/v1/console/forms/yunlian_village/report?node=hl-t1')
   expect(r.status).toBe(404)
 
