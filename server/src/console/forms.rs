@@ -320,7 +320,7 @@ async fn import(
     if declared.is_some_and(|n| n > MAX_FORM_BYTES) {
         return Err(too_large());
     }
-    let body = body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid(r.body_text()) })?;
+    let body = body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid(format!("上传的文件没有收全，请重新上传 / {}", r.body_text())) })?;
     if body.len() > MAX_FORM_BYTES {
         return Err(too_large());
     }
@@ -607,7 +607,7 @@ async fn export(
     let detail = serde_json::json!({ "version": version, "node": node_id, "responses": responses, "via": "console" });
     record(&state, audit::Event::new(user_id, Action::FormExport, &id, address).with(detail)).await;
     let file = format!("attachment; filename=\"form-{id}-v{version}-{node_id}.xlsx\"");
-    let disposition = header::HeaderValue::from_str(&file).map_err(|_| ApiError::from(Error::Invalid("file name".into())))?;
+    let disposition = header::HeaderValue::from_str(&file).map_err(|_| ApiError::from(Error::Invalid("导出文件名不合法 / bad export file name".into())))?;
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, header::HeaderValue::from_static(XLSX)), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 

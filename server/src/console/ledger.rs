@@ -407,7 +407,7 @@ async fn export_measures(State(state): State<AppState>, staff: Staff, params: st
     let detail = serde_json::json!({ "node": node_id, "from": params.from, "to": params.to, "format": "xlsx", "via": "console" });
     record(&state, audit::Event::new(staff.user.id.clone(), Action::MeasuresExport, &node_id, staff.address.clone()).with(detail)).await;
     let file = format!("attachment; filename=\"measures-{node_id}-{}-{}.xlsx\"", params.from, params.to);
-    let disposition = header::HeaderValue::from_str(&file).map_err(|_| ApiError::from(Error::Invalid("file name".into())))?;
+    let disposition = header::HeaderValue::from_str(&file).map_err(|_| ApiError::from(Error::Invalid("导出文件名不合法 / bad export file name".into())))?;
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, header::HeaderValue::from_static(XLSX)), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 

@@ -371,7 +371,7 @@ async fn import(
     if declared.is_some_and(|n| n > MAX_IMPORT_BYTES) {
         return Err(too_large());
     }
-    let body = body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid(r.body_text()) })?;
+    let body = body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid(format!("上传的文件没有收全，请重新上传 / {}", r.body_text())) })?;
     if body.len() > MAX_IMPORT_BYTES {
         return Err(too_large());
     }
