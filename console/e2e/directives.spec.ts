@@ -5,25 +5,22 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { Page } from '@playwright/test'
-import { test, expect, signIn } from './fixtures'
+import { test, expect, signIn, PHONE_BIN } from './fixtures'
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
-const PHONE = process.env.LINKAGE_PHONE_BIN ?? join(root, 'target', 'debug', 'phone')
 const shots = process.env.SCREENSHOTS
 
 let dir = ''
 test.beforeEach(() => {
-  if (!existsSync(PHONE)) throw new Error(`phone not built: ${PHONE} (cargo build -p integration-tests --bin phone)`)
+  if (!existsSync(PHONE_BIN)) throw new Error(`phone not built: ${PHONE_BIN} (cargo build -p integration-tests --bin phone)`)
   dir = mkdtempSync(join(tmpdir(), 'linkage-phones-'))
 })
 test.afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
 /** One call of a user's phone (each user has their own store under the test's directory). */
 function phone(user: string, ...args: string[]) {
-  const out = execFileSync(PHONE, ['--db', join(dir, user), '--server', process.env.LINKAGE_URL!, '--user', user, ...args])
+  const out = execFileSync(PHONE_BIN, ['--db', join(dir, user), '--server', process.env.LINKAGE_URL!, '--user', user, ...args])
   return JSON.parse(out.toString())
 }
 

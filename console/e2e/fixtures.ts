@@ -4,12 +4,18 @@
 import { test as base, expect, chromium, type BrowserContext, type Page } from '@playwright/test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium'
 export const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run']
 export const PASSWORD = 'linkage2026'
+/** The workspace's root directory. */
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
+/** The test phone (a real phone core, see README.md): `$PHONE_BIN`, else `target/debug/phone` of the workspace
+ *  (what scripts/test-console.sh builds). */
+export const PHONE_BIN = process.env.PHONE_BIN ?? join(ROOT, 'target', 'debug', 'phone')
 
 export const test = base.extend<{ context: BrowserContext; page: Page; url: string }>({
   url: async ({}, use) => use(process.env.LINKAGE_URL!),

@@ -5,14 +5,11 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { test, expect, signIn, pageFetch } from './fixtures'
+import { join } from 'node:path'
+import { test, expect, signIn, pageFetch, PHONE_BIN, ROOT } from './fixtures'
 import { xlsx } from './xlsx'
 
-const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
-const example = join(root, 'examples', 'forms', 'yunlian-village-questionnaire.xlsx')
-const phoneBin = process.env.PHONE_BIN ?? join(root, 'target', 'debug', 'phone')
+const example = join(ROOT, 'examples', 'forms', 'yunlian-village-questionnaire.xlsx')
 
 const malformed = xlsx([
   ['survey', [
@@ -91,7 +88,7 @@ test('a phone fills the questionnaire; the console shows the tabulation and the 
   try {
     const stepsFile = join(dir, 'steps.json')
     writeFileSync(stepsFile, JSON.stringify(steps))
-    const out = JSON.parse(execFileSync(phoneBin, ['--db', dir, '--server', url, '--user', 'gw1-1', 'form', 'yunlian_village', stepsFile]).toString())
+    const out = JSON.parse(execFileSync(PHONE_BIN, ['--db', dir, '--server', url, '--user', 'gw1-1', 'form', 'yunlian_village', stepsFile]).toString())
     expect(out.form_id).toBe('yunlian_village')
     expect(out.response_id).toBeTruthy()
   } finally {

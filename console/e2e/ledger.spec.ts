@@ -5,11 +5,9 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { test, expect, signIn, pageFetch } from './fixtures'
+import { join } from 'node:path'
+import { test, expect, signIn, pageFetch, PHONE_BIN } from './fixtures'
 
-const PHONE = process.env.PHONE_BIN ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'target', 'debug', 'phone')
 
 test('ledger search opens a household’s page', async ({ page, url }) => {
   await signIn(page, url, 'cs1')
@@ -150,7 +148,7 @@ test('county administrators add, reset and disable an account, and revoke a phon
   const dir = mkdtempSync(join(tmpdir(), 'linkage-phone-'))
   try {
     const phone = (...args: string[]) =>
-      execFileSync(PHONE, ['--db', dir, '--server', url, '--user', 'gw1-2', ...args], { timeout: 120_000 }).toString()
+      execFileSync(PHONE_BIN, ['--db', dir, '--server', url, '--user', 'gw1-2', ...args], { timeout: 120_000 }).toString()
     expect(JSON.parse(phone('sync')).synced).toBe(true)
     await page.locator('[data-test=menu-devices]').click()
     await expect(page.locator('h1')).toHaveText('设备管理')

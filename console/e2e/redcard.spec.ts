@@ -4,15 +4,13 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { test, expect, signIn, pageFetch } from './fixtures'
+import { join } from 'node:path'
+import { test, expect, signIn, pageFetch, PHONE_BIN } from './fixtures'
 
-const PHONE = process.env.PHONE_BIN ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'target', 'debug', 'phone')
 
 /** Runs the phone core as `user` on its store in `dir`; its JSON answer. */
 function phone(dir: string, user: string, ...args: string[]) {
-  const out = execFileSync(PHONE, ['--db', dir, '--server', process.env.LINKAGE_URL!, '--user', user, ...args], { timeout: 120_000 })
+  const out = execFileSync(PHONE_BIN, ['--db', dir, '--server', process.env.LINKAGE_URL!, '--user', user, ...args], { timeout: 120_000 })
   return JSON.parse(out.toString())
 }
 

@@ -315,18 +315,7 @@ async fn import(
 ) -> ApiResult<axum::Json<FormImportAnswer>> {
     county_only(&staff)?;
     let Query(params) = params?;
-    let too_large = || ApiError::too_large(format!("文件过大：最大 {} MB / at most {} MiB", MAX_FORM_BYTES >> 20, MAX_FORM_BYTES >> 20));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_FORM_BYTES) {
-        return Err(too_large());
-    }
-    let body = body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid(format!("上传的文件没有收全，请重新上传 / {}", r.body_text())) })?;
-    if body.len() > MAX_FORM_BYTES {
-        return Err(too_large());
-    }
-    if body.is_empty() {
-        return Err(ApiError::invalid("文件是空的 / the file is empty"));
-    }
+    let body = super::upload_body(&headers, body, MAX_FORM_BYTES, "")?;
     if let Some(n) = &params.node {
         staff::check_id("node", n)?;
     }
@@ -503,7 +492,7 @@ fn locate(conn: &ReadTx<'_>, staff: &Staff, form_id: &str, p: &ReportParams) -> 
         None => versions.first(),
     };
     let Some(chosen) = chosen else {
-        return Ok(Err(ApiError::not_found("您的辖区没有这份问卷（或这一版）/ no such form version reaching your area")));
+        return Ok(Err(staff::out_of_scope(staff::Record::Form)));
     };
     let node_id = p.node.clone().unwrap_or_else(|| staff.user.node_id.clone());
     let node = match staff::node_in_scope(conn, &staff.user, &node_id)? {

@@ -335,6 +335,12 @@ fn load_in_scope(conn: &ReadTx<'_>, staff: &Staff, id: &str) -> Result<std::resu
     Ok(staff::checked(load(conn, id)?, Record::Issue, |found| staff::sees(&staff.user, &found.0.path)))
 }
 
+/// The SQL condition of an open issue (in no terminal state, `IssueState::is_terminal`): THE list of the
+/// console's open states (the issues list's `open` filter, the map's pins).
+pub(crate) fn open_sql() -> String {
+    state_sql(StateFilter::Open)
+}
+
 fn state_sql(filter: StateFilter) -> String {
     // The names are the protocol's fixed snake_case names (`IssueState::as_str`), never user text.
     let list = |states: Vec<IssueState>| states.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");

@@ -78,8 +78,6 @@ pub struct MapData {
     pub tile_url: Option<String>,
 }
 
-const OPEN: &str = "state NOT IN ('closed', 'rejected', 'merged')";
-
 fn load(tx: &ReadTx<'_>, node: &crate::storage::NodeInfo, now_ms: i64) -> crate::Result<(Vec<MapArea>, Vec<[f64; 3]>, Vec<MapIssue>, u32)> {
     let upper = scope::upper_bound(&node.path);
     let policy = MeasuresPolicy::for_county(&crate::readtx::county_config(tx)?);
@@ -139,7 +137,7 @@ fn load(tx: &ReadTx<'_>, node: &crate::storage::NodeInfo, now_ms: i64) -> crate:
 
     // Open issues: at their household's point, else at the report's GPS fix.
     let open = tx.query_map(
-        &format!("SELECT id, path, title, state FROM issues WHERE path >= ?1 AND path < ?2 AND {OPEN} ORDER BY reported_at_ms DESC, id"),
+        &format!("SELECT id, path, title, state FROM issues WHERE path >= ?1 AND path < ?2 AND {} ORDER BY reported_at_ms DESC, id", super::issues::open_sql()),
         params![node.path, upper],
         |r| Ok((r.get::<String>(0)?, r.get::<String>(1)?, r.get::<String>(2)?, r.get::<String>(3)?)),
     )?;

@@ -99,6 +99,37 @@ pub(crate) async fn read<T: Send + 'static>(
     crate::api::blocking(move || crate::readtx::read(storage.as_ref(), f)).await
 }
 
+/// The bytes of an uploaded file (台账导入's CSV/XLSX, 问卷's XLSForm): refused as too large (`413`, "at most
+/// `max` MB" and the `advice` after it, e.g. "，请分成几个文件导入") before anything is read when the declared
+/// length is over `max` and again when the bytes are; refused as `400` when the upload was cut short or is empty.
+/// Nothing is stored by a refused upload. THE one reading of an upload body of the console.
+pub(crate) fn upload_body(
+    headers: &axum::http::HeaderMap,
+    body: std::result::Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    max: usize,
+    advice: &str,
+) -> std::result::Result<axum::body::Bytes, ApiError> {
+    let too_large = || ApiError::too_large(format!("文件过大：最大 {} MB{advice} / at most {} MiB", max >> 20, max >> 20));
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(too_large());
+    }
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::invalid(format!("上传的文件没有收全，请重新上传 / {}", r.body_text()))
+        }
+    })?;
+    if body.len() > max {
+        return Err(too_large());
+    }
+    if body.is_empty() {
+        return Err(ApiError::invalid("文件是空的 / the file is empty"));
+    }
+    Ok(body)
+}
+
 /// `403 forbidden` with a zh-CN message (English after the slash).
 pub(crate) fn forbidden(message: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, linkage_protocol::sync::ErrorCode::Forbidden, message)

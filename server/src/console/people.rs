@@ -8,7 +8,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::MethodFilter;
 use linkage_protocol::labels::{Label, Locale};
 use linkage_protocol::model::Role;
@@ -366,18 +366,7 @@ async fn import(
 ) -> ApiResult<axum::Json<ImportAnswer>> {
     county_only(&staff)?;
     let Query(params) = params?;
-    let too_large = || ApiError::too_large(format!("文件过大：最大 {} MB，请分成几个文件导入 / at most {} MiB", MAX_IMPORT_BYTES >> 20, MAX_IMPORT_BYTES >> 20));
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_IMPORT_BYTES) {
-        return Err(too_large());
-    }
-    let body = body.map_err(|r| if r.status() == StatusCode::PAYLOAD_TOO_LARGE { too_large() } else { ApiError::invalid(format!("上传的文件没有收全，请重新上传 / {}", r.body_text())) })?;
-    if body.len() > MAX_IMPORT_BYTES {
-        return Err(too_large());
-    }
-    if body.is_empty() {
-        return Err(ApiError::invalid("文件是空的 / the file is empty"));
-    }
+    let body = super::upload_body(&headers, body, MAX_IMPORT_BYTES, "，请分成几个文件导入")?;
     let (text, encoding) = decode_upload(&body).map_err(ApiError::invalid)?;
     let kind = params.kind;
     let dry_run = params.dry_run;

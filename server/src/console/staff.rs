@@ -90,6 +90,8 @@ pub enum Record {
     Directive,
     /// 照片.
     Photo,
+    /// 问卷 (a form version reaching the caller's area).
+    Form,
 }
 
 impl Record {
@@ -100,6 +102,7 @@ impl Record {
             Record::Issue => "这件诉求",
             Record::Directive => "这条指令",
             Record::Photo => "这张照片",
+            Record::Form => "这份问卷",
         }
     }
 }

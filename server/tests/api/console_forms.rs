@@ -217,6 +217,14 @@ async fn forms_are_listed_tabulated_exported_and_retired_within_the_callers_area
     let page = get::<FormsPage>(&s, &ts1, "/v1/console/forms").await.1.unwrap();
     assert!(page.forms.iter().all(|f| f.form_id != "t2_only"));
     assert_eq!(get::<FormReport>(&s, &ts1, "/v1/console/forms/t2_only/report").await.0, 404);
+    // A form elsewhere and no form at all: the one answer of the console for ids out of scope (same words).
+    let said = |path: &'static str| {
+        let req = s.http.get(s.url(path)).bearer_auth(ts1.clone());
+        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap()["message"].as_str().unwrap().to_string() }
+    };
+    let elsewhere = said("/v1/console/forms/t2_only/report").await;
+    assert_eq!(elsewhere, said("/v1/console/forms/nothing/report").await);
+    assert_eq!(elsewhere, "这份问卷不存在，或不在您的管辖范围内 / not found or not in your scope");
 
     // Retire: county staff only, once; the phones are told.
     let retire = |token: &str| s.http.post(s.url("/v1/console/forms/winter_check/retire?version=1")).bearer_auth(token.to_string()).send();
