@@ -1,37 +1,59 @@
-// ECharts, imported per chart (tree-shaken): the core, the canvas renderer and the bar/line charts of the
-// dashboard here; the map page registers the geo component and the scatter chart itself (loaded with it).
-import * as echarts from 'echarts/core'
-import { BarChart, LineChart } from 'echarts/charts'
-import { GridComponent, TooltipComponent, LegendComponent } from 'echarts/components'
-import { CanvasRenderer } from 'echarts/renderers'
+// A chart on a page: `useChart` draws an ECharts option into an element. The library (src/echarts.ts) is loaded
+// with a dynamic import when the first chart is set up, and a chart is drawn only after the page has painted
+// with its data: the table of a page never waits for the chart library (the dashboard's first load, issue #14).
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
+import type { EChartsCoreOption, ECharts } from 'echarts/core'
 
-echarts.use([BarChart, LineChart, GridComponent, TooltipComponent, LegendComponent, CanvasRenderer])
+type Lib = typeof import('./echarts')
+let lib: Promise<Lib> | null = null
+/** Starts loading the chart library (once); the dashboard's first load calls it from src/main.ts. */
+export function loadCharts(): Promise<Lib> {
+  lib ??= import('./echarts')
+  return lib
+}
 
-export { echarts }
+/** Resolves after the browser has painted the current DOM (a frame, then a task). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))
+}
 
-/** Draws `option()` into the element and redraws when `source` changes; resizes with the window. */
-export function useChart(el: Ref<HTMLElement | null>, source: Ref<unknown>, option: () => echarts.EChartsCoreOption | null,
-  onClick?: (params: { seriesIndex?: number; dataIndex: number; name: string; data: unknown }) => void) {
-  let chart: echarts.ECharts | null = null
-  const draw = () => {
-    if (!el.value) return
+/** Draws `option()` into the element and redraws when `source` changes; resizes with the window.
+ *  `afterDraw` runs after each draw (the map's tile layer). */
+export function useChart(el: Ref<HTMLElement | null>, source: Ref<unknown>, option: () => EChartsCoreOption | null,
+  onClick?: (params: { seriesIndex?: number; dataIndex: number; name: string; data: unknown }) => void,
+  afterDraw?: (chart: ECharts) => void) {
+  let chart: ECharts | null = null
+  let gone = false
+  let turn = 0
+  const loading = loadCharts()
+  const draw = async () => {
+    const mine = ++turn
+    const { echarts } = await loading
+    await afterPaint()
+    // A newer draw was asked for meanwhile, or the page is gone.
+    if (gone || mine !== turn || !el.value) return
     const o = option()
     if (!o) return
+    if (chart && chart.getDom() !== el.value) {
+      chart.dispose()
+      chart = null
+    }
     if (!chart) {
       chart = echarts.init(el.value)
       if (onClick) chart.on('click', (p) => onClick(p as never))
     }
     chart.setOption(o, true)
+    afterDraw?.(chart)
   }
   const resize = () => chart?.resize()
   onMounted(() => {
-    draw()
+    void draw()
     window.addEventListener('resize', resize)
   })
   // After the DOM update: the chart's element may appear with the data (v-if).
-  watch(source, draw, { flush: 'post' })
+  watch(source, () => void draw(), { flush: 'post' })
   onBeforeUnmount(() => {
+    gone = true
     window.removeEventListener('resize', resize)
     chart?.dispose()
     chart = null

@@ -6,13 +6,14 @@ export type Session = Schemas['ConsoleSession']
 
 export const session = ref<Session | null>(null)
 
-/** Asks the server who is signed in (after a reload); null when nobody is. */
-export async function loadSession(): Promise<void> {
-  try {
-    session.value = await call(api.GET('/v1/console/session'))
-  } catch {
-    session.value = null
-  }
+let asking: Promise<void> | null = null
+/** Asks the server who is signed in (after a reload); null when nobody is. One question at a time: src/main.ts
+ *  asks at start-up while the router loads the page's code, and the router's guard awaits that same answer. */
+export function loadSession(): Promise<void> {
+  asking ??= call(api.GET('/v1/console/session'))
+    .then((s) => { session.value = s }, () => { session.value = null })
+    .finally(() => { asking = null })
+  return asking
 }
 
 export async function signIn(user_id: string, password: string): Promise<void> {

@@ -48,3 +48,19 @@ export function columns(rows: { figures: FigureLike[] }[]): { key: string; label
 export function hasMisses(f: FigureLike): boolean {
   return !!f.misses && (f.light === 'red' || f.light === 'yellow')
 }
+
+/** The dashboard API's query from a route's query: node, from, to when given as non-empty text. */
+export interface DashboardQuery { node?: string; from?: string; to?: string }
+export function dashboardQuery(q: Record<string, unknown>): DashboardQuery {
+  const out: DashboardQuery = {}
+  for (const k of ['node', 'from', 'to'] as const) {
+    const v = q[k]
+    if (typeof v === 'string' && v !== '') out[k] = v
+  }
+  return out
+}
+
+/** Equal dashboard queries give equal keys (the early answer of src/firstload.ts is used only for its own query). */
+export function dashboardKey(q: DashboardQuery): string {
+  return JSON.stringify([q.node ?? '', q.from ?? '', q.to ?? ''])
+}

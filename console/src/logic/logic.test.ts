@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { userMessage, zhPart } from './errors'
 import { readCookie, changesState } from './cookies'
 import { issuesLink, parseIssueFilters, householdsLink } from './links'
+import { dashboardKey, dashboardQuery } from './dashboard'
 
 describe('errors shown to users are zh-CN', () => {
   it('takes the zh-CN half of a server message', () => {
@@ -99,5 +100,18 @@ describe('dashboard figures', () => {
     expect(hasMisses(f)).toBe(true)
     expect(hasMisses({ ...f, light: 'green' })).toBe(false)
     expect(lightWord('yellow')).toBe('预警')
+  })
+})
+
+describe('the dashboard asked for at start-up', () => {
+  it('takes node, from and to from the route query, nothing empty or repeated', () => {
+    expect(dashboardQuery({ node: 't1', from: '2026-10-01', to: '', x: '1', tab: ['a'] })).toEqual({ node: 't1', from: '2026-10-01' })
+    expect(dashboardQuery({ node: ['t1', 't2'] })).toEqual({})
+  })
+  it('keys equal queries equally and different ones differently', () => {
+    expect(dashboardKey({ node: 't1' })).toBe(dashboardKey(dashboardQuery({ node: 't1', from: '' })))
+    expect(dashboardKey({ node: 't1' })).not.toBe(dashboardKey({ node: 't2' }))
+    expect(dashboardKey({ from: '2026-10-01' })).not.toBe(dashboardKey({ to: '2026-10-01' }))
+    expect(dashboardKey({})).toBe(dashboardKey(dashboardQuery({})))
   })
 })
