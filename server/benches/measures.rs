@@ -138,10 +138,21 @@ fn summary(label: &str, ms: f64, r: &MeasuresReport) {
 
 fn main() {
     let issues: usize = std::env::var("LINKAGE_BENCH_ISSUES").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
-    let dir = tempfile::tempdir().unwrap();
-    let storage = SqliteStorage::open(dir.path()).unwrap();
+    // LINKAGE_BENCH_DATA=<dir>: seed into <dir> and keep it; a later run with the same <dir> skips the seeding
+    // and measures the county seeded then, at the instant it was seeded at (kept in <dir>/now-ms).
+    let kept = std::env::var_os("LINKAGE_BENCH_DATA").map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir().unwrap();
+    let dir = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    let now_file = dir.join("now-ms");
+    if let Some(now) = std::fs::read_to_string(&now_file).ok().and_then(|s| s.trim().parse::<i64>().ok()) {
+        println!("measures benchmark: the county kept in {} (seeded at {now} ms), not seeded again", dir.display());
+        measure(&dir, now);
+        return;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let storage = SqliteStorage::open(&dir).unwrap();
     let now = chrono::Utc::now().timestamp_millis();
-    println!("measures benchmark: {HOUSEHOLDS} households, {issues} issues (LINKAGE_BENCH_ISSUES), data in {}", dir.path().display());
+    println!("measures benchmark: {HOUSEHOLDS} households, {issues} issues (LINKAGE_BENCH_ISSUES), data in {}", dir.display());
 
     let t = Instant::now();
     let seeded = demo::seed(&storage, HOUSEHOLDS, now).unwrap().expect("a fresh county");
@@ -217,13 +228,20 @@ fn main() {
         counts.visits
     );
     drop(storage);
+    if kept.is_some() {
+        std::fs::write(&now_file, now.to_string()).unwrap();
+    }
+    measure(&dir, now);
+}
 
+/// Times the measures of the county seeded in `dir` at `now`.
+fn measure(dir: &std::path::Path, now: i64) {
     // The last full quarter's worth of days: the 91 days ending yesterday (CST).
     let cst = FixedOffset::east_opt(8 * 3600).unwrap();
     let today = cst.timestamp_millis_opt(now).unwrap().date_naive();
     let dates = DateRange { from: today - Duration::days(91), to: today - Duration::days(1) };
     println!("  period {} .. {} (inclusive, CST)", dates.from, dates.to);
-    let conn = measures::open_read_only(dir.path()).unwrap();
+    let conn = measures::open_read_only(dir).unwrap();
     let policy = MeasuresPolicy::default();
     for (label, node) in [("county hl, quarter (cold)", "hl"), ("county hl, quarter (warm)", "hl"), ("township hl-t1, quarter", "hl-t1")] {
         let t = Instant::now();
@@ -248,7 +266,9 @@ fn main() {
     let scratch_ms = t.elapsed().as_secs_f64() * 1000.0;
     let mut fast_ms = Vec::new();
     let mut fast = None;
-    for _ in 0..5 {
+    // LINKAGE_BENCH_ROUNDS: more rounds (e.g. under `perf record`); the median is reported.
+    let rounds: usize = std::env::var("LINKAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
+    for _ in 0..rounds {
         let t = Instant::now();
         fast = Some(measures::compute(&conn, "hl", dates, now, &policy).unwrap());
         fast_ms.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -256,9 +276,10 @@ fn main() {
     fast_ms.sort_by(f64::total_cmp);
     let same = format!("{:?}", fast.unwrap().rows) == format!("{:?}", scratch.rows);
     println!(
-        "  county quarter: measure columns median of 5 {:.1} ms vs from scratch (fold every event) {scratch_ms:.1} ms: ratio {:.3}; equal: {same}",
-        fast_ms[2],
-        fast_ms[2] / scratch_ms
+        "  county quarter: measure columns median of {rounds} {:.1} ms (rounds {}) vs from scratch (fold every event) {scratch_ms:.1} ms: ratio {:.3}; equal: {same}",
+        fast_ms[rounds / 2],
+        fast_ms.iter().map(|ms| format!("{ms:.1}")).collect::<Vec<_>>().join(" / "),
+        fast_ms[rounds / 2] / scratch_ms
     );
     assert!(same, "the measure columns must reproduce the fold");
     let t = Instant::now();

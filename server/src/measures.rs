@@ -35,7 +35,7 @@ use linkage_protocol::rules::lifecycle::{self, IssueProjection};
 use linkage_protocol::rules::measures::{self, AckSample, IssueHistory, IssueMeasures, LevelAckMeasure, Period, Rate};
 use linkage_protocol::rules::scope;
 use linkage_protocol::rules::sla::SlaRules;
-use linkage_protocol::wire::{Directive, IssueAction, IssueEvent};
+use linkage_protocol::wire::{Directive, IssueEvent};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::apply::NodeInfo;
@@ -265,7 +265,7 @@ pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
 /// Computes the measures of `node_id`'s area over `dates` at `now_ms`. Issues are read from their projection
 /// rows' measure columns (kept by the op rules, schema version 4): one row per issue.
 pub fn compute<R: Reader + ?Sized>(conn: &R, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
-    compute_with(conn, node_id, dates, now_ms, policy, load_issues).map(|(report, _)| report)
+    compute_with(conn, node_id, dates, now_ms, policy, load_issue_facts).map(|(report, _)| report)
 }
 
 /// The issue measures of one week of a report's period, for the node and each child (the console's trends).
@@ -291,7 +291,7 @@ pub fn compute_with_weeks<R: Reader + ?Sized>(
     now_ms: i64,
     policy: &MeasuresPolicy,
 ) -> Result<(MeasuresReport, Vec<WeekMeasures>)> {
-    let (report, facts) = compute_with(conn, node_id, dates, now_ms, policy, load_issues)?;
+    let (report, facts) = compute_with(conn, node_id, dates, now_ms, policy, load_issue_facts)?;
     let areas: Vec<&str> = report.rows[1..].iter().map(|r| r.node.path.as_str()).collect();
     let weeks = weeks_of(dates)
         .into_iter()
@@ -321,10 +321,11 @@ pub fn weeks_of(dates: DateRange) -> Vec<DateRange> {
 /// measure columns must reproduce; tests and the benchmark compare both).
 #[doc(hidden)]
 pub fn compute_from_events<R: Reader + ?Sized>(conn: &R, node_id: &str, dates: DateRange, now_ms: i64, policy: &MeasuresPolicy) -> Result<MeasuresReport> {
-    compute_with(conn, node_id, dates, now_ms, policy, load_issues_from_events).map(|(report, _)| report)
+    compute_with(conn, node_id, dates, now_ms, policy, load_facts_from_events).map(|(report, _)| report)
 }
 
-type IssueLoader = fn(&ReadTx<'_>, &str, Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>>;
+/// Reads the measure facts of the issues of an area (at `scope_path`) that a period's measures may count.
+type IssueLoader = fn(&ReadTx<'_>, &str, Period, &SlaRules) -> Result<Vec<measures::IssueFacts>>;
 
 fn compute_with<R: Reader + ?Sized>(
     conn: &R,
@@ -351,19 +352,16 @@ fn compute_in(
     let mut row_nodes = vec![node.clone()];
     row_nodes.extend(children(tx, &node.id)?);
 
-    let issues = load(tx, &node.path, period)?;
+    // Each issue's deadlines worked out once (its facts, kept for the weekly trends).
+    let facts = load(tx, &node.path, period, &policy.sla)?;
     let acks = AckData::load(tx, &node.path, period)?;
     let households = load_households(tx, &node.path)?;
     let visits_as_of_ms = period.to_ms.min(now_ms);
     let last_visits = last_onsite_visits(tx, &node.path, visits_as_of_ms)?;
     let late = load_late_entries(tx, &node.path, period)?;
 
-    // One pass over the issues: each one's deadlines worked out once (its facts, kept for the weekly trends),
-    // added to the node's row and its child's (equal to `issue_measures_by_area` by construction).
-    let facts: Vec<measures::IssueFacts> = issues
-        .iter()
-        .map(|(p, e)| measures::IssueFacts::of(&IssueHistory { projection: p, events: e }, &policy.sla))
-        .collect();
+    // One pass over the issues' facts: each added to the node's row and its child's (equal to
+    // `issue_measures_by_area` by construction).
     let areas: Vec<&str> = row_nodes[1..].iter().map(|n| n.path.as_str()).collect();
     let (total, per_child) = measures::issue_measures_of_facts_by_area(&facts, &areas, period, now_ms);
     let rows = row_nodes
@@ -388,75 +386,99 @@ fn compute_in(
     Ok((MeasuresReport { node, dates, period, computed_at_ms: now_ms, visits_as_of_ms, rows, late }, facts))
 }
 
-/// The issues of the area reported in `[from − LOOKBACK, to)` from their projection rows: the projection's
-/// lifecycle times and clock inputs, and the verify and escalate events the measures read, rebuilt from the
-/// row's first escalation and return visits (the only fields of those events the measures look at).
-fn load_issues(conn: &ReadTx<'_>, scope_path: &str, period: Period) -> Result<Vec<(IssueProjection, Vec<IssueEvent>)>> {
+/// `issues.clock` of an issue never paused nor extended (most issues): read without a JSON parse.
+const PLAIN_CLOCK: &str = r#"{"suspensions":[],"extensions_days":[]}"#;
+
+/// The facts of the issues of the area reported in `[from − LOOKBACK, to)` from their projection rows' measure
+/// columns (kept by the op rules): lifecycle times, clock inputs, first escalation and return visits, one row
+/// per issue — no event is read, parsed or folded. The accept deadline (working-day arithmetic: the costly
+/// part with the resolve deadline) is worked out only for an issue accepted in the period, the only case in
+/// which the measures of the period, or of any part of it (the weekly trends), read it; otherwise it is left
+/// `None`. Every other fact is as `IssueFacts::of` gives it (the equality tests compare the reports).
+fn load_issue_facts(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: &SlaRules) -> Result<Vec<measures::IssueFacts>> {
     let since = period.from_ms.saturating_sub(LOOKBACK_MS);
     let mut out = Vec::new();
-    let event = |issue_id: &str, at_ms: i64, action: IssueAction| IssueEvent {
-        event_id: String::new(),
-        issue_id: issue_id.to_string(),
-        actor_id: String::new(),
-        actor_role: linkage_protocol::model::Role::TownshipStaff,
-        actor_node_id: String::new(),
-        hlc: String::new(),
-        at_ms,
-        action,
+    // One projection reused for every row: only the fields the deadlines and 支部办结 read are set.
+    let mut p = IssueProjection {
+        id: String::new(),
+        state: IssueState::Reported,
+        category: linkage_protocol::model::IssueCategory::Other,
+        urgency: linkage_protocol::model::Urgency::Normal,
+        title: String::new(),
+        description: String::new(),
+        node_id: String::new(),
+        path: String::new(),
+        household_id: None,
+        owner_node_id: String::new(),
+        reporter_id: String::new(),
+        assignee_id: None,
+        rework_count: 0,
+        escalation_count: 0,
+        merged_into: None,
+        satisfaction: None,
+        location: None,
+        reported_at_ms: 0,
+        accepted_at_ms: None,
+        assigned_at_ms: None,
+        resolved_at_ms: None,
+        closed_at_ms: None,
+        last_hlc: String::new(),
+        suspensions: Vec::new(),
+        extensions_days: Vec::new(),
+        pending_extension_days: None,
+        supervision: None,
+        overdue_step: None,
+        resolved_on_spot: false,
     };
     let sql = "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
                 owner_node_id
          FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4";
     conn.each(sql, params![scope_path, scope::upper_bound(scope_path), since, period.to_ms], |r| {
-        let id: String = r.get(0)?;
         let clock: Option<String> = r.get(8)?;
-        let clock: crate::sqlite::ClockInputs = match clock.as_deref() {
-            None => return Err(Error::Corrupt(format!("issue {id} has no measure columns (not backfilled)"))),
-            Some(c) => serde_json::from_str(c)?,
-        };
-        let mut events = Vec::new();
-        if let Some(at) = r.get::<Option<i64>>(9)? {
-            events.push(event(&id, at, IssueAction::Escalate { reason: String::new(), to_node_id: String::new() }));
-        }
-        let verifications: String = r.get(10)?;
-        if verifications != "[]" {
-            for (at, satisfaction) in serde_json::from_str::<Vec<(i64, String)>>(&verifications)? {
-                events.push(event(&id, at, IssueAction::Verify { satisfaction: parse_enum(&satisfaction)?, note: String::new() }));
+        match clock.as_deref() {
+            None => return Err(Error::Corrupt(format!("issue {} has no measure columns (not backfilled)", r.get::<String>(0)?))),
+            Some(PLAIN_CLOCK) => {
+                p.suspensions.clear();
+                p.extensions_days.clear();
+            }
+            Some(c) => {
+                let inputs: crate::sqlite::ClockInputs = serde_json::from_str(c)?;
+                p.suspensions = inputs.suspensions;
+                p.extensions_days = inputs.extensions_days;
             }
         }
-        let projection = IssueProjection {
-            id,
-            state: parse_enum(&r.get::<String>(2)?)?,
-            category: parse_enum(&r.get::<String>(3)?)?,
-            urgency: parse_enum(&r.get::<String>(4)?)?,
-            title: String::new(),
-            description: String::new(),
-            node_id: String::new(),
-            path: r.get(1)?,
-            household_id: None,
-            // 支部办结 reads the owner (rules::measures::settled_at_branch).
-            owner_node_id: r.get(11)?,
-            reporter_id: String::new(),
-            assignee_id: None,
-            rework_count: 0,
-            escalation_count: 0,
-            merged_into: None,
-            satisfaction: None,
-            location: None,
-            reported_at_ms: r.get(5)?,
-            accepted_at_ms: r.get(6)?,
-            assigned_at_ms: None,
-            resolved_at_ms: r.get(7)?,
-            closed_at_ms: None,
-            last_hlc: String::new(),
-            suspensions: clock.suspensions,
-            extensions_days: clock.extensions_days,
-            pending_extension_days: None,
-            supervision: None,
-            overdue_step: None,
-            resolved_on_spot: false,
+        p.path = r.get(1)?;
+        p.state = parse_enum(&r.get::<String>(2)?)?;
+        p.category = parse_enum(&r.get::<String>(3)?)?;
+        p.urgency = parse_enum(&r.get::<String>(4)?)?;
+        p.reported_at_ms = r.get(5)?;
+        p.accepted_at_ms = r.get(6)?;
+        p.resolved_at_ms = r.get(7)?;
+        // 支部办结 reads the owner (rules::measures::settled_at_branch).
+        p.owner_node_id = r.get(11)?;
+        let verifications: String = r.get(10)?;
+        let verifications = if verifications == "[]" {
+            Vec::new()
+        } else {
+            serde_json::from_str::<Vec<(i64, String)>>(&verifications)?
+                .into_iter()
+                .map(|(at, satisfaction)| Ok((at, parse_enum(&satisfaction)?)))
+                .collect::<Result<Vec<_>>>()?
         };
-        out.push((projection, events));
+        let accept_deadline_ms =
+            if p.accepted_at_ms.is_some_and(|at| period.contains(at)) { measures::accept_deadline_ms(rules, &p) } else { None };
+        out.push(measures::IssueFacts {
+            state: p.state,
+            reported_at_ms: p.reported_at_ms,
+            accepted_at_ms: p.accepted_at_ms,
+            resolved_at_ms: p.resolved_at_ms,
+            accept_deadline_ms,
+            resolve_deadline_ms: measures::resolve_deadline_ms(rules, &p),
+            escalated_at_ms: r.get(9)?,
+            verifications,
+            settled_at_branch: measures::settled_at_branch(&p),
+            path: std::mem::take(&mut p.path),
+        });
         Ok(())
     })?;
     Ok(out)
@@ -472,6 +494,16 @@ fn node(conn: &ReadTx<'_>, id: &str) -> Result<Option<NodeInfo>> {
 
 fn children(conn: &ReadTx<'_>, id: &str) -> Result<Vec<NodeInfo>> {
     conn.query_map("SELECT id, parent_id, level, name, path FROM org_nodes WHERE parent_id = ?1 ORDER BY path", params![id], node_of)
+}
+
+/// The facts of the issues of the area reported in `[from − LOOKBACK, to)`, from scratch: each one's events
+/// folded in receipt order into its projection, its facts worked out from it and its verify and escalate
+/// events (`IssueFacts::of`).
+fn load_facts_from_events(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: &SlaRules) -> Result<Vec<measures::IssueFacts>> {
+    Ok(load_issues_from_events(conn, scope_path, period)?
+        .iter()
+        .map(|(p, e)| measures::IssueFacts::of(&IssueHistory { projection: p, events: e }, rules))
+        .collect())
 }
 
 /// The issues of the area reported in `[from − LOOKBACK, to)`: each one's projection (its events folded in

@@ -42,7 +42,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
 
 /// The 2026 calendar shipped with the app (county-editable source file).
@@ -368,15 +368,14 @@ impl WorkCalendar {
     /// Whether `date` is a working day (see the module docs for the rules and
     /// the Monday–Friday fallback outside loaded years).
     pub fn is_working_day(&self, date: NaiveDate) -> bool {
-        if let Some(y) = self.years.get(&date.year()) {
-            if y.workdays.contains_key(&date) {
-                return true;
-            }
-            if y.holidays.contains_key(&date) {
-                return false;
-            }
+        // One lookup, not two: a day is never both a holiday and a make-up working day (refused on load), so a
+        // weekend day works only if listed as a make-up day and a weekday only if not listed as a holiday.
+        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+        match self.years.get(&date.year()) {
+            Some(y) if weekend => y.workdays.contains_key(&date),
+            Some(y) => !y.holidays.contains_key(&date),
+            None => !weekend,
         }
-        !matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
     }
 
     /// Name of the holiday covering `date`, if a loaded file lists one.
@@ -574,9 +573,7 @@ fn parse_date(entry: &str, value: &str, year: i32) -> Result<NaiveDate, Calendar
     Ok(date)
 }
 
-fn cst() -> FixedOffset {
-    FixedOffset::east_opt(CST_OFFSET_SECS).expect("UTC+8 is a valid offset")
-}
+
 
 fn min_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date")
@@ -595,30 +592,25 @@ fn clamp_ms(ms: i64) -> i64 {
     ms.clamp(MIN_MS, MAX_MS)
 }
 
-/// CST calendar date of an instant (clamped to the supported range).
+/// Milliseconds in a calendar day (CST has no daylight saving: every day is this long).
+const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+/// `NaiveDate::num_days_from_ce` of 1970-01-01.
+const UNIX_EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// CST calendar date of an instant (clamped to the supported range). Plain arithmetic on a fixed offset: the
+/// deadline loops call it per day, for every issue of a county's measures.
 pub(crate) fn cst_date(ms: i64) -> NaiveDate {
-    match DateTime::from_timestamp_millis(clamp_ms(ms)) {
-        Some(dt) => dt.with_timezone(&cst()).date_naive(),
-        None => {
-            if ms < 0 {
-                min_date()
-            } else {
-                max_date()
-            }
-        }
-    }
+    let days = (clamp_ms(ms) + i64::from(CST_OFFSET_SECS) * MS_PER_SECOND).div_euclid(MS_PER_DAY);
+    i32::try_from(days + UNIX_EPOCH_DAYS_FROM_CE)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or_else(|| if ms < 0 { min_date() } else { max_date() })
 }
 
-/// Unix ms of 00:00 CST on `date`.
+/// Unix ms of 00:00 CST on `date` (arithmetic, as [`cst_date`]).
 pub(crate) fn day_start_ms(date: NaiveDate) -> i64 {
-    cst()
-        .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()
-        .map(|dt| dt.timestamp_millis())
-        .unwrap_or_else(|| {
-            date.and_time(NaiveTime::MIN).and_utc().timestamp_millis()
-                - i64::from(CST_OFFSET_SECS) * MS_PER_SECOND
-        })
+    (i64::from(date.num_days_from_ce()) - UNIX_EPOCH_DAYS_FROM_CE) * MS_PER_DAY
+        - i64::from(CST_OFFSET_SECS) * MS_PER_SECOND
 }
 
 #[cfg(test)]
@@ -647,6 +639,35 @@ mod tests {
     }
 
     use super::*;
+    use chrono::{DateTime, FixedOffset, TimeZone};
+
+    fn cst() -> FixedOffset {
+        FixedOffset::east_opt(CST_OFFSET_SECS).expect("UTC+8 is a valid offset")
+    }
+
+    /// The arithmetic date conversions equal chrono's time-zone conversions, at day boundaries and across the
+    /// clamped range.
+    #[test]
+    fn date_arithmetic_equals_chrono() {
+        let chrono_date = |ms: i64| DateTime::from_timestamp_millis(clamp_ms(ms)).unwrap().with_timezone(&cst()).date_naive();
+        let chrono_start = |date: NaiveDate| cst().from_local_datetime(&date.and_time(NaiveTime::MIN)).single().unwrap().timestamp_millis();
+        let mut instants = vec![MIN_MS, MIN_MS + 1, MAX_MS, MAX_MS - 1, 0, -1, 1, i64::MIN, i64::MAX];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ms = (x % 4_000_000_000_000) as i64 - 500_000_000_000;
+            instants.extend([ms, ms - ms.rem_euclid(MS_PER_DAY) - 8 * MS_PER_HOUR, ms - ms.rem_euclid(MS_PER_DAY) + 16 * MS_PER_HOUR - 1]);
+        }
+        for ms in instants {
+            let date = cst_date(ms);
+            assert_eq!(date, chrono_date(ms), "{ms}");
+            assert_eq!(day_start_ms(date), chrono_start(date), "{date}");
+        }
+        assert_eq!(cst_date(i64::MIN), min_date());
+        assert_eq!(cst_date(i64::MAX), max_date());
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

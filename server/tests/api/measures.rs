@@ -403,8 +403,8 @@ fn err_in(dir: &Path) -> String {
     String::from_utf8(out.stderr).unwrap()
 }
 
-/// Property: after random issue histories pushed through the op rules (random actors and actions, the refused
-/// ones dropped), the measures read from the issues' measure columns equal the measures computed from scratch
+/// Property: after random issue histories pushed through the op rules (random actors and actions — escalations,
+/// pauses, extensions, failed return visits —, the refused ones dropped), the measures read from the issues' measure columns equal the measures computed from scratch
 /// by folding every event, for the county and each township, over several periods and "now"s.
 #[tokio::test]
 async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
@@ -445,6 +445,18 @@ async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
                 step(&mut ops, township, IssueAction::Escalate { reason: "需县里协调".into(), to_node_id: "c".into() });
                 resolver = "cs";
             }
+            // The time-limit clock's inputs: a pause (挂起, now and then left open) and a 延期 the county
+            // approves or refuses.
+            if next(3) == 0 {
+                step(&mut ops, resolver, IssueAction::Suspend { reason: "等待材料".into() });
+                if next(4) != 0 {
+                    step(&mut ops, resolver, IssueAction::Resume);
+                }
+            }
+            if next(3) == 0 {
+                step(&mut ops, resolver, IssueAction::RequestExtension { working_days: 1 + next(5) as u32, reason: "需协调".into() });
+                step(&mut ops, "cs", IssueAction::DecideExtension { approved: next(3) != 0, note: String::new() });
+            }
             for _round in 0..2 {
                 if next(5) == 0 {
                     break 'story;
@@ -473,6 +485,16 @@ async fn measure_columns_equal_the_fold_of_every_event_over_random_histories() {
     }
     assert!(applied > 120, "the histories go beyond their reports: {applied} ops applied");
     let conn = s.storage.clone();
+    // Some clocks were paused or extended (their inputs are parsed; the others' are not).
+    let clocked = linkage_server::readtx::read(conn.as_ref(), |tx| {
+        tx.query_row(
+            "SELECT count(*) FROM issues WHERE clock <> ?1",
+            linkage_server::readtx::params![r#"{"suspensions":[],"extensions_days":[]}"#],
+            |r| r.get::<u32>(0),
+        )
+    })
+    .unwrap();
+    assert!(clocked > 3, "{clocked} issues paused or extended");
     let policy = MeasuresPolicy::default();
     for (from, to) in [(FROM, TO), ("2026-02-20", "2026-03-20"), ("2026-03-04", "2026-03-05")] {
         let dates = DateRange::parse(from, to).unwrap();
