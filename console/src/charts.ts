@@ -1,12 +1,13 @@
-// A chart on a page: `useChart` draws an ECharts option into an element. The library (src/echarts.ts) is loaded
-// with a dynamic import when the first chart is set up, and a chart is drawn only after the page has painted
-// with its data: the table of a page never waits for the chart library (the dashboard's first load, issue #14).
+// A chart on a page: `useChart` draws an ECharts option into an element. The library (src/echarts.ts, ~175 KB
+// gzip) is loaded with a dynamic import only after the page has painted with its data, then the chart drawn: the
+// table of a page never waits for the chart library (the dashboard's first load, issue #14; measured by
+// scripts/bench-console.sh: loading it at start-up in parallel made the first load no faster under load).
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue'
 import type { EChartsCoreOption, ECharts } from 'echarts/core'
 
 type Lib = typeof import('./echarts')
 let lib: Promise<Lib> | null = null
-/** Starts loading the chart library (once); the dashboard's first load calls it from src/main.ts. */
+/** Loads the chart library (once). */
 export function loadCharts(): Promise<Lib> {
   lib ??= import('./echarts')
   return lib
@@ -25,11 +26,10 @@ export function useChart(el: Ref<HTMLElement | null>, source: Ref<unknown>, opti
   let chart: ECharts | null = null
   let gone = false
   let turn = 0
-  const loading = loadCharts()
   const draw = async () => {
     const mine = ++turn
-    const { echarts } = await loading
     await afterPaint()
+    const { echarts } = await loadCharts()
     // A newer draw was asked for meanwhile, or the page is gone.
     if (gone || mine !== turn || !el.value) return
     const o = option()

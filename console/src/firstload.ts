@@ -3,11 +3,11 @@
 // load the layout's and the page's code, only then ask for the page's data, and draw the charts in the same
 // task as the table. `startFirstLoad` (called by src/main.ts before the app mounts) starts at once, in
 // parallel: the session question, the code of the page the address opens (the lazy route chunks), and, for the
-// dashboard, its data and the chart library; the page then takes the answer already under way.
+// dashboard, its data; the page then takes the answer already under way (the charts come after the table has
+// painted: src/charts.ts).
 import type { Router } from 'vue-router'
 import { api, call, type Schemas } from './api'
 import { loadSession } from './session'
-import { loadCharts } from './charts'
 import { readCookie } from './logic/cookies'
 import { dashboardKey, dashboardQuery, type DashboardQuery } from './logic/dashboard'
 
@@ -47,6 +47,5 @@ export function startFirstLoad(router: Router, path: string): void {
     const answer = fetchDashboard(q)
     answer.catch(() => {}) // shown by the page that takes it
     early = { key: dashboardKey(q), answer }
-    void loadCharts().catch(() => {})
   }
 }
