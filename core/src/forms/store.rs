@@ -1,9 +1,11 @@
 //! The forms' SQLite side: form definitions as the feed delivered them (per version, retired ones kept), the
 //! drafts being filled (one row per answer: an answer is one small write, and a draft with a 100-member roster
 //! opens with one indexed scan), and submitted responses, written with their outbox operation in one
-//! transaction. The draft being filled keeps its evaluation session in memory ([`FormCache`]), so an answer
-//! re-evaluates only what depends on it; the database stays the truth (a draft changed under the cache, or a
-//! new process, is simply read again).
+//! transaction. A draft's writes commit with `synchronous=NORMAL` (`Store::write_draft`: in WAL they survive a
+//! killed app, and an answer costs no fsync); the submitted response commits FULL like every other record.
+//! The draft being filled keeps its evaluation session in memory ([`FormCache`]), so an answer re-evaluates
+//! only what depends on it; the database stays the truth (a draft changed under the cache, or a new process,
+//! is simply read again).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -360,7 +362,7 @@ impl Store {
             return self.form_model(&id, None, l);
         }
         let id = new_id();
-        self.write(|w| {
+        self.write_draft(|w| {
             w.tx.execute(
                 "INSERT INTO form_drafts (id, form_id, version, user_id, node_id, household_id, visit_id, started_at_ms, updated_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
@@ -482,7 +484,7 @@ impl Store {
                 return Err(Error::invalid("page", "the form has no such page"));
             }
             if p != open.page {
-                let t = self.write(|w| {
+                let t = self.write_draft(|w| {
                     w.tx.execute("UPDATE form_drafts SET page = ?2, updated_at_ms = ?3 WHERE id = ?1", params![draft_id, p, w.now_ms])?;
                     Ok(w.now_ms)
                 })?;
@@ -594,7 +596,7 @@ impl Store {
         let page = open.compiled.layout.page_of[i] as u32;
         let draft_id = open.id.clone();
         let json = if stored == Stored::default() { None } else { Some(serde_json::to_string(&stored)?) };
-        let written = self.write(|w| {
+        let written = self.write_draft(|w| {
             match &json {
                 Some(v) => w.tx.prepare_cached(
                     "INSERT INTO form_draft_answers (draft_id, path, value) VALUES (?1, ?2, ?3)
@@ -651,7 +653,7 @@ impl Store {
         }
         let count = open.session.instance_count(repeat);
         let page = open.compiled.layout.page_of[r] as u32;
-        let now = self.write(|w| {
+        let now = self.write_draft(|w| {
             w.tx.prepare_cached(
                 "INSERT INTO form_draft_answers (draft_id, path, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT(draft_id, path) DO UPDATE SET value = excluded.value",
@@ -703,7 +705,7 @@ impl Store {
             _ => false,
         });
         let page = open.compiled.layout.page_of[r] as u32;
-        let now = self.write(|w| {
+        let now = self.write_draft(|w| {
             w.tx.execute("DELETE FROM form_draft_answers WHERE draft_id = ?1 AND substr(path, 1, length(?2)) = ?2", params![draft_id, prefix])?;
             for (p, v) in &rows {
                 w.tx.prepare_cached("INSERT INTO form_draft_answers (draft_id, path, value) VALUES (?1, ?2, ?3)")?.execute(params![draft_id, p, v])?;
@@ -823,7 +825,7 @@ impl Store {
         if let Some((i, k, reason)) = problem {
             // Nothing is submitted; the form now shows every missing answer, on the page of the first problem.
             let page = open.compiled.layout.page_of[i] as u32;
-            let at = self.write(|w| {
+            let at = self.write_draft(|w| {
                 w.tx.execute("UPDATE form_drafts SET show_missing = 1, page = ?2, updated_at_ms = ?3 WHERE id = ?1", params![draft_id, page, w.now_ms])?;
                 Ok(w.now_ms)
             })?;
@@ -850,6 +852,7 @@ impl Store {
             evidence: answers.image_hashes(),
             answers,
         };
+        // A plain (FULL) write: the response and its outbox operation survive a power cut once this returns.
         let submitted_at = self.write(|w| {
             response.submitted_at_ms = w.now_ms;
             persist_response(&w.tx, &response)?;

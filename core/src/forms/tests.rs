@@ -215,3 +215,90 @@ fn forms_reach_only_their_targets_and_retired_versions_take_no_response() {
     assert_eq!(snapshot(&s), before);
     assert_eq!(s.start_form_draft("fpj-check", None, None, None, ZH).unwrap().version, 2);
 }
+
+/// The child process of [`a_draft_survives_the_app_being_killed`]: fills a draft in the store it is given,
+/// prints the draft id, and dies by `abort` (no destructor, no close, no checkpoint: the answers are only
+/// in the WAL, committed with `synchronous=NORMAL`).
+#[test]
+#[ignore = "run as a child process by a_draft_survives_the_app_being_killed"]
+fn draft_writer_then_killed() {
+    let Some(db) = std::env::var_os("LINKAGE_KILLED_DRAFT_DB") else { return };
+    let clock = std::sync::Arc::new(crate::clock::ManualClock::new(NOW));
+    let mut s = Store::open(std::path::Path::new(&db), clock).unwrap();
+    s.load_bundle(&bundle_json()).unwrap();
+    s.sign_in("gw").unwrap();
+    s.receive_form(&check_form(1)).unwrap();
+    let id = s.start_form_draft("fpj-check", Some("h1"), None, None, ZH).unwrap().draft_id;
+    s.set_form_answer(&id, "respondent", text("张建国"), ZH).unwrap();
+    s.set_form_answer(&id, "age", text("67"), ZH).unwrap();
+    s.add_form_instance(&id, "members", ZH).unwrap();
+    s.set_form_answer(&id, "members[1]/m_age", text("6x"), ZH).unwrap();
+    println!("draft-id={id}");
+    use std::io::Write;
+    std::io::stdout().flush().unwrap();
+    std::process::abort();
+}
+
+/// Drafts commit with `synchronous=NORMAL` (ADR 0014): a process killed right after its answers — no clean
+/// close, nothing checkpointed — leaves them all in the store the next process opens.
+#[test]
+fn a_draft_survives_the_app_being_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("phone.db");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["forms::tests::draft_writer_then_killed", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("LINKAGE_KILLED_DRAFT_DB", &db)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "the child was to die by abort: {stdout}");
+    let id = stdout.split("draft-id=").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no draft id: {stdout}")).to_string();
+    let wal = std::fs::metadata(dir.path().join("phone.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert!(wal > 0, "the answers are in the WAL (not checkpointed by a clean close)");
+    let clock = std::sync::Arc::new(crate::clock::ManualClock::new(NOW));
+    let mut s = Store::open(&db, clock).unwrap();
+    let m = s.form_model(&id, None, ZH).unwrap();
+    assert_eq!((m.page, item(&m, "members[1]/m_age").unwrap().text.as_str()), (2, "6x"));
+    let m = s.form_model(&id, Some(0), ZH).unwrap();
+    assert_eq!(item(&m, "respondent").unwrap().text, "张建国");
+    assert_eq!(item(&m, "age").unwrap().text, "67");
+    assert_eq!(s.form_drafts(ZH).unwrap().iter().map(|d| (d.draft_id.as_str(), d.answered)).collect::<Vec<_>>(), [(id.as_str(), 3)]);
+}
+
+fn synchronous(s: &Store) -> i64 {
+    s.conn().query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+}
+
+/// A draft's write commits with NORMAL (1) and leaves the connection at FULL (2), also when it fails; every
+/// other write, the submitted response with its outbox operation included, commits FULL.
+#[test]
+fn draft_writes_commit_normal_and_everything_else_full() {
+    let (mut s, _dir) = phone();
+    assert_eq!(synchronous(&s), 2);
+    let inside = |w: &mut crate::store::Tx<'_>| -> crate::error::Result<i64> { Ok(w.tx.query_row("PRAGMA synchronous", [], |r| r.get(0))?) };
+    assert_eq!(s.write_draft(inside).unwrap(), 1, "a draft commits NORMAL");
+    assert_eq!(synchronous(&s), 2, "and FULL is back after it");
+    assert_eq!(s.write(inside).unwrap(), 2, "any other write commits FULL");
+    assert!(s.write_draft(|_| -> crate::error::Result<()> { Err(Error::invalid("x", "refused")) }).is_err());
+    assert_eq!(synchronous(&s), 2, "FULL is back after a failed draft write too");
+
+    let id = s.start_form_draft("fpj-check", Some("h1"), None, None, ZH).unwrap().draft_id;
+    assert_eq!(synchronous(&s), 2);
+    s.set_form_answer(&id, "respondent", text("张建国"), ZH).unwrap();
+    assert_eq!(synchronous(&s), 2, "after an answer");
+    s.set_form_answer(&id, "age", text("67"), ZH).unwrap();
+    s.set_form_answer(&id, "has_income", FormAnswer::Choice { id: "no".into() }, ZH).unwrap();
+    s.add_form_instance(&id, "members", ZH).unwrap();
+    s.set_form_answer(&id, "members[1]/m_name", text("张建国"), ZH).unwrap();
+    s.set_form_answer(&id, "members[1]/m_age", text("67"), ZH).unwrap();
+    assert_eq!(synchronous(&s), 2, "after a repeat entry");
+    s.submit_form(&id, ZH).unwrap();
+    assert_eq!(synchronous(&s), 2, "after the submit");
+
+    // During a bulk load (OFF) a draft write leaves OFF alone.
+    s.set_bulk_load(true).unwrap();
+    assert_eq!(s.write_draft(inside).unwrap(), 0);
+    assert_eq!(synchronous(&s), 0);
+    s.set_bulk_load(false).unwrap();
+    assert_eq!(synchronous(&s), 2);
+}

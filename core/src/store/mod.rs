@@ -1,5 +1,6 @@
 //! The phone's offline store: one SQLite file in WAL mode with `synchronous=FULL` (the last commit survives
-//! power loss), one writer connection, every write inside one transaction together with its outbox operation.
+//! power loss; only a form draft's answers commit with NORMAL, `Store::write_draft`), one writer connection,
+//! every write inside one transaction together with its outbox operation.
 //! Aggregates live in their own modules (`org`, `households`, `visits`, `issues`, `directives`, `outbox`) as
 //! `impl Store` blocks, as do the read-only field workflows over them (`duplicates`, `coverage`, `silence`,
 //! `measures`); this module holds the connection, the session and the write-transaction helper.
@@ -140,6 +141,8 @@ pub struct Store {
     finishing_draft: Option<String>,
     /// Compiled forms and the live evaluation of the form draft being filled (问卷).
     pub(crate) forms: crate::forms::FormCache,
+    /// Whether [`Store::set_bulk_load`] turned fsync off (`synchronous=OFF` until it is turned back).
+    bulk_load: bool,
 }
 
 /// A write transaction: the change and its outbox operation commit together or not at all.
@@ -270,6 +273,7 @@ impl Store {
             queued_op: false,
             finishing_draft: None,
             forms: Default::default(),
+            bulk_load: false,
         };
         if let Some(user_id) = meta_get(&store.conn, "session_user_id")? {
             // A session whose user vanished (bundle replaced) is simply dropped.
@@ -316,6 +320,25 @@ impl Store {
         Ok(out)
     }
 
+    /// Runs `f` like [`Store::write`] (one IMMEDIATE transaction, all or nothing) but commits it with
+    /// `synchronous=NORMAL`: for a form draft being filled, one small commit per answer (ADR 0014). In WAL mode
+    /// a NORMAL commit is in the WAL file when this returns, so it survives the app being killed (DESIGN §11
+    /// asks that of drafts); it skips the fsync, so a power cut or OS crash before the next synced commit or
+    /// checkpoint may lose the latest answers, never corrupt the file. The connection is set back to FULL
+    /// before this returns, whatever `f` did, so every other write — a submitted response with its outbox
+    /// operation included — stays FULL. During a bulk load (`synchronous=OFF`) it changes nothing.
+    pub(crate) fn write_draft<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.bulk_load {
+            return self.write(f);
+        }
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let out = self.write(f);
+        let restored = self.conn.pragma_update(None, "synchronous", "FULL");
+        let out = out?;
+        restored?;
+        Ok(out)
+    }
+
     /// Records that `topics` changed outside [`Store::write`] (session, sync bookkeeping).
     pub(crate) fn touch(&mut self, topics: Topics) {
         self.changed.add(topics);
@@ -335,6 +358,7 @@ impl Store {
     /// benchmark's or a first import's: a crash meanwhile may lose the latest commits, never corrupt.
     pub fn set_bulk_load(&mut self, on: bool) -> Result<()> {
         self.conn.pragma_update(None, "synchronous", if on { "OFF" } else { "FULL" })?;
+        self.bulk_load = on;
         Ok(())
     }
 
