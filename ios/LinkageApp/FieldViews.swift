@@ -15,6 +15,8 @@ struct TodayView: View {
     var body: some View {
         let s = ctx.strings
         List {
+            // The branch's 工作台 (coverage, households due, lit measures), one tap from home.
+            NavigationLink(s.dashboardTitle, destination: DashboardView(model: model.dashboard(), ctx: ctx)).frame(minHeight: 48)
             ErrorBanner(error: model.error, s: s) { Task { await model.load() } }
             Section(header: Text(s.directivesSection)) {
                 ForEach(model.directives) { d in

@@ -76,6 +76,13 @@ struct DashboardView: View {
         self.ctx = ctx
     }
 
+    /// The dashboard a home's entry hands over (the grid worker's `TodayViewModel.dashboard()`), made only
+    /// when the view is first shown (as `StateObject` does).
+    init(model: @autoclosure @escaping () -> DashboardViewModel, ctx: ShellContext) {
+        _model = StateObject(wrappedValue: model())
+        self.ctx = ctx
+    }
+
     var body: some View {
         let s = ctx.strings
         List {

@@ -41,6 +41,10 @@ public final class TodayViewModel: ObservableObject {
         case let .failed(e): error = e
         }
     }
+
+    /// The home's 工作台 entry: the branch's dashboard (走访覆盖率, 未走访户 at the branch's cadence, the lit
+    /// measures); a figure opens the list behind it.
+    public func dashboard() -> DashboardViewModel { DashboardViewModel(ctx) }
 }
 
 public struct HouseholdView: Equatable {

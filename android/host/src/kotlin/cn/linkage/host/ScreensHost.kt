@@ -424,7 +424,7 @@ fun renderRole(f: Fixture, user: String) {
         Home.TODAY -> {
             val p = TodayPresenter(f.ctx)
             runBlocking { p.load(); p.onLocation(fixNearH1()) }
-            shoot("$user-home") { Frame(f, false, true) { TodayScreen(p.state.value, s, {}, none, none, none) } }
+            shoot("$user-home") { Frame(f, false, true) { TodayScreen(p.state.value, s, {}, none, none, none, onDashboard = {}) } }
         }
         Home.LIAISON -> {
             val p = LiaisonHomePresenter(f.ctx)

@@ -179,6 +179,8 @@ private fun TodayRoute(vm: MainViewModel, s: Strings) {
         onOpenDirective = { vm.open(Route.Directive(it)) },
         onOpenIssue = { vm.open(Route.Issue(it)) },
         onOpenHousehold = { vm.open(Route.Household(it)) },
+        // 工作台: the branch's coverage and households due (the same DashboardPresenter as TodayPresenter.dashboard()).
+        onDashboard = { vm.open(Route.Dashboard) },
     )
 }
 

@@ -56,7 +56,7 @@ data class TodayState(
 
 /**
  * The grid worker's day: households overdue for a visit nearest first from the live position, issues
- * assigned to me by deadline, directives not yet acknowledged.
+ * assigned to me by deadline, directives not yet acknowledged; the 工作台 one tap away ([dashboard]).
  */
 class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Presenter<TodayState>(TodayState(), ctx) {
     init {
@@ -91,6 +91,12 @@ class TodayPresenter(ctx: ShellContext, private val pageSize: UInt = 30u) : Pres
         val page = core { overdueHouseholds(from, 0u, pageSize) }.getOr { e -> update { it.copy(error = e) } } ?: return
         update { it.copy(overdue = page.items.map { o -> o.toRow(s, fmt) }, overdueTotal = page.total.toLong()) }
     }
+
+    /**
+     * The home's 工作台 entry: the branch's dashboard (走访覆盖率, 未走访户 at the branch's cadence, the lit
+     * measures), as the route opens it (`Route.Dashboard`); a tap on a figure opens the list behind it.
+     */
+    fun dashboard(): DashboardPresenter = DashboardPresenter(ctx)
 }
 
 // ---- Household page ------------------------------------------------------------------------------------

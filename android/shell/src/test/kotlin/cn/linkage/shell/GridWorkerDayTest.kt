@@ -16,7 +16,8 @@ import kotlin.test.assertTrue
 // `linkage-server serve` on loopback (CountyServer), driven through the presenters. A household not on the
 // overdue list (张建国 h1, visited earlier) is found by name and its phone number corrected; smoke on the hillside
 // above 二组 is reported from a place (no household; no similar report yet); two visits are recorded on site, and
-// the branch's dashboard moves: 走访覆盖率 up and 未走访户 down by two, the home's overdue list shorter by two.
+// the branch's dashboard, reached through the home's 工作台 entry, moves: 走访覆盖率 up and 未走访户 down by two,
+// the home's overdue list shorter by two.
 // The liaison head, offered the same smoke on the report form, joins it with a photo instead of filing a second;
 // the township sees all of it after its sync. The Rust twin is `grid_worker_day_search_correct_report_from_a_place_and_visit`
 // (tests/tests/integration/grid_worker_day.rs).
@@ -57,7 +58,8 @@ fun gridWorkerDay() = CountyServer().use { server ->
     runBlocking { today.load() }
     assertTrue(today.state.value.overdue.none { it.household.id == "h1" }, "${today.state.value.overdue}")
     val overdueBefore = today.state.value.overdueTotal
-    val dashboard = DashboardPresenter(gw.ctx)
+    // The home's 工作台 entry opens the branch's dashboard.
+    val dashboard = today.dashboard()
     val coverageBefore = dashboard.figure("走访覆盖率")
     val dueBefore = dashboard.figure("未走访户").toInt()
     val search = HouseholdSearchPresenter(gw.ctx)

@@ -40,6 +40,7 @@ import cn.linkage.shell.TodayState
 import cn.linkage.shell.VisitFormState
 import cn.linkage.shell.VisitResult
 import cn.linkage.shell.correctHousehold
+import cn.linkage.shell.dashboardTitle
 import cn.linkage.shell.duplicatesTitle
 import cn.linkage.shell.placeDescription
 import cn.linkage.shell.reportPlaceTitle
@@ -54,8 +55,11 @@ fun TodayScreen(
     onOpenDirective: (String) -> Unit,
     onOpenIssue: (String) -> Unit,
     onOpenHousehold: (String) -> Unit,
+    /** The branch's 工作台 (coverage, households due, lit measures): one tap from home. */
+    onDashboard: (() -> Unit)? = null,
 ) {
     LazyColumn(Modifier.fillMaxSize()) {
+        onDashboard?.let { open -> item { Button(modifier = Modifier.padding(horizontal = 16.dp, vertical = 4.dp).touchTarget(), onClick = open) { Text(s.dashboardTitle) } } }
         item { ErrorBanner(st.error, s, onRetry = onRetry) }
         if (st.loading) item { LinearProgressIndicator(Modifier.fillMaxWidth()) }
         item { SectionTitle(s.directivesSection) }
