@@ -3,6 +3,8 @@
 //! empty database at the newest schema; feed sequence numbers are kept (phones keep their cursors) and new ones
 //! start above them (`feed_origin`); the audit chain is copied with its hashes, so it verifies as before.
 //! Blobs stay where they are: serve with the same `--data-dir` (its `blobs/` folder) and `--database`.
+//! A database that already holds data (another county) is refused, naming it: one county per database (ADR
+//! 0015 says why); a prefecture puts its counties in several databases of one cluster.
 //! A table the copier does not know (added to SQLite but not here) stops the move before anything is written.
 
 use std::path::Path;
@@ -106,7 +108,18 @@ pub fn move_county(data_dir: &Path, url: &str) -> Result<Moved> {
             .query_one("SELECT EXISTS (SELECT 1 FROM org_nodes) OR EXISTS (SELECT 1 FROM changes) OR EXISTS (SELECT 1 FROM users)", &[])?
             .get(0);
         if used {
-            return Err(Error::Invalid("the PostgreSQL database already holds data: migrate into an empty database".into()));
+            // One county per database (ADR 0015, "One county per database"): its settings, audit chain and
+            // feed numbers are the county's own, so a second county is not merged in.
+            let counties: Vec<String> = client
+                .query("SELECT name || '（' || id || '）' FROM org_nodes WHERE level = 'county' ORDER BY path", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let held = if counties.is_empty() { "数据".to_string() } else { format!("县{}的数据", counties.join("、")) };
+            return Err(Error::Invalid(format!(
+                "该 PostgreSQL 数据库已存有{held}：一个数据库只容一个县（县设置、审计链和变更序号都属于一个县），\
+                 未迁移任何数据。请在同一集群上为本县新建一个空数据库（CREATE DATABASE），再迁入该库"
+            )));
         }
         // One snapshot of the source for the whole copy.
         src.execute_batch("BEGIN")?;

@@ -307,13 +307,14 @@ fn a_county_moves_from_sqlite_to_postgres_with_its_feed_and_audit_chain() {
     assert_eq!(after.len(), 1);
     assert!(after[0].0 > old_head, "{} > {old_head}", after[0].0);
     let _ = user;
-    // A second move into the same (now used) database is refused, nothing changed.
+    // A second move into the same (now used) database is refused, naming the county there; nothing changed.
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_linkage-server"))
         .args(["migrate", "--data-dir", dir.path().to_str().unwrap(), "--to", &url])
         .output()
         .unwrap();
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("empty database"), "{}", String::from_utf8_lossy(&again.stderr));
+    let refusal = String::from_utf8_lossy(&again.stderr);
+    assert!(refusal.contains("已存有县黄龙县（hl）的数据") && refusal.contains("一个数据库只容一个县"), "{refusal}");
     assert_eq!(pg.counts().unwrap().changes, sqlite.counts().unwrap().changes + 1);
 }
 
