@@ -266,6 +266,14 @@ struct SqlLedger<'a> {
     /// The county's on-site policy, read once per transaction.
     on_site: Option<linkage_protocol::rules::geo::OnSitePolicy>,
     households: std::collections::HashMap<String, Option<HouseholdInfo>>,
+    /// Each household's point moves, read once per batch (every visit is graded against them); a move of the
+    /// household's point drops its entry.
+    point_moves: std::collections::HashMap<String, Vec<linkage_protocol::rules::point_moves::PointMove>>,
+    /// The batch's ops already in the feed before the batch began (op id → body hash and feed copy), read in
+    /// one query ([`SqlLedger::prefetch_seen`]) instead of one lookup per op.
+    seen_before: Option<std::collections::HashMap<String, (String, String)>>,
+    /// Op ids met earlier in this batch: a repeat is looked up in the table (the earlier one may be stored).
+    batch_ids: std::collections::HashSet<String>,
     seen_op: Option<CachedStatement<'a>>,
     insert_change: Option<CachedStatement<'a>>,
     insert_visit: Option<CachedStatement<'a>>,
@@ -288,11 +296,39 @@ impl<'a> SqlLedger<'a> {
             tx,
             on_site: None,
             households: std::collections::HashMap::new(),
+            point_moves: std::collections::HashMap::new(),
+            seen_before: None,
+            batch_ids: std::collections::HashSet::new(),
             seen_op: None,
             insert_change: None,
             insert_visit: None,
             citer: None,
         }
+    }
+
+    /// Reads which of `ops` the feed already holds, in one statement (the idempotency check of a batch).
+    fn prefetch_seen(&mut self, ops: &[Operation]) -> Result<()> {
+        let ids = serde_json::to_string(&ops.iter().map(|op| op.op_id.as_str()).collect::<Vec<_>>())?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT op_id, body_sha256, op_json FROM changes WHERE op_id IN (SELECT value FROM json_each(?1))")?;
+        let found = stmt
+            .query_map([ids], |r| Ok((r.get::<_, String>(0)?, (r.get::<_, String>(1)?, r.get::<_, String>(2)?))))?
+            .collect::<rusqlite::Result<std::collections::HashMap<_, _>>>()?;
+        self.seen_before = Some(found);
+        self.batch_ids.clear();
+        Ok(())
+    }
+
+    /// The stored body hash and feed copy of `op_id`, if the feed holds it.
+    fn seen(&mut self, op_id: &str) -> Result<Option<(String, String)>> {
+        let first_in_batch = self.batch_ids.insert(op_id.to_string());
+        if let (true, Some(before)) = (first_in_batch, self.seen_before.as_mut()) {
+            return Ok(before.remove(op_id));
+        }
+        Ok(held(&mut self.seen_op, self.tx, "SELECT body_sha256, op_json FROM changes WHERE op_id = ?1")?
+            .query_row([op_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
     fn household_uncached(&self, id: &str) -> Result<Option<HouseholdInfo>> {
@@ -545,6 +581,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn put_point_move(&mut self, household_id: &str, mover_id: &str, previous: Option<(f64, f64)>, at_ms: i64) -> Result<()> {
+        self.point_moves.remove(household_id);
         self.tx.execute(
             "INSERT INTO household_point_moves (household_id, mover_id, prev_lat, prev_lon, moved_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![household_id, mover_id, previous.map(|p| p.0), previous.map(|p| p.1), at_ms],
@@ -553,6 +590,9 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn point_moves(&mut self, household_id: &str) -> Result<Vec<linkage_protocol::rules::point_moves::PointMove>> {
+        if let Some(known) = self.point_moves.get(household_id) {
+            return Ok(known.clone());
+        }
         let mut stmt = self.tx.prepare_cached(
             "SELECT mover_id, prev_lat, prev_lon, moved_at_ms FROM household_point_moves WHERE household_id = ?1 ORDER BY seq",
         )?;
@@ -564,7 +604,9 @@ impl Ledger for SqlLedger<'_> {
                 moved_at_ms: r.get(3)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let moves: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+        self.point_moves.insert(household_id.to_string(), moves.clone());
+        Ok(moves)
     }
 
     fn household_field_clock(&mut self, household_id: &str, field: &str) -> Result<Option<String>> {
@@ -706,11 +748,13 @@ fn apply_batch(conn: &mut Connection, user: &UserInfo, ops: &[Operation], now_ms
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut ledger = SqlLedger::new(&tx);
     ledger.citer = Some((user.id.clone(), now_ms));
+    ledger.prefetch_seen(ops)?;
     let mut outcomes = Vec::with_capacity(ops.len());
     for op in ops {
         if savepoints {
             // A rolled-back op may have touched a cached household: look them up afresh.
             ledger.households.clear();
+            ledger.point_moves.clear();
             tx.prepare_cached("SAVEPOINT op")?.execute([])?;
         }
         let before = tx.total_changes();
@@ -787,10 +831,7 @@ fn apply_one(ledger: &mut SqlLedger<'_>, user: &UserInfo, op: &Operation, now_ms
         serde_json::to_writer(&mut buf, op)?;
         String::from_utf8(buf).map_err(|e| Error::Corrupt(format!("op JSON is not UTF-8: {e}")))?
     };
-    let seen: Option<(String, String)> = held(&mut ledger.seen_op, tx, "SELECT body_sha256, op_json FROM changes WHERE op_id = ?1")?
-        .query_row([&op.op_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((hash, stored)) = seen {
+    if let Some((hash, stored)) = ledger.seen(&op.op_id)? {
         let same = if hash == BODY_IS_OP_JSON {
             // Compared as values should the JSON form of an op ever change between server versions.
             stored == json || serde_json::from_str::<Operation>(&stored).is_ok_and(|s| s == *op)
