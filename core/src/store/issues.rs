@@ -633,10 +633,9 @@ pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &Issu
 /// event was already held with its sequence.
 pub(crate) fn apply_remote_event(tx: &rusqlite::Connection, now_ms: i64, event: &IssueEvent, server_seq: i64, sla: &SlaRules) -> Result<bool> {
     let inserted = persist_event(tx, event)?;
-    let sequenced = tx.execute(
-        "UPDATE issue_events SET server_seq = ?2, refused = 0 WHERE event_id = ?1 AND server_seq IS NULL",
-        params![event.event_id, server_seq],
-    )?;
+    let sequenced = tx.prepare_cached(
+        "UPDATE issue_events SET server_seq = ?2, refused = 0 WHERE event_id = ?1 AND server_seq IS NULL")?
+    .execute(params![event.event_id, server_seq])?;
     if !inserted && sequenced == 0 {
         return Ok(false);
     }
@@ -694,10 +693,10 @@ fn event_evidence(action: &IssueAction) -> &[String] {
 
 /// Inserts an event into the log and links its photos; false if the event id is already there.
 fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> {
-    let inserted = tx.execute(
+    let inserted = tx.prepare_cached(
         "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT(event_id) DO NOTHING",
-        params![
+         ON CONFLICT(event_id) DO NOTHING")?
+    .execute(params![
             event.event_id,
             event.issue_id,
             event.hlc,
@@ -705,16 +704,14 @@ fn persist_event(tx: &rusqlite::Connection, event: &IssueEvent) -> Result<bool> 
             event.actor_id,
             enum_str(&event.action.kind()),
             serde_json::to_string(event)?
-        ],
-    )?;
+        ])?;
     let evidence = event_evidence(&event.action);
     // A 补充反映's photos are the report's: the same matter, seen by one more reporter.
     let entity_kind = if matches!(event.action, IssueAction::Report(_) | IssueAction::Join { .. }) { "issue_report" } else { "issue_resolution" };
     for hash in evidence {
-        tx.execute(
-            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)",
-            params![entity_kind, event.issue_id, hash],
-        )?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES (?1, ?2, ?3)")?
+        .execute(params![entity_kind, event.issue_id, hash])?;
     }
     Ok(inserted > 0)
 }
@@ -728,7 +725,7 @@ fn step_clock<'a>(sla: &'a SlaRules, p: &IssueProjection) -> Option<linkage_prot
 fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, sla: &SlaRules) -> Result<()> {
     // The deadline is stored for deadline-ordered queues; the light is computed when read.
     let step = step_clock(sla, p).map(|clock| (clock.start_ms(), clock.deadline_ms(now_ms)));
-    tx.execute(
+    tx.prepare_cached(
         &format!(
             "INSERT INTO issues ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)
@@ -740,8 +737,8 @@ fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, 
                closed_at_ms = excluded.closed_at_ms, last_hlc = excluded.last_hlc,
                step_started_ms = excluded.step_started_ms, due_at_ms = excluded.due_at_ms, flow = excluded.flow,
                supervision = excluded.supervision"
-        ),
-        params![
+        ))?
+    .execute(params![
             p.id,
             p.state.as_str(),
             enum_str(&p.category),
@@ -770,8 +767,7 @@ fn save_projection(tx: &rusqlite::Connection, now_ms: i64, p: &IssueProjection, 
             step.map(|s| s.1),
             flow_json(p)?,
             p.supervision.map(|l| enum_str(&l)),
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 

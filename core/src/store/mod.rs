@@ -241,6 +241,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // The statements of a pulled page (visits, issue events and their projections, coverage) stay
+        // prepared across pages (rusqlite keeps 16 by default).
+        conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
         let device_id = match meta_get(&conn, "device_id")? {
             Some(id) => id,

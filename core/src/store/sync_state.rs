@@ -61,8 +61,10 @@ impl Store {
                 let new = match &change.op.body {
                     OpBody::IssueEvent(e) => issues::apply_remote_event(&w.tx, w.now_ms, e, change.seq, &sla)?,
                     OpBody::VisitRecorded(v) => {
-                        let known: bool =
-                            w.tx.query_row("SELECT EXISTS (SELECT 1 FROM visits WHERE id = ?1)", [&v.id], |r| r.get(0))?;
+                        let known: bool = w
+                            .tx
+                            .prepare_cached("SELECT EXISTS (SELECT 1 FROM visits WHERE id = ?1)")?
+                            .query_row([&v.id], |r| r.get(0))?;
                         if !known {
                             visits::persist_visit(&w.tx, v, &change.op.hlc)?;
                         }

@@ -267,12 +267,12 @@ pub(crate) fn insert_visit(w: &mut Tx<'_>, visit: &Visit) -> Result<()> {
 /// A visit already stored is left as it is (visits are immutable).
 pub(crate) fn persist_visit(tx: &rusqlite::Connection, visit: &Visit, hlc: &str) -> Result<()> {
     let fix = visit.fix.as_ref();
-    let inserted = tx.execute(
+    let inserted = tx.prepare_cached(
         "INSERT INTO visits (id, household_id, visitor_id, visitor_level, kind, started_at_ms, ended_at_ms, lat, lon,
            accuracy_m, fix_time_ms, mocked, distance_m, verdict, notes, issue_id, amends_visit_id, hlc)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
-         ON CONFLICT(id) DO NOTHING",
-        params![
+         ON CONFLICT(id) DO NOTHING")?
+    .execute(params![
             visit.id,
             visit.household_id,
             visit.visitor_id,
@@ -291,23 +291,20 @@ pub(crate) fn persist_visit(tx: &rusqlite::Connection, visit: &Visit, hlc: &str)
             visit.issue_id,
             visit.amends_visit_id,
             hlc,
-        ],
-    )?;
+        ])?;
     if inserted == 0 {
         return Ok(());
     }
     for hash in &visit.evidence {
-        tx.execute(
-            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES ('visit', ?1, ?2)",
-            params![visit.id, hash],
-        )?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO evidence_refs (entity_kind, entity_id, hash) VALUES ('visit', ?1, ?2)")?
+        .execute(params![visit.id, hash])?;
     }
     if visit.verdict == OnSiteVerdict::OnSite && visit.amends_visit_id.is_none() {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO household_last_visit (household_id, level, last_onsite_ms) VALUES (?1, ?2, ?3)
-             ON CONFLICT(household_id, level) DO UPDATE SET last_onsite_ms = max(last_onsite_ms, excluded.last_onsite_ms)",
-            params![visit.household_id, enum_str(&visit.visitor_level), visit.started_at_ms],
-        )?;
+             ON CONFLICT(household_id, level) DO UPDATE SET last_onsite_ms = max(last_onsite_ms, excluded.last_onsite_ms)")?
+        .execute(params![visit.household_id, enum_str(&visit.visitor_level), visit.started_at_ms])?;
     }
     Ok(())
 }

@@ -130,6 +130,7 @@ fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 /// user in locally. The households stored so far go to `observer` ([`SyncPhase::Households`]). With
 /// `new_password`, the password is changed on the way (required when the server answers
 /// `PasswordChangeRequired` for an initial password); it must meet the shared password policy.
+/// The two steps, [`sign_in_device`] then [`download_scope`].
 pub async fn connect(
     store: &Mutex<Store>,
     server_url: &str,
@@ -139,6 +140,28 @@ pub async fn connect(
     retry: RetryPolicy,
     observer: Option<&dyn SyncObserver>,
 ) -> Result<Session> {
+    let signed = sign_in_device(store, server_url, user_id, password, new_password, retry).await?;
+    download_scope(store, signed, observer).await
+}
+
+/// A device signed in on the server, its scope not downloaded yet: the first half of [`connect`].
+pub struct SignedIn {
+    client: ServerClient,
+    answer: SignInResponse,
+    server_url: String,
+    user_id: String,
+}
+
+/// The first half of [`connect`]: the password checked by the server (a password hash there, the slow part of
+/// a sign-in on purpose) and a device token issued. Stores nothing on the phone yet.
+pub async fn sign_in_device(
+    store: &Mutex<Store>,
+    server_url: &str,
+    user_id: &str,
+    password: &str,
+    new_password: Option<&str>,
+    retry: RetryPolicy,
+) -> Result<SignedIn> {
     if let Some(new) = new_password {
         linkage_protocol::rules::password::check(user_id, new, Some(password))
             .map_err(|p| Error::invalid("new_password", p.words(linkage_protocol::labels::Locale::ZhCn)))?;
@@ -170,7 +193,7 @@ pub async fn connect(
             }
         }
     };
-    let signed: SignInResponse = match send(&request).await {
+    let answer: SignInResponse = match send(&request).await {
         Ok(answer) => answer.body,
         // The enrolment id belongs to another installation (e.g. copied with a store): take a fresh identity once.
         Err(Error::Server { status: 409, .. }) => {
@@ -179,16 +202,23 @@ pub async fn connect(
         }
         Err(e) => return Err(e),
     };
-    let client = client.with_token(signed.token.clone());
+    let client = client.with_token(answer.token.clone());
+    Ok(SignedIn { client, answer, server_url: server_url.trim().trim_end_matches('/').to_string(), user_id: user_id.to_string() })
+}
+
+/// The second half of [`connect`]: downloads the scope's bundle and stores it (households stored so far go to
+/// `observer`), then keeps the server, the token and the clock offset and signs the user in locally.
+pub async fn download_scope(store: &Mutex<Store>, signed: SignedIn, observer: Option<&dyn SyncObserver>) -> Result<Session> {
+    let SignedIn { client, answer, server_url, user_id } = signed;
     // Kept as the JSON text it arrived as (parsed once, by the store).
     let bundle: Box<serde_json::value::RawValue> = client.get(paths::BUNDLE).await?.body;
     let guarded = GuardedObserver::new(observer);
     let mut s = lock(store);
     s.load_bundle_with_progress(bundle.get(), &mut |done, total| guarded.progress(SyncPhase::Households, done, total))?;
-    s.set_server(server_url.trim().trim_end_matches('/'), &signed.token, signed.expires_at_ms)?;
-    let offset = signed.server_time_ms - s.device_now_ms();
+    s.set_server(&server_url, &answer.token, answer.expires_at_ms)?;
+    let offset = answer.server_time_ms - s.device_now_ms();
     s.set_clock_offset(offset)?;
-    s.sign_in(user_id)
+    s.sign_in(&user_id)
 }
 
 /// The photo of a record in scope at `size`: from this phone if it is here (own evidence or the cache — works
