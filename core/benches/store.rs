@@ -5,6 +5,8 @@
 //!
 //! Run: `cargo bench -p linkage-core --bench store` (set LINKAGE_BENCH_SCALE=0.1 for a quick run). The store is
 //! encrypted as on the phone; LINKAGE_BENCH_PLAIN=1 opens it plain (the raw reference commit is always plain).
+//! LINKAGE_BENCH_ONLY=writes seeds the households and visits only (no issues) and times only the visit save
+//! against the raw commit; LINKAGE_BENCH_ROUNDS (default 5) sets the rounds of that comparison.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -201,11 +203,25 @@ fn main() {
         }
     }
     println!("seeded {n_visits} on-site visits in {:.1} s", t_visits.elapsed().as_secs_f64());
+    let writes_only = std::env::var("LINKAGE_BENCH_ONLY").is_ok_and(|v| v == "writes");
+    if writes_only {
+        println!("LINKAGE_BENCH_ONLY=writes: no issues seeded, no queries timed");
+    } else {
+        seed_issues_and_time_queries(&mut store, &clock, &all_branches, per_branch, scale);
+    }
+    clock.set(NOW);
+    store.set_bulk_load(false).unwrap();
+    time_writes(&mut store, dir.path());
+}
+
+/// 100k issues (scaled) with history, then the screens' hot queries.
+fn seed_issues_and_time_queries(store: &mut Store, clock: &ManualClock, all_branches: &[(usize, usize, usize)], per_branch: usize, scale: f64) {
 
     // 100k issues (scaled) with history, reported by grid workers over 200 days, worked by their townships.
     let t1 = Instant::now();
     let n_issues = (100_000.0 * scale) as usize;
     let mut rng = Rng(42);
+    let all_branches = all_branches.to_vec();
     let categories = IssueCategory::ALL;
     let mut events = 0usize;
     for i in 0..n_issues {
@@ -263,7 +279,6 @@ fn main() {
     }
     println!("seeded {n_issues} issues with {events} events in {:.1} s", t1.elapsed().as_secs_f64());
     clock.set(NOW);
-    store.set_bulk_load(false).unwrap();
 
     println!("\n-- queries (synchronous=FULL, WAL) --");
     store.sign_in("ts0").unwrap();
@@ -297,7 +312,11 @@ fn main() {
     let scratch = time(3, |_| store.measures_from_scratch(quarter.0, quarter.1).unwrap());
     row("  same, from scratch (every log folded)", scratch);
     println!("ratio measures / from scratch: median {:.3}", ours.0.as_secs_f64() / scratch.0.as_secs_f64());
+}
 
+/// A visit save (row + outbox + coverage triggers, FULL) against a raw one-row FULL commit on the same disk,
+/// interleaved, in rounds.
+fn time_writes(store: &mut Store, dir: &std::path::Path) {
     println!("\n-- writes (synchronous=FULL, WAL, same disk) --");
     store.sign_in("gw0_0").unwrap();
     let visit = |i: usize| VisitInput {
@@ -310,31 +329,57 @@ fn main() {
         evidence: vec![],
         issue_id: None,
     };
-    let raw = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+    let raw = rusqlite::Connection::open(dir.join("raw.db")).unwrap();
     raw.pragma_update(None, "journal_mode", "WAL").unwrap();
     raw.pragma_update(None, "synchronous", "FULL").unwrap();
     raw.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, household TEXT, notes TEXT, at INTEGER)").unwrap();
     let mut raw = raw;
-    // Interleaved, so both see the same disk and page-cache conditions.
+    // Interleaved, so both see the same disk and page-cache conditions; in rounds, to show the spread.
+    let rounds: usize = std::env::var("LINKAGE_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5).max(1);
     let runs = 300;
-    let (mut ours, mut baseline) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
-    for i in 0..runs {
-        let start = Instant::now();
-        std::hint::black_box(store.record_visit(visit(i)).unwrap());
-        ours.push(start.elapsed());
-        let start = Instant::now();
-        let tx = raw.transaction().unwrap();
-        tx.execute("INSERT INTO t (household, notes, at) VALUES (?1, ?2, ?3)", rusqlite::params![format!("h{i}"), "入户走访", NOW])
-            .unwrap();
-        tx.commit().unwrap();
-        baseline.push(start.elapsed());
+    let (mut all_ours, mut all_baseline, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (mut ours, mut baseline) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+        for i in round * runs..(round + 1) * runs {
+            let start = Instant::now();
+            std::hint::black_box(store.record_visit(visit(i)).unwrap());
+            ours.push(start.elapsed());
+            let start = Instant::now();
+            let tx = raw.transaction().unwrap();
+            tx.execute("INSERT INTO t (household, notes, at) VALUES (?1, ?2, ?3)", rusqlite::params![format!("h{i}"), "入户走访", NOW])
+                .unwrap();
+            tx.commit().unwrap();
+            baseline.push(start.elapsed());
+        }
+        all_ours.extend_from_slice(&ours);
+        all_baseline.extend_from_slice(&baseline);
+        let (o, b) = (stats(ours), stats(baseline));
+        let ratio = (o.0.as_secs_f64() / b.0.as_secs_f64(), o.1.as_secs_f64() / b.1.as_secs_f64());
+        println!(
+            "round {}: record visit median {:.3} ms, raw {:.3} ms: ratio median {:.2}   p90 {:.2}",
+            round + 1,
+            o.0.as_secs_f64() * 1e3,
+            b.0.as_secs_f64() * 1e3,
+            ratio.0,
+            ratio.1
+        );
+        ratios.push(ratio);
     }
-    let (ours, baseline) = (stats(ours), stats(baseline));
+    let (ours, baseline) = (stats(all_ours), stats(all_baseline));
     row("record visit (row + outbox, one tx, FULL)", ours);
     row("raw rusqlite one-row commit (FULL)", baseline);
     println!(
-        "\nratio record-visit / raw-commit: median {:.2}   p90 {:.2}",
+        "\nratio record-visit / raw-commit (all {} saves): median {:.2}   p90 {:.2}",
+        rounds * runs,
         ours.0.as_secs_f64() / baseline.0.as_secs_f64(),
         ours.1.as_secs_f64() / baseline.1.as_secs_f64()
+    );
+    let mut medians: Vec<f64> = ratios.iter().map(|r| r.0).collect();
+    medians.sort_by(f64::total_cmp);
+    println!(
+        "ratio per round: median of rounds {:.2}, spread {:.2}–{:.2}",
+        medians[medians.len() / 2],
+        medians[0],
+        medians[medians.len() - 1]
     );
 }

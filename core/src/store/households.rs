@@ -199,15 +199,11 @@ impl Store {
         let session = self.session()?;
         validate::id("household_id", id)?;
         let level = enum_str(&session.node_level);
+        // Cached: every visit save and household page starts here.
         let row = self
             .conn()
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS}, h.path FROM households h JOIN org_nodes g ON g.id = h.group_id WHERE h.id = ?2"
-                ),
-                rusqlite::params![level, id],
-                |r| Ok((map_row(r)?, r.get::<_, String>(14)?)),
-            )
+            .prepare_cached(&format!("SELECT {COLUMNS}, h.path FROM households h JOIN org_nodes g ON g.id = h.group_id WHERE h.id = ?2"))?
+            .query_row(rusqlite::params![level, id], |r| Ok((map_row(r)?, r.get::<_, String>(14)?)))
             .optional()?;
         match row {
             Some((row, path)) if session.actor.sees(&path) => Ok((finish(row)?, path)),

@@ -167,20 +167,21 @@ impl Tx<'_> {
     /// whole transaction so the change it describes is not stored either.
     pub(crate) fn enqueue(&mut self, op_id: &str, hlc: &str, body: &OpBody) -> Result<()> {
         let payload = serde_json::to_string(body)?;
-        let inserted = self.tx.execute(
-            "INSERT INTO outbox (op_id, kind, payload, hlc, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(op_id) DO NOTHING",
-            rusqlite::params![op_id, body.kind(), payload, hlc, self.now_ms],
-        )?;
+        let inserted = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO outbox (op_id, kind, payload, hlc, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(op_id) DO NOTHING",
+            )?
+            .execute(rusqlite::params![op_id, body.kind(), payload, hlc, self.now_ms])?;
         if inserted == 0 {
             return Err(Error::DuplicateOperation { op_id: op_id.to_string() });
         }
         self.topics.add(Topics::of_op(body).with(ChangeTopic::Outbox));
         self.queued_op = true;
-        self.tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [hlc],
-        )?;
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES ('hlc', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value")?
+            .execute([hlc])?;
         Ok(())
     }
 
@@ -241,9 +242,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // The statements of a pulled page (visits, issue events and their projections, coverage) stay
-        // prepared across pages (rusqlite keeps 16 by default).
-        conn.set_prepared_statement_cache_capacity(64);
+        // The statements of a pulled page (visits, issue events and their projections, coverage) and of a save
+        // (with the coverage triggers compiled in) stay prepared (rusqlite keeps 16 by default).
+        conn.set_prepared_statement_cache_capacity(128);
         schema::migrate(&mut conn)?;
         let device_id = match meta_get(&conn, "device_id")? {
             Some(id) => id,
