@@ -241,15 +241,19 @@ impl FieldApp {
         })
     }
 
-    /// Records a visit; its GPS fix is graded into an on-site verdict. I/O: DB write (visit + outbox, FULL).
+    /// Records a visit; its GPS fix is graded into an on-site verdict. The draft's start and end and its fix's
+    /// time are read from the device's clock (as the platform stamps fixes); the core records all three on its
+    /// server-corrected clock, so the phone and the server grade the fix alike however wrong the device clock.
+    /// I/O: DB write (visit + outbox, FULL).
     pub fn record_visit(&self, draft: VisitDraft) -> ApiResult<VisitSummary> {
         self.with(|s, l| {
+            // The shell's times and its fix's are the device's clock: graded on the record clock.
             let input = store::VisitInput {
                 household_id: draft.household_id,
                 kind: draft.kind,
-                started_at_ms: draft.started_at_ms,
-                ended_at_ms: draft.ended_at_ms,
-                fix: draft.fix,
+                started_at_ms: s.on_record_clock(draft.started_at_ms),
+                ended_at_ms: s.on_record_clock(draft.ended_at_ms),
+                fix: draft.fix.map(|x| s.fix_on_record_clock(x)),
                 notes: draft.notes,
                 evidence: draft.evidence,
                 issue_id: draft.issue_id,
@@ -259,13 +263,15 @@ impl FieldApp {
     }
 
     /// The verdict the visit form shows live before saving: `fix` (the freshest fix the shell has, or none)
-    /// graded for the household as `record_visit` would grade it now, for a visit whose form opened at
-    /// `started_at_ms` — a fix from before that moment, or older than the county's maximum age (default
+    /// graded for the household as `record_visit` would grade it now, for a visit whose draft started at
+    /// `started_at_ms` (`Draft.started_at_ms`; the fix's time is the device's clock, as the platform gave
+    /// it) — a fix from before that moment, or older than the county's maximum age (default
     /// 120 s), is `StaleFix`. A NaN position or a fix time in the future is `InvalidInput` (field `lat`, `lon`,
     /// `accuracy_m` or `fix_time_ms`). Nothing is written. I/O: one DB read; call it off the UI thread, on
     /// each new fix and every few seconds (a fix ages).
     pub fn preview_verdict(&self, household_id: String, fix: Option<GpsFix>, started_at_ms: i64) -> ApiResult<VerdictPreview> {
         self.with(|s, l| {
+            let fix = fix.map(|x| s.fix_on_record_clock(x));
             let a = s.preview_verdict(&household_id, fix.as_ref(), started_at_ms)?;
             let now = s.now_ms();
             Ok(VerdictPreview {

@@ -160,7 +160,8 @@ impl Store {
         let subject = Subject { household_id: Some(household_id.into()), issue_id: issue_id.map(Into::into), ..Subject::default() };
         let fields = DraftFieldsRow { visit_kind: Some(kind), ..DraftFieldsRow::default() };
         let now = self.now_ms();
-        let started = opened_at_ms.filter(|t| (now - 600_000..=now).contains(t));
+        // The form's opening, read from the device's clock, on the record clock its fixes are graded on.
+        let started = opened_at_ms.map(|t| self.on_record_clock(t)).filter(|t| (now - 600_000..=now).contains(t));
         self.start_draft_at(DraftKind::Visit, household_id, subject, fields, started)
     }
 
@@ -450,7 +451,8 @@ impl Store {
                     kind: f.visit_kind.unwrap_or(VisitKind::Routine),
                     started_at_ms: d.started_at_ms,
                     ended_at_ms: self.now_ms().max(d.started_at_ms),
-                    fix: f.fix,
+                    // Kept as the platform gave it in the draft; graded on the record clock, as the visit's times.
+                    fix: f.fix.map(|x| self.fix_on_record_clock(x)),
                     notes: f.notes,
                     evidence: photos,
                     issue_id: d.issue_id.clone(),
@@ -470,7 +472,8 @@ impl Store {
                     // A form with a GPS fix was filled at the household: the 回访 is a visit too.
                     let on_site = f.fix.is_some() && self.issue_row(&issue_id)?.projection.household_id.is_some();
                     if on_site {
-                        let (row, _) = self.verify_on_visit(&issue_id, satisfaction, &f.notes, f.fix, d.started_at_ms)?;
+                        let fix = f.fix.map(|x| self.fix_on_record_clock(x));
+                        let (row, _) = self.verify_on_visit(&issue_id, satisfaction, &f.notes, fix, d.started_at_ms)?;
                         DraftSubmitted::Issue(Box::new(row))
                     } else {
                         DraftSubmitted::Issue(Box::new(self.perform_issue_action(&issue_id, IssueCommand::Verify { satisfaction, note: f.notes })?))

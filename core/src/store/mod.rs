@@ -291,6 +291,25 @@ impl Store {
         self.clock.now_ms() + self.clock_offset_ms
     }
 
+    /// A time read from the device's own clock — a platform GPS fix's time, the moment a form opened — on
+    /// the clock this store stamps records with (`now_ms`: the device's corrected by the server offset). A
+    /// visit is graded by comparing its fix's time with its own start and end (`geo::assess`, on the phone
+    /// and again on the server), so the three must be on one clock: a fix left on the device's clock while
+    /// the visit's times are corrected grades a fresh fix 定位已过期 on any phone whose clock is off (by as
+    /// little as the half round trip of its last sync).
+    pub fn on_record_clock(&self, device_ms: i64) -> i64 {
+        device_ms.saturating_add(self.clock_offset_ms)
+    }
+
+    /// `fix` as the platform gave it (its time on the device's clock) with its time on the record clock
+    /// ([`Store::on_record_clock`]); a time that is no real time (≤ 0) is kept, to be refused as such.
+    pub fn fix_on_record_clock(&self, fix: linkage_protocol::model::GpsFix) -> linkage_protocol::model::GpsFix {
+        if fix.fix_time_ms <= 0 {
+            return fix;
+        }
+        linkage_protocol::model::GpsFix { fix_time_ms: self.on_record_clock(fix.fix_time_ms), ..fix }
+    }
+
     /// The device's own clock, without the server offset (for measuring the offset).
     pub fn device_now_ms(&self) -> i64 {
         self.clock.now_ms()

@@ -5,6 +5,7 @@
 //! No ids are typed: every id the test sends comes from a picker, a queue or an overview the core returned.
 
 use linkage_core::actions::{ActionForm, IssueFilter};
+use linkage_core::clock::Clock;
 use linkage_core::api::*;
 use linkage_core::{DraftFields, SubmittedRecord};
 use linkage_core::overview::{FigureList, IssueQuery, OverviewFilter};
@@ -97,8 +98,9 @@ fn township_day_triage_merge_resolve_revisit_and_extension() {
         let v = ts.app.start_action_draft(coal.id.clone(), IssueActionKind::Verify).unwrap();
         let satisfied = v.action.as_ref().unwrap().choices[0].clone();
         assert_eq!(satisfied.label, "满意");
-        // A fix taken after the form opened, by the phone's (server-corrected) clock the draft was stamped with.
-        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: v.started_at_ms + 1, mocked: false };
+        // A fix taken after the form opened, stamped by the device's clock as the platform does (the core puts
+        // it on the server-corrected clock the draft was stamped with).
+        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: now_ms(), mocked: false };
         ts.app.update_draft(v.id.clone(), DraftFields { choice: Some(satisfied.id), notes: "老人说煤够烧了".into(), fix: Some(fix), ..v.fields.clone() }).unwrap();
         let SubmittedRecord::Issue { issue } = ts.app.submit_draft(v.id.clone()).unwrap() else { panic!("an issue") };
         assert_eq!((issue.state, issue.satisfaction), (IssueState::Closed, Some(Satisfaction::Satisfied)));
@@ -138,5 +140,47 @@ fn township_day_triage_merge_resolve_revisit_and_extension() {
             assert_eq!(p.app.outbox_status().unwrap().pending, 0);
             assert_eq!(p.app.quarantined_operations().unwrap().len(), 0, "the server accepted every step");
         }
+    });
+}
+
+/// A visit recorded on a phone whose clock is off, and received by the server hours later, keeps the verdict the
+/// phone gave it, on the server and on the county's phone: the fix's time (the device's clock, as the platform
+/// stamps fixes) and the visit's own start and end (the core's server-corrected clock) are graded on one clock
+/// by the one rule (`geo::assess`), whenever the op arrives. Before, the fix stayed on the device's clock and a
+/// fresh fix taken right after the form opened was graded 定位已过期 on a phone whose clock ran behind.
+#[test]
+fn a_visit_synced_hours_late_from_a_phone_with_a_wrong_clock_keeps_its_on_site_verdict() {
+    const MINUTE: i64 = 60_000;
+    let rt = runtime();
+    let server = TestServer::start();
+    let url = server.url();
+    rt.block_on(async {
+        // The grid worker's phone clock is 7 minutes slow (its sync measures the offset); the county's is right.
+        let gw = connected_phone_at(&url, "gw", now_ms() - 7 * MINUTE).await;
+        let cs = connected_phone(&url, "cs").await;
+        let app = &gw.phone.app;
+        // Three hours ago, offline: the visit form opens (its moment read from the device's clock, as the shells
+        // do) and a fresh fix arrives 20 s later, stamped by the device's clock.
+        gw.clock.set(now_ms() - 7 * MINUTE - 180 * MINUTE);
+        let d = app.start_visit_draft("h1".into(), VisitKind::Routine, None, Some(gw.clock.now_ms())).unwrap();
+        gw.clock.advance_ms(20_000);
+        let fix = GpsFix { lat: 35.5801, lon: 109.2601, accuracy_m: 6.0, fix_time_ms: gw.clock.now_ms(), mocked: false };
+        let preview = app.preview_verdict("h1".into(), Some(fix.clone()), d.started_at_ms).unwrap();
+        assert_eq!(preview.verdict, OnSiteVerdict::OnSite, "the live preview");
+        app.update_draft(d.id.clone(), DraftFields { notes: "入户走访，家中安好".into(), fix: Some(fix), ..d.fields.clone() }).unwrap();
+        gw.clock.advance_ms(40_000);
+        let SubmittedRecord::Visit { visit } = app.submit_draft(d.id.clone()).unwrap() else { panic!("a visit") };
+        assert_eq!((visit.verdict, visit.verdict_label.as_str()), (OnSiteVerdict::OnSite, "在现场"), "graded on the phone");
+
+        // Back in signal three hours later: the server receives the visit long after it was recorded.
+        gw.clock.set(now_ms() - 7 * MINUTE);
+        app.sync(None).await.unwrap();
+        assert_eq!(app.outbox_status().unwrap().pending, 0);
+        assert!(app.quarantined_operations().unwrap().is_empty());
+        assert_eq!(server.count(&format!("SELECT count(*) FROM visits WHERE id = '{}' AND verdict = 'on_site'", visit.id)), 1, "the server's grading");
+        // The copy the county receives says the same.
+        cs.app.sync(None).await.unwrap();
+        let copy = cs.app.household_visits("h1".into(), 10).unwrap().into_iter().find(|v| v.id == visit.id).expect("the county has it");
+        assert_eq!((copy.verdict, copy.verdict_label.as_str()), (OnSiteVerdict::OnSite, "在现场"));
     });
 }

@@ -150,7 +150,7 @@ fun townshipDay() = CountyServer().use { server ->
     val closed = runBlocking { verify.submit() } as SubmittedRecord.Issue
     assertEquals(IssueState.CLOSED, closed.issue.state)
     val visit = ts.app.householdVisitPage("h1", 0u, 10u).items.single { it.issueId == coal }
-    assertEquals(VisitKind.RETURN_VISIT, visit.kind)
+    assertEquals(listOf(VisitKind.RETURN_VISIT, "在现场"), listOf(visit.kind, visit.verdictLabel))
 
     // A task the county set: the township signs for it and reports it done; it waits for the county too.
     val composer = DirectiveComposerPresenter(cs.ctx)
@@ -178,10 +178,11 @@ fun townshipDay() = CountyServer().use { server ->
     cs.sync()
     val household = HouseholdPresenter(cs.ctx, "h1")
     runBlocking { household.load() }
-    // (Its verdict is the server's grading; on a loaded host the server has graded this fix 定位已过期 while the
-    // township's phone said 在现场 — the Rust twin checks the server's verdict; see the issue's follow-up.)
+    // Its verdict is the server's grading of the township phone's fix: the same as on that phone (the fix's time,
+    // stamped by the device's clock, is graded on the core's server-corrected clock with the visit's own times).
     val returnVisit = household.state.value.visits.single { it.id == visit.id }
-    assertEquals("回访", returnVisit.kindLabel)
+    assertEquals(listOf("回访", "在现场"), listOf(returnVisit.kindLabel, returnVisit.verdictLabel))
+    assertTrue(returnVisit.onSite)
     val dashboard = DashboardPresenter(cs.ctx)
     runBlocking { dashboard.load() }
     val own = assertNotNull(dashboard.state.value.own, "${dashboard.state.value.error}")
