@@ -28,7 +28,8 @@ fn settings_and_calendars_reach_phones_through_bundle_and_feed() {
         server.storage().set_county_config(&generous, now_ms()).unwrap();
         let gw = connected_phone(&url, "gw").await;
         let ts = connected_phone(&url, "ts").await;
-        let started = now_ms();
+        // The visit form's start as the shells pass it: the draft's, on the core's server-corrected clock.
+        let started = gw.app.start_visit_draft("h1".into(), VisitKind::Routine, None, Some(now_ms())).unwrap().started_at_ms;
         // ~2.2 km from h1 (35.58, 109.26): on site for this county.
         let fix = || GpsFix { lat: 35.60, lon: 109.26, accuracy_m: 8.0, fix_time_ms: now_ms(), mocked: false };
         assert_eq!(gw.app.preview_verdict("h1".into(), Some(fix()), started).unwrap().verdict, OnSiteVerdict::OnSite);
