@@ -473,7 +473,9 @@ pub struct TimelineEntry {
     pub action: IssueActionKind,
     pub action_label: String,
     pub actor_id: String,
-    pub actor_name: Option<String>,
+    /// Who took the step, to show: the person's name (also for people outside this phone's area: the event
+    /// carries it), the system, or the role (县级干部) — never an id.
+    pub actor_name: String,
     pub at_ms: i64,
     pub detail: String,
     /// The photos this step brought (a report's, a resolution's, a 补充反映's): evidence hashes, shown with it
@@ -628,7 +630,8 @@ pub struct HouseholdAckRecord {
     /// 入户 / 电话 / 当面.
     pub means_label: String,
     pub recorded_by: String,
-    pub recorded_by_name: Option<String>,
+    /// Who recorded it, to show: the name, or 工作人员 when this phone holds no record of them — never an id.
+    pub recorded_by_name: String,
 }
 
 /// A household of a directive's area and its acknowledgement, `None` while it is still untold.
@@ -886,7 +889,7 @@ pub(crate) fn task_report(r: store::TaskReportRow, l: Locale) -> TaskReportSumma
         level_label: r.node_level.label(l).into(),
         status_label: report_status_label(r.status, l).into(),
         waiting: r.status == linkage_protocol::rules::directive::TaskReportStatus::Pending,
-        reported_by_name: r.reported_by_name.unwrap_or(r.reported_by),
+        reported_by_name: linkage_protocol::labels::actor_label(&r.reported_by, r.reported_by_name.as_deref(), None, l),
         directive_id: r.directive_id,
         directive_title: r.directive_title,
         node_id: r.node_id,
@@ -911,8 +914,8 @@ pub(crate) fn household_ack(r: store::HouseholdAckRow, l: Locale) -> HouseholdAc
             at_ms: a.at_ms,
             means: a.means,
             means_label: a.means.label(l).into(),
+            recorded_by_name: linkage_protocol::labels::actor_label(&a.recorded_by, a.recorded_by_name.as_deref(), None, l),
             recorded_by: a.recorded_by,
-            recorded_by_name: a.recorded_by_name,
         }),
     }
 }

@@ -190,9 +190,36 @@ pub fn verdict_advice(v: OnSiteVerdict, locale: Locale) -> &'static str {
     }
 }
 
+/// The user id of steps the server takes itself (超期预警, `mark_overdue`).
+pub const SYSTEM_ACTOR_ID: &str = "system";
+
+/// Who took an issue's step, as every screen names it: the person's name (`name`: the phone's own record of
+/// the person, else the name the event carries), the system for the server's own steps, else the actor's
+/// role (`县级干部`) — never a user id, which means nothing to a reader.
+/// With no role known either, a generic 工作人员.
+pub fn actor_label(actor_id: &str, name: Option<&str>, role: Option<Role>, locale: Locale) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        _ if actor_id == SYSTEM_ACTOR_ID => locale.pick("系统", "System").to_string(),
+        Some(n) => n.to_string(),
+        None => role.map_or_else(|| locale.pick("工作人员", "Staff member"), |r| r.label(locale)).to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name when one is known, the system for its own steps, the role otherwise; the id never.
+    #[test]
+    fn actors_are_named_never_by_id() {
+        let county = Some(Role::CountyStaff);
+        assert_eq!(actor_label("cs", Some("张三"), county, Locale::ZhCn), "张三");
+        assert_eq!(actor_label("cs", None, county, Locale::ZhCn), "县级干部");
+        assert_eq!(actor_label("cs", Some("  "), county, Locale::ZhCn), "县级干部");
+        assert_eq!(actor_label("lh", None, None, Locale::ZhCn), "工作人员");
+        assert_eq!(actor_label(SYSTEM_ACTOR_ID, None, Some(Role::TownshipStaff), Locale::ZhCn), "系统");
+        assert_eq!(actor_label("cs", None, county, Locale::En), "County staff");
+    }
 
     #[test]
     fn chinese_first_english_fallback() {

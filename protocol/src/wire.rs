@@ -237,6 +237,13 @@ pub struct IssueEvent {
     pub actor_id: String,
     pub actor_role: Role,
     pub actor_node_id: String,
+    /// The actor's display name (`张三`), so every phone that receives the event can name who took the step,
+    /// also phones outside the actor's area that hold no record of that person (a township's phone showing a
+    /// county decision). The phone sends its user's name; the server keeps the name of its own user record
+    /// (a differing name is replaced). Absent in events from older apps: phones then show the actor's role
+    /// (`labels::actor_label`), never the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     /// Hybrid-logical-clock time (encoded, sortable).
     pub hlc: String,
     /// Wall time the device believed it was, unix ms (server-offset corrected when known).
@@ -714,6 +721,7 @@ mod tests {
                 actor_id: "u1".into(),
                 actor_role: Role::TownshipStaff,
                 actor_node_id: "t1".into(),
+                actor_name: None,
                 hlc: "000001700000000-000000-dev1".into(),
                 at_ms: 1_700_000_000_000,
                 action: IssueAction::Verify { satisfaction: Satisfaction::BasicallySatisfied, note: "回访满意".into() },
@@ -740,6 +748,7 @@ mod tests {
                 actor_id: "lh1".into(),
                 actor_role: Role::LiaisonHead,
                 actor_node_id: "g1".into(),
+                actor_name: None,
                 hlc: "000001700000000-000001-dev2".into(),
                 at_ms: 1_700_000_000_500,
                 action: IssueAction::Join { note: "桥边护栏也断了".into(), evidence: vec!["ab".repeat(32)] },

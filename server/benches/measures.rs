@@ -201,6 +201,7 @@ fn main() {
                 actor_id: u.id.clone(),
                 actor_role: u.role,
                 actor_node_id: u.node_id.clone(),
+                actor_name: None,
                 hlc: hlc.clone(),
                 at_ms: *at,
                 action: action.clone(),

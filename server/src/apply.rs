@@ -253,7 +253,7 @@ pub fn apply(ledger: &mut dyn Ledger, user: &UserInfo, op: &Operation, now_ms: i
     }
     let actor = user.actor();
     match &op.body {
-        OpBody::IssueEvent(event) => issue_event(ledger, user, &actor, event, now_ms),
+        OpBody::IssueEvent(event) => issue_event(ledger, user, &actor, op, event, now_ms),
         OpBody::VisitRecorded(visit) => visit_recorded(ledger, user, &actor, op, visit, now_ms),
         OpBody::DirectiveIssued(d) => directive_issued(ledger, &actor, d, now_ms),
         OpBody::NodeAcknowledged(ack) => node_acknowledged(ledger, &actor, ack, now_ms),
@@ -291,6 +291,7 @@ fn issue_event(
     ledger: &mut dyn Ledger,
     user: &UserInfo,
     actor: &Actor,
+    op: &Operation,
     event: &IssueEvent,
     now_ms: i64,
 ) -> Result<Judged> {
@@ -387,8 +388,18 @@ fn issue_event(
         }
         projection
     };
-    ledger.put_issue_event(event, &projection, now_ms)?;
-    Ok(Ok(Applied { op: None, path: projection.path, broadcast: false, changed: true }))
+    // The actor's name, carried to every phone that receives the step (a township's phone holds no record of
+    // the county's people), is the one this server's user record has: a differing name is replaced. An event
+    // without one (an older app) is kept as sent; phones then show the actor's role.
+    let named = event
+        .actor_name
+        .as_deref()
+        .is_some_and(|n| n != user.name)
+        .then(|| IssueEvent { actor_name: Some(user.name.clone()), ..event.clone() });
+    let stored = named.as_ref().unwrap_or(event);
+    ledger.put_issue_event(stored, &projection, now_ms)?;
+    let op = named.map(|e| Operation { body: OpBody::IssueEvent(e), op_id: op.op_id.clone(), hlc: op.hlc.clone() });
+    Ok(Ok(Applied { op, path: projection.path, broadcast: false, changed: true }))
 }
 
 fn visit_recorded(
@@ -733,7 +744,7 @@ fn household_edited(
 }
 
 /// Who the overdue sweep acts as in an issue's log (shown as 系统 in timelines).
-pub const SYSTEM_ACTOR: &str = "system";
+pub const SYSTEM_ACTOR: &str = linkage_protocol::labels::SYSTEM_ACTOR_ID;
 
 /// The overdue sweep for one issue (督办: flagged at its level and proposed for escalation even when no phone
 /// is online): when the clock of the issue's current step has run out (red, not paused) and the step is not
@@ -759,6 +770,7 @@ pub fn sweep_issue(ledger: &mut dyn Ledger, issue_id: &str, now_ms: i64, rules: 
         actor_id: SYSTEM_ACTOR.to_string(),
         actor_role: role,
         actor_node_id: owner.id,
+        actor_name: None,
         hlc: hlc.clone(),
         at_ms: now_ms,
         action: IssueAction::MarkOverdue { step, due_at_ms: clock.deadline_ms(now_ms) },

@@ -383,6 +383,7 @@ impl Pusher<'_> {
             actor_id: user.id.clone(),
             actor_role: user.role,
             actor_node_id: user.node_id.clone(),
+            actor_name: Some(user.name.clone()),
             hlc: Hlc { wall_ms: at_ms, counter: 0 }.encode("demo"),
             at_ms,
             action,

@@ -1704,6 +1704,7 @@ mod tests {
                 actor_id: "ts1".into(),
                 actor_role: Role::TownshipStaff,
                 actor_node_id: "t1".into(),
+                actor_name: None,
                 hlc: format!("{:015}-000000-d", t + n),
                 at_ms: t + n * 3_600_000,
                 action,

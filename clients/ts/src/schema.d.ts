@@ -2021,6 +2021,14 @@ export interface components {
         IssueEvent: {
             action: components["schemas"]["IssueAction"];
             actor_id: string;
+            /**
+             * @description The actor's display name (`张三`), so every phone that receives the event can name who took the step,
+             *     also phones outside the actor's area that hold no record of that person (a township's phone showing a
+             *     county decision). The phone sends its user's name; the server keeps the name of its own user record
+             *     (a differing name is replaced). Absent in events from older apps: phones then show the actor's role
+             *     (`labels::actor_label`), never the id.
+             */
+            actor_name?: string | null;
             actor_node_id: string;
             actor_role: components["schemas"]["Role"];
             /**

@@ -120,7 +120,9 @@ pub struct TimelineRow {
     pub event_id: String,
     pub action: IssueActionKind,
     pub actor_id: String,
-    pub actor_name: Option<String>,
+    /// Who took the step, as the screen names it: this phone's record of the person, else the name the event
+    /// carries, else the role (`labels::actor_label`) — never the id.
+    pub actor_name: String,
     pub at_ms: i64,
     /// Reason, note, assignee or satisfaction, ready to display.
     pub detail: String,
@@ -219,7 +221,7 @@ impl Store {
         let id = issue_id.clone();
         let sla = self.policies.sla.clone();
         self.write(move |w| {
-            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
+            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()))?;
             let projection = IssueProjection::from_report(&event, &report);
             append_event(w, &event, &projection, &sla)
         })?;
@@ -236,12 +238,12 @@ impl Store {
         let id = issue_id.clone();
         let sla = self.policies.sla.clone();
         self.write(move |w| {
-            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()));
+            let event = new_event(w, op_id, &actor, &issue_id, IssueAction::Report(report.clone()))?;
             let mut projection = IssueProjection::from_report(&event, &report);
             append_event(w, &event, &projection, &sla)?;
             // Authorized against the fresh report: only a grid worker who reported it may do this.
             lifecycle::authorize(&actor, &projection.facts(true), IssueActionKind::ResolveOnSpot)?;
-            let resolved = new_event(w, None, &actor, &issue_id, resolution);
+            let resolved = new_event(w, None, &actor, &issue_id, resolution)?;
             projection.apply(&resolved)?;
             append_event(w, &resolved, &projection, &sla)
         })?;
@@ -336,7 +338,7 @@ impl Store {
         let action = lifecycle::normalize_payload(action)?;
         let sla = self.policies.sla.clone();
         self.write(|w| {
-            let event = new_event(w, None, &actor, issue_id, action);
+            let event = new_event(w, None, &actor, issue_id, action)?;
             projection.apply(&event)?;
             append_event(w, &event, &projection, &sla)
         })?;
@@ -364,7 +366,7 @@ impl Store {
         let action = lifecycle::normalize_payload(IssueAction::Join { note, evidence })?;
         let sla = self.policies.sla.clone();
         self.write(|w| {
-            let event = new_event(w, None, &actor, issue_id, action);
+            let event = new_event(w, None, &actor, issue_id, action)?;
             projection.apply(&event)?;
             append_event(w, &event, &projection, &sla)?;
             super::drafts::delete_draft_rows(&w.tx, draft_id)?;
@@ -507,8 +509,10 @@ impl Store {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, bool>(3)?))
         })?;
         rows.map(|r| {
-            let (event_id, body, actor_name, pending_sync) = r?;
+            let (event_id, body, known_name, pending_sync) = r?;
             let event: IssueEvent = serde_json::from_str(&body)?;
+            let name = known_name.as_deref().or(event.actor_name.as_deref());
+            let actor_name = linkage_protocol::labels::actor_label(&event.actor_id, name, Some(event.actor_role), locale);
             Ok(TimelineRow {
                 event_id,
                 action: event.action.kind(),
@@ -602,17 +606,23 @@ pub(super) fn new_event(
     actor: &linkage_protocol::model::Actor,
     issue_id: &str,
     action: IssueAction,
-) -> IssueEvent {
-    IssueEvent {
+) -> Result<IssueEvent> {
+    // The signed-in user's name travels with the step: phones outside the user's area hold no record of them.
+    let actor_name: Option<String> = w
+        .tx
+        .query_row("SELECT name FROM users WHERE id = ?1", [&actor.user_id], |r| r.get(0))
+        .optional()?;
+    Ok(IssueEvent {
         event_id: event_id.unwrap_or_else(new_id),
         issue_id: issue_id.to_string(),
         actor_id: actor.user_id.clone(),
         actor_role: actor.role,
         actor_node_id: actor.node_id.clone(),
+        actor_name,
         hlc: w.next_hlc(),
         at_ms: w.now_ms,
         action,
-    }
+    })
 }
 
 /// Writes an event, the issue's new projection, its evidence references and the outbox operation (whose op

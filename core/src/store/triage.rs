@@ -359,7 +359,7 @@ impl Store {
         let sla = self.policies.sla.clone();
         self.write(|w| {
             super::visits::insert_visit(w, &visit)?;
-            let event = super::issues::new_event(w, None, &actor, issue_id, action);
+            let event = super::issues::new_event(w, None, &actor, issue_id, action)?;
             projection.apply(&event)?;
             super::issues::append_event(w, &event, &projection, &sla)
         })?;

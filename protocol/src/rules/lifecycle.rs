@@ -1155,6 +1155,7 @@ mod tests {
             actor_id: "u".into(),
             actor_role: Role::TownshipStaff,
             actor_node_id: "t1".into(),
+            actor_name: None,
             hlc: format!("{:015}-000000-d", n),
             at_ms: i64::from(n) * 1000,
             action,

@@ -874,6 +874,7 @@ async fn act(
                 actor_id: user.id.clone(),
                 actor_role: user.role,
                 actor_node_id: user.node_id.clone(),
+                actor_name: Some(user.name.clone()),
                 hlc: staff::hlc_now(&hlc_staff, now),
                 at_ms: now,
                 action,

@@ -173,6 +173,7 @@ pub fn event_by(user: &str, role: Role, node: &str, issue_id: &str, action: Issu
             actor_id: user.into(),
             actor_role: role,
             actor_node_id: node.into(),
+            actor_name: None,
             hlc,
             at_ms: at,
             action,

@@ -140,6 +140,7 @@ fn server_and_commands_log_no_id_or_phone_number() {
             actor_id: "gw".into(),
             actor_role: Role::GridWorker,
             actor_node_id: "sbc".into(),
+            actor_name: None,
             hlc: String::new(),
             at_ms: now_ms() - 60_000,
             action: IssueAction::Report(IssueReport {

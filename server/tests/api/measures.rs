@@ -87,6 +87,7 @@ fn ev(user: &str, issue: &str, at: i64, action: IssueAction) -> Operation {
             actor_id: user.into(),
             actor_role: role,
             actor_node_id: node.into(),
+            actor_name: None,
             hlc,
             at_ms: at,
             action,

@@ -68,7 +68,7 @@ fn county_alert_reaches_households_and_coverage_shows_the_silent() {
     assert_eq!((households.total, households.acknowledged, households.next_offset), (5, 2, None));
     assert!(households.items[..3].iter().all(|h| h.acknowledgement.is_none()));
     let told = households.items[3].acknowledgement.as_ref().unwrap();
-    assert_eq!((told.means_label.as_str(), told.recorded_by_name.as_deref()), ("入户", Some("联户长")));
+    assert_eq!((told.means_label.as_str(), told.recorded_by_name.as_str()), ("入户", "联户长"));
 
     // Past the window, an unacknowledged node sees the alert as overdue.
     p.clock.advance_ms(7 * 3_600_000);

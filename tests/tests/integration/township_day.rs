@@ -135,6 +135,9 @@ fn township_day_triage_merge_resolve_revisit_and_extension() {
         assert_eq!(road_now.pending_extension_days, None);
         let last = ts.app.issue_timeline(road.id.clone()).unwrap().pop().unwrap();
         assert_eq!((last.action, last.actor_id.as_str()), (IssueActionKind::DecideExtension, "cs"), "the county's approval reached the township");
+        // The township's phone holds no record of the county's people: the step carries its actor's name.
+        assert_eq!(last.actor_name, "县干部", "named, never the id");
+        assert!(ts.app.issue_timeline(road.id.clone()).unwrap().iter().all(|e| e.actor_name != e.actor_id), "no step shows an id");
         assert_eq!(server.count(&format!("SELECT count(*) FROM visits WHERE id = '{}' AND verdict = 'on_site'", visit.id)), 1);
         for p in [&lh, &gw, &ts, &cs] {
             assert_eq!(p.app.outbox_status().unwrap().pending, 0);

@@ -350,7 +350,7 @@ public final class DirectiveDetailViewModel: ObservableObject {
 
     private func ackRow(_ h: HouseholdAcknowledgement) -> AckRow {
         AckRow(household: h.household.toRow(),
-               recorded: h.acknowledgement.map { ctx.strings.ackRecorded($0.meansLabel, ctx.format.dateTime($0.atMs), $0.recordedByName ?? $0.recordedBy) })
+               recorded: h.acknowledgement.map { ctx.strings.ackRecorded($0.meansLabel, ctx.format.dateTime($0.atMs), $0.recordedByName) })
     }
 
     public func recordAck(householdId: String, means: AckMeans) async {

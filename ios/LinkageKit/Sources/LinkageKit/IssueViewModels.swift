@@ -223,7 +223,7 @@ public final class IssueViewModel: ObservableObject {
                              counters: counters.isEmpty ? nil : counters.joined(separator: " · "), householdId: sum.householdId,
                              badges: sum.badges(s))
         timeline = t.map {
-            TimelineRow(id: $0.eventId, label: $0.actionLabel, actor: $0.actorName ?? $0.actorId,
+            TimelineRow(id: $0.eventId, label: $0.actionLabel, actor: $0.actorName,
                         whenText: f.dateTime($0.atMs), detail: $0.detail, pendingSync: $0.pendingSync, photoHashes: $0.evidence)
         }
         actions = d.actions

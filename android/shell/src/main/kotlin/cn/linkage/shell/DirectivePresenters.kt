@@ -326,7 +326,7 @@ class DirectiveDetailPresenter(ctx: ShellContext, val directiveId: String, priva
 
     private fun HouseholdAcknowledgement.toAckRow() = AckRow(
         household.toRow(),
-        acknowledgement?.let { a -> s.ackRecorded(a.meansLabel, fmt.dateTime(a.atMs), a.recordedByName ?: a.recordedBy) },
+        acknowledgement?.let { a -> s.ackRecorded(a.meansLabel, fmt.dateTime(a.atMs), a.recordedByName) },
     )
 
     private fun DirectiveCoverage.toView(task: Boolean, silent: cn.linkage.core.SilentNodePage?) = CoverageView(

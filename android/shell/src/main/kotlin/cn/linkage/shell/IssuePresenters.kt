@@ -243,7 +243,7 @@ class IssuePresenter(ctx: ShellContext, val issueId: String) : Presenter<IssuePa
                 badges = sum.badges(s),
             ),
             timeline = timeline.map {
-                TimelineRow(it.action, it.actionLabel, it.actorName ?: it.actorId, fmt.dateTime(it.atMs), it.detail, it.pendingSync, it.evidence)
+                TimelineRow(it.action, it.actionLabel, it.actorName, fmt.dateTime(it.atMs), it.detail, it.pendingSync, it.evidence)
             },
             actions = actions,
             noActionsText = if (actions.isEmpty()) s.noActions else null,

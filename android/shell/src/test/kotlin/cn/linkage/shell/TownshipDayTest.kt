@@ -229,8 +229,9 @@ fun townshipDay() = CountyServer().use { server ->
     runBlocking { roadPage.load(); inbox.load() }
     assertTrue(roadPage.state.value.header!!.badges.none { it.startsWith("延期待批") }, "${roadPage.state.value.header!!.badges}")
     val decision = roadPage.state.value.timeline.last()
-    // (The township's phone names the county's actor by id, `cs`: the county's people are not in its area.)
+    // The county's people are not in the township's area: the step carries its actor's name (never the id `cs`).
     assertEquals(IssueActionKind.DECIDE_EXTENSION, decision.action)
+    assertEquals("县干部", decision.actor)
     assertNull(ts.app.issue(road).summary.pendingExtensionDays)
     assertTrue(inbox.state.value.rows.single { it.id == task.id }.reportStatusText!!.contains("已通过"), "${inbox.state.value.rows.single { it.id == task.id }}")
 }
