@@ -3,6 +3,13 @@
 //! lock makes concurrent batches (on this or another server) take turns: an issue's event log (the fold and
 //! the next event), a household's field clocks (last writer wins by HLC). Receipt order is the order events
 //! are inserted under that lock (`issue_events.id`).
+//!
+//! Round trips are what a push costs on PostgreSQL (each statement waits for the server), so a batch asks
+//! once for what it can ask once: the idempotency records of all its op ids and which of its event ids exist
+//! (one `= ANY($1)` query each, answered afterwards from memory together with what the batch itself wrote),
+//! the county settings, nodes and users it reads (unchanged by ops); an issue event and its projection row are
+//! one statement; the batch's feed rows are one `INSERT … unnest` just before the commit. What still costs a
+//! round trip per op is what must see other servers' commits at that moment: the issue lock and its fold.
 
 use linkage_protocol::rules::directive::TaskReportStatus;
 use linkage_protocol::rules::lifecycle::IssueProjection;
@@ -21,11 +28,34 @@ use crate::sqlite::{clock_json, enum_str, parse_enum, sha256_hex};
 
 type Tx<'t> = postgres::Transaction<'t>;
 
+/// Feed rows of a transaction not yet inserted (column by column, for one `unnest`).
+#[derive(Debug, Default)]
+pub struct PendingChanges {
+    seq: Vec<i64>,
+    op_id: Vec<String>,
+    body_sha256: Vec<String>,
+    user_id: Vec<String>,
+    path: Vec<String>,
+    broadcast: Vec<bool>,
+    op_json: Vec<String>,
+    received_at_ms: Vec<i64>,
+}
+
 /// The ledger of one transaction.
 pub struct PgLedger<'a, 't> {
     pub db: Db<'a, Tx<'t>>,
-    on_site: Option<linkage_protocol::rules::geo::OnSitePolicy>,
+    config: Option<linkage_protocol::wire::CountyConfig>,
     households: std::collections::HashMap<String, Option<HouseholdInfo>>,
+    nodes: std::collections::HashMap<String, Option<NodeInfo>>,
+    users: std::collections::HashMap<String, Option<UserInfo>>,
+    /// Idempotency records (op id → body hash, stored op) of the op ids asked for in one query
+    /// ([`PgLedger::prefetch`]) and of the feed rows this transaction wrote; `None`: asked, not found.
+    ops: std::collections::HashMap<String, Option<(String, String)>>,
+    /// Event ids asked for in one query, and whether they exist (including the events this transaction wrote).
+    events: std::collections::HashMap<String, bool>,
+    /// Events written by the op being judged (forgotten again if a savepoint rolls it back).
+    op_events: Vec<String>,
+    pending: PendingChanges,
     /// Who cites the evidence of the ops applied (`None` outside a push).
     citer: Option<(String, i64)>,
     pub seqs: SeqAllocator,
@@ -35,7 +65,20 @@ pub struct PgLedger<'a, 't> {
 
 impl<'a, 't> PgLedger<'a, 't> {
     pub fn new(db: Db<'a, Tx<'t>>) -> PgLedger<'a, 't> {
-        PgLedger { db, on_site: None, households: Default::default(), citer: None, seqs: SeqAllocator::default(), writes: 0 }
+        PgLedger {
+            db,
+            config: None,
+            households: Default::default(),
+            nodes: Default::default(),
+            users: Default::default(),
+            ops: Default::default(),
+            events: Default::default(),
+            op_events: Vec::new(),
+            pending: PendingChanges::default(),
+            citer: None,
+            seqs: SeqAllocator::default(),
+            writes: 0,
+        }
     }
 
     fn write(&mut self, sql: &'static str, p: super::Params<'_>) -> Result<u64> {
@@ -43,37 +86,115 @@ impl<'a, 't> PgLedger<'a, 't> {
         self.db.exec(sql, p)
     }
 
-    /// Inserts a feed row numbered in commit order.
+    fn county_config(&mut self) -> Result<&linkage_protocol::wire::CountyConfig> {
+        if self.config.is_none() {
+            self.config = Some(read_county_config(&mut self.db)?);
+        }
+        Ok(self.config.as_ref().expect("just read"))
+    }
+
+    /// Asks once for the idempotency records of `ops` and for which of their issue events exist.
+    pub fn prefetch(&mut self, ops: &[Operation]) -> Result<()> {
+        let ids: Vec<&str> = ops.iter().map(|o| o.op_id.as_str()).collect();
+        for id in &ids {
+            self.ops.insert((*id).to_string(), None);
+        }
+        for r in self.db.q("SELECT op_id, body_sha256, op_json FROM changes WHERE op_id = ANY($1)", &[&ids])? {
+            self.ops.insert(r.get(0), Some((r.get(1), r.get(2))));
+        }
+        let events: Vec<&str> = ops
+            .iter()
+            .filter_map(|o| match &o.body {
+                linkage_protocol::wire::OpBody::IssueEvent(e) => Some(e.event_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !events.is_empty() {
+            for id in &events {
+                self.events.insert((*id).to_string(), false);
+            }
+            for r in self.db.q("SELECT event_id FROM issue_events WHERE event_id = ANY($1)", &[&events])? {
+                self.events.insert(r.get(0), true);
+            }
+        }
+        Ok(())
+    }
+
+    /// The idempotency record of an op id: (body hash, stored op) if it was used.
+    fn op_record(&mut self, op_id: &str) -> Result<Option<(String, String)>> {
+        if let Some(known) = self.ops.get(op_id) {
+            return Ok(known.clone());
+        }
+        Ok(self.db.opt("SELECT body_sha256, op_json FROM changes WHERE op_id = $1", &[&op_id])?.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Adds a feed row numbered in commit order (inserted with the others by [`PgLedger::flush`]).
     pub fn insert_change(&mut self, op_id: &str, body_sha256: &str, user_id: &str, path: &str, broadcast: bool, op_json: &str, at_ms: i64) -> Result<()> {
         let seq = self.seqs.next(&mut self.db)?;
-        self.write(
+        self.writes += 1;
+        self.ops.insert(op_id.to_string(), Some((body_sha256.to_string(), op_json.to_string())));
+        let p = &mut self.pending;
+        p.seq.push(seq);
+        p.op_id.push(op_id.to_string());
+        p.body_sha256.push(body_sha256.to_string());
+        p.user_id.push(user_id.to_string());
+        p.path.push(path.to_string());
+        p.broadcast.push(broadcast);
+        p.op_json.push(op_json.to_string());
+        p.received_at_ms.push(at_ms);
+        Ok(())
+    }
+
+    /// Inserts the transaction's feed rows (one statement); call before committing.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.pending.seq.is_empty() {
+            return Ok(());
+        }
+        let p = std::mem::take(&mut self.pending);
+        self.db.exec(
             "INSERT INTO changes (seq, op_id, body_sha256, user_id, path, broadcast, op_json, received_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[&seq, &op_id, &body_sha256, &user_id, &path, &broadcast, &op_json, &at_ms],
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::bigint[])",
+            &[&p.seq, &p.op_id, &p.body_sha256, &p.user_id, &p.path, &p.broadcast, &p.op_json, &p.received_at_ms],
         )?;
         Ok(())
+    }
+
+    /// Forgets what the op being judged wrote, after its savepoint was rolled back.
+    fn forget_op(&mut self) {
+        for id in self.op_events.drain(..) {
+            self.events.insert(id, false);
+        }
+        self.households.clear();
     }
 }
 
 impl Ledger for PgLedger<'_, '_> {
     fn node(&mut self, id: &str) -> Result<Option<NodeInfo>> {
-        query_node(&mut self.db, id)
+        // Ops never change the org tree: a node read once serves the rest of the batch.
+        if let Some(known) = self.nodes.get(id) {
+            return Ok(known.clone());
+        }
+        let found = query_node(&mut self.db, id)?;
+        self.nodes.insert(id.to_string(), found.clone());
+        Ok(found)
     }
 
     fn privacy_policy(&mut self) -> Result<linkage_protocol::rules::privacy::PrivacyPolicy> {
-        let config = read_county_config(&mut self.db)?;
-        Ok(linkage_protocol::rules::county::CountyRules::from_config(&config).privacy)
+        Ok(linkage_protocol::rules::county::CountyRules::from_config(self.county_config()?).privacy)
     }
 
     fn on_site_policy(&mut self) -> Result<linkage_protocol::rules::geo::OnSitePolicy> {
-        if self.on_site.is_none() {
-            self.on_site = Some(read_county_config(&mut self.db)?.on_site);
-        }
-        Ok(self.on_site.expect("just read"))
+        Ok(self.county_config()?.on_site)
     }
 
     fn user(&mut self, id: &str) -> Result<Option<UserInfo>> {
-        Ok(query_user(&mut self.db, id)?.map(|(u, _)| u))
+        // Ops never change accounts: a user read once serves the rest of the batch.
+        if let Some(known) = self.users.get(id) {
+            return Ok(known.clone());
+        }
+        let found = query_user(&mut self.db, id)?.map(|(u, _)| u);
+        self.users.insert(id.to_string(), found.clone());
+        Ok(found)
     }
 
     fn household(&mut self, id: &str) -> Result<Option<HouseholdInfo>> {
@@ -107,6 +228,9 @@ impl Ledger for PgLedger<'_, '_> {
     }
 
     fn event_exists(&mut self, event_id: &str) -> Result<bool> {
+        if let Some(known) = self.events.get(event_id) {
+            return Ok(*known);
+        }
         Ok(self.db.one("SELECT EXISTS (SELECT 1 FROM issue_events WHERE event_id = $1)", &[&event_id])?.get(0))
     }
 
@@ -150,27 +274,17 @@ impl Ledger for PgLedger<'_, '_> {
     }
 
     fn put_issue_event(&mut self, event: &IssueEvent, p: &IssueProjection, received_at_ms: i64) -> Result<()> {
-        self.write(
-            "INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &event.event_id,
-                &event.issue_id,
-                &event.hlc,
-                &event.at_ms,
-                &event.actor_id,
-                &enum_str(&event.action.kind()),
-                &serde_json::to_string(event)?,
-                &received_at_ms,
-            ],
-        )?;
         let escalated_at = matches!(event.action, IssueAction::Escalate { .. }).then_some(event.at_ms);
         let verification = match &event.action {
             IssueAction::Verify { satisfaction, .. } => Some(serde_json::to_string(&(event.at_ms, enum_str(satisfaction)))?),
             _ => None,
         };
+        // The event and the issue's projection row in one statement (one round trip).
         self.write(
-            "INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc,
+            "WITH event AS (
+               INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
+               VALUES ($17, $24, $18, $19, $20, $21, $22, $23))
+             INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc,
                accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                CASE WHEN $16::text IS NULL THEN '[]' ELSE jsonb_build_array($16::text::jsonb)::text END)
@@ -197,8 +311,18 @@ impl Ledger for PgLedger<'_, '_> {
                 &clock_json(p)?,
                 &escalated_at,
                 &verification,
+                &event.event_id,
+                &event.hlc,
+                &event.at_ms,
+                &event.actor_id,
+                &enum_str(&event.action.kind()),
+                &serde_json::to_string(event)?,
+                &received_at_ms,
+                &event.issue_id,
             ],
         )?;
+        self.events.insert(event.event_id.clone(), true);
+        self.op_events.push(event.event_id.clone());
         Ok(())
     }
 
@@ -439,9 +563,11 @@ pub fn apply_batch(conn: &mut Conn, user: &UserInfo, ops: &[Operation], now_ms: 
     {
         let mut ledger = PgLedger::new(Db { c: &mut tx, stmts });
         ledger.citer = Some((user.id.clone(), now_ms));
+        ledger.prefetch(ops)?;
         for op in ops {
             if savepoints {
                 ledger.households.clear();
+                ledger.op_events.clear();
                 ledger.db.c.batch_execute("SAVEPOINT op")?;
             }
             let before = ledger.writes;
@@ -451,12 +577,14 @@ pub fn apply_batch(conn: &mut Conn, user: &UserInfo, ops: &[Operation], now_ms: 
                     return Ok(None); // dropping `tx` rolls the batch back
                 }
                 ledger.db.c.batch_execute("ROLLBACK TO SAVEPOINT op")?;
+                ledger.forget_op();
             }
             if savepoints {
                 ledger.db.c.batch_execute("RELEASE SAVEPOINT op")?;
             }
             outcomes.push(outcome);
         }
+        ledger.flush()?;
     }
     tx.commit()?;
     Ok(Some(outcomes))
@@ -465,9 +593,7 @@ pub fn apply_batch(conn: &mut Conn, user: &UserInfo, ops: &[Operation], now_ms: 
 /// Judges and stores one op inside the batch's transaction (a refusal writes nothing).
 fn apply_one(ledger: &mut PgLedger<'_, '_>, user: &UserInfo, op: &Operation, now_ms: i64) -> Result<OpOutcome> {
     let json = serde_json::to_string(op)?;
-    let seen = ledger.db.opt("SELECT body_sha256, op_json FROM changes WHERE op_id = $1", &[&op.op_id])?;
-    if let Some(r) = seen {
-        let (hash, stored): (String, String) = (r.get(0), r.get(1));
+    if let Some((hash, stored)) = ledger.op_record(&op.op_id)? {
         let same = if hash == BODY_IS_OP_JSON {
             stored == json || serde_json::from_str::<Operation>(&stored).is_ok_and(|s| s == *op)
         } else {
@@ -521,6 +647,7 @@ pub fn sweep_page(
             ledger.insert_change(&op.op_id, BODY_IS_OP_JSON, apply::SYSTEM_ACTOR, &path, false, &json, now_ms)?;
             marked += 1;
         }
+        ledger.flush()?;
         (marked, ids.len() as i64, ids.last().cloned())
     };
     tx.commit()?;
