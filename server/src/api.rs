@@ -459,6 +459,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let JsonBytes(bytes) = JsonBytes::from_request(req, state).await?;
+        JsonBytes::parse(&bytes).map(JsonBody)
+    }
+}
+
+/// A JSON body read (Content-Type checked, size-limited, decompressed) but not parsed yet: a handler that
+/// authenticates in its own blocking call parses it there, after the caller is known ([`JsonBytes::parse`]).
+pub struct JsonBytes(pub Bytes);
+
+impl JsonBytes {
+    /// Parses the body: plain serde_json on the bytes, much faster than tracking the error path through a
+    /// 1000-op batch, and the error still says where (line, column) it failed.
+    pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+        serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}")))
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -471,8 +492,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "请求格式不对，请用 JSON 发送 / send Content-Type: application/json",
             ));
         }
-        // Plain serde_json on the (already decompressed, size-limited) bytes: much faster than tracking the
-        // error path through a 1000-op batch, and the error still says where (line, column) it failed.
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large(r.body_text())
@@ -480,7 +499,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::invalid(r.body_text())
             }
         })?;
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}")))
+        Ok(JsonBytes(bytes))
     }
 }
 
@@ -499,6 +518,25 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        let state = state.clone();
+        blocking(move || bearer.admit(&state, now_ms())).await?
+    }
+}
+
+/// A request's bearer token, taken from its header but not looked up yet. The sync handlers (push, pull)
+/// look it up in the same blocking call as their storage work ([`Bearer::admit`]): each trip to the blocking
+/// pool is a thread wake-up, which on a busy machine costs more than the lookup itself. Same checks, same
+/// answers, in the same order as [`Caller`].
+pub struct Bearer {
+    token_hash: String,
+    address: String,
+}
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -507,22 +545,28 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
-        let token_hash = auth::token_hash(token);
-        let storage = state.storage.clone();
-        let lookup = token_hash.clone();
-        let now = now_ms();
-        let record = blocking(move || storage.token(&lookup, now)).await?.ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+        let address = crate::transport::client_addr(parts, state.config.trust_forwarded_for).map(|a| a.to_string()).unwrap_or_default();
+        Ok(Bearer { token_hash: auth::token_hash(token), address })
+    }
+}
+
+impl Bearer {
+    /// Looks the token up and admits its caller (known, not revoked, not expired, within the device's request
+    /// cap). Blocking: call it inside [`blocking`]. `Ok(Err(_))` is the answer refusing the caller.
+    pub fn admit(self, state: &AppState, now: i64) -> Result<ApiResult<Caller>, Error> {
+        let Some(record) = state.storage.token(&self.token_hash, now)? else {
+            return Ok(Err(ApiError::unauthorized("unknown token")));
+        };
         if record.revoked {
-            return Err(ApiError::revoked());
+            return Ok(Err(ApiError::revoked()));
         }
         if record.expires_at_ms <= now {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired, "the token expired; sign in again"));
+            return Ok(Err(ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired, "the token expired; sign in again")));
         }
         if let Err(ms) = state.work.take(&state.config.limits, &record.device_id, 1, 0, now) {
-            return Err(ApiError::rate_limited("请求过于频繁，请稍后再试 / too many requests from this device", ms));
+            return Ok(Err(ApiError::rate_limited("请求过于频繁，请稍后再试 / too many requests from this device", ms)));
         }
-        let address = crate::transport::client_addr(parts, state.config.trust_forwarded_for).map(|a| a.to_string()).unwrap_or_default();
-        Ok(Caller { record, token_hash, address })
+        Ok(Ok(Caller { record, token_hash: self.token_hash, address: self.address }))
     }
 }
 
@@ -764,20 +808,29 @@ async fn refresh(State(state): State<AppState>, caller: Caller) -> ApiResult<axu
     Ok(axum::Json(signed_in(token, expires_at_ms, caller.record.user, now)))
 }
 
-async fn push(State(state): State<AppState>, caller: Caller, JsonBody(req): JsonBody<PushRequest>) -> ApiResult<axum::Json<PushResponse>> {
-    if req.ops.len() > MAX_PUSH_OPS {
-        return Err(ApiError::invalid(format!("ops: at most {MAX_PUSH_OPS} operations per push")));
-    }
-    if let Err(ms) = state.work.take(&state.config.limits, &caller.record.device_id, 0, req.ops.len() as u32, now_ms()) {
-        return Err(ApiError::rate_limited("同步操作过于频繁，请稍后再试 / this device's operations per minute are used up", ms));
-    }
-    let storage = state.storage.clone();
-    let user = caller.record.user;
+async fn push(State(state): State<AppState>, bearer: Bearer, JsonBytes(body): JsonBytes) -> ApiResult<axum::Json<PushResponse>> {
+    // One trip to the blocking pool: the token is looked up, then the body parsed (never before the caller
+    // is known), then the ops judged and stored.
     let results = blocking(move || {
-        let outcomes = storage.apply_ops(&user, &req.ops, now_ms())?;
-        Ok(req.ops.iter().zip(outcomes).map(|(op, outcome)| OpResult { op_id: op.op_id.clone(), outcome }).collect())
+        let now = now_ms();
+        let caller = match bearer.admit(&state, now)? {
+            Ok(caller) => caller,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let req: PushRequest = match JsonBytes::parse(&body) {
+            Ok(req) => req,
+            Err(invalid) => return Ok(Err(invalid)),
+        };
+        if req.ops.len() > MAX_PUSH_OPS {
+            return Ok(Err(ApiError::invalid(format!("ops: at most {MAX_PUSH_OPS} operations per push"))));
+        }
+        if let Err(ms) = state.work.take(&state.config.limits, &caller.record.device_id, 0, req.ops.len() as u32, now) {
+            return Ok(Err(ApiError::rate_limited("同步操作过于频繁，请稍后再试 / this device's operations per minute are used up", ms)));
+        }
+        let outcomes = state.storage.apply_ops(&caller.record.user, &req.ops, now_ms())?;
+        Ok(Ok(req.ops.into_iter().zip(outcomes).map(|(op, outcome)| OpResult { op_id: op.op_id, outcome }).collect()))
     })
-    .await?;
+    .await??;
     Ok(axum::Json(PushResponse { results, server_time_ms: now_ms() }))
 }
 
@@ -805,31 +858,36 @@ pub struct PullParams {
 /// shuts down; the last two answer an empty page.
 async fn pull(
     State(state): State<AppState>,
-    caller: Caller,
+    bearer: Bearer,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> ApiResult<axum::Json<PullResponse>> {
-    let Query(params) = params?;
-    if params.wait > MAX_PULL_WAIT_SECS {
-        return Err(ApiError::invalid(format!("wait: at most {MAX_PULL_WAIT_SECS} seconds")));
-    }
-    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
-    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(format!("limit: must be 1 to {MAX_PULL_LIMIT}")));
-    }
+    let (params, limit) = match check_pull_params(params) {
+        Ok(checked) => checked,
+        Err(invalid) => {
+            // The caller is checked first, as for every endpoint: a bad token answers 401 before a bad query.
+            let state = state.clone();
+            blocking(move || bearer.admit(&state, now_ms())).await??;
+            return Err(invalid);
+        }
+    };
     let after = params.after;
-    if after < 0 {
-        return Err(ApiError::invalid("after: must be 0 or a sequence number seen"));
-    }
-    let path = caller.record.user.node_path;
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(params.wait.into());
     // Subscribed before the first query: a commit after it is seen as a change of the head.
     let mut head = state.storage.feed_head();
     let mut seen_head = *head.borrow_and_update();
-    let query = |from: i64| {
-        let (storage, path) = (state.storage.clone(), path.clone());
-        blocking(move || storage.changes(&path, from, limit))
+    // The caller's token and the first page in one trip to the blocking pool.
+    let (user, (mut changes, mut has_more)) = {
+        let state = state.clone();
+        blocking(move || {
+            let caller = match bearer.admit(&state, now_ms())? {
+                Ok(caller) => caller,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            let page = scoped_page(&*state.storage, &caller.record.user, after, limit)?;
+            Ok(Ok((caller.record.user, page)))
+        })
+        .await??
     };
-    let (mut changes, mut has_more) = query(after).await?;
     if changes.is_empty() && params.wait > 0 {
         let Ok(_permit) = state.waiters.clone().try_acquire_owned() else {
             return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, "too many phones are waiting; try again shortly"));
@@ -858,7 +916,10 @@ async fn pull(
             if now_head <= seen_head {
                 continue;
             }
-            (changes, has_more) = query(from).await?;
+            (changes, has_more) = {
+                let (storage, user) = (state.storage.clone(), user.clone());
+                blocking(move || scoped_page(&*storage, &user, from, limit)).await?
+            };
             if !changes.is_empty() {
                 break;
             }
@@ -867,15 +928,36 @@ async fn pull(
         }
     }
     let next_cursor = changes.last().map_or(after, |c| c.seq);
+    Ok(axum::Json(PullResponse { changes, next_cursor, has_more, server_time_ms: now_ms() }))
+}
+
+/// The pull's query, checked: the parameters and the page size.
+fn check_pull_params(params: Result<Query<PullParams>, QueryRejection>) -> ApiResult<(PullParams, u32)> {
+    let Query(params) = params?;
+    if params.wait > MAX_PULL_WAIT_SECS {
+        return Err(ApiError::invalid(format!("wait: at most {MAX_PULL_WAIT_SECS} seconds")));
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_PULL_LIMIT);
+    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid(format!("limit: must be 1 to {MAX_PULL_LIMIT}")));
+    }
+    if params.after < 0 {
+        return Err(ApiError::invalid("after: must be 0 or a sequence number seen"));
+    }
+    Ok((params, limit))
+}
+
+/// A page of `user`'s scope after `after`, as this user may receive it (最小必要: other users' visit
+/// details and household personal data projected by the county's privacy settings). Blocking.
+fn scoped_page(storage: &dyn Storage, user: &crate::storage::UserInfo, after: i64, limit: u32) -> Result<(Vec<linkage_protocol::sync::Change>, bool), Error> {
+    let (mut changes, has_more) = storage.changes(&user.node_path, after, limit)?;
     if !changes.is_empty() {
-        // 最小必要: other users' visit details and household personal data as this role may receive them.
-        let storage = state.storage.clone();
-        let privacy = blocking(move || Ok(linkage_protocol::rules::county::CountyRules::from_config(&storage.county_config()?).privacy)).await?;
+        let privacy = linkage_protocol::rules::county::CountyRules::from_config(&storage.county_config()?).privacy;
         for c in &mut changes {
-            privacy.project_op(&caller.record.user.id, caller.record.user.role, &mut c.op);
+            privacy.project_op(&user.id, user.role, &mut c.op);
         }
     }
-    Ok(axum::Json(PullResponse { changes, next_cursor, has_more, server_time_ms: now_ms() }))
+    Ok((changes, has_more))
 }
 
 /// Query of `GET /v1/bundle`.
