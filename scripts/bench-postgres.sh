@@ -1,22 +1,65 @@
 #!/usr/bin/env bash
-# Scale figures of the PostgreSQL backend (issue #16), on a throwaway durable cluster (scripts/pg.sh, fsync on):
-# for each size (households; default "2000 20000", LINKAGE_BENCH_SIZES to change, e.g. "100000 1000000"):
-#   1. seed the demo county through the sync rules (`linkage-server demo --seed-only`: every op judged and
-#      stored through Storage::apply_op, one transaction each) on PostgreSQL and on SQLite, timed: ops/s;
-#   2. a raw insert loop of the same feed rows (their op_json) into a bare table, one row per transaction
-#      (autocommit, as the seeder commits), in the same run: push throughput ratio = (1) / (2);
-#   3. a township's whole feed pulled over HTTP from `linkage-server serve --database …` (pages of 500), timed.
-# Prints one table row per size. Release build (`cargo build --release -p linkage-server`, once).
+# Figures of the PostgreSQL backend (issue #16), on a throwaway durable cluster (scripts/pg.sh, fsync on):
+#
+#   scripts/bench-postgres.sh [--scale "N ..."] [--database URL] [--resume-from seed|push|feed|measures] [--no-demo]
+#
+# 1. Scale (tests/benches/pg_scale.rs): a province of N households (default 100000; 20,000 a county, so
+#    1000000 makes 50 counties), one database per county on one cluster (ADR 0015), two issues per household
+#    with their history, seeded with COPY; then push through the server's rules vs a raw insert loop of the
+#    same rows in the same run (ratio), a township's feed pulled whole, the measures of one county and of
+#    every county. Several sizes (--scale "100000 1000000") grow one province on one cluster: each size seeds
+#    only the counties it adds, then measures again (how each figure grows). --database URL runs it on an
+#    existing cluster (county databases NAME_cNN next to URL's database NAME, kept afterwards, so
+#    --resume-from can continue a run that stopped: seeding resumes at the first county missing, or start at
+#    a later step).
+# 2. Demo county (skipped with --no-demo or --database): for each size (households; default "2000 20000",
+#    LINKAGE_BENCH_SIZES to change):
+#    a. seed the demo county through the sync rules (`linkage-server demo --seed-only`: every op judged and
+#       stored through Storage::apply_op, one transaction each) on PostgreSQL and on SQLite, timed: ops/s;
+#    b. a raw insert loop of the same feed rows (their op_json) into a bare table, one row per transaction
+#       (autocommit, as the seeder commits), in the same run: push throughput ratio = (a) / (b);
+#    c. a township's whole feed pulled over HTTP from `linkage-server serve --database …` (pages of 500), timed.
+#    Prints one table row per size.
+# Release build (the bench profile); run it under `nice -n 10` on a shared machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+scale=100000 database="" resume=() demo=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) scale="$2"; shift 2 ;;
+    --database) database="$2"; demo=0; shift 2 ;;
+    --resume-from) resume=(--resume-from "$2"); shift 2 ;;
+    --no-demo) demo=0; shift ;;
+    *) echo "usage: $0 [--scale N] [--database URL] [--resume-from seed|push|feed|measures] [--no-demo]" >&2; exit 2 ;;
+  esac
+done
 . "$root/scripts/rust-toolchain.sh"
-cargo build --release -q -p linkage-server
+cargo bench -q -p integration-tests --bench pg_scale --no-run
+# The demo seeding runs the shipping binary (release profile: LTO, slow to build): built only for it.
+[ "$demo" = 0 ] || cargo build --release -q -p linkage-server
 bin="$root/target/release/linkage-server"
 work="$(mktemp -d)"
-trap '"$root/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
-admin="$("$root/scripts/pg.sh" start "$work/pg" --durable)"
 psql_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql"
+if [ -n "$database" ]; then
+  trap 'rm -rf "$work"' EXIT
+  url="$database"
+else
+  trap '"$root/scripts/pg.sh" stop "$work/pg"; rm -rf "$work"' EXIT
+  admin="$("$root/scripts/pg.sh" start "$work/pg" --durable)"
+  "$psql_bin" -q "$admin" -c "CREATE DATABASE scale" >/dev/null
+  url="${admin%/*}/scale"
+fi
+first=1
+for n in $scale; do
+  echo "## Scale: $n households"
+  [ "$first" = 1 ] || resume=(--resume-from seed)
+  cargo bench -q -p integration-tests --bench pg_scale -- --database "$url" --scale "$n" --data-dir "$work/scale" "${resume[@]}"
+  first=0
+done
+[ "$demo" = 1 ] || exit 0
+echo
+echo "## Demo county seeded through the rules"
 now_ms() { date +%s%3N; }
 printf '| households | ops | rules on PostgreSQL | raw insert loop | ratio | rules on SQLite | township feed pull |\n|---|---|---|---|---|---|---|\n'
 for n in ${LINKAGE_BENCH_SIZES:-2000 20000}; do
