@@ -5,11 +5,13 @@
 //! are inserted under that lock (`issue_events.id`).
 //!
 //! Round trips are what a push costs on PostgreSQL (each statement waits for the server), so a batch asks
-//! once for what it can ask once: the idempotency records of all its op ids and which of its event ids exist
-//! (one `= ANY($1)` query each, answered afterwards from memory together with what the batch itself wrote),
-//! the county settings, nodes and users it reads (unchanged by ops); an issue event and its projection row are
-//! one statement; the batch's feed rows are one `INSERT … unnest` just before the commit. What still costs a
-//! round trip per op is what must see other servers' commits at that moment: the issue lock and its fold.
+//! once for what it can ask once: the idempotency records of all its op ids, which of its event ids exist and
+//! the households its reports and visits name (one `= ANY($1)` query each, answered afterwards from memory
+//! together with what the batch itself wrote), the county settings, nodes and users it reads (unchanged by
+//! ops); an issue event and its projection row are one statement; the batch's feed rows are one
+//! `INSERT … unnest` just before the commit. What still costs a round trip per op is what must see other
+//! servers' commits at that moment: the issue lock and its fold (one round trip, two statements), and the
+//! op's own write.
 
 use linkage_protocol::rules::directive::TaskReportStatus;
 use linkage_protocol::rules::lifecycle::IssueProjection;
@@ -117,6 +119,24 @@ impl<'a, 't> PgLedger<'a, 't> {
                 self.events.insert(r.get(0), true);
             }
         }
+        // The households reports and visits name (read once a batch anyway: see `households`).
+        let households: Vec<&str> = ops
+            .iter()
+            .filter_map(|o| match &o.body {
+                linkage_protocol::wire::OpBody::IssueEvent(IssueEvent { action: IssueAction::Report(r), .. }) => r.household_id.as_deref(),
+                linkage_protocol::wire::OpBody::VisitRecorded(v) => Some(v.household_id.as_str()),
+                _ => None,
+            })
+            .filter(|id| !self.households.contains_key(*id))
+            .collect();
+        if !households.is_empty() {
+            for id in &households {
+                self.households.insert((*id).to_string(), None);
+            }
+            for r in self.db.q("SELECT id, group_id, path, lat, lon FROM households WHERE id = ANY($1)", &[&households])? {
+                self.households.insert(r.get(0), Some(household_info(&r)));
+            }
+        }
         Ok(())
     }
 
@@ -201,23 +221,28 @@ impl Ledger for PgLedger<'_, '_> {
         if let Some(known) = self.households.get(id) {
             return Ok(known.clone());
         }
-        let found = self.db.opt("SELECT id, group_id, path, lat, lon FROM households WHERE id = $1", &[&id])?.map(|r| HouseholdInfo {
-            id: r.get(0),
-            group_id: r.get(1),
-            path: r.get(2),
-            point: r.get::<_, Option<f64>>(3).zip(r.get::<_, Option<f64>>(4)),
-        });
+        let found = self.db.opt("SELECT id, group_id, path, lat, lon FROM households WHERE id = $1", &[&id])?.map(|r| household_info(&r));
         self.households.insert(id.to_string(), found.clone());
         Ok(found)
     }
 
     fn issue(&mut self, id: &str) -> Result<Option<IssueProjection>> {
         // The fold and the next event of this issue are one step: other batches wait here until this one ends.
-        self.db.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", &[&id])?;
-        let rows = self.db.q("SELECT body FROM issue_events WHERE issue_id = $1 ORDER BY id", &[&id])?;
+        // The lock and the fold go in one round trip: two statements of one simple query, each run with a
+        // snapshot of its own (READ COMMITTED), so the fold, planned and run after the lock is granted, sees
+        // every event committed by the batch that held it before.
+        let id_literal = quote_literal(id);
+        let answer = self.db.c.simple_query(&format!(
+            "SELECT pg_advisory_xact_lock(hashtextextended({id_literal}, 1)) AS locked;
+             SELECT body FROM issue_events WHERE issue_id = {id_literal} ORDER BY id"
+        ))?;
+        let bodies = answer.iter().filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) if r.columns().first().is_some_and(|c| c.name() == "body") => r.get(0),
+            _ => None,
+        });
         let mut projection: Option<IssueProjection> = None;
-        for r in rows {
-            let event: IssueEvent = serde_json::from_str(r.get::<_, &str>(0))?;
+        for body in bodies {
+            let event: IssueEvent = serde_json::from_str(body)?;
             match (&mut projection, &event.action) {
                 (None, IssueAction::Report(report)) => projection = Some(IssueProjection::from_report(&event, report)),
                 (Some(p), _) => p.apply(&event).map_err(|e| Error::Corrupt(format!("issue {id}: stored event no longer folds: {e}")))?,
@@ -551,6 +576,29 @@ impl apply::FormLedger for PgLedger<'_, '_> {
     }
 }
 
+fn household_info(r: &postgres::Row) -> HouseholdInfo {
+    HouseholdInfo { id: r.get(0), group_id: r.get(1), path: r.get(2), point: r.get::<_, Option<f64>>(3).zip(r.get::<_, Option<f64>>(4)) }
+}
+
+/// `value` as an SQL string literal, whatever `standard_conforming_strings` says (as libpq's
+/// `PQescapeLiteral`): quotes doubled, and with backslashes an `E'…'` literal with them doubled.
+fn quote_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 4);
+    if value.contains('\\') {
+        out.push_str(" E");
+    }
+    out.push('\'');
+    for ch in value.chars() {
+        match ch {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// `changes.body_sha256` of a row whose `op_json` is the op exactly as sent (see the SQLite backend).
 const BODY_IS_OP_JSON: &str = "";
 
@@ -652,4 +700,16 @@ pub fn sweep_page(
     };
     tx.commit()?;
     Ok((marked, len, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_literal;
+
+    #[test]
+    fn literals_are_quoted_whatever_they_hold() {
+        assert_eq!(quote_literal("0190-ab_c"), "'0190-ab_c'");
+        assert_eq!(quote_literal("a'b"), "'a''b'");
+        assert_eq!(quote_literal("a\\'; DROP TABLE issues; --"), " E'a\\\\''; DROP TABLE issues; --'");
+    }
 }
