@@ -638,19 +638,27 @@ pub(crate) fn append_event(w: &mut Tx<'_>, event: &IssueEvent, projection: &Issu
     super::measures::save_facts_after_append(&w.tx, projection, event, sla)
 }
 
-/// Stores a pulled event with the server's sequence and refolds its issue in the server's order (then this
-/// phone's unsent events). The device's own event coming back only gains its sequence. Returns false if the
-/// event was already held with its sequence.
-pub(crate) fn apply_remote_event(tx: &rusqlite::Connection, now_ms: i64, event: &IssueEvent, server_seq: i64, sla: &SlaRules) -> Result<bool> {
+/// The log half of applying a pulled event: stores it with the server's sequence (the device's own event
+/// coming back only gains its sequence). `None` if it was already held with its sequence; else whether it was
+/// new to this phone, and its issue must be refolded ([`refold_pulled`]) before the transaction commits. A
+/// page refolds each issue it touched once, after its last event: the projection and facts depend only on
+/// the log, so they end as if refolded after every event.
+pub(crate) fn record_remote_event(tx: &rusqlite::Connection, event: &IssueEvent, server_seq: i64) -> Result<Option<bool>> {
     let inserted = persist_event(tx, event)?;
     let sequenced = tx.prepare_cached(
         "UPDATE issue_events SET server_seq = ?2, refused = 0 WHERE event_id = ?1 AND server_seq IS NULL")?
     .execute(params![event.event_id, server_seq])?;
     if !inserted && sequenced == 0 {
-        return Ok(false);
+        return Ok(None);
     }
-    refold(tx, now_ms, &event.issue_id, sla)?;
-    Ok(inserted)
+    Ok(Some(inserted))
+}
+
+/// Refolds an issue whose log gained pulled events ([`record_remote_event`]): in the server's order, then this
+/// phone's unsent events.
+pub(crate) fn refold_pulled(tx: &rusqlite::Connection, now_ms: i64, issue_id: &str, sla: &SlaRules) -> Result<()> {
+    refold(tx, now_ms, issue_id, sla)?;
+    Ok(())
 }
 
 /// Marks this device's event as refused by the server (its op is quarantined) and refolds the issue without it.

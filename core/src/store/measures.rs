@@ -678,6 +678,24 @@ mod tests {
             }
             check(&mut a, &mut b, &mut next, &format!("round {round}, synced"));
         }
+        // A page refolds each issue it touched once, after its last event: two fresh phones pulling the whole
+        // feed, one in two pages (split after the settings change, which takes effect when its page commits)
+        // and one change per page, hold the same issues, logs and facts.
+        let (mut whole, clock_whole) = store();
+        let (mut single, clock_single) = store();
+        clock_whole.set(t);
+        clock_single.set(t);
+        let split = server.iter().position(|c| c.op.op_id == "cfg-1").unwrap() + 1;
+        whole.apply_changes(&server[..split], split as i64).unwrap();
+        whole.apply_changes(&server[split..], server.len() as i64).unwrap();
+        for (i, change) in server.iter().enumerate() {
+            single.apply_changes(std::slice::from_ref(change), i as i64 + 1).unwrap();
+        }
+        let records = |s: &Store| -> Vec<String> { snapshot(s).into_iter().filter(|r| !r.starts_with("meta:")).collect() };
+        let held = records(&whole);
+        assert!(held.iter().filter(|r| r.starts_with("issues:")).count() > 20, "the feed holds issues");
+        assert_eq!(held, records(&single), "one page per change gives the same store");
+        assert_facts_equal(&whole, "a fresh phone pulling the feed");
         let compared = compared.get();
         assert!(refused > 5 && verified > 5 && escalated > 2 && compared > 100, "{refused} {verified} {escalated} {compared}");
     }

@@ -54,12 +54,23 @@ impl Store {
         let mut new_config = None;
         let applied = self.write(|w| {
             let mut applied = 0;
+            // Issues whose log gained events in this page, refolded once each after the page's changes.
+            let mut touched_issues = std::collections::HashSet::new();
+            let mut refold_order = Vec::new();
             for change in changes {
                 if let Some(remote) = Hlc::parse(&change.op.hlc) {
                     hlc = hlc.observe(remote, w.now_ms);
                 }
                 let new = match &change.op.body {
-                    OpBody::IssueEvent(e) => issues::apply_remote_event(&w.tx, w.now_ms, e, change.seq, &sla)?,
+                    OpBody::IssueEvent(e) => match issues::record_remote_event(&w.tx, e, change.seq)? {
+                        Some(inserted) => {
+                            if touched_issues.insert(e.issue_id.as_str()) {
+                                refold_order.push(e.issue_id.as_str());
+                            }
+                            inserted
+                        }
+                        None => false,
+                    },
                     OpBody::VisitRecorded(v) => {
                         let known: bool = w
                             .tx
@@ -115,6 +126,9 @@ impl Store {
                     w.topics.add(Topics::of_op(&change.op.body));
                 }
                 applied += u32::from(new);
+            }
+            for issue_id in refold_order {
+                issues::refold_pulled(&w.tx, w.now_ms, issue_id, &sla)?;
             }
             if let Some(config) = &new_config {
                 // The issues' deadlines under the county's new time limits, in the transaction that sets them.

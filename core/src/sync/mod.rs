@@ -414,8 +414,10 @@ async fn exchange(
     Ok(out)
 }
 
-/// Pulls the scope's changes after the cursor, one transaction per page, estimating the clock offset at each;
-/// the first request long-polls for `wait_secs` (0: answer at once) when nothing is waiting.
+/// Pulls the scope's changes after the cursor, one transaction per page, estimating the clock offset at each
+/// request answered at once (the first request long-polls for `wait_secs` (0: answer at once) when nothing is
+/// waiting). While a page is applied the next one is already asked for, so the server's part of it overlaps
+/// the store's; that request's round trip includes the apply, so it does not move the clock offset.
 async fn pull_pages(
     store: &Mutex<Store>,
     client: &ServerClient,
@@ -426,26 +428,42 @@ async fn pull_pages(
 ) -> Result<()> {
     let mut cursor = lock(store).sync_meta()?.cursor;
     let mut pulled = 0u64;
-    let mut wait = wait_secs;
     progress(SyncPhase::Pull, 0, 0);
+    let sent_at = lock(store).device_now_ms();
+    let mut page: PullResponse = client.pull(cursor, limits.pull_page, wait_secs).await?.body;
+    let mut timed = Some(sent_at);
     loop {
-        let sent_at = lock(store).device_now_ms();
-        let page: PullResponse = client.pull(cursor, limits.pull_page, std::mem::take(&mut wait)).await?.body;
-        let mut s = lock(store);
-        let received_at = s.device_now_ms();
-        // A held request says nothing about the round trip: keep the offset of quick answers only.
-        if wait_secs == 0 || received_at - sent_at < 2_000 {
-            out.clock_offset_ms = page.server_time_ms - (sent_at + received_at) / 2;
-            s.set_clock_offset(out.clock_offset_ms)?;
-        }
-        out.pulled += s.apply_changes(&page.changes, page.next_cursor)?;
-        drop(s);
+        let more = page.has_more && page.next_cursor > cursor;
+        let mut apply = || -> Result<()> {
+            let mut s = lock(store);
+            let received_at = s.device_now_ms();
+            // A held request says nothing about the round trip: keep the offset of quick answers only.
+            if let Some(sent_at) = timed.filter(|&sent_at| wait_secs == 0 || received_at - sent_at < 2_000) {
+                out.clock_offset_ms = page.server_time_ms - (sent_at + received_at) / 2;
+                s.set_clock_offset(out.clock_offset_ms)?;
+            }
+            out.pulled += s.apply_changes(&page.changes, page.next_cursor)?;
+            Ok(())
+        };
+        let following = if more {
+            // `biased`: the request is handed to its connection first, then this page is applied.
+            let (following, applied) = tokio::join!(
+                biased;
+                client.pull(page.next_cursor, limits.pull_page, 0),
+                async { apply() },
+            );
+            applied?;
+            Some(following?.body)
+        } else {
+            apply()?;
+            None
+        };
         pulled += page.changes.len() as u64;
-        progress(SyncPhase::Pull, pulled, pulled + if page.has_more { u64::from(limits.pull_page) } else { 0 });
-        if !page.has_more || page.next_cursor <= cursor {
-            break;
-        }
+        progress(SyncPhase::Pull, pulled, pulled + if more { u64::from(limits.pull_page) } else { 0 });
+        let Some(next) = following else { break };
         cursor = page.next_cursor;
+        page = next;
+        timed = None;
     }
     Ok(())
 }
