@@ -827,7 +827,7 @@ async fn push(State(state): State<AppState>, bearer: Bearer, JsonBytes(body): Js
         if let Err(ms) = state.work.take(&state.config.limits, &caller.record.device_id, 0, req.ops.len() as u32, now) {
             return Ok(Err(ApiError::rate_limited("同步操作过于频繁，请稍后再试 / this device's operations per minute are used up", ms)));
         }
-        let outcomes = state.storage.apply_ops(&caller.record.user, &req.ops, now_ms())?;
+        let outcomes = state.storage.apply_ops(&caller.record.user, &req.ops, now)?;
         Ok(Ok(req.ops.into_iter().zip(outcomes).map(|(op, outcome)| OpResult { op_id: op.op_id, outcome }).collect()))
     })
     .await??;

@@ -54,9 +54,9 @@ impl Store {
         let mut new_config = None;
         let applied = self.write(|w| {
             let mut applied = 0;
-            // Issues whose log gained events in this page, refolded once each after the page's changes.
-            let mut touched_issues = std::collections::HashSet::new();
-            let mut refold_order = Vec::new();
+            // Issues whose log gained events in this page, refolded once each after the page's changes (each
+            // issue's fold depends on its own log only, so their order does not matter).
+            let mut touched_issues = std::collections::BTreeSet::new();
             for change in changes {
                 if let Some(remote) = Hlc::parse(&change.op.hlc) {
                     hlc = hlc.observe(remote, w.now_ms);
@@ -64,9 +64,7 @@ impl Store {
                 let new = match &change.op.body {
                     OpBody::IssueEvent(e) => match issues::record_remote_event(&w.tx, e, change.seq)? {
                         Some(inserted) => {
-                            if touched_issues.insert(e.issue_id.as_str()) {
-                                refold_order.push(e.issue_id.as_str());
-                            }
+                            touched_issues.insert(e.issue_id.as_str());
                             inserted
                         }
                         None => false,
@@ -127,7 +125,7 @@ impl Store {
                 }
                 applied += u32::from(new);
             }
-            for issue_id in refold_order {
+            for issue_id in touched_issues {
                 issues::refold_pulled(&w.tx, w.now_ms, issue_id, &sla)?;
             }
             if let Some(config) = &new_config {
