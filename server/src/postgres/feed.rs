@@ -26,6 +26,9 @@ macro_rules! bound {
     };
 }
 
+/// The first feed number of the transaction it runs in: `base + (xid << 12)` (gives the transaction its id).
+pub const START_SQL: &str = "SELECT (SELECT base FROM feed_origin WHERE id = 1) + (pg_current_xact_id()::text::bigint << 12)";
+
 /// Hands out feed numbers inside one transaction.
 #[derive(Debug, Default)]
 pub struct SeqAllocator {
@@ -39,19 +42,23 @@ impl SeqAllocator {
     pub fn next<C: GenericClient>(&mut self, db: &mut Db<'_, C>) -> Result<i64> {
         let start = match self.start {
             Some(s) => s,
-            None => {
-                let r = db.one(
-                    "SELECT (SELECT base FROM feed_origin WHERE id = 1) + (pg_current_xact_id()::text::bigint << 12)",
-                    &[],
-                )?;
-                *self.start.insert(r.get(0))
-            }
+            None => *self.start.insert(db.one(START_SQL, &[])?.get(0)),
         };
         if self.used >= MAX_ROWS_PER_TX {
             return Err(Error::Invalid(format!("at most {MAX_ROWS_PER_TX} feed rows per transaction")));
         }
         self.used += 1;
         Ok(start + self.used - 1)
+    }
+
+    /// Whether the transaction's first number is known.
+    pub fn started(&self) -> bool {
+        self.start.is_some()
+    }
+
+    /// The transaction's first number, read by the caller with [`START_SQL`] in a round trip of its own making.
+    pub fn start_at(&mut self, start: i64) {
+        self.start.get_or_insert(start);
     }
 }
 

@@ -5,13 +5,19 @@
 //! are inserted under that lock (`issue_events.id`).
 //!
 //! Round trips are what a push costs on PostgreSQL (each statement waits for the server), so a batch asks
-//! once for what it can ask once: the idempotency records of all its op ids, which of its event ids exist and
-//! the households its reports and visits name (one `= ANY($1)` query each, answered afterwards from memory
-//! together with what the batch itself wrote), the county settings, nodes and users it reads (unchanged by
-//! ops); an issue event and its projection row are one statement; the batch's feed rows are one
-//! `INSERT … unnest` just before the commit. What still costs a round trip per op is what must see other
-//! servers' commits at that moment: the issue lock and its fold (one round trip, two statements), and the
-//! op's own write.
+//! once for what it can ask once and writes once what it can write once:
+//! * before judging: the idempotency records of all its op ids, which of its event ids exist and the
+//!   households its reports and visits name (one `= ANY($1)` query each), then in one round trip the
+//!   transaction's feed numbers, the locks of every issue its events name (in id order) and, once they are
+//!   granted, those issues' events (folded in memory) — [`PgLedger::prefetch`];
+//! * judging: op by op in receipt order, in memory, over what was fetched and what the batch itself wrote
+//!   (the county settings, nodes and users it reads are read once: ops do not change them);
+//! * after judging: the batch's issue events (numbered in receipt order), the issues' projection rows (one
+//!   upsert per issue) and its feed rows, each one multi-row statement — [`PgLedger::flush`], before the
+//!   commit.
+//! A batch of report and workflow ops thus costs a fixed handful of round trips, whatever its length; what
+//! still costs a round trip per op are the rarer ops (visits, directives, household edits, forms) and an
+//! issue the batch did not name up front (a merge's surviving issue is named; the sweep locks its page).
 
 use linkage_protocol::rules::directive::TaskReportStatus;
 use linkage_protocol::rules::lifecycle::IssueProjection;
@@ -27,6 +33,7 @@ use super::{query_node, query_user, read_county_config, Db};
 use crate::apply::{self, HouseholdInfo, Ledger, NodeInfo, UserInfo, VisitInfo};
 use crate::error::{Error, Result};
 use crate::sqlite::{clock_json, enum_str, parse_enum, sha256_hex};
+use linkage_protocol::validate;
 
 type Tx<'t> = postgres::Transaction<'t>;
 
@@ -43,6 +50,14 @@ pub struct PendingChanges {
     received_at_ms: Vec<i64>,
 }
 
+/// An issue event of this transaction not yet inserted, with the issue's projection after it.
+#[derive(Debug)]
+struct PendingEvent {
+    event: IssueEvent,
+    projection: IssueProjection,
+    received_at_ms: i64,
+}
+
 /// The ledger of one transaction.
 pub struct PgLedger<'a, 't> {
     pub db: Db<'a, Tx<'t>>,
@@ -57,6 +72,15 @@ pub struct PgLedger<'a, 't> {
     events: std::collections::HashMap<String, bool>,
     /// Events written by the op being judged (forgotten again if a savepoint rolls it back).
     op_events: Vec<String>,
+    /// Issues locked by this transaction and their projection as stored when the lock was granted (`None`: no
+    /// such issue); what the batch wrote since is in `pending_events`.
+    issues: std::collections::HashMap<String, Option<IssueProjection>>,
+    /// Issues locked while judging the op being judged (forgotten if a savepoint rolls it back: so is the lock).
+    op_issues: Vec<String>,
+    /// Issue events of this transaction in receipt order, inserted by [`PgLedger::flush`].
+    pending_events: Vec<PendingEvent>,
+    /// `pending_events.len()` when the op being judged began.
+    op_start: usize,
     pending: PendingChanges,
     /// Who cites the evidence of the ops applied (`None` outside a push).
     citer: Option<(String, i64)>,
@@ -76,6 +100,10 @@ impl<'a, 't> PgLedger<'a, 't> {
             ops: Default::default(),
             events: Default::default(),
             op_events: Vec::new(),
+            issues: Default::default(),
+            op_issues: Vec::new(),
+            pending_events: Vec::new(),
+            op_start: 0,
             pending: PendingChanges::default(),
             citer: None,
             seqs: SeqAllocator::default(),
@@ -137,6 +165,79 @@ impl<'a, 't> PgLedger<'a, 't> {
                 self.households.insert(r.get(0), Some(household_info(&r)));
             }
         }
+        // The issues the new ops' events name (and a merge's surviving issue), locked and folded at once; the
+        // feed numbers first, if anything may be written (the transaction's id is then older than any batch
+        // that waits on these locks after it, as when numbers were taken at the first write).
+        let new_ops: Vec<&Operation> = ops.iter().filter(|o| matches!(self.ops.get(&o.op_id), Some(None))).collect();
+        let mut issues: Vec<&str> = new_ops
+            .iter()
+            .filter_map(|o| match &o.body {
+                linkage_protocol::wire::OpBody::IssueEvent(e) => Some(e),
+                _ => None,
+            })
+            .flat_map(|e| {
+                let into = match &e.action {
+                    IssueAction::Merge { into_issue_id } => Some(into_issue_id.as_str()),
+                    _ => None,
+                };
+                std::iter::once(e.issue_id.as_str()).chain(into)
+            })
+            .filter(|id| validate::id("issue_id", id).is_ok() && !self.issues.contains_key(*id))
+            .collect();
+        issues.sort_unstable();
+        issues.dedup();
+        self.lock_issues(&issues, !new_ops.is_empty())
+    }
+
+    /// Locks `ids` (valid ids, sorted: batches lock in one order) and reads their events once the locks are
+    /// granted, folded into their projections; with `number`, first takes the transaction's feed numbers.
+    /// One round trip: statements of one simple query, each run with a snapshot of its own (READ COMMITTED),
+    /// so the read, planned and run after the locks are granted, sees every event committed by the batches
+    /// that held them before.
+    pub fn lock_issues(&mut self, ids: &[&str], number: bool) -> Result<()> {
+        let number = number && !self.seqs.started();
+        if ids.is_empty() && !number {
+            return Ok(());
+        }
+        let mut sql = String::new();
+        if number {
+            sql.push_str(super::feed::START_SQL);
+            sql.push_str(" AS feed_start;\n");
+        }
+        if !ids.is_empty() {
+            let list = ids.iter().map(|id| quote_literal(id)).collect::<Vec<_>>().join(",");
+            sql.push_str(&format!(
+                "SELECT pg_advisory_xact_lock(hashtextextended(id, 1)) AS locked FROM unnest(ARRAY[{list}]::text[]) AS id;\n\
+                 SELECT issue_id, body FROM issue_events WHERE issue_id = ANY(ARRAY[{list}]::text[]) ORDER BY issue_id, id"
+            ));
+        }
+        let answer = self.db.c.simple_query(&sql)?;
+        for id in ids {
+            self.issues.insert((*id).to_string(), None);
+            self.op_issues.push((*id).to_string());
+        }
+        for m in &answer {
+            let postgres::SimpleQueryMessage::Row(r) = m else { continue };
+            match r.columns().first().map(|c| c.name()) {
+                Some("feed_start") => {
+                    let start = r.get(0).and_then(|v| v.parse().ok()).ok_or_else(|| Error::Corrupt("feed start".into()))?;
+                    self.seqs.start_at(start);
+                }
+                Some("issue_id") => {
+                    let (Some(id), Some(body)) = (r.get(0), r.get(1)) else { continue };
+                    let event: IssueEvent = serde_json::from_str(body)?;
+                    let slot = self.issues.entry(id.to_string()).or_insert(None);
+                    match slot.as_mut() {
+                        Some(p) => p.apply(&event).map_err(|e| Error::Corrupt(format!("issue {id}: stored event no longer folds: {e}")))?,
+                        None => match &event.action {
+                            IssueAction::Report(report) => *slot = Some(IssueProjection::from_report(&event, report)),
+                            _ => return Err(Error::Corrupt(format!("issue {id} does not start with its report"))),
+                        },
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(())
     }
 
@@ -165,8 +266,10 @@ impl<'a, 't> PgLedger<'a, 't> {
         Ok(())
     }
 
-    /// Inserts the transaction's feed rows (one statement); call before committing.
+    /// Inserts the transaction's issue events, the issues' projection rows and its feed rows (one statement
+    /// each); call before committing.
     pub fn flush(&mut self) -> Result<()> {
+        self.flush_events()?;
         if self.pending.seq.is_empty() {
             return Ok(());
         }
@@ -179,11 +282,138 @@ impl<'a, 't> PgLedger<'a, 't> {
         Ok(())
     }
 
+    /// The pending issue events, numbered in receipt order (the sequence's numbers, taken under the issues'
+    /// locks, sorted and given out in the order the events were judged), and each issue's row as its last
+    /// event left it: the escalation time the earliest of the stored one and the batch's, the batch's
+    /// verifications appended to the stored ones.
+    fn flush_events(&mut self) -> Result<()> {
+        if self.pending_events.is_empty() {
+            return Ok(());
+        }
+        let events = std::mem::take(&mut self.pending_events);
+        self.op_start = 0;
+        let (mut event_id, mut issue_id, mut hlc, mut at_ms, mut actor_id, mut action, mut body, mut received) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // One row per issue: (its last projection, earliest escalation, verifications in order).
+        let mut rows: Vec<(&IssueProjection, Option<i64>, Vec<(i64, String)>)> = Vec::new();
+        let mut row_of: std::collections::HashMap<&str, usize> = Default::default();
+        for e in &events {
+            let ev = &e.event;
+            event_id.push(ev.event_id.as_str());
+            issue_id.push(ev.issue_id.as_str());
+            hlc.push(ev.hlc.as_str());
+            at_ms.push(ev.at_ms);
+            actor_id.push(ev.actor_id.as_str());
+            action.push(enum_str(&ev.action.kind()));
+            body.push(serde_json::to_string(ev)?);
+            received.push(e.received_at_ms);
+            let i = *row_of.entry(e.projection.id.as_str()).or_insert_with(|| {
+                rows.push((&e.projection, None, Vec::new()));
+                rows.len() - 1
+            });
+            let row = &mut rows[i];
+            row.0 = &e.projection;
+            if matches!(ev.action, IssueAction::Escalate { .. }) {
+                row.1 = Some(row.1.map_or(ev.at_ms, |t| t.min(ev.at_ms)));
+            }
+            if let IssueAction::Verify { satisfaction, .. } = &ev.action {
+                row.2.push((ev.at_ms, enum_str(satisfaction)));
+            }
+        }
+        let mut c = IssueColumns::default();
+        for (p, escalated_at, verifications) in &rows {
+            c.id.push(p.id.as_str());
+            c.path.push(p.path.as_str());
+            c.state.push(p.state.as_str());
+            c.owner.push(p.owner_node_id.as_str());
+            c.assignee.push(p.assignee_id.as_deref());
+            c.reporter.push(p.reporter_id.as_str());
+            c.category.push(enum_str(&p.category));
+            c.urgency.push(enum_str(&p.urgency));
+            c.title.push(p.title.as_str());
+            c.reported_at.push(p.reported_at_ms);
+            c.last_hlc.push(p.last_hlc.as_str());
+            c.accepted_at.push(p.accepted_at_ms);
+            c.resolved_at.push(p.resolved_at_ms);
+            c.clock.push(clock_json(p)?);
+            c.escalated_at.push(*escalated_at);
+            c.verifications.push(serde_json::to_string(verifications)?);
+        }
+        self.db.exec(
+            "WITH numbers AS (SELECT nextval('issue_events_id_seq') AS id FROM generate_series(1, cardinality($1::text[]))),
+               ordered AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM numbers),
+               event AS (
+                 INSERT INTO issue_events (id, event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
+                 SELECT o.id, e.event_id, e.issue_id, e.hlc, e.at_ms, e.actor_id, e.action, e.body, e.received_at_ms
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[])
+                   WITH ORDINALITY AS e(event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms, k)
+                 JOIN ordered o USING (k))
+             INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc,
+               accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications)
+             SELECT i.id, i.path, i.state, i.owner_node_id, i.assignee_id, i.reporter_id, i.category, i.urgency, i.title, i.reported_at_ms,
+               i.last_hlc, i.accepted_at_ms, i.resolved_at_ms, i.clock, i.escalated_at_ms, i.verifications::jsonb::text
+             FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+                 $18::bigint[], $19::text[], $20::bigint[], $21::bigint[], $22::text[], $23::bigint[], $24::text[])
+               AS i(id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc,
+                 accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications)
+             ON CONFLICT (id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
+               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc, accepted_at_ms = excluded.accepted_at_ms,
+               resolved_at_ms = excluded.resolved_at_ms, clock = excluded.clock,
+               escalated_at_ms = least(issues.escalated_at_ms, excluded.escalated_at_ms),
+               verifications = CASE WHEN excluded.verifications = '[]' THEN issues.verifications
+                 ELSE (issues.verifications::jsonb || excluded.verifications::jsonb)::text END",
+            &[
+                &event_id,
+                &issue_id,
+                &hlc,
+                &at_ms,
+                &actor_id,
+                &action,
+                &body,
+                &received,
+                &c.id,
+                &c.path,
+                &c.state,
+                &c.owner,
+                &c.assignee,
+                &c.reporter,
+                &c.category,
+                &c.urgency,
+                &c.title,
+                &c.reported_at,
+                &c.last_hlc,
+                &c.accepted_at,
+                &c.resolved_at,
+                &c.clock,
+                &c.escalated_at,
+                &c.verifications,
+            ],
+        )?;
+        drop(c);
+        drop(rows);
+        drop(row_of);
+        for e in events {
+            self.issues.insert(e.projection.id.clone(), Some(e.projection));
+        }
+        Ok(())
+    }
+
+    /// Marks the start of the next op's judgement (what [`PgLedger::forget_op`] undoes).
+    fn begin_op(&mut self) {
+        self.op_events.clear();
+        self.op_issues.clear();
+        self.op_start = self.pending_events.len();
+    }
+
     /// Forgets what the op being judged wrote, after its savepoint was rolled back.
     fn forget_op(&mut self) {
         for id in self.op_events.drain(..) {
             self.events.insert(id, false);
         }
+        for id in self.op_issues.drain(..) {
+            self.issues.remove(&id);
+        }
+        self.pending_events.truncate(self.op_start);
         self.households.clear();
     }
 }
@@ -227,29 +457,19 @@ impl Ledger for PgLedger<'_, '_> {
     }
 
     fn issue(&mut self, id: &str) -> Result<Option<IssueProjection>> {
-        // The fold and the next event of this issue are one step: other batches wait here until this one ends.
-        // The lock and the fold go in one round trip: two statements of one simple query, each run with a
-        // snapshot of its own (READ COMMITTED), so the fold, planned and run after the lock is granted, sees
-        // every event committed by the batch that held it before.
-        let id_literal = quote_literal(id);
-        let answer = self.db.c.simple_query(&format!(
-            "SELECT pg_advisory_xact_lock(hashtextextended({id_literal}, 1)) AS locked;
-             SELECT body FROM issue_events WHERE issue_id = {id_literal} ORDER BY id"
-        ))?;
-        let bodies = answer.iter().filter_map(|m| match m {
-            postgres::SimpleQueryMessage::Row(r) if r.columns().first().is_some_and(|c| c.name() == "body") => r.get(0),
-            _ => None,
-        });
-        let mut projection: Option<IssueProjection> = None;
-        for body in bodies {
-            let event: IssueEvent = serde_json::from_str(body)?;
-            match (&mut projection, &event.action) {
-                (None, IssueAction::Report(report)) => projection = Some(IssueProjection::from_report(&event, report)),
-                (Some(p), _) => p.apply(&event).map_err(|e| Error::Corrupt(format!("issue {id}: stored event no longer folds: {e}")))?,
-                (None, _) => return Err(Error::Corrupt(format!("issue {id} does not start with its report"))),
-            }
+        // The fold and the next event of this issue are one step: other batches wait on its lock until this
+        // one ends. Locked and folded up front for the issues a batch names ([`PgLedger::prefetch`]), here
+        // for any other; then as this batch left it.
+        if let Some(e) = self.pending_events.iter().rev().find(|e| e.projection.id == id) {
+            return Ok(Some(e.projection.clone()));
         }
-        Ok(projection)
+        if !self.issues.contains_key(id) {
+            if validate::id("issue_id", id).is_err() {
+                return Ok(None); // never stored (every stored id was valid)
+            }
+            self.lock_issues(&[id], false)?;
+        }
+        Ok(self.issues.get(id).cloned().flatten())
     }
 
     fn event_exists(&mut self, event_id: &str) -> Result<bool> {
@@ -299,53 +519,9 @@ impl Ledger for PgLedger<'_, '_> {
     }
 
     fn put_issue_event(&mut self, event: &IssueEvent, p: &IssueProjection, received_at_ms: i64) -> Result<()> {
-        let escalated_at = matches!(event.action, IssueAction::Escalate { .. }).then_some(event.at_ms);
-        let verification = match &event.action {
-            IssueAction::Verify { satisfaction, .. } => Some(serde_json::to_string(&(event.at_ms, enum_str(satisfaction)))?),
-            _ => None,
-        };
-        // The event and the issue's projection row in one statement (one round trip).
-        self.write(
-            "WITH event AS (
-               INSERT INTO issue_events (event_id, issue_id, hlc, at_ms, actor_id, action, body, received_at_ms)
-               VALUES ($17, $24, $18, $19, $20, $21, $22, $23))
-             INSERT INTO issues (id, path, state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc,
-               accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-               CASE WHEN $16::text IS NULL THEN '[]' ELSE jsonb_build_array($16::text::jsonb)::text END)
-             ON CONFLICT (id) DO UPDATE SET state = excluded.state, owner_node_id = excluded.owner_node_id,
-               assignee_id = excluded.assignee_id, last_hlc = excluded.last_hlc, accepted_at_ms = excluded.accepted_at_ms,
-               resolved_at_ms = excluded.resolved_at_ms, clock = excluded.clock,
-               escalated_at_ms = least(issues.escalated_at_ms, excluded.escalated_at_ms),
-               verifications = CASE WHEN $16::text IS NULL THEN issues.verifications
-                 ELSE (issues.verifications::jsonb || jsonb_build_array($16::text::jsonb))::text END",
-            &[
-                &p.id,
-                &p.path,
-                &p.state.as_str(),
-                &p.owner_node_id,
-                &p.assignee_id,
-                &p.reporter_id,
-                &enum_str(&p.category),
-                &enum_str(&p.urgency),
-                &p.title,
-                &p.reported_at_ms,
-                &p.last_hlc,
-                &p.accepted_at_ms,
-                &p.resolved_at_ms,
-                &clock_json(p)?,
-                &escalated_at,
-                &verification,
-                &event.event_id,
-                &event.hlc,
-                &event.at_ms,
-                &event.actor_id,
-                &enum_str(&event.action.kind()),
-                &serde_json::to_string(event)?,
-                &received_at_ms,
-                &event.issue_id,
-            ],
-        )?;
+        // Inserted with the batch's others, the issue's row with them ([`PgLedger::flush`]).
+        self.writes += 1;
+        self.pending_events.push(PendingEvent { event: event.clone(), projection: p.clone(), received_at_ms });
         self.events.insert(event.event_id.clone(), true);
         self.op_events.push(event.event_id.clone());
         Ok(())
@@ -576,6 +752,27 @@ impl apply::FormLedger for PgLedger<'_, '_> {
     }
 }
 
+/// Projection rows of the issues a transaction wrote, column by column (for one `unnest`).
+#[derive(Default)]
+struct IssueColumns<'a> {
+    id: Vec<&'a str>,
+    path: Vec<&'a str>,
+    state: Vec<&'a str>,
+    owner: Vec<&'a str>,
+    assignee: Vec<Option<&'a str>>,
+    reporter: Vec<&'a str>,
+    category: Vec<String>,
+    urgency: Vec<String>,
+    title: Vec<&'a str>,
+    reported_at: Vec<i64>,
+    last_hlc: Vec<&'a str>,
+    accepted_at: Vec<Option<i64>>,
+    resolved_at: Vec<Option<i64>>,
+    clock: Vec<String>,
+    escalated_at: Vec<Option<i64>>,
+    verifications: Vec<String>,
+}
+
 fn household_info(r: &postgres::Row) -> HouseholdInfo {
     HouseholdInfo { id: r.get(0), group_id: r.get(1), path: r.get(2), point: r.get::<_, Option<f64>>(3).zip(r.get::<_, Option<f64>>(4)) }
 }
@@ -613,9 +810,9 @@ pub fn apply_batch(conn: &mut Conn, user: &UserInfo, ops: &[Operation], now_ms: 
         ledger.citer = Some((user.id.clone(), now_ms));
         ledger.prefetch(ops)?;
         for op in ops {
+            ledger.begin_op();
             if savepoints {
                 ledger.households.clear();
-                ledger.op_events.clear();
                 ledger.db.c.batch_execute("SAVEPOINT op")?;
             }
             let before = ledger.writes;
@@ -688,6 +885,10 @@ pub fn sweep_page(
             .iter()
             .map(|r| r.get(0))
             .collect();
+        // The page's issues locked and folded in one round trip (feed numbers only if one is marked).
+        let mut sorted: Vec<&str> = ids.iter().map(String::as_str).filter(|id| validate::id("issue_id", id).is_ok()).collect();
+        sorted.sort_unstable();
+        ledger.lock_issues(&sorted, false)?;
         let mut marked = 0;
         for id in &ids {
             let Some(apply::Applied { op: Some(op), path, .. }) = apply::sweep_issue(&mut ledger, id, now_ms, rules)? else { continue };

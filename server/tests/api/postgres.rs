@@ -215,6 +215,100 @@ fn the_overdue_sweep_runs_on_one_server_at_a_time() {
     assert_eq!(feed.len(), 2, "the report and the sweep's mark");
 }
 
+/// The same op with fresh op and event ids, about issue `issue` (its times and clock kept).
+fn twin(op: &linkage_protocol::wire::Operation, issue: &str) -> linkage_protocol::wire::Operation {
+    let mut op = op.clone();
+    let id = crate::common::uuid();
+    op.op_id = id.clone();
+    if let linkage_protocol::wire::OpBody::IssueEvent(e) = &mut op.body {
+        e.event_id = id;
+        e.issue_id = issue.into();
+    }
+    op
+}
+
+/// A batch's events are judged in memory and inserted together at its end (one statement for the events,
+/// one upsert per issue): an issue's whole story pushed in a few batches is stored exactly as when each step
+/// is its own batch — events in receipt order, the issue's row (state, owner, times, escalation,
+/// verifications) alike — and a refused step in the middle of a batch leaves nothing behind.
+#[test]
+fn a_story_in_one_batch_is_stored_as_step_by_step() {
+    use linkage_protocol::model::Satisfaction;
+    if !on_postgres() {
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(start());
+    let storage = s.storage.clone();
+    let url = s.database.clone().unwrap();
+    let user = |id: &str| storage.user_credentials(id).unwrap().unwrap().0;
+    let (ts1, cs, gw1) = (user("ts1"), user("cs"), user("gw1"));
+    let now = common_now();
+    let batches = vec![
+        (
+            ts1.clone(),
+            vec![
+                report("ts1", "story", "h1"),
+                event("ts1", "story", IssueAction::Accept),
+                // Refused (a township assigns a liaison head): judged in memory, nothing of it stored.
+                event("ts1", "story", IssueAction::Assign { assignee_id: "lh1".into() }),
+                event("ts1", "story", IssueAction::Escalate { reason: "需县级协调".into(), to_node_id: "c".into() }),
+            ],
+        ),
+        (cs.clone(), vec![event("cs", "story", IssueAction::Assign { assignee_id: "gw1".into() })]),
+        (gw1.clone(), vec![event("gw1", "story", IssueAction::Start), event("gw1", "story", IssueAction::Resolve { note: "已送煤".into(), evidence: vec![] })]),
+        (cs.clone(), vec![event("cs", "story", IssueAction::Verify { satisfaction: Satisfaction::Satisfied, note: "电话回访".into() })]),
+    ];
+    let mut batched = Vec::new();
+    let mut stepwise = Vec::new();
+    for (who, ops) in &batches {
+        let outcomes = storage.apply_ops(who, ops, now).unwrap();
+        for (op, outcome) in ops.iter().zip(&outcomes) {
+            let refused = matches!(&op.body, linkage_protocol::wire::OpBody::IssueEvent(e)
+                if matches!(&e.action, IssueAction::Assign { assignee_id } if assignee_id == "lh1"));
+            assert_eq!(matches!(outcome, OpOutcome::Applied), !refused, "{outcome:?}");
+            if refused {
+                continue;
+            }
+            batched.push(op.op_id.clone());
+            // The same step about a twin issue, one op per batch.
+            let single = twin(op, "story-twin");
+            assert_eq!(storage.apply_ops(who, std::slice::from_ref(&single), now).unwrap(), vec![OpOutcome::Applied]);
+            stepwise.push(single.op_id);
+        }
+    }
+    let mut c = client(&url);
+    let events = |c: &mut postgres::Client, issue: &str| -> Vec<String> {
+        c.query("SELECT event_id FROM issue_events WHERE issue_id = $1 ORDER BY id", &[&issue]).unwrap().iter().map(|r| r.get(0)).collect()
+    };
+    assert_eq!(events(&mut c, "story"), batched, "receipt order kept within and across batches");
+    assert_eq!(events(&mut c, "story-twin"), stepwise);
+    let row = |c: &mut postgres::Client, issue: &str| -> String {
+        c.query_one(
+            "SELECT row(state, owner_node_id, assignee_id, reporter_id, category, urgency, title, reported_at_ms, last_hlc, accepted_at_ms,
+                    resolved_at_ms, clock, escalated_at_ms, verifications)::text FROM issues WHERE id = $1",
+            &[&issue],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let (story, twin_row) = (row(&mut c, "story"), row(&mut c, "story-twin"));
+    assert_eq!(story, twin_row);
+    assert!(story.starts_with("(closed,c,gw1,ts1,"), "{story}");
+    let (escalated, verifications): (Option<i64>, String) = {
+        let r = c.query_one("SELECT escalated_at_ms, verifications FROM issues WHERE id = 'story'", &[]).unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(escalated.is_some());
+    assert!(verifications.contains("satisfied"), "{verifications}");
+    // Sent again: every op a duplicate, nothing written.
+    for (who, ops) in &batches {
+        let again = storage.apply_ops(who, ops, now).unwrap();
+        assert!(again.iter().all(|o| !matches!(o, OpOutcome::Applied)), "{again:?}");
+    }
+    assert_eq!(events(&mut c, "story"), batched);
+}
+
 /// A database at schema 1 (before the feed's origin) is upgraded when a server opens it: its rows and feed
 /// stay, new rows are numbered after them, and the version table records each migration.
 #[test]
