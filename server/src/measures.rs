@@ -394,7 +394,8 @@ const PLAIN_CLOCK: &str = r#"{"suspensions":[],"extensions_days":[]}"#;
 /// per issue — no event is read, parsed or folded. The accept deadline (working-day arithmetic: the costly
 /// part with the resolve deadline) is worked out only for an issue accepted in the period, the only case in
 /// which the measures of the period, or of any part of it (the weekly trends), read it; otherwise it is left
-/// `None`. Every other fact is as `IssueFacts::of` gives it (the equality tests compare the reports).
+/// `None`. Likewise 支部办结 (`settled_at_branch`) is worked out only for an issue reported in the period. Every
+/// other fact is as `IssueFacts::of` gives it (the equality tests compare the reports).
 fn load_issue_facts(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: &SlaRules) -> Result<Vec<measures::IssueFacts>> {
     let since = period.from_ms.saturating_sub(LOOKBACK_MS);
     let mut out = Vec::new();
@@ -430,12 +431,25 @@ fn load_issue_facts(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: 
         overdue_step: None,
         resolved_on_spot: false,
     };
-    let sql = "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
+    // The area of the org tree's root (the county) holds every issue of the database: on SQLite its rows are
+    // read in the table's own order (the path test written so that the path index is not used), a sequential
+    // read, instead of one lookup through the index per issue in path order (one random page read each: 100k
+    // for a county's quarter). A smaller area reads its part through the index. PostgreSQL plans for itself.
+    let root = scope_path.matches('/').count() == 2;
+    let sql = if root && !conn.is_postgres() {
+        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
                 owner_node_id
-         FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4";
+         FROM issues WHERE (path || '') >= ?1 AND (path || '') < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4"
+    } else {
+        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
+                owner_node_id
+         FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4"
+    };
+    // The few distinct enum spellings, each parsed once: the columns are read as borrowed text, no `String` per
+    // row but the path the facts keep.
+    let (mut states, mut categories, mut urgencies) = (Names::default(), Names::default(), Names::default());
     conn.each(sql, params![scope_path, scope::upper_bound(scope_path), since, period.to_ms], |r| {
-        let clock: Option<String> = r.get(8)?;
-        match clock.as_deref() {
+        match r.text(8)? {
             None => return Err(Error::Corrupt(format!("issue {} has no measure columns (not backfilled)", r.get::<String>(0)?))),
             Some(PLAIN_CLOCK) => {
                 p.suspensions.clear();
@@ -448,25 +462,27 @@ fn load_issue_facts(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: 
             }
         }
         p.path = r.get(1)?;
-        p.state = parse_enum(&r.get::<String>(2)?)?;
-        p.category = parse_enum(&r.get::<String>(3)?)?;
-        p.urgency = parse_enum(&r.get::<String>(4)?)?;
+        p.state = states.parse(r.text(2)?)?;
+        p.category = categories.parse(r.text(3)?)?;
+        p.urgency = urgencies.parse(r.text(4)?)?;
         p.reported_at_ms = r.get(5)?;
         p.accepted_at_ms = r.get(6)?;
         p.resolved_at_ms = r.get(7)?;
-        // 支部办结 reads the owner (rules::measures::settled_at_branch).
-        p.owner_node_id = r.get(11)?;
-        let verifications: String = r.get(10)?;
-        let verifications = if verifications == "[]" {
-            Vec::new()
-        } else {
-            serde_json::from_str::<Vec<(i64, String)>>(&verifications)?
-                .into_iter()
-                .map(|(at, satisfaction)| Ok((at, parse_enum(&satisfaction)?)))
-                .collect::<Result<Vec<_>>>()?
+        let verifications = match r.text(10)? {
+            Some("[]") => Vec::new(),
+            // The satisfaction by its wire name, as `parse_enum` reads it.
+            v => serde_json::from_str::<Vec<(i64, linkage_protocol::model::Satisfaction)>>(v.unwrap_or_default())?,
         };
+        // Only the period's measures (or a week's, inside it) read these; each is left at its neutral value
+        // where none can: the accept deadline of an issue not accepted in the period, 支部办结 (it reads the
+        // owner) of an issue not reported in it.
         let accept_deadline_ms =
             if p.accepted_at_ms.is_some_and(|at| period.contains(at)) { measures::accept_deadline_ms(rules, &p) } else { None };
+        let settled_at_branch = period.contains(p.reported_at_ms) && p.state == IssueState::Closed && {
+            p.owner_node_id.clear();
+            p.owner_node_id.push_str(r.text(11)?.unwrap_or_default());
+            measures::settled_at_branch(&p)
+        };
         out.push(measures::IssueFacts {
             state: p.state,
             reported_at_ms: p.reported_at_ms,
@@ -476,12 +492,33 @@ fn load_issue_facts(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: 
             resolve_deadline_ms: measures::resolve_deadline_ms(rules, &p),
             escalated_at_ms: r.get(9)?,
             verifications,
-            settled_at_branch: measures::settled_at_branch(&p),
+            settled_at_branch,
             path: std::mem::take(&mut p.path),
         });
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The values of one enum column met so far, by their stored spelling (a handful): each spelling parsed once.
+struct Names<T>(Vec<(String, T)>);
+
+impl<T> Default for Names<T> {
+    fn default() -> Self {
+        Names(Vec::new())
+    }
+}
+
+impl<T: Copy + serde::de::DeserializeOwned> Names<T> {
+    fn parse(&mut self, name: Option<&str>) -> Result<T> {
+        let name = name.ok_or_else(|| Error::Corrupt("an enum column is NULL".into()))?;
+        if let Some((_, v)) = self.0.iter().find(|(n, _)| n == name) {
+            return Ok(*v);
+        }
+        let v = parse_enum(name)?;
+        self.0.push((name.to_string(), v));
+        Ok(v)
+    }
 }
 
 fn node_of(r: &crate::readtx::Row<'_>) -> Result<NodeInfo> {

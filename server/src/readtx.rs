@@ -192,6 +192,20 @@ impl Row<'_> {
         };
         T::from_cell(cell).map_err(|e| Error::Corrupt(format!("column {i}: {e}")))
     }
+
+    /// Column `i` (from 0) as text borrowed from the row (`None`: NULL), for a caller that would only compare
+    /// or parse it: no `String` is built.
+    pub fn text(&self, i: usize) -> Result<Option<&str>> {
+        let cell = match &self.inner {
+            RowInner::Sqlite(r) => sqlite_cell(r, i)?,
+            RowInner::Pg(r) => pg_cell(r, i)?,
+        };
+        match cell {
+            Cell::Null => Ok(None),
+            Cell::Text(s) => Ok(Some(s)),
+            other => Err(Error::Corrupt(format!("column {i}: expected text, found {other:?}"))),
+        }
+    }
 }
 
 fn sqlite_cell<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> Result<Cell<'r>> {

@@ -226,6 +226,89 @@ struct YearDays {
 pub struct WorkCalendar {
     years: BTreeMap<i32, YearDays>,
     window: WorkingWindow,
+    /// The working days of a span of years, counted once (lazily) from `years`: the deadline arithmetic jumps
+    /// over whole working days instead of testing one date at a time.
+    days: DayTable,
+}
+
+/// Years the [`WorkingDays`] table always covers (besides every loaded year); dates outside it are walked
+/// one day at a time, with the same result.
+const TABLE_YEARS: std::ops::RangeInclusive<i32> = 2020..=2035;
+
+/// The lazily counted working days of a calendar (empty until first used, reset when a year is loaded).
+/// Derived from the calendar's years, so it takes no part in equality and prints as nothing.
+#[derive(Clone, Default)]
+struct DayTable(std::sync::OnceLock<std::sync::Arc<WorkingDays>>);
+
+impl PartialEq for DayTable {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for DayTable {}
+impl std::fmt::Debug for DayTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DayTable")
+    }
+}
+
+/// The working days of the dates `first ..= first + before.len() - 2` (day numbers from the common era).
+#[derive(Debug)]
+struct WorkingDays {
+    /// Day number of the table's first date.
+    first: i32,
+    /// `before[i]`: how many of the table's first `i` dates are working days (`before.len()` = dates + 1).
+    before: Vec<u32>,
+    /// The day numbers of the table's working days, ascending.
+    working: Vec<i32>,
+}
+
+impl WorkingDays {
+    /// Counts the working days of `years` (inclusive) exactly as [`WorkCalendar::is_working_day`] decides them:
+    /// Monday–Friday, then each loaded year's holidays off and make-up days on (a date is never both).
+    fn of(loaded: &BTreeMap<i32, YearDays>, years: std::ops::RangeInclusive<i32>) -> WorkingDays {
+        let day = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).map_or(0, |d| d.num_days_from_ce());
+        let first = day(*years.start(), 1, 1);
+        let end = day(*years.end(), 12, 31) + 1;
+        // num_days_from_ce 1 = 0001-01-01, a Monday: day n is a weekend day when (n - 1) mod 7 is 5 or 6.
+        let mut working: Vec<bool> = (first..end).map(|n| (n - 1).rem_euclid(7) < 5).collect();
+        for days in loaded.range(years).map(|(_, days)| days) {
+            for (date, off) in days.holidays.keys().map(|d| (d, false)).chain(days.workdays.keys().map(|d| (d, true))) {
+                if let Some(w) = usize::try_from(date.num_days_from_ce() - first).ok().and_then(|i| working.get_mut(i)) {
+                    *w = off;
+                }
+            }
+        }
+        let mut before = Vec::with_capacity(working.len() + 1);
+        let mut count = 0u32;
+        let mut days = Vec::new();
+        before.push(0);
+        for (i, w) in working.iter().enumerate() {
+            if *w {
+                count += 1;
+                days.push(first + i as i32);
+            }
+            before.push(count);
+        }
+        WorkingDays { first, before, working: days }
+    }
+
+    /// The date's index in the table, if it lies in it.
+    fn index(&self, date: NaiveDate) -> Option<usize> {
+        usize::try_from(date.num_days_from_ce() - self.first).ok().filter(|i| i + 1 < self.before.len())
+    }
+
+    /// The `n`-th working day strictly after `date` (`n >= 1`), if both lie in the table.
+    fn nth_after(&self, date: NaiveDate, n: u32) -> Option<NaiveDate> {
+        let k = (self.before[self.index(date)? + 1] as usize).checked_add(n as usize)?.checked_sub(1)?;
+        NaiveDate::from_num_days_from_ce_opt(*self.working.get(k)?)
+    }
+
+    /// How many of the dates strictly between `a` and `b` are working days, if both lie in the table.
+    fn between(&self, a: NaiveDate, b: NaiveDate) -> Option<u32> {
+        let (i, j) = (self.index(a)?, self.index(b)?);
+        Some(if j > i { self.before[j] - self.before[i + 1] } else { 0 })
+    }
 }
 
 /// The yearly files shipped with the build (add next year's here when the State Council publishes it).
@@ -347,6 +430,7 @@ impl WorkCalendar {
             days.workdays.insert(d, w.name.clone());
         }
         self.years.insert(year, days);
+        self.days = DayTable::default();
         Ok(())
     }
 
@@ -396,8 +480,22 @@ impl WorkCalendar {
             .map(String::as_str)
     }
 
+    /// The working-day table (counted on first use).
+    fn table(&self) -> &WorkingDays {
+        self.days.0.get_or_init(|| {
+            let first = self.years.keys().next().map_or(*TABLE_YEARS.start(), |y| (*y).min(*TABLE_YEARS.start()));
+            let last = self.years.keys().next_back().map_or(*TABLE_YEARS.end(), |y| (*y).max(*TABLE_YEARS.end()));
+            std::sync::Arc::new(WorkingDays::of(&self.years, first..=last))
+        })
+    }
+
     /// The first working day strictly after `date`.
     pub fn next_working_day(&self, date: NaiveDate) -> NaiveDate {
+        self.table().nth_after(date, 1).unwrap_or_else(|| self.next_working_day_by_day(date))
+    }
+
+    /// [`Self::next_working_day`] one date at a time (outside the table, and the tests' reference).
+    fn next_working_day_by_day(&self, date: NaiveDate) -> NaiveDate {
         let mut d = date;
         loop {
             match d.succ_opt() {
@@ -440,9 +538,12 @@ impl WorkCalendar {
             }
             return self.window_end_ms(self.next_working_day(start_date));
         }
+        if let Some(d) = self.table().nth_after(start_date, n) {
+            return self.window_end_ms(d);
+        }
         let mut d = start_date;
         for _ in 0..n {
-            let next = self.next_working_day(d);
+            let next = self.next_working_day_by_day(d);
             if next == d {
                 break; // saturated at the end of the supported range
             }
@@ -468,11 +569,19 @@ impl WorkCalendar {
     /// a segment end, that end is returned (08:30 + 3.5 h = 12:00). An amount
     /// `<= 0` returns the (clamped) start unchanged.
     pub fn add_working_millis(&self, start_ms: i64, amount_ms: i64) -> i64 {
+        self.add_working_millis_in(start_ms, amount_ms, true)
+    }
+
+    /// [`Self::add_working_millis`]; with `jump`, the whole working days after the start's date are skipped in
+    /// one step through the working-day table (where it covers them), else walked one date at a time.
+    fn add_working_millis_in(&self, start_ms: i64, amount_ms: i64, jump: bool) -> i64 {
         let mut t = clamp_ms(start_ms);
         let mut remaining = amount_ms;
         if remaining <= 0 {
             return t;
         }
+        let daily = self.window.daily_working_millis();
+        let mut jumped = !jump || daily <= 0;
         let mut date = cst_date(t);
         loop {
             if self.is_working_day(date) {
@@ -492,6 +601,18 @@ impl WorkCalendar {
                     t = seg_end;
                 }
             }
+            if !jumped {
+                // Past the start's date every working day offers `daily`: the amount runs out on the (k + 1)-th
+                // working day after it, k = ⌈remaining / daily⌉ − 1 full days skipped.
+                jumped = true;
+                let skip = (remaining - 1) / daily;
+                if let Some(target) = u32::try_from(skip + 1).ok().and_then(|n| self.table().nth_after(date, n)) {
+                    remaining -= skip * daily;
+                    date = target;
+                    t = day_start_ms(target);
+                    continue;
+                }
+            }
             match date.succ_opt() {
                 Some(n) if n <= max_date() => {
                     date = n;
@@ -504,25 +625,35 @@ impl WorkCalendar {
 
     /// Working milliseconds elapsed in `[a_ms, b_ms)`; 0 when `b_ms <= a_ms`.
     pub fn working_millis_between(&self, a_ms: i64, b_ms: i64) -> i64 {
+        self.working_millis_between_in(a_ms, b_ms, true)
+    }
+
+    /// [`Self::working_millis_between`]; with `jump`, the dates strictly between the two ends' dates are counted
+    /// through the working-day table (where it covers them), else walked one date at a time.
+    fn working_millis_between_in(&self, a_ms: i64, b_ms: i64, jump: bool) -> i64 {
         let a = clamp_ms(a_ms);
         let b = clamp_ms(b_ms);
         if b <= a {
             return 0;
         }
-        let mut total = 0;
+        // The working time of `[a, b)` on one date.
+        let on = |date: NaiveDate| {
+            if !self.is_working_day(date) {
+                return 0;
+            }
+            let base = day_start_ms(date);
+            self.window.segments.iter().map(|&(s, e)| (b.min(base + e) - a.max(base + s)).max(0)).sum::<i64>()
+        };
         let mut date = cst_date(a);
         let last = cst_date(b);
-        while date <= last {
-            if self.is_working_day(date) {
-                let base = day_start_ms(date);
-                for &(s, e) in &self.window.segments {
-                    let lo = a.max(base + s);
-                    let hi = b.min(base + e);
-                    if hi > lo {
-                        total += hi - lo;
-                    }
-                }
+        if jump && last > date {
+            if let Some(days) = self.table().between(date, last) {
+                return on(date) + i64::from(days) * self.window.daily_working_millis() + on(last);
             }
+        }
+        let mut total = 0;
+        while date <= last {
+            total += on(date);
             match date.succ_opt() {
                 Some(n) => date = n,
                 None => break,
@@ -580,8 +711,14 @@ fn min_date() -> NaiveDate {
 }
 
 fn max_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date")
+    MAX_DATE
 }
+
+/// 9999-12-31, the last supported date (a constant: the day-by-day walks compare against it each step).
+const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("9999-12-31 is a date"),
+};
 
 /// 0001-01-01T00:00 CST.
 const MIN_MS: i64 = -62_135_596_800_000 - 8 * MS_PER_HOUR;
@@ -667,6 +804,83 @@ mod tests {
         }
         assert_eq!(cst_date(i64::MIN), min_date());
         assert_eq!(cst_date(i64::MAX), max_date());
+    }
+
+    /// The working-day table's jumps give exactly what the day-by-day walks give: every date of the table
+    /// classified as `is_working_day` does, and the deadline arithmetic over random starts (inside the table,
+    /// across its ends and outside it), amounts and calendars (shipped, county years with holidays and make-up
+    /// days, no year at all; default, one-segment and three-segment windows).
+    #[test]
+    fn table_jumps_equal_day_by_day_walks() {
+        let y2027 = r#"{"year":2027,"holidays":[{"name":"元旦","from":"2027-01-01","to":"2027-01-03"},{"name":"春节","from":"2027-02-05","to":"2027-02-13"}],
+            "workdays":[{"name":"春节调休","date":"2027-02-14"},{"name":"补班","date":"2027-01-09"}]}"#;
+        let y2036 = r#"{"year":2036,"holidays":[{"name":"假","from":"2036-01-01","to":"2036-01-05"}],"workdays":[{"name":"补","date":"2036-01-06"}]}"#;
+        let seg = |a: (u32, u32), b: (u32, u32)| WorkSegment {
+            start: NaiveTime::from_hms_opt(a.0, a.1, 0).unwrap(),
+            end: NaiveTime::from_hms_opt(b.0, b.1, 0).unwrap(),
+        };
+        let windows = [
+            WorkingWindow::default(),
+            WorkingWindow::new(&[seg((9, 0), (17, 0))]).unwrap(),
+            WorkingWindow::new(&[seg((0, 0), (6, 0)), seg((8, 0), (12, 0)), seg((13, 0), (23, 59))]).unwrap(),
+        ];
+        let calendars: Vec<WorkCalendar> = windows
+            .iter()
+            .flat_map(|w| {
+                [
+                    WorkCalendar::china_default(),
+                    WorkCalendar::from_json_years(&[CHINA_2026_JSON, y2027, y2036]).unwrap(),
+                    WorkCalendar::plain_weekdays(),
+                ]
+                .map(|c| c.with_window(w.clone()))
+            })
+            .collect();
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for cal in &calendars {
+            let table = cal.table();
+            for (i, n) in (table.first..table.first + table.before.len() as i32 - 1).enumerate() {
+                let date = NaiveDate::from_num_days_from_ce_opt(n).unwrap();
+                assert_eq!(table.before[i + 1] - table.before[i] == 1, cal.is_working_day(date), "{date}");
+            }
+            // 2018-01-01 .. 2038-01-01 CST: across both ends of the table (2020..=2035, 2036 when loaded).
+            let (lo, hi) = (at(2018, 1, 1, 0, 0), at(2038, 1, 1, 0, 0));
+            for _ in 0..4_000 {
+                let start = lo + (next() % (hi - lo) as u64) as i64;
+                // Exact day and segment boundaries too.
+                let start = match next() % 4 {
+                    0 => start - start.rem_euclid(MS_PER_DAY) - 8 * H + [0, 8 * H + 30 * MIN, 12 * H, 17 * H + 30 * MIN][(next() % 4) as usize],
+                    _ => start,
+                };
+                let amount = match next() % 3 {
+                    0 => (next() % (10 * H as u64)) as i64,
+                    1 => (next() % 60 + 1) as i64 * cal.window().daily_working_millis() - (next() % 2) as i64,
+                    _ => (next() % (400 * 24 * H as u64)) as i64,
+                };
+                assert_eq!(cal.add_working_millis(start, amount), cal.add_working_millis_in(start, amount, false), "{start} + {amount}");
+                let end = start + (next() % (500 * 24 * H as u64)) as i64;
+                assert_eq!(cal.working_millis_between(start, end), cal.working_millis_between_in(start, end, false), "{start}..{end}");
+                let date = cst_date(start);
+                assert_eq!(cal.next_working_day(date), cal.next_working_day_by_day(date), "{date}");
+                let n = (next() % 300) as u32;
+                let mut walked = date;
+                for _ in 0..n {
+                    walked = cal.next_working_day_by_day(walked);
+                }
+                let expected = if n == 0 { cal.add_working_days(start, 0) } else { cal.window_end_ms(walked) };
+                assert_eq!(cal.add_working_days(start, n), expected, "{date} + {n} working days");
+            }
+        }
+        // Far outside the table: the walks alone, as before.
+        let cal = WorkCalendar::china_default();
+        assert_eq!(cal.next_working_day(max_date()), max_date());
+        assert_eq!(cal.add_working_millis(MAX_MS - H, 100 * H), MAX_MS);
+        assert_eq!(cal.next_working_day(d(1999, 12, 31)), d(2000, 1, 3));
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
