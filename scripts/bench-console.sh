@@ -3,7 +3,9 @@
 # 20,000-household demo county on a free loopback port (optimised build: `--profile bench`, or
 # LINKAGE_SERVER_BIN), then console/e2e/bench.mjs: the dashboard's first load in headless Chromium (fresh
 # profile and cache each round; ROUNDS, default 5; median and spread) as county staff (the county's quarter:
-# the heaviest dashboard), and the JavaScript bytes of that first load as sent (gzip).
+# the heaviest dashboard), and the JavaScript bytes of that first load as sent (gzip). CONSOLE_DIST: serve that
+# already built console (e.g. a copy of main's console/dist, to compare two builds back to back on one machine)
+# instead of building console/dist.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,7 +17,11 @@ if [ -z "$bin" ]; then
   bin="$root/target/release/linkage-server"
   [ -x "$bin" ] || bin="$root/target/bench/linkage-server"
 fi
-(cd console && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build >/dev/null)
+dist="${CONSOLE_DIST:-}"
+if [ -z "$dist" ]; then
+  (cd console && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; } && npm run --silent build >/dev/null)
+  dist="$root/console/dist"
+fi
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -25,7 +31,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 url="http://127.0.0.1:$port"
-"$bin" demo --data-dir "$work/data" --listen "127.0.0.1:$port" --households "${HOUSEHOLDS:-20000}" --console-dir console/dist \
+"$bin" demo --data-dir "$work/data" --listen "127.0.0.1:$port" --households "${HOUSEHOLDS:-20000}" --console-dir "$dist" \
   --max-requests-per-minute 100000 >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 1200); do
@@ -34,5 +40,5 @@ for _ in $(seq 1 1200); do
   sleep 0.25
 done
 grep -m1 '数据 Data' "$work/server.log" || true
-echo "server: $bin"
+echo "server: $bin; console: $dist"
 cd console && LINKAGE_URL="$url" node e2e/bench.mjs

@@ -1,0 +1,26 @@
+// The styles of the Element Plus components the pages other than the dashboard use (tables, selects, radios,
+// dialogs, trees, uploads' progress, timelines, pagination, message boxes ...), per component: imported by each
+// of those pages, so they load with the first of them, not on the dashboard's first load (src/styles/frame.ts).
+// A component a page starts using is added here.
+import 'element-plus/es/components/checkbox/style/css'
+import 'element-plus/es/components/checkbox-group/style/css'
+import 'element-plus/es/components/descriptions/style/css'
+import 'element-plus/es/components/descriptions-item/style/css'
+import 'element-plus/es/components/dialog/style/css'
+import 'element-plus/es/components/image/style/css'
+import 'element-plus/es/components/input-number/style/css'
+import 'element-plus/es/components/message/style/css'
+import 'element-plus/es/components/message-box/style/css'
+import 'element-plus/es/components/option/style/css'
+import 'element-plus/es/components/pagination/style/css'
+import 'element-plus/es/components/popconfirm/style/css'
+import 'element-plus/es/components/progress/style/css'
+import 'element-plus/es/components/radio/style/css'
+import 'element-plus/es/components/radio-button/style/css'
+import 'element-plus/es/components/radio-group/style/css'
+import 'element-plus/es/components/select/style/css'
+import 'element-plus/es/components/table/style/css'
+import 'element-plus/es/components/table-column/style/css'
+import 'element-plus/es/components/timeline/style/css'
+import 'element-plus/es/components/timeline-item/style/css'
+import 'element-plus/es/components/tree/style/css'
