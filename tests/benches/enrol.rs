@@ -1,8 +1,13 @@
 //! Enrolment benchmark (issue item 5; a bench binary, not a timed test): a county staff phone enrols against
 //! the demo county (20,000 households with the demo's issue and visit history) on loopback — the scope's
-//! bundle downloaded and stored with progress (households stored), then the first sync pulling the history —
+//! bundle downloaded and stored with progress (households stored; the feed's first page asked for beside the
+//! bundle and applied after it), then the first sync pulling the rest of the history —
 //! timed against a raw bulk insert of the same rows (nodes, households, users and every pulled change as one
-//! row each, plain rusqlite, one transaction, WAL + synchronous=FULL) in the same run. The sign-in before it
+//! row each, rusqlite, one transaction, WAL + synchronous=FULL) in the same run. The phone's store is
+//! SQLCipher (ADR 0005) and so is the reference the goal's ratio is taken against: the same bulk insert into
+//! a SQLCipher file keyed as the store is (a raw 256-bit key, no key derivation), so both pay the same page
+//! encryption. The ratio against the same insert into a plain file is printed beside it for comparison
+//! (`LINKAGE_BENCH_PLAIN=1`: the phone's store plain too). The sign-in before it
 //! (the server's argon2id password check, slow on purpose and the same for a phone of one household) is
 //! timed apart and reported, not counted in the ratio. Prints each round with its parts (sign-in; bundle
 //! download until the first progress report; storing; first sync), the median ratio (goal <= 2x), the bytes
@@ -88,11 +93,19 @@ impl SyncObserver for Progress {
     }
 }
 
-/// The same rows as plain rusqlite inserts in one transaction (no rules, no indexes but the keys, no change
-/// feed bookkeeping): the floor an enrolment could reach on this disk.
-fn raw_insert(path: &std::path::Path, bundle: &Bundle, changes: &[String]) -> Duration {
+/// The store's key in this benchmark, and the same key as SQLCipher's raw-key literal for the raw reference.
+const KEY: [u8; 32] = [0x42; 32];
+
+/// The same rows as bare rusqlite inserts in one transaction (no rules, no indexes but the keys, no change
+/// feed bookkeeping): the floor an enrolment could reach on this disk. `keyed`: a SQLCipher file under the
+/// store's key ([`KEY`], keyed as the store keys its file), else a plain file.
+fn raw_insert(path: &std::path::Path, bundle: &Bundle, changes: &[String], keyed: bool) -> Duration {
     let started = Instant::now();
     let mut conn = rusqlite::Connection::open(path).unwrap();
+    if keyed {
+        let hex: String = KEY.iter().map(|b| format!("{b:02X}")).collect();
+        conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";")).unwrap();
+    }
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
     conn.execute_batch(
@@ -184,14 +197,28 @@ fn main() {
         (bundle, changes)
     });
 
+    // The phone's store is SQLCipher (ADR 0005); LINKAGE_BENCH_PLAIN=1 measures a plain store for comparison.
+    let plain = std::env::var("LINKAGE_BENCH_PLAIN").is_ok_and(|v| v == "1");
+    println!("phone store: {}", if plain { "plain SQLite (LINKAGE_BENCH_PLAIN=1)" } else { "SQLCipher, raw 256-bit key (as on the phone)" });
     let mut ratios = Vec::new();
+    let mut plain_ratios = Vec::new();
     let mut with_sign_in = Vec::new();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for round in 1..=rounds() {
-        let raw = raw_insert(&dir.path().join(format!("raw-{round}.db")), &bundle, &changes);
+        let raw_keyed = raw_insert(&dir.path().join(format!("raw-keyed-{round}.db")), &bundle, &changes, true);
+        let raw_plain = raw_insert(&dir.path().join(format!("raw-plain-{round}.db")), &bundle, &changes, false);
+        // The goal's reference: the raw insert into the same kind of file as the phone's store.
+        let raw = if plain { raw_plain } else { raw_keyed };
         let phone_dir = dir.path().join(format!("phone-{round}"));
         std::fs::create_dir_all(&phone_dir).unwrap();
-        let store = Mutex::new(Store::open(&phone_dir.join("linkage.db"), Arc::new(SystemClock)).unwrap());
+        let path = phone_dir.join("linkage.db");
+        let store = if plain {
+            Store::open(&path, Arc::new(SystemClock)).unwrap()
+        } else {
+            let key = linkage_core::store::cipher::StoreKey::from_bytes(&KEY).unwrap();
+            Store::open_encrypted(&path, &key, Arc::new(SystemClock)).unwrap()
+        };
+        let store = Mutex::new(store);
         let limits = SyncLimits::default();
         let progress = Arc::new(Progress(Mutex::new((0, 0, 0, None))));
         // Sign-in: timed apart (the server's password hash check), not part of the ratio.
@@ -211,30 +238,39 @@ fn main() {
         let (done, total, reports, first) = *progress.0.lock().unwrap();
         let download = first.map_or(Duration::ZERO, |t| t - started);
         let ratio = ours.as_secs_f64() / raw.as_secs_f64();
+        let plain_ratio = ours.as_secs_f64() / raw_plain.as_secs_f64();
         println!(
             "  round {round}: ours {:.0} ms = bundle download+parse {:.0} + storing {:.0} ({done}/{total} households, {reports} progress reports) \
-             + first sync {:.0} ({pulled} changes pulled); sign-in before it {:.0} ms (not counted) \
-             vs raw bulk insert {:.0} ms: ratio {ratio:.2} ({:.2} with the sign-in); wire down {:.1} KiB, up {:.1} KiB",
+             + first sync {:.0} ({pulled} changes pulled, {} with the bundle); sign-in before it {:.0} ms (not counted) \
+             vs raw bulk insert {:.0} ms{}: ratio {ratio:.2} ({:.2} with the sign-in; vs the raw insert into a plain file \
+             {:.0} ms: {plain_ratio:.2}); wire down {:.1} KiB, up {:.1} KiB",
             ms(ours),
             ms(download),
             ms(scope - download),
             ms(ours - scope),
+            changes.len() as u64 - u64::from(pulled),
             ms(sign_in),
             ms(raw),
+            if plain { " (plain file)" } else { " (SQLCipher file, same key)" },
             (ours + sign_in).as_secs_f64() / raw.as_secs_f64(),
+            ms(raw_plain),
             wire.down.load(Ordering::Relaxed) as f64 / 1024.0,
             wire.up.load(Ordering::Relaxed) as f64 / 1024.0
         );
         ratios.push(ratio);
+        plain_ratios.push(plain_ratio);
         with_sign_in.push((ours + sign_in).as_secs_f64() / raw.as_secs_f64());
     }
     with_sign_in.sort_by(f64::total_cmp);
     ratios.sort_by(f64::total_cmp);
+    plain_ratios.sort_by(f64::total_cmp);
     println!(
-        "median ratio enrolment (download + store + first sync) / raw bulk insert of the same rows: {:.2} (goal <= 2; \
-         {:.2} with the sign-in); rows: {} nodes, {} households, {} users, {} changes",
+        "median ratio enrolment (download + store + first sync) / raw bulk insert of the same rows into {}: {:.2} (goal <= 2; \
+         {:.2} with the sign-in; {:.2} against the raw insert into a plain file); rows: {} nodes, {} households, {} users, {} changes",
+        if plain { "a plain file" } else { "a SQLCipher file under the same key" },
         ratios[ratios.len() / 2],
         with_sign_in[with_sign_in.len() / 2],
+        plain_ratios[plain_ratios.len() / 2],
         bundle.nodes.len(),
         bundle.households.len(),
         bundle.users.len(),

@@ -118,6 +118,29 @@ impl SetAside {
     }
 }
 
+/// The page cache and temp storage a bulk load runs with, and the settings they replace (set back after).
+struct LoadCache {
+    cache_size: i64,
+    temp_store: i64,
+}
+
+impl LoadCache {
+    /// Page cache during a bulk load: up to 64 MiB (a negative `cache_size` is KiB; allocated only as used).
+    const CACHE_KIB: i64 = 64 * 1024;
+
+    fn widen(conn: &rusqlite::Connection) -> Result<LoadCache> {
+        let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let temp_store: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{}; PRAGMA temp_store = MEMORY;", Self::CACHE_KIB))?;
+        Ok(LoadCache { cache_size, temp_store })
+    }
+
+    fn restore(self, conn: &rusqlite::Connection) -> Result<()> {
+        conn.execute_batch(&format!("PRAGMA cache_size = {}; PRAGMA temp_store = {};", self.cache_size, self.temp_store))?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Loads (inserting or updating) an org tree, households and users from a bundle's JSON text.
     pub fn load_bundle(&mut self, json: &str) -> Result<BundleCounts> {
@@ -136,6 +159,10 @@ impl Store {
             }
             None => None,
         };
+        // A large bundle's rows, pages and index sorts stay in memory until the commit: with the default 2 MB
+        // page cache a county's 20,000 households spill pages to the WAL mid-transaction (each encrypted, then
+        // read back and decrypted for the index builds) and the sorts go to (encrypted) temp files.
+        let roomy = if bundle.households.len() >= BULK_LOAD_MIN { Some(LoadCache::widen(self.conn())?) } else { None };
         let counts = self.write(|w| {
             w.topics = crate::observe::Topics::all();
             if let Some(config) = &bundle.config {
@@ -259,7 +286,10 @@ impl Store {
                 households: bundle.households.len() as u32,
                 users: bundle.users.len() as u32,
             })
-        })?;
+        });
+        let restored = roomy.map_or(Ok(()), |r| r.restore(self.conn()));
+        let counts = counts?;
+        restored?;
         if let Some(policies) = policies {
             self.policies = policies;
         }
@@ -470,6 +500,31 @@ mod tests {
             .query_row("EXPLAIN QUERY PLAN SELECT id FROM households WHERE head_name >= '户主1' AND head_name < '户主2'", [], |r| r.get(3))
             .unwrap();
         assert!(plan.contains("households_name"), "{plan}");
+    }
+
+    /// A bulk load runs with a wide page cache and in-memory sorts, and leaves the connection's settings as they
+    /// were, whether it succeeds or fails.
+    #[test]
+    fn a_bulk_load_sets_the_page_cache_back() {
+        let mut s = Store::open_in_memory(std::sync::Arc::new(crate::clock::ManualClock::new(NOW))).unwrap();
+        let settings = |s: &Store| -> (i64, i64) {
+            let c = s.conn();
+            (c.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap(), c.query_row("PRAGMA temp_store", [], |r| r.get(0)).unwrap())
+        };
+        let before = settings(&s);
+        assert_ne!(before.0, -LoadCache::CACHE_KIB);
+        // While widened: 64 MiB of page cache, sorts in memory.
+        let widened = LoadCache::widen(s.conn()).unwrap();
+        assert_eq!(settings(&s), (-LoadCache::CACHE_KIB, 2));
+        widened.restore(s.conn()).unwrap();
+        assert_eq!(settings(&s), before);
+        s.load_bundle(&big_bundle(BULK_LOAD_MIN + 10)).unwrap();
+        assert_eq!(settings(&s), before, "after a bulk load");
+        let mut bad: Bundle = serde_json::from_str(&big_bundle(BULK_LOAD_MIN + 10)).unwrap();
+        bad.households.last_mut().unwrap().group_id = "nowhere".into();
+        let mut fresh = Store::open_in_memory(std::sync::Arc::new(crate::clock::ManualClock::new(NOW))).unwrap();
+        assert!(fresh.load_bundle(&serde_json::to_string(&bad).unwrap()).is_err());
+        assert_eq!(settings(&fresh), before, "after a failed one");
     }
 
     #[test]

@@ -208,16 +208,36 @@ pub async fn sign_in_device(
 
 /// The second half of [`connect`]: downloads the scope's bundle and stores it (households stored so far go to
 /// `observer`), then keeps the server, the token and the clock offset and signs the user in locally.
+///
+/// A phone that has pulled nothing yet (cursor 0: a first enrolment) also asks for the first page of the
+/// scope's change feed while the bundle downloads, and applies it (one transaction with its cursor, as the
+/// first sync would) once the bundle is stored: the first sync goes on from there, one round trip and the
+/// server's work on that page saved. That page is a head start only: if it fails to arrive or to apply,
+/// nothing of it is kept and the first sync pulls it as usual.
 pub async fn download_scope(store: &Mutex<Store>, signed: SignedIn, observer: Option<&dyn SyncObserver>) -> Result<Session> {
     let SignedIn { client, answer, server_url, user_id } = signed;
-    // Kept as the JSON text it arrived as (parsed once, by the store).
-    let bundle: Box<serde_json::value::RawValue> = client.get(paths::BUNDLE).await?.body;
+    let fresh = lock(store).sync_meta()?.cursor == 0;
+    // The bundle is kept as the JSON text it arrived as (parsed once, by the store).
+    let (bundle, first_page) = tokio::join!(client.get::<Box<serde_json::value::RawValue>>(paths::BUNDLE), async {
+        if fresh { Some(client.pull(0, SyncLimits::default().pull_page, 0).await) } else { None }
+    });
+    let bundle = bundle?.body;
     let guarded = GuardedObserver::new(observer);
     let mut s = lock(store);
     s.load_bundle_with_progress(bundle.get(), &mut |done, total| guarded.progress(SyncPhase::Households, done, total))?;
+    drop(bundle);
     s.set_server(&server_url, &answer.token, answer.expires_at_ms)?;
     let offset = answer.server_time_ms - s.device_now_ms();
     s.set_clock_offset(offset)?;
+    if let Some(Ok(page)) = first_page {
+        let page = page.body;
+        // Only if nothing was pulled meanwhile (the cursor is still where the page starts).
+        if s.sync_meta()?.cursor == 0 {
+            if let Err(e) = s.apply_changes(&page.changes, page.next_cursor) {
+                eprintln!("linkage-core: the feed's first page did not apply during enrolment; the first sync pulls it: {}", e.code().as_str());
+            }
+        }
+    }
     s.sign_in(&user_id)
 }
 

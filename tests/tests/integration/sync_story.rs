@@ -185,3 +185,36 @@ fn enrolment_reports_the_households_stored() {
         assert_eq!(household_ids(&p.app), ["h1", "h2", "h3", "h5"]);
     });
 }
+
+/// A first enrolment asks for the feed's first page beside the bundle and applies it once the bundle is
+/// stored: the history is on the phone from the first page on before any sync, and the first sync pulls only
+/// the rest (the page size of the phone's syncs is 4 here, the enrolment's page the default), nothing twice.
+#[test]
+fn enrolment_applies_the_first_feed_page_and_the_first_sync_the_rest() {
+    let rt = runtime();
+    let server = TestServer::start();
+    let url = server.url();
+    rt.block_on(async {
+        // History in the grid worker's scope: six issues reported by the liaison head.
+        let lh = connected_phone(&url, "lh").await;
+        let mut reported = Vec::new();
+        for _ in 0..6 {
+            reported.push(lh.app.report_issue(heating_issue()).unwrap().id);
+        }
+        assert_eq!(lh.app.sync(None).await.unwrap().pushed, 6);
+        reported.sort();
+
+        // The township's phone enrols: the issues are there at once, before any sync.
+        let ts = connected_phone(&url, "ts").await;
+        let mut held = ids(&ts.app.triage_queue(vec![IssueState::Reported], 0, 50).unwrap());
+        held.sort();
+        assert_eq!(held, reported, "the first page came with the enrolment");
+        let first = ts.app.sync(None).await.unwrap();
+        assert_eq!(first.pulled, 0, "nothing pulled twice: {first:?}");
+        // A later report reaches it by the usual pull.
+        let late = lh.app.report_issue(heating_issue()).unwrap();
+        lh.app.sync(None).await.unwrap();
+        assert_eq!(ts.app.sync(None).await.unwrap().pulled, 1);
+        assert!(ids(&ts.app.triage_queue(vec![IssueState::Reported], 0, 50).unwrap()).contains(&late.id));
+    });
+}
