@@ -432,23 +432,21 @@ fn load_issue_facts(conn: &ReadTx<'_>, scope_path: &str, period: Period, rules: 
         resolved_on_spot: false,
     };
     // The area of the org tree's root (the county) holds every issue of the database: on SQLite its rows are
-    // read in the table's own order (the path test written so that the path index is not used), a sequential
+    // read in the table's own order (the path index kept out of the plan), a sequential
     // read, instead of one lookup through the index per issue in path order (one random page read each: 100k
     // for a county's quarter). A smaller area reads its part through the index. PostgreSQL plans for itself.
-    let root = scope_path.matches('/').count() == 2;
-    let sql = if root && !conn.is_postgres() {
+    let root = scope::ancestor_paths(scope_path).is_empty();
+    // The unary `+` keeps the planner off the path index (as the feed page does, `sqlite::PAGE_SQL`).
+    let path = if root && !conn.is_postgres() { "+path" } else { "path" };
+    let sql = format!(
         "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
                 owner_node_id
-         FROM issues WHERE (path || '') >= ?1 AND (path || '') < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4"
-    } else {
-        "SELECT id, path, state, category, urgency, reported_at_ms, accepted_at_ms, resolved_at_ms, clock, escalated_at_ms, verifications,
-                owner_node_id
-         FROM issues WHERE path >= ?1 AND path < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4"
-    };
+         FROM issues WHERE {path} >= ?1 AND {path} < ?2 AND reported_at_ms >= ?3 AND reported_at_ms < ?4"
+    );
     // The few distinct enum spellings, each parsed once: the columns are read as borrowed text, no `String` per
     // row but the path the facts keep.
     let (mut states, mut categories, mut urgencies) = (Names::default(), Names::default(), Names::default());
-    conn.each(sql, params![scope_path, scope::upper_bound(scope_path), since, period.to_ms], |r| {
+    conn.each(&sql, params![scope_path, scope::upper_bound(scope_path), since, period.to_ms], |r| {
         match r.text(8)? {
             None => return Err(Error::Corrupt(format!("issue {} has no measure columns (not backfilled)", r.get::<String>(0)?))),
             Some(PLAIN_CLOCK) => {
