@@ -19,6 +19,18 @@ fn on_postgres() -> bool {
     pg
 }
 
+/// On PostgreSQL only: a runtime and the fixture county served on it from a database of its own (both kept
+/// alive by the caller while the test runs), its storage and the database's URL (`None`: on SQLite, skipped).
+fn pg_fixture() -> Option<(tokio::runtime::Runtime, crate::common::TestServer, Arc<dyn Storage>, String)> {
+    if !on_postgres() {
+        return None;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = rt.block_on(start());
+    let (storage, url) = (s.storage.clone(), s.database.clone().unwrap());
+    Some((rt, s, storage, url))
+}
+
 /// A client of the test's database. These tests run on the test's own thread, outside the runtime that
 /// serves the HTTP API (the synchronous client blocks on a runtime of its own).
 fn client(url: &str) -> postgres::Client {
@@ -60,13 +72,7 @@ fn pull_at_least(storage: &dyn Storage, scope: &str, after: i64, n: usize) -> Ve
 /// it, and the reader's cursor never passes it meanwhile (ADR 0015).
 #[test]
 fn a_row_that_commits_late_is_served_late_never_skipped() {
-    if !on_postgres() {
-        return;
-    }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(start());
-    let url = s.database.clone().unwrap();
-    let storage = s.storage.clone();
+    let Some((_rt, _server, storage, url)) = pg_fixture() else { return };
     let (gw2, _) = storage.user_credentials("gw2").unwrap().unwrap();
     let (ts1, _) = storage.user_credentials("ts1").unwrap().unwrap();
     let now = common_now();
@@ -130,12 +136,7 @@ fn common_now() -> i64 {
 /// with every applied op exactly once, in increasing sequence, and resent batches come back as duplicates.
 #[test]
 fn concurrent_writers_lose_and_duplicate_nothing_and_the_reader_skips_nothing() {
-    if !on_postgres() {
-        return;
-    }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(start());
-    let storage = s.storage.clone();
+    let Some((_rt, _server, storage, _)) = pg_fixture() else { return };
     let users: Vec<_> = ["gw1", "gw2", "lh1", "lh2"].iter().map(|u| storage.user_credentials(u).unwrap().unwrap().0).collect();
     let now = common_now();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -192,13 +193,7 @@ fn concurrent_writers_lose_and_duplicate_nothing_and_the_reader_skips_nothing() 
 /// round; then it sweeps.
 #[test]
 fn the_overdue_sweep_runs_on_one_server_at_a_time() {
-    if !on_postgres() {
-        return;
-    }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(start());
-    let storage = s.storage.clone();
-    let url = s.database.clone().unwrap();
+    let Some((_rt, _server, storage, url)) = pg_fixture() else { return };
     let (gw1, _) = storage.user_credentials("gw1").unwrap().unwrap();
     let now = common_now();
     assert_eq!(storage.apply_ops(&gw1, &[report("gw1", "late-one", "h1")], now).unwrap(), vec![OpOutcome::Applied]);
@@ -234,13 +229,7 @@ fn twin(op: &linkage_protocol::wire::Operation, issue: &str) -> linkage_protocol
 #[test]
 fn a_story_in_one_batch_is_stored_as_step_by_step() {
     use linkage_protocol::model::Satisfaction;
-    if !on_postgres() {
-        return;
-    }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let s = rt.block_on(start());
-    let storage = s.storage.clone();
-    let url = s.database.clone().unwrap();
+    let Some((_rt, _server, storage, url)) = pg_fixture() else { return };
     let user = |id: &str| storage.user_credentials(id).unwrap().unwrap().0;
     let (ts1, cs, gw1) = (user("ts1"), user("cs"), user("gw1"));
     let now = common_now();
